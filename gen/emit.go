@@ -1,0 +1,283 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/dave/jennifer/jen"
+)
+
+// One emitting function per construct. Above each, the Go it emits, for
+// rank 3, 4-byte elements where it matters.
+
+// doc renders lines as one // comment block, one "// " line each (an empty
+// line renders as a bare "//").
+func doc(lines ...string) *jen.Statement {
+	var b strings.Builder
+	for i, l := range lines {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		if l == "" {
+			b.WriteString("//")
+		} else {
+			b.WriteString("// " + l)
+		}
+	}
+	return jen.Comment(b.String())
+}
+
+func n(axis int) string { return fmt.Sprintf("n%d", axis) } // extent of an axis
+func s(axis int) string { return fmt.Sprintf("s%d", axis) } // byte stride of an axis
+func o(axis int) string { return fmt.Sprintf("o%d", axis) } // byte offset in src at the start of an axis
+func i(axis int) string { return fmt.Sprintf("i%d", axis) } // index along an axis
+
+// kernelName is the name of the kernel for one rank, width and kind, with its
+// parts in a fixed order: copyRank3Uint32Gather.
+func kernelName(rank int, w width, k kind) string {
+	return fmt.Sprintf("copyRank%d%s%s", rank, exported(w.Carrier), k.Name)
+}
+
+func exported(s string) string { return strings.ToUpper(s[:1]) + s[1:] }
+
+// load is *(*uint32)(unsafe.Add(src, off)).
+func load(w width, base string, off jen.Code) *jen.Statement {
+	return jen.Op("*").Parens(jen.Op("*").Id(w.Carrier)).Parens(jen.Qual("unsafe", "Add").Call(jen.Id(base), off))
+}
+
+// storeAt is *(*uint32)(unsafe.Add(p, 4*j)) = v, or *(*uint32)(p) = v for j == 0.
+func storeAt(w width, p string, j int, v jen.Code) *jen.Statement {
+	addr := jen.Id(p)
+	if j > 0 {
+		addr = jen.Qual("unsafe", "Add").Call(jen.Id(p), jen.Lit(j*w.Size))
+	}
+	return jen.Op("*").Parens(jen.Op("*").Id(w.Carrier)).Parens(addr).Op("=").Add(v)
+}
+
+// store is *(*uint32)(unsafe.Add(dst, d)) = v.
+func store(w width, v jen.Code) *jen.Statement {
+	return jen.Op("*").Parens(jen.Op("*").Id(w.Carrier)).Parens(jen.Qual("unsafe", "Add").Call(jen.Id("dst"), jen.Id("d"))).Op("=").Add(v)
+}
+
+// scaled is strides[2]*4, or strides[2] for 1-byte elements.
+func scaled(w width, axis int) *jen.Statement {
+	st := jen.Id("strides").Index(jen.Lit(axis))
+	if w.Size == 1 {
+		return st
+	}
+	return st.Op("*").Lit(w.Size)
+}
+
+// emitKernel emits one kernel:
+//
+//	// copyRank3Uint32Gather copies ... It is the plain loop ...
+//	func copyRank3Uint32Gather(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
+//		n0, n1, n2 := shape[0], shape[1], shape[2]
+//		s0, s1, s2 := strides[0]*4, strides[1]*4, strides[2]*4
+//		d := 0
+//		o0 := 0
+//		for i0 := 0; i0 < n0; i0++ { ...; o0 += s0 }
+//	}
+func emitKernel(rank int, w width, k kind) jen.Code {
+	name := kernelName(rank, w, k)
+	// The innermost stride is implied by Rows (1) and Broadcast (0).
+	strided := rank
+	if k.Name != "Gather" {
+		strided = rank - 1
+	}
+	var ns, shapes, ss, strides []jen.Code
+	for a := 0; a < rank; a++ {
+		ns = append(ns, jen.Id(n(a)))
+		shapes = append(shapes, jen.Id("shape").Index(jen.Lit(a)))
+	}
+	for a := 0; a < strided; a++ {
+		ss = append(ss, jen.Id(s(a)))
+		strides = append(strides, scaled(w, a))
+	}
+	body := []jen.Code{jen.List(ns...).Op(":=").List(shapes...)}
+	if strided > 0 {
+		body = append(body, jen.List(ss...).Op(":=").List(strides...))
+	}
+	if k.Name == "Rows" {
+		body = append(body, rowBytes(rank-1, w))
+	}
+	body = append(body,
+		jen.Id("d").Op(":=").Lit(0),
+		jen.Id(o(0)).Op(":=").Lit(0),
+	)
+	body = append(body, emitAxis(0, rank, w, k)...)
+	return jen.Add(kernelDoc(name, rank, w, k)).Line().
+		Func().Id(name).Params(
+		jen.List(jen.Id("dst"), jen.Id("src")).Qual("unsafe", "Pointer"),
+		jen.List(jen.Id("shape"), jen.Id("strides")).Index(jen.Id("MaxRank")).Int(),
+	).Block(body...)
+}
+
+// kernelDoc states the kernel's contract as the equivalent plain loop.
+func kernelDoc(name string, rank int, w width, k kind) *jen.Statement {
+	lines := []string{
+		fmt.Sprintf("%s copies the rank-%d view of %d-byte elements that starts at src", name, rank, w.Size),
+		"into dst in row-major order. shape and strides (in elements) are read up to",
+		fmt.Sprintf("index %d; the %s.", rank-1, k.Doc),
+		"It is the plain loop",
+		"",
+		"\tk := 0",
+	}
+	var idx []string
+	for a := 0; a < rank; a++ {
+		lines = append(lines, fmt.Sprintf("%sfor %s := 0; %s < shape[%d]; %s++ {", strings.Repeat("\t", a+1), i(a), i(a), a, i(a)))
+		idx = append(idx, fmt.Sprintf("%s*strides[%d]", i(a), a))
+	}
+	in := strings.Repeat("\t", rank+1)
+	lines = append(lines,
+		fmt.Sprintf("%sdst[k] = src[%s]", in, strings.Join(idx, " + ")),
+		in+"k++",
+	)
+	for a := rank - 1; a >= 0; a-- {
+		lines = append(lines, strings.Repeat("\t", a+1)+"}")
+	}
+	lines = append(lines, "", "with the caller guaranteeing that every index it reaches is inside both buffers.")
+	return doc(lines...)
+}
+
+// emitAxis emits the loop over one axis; the outer ones are
+//
+//	for i0 := 0; i0 < n0; i0++ {
+//		o1 := o0
+//		<loop over axis 1>
+//		o0 += s0
+//	}
+func emitAxis(axis, rank int, w width, k kind) []jen.Code {
+	if axis == rank-1 {
+		return emitInner(axis, w, k)
+	}
+	loop := []jen.Code{jen.Id(o(axis + 1)).Op(":=").Id(o(axis))}
+	loop = append(loop, emitAxis(axis+1, rank, w, k)...)
+	loop = append(loop, jen.Id(o(axis)).Op("+=").Id(s(axis)))
+	return []jen.Code{jen.For(
+		jen.Id(i(axis)).Op(":=").Lit(0),
+		jen.Id(i(axis)).Op("<").Id(n(axis)),
+		jen.Id(i(axis)).Op("++"),
+	).Block(loop...)}
+}
+
+// emitInner emits the innermost loop of one kind.
+func emitInner(axis int, w width, k kind) []jen.Code {
+	switch k.Name {
+	case "Rows":
+		return emitRows(axis, w)
+	case "Gather":
+		return emitGather(axis, w)
+	case "Broadcast":
+		return emitBroadcast(axis, w)
+	}
+	panic("unreachable: no emitter for kind " + k.Name)
+}
+
+// emitRows emits one memmove of the whole row (rowBytes declared nb):
+//
+//	copy(unsafe.Slice((*byte)(unsafe.Add(dst, d)), nb), unsafe.Slice((*byte)(unsafe.Add(src, o2)), nb))
+//	d += nb
+func emitRows(axis int, w width) []jen.Code {
+	bytes := func(base string, off jen.Code) jen.Code {
+		return jen.Qual("unsafe", "Slice").Call(
+			jen.Parens(jen.Op("*").Byte()).Parens(jen.Qual("unsafe", "Add").Call(jen.Id(base), off)),
+			jen.Id("nb"),
+		)
+	}
+	return []jen.Code{
+		jen.Copy(bytes("dst", jen.Id("d")), bytes("src", jen.Id(o(axis)))),
+		jen.Id("d").Op("+=").Id("nb"),
+	}
+}
+
+// rowBytes is nb := n2 * 4, the bytes of one output row, hoisted out of the
+// loops of a Rows kernel.
+func rowBytes(axis int, w width) jen.Code {
+	nb := jen.Id(n(axis))
+	if w.Size > 1 {
+		nb = nb.Op("*").Lit(w.Size)
+	}
+	return jen.Id("nb").Op(":=").Add(nb)
+}
+
+// emitGather emits the unrolled gather:
+//
+//	i2 := 0
+//	for ; i2 <= n2-4; i2 += 4 {
+//		v0 := *(*uint32)(unsafe.Add(src, o2))
+//		v1 := *(*uint32)(unsafe.Add(src, o2+s2))
+//		...
+//		p := unsafe.Add(dst, d)
+//		*(*uint32)(p) = v0
+//		*(*uint32)(unsafe.Add(p, 4)) = v1
+//		...
+//		o2 += 4 * s2
+//		d += 16
+//	}
+//	for ; i2 < n2; i2++ {
+//		*(*uint32)(unsafe.Add(dst, d)) = *(*uint32)(unsafe.Add(src, o2))
+//		o2 += s2
+//		d += 4
+//	}
+func emitGather(axis int, w width) []jen.Code {
+	var unrolled []jen.Code
+	for j := 0; j < unroll; j++ {
+		off := jen.Id(o(axis))
+		switch {
+		case j == 1:
+			off = off.Op("+").Id(s(axis))
+		case j > 1:
+			off = off.Op("+").Lit(j).Op("*").Id(s(axis))
+		}
+		unrolled = append(unrolled, jen.Id(fmt.Sprintf("v%d", j)).Op(":=").Add(load(w, "src", off)))
+	}
+	unrolled = append(unrolled, jen.Id("p").Op(":=").Qual("unsafe", "Add").Call(jen.Id("dst"), jen.Id("d")))
+	for j := 0; j < unroll; j++ {
+		unrolled = append(unrolled, storeAt(w, "p", j, jen.Id(fmt.Sprintf("v%d", j))))
+	}
+	unrolled = append(unrolled,
+		jen.Id(o(axis)).Op("+=").Lit(unroll).Op("*").Id(s(axis)),
+		jen.Id("d").Op("+=").Lit(unroll*w.Size),
+	)
+	return []jen.Code{
+		jen.Id(i(axis)).Op(":=").Lit(0),
+		jen.For(jen.Empty(), jen.Id(i(axis)).Op("<=").Id(n(axis)).Op("-").Lit(unroll), jen.Id(i(axis)).Op("+=").Lit(unroll)).Block(unrolled...),
+		jen.For(jen.Empty(), jen.Id(i(axis)).Op("<").Id(n(axis)), jen.Id(i(axis)).Op("++")).Block(
+			store(w, load(w, "src", jen.Id(o(axis)))),
+			jen.Id(o(axis)).Op("+=").Id(s(axis)),
+			jen.Id("d").Op("+=").Lit(w.Size),
+		),
+	}
+}
+
+// emitBroadcast emits the unrolled fill of a row with one element:
+//
+//	v := *(*uint32)(unsafe.Add(src, o2))
+//	i2 := 0
+//	for ; i2 <= n2-4; i2 += 4 {
+//		p := unsafe.Add(dst, d)
+//		*(*uint32)(p) = v
+//		...
+//		d += 16
+//	}
+//	for ; i2 < n2; i2++ {
+//		*(*uint32)(unsafe.Add(dst, d)) = v
+//		d += 4
+//	}
+func emitBroadcast(axis int, w width) []jen.Code {
+	unrolled := []jen.Code{jen.Id("p").Op(":=").Qual("unsafe", "Add").Call(jen.Id("dst"), jen.Id("d"))}
+	for j := 0; j < unroll; j++ {
+		unrolled = append(unrolled, storeAt(w, "p", j, jen.Id("v")))
+	}
+	unrolled = append(unrolled, jen.Id("d").Op("+=").Lit(unroll*w.Size))
+	return []jen.Code{
+		jen.Id("v").Op(":=").Add(load(w, "src", jen.Id(o(axis)))),
+		jen.Id(i(axis)).Op(":=").Lit(0),
+		jen.For(jen.Empty(), jen.Id(i(axis)).Op("<=").Id(n(axis)).Op("-").Lit(unroll), jen.Id(i(axis)).Op("+=").Lit(unroll)).Block(unrolled...),
+		jen.For(jen.Empty(), jen.Id(i(axis)).Op("<").Id(n(axis)), jen.Id(i(axis)).Op("++")).Block(
+			store(w, jen.Id("v")),
+			jen.Id("d").Op("+=").Lit(w.Size),
+		),
+	}
+}

@@ -1,0 +1,135 @@
+package main
+
+import (
+	"fmt"
+	"regexp"
+)
+
+// width is an element size that has its own kernel bodies. A copy moves bits,
+// so every dtype of the same size shares the bodies of its width; what differs
+// between widths is the carrier type that one load and one store move.
+type width struct {
+	Carrier string // Go type that holds one element: "uint32" moves a float32 as well
+	Size    int    // bytes per element
+}
+
+// dtype is one element type the library accepts. Each dtype gets a constant of
+// the generated DType enum and a row of the registry that points at the
+// kernels of its width.
+type dtype struct {
+	Const string // name of the DType constant, e.g. "Float32"
+	Name  string // DType.String(), the NumPy/PyTorch spelling, e.g. "float32"
+	Size  int    // bytes per element; picks the width
+	Doc   string // one line for the constant's comment
+}
+
+// kind is one shape of innermost loop. The dispatcher picks it from the
+// innermost source stride of the canonicalised view.
+type kind struct {
+	Name string // suffix of the kernel names and name of the Kind constant
+	Doc  string // what the kind's innermost loop does, for comments
+}
+
+// widths lists the element sizes, in increasing order.
+var widths = []width{
+	{Carrier: "uint8", Size: 1},  // int8, uint8
+	{Carrier: "uint16", Size: 2}, // int16, uint16, float16, bfloat16
+	{Carrier: "uint32", Size: 4}, // int32, uint32, float32
+	{Carrier: "uint64", Size: 8}, // int64, uint64, float64
+}
+
+// dtypes lists every element type of the library; the order fixes the values
+// of the DType constants.
+var dtypes = []dtype{
+	{Const: "Float32", Name: "float32", Size: 4, Doc: "IEEE 754 binary32, Go float32"},
+	{Const: "Float64", Name: "float64", Size: 8, Doc: "IEEE 754 binary64, Go float64"},
+	{Const: "Float16", Name: "float16", Size: 2, Doc: "IEEE 754 binary16, github.com/x448/float16.Float16"},
+	{Const: "BFloat16", Name: "bfloat16", Size: 2, Doc: "bfloat16 (the top half of a float32), reshape.BFloat16"},
+	{Const: "Int8", Name: "int8", Size: 1, Doc: "Go int8"},
+	{Const: "Uint8", Name: "uint8", Size: 1, Doc: "Go uint8"},
+	{Const: "Int16", Name: "int16", Size: 2, Doc: "Go int16"},
+	{Const: "Uint16", Name: "uint16", Size: 2, Doc: "Go uint16"},
+	{Const: "Int32", Name: "int32", Size: 4, Doc: "Go int32"},
+	{Const: "Uint32", Name: "uint32", Size: 4, Doc: "Go uint32"},
+	{Const: "Int64", Name: "int64", Size: 8, Doc: "Go int64"},
+	{Const: "Uint64", Name: "uint64", Size: 8, Doc: "Go uint64"},
+}
+
+// kinds lists the innermost loops; the order fixes the values of the Kind
+// constants.
+var kinds = []kind{
+	// Innermost source stride 1: every output row is one contiguous run of
+	// the source, moved with copy() (memmove).
+	{Name: "Rows", Doc: "innermost source stride is 1: each output row is one copy() of a contiguous source run"},
+	// Innermost source stride neither 0 nor 1 (negative included): an
+	// element-by-element gather, unrolled four times.
+	{Name: "Gather", Doc: "innermost source stride is neither 0 nor 1: elements are gathered one by one, four per iteration"},
+	// Innermost source stride 0: one source element fills a whole output row.
+	{Name: "Broadcast", Doc: "innermost source stride is 0: one source element is loaded and stored across the whole output row"},
+}
+
+// unroll is how many elements one iteration of the Gather and Broadcast inner
+// loops moves before the scalar tail.
+const unroll = 4
+
+// minRank is the lowest rank that gets kernels. Rank 1 has kernels too: a
+// strided or broadcast vector (a column of a matrix, say) needs one.
+const minRank = 1
+
+var identifier = regexp.MustCompile(`^[A-Z][A-Za-z0-9]*$`)
+
+// validate checks the tables and the requested maximum rank before anything is
+// rendered, so a bad edit stops the generator instead of producing code that
+// fails to compile or, worse, dispatches to the wrong width.
+func validate(maxRank int) error {
+	if maxRank < 2 {
+		return fmt.Errorf("-max-rank %d: must be at least 2", maxRank)
+	}
+	if maxRank > 16 {
+		return fmt.Errorf("-max-rank %d: above 16 the kernels grow without measurable gain; ranks above the maximum already run through the dispatcher's outer loop", maxRank)
+	}
+	sizes := map[int]bool{}
+	for i, w := range widths {
+		if w.Size <= 0 || w.Size&(w.Size-1) != 0 {
+			return fmt.Errorf("width %s: size %d is not a power of two", w.Carrier, w.Size)
+		}
+		if i > 0 && widths[i-1].Size >= w.Size {
+			return fmt.Errorf("width %s: widths must be listed in increasing size", w.Carrier)
+		}
+		sizes[w.Size] = true
+	}
+	seen := map[string]bool{}
+	for _, d := range dtypes {
+		if !identifier.MatchString(d.Const) {
+			return fmt.Errorf("dtype %q: constant name is not an exported identifier", d.Const)
+		}
+		if seen[d.Const] || seen[d.Name] {
+			return fmt.Errorf("dtype %s: listed twice", d.Const)
+		}
+		seen[d.Const], seen[d.Name] = true, true
+		if !sizes[d.Size] {
+			return fmt.Errorf("dtype %s: no width of %d bytes", d.Const, d.Size)
+		}
+	}
+	seenKind := map[string]bool{}
+	for _, k := range kinds {
+		if !identifier.MatchString(k.Name) {
+			return fmt.Errorf("kind %q: name is not an exported identifier", k.Name)
+		}
+		if seenKind[k.Name] {
+			return fmt.Errorf("kind %s: listed twice", k.Name)
+		}
+		seenKind[k.Name] = true
+	}
+	return nil
+}
+
+// widthOf returns the width that carries elements of d.
+func widthOf(d dtype) width {
+	for _, w := range widths {
+		if w.Size == d.Size {
+			return w
+		}
+	}
+	panic("unreachable: validate checked every dtype has a width")
+}
