@@ -98,8 +98,12 @@ func emitKernel(rank int, w width, k kind) jen.Code {
 	if strided > 0 {
 		body = append(body, jen.List(ss...).Op(":=").List(strides...))
 	}
-	if k.Name == "Rows" {
+	switch k.Name {
+	case "Rows":
 		body = append(body, rowBytes(rank-1, w))
+	case "Broadcast":
+		// Broadcast loads before its innermost loop; an empty row must not load.
+		body = append(body, jen.If(jen.Id(n(rank-1)).Op("==").Lit(0)).Block(jen.Return()))
 	}
 	body = append(body,
 		jen.Id("d").Op(":=").Lit(0),

@@ -79,6 +79,9 @@ func copyRank1Uint32Gather(dst, src unsafe.Pointer, shape, strides [MaxRank]int)
 // with the caller guaranteeing that every index it reaches is inside both buffers.
 func copyRank1Uint32Broadcast(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
 	n0 := shape[0]
+	if n0 == 0 {
+		return
+	}
 	d := 0
 	o0 := 0
 	v := *(*uint32)(unsafe.Add(src, o0))
@@ -186,6 +189,9 @@ func copyRank2Uint32Gather(dst, src unsafe.Pointer, shape, strides [MaxRank]int)
 func copyRank2Uint32Broadcast(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
 	n0, n1 := shape[0], shape[1]
 	s0 := strides[0] * 4
+	if n1 == 0 {
+		return
+	}
 	d := 0
 	o0 := 0
 	for i0 := 0; i0 < n0; i0++ {
@@ -311,6 +317,9 @@ func copyRank3Uint32Gather(dst, src unsafe.Pointer, shape, strides [MaxRank]int)
 func copyRank3Uint32Broadcast(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
 	n0, n1, n2 := shape[0], shape[1], shape[2]
 	s0, s1 := strides[0]*4, strides[1]*4
+	if n2 == 0 {
+		return
+	}
 	d := 0
 	o0 := 0
 	for i0 := 0; i0 < n0; i0++ {
@@ -454,6 +463,9 @@ func copyRank4Uint32Gather(dst, src unsafe.Pointer, shape, strides [MaxRank]int)
 func copyRank4Uint32Broadcast(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
 	n0, n1, n2, n3 := shape[0], shape[1], shape[2], shape[3]
 	s0, s1, s2 := strides[0]*4, strides[1]*4, strides[2]*4
+	if n3 == 0 {
+		return
+	}
 	d := 0
 	o0 := 0
 	for i0 := 0; i0 < n0; i0++ {
@@ -615,6 +627,9 @@ func copyRank5Uint32Gather(dst, src unsafe.Pointer, shape, strides [MaxRank]int)
 func copyRank5Uint32Broadcast(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
 	n0, n1, n2, n3, n4 := shape[0], shape[1], shape[2], shape[3], shape[4]
 	s0, s1, s2, s3 := strides[0]*4, strides[1]*4, strides[2]*4, strides[3]*4
+	if n4 == 0 {
+		return
+	}
 	d := 0
 	o0 := 0
 	for i0 := 0; i0 < n0; i0++ {
@@ -794,6 +809,9 @@ func copyRank6Uint32Gather(dst, src unsafe.Pointer, shape, strides [MaxRank]int)
 func copyRank6Uint32Broadcast(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
 	n0, n1, n2, n3, n4, n5 := shape[0], shape[1], shape[2], shape[3], shape[4], shape[5]
 	s0, s1, s2, s3, s4 := strides[0]*4, strides[1]*4, strides[2]*4, strides[3]*4, strides[4]*4
+	if n5 == 0 {
+		return
+	}
 	d := 0
 	o0 := 0
 	for i0 := 0; i0 < n0; i0++ {

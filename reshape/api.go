@@ -1,0 +1,122 @@
+package reshape
+
+import "unsafe"
+
+// Matrix is a dense row-major [Rows, Cols] result; len(Data) == Rows*Cols.
+// Row i, one item's feature vector, is Data[i*Cols : (i+1)*Cols].
+type Matrix[T Element] struct {
+	Data       []T
+	Rows, Cols int
+}
+
+// Func is the Go form of ReshapeActivationsFunction: it turns a captured
+// activation view into the [items, features] matrix an activation store
+// appends. ToLastDimension[T] is one; ConcatLastDimensionsFunc makes others.
+type Func[T Element] func(Tensor[T]) (Matrix[T], error)
+
+// ToLastDimension reshapes a view of shape [..., f] to [prod(...), f], like
+// reshape_to_last_dimension: [3,100] → [3,100], [3,3,100] → [9,100],
+// [3,3,3,100] → [27,100]. A rank-1 view [f] gives [1, f].
+//
+// If the view's elements already lie row-major and contiguous in t.Data
+// (size-1 axes aside; see Tensor.IsContiguous), the result aliases t.Data:
+// no copy, no allocation, and writes through either show in the other.
+// Otherwise it allocates the result and copies the view into it; use
+// ToLastDimensionInto to reuse a buffer instead.
+func ToLastDimension[T Element](t Tensor[T]) (Matrix[T], error) {
+	return reshape(nil, false, t, 1)
+}
+
+// ConcatLastDimensions reshapes a view so that its last concatDims axes become
+// the feature axis, like reshape_concat_last_dimensions: [3,4,5] with 2 →
+// [3,20], [2,3,4,5] with 3 → [2,60]. concatDims must lie in [1, rank]
+// (ErrConcatDims otherwise); concatDims == rank gives a single row, and
+// ConcatLastDimensions(t, 1) is ToLastDimension(t). Aliasing and allocation
+// are as for ToLastDimension.
+func ConcatLastDimensions[T Element](t Tensor[T], concatDims int) (Matrix[T], error) {
+	return reshape(nil, false, t, concatDims)
+}
+
+// ConcatLastDimensionsFunc returns the Func that applies ConcatLastDimensions
+// with concatDims, for a capture hook. concatDims is checked against each
+// view's rank when the Func runs.
+func ConcatLastDimensionsFunc[T Element](concatDims int) Func[T] {
+	return func(t Tensor[T]) (Matrix[T], error) {
+		return reshape(nil, false, t, concatDims)
+	}
+}
+
+// ToLastDimensionInto is ToLastDimension writing into dst[:n], n the number
+// of elements, always copying, never allocating. The result's Data is
+// dst[:n]. dst must hold n elements and must not overlap the memory the view
+// reads (ErrDst); on any error dst is untouched.
+func ToLastDimensionInto[T Element](dst []T, t Tensor[T]) (Matrix[T], error) {
+	return reshape(dst, true, t, 1)
+}
+
+// ConcatLastDimensionsInto is ConcatLastDimensions writing into dst, with the
+// guarantees of ToLastDimensionInto.
+func ConcatLastDimensionsInto[T Element](dst []T, t Tensor[T], concatDims int) (Matrix[T], error) {
+	return reshape(dst, true, t, concatDims)
+}
+
+// Contiguous writes the view row-major into dst[:n], n = t.Len(), like
+// numpy.ascontiguousarray or torch's contiguous(), without allocating. dst
+// must hold n elements and must not overlap the memory the view reads
+// (ErrDst); on any error dst is untouched.
+func Contiguous[T Element](dst []T, t Tensor[T]) error {
+	_, err := reshape(dst, true, t, 1)
+	return err
+}
+
+// reshape is the one path of every public function: validate, size the
+// result, canonicalise, then alias, or check the destination and dispatch.
+// into selects the Into contract: write to dst, never alias, never allocate.
+func reshape[T Element](dst []T, into bool, t Tensor[T], concatDims int) (Matrix[T], error) {
+	v, err := inspect(t.Shape, t.Strides, t.Offset, len(t.Data))
+	if err != nil {
+		return Matrix[T]{}, err
+	}
+	r := len(t.Shape)
+	if concatDims < 1 || concatDims > r {
+		return Matrix[T]{}, errorf(ErrConcatDims, "%d axes to concatenate of a tensor of rank %d (want 1..%d)", concatDims, r, r)
+	}
+	rows, cols := 1, 1 // both divide n ≤ MaxInt, or n is 0 and neither grows past the checked product
+	for a, e := range t.Shape {
+		if a < r-concatDims {
+			rows *= e
+		} else {
+			cols *= e
+		}
+	}
+	if into && len(dst) < v.n {
+		return Matrix[T]{}, errorf(ErrDst, "destination holds %d elements, the view has %d", len(dst), v.n)
+	}
+	if v.n == 0 {
+		if into {
+			return Matrix[T]{Data: dst[:0], Rows: rows, Cols: cols}, nil
+		}
+		return Matrix[T]{Data: []T{}, Rows: rows, Cols: cols}, nil
+	}
+
+	var buf canonBuf
+	cshape, cstrides := canonicalise(&buf, t.Shape, t.Strides)
+	if !into {
+		if contiguous(cshape, cstrides) {
+			return Matrix[T]{Data: t.Data[t.Offset : t.Offset+v.n : t.Offset+v.n], Rows: rows, Cols: cols}, nil
+		}
+		dst = make([]T, v.n)
+	} else if overlaps(dst[:v.n], t.Data[v.lo:v.hi+1]) {
+		return Matrix[T]{}, errorf(ErrDst, "destination overlaps the source elements the view reads")
+	}
+	dispatch(dtypeOf[T](), unsafe.Pointer(unsafe.SliceData(dst)), unsafe.Pointer(&t.Data[t.Offset]), cshape, cstrides)
+	return Matrix[T]{Data: dst[:v.n], Rows: rows, Cols: cols}, nil
+}
+
+// overlaps reports whether two non-empty slices share memory.
+func overlaps[T Element](a, b []T) bool {
+	size := unsafe.Sizeof(a[0])
+	a0, b0 := uintptr(unsafe.Pointer(&a[0])), uintptr(unsafe.Pointer(&b[0]))
+	a1, b1 := a0+uintptr(len(a))*size, b0+uintptr(len(b))*size
+	return a0 < b1 && b0 < a1
+}

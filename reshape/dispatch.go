@@ -1,0 +1,79 @@
+package reshape
+
+import (
+	"unsafe"
+
+	"github.com/stridekit/stridekit/generated"
+)
+
+// kindOf picks the innermost loop from the innermost source stride.
+func kindOf(innerStride int) generated.Kind {
+	switch innerStride {
+	case 1:
+		return generated.Rows
+	case 0:
+		return generated.Broadcast
+	}
+	return generated.Gather
+}
+
+// dispatch copies the canonical view (cshape, cstrides) of dtype dt whose
+// element [0, 0, ...] is at src into dst, row-major. The caller has validated
+// the view, checked that dst holds all of it and does not overlap it.
+//
+// A contiguous view is one copy(). Otherwise the kernel for (dt, rank, kind)
+// runs; a view of rank above generated.MaxRank is an odometer over its
+// leading axes, each step running the rank-MaxRank kernel on the trailing
+// axes.
+func dispatch(dt generated.DType, dst, src unsafe.Pointer, cshape, cstrides []int) {
+	size := dt.Size()
+	r := len(cshape)
+	if contiguous(cshape, cstrides) {
+		nb := cshape[0] * size
+		copy(unsafe.Slice((*byte)(dst), nb), unsafe.Slice((*byte)(src), nb))
+		return
+	}
+	kind := kindOf(cstrides[r-1])
+	if r <= generated.MaxRank {
+		var shape, strides [generated.MaxRank]int
+		copy(shape[:], cshape)
+		copy(strides[:], cstrides)
+		generated.Registry[dt][r][kind](dst, src, shape, strides)
+		return
+	}
+
+	lead := r - generated.MaxRank
+	var shape, strides [generated.MaxRank]int
+	copy(shape[:], cshape[lead:])
+	copy(strides[:], cstrides[lead:])
+	block := 1
+	for _, e := range shape {
+		block *= e
+	}
+	kernel := generated.Registry[dt][generated.MaxRank][kind]
+	var idxBuf [stackRank]int
+	idx := idxBuf[:0]
+	if lead > stackRank {
+		idx = make([]int, 0, lead)
+	}
+	idx = idx[:lead]
+	clear(idx)
+	d, o := 0, 0 // element offsets of the current block in dst and from src
+	for {
+		kernel(unsafe.Add(dst, d*size), unsafe.Add(src, o*size), shape, strides)
+		d += block
+		a := lead - 1
+		for ; a >= 0; a-- { // odometer step over the leading axes
+			idx[a]++
+			o += cstrides[a]
+			if idx[a] < cshape[a] {
+				break
+			}
+			o -= cstrides[a] * cshape[a]
+			idx[a] = 0
+		}
+		if a < 0 {
+			return
+		}
+	}
+}

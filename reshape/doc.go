@@ -1,0 +1,43 @@
+// Package reshape turns N-dimensional activation views into contiguous
+// [items, features] matrices. It is the Go form of the Python module
+// reshape_activations:
+//
+//	reshape_to_last_dimension(x)         ToLastDimension(t)
+//	reshape_concat_last_dimensions(x, k) ConcatLastDimensions(t, k)
+//	ReshapeActivationsFunction           Func[T]
+//
+// A Tensor is a strided view over a flat slice, as PyTorch and NumPy have
+// them: New makes a row-major one, and Permute, Slice and Expand make
+// permuted, sliced and broadcast views of it without copying. The functions
+// here make such a view contiguous:
+//
+//   - ToLastDimension and ConcatLastDimensions return a view that is already
+//     row-major contiguous as is (no copy, no allocation) and copy any other
+//     into a new Matrix.
+//   - ToLastDimensionInto, ConcatLastDimensionsInto and Contiguous always copy,
+//     into a buffer the caller provides, and never allocate.
+//
+// # How a copy runs
+//
+// Every call validates the view (Tensor.Validate), then canonicalises it:
+// size-1 axes are dropped and neighbouring axes that walk memory as one are
+// fused, so a [32,12,256,64] view permuted (0,2,1,3) becomes a rank-3 copy
+// of rows of 64 elements, and a contiguous view of any shape becomes a single
+// copy(). The dispatcher then calls the generated kernel for (dtype, rank,
+// kind) from package generated, where kind is read off the innermost source
+// stride: 1 (row copies), 0 (broadcast fill) or anything else (gather). Ranks
+// above generated.MaxRank run as loops over their leading axes around the
+// largest kernel.
+//
+// # Errors
+//
+// Bad input never panics: every error wraps one of ErrShape, ErrStrides,
+// ErrConcatDims, ErrPermutation and ErrDst (use errors.Is), and a function
+// that returns an error has not written to its destination. A destination
+// that overlaps the memory a view reads is refused with ErrDst.
+//
+// # Element types
+//
+// Any Element: the fixed-size integers, float32, float64, float16.Float16
+// (github.com/x448/float16) and BFloat16, and types defined on them.
+package reshape

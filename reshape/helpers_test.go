@@ -1,0 +1,5 @@
+package reshape
+
+import "github.com/x448/float16"
+
+type f16 = float16.Float16

@@ -1,0 +1,156 @@
+package reshape
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"unsafe"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/stridekit/stridekit/generated"
+)
+
+// TestRegistryCoversPromise asserts the registry has a kernel for every dtype,
+// every kind and every rank from 1 (2..6 are promised; 1 is used for strided
+// and broadcast vectors) to generated.MaxRank, and that MaxRank is at least 6.
+func TestRegistryCoversPromise(t *testing.T) {
+	require.GreaterOrEqual(t, generated.MaxRank, 6, "ranks 2..6 must be generated")
+	for dt := range generated.DType(generated.NumDTypes) {
+		assert.NotZero(t, dt.Size(), "dtype %v has no size", dt)
+		for rank := 1; rank <= generated.MaxRank; rank++ {
+			for kind := range generated.Kind(generated.NumKinds) {
+				assert.NotNil(t, generated.Registry[dt][rank][kind], "no kernel for dtype=%v rank=%d kind=%v", dt, rank, kind)
+			}
+		}
+	}
+}
+
+// TestDTypeOf checks every Element type of the library reaches its own row of
+// the registry, and a user-defined type one of the same size.
+func TestDTypeOf(t *testing.T) {
+	type logit float32
+	type token uint16
+	cases := []struct {
+		got  generated.DType
+		want generated.DType
+	}{
+		{dtypeOf[float32](), generated.Float32}, {dtypeOf[float64](), generated.Float64},
+		{dtypeOf[f16](), generated.Float16}, {dtypeOf[BFloat16](), generated.BFloat16},
+		{dtypeOf[int8](), generated.Int8}, {dtypeOf[uint8](), generated.Uint8},
+		{dtypeOf[int16](), generated.Int16}, {dtypeOf[uint16](), generated.Uint16},
+		{dtypeOf[int32](), generated.Int32}, {dtypeOf[uint32](), generated.Uint32},
+		{dtypeOf[int64](), generated.Int64}, {dtypeOf[uint64](), generated.Uint64},
+		{dtypeOf[logit](), generated.Float32}, {dtypeOf[token](), generated.Uint16},
+	}
+	for _, c := range cases {
+		assert.Equal(t, c.want, c.got)
+	}
+}
+
+// TestKernels runs every kernel of the registry, for every dtype, rank and
+// kind, on random views against referenceCopy, with guard elements around
+// the destination and the source checked unchanged.
+func TestKernels(t *testing.T) {
+	for dt := range generated.DType(generated.NumDTypes) {
+		for rank := 1; rank <= generated.MaxRank; rank++ {
+			for kind := range generated.Kind(generated.NumKinds) {
+				name := fmt.Sprintf("dtype=%v/rank=%d/kind=%v", dt, rank, kind)
+				t.Run(name, func(t *testing.T) {
+					rng := rand.New(rand.NewPCG(uint64(dt), uint64(rank*16)+uint64(kind)))
+					trials := 60
+					if testing.Short() {
+						trials = 15
+					}
+					for trial := range trials {
+						switch dt.Size() {
+						case 1:
+							checkKernel[uint8](t, rng, dt, rank, kind, trial)
+						case 2:
+							checkKernel[uint16](t, rng, dt, rank, kind, trial)
+						case 4:
+							checkKernel[uint32](t, rng, dt, rank, kind, trial)
+						case 8:
+							checkKernel[uint64](t, rng, dt, rank, kind, trial)
+						default:
+							t.Fatalf("dtype %v: no carrier of size %d", dt, dt.Size())
+						}
+					}
+				})
+			}
+		}
+	}
+}
+
+// kernelCase draws a random view for a kernel of one rank and kind: extents
+// 0..9 (one trial in eight has a large innermost or outer extent), outer
+// strides in -12..12, the innermost stride fixed by the kind (1 for Rows, 0
+// for Broadcast, anything else for Gather, negative included).
+func kernelCase(rng *rand.Rand, rank int, kind generated.Kind, trial int) (shape, strides []int) {
+	shape, strides = make([]int, rank), make([]int, rank)
+	for a := range shape {
+		shape[a] = rng.IntN(10)
+		if trial%4 != 3 && shape[a] == 0 { // keep most trials non-empty
+			shape[a] = 1 + rng.IntN(9)
+		}
+		strides[a] = rng.IntN(25) - 12
+	}
+	if trial%8 == 5 {
+		shape[rank-1] = 100 + rng.IntN(300)
+	}
+	if trial%8 == 6 && rank > 1 {
+		shape[0] = 50 + rng.IntN(100)
+	}
+	switch kind {
+	case generated.Rows:
+		strides[rank-1] = 1
+	case generated.Broadcast:
+		strides[rank-1] = 0
+	default:
+		for strides[rank-1] == 0 || strides[rank-1] == 1 {
+			strides[rank-1] = rng.IntN(17) - 8
+		}
+	}
+	// Keep the elements few enough for the reference to be quick.
+	for n := product(shape); n > 200_000; n = product(shape) {
+		for a := range shape {
+			shape[a] = (shape[a] + 1) / 2
+		}
+	}
+	return shape, strides
+}
+
+func product(shape []int) int {
+	n := 1
+	for _, e := range shape {
+		n *= e
+	}
+	return n
+}
+
+// checkKernel runs one random case of one kernel on elements carried as C.
+func checkKernel[C uint8 | uint16 | uint32 | uint64](t *testing.T, rng *rand.Rand, dt generated.DType, rank int, kind generated.Kind, trial int) {
+	shape, strides := kernelCase(rng, rank, kind, trial)
+	lo, hi := span(shape, strides)
+	pad := rng.IntN(5)
+	src := make([]C, hi-lo+1+2*pad)
+	randomFill(rng, src)
+	offset := pad - lo
+	before := bytes.Clone(asBytes(src))
+
+	n := product(shape)
+	all, dst := guarded[C](n)
+	var sh, st [generated.MaxRank]int
+	copy(sh[:], shape)
+	copy(st[:], strides)
+	generated.Registry[dt][rank][kind](unsafe.Pointer(&all[guard]), unsafe.Pointer(&src[offset]), sh, st)
+
+	want := make([]C, n)
+	referenceCopy(want, src, shape, strides, offset)
+	name := fmt.Sprintf("trial %d: shape %v strides %v offset %d", trial, shape, strides, offset)
+	require.Equal(t, want, dst, name)
+	require.True(t, guardsIntact(all), "%s: write outside the destination", name)
+	require.Equal(t, before, asBytes(src), "%s: source modified", name)
+}
