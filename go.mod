@@ -1,10 +1,12 @@
 module github.com/stridekit/stridekit
 
-go 1.26
+go 1.26.0
 
 require (
 	github.com/dave/jennifer v1.7.1
+	github.com/nlpodyssey/safetensors v0.0.0-20250209183917-bfb01cc25f7c
 	github.com/x448/float16 v0.8.4
+	golang.org/x/sys v0.50.0
 )
 
 require (
