@@ -13,11 +13,11 @@ import (
 // invalid one gives an error wrapping a sentinel with dst untouched. Nothing
 // may panic.
 func FuzzContiguous(f *testing.F) {
-	f.Add([]byte{2, 3, 4, 4, 1, 0, 50, 0, 0})            // 3x4 row-major
-	f.Add([]byte{2, 3, 4, 1, 3, 0, 50, 0, 0})            // transposed
-	f.Add([]byte{3, 2, 3, 4, 12, 1, 4, 0, 60, 0, 1})     // rows
-	f.Add([]byte{2, 5, 3, 0, 255, 4, 60, 0, 0})          // broadcast rows, reversed inner
-	f.Add([]byte{1, 7, 254, 9, 20, 2, 10})               // reversed with offset
+	f.Add([]byte{2, 3, 4, 4, 1, 0, 50, 0, 0})             // 3x4 row-major
+	f.Add([]byte{2, 3, 4, 1, 3, 0, 50, 0, 0})             // transposed
+	f.Add([]byte{3, 2, 3, 4, 12, 1, 4, 0, 60, 0, 1})      // rows
+	f.Add([]byte{2, 5, 3, 0, 255, 4, 60, 0, 0})           // broadcast rows, reversed inner
+	f.Add([]byte{1, 7, 254, 9, 20, 2, 10})                // reversed with offset
 	f.Add([]byte{4, 2, 2, 2, 2, 8, 4, 2, 1, 0, 16, 1, 3}) // overlapping dst
 	f.Fuzz(func(t *testing.T, in []byte) {
 		next := func() int {
