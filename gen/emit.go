@@ -98,12 +98,9 @@ func emitKernel(rank int, w width, k kind) jen.Code {
 	if strided > 0 {
 		body = append(body, jen.List(ss...).Op(":=").List(strides...))
 	}
-	switch k.Name {
-	case "Rows":
+	body = append(body, emitEmptyReturn(rank))
+	if k.Name == "Rows" {
 		body = append(body, rowBytes(rank-1, w))
-	case "Broadcast":
-		// Broadcast loads before its innermost loop; an empty row must not load.
-		body = append(body, jen.If(jen.Id(n(rank-1)).Op("==").Lit(0)).Block(jen.Return()))
 	}
 	body = append(body,
 		jen.Id("d").Op(":=").Lit(0),
@@ -193,6 +190,20 @@ func emitRows(axis int, w width) []jen.Code {
 		jen.Copy(bytes("dst", jen.Id("d")), bytes("src", jen.Id(o(axis)))),
 		jen.Id("d").Op("+=").Id("nb"),
 	}
+}
+
+// emitEmptyReturn returns early from an empty view, which reaches no index:
+// its src may point anywhere, so no offset may be formed from it.
+//
+//	if n0 == 0 || n1 == 0 || n2 == 0 {
+//		return
+//	}
+func emitEmptyReturn(rank int) jen.Code {
+	cond := jen.Id(n(0)).Op("==").Lit(0)
+	for a := 1; a < rank; a++ {
+		cond = cond.Op("||").Id(n(a)).Op("==").Lit(0)
+	}
+	return jen.If(cond).Block(jen.Return())
 }
 
 // rowBytes is nb := n2 * 4, the bytes of one output row, hoisted out of the

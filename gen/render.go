@@ -137,7 +137,8 @@ func renderTypes(maxRank int) *jen.File {
 		"[0, 0, ...]; shape and strides (strides in elements, possibly 0 or negative)",
 		"are read up to index r-1. dst must hold the product of the extents and must",
 		"not overlap the memory the view reads; every index the view reaches must lie",
-		"inside the source buffer. Kernels check none of this: the caller has."))
+		"inside the source buffer. Kernels check none of this: the caller has. A view",
+		"with a zero extent returns at once, whatever src is."))
 	f.Type().Id("Kernel").Func().Params(
 		jen.List(jen.Id("dst"), jen.Id("src")).Qual("unsafe", "Pointer"),
 		jen.List(jen.Id("shape"), jen.Id("strides")).Index(jen.Id("MaxRank")).Int(),

@@ -20,6 +20,9 @@ import "unsafe"
 // with the caller guaranteeing that every index it reaches is inside both buffers.
 func copyRank1Uint32Rows(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
 	n0 := shape[0]
+	if n0 == 0 {
+		return
+	}
 	nb := n0 * 4
 	d := 0
 	o0 := 0
@@ -42,6 +45,9 @@ func copyRank1Uint32Rows(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
 func copyRank1Uint32Gather(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
 	n0 := shape[0]
 	s0 := strides[0] * 4
+	if n0 == 0 {
+		return
+	}
 	d := 0
 	o0 := 0
 	i0 := 0
@@ -117,6 +123,9 @@ func copyRank1Uint32Broadcast(dst, src unsafe.Pointer, shape, strides [MaxRank]i
 func copyRank2Uint32Rows(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
 	n0, n1 := shape[0], shape[1]
 	s0 := strides[0] * 4
+	if n0 == 0 || n1 == 0 {
+		return
+	}
 	nb := n1 * 4
 	d := 0
 	o0 := 0
@@ -145,6 +154,9 @@ func copyRank2Uint32Rows(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
 func copyRank2Uint32Gather(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
 	n0, n1 := shape[0], shape[1]
 	s0, s1 := strides[0]*4, strides[1]*4
+	if n0 == 0 || n1 == 0 {
+		return
+	}
 	d := 0
 	o0 := 0
 	for i0 := 0; i0 < n0; i0++ {
@@ -189,7 +201,7 @@ func copyRank2Uint32Gather(dst, src unsafe.Pointer, shape, strides [MaxRank]int)
 func copyRank2Uint32Broadcast(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
 	n0, n1 := shape[0], shape[1]
 	s0 := strides[0] * 4
-	if n1 == 0 {
+	if n0 == 0 || n1 == 0 {
 		return
 	}
 	d := 0
@@ -233,6 +245,9 @@ func copyRank2Uint32Broadcast(dst, src unsafe.Pointer, shape, strides [MaxRank]i
 func copyRank3Uint32Rows(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
 	n0, n1, n2 := shape[0], shape[1], shape[2]
 	s0, s1 := strides[0]*4, strides[1]*4
+	if n0 == 0 || n1 == 0 || n2 == 0 {
+		return
+	}
 	nb := n2 * 4
 	d := 0
 	o0 := 0
@@ -267,6 +282,9 @@ func copyRank3Uint32Rows(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
 func copyRank3Uint32Gather(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
 	n0, n1, n2 := shape[0], shape[1], shape[2]
 	s0, s1, s2 := strides[0]*4, strides[1]*4, strides[2]*4
+	if n0 == 0 || n1 == 0 || n2 == 0 {
+		return
+	}
 	d := 0
 	o0 := 0
 	for i0 := 0; i0 < n0; i0++ {
@@ -317,7 +335,7 @@ func copyRank3Uint32Gather(dst, src unsafe.Pointer, shape, strides [MaxRank]int)
 func copyRank3Uint32Broadcast(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
 	n0, n1, n2 := shape[0], shape[1], shape[2]
 	s0, s1 := strides[0]*4, strides[1]*4
-	if n2 == 0 {
+	if n0 == 0 || n1 == 0 || n2 == 0 {
 		return
 	}
 	d := 0
@@ -367,6 +385,9 @@ func copyRank3Uint32Broadcast(dst, src unsafe.Pointer, shape, strides [MaxRank]i
 func copyRank4Uint32Rows(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
 	n0, n1, n2, n3 := shape[0], shape[1], shape[2], shape[3]
 	s0, s1, s2 := strides[0]*4, strides[1]*4, strides[2]*4
+	if n0 == 0 || n1 == 0 || n2 == 0 || n3 == 0 {
+		return
+	}
 	nb := n3 * 4
 	d := 0
 	o0 := 0
@@ -407,6 +428,9 @@ func copyRank4Uint32Rows(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
 func copyRank4Uint32Gather(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
 	n0, n1, n2, n3 := shape[0], shape[1], shape[2], shape[3]
 	s0, s1, s2, s3 := strides[0]*4, strides[1]*4, strides[2]*4, strides[3]*4
+	if n0 == 0 || n1 == 0 || n2 == 0 || n3 == 0 {
+		return
+	}
 	d := 0
 	o0 := 0
 	for i0 := 0; i0 < n0; i0++ {
@@ -463,7 +487,7 @@ func copyRank4Uint32Gather(dst, src unsafe.Pointer, shape, strides [MaxRank]int)
 func copyRank4Uint32Broadcast(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
 	n0, n1, n2, n3 := shape[0], shape[1], shape[2], shape[3]
 	s0, s1, s2 := strides[0]*4, strides[1]*4, strides[2]*4
-	if n3 == 0 {
+	if n0 == 0 || n1 == 0 || n2 == 0 || n3 == 0 {
 		return
 	}
 	d := 0
@@ -519,6 +543,9 @@ func copyRank4Uint32Broadcast(dst, src unsafe.Pointer, shape, strides [MaxRank]i
 func copyRank5Uint32Rows(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
 	n0, n1, n2, n3, n4 := shape[0], shape[1], shape[2], shape[3], shape[4]
 	s0, s1, s2, s3 := strides[0]*4, strides[1]*4, strides[2]*4, strides[3]*4
+	if n0 == 0 || n1 == 0 || n2 == 0 || n3 == 0 || n4 == 0 {
+		return
+	}
 	nb := n4 * 4
 	d := 0
 	o0 := 0
@@ -565,6 +592,9 @@ func copyRank5Uint32Rows(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
 func copyRank5Uint32Gather(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
 	n0, n1, n2, n3, n4 := shape[0], shape[1], shape[2], shape[3], shape[4]
 	s0, s1, s2, s3, s4 := strides[0]*4, strides[1]*4, strides[2]*4, strides[3]*4, strides[4]*4
+	if n0 == 0 || n1 == 0 || n2 == 0 || n3 == 0 || n4 == 0 {
+		return
+	}
 	d := 0
 	o0 := 0
 	for i0 := 0; i0 < n0; i0++ {
@@ -627,7 +657,7 @@ func copyRank5Uint32Gather(dst, src unsafe.Pointer, shape, strides [MaxRank]int)
 func copyRank5Uint32Broadcast(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
 	n0, n1, n2, n3, n4 := shape[0], shape[1], shape[2], shape[3], shape[4]
 	s0, s1, s2, s3 := strides[0]*4, strides[1]*4, strides[2]*4, strides[3]*4
-	if n4 == 0 {
+	if n0 == 0 || n1 == 0 || n2 == 0 || n3 == 0 || n4 == 0 {
 		return
 	}
 	d := 0
@@ -689,6 +719,9 @@ func copyRank5Uint32Broadcast(dst, src unsafe.Pointer, shape, strides [MaxRank]i
 func copyRank6Uint32Rows(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
 	n0, n1, n2, n3, n4, n5 := shape[0], shape[1], shape[2], shape[3], shape[4], shape[5]
 	s0, s1, s2, s3, s4 := strides[0]*4, strides[1]*4, strides[2]*4, strides[3]*4, strides[4]*4
+	if n0 == 0 || n1 == 0 || n2 == 0 || n3 == 0 || n4 == 0 || n5 == 0 {
+		return
+	}
 	nb := n5 * 4
 	d := 0
 	o0 := 0
@@ -741,6 +774,9 @@ func copyRank6Uint32Rows(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
 func copyRank6Uint32Gather(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
 	n0, n1, n2, n3, n4, n5 := shape[0], shape[1], shape[2], shape[3], shape[4], shape[5]
 	s0, s1, s2, s3, s4, s5 := strides[0]*4, strides[1]*4, strides[2]*4, strides[3]*4, strides[4]*4, strides[5]*4
+	if n0 == 0 || n1 == 0 || n2 == 0 || n3 == 0 || n4 == 0 || n5 == 0 {
+		return
+	}
 	d := 0
 	o0 := 0
 	for i0 := 0; i0 < n0; i0++ {
@@ -809,7 +845,7 @@ func copyRank6Uint32Gather(dst, src unsafe.Pointer, shape, strides [MaxRank]int)
 func copyRank6Uint32Broadcast(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
 	n0, n1, n2, n3, n4, n5 := shape[0], shape[1], shape[2], shape[3], shape[4], shape[5]
 	s0, s1, s2, s3, s4 := strides[0]*4, strides[1]*4, strides[2]*4, strides[3]*4, strides[4]*4
-	if n5 == 0 {
+	if n0 == 0 || n1 == 0 || n2 == 0 || n3 == 0 || n4 == 0 || n5 == 0 {
 		return
 	}
 	d := 0

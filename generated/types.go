@@ -127,5 +127,6 @@ func (k Kind) String() string {
 // [0, 0, ...]; shape and strides (strides in elements, possibly 0 or negative)
 // are read up to index r-1. dst must hold the product of the extents and must
 // not overlap the memory the view reads; every index the view reaches must lie
-// inside the source buffer. Kernels check none of this: the caller has.
+// inside the source buffer. Kernels check none of this: the caller has. A view
+// with a zero extent returns at once, whatever src is.
 type Kernel func(dst, src unsafe.Pointer, shape, strides [MaxRank]int)

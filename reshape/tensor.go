@@ -155,8 +155,11 @@ func (t Tensor[T]) Slice(axis, start, stop, step int) (Tensor[T], error) {
 	}
 	st := t.strides()
 	offset := t.Offset
-	if n > 0 {
-		offset += start * st[a] // start is inside the axis, so this index is reachable
+	if n > 0 && t.Len() > 0 {
+		// start is inside the axis and the view has elements, so the new
+		// element [0, ...] is one the view reaches. An empty view keeps its
+		// offset, which may not move past the end of Data.
+		offset += start * st[a]
 	}
 	stride, ok := mul(st[a], step)
 	if !ok {

@@ -1,0 +1,120 @@
+package reshape_test
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/stridekit/stridekit/reshape"
+)
+
+// The examples of reshape_to_last_dimension: [3,100] → [3,100],
+// [3,3,100] → [9,100], [3,3,3,100] → [27,100].
+func ExampleToLastDimension() {
+	for _, shape := range [][]int{{3, 100}, {3, 3, 100}, {3, 3, 3, 100}} {
+		n := 1
+		for _, e := range shape {
+			n *= e
+		}
+		t, err := reshape.New(make([]float32, n), shape...)
+		if err != nil {
+			panic(err)
+		}
+		m, err := reshape.ToLastDimension(t)
+		if err != nil {
+			panic(err)
+		}
+		fmt.Println(shape, "→", []int{m.Rows, m.Cols})
+	}
+	// Output:
+	// [3 100] → [3 100]
+	// [3 3 100] → [9 100]
+	// [3 3 3 100] → [27 100]
+}
+
+// The examples of reshape_concat_last_dimensions: [3,4,5] with k=2 →
+// [3,20], [2,3,4,5] with k=3 → [2,60].
+func ExampleConcatLastDimensions() {
+	for _, c := range []struct {
+		shape []int
+		k     int
+	}{{[]int{3, 4, 5}, 2}, {[]int{2, 3, 4, 5}, 3}} {
+		n := 1
+		for _, e := range c.shape {
+			n *= e
+		}
+		t, err := reshape.New(make([]float32, n), c.shape...)
+		if err != nil {
+			panic(err)
+		}
+		m, err := reshape.ConcatLastDimensions(t, c.k)
+		if err != nil {
+			panic(err)
+		}
+		fmt.Println(c.shape, "k =", c.k, "→", []int{m.Rows, m.Cols})
+	}
+	// Output:
+	// [3 4 5] k = 2 → [3 20]
+	// [2 3 4 5] k = 3 → [2 60]
+}
+
+// A capture hook gets attention outputs as [batch, head, pos, d_head] and
+// stores one feature vector per (batch, pos) token: permute to
+// [batch, pos, head, d_head] as a view, then concatenate the last two axes.
+// The permuted view is not contiguous, so ConcatLastDimensions copies it,
+// through the kernel for rows of d_head elements.
+func ExampleConcatLastDimensionsFunc() {
+	batch, heads, pos, dHead := 1, 2, 3, 2
+	data := make([]int32, batch*heads*pos*dHead)
+	for i := range data {
+		data[i] = int32(i)
+	}
+	x, _ := reshape.New(data, batch, heads, pos, dHead)
+	x, _ = x.Permute(0, 2, 1, 3)
+
+	var hook reshape.Func[int32] = reshape.ConcatLastDimensionsFunc[int32](2)
+	m, err := hook(x)
+	if err != nil {
+		panic(err)
+	}
+	for i := range m.Rows {
+		fmt.Println(m.Data[i*m.Cols : (i+1)*m.Cols])
+	}
+	// Output:
+	// [0 1 6 7]
+	// [2 3 8 9]
+	// [4 5 10 11]
+}
+
+// Contiguous writes a transposed view into a reused buffer, without
+// allocating. A buffer that overlaps the source is refused.
+func ExampleContiguous() {
+	x, _ := reshape.New([]float64{1, 2, 3, 4, 5, 6}, 2, 3)
+	xt, _ := x.Permute(1, 0)
+	buf := make([]float64, 6)
+	if err := reshape.Contiguous(buf, xt); err != nil {
+		panic(err)
+	}
+	fmt.Println(buf)
+
+	err := reshape.Contiguous(x.Data, xt)
+	fmt.Println(errors.Is(err, reshape.ErrDst))
+	// Output:
+	// [1 4 2 5 3 6]
+	// true
+}
+
+// Slice and Expand make views like Python's x[:, ::-1] and torch.expand.
+func ExampleTensor_Slice() {
+	x, _ := reshape.New([]int8{1, 2, 3, 4, 5, 6}, 2, 3)
+	rev, _ := x.Slice(1, 2, -1, -1) // x[:, ::-1]
+	m, _ := reshape.ToLastDimension(rev)
+	fmt.Println(m.Data)
+
+	row, _ := x.Slice(0, 0, 1, 1)   // x[:1], shape [1, 3]
+	wide, _ := row.Expand(3, 2, -1) // [3, 2, 3], stride 0 on the first two axes
+	m, _ = reshape.ToLastDimension(wide)
+	fmt.Println(m.Rows, m.Cols, m.Data)
+	// Output:
+	// [3 2 1 6 5 4]
+	// 6 3 [1 2 3 1 2 3 1 2 3 1 2 3 1 2 3 1 2 3]
+}

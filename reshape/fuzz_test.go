@@ -1,0 +1,99 @@
+package reshape
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+)
+
+// FuzzContiguous builds views straight from the fuzzer's bytes (rank, extents,
+// strides that may be negative or zero, offset, length of Data, and a
+// destination that may overlap the source) and checks Contiguous against the
+// reference: a valid view is copied exactly with the guards intact, and an
+// invalid one gives an error wrapping a sentinel with dst untouched. Nothing
+// may panic.
+func FuzzContiguous(f *testing.F) {
+	f.Add([]byte{2, 3, 4, 4, 1, 0, 50, 0, 0})             // 3x4 row-major
+	f.Add([]byte{2, 3, 4, 1, 3, 0, 50, 0, 0})             // transposed
+	f.Add([]byte{3, 2, 3, 4, 12, 1, 4, 0, 60, 0, 1})      // rows
+	f.Add([]byte{2, 5, 3, 0, 255, 4, 60, 0, 0})           // broadcast rows, reversed inner
+	f.Add([]byte{1, 7, 254, 9, 20, 2, 10})                // reversed with offset
+	f.Add([]byte{4, 2, 2, 2, 2, 8, 4, 2, 1, 0, 16, 1, 3}) // overlapping dst
+	f.Fuzz(func(t *testing.T, in []byte) {
+		next := func() int {
+			if len(in) == 0 {
+				return 0
+			}
+			b := in[0]
+			in = in[1:]
+			return int(b)
+		}
+		rank := next() % 9 // 0 is a valid (rejected) input
+		shape, strides := make([]int, rank), make([]int, rank)
+		for a := range shape {
+			shape[a] = next() % 8
+		}
+		for a := range strides {
+			strides[a] = int(int8(next())) // -128..127
+		}
+		if next()%5 == 0 {
+			strides = nil
+		}
+		offset := int(int8(next()))
+		data := make([]int16, next()+next())
+		for i := range data {
+			data[i] = int16(i + 1)
+		}
+		view := Tensor[int16]{Data: data, Shape: shape, Strides: strides, Offset: offset}
+		overlapping := next()%4 == 0
+		at := next()
+
+		n := view.Len()
+		validErr := view.Validate()
+		var all, dst []int16
+		if overlapping && at < len(data) {
+			all, dst = nil, data[at:]
+		} else {
+			all, dst = guarded[int16](max(n, 0))
+		}
+		before := bytes.Clone(asBytes(data))
+		dstBefore := bytes.Clone(asBytes(dst))
+
+		err := Contiguous(dst, view)
+		if validErr != nil {
+			if err == nil {
+				t.Fatalf("invalid view %+v accepted: %v", view, validErr)
+			}
+		}
+		if err != nil {
+			if !errors.Is(err, ErrShape) && !errors.Is(err, ErrStrides) && !errors.Is(err, ErrDst) {
+				t.Fatalf("error wraps no sentinel: %v", err)
+			}
+			if !bytes.Equal(dstBefore, asBytes(dst)) || !bytes.Equal(before, asBytes(data)) {
+				t.Fatalf("dst or source written on error %v", err)
+			}
+			if validErr == nil && !errors.Is(err, ErrDst) {
+				t.Fatalf("valid view %+v rejected: %v", view, err)
+			}
+			return
+		}
+		want := make([]int16, n)
+		referenceCopy(want, before16(before), shape, strides, offset)
+		if !bytes.Equal(asBytes(want), asBytes(dst[:n])) {
+			t.Fatalf("view %+v: got %v want %v", view, dst[:n], want)
+		}
+		if all != nil && !guardsIntact(all) {
+			t.Fatalf("view %+v: write outside dst", view)
+		}
+		if !overlapping && !bytes.Equal(before, asBytes(data)) {
+			t.Fatalf("view %+v: source modified", view)
+		}
+	})
+}
+
+// before16 rebuilds the source elements from their saved bytes.
+func before16(b []byte) []int16 {
+	s := make([]int16, len(b)/2)
+	copy(asBytes(s), b)
+	return s
+}
