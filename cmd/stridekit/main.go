@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"golang.org/x/term"
 )
@@ -36,6 +37,9 @@ type cli struct {
 	// wrapOutput, if set, wraps the writer of the output's temporary file:
 	// the seam through which tests inject a failure part-way through.
 	wrapOutput func(io.Writer) io.Writer
+	// benchBudget, if set, replaces the time bench spends on each
+	// implementation of a case, so tests run it quickly.
+	benchBudget time.Duration
 }
 
 // newCLI returns the cli of a real run: stderr is a terminal if it is a
