@@ -1,6 +1,8 @@
 package tensorfile
 
 import (
+	"fmt"
+	"io"
 	"math"
 	"unsafe"
 
@@ -34,6 +36,11 @@ type Array struct {
 
 	data       []byte
 	begin, end int // data offsets in a safetensors file, for sorting
+
+	// gen, for an Array from ReshapeLazy, writes its size bytes to w when
+	// a writer needs them; data stays nil until Bytes asks for them.
+	gen  func(w io.Writer) error
+	size int
 }
 
 // NewArray returns an Array over data, which must hold exactly the elements
@@ -74,8 +81,8 @@ func (a *Array) check() error {
 	if err != nil {
 		return errorf(ErrInvalid, "tensor %q: %v", a.Name, err)
 	}
-	if need, ok := mulOK(n, a.DType.Size()); !ok || need != len(a.data) {
-		return errorf(ErrInvalid, "tensor %q: shape %v of %v needs %s bytes, it has %d", a.Name, a.Shape, a.DType, bytesNeeded(need, ok), len(a.data))
+	if need, ok := mulOK(n, a.DType.Size()); !ok || need != a.byteLen() {
+		return errorf(ErrInvalid, "tensor %q: shape %v of %v needs %s bytes, it has %d", a.Name, a.Shape, a.DType, bytesNeeded(need, ok), a.byteLen())
 	}
 	return nil
 }
@@ -87,8 +94,52 @@ func (a *Array) Len() int {
 }
 
 // Bytes returns the bytes of the elements, in the array's order. For an
-// Array from Open they are the file's, read-only.
-func (a *Array) Bytes() []byte { return a.data }
+// Array from Open they are the file's, read-only. For an Array from
+// ReshapeLazy the first call computes them into new memory (which the
+// writers avoid: they stream such an Array).
+func (a *Array) Bytes() []byte {
+	if a.data == nil && a.gen != nil {
+		words := make([]uint64, (a.size+7)/8) // 8-aligned, like a mapping
+		b := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(words))), a.size)
+		fw := &fixedWriter{b: b[:0]}
+		if err := a.gen(fw); err != nil || len(fw.b) != a.size {
+			// gen copies a view already validated into memory: it cannot
+			// fail but through a bug.
+			panic(fmt.Sprintf("tensorfile: computing tensor %q: %v (%d of %d bytes)", a.Name, err, len(fw.b), a.size))
+		}
+		a.data, a.gen = b, nil
+	}
+	return a.data
+}
+
+// byteLen returns the number of bytes of the elements without computing
+// them.
+func (a *Array) byteLen() int {
+	if a.data == nil && a.gen != nil {
+		return a.size
+	}
+	return len(a.data)
+}
+
+// writeData writes the bytes of a to w, streaming them if a is lazy.
+func (a *Array) writeData(w io.Writer) error {
+	if a.data == nil && a.gen != nil {
+		return a.gen(w)
+	}
+	_, err := w.Write(a.data)
+	return err
+}
+
+// fixedWriter appends to a slice with room for everything written.
+type fixedWriter struct{ b []byte }
+
+func (f *fixedWriter) Write(p []byte) (int, error) {
+	if len(p) > cap(f.b)-len(f.b) {
+		return 0, errorf(ErrInvalid, "more bytes than the array holds")
+	}
+	f.b = append(f.b, p...)
+	return len(p), nil
+}
 
 // Strides returns the strides in elements: row-major for C order, the
 // reversed ones for Fortran order ([2,3,4] has C strides [12,4,1] and
@@ -127,17 +178,18 @@ func Tensor[T reshape.Element](a *Array) (reshape.Tensor[T], error) {
 	if len(a.Shape) == 0 {
 		return reshape.Tensor[T]{}, errorf(ErrInvalid, "tensor %q is a scalar (shape ()); reshape needs at least one axis", a.Name)
 	}
-	n := len(a.data) / a.DType.Size()
+	raw := a.Bytes()
+	n := len(raw) / a.DType.Size()
 	var data []T
 	var zero T
 	switch {
 	case n == 0:
 		data = []T{}
-	case uintptr(unsafe.Pointer(unsafe.SliceData(a.data)))%unsafe.Alignof(zero) != 0:
+	case uintptr(unsafe.Pointer(unsafe.SliceData(raw)))%unsafe.Alignof(zero) != 0:
 		data = make([]T, n)
-		copy(asBytes(data), a.data)
+		copy(asBytes(data), raw)
 	default:
-		data = unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(a.data))), n)
+		data = unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(raw))), n)
 	}
 	t := reshape.Tensor[T]{Data: data, Shape: append([]int{}, a.Shape...), Strides: a.Strides()}
 	if err := t.Validate(); err != nil {

@@ -14,7 +14,9 @@
 // returns the reshape.Tensor[float32] view of it (ErrDType if the array is
 // not float32). A Fortran-order .npy array is that strided view, its strides
 // reversed: nothing is transposed. Reshape applies a permutation and
-// reshape.ConcatLastDimensions to an Array of any dtype.
+// reshape.ConcatLastDimensions to an Array of any dtype; ReshapeLazy does
+// the same without the result in memory, copying it block by block as a
+// writer writes it.
 //
 // Read:
 //
@@ -30,8 +32,9 @@
 //
 // # Writing
 //
-// WriteNPY and WriteSafetensors write Arrays to an io.Writer; FromMatrix
-// makes an Array of a reshape.Matrix without copying. WriteFile and Save
+// WriteNPY and WriteSafetensors write Arrays to an io.Writer, in the layout
+// NumPy and the reference safetensors implementation write; FromMatrix makes
+// an Array of a reshape.Matrix without copying. WriteFile and Save
 // write a file atomically: into a temporary file in the destination
 // directory, synced, then renamed over the destination, so that a failure
 // never leaves a partial file nor touches an existing one.

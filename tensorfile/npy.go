@@ -440,8 +440,7 @@ func writeNPY(w io.Writer, a *Array, major byte) error {
 	if _, err := w.Write(hdr); err != nil {
 		return err
 	}
-	_, err = w.Write(a.data)
-	return err
+	return a.writeData(w)
 }
 
 // WriteNPY writes a as a .npy file to w: format 1.0 (2.0 if the header

@@ -1,9 +1,11 @@
 package tensorfile
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -49,6 +51,15 @@ func TestReshape(t *testing.T) {
 						m, err := Reshape(a, opt)
 						require.NoError(t, err, name)
 						assert.Equal(t, want, m.Bytes(), name)
+						if !blocked {
+							lazy, err := ReshapeLazy(a, opt)
+							require.NoError(t, err, name)
+							assert.Equal(t, m.Shape, lazy.Shape, name)
+							var buf bytes.Buffer
+							require.NoError(t, lazy.writeData(&buf), name)
+							assert.Equal(t, want, buf.Bytes(), name+" streamed")
+							assert.Equal(t, want, lazy.Bytes(), name+" computed")
+						}
 						cols := 1
 						for _, ax := range canon[3-k:] {
 							cols *= shape[ax]
@@ -100,9 +111,42 @@ func TestReshapeErrors(t *testing.T) {
 	assert.ErrorIs(t, err, stop)
 }
 
-// TestCopyInBlocks checks the blocks tile the output, on an array large
+// TestEachBlock checks the blocks tile the row-major order and together
+// are the whole view, for block sizes from one element up, on views whose
+// leading axes have extent 1 and views whose rows are longer than a block.
+func TestEachBlock(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, shape := range [][]int{{7}, {1, 1, 9, 4}, {3, 4, 5}, {2, 1, 3, 1, 5}, {4, 0, 3}, {1}} {
+		data := random(rng, Int16, count(shape))
+		a := mustArray("x", Int16, shape, true, data) // Fortran: a strided view
+		v, err := Tensor[int16](a)
+		require.NoError(t, err)
+		want, err := Reshape(a, ReshapeOptions{})
+		require.NoError(t, err)
+		for _, maxElems := range []int{1, 2, 3, 5, 7, 11, 20, 60, 1000} {
+			name := fmt.Sprintf("shape=%v/max=%d", shape, maxElems)
+			var got []int16
+			next := 0
+			err := eachBlock(v, maxElems, func(off, length int, block reshape.Tensor[int16]) error {
+				assert.Equal(t, next, off, name)
+				assert.LessOrEqual(t, length, maxElems, name)
+				assert.Equal(t, length, block.Len(), name)
+				part := make([]int16, length)
+				require.NoError(t, reshape.Contiguous(part, block))
+				got = append(got, part...)
+				next = off + length
+				return nil
+			})
+			require.NoError(t, err, name)
+			assert.Equal(t, want.Bytes(), asBytes(got), name)
+		}
+	}
+}
+
+// TestBlockedProgress checks Progress is called once per block, ends at the
+// total, and that the blocked copy equals the plain one, on an array large
 // enough for several blocks whose leading axes have extent 1.
-func TestCopyInBlocks(t *testing.T) {
+func TestBlockedProgress(t *testing.T) {
 	shape := []int{1, 1, 3000, 1000} // 12 MB of float32: two blocks
 	a := mustArray("x", Float32, shape, true, random(rand.New(rand.NewPCG(7, 8)), Float32, count(shape)))
 	var dones []int64
@@ -117,4 +161,27 @@ func TestCopyInBlocks(t *testing.T) {
 	want, err := Reshape(a, ReshapeOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, want.Bytes(), m.Bytes())
+}
+
+// TestLazyStreams checks that writing a lazy result allocates about one
+// block, not the result: a 64 MiB transpose written to a discarding writer.
+func TestLazyStreams(t *testing.T) {
+	shape := []int{4096, 4096}
+	a := mustArray("x", Float32, shape, false, make([]byte, 4*count(shape)))
+	lazy, err := ReshapeLazy(a, ReshapeOptions{Permute: []int{1, 0}})
+	require.NoError(t, err)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	var n countingWriter
+	require.NoError(t, WriteNPY(&n, lazy))
+	runtime.ReadMemStats(&after)
+	assert.Equal(t, int64(128+4*count(shape)), int64(n))
+	assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(2*copyBlock), "bytes allocated while streaming 64 MiB")
+}
+
+type countingWriter int64
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	*c += countingWriter(len(p))
+	return len(p), nil
 }

@@ -425,7 +425,7 @@ func TestProgressBar(t *testing.T) {
 		require.Equal(t, 0, r.code, r.stderr)
 		if c.bar {
 			assert.Contains(t, r.stderr, "\r[")
-			assert.Contains(t, r.stderr, "] 100% of 128.0 KiB"[:7])
+			assert.Contains(t, r.stderr, "] 100% of 131072 bytes")
 			assert.True(t, strings.HasSuffix(r.stderr, "\n"))
 		} else {
 			assert.Empty(t, r.stderr)

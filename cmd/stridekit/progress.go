@@ -9,39 +9,25 @@ import (
 
 // progress draws a progress bar of a conversion on stderr, when stderr is a
 // terminal and the conversion is large; otherwise it only checks for
-// cancellation. It counts the bytes copied and then the bytes written, so
-// the bar runs once from 0 to 100% over both.
+// cancellation. It counts the bytes written to the output, which are made
+// (copied from the input's view) as they are written.
 type progress struct {
 	c     *cli
 	show  bool
-	total int64 // bytes to copy plus bytes to write
-	base  int64 // bytes of earlier arrays and phases
-	cur   int64 // bytes of the current phase
+	total int64 // bytes of the output's data
+	done  int64 // bytes written so far, headers included
 	last  time.Time
 	drawn bool
 }
 
-// newProgress returns the progress of a conversion of total input bytes.
+// newProgress returns the progress of a conversion of total bytes.
 func (c *cli) newProgress(total int64) *progress {
-	return &progress{c: c, show: c.terminal && total > c.progressMin, total: 2 * total}
-}
-
-// copying is the Progress of tensorfile.Reshape for one array.
-func (p *progress) copying(done, _ int64) error {
-	p.cur = done
-	return p.tick()
-}
-
-// finishArray moves past an array of n bytes, copied or aliased.
-func (p *progress) finishArray(n int64) {
-	p.base += n
-	p.cur = 0
-	_ = p.tick()
+	return &progress{c: c, show: c.terminal && total > c.progressMin, total: total}
 }
 
 // wrote counts n more bytes written.
 func (p *progress) wrote(n int) error {
-	p.cur += int64(n)
+	p.done += int64(n)
 	return p.tick()
 }
 
@@ -65,19 +51,18 @@ func (p *progress) tick() error {
 
 func (p *progress) draw() {
 	const width = 40
-	done := min(p.base+p.cur, p.total)
 	frac := 1.0
 	if p.total > 0 {
-		frac = float64(done) / float64(p.total)
+		frac = min(float64(p.done)/float64(p.total), 1)
 	}
 	n := int(frac * width)
-	fmt.Fprintf(p.c.stderr, "\r[%s%s] %3.0f%% of %s", strings.Repeat("=", n), strings.Repeat(" ", width-n), 100*frac, mib(p.total/2))
+	fmt.Fprintf(p.c.stderr, "\r[%s%s] %3.0f%% of %s", strings.Repeat("=", n), strings.Repeat(" ", width-n), 100*frac, mib(p.total))
 }
 
-// done draws the full bar and ends its line.
-func (p *progress) done() {
+// finish draws the full bar and ends its line.
+func (p *progress) finish() {
 	if p.show {
-		p.base, p.cur = p.total, 0
+		p.done = p.total
 		p.draw()
 		fmt.Fprintln(p.c.stderr)
 	}

@@ -156,21 +156,17 @@ func (c *cli) reshape(args []string) error {
 		total += int64(len(a.Bytes()))
 	}
 
-	bar := c.newProgress(total)
+	// Lazy results: each is copied block by block as it is written, so the
+	// conversion needs about 8 MiB beyond the input's map.
 	outs := make([]*tensorfile.Array, len(arrays))
 	for i, a := range arrays {
-		m, err := tensorfile.Reshape(a, tensorfile.ReshapeOptions{
-			Permute:    r.permute,
-			ConcatDims: r.concatDims,
-			Progress:   bar.copying,
-		})
-		bar.finishArray(int64(len(a.Bytes())))
+		m, err := tensorfile.ReshapeLazy(a, tensorfile.ReshapeOptions{Permute: r.permute, ConcatDims: r.concatDims})
 		if err != nil {
-			bar.abort()
 			return describe(c, r, a, err)
 		}
 		outs[i] = m
 	}
+	bar := c.newProgress(total)
 	err = tensorfile.WriteFile(r.out, func(w io.Writer) error {
 		if c.wrapOutput != nil {
 			w = c.wrapOutput(w)
@@ -185,7 +181,7 @@ func (c *cli) reshape(args []string) error {
 		bar.abort()
 		return describe(c, r, nil, err)
 	}
-	bar.done()
+	bar.finish()
 	for _, m := range outs {
 		name := ""
 		if m.Name != "" {
