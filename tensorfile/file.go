@@ -57,6 +57,9 @@ type File struct {
 	Metadata map[string]string
 	// Size is the file's length in bytes.
 	Size int64
+	// Mapped reports that the arrays view a read-only memory map of the
+	// file (Unix); otherwise they view a copy of it in memory.
+	Mapped bool
 
 	unmap func() error
 }
@@ -93,7 +96,7 @@ func Open(path string) (*File, error) {
 		_ = unmap()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	tf.Size, tf.unmap = fi.Size(), unmap
+	tf.Size, tf.Mapped, tf.unmap = fi.Size(), mapped && fi.Size() > 0, unmap
 	return tf, nil
 }
 

@@ -2,29 +2,12 @@
 
 package tensorfile
 
-import (
-	"fmt"
-	"io"
-	"os"
-	"unsafe"
-)
+import "os"
 
 // mapFile reads the whole of f into memory, on platforms where this package
-// does not memory-map files. The buffer is allocated as []uint64, so the
-// bytes start 8-aligned like a mapping's.
+// does not memory-map files.
 func mapFile(f *os.File, size int64) ([]byte, func() error, error) {
-	if int64(int(size)) != size || size < 0 {
-		return nil, nil, fmt.Errorf("file of %d bytes is too large to read", size)
-	}
-	if size == 0 {
-		return []byte{}, func() error { return nil }, nil
-	}
-	words := make([]uint64, (size+7)/8)
-	b := unsafe.Slice((*byte)(unsafe.Pointer(&words[0])), int(size))
-	if _, err := io.ReadFull(f, b); err != nil {
-		return nil, nil, fmt.Errorf("read: %w", err)
-	}
-	return b, func() error { return nil }, nil
+	return readAll(f, size)
 }
 
 // mapped reports whether Open memory-maps files on this platform.

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"unsafe"
 
@@ -111,6 +112,7 @@ func TestOpenFile(t *testing.T) {
 	f, err := Open(path)
 	require.NoError(t, err)
 	assert.Equal(t, info.Size(), f.Size)
+	assert.Equal(t, runtime.GOOS != "windows" && runtime.GOOS != "plan9" && runtime.GOOS != "js" && runtime.GOOS != "wasip1", f.Mapped)
 	v, err := Tensor[float32](f.Arrays[0])
 	require.NoError(t, err)
 	assert.Equal(t, []int{1, 2, 6}, v.Strides, "Fortran strides are the reversed C strides")

@@ -61,3 +61,31 @@ func assertOnly(t *testing.T, dir string, names ...string) {
 	}
 	assert.Equal(t, names, got)
 }
+
+// TestReadAllFallback reads every golden file the way Open does on
+// platforms without mmap, and checks it decodes to what the map gives.
+func TestReadAllFallback(t *testing.T) {
+	paths, err := filepath.Glob(filepath.Join("testdata", "*.*"))
+	require.NoError(t, err)
+	require.NotEmpty(t, paths)
+	for _, p := range paths {
+		f, err := os.Open(p)
+		require.NoError(t, err)
+		fi, err := f.Stat()
+		require.NoError(t, err)
+		b, release, err := readAll(f, fi.Size())
+		require.NoError(t, err)
+		require.NoError(t, f.Close())
+		read, err := decode(b, false)
+		require.NoError(t, err, p)
+		mappedFile, err := Open(p)
+		require.NoError(t, err, p)
+		require.Len(t, read.Arrays, len(mappedFile.Arrays))
+		for i, a := range read.Arrays {
+			assert.Equal(t, mappedFile.Arrays[i].Bytes(), a.Bytes(), p)
+			assert.Equal(t, mappedFile.Arrays[i].Shape, a.Shape, p)
+		}
+		require.NoError(t, mappedFile.Close())
+		require.NoError(t, release())
+	}
+}
