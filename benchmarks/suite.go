@@ -143,9 +143,9 @@ func (c Case) ViewShape() []int {
 		n := 0
 		switch {
 		case s.Step > 0 && s.Stop > s.Start:
-			n = (s.Stop - s.Start + s.Step - 1) / s.Step
+			n = (s.Stop-s.Start-1)/s.Step + 1
 		case s.Step < 0 && s.Start > s.Stop:
-			n = (s.Start - s.Stop - s.Step - 1) / -s.Step
+			n = (s.Start-s.Stop-1)/-s.Step + 1
 		}
 		shape[a] = n
 	}

@@ -80,9 +80,8 @@ func scaled(w width, axis int) *jen.Statement {
 //	}
 func emitKernel(rank int, w width, k kind) jen.Code {
 	name := kernelName(rank, w, k)
-	// The innermost stride is implied by Rows (1) and Broadcast (0).
-	strided := rank
-	if k.Name != "Gather" {
+	strided := rank // axes whose stride the kernel reads
+	if k.Stride != anyStride {
 		strided = rank - 1
 	}
 	var ns, shapes, ss, strides []jen.Code
@@ -99,7 +98,7 @@ func emitKernel(rank int, w width, k kind) jen.Code {
 		body = append(body, jen.List(ss...).Op(":=").List(strides...))
 	}
 	body = append(body, emitEmptyReturn(rank))
-	if k.Name == "Rows" {
+	if k.Stride == 1 {
 		body = append(body, rowBytes(rank-1, w))
 	}
 	body = append(body,
@@ -150,7 +149,7 @@ func kernelDoc(name string, rank int, w width, k kind) *jen.Statement {
 //	}
 func emitAxis(axis, rank int, w width, k kind) []jen.Code {
 	if axis == rank-1 {
-		return emitInner(axis, w, k)
+		return k.Emit(axis, w)
 	}
 	loop := []jen.Code{jen.Id(o(axis + 1)).Op(":=").Id(o(axis))}
 	loop = append(loop, emitAxis(axis+1, rank, w, k)...)
@@ -160,19 +159,6 @@ func emitAxis(axis, rank int, w width, k kind) []jen.Code {
 		jen.Id(i(axis)).Op("<").Id(n(axis)),
 		jen.Id(i(axis)).Op("++"),
 	).Block(loop...)}
-}
-
-// emitInner emits the innermost loop of one kind.
-func emitInner(axis int, w width, k kind) []jen.Code {
-	switch k.Name {
-	case "Rows":
-		return emitRows(axis, w)
-	case "Gather":
-		return emitGather(axis, w)
-	case "Broadcast":
-		return emitBroadcast(axis, w)
-	}
-	panic("unreachable: no emitter for kind " + k.Name)
 }
 
 // emitRows emits one memmove of the whole row (rowBytes declared nb):
@@ -186,10 +172,11 @@ func emitRows(axis int, w width) []jen.Code {
 			jen.Id("nb"),
 		)
 	}
-	return []jen.Code{
-		jen.Copy(bytes("dst", jen.Id("d")), bytes("src", jen.Id(o(axis)))),
-		jen.Id("d").Op("+=").Id("nb"),
+	code := []jen.Code{jen.Copy(bytes("dst", jen.Id("d")), bytes("src", jen.Id(o(axis))))}
+	if axis > 0 { // a rank-1 kernel copies one row: d is not read again
+		code = append(code, jen.Id("d").Op("+=").Id("nb"))
 	}
+	return code
 }
 
 // emitEmptyReturn returns early from an empty view, which reaches no index:

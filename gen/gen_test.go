@@ -88,6 +88,8 @@ func TestValidateRejects(t *testing.T) {
 		{"width not a power of two", func() { widths = append(widths, width{Carrier: "uint24", Size: 3}) }},
 		{"widths out of order", func() { widths = append([]width{widths[1]}, widths...) }},
 		{"duplicate kind", func() { kinds = append(kinds, kinds[0]) }},
+		{"kind without emitter", func() { kinds = append(kinds, kind{Name: "Tiled", Stride: 2}) }},
+		{"two kinds for one stride", func() { kinds = append(kinds, kind{Name: "Rows2", Stride: 1, Emit: emitRows}) }},
 	}
 	for _, e := range edits {
 		t.Run(e.name, func(t *testing.T) {

@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"regexp"
+
+	"github.com/dave/jennifer/jen"
 )
 
 // width is an element size that has its own kernel bodies. A copy moves bits,
@@ -28,7 +30,15 @@ type dtype struct {
 type kind struct {
 	Name string // suffix of the kernel names and name of the Kind constant
 	Doc  string // what the kind's innermost loop does, for comments
+	// Stride is the innermost source stride the kind implies (the kernel
+	// then never reads strides[rank-1]), or anyStride.
+	Stride int
+	// Emit emits the innermost loop over axis (see emit.go).
+	Emit func(axis int, w width) []jen.Code
 }
+
+// anyStride marks a kind whose innermost source stride is read, not implied.
+const anyStride = -1
 
 // widths lists the element sizes, in increasing order.
 var widths = []width{
@@ -60,12 +70,15 @@ var dtypes = []dtype{
 var kinds = []kind{
 	// Innermost source stride 1: every output row is one contiguous run of
 	// the source, moved with copy() (memmove).
-	{Name: "Rows", Doc: "innermost source stride is 1: each output row is one copy() of a contiguous source run"},
+	{Name: "Rows", Doc: "innermost source stride is 1: each output row is one copy() of a contiguous source run",
+		Stride: 1, Emit: emitRows},
 	// Innermost source stride neither 0 nor 1 (negative included): an
 	// element-by-element gather, unrolled four times.
-	{Name: "Gather", Doc: "innermost source stride is neither 0 nor 1: elements are gathered one by one, four per iteration"},
+	{Name: "Gather", Doc: "innermost source stride is neither 0 nor 1: elements are gathered one by one, four per iteration",
+		Stride: anyStride, Emit: emitGather},
 	// Innermost source stride 0: one source element fills a whole output row.
-	{Name: "Broadcast", Doc: "innermost source stride is 0: one source element is loaded and stored across the whole output row"},
+	{Name: "Broadcast", Doc: "innermost source stride is 0: one source element is loaded and stored across the whole output row",
+		Stride: 0, Emit: emitBroadcast},
 }
 
 // unroll is how many elements one iteration of the Gather and Broadcast inner
@@ -111,7 +124,7 @@ func validate(maxRank int) error {
 			return fmt.Errorf("dtype %s: no width of %d bytes", d.Const, d.Size)
 		}
 	}
-	seenKind := map[string]bool{}
+	seenKind, seenStride := map[string]bool{}, map[int]bool{}
 	for _, k := range kinds {
 		if !identifier.MatchString(k.Name) {
 			return fmt.Errorf("kind %q: name is not an exported identifier", k.Name)
@@ -120,6 +133,16 @@ func validate(maxRank int) error {
 			return fmt.Errorf("kind %s: listed twice", k.Name)
 		}
 		seenKind[k.Name] = true
+		if k.Emit == nil {
+			return fmt.Errorf("kind %s: no emitter for its innermost loop", k.Name)
+		}
+		if k.Stride < anyStride {
+			return fmt.Errorf("kind %s: implied stride %d is neither anyStride nor a stride", k.Name, k.Stride)
+		}
+		if seenStride[k.Stride] {
+			return fmt.Errorf("kind %s: another kind covers innermost stride %d", k.Name, k.Stride)
+		}
+		seenStride[k.Stride] = true
 	}
 	return nil
 }

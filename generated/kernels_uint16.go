@@ -27,7 +27,6 @@ func copyRank1Uint16Rows(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
 	d := 0
 	o0 := 0
 	copy(unsafe.Slice((*byte)(unsafe.Add(dst, d)), nb), unsafe.Slice((*byte)(unsafe.Add(src, o0)), nb))
-	d += nb
 }
 
 // copyRank1Uint16Gather copies the rank-1 view of 2-byte elements that starts at src

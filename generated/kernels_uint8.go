@@ -27,7 +27,6 @@ func copyRank1Uint8Rows(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
 	d := 0
 	o0 := 0
 	copy(unsafe.Slice((*byte)(unsafe.Add(dst, d)), nb), unsafe.Slice((*byte)(unsafe.Add(src, o0)), nb))
-	d += nb
 }
 
 // copyRank1Uint8Gather copies the rank-1 view of 1-byte elements that starts at src

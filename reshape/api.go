@@ -21,8 +21,10 @@ type Func[T Element] func(Tensor[T]) (Matrix[T], error)
 // If the view's elements already lie row-major and contiguous in t.Data
 // (size-1 axes aside; see Tensor.IsContiguous), the result aliases t.Data:
 // no copy, no allocation, and writes through either show in the other.
-// Otherwise it allocates the result and copies the view into it; use
-// ToLastDimensionInto to reuse a buffer instead.
+// Otherwise it allocates the result, all t.Len() elements even for a
+// broadcast view whose elements repeat, and copies the view into it; use
+// ToLastDimensionInto to reuse a buffer instead. A result larger than Go can
+// allocate is refused with ErrShape.
 func ToLastDimension[T Element](t Tensor[T]) (Matrix[T], error) {
 	return reshape(nil, false, t, 1)
 }
@@ -48,8 +50,9 @@ func ConcatLastDimensionsFunc[T Element](concatDims int) Func[T] {
 
 // ToLastDimensionInto is ToLastDimension writing into dst[:n], n the number
 // of elements, always copying, never allocating. The result's Data is
-// dst[:n]. dst must hold n elements and must not overlap the memory the view
-// reads (ErrDst); on any error dst is untouched.
+// dst[:n]. dst must hold n elements and must not overlap the span of t.Data
+// between the lowest and highest index the view reads (ErrDst); on any error
+// dst is untouched.
 func ToLastDimensionInto[T Element](dst []T, t Tensor[T]) (Matrix[T], error) {
 	return reshape(dst, true, t, 1)
 }
@@ -62,12 +65,19 @@ func ConcatLastDimensionsInto[T Element](dst []T, t Tensor[T], concatDims int) (
 
 // Contiguous writes the view row-major into dst[:n], n = t.Len(), like
 // numpy.ascontiguousarray or torch's contiguous(), without allocating. dst
-// must hold n elements and must not overlap the memory the view reads
-// (ErrDst); on any error dst is untouched.
+// must hold n elements and must not overlap the span of t.Data between the
+// lowest and highest index the view reads (ErrDst); on any error dst is
+// untouched.
 func Contiguous[T Element](dst []T, t Tensor[T]) error {
 	_, err := reshape(dst, true, t, 1)
 	return err
 }
+
+// maxAlloc is the largest allocation Go makes on 64-bit platforms (the
+// runtime's heap address space, 2^48 bytes); a larger result is refused with
+// ErrShape rather than left to panic in make. A broadcast view can be valid
+// and still that large, since its elements repeat.
+const maxAlloc = 1 << 48
 
 // reshape is the one path of every public function: validate, size the
 // result, canonicalise, then alias, or check the destination and dispatch.
@@ -105,9 +115,13 @@ func reshape[T Element](dst []T, into bool, t Tensor[T], concatDims int) (Matrix
 		if contiguous(cshape, cstrides) {
 			return Matrix[T]{Data: t.Data[t.Offset : t.Offset+v.n : t.Offset+v.n], Rows: rows, Cols: cols}, nil
 		}
+		var zero T
+		if v.n > maxAlloc/int(unsafe.Sizeof(zero)) {
+			return Matrix[T]{}, errorf(ErrShape, "a result of %d elements of %d bytes is larger than Go can allocate", v.n, unsafe.Sizeof(zero))
+		}
 		dst = make([]T, v.n)
 	} else if overlaps(dst[:v.n], t.Data[v.lo:v.hi+1]) {
-		return Matrix[T]{}, errorf(ErrDst, "destination overlaps the source elements the view reads")
+		return Matrix[T]{}, errorf(ErrDst, "destination overlaps Data[%d:%d], the span the view reads", v.lo, v.hi+1)
 	}
 	dispatch(dtypeOf[T](), unsafe.Pointer(unsafe.SliceData(dst)), unsafe.Pointer(&t.Data[t.Offset]), cshape, cstrides)
 	return Matrix[T]{Data: dst[:v.n], Rows: rows, Cols: cols}, nil

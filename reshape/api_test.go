@@ -3,6 +3,7 @@ package reshape
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 	"unsafe"
@@ -252,6 +253,60 @@ func TestCanonicalise(t *testing.T) {
 	}
 }
 
+// TestSliceExtents compares Slice with the indices Python's range would
+// give, for every start, stop and small step of a short axis, and checks
+// steps near the limits of int give one element, not an overflowed extent.
+func TestSliceExtents(t *testing.T) {
+	const e = 7
+	data := make([]int64, e)
+	for i := range data {
+		data[i] = int64(i)
+	}
+	base, err := New(data, e)
+	require.NoError(t, err)
+	for step := -9; step <= 9; step++ {
+		if step == 0 {
+			continue
+		}
+		lo, hi := 0, e // start and stop range for a positive step
+		if step < 0 {
+			lo, hi = -1, e-1
+		}
+		for start := lo; start <= hi; start++ {
+			for stop := lo; stop <= hi; stop++ {
+				var want []int64
+				for i := start; (step > 0 && i < stop) || (step < 0 && i > stop); i += step {
+					want = append(want, int64(i))
+				}
+				view, err := base.Slice(0, start, stop, step)
+				require.NoError(t, err, "%d:%d:%d", start, stop, step)
+				m, err := ToLastDimension(view)
+				require.NoError(t, err)
+				require.Equal(t, len(want), m.Cols, "%d:%d:%d", start, stop, step)
+				if len(want) > 0 {
+					require.Equal(t, want, m.Data, "%d:%d:%d", start, stop, step)
+				}
+			}
+		}
+	}
+	for _, c := range []struct{ start, stop, step int }{
+		{0, 5, math.MaxInt - 3}, {0, 5, math.MaxInt}, {4, -1, -math.MaxInt}, {4, -1, math.MinInt}, {6, 0, math.MinInt},
+	} {
+		view, err := base.Slice(0, c.start, c.stop, c.step)
+		require.NoError(t, err, "%+v", c)
+		require.Equal(t, []int{1}, view.Shape, "%+v", c)
+		m, err := ToLastDimension(view)
+		require.NoError(t, err)
+		require.Equal(t, []int64{int64(c.start)}, m.Data, "%+v", c)
+	}
+	strided, err := New(make([]int64, 20), 10, 2)
+	require.NoError(t, err)
+	one, err := strided.Slice(0, 3, 5, math.MaxInt/2+1)
+	require.NoError(t, err, "a one-element slice has no stride to overflow")
+	require.Equal(t, []int{1, 2}, one.Shape)
+	require.Equal(t, 6, one.Offset)
+}
+
 // TestZeroSize checks views with a zero extent give empty matrices of the
 // right shape and no error, on every path.
 func TestZeroSize(t *testing.T) {
@@ -305,6 +360,29 @@ func TestAllocations(t *testing.T) {
 		require.Zero(t, testing.AllocsPerRun(50, c.f), c.name)
 	}
 	require.Equal(t, 1.0, testing.AllocsPerRun(50, func() { _, _ = ToLastDimension(permuted) }), "a copying call allocates its result only")
+
+	// Many axes: size-1 axes that canonicalisation drops, and 20 axes that
+	// stay (above MaxRank, through the dispatcher's outer loop).
+	ones := []int{1, 2, 1, 1, 3, 1, 1, 1, 4, 1, 1, 1, 1, 5, 1, 1, 1, 1, 1, 1, 1}
+	wide, err := New(data, ones...)
+	require.NoError(t, err)
+	perm := make([]int, len(ones))
+	for a := range perm {
+		perm[a] = len(ones) - 1 - a
+	}
+	wide, err = wide.Permute(perm...)
+	require.NoError(t, err)
+	require.Zero(t, testing.AllocsPerRun(50, func() { _ = Contiguous(dst, wide) }), "rank 21 with size-1 axes")
+	twos := make([]int, 20)
+	for a := range twos {
+		twos[a] = 2
+	}
+	deep, err := New(make([]float32, 1<<20), twos...)
+	require.NoError(t, err)
+	deep, err = deep.Permute(perm[1:]...)
+	require.NoError(t, err)
+	deepDst := make([]float32, 1<<20)
+	require.Zero(t, testing.AllocsPerRun(5, func() { _ = Contiguous(deepDst, deep) }), "rank 20")
 }
 
 // TestBFloat16 checks the conversions of BFloat16.

@@ -1,9 +1,10 @@
 package reshape
 
-// stackRank is the number of axes canonicalisation handles without
-// allocating. Views with more axes still work; their canonical form goes on
-// the heap.
-const stackRank = 16
+// stackRank bounds the rank of a canonical view, so canonicalisation and
+// dispatch never allocate. Only axes of extent 2 or more survive
+// canonicalisation, and a non-empty view of k such axes has at least 2^k
+// elements; the element count fits in an int, so k ≤ 62.
+const stackRank = 64
 
 // canonBuf is caller-owned (stack) room for a canonical shape and strides.
 type canonBuf struct {
@@ -18,12 +19,9 @@ type canonBuf struct {
 // broadcast axes too, 0 == 0*e). At least one axis remains: a single element
 // is [1] with stride 1. A contiguous view becomes rank 1 with stride 1.
 //
-// The result lives in buf unless the view has more than stackRank axes.
+// The result lives in buf (see stackRank).
 func canonicalise(buf *canonBuf, shape, strides []int) (cshape, cstrides []int) {
 	cshape, cstrides = buf.shape[:0], buf.strides[:0]
-	if len(shape) > stackRank {
-		cshape, cstrides = make([]int, 0, len(shape)), make([]int, 0, len(shape))
-	}
 	if strides == nil { // row-major: the whole view is one run
 		n := 1
 		for _, e := range shape {

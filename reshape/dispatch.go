@@ -21,18 +21,13 @@ func kindOf(innerStride int) generated.Kind {
 // element [0, 0, ...] is at src into dst, row-major. The caller has validated
 // the view, checked that dst holds all of it and does not overlap it.
 //
-// A contiguous view is one copy(). Otherwise the kernel for (dt, rank, kind)
-// runs; a view of rank above generated.MaxRank is an odometer over its
-// leading axes, each step running the rank-MaxRank kernel on the trailing
-// axes.
+// The kernel for (dt, rank, kind) runs; for a contiguous view, canonical
+// rank 1 with stride 1, that is one copy() (the rank-1 Rows kernel). A view
+// of rank above generated.MaxRank is an odometer over its leading axes, each
+// step running the rank-MaxRank kernel on the trailing axes.
 func dispatch(dt generated.DType, dst, src unsafe.Pointer, cshape, cstrides []int) {
 	size := dt.Size()
 	r := len(cshape)
-	if contiguous(cshape, cstrides) {
-		nb := cshape[0] * size
-		copy(unsafe.Slice((*byte)(dst), nb), unsafe.Slice((*byte)(src), nb))
-		return
-	}
 	kind := kindOf(cstrides[r-1])
 	if r <= generated.MaxRank {
 		var shape, strides [generated.MaxRank]int
@@ -52,12 +47,7 @@ func dispatch(dt generated.DType, dst, src unsafe.Pointer, cshape, cstrides []in
 	}
 	kernel := generated.Registry[dt][generated.MaxRank][kind]
 	var idxBuf [stackRank]int
-	idx := idxBuf[:0]
-	if lead > stackRank {
-		idx = make([]int, 0, lead)
-	}
-	idx = idx[:lead]
-	clear(idx)
+	idx := idxBuf[:lead]
 	d, o := 0, 0 // element offsets of the current block in dst and from src
 	for {
 		kernel(unsafe.Add(dst, d*size), unsafe.Add(src, o*size), shape, strides)

@@ -21,9 +21,9 @@
 //
 // Every call validates the view (Tensor.Validate), then canonicalises it:
 // size-1 axes are dropped and neighbouring axes that walk memory as one are
-// fused, so a [32,12,256,64] view permuted (0,2,1,3) becomes a rank-3 copy
-// of rows of 64 elements, and a contiguous view of any shape becomes a single
-// copy(). The dispatcher then calls the generated kernel for (dtype, rank,
+// fused, so a [8,16,8,16,64] view permuted (0,3,1,2,4) becomes a rank-4
+// copy of rows of 64 elements, and a contiguous view of any shape becomes a
+// single copy(). The dispatcher then calls the generated kernel for (dtype, rank,
 // kind) from package generated, where kind is read off the innermost source
 // stride: 1 (row copies), 0 (broadcast fill) or anything else (gather). Ranks
 // above generated.MaxRank run as loops over their leading axes around the
@@ -34,7 +34,7 @@
 // Bad input never panics: every error wraps one of ErrShape, ErrStrides,
 // ErrConcatDims, ErrPermutation and ErrDst (use errors.Is), and a function
 // that returns an error has not written to its destination. A destination
-// that overlaps the memory a view reads is refused with ErrDst.
+// that overlaps the span of Data a view reads is refused with ErrDst.
 //
 // # Element types
 //

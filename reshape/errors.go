@@ -10,8 +10,8 @@ import (
 // nothing to its destination.
 var (
 	// ErrShape: rank 0, a negative extent, extents whose product overflows
-	// int, data whose length disagrees with the shape, or a Slice or Expand
-	// argument outside the axis.
+	// int, data whose length disagrees with the shape, a Slice or Expand
+	// argument outside the axis, or a result too large to allocate.
 	ErrShape = errors.New("reshape: invalid shape")
 	// ErrStrides: len(Strides) differs from the rank, or the view reaches an
 	// index outside Data (negative strides and Offset included).
@@ -21,8 +21,9 @@ var (
 	// ErrPermutation: the axes given to Permute are not a permutation of the
 	// tensor's axes.
 	ErrPermutation = errors.New("reshape: invalid permutation")
-	// ErrDst: the destination is shorter than the view, or overlaps the
-	// memory the view reads (a copy must never corrupt its own source).
+	// ErrDst: the destination is shorter than the view, or overlaps the span
+	// of Data between the lowest and highest index the view reads (a copy
+	// must never corrupt its own source).
 	ErrDst = errors.New("reshape: invalid destination")
 )
 

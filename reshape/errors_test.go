@@ -57,6 +57,15 @@ func TestErrors(t *testing.T) {
 			return err
 		}},
 
+		{"broadcast result too large to allocate", ErrShape, func([]float32) error {
+			one, err := New(data[:1], 1)
+			require.NoError(t, err)
+			big, err := one.Expand(math.MaxInt / 2)
+			require.NoError(t, err, "a valid view: every element is data[0]")
+			_, err = ToLastDimension(big)
+			return err
+		}},
+
 		{"too few strides", ErrStrides, func(dst []float32) error { return Contiguous(dst, raw([]int{2, 3, 4}, []int{12, 4}, 0)) }},
 		{"too many strides", ErrStrides, func(dst []float32) error { return Contiguous(dst, raw([]int{24}, []int{1, 1}, 0)) }},
 		{"stride past end", ErrStrides, func(dst []float32) error { return Contiguous(dst, raw([]int{2, 3, 4}, []int{13, 4, 1}, 0)) }},

@@ -45,13 +45,13 @@ func FuzzContiguous(f *testing.F) {
 			data[i] = int16(i + 1)
 		}
 		view := Tensor[int16]{Data: data, Shape: shape, Strides: strides, Offset: offset}
-		overlapping := next()%4 == 0
 		at := next()
+		overlapping := at%4 == 0 && at < len(data) // dst is data[at:]
 
 		n := view.Len()
 		validErr := view.Validate()
 		var all, dst []int16
-		if overlapping && at < len(data) {
+		if overlapping {
 			all, dst = nil, data[at:]
 		} else {
 			all, dst = guarded[int16](max(n, 0))
@@ -65,6 +65,22 @@ func FuzzContiguous(f *testing.F) {
 				t.Fatalf("invalid view %+v accepted: %v", view, validErr)
 			}
 		}
+		// A valid view must be refused with ErrDst exactly when dst is
+		// short or overlaps the span of data it reads, computed here from
+		// the shape and strides.
+		wantDstErr := false
+		if validErr == nil {
+			lo, hi := 0, n-1 // nil strides: row-major
+			if strides != nil {
+				lo, hi = span(shape, strides)
+			}
+			lo, hi = lo+offset, hi+offset
+			if len(dst) < n {
+				wantDstErr = true
+			} else if overlapping && n > 0 {
+				wantDstErr = at < hi+1 && lo < at+n
+			}
+		}
 		if err != nil {
 			if !errors.Is(err, ErrShape) && !errors.Is(err, ErrStrides) && !errors.Is(err, ErrDst) {
 				t.Fatalf("error wraps no sentinel: %v", err)
@@ -72,10 +88,13 @@ func FuzzContiguous(f *testing.F) {
 			if !bytes.Equal(dstBefore, asBytes(dst)) || !bytes.Equal(before, asBytes(data)) {
 				t.Fatalf("dst or source written on error %v", err)
 			}
-			if validErr == nil && !errors.Is(err, ErrDst) {
-				t.Fatalf("valid view %+v rejected: %v", view, err)
+			if validErr == nil && !(wantDstErr && errors.Is(err, ErrDst)) {
+				t.Fatalf("valid view %+v with dst at %d (overlapping %v) rejected: %v", view, at, overlapping, err)
 			}
 			return
+		}
+		if wantDstErr {
+			t.Fatalf("view %+v: dst at %d overlaps the span it reads, but was accepted", view, at)
 		}
 		want := make([]int16, n)
 		referenceCopy(want, before16(before), shape, strides, offset)

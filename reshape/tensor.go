@@ -60,8 +60,12 @@ func (t Tensor[T]) Validate() error {
 // row-major and contiguous in Data once size-1 axes are ignored, so that
 // ToLastDimension and ConcatLastDimensions return it without copying.
 func (t Tensor[T]) IsContiguous() bool {
-	if inspected, err := inspect(t.Shape, t.Strides, t.Offset, len(t.Data)); err != nil || inspected.n == 0 {
-		return err == nil
+	v, err := inspect(t.Shape, t.Strides, t.Offset, len(t.Data))
+	if err != nil {
+		return false
+	}
+	if v.n == 0 {
+		return true
 	}
 	var buf canonBuf
 	return contiguous(canonicalise(&buf, t.Shape, t.Strides))
@@ -141,14 +145,14 @@ func (t Tensor[T]) Slice(axis, start, stop, step int) (Tensor[T], error) {
 			return Tensor[T]{}, errorf(ErrShape, "slice %d:%d:%d is outside axis %d of extent %d", start, stop, step, axis, e)
 		}
 		if stop > start {
-			n = (stop - start + step - 1) / step
+			n = (stop-start-1)/step + 1 // cannot overflow, unlike ceil by adding step-1
 		}
 	case step < 0:
 		if start < -1 || start >= e || stop < -1 || stop >= e {
 			return Tensor[T]{}, errorf(ErrShape, "slice %d:%d:%d is outside axis %d of extent %d", start, stop, step, axis, e)
 		}
 		if start > stop {
-			n = (start - stop - step - 1) / -step
+			n = (start-stop-1)/-step + 1 // step == MinInt gives -step == MinInt < 0: n is 1, right
 		}
 	default:
 		return Tensor[T]{}, errorf(ErrShape, "slice step of axis %d is 0", axis)
@@ -161,12 +165,15 @@ func (t Tensor[T]) Slice(axis, start, stop, step int) (Tensor[T], error) {
 		// offset, which may not move past the end of Data.
 		offset += start * st[a]
 	}
-	stride, ok := mul(st[a], step)
-	if !ok {
-		return Tensor[T]{}, errorf(ErrStrides, "stride %d times step %d overflows int", st[a], step)
+	if n > 1 { // the stride of an axis of extent 0 or 1 never moves
+		stride, ok := mul(st[a], step)
+		if !ok {
+			return Tensor[T]{}, errorf(ErrStrides, "stride %d times step %d overflows int", st[a], step)
+		}
+		st[a] = stride
 	}
 	shape := append([]int(nil), t.Shape...)
-	shape[a], st[a] = n, stride
+	shape[a] = n
 	return Tensor[T]{Data: t.Data, Shape: shape, Strides: st, Offset: offset}, nil
 }
 
