@@ -1,0 +1,56 @@
+// Command stridekit runs stridekit's main job on files: it turns activation
+// tensors saved by Python, NumPy .npy and Hugging Face .safetensors, into
+// contiguous [items, features] matrices, and measures the copy kernels.
+//
+// Usage:
+//
+//	stridekit reshape -in FILE -out FILE [-tensor NAME] [-permute AXES] [-concat-dims K]
+//	stridekit inspect FILE
+//	stridekit bench [-size small|medium|large] [-workers N] [-json FILE] [-plot FILE.png]
+//
+// # reshape
+//
+// Reads a tensor of a .npy or .safetensors file as a view over a read-only
+// memory map (package tensorfile), permutes its axes as a view (-permute
+// 0,2,1,3; negative axes count from the end), makes its last K axes the
+// feature axis (reshape.ConcatLastDimensions; -concat-dims 1, the default,
+// is reshape.ToLastDimension) and writes the result to -out, whose
+// extension (.npy or .safetensors) picks the format. A .safetensors input
+// converts the tensor -tensor names, or every tensor into a .safetensors
+// output; its __metadata__ is carried over. A .npy input written to a
+// .safetensors file becomes a tensor named after the input file. A view that
+// is already contiguous is written straight from the input's memory map.
+//
+// Convert a [batch, heads, seq, d_head] attention output to one row per
+// token with the heads concatenated:
+//
+//	stridekit reshape -in attn.npy -out items.npy -permute 0,2,1,3 -concat-dims 2
+//
+// The output is written to a temporary file in its directory, synced and
+// renamed into place only when complete: a failure or Ctrl-C never leaves a
+// partial file and never touches an existing file of that name. The input
+// is opened read-only; -out naming the input is an error. Conversions over
+// 256 MiB draw a progress bar on stderr when stderr is a terminal.
+//
+// # inspect
+//
+// Prints the format, then each tensor's name, dtype, shape, strides (in
+// elements) and order, C or Fortran, then a .safetensors file's metadata.
+//
+// # bench
+//
+// Runs the standard cases of package benchmarks, in float32 and bfloat16,
+// and prints stridekit's GB/s with its ratios to copy() of the same bytes and
+// to the generic loop (benchmarks.NaiveCopy). -size scales the batch axis of
+// the cases (small 1/8, medium as defined, large 4 times), -json writes the
+// results and the machine as JSON, -plot draws them as a PNG bar chart.
+// -workers accepts only 1 until reshape has a parallel copy path.
+//
+// # Exit status
+//
+// 0 on success; 2 for a usage error (a bad or missing flag, an -out that
+// names the input), after the message and a short usage on stderr; 1 for
+// any other failure (unreadable or malformed input, a -permute or
+// -concat-dims that does not fit the tensor, a failed write), after one line
+// on stderr.
+package main

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/stridekit/stridekit/tensorfile"
+)
+
+const inspectHelp = `usage: stridekit inspect FILE
+
+Prints the format of a .npy or .safetensors file and, for each tensor, its
+name, dtype, shape, strides (in elements) and order (C or Fortran), then the
+__metadata__ of a .safetensors file. A tensor of a dtype stridekit cannot
+convert is listed with "(unsupported)".
+`
+
+// inspect prints what Open learns about a file.
+func (c *cli) inspect(args []string) error {
+	fs := flag.NewFlagSet("inspect", flag.ContinueOnError)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return &usageError{msg: fmt.Sprintf("want one FILE, got %d arguments", fs.NArg())}
+	}
+	path := fs.Arg(0)
+	f, err := tensorfile.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+
+	format := f.Format.String()
+	if f.Version != "" {
+		format += " " + f.Version
+	}
+	fmt.Fprintf(c.stdout, "%s: %s, %d tensor%s, %s\n", path, format, len(f.Arrays), plural(len(f.Arrays)), mib(f.Size))
+	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tDTYPE\tSHAPE\tSTRIDES\tORDER")
+	for _, a := range f.Arrays {
+		name := a.Name
+		if f.Format == tensorfile.NPY {
+			name = "-"
+		}
+		dtype := a.DType.String()
+		if a.DType == tensorfile.Invalid {
+			dtype = a.Descr + " (unsupported)"
+		}
+		order := "C"
+		if a.Fortran {
+			order = "Fortran"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", name, dtype, ints(a.Shape), ints(a.Strides()), order)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(f.Metadata) > 0 {
+		fmt.Fprintln(c.stdout, "metadata:")
+		for _, k := range slices.Sorted(maps.Keys(f.Metadata)) {
+			fmt.Fprintf(c.stdout, "  %s: %s\n", k, oneLine(f.Metadata[k]))
+		}
+	}
+	return nil
+}
+
+// ints formats a shape or strides as [2 3 4].
+func ints(v []int) string {
+	s := make([]string, len(v))
+	for i, x := range v {
+		s[i] = fmt.Sprint(x)
+	}
+	return "[" + strings.Join(s, " ") + "]"
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// mib formats a byte count in MiB, or bytes when small.
+func mib(n int64) string {
+	if n < 1<<20 {
+		return fmt.Sprintf("%d bytes", n)
+	}
+	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+}

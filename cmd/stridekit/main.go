@@ -1,0 +1,152 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/term"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := newCLI(ctx, os.Stdout, os.Stderr).run(os.Args[1:])
+	stop()
+	os.Exit(code)
+}
+
+// progressMin is the output size above which a terminal shows a progress
+// bar: smaller conversions finish in well under a second.
+const progressMin = 256 << 20
+
+// cli is one run of the command, with everything a test replaces.
+type cli struct {
+	ctx            context.Context
+	stdout, stderr io.Writer
+	// terminal says stderr is a terminal, so a progress bar may be drawn.
+	terminal bool
+	// progressMin is the total bytes above which a progress bar shows.
+	progressMin int64
+	// wrapOutput, if set, wraps the writer of the output's temporary file:
+	// the seam through which tests inject a failure part-way through.
+	wrapOutput func(io.Writer) io.Writer
+	// benchBudget, if set, replaces the time bench spends on each
+	// implementation of a case, so tests run it quickly.
+	benchBudget time.Duration
+}
+
+// newCLI returns the cli of a real run: stderr is a terminal if it is a
+// character device the terminal package recognises.
+func newCLI(ctx context.Context, stdout, stderr io.Writer) *cli {
+	c := &cli{ctx: ctx, stdout: stdout, stderr: stderr, progressMin: progressMin}
+	if f, ok := stderr.(*os.File); ok {
+		c.terminal = term.IsTerminal(int(f.Fd()))
+	}
+	return c
+}
+
+// run runs the command line args (without the program name) and returns
+// the exit code: 0 on success, 2 for a usage error (after a short usage on
+// stderr), 1 for any other failure (after one line on stderr).
+func run(args []string, stdout, stderr io.Writer) int {
+	return newCLI(context.Background(), stdout, stderr).run(args)
+}
+
+// usageError is a mistake in the command line: it exits 2 with the short
+// usage of the command it belongs to.
+type usageError struct {
+	msg string
+}
+
+func (e *usageError) Error() string { return e.msg }
+
+// command is one subcommand.
+type command struct {
+	name    string
+	summary string // one line for the list of commands
+	help    string // the full help -h prints; its first line is the short usage
+	run     func(c *cli, args []string) error
+}
+
+// shortUsage is what a usage error prints after its message: the synopsis
+// and where to read more.
+func (cmd command) shortUsage() string {
+	synopsis, _, _ := strings.Cut(cmd.help, "\n")
+	return fmt.Sprintf("%s\nRun 'stridekit %s -h' for help.\n", synopsis, cmd.name)
+}
+
+// commands is every subcommand, in the order the usage lists them.
+var commands = []command{
+	{"reshape", "make a tensor of a .npy or .safetensors file an [items, features] matrix", reshapeHelp, (*cli).reshape},
+	{"inspect", "print the tensors of a .npy or .safetensors file", inspectHelp, (*cli).inspect},
+	{"bench", "measure the copy kernels on this machine", benchHelp, (*cli).bench},
+}
+
+func topUsage() string {
+	var b strings.Builder
+	b.WriteString("usage: stridekit <command> [flags]\n\ncommands:\n")
+	for _, c := range commands {
+		fmt.Fprintf(&b, "  %-8s %s\n", c.name, c.summary)
+	}
+	b.WriteString("\nRun 'stridekit <command> -h' for the flags of a command.\n")
+	return b.String()
+}
+
+func (c *cli) run(args []string) int {
+	if len(args) == 0 {
+		fmt.Fprint(c.stderr, "stridekit: no command\n"+topUsage())
+		return 2
+	}
+	name := args[0]
+	if name == "-h" || name == "-help" || name == "--help" || name == "help" {
+		fmt.Fprint(c.stdout, topUsage())
+		return 0
+	}
+	for _, cmd := range commands {
+		if cmd.name != name {
+			continue
+		}
+		err := cmd.run(c, args[1:])
+		var ue *usageError
+		switch {
+		case err == nil:
+			return 0
+		case errors.Is(err, flag.ErrHelp):
+			fmt.Fprint(c.stdout, cmd.help)
+			return 0
+		case errors.As(err, &ue):
+			fmt.Fprintf(c.stderr, "stridekit %s: %s\n%s", name, ue.msg, cmd.shortUsage())
+			return 2
+		default:
+			fmt.Fprintf(c.stderr, "stridekit %s: %s\n", name, oneLine(err.Error()))
+			return 1
+		}
+	}
+	fmt.Fprintf(c.stderr, "stridekit: unknown command %q\n%s", name, topUsage())
+	return 2
+}
+
+// oneLine keeps a message on one line, whatever a file put into it.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// parseFlags parses args with fs, whose output is discarded: errors come
+// back as usage errors, -h as flag.ErrHelp.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	fs.SetOutput(io.Discard)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return &usageError{msg: err.Error()}
+	}
+	return nil
+}

@@ -1,0 +1,240 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/stridekit/stridekit/tensorfile"
+)
+
+const reshapeHelp = `usage: stridekit reshape -in FILE -out FILE [-tensor NAME] [-permute AXES] [-concat-dims K]
+
+Reads a tensor of a .npy or .safetensors file, permutes its axes as a view
+(-permute), makes its last K axes the feature axis (-concat-dims; 1, the
+default, keeps only the last) and writes the contiguous [items, features]
+matrix to -out, a .npy or .safetensors file (by its extension).
+
+  -in FILE        the input .npy or .safetensors file (read-only)
+  -out FILE       the output .npy or .safetensors file; never the input
+  -tensor NAME    the tensor of a .safetensors input to convert; without it
+                  every tensor is converted (into a .safetensors output)
+  -permute AXES   comma-separated axis order, e.g. 0,2,1,3 (negative counts
+                  from the end); applied before -concat-dims
+  -concat-dims K  how many trailing axes become the features (default 1)
+
+The output is written to a temporary file beside it and renamed into place
+when complete, so a failure leaves no partial file and does not touch an
+existing one. A .safetensors output keeps the input's __metadata__. Exit
+status: 0 done, 1 failed (one line on stderr), 2 usage error.
+`
+
+// reshapeFlags are the parsed flags of reshape.
+type reshapeFlags struct {
+	in, out, tensor string
+	permute         []int // nil: no permutation
+	concatDims      int
+	outFormat       tensorfile.Format
+}
+
+// parseReshape parses and checks the flags of reshape; every problem it
+// finds is a usage error.
+func parseReshape(args []string) (reshapeFlags, error) {
+	var r reshapeFlags
+	var permute string
+	fs := flag.NewFlagSet("reshape", flag.ContinueOnError)
+	fs.StringVar(&r.in, "in", "", "input file")
+	fs.StringVar(&r.out, "out", "", "output file")
+	fs.StringVar(&r.tensor, "tensor", "", "tensor name")
+	fs.StringVar(&permute, "permute", "", "axis order")
+	fs.IntVar(&r.concatDims, "concat-dims", 1, "trailing axes to concatenate")
+	if err := parseFlags(fs, args); err != nil {
+		return r, err
+	}
+	bad := func(format string, a ...any) (reshapeFlags, error) {
+		return r, &usageError{msg: fmt.Sprintf(format, a...)}
+	}
+	switch {
+	case fs.NArg() > 0:
+		return bad("unexpected argument %q (flags take their values as -in FILE)", fs.Arg(0))
+	case r.in == "":
+		return bad("-in is required")
+	case r.out == "":
+		return bad("-out is required")
+	case r.concatDims < 1:
+		return bad("-concat-dims %d: must be at least 1", r.concatDims)
+	}
+	var err error
+	if r.outFormat, err = tensorfile.FormatOf(r.out); err != nil {
+		return bad("-out %s: the extension must be .npy or .safetensors", r.out)
+	}
+	if permute != "" {
+		if r.permute, err = parsePermute(permute); err != nil {
+			return bad("-permute %q: %v", permute, err)
+		}
+	}
+	if same, err := samePath(r.in, r.out); err != nil {
+		return r, err
+	} else if same {
+		return bad("-out %s is the input file; write to another path (the input is never modified)", r.out)
+	}
+	return r, nil
+}
+
+// parsePermute parses "0,2,1,3". Whether the axes fit the tensor's rank is
+// checked once the file is open; repeated axes are refused here.
+func parsePermute(s string) ([]int, error) {
+	parts := strings.Split(s, ",")
+	axes := make([]int, len(parts))
+	seen := map[int]bool{}
+	for i, p := range parts {
+		v, err := strconv.Atoi(strings.TrimSpace(p))
+		if err != nil {
+			return nil, fmt.Errorf("%q is not an axis number", strings.TrimSpace(p))
+		}
+		if v >= 0 && seen[v] {
+			return nil, fmt.Errorf("axis %d appears twice", v)
+		}
+		seen[v] = true
+		axes[i] = v
+	}
+	return axes, nil
+}
+
+// samePath reports whether out names the file in names: the same path once
+// cleaned, or the same file reached another way (a link).
+func samePath(in, out string) (bool, error) {
+	ai, err1 := filepath.Abs(in)
+	ao, err2 := filepath.Abs(out)
+	if err1 == nil && err2 == nil && ai == ao {
+		return true, nil
+	}
+	si, err := os.Stat(in)
+	if err != nil {
+		return false, nil // Open reports the input's problem
+	}
+	so, err := os.Stat(out)
+	if err != nil {
+		return false, nil // no output yet: it cannot be the input
+	}
+	return os.SameFile(si, so), nil
+}
+
+// reshape runs the reshape subcommand.
+func (c *cli) reshape(args []string) error {
+	r, err := parseReshape(args)
+	if err != nil {
+		return err
+	}
+	f, err := tensorfile.Open(r.in)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+
+	arrays, err := pickArrays(f, r)
+	if err != nil {
+		return err
+	}
+	var metadata map[string]string
+	if r.outFormat == tensorfile.Safetensors {
+		metadata = f.Metadata
+	}
+	var total int64
+	for _, a := range arrays {
+		if a.DType == tensorfile.Invalid {
+			return fmt.Errorf("%s: tensor %q has dtype %s, which stridekit does not convert", r.in, a.Name, a.Descr)
+		}
+		if _, ok := a.DType.NPY(); !ok && r.outFormat == tensorfile.NPY {
+			return fmt.Errorf("%s: tensor %q is %v, which .npy cannot hold (NumPy has no bfloat16); write a .safetensors output", r.in, a.Name, a.DType)
+		}
+		total += int64(len(a.Bytes()))
+	}
+
+	// Lazy results: each is copied block by block as it is written, so the
+	// conversion needs about 8 MiB beyond the input's map.
+	outs := make([]*tensorfile.Array, len(arrays))
+	for i, a := range arrays {
+		m, err := tensorfile.ReshapeLazy(a, tensorfile.ReshapeOptions{Permute: r.permute, ConcatDims: r.concatDims})
+		if err != nil {
+			return describe(c, r, a, err)
+		}
+		outs[i] = m
+	}
+	bar := c.newProgress(total)
+	err = tensorfile.WriteFile(r.out, func(w io.Writer) error {
+		if c.wrapOutput != nil {
+			w = c.wrapOutput(w)
+		}
+		w = &chunkWriter{w: w, bar: bar}
+		if r.outFormat == tensorfile.NPY {
+			return tensorfile.WriteNPY(w, outs[0])
+		}
+		return tensorfile.WriteSafetensors(w, metadata, outs...)
+	})
+	if err != nil {
+		bar.abort()
+		return describe(c, r, nil, err)
+	}
+	bar.finish()
+	for _, m := range outs {
+		name := ""
+		if m.Name != "" {
+			name = fmt.Sprintf(" %q", m.Name)
+		}
+		fmt.Fprintf(c.stdout, "%s%s: %v [%d %d]\n", r.out, name, m.DType, m.Shape[0], m.Shape[1])
+	}
+	return nil
+}
+
+// pickArrays returns the arrays to convert: the one of a .npy file, the one
+// -tensor names, or all of a .safetensors file. A .npy input converted into
+// a .safetensors output is named after the input file.
+func pickArrays(f *tensorfile.File, r reshapeFlags) ([]*tensorfile.Array, error) {
+	if f.Format == tensorfile.NPY {
+		if r.tensor != "" {
+			return nil, fmt.Errorf("-tensor %q: %s is a .npy file, which holds one unnamed array; drop -tensor", r.tensor, r.in)
+		}
+		a := *f.Arrays[0]
+		a.Name = strings.TrimSuffix(filepath.Base(r.in), filepath.Ext(r.in))
+		return []*tensorfile.Array{&a}, nil
+	}
+	if r.tensor != "" {
+		a, err := f.Array(r.tensor)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", r.in, err)
+		}
+		return []*tensorfile.Array{a}, nil
+	}
+	if len(f.Arrays) == 0 {
+		return nil, fmt.Errorf("%s holds no tensors", r.in)
+	}
+	if r.outFormat == tensorfile.NPY && len(f.Arrays) > 1 {
+		return nil, fmt.Errorf("%s holds %d tensors and a .npy file one: pick one with -tensor NAME (stridekit inspect lists them) or write a .safetensors output", r.in, len(f.Arrays))
+	}
+	return f.Arrays, nil
+}
+
+// describe turns an error of the conversion into the one line the user
+// reads: which tensor, which flag, and that nothing was written.
+func describe(c *cli, r reshapeFlags, a *tensorfile.Array, err error) error {
+	if c.ctx.Err() != nil {
+		return fmt.Errorf("interrupted; %s was not written", r.out)
+	}
+	what := ""
+	switch {
+	case a != nil && a.Name != "":
+		what = fmt.Sprintf("tensor %q of shape %v: ", a.Name, a.Shape)
+	case a != nil:
+		what = fmt.Sprintf("shape %v: ", a.Shape)
+	}
+	return fmt.Errorf("%s%w (%s was not written)", what, err, r.out)
+}
+
+// errInterrupted is what a copy or write stopped by a signal returns.
+var errInterrupted = errors.New("interrupted")

@@ -1,0 +1,188 @@
+package tensorfile
+
+import (
+	"encoding/binary"
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+// npyWith returns a .npy file of version major.0 with the given header text
+// (padded as NumPy pads it) followed by data.
+func npyWith(major byte, header string, data []byte) []byte {
+	pre := 12
+	if major == 1 {
+		pre = 10
+	}
+	total := (pre + len(header) + 1 + 63) / 64 * 64
+	for len(header) < total-pre-1 {
+		header += " "
+	}
+	header += "\n"
+	b := append([]byte(npyMagic), major, 0)
+	if major == 1 {
+		b = binary.LittleEndian.AppendUint16(b, uint16(len(header)))
+	} else {
+		b = binary.LittleEndian.AppendUint32(b, uint32(len(header)))
+	}
+	return append(append(b, header...), data...)
+}
+
+// stWith returns a safetensors file with the given header JSON and data.
+func stWith(header string, data []byte) []byte {
+	return append(append(le64(uint64(len(header))), header...), data...)
+}
+
+// badCase is one bad file and what reading it must say.
+type badCase struct {
+	name     string
+	file     []byte
+	npyName  bool // the file is called .npy
+	sentinel error
+	message  string // a part of the message
+}
+
+func f4Header(shape string) string {
+	return "{'descr': '<f4', 'fortran_order': False, 'shape': " + shape + ", }"
+}
+
+// badNPY lists every kind of bad .npy file the issue names, and more.
+func badNPY() []badCase {
+	good := npyWith(1, f4Header("(2, 3)"), make([]byte, 24))
+	return []badCase{
+		{"empty file named .npy", nil, true, ErrTruncated, "inside the .npy magic (0 bytes)"},
+		{"text named .npy", []byte("a,b\n1,2\n"), true, ErrFormat, "no .npy magic"},
+		{"wrong magic", append([]byte("\x93NUMPX"), good[6:]...), true, ErrFormat, "no .npy magic"},
+		{"truncated magic", good[:4], false, ErrTruncated, "inside the .npy magic"},
+		{"truncated version", good[:7], false, ErrTruncated, "before the .npy version"},
+		{"truncated length", good[:9], false, ErrTruncated, "inside the header length"},
+		{"truncated length v2", npyWith(2, f4Header("(1,)"), make([]byte, 4))[:11], false, ErrTruncated, "inside the header length"},
+		{"truncated header", good[:40], false, ErrTruncated, "the header is 118 bytes long"},
+		{"truncated data", good[:len(good)-1], false, ErrTruncated, "needs 24 bytes of data, the file holds 23"},
+		{"data longer than shape", append(good, 0), false, ErrData, "needs 24 bytes of data, the file holds 25"},
+		{"version 4.0", append(append([]byte(npyMagic), 4, 0), good[8:]...), false, ErrFormat, "version 4.0"},
+		{"version 1.1", append(append([]byte(npyMagic), 1, 1), good[8:]...), false, ErrFormat, "version 1.1"},
+		{"not a dict", npyWith(1, "['descr']", nil), false, ErrHeader, "want '{'"},
+		{"unterminated dict", npyWith(1, "{'descr': '<f4'", nil), false, ErrHeader, "want '}'"},
+		{"unterminated string", npyWith(1, "{'descr: '<f4', }", nil), false, ErrHeader, "want ':'"},
+		{"unquoted key", npyWith(1, "{descr: '<f4'}", nil), false, ErrHeader, "want a quoted string"},
+		{"missing shape", npyWith(1, "{'descr': '<f4', 'fortran_order': False}", nil), false, ErrHeader, `key "shape" is missing`},
+		{"missing descr", npyWith(1, "{'shape': (1,), 'fortran_order': False}", nil), false, ErrHeader, `key "descr" is missing`},
+		{"extra key", npyWith(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (), 'x': 1}", nil), false, ErrHeader, `unknown key "x"`},
+		{"repeated key", npyWith(1, "{'descr': '<f4', 'descr': '<f4', 'fortran_order': False, 'shape': ()}", nil), false, ErrHeader, "appears twice"},
+		{"bad bool", npyWith(1, "{'descr': '<f4', 'fortran_order': 0, 'shape': (1,)}", make([]byte, 4)), false, ErrHeader, "True or False"},
+		{"shape not a tuple", npyWith(1, f4Header("[2, 3]"), make([]byte, 24)), false, ErrHeader, "shape must be a tuple"},
+		{"shape int in parens", npyWith(1, f4Header("(6)"), make([]byte, 24)), false, ErrHeader, "is an int, not a tuple"},
+		{"negative extent", npyWith(1, f4Header("(-1, 3)"), nil), false, ErrHeader, "negative extent"},
+		{"bad extent", npyWith(1, f4Header("(2, x)"), nil), false, ErrHeader, "want an extent"},
+		{"huge extent", npyWith(1, f4Header("(99999999999999999999,)"), nil), false, ErrHeader, "does not fit an int"},
+		{"overflowing shape", npyWith(1, f4Header("(4294967296, 4294967296)"), nil), false, ErrHeader, "multiply past the largest int"},
+		{"bytes overflow", npyWith(1, f4Header("(4611686018427387904,)"), nil), false, ErrHeader, "needs more bytes than an int counts"},
+		{"junk after dict", npyWith(1, f4Header("(1,)")+" x", make([]byte, 4)), false, ErrHeader, "after the dictionary"},
+		{"non-ASCII in v1", npyWith(1, "{'descr': '<f\xe94', 'fortran_order': False, 'shape': ()}", nil), false, ErrHeader, "non-ASCII"},
+		{"big-endian", npyWith(1, "{'descr': '>f4', 'fortran_order': False, 'shape': (1,)}", make([]byte, 4)), false, ErrDType, "big-endian"},
+		{"no byte order", npyWith(1, "{'descr': '|f4', 'fortran_order': False, 'shape': (1,)}", make([]byte, 4)), false, ErrDType, "does not state its byte order"},
+		{"bool", npyWith(1, "{'descr': '|b1', 'fortran_order': False, 'shape': (1,)}", make([]byte, 1)), false, ErrDType, "bool"},
+		{"complex", npyWith(1, "{'descr': '<c8', 'fortran_order': False, 'shape': (1,)}", make([]byte, 8)), false, ErrDType, "complex"},
+		{"object", npyWith(1, "{'descr': '|O', 'fortran_order': False, 'shape': (1,)}", make([]byte, 8)), false, ErrDType, "object"},
+		{"unicode", npyWith(1, "{'descr': '<U3', 'fortran_order': False, 'shape': (1,)}", make([]byte, 12)), false, ErrDType, "strings"},
+		{"structured", npyWith(1, "{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (1,)}", make([]byte, 4)), false, ErrDType, "structured"},
+		{"empty descr", npyWith(1, "{'descr': '', 'fortran_order': False, 'shape': (1,)}", nil), false, ErrDType, "not a numeric"},
+	}
+}
+
+// badSafetensors lists every kind of bad .safetensors file.
+func badSafetensors() []badCase {
+	good := `{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"I8","shape":[3],"data_offsets":[8,11]}}`
+	return []badCase{
+		{"empty", nil, false, ErrTruncated, "0 bytes long"},
+		{"short length", []byte{1, 0, 0}, false, ErrTruncated, "3 bytes long"},
+		{"header past the end", stWith(good, make([]byte, 11))[:50], false, ErrTruncated, "the header is 107 bytes long"},
+		{"header too large", append(le64(200_000_000), '{'), false, ErrHeader, "over the limit"},
+		{"not json object", stWith("[1, 2]", nil), false, ErrFormat, "neither a .npy file"},
+		{"header with leading space", stWith(" {}", nil), false, ErrFormat, "neither a .npy file"},
+		{"header length only", le64(2), false, ErrFormat, "neither a .npy file"},
+		{"garbage", []byte("hello, world, this is text"), false, ErrFormat, "neither a .npy file"},
+		{"malformed JSON", stWith(`{"a": {"dtype": "F32",`, nil), false, ErrHeader, "header JSON"},
+		{"entry not an object", stWith(`{"a": 3}`, nil), false, ErrHeader, `tensor "a"`},
+		{"entry null", stWith(`{"a": null}`, nil), false, ErrHeader, `tensor "a" has no dtype`},
+		{"no shape", stWith(`{"a":{"dtype":"F32","data_offsets":[0,4]}}`, make([]byte, 4)), false, ErrHeader, "has no shape"},
+		{"no offsets", stWith(`{"a":{"dtype":"F32","shape":[1]}}`, make([]byte, 4)), false, ErrHeader, "has no data_offsets"},
+		{"unknown field", stWith(`{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4],"x":1}}`, make([]byte, 4)), false, ErrHeader, "unknown field"},
+		{"three offsets", stWith(`{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4,8]}}`, make([]byte, 4)), false, ErrHeader, "must be [begin, end]"},
+		{"negative extent", stWith(`{"a":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}}`, make([]byte, 4)), false, ErrHeader, `tensor "a"`},
+		{"fractional extent", stWith(`{"a":{"dtype":"F32","shape":[1.5],"data_offsets":[0,4]}}`, make([]byte, 4)), false, ErrHeader, `tensor "a"`},
+		{"huge extent", stWith(`{"a":{"dtype":"F32","shape":[0, 18446744073709551615],"data_offsets":[0,0]}}`, nil), false, ErrHeader, "does not fit an int"},
+		{"overflowing shape", stWith(`{"a":{"dtype":"F32","shape":[4294967296, 4294967296],"data_offsets":[0,0]}}`, nil), false, ErrHeader, "multiply past"},
+		{"bad metadata", stWith(`{"__metadata__":{"a":1}}`, nil), false, ErrHeader, "__metadata__ must map names to strings"},
+		{"offsets past the data", stWith(`{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}`, make([]byte, 4)), false, ErrData, "reach past the 4 bytes of data"},
+		{"offsets far past the file", stWith(`{"a":{"dtype":"F32","shape":[2],"data_offsets":[18446744073709551608,18446744073709551615]}}`, nil), false, ErrData, "reach past"},
+		{"offsets reversed", stWith(`{"a":{"dtype":"F32","shape":[1],"data_offsets":[4,0]}}`, make([]byte, 4)), false, ErrData, "end before they begin"},
+		{"shape disagrees with offsets", stWith(`{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}`, make([]byte, 8)), false, ErrData, "needs 12 bytes, data_offsets [0, 8] hold 8"},
+		{"data longer than tensors", stWith(good, make([]byte, 12)), false, ErrData, "the tensors end at data byte 11, the file holds 12"},
+		{"gap", stWith(`{"a":{"dtype":"I8","shape":[1],"data_offsets":[1,2]}}`, make([]byte, 2)), false, ErrData, "1 bytes after the tensor before it ends"},
+		{"overlap", stWith(`{"a":{"dtype":"I8","shape":[2],"data_offsets":[0,2]},"b":{"dtype":"I8","shape":[1],"data_offsets":[1,2]}}`, make([]byte, 2)), false, ErrData, "inside the tensor before it"},
+		{"unsupported dtype with wrong size", stWith(`{"a":{"dtype":"F8_E4M3","shape":[3],"data_offsets":[0,2]}}`, make([]byte, 2)), false, nil, ""},
+	}
+}
+
+// TestBadInput reads every bad file and checks the error wraps the right
+// sentinel and says what is wrong.
+func TestBadInput(t *testing.T) {
+	for _, c := range append(badNPY(), badSafetensors()...) {
+		f, err := decode(c.file, c.npyName)
+		if c.sentinel == nil { // read, but not convertible
+			if assert.NoError(t, err, c.name) {
+				_, err = Reshape(f.Arrays[0], ReshapeOptions{})
+				assert.ErrorIs(t, err, ErrDType, c.name)
+			}
+			continue
+		}
+		if assert.Error(t, err, c.name) {
+			assert.ErrorIs(t, err, c.sentinel, c.name)
+			assert.Contains(t, err.Error(), c.message, c.name)
+			assert.Equal(t, 1, countSentinels(err), "%s: %v wraps one sentinel", c.name, err)
+		}
+	}
+}
+
+// countSentinels returns how many of the reading sentinels err wraps.
+func countSentinels(err error) int {
+	n := 0
+	for _, s := range []error{ErrFormat, ErrHeader, ErrTruncated, ErrData, ErrDType} {
+		if errors.Is(err, s) {
+			n++
+		}
+	}
+	return n
+}
+
+// TestWriteErrors checks the writers refuse what they cannot write.
+func TestWriteErrors(t *testing.T) {
+	f4 := mustArray("a", Float32, []int{2}, false, ramp(Float32, 2))
+	bf := mustArray("b", BFloat16, []int{2}, false, ramp(BFloat16, 2))
+	fo := mustArray("f", Float32, []int{2, 2}, true, ramp(Float32, 4))
+	cases := []struct {
+		name     string
+		err      error
+		sentinel error
+	}{
+		{"bfloat16 as npy", WriteNPY(discard{}, bf), ErrDType},
+		{"duplicate names", WriteSafetensors(discard{}, nil, f4, f4), ErrInvalid},
+		{"reserved name", WriteSafetensors(discard{}, nil, mustArray("__metadata__", Int8, []int{1}, false, []byte{1})), ErrInvalid},
+		{"Fortran into safetensors", WriteSafetensors(discard{}, nil, fo), ErrInvalid},
+		{"invalid dtype", WriteSafetensors(discard{}, nil, &Array{Name: "x", Shape: []int{1}, data: []byte{1}}), ErrDType},
+		{"wrong data length", WriteNPY(discard{}, &Array{DType: Int8, Shape: []int{2}, data: []byte{1}}), ErrInvalid},
+		{"two arrays as npy", Save(t.TempDir()+"/x.npy", nil, f4, f4), ErrInvalid},
+		{"metadata as npy", Save(t.TempDir()+"/x.npy", map[string]string{"a": "b"}, f4), ErrInvalid},
+		{"unknown extension", Save(t.TempDir()+"/x.bin", nil, f4), ErrInvalid},
+	}
+	for _, c := range cases {
+		assert.ErrorIs(t, c.err, c.sentinel, c.name)
+	}
+	_, err := NewArray("x", Int16, []int{2, 2}, false, make([]byte, 7))
+	assert.ErrorIs(t, err, ErrInvalid)
+	_, err = NewArray("x", Int16, []int{-2}, false, nil)
+	assert.ErrorIs(t, err, ErrInvalid)
+}

@@ -1,0 +1,48 @@
+// Package tensorfile brings NumPy .npy and Hugging Face .safetensors files
+// in as reshape.Tensor views and writes results back, so that stridekit can
+// run on the activation files Python writes.
+//
+// # Reading
+//
+// Open maps a file read-only into memory (syscall mmap on Unix; elsewhere it
+// reads the file into memory) and parses its header; each Array of the File
+// views the file's bytes without copying. The element type is known only at
+// run time, so an Array carries its DType, and
+//
+//	t, err := tensorfile.Tensor[float32](a)
+//
+// returns the reshape.Tensor[float32] view of it (ErrDType if the array is
+// not float32). A Fortran-order .npy array is that strided view, its strides
+// reversed: nothing is transposed. Reshape applies a permutation and
+// reshape.ConcatLastDimensions to an Array of any dtype; ReshapeLazy does
+// the same without the result in memory, copying it block by block as a
+// writer writes it.
+//
+// Read:
+//
+//   - .npy format versions 1.0, 2.0 and 3.0, C or Fortran order, dtypes f2 f4
+//     f8 i1 u1 i2 u2 i4 u4 i8 u8, little-endian ('<', or '|' for one byte);
+//   - .safetensors with dtypes F16 BF16 F32 F64 I8 U8 I16 U16 I32 U32 I64
+//     U64, its tensors and __metadata__. A tensor of another dtype (F8_E4M3,
+//     BOOL, ...) is listed with DType Invalid and refused when read.
+//
+// Safetensors data offsets need not be aligned to the element size; Tensor
+// copies such a tensor into an aligned slice rather than let Go load from an
+// unaligned address.
+//
+// # Writing
+//
+// WriteNPY and WriteSafetensors write Arrays to an io.Writer, in the layout
+// NumPy and the reference safetensors implementation write; FromMatrix makes
+// an Array of a reshape.Matrix without copying. WriteFile and Save
+// write a file atomically: into a temporary file in the destination
+// directory, synced, then renamed over the destination, so that a failure
+// never leaves a partial file nor touches an existing one.
+//
+// # Errors
+//
+// Bad input never panics. Every error wraps one sentinel: ErrFormat,
+// ErrHeader, ErrTruncated, ErrData, ErrDType for a file that cannot be read,
+// ErrNotFound for a missing tensor, ErrInvalid for bad arguments to a
+// writer; Reshape passes reshape's sentinels on. Use errors.Is.
+package tensorfile

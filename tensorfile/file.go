@@ -1,0 +1,152 @@
+package tensorfile
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Format is the kind of a tensor file.
+type Format uint8
+
+// The formats.
+const (
+	NPY         Format = iota + 1 // NumPy .npy: one array
+	Safetensors                   // Hugging Face .safetensors: named tensors and string metadata
+)
+
+// String returns "npy" or "safetensors".
+func (f Format) String() string {
+	switch f {
+	case NPY:
+		return "npy"
+	case Safetensors:
+		return "safetensors"
+	}
+	return fmt.Sprintf("Format(%d)", uint8(f))
+}
+
+// FormatOf returns the format a path's extension names (.npy or
+// .safetensors, in any case), or ErrInvalid.
+func FormatOf(path string) (Format, error) {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".npy":
+		return NPY, nil
+	case ".safetensors":
+		return Safetensors, nil
+	}
+	return 0, errorf(ErrInvalid, "%s: the extension must be .npy or .safetensors", path)
+}
+
+// File is an open tensor file: its arrays view a read-only memory map of it
+// (on platforms without mmap, a copy in memory). Close it when its arrays
+// and every view made from them are no longer used.
+type File struct {
+	// Format is the kind of file, found from its content.
+	Format Format
+	// Version is the .npy format version ("1.0", "2.0", "3.0"); "" for
+	// safetensors.
+	Version string
+	// Arrays holds the tensors: the one array of a .npy file, or every
+	// tensor of a .safetensors file sorted by where its data lies.
+	Arrays []*Array
+	// Metadata is the __metadata__ of a .safetensors file (nil if none).
+	Metadata map[string]string
+	// Size is the file's length in bytes.
+	Size int64
+	// Mapped reports that the arrays view a read-only memory map of the
+	// file (Unix); otherwise they view a copy of it in memory.
+	Mapped bool
+
+	unmap func() error
+}
+
+// Open opens the .npy or .safetensors file at path read-only and returns
+// its arrays as views over a memory map of it. The format is found from the
+// content (a .npy file starts with its magic), not the name, except that a
+// file named .npy without the magic is reported as such.
+//
+// Every failure wraps one of the sentinels: ErrFormat, ErrHeader,
+// ErrTruncated, ErrData or ErrDType for bad content, or an *os.PathError
+// (errors.Is(err, fs.ErrNotExist), ...) for a file that cannot be read.
+// A .npy file of an unsupported dtype fails with ErrDType; a safetensors
+// tensor of one is listed with DType Invalid and fails only when read.
+func Open(path string) (*File, error) {
+	f, err := os.Open(path) // read-only: the input is never modified
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close() // the mapping outlives the descriptor
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: %w: not a regular file", path, ErrFormat)
+	}
+	b, unmap, err := mapFile(f, fi.Size())
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	tf, err := decode(b, strings.EqualFold(filepath.Ext(path), ".npy"))
+	if err != nil {
+		_ = unmap()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	tf.Size, tf.Mapped, tf.unmap = fi.Size(), mapped && fi.Size() > 0, unmap
+	return tf, nil
+}
+
+// decode parses a whole file held in b. npyName says the file is named .npy,
+// so that a missing magic is reported as a bad .npy file.
+func decode(b []byte, npyName bool) (*File, error) {
+	if npyName || bytes.HasPrefix(b, []byte(npyMagic)) || (len(b) < len(npyMagic) && bytes.HasPrefix([]byte(npyMagic), b) && len(b) > 0) {
+		a, h, err := parseNPY(b)
+		if err != nil {
+			return nil, err
+		}
+		return &File{Format: NPY, Version: fmt.Sprintf("%d.%d", h.major, h.minor), Arrays: []*Array{a}}, nil
+	}
+	arrays, meta, err := parseSafetensors(b)
+	if err != nil {
+		return nil, err
+	}
+	return &File{Format: Safetensors, Arrays: arrays, Metadata: meta}, nil
+}
+
+// Array returns the tensor called name. A .npy file's one array answers to
+// any name, "" included; in a .safetensors file a missing name is
+// ErrNotFound.
+func (f *File) Array(name string) (*Array, error) {
+	if f.Format == NPY {
+		return f.Arrays[0], nil
+	}
+	for _, a := range f.Arrays {
+		if a.Name == name {
+			return a, nil
+		}
+	}
+	names := make([]string, 0, min(len(f.Arrays), 5))
+	for _, a := range f.Arrays[:min(len(f.Arrays), 5)] {
+		names = append(names, fmt.Sprintf("%q", a.Name))
+	}
+	more := ""
+	if len(f.Arrays) > 5 {
+		more = fmt.Sprintf(" and %d more", len(f.Arrays)-5)
+	}
+	return nil, errorf(ErrNotFound, "no tensor %q (the file has %s%s)", name, strings.Join(names, ", "), more)
+}
+
+// Close releases the memory map. The arrays of f, and every view and
+// aliasing result made from them, must not be used afterwards.
+func (f *File) Close() error {
+	if f.unmap == nil {
+		return errors.New("tensorfile: file already closed")
+	}
+	err := f.unmap()
+	f.unmap = nil
+	return err
+}

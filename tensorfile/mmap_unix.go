@@ -1,0 +1,36 @@
+//go:build unix
+
+package tensorfile
+
+import (
+	"fmt"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// mapFile maps the whole of f read-only and shared, so the views over it
+// cost no copy and no memory beyond the page cache. It returns the bytes and
+// the function that unmaps them. An empty file maps to an empty slice.
+//
+// Writing to the returned bytes faults (the mapping is PROT_READ), and a file
+// truncated by another process while mapped raises SIGBUS on access: stridekit
+// reads files that are complete and not being written.
+func mapFile(f *os.File, size int64) ([]byte, func() error, error) {
+	if size == 0 {
+		return []byte{}, func() error { return nil }, nil
+	}
+	if int64(int(size)) != size || size < 0 {
+		return nil, nil, fmt.Errorf("file of %d bytes is too large to map", size)
+	}
+	b, err := unix.Mmap(int(f.Fd()), 0, int(size), unix.PROT_READ, unix.MAP_SHARED)
+	if err != nil {
+		return nil, nil, fmt.Errorf("mmap: %w", err)
+	}
+	// The data is read once, front to back, by the copy kernels.
+	_ = unix.Madvise(b, unix.MADV_SEQUENTIAL)
+	return b, func() error { return unix.Munmap(b) }, nil
+}
+
+// mapped reports whether Open memory-maps files on this platform.
+const mapped = true
