@@ -77,7 +77,36 @@ func Contiguous[T Element](dst []T, t Tensor[T]) error {
 // runtime's heap address space, 2^48 bytes); a larger result is refused with
 // ErrShape rather than left to panic in make. A broadcast view can be valid
 // and still that large, since its elements repeat.
-const maxAlloc = 1 << 48
+const maxAlloc uint64 = 1 << 48
+
+// MatrixShape returns the [rows, cols] that ConcatLastDimensions gives a
+// view of this shape: cols is the product of the last concatDims extents,
+// rows the product of the others (1 when there are none). It needs no data,
+// so a caller can size a destination, or reject concatDims (ErrConcatDims)
+// and a bad shape (ErrShape), before reading anything.
+func MatrixShape(shape []int, concatDims int) (rows, cols int, err error) {
+	if _, err := count(shape); err != nil {
+		return 0, 0, err
+	}
+	return matrixShape(shape, concatDims)
+}
+
+// matrixShape is MatrixShape for a shape already counted without error.
+func matrixShape(shape []int, concatDims int) (rows, cols int, err error) {
+	r := len(shape)
+	if concatDims < 1 || concatDims > r {
+		return 0, 0, errorf(ErrConcatDims, "%d axes to concatenate of a tensor of rank %d (want 1..%d)", concatDims, r, r)
+	}
+	rows, cols = 1, 1 // both divide the checked product, or it is 0 and neither grows past the checked product of the non-zero extents
+	for a, e := range shape {
+		if a < r-concatDims {
+			rows *= e
+		} else {
+			cols *= e
+		}
+	}
+	return rows, cols, nil
+}
 
 // reshape is the one path of every public function: validate, size the
 // result, canonicalise, then alias, or check the destination and dispatch.
@@ -87,17 +116,9 @@ func reshape[T Element](dst []T, into bool, t Tensor[T], concatDims int) (Matrix
 	if err != nil {
 		return Matrix[T]{}, err
 	}
-	r := len(t.Shape)
-	if concatDims < 1 || concatDims > r {
-		return Matrix[T]{}, errorf(ErrConcatDims, "%d axes to concatenate of a tensor of rank %d (want 1..%d)", concatDims, r, r)
-	}
-	rows, cols := 1, 1 // both divide n ≤ MaxInt, or n is 0 and neither grows past the checked product
-	for a, e := range t.Shape {
-		if a < r-concatDims {
-			rows *= e
-		} else {
-			cols *= e
-		}
+	rows, cols, err := matrixShape(t.Shape, concatDims)
+	if err != nil {
+		return Matrix[T]{}, err
 	}
 	if into && len(dst) < v.n {
 		return Matrix[T]{}, errorf(ErrDst, "destination holds %d elements, the view has %d", len(dst), v.n)
@@ -116,7 +137,7 @@ func reshape[T Element](dst []T, into bool, t Tensor[T], concatDims int) (Matrix
 			return Matrix[T]{Data: t.Data[t.Offset : t.Offset+v.n : t.Offset+v.n], Rows: rows, Cols: cols}, nil
 		}
 		var zero T
-		if v.n > maxAlloc/int(unsafe.Sizeof(zero)) {
+		if uint64(v.n) > maxAlloc/uint64(unsafe.Sizeof(zero)) {
 			return Matrix[T]{}, errorf(ErrShape, "a result of %d elements of %d bytes is larger than Go can allocate", v.n, unsafe.Sizeof(zero))
 		}
 		dst = make([]T, v.n)

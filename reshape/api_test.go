@@ -147,6 +147,9 @@ func checkView[T Element](t *testing.T, rng *rand.Rand, view Tensor[T], name str
 	r := view.Rank()
 	k := 1 + rng.IntN(r)
 	rows, cols := product(view.Shape[:r-k]), product(view.Shape[r-k:])
+	gotRows, gotCols, err := MatrixShape(view.Shape, k)
+	require.NoError(t, err, name)
+	require.Equal(t, [2]int{rows, cols}, [2]int{gotRows, gotCols}, "%s: MatrixShape(%d)", name, k)
 
 	all, dst := guarded[T](n)
 	require.NoError(t, Contiguous(dst, view), name)

@@ -84,6 +84,10 @@ func TestErrors(t *testing.T) {
 		{"concat negative", ErrConcatDims, func([]float32) error { _, err := ConcatLastDimensions(base, -1); return err }},
 		{"concat Func", ErrConcatDims, func([]float32) error { _, err := ConcatLastDimensionsFunc[float32](5)(base); return err }},
 
+		{"MatrixShape concat 0", ErrConcatDims, func([]float32) error { _, _, err := MatrixShape([]int{2, 3}, 0); return err }},
+		{"MatrixShape rank 0", ErrShape, func([]float32) error { _, _, err := MatrixShape(nil, 1); return err }},
+		{"MatrixShape overflow", ErrShape, func([]float32) error { _, _, err := MatrixShape([]int{huge, huge}, 1); return err }},
+
 		{"Permute short", ErrPermutation, func([]float32) error { _, err := base.Permute(1, 0); return err }},
 		{"Permute duplicate", ErrPermutation, func([]float32) error { _, err := base.Permute(0, 1, 1); return err }},
 		{"Permute out of range", ErrPermutation, func([]float32) error { _, err := base.Permute(0, 1, 3); return err }},

@@ -118,3 +118,15 @@ func ExampleTensor_Slice() {
 	// [3 2 1 6 5 4]
 	// 6 3 [1 2 3 1 2 3 1 2 3 1 2 3 1 2 3 1 2 3]
 }
+
+// MatrixShape sizes a destination before any data exists, for example to
+// preallocate an activation store.
+func ExampleMatrixShape() {
+	rows, cols, err := reshape.MatrixShape([]int{32, 256, 12, 64}, 2)
+	fmt.Println(rows, cols, err)
+	_, _, err = reshape.MatrixShape([]int{32, 256}, 3)
+	fmt.Println(errors.Is(err, reshape.ErrConcatDims))
+	// Output:
+	// 8192 768 <nil>
+	// true
+}
