@@ -1,7 +1,9 @@
 // Package stridekit turns N-dimensional activation tensors, often permuted,
-// sliced or broadcast views, into contiguous [items, features] matrices at
-// memory-bandwidth speed. It is the Go counterpart of the Python module
-// reshape_activations.
+// sliced or broadcast views, into contiguous [items, features] matrices. It
+// is the Go counterpart of the Python module reshape_activations, built for
+// memory-bandwidth speed: views are canonicalised, then copied by generated
+// kernels specialised by rank, element size and innermost loop, with a
+// plain copy() wherever the memory is contiguous.
 //
 // Where things live:
 //
@@ -12,6 +14,9 @@
 //   - gen: the generator (github.com/dave/jennifer) that writes generated.
 //   - benchmarks: the benchmark suite, with copy() and a naive loop as
 //     baselines.
+//   - tensorfile: .npy and .safetensors files as reshape.Tensor views over a
+//     memory map, and atomic writers.
+//   - cmd/stridekit: the command (reshape, inspect, bench).
 //
 // Data flows one way: reshape's API validates and canonicalises a view,
 // looks up generated.Registry and calls the kernel.
