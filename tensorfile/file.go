@@ -73,20 +73,25 @@ type File struct {
 // ErrTruncated, ErrData or ErrDType for bad content, or an *os.PathError
 // (errors.Is(err, fs.ErrNotExist), ...) for a file that cannot be read.
 // A .npy file of an unsupported dtype fails with ErrDType; a safetensors
-// tensor of one is listed with DType Invalid and fails only when read.
+// tensor of one is listed with DType Invalid and fails only when read. A
+// path that is not a regular file (a directory, a named pipe, a device; a
+// link is followed) fails with ErrFormat without being read, so that Open
+// never waits on a FIFO.
 func Open(path string) (*File, error) {
-	f, err := os.Open(path) // read-only: the input is never modified
+	// Refuse a named pipe, a device or a directory before opening it: opening
+	// a FIFO for reading blocks until a writer comes, which may be never.
+	fi, err := os.Stat(path) // follows links: a link to a regular file is fine
+	if err != nil {
+		return nil, err
+	}
+	if err := regular(path, fi); err != nil {
+		return nil, err
+	}
+	f, fi, err := openRegular(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close() // the mapping outlives the descriptor
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: %w: not a regular file", path, ErrFormat)
-	}
 	b, unmap, err := mapFile(f, fi.Size())
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
@@ -98,6 +103,47 @@ func Open(path string) (*File, error) {
 	}
 	tf.Size, tf.Mapped, tf.unmap = fi.Size(), mapped && fi.Size() > 0, unmap
 	return tf, nil
+}
+
+// openRegular opens path read-only (the input is never modified) and
+// checks again, on the open descriptor, that it is a regular file: the path
+// may have been replaced since Open's Stat. openFlags holds O_NONBLOCK on
+// Unix, so that even then opening a FIFO returns at once, to be refused
+// here.
+func openRegular(path string) (*os.File, os.FileInfo, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|openFlags, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	fi, err := f.Stat()
+	if err == nil {
+		err = regular(path, fi)
+	}
+	if err != nil {
+		_ = f.Close()
+		return nil, nil, err
+	}
+	return f, fi, nil
+}
+
+// regular returns nil if fi is a regular file, else an error wrapping
+// ErrFormat that says what path is instead.
+func regular(path string, fi os.FileInfo) error {
+	if fi.Mode().IsRegular() {
+		return nil
+	}
+	what := "a special file"
+	switch t := fi.Mode().Type(); {
+	case t&os.ModeDir != 0:
+		what = "a directory"
+	case t&os.ModeNamedPipe != 0:
+		what = "a named pipe (FIFO)"
+	case t&os.ModeSocket != 0:
+		what = "a socket"
+	case t&os.ModeDevice != 0:
+		what = "a device"
+	}
+	return fmt.Errorf("%s: %w: %s, not a regular file", path, ErrFormat, what)
 }
 
 // decode parses a whole file held in b. npyName says the file is named .npy,

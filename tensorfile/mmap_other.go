@@ -12,3 +12,6 @@ func mapFile(f *os.File, size int64) ([]byte, func() error, error) {
 
 // mapped reports whether Open memory-maps files on this platform.
 const mapped = false
+
+// openFlags is added to O_RDONLY when Open opens a file: nothing here.
+const openFlags = 0

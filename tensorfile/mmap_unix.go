@@ -34,3 +34,9 @@ func mapFile(f *os.File, size int64) ([]byte, func() error, error) {
 
 // mapped reports whether Open memory-maps files on this platform.
 const mapped = true
+
+// openFlags is added to O_RDONLY when Open opens a file: O_NONBLOCK, so
+// that opening a FIFO returns at once instead of waiting for a writer (it
+// changes nothing for a regular file, whose reads and maps never block on
+// it).
+const openFlags = unix.O_NONBLOCK

@@ -28,8 +28,11 @@
 //
 // The output is written to a temporary file in its directory, synced and
 // renamed into place only when complete: a failure or Ctrl-C never leaves a
-// partial file and never touches an existing file of that name. The input
-// is opened read-only; -out naming the input is an error. Conversions over
+// partial file and never touches an existing file of that name. A second
+// Ctrl-C (or SIGTERM) ends the process at once, which may leave the hidden
+// temporary file, never a partial output. The input is opened read-only and
+// must be a regular file (a named pipe is refused, not waited on); -out
+// naming the input is an error. Conversions over
 // 256 MiB draw a progress bar on stderr when stderr is a terminal.
 //
 // # inspect

@@ -16,10 +16,24 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := newCLI(ctx, os.Stdout, os.Stderr).run(os.Args[1:])
-	stop()
-	os.Exit(code)
+	os.Exit(newCLI(signalContext(), os.Stdout, os.Stderr).run(os.Args[1:]))
+}
+
+// signalContext returns a context that the first SIGINT (Ctrl-C) or
+// SIGTERM cancels, so that a conversion stops cleanly and removes its
+// temporary file. Once it has, the signals get their default action back:
+// a second one ends the process at once, whatever step it is in (one that
+// does not check the context, or a system call that blocks).
+func signalContext() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	c := make(chan os.Signal, 1)
+	signal.Notify(c, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-c
+		signal.Stop(c) // default handling first, so no later signal is lost
+		cancel()
+	}()
+	return ctx
 }
 
 // progressMin is the output size above which a terminal shows a progress
