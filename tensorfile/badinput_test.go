@@ -115,7 +115,14 @@ func badSafetensors() []badCase {
 		{"fractional extent", stWith(`{"a":{"dtype":"F32","shape":[1.5],"data_offsets":[0,4]}}`, make([]byte, 4)), false, ErrHeader, `tensor "a"`},
 		{"huge extent", stWith(`{"a":{"dtype":"F32","shape":[0, 18446744073709551615],"data_offsets":[0,0]}}`, nil), false, ErrHeader, "does not fit an int"},
 		{"overflowing shape", stWith(`{"a":{"dtype":"F32","shape":[4294967296, 4294967296],"data_offsets":[0,0]}}`, nil), false, ErrHeader, "multiply past"},
-		{"bad metadata", stWith(`{"__metadata__":{"a":1}}`, nil), false, ErrHeader, "__metadata__ must map names to strings"},
+		{"bad metadata", stWith(`{"__metadata__":{"a":1}}`, nil), false, ErrHeader, `__metadata__ must map names to strings: "a" maps to 1`},
+		{"metadata not an object", stWith(`{"__metadata__":["a"]}`, nil), false, ErrHeader, `__metadata__: want an object, found ["a"]`},
+		{"repeated tensor name", stWith(`{"a":{"dtype":"I8","shape":[1],"data_offsets":[0,1]},"a":{"dtype":"I8","shape":[1],"data_offsets":[0,1]}}`, make([]byte, 1)), false, ErrHeader, `key "a" appears twice`},
+		{"repeated name escaped", stWith(`{"a":{"dtype":"I8","shape":[1],"data_offsets":[0,1]},"\u0061":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}`, make([]byte, 1)), false, ErrHeader, `key "a" appears twice`},
+		{"repeated __metadata__", stWith(`{"__metadata__":{"a":"1"},"__metadata__":{"b":"2"}}`, nil), false, ErrHeader, `key "__metadata__" appears twice`},
+		{"repeated metadata key", stWith(`{"__metadata__":{"k":"1","k":"2"}}`, nil), false, ErrHeader, `__metadata__: key "k" appears twice`},
+		{"repeated field", stWith(`{"a":{"dtype":"U8","dtype":"I8","shape":[1],"data_offsets":[0,1]}}`, make([]byte, 1)), false, ErrHeader, `tensor "a": key "dtype" appears twice`},
+		{"two JSON objects", stWith(`{} {}`, nil), false, ErrHeader, "more JSON after the object"},
 		{"offsets past the data", stWith(`{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}`, make([]byte, 4)), false, ErrData, "reach past the 4 bytes of data"},
 		{"offsets far past the file", stWith(`{"a":{"dtype":"F32","shape":[2],"data_offsets":[18446744073709551608,18446744073709551615]}}`, nil), false, ErrData, "reach past"},
 		{"offsets reversed", stWith(`{"a":{"dtype":"F32","shape":[1],"data_offsets":[4,0]}}`, make([]byte, 4)), false, ErrData, "end before they begin"},
@@ -185,4 +192,22 @@ func TestWriteErrors(t *testing.T) {
 	assert.ErrorIs(t, err, ErrInvalid)
 	_, err = NewArray("x", Int16, []int{-2}, false, nil)
 	assert.ErrorIs(t, err, ErrInvalid)
+}
+
+// TestSafetensorsMetadataForms checks the forms of __metadata__ the
+// reference implementation accepts: absent or null (no metadata), empty,
+// and names mapped to strings.
+func TestSafetensorsMetadataForms(t *testing.T) {
+	for header, want := range map[string]map[string]string{
+		`{}`:                                nil,
+		`{"__metadata__":null}`:             nil,
+		`{"__metadata__":{}}`:               {},
+		`{"__metadata__":{"a":"1","b":""}}`: {"a": "1", "b": ""},
+	} {
+		f, err := decode(stWith(header, nil), false)
+		if assert.NoError(t, err, header) {
+			assert.Equal(t, want, f.Metadata, header)
+			assert.Empty(t, f.Arrays, header)
+		}
+	}
 }

@@ -4,8 +4,9 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
-	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -63,23 +64,23 @@ func parseSafetensors(b []byte) ([]*Array, map[string]string, error) {
 		return nil, nil, errorf(ErrTruncated, "the header is %d bytes long, the file ends %d bytes after its start", hlen, len(b)-8)
 	}
 	header := b[8 : 8+hlen]
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(header, &raw); err != nil {
+	members, err := jsonObject(header)
+	if err != nil {
 		return nil, nil, errorf(ErrHeader, "safetensors header JSON: %v", err)
 	}
 	data := b[8+hlen:]
 
 	var meta map[string]string
-	if m, ok := raw[stMetadataKey]; ok {
-		if err := json.Unmarshal(m, &meta); err != nil {
-			return nil, nil, errorf(ErrHeader, "%s must map names to strings: %v", stMetadataKey, err)
+	arrays := make([]*Array, 0, len(members))
+	slices.SortFunc(members, func(x, y jsonMember) int { return strings.Compare(x.key, y.key) })
+	for _, m := range members {
+		if m.key == stMetadataKey {
+			if meta, err = parseSTMetadata(m.value); err != nil {
+				return nil, nil, err
+			}
+			continue
 		}
-		delete(raw, stMetadataKey)
-	}
-
-	arrays := make([]*Array, 0, len(raw))
-	for _, name := range slices.Sorted(maps.Keys(raw)) {
-		a, err := parseSTEntry(name, raw[name], data)
+		a, err := parseSTEntry(m.key, m.value, data)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -112,6 +113,9 @@ func parseSafetensors(b []byte) ([]*Array, map[string]string, error) {
 // parseSTEntry checks one header entry against the data and returns it as
 // an Array over its bytes.
 func parseSTEntry(name string, msg json.RawMessage, data []byte) (*Array, error) {
+	if _, err := jsonObject(msg); err != nil { // a repeated field
+		return nil, errorf(ErrHeader, "tensor %q: %v", name, err)
+	}
 	var e stEntry
 	dec := json.NewDecoder(bytes.NewReader(msg))
 	dec.DisallowUnknownFields()
@@ -165,6 +169,80 @@ func parseSTEntry(name string, msg json.RawMessage, data []byte) (*Array, error)
 			name, shape, *e.DType, bytesNeeded(need, ok), begin, end, end-begin)
 	}
 	return a, nil
+}
+
+// parseSTMetadata reads the __metadata__ object: names mapped to strings,
+// each name once. null is no metadata.
+func parseSTMetadata(msg json.RawMessage) (map[string]string, error) {
+	members, err := jsonObject(msg)
+	if err != nil {
+		return nil, errorf(ErrHeader, "%s: %v", stMetadataKey, err)
+	}
+	if members == nil && bytes.Equal(bytes.TrimSpace(msg), []byte("null")) {
+		return nil, nil
+	}
+	meta := make(map[string]string, len(members))
+	for _, m := range members {
+		var v string
+		if err := json.Unmarshal(m.value, &v); err != nil {
+			return nil, errorf(ErrHeader, "%s must map names to strings: %q maps to %.40s", stMetadataKey, m.key, m.value)
+		}
+		meta[m.key] = v
+	}
+	return meta, nil
+}
+
+// jsonMember is one member of a JSON object: its key and its raw value.
+type jsonMember struct {
+	key   string
+	value json.RawMessage
+}
+
+// jsonObject returns the members of the JSON object b in the order written,
+// or nil for a JSON null. Unlike json.Unmarshal into a map, which keeps the
+// last of two members of the same key without a word, it fails when a key
+// appears twice; it also fails on anything but an object or null, and on
+// anything after it but white space.
+func jsonObject(b []byte) ([]jsonMember, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, err
+	}
+	var members []jsonMember
+	switch tok {
+	case nil: // null
+	case json.Delim('{'):
+		members = []jsonMember{}
+		seen := map[string]bool{}
+		for dec.More() {
+			if tok, err = dec.Token(); err != nil {
+				return nil, err
+			}
+			key, _ := tok.(string) // the decoder accepts only a string here
+			if seen[key] {
+				return nil, fmt.Errorf("key %q appears twice", key)
+			}
+			seen[key] = true
+			var v json.RawMessage
+			if err := dec.Decode(&v); err != nil {
+				return nil, err
+			}
+			members = append(members, jsonMember{key, v})
+		}
+		if _, err := dec.Token(); err != nil { // the closing brace
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("want an object, found %.40s", bytes.TrimSpace(b))
+	}
+	switch _, err := dec.Token(); {
+	case err == nil:
+		return nil, fmt.Errorf("more JSON after the object")
+	case !errors.Is(err, io.EOF):
+		return nil, err
+	}
+	return members, nil
 }
 
 func bytesNeeded(n int, ok bool) string {
