@@ -3,6 +3,7 @@ package tensorfile
 import (
 	"errors"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
@@ -45,8 +46,13 @@ func TestWriteFileAtomic(t *testing.T) {
 	require.NoError(t, f.Close())
 	assertOnly(t, dir, "out.npy")
 
-	// A directory that does not exist: an error, nothing created.
-	assert.Error(t, Save(filepath.Join(dir, "no", "such.npy"), nil, a))
+	// A directory that does not exist: an error naming the file asked
+	// for, not the temporary one; nothing created.
+	missing := filepath.Join(dir, "no", "such.npy")
+	err = Save(missing, nil, a)
+	assert.ErrorIs(t, err, fs.ErrNotExist)
+	assert.ErrorContains(t, err, "create "+missing+": ")
+	assert.NotContains(t, err.Error(), ".tmp-")
 	assertOnly(t, dir, "out.npy")
 }
 

@@ -237,6 +237,7 @@ func TestFailures(t *testing.T) {
 		{[]string{"-in", st, "-out", out, "-tensor", "c"}, "which .npy cannot hold (NumPy has no bfloat16)"},
 		{[]string{"-in", st, "-out", outST, "-concat-dims", "3"}, `tensor "c" of shape [3 2]: reshape: concat dims out of range`},
 		{[]string{"-in", filepath.Join(dir, "out.npy"), "-out", outST}, "no .npy magic"},
+		{[]string{"-in", npy, "-out", filepath.Join(dir, "no", "out.npy")}, "create " + filepath.Join(dir, "no", "out.npy") + ": no such file or directory (" + filepath.Join(dir, "no", "out.npy") + " was not written)"},
 	}
 	before := files(t, dir)
 	for _, c := range cases {
