@@ -97,15 +97,19 @@ func (a *Array) Len() int {
 // Array from Open they are the file's, read-only. For an Array from
 // ReshapeLazy the first call computes them into new memory (which the
 // writers avoid: they stream such an Array).
+//
+// Bytes does not fail. Computing a lazy Array copies a view that
+// ReshapeLazy checked lies inside its input, block by block into a buffer
+// of exactly the result's size, and the view is the Array's own copy,
+// which no exported field reaches; so the panic below marks a bug of this
+// package, not bad input. (Using the Array after its input's File is closed
+// is a fault, as for every view of that File.)
 func (a *Array) Bytes() []byte {
 	if a.data == nil && a.gen != nil {
-		words := make([]uint64, (a.size+7)/8) // 8-aligned, like a mapping
-		b := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(words))), a.size)
+		b := alignedBytes(a.size) // 8-aligned, like a mapping
 		fw := &fixedWriter{b: b[:0]}
 		if err := a.gen(fw); err != nil || len(fw.b) != a.size {
-			// gen copies a view already validated into memory: it cannot
-			// fail but through a bug.
-			panic(fmt.Sprintf("tensorfile: computing tensor %q: %v (%d of %d bytes)", a.Name, err, len(fw.b), a.size))
+			panic(fmt.Sprintf("tensorfile: bug: computing tensor %q: %v (%d of %d bytes)", a.Name, err, len(fw.b), a.size))
 		}
 		a.data, a.gen = b, nil
 	}

@@ -28,7 +28,9 @@
 //
 // Safetensors data offsets need not be aligned to the element size; Tensor
 // copies such a tensor into an aligned slice rather than let Go load from an
-// unaligned address.
+// unaligned address. Reshape and ReshapeLazy make no such copy: they read
+// unaligned data as bytes, so ReshapeLazy streams it in blocks like any
+// other.
 //
 // # Writing
 //

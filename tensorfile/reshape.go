@@ -1,8 +1,8 @@
 package tensorfile
 
 import (
-	"fmt"
 	"io"
+	"slices"
 	"unsafe"
 
 	"github.com/x448/float16"
@@ -18,26 +18,25 @@ type ReshapeOptions struct {
 	// ConcatDims is the number of trailing axes that become the feature
 	// axis (reshape.ConcatLastDimensions); 0 means 1, ToLastDimension.
 	ConcatDims int
-	// Progress, if not nil, is called as the copy advances with the bytes
-	// copied so far and the total; if it returns an error the copy stops
-	// and Reshape returns that error. It is not called when no copy is
-	// needed.
-	Progress func(done, total int64) error
 }
 
-// copyBlock is the size of the pieces Reshape copies between calls of
-// Progress: large enough that the calls cost nothing, small enough to update
-// a progress bar several times a second.
+// copyBlock is the size of the blocks in which ReshapeLazy copies its
+// result as it is written: large enough that a block costs one call of the
+// copy kernels and one write, small enough to stay in the caches' reach and
+// let a progress bar move.
 const copyBlock = 8 << 20
 
 // Reshape is reshape.ConcatLastDimensions for an Array of any dtype: it
 // returns the C-order [rows, cols] Array of a's view, permuted by
 // opt.Permute, with its last opt.ConcatDims axes concatenated. When that
 // view is already row-major contiguous, the result shares a's bytes (no
-// copy); otherwise it is copied into new memory, in blocks along the
-// outermost axis so that opt.Progress can report and cancel. Errors wrap
-// reshape's sentinels (ErrPermutation, ErrConcatDims, ...) or this
-// package's.
+// copy, aligned or not); otherwise it is copied into new, 8-aligned memory.
+// Errors wrap reshape's sentinels (ErrPermutation, ErrConcatDims, ...) or
+// this package's.
+//
+// Data that does not start on a multiple of its element's alignment (a
+// safetensors tensor may lie anywhere) is not copied first, as Tensor
+// copies it: the copy reads it as bytes.
 func Reshape(a *Array, opt ReshapeOptions) (*Array, error) {
 	return byDType(a, opt, false)
 }
@@ -47,12 +46,12 @@ func Reshape(a *Array, opt ReshapeOptions) (*Array, error) {
 // is already contiguous (then the result shares a's bytes, as with Reshape)
 // the bytes are made only when WriteNPY, WriteSafetensors or Save writes
 // the Array: the view is copied a block of about 8 MiB at a time into one
-// reused buffer, and each block written before the next is copied. So
-// converting a file takes little memory beyond its map, and no large fresh
-// allocation (whose first touch is slow on some machines). opt.Progress is
-// not called; the writer sees the bytes as they come. The Array reads a
-// when written: keep a's File open until then. Its Bytes method computes
-// all the bytes, into new memory.
+// reused buffer, and each block written before the next is copied. This
+// holds for unaligned data too, which is read as bytes, never copied whole.
+// So converting a file takes little memory beyond its map, and no large
+// fresh allocation (whose first touch is slow on some machines). The Array
+// reads a when written: keep a's File open until then. Its Bytes method
+// computes all the bytes, into new memory.
 func ReshapeLazy(a *Array, opt ReshapeOptions) (*Array, error) {
 	return byDType(a, opt, true)
 }
@@ -89,74 +88,113 @@ func byDType(a *Array, opt ReshapeOptions, lazy bool) (*Array, error) {
 }
 
 // reshapeAs is Reshape (or ReshapeLazy) for the element type T of a's
-// dtype.
+// dtype. Aligned data is viewed as T; unaligned data as bytes, with one
+// more, innermost axis over the bytes of each element, so that no T is
+// loaded from an unaligned address and the copy still reads only the view.
 func reshapeAs[T reshape.Element](a *Array, opt ReshapeOptions, lazy bool) (*Array, error) {
-	t, err := Tensor[T](a)
-	if err != nil {
-		return nil, err
-	}
-	if opt.Permute != nil {
-		if t, err = t.Permute(opt.Permute...); err != nil {
-			return nil, err
-		}
+	if len(a.Shape) == 0 {
+		return nil, errorf(ErrInvalid, "tensor %q is a scalar (shape ()); reshape needs at least one axis", a.Name)
 	}
 	k := opt.ConcatDims
 	if k == 0 {
 		k = 1
 	}
-	if t.IsContiguous() || (opt.Progress == nil && !lazy) {
-		m, err := reshape.ConcatLastDimensions(t, k)
+	raw := a.Bytes()
+	var zero T
+	if len(raw) == 0 || uintptr(unsafe.Pointer(unsafe.SliceData(raw)))%unsafe.Alignof(zero) == 0 {
+		t, err := Tensor[T](a) // a view: aligned data is not copied
 		if err != nil {
 			return nil, err
 		}
-		return FromMatrix(a.Name, m)
+		if opt.Permute != nil {
+			if t, err = t.Permute(opt.Permute...); err != nil {
+				return nil, err
+			}
+		}
+		return finish(a, t, t.Shape, k, lazy)
 	}
-	// Check k before any copy, as ConcatLastDimensions would.
-	r := t.Rank()
-	if k < 1 || k > r {
-		return nil, fmt.Errorf("%w: %d axes to concatenate of a tensor of rank %d (want 1..%d)", reshape.ErrConcatDims, k, r, r)
+
+	r, size := len(a.Shape), int(unsafe.Sizeof(zero))
+	bt := reshape.Tensor[uint8]{Data: raw, Shape: append(slices.Clone(a.Shape), size), Strides: a.Strides()}
+	for i := range bt.Strides {
+		bt.Strides[i] *= size
 	}
-	rows, cols := 1, 1
-	for i, e := range t.Shape {
-		if i < r-k {
-			rows *= e
-		} else {
-			cols *= e
+	bt.Strides = append(bt.Strides, 1)
+	if opt.Permute != nil {
+		axes, err := checkPermutation(a.Shape, opt.Permute)
+		if err != nil {
+			return nil, err
+		}
+		if bt, err = bt.Permute(append(axes, r)...); err != nil {
+			return nil, err
 		}
 	}
-	n := t.Len()
-	var zero T
-	size := int(unsafe.Sizeof(zero))
-	if lazy {
-		out := &Array{Name: a.Name, DType: a.DType, Descr: a.DType.String(), Shape: []int{rows, cols}, size: n * size}
-		out.gen = func(w io.Writer) error {
-			buf := make([]T, min(n, max(1, copyBlock/size)))
-			return eachBlock(t, copyBlock/size, func(_, length int, block reshape.Tensor[T]) error {
-				if err := reshape.Contiguous(buf[:length], block); err != nil {
-					return err
-				}
-				_, err := w.Write(asBytes(buf[:length]))
-				return err
-			})
-		}
-		return out, nil
+	return finish(a, bt, bt.Shape[:r], k, lazy)
+}
+
+// checkPermutation returns perm with its negative axes counted from the
+// end, after checking it is a permutation of the axes of shape as
+// reshape.Tensor.Permute checks it, and with its errors: it permutes a
+// one-element stand-in of that shape (zero strides) rather than the data.
+func checkPermutation(shape, perm []int) ([]int, error) {
+	stand := reshape.Tensor[uint8]{Data: []uint8{0}, Shape: shape, Strides: make([]int, len(shape))}
+	if _, err := stand.Permute(perm...); err != nil {
+		return nil, err
 	}
-	dst := make([]T, n)
-	total := int64(n * size)
-	err = eachBlock(t, copyBlock/size, func(off, length int, block reshape.Tensor[T]) error {
-		if err := reshape.Contiguous(dst[off:off+length], block); err != nil {
-			return err
+	axes := make([]int, len(perm))
+	for i, p := range perm {
+		if p < 0 {
+			p += len(shape)
 		}
-		done := int64((off + length) * size)
-		if err := opt.Progress(done, total); err != nil {
-			return fmt.Errorf("copy stopped at %d of %d bytes: %w", done, total, err)
-		}
-		return nil
-	})
+		axes[i] = p
+	}
+	return axes, nil
+}
+
+// finish makes the result of Reshape or ReshapeLazy from v, the permuted
+// view of a's elements (of type T, or of bytes with an innermost axis of
+// each element's bytes), whose element shape is shape.
+func finish[E reshape.Element](a *Array, v reshape.Tensor[E], shape []int, k int, lazy bool) (*Array, error) {
+	rows, cols, err := reshape.MatrixShape(shape, k)
 	if err != nil {
 		return nil, err
 	}
-	return FromMatrix(a.Name, reshape.Matrix[T]{Data: dst, Rows: rows, Cols: cols})
+	if v.IsContiguous() {
+		// v holds every element of a, row-major from the first: the
+		// result is a's bytes in their order.
+		return NewArray(a.Name, a.DType, []int{rows, cols}, false, a.Bytes())
+	}
+	n := v.Len() // elements of E
+	esize := int(unsafe.Sizeof(*new(E)))
+	if !lazy {
+		dst := alignedBytes(n * esize)
+		if err := reshape.Contiguous(unsafe.Slice((*E)(unsafe.Pointer(unsafe.SliceData(dst))), n), v); err != nil {
+			return nil, err
+		}
+		return NewArray(a.Name, a.DType, []int{rows, cols}, false, dst)
+	}
+	out := &Array{Name: a.Name, DType: a.DType, Descr: a.DType.String(), Shape: []int{rows, cols}, size: n * esize}
+	out.gen = func(w io.Writer) error {
+		buf := make([]E, min(n, copyBlock/esize))
+		return eachBlock(v, copyBlock/esize, func(_, length int, block reshape.Tensor[E]) error {
+			if err := reshape.Contiguous(buf[:length], block); err != nil {
+				return err
+			}
+			_, err := w.Write(asBytes(buf[:length]))
+			return err
+		})
+	}
+	return out, nil
+}
+
+// alignedBytes returns n zero bytes starting on a multiple of 8, like a
+// mapping's, so that a Tensor of them needs no copy.
+func alignedBytes(n int) []byte {
+	if n == 0 {
+		return []byte{}
+	}
+	words := make([]uint64, (n+7)/8)
+	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(words))), n)
 }
 
 // eachBlock splits the valid view t into blocks of at most maxElems

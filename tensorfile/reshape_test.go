@@ -2,11 +2,12 @@ package tensorfile
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"runtime"
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -14,52 +15,55 @@ import (
 	"github.com/stridekit/stridekit/reshape"
 )
 
-// TestReshape checks Reshape against the definition for every dtype, both
-// orders, every permutation of a rank-3 array and every concatDims, with
-// and without the blocked copy that reports progress.
+// unalignedCopy returns a copy of b that starts one byte past an 8-aligned
+// address, as a safetensors tensor may: unaligned for every element size
+// above 1.
+func unalignedCopy(b []byte) []byte {
+	words := make([]uint64, len(b)/8+2)
+	u := unsafe.Slice((*byte)(unsafe.Pointer(&words[0])), 8*len(words))[1 : 1+len(b)]
+	copy(u, b)
+	return u
+}
+
+// TestReshape checks Reshape and ReshapeLazy against the definition for
+// every dtype, both orders, every permutation of a rank-3 array and every
+// concatDims, with the data aligned and not.
 func TestReshape(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	shape := []int{3, 4, 5}
 	perms := [][]int{nil, {0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}, {-1, 0, 1}}
 	for _, dt := range DTypes() {
 		for _, fortran := range []bool{false, true} {
-			data := random(rng, dt, count(shape))
-			a := mustArray("x", dt, shape, fortran, data)
-			c := cOrder(data, dt.Size(), shape, fortran)
-			for _, perm := range perms {
-				p := perm
-				if p == nil {
-					p = []int{0, 1, 2}
+			for _, unaligned := range []bool{false, true} {
+				data := random(rng, dt, count(shape))
+				c := cOrder(data, dt.Size(), shape, fortran)
+				if unaligned {
+					data = unalignedCopy(data)
 				}
-				canon := make([]int, len(p))
-				for i, ax := range p {
-					canon[i] = (ax + len(shape)) % len(shape)
-				}
-				want := permuteC(c, dt.Size(), shape, canon)
-				for k := 1; k <= 3; k++ {
-					for _, blocked := range []bool{false, true} {
-						name := fmt.Sprintf("dtype=%v/fortran=%v/perm=%v/concat=%d/blocked=%v", dt, fortran, perm, k, blocked)
+				a := mustArray("x", dt, shape, fortran, data)
+				for _, perm := range perms {
+					p := perm
+					if p == nil {
+						p = []int{0, 1, 2}
+					}
+					canon := make([]int, len(p))
+					for i, ax := range p {
+						canon[i] = (ax + len(shape)) % len(shape)
+					}
+					want := permuteC(c, dt.Size(), shape, canon)
+					for k := 1; k <= 3; k++ {
+						name := fmt.Sprintf("dtype=%v/fortran=%v/unaligned=%v/perm=%v/concat=%d", dt, fortran, unaligned, perm, k)
 						opt := ReshapeOptions{Permute: perm, ConcatDims: k}
-						calls := 0
-						if blocked {
-							opt.Progress = func(done, total int64) error {
-								calls++
-								assert.LessOrEqual(t, done, total, name)
-								return nil
-							}
-						}
 						m, err := Reshape(a, opt)
 						require.NoError(t, err, name)
 						assert.Equal(t, want, m.Bytes(), name)
-						if !blocked {
-							lazy, err := ReshapeLazy(a, opt)
-							require.NoError(t, err, name)
-							assert.Equal(t, m.Shape, lazy.Shape, name)
-							var buf bytes.Buffer
-							require.NoError(t, lazy.writeData(&buf), name)
-							assert.Equal(t, want, buf.Bytes(), name+" streamed")
-							assert.Equal(t, want, lazy.Bytes(), name+" computed")
-						}
+						lazy, err := ReshapeLazy(a, opt)
+						require.NoError(t, err, name)
+						assert.Equal(t, m.Shape, lazy.Shape, name)
+						var buf bytes.Buffer
+						require.NoError(t, lazy.writeData(&buf), name)
+						assert.Equal(t, want, buf.Bytes(), name+" streamed")
+						assert.Equal(t, want, lazy.Bytes(), name+" computed")
 						cols := 1
 						for _, ax := range canon[3-k:] {
 							cols *= shape[ax]
@@ -67,6 +71,9 @@ func TestReshape(t *testing.T) {
 						assert.Equal(t, []int{60 / cols, cols}, m.Shape, name)
 						assert.Equal(t, "x", m.Name)
 						assert.False(t, m.Fortran)
+						if b := m.Bytes(); &b[0] != &data[0] { // a copy: aligned for Tensor
+							assert.Zero(t, uintptr(unsafe.Pointer(&b[0]))%8, name)
+						}
 					}
 				}
 			}
@@ -74,41 +81,57 @@ func TestReshape(t *testing.T) {
 	}
 }
 
-// TestReshapeAliases checks that a view already contiguous is not copied.
+// TestReshapeAliases checks that a view already contiguous is not copied,
+// whether its data is aligned or not.
 func TestReshapeAliases(t *testing.T) {
-	data := ramp(Int16, 12)
-	a := mustArray("x", Int16, []int{3, 4}, false, data)
-	m, err := Reshape(a, ReshapeOptions{ConcatDims: 2})
-	require.NoError(t, err)
-	assert.Same(t, &data[0], &m.Bytes()[0])
-	// A Fortran [3,4] array transposed is C-contiguous [4,3].
-	f := mustArray("x", Int16, []int{3, 4}, true, data)
-	m, err = Reshape(f, ReshapeOptions{Permute: []int{1, 0}})
-	require.NoError(t, err)
-	assert.Same(t, &data[0], &m.Bytes()[0])
-	assert.Equal(t, []int{4, 3}, m.Shape)
+	for _, data := range [][]byte{ramp(Int16, 12), unalignedCopy(ramp(Int16, 12))} {
+		a := mustArray("x", Int16, []int{3, 4}, false, data)
+		for _, reshapeFunc := range []func(*Array, ReshapeOptions) (*Array, error){Reshape, ReshapeLazy} {
+			m, err := reshapeFunc(a, ReshapeOptions{ConcatDims: 2})
+			require.NoError(t, err)
+			assert.Same(t, &data[0], &m.Bytes()[0])
+			// A Fortran [3,4] array transposed is C-contiguous [4,3].
+			f := mustArray("x", Int16, []int{3, 4}, true, data)
+			m, err = reshapeFunc(f, ReshapeOptions{Permute: []int{1, 0}})
+			require.NoError(t, err)
+			assert.Same(t, &data[0], &m.Bytes()[0])
+			assert.Equal(t, []int{4, 3}, m.Shape)
+		}
+	}
 }
 
 // TestReshapeErrors checks bad permutations and concatDims come back as
-// reshape's sentinels, and that Progress can stop the copy.
+// reshape's sentinels, with the same message whether the data is aligned
+// or not (unaligned data takes another path), and a scalar as ErrInvalid.
 func TestReshapeErrors(t *testing.T) {
-	a := mustArray("x", Float32, []int{2, 3, 4}, true, ramp(Float32, 24))
-	for _, opt := range []ReshapeOptions{
-		{Permute: []int{0, 1}}, {Permute: []int{0, 0, 1}}, {Permute: []int{0, 1, 3}},
-		{Permute: []int{0, 1, 3}, Progress: func(int64, int64) error { return nil }},
+	aligned := mustArray("x", Float32, []int{2, 3, 4}, true, ramp(Float32, 24))
+	unaligned := mustArray("x", Float32, []int{2, 3, 4}, true, unalignedCopy(ramp(Float32, 24)))
+	for _, c := range []struct {
+		opt      ReshapeOptions
+		sentinel error
+		msg      string
+	}{
+		{ReshapeOptions{Permute: []int{0, 1}}, reshape.ErrPermutation, "2 axes [0 1] for a tensor of rank 3"},
+		{ReshapeOptions{Permute: []int{}}, reshape.ErrPermutation, "0 axes [] for a tensor of rank 3"},
+		{ReshapeOptions{Permute: []int{0, 0, 1}}, reshape.ErrPermutation, "axis 0 appears twice in [0 0 1]"},
+		{ReshapeOptions{Permute: []int{0, 1, 3}}, reshape.ErrPermutation, "axis 3 of [0 1 3] is outside a tensor of rank 3"},
+		{ReshapeOptions{Permute: []int{0, 1, -4}}, reshape.ErrPermutation, "axis -4 of [0 1 -4] is outside a tensor of rank 3"},
+		{ReshapeOptions{ConcatDims: -1}, reshape.ErrConcatDims, "-1 axes to concatenate of a tensor of rank 3 (want 1..3)"},
+		{ReshapeOptions{ConcatDims: 4}, reshape.ErrConcatDims, "4 axes to concatenate of a tensor of rank 3 (want 1..3)"},
+		{ReshapeOptions{Permute: []int{2, 1, 0}, ConcatDims: 4}, reshape.ErrConcatDims, "4 axes to concatenate"},
 	} {
-		_, err := Reshape(a, opt)
-		assert.ErrorIs(t, err, reshape.ErrPermutation, "%v", opt.Permute)
-	}
-	for _, k := range []int{-1, 4} {
-		for _, progress := range []func(int64, int64) error{nil, func(int64, int64) error { return nil }} {
-			_, err := Reshape(a, ReshapeOptions{ConcatDims: k, Progress: progress})
-			assert.ErrorIs(t, err, reshape.ErrConcatDims, "%d", k)
+		for _, a := range []*Array{aligned, unaligned} {
+			for _, reshapeFunc := range []func(*Array, ReshapeOptions) (*Array, error){Reshape, ReshapeLazy} {
+				_, err := reshapeFunc(a, c.opt)
+				assert.ErrorIs(t, err, c.sentinel, "%+v", c.opt)
+				assert.ErrorContains(t, err, c.msg, "%+v", c.opt)
+			}
 		}
 	}
-	stop := errors.New("stop")
-	_, err := Reshape(a, ReshapeOptions{Progress: func(int64, int64) error { return stop }})
-	assert.ErrorIs(t, err, stop)
+	scalar := mustArray("s", Float64, []int{}, false, ramp(Float64, 1))
+	_, err := Reshape(scalar, ReshapeOptions{})
+	assert.ErrorIs(t, err, ErrInvalid)
+	assert.ErrorContains(t, err, `tensor "s" is a scalar`)
 }
 
 // TestEachBlock checks the blocks tile the row-major order and together
@@ -143,40 +166,54 @@ func TestEachBlock(t *testing.T) {
 	}
 }
 
-// TestBlockedProgress checks Progress is called once per block, ends at the
-// total, and that the blocked copy equals the plain one, on an array large
-// enough for several blocks whose leading axes have extent 1.
-func TestBlockedProgress(t *testing.T) {
+// TestLazyBlocks checks a lazy result written in several blocks equals the
+// one computed at once, on an array whose leading axes have extent 1, with
+// its data aligned and not.
+func TestLazyBlocks(t *testing.T) {
 	shape := []int{1, 1, 3000, 1000} // 12 MB of float32: two blocks
-	a := mustArray("x", Float32, shape, true, random(rand.New(rand.NewPCG(7, 8)), Float32, count(shape)))
-	var dones []int64
-	m, err := Reshape(a, ReshapeOptions{Progress: func(done, total int64) error {
-		dones = append(dones, done)
-		assert.Equal(t, int64(len(a.Bytes())), total)
-		return nil
-	}})
-	require.NoError(t, err)
-	assert.Greater(t, len(dones), 1)
-	assert.Equal(t, int64(len(a.Bytes())), dones[len(dones)-1])
-	want, err := Reshape(a, ReshapeOptions{})
-	require.NoError(t, err)
-	assert.Equal(t, want.Bytes(), m.Bytes())
+	data := random(rand.New(rand.NewPCG(7, 8)), Float32, count(shape))
+	want := cOrder(data, 4, shape, true)
+	for _, b := range [][]byte{data, unalignedCopy(data)} {
+		a := mustArray("x", Float32, shape, true, b)
+		lazy, err := ReshapeLazy(a, ReshapeOptions{})
+		require.NoError(t, err)
+		var buf bytes.Buffer
+		w := &callCounter{w: &buf}
+		require.NoError(t, lazy.writeData(w))
+		assert.Greater(t, w.calls, 1, "written in blocks")
+		assert.True(t, bytes.Equal(want, buf.Bytes()))
+	}
 }
 
-// TestLazyStreams checks that writing a lazy result allocates about one
-// block, not the result: a 64 MiB transpose written to a discarding writer.
+// callCounter counts the writes passed on to w.
+type callCounter struct {
+	w     io.Writer
+	calls int
+}
+
+func (c *callCounter) Write(p []byte) (int, error) {
+	c.calls++
+	return c.w.Write(p)
+}
+
+// TestLazyStreams checks that making and writing a lazy result allocates
+// about one block, not the result: a 64 MiB transpose written to a
+// discarding writer, its data aligned and not (unaligned data must not be
+// copied whole into aligned memory first).
 func TestLazyStreams(t *testing.T) {
 	shape := []int{4096, 4096}
-	a := mustArray("x", Float32, shape, false, make([]byte, 4*count(shape)))
-	lazy, err := ReshapeLazy(a, ReshapeOptions{Permute: []int{1, 0}})
-	require.NoError(t, err)
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	var n countingWriter
-	require.NoError(t, WriteNPY(&n, lazy))
-	runtime.ReadMemStats(&after)
-	assert.Equal(t, int64(128+4*count(shape)), int64(n))
-	assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(2*copyBlock), "bytes allocated while streaming 64 MiB")
+	for _, data := range [][]byte{make([]byte, 4*count(shape)), unalignedCopy(make([]byte, 4*count(shape)))} {
+		a := mustArray("x", Float32, shape, false, data)
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		lazy, err := ReshapeLazy(a, ReshapeOptions{Permute: []int{1, 0}})
+		require.NoError(t, err)
+		var n countingWriter
+		require.NoError(t, WriteNPY(&n, lazy))
+		runtime.ReadMemStats(&after)
+		assert.Equal(t, int64(128+4*count(shape)), int64(n))
+		assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(2*copyBlock), "bytes allocated while streaming 64 MiB")
+	}
 }
 
 type countingWriter int64

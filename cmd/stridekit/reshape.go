@@ -157,7 +157,8 @@ func (c *cli) reshape(args []string) error {
 	}
 
 	// Lazy results: each is copied block by block as it is written, so the
-	// conversion needs about 8 MiB beyond the input's map.
+	// conversion needs about 8 MiB beyond the input's map, whether the
+	// input's data is aligned or not.
 	outs := make([]*tensorfile.Array, len(arrays))
 	for i, a := range arrays {
 		m, err := tensorfile.ReshapeLazy(a, tensorfile.ReshapeOptions{Permute: r.permute, ConcatDims: r.concatDims})
