@@ -59,6 +59,7 @@ func badNPY() []badCase {
 		{"truncated length", good[:9], false, ErrTruncated, "inside the header length"},
 		{"truncated length v2", npyWith(2, f4Header("(1,)"), make([]byte, 4))[:11], false, ErrTruncated, "inside the header length"},
 		{"truncated header", good[:40], false, ErrTruncated, "the header is 118 bytes long"},
+		{"header length past 2^31", append(append([]byte(npyMagic), 2, 0, 0xf0, 0xff, 0xff, 0xff), good[10:]...), false, ErrTruncated, "the header is 4294967280 bytes long"},
 		{"truncated data", good[:len(good)-1], false, ErrTruncated, "needs 24 bytes of data, the file holds 23"},
 		{"data longer than shape", append(good, 0), false, ErrData, "needs 24 bytes of data, the file holds 25"},
 		{"version 4.0", append(append([]byte(npyMagic), 4, 0), good[8:]...), false, ErrFormat, "version 4.0"},

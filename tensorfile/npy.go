@@ -98,25 +98,28 @@ func parseNPYHeader(b []byte) (npyHeader, error) {
 		return h, errorf(ErrTruncated, "the file ends before the .npy version (%d bytes)", len(b))
 	}
 	h.major, h.minor = b[6], b[7]
-	var hlen, start int
+	// The length is compared as read, in uint64, before it becomes an
+	// int: a 4-byte length past 2^31 would be negative as a 32-bit int.
+	var hlen uint64
+	var start int
 	switch {
 	case h.major == 1 && h.minor == 0:
 		if len(b) < 10 {
 			return h, errorf(ErrTruncated, "the file ends inside the header length (%d bytes)", len(b))
 		}
-		hlen, start = int(binary.LittleEndian.Uint16(b[8:10])), 10
+		hlen, start = uint64(binary.LittleEndian.Uint16(b[8:10])), 10
 	case (h.major == 2 || h.major == 3) && h.minor == 0:
 		if len(b) < 12 {
 			return h, errorf(ErrTruncated, "the file ends inside the header length (%d bytes)", len(b))
 		}
-		hlen, start = int(binary.LittleEndian.Uint32(b[8:12])), 12
+		hlen, start = uint64(binary.LittleEndian.Uint32(b[8:12])), 12
 	default:
 		return h, errorf(ErrFormat, ".npy format version %d.%d (this reads 1.0, 2.0 and 3.0)", h.major, h.minor)
 	}
-	if hlen > len(b)-start {
+	if hlen > uint64(len(b)-start) {
 		return h, errorf(ErrTruncated, "the header is %d bytes long, the file ends %d bytes after its start", hlen, len(b)-start)
 	}
-	h.dataOffset = start + hlen
+	h.dataOffset = start + int(hlen)
 	text := b[start:h.dataOffset]
 	if h.major < 3 {
 		// Versions 1 and 2 are latin-1; a dtype we support is ASCII, so
