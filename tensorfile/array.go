@@ -204,20 +204,22 @@ func Tensor[T reshape.Element](a *Array) (reshape.Tensor[T], error) {
 
 // elements returns the number of elements of shape (1 for a scalar), or an
 // error for a negative extent or a product past the largest int. A zero
-// extent does not hide an overflow of the others.
+// extent does not hide an overflow of the others. The error wraps no
+// sentinel: the caller wraps the one that fits (ErrHeader for a file,
+// ErrInvalid for an argument).
 func elements(shape []int) (int, error) {
 	n, zero := 1, false
 	for _, e := range shape {
 		switch {
 		case e < 0:
-			return 0, errorf(ErrHeader, "negative extent in shape %v", shape)
+			return 0, fmt.Errorf("negative extent in shape %v", shape)
 		case e == 0:
 			zero = true
 			continue
 		}
 		var ok bool
 		if n, ok = mulOK(n, e); !ok {
-			return 0, errorf(ErrHeader, "the extents %v multiply past the largest int", shape)
+			return 0, fmt.Errorf("the extents %v multiply past the largest int", shape)
 		}
 	}
 	if zero {

@@ -3,9 +3,11 @@ package tensorfile
 import (
 	"encoding/binary"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // npyWith returns a .npy file of version major.0 with the given header text
@@ -151,6 +153,7 @@ func TestBadInput(t *testing.T) {
 			assert.ErrorIs(t, err, c.sentinel, c.name)
 			assert.Contains(t, err.Error(), c.message, c.name)
 			assert.Equal(t, 1, countSentinels(err), "%s: %v wraps one sentinel", c.name, err)
+			assert.Equal(t, 1, strings.Count(err.Error(), "tensorfile:"), "%s: %q names its sentinel once", c.name, err)
 		}
 	}
 }
@@ -193,6 +196,27 @@ func TestWriteErrors(t *testing.T) {
 	assert.ErrorIs(t, err, ErrInvalid)
 	_, err = NewArray("x", Int16, []int{-2}, false, nil)
 	assert.ErrorIs(t, err, ErrInvalid)
+	assert.EqualError(t, err, `tensorfile: invalid argument: tensor "x": negative extent in shape [-2]`)
+}
+
+// TestArrayNotFound checks the message for a missing tensor lists the
+// names the file has, or says it has none.
+func TestArrayNotFound(t *testing.T) {
+	for _, c := range []struct{ header, want string }{
+		{`{}`, `tensorfile: no such tensor: no tensor "w" (the file has no tensors)`},
+		{`{"a":{"dtype":"I8","shape":[1],"data_offsets":[0,1]},"b":{"dtype":"I8","shape":[0],"data_offsets":[1,1]}}`,
+			`tensorfile: no such tensor: no tensor "w" (the file has "a", "b")`},
+	} {
+		data := []byte{}
+		if c.header != `{}` {
+			data = []byte{7}
+		}
+		f, err := decode(stWith(c.header, data), false)
+		require.NoError(t, err, c.header)
+		_, err = f.Array("w")
+		assert.ErrorIs(t, err, ErrNotFound)
+		assert.EqualError(t, err, c.want)
+	}
 }
 
 // TestSafetensorsMetadataForms checks the forms of __metadata__ the

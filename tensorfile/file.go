@@ -179,6 +179,9 @@ func (f *File) Array(name string) (*Array, error) {
 	for _, a := range f.Arrays[:min(len(f.Arrays), 5)] {
 		names = append(names, fmt.Sprintf("%q", a.Name))
 	}
+	if len(names) == 0 {
+		return nil, errorf(ErrNotFound, "no tensor %q (the file has no tensors)", name)
+	}
 	more := ""
 	if len(f.Arrays) > 5 {
 		more = fmt.Sprintf(" and %d more", len(f.Arrays)-5)

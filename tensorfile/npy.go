@@ -61,7 +61,7 @@ func parseNPY(b []byte) (*Array, npyHeader, error) {
 	}
 	n, err := elements(h.shape)
 	if err != nil {
-		return nil, h, err
+		return nil, h, errorf(ErrHeader, "%v", err)
 	}
 	need, ok := mulOK(n, dt.Size())
 	if !ok {

@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/stridekit/stridekit/tensorfile"
 )
@@ -16,7 +19,9 @@ const inspectHelp = `usage: stridekit inspect FILE
 Prints the format of a .npy or .safetensors file and, for each tensor, its
 name, dtype, shape, strides (in elements) and order (C or Fortran), then the
 __metadata__ of a .safetensors file. A tensor of a dtype stridekit cannot
-convert is listed with "(unsupported)".
+convert is listed with "(unsupported)". A name or metadata entry that is
+empty or holds a character that does not print (a newline, a tab) is shown
+quoted, as Go quotes strings.
 `
 
 // inspect prints what Open learns about a file.
@@ -43,13 +48,13 @@ func (c *cli) inspect(args []string) error {
 	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tDTYPE\tSHAPE\tSTRIDES\tORDER")
 	for _, a := range f.Arrays {
-		name := a.Name
+		name := display(a.Name)
 		if f.Format == tensorfile.NPY {
 			name = "-"
 		}
 		dtype := a.DType.String()
 		if a.DType == tensorfile.Invalid {
-			dtype = a.Descr + " (unsupported)"
+			dtype = display(a.Descr) + " (unsupported)"
 		}
 		order := "C"
 		if a.Fortran {
@@ -63,10 +68,21 @@ func (c *cli) inspect(args []string) error {
 	if len(f.Metadata) > 0 {
 		fmt.Fprintln(c.stdout, "metadata:")
 		for _, k := range slices.Sorted(maps.Keys(f.Metadata)) {
-			fmt.Fprintf(c.stdout, "  %s: %s\n", k, oneLine(f.Metadata[k]))
+			fmt.Fprintf(c.stdout, "  %s: %s\n", display(k), display(oneLine(f.Metadata[k])))
 		}
 	}
 	return nil
+}
+
+// display returns s as it is when it is valid UTF-8 of printable runes
+// (spaces included), else quoted as %q does, so that a name holding a
+// newline, a tab or a terminal escape cannot break the listing. An empty
+// name, and one that starts with a quote, are quoted too, to be seen.
+func display(s string) string {
+	if s != "" && s[0] != '"' && utf8.ValidString(s) && strings.IndexFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) < 0 {
+		return s
+	}
+	return strconv.Quote(s)
 }
 
 // ints formats a shape or strides as [2 3 4].

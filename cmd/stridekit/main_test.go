@@ -452,4 +452,27 @@ NAME  DTYPE  SHAPE    STRIDES  ORDER
 	assert.Contains(t, r.stdout, "a     float32   [2 3 4]  [12 4 1]  C")
 	assert.Contains(t, r.stdout, "c     bfloat16  [3 2]    [2 1]     C")
 	assert.Contains(t, r.stdout, "metadata:\n  format: pt\n  layer: 7\n")
+
+	// Names that would break the table are quoted.
+	var arrays []*tensorfile.Array
+	for _, name := range []string{"a\nb", "tab\there", "", "plain name", `"q"`} {
+		a, err := tensorfile.NewArray(name, tensorfile.Int16, []int{2}, false, ramp(tensorfile.Int16, 2))
+		require.NoError(t, err)
+		arrays = append(arrays, a)
+	}
+	odd := filepath.Join(dir, "odd.safetensors")
+	require.NoError(t, tensorfile.Save(odd, map[string]string{"k\x1b": "v\x00w", "e": ""}, arrays...))
+	r = runCmd("inspect", odd)
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, odd+`: safetensors, 5 tensors, 372 bytes
+NAME         DTYPE  SHAPE  STRIDES  ORDER
+""           int16  [2]    [1]      C
+"\"q\""      int16  [2]    [1]      C
+"a\nb"       int16  [2]    [1]      C
+plain name   int16  [2]    [1]      C
+"tab\there"  int16  [2]    [1]      C
+metadata:
+  e: ""
+  "k\x1b": "v\x00w"
+`, r.stdout)
 }
