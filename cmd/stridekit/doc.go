@@ -17,7 +17,10 @@
 // is reshape.ToLastDimension) and writes the result to -out, whose
 // extension (.npy or .safetensors) picks the format. A .safetensors input
 // converts the tensor -tensor names, or every tensor into a .safetensors
-// output; its __metadata__ is carried over. A .npy input written to a
+// output; its __metadata__ is carried over. Converting every tensor skips
+// those stridekit cannot convert (a dtype such as F8_E4M3, a scalar) with a
+// line each on stderr, and fails only if none is left; a tensor named by
+// -tensor that cannot be converted is an error. A .npy input written to a
 // .safetensors file becomes a tensor named after the input file. A view that
 // is already contiguous is written straight from the input's memory map.
 //

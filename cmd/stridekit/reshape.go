@@ -24,6 +24,8 @@ matrix to -out, a .npy or .safetensors file (by its extension).
   -out FILE       the output .npy or .safetensors file; never the input
   -tensor NAME    the tensor of a .safetensors input to convert; without it
                   every tensor is converted (into a .safetensors output)
+                  except those of an unsupported dtype (F8_E4M3, BOOL, ...)
+                  and scalars, each skipped with a line on stderr
   -permute AXES   comma-separated axis order, e.g. 0,2,1,3 (negative counts
                   from the end); applied before -concat-dims
   -concat-dims K  how many trailing axes become the features (default 1)
@@ -31,7 +33,8 @@ matrix to -out, a .npy or .safetensors file (by its extension).
 The output is written to a temporary file beside it and renamed into place
 when complete, so a failure leaves no partial file and does not touch an
 existing one. A .safetensors output keeps the input's __metadata__. Exit
-status: 0 done, 1 failed (one line on stderr), 2 usage error.
+status: 0 done (tensors skipped or not), 1 failed (one line on stderr; also
+when no tensor could be converted), 2 usage error.
 `
 
 // reshapeFlags are the parsed flags of reshape.
@@ -137,7 +140,7 @@ func (c *cli) reshape(args []string) error {
 	}
 	defer f.Close()
 
-	arrays, err := pickArrays(f, r)
+	arrays, skipped, err := pickArrays(f, r)
 	if err != nil {
 		return err
 	}
@@ -147,9 +150,6 @@ func (c *cli) reshape(args []string) error {
 	}
 	var total int64
 	for _, a := range arrays {
-		if a.DType == tensorfile.Invalid {
-			return fmt.Errorf("%s: tensor %q has dtype %s, which stridekit does not convert", r.in, a.Name, a.Descr)
-		}
 		if _, ok := a.DType.NPY(); !ok && r.outFormat == tensorfile.NPY {
 			return fmt.Errorf("%s: tensor %q is %v, which .npy cannot hold (NumPy has no bfloat16); write a .safetensors output", r.in, a.Name, a.DType)
 		}
@@ -183,6 +183,9 @@ func (c *cli) reshape(args []string) error {
 		return describe(c, r, nil, err)
 	}
 	bar.finish()
+	for _, a := range skipped {
+		fmt.Fprintf(c.stderr, "stridekit reshape: skipped tensor %q: it %s\n", a.Name, unconvertible(a))
+	}
 	for _, m := range outs {
 		name := ""
 		if m.Name != "" {
@@ -195,30 +198,65 @@ func (c *cli) reshape(args []string) error {
 
 // pickArrays returns the arrays to convert: the one of a .npy file, the one
 // -tensor names, or all of a .safetensors file. A .npy input converted into
-// a .safetensors output is named after the input file.
-func pickArrays(f *tensorfile.File, r reshapeFlags) ([]*tensorfile.Array, error) {
+// a .safetensors output is named after the input file. Converting all
+// tensors skips those stridekit cannot convert (an unsupported dtype, a
+// scalar) and returns them apart, unless none is left; an array asked for
+// by name, or the one of a .npy file, that cannot be converted is an error.
+func pickArrays(f *tensorfile.File, r reshapeFlags) (arrays, skipped []*tensorfile.Array, err error) {
 	if f.Format == tensorfile.NPY {
 		if r.tensor != "" {
-			return nil, fmt.Errorf("-tensor %q: %s is a .npy file, which holds one unnamed array; drop -tensor", r.tensor, r.in)
+			return nil, nil, fmt.Errorf("-tensor %q: %s is a .npy file, which holds one unnamed array; drop -tensor", r.tensor, r.in)
 		}
 		a := *f.Arrays[0]
+		if why := unconvertible(&a); why != "" {
+			return nil, nil, fmt.Errorf("%s: its array %s", r.in, why)
+		}
 		a.Name = strings.TrimSuffix(filepath.Base(r.in), filepath.Ext(r.in))
-		return []*tensorfile.Array{&a}, nil
+		return []*tensorfile.Array{&a}, nil, nil
 	}
 	if r.tensor != "" {
 		a, err := f.Array(r.tensor)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", r.in, err)
+			return nil, nil, fmt.Errorf("%s: %w", r.in, err)
 		}
-		return []*tensorfile.Array{a}, nil
+		if why := unconvertible(a); why != "" {
+			return nil, nil, fmt.Errorf("%s: tensor %q %s", r.in, a.Name, why)
+		}
+		return []*tensorfile.Array{a}, nil, nil
 	}
 	if len(f.Arrays) == 0 {
-		return nil, fmt.Errorf("%s holds no tensors", r.in)
+		return nil, nil, fmt.Errorf("%s holds no tensors", r.in)
 	}
 	if r.outFormat == tensorfile.NPY && len(f.Arrays) > 1 {
-		return nil, fmt.Errorf("%s holds %d tensors and a .npy file one: pick one with -tensor NAME (stridekit inspect lists them) or write a .safetensors output", r.in, len(f.Arrays))
+		return nil, nil, fmt.Errorf("%s holds %d tensors and a .npy file one: pick one with -tensor NAME (stridekit inspect lists them) or write a .safetensors output", r.in, len(f.Arrays))
 	}
-	return f.Arrays, nil
+	for _, a := range f.Arrays {
+		if unconvertible(a) != "" {
+			skipped = append(skipped, a)
+		} else {
+			arrays = append(arrays, a)
+		}
+	}
+	if len(arrays) == 0 {
+		more := ""
+		if len(skipped) > 1 {
+			more = fmt.Sprintf(" (and %d more like it)", len(skipped)-1)
+		}
+		return nil, nil, fmt.Errorf("%s: no tensor can be converted: tensor %q %s%s", r.in, skipped[0].Name, unconvertible(skipped[0]), more)
+	}
+	return arrays, skipped, nil
+}
+
+// unconvertible says why stridekit cannot convert a, as a phrase that
+// follows the tensor's name, or "" if it can.
+func unconvertible(a *tensorfile.Array) string {
+	switch {
+	case a.DType == tensorfile.Invalid:
+		return fmt.Sprintf("has dtype %s, which stridekit does not convert", display(a.Descr))
+	case len(a.Shape) == 0:
+		return "is a scalar (shape []), which has no axis to reshape"
+	}
+	return ""
 }
 
 // describe turns an error of the conversion into the one line the user
