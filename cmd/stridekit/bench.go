@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"image/color"
 	"io"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"time"
@@ -102,7 +103,7 @@ func (c *cli) bench(args []string) error {
 		// reshape has no worker setting yet (no SetMaxWorkers): refusing is
 		// more honest than timing one thread under another name.
 		return &usageError{msg: fmt.Sprintf("-workers %d: only 1 until the parallel copy path lands in reshape", *workers)}
-	case *plotPath != "" && !strings.EqualFold(filepathExt(*plotPath), ".png"):
+	case *plotPath != "" && !strings.EqualFold(filepath.Ext(*plotPath), ".png"):
 		return &usageError{msg: fmt.Sprintf("-plot %s: the file must end in .png", *plotPath)}
 	}
 	budget := benchBudget[*size]
@@ -293,13 +294,4 @@ func writePlot(path string, r benchReport) error {
 		_, err := wt.WriteTo(out)
 		return err
 	})
-}
-
-// filepathExt is filepath.Ext, named apart from the flag variables.
-func filepathExt(p string) string {
-	i := strings.LastIndexAny(p, "./\\")
-	if i < 0 || p[i] != '.' {
-		return ""
-	}
-	return p[i:]
 }

@@ -63,6 +63,8 @@ func TestBenchUsage(t *testing.T) {
 		{[]string{"-size", "huge"}, `-size "huge": want small, medium or large`},
 		{[]string{"-workers", "4"}, "only 1 until the parallel copy path lands"},
 		{[]string{"-plot", "x.jpg"}, "must end in .png"},
+		{[]string{"-plot", "x.png/chart"}, "must end in .png"},
+		{[]string{"-plot", "png"}, "must end in .png"},
 		{[]string{"now"}, `unexpected argument "now"`},
 	} {
 		r := runCmd(append([]string{"bench"}, c.args...)...)

@@ -81,9 +81,7 @@ func parseReshape(args []string) (reshapeFlags, error) {
 			return bad("-permute %q: %v", permute, err)
 		}
 	}
-	if same, err := samePath(r.in, r.out); err != nil {
-		return r, err
-	} else if same {
+	if samePath(r.in, r.out) {
 		return bad("-out %s is the input file; write to another path (the input is never modified)", r.out)
 	}
 	return r, nil
@@ -110,22 +108,21 @@ func parsePermute(s string) ([]int, error) {
 }
 
 // samePath reports whether out names the file in names: the same path once
-// cleaned, or the same file reached another way (a link).
-func samePath(in, out string) (bool, error) {
+// made absolute, or the same file reached another way (a link). A path
+// that cannot be stat-ed is not the input: Open reports a missing input,
+// and a missing output is about to be created.
+func samePath(in, out string) bool {
 	ai, err1 := filepath.Abs(in)
 	ao, err2 := filepath.Abs(out)
 	if err1 == nil && err2 == nil && ai == ao {
-		return true, nil
+		return true
 	}
 	si, err := os.Stat(in)
 	if err != nil {
-		return false, nil // Open reports the input's problem
+		return false
 	}
 	so, err := os.Stat(out)
-	if err != nil {
-		return false, nil // no output yet: it cannot be the input
-	}
-	return os.SameFile(si, so), nil
+	return err == nil && os.SameFile(si, so)
 }
 
 // reshape runs the reshape subcommand.
