@@ -70,3 +70,28 @@ func TestSafetensorsAgainstLibrary(t *testing.T) {
 		}
 	}
 }
+
+// TestSafetensorsLibraryLimits checks the reasons the comment at the top of
+// safetensors.go gives for reading the format here rather than with
+// github.com/nlpodyssey/safetensors: it refuses a whole file for one tensor
+// of a dtype it does not know, and keeps the last of two tensors of the
+// same name without a word.
+func TestSafetensorsLibraryLimits(t *testing.T) {
+	f8 := stWith(`{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F8_E4M3","shape":[2],"data_offsets":[4,6]}}`, make([]byte, 6))
+	_, err := st.Deserialize(f8)
+	assert.Error(t, err, "the library now reads a file with an F8_E4M3 tensor")
+	f, err := decode(f8, false)
+	require.NoError(t, err)
+	require.Len(t, f.Arrays, 2)
+	assert.Equal(t, Float32, f.Arrays[0].DType)
+	assert.Equal(t, Invalid, f.Arrays[1].DType)
+	assert.Equal(t, "F8_E4M3", f.Arrays[1].Descr)
+
+	twice := stWith(`{"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},"a":{"dtype":"I8","shape":[1],"data_offsets":[0,1]}}`, []byte{1})
+	lib, err := st.Deserialize(twice)
+	if assert.NoError(t, err, "the library now refuses a repeated name") {
+		assert.Equal(t, []string{"a"}, lib.Names())
+	}
+	_, err = decode(twice, false)
+	assert.ErrorIs(t, err, ErrHeader)
+}

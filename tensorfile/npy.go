@@ -11,25 +11,36 @@ import (
 )
 
 // The .npy reader is written here rather than taken from
-// codeberg.org/sbinet/npyio, which was evaluated (v0.14.0) and does not fit:
+// codeberg.org/sbinet/npyio (v0.14.0), for speed first: npyio reads
+// through an io.Reader into new memory, where Open maps the file and the
+// array is read in place; a mapped view needs the data offset, which
+// npyio's Reader does not expose. BenchmarkReadNPY (npyio_test.go) reads
+// a 64 MiB float32 .npy file (4096×4096, in the page cache) and sums its
+// elements, so that each implementation touches all the data once:
 //
-//   - it reads through an io.Reader into Go values, with one Read call and
-//     one reflect step per element, so it always copies and is slow: on a
-//     64 MiB float32 .npy (4096×4096) its npy.Read into a []float32 took
-//     32 s from an *os.File (a read system call per element) and 0.42 to
-//     0.55 s through a 1 MiB bufio.Reader, where Open here maps the file in
-//     under 1 ms and the array is then read in place (a throwaway program
-//     timing both on the 2-core development machine; not kept, so that
-//     npyio is not a dependency). A mapped view needs the header's length
-//     and the data offset, which npyio does not expose;
-//   - it reads format versions 1.0 and 2.0 only, not 3.0;
+//	go test -run '^$' -bench ReadNPY -count 3 ./tensorfile
+//
+//	impl=tensorfile         13-15 ms/op  Open, Tensor (a view), sum
+//	impl=npyio/into=slice  160-260 ms/op npy.Read into a []float32 through a
+//	                                     1 MiB bufio.Reader (one
+//	                                     io.ReadFull call per element)
+//	impl=npyio/into=Array  87-1070 ms/op npy.Read into an npy.Array
+//	                                     (io.ReadAll, then a decode)
+//
+// (two runs on the 2-core development machine, an AMD EPYC virtual machine;
+// the sum is most of tensorfile's time, and the wide spread of into=Array
+// is the first touch of its fresh memory.) Besides speed:
+//
+//   - npyio reads format versions 1.0 and 2.0 only, not 3.0;
 //   - its header parser slices by the position of the keys and panics on
-//     headers that NumPy would reject (no newline, keys in another order),
-//     where this package must return an error for every bad file.
+//     headers NumPy reads (keys in another order) or that must be an error
+//     (no final newline), where this package returns an error for every bad
+//     file.
 //
-// Its writer is not used either: it writes 1-d slices or float64 matrices
-// only, element by element, and pads the header to 16 bytes where NumPy
-// aligns the data to 64.
+// Its writer is not used either: it takes Go values, so a 2-d result must
+// be a [][]T (a copy of the flat result) or a float64 mat.Dense, and it
+// writes format 2.0 with the data at offsets such as 76, where NumPy
+// aligns the data to 64 bytes. TestNPYIOLimits checks these points.
 
 // npyMagic starts every .npy file.
 const npyMagic = "\x93NUMPY"

@@ -14,18 +14,26 @@ import (
 )
 
 // The safetensors format is read and written here. The reader of
-// github.com/nlpodyssey/safetensors was evaluated and is as fast
-// (both decode the JSON header with encoding/json and view the data without
-// copying), but does not fit two needs:
+// github.com/nlpodyssey/safetensors (Deserialize, at the version go.mod
+// names) was evaluated and does not fit, for what it does rather than for
+// speed, which was not measured:
 //
-//   - it fails the whole file on one tensor whose dtype it does not know
-//     (F8_E4M3, F8_E5M2, C64 are in the format and in real checkpoints),
-//     where stridekit inspect must list such a tensor and convert the
+//   - it fails the whole file on one tensor whose dtype it does not know:
+//     it knows BOOL and the twelve dtypes read here, not F8_E4M3, F8_E5M2
+//     or the other dtypes of the format that real checkpoints hold, where
+//     stridekit inspect must list such a tensor and reshape convert the
 //     others;
-//   - its errors are plain strings ("metadata incomplete buffer"), where
-//     every rejection here must say which tensor and which offsets, and
-//     wrap a sentinel (data outside the file is ErrData or ErrTruncated, a
-//     bad dtype ErrDType, bad JSON ErrHeader).
+//   - it decodes the header into Go maps, so a tensor name or a metadata
+//     key written twice silently becomes the last one, where it is
+//     ErrHeader here;
+//   - its errors are plain strings that wrap no sentinel ("metadata
+//     incomplete buffer", "invalid metadata offset for tensor ..."), where
+//     every rejection here wraps one (data outside the file is ErrData or
+//     ErrTruncated, a bad dtype ErrDType, bad JSON ErrHeader) and says
+//     which tensor and which offsets.
+//
+// TestSafetensorsLibraryLimits checks the first two points. The library
+// remains the oracle of the writer's layout (TestSafetensorsAgainstLibrary).
 //
 // The rules are the format's: an 8-byte little-endian header length, a JSON
 // object of tensors {"dtype", "shape", "data_offsets": [begin, end]} relative
