@@ -29,23 +29,20 @@ func dispatch(dt generated.DType, dst, src unsafe.Pointer, cshape, cstrides []in
 	size := dt.Size()
 	r := len(cshape)
 	kind := kindOf(cstrides[r-1])
-	if r <= generated.MaxRank {
-		var shape, strides [generated.MaxRank]int
-		copy(shape[:], cshape)
-		copy(strides[:], cstrides)
-		generated.Registry[dt][r][kind](dst, src, shape, strides)
-		return
-	}
-
-	lead := r - generated.MaxRank
+	lead := max(r-generated.MaxRank, 0) // axes the kernel does not cover
 	var shape, strides [generated.MaxRank]int
 	copy(shape[:], cshape[lead:])
 	copy(strides[:], cstrides[lead:])
-	block := 1
+	kernel := generated.Registry[dt][r-lead][kind]
+	if lead == 0 {
+		kernel(dst, src, shape, strides)
+		return
+	}
+
+	block := 1 // elements one kernel call writes
 	for _, e := range shape {
 		block *= e
 	}
-	kernel := generated.Registry[dt][generated.MaxRank][kind]
 	var idxBuf [stackRank]int
 	idx := idxBuf[:lead]
 	d, o := 0, 0 // element offsets of the current block in dst and from src
