@@ -1,0 +1,56 @@
+package reshape
+
+import (
+	"runtime"
+	"sync/atomic"
+)
+
+// maxWorkers is the setting of SetMaxWorkers: 0 means GOMAXPROCS.
+var maxWorkers atomic.Int64
+
+// parallelThreshold is the setting of SetParallelThreshold, in bytes.
+var parallelThreshold atomic.Int64
+
+func init() { parallelThreshold.Store(DefaultParallelThreshold) }
+
+// DefaultParallelThreshold is the size in bytes of a copy's result below
+// which one goroutine does the whole copy, whatever SetMaxWorkers says.
+// Below it, starting and joining goroutines costs more than the second core
+// gains (measured in benchmarks/README.md).
+const DefaultParallelThreshold = 1 << 20
+
+// SetMaxWorkers sets how many goroutines one copy may split its work across
+// and returns the previous setting (0 for the default). n == 1 makes every copy single-threaded,
+// as it runs on the caller's goroutine; n <= 0 restores the default,
+// runtime.GOMAXPROCS(0) read at each call. Copies whose result is smaller
+// than the parallel threshold (SetParallelThreshold) always run on one
+// goroutine. The setting is global and safe to change concurrently with
+// copies; a copy reads it once when it starts.
+func SetMaxWorkers(n int) (previous int) {
+	if n < 0 {
+		n = 0
+	}
+	return int(maxWorkers.Swap(int64(n)))
+}
+
+// SetParallelThreshold sets the result size in bytes from which a copy may
+// use more than one goroutine and returns the previous setting; bytes <= 0
+// restores DefaultParallelThreshold.
+func SetParallelThreshold(bytes int) (previous int) {
+	if bytes <= 0 {
+		bytes = DefaultParallelThreshold
+	}
+	return int(parallelThreshold.Swap(int64(bytes)))
+}
+
+// workersFor returns how many goroutines a copy of resultBytes bytes uses.
+func workersFor(resultBytes int) int {
+	if int64(resultBytes) < parallelThreshold.Load() {
+		return 1
+	}
+	w := int(maxWorkers.Load())
+	if w == 0 {
+		w = runtime.GOMAXPROCS(0)
+	}
+	return w
+}
