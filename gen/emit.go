@@ -151,6 +151,9 @@ func emitAxis(axis, rank int, w width, k kind) []jen.Code {
 	if axis == rank-1 {
 		return k.Emit(axis, w)
 	}
+	if axis == rank-2 && k.Pair != nil {
+		return k.Pair(axis, w)
+	}
 	loop := []jen.Code{jen.Id(o(axis + 1)).Op(":=").Id(o(axis))}
 	loop = append(loop, emitAxis(axis+1, rank, w, k)...)
 	loop = append(loop, jen.Id(o(axis)).Op("+=").Id(s(axis)))
@@ -175,6 +178,23 @@ func emitRows(axis int, w width) []jen.Code {
 	code := []jen.Code{jen.Copy(bytes("dst", jen.Id("d")), bytes("src", jen.Id(o(axis))))}
 	if axis > 0 { // a rank-1 kernel copies one row: d is not read again
 		code = append(code, jen.Id("d").Op("+=").Id("nb"))
+	}
+	return code
+}
+
+// emitRowsPair emits the rows of the last two axes as one call (rowBytes
+// declared nb):
+//
+//	copyRows(unsafe.Add(dst, d), unsafe.Add(src, o1), n1, nb, s1)
+//	d += n1 * nb
+func emitRowsPair(axis int, w width) []jen.Code {
+	code := []jen.Code{jen.Id("copyRows").Call(
+		jen.Qual("unsafe", "Add").Call(jen.Id("dst"), jen.Id("d")),
+		jen.Qual("unsafe", "Add").Call(jen.Id("src"), jen.Id(o(axis))),
+		jen.Id(n(axis)), jen.Id("nb"), jen.Id(s(axis)),
+	)}
+	if axis > 0 { // a rank-2 kernel makes one call: d is not read again
+		code = append(code, jen.Id("d").Op("+=").Id(n(axis)).Op("*").Id("nb"))
 	}
 	return code
 }

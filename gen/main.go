@@ -29,12 +29,15 @@ import (
 )
 
 func main() {
-	maxRank := flag.Int("max-rank", 6, "highest rank that gets unrolled kernels (2..16)")
-	out := flag.String("out", "generated", "folder of the generated package")
-	flag.Parse()
-	if flag.NArg() > 0 {
-		fmt.Fprintf(os.Stderr, "gen: unexpected arguments %q\n", flag.Args())
-		flag.Usage()
+	// Our own flag set: avo's build package registers its flags on the
+	// default one when it is imported.
+	fs := flag.NewFlagSet("gen", flag.ExitOnError)
+	maxRank := fs.Int("max-rank", 6, "highest rank that gets unrolled kernels (2..16)")
+	out := fs.String("out", "generated", "folder of the generated package")
+	fs.Parse(os.Args[1:]) // ExitOnError: exits with 2 on a bad flag
+	if fs.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "gen: unexpected arguments %q\n", fs.Args())
+		fs.Usage()
 		os.Exit(2)
 	}
 	if err := run(*maxRank, *out); err != nil {
@@ -68,9 +71,13 @@ func run(maxRank int, out string) error {
 			return err
 		}
 	}
-	stale, err := filepath.Glob(filepath.Join(out, "*.go"))
-	if err != nil {
-		return err
+	var stale []string
+	for _, pattern := range []string{"*.go", "*.s"} {
+		matches, err := filepath.Glob(filepath.Join(out, pattern))
+		if err != nil {
+			return err
+		}
+		stale = append(stale, matches...)
 	}
 	for _, path := range stale {
 		if keep[filepath.Base(path)] {

@@ -49,6 +49,17 @@ func render(maxRank int) ([]output, error) {
 	if err := add("registry.go", renderRegistry(maxRank)); err != nil {
 		return nil, err
 	}
+	if err := add("accel_amd64.go", renderAccel(maxRank, true)); err != nil {
+		return nil, err
+	}
+	if err := add("accel_other.go", renderAccel(maxRank, false)); err != nil {
+		return nil, err
+	}
+	asm, err := renderAsm(maxRank)
+	if err != nil {
+		return nil, err
+	}
+	files = append(files, output{Name: "accel_amd64.s", Src: asm})
 	return files, nil
 }
 
@@ -143,6 +154,18 @@ func renderTypes(maxRank int) *jen.File {
 		jen.List(jen.Id("dst"), jen.Id("src")).Qual("unsafe", "Pointer"),
 		jen.List(jen.Id("shape"), jen.Id("strides")).Index(jen.Id("MaxRank")).Int(),
 	)
+	f.Add(doc("Transpose is the blocked 2-D transpose of one dtype, the kernel for views",
+		"whose innermost output axis is strided in the source while another axis",
+		"has source stride 1. Kernel(dst, src, ni, nj, si, dj) writes",
+		"dst[j*dj+i] = src[i*si+j] for i < ni, j < nj (indices in elements, si",
+		"possibly negative); dst and src must not overlap and the caller has checked",
+		"every index. The kernel moves whole TileI × TileJ tiles with register",
+		"shuffles (where Accelerated) and the rest one element at a time, so it is",
+		"worth calling when ni >= TileI and nj >= TileJ."))
+	f.Type().Id("Transpose").Struct(
+		jen.Id("Kernel").Func().Params(jen.List(jen.Id("dst"), jen.Id("src")).Qual("unsafe", "Pointer"), jen.List(jen.Id("ni"), jen.Id("nj"), jen.Id("si"), jen.Id("dj")).Int()),
+		jen.List(jen.Id("TileI"), jen.Id("TileJ")).Int(),
+	)
 	return f
 }
 
@@ -159,6 +182,12 @@ func renderKernels(maxRank int, w width) *jen.File {
 		for _, k := range kinds {
 			f.Add(emitKernel(rank, w, k))
 		}
+	}
+	f.Add(emitTranspose(w))
+	f.Add(emitEdge(w))
+	f.Add(emitTilesGo(w))
+	if w.Size == widths[0].Size { // one row copy serves every width: it moves bytes
+		f.Add(emitCopyRowsGo())
 	}
 	return f
 }
@@ -196,5 +225,14 @@ func renderRegistry(maxRank int) *jen.File {
 			}
 			g.Line()
 		})
+	f.Add(doc("Transposes holds the blocked transpose of every dtype (see Transpose); dtypes",
+		"of the same size share it."))
+	f.Var().Id("Transposes").Op("=").Index(jen.Id("NumDTypes")).Id("Transpose").ValuesFunc(func(g *jen.Group) {
+		for _, d := range dtypes {
+			w := widthOf(d)
+			g.Line().Id(d.Const).Op(":").Values(jen.Id(transposeName(w)), jen.Lit(w.TileI), jen.Lit(w.TileJ))
+		}
+		g.Line()
+	})
 	return f
 }

@@ -5,6 +5,8 @@ import (
 	"regexp"
 
 	"github.com/dave/jennifer/jen"
+	"github.com/mmcloughlin/avo/build"
+	"github.com/mmcloughlin/avo/reg"
 )
 
 // width is an element size that has its own kernel bodies. A copy moves bits,
@@ -13,6 +15,18 @@ import (
 type width struct {
 	Carrier string // Go type that holds one element: "uint32" moves a float32 as well
 	Size    int    // bytes per element
+
+	// TileI × TileJ is the register tile of the transposes: TileI source
+	// rows of TileJ elements, one vector each, become TileJ destination rows
+	// of TileI elements. TileJ*Size is the vector, 16 or 32 bytes.
+	TileI, TileJ int
+	// Block is the edge, in elements, of the cache tile the transpose walks
+	// tile by tile: a multiple of both TileI and TileJ.
+	Block int
+	// Shuffle emits the AVX2 register transpose of one tile (asm.go): it
+	// takes the TileI source rows and returns the destination rows, one per
+	// vector, or two per vector for 1-byte elements.
+	Shuffle func(c *build.Context, rows []reg.VecVirtual) []reg.VecVirtual
 }
 
 // dtype is one element type the library accepts. Each dtype gets a constant of
@@ -35,6 +49,9 @@ type kind struct {
 	Stride int
 	// Emit emits the innermost loop over axis (see emit.go).
 	Emit func(axis int, w width) []jen.Code
+	// Pair, when set, emits the loops over the last two axes as one call in
+	// kernels of rank 2 and more (see emit.go); Emit then covers rank 1.
+	Pair func(axis int, w width) []jen.Code
 }
 
 // anyStride marks a kind whose innermost source stride is read, not implied.
@@ -42,10 +59,14 @@ const anyStride = -1
 
 // widths lists the element sizes, in increasing order.
 var widths = []width{
-	{Carrier: "uint8", Size: 1},  // int8, uint8
-	{Carrier: "uint16", Size: 2}, // int16, uint16, float16, bfloat16
-	{Carrier: "uint32", Size: 4}, // int32, uint32, float32
-	{Carrier: "uint64", Size: 8}, // int64, uint64, float64
+	// int8, uint8: 8 rows of 16 bytes (XMM) become 16 rows of 8 bytes.
+	{Carrier: "uint8", Size: 1, TileI: 8, TileJ: 16, Block: 64, Shuffle: shuffle8x16x8},
+	// int16, uint16, float16, bfloat16: 8×8 in XMM.
+	{Carrier: "uint16", Size: 2, TileI: 8, TileJ: 8, Block: 64, Shuffle: shuffle8x8x16},
+	// int32, uint32, float32: 8×8 in YMM, as HPTT's micro-kernel.
+	{Carrier: "uint32", Size: 4, TileI: 8, TileJ: 8, Block: 32, Shuffle: shuffle8x8x32},
+	// int64, uint64, float64: 4×4 in YMM.
+	{Carrier: "uint64", Size: 8, TileI: 4, TileJ: 4, Block: 16, Shuffle: shuffle4x4x64},
 }
 
 // dtypes lists every element type of the library; the order fixes the values
@@ -69,9 +90,11 @@ var dtypes = []dtype{
 // constants.
 var kinds = []kind{
 	// Innermost source stride 1: every output row is one contiguous run of
-	// the source, moved with copy() (memmove).
+	// the source. The last two axes go to copyRows, which moves rows of 16
+	// bytes to 2 KiB with inline vector moves (a memmove call per row of
+	// 64-256 B cost up to half the bandwidth) and longer rows with copy().
 	{Name: "Rows", Doc: "innermost source stride is 1: each output row is one copy() of a contiguous source run",
-		Stride: 1, Emit: emitRows},
+		Stride: 1, Emit: emitRows, Pair: emitRowsPair},
 	// Innermost source stride neither 0 nor 1 (negative included): an
 	// element-by-element gather, unrolled four times.
 	{Name: "Gather", Doc: "innermost source stride is neither 0 nor 1: elements are gathered one by one, four per iteration",
@@ -105,6 +128,18 @@ func validate(maxRank int) error {
 	for i, w := range widths {
 		if w.Size <= 0 || w.Size&(w.Size-1) != 0 {
 			return fmt.Errorf("width %s: size %d is not a power of two", w.Carrier, w.Size)
+		}
+		if w.TileI < 4 || w.TileI%4 != 0 || w.TileJ < 4 || w.TileJ%4 != 0 {
+			return fmt.Errorf("width %s: tile %d×%d is not made of 4×4 blocks (the Go fallback moves 4×4 at a time)", w.Carrier, w.TileI, w.TileJ)
+		}
+		if v := w.TileJ * w.Size; v != 16 && v != 32 {
+			return fmt.Errorf("width %s: a tile row of %d bytes is not one XMM or YMM vector", w.Carrier, v)
+		}
+		if w.Block <= 0 || w.Block%w.TileI != 0 || w.Block%w.TileJ != 0 {
+			return fmt.Errorf("width %s: block %d is not a multiple of the tile %d×%d", w.Carrier, w.Block, w.TileI, w.TileJ)
+		}
+		if w.Shuffle == nil {
+			return fmt.Errorf("width %s: no register transpose", w.Carrier)
 		}
 		if i > 0 && widths[i-1].Size >= w.Size {
 			return fmt.Errorf("width %s: widths must be listed in increasing size", w.Carrier)

@@ -128,12 +128,7 @@ func copyRank2Uint16Rows(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
 	nb := n1 * 2
 	d := 0
 	o0 := 0
-	for i0 := 0; i0 < n0; i0++ {
-		o1 := o0
-		copy(unsafe.Slice((*byte)(unsafe.Add(dst, d)), nb), unsafe.Slice((*byte)(unsafe.Add(src, o1)), nb))
-		d += nb
-		o0 += s0
-	}
+	copyRows(unsafe.Add(dst, d), unsafe.Add(src, o0), n0, nb, s0)
 }
 
 // copyRank2Uint16Gather copies the rank-2 view of 2-byte elements that starts at src
@@ -252,12 +247,8 @@ func copyRank3Uint16Rows(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
 	o0 := 0
 	for i0 := 0; i0 < n0; i0++ {
 		o1 := o0
-		for i1 := 0; i1 < n1; i1++ {
-			o2 := o1
-			copy(unsafe.Slice((*byte)(unsafe.Add(dst, d)), nb), unsafe.Slice((*byte)(unsafe.Add(src, o2)), nb))
-			d += nb
-			o1 += s1
-		}
+		copyRows(unsafe.Add(dst, d), unsafe.Add(src, o1), n1, nb, s1)
+		d += n1 * nb
 		o0 += s0
 	}
 }
@@ -394,12 +385,8 @@ func copyRank4Uint16Rows(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
 		o1 := o0
 		for i1 := 0; i1 < n1; i1++ {
 			o2 := o1
-			for i2 := 0; i2 < n2; i2++ {
-				o3 := o2
-				copy(unsafe.Slice((*byte)(unsafe.Add(dst, d)), nb), unsafe.Slice((*byte)(unsafe.Add(src, o3)), nb))
-				d += nb
-				o2 += s2
-			}
+			copyRows(unsafe.Add(dst, d), unsafe.Add(src, o2), n2, nb, s2)
+			d += n2 * nb
 			o1 += s1
 		}
 		o0 += s0
@@ -554,12 +541,8 @@ func copyRank5Uint16Rows(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
 			o2 := o1
 			for i2 := 0; i2 < n2; i2++ {
 				o3 := o2
-				for i3 := 0; i3 < n3; i3++ {
-					o4 := o3
-					copy(unsafe.Slice((*byte)(unsafe.Add(dst, d)), nb), unsafe.Slice((*byte)(unsafe.Add(src, o4)), nb))
-					d += nb
-					o3 += s3
-				}
+				copyRows(unsafe.Add(dst, d), unsafe.Add(src, o3), n3, nb, s3)
+				d += n3 * nb
 				o2 += s2
 			}
 			o1 += s1
@@ -732,12 +715,8 @@ func copyRank6Uint16Rows(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
 				o3 := o2
 				for i3 := 0; i3 < n3; i3++ {
 					o4 := o3
-					for i4 := 0; i4 < n4; i4++ {
-						o5 := o4
-						copy(unsafe.Slice((*byte)(unsafe.Add(dst, d)), nb), unsafe.Slice((*byte)(unsafe.Add(src, o5)), nb))
-						d += nb
-						o4 += s4
-					}
+					copyRows(unsafe.Add(dst, d), unsafe.Add(src, o4), n4, nb, s4)
+					d += n4 * nb
 					o3 += s3
 				}
 				o2 += s2
@@ -882,5 +861,100 @@ func copyRank6Uint16Broadcast(dst, src unsafe.Pointer, shape, strides [MaxRank]i
 			o1 += s1
 		}
 		o0 += s0
+	}
+}
+
+// transposeUint16 transposes an ni × nj matrix of 2-byte elements: source rows i
+// are si elements apart (si may be negative) with their elements j adjacent,
+// destination rows j are dj elements apart with their elements i adjacent. It
+// walks 64×64 blocks, so that the rows of both stay in the L1 cache, hands
+// the whole 8×8 tiles of each to tilesUint16 and moves the rest one
+// element at a time (edgeUint16). It is the plain loop
+//
+//	for i := 0; i < ni; i++ {
+//		for j := 0; j < nj; j++ {
+//			dst[j*dj+i] = src[i*si+j]
+//		}
+//	}
+func transposeUint16(dst, src unsafe.Pointer, ni, nj, si, dj int) {
+	for i0 := 0; i0 < ni; i0 += 64 {
+		mi := min(64, ni-i0)
+		for j0 := 0; j0 < nj; j0 += 64 {
+			mj := min(64, nj-j0)
+			s := unsafe.Add(src, (i0*si+j0)*2)
+			d := unsafe.Add(dst, (j0*dj+i0)*2)
+			fi, fj := mi/8, mj/8
+			if fi > 0 && fj > 0 {
+				tilesUint16(d, s, fi, fj, si*2, dj*2)
+			}
+			edgeUint16(d, s, 0, mi, fj*8, mj, si, dj)
+			edgeUint16(d, s, fi*8, mi, 0, fj*8, si, dj)
+		}
+	}
+}
+
+// edgeUint16 transposes rows [i0, i1) and columns [j0, j1) of the block at s
+// into the block at d, one element at a time (see transposeUint16).
+func edgeUint16(d, s unsafe.Pointer, i0, i1, j0, j1, si, dj int) {
+	for j := j0; j < j1; j++ {
+		for i := i0; i < i1; i++ {
+			*(*uint16)(unsafe.Add(d, (j*dj+i)*2)) = *(*uint16)(unsafe.Add(s, (i*si+j)*2))
+		}
+	}
+}
+
+// tilesUint16Go transposes ti × tj whole tiles of 8×8 2-byte elements in Go, 4×4 elements at a time:
+// source rows i are si bytes apart with their elements j adjacent, destination
+// rows j are dj bytes apart with their elements i adjacent. It is the plain loop
+//
+//	for i := 0; i < ti*8; i++ {
+//		for j := 0; j < tj*8; j++ {
+//			dst[j*dj+i] = src[i*si+j] // in elements; si and dj are in bytes
+//		}
+//	}
+func tilesUint16Go(dst, src unsafe.Pointer, ti, tj, si, dj int) {
+	for i := 0; i < ti*8; i += 4 {
+		for j := 0; j < tj*8; j += 4 {
+			s0 := unsafe.Add(src, i*si+j*2)
+			s1 := unsafe.Add(s0, si)
+			s2 := unsafe.Add(s1, si)
+			s3 := unsafe.Add(s2, si)
+			a00 := *(*uint16)(s0)
+			a01 := *(*uint16)(unsafe.Add(s0, 2))
+			a02 := *(*uint16)(unsafe.Add(s0, 4))
+			a03 := *(*uint16)(unsafe.Add(s0, 6))
+			a10 := *(*uint16)(s1)
+			a11 := *(*uint16)(unsafe.Add(s1, 2))
+			a12 := *(*uint16)(unsafe.Add(s1, 4))
+			a13 := *(*uint16)(unsafe.Add(s1, 6))
+			a20 := *(*uint16)(s2)
+			a21 := *(*uint16)(unsafe.Add(s2, 2))
+			a22 := *(*uint16)(unsafe.Add(s2, 4))
+			a23 := *(*uint16)(unsafe.Add(s2, 6))
+			a30 := *(*uint16)(s3)
+			a31 := *(*uint16)(unsafe.Add(s3, 2))
+			a32 := *(*uint16)(unsafe.Add(s3, 4))
+			a33 := *(*uint16)(unsafe.Add(s3, 6))
+			d0 := unsafe.Add(dst, j*dj+i*2)
+			*(*uint16)(d0) = a00
+			*(*uint16)(unsafe.Add(d0, 2)) = a10
+			*(*uint16)(unsafe.Add(d0, 4)) = a20
+			*(*uint16)(unsafe.Add(d0, 6)) = a30
+			d1 := unsafe.Add(d0, dj)
+			*(*uint16)(d1) = a01
+			*(*uint16)(unsafe.Add(d1, 2)) = a11
+			*(*uint16)(unsafe.Add(d1, 4)) = a21
+			*(*uint16)(unsafe.Add(d1, 6)) = a31
+			d2 := unsafe.Add(d1, dj)
+			*(*uint16)(d2) = a02
+			*(*uint16)(unsafe.Add(d2, 2)) = a12
+			*(*uint16)(unsafe.Add(d2, 4)) = a22
+			*(*uint16)(unsafe.Add(d2, 6)) = a32
+			d3 := unsafe.Add(d2, dj)
+			*(*uint16)(d3) = a03
+			*(*uint16)(unsafe.Add(d3, 2)) = a13
+			*(*uint16)(unsafe.Add(d3, 4)) = a23
+			*(*uint16)(unsafe.Add(d3, 6)) = a33
+		}
 	}
 }

@@ -128,12 +128,7 @@ func copyRank2Uint64Rows(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
 	nb := n1 * 8
 	d := 0
 	o0 := 0
-	for i0 := 0; i0 < n0; i0++ {
-		o1 := o0
-		copy(unsafe.Slice((*byte)(unsafe.Add(dst, d)), nb), unsafe.Slice((*byte)(unsafe.Add(src, o1)), nb))
-		d += nb
-		o0 += s0
-	}
+	copyRows(unsafe.Add(dst, d), unsafe.Add(src, o0), n0, nb, s0)
 }
 
 // copyRank2Uint64Gather copies the rank-2 view of 8-byte elements that starts at src
@@ -252,12 +247,8 @@ func copyRank3Uint64Rows(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
 	o0 := 0
 	for i0 := 0; i0 < n0; i0++ {
 		o1 := o0
-		for i1 := 0; i1 < n1; i1++ {
-			o2 := o1
-			copy(unsafe.Slice((*byte)(unsafe.Add(dst, d)), nb), unsafe.Slice((*byte)(unsafe.Add(src, o2)), nb))
-			d += nb
-			o1 += s1
-		}
+		copyRows(unsafe.Add(dst, d), unsafe.Add(src, o1), n1, nb, s1)
+		d += n1 * nb
 		o0 += s0
 	}
 }
@@ -394,12 +385,8 @@ func copyRank4Uint64Rows(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
 		o1 := o0
 		for i1 := 0; i1 < n1; i1++ {
 			o2 := o1
-			for i2 := 0; i2 < n2; i2++ {
-				o3 := o2
-				copy(unsafe.Slice((*byte)(unsafe.Add(dst, d)), nb), unsafe.Slice((*byte)(unsafe.Add(src, o3)), nb))
-				d += nb
-				o2 += s2
-			}
+			copyRows(unsafe.Add(dst, d), unsafe.Add(src, o2), n2, nb, s2)
+			d += n2 * nb
 			o1 += s1
 		}
 		o0 += s0
@@ -554,12 +541,8 @@ func copyRank5Uint64Rows(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
 			o2 := o1
 			for i2 := 0; i2 < n2; i2++ {
 				o3 := o2
-				for i3 := 0; i3 < n3; i3++ {
-					o4 := o3
-					copy(unsafe.Slice((*byte)(unsafe.Add(dst, d)), nb), unsafe.Slice((*byte)(unsafe.Add(src, o4)), nb))
-					d += nb
-					o3 += s3
-				}
+				copyRows(unsafe.Add(dst, d), unsafe.Add(src, o3), n3, nb, s3)
+				d += n3 * nb
 				o2 += s2
 			}
 			o1 += s1
@@ -732,12 +715,8 @@ func copyRank6Uint64Rows(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
 				o3 := o2
 				for i3 := 0; i3 < n3; i3++ {
 					o4 := o3
-					for i4 := 0; i4 < n4; i4++ {
-						o5 := o4
-						copy(unsafe.Slice((*byte)(unsafe.Add(dst, d)), nb), unsafe.Slice((*byte)(unsafe.Add(src, o5)), nb))
-						d += nb
-						o4 += s4
-					}
+					copyRows(unsafe.Add(dst, d), unsafe.Add(src, o4), n4, nb, s4)
+					d += n4 * nb
 					o3 += s3
 				}
 				o2 += s2
@@ -882,5 +861,100 @@ func copyRank6Uint64Broadcast(dst, src unsafe.Pointer, shape, strides [MaxRank]i
 			o1 += s1
 		}
 		o0 += s0
+	}
+}
+
+// transposeUint64 transposes an ni × nj matrix of 8-byte elements: source rows i
+// are si elements apart (si may be negative) with their elements j adjacent,
+// destination rows j are dj elements apart with their elements i adjacent. It
+// walks 16×16 blocks, so that the rows of both stay in the L1 cache, hands
+// the whole 4×4 tiles of each to tilesUint64 and moves the rest one
+// element at a time (edgeUint64). It is the plain loop
+//
+//	for i := 0; i < ni; i++ {
+//		for j := 0; j < nj; j++ {
+//			dst[j*dj+i] = src[i*si+j]
+//		}
+//	}
+func transposeUint64(dst, src unsafe.Pointer, ni, nj, si, dj int) {
+	for i0 := 0; i0 < ni; i0 += 16 {
+		mi := min(16, ni-i0)
+		for j0 := 0; j0 < nj; j0 += 16 {
+			mj := min(16, nj-j0)
+			s := unsafe.Add(src, (i0*si+j0)*8)
+			d := unsafe.Add(dst, (j0*dj+i0)*8)
+			fi, fj := mi/4, mj/4
+			if fi > 0 && fj > 0 {
+				tilesUint64(d, s, fi, fj, si*8, dj*8)
+			}
+			edgeUint64(d, s, 0, mi, fj*4, mj, si, dj)
+			edgeUint64(d, s, fi*4, mi, 0, fj*4, si, dj)
+		}
+	}
+}
+
+// edgeUint64 transposes rows [i0, i1) and columns [j0, j1) of the block at s
+// into the block at d, one element at a time (see transposeUint64).
+func edgeUint64(d, s unsafe.Pointer, i0, i1, j0, j1, si, dj int) {
+	for j := j0; j < j1; j++ {
+		for i := i0; i < i1; i++ {
+			*(*uint64)(unsafe.Add(d, (j*dj+i)*8)) = *(*uint64)(unsafe.Add(s, (i*si+j)*8))
+		}
+	}
+}
+
+// tilesUint64Go transposes ti × tj whole tiles of 4×4 8-byte elements in Go, 4×4 elements at a time:
+// source rows i are si bytes apart with their elements j adjacent, destination
+// rows j are dj bytes apart with their elements i adjacent. It is the plain loop
+//
+//	for i := 0; i < ti*4; i++ {
+//		for j := 0; j < tj*4; j++ {
+//			dst[j*dj+i] = src[i*si+j] // in elements; si and dj are in bytes
+//		}
+//	}
+func tilesUint64Go(dst, src unsafe.Pointer, ti, tj, si, dj int) {
+	for i := 0; i < ti*4; i += 4 {
+		for j := 0; j < tj*4; j += 4 {
+			s0 := unsafe.Add(src, i*si+j*8)
+			s1 := unsafe.Add(s0, si)
+			s2 := unsafe.Add(s1, si)
+			s3 := unsafe.Add(s2, si)
+			a00 := *(*uint64)(s0)
+			a01 := *(*uint64)(unsafe.Add(s0, 8))
+			a02 := *(*uint64)(unsafe.Add(s0, 16))
+			a03 := *(*uint64)(unsafe.Add(s0, 24))
+			a10 := *(*uint64)(s1)
+			a11 := *(*uint64)(unsafe.Add(s1, 8))
+			a12 := *(*uint64)(unsafe.Add(s1, 16))
+			a13 := *(*uint64)(unsafe.Add(s1, 24))
+			a20 := *(*uint64)(s2)
+			a21 := *(*uint64)(unsafe.Add(s2, 8))
+			a22 := *(*uint64)(unsafe.Add(s2, 16))
+			a23 := *(*uint64)(unsafe.Add(s2, 24))
+			a30 := *(*uint64)(s3)
+			a31 := *(*uint64)(unsafe.Add(s3, 8))
+			a32 := *(*uint64)(unsafe.Add(s3, 16))
+			a33 := *(*uint64)(unsafe.Add(s3, 24))
+			d0 := unsafe.Add(dst, j*dj+i*8)
+			*(*uint64)(d0) = a00
+			*(*uint64)(unsafe.Add(d0, 8)) = a10
+			*(*uint64)(unsafe.Add(d0, 16)) = a20
+			*(*uint64)(unsafe.Add(d0, 24)) = a30
+			d1 := unsafe.Add(d0, dj)
+			*(*uint64)(d1) = a01
+			*(*uint64)(unsafe.Add(d1, 8)) = a11
+			*(*uint64)(unsafe.Add(d1, 16)) = a21
+			*(*uint64)(unsafe.Add(d1, 24)) = a31
+			d2 := unsafe.Add(d1, dj)
+			*(*uint64)(d2) = a02
+			*(*uint64)(unsafe.Add(d2, 8)) = a12
+			*(*uint64)(unsafe.Add(d2, 16)) = a22
+			*(*uint64)(unsafe.Add(d2, 24)) = a32
+			d3 := unsafe.Add(d2, dj)
+			*(*uint64)(d3) = a03
+			*(*uint64)(unsafe.Add(d3, 8)) = a13
+			*(*uint64)(unsafe.Add(d3, 16)) = a23
+			*(*uint64)(unsafe.Add(d3, 24)) = a33
+		}
 	}
 }

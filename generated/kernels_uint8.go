@@ -128,12 +128,7 @@ func copyRank2Uint8Rows(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
 	nb := n1
 	d := 0
 	o0 := 0
-	for i0 := 0; i0 < n0; i0++ {
-		o1 := o0
-		copy(unsafe.Slice((*byte)(unsafe.Add(dst, d)), nb), unsafe.Slice((*byte)(unsafe.Add(src, o1)), nb))
-		d += nb
-		o0 += s0
-	}
+	copyRows(unsafe.Add(dst, d), unsafe.Add(src, o0), n0, nb, s0)
 }
 
 // copyRank2Uint8Gather copies the rank-2 view of 1-byte elements that starts at src
@@ -252,12 +247,8 @@ func copyRank3Uint8Rows(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
 	o0 := 0
 	for i0 := 0; i0 < n0; i0++ {
 		o1 := o0
-		for i1 := 0; i1 < n1; i1++ {
-			o2 := o1
-			copy(unsafe.Slice((*byte)(unsafe.Add(dst, d)), nb), unsafe.Slice((*byte)(unsafe.Add(src, o2)), nb))
-			d += nb
-			o1 += s1
-		}
+		copyRows(unsafe.Add(dst, d), unsafe.Add(src, o1), n1, nb, s1)
+		d += n1 * nb
 		o0 += s0
 	}
 }
@@ -394,12 +385,8 @@ func copyRank4Uint8Rows(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
 		o1 := o0
 		for i1 := 0; i1 < n1; i1++ {
 			o2 := o1
-			for i2 := 0; i2 < n2; i2++ {
-				o3 := o2
-				copy(unsafe.Slice((*byte)(unsafe.Add(dst, d)), nb), unsafe.Slice((*byte)(unsafe.Add(src, o3)), nb))
-				d += nb
-				o2 += s2
-			}
+			copyRows(unsafe.Add(dst, d), unsafe.Add(src, o2), n2, nb, s2)
+			d += n2 * nb
 			o1 += s1
 		}
 		o0 += s0
@@ -554,12 +541,8 @@ func copyRank5Uint8Rows(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
 			o2 := o1
 			for i2 := 0; i2 < n2; i2++ {
 				o3 := o2
-				for i3 := 0; i3 < n3; i3++ {
-					o4 := o3
-					copy(unsafe.Slice((*byte)(unsafe.Add(dst, d)), nb), unsafe.Slice((*byte)(unsafe.Add(src, o4)), nb))
-					d += nb
-					o3 += s3
-				}
+				copyRows(unsafe.Add(dst, d), unsafe.Add(src, o3), n3, nb, s3)
+				d += n3 * nb
 				o2 += s2
 			}
 			o1 += s1
@@ -732,12 +715,8 @@ func copyRank6Uint8Rows(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
 				o3 := o2
 				for i3 := 0; i3 < n3; i3++ {
 					o4 := o3
-					for i4 := 0; i4 < n4; i4++ {
-						o5 := o4
-						copy(unsafe.Slice((*byte)(unsafe.Add(dst, d)), nb), unsafe.Slice((*byte)(unsafe.Add(src, o5)), nb))
-						d += nb
-						o4 += s4
-					}
+					copyRows(unsafe.Add(dst, d), unsafe.Add(src, o4), n4, nb, s4)
+					d += n4 * nb
 					o3 += s3
 				}
 				o2 += s2
@@ -882,5 +861,140 @@ func copyRank6Uint8Broadcast(dst, src unsafe.Pointer, shape, strides [MaxRank]in
 			o1 += s1
 		}
 		o0 += s0
+	}
+}
+
+// transposeUint8 transposes an ni × nj matrix of 1-byte elements: source rows i
+// are si elements apart (si may be negative) with their elements j adjacent,
+// destination rows j are dj elements apart with their elements i adjacent. It
+// walks 64×64 blocks, so that the rows of both stay in the L1 cache, hands
+// the whole 8×16 tiles of each to tilesUint8 and moves the rest one
+// element at a time (edgeUint8). It is the plain loop
+//
+//	for i := 0; i < ni; i++ {
+//		for j := 0; j < nj; j++ {
+//			dst[j*dj+i] = src[i*si+j]
+//		}
+//	}
+func transposeUint8(dst, src unsafe.Pointer, ni, nj, si, dj int) {
+	for i0 := 0; i0 < ni; i0 += 64 {
+		mi := min(64, ni-i0)
+		for j0 := 0; j0 < nj; j0 += 64 {
+			mj := min(64, nj-j0)
+			s := unsafe.Add(src, (i0*si + j0))
+			d := unsafe.Add(dst, (j0*dj + i0))
+			fi, fj := mi/8, mj/16
+			if fi > 0 && fj > 0 {
+				tilesUint8(d, s, fi, fj, si, dj)
+			}
+			edgeUint8(d, s, 0, mi, fj*16, mj, si, dj)
+			edgeUint8(d, s, fi*8, mi, 0, fj*16, si, dj)
+		}
+	}
+}
+
+// edgeUint8 transposes rows [i0, i1) and columns [j0, j1) of the block at s
+// into the block at d, one element at a time (see transposeUint8).
+func edgeUint8(d, s unsafe.Pointer, i0, i1, j0, j1, si, dj int) {
+	for j := j0; j < j1; j++ {
+		for i := i0; i < i1; i++ {
+			*(*uint8)(unsafe.Add(d, (j*dj + i))) = *(*uint8)(unsafe.Add(s, (i*si + j)))
+		}
+	}
+}
+
+// tilesUint8Go transposes ti × tj whole tiles of 8×16 1-byte elements in Go, 4×4 elements at a time:
+// source rows i are si bytes apart with their elements j adjacent, destination
+// rows j are dj bytes apart with their elements i adjacent. It is the plain loop
+//
+//	for i := 0; i < ti*8; i++ {
+//		for j := 0; j < tj*16; j++ {
+//			dst[j*dj+i] = src[i*si+j] // in elements; si and dj are in bytes
+//		}
+//	}
+func tilesUint8Go(dst, src unsafe.Pointer, ti, tj, si, dj int) {
+	for i := 0; i < ti*8; i += 4 {
+		for j := 0; j < tj*16; j += 4 {
+			s0 := unsafe.Add(src, i*si+j)
+			s1 := unsafe.Add(s0, si)
+			s2 := unsafe.Add(s1, si)
+			s3 := unsafe.Add(s2, si)
+			a00 := *(*uint8)(s0)
+			a01 := *(*uint8)(unsafe.Add(s0, 1))
+			a02 := *(*uint8)(unsafe.Add(s0, 2))
+			a03 := *(*uint8)(unsafe.Add(s0, 3))
+			a10 := *(*uint8)(s1)
+			a11 := *(*uint8)(unsafe.Add(s1, 1))
+			a12 := *(*uint8)(unsafe.Add(s1, 2))
+			a13 := *(*uint8)(unsafe.Add(s1, 3))
+			a20 := *(*uint8)(s2)
+			a21 := *(*uint8)(unsafe.Add(s2, 1))
+			a22 := *(*uint8)(unsafe.Add(s2, 2))
+			a23 := *(*uint8)(unsafe.Add(s2, 3))
+			a30 := *(*uint8)(s3)
+			a31 := *(*uint8)(unsafe.Add(s3, 1))
+			a32 := *(*uint8)(unsafe.Add(s3, 2))
+			a33 := *(*uint8)(unsafe.Add(s3, 3))
+			d0 := unsafe.Add(dst, j*dj+i)
+			*(*uint8)(d0) = a00
+			*(*uint8)(unsafe.Add(d0, 1)) = a10
+			*(*uint8)(unsafe.Add(d0, 2)) = a20
+			*(*uint8)(unsafe.Add(d0, 3)) = a30
+			d1 := unsafe.Add(d0, dj)
+			*(*uint8)(d1) = a01
+			*(*uint8)(unsafe.Add(d1, 1)) = a11
+			*(*uint8)(unsafe.Add(d1, 2)) = a21
+			*(*uint8)(unsafe.Add(d1, 3)) = a31
+			d2 := unsafe.Add(d1, dj)
+			*(*uint8)(d2) = a02
+			*(*uint8)(unsafe.Add(d2, 1)) = a12
+			*(*uint8)(unsafe.Add(d2, 2)) = a22
+			*(*uint8)(unsafe.Add(d2, 3)) = a32
+			d3 := unsafe.Add(d2, dj)
+			*(*uint8)(d3) = a03
+			*(*uint8)(unsafe.Add(d3, 1)) = a13
+			*(*uint8)(unsafe.Add(d3, 2)) = a23
+			*(*uint8)(unsafe.Add(d3, 3)) = a33
+		}
+	}
+}
+
+// copyRowsGo is the Go form of copyRowsAVX2, for rows of any length rowBytes >= 1:
+// copy() per row from 16 bytes, two overlapping loads and stores below that
+// (a copy() call costs more than the move of a short row). It is the plain loop
+//
+//	for r := 0; r < rows; r++ {
+//		copy(dst[r*rowBytes:(r+1)*rowBytes], src[r*srcStride:r*srcStride+rowBytes])
+//	}
+func copyRowsGo(dst, src unsafe.Pointer, rows, rowBytes, srcStride int) {
+	switch {
+	case rowBytes >= 16:
+		for r, d, o := 0, 0, 0; r < rows; r++ {
+			copy(unsafe.Slice((*byte)(unsafe.Add(dst, d)), rowBytes), unsafe.Slice((*byte)(unsafe.Add(src, o)), rowBytes))
+			d, o = d+rowBytes, o+srcStride
+		}
+	case rowBytes >= 8:
+		for r, d, o := 0, 0, 0; r < rows; r++ {
+			a, b := *(*uint64)(unsafe.Add(src, o)), *(*uint64)(unsafe.Add(src, o+rowBytes-8))
+			*(*uint64)(unsafe.Add(dst, d)), *(*uint64)(unsafe.Add(dst, d+rowBytes-8)) = a, b
+			d, o = d+rowBytes, o+srcStride
+		}
+	case rowBytes >= 4:
+		for r, d, o := 0, 0, 0; r < rows; r++ {
+			a, b := *(*uint32)(unsafe.Add(src, o)), *(*uint32)(unsafe.Add(src, o+rowBytes-4))
+			*(*uint32)(unsafe.Add(dst, d)), *(*uint32)(unsafe.Add(dst, d+rowBytes-4)) = a, b
+			d, o = d+rowBytes, o+srcStride
+		}
+	case rowBytes >= 2:
+		for r, d, o := 0, 0, 0; r < rows; r++ {
+			a, b := *(*uint16)(unsafe.Add(src, o)), *(*uint16)(unsafe.Add(src, o+rowBytes-2))
+			*(*uint16)(unsafe.Add(dst, d)), *(*uint16)(unsafe.Add(dst, d+rowBytes-2)) = a, b
+			d, o = d+rowBytes, o+srcStride
+		}
+	default:
+		for r, d, o := 0, 0, 0; r < rows; r++ {
+			*(*byte)(unsafe.Add(dst, d)) = *(*byte)(unsafe.Add(src, o))
+			d, o = d+rowBytes, o+srcStride
+		}
 	}
 }

@@ -106,3 +106,20 @@ var Registry = [NumDTypes][MaxRank + 1][NumKinds]Kernel{
 		6: {Rows: copyRank6Uint64Rows, Gather: copyRank6Uint64Gather, Broadcast: copyRank6Uint64Broadcast},
 	},
 }
+
+// Transposes holds the blocked transpose of every dtype (see Transpose); dtypes
+// of the same size share it.
+var Transposes = [NumDTypes]Transpose{
+	Float32:  {transposeUint32, 8, 8},
+	Float64:  {transposeUint64, 4, 4},
+	Float16:  {transposeUint16, 8, 8},
+	BFloat16: {transposeUint16, 8, 8},
+	Int8:     {transposeUint8, 8, 16},
+	Uint8:    {transposeUint8, 8, 16},
+	Int16:    {transposeUint16, 8, 8},
+	Uint16:   {transposeUint16, 8, 8},
+	Int32:    {transposeUint32, 8, 8},
+	Uint32:   {transposeUint32, 8, 8},
+	Int64:    {transposeUint64, 4, 4},
+	Uint64:   {transposeUint64, 4, 4},
+}

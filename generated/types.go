@@ -130,3 +130,16 @@ func (k Kind) String() string {
 // inside the source buffer. Kernels check none of this: the caller has. A view
 // with a zero extent returns at once, whatever src is.
 type Kernel func(dst, src unsafe.Pointer, shape, strides [MaxRank]int)
+
+// Transpose is the blocked 2-D transpose of one dtype, the kernel for views
+// whose innermost output axis is strided in the source while another axis
+// has source stride 1. Kernel(dst, src, ni, nj, si, dj) writes
+// dst[j*dj+i] = src[i*si+j] for i < ni, j < nj (indices in elements, si
+// possibly negative); dst and src must not overlap and the caller has checked
+// every index. The kernel moves whole TileI × TileJ tiles with register
+// shuffles (where Accelerated) and the rest one element at a time, so it is
+// worth calling when ni >= TileI and nj >= TileJ.
+type Transpose struct {
+	Kernel       func(dst, src unsafe.Pointer, ni, nj, si, dj int)
+	TileI, TileJ int
+}

@@ -1,0 +1,459 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"go/types"
+
+	"github.com/mmcloughlin/avo/attr"
+	"github.com/mmcloughlin/avo/build"
+	"github.com/mmcloughlin/avo/gotypes"
+	. "github.com/mmcloughlin/avo/operand"
+	"github.com/mmcloughlin/avo/pass"
+	"github.com/mmcloughlin/avo/printer"
+	"github.com/mmcloughlin/avo/reg"
+)
+
+// The amd64 kernels, written with github.com/mmcloughlin/avo. Pure Go cannot
+// reach the transpose targets: with scalar loads and stores a transpose moves
+// one element per store, while an AVX2 register transpose moves a whole
+// vector per store (measured in benchmarks/README.md, and the purego build
+// keeps the scalar path to compare). The assembly is only the innermost
+// piece: whole register tiles and whole rows. Blocking, edges and dispatch
+// stay in generated Go.
+//
+// Above each emitting function, the assembly it emits (for 4-byte elements
+// where it matters).
+
+// asmConstraint is the build constraint of the assembly and its stubs; the
+// Go fallback of every kernel (emit_transpose.go) builds everywhere else.
+const asmConstraint = "amd64 && !purego"
+
+// asmParams are the parameters of an assembly function, all pointers or ints.
+type asmParam struct {
+	Name    string
+	Pointer bool
+}
+
+// asmFunc describes one assembly function: its name, parameters and doc, and
+// the emitter of its body.
+type asmFunc struct {
+	Name   string
+	Params []asmParam
+	Doc    []string
+	Body   func(c *build.Context)
+}
+
+// tileParams are the parameters of every tilesAVX2 function.
+var tileParams = []asmParam{{"dst", true}, {"src", true}, {"ti", false}, {"tj", false}, {"si", false}, {"dj", false}}
+
+// rowParams are the parameters of copyRowsAVX2.
+var rowParams = []asmParam{{"dst", true}, {"src", true}, {"rows", false}, {"rowBytes", false}, {"srcStride", false}}
+
+// asmFuncs lists the assembly functions in a fixed order: one tile transpose
+// per width, then the row copy.
+func asmFuncs() []asmFunc {
+	var fs []asmFunc
+	for _, w := range widths {
+		w := w
+		fs = append(fs, asmFunc{
+			Name:   tilesName(w) + "AVX2",
+			Params: tileParams,
+			Doc:    tilesDoc(w, tilesName(w)+"AVX2", "with AVX2 register shuffles"),
+			Body:   func(c *build.Context) { emitTilesAVX2(c, w) },
+		})
+	}
+	fs = append(fs, asmFunc{
+		Name:   "copyRowsAVX2",
+		Params: rowParams,
+		Doc: []string{
+			"copyRowsAVX2 copies rows rows of rowBytes bytes each, rowBytes >= 16, the",
+			"source rows srcStride bytes apart and the destination rows back to back,",
+			"with 32-byte (or, for rows under 32 bytes, 16-byte) moves whose last move",
+			"overlaps the one before it instead of a byte tail. It is the plain loop",
+			"",
+			"\tfor r := 0; r < rows; r++ {",
+			"\t\tcopy(dst[r*rowBytes:(r+1)*rowBytes], src[r*srcStride:r*srcStride+rowBytes])",
+			"\t}",
+			"",
+			"It needs AVX2 (see Accelerated).",
+		},
+		Body: emitCopyRowsAVX2,
+	})
+	return fs
+}
+
+// tilesName is the name of the tile transpose of a width: tilesUint32.
+func tilesName(w width) string { return "tiles" + exported(w.Carrier) }
+
+// tilesDoc states the contract of a tile transpose as its plain loop.
+func tilesDoc(w width, name, how string) []string {
+	return []string{
+		fmt.Sprintf("%s transposes ti × tj whole tiles of %d×%d %d-byte elements %s:", name, w.TileI, w.TileJ, w.Size, how),
+		"source rows i are si bytes apart with their elements j adjacent, destination",
+		"rows j are dj bytes apart with their elements i adjacent. It is the plain loop",
+		"",
+		fmt.Sprintf("\tfor i := 0; i < ti*%d; i++ {", w.TileI),
+		fmt.Sprintf("\t\tfor j := 0; j < tj*%d; j++ {", w.TileJ),
+		"\t\t\tdst[j*dj+i] = src[i*si+j] // in elements; si and dj are in bytes",
+		"\t\t}",
+		"\t}",
+	}
+}
+
+// renderAsm renders the assembly of asmFuncs for amd64. Its stubs are
+// rendered with jennifer (renderAsmStubs), since avo's stub printer does not
+// import unsafe.
+func renderAsm(maxRank int) ([]byte, error) {
+	c := build.NewContext()
+	c.ConstraintExpr("amd64,!purego") // avo takes the old "// +build" syntax for asmConstraint
+	for _, f := range asmFuncs() {
+		c.Function(f.Name)
+		c.Attributes(attr.NOSPLIT) // leaf functions without a frame
+		c.Signature(asmSignature(f.Params))
+		f.Body(c)
+	}
+	file, err := c.Result()
+	if err != nil {
+		return nil, fmt.Errorf("avo: %w", err)
+	}
+	if err := pass.Compile.Execute(file); err != nil {
+		return nil, fmt.Errorf("avo: %w", err)
+	}
+	src, err := printer.NewGoAsm(printer.Config{Pkg: pkgName}).Print(file)
+	if err != nil {
+		return nil, fmt.Errorf("avo: %w", err)
+	}
+	// The same header as every other generated file, in place of avo's.
+	_, rest, ok := bytes.Cut(src, []byte("\n"))
+	if !ok {
+		return nil, fmt.Errorf("avo: no header line in %q", src)
+	}
+	header := fmt.Sprintf("%s-max-rank %d\"; DO NOT EDIT.\n//\n// The amd64 kernels, written with github.com/mmcloughlin/avo by gen/asm.go.\n", generatedPrefix, maxRank)
+	return append([]byte(header), rest...), nil
+}
+
+// asmSignature is the Go signature of an assembly function.
+func asmSignature(params []asmParam) *gotypes.Signature {
+	var vars []*types.Var
+	for _, p := range params {
+		t := types.Typ[types.Int]
+		if p.Pointer {
+			t = types.Typ[types.UnsafePointer]
+		}
+		vars = append(vars, types.NewParam(0, nil, p.Name, t))
+	}
+	return gotypes.NewSignature(nil, types.NewSignatureType(nil, nil, nil, types.NewTuple(vars...), nil, false))
+}
+
+// param loads an int or pointer parameter into a new register. (avo's Load
+// cannot deduce the move for unsafe.Pointer.)
+func param(c *build.Context, name string) reg.GPVirtual {
+	r := c.GP64()
+	b, err := c.Param(name).Resolve()
+	if err != nil {
+		panic("unreachable: every asmFunc parameter is in its signature: " + err.Error())
+	}
+	c.MOVQ(b.Addr, r)
+	return r
+}
+
+// eachRow calls use with the address of each of n consecutive rows, stride
+// bytes apart, from base: (base), (base)(stride*1), (base)(stride*2),
+// (base)(stride3*1), then the same from base+4*stride, and so on. Before
+// each further group of four it emits a LEAQ into tmp, so use must emit its
+// instruction when called.
+func eachRow(c *build.Context, n int, base, stride, stride3, tmp reg.GPVirtual, disp int, use func(k int, m Mem)) {
+	b := base
+	for k := 0; k < n; k++ {
+		if k > 0 && k%4 == 0 {
+			c.LEAQ(Mem{Base: b, Index: stride, Scale: 4}, tmp)
+			b = tmp
+		}
+		switch k % 4 {
+		case 0:
+			use(k, Mem{Base: b, Disp: disp})
+		case 1:
+			use(k, Mem{Base: b, Index: stride, Scale: 1, Disp: disp})
+		case 2:
+			use(k, Mem{Base: b, Index: stride, Scale: 2, Disp: disp})
+		case 3:
+			use(k, Mem{Base: b, Index: stride3, Scale: 1, Disp: disp})
+		}
+	}
+}
+
+// emitTilesAVX2 emits the loops of a tile transpose around the register
+// tile: bands of w.Bands() tile rows at a time, so that each destination
+// row of a tile column gets a whole 64-byte line from consecutive tiles,
+// then single tile rows for the rest:
+//
+//	loop_bands:              // while ti >= 2: two tile rows, 16 source rows
+//		MOVQ src, s; MOVQ dst, d; MOVQ tj+24(FP), k
+//	loop_bands_j:            // tj tile columns along them
+//		MOVQ s, sb
+//		VMOVDQU (sb), Y0 ... (8 source rows of band 0)
+//		... shuffles (width.Shuffle) ...
+//		VMOVDQU Y0, (d) ... (8 destination rows, columns 0-7)
+//		LEAQ (sb)(si*8), sb
+//		VMOVDQU (sb), Y0 ... (band 1)
+//		VMOVDQU Y0, 32(d) ... (the same 8 destination rows, columns 8-15)
+//		ADDQ $32, s; ADDQ dj8, d; DECQ k; JNZ loop_bands_j
+//		LEAQ (src)(si*8), src (twice); ADDQ $64, dst; SUBQ $2, ti; ...
+//	loop_single: ...         // the same, one tile row at a time
+//
+// A source row of a tile is one vector load; a destination row is one vector
+// store, or half of one (1-byte elements: VMOVQ and VMOVHPS).
+func emitTilesAVX2(c *build.Context, w width) {
+	dst, src, ti := param(c, "dst"), param(c, "src"), param(c, "ti")
+	si, dj := param(c, "si"), param(c, "dj")
+	name := tilesName(w)
+
+	si3, dj3 := c.GP64(), c.GP64()
+	c.LEAQ(Mem{Base: si, Index: si, Scale: 2}, si3)
+	c.LEAQ(Mem{Base: dj, Index: dj, Scale: 2}, dj3)
+	djStep := c.GP64() // bytes from one tile column to the next in dst: TileJ rows
+	c.IMUL3Q(Imm(uint64(w.TileJ)), dj, djStep)
+	s, d, k, sb, tmp := c.GP64(), c.GP64(), c.GP64(), c.GP64(), c.GP64()
+
+	bandLoop := func(bands int, label string) {
+		c.Label(label)
+		c.MOVQ(src, s)
+		c.MOVQ(dst, d)
+		tj, err := c.Param("tj").Resolve()
+		if err != nil {
+			panic("unreachable: tj is a parameter: " + err.Error())
+		}
+		c.MOVQ(tj.Addr, k)
+		c.TESTQ(k, k)
+		c.JZ(LabelRef(name + "_done"))
+		c.Label(label + "_j")
+		c.MOVQ(s, sb)
+		for b := 0; b < bands; b++ {
+			if b > 0 {
+				c.LEAQ(Mem{Base: sb, Index: si, Scale: uint8(w.TileI)}, sb)
+			}
+			rows := make([]reg.VecVirtual, w.TileI)
+			eachRow(c, w.TileI, sb, si, si3, tmp, 0, func(r int, m Mem) {
+				rows[r] = w.vec(c)
+				c.VMOVDQU(m, rows[r])
+			})
+			out := w.Shuffle(c, rows)
+			eachRow(c, w.TileJ, d, dj, dj3, tmp, b*w.TileI*w.Size, func(r int, m Mem) {
+				switch {
+				case len(out) == w.TileJ:
+					c.VMOVDQU(out[r], m)
+				case r%2 == 0: // two destination rows of 8 bytes per 16-byte vector
+					c.VMOVQ(out[r/2], m)
+				default:
+					c.VMOVHPS(out[r/2], m)
+				}
+			})
+		}
+		c.ADDQ(Imm(uint64(w.TileJ*w.Size)), s)
+		c.ADDQ(djStep, d)
+		c.DECQ(k)
+		c.JNZ(LabelRef(label + "_j"))
+		for b := 0; b < bands; b++ {
+			c.LEAQ(Mem{Base: src, Index: si, Scale: uint8(w.TileI)}, src)
+		}
+		c.ADDQ(Imm(uint64(bands*w.TileI*w.Size)), dst)
+	}
+
+	bands := w.Bands()
+	c.CMPQ(ti, Imm(uint64(bands)))
+	c.JB(LabelRef(name + "_single"))
+	bandLoop(bands, name+"_bands")
+	c.SUBQ(Imm(uint64(bands)), ti)
+	c.CMPQ(ti, Imm(uint64(bands)))
+	c.JAE(LabelRef(name + "_bands"))
+	c.Label(name + "_single")
+	c.TESTQ(ti, ti)
+	c.JZ(LabelRef(name + "_done"))
+	bandLoop(1, name+"_one")
+	c.DECQ(ti)
+	c.JNZ(LabelRef(name + "_one"))
+
+	c.Label(name + "_done")
+	c.VZEROUPPER()
+	c.RET()
+}
+
+// Bands is how many tile rows the assembly transposes per step along a
+// tile column: enough for one destination line, 64 bytes, per destination
+// row (a destination row of a tile is TileI*Size bytes).
+func (w width) Bands() int { return max(1, cacheLineBytes/(w.TileI*w.Size)) }
+
+// cacheLineBytes is the cache line of the CPUs the assembly is for.
+const cacheLineBytes = 64
+
+// vec allocates a vector register of the width's tile row: a source row of
+// a tile is 32 bytes (YMM) for 4- and 8-byte elements, 16 bytes (XMM) for 1-
+// and 2-byte ones.
+func (w width) vec(c *build.Context) reg.VecVirtual {
+	if w.TileJ*w.Size == 32 {
+		return c.YMM()
+	}
+	return c.XMM()
+}
+
+// shuffle8x8x32 transposes 8 YMM rows of 8 4-byte elements:
+//
+//	VUNPCKLPS r1, r0, t0; VUNPCKHPS r1, r0, t1   // pairs of rows interleaved
+//	VSHUFPS $0x44, t2, t0, u0; VSHUFPS $0xee, t2, t0, u1
+//	VPERM2F128 $0x20, u4, u0, o0; VPERM2F128 $0x31, u4, u0, o4
+//
+// and so on: o[j] holds column j.
+func shuffle8x8x32(c *build.Context, r []reg.VecVirtual) []reg.VecVirtual {
+	t := make([]reg.VecVirtual, 8)
+	for p := 0; p < 4; p++ {
+		t[2*p], t[2*p+1] = c.YMM(), c.YMM()
+		c.VUNPCKLPS(r[2*p+1], r[2*p], t[2*p])   // lo(r0, r1) = a00 a10 a01 a11 | a04 a14 a05 a15
+		c.VUNPCKHPS(r[2*p+1], r[2*p], t[2*p+1]) // hi(r0, r1) = a02 a12 a03 a13 | a06 a16 a07 a17
+	}
+	u := make([]reg.VecVirtual, 8)
+	for h := 0; h < 2; h++ { // rows 0-3, rows 4-7
+		a, b, x, y := t[4*h], t[4*h+2], t[4*h+1], t[4*h+3]
+		for q, v := range [][2]reg.VecVirtual{{a, b}, {x, y}} {
+			u[4*h+2*q], u[4*h+2*q+1] = c.YMM(), c.YMM()
+			c.VSHUFPS(Imm(0x44), v[1], v[0], u[4*h+2*q])   // a00 a10 a20 a30 | a04 a14 a24 a34
+			c.VSHUFPS(Imm(0xee), v[1], v[0], u[4*h+2*q+1]) // a01 a11 a21 a31 | a05 a15 a25 a35
+		}
+	}
+	o := make([]reg.VecVirtual, 8)
+	for j := 0; j < 4; j++ {
+		o[j], o[j+4] = c.YMM(), c.YMM()
+		c.VPERM2F128(Imm(0x20), u[4+j], u[j], o[j])   // low lanes: column j
+		c.VPERM2F128(Imm(0x31), u[4+j], u[j], o[j+4]) // high lanes: column j+4
+	}
+	return o
+}
+
+// shuffle4x4x64 transposes 4 YMM rows of 4 8-byte elements:
+//
+//	VUNPCKLPD r1, r0, t0; VUNPCKHPD r1, r0, t1; (and r2, r3)
+//	VPERM2F128 $0x20, t2, t0, o0; VPERM2F128 $0x31, t2, t0, o2; (and t1, t3)
+func shuffle4x4x64(c *build.Context, r []reg.VecVirtual) []reg.VecVirtual {
+	t := make([]reg.VecVirtual, 4)
+	for p := 0; p < 2; p++ {
+		t[2*p], t[2*p+1] = c.YMM(), c.YMM()
+		c.VUNPCKLPD(r[2*p+1], r[2*p], t[2*p])   // a00 a10 | a02 a12
+		c.VUNPCKHPD(r[2*p+1], r[2*p], t[2*p+1]) // a01 a11 | a03 a13
+	}
+	o := make([]reg.VecVirtual, 4)
+	for j := 0; j < 2; j++ {
+		o[j], o[j+2] = c.YMM(), c.YMM()
+		c.VPERM2F128(Imm(0x20), t[2+j], t[j], o[j])   // column j
+		c.VPERM2F128(Imm(0x31), t[2+j], t[j], o[j+2]) // column j+2
+	}
+	return o
+}
+
+// unpackStage interleaves pairs of vectors, lo and hi halves, with one
+// unpack width: out[2p] = lo(in[a], in[b]), out[2p+1] = hi(in[a], in[b]) for
+// the pairs (a, b) given.
+func unpackStage(c *build.Context, in []reg.VecVirtual, pairs [][2]int, lo, hi func(...Op)) []reg.VecVirtual {
+	out := make([]reg.VecVirtual, 2*len(pairs))
+	for p, ab := range pairs {
+		out[2*p], out[2*p+1] = c.XMM(), c.XMM()
+		lo(in[ab[1]], in[ab[0]], out[2*p])
+		hi(in[ab[1]], in[ab[0]], out[2*p+1])
+	}
+	return out
+}
+
+// shuffle8x8x16 transposes 8 XMM rows of 8 2-byte elements in three unpack
+// stages, words, double words, quad words:
+//
+//	VPUNPCKLWD r1, r0, t0; VPUNPCKHWD r1, r0, t1 ...
+//	VPUNPCKLDQ t2, t0, u0; VPUNPCKHDQ t2, t0, u1 ...
+//	VPUNPCKLQDQ u4, u0, o0; VPUNPCKHQDQ u4, u0, o1 ...
+func shuffle8x8x16(c *build.Context, r []reg.VecVirtual) []reg.VecVirtual {
+	t := unpackStage(c, r, [][2]int{{0, 1}, {2, 3}, {4, 5}, {6, 7}}, c.VPUNPCKLWD, c.VPUNPCKHWD)
+	// t0 = columns 0-3 of rows 0,1; t1 = columns 4-7 of rows 0,1; t2, t3 rows 2,3; ...
+	u := unpackStage(c, t, [][2]int{{0, 2}, {1, 3}, {4, 6}, {5, 7}}, c.VPUNPCKLDQ, c.VPUNPCKHDQ)
+	// u0 = columns 0,1 of rows 0-3; u1 = columns 2,3; u2 = 4,5; u3 = 6,7; u4..u7 rows 4-7
+	return unpackStage(c, u, [][2]int{{0, 4}, {1, 5}, {2, 6}, {3, 7}}, c.VPUNPCKLQDQ, c.VPUNPCKHQDQ)
+	// o[j] = column j, rows 0-7
+}
+
+// shuffle8x16x8 transposes 8 XMM rows of 16 bytes into 8 vectors that each
+// hold two destination rows of 8 bytes, in three unpack stages, bytes,
+// words, double words:
+//
+//	VPUNPCKLBW r1, r0, t0; VPUNPCKHBW r1, r0, t1 ...
+//	VPUNPCKLWD t2, t0, u0; VPUNPCKHWD t2, t0, u1 ...
+//	VPUNPCKLDQ u4, u0, o0; VPUNPCKHDQ u4, u0, o1 ...
+func shuffle8x16x8(c *build.Context, r []reg.VecVirtual) []reg.VecVirtual {
+	t := unpackStage(c, r, [][2]int{{0, 1}, {2, 3}, {4, 5}, {6, 7}}, c.VPUNPCKLBW, c.VPUNPCKHBW)
+	// t0 = columns 0-7 of rows 0,1 interleaved; t1 = columns 8-15; t2, t3 rows 2,3; ...
+	u := unpackStage(c, t, [][2]int{{0, 2}, {1, 3}, {4, 6}, {5, 7}}, c.VPUNPCKLWD, c.VPUNPCKHWD)
+	// u0 = columns 0-3 of rows 0-3; u1 = columns 4-7; u2 = 8-11; u3 = 12-15; u4..u7 rows 4-7
+	o := unpackStage(c, u, [][2]int{{0, 4}, {1, 5}, {2, 6}, {3, 7}}, c.VPUNPCKLDQ, c.VPUNPCKHDQ)
+	// o0 = columns 0,1 (8 bytes each); o1 = columns 2,3; o2 = 4,5; ...
+	return o
+}
+
+// emitCopyRowsAVX2 emits the row copy:
+//
+//		CMPQ rowBytes, $32; JB short
+//		last = rowBytes-32
+//	long:                    // per row: 32-byte moves, the last one ending the row
+//		XORQ i, i; JMP check
+//	move:
+//		VMOVDQU (s)(i*1), Y0; VMOVDQU Y0, (d)(i*1); ADDQ $32, i
+//	check:
+//		CMPQ i, last; JB move
+//		VMOVDQU (s)(last*1), Y0; VMOVDQU Y0, (d)(last*1)
+//		ADDQ srcStride, s; ADDQ rowBytes, d; DECQ rows; JNZ long
+//	short:                   // 16..31 bytes: two overlapping 16-byte moves
+func emitCopyRowsAVX2(c *build.Context) {
+	d := param(c, "dst")
+	s := param(c, "src")
+	rows := param(c, "rows")
+	n := param(c, "rowBytes")
+	stride := param(c, "srcStride")
+	c.TESTQ(rows, rows)
+	c.JZ(LabelRef("rows_done"))
+	last, i := c.GP64(), c.GP64()
+	c.CMPQ(n, Imm(32))
+	c.JB(LabelRef("rows_short"))
+
+	c.LEAQ(Mem{Base: n, Disp: -32}, last)
+	c.Label("rows_long")
+	c.XORQ(i, i)
+	c.JMP(LabelRef("rows_check"))
+	c.Label("rows_move")
+	v := c.YMM()
+	c.VMOVDQU(Mem{Base: s, Index: i, Scale: 1}, v)
+	c.VMOVDQU(v, Mem{Base: d, Index: i, Scale: 1})
+	c.ADDQ(Imm(32), i)
+	c.Label("rows_check")
+	c.CMPQ(i, last)
+	c.JB(LabelRef("rows_move"))
+	v2 := c.YMM()
+	c.VMOVDQU(Mem{Base: s, Index: last, Scale: 1}, v2)
+	c.VMOVDQU(v2, Mem{Base: d, Index: last, Scale: 1})
+	c.ADDQ(stride, s)
+	c.ADDQ(n, d)
+	c.DECQ(rows)
+	c.JNZ(LabelRef("rows_long"))
+	c.JMP(LabelRef("rows_done"))
+
+	c.Label("rows_short")
+	c.LEAQ(Mem{Base: n, Disp: -16}, last)
+	c.Label("rows_short_loop")
+	a, b := c.XMM(), c.XMM()
+	c.VMOVDQU(Mem{Base: s}, a)
+	c.VMOVDQU(Mem{Base: s, Index: last, Scale: 1}, b)
+	c.VMOVDQU(a, Mem{Base: d})
+	c.VMOVDQU(b, Mem{Base: d, Index: last, Scale: 1})
+	c.ADDQ(stride, s)
+	c.ADDQ(n, d)
+	c.DECQ(rows)
+	c.JNZ(LabelRef("rows_short_loop"))
+
+	c.Label("rows_done")
+	c.VZEROUPPER()
+	c.RET()
+}

@@ -1,0 +1,323 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/dave/jennifer/jen"
+)
+
+// The transposes and the row copies: the Go around the assembly of asm.go,
+// and the Go fallback that replaces the assembly off amd64, under the purego
+// build tag, and on CPUs without AVX2. As in emit.go, the Go each function
+// emits is shown above it, for 4-byte elements.
+
+// ptr is unsafe.Pointer.
+func ptr() *jen.Statement { return jen.Qual("unsafe", "Pointer") }
+
+// add is unsafe.Add(base, off).
+func add(base jen.Code, off jen.Code) *jen.Statement {
+	return jen.Qual("unsafe", "Add").Call(base, off)
+}
+
+// deref is *(*uint32)(p).
+func deref(w width, p jen.Code) *jen.Statement {
+	return jen.Op("*").Parens(jen.Op("*").Id(w.Carrier)).Parens(p)
+}
+
+// times is e*k, or e for k == 1.
+func times(e *jen.Statement, k int) *jen.Statement {
+	if k == 1 {
+		return e
+	}
+	return e.Op("*").Lit(k)
+}
+
+// tileParamsGo are the parameters of a tiles function, as in tileParams.
+func tileParamsGo() []jen.Code {
+	return []jen.Code{jen.List(jen.Id("dst"), jen.Id("src")).Add(ptr()), jen.List(jen.Id("ti"), jen.Id("tj"), jen.Id("si"), jen.Id("dj")).Int()}
+}
+
+// tileArgs are the arguments that pass a tiles function's parameters on.
+func tileArgs() []jen.Code {
+	return []jen.Code{jen.Id("dst"), jen.Id("src"), jen.Id("ti"), jen.Id("tj"), jen.Id("si"), jen.Id("dj")}
+}
+
+// emitTilesGo emits the Go fallback of a tile transpose, 4×4 elements at a
+// time (16 loads into locals, then 16 stores):
+//
+//	func tilesUint32Go(dst, src unsafe.Pointer, ti, tj, si, dj int) {
+//		for i := 0; i < ti*8; i += 4 {
+//			for j := 0; j < tj*8; j += 4 {
+//				s0 := unsafe.Add(src, i*si+j*4)
+//				s1 := unsafe.Add(s0, si) ...
+//				a00 := *(*uint32)(s0)
+//				a01 := *(*uint32)(unsafe.Add(s0, 4)) ...
+//				d0 := unsafe.Add(dst, j*dj+i*4)
+//				*(*uint32)(d0) = a00
+//				*(*uint32)(unsafe.Add(d0, 4)) = a10 ...
+//				d1 := unsafe.Add(d0, dj) ...
+//			}
+//		}
+//	}
+func emitTilesGo(w width) jen.Code {
+	name := tilesName(w) + "Go"
+	const q = 4 // the fallback's block edge
+	var body []jen.Code
+	body = append(body, jen.Id("s0").Op(":=").Add(add(jen.Id("src"), jen.Id("i").Op("*").Id("si").Op("+").Add(times(jen.Id("j"), w.Size)))))
+	for r := 1; r < q; r++ {
+		body = append(body, jen.Id(fmt.Sprintf("s%d", r)).Op(":=").Add(add(jen.Id(fmt.Sprintf("s%d", r-1)), jen.Id("si"))))
+	}
+	elem := func(p string, k int) jen.Code {
+		if k == 0 {
+			return jen.Id(p)
+		}
+		return add(jen.Id(p), jen.Lit(k*w.Size))
+	}
+	for r := 0; r < q; r++ {
+		for c := 0; c < q; c++ {
+			body = append(body, jen.Id(fmt.Sprintf("a%d%d", r, c)).Op(":=").Add(deref(w, elem(fmt.Sprintf("s%d", r), c))))
+		}
+	}
+	body = append(body, jen.Id("d0").Op(":=").Add(add(jen.Id("dst"), jen.Id("j").Op("*").Id("dj").Op("+").Add(times(jen.Id("i"), w.Size)))))
+	for c := 0; c < q; c++ {
+		if c > 0 {
+			body = append(body, jen.Id(fmt.Sprintf("d%d", c)).Op(":=").Add(add(jen.Id(fmt.Sprintf("d%d", c-1)), jen.Id("dj"))))
+		}
+		for r := 0; r < q; r++ {
+			body = append(body, deref(w, elem(fmt.Sprintf("d%d", c), r)).Op("=").Id(fmt.Sprintf("a%d%d", r, c)))
+		}
+	}
+	loop := jen.For(jen.Id("i").Op(":=").Lit(0), jen.Id("i").Op("<").Id("ti").Op("*").Lit(w.TileI), jen.Id("i").Op("+=").Lit(q)).Block(
+		jen.For(jen.Id("j").Op(":=").Lit(0), jen.Id("j").Op("<").Id("tj").Op("*").Lit(w.TileJ), jen.Id("j").Op("+=").Lit(q)).Block(body...),
+	)
+	return jen.Add(doc(tilesDoc(w, name, fmt.Sprintf("in Go, %d×%d elements at a time", q, q))...)).Line().
+		Func().Id(name).Params(tileParamsGo()...).Block(loop)
+}
+
+// transposeName is the name of the blocked transpose of a width.
+func transposeName(w width) string { return "transpose" + exported(w.Carrier) }
+
+// edgeName is the name of the scalar transpose of a width's tile edges.
+func edgeName(w width) string { return "edge" + exported(w.Carrier) }
+
+// emitTranspose emits the blocked transpose of a width, which the
+// dispatcher calls through Transposes:
+//
+//	func transposeUint32(dst, src unsafe.Pointer, ni, nj, si, dj int) {
+//		for i0 := 0; i0 < ni; i0 += 32 {
+//			mi := min(32, ni-i0)
+//			for j0 := 0; j0 < nj; j0 += 32 {
+//				mj := min(32, nj-j0)
+//				s := unsafe.Add(src, (i0*si+j0)*4)
+//				d := unsafe.Add(dst, (j0*dj+i0)*4)
+//				fi, fj := mi/8, mj/8
+//				if fi > 0 && fj > 0 {
+//					tilesUint32(d, s, fi, fj, si*4, dj*4)
+//				}
+//				edgeUint32(d, s, 0, mi, fj*8, mj, si, dj)
+//				edgeUint32(d, s, fi*8, mi, 0, fj*8, si, dj)
+//			}
+//		}
+//	}
+func emitTranspose(w width) jen.Code {
+	name := transposeName(w)
+	b := w.Block
+	inner := []jen.Code{
+		jen.Id("mj").Op(":=").Min(jen.Lit(b), jen.Id("nj").Op("-").Id("j0")),
+		jen.Id("s").Op(":=").Add(add(jen.Id("src"), times(jen.Parens(jen.Id("i0").Op("*").Id("si").Op("+").Id("j0")), w.Size))),
+		jen.Id("d").Op(":=").Add(add(jen.Id("dst"), times(jen.Parens(jen.Id("j0").Op("*").Id("dj").Op("+").Id("i0")), w.Size))),
+		jen.List(jen.Id("fi"), jen.Id("fj")).Op(":=").List(jen.Id("mi").Op("/").Lit(w.TileI), jen.Id("mj").Op("/").Lit(w.TileJ)),
+		jen.If(jen.Id("fi").Op(">").Lit(0).Op("&&").Id("fj").Op(">").Lit(0)).Block(
+			jen.Id(tilesName(w)).Call(jen.Id("d"), jen.Id("s"), jen.Id("fi"), jen.Id("fj"), times(jen.Id("si"), w.Size), times(jen.Id("dj"), w.Size)),
+		),
+		jen.Id(edgeName(w)).Call(jen.Id("d"), jen.Id("s"), jen.Lit(0), jen.Id("mi"), jen.Id("fj").Op("*").Lit(w.TileJ), jen.Id("mj"), jen.Id("si"), jen.Id("dj")),
+		jen.Id(edgeName(w)).Call(jen.Id("d"), jen.Id("s"), jen.Id("fi").Op("*").Lit(w.TileI), jen.Id("mi"), jen.Lit(0), jen.Id("fj").Op("*").Lit(w.TileJ), jen.Id("si"), jen.Id("dj")),
+	}
+	body := jen.For(jen.Id("i0").Op(":=").Lit(0), jen.Id("i0").Op("<").Id("ni"), jen.Id("i0").Op("+=").Lit(b)).Block(
+		jen.Id("mi").Op(":=").Min(jen.Lit(b), jen.Id("ni").Op("-").Id("i0")),
+		jen.For(jen.Id("j0").Op(":=").Lit(0), jen.Id("j0").Op("<").Id("nj"), jen.Id("j0").Op("+=").Lit(b)).Block(inner...),
+	)
+	return jen.Add(doc(
+		fmt.Sprintf("%s transposes an ni × nj matrix of %d-byte elements: source rows i", name, w.Size),
+		"are si elements apart (si may be negative) with their elements j adjacent,",
+		"destination rows j are dj elements apart with their elements i adjacent. It",
+		fmt.Sprintf("walks %d×%d blocks, so that the rows of both stay in the L1 cache, hands", b, b),
+		fmt.Sprintf("the whole %d×%d tiles of each to %s and moves the rest one", w.TileI, w.TileJ, tilesName(w)),
+		fmt.Sprintf("element at a time (%s). It is the plain loop", edgeName(w)),
+		"",
+		"\tfor i := 0; i < ni; i++ {",
+		"\t\tfor j := 0; j < nj; j++ {",
+		"\t\t\tdst[j*dj+i] = src[i*si+j]",
+		"\t\t}",
+		"\t}",
+	)).Line().Func().Id(name).Params(
+		jen.List(jen.Id("dst"), jen.Id("src")).Add(ptr()),
+		jen.List(jen.Id("ni"), jen.Id("nj"), jen.Id("si"), jen.Id("dj")).Int(),
+	).Block(body)
+}
+
+// emitEdge emits the scalar transpose of the part of a block outside whole
+// tiles:
+//
+//	func edgeUint32(d, s unsafe.Pointer, i0, i1, j0, j1, si, dj int) {
+//		for j := j0; j < j1; j++ {
+//			for i := i0; i < i1; i++ {
+//				*(*uint32)(unsafe.Add(d, (j*dj+i)*4)) = *(*uint32)(unsafe.Add(s, (i*si+j)*4))
+//			}
+//		}
+//	}
+func emitEdge(w width) jen.Code {
+	name := edgeName(w)
+	return jen.Add(doc(
+		fmt.Sprintf("%s transposes rows [i0, i1) and columns [j0, j1) of the block at s", name),
+		"into the block at d, one element at a time (see "+transposeName(w)+").",
+	)).Line().Func().Id(name).Params(
+		jen.List(jen.Id("d"), jen.Id("s")).Add(ptr()),
+		jen.List(jen.Id("i0"), jen.Id("i1"), jen.Id("j0"), jen.Id("j1"), jen.Id("si"), jen.Id("dj")).Int(),
+	).Block(
+		jen.For(jen.Id("j").Op(":=").Id("j0"), jen.Id("j").Op("<").Id("j1"), jen.Id("j").Op("++")).Block(
+			jen.For(jen.Id("i").Op(":=").Id("i0"), jen.Id("i").Op("<").Id("i1"), jen.Id("i").Op("++")).Block(
+				deref(w, add(jen.Id("d"), times(jen.Parens(jen.Id("j").Op("*").Id("dj").Op("+").Id("i")), w.Size))).Op("=").
+					Add(deref(w, add(jen.Id("s"), times(jen.Parens(jen.Id("i").Op("*").Id("si").Op("+").Id("j")), w.Size)))),
+			),
+		),
+	)
+}
+
+// rowParamsGo are the parameters of a row copy, as in rowParams.
+func rowParamsGo() []jen.Code {
+	return []jen.Code{jen.List(jen.Id("dst"), jen.Id("src")).Add(ptr()), jen.List(jen.Id("rows"), jen.Id("rowBytes"), jen.Id("srcStride")).Int()}
+}
+
+// rowArgs pass a row copy's parameters on.
+func rowArgs() []jen.Code {
+	return []jen.Code{jen.Id("dst"), jen.Id("src"), jen.Id("rows"), jen.Id("rowBytes"), jen.Id("srcStride")}
+}
+
+// shortRows lists the carriers of the Go row copy's short rows: a row of
+// Size..2*Size-1 bytes moves as two loads and two stores of Carrier, the
+// second pair ending the row (overlapping the first unless the row is
+// exactly Size bytes).
+var shortRows = []struct {
+	Carrier string
+	Size    int
+}{{"uint64", 8}, {"uint32", 4}, {"uint16", 2}}
+
+// emitCopyRowsGo emits the Go row copy:
+//
+//	func copyRowsGo(dst, src unsafe.Pointer, rows, rowBytes, srcStride int) {
+//		switch {
+//		case rowBytes >= 16:
+//			for r, d, o := 0, 0, 0; r < rows; r++ {
+//				copy(unsafe.Slice((*byte)(unsafe.Add(dst, d)), rowBytes), unsafe.Slice((*byte)(unsafe.Add(src, o)), rowBytes))
+//				d, o = d+rowBytes, o+srcStride
+//			}
+//		case rowBytes >= 8:
+//			for r, d, o := 0, 0, 0; r < rows; r++ {
+//				a, b := *(*uint64)(unsafe.Add(src, o)), *(*uint64)(unsafe.Add(src, o+rowBytes-8))
+//				*(*uint64)(unsafe.Add(dst, d)), *(*uint64)(unsafe.Add(dst, d+rowBytes-8)) = a, b
+//				d, o = d+rowBytes, o+srcStride
+//			}
+//		...
+//		}
+//	}
+func emitCopyRowsGo() jen.Code {
+	// Offsets, not advanced pointers: a pointer past the last row would
+	// point outside the buffers (checkptr rejects it).
+	step := jen.List(jen.Id("d"), jen.Id("o")).Op("=").List(jen.Id("d").Op("+").Id("rowBytes"), jen.Id("o").Op("+").Id("srcStride"))
+	loop := func(body ...jen.Code) jen.Code {
+		return jen.For(jen.List(jen.Id("r"), jen.Id("d"), jen.Id("o")).Op(":=").List(jen.Lit(0), jen.Lit(0), jen.Lit(0)), jen.Id("r").Op("<").Id("rows"), jen.Id("r").Op("++")).Block(append(body, step)...)
+	}
+	at := func(p, off string) *jen.Statement { return add(jen.Id(p), jen.Id(off)) }
+	slice := func(p, off string) jen.Code {
+		return jen.Qual("unsafe", "Slice").Call(jen.Parens(jen.Op("*").Byte()).Parens(at(p, off)), jen.Id("rowBytes"))
+	}
+	cases := []jen.Code{jen.Case(jen.Id("rowBytes").Op(">=").Lit(16)).Block(loop(jen.Copy(slice("dst", "d"), slice("src", "o"))))}
+	for _, sr := range shortRows {
+		w := width{Carrier: sr.Carrier}
+		tail := func(off string) jen.Code { return jen.Id(off).Op("+").Id("rowBytes").Op("-").Lit(sr.Size) }
+		cases = append(cases, jen.Case(jen.Id("rowBytes").Op(">=").Lit(sr.Size)).Block(loop(
+			jen.List(jen.Id("a"), jen.Id("b")).Op(":=").List(deref(w, at("src", "o")), deref(w, add(jen.Id("src"), tail("o")))),
+			jen.List(deref(w, at("dst", "d")), deref(w, add(jen.Id("dst"), tail("d")))).Op("=").List(jen.Id("a"), jen.Id("b")),
+		)))
+	}
+	cases = append(cases, jen.Default().Block(loop(
+		jen.Op("*").Parens(jen.Op("*").Byte()).Parens(at("dst", "d")).Op("=").Op("*").Parens(jen.Op("*").Byte()).Parens(at("src", "o")),
+	)))
+	return jen.Add(doc(
+		"copyRowsGo is the Go form of copyRowsAVX2, for rows of any length rowBytes >= 1:",
+		"copy() per row from 16 bytes, two overlapping loads and stores below that",
+		"(a copy() call costs more than the move of a short row). It is the plain loop",
+		"",
+		"\tfor r := 0; r < rows; r++ {",
+		"\t\tcopy(dst[r*rowBytes:(r+1)*rowBytes], src[r*srcStride:r*srcStride+rowBytes])",
+		"\t}",
+	)).Line().Func().Id("copyRowsGo").Params(rowParamsGo()...).Block(jen.Switch().Block(cases...))
+}
+
+// rowsAsmMax is the longest row copyRows hands to copyRowsAVX2; longer rows
+// go to copy() (memmove), whose large-copy paths win there.
+const rowsAsmMax = 2048
+
+// renderAccel renders the file that picks, for the tiles of every width and
+// for the row copy, the assembly or the Go fallback. On amd64 without the
+// purego tag it declares the assembly's stubs and picks at run time from
+// Accelerated; elsewhere the Go fallback is all there is.
+//
+//	func tilesUint32(dst, src unsafe.Pointer, ti, tj, si, dj int) {
+//		if Accelerated {
+//			tilesUint32AVX2(dst, src, ti, tj, si, dj)
+//			return
+//		}
+//		tilesUint32Go(dst, src, ti, tj, si, dj)
+//	}
+func renderAccel(maxRank int, asm bool) *jen.File {
+	var f *jen.File
+	if asm {
+		f = newFile(maxRank, "The amd64 assembly (accel_amd64.s, from gen/asm.go) and the choice between it and the Go fallback.")
+		f.HeaderComment("//go:build " + asmConstraint)
+	} else {
+		f = newFile(maxRank, "Without the amd64 assembly, the Go fallback of every accelerated kernel.")
+		f.HeaderComment("//go:build !(" + asmConstraint + ")")
+	}
+	if asm {
+		f.Add(doc("Accelerated reports whether the AVX2 assembly runs: true on amd64 CPUs with",
+			"AVX2 unless built with the purego tag. Tests set it to false to run the Go",
+			"fallback on the same machine; nothing else should change it."))
+		f.Var().Id("Accelerated").Op("=").Qual("golang.org/x/sys/cpu", "X86").Dot("HasAVX2")
+		for _, af := range asmFuncs() {
+			var params []jen.Code
+			for _, p := range af.Params {
+				t := jen.Int()
+				if p.Pointer {
+					t = ptr()
+				}
+				params = append(params, jen.Id(p.Name).Add(t))
+			}
+			f.Add(doc(af.Doc...)).Line().Comment("//go:noescape").Line().Func().Id(af.Name).Params(params...)
+		}
+	} else {
+		f.Add(doc("Accelerated reports whether assembly kernels run: never in this build."))
+		f.Var().Id("Accelerated").Op("=").False()
+	}
+	for _, w := range widths {
+		call := jen.Id(tilesName(w) + "Go").Call(tileArgs()...)
+		var body []jen.Code
+		if asm {
+			body = append(body, jen.If(jen.Id("Accelerated")).Block(jen.Id(tilesName(w)+"AVX2").Call(tileArgs()...), jen.Return()))
+		}
+		body = append(body, call)
+		f.Add(doc(fmt.Sprintf("%s transposes whole tiles (see %sGo) with the fastest", tilesName(w), tilesName(w)),
+			"kernel this build and CPU have.")).Line().Func().Id(tilesName(w)).Params(tileParamsGo()...).Block(body...)
+	}
+	var body []jen.Code
+	if asm {
+		body = append(body, jen.If(jen.Id("Accelerated").Op("&&").Id("rowBytes").Op(">=").Lit(16).Op("&&").Id("rowBytes").Op("<=").Lit(rowsAsmMax)).Block(
+			jen.Id("copyRowsAVX2").Call(rowArgs()...), jen.Return()))
+	}
+	body = append(body, jen.Id("copyRowsGo").Call(rowArgs()...))
+	f.Add(doc("copyRows copies rows (see copyRowsGo) with the fastest kernel this build and",
+		fmt.Sprintf("CPU have; rows over %d bytes always go to copy(), whose large-copy paths", rowsAsmMax),
+		"win there.")).Line().Func().Id("copyRows").Params(rowParamsGo()...).Block(body...)
+	return f
+}
