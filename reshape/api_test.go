@@ -411,3 +411,71 @@ func float32NaN() float32 {
 	var zero float32
 	return zero / zero
 }
+
+// TestTransposeViews drives Contiguous on permuted and sliced views large
+// enough for the blocked transposes (extents up to 80, ranks 2..5, negative
+// steps included), of every element width, with one worker and with the
+// parallel path forced by a threshold of one byte and 2 or 3 workers, and
+// compares each with referenceCopy.
+func TestTransposeViews(t *testing.T) {
+	defer SetMaxWorkers(SetMaxWorkers(1))
+	defer SetParallelThreshold(SetParallelThreshold(0))
+	forEachMode(t, func(t *testing.T) {
+		for _, workers := range []int{1, 2, 3} {
+			SetMaxWorkers(workers)
+			SetParallelThreshold(1)
+			t.Run(fmt.Sprintf("workers=%d", workers), func(t *testing.T) {
+				t.Run("uint8", testTransposeViews[uint8])
+				t.Run("bfloat16", testTransposeViews[BFloat16])
+				t.Run("float32", testTransposeViews[float32])
+				t.Run("float64", testTransposeViews[float64])
+			})
+		}
+	})
+}
+
+func testTransposeViews[T Element](t *testing.T) {
+	var zero T
+	rng := rand.New(rand.NewPCG(uint64(unsafe.Sizeof(zero)), 11))
+	trials := 60
+	if testing.Short() {
+		trials = 20
+	}
+	for trial := range trials {
+		rank := 2 + rng.IntN(4)
+		shape := make([]int, rank)
+		for a := range shape {
+			shape[a] = 1 + rng.IntN(80)
+		}
+		for product(shape) > 60_000 {
+			a := rng.IntN(rank)
+			shape[a] = (shape[a] + 1) / 2
+		}
+		data := make([]T, product(shape))
+		randomFill(rng, data)
+		view, err := New(data, shape...)
+		require.NoError(t, err)
+		perm := rng.Perm(rank)
+		if perm[rank-1] == rank-1 { // move the innermost axis: a transpose
+			perm[rank-1], perm[0] = perm[0], perm[rank-1]
+		}
+		view, err = view.Permute(perm...)
+		require.NoError(t, err)
+		ops := fmt.Sprintf("New(%v).Permute(%v)", shape, perm)
+		if trial%3 == 0 { // a reversed axis other than the stride-1 one: negative strides
+			axis := rng.IntN(rank - 1)
+			if view.Strides[axis] != 1 {
+				view, err = view.Slice(axis, view.Shape[axis]-1, -1, -1)
+				require.NoError(t, err)
+				ops += fmt.Sprintf(".Slice(%d, -1)", axis)
+			}
+		}
+		n := view.Len()
+		want := make([]T, n)
+		referenceCopy(want, view.Data, view.Shape, view.Strides, view.Offset)
+		all, dst := guarded[T](n)
+		require.NoError(t, Contiguous(dst, view), ops)
+		require.Equal(t, asBytes(want), asBytes(dst), "trial %d: %s", trial, ops)
+		require.True(t, guardsIntact(all), "trial %d: %s: wrote outside dst", trial, ops)
+	}
+}

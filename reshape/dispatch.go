@@ -1,6 +1,8 @@
 package reshape
 
 import (
+	"math/bits"
+	"sync"
 	"unsafe"
 
 	"github.com/stridekit/stridekit/generated"
@@ -21,14 +23,40 @@ func kindOf(innerStride int) generated.Kind {
 // element [0, 0, ...] is at src into dst, row-major. The caller has validated
 // the view, checked that dst holds all of it and does not overlap it.
 //
-// The kernel for (dt, rank, kind) runs; for a contiguous view, canonical
-// rank 1 with stride 1, that is one copy() (the rank-1 Rows kernel). A view
-// of rank above generated.MaxRank is an odometer over its leading axes, each
-// step running the rank-MaxRank kernel on the trailing axes.
+// A result of at least the parallel threshold is split across up to
+// SetMaxWorkers goroutines (parallel); each part, or the whole view, runs
+// through serial.
 func dispatch(dt generated.DType, dst, src unsafe.Pointer, cshape, cstrides []int) {
+	n := 1
+	for _, e := range cshape {
+		n *= e
+	}
+	if w := workersFor(n * dt.Size()); w > 1 && parallel(dt, dst, src, cshape, cstrides, w) {
+		return
+	}
+	serial(dt, dst, src, cshape, cstrides)
+}
+
+// serial copies a canonical view on the calling goroutine.
+//
+// A view whose innermost axis is strided in the source (neither 0 nor 1)
+// while another axis has source stride 1 is a transpose: it runs as the
+// blocked 2-D transposes of generated.Transposes, one per index of its
+// other axes (transposeAxes). Every other view runs the kernel for (dt,
+// rank, kind); for a contiguous view, canonical rank 1 with stride 1, that
+// is one copy() (the rank-1 Rows kernel). A view of rank above
+// generated.MaxRank is an odometer over its leading axes, each step running
+// the rank-MaxRank kernel on the trailing axes.
+func serial(dt generated.DType, dst, src unsafe.Pointer, cshape, cstrides []int) {
 	size := dt.Size()
 	r := len(cshape)
 	kind := kindOf(cstrides[r-1])
+	if kind == generated.Gather {
+		if b := transposeAxis(dt, cshape, cstrides); b >= 0 {
+			transposeAxes(dt, dst, src, cshape, cstrides, b)
+			return
+		}
+	}
 	lead := max(r-generated.MaxRank, 0) // axes the kernel does not cover
 	var shape, strides [generated.MaxRank]int
 	copy(shape[:], cshape[lead:])
@@ -62,5 +90,186 @@ func dispatch(dt generated.DType, dst, src unsafe.Pointer, cshape, cstrides []in
 		if a < 0 {
 			return
 		}
+	}
+}
+
+// transposeAxis returns the axis of a canonical view with a strided
+// innermost axis that a blocked transpose should pair with the innermost
+// one: the last axis with source stride 1, if both it and the innermost axis
+// span at least a tile. Otherwise it returns -1 and the view is gathered.
+func transposeAxis(dt generated.DType, cshape, cstrides []int) int {
+	t := generated.Transposes[dt]
+	r := len(cshape)
+	if cshape[r-1] < t.TileI {
+		return -1
+	}
+	for b := r - 2; b >= 0; b-- {
+		if cstrides[b] == 1 {
+			if cshape[b] < t.TileJ {
+				return -1
+			}
+			return b
+		}
+	}
+	return -1
+}
+
+// transposeAxes copies a canonical view as 2-D transposes of its innermost
+// axis (source stride si, destination stride 1) with axis b (source stride
+// 1, destination stride dj): an odometer over the other axes, in row-major
+// order, runs the blocked transpose for each of their indices.
+func transposeAxes(dt generated.DType, dst, src unsafe.Pointer, cshape, cstrides []int, b int) {
+	size := dt.Size()
+	kernel := generated.Transposes[dt].Kernel
+	r := len(cshape)
+	ni, si := cshape[r-1], cstrides[r-1]
+	var dstStrides [stackRank]int // destination strides in elements: row-major
+	dstStrides[r-1] = 1
+	for a := r - 2; a >= 0; a-- {
+		dstStrides[a] = dstStrides[a+1] * cshape[a+1]
+	}
+	nj, dj := cshape[b], dstStrides[b]
+
+	// The outer axes: every axis but b and the innermost, in order.
+	var outerBuf [stackRank]int
+	outer := outerBuf[:0]
+	for a := 0; a < r-1; a++ {
+		if a != b {
+			outer = append(outer, a)
+		}
+	}
+	var idxBuf [stackRank]int
+	d, o := 0, 0 // element offsets of the current 2-D slab in dst and src
+	for {
+		kernel(unsafe.Add(dst, d*size), unsafe.Add(src, o*size), ni, nj, si, dj)
+		k := len(outer) - 1
+		for ; k >= 0; k-- { // odometer step over the outer axes
+			a := outer[k]
+			idxBuf[k]++
+			o += cstrides[a]
+			d += dstStrides[a]
+			if idxBuf[k] < cshape[a] {
+				break
+			}
+			o -= cstrides[a] * cshape[a]
+			d -= dstStrides[a] * cshape[a]
+			idxBuf[k] = 0
+		}
+		if k < 0 {
+			return
+		}
+	}
+}
+
+// cacheLine is the unit of memory that workers never share in the
+// destination: 64 bytes on every CPU Go supports well.
+const cacheLine = 64
+
+// unitsPerWorker is how many split units (see parallel) each worker should
+// have at least, so that rounding chunks to cache lines keeps them even.
+const unitsPerWorker = 8
+
+// parallel splits a canonical view across up to workers goroutines,
+// including the calling one, and reports whether it did; it declines a view
+// too small to give every worker a chunk. The view is split along its
+// leading axes: units are the indices of axes 0..p, flattened, where p is the
+// first axis at which there are unitsPerWorker units per worker (or the last
+// axis). Each worker copies a contiguous range of units, which is a
+// contiguous range of dst. Range boundaries are placed where dst is at a
+// 64-byte boundary, so no two workers write to one cache line; when the
+// alignment of dst and the size of a unit allow no such boundary, they fall
+// on whole units, and at most one line is shared per boundary.
+func parallel(dt generated.DType, dst, src unsafe.Pointer, cshape, cstrides []int, workers int) bool {
+	size := dt.Size()
+	r := len(cshape)
+	p, units := 0, cshape[0]
+	for units < workers*unitsPerWorker && p < r-1 {
+		p++
+		units *= cshape[p]
+	}
+	unitBytes := size
+	for _, e := range cshape[p+1:] {
+		unitBytes *= e
+	}
+
+	// Boundaries are first + m*period units: first aligns dst to a line
+	// where possible, period keeps the alignment.
+	period := cacheLine >> bits.TrailingZeros(uint(unitBytes|cacheLine))
+	first := 0
+	mis := int(uintptr(dst) % cacheLine)
+	for k := 0; k < period; k++ {
+		if (mis+k*unitBytes)%cacheLine == 0 {
+			first = k
+			break
+		}
+	}
+	steps := (units - first) / period // whole periods after first
+	if workers > steps {
+		workers = steps
+	}
+	if workers < 2 {
+		return false
+	}
+
+	// The goroutines get a copy of the view, so that the caller's, on its
+	// stack, does not escape: one allocation per parallel call.
+	job := &splitJob{dt: dt, dst: dst, src: src, r: r, p: p, unitBytes: unitBytes}
+	copy(job.shape[:], cshape)
+	copy(job.strides[:], cstrides)
+	lo := 0
+	for w := 0; w < workers; w++ {
+		hi := units
+		if w < workers-1 {
+			hi = first + (steps*(w+1)/workers)*period
+			job.wg.Add(1)
+			go job.runAsync(lo, hi)
+		} else {
+			job.run(lo, hi)
+		}
+		lo = hi
+	}
+	job.wg.Wait()
+	return true
+}
+
+// splitJob is a view split across workers by parallel.
+type splitJob struct {
+	dt              generated.DType
+	dst, src        unsafe.Pointer
+	shape, strides  [stackRank]int // the canonical view, r axes
+	r, p, unitBytes int            // its rank, the last split axis, bytes per unit
+	wg              sync.WaitGroup
+}
+
+// runAsync is run on a goroutine of its own.
+func (j *splitJob) runAsync(lo, hi int) {
+	defer j.wg.Done()
+	j.run(lo, hi)
+}
+
+// run copies units [lo, hi): the indices of axes 0..p flattened. It runs
+// serial once per stretch of units with the indices of axes 0..p-1 fixed,
+// on the sub-view of axes p.. with axis p cut to the stretch.
+func (j *splitJob) run(lo, hi int) {
+	size := j.dt.Size()
+	cshape, cstrides, p := j.shape[:j.r], j.strides[:j.r], j.p
+	var shapeBuf, stridesBuf [stackRank]int
+	sub := j.r - p
+	shape, strides := shapeBuf[:sub], stridesBuf[:sub]
+	copy(shape, cshape[p:])
+	copy(strides, cstrides[p:])
+	for u := lo; u < hi; {
+		// Split u into the index along axis p and the offset of axes 0..p-1.
+		rest, o := u, 0
+		at := rest % cshape[p]
+		rest /= cshape[p]
+		for a := p - 1; a >= 0; a-- {
+			o += (rest % cshape[a]) * cstrides[a]
+			rest /= cshape[a]
+		}
+		n := min(cshape[p]-at, hi-u) // units left along axis p in this stretch
+		shape[0] = n
+		serial(j.dt, unsafe.Add(j.dst, u*j.unitBytes), unsafe.Add(j.src, (o+at*cstrides[p])*size), shape, strides)
+		u += n
 	}
 }

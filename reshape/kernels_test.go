@@ -54,6 +54,27 @@ func TestDTypeOf(t *testing.T) {
 // kind, on random views against referenceCopy, with guard elements around
 // the destination and the source checked unchanged.
 func TestKernels(t *testing.T) {
+	forEachMode(t, testKernels)
+}
+
+// forEachMode runs test once per kernel implementation this machine has:
+// with the assembly (where generated.Accelerated is true) and with the Go
+// fallback, as the purego build and other architectures run it.
+func forEachMode(t *testing.T, test func(t *testing.T)) {
+	modes := []bool{false}
+	if generated.Accelerated {
+		modes = append(modes, true)
+	}
+	for _, accel := range modes {
+		t.Run(fmt.Sprintf("accelerated=%v", accel), func(t *testing.T) {
+			defer func(was bool) { generated.Accelerated = was }(generated.Accelerated)
+			generated.Accelerated = accel
+			test(t)
+		})
+	}
+}
+
+func testKernels(t *testing.T) {
 	for dt := range generated.DType(generated.NumDTypes) {
 		for rank := 1; rank <= generated.MaxRank; rank++ {
 			for kind := range generated.Kind(generated.NumKinds) {
@@ -99,6 +120,12 @@ func kernelCase(rng *rand.Rand, rank int, kind generated.Kind, trial int) (shape
 	}
 	if trial%8 == 5 {
 		shape[rank-1] = 100 + rng.IntN(300)
+	}
+	if trial%8 == 7 { // rows of 1..40 and of about 2 KiB, around copyRows's size classes
+		shape[rank-1] = 1 + rng.IntN(40)
+		if rng.IntN(2) == 0 {
+			shape[rank-1] = 2048/8 - 2 + rng.IntN(2048/4)
+		}
 	}
 	if trial%8 == 6 && rank > 1 {
 		shape[0] = 50 + rng.IntN(100)
@@ -152,5 +179,79 @@ func checkKernel[C uint8 | uint16 | uint32 | uint64](t *testing.T, rng *rand.Ran
 	name := fmt.Sprintf("trial %d: shape %v strides %v offset %d", trial, shape, strides, offset)
 	require.Equal(t, want, dst, name)
 	require.True(t, guardsIntact(all), "%s: write outside the destination", name)
+	require.Equal(t, before, asBytes(src), "%s: source modified", name)
+}
+
+// TestTransposes runs the blocked transpose of every dtype, with the
+// assembly tiles and with the Go fallback, against the plain loop: extents
+// from 0 to a few blocks (whole tiles, partial tiles, edges only), source
+// row strides positive and negative, wider and narrower than a row, and
+// destination rows with gaps between them that must stay untouched.
+func TestTransposes(t *testing.T) {
+	forEachMode(t, func(t *testing.T) {
+		for dt := range generated.DType(generated.NumDTypes) {
+			t.Run(fmt.Sprintf("dtype=%v", dt), func(t *testing.T) {
+				rng := rand.New(rand.NewPCG(uint64(dt), 99))
+				trials := 150
+				if testing.Short() {
+					trials = 40
+				}
+				for trial := range trials {
+					switch dt.Size() {
+					case 1:
+						checkTranspose[uint8](t, rng, dt, trial)
+					case 2:
+						checkTranspose[uint16](t, rng, dt, trial)
+					case 4:
+						checkTranspose[uint32](t, rng, dt, trial)
+					case 8:
+						checkTranspose[uint64](t, rng, dt, trial)
+					}
+				}
+			})
+		}
+	})
+}
+
+// checkTranspose runs one random case of the transpose of dtype dt.
+func checkTranspose[C uint8 | uint16 | uint32 | uint64](t *testing.T, rng *rand.Rand, dt generated.DType, trial int) {
+	tr := generated.Transposes[dt]
+	extent := func(tile int) int {
+		switch trial % 4 {
+		case 0:
+			return rng.IntN(3 * tile) // under a few tiles, zero included
+		case 1:
+			return tile * (1 + rng.IntN(4)) // whole tiles only
+		default:
+			return rng.IntN(300) // several blocks and their edges
+		}
+	}
+	ni, nj := extent(tr.TileI), extent(tr.TileJ)
+	si := nj + rng.IntN(5) - 2 // rows may overlap in the source: it is only read
+	if rng.IntN(3) == 0 {
+		si = -si
+	}
+	dj := ni + rng.IntN(3)
+	lo, hi := span([]int{ni, nj}, []int{si, 1})
+	pad := rng.IntN(4)
+	src := make([]C, hi-lo+1+2*pad)
+	randomFill(rng, src)
+	offset := pad - lo
+	before := bytes.Clone(asBytes(src))
+
+	n := max(nj*dj, 1)
+	all, dst := guarded[C](n)
+	want := bytes.Clone(asBytes(all))
+	wantDst := unsafe.Slice((*C)(unsafe.Pointer(&want[guard*int(unsafe.Sizeof(C(0)))])), n)
+	for i := range ni {
+		for j := range nj {
+			wantDst[j*dj+i] = src[offset+i*si+j]
+		}
+	}
+	if ni > 0 && nj > 0 {
+		tr.Kernel(unsafe.Pointer(&dst[0]), unsafe.Pointer(&src[offset]), ni, nj, si, dj)
+	}
+	name := fmt.Sprintf("trial %d: ni %d nj %d si %d dj %d", trial, ni, nj, si, dj)
+	require.Equal(t, want, asBytes(all), "%s: destination (gaps and guards included)", name)
 	require.Equal(t, before, asBytes(src), "%s: source modified", name)
 }
