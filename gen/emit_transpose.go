@@ -104,10 +104,10 @@ func edgeName(w width) string { return "edge" + exported(w.Carrier) }
 // dispatcher calls through Transposes:
 //
 //	func transposeUint32(dst, src unsafe.Pointer, ni, nj, si, dj int) {
-//		for i0 := 0; i0 < ni; i0 += 32 {
-//			mi := min(32, ni-i0)
-//			for j0 := 0; j0 < nj; j0 += 32 {
-//				mj := min(32, nj-j0)
+//		for i0 := 0; i0 < ni; i0 += 128 {
+//			mi := min(128, ni-i0)
+//			for j0 := 0; j0 < nj; j0 += 16 {
+//				mj := min(16, nj-j0)
 //				s := unsafe.Add(src, (i0*si+j0)*4)
 //				d := unsafe.Add(dst, (j0*dj+i0)*4)
 //				fi, fj := mi/8, mj/8
@@ -121,9 +121,8 @@ func edgeName(w width) string { return "edge" + exported(w.Carrier) }
 //	}
 func emitTranspose(w width) jen.Code {
 	name := transposeName(w)
-	b := w.Block
 	inner := []jen.Code{
-		jen.Id("mj").Op(":=").Min(jen.Lit(b), jen.Id("nj").Op("-").Id("j0")),
+		jen.Id("mj").Op(":=").Min(jen.Lit(w.BlockJ), jen.Id("nj").Op("-").Id("j0")),
 		jen.Id("s").Op(":=").Add(add(jen.Id("src"), times(jen.Parens(jen.Id("i0").Op("*").Id("si").Op("+").Id("j0")), w.Size))),
 		jen.Id("d").Op(":=").Add(add(jen.Id("dst"), times(jen.Parens(jen.Id("j0").Op("*").Id("dj").Op("+").Id("i0")), w.Size))),
 		jen.List(jen.Id("fi"), jen.Id("fj")).Op(":=").List(jen.Id("mi").Op("/").Lit(w.TileI), jen.Id("mj").Op("/").Lit(w.TileJ)),
@@ -133,15 +132,15 @@ func emitTranspose(w width) jen.Code {
 		jen.Id(edgeName(w)).Call(jen.Id("d"), jen.Id("s"), jen.Lit(0), jen.Id("mi"), jen.Id("fj").Op("*").Lit(w.TileJ), jen.Id("mj"), jen.Id("si"), jen.Id("dj")),
 		jen.Id(edgeName(w)).Call(jen.Id("d"), jen.Id("s"), jen.Id("fi").Op("*").Lit(w.TileI), jen.Id("mi"), jen.Lit(0), jen.Id("fj").Op("*").Lit(w.TileJ), jen.Id("si"), jen.Id("dj")),
 	}
-	body := jen.For(jen.Id("i0").Op(":=").Lit(0), jen.Id("i0").Op("<").Id("ni"), jen.Id("i0").Op("+=").Lit(b)).Block(
-		jen.Id("mi").Op(":=").Min(jen.Lit(b), jen.Id("ni").Op("-").Id("i0")),
-		jen.For(jen.Id("j0").Op(":=").Lit(0), jen.Id("j0").Op("<").Id("nj"), jen.Id("j0").Op("+=").Lit(b)).Block(inner...),
+	body := jen.For(jen.Id("i0").Op(":=").Lit(0), jen.Id("i0").Op("<").Id("ni"), jen.Id("i0").Op("+=").Lit(w.BlockI)).Block(
+		jen.Id("mi").Op(":=").Min(jen.Lit(w.BlockI), jen.Id("ni").Op("-").Id("i0")),
+		jen.For(jen.Id("j0").Op(":=").Lit(0), jen.Id("j0").Op("<").Id("nj"), jen.Id("j0").Op("+=").Lit(w.BlockJ)).Block(inner...),
 	)
 	return jen.Add(doc(
 		fmt.Sprintf("%s transposes an ni × nj matrix of %d-byte elements: source rows i", name, w.Size),
 		"are si elements apart (si may be negative) with their elements j adjacent,",
 		"destination rows j are dj elements apart with their elements i adjacent. It",
-		fmt.Sprintf("walks %d×%d blocks, so that the rows of both stay in the L1 cache, hands", b, b),
+		fmt.Sprintf("walks %d×%d blocks (see BlockI in gen/spec.go), hands", w.BlockI, w.BlockJ),
 		fmt.Sprintf("the whole %d×%d tiles of each to %s and moves the rest one", w.TileI, w.TileJ, tilesName(w)),
 		fmt.Sprintf("element at a time (%s). It is the plain loop", edgeName(w)),
 		"",

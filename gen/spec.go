@@ -20,9 +20,13 @@ type width struct {
 	// rows of TileJ elements, one vector each, become TileJ destination rows
 	// of TileI elements. TileJ*Size is the vector, 16 or 32 bytes.
 	TileI, TileJ int
-	// Block is the edge, in elements, of the cache tile the transpose walks
-	// tile by tile: a multiple of both TileI and TileJ.
-	Block int
+	// BlockI × BlockJ is the cache block, in elements, that the transpose
+	// hands to the tiles at a time: BlockI source rows (512 bytes of each
+	// destination row) by BlockJ source columns (one 64-byte source line).
+	// Tall blocks measured best on [4096,4096] float32 (about 1.5-2× square
+	// 32×32 ones, out of cache): each destination row gets 512 contiguous
+	// bytes per visit, and each source line is used whole at once.
+	BlockI, BlockJ int
 	// Shuffle emits the AVX2 register transpose of one tile (asm.go): it
 	// takes the TileI source rows and returns the destination rows, one per
 	// vector, or two per vector for 1-byte elements.
@@ -60,13 +64,13 @@ const anyStride = -1
 // widths lists the element sizes, in increasing order.
 var widths = []width{
 	// int8, uint8: 8 rows of 16 bytes (XMM) become 16 rows of 8 bytes.
-	{Carrier: "uint8", Size: 1, TileI: 8, TileJ: 16, Block: 64, Shuffle: shuffle8x16x8},
+	{Carrier: "uint8", Size: 1, TileI: 8, TileJ: 16, BlockI: 512, BlockJ: 64, Shuffle: shuffle8x16x8},
 	// int16, uint16, float16, bfloat16: 8×8 in XMM.
-	{Carrier: "uint16", Size: 2, TileI: 8, TileJ: 8, Block: 64, Shuffle: shuffle8x8x16},
+	{Carrier: "uint16", Size: 2, TileI: 8, TileJ: 8, BlockI: 256, BlockJ: 32, Shuffle: shuffle8x8x16},
 	// int32, uint32, float32: 8×8 in YMM, as HPTT's micro-kernel.
-	{Carrier: "uint32", Size: 4, TileI: 8, TileJ: 8, Block: 32, Shuffle: shuffle8x8x32},
+	{Carrier: "uint32", Size: 4, TileI: 8, TileJ: 8, BlockI: 128, BlockJ: 16, Shuffle: shuffle8x8x32},
 	// int64, uint64, float64: 4×4 in YMM.
-	{Carrier: "uint64", Size: 8, TileI: 4, TileJ: 4, Block: 16, Shuffle: shuffle4x4x64},
+	{Carrier: "uint64", Size: 8, TileI: 4, TileJ: 4, BlockI: 64, BlockJ: 8, Shuffle: shuffle4x4x64},
 }
 
 // dtypes lists every element type of the library; the order fixes the values
@@ -135,8 +139,8 @@ func validate(maxRank int) error {
 		if v := w.TileJ * w.Size; v != 16 && v != 32 {
 			return fmt.Errorf("width %s: a tile row of %d bytes is not one XMM or YMM vector", w.Carrier, v)
 		}
-		if w.Block <= 0 || w.Block%w.TileI != 0 || w.Block%w.TileJ != 0 {
-			return fmt.Errorf("width %s: block %d is not a multiple of the tile %d×%d", w.Carrier, w.Block, w.TileI, w.TileJ)
+		if w.BlockI <= 0 || w.BlockI%(w.TileI*w.Bands()) != 0 || w.BlockJ <= 0 || w.BlockJ%w.TileJ != 0 {
+			return fmt.Errorf("width %s: block %d×%d is not made of whole bands of %d×%d tiles", w.Carrier, w.BlockI, w.BlockJ, w.TileI, w.TileJ)
 		}
 		if w.Shuffle == nil {
 			return fmt.Errorf("width %s: no register transpose", w.Carrier)

@@ -867,7 +867,7 @@ func copyRank6Uint16Broadcast(dst, src unsafe.Pointer, shape, strides [MaxRank]i
 // transposeUint16 transposes an ni × nj matrix of 2-byte elements: source rows i
 // are si elements apart (si may be negative) with their elements j adjacent,
 // destination rows j are dj elements apart with their elements i adjacent. It
-// walks 64×64 blocks, so that the rows of both stay in the L1 cache, hands
+// walks 256×32 blocks (see BlockI in gen/spec.go), hands
 // the whole 8×8 tiles of each to tilesUint16 and moves the rest one
 // element at a time (edgeUint16). It is the plain loop
 //
@@ -877,10 +877,10 @@ func copyRank6Uint16Broadcast(dst, src unsafe.Pointer, shape, strides [MaxRank]i
 //		}
 //	}
 func transposeUint16(dst, src unsafe.Pointer, ni, nj, si, dj int) {
-	for i0 := 0; i0 < ni; i0 += 64 {
-		mi := min(64, ni-i0)
-		for j0 := 0; j0 < nj; j0 += 64 {
-			mj := min(64, nj-j0)
+	for i0 := 0; i0 < ni; i0 += 256 {
+		mi := min(256, ni-i0)
+		for j0 := 0; j0 < nj; j0 += 32 {
+			mj := min(32, nj-j0)
 			s := unsafe.Add(src, (i0*si+j0)*2)
 			d := unsafe.Add(dst, (j0*dj+i0)*2)
 			fi, fj := mi/8, mj/8

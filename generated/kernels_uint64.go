@@ -867,7 +867,7 @@ func copyRank6Uint64Broadcast(dst, src unsafe.Pointer, shape, strides [MaxRank]i
 // transposeUint64 transposes an ni × nj matrix of 8-byte elements: source rows i
 // are si elements apart (si may be negative) with their elements j adjacent,
 // destination rows j are dj elements apart with their elements i adjacent. It
-// walks 16×16 blocks, so that the rows of both stay in the L1 cache, hands
+// walks 64×8 blocks (see BlockI in gen/spec.go), hands
 // the whole 4×4 tiles of each to tilesUint64 and moves the rest one
 // element at a time (edgeUint64). It is the plain loop
 //
@@ -877,10 +877,10 @@ func copyRank6Uint64Broadcast(dst, src unsafe.Pointer, shape, strides [MaxRank]i
 //		}
 //	}
 func transposeUint64(dst, src unsafe.Pointer, ni, nj, si, dj int) {
-	for i0 := 0; i0 < ni; i0 += 16 {
-		mi := min(16, ni-i0)
-		for j0 := 0; j0 < nj; j0 += 16 {
-			mj := min(16, nj-j0)
+	for i0 := 0; i0 < ni; i0 += 64 {
+		mi := min(64, ni-i0)
+		for j0 := 0; j0 < nj; j0 += 8 {
+			mj := min(8, nj-j0)
 			s := unsafe.Add(src, (i0*si+j0)*8)
 			d := unsafe.Add(dst, (j0*dj+i0)*8)
 			fi, fj := mi/4, mj/4

@@ -867,7 +867,7 @@ func copyRank6Uint8Broadcast(dst, src unsafe.Pointer, shape, strides [MaxRank]in
 // transposeUint8 transposes an ni × nj matrix of 1-byte elements: source rows i
 // are si elements apart (si may be negative) with their elements j adjacent,
 // destination rows j are dj elements apart with their elements i adjacent. It
-// walks 64×64 blocks, so that the rows of both stay in the L1 cache, hands
+// walks 512×64 blocks (see BlockI in gen/spec.go), hands
 // the whole 8×16 tiles of each to tilesUint8 and moves the rest one
 // element at a time (edgeUint8). It is the plain loop
 //
@@ -877,8 +877,8 @@ func copyRank6Uint8Broadcast(dst, src unsafe.Pointer, shape, strides [MaxRank]in
 //		}
 //	}
 func transposeUint8(dst, src unsafe.Pointer, ni, nj, si, dj int) {
-	for i0 := 0; i0 < ni; i0 += 64 {
-		mi := min(64, ni-i0)
+	for i0 := 0; i0 < ni; i0 += 512 {
+		mi := min(512, ni-i0)
 		for j0 := 0; j0 < nj; j0 += 64 {
 			mj := min(64, nj-j0)
 			s := unsafe.Add(src, (i0*si + j0))
