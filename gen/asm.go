@@ -284,10 +284,6 @@ func emitTilesAVX2(c *build.Context, w width) {
 // row (a destination row of a tile is TileI*Size bytes).
 func (w width) Bands() int { return max(1, cacheLineBytes/(w.TileI*w.Size)) }
 
-// prefetchAhead is how far along each source row, in bytes, the tiles
-// prefetch: the line the block after next will load.
-const prefetchAhead = 512
-
 // cacheLineBytes is the cache line of the CPUs the assembly is for.
 const cacheLineBytes = 64
 
