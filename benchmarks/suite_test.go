@@ -19,14 +19,16 @@ const guard = 16
 // the instantiations of the generic functions that run it: a new dtype is
 // one line here.
 var dtypes = []struct {
-	name string
-	size int
-	test func(t *testing.T, c Case, workers int)
+	name    string
+	size    int
+	test    func(t *testing.T, c Case, workers int)
+	reshape func(b *testing.B, c Case) // BenchmarkReshape of a sized case
+	naive   func(b *testing.B, c Case) // BenchmarkNaive of a sized case
 }{
-	{"uint8", 1, testCase[uint8]},
-	{"bfloat16", 2, testCase[reshape.BFloat16]},
-	{"float32", 4, testCase[float32]},
-	{"float64", 8, testCase[float64]},
+	{"uint8", 1, testCase[uint8], benchReshape[uint8], benchNaive[uint8]},
+	{"bfloat16", 2, testCase[reshape.BFloat16], benchReshape[reshape.BFloat16], benchNaive[reshape.BFloat16]},
+	{"float32", 4, testCase[float32], benchReshape[float32], benchNaive[float32]},
+	{"float64", 8, testCase[float64], benchReshape[float64], benchNaive[float64]},
 }
 
 func TestCasesOrder(t *testing.T) {
