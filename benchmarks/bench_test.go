@@ -109,6 +109,7 @@ func benchReshape[T reshape.Element](b *testing.B, c Case) {
 	from := CopySource(src, n)
 	bytes := c.Bytes(int(unsafe.Sizeof(*new(T))))
 	for _, w := range workerCounts {
+		turn := 0 // set by the first call of the benchmark function, kept by the next
 		b.Run(fmt.Sprintf("workers=%d", w), func(b *testing.B) {
 			b.Cleanup(SetWorkers(c, w))
 			copyWorkers := w
@@ -120,7 +121,7 @@ func benchReshape[T reshape.Element](b *testing.B, c Case) {
 					b.Fatal(err)
 				}
 			}
-			measure(b, op, func() { CopyParallel(dst, from, copyWorkers) }, bytes, c.ZeroCopy)
+			measure(b, op, func() { CopyParallel(dst, from, copyWorkers) }, bytes, c.ZeroCopy, &turn)
 		})
 	}
 	// The next case's buffers are as large: return these to the heap first,
@@ -150,16 +151,22 @@ func benchNaive[T reshape.Element](b *testing.B, c Case) {
 // each, k chosen so that a turn of base lasts about interleave (k = 1 at the
 // large sizes, and with -benchtime 1x). Both see the same machine state, so
 // their ratio resists drift and noise that separate benchmarks would not;
-// the timer's own stop and start fall outside both timings. op and base run
-// once untimed first: that maps every page of the destination and fails a
-// broken case before anything is timed. It reports GB/s (unless zeroCopy),
-// x-copy and copy-GB/s, with bytes as the STREAM bytes of one op.
-func measure(b *testing.B, op, base func(), bytes int64, zeroCopy bool) {
-	op()
-	base()
-	start := time.Now()
-	base()
-	k := max(1, int(interleave/max(time.Since(start), 1)))
+// the timer's own stop and start fall outside both timings. While *turn is
+// 0, which is on the first of the calls go test makes with growing b.N, op
+// and base run once untimed first: that maps every page of the destination
+// and fails a broken case before anything is timed; then base is timed once
+// to choose k, kept in *turn for the later calls. It reports GB/s (unless
+// zeroCopy), x-copy and copy-GB/s, with bytes as the STREAM bytes of one
+// op.
+func measure(b *testing.B, op, base func(), bytes int64, zeroCopy bool, turn *int) {
+	if *turn == 0 {
+		op()
+		base()
+		start := time.Now()
+		base()
+		*turn = max(1, int(interleave/max(time.Since(start), 1)))
+	}
+	k := *turn
 	if !zeroCopy {
 		b.SetBytes(bytes)
 	}
