@@ -13,10 +13,10 @@
 // and 2 workers; Large is opt-in. The call-overhead cases ("small",
 // "small-permuted") run once per width and worker count, as size=fixed.
 //
-//	go test -run '^$' -bench . -count 10 ./benchmarks > new.txt                       # 1 MiB and 64 MiB
-//	go test -run '^$' -bench . -count 10 ./benchmarks -stridekit.large > new.txt      # also 1 GiB (about 3 GiB of memory)
-//	go test -run '^$' -bench . -benchtime 1x -short ./benchmarks                      # 1 MiB only, once: a smoke run
-//	benchstat -filter '.unit:x-copy' -row /case,/dtype -col /size,/workers new.txt    # the ratio table
+//	go test -run '^$' -bench . -count 10 ./benchmarks > new.txt                     # 1 MiB and 64 MiB
+//	go test -run '^$' -bench . -count 10 ./benchmarks -stridekit.large > new.txt    # also 1 GiB (about 3 GiB of memory)
+//	go test -run '^$' -bench . -benchtime 1x -short ./benchmarks                    # 1 MiB only, once: a smoke run
+//	benchstat -filter '.unit:x-copy' -row /case,/dtype,/size -col /workers new.txt  # the ratio table
 //
 // -short keeps only the 1 MiB size (and the fixed cases) and wins over
 // -stridekit.large. The names are
@@ -30,6 +30,7 @@
 // benchstat prints 0.81 as 810.0m), copy-GB/s (the baseline's own
 // throughput, to spot a noisy baseline), B/op and allocs/op. BenchmarkNaive
 // times NaiveCopy under the same names, at 1 MiB and one worker only.
+// README.md has the other benchstat tables and the targets.
 //
 // go test ./benchmarks without -bench runs the tests instead: every case at
 // the 1 MiB size, in every width and with one and two workers, gives the
