@@ -23,6 +23,11 @@ var workerCounts = []int{1, 2}
 // enough that both see the same machine, turbo and neighbours.
 const interleave = time.Millisecond
 
+// coldCopy is the time of one copy() above which measure skips its untimed
+// warm-up op: about 10 ms at 64 MiB, 100 ms and more at 1 GiB, on the
+// reference machines.
+const coldCopy = 50 * time.Millisecond
+
 // benchSizes returns the sizes the sized cases run at: Small and Medium, with
 // -stridekit.large also Large, with -short only Small.
 func benchSizes() []Size {
@@ -152,19 +157,25 @@ func benchNaive[T reshape.Element](b *testing.B, c Case) {
 // large sizes, and with -benchtime 1x). Both see the same machine state, so
 // their ratio resists drift and noise that separate benchmarks would not;
 // the timer's own stop and start fall outside both timings. While *turn is
-// 0, which is on the first of the calls go test makes with growing b.N, op
-// and base run once untimed first: that maps every page of the destination
-// and fails a broken case before anything is timed; then base is timed once
-// to choose k, kept in *turn for the later calls. It reports GB/s (unless
-// zeroCopy), x-copy and copy-GB/s, with bytes as the STREAM bytes of one
-// op.
+// 0, which is on the first of the calls go test makes with growing b.N,
+// base runs once untimed, which maps every page of the destination, and
+// once timed to choose k, kept in *turn for the later calls. op too runs
+// once untimed then, to warm the caches and fail a broken case before
+// anything is timed, unless one copy takes longer than coldCopy: at 1 GiB
+// nothing stays in cache, a broken case fails on its first timed op as
+// well, and an untimed op would double the run time of the slow cases. It
+// reports GB/s (unless zeroCopy), x-copy and copy-GB/s, with bytes as the
+// STREAM bytes of one op.
 func measure(b *testing.B, op, base func(), bytes int64, zeroCopy bool, turn *int) {
 	if *turn == 0 {
-		op()
 		base()
 		start := time.Now()
 		base()
-		*turn = max(1, int(interleave/max(time.Since(start), 1)))
+		one := time.Since(start)
+		if one < coldCopy {
+			op()
+		}
+		*turn = max(1, int(interleave/max(one, 1)))
 	}
 	k := *turn
 	if !zeroCopy {
