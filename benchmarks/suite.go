@@ -1,18 +1,41 @@
 // Package benchmarks is the benchmark suite of stridekit: the standard set of
-// views (Cases), how to build each one (Build) and make it contiguous the way
-// an activation store would (Run), and a naive N-d loop (NaiveCopy) to
-// compare against. The same cases run under go test and, through this
-// package's exported API, from any command-line tool.
+// views (Cases), how to size one (Case.Sized), build it (Build) and make it
+// contiguous the way an activation store would (Run), the copy() baseline it
+// is read against (CopyParallel, CopySource) and a naive N-d loop
+// (NaiveCopy). The same cases run under go test and, through this package's
+// exported API, from the stridekit bench command.
 //
-// Run the benchmarks, which time stridekit against a plain copy() of the same
-// bytes (the ceiling) and against NaiveCopy, and summarise them with benchstat:
+// # Running
 //
-//	go test -run '^$' -bench . -count 10 ./benchmarks > new.txt
-//	benchstat new.txt
+// Every sized case runs at the sizes Small (1 MiB of result, in the L2
+// cache), Medium (64 MiB, in a large L3) and Large (1 GiB, in memory), in
+// every element width (uint8, reshape.BFloat16, float32, float64) and with 1
+// and 2 workers; Large is opt-in. The call-overhead cases ("small",
+// "small-permuted") run once per width and worker count, as size=fixed.
 //
-// go test ./benchmarks without -bench runs the tests instead: every case, in
-// float32 and bfloat16, gives the same elements through stridekit and
-// through NaiveCopy, copies without allocating, and "small" is zero-copy.
+//	go test -run '^$' -bench . -count 10 ./benchmarks > new.txt                     # 1 MiB and 64 MiB
+//	go test -run '^$' -bench . -count 10 ./benchmarks -stridekit.large > new.txt    # also 1 GiB (about 3 GiB of memory)
+//	go test -run '^$' -bench . -benchtime 1x -short ./benchmarks                    # 1 MiB only, once: a smoke run
+//	benchstat -filter '.unit:x-copy' -row /case,/dtype,/size -col /workers new.txt  # the ratio table
+//
+// -short keeps only the 1 MiB size (and the fixed cases) and wins over
+// -stridekit.large. The names are
+//
+//	BenchmarkReshape/rank=R/dtype=D/case=C/size=S/workers=W
+//
+// with the keys always in that order, so benchstat can split by any of them
+// (-col /workers, -row /case,/dtype, -filter '/size:64MiB'). Each reports
+// ns/op, MB/s (b.SetBytes), GB/s, x-copy (copy() time per op over
+// stridekit's, measured in the same benchmark: 1 is as fast as copy(), and
+// benchstat prints 0.81 as 810.0m), copy-GB/s (the baseline's own
+// throughput, to spot a noisy baseline), B/op and allocs/op. BenchmarkNaive
+// times NaiveCopy under the same names, at 1 MiB and one worker only.
+// README.md has the other benchstat tables and the targets.
+//
+// go test ./benchmarks without -bench runs the tests instead: every case at
+// the 1 MiB size, in every width and with one and two workers, gives the
+// same elements through stridekit and through NaiveCopy; the Into path
+// allocates nothing with one worker; "small" is zero-copy.
 //
 // Bytes are counted as STREAM counts them: every element of the result is
 // read once and written once, so a case moves 2 × elements × element size.
@@ -21,6 +44,8 @@ package benchmarks
 import (
 	"errors"
 	"fmt"
+	"math/bits"
+	"sync"
 	"unsafe"
 
 	"github.com/stridekit/stridekit/reshape"
@@ -32,10 +57,30 @@ type SliceOp struct {
 	Axis, Start, Stop, Step int
 }
 
+// Scaling says how Case.Sized fits a case to a result size.
+type Scaling int
+
+const (
+	// Fixed cases keep their shape at every size: they measure the cost of
+	// one call in ns/op, not bandwidth.
+	Fixed Scaling = iota
+	// Leading scales the view's outermost (batch) axis: Expand[0] for a
+	// broadcast, otherwise the source axis that Permutation puts first (axis
+	// 0 without one). That axis must not be the sliced one.
+	Leading
+	// Square makes the source [R, C] with R and C powers of two: R = C when
+	// the result has an even power of two of elements, C = 2R otherwise.
+	Square
+	// SquareOdd is Square with the source [R-1, C+1]: about the same bytes
+	// with no power-of-two extent or stride.
+	SquareOdd
+)
+
 // Case is one benchmark case: a row-major source of shape Shape, turned into
 // a view by Permute(Permutation...), then Slice, then Expand(Expand...) (each
 // step skipped when its field is nil), and made contiguous with ConcatDims
-// trailing axes as the feature axis.
+// trailing axes as the feature axis. Cases returns each at the standard size
+// (Medium in float32); Sized fits it to another.
 type Case struct {
 	Name        string   // short, stable name used in benchmark names, such as "heads"
 	Description string   // one line: what the view is and where it comes from
@@ -45,6 +90,7 @@ type Case struct {
 	Slice       *SliceOp // the Tensor.Slice applied after Permute; nil for none
 	Expand      []int    // target shape for Tensor.Expand, applied last; nil for none
 	ConcatDims  int      // trailing axes that form the feature axis: 1 is ToLastDimension, k is ConcatLastDimensions(t, k)
+	Scale       Scaling  // how Sized changes the shape
 
 	// ZeroCopy marks a view that is already contiguous: Run makes it with the
 	// allocating ToLastDimension or ConcatLastDimensions, which must return
@@ -52,75 +98,201 @@ type Case struct {
 	ZeroCopy bool
 }
 
-// Cases returns the standard cases, in a fixed order. Each call returns new
-// slices, so callers may modify what they get.
+// Cases returns the standard cases, in a fixed order: row copies, then
+// permutations that move the innermost axis, then broadcast and the
+// call-overhead cases. Every sized case is given at the standard size, about
+// 64 MiB of float32 result (c.Sized(Medium.Bytes, 4) returns it unchanged).
+// Each call returns new slices, so callers may modify what they get.
 func Cases() []Case {
 	return []Case{
 		{
 			Name:        "heads",
-			Description: "attention output [batch=32, heads=12, seq=256, dhead=64] permuted (0,2,1,3) and its heads concatenated: [8192, 768]",
+			Description: "attention output [batch, heads=12, seq=16, dhead=64] permuted (0,2,1,3), heads concatenated: rows of 64 elements",
 			Rank:        4,
-			Shape:       []int{32, 12, 256, 64},
+			Shape:       []int{1365, 12, 16, 64},
 			Permutation: []int{0, 2, 1, 3},
 			ConcatDims:  2,
+			Scale:       Leading,
+		},
+		{
+			Name:        "shortrows",
+			Description: "[batch, heads=8, seq=64, 16] permuted (0,2,1,3), heads concatenated: rows of 16 elements",
+			Rank:        4,
+			Shape:       []int{2048, 8, 64, 16},
+			Permutation: []int{0, 2, 1, 3},
+			ConcatDims:  2,
+			Scale:       Leading,
+		},
+		{
+			Name:        "slice",
+			Description: "[batch, 16, 12, 128] sliced to [..., :64]: the first half of every row",
+			Rank:        4,
+			Shape:       []int{1365, 16, 12, 128},
+			Slice:       &SliceOp{Axis: -1, Start: 0, Stop: 64, Step: 1},
+			ConcatDims:  1,
+			Scale:       Leading,
+		},
+		{
+			Name:        "mixed5d",
+			Description: "[batch, 8, 8, 16, 64] permuted (0,3,1,2,4): a rank-5 permutation that keeps rows of 64",
+			Rank:        5,
+			Shape:       []int{256, 8, 8, 16, 64},
+			Permutation: []int{0, 3, 1, 2, 4},
+			ConcatDims:  1,
+			Scale:       Leading,
+		},
+		{
+			Name:        "mixed6d",
+			Description: "[batch, 4, 8, 8, 8, 32] permuted (0,2,4,1,3,5): a rank-6 permutation that keeps rows of 32",
+			Rank:        6,
+			Shape:       []int{256, 4, 8, 8, 8, 32},
+			Permutation: []int{0, 2, 4, 1, 3, 5},
+			ConcatDims:  1,
+			Scale:       Leading,
+		},
+		{
+			Name:        "mixed5d-t",
+			Description: "[batch, 8, 8, 16, 64] permuted (0,4,3,2,1): rank 5, the innermost axis moves (source stride 8192)",
+			Rank:        5,
+			Shape:       []int{256, 8, 8, 16, 64},
+			Permutation: []int{0, 4, 3, 2, 1},
+			ConcatDims:  1,
+			Scale:       Leading,
+		},
+		{
+			Name:        "mixed6d-t",
+			Description: "[batch, 4, 8, 8, 8, 32] permuted (0,5,3,1,4,2): rank 6, the innermost axis moves (source stride 2048)",
+			Rank:        6,
+			Shape:       []int{256, 4, 8, 8, 8, 32},
+			Permutation: []int{0, 5, 3, 1, 4, 2},
+			ConcatDims:  1,
+			Scale:       Leading,
 		},
 		{
 			Name:        "transpose2d",
-			Description: "[4096, 4096] transposed: the innermost source stride is 4096 elements",
+			Description: "[N, N] transposed, N a power of two: the innermost source stride is N elements",
 			Rank:        2,
 			Shape:       []int{4096, 4096},
 			Permutation: []int{1, 0},
 			ConcatDims:  1,
+			Scale:       Square,
+		},
+		{
+			Name:        "transpose2d-odd",
+			Description: "[N-1, N+1] transposed: transpose2d's bytes without power-of-two strides",
+			Rank:        2,
+			Shape:       []int{4095, 4097},
+			Permutation: []int{1, 0},
+			ConcatDims:  1,
+			Scale:       SquareOdd,
 		},
 		{
 			Name:        "reverse4d",
-			Description: "[16, 32, 64, 128] with all axes reversed (3,2,1,0): [128, 64, 32, 16] → [262144, 16]",
+			Description: "[16, 32, 64, batch] with all axes reversed (3,2,1,0): rows of 16 gathered at a stride of 32768×batch",
 			Rank:        4,
-			Shape:       []int{16, 32, 64, 128},
+			Shape:       []int{16, 32, 64, 512},
 			Permutation: []int{3, 2, 1, 0},
 			ConcatDims:  1,
-		},
-		{
-			Name:        "mixed5d",
-			Description: "[8, 16, 8, 16, 64] permuted (0,3,1,2,4): a rank-5 permutation that keeps rows of 64",
-			Rank:        5,
-			Shape:       []int{8, 16, 8, 16, 64},
-			Permutation: []int{0, 3, 1, 2, 4},
-			ConcatDims:  1,
-		},
-		{
-			Name:        "mixed6d",
-			Description: "[4, 8, 8, 16, 8, 32] permuted (0,2,4,1,3,5): a rank-6 permutation that keeps rows of 32",
-			Rank:        6,
-			Shape:       []int{4, 8, 8, 16, 8, 32},
-			Permutation: []int{0, 2, 4, 1, 3, 5},
-			ConcatDims:  1,
-		},
-		{
-			Name:        "slice",
-			Description: "[32, 256, 12, 128] sliced to [..., :64]: half of every row",
-			Rank:        4,
-			Shape:       []int{32, 256, 12, 128},
-			Slice:       &SliceOp{Axis: -1, Start: 0, Stop: 64, Step: 1},
-			ConcatDims:  1,
+			Scale:       Leading,
 		},
 		{
 			Name:        "broadcast",
-			Description: "[1, 256, 768] expanded to [32, 256, 768] (stride 0 on the batch axis)",
+			Description: "[1, 32, 512] expanded to [batch, 32, 512] (stride 0 on the batch axis): the source stays in cache",
 			Rank:        3,
-			Shape:       []int{1, 256, 768},
-			Expand:      []int{32, 256, 768},
+			Shape:       []int{1, 32, 512},
+			Expand:      []int{1024, 32, 512},
 			ConcatDims:  1,
+			Scale:       Leading,
 		},
 		{
 			Name:        "small",
-			Description: "contiguous [3, 3, 100] through ToLastDimension: zero-copy, no allocation",
+			Description: "contiguous [3, 3, 100] through ToLastDimension: zero-copy, no allocation, the cost of a call",
 			Rank:        3,
 			Shape:       []int{3, 3, 100},
 			ConcatDims:  1,
 			ZeroCopy:    true,
 		},
+		{
+			Name:        "small-permuted",
+			Description: "[3, 3, 100] permuted (1,0,2) through ToLastDimensionInto: a 900-element copy, the cost of a call",
+			Rank:        3,
+			Shape:       []int{3, 3, 100},
+			Permutation: []int{1, 0, 2},
+			ConcatDims:  1,
+		},
 	}
+}
+
+// Size is a result size of the sized cases.
+type Size struct {
+	Name  string // as in benchmark names: "1MiB"
+	Bytes int64  // bytes of the contiguous result
+}
+
+// The sizes: the result fits an L2 cache (the reference machines have 4 MiB
+// per core), fits only a large L3, or lies far beyond every cache.
+var (
+	Small  = Size{"1MiB", 1 << 20}
+	Medium = Size{"64MiB", 64 << 20}
+	Large  = Size{"1GiB", 1 << 30}
+)
+
+// Sizes returns Small, Medium and Large, in that order.
+func Sizes() []Size { return []Size{Small, Medium, Large} }
+
+// FixedSize is the size name of the Fixed cases, which have one size.
+const FixedSize = "fixed"
+
+// Sized returns the case fitted by its Scale to a result of about
+// resultBytes bytes of elements of elemSize bytes: rounded to the nearest
+// whole batch for Leading (the standard cases land within 4% of every Size
+// in every width), the nearest power of two of elements for Square and
+// SquareOdd. A Fixed case comes back as it is. The result has its own
+// slices.
+func (c Case) Sized(resultBytes int64, elemSize int) Case {
+	c.Shape = append([]int(nil), c.Shape...)
+	if c.Permutation != nil {
+		c.Permutation = append([]int(nil), c.Permutation...)
+	}
+	if c.Expand != nil {
+		c.Expand = append([]int(nil), c.Expand...)
+	}
+	if c.Slice != nil {
+		s := *c.Slice
+		c.Slice = &s
+	}
+	elems := max(1, resultBytes/int64(elemSize))
+	switch c.Scale {
+	case Leading:
+		lead := c.leading()
+		unit := int64(c.Elements() / *lead)
+		*lead = int(max(1, (elems+unit/2)/unit))
+	case Square, SquareOdd:
+		e := bits.Len64(uint64(elems)) - 1
+		if e > 0 && elems >= 3<<(e-1) { // nearer 2^(e+1) than 2^e
+			e++
+		}
+		r, cols := 1<<(e/2), 1<<(e-e/2)
+		if c.Scale == SquareOdd {
+			r, cols = max(1, r-1), cols+1
+		}
+		c.Shape = []int{r, cols}
+	}
+	return c
+}
+
+// leading returns where the extent of the view's outermost axis is stored.
+func (c *Case) leading() *int {
+	if c.Expand != nil {
+		return &c.Expand[0]
+	}
+	a := 0
+	if c.Permutation != nil {
+		if a = c.Permutation[0]; a < 0 {
+			a += len(c.Shape)
+		}
+	}
+	return &c.Shape[a]
 }
 
 // ViewShape returns the shape of the case's view, computed from the case's
@@ -193,13 +365,7 @@ func Build[T reshape.Element](c Case) (reshape.Tensor[T], error) {
 		n *= e
 	}
 	data := make([]T, n)
-	for i := range data {
-		v := T(i%65521 + 1)
-		if v == 0 {
-			v = 1
-		}
-		data[i] = v
-	}
+	fill(data)
 	t, err := reshape.New(data, c.Shape...)
 	if err != nil {
 		return reshape.Tensor[T]{}, fmt.Errorf("case %s: %w", c.Name, err)
@@ -285,5 +451,81 @@ func NaiveCopy[T reshape.Element](dst []T, t reshape.Tensor[T]) {
 			rem /= t.Shape[a]
 		}
 		dst[k] = t.Data[off]
+	}
+}
+
+// fill sets data[i] to T(i%65521 + 1), or 1 where that converts to 0 in a
+// narrow T. It writes the first period element by element and then doubles
+// it with copy(), so filling the 1 GiB sources takes a fraction of a second.
+func fill[T reshape.Element](data []T) {
+	const period = 65521 // prime: no power-of-two pattern in the values
+	for i := range min(len(data), period) {
+		v := T(i + 1)
+		if v == 0 {
+			v = 1
+		}
+		data[i] = v
+	}
+	for done := period; done < len(data); {
+		done += copy(data[done:], data[:done]) // done stays a multiple of period until the last copy
+	}
+}
+
+// CopySource returns the n contiguous elements the copy() baseline of a view
+// src reads: src.Data[:n] when it holds that many, the very buffer stridekit
+// reads, so that at the 1 MiB size both find it in the same cache and at 1
+// GiB no second buffer is needed; otherwise (a broadcast source, smaller
+// than its result) a new slice filled as Build fills a source.
+func CopySource[T reshape.Element](src reshape.Tensor[T], n int) []T {
+	if len(src.Data) >= n {
+		return src.Data[:n]
+	}
+	from := make([]T, n)
+	fill(from)
+	return from
+}
+
+// CopyParallel is the copy() baseline with workers goroutines: src is split
+// into workers parts of equal length, rounded up to whole 64-byte cache
+// lines (the last part takes the rest), and each part is one copy() call
+// into dst, the calling goroutine copying the first. workers <= 1 is a plain
+// copy(dst, src). A new goroutine per part and per call: a parallel copy
+// path is compared with one that pays the same cost to start and join.
+// dst must hold len(src) elements.
+func CopyParallel[T any](dst, src []T, workers int) {
+	n := len(src)
+	if workers <= 1 || n < 2 {
+		copy(dst, src)
+		return
+	}
+	line := max(1, 64/int(unsafe.Sizeof(src[0])))
+	part := ((n+workers-1)/workers + line - 1) / line * line
+	var wg sync.WaitGroup
+	for start := part; start < n; start += part {
+		end := min(start+part, n)
+		wg.Go(func() { copy(dst[start:end], src[start:end]) })
+	}
+	copy(dst[:min(part, n)], src[:min(part, n)])
+	wg.Wait()
+}
+
+// SetWorkers sets reshape to copy case c with n goroutines
+// (reshape.SetMaxWorkers) and returns the function that restores the
+// previous settings. For a sized case and n > 1 it also sets the parallel
+// threshold to one byte (reshape.SetParallelThreshold), so that n workers
+// run at every size, 1 MiB included, and compare like with like against
+// CopyParallel with n goroutines; whether n workers pay at a size, and so
+// where reshape.DefaultParallelThreshold belongs, is what those figures
+// show. A Fixed case keeps the default threshold: it measures a call as
+// users make it, whatever the worker setting.
+func SetWorkers(c Case, n int) (restore func()) {
+	prevWorkers := reshape.SetMaxWorkers(n)
+	if c.Scale == Fixed || n <= 1 {
+		return func() { reshape.SetMaxWorkers(prevWorkers) }
+	}
+	prevThreshold := reshape.SetParallelThreshold(1)
+	return func() {
+		reshape.SetMaxWorkers(prevWorkers)
+		reshape.SetParallelThreshold(prevThreshold)
 	}
 }

@@ -1,6 +1,7 @@
 package benchmarks
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 	"unsafe"
@@ -14,36 +15,168 @@ import (
 // to catch writes beyond it.
 const guard = 16
 
+// dtypes is every element width the suite covers, one row per dtype with
+// the instantiations of the generic functions that run it: a new dtype is
+// one line here.
+var dtypes = []struct {
+	name    string
+	size    int
+	test    func(t *testing.T, c Case, workers int)
+	reshape func(b *testing.B, c Case) // BenchmarkReshape of a sized case
+	naive   func(b *testing.B, c Case) // BenchmarkNaive of a sized case
+}{
+	{"uint8", 1, testCase[uint8], benchReshape[uint8], benchNaive[uint8]},
+	{"bfloat16", 2, testCase[reshape.BFloat16], benchReshape[reshape.BFloat16], benchNaive[reshape.BFloat16]},
+	{"float32", 4, testCase[float32], benchReshape[float32], benchNaive[float32]},
+	{"float64", 8, testCase[float64], benchReshape[float64], benchNaive[float64]},
+}
+
 func TestCasesOrder(t *testing.T) {
 	var names []string
 	for _, c := range Cases() {
 		names = append(names, c.Name)
 	}
-	require.Equal(t, []string{"heads", "transpose2d", "reverse4d", "mixed5d", "mixed6d", "slice", "broadcast", "small"}, names)
+	require.Equal(t, []string{"heads", "shortrows", "slice", "mixed5d", "mixed6d", "mixed5d-t", "mixed6d-t",
+		"transpose2d", "transpose2d-odd", "reverse4d", "broadcast", "small", "small-permuted"}, names)
 }
 
 func TestCasesFreshSlices(t *testing.T) {
 	a := Cases()
 	a[0].Shape[0] = -1
-	require.Equal(t, 32, Cases()[0].Shape[0], "Cases shares its slices between calls")
+	require.Equal(t, 1365, Cases()[0].Shape[0], "Cases shares its slices between calls")
 }
 
+// TestViewShape checks the views at the standard size, 64 MiB of float32.
 func TestViewShape(t *testing.T) {
 	want := map[string][]int{
-		"heads":       {32, 256, 12, 64},
-		"transpose2d": {4096, 4096},
-		"reverse4d":   {128, 64, 32, 16},
-		"mixed5d":     {8, 16, 16, 8, 64},
-		"mixed6d":     {4, 8, 8, 8, 16, 32},
-		"slice":       {32, 256, 12, 64},
-		"broadcast":   {32, 256, 768},
-		"small":       {3, 3, 100},
+		"heads":           {1365, 16, 12, 64},
+		"shortrows":       {2048, 64, 8, 16},
+		"slice":           {1365, 16, 12, 64},
+		"mixed5d":         {256, 16, 8, 8, 64},
+		"mixed6d":         {256, 8, 8, 4, 8, 32},
+		"mixed5d-t":       {256, 64, 16, 8, 8},
+		"mixed6d-t":       {256, 32, 8, 4, 8, 8},
+		"transpose2d":     {4096, 4096},
+		"transpose2d-odd": {4097, 4095},
+		"reverse4d":       {512, 64, 32, 16},
+		"broadcast":       {1024, 32, 512},
+		"small":           {3, 3, 100},
+		"small-permuted":  {3, 3, 100},
 	}
+	require.Len(t, want, len(Cases()))
 	for _, c := range Cases() {
 		require.Equal(t, want[c.Name], c.ViewShape(), "case %s", c.Name)
 		require.Len(t, c.ViewShape(), c.Rank, "case %s: Rank", c.Name)
 	}
 }
+
+// TestFusedViews checks what the kernels see once size-1 axes are dropped and
+// axes that stay adjacent in source and result are fused: the rank, and the
+// stride of the innermost axis, 1 for row copies. It checks every width at
+// 1 MiB, where the batch axes are smallest (every case keeps a batch of 2 or
+// more, so the rank 5 and 6 cases stay rank 5 and 6), and the strides in
+// uint8, where the transposes are [1024, 1024] and [1023, 1025].
+func TestFusedViews(t *testing.T) {
+	want := map[string]struct {
+		rank      int
+		innermost int // stride of the fused innermost axis, in uint8 at 1 MiB
+	}{
+		"heads":           {4, 1},
+		"shortrows":       {4, 1},
+		"slice":           {2, 1},
+		"mixed5d":         {4, 1},
+		"mixed6d":         {6, 1},
+		"mixed5d-t":       {5, 8192},
+		"mixed6d-t":       {6, 2048},
+		"transpose2d":     {2, 1024},
+		"transpose2d-odd": {2, 1025},
+		"reverse4d":       {4, 65536},
+		"broadcast":       {2, 1},
+		"small":           {1, 1},
+		"small-permuted":  {3, 1},
+	}
+	for _, c := range Cases() {
+		for _, dt := range dtypes {
+			sized := c.Sized(Small.Bytes, dt.size)
+			src, err := Build[uint8](sized) // the strides in elements do not depend on the width
+			require.NoError(t, err)
+			shape, strides := fuse(src)
+			w := want[c.Name]
+			msg := fmt.Sprintf("case %s at 1 MiB of %s: fused to %v strides %v", c.Name, dt.name, shape, strides)
+			require.Len(t, shape, w.rank, msg)
+			inner := strides[len(strides)-1]
+			if dt.size == 1 {
+				require.Equal(t, w.innermost, inner, msg)
+			}
+			require.Equal(t, w.innermost == 1, inner == 1, msg)
+		}
+	}
+}
+
+// fuse returns the view's shape and strides without size-1 axes and with
+// every pair of adjacent axes that walks the source in step merged into one.
+func fuse[T reshape.Element](v reshape.Tensor[T]) (shape, strides []int) {
+	st := v.Strides
+	if st == nil { // row-major
+		st = make([]int, len(v.Shape))
+		acc := 1
+		for a := len(v.Shape) - 1; a >= 0; a-- {
+			st[a] = acc
+			acc *= v.Shape[a]
+		}
+	}
+	for a, e := range v.Shape {
+		if e == 1 {
+			continue
+		}
+		n := len(shape)
+		if n > 0 && strides[n-1] == st[a]*e {
+			shape[n-1] *= e
+			strides[n-1] = st[a]
+			continue
+		}
+		shape, strides = append(shape, e), append(strides, st[a])
+	}
+	return shape, strides
+}
+
+// TestSized checks that every sized case lands within 4% of every size in
+// every width without changing its rank, that Cases gives the standard size,
+// and that the transposes keep powers of two (or avoid them).
+func TestSized(t *testing.T) {
+	for _, c := range Cases() {
+		require.Equal(t, c, c.Sized(Medium.Bytes, 4), "case %s is not at the standard size", c.Name)
+		for _, dt := range dtypes {
+			for _, s := range Sizes() {
+				name := fmt.Sprintf("case %s, %s, %s", c.Name, dt.name, s.Name)
+				got := c.Sized(s.Bytes, dt.size)
+				require.Len(t, got.ViewShape(), c.Rank, name)
+				if c.Scale == Fixed {
+					require.Equal(t, c, got, name)
+					continue
+				}
+				ratio := float64(got.Bytes(dt.size)/2) / float64(s.Bytes)
+				require.InDelta(t, 1, ratio, 0.04, "%s: %v", name, got.ViewShape())
+				switch c.Scale {
+				case Square:
+					r, cols := got.Shape[0], got.Shape[1]
+					require.True(t, isPow2(r) && (cols == r || cols == 2*r), "%s: %v", name, got.Shape)
+				case SquareOdd:
+					r, cols := got.Shape[0]+1, got.Shape[1]-1
+					require.True(t, isPow2(r) && (cols == r || cols == 2*r), "%s: %v", name, got.Shape)
+				}
+			}
+		}
+	}
+	c := Cases()[0]
+	got := c.Sized(Small.Bytes, 4)
+	got.Shape[1] = -1
+	require.Equal(t, 12, c.Shape[1], "Sized shares its slices with the case")
+	require.Equal(t, []int{4096, 4096}, Cases()[7].Sized(Medium.Bytes, 4).Shape)
+	require.Equal(t, []int{4096, 8192}, Cases()[7].Sized(Medium.Bytes, 2).Shape)
+}
+
+func isPow2(n int) bool { return n > 0 && n&(n-1) == 0 }
 
 func TestBytes(t *testing.T) {
 	for _, c := range Cases() {
@@ -54,8 +187,23 @@ func TestBytes(t *testing.T) {
 		require.Equal(t, 2*n*4, c.Bytes(4), "case %s", c.Name)
 		require.Equal(t, 2*n*2, c.Bytes(2), "case %s", c.Name)
 	}
-	// broadcast counts the output on both sides, not the 1×256×768 source
-	require.Equal(t, int64(2*32*256*768*4), Cases()[6].Bytes(4))
+	// broadcast counts the output on both sides, not the 1×32×512 source
+	require.Equal(t, int64(2*1024*32*512*4), Cases()[10].Bytes(4))
+}
+
+// TestBuildValues checks the values Build fills a source with, past the
+// first period of the pattern and in a type that wraps to 0.
+func TestBuildValues(t *testing.T) {
+	c := Case{Name: "ramp", Rank: 1, Shape: []int{3*65521 + 7}, ConcatDims: 1}
+	src, err := Build[uint8](c)
+	require.NoError(t, err)
+	for i, v := range src.Data {
+		want := uint8(i%65521 + 1)
+		if want == 0 {
+			want = 1
+		}
+		require.Equal(t, want, v, "index %d", i)
+	}
 }
 
 // TestNaiveCopy checks the baseline itself against results worked out by hand.
@@ -79,50 +227,61 @@ func TestNaiveCopy(t *testing.T) {
 	}
 }
 
-func TestCasesFloat32(t *testing.T)  { testCases[float32](t) }
-func TestCasesBFloat16(t *testing.T) { testCases[reshape.BFloat16](t) }
-
-// testCases checks every case in element type T: the view has the promised
-// shape and non-zero source; stridekit's result equals NaiveCopy's element
-// for element without writing past it; the copying cases write into dst and
-// allocate nothing; "small" aliases its source.
-func testCases[T reshape.Element](t *testing.T) {
+// TestCases runs every case at the smallest size in every width with one
+// and two workers.
+func TestCases(t *testing.T) {
 	for _, c := range Cases() {
-		t.Run(c.Name, func(t *testing.T) {
-			src, err := Build[T](c)
-			require.NoError(t, err)
-			require.Equal(t, c.ViewShape(), src.Shape)
-			require.False(t, slices.Contains(src.Data, 0), "Build left a zero in the source")
-			n := c.Elements()
-			require.Equal(t, n, src.Len())
-
-			want := make([]T, n)
-			NaiveCopy(want, src)
-			srcCopy := append([]T(nil), src.Data...)
-
-			dst := make([]T, n+guard)
-			m, err := Run(c, dst, src)
-			require.NoError(t, err)
-			require.Len(t, m.Data, n)
-			require.Equal(t, n/m.Cols, m.Rows)
-			require.Equal(t, lastDims(c), m.Cols)
-			if c.ZeroCopy {
-				require.Same(t, &src.Data[src.Offset], unsafe.SliceData(m.Data), "zero-copy case did not alias its source")
-				require.True(t, src.IsContiguous())
-			} else {
-				require.Same(t, &dst[0], unsafe.SliceData(m.Data), "result is not in dst")
-				require.Equal(t, make([]T, guard), dst[n:], "wrote past the result")
+		for _, dt := range dtypes {
+			for _, w := range []int{1, 2} {
+				t.Run(fmt.Sprintf("case=%s/dtype=%s/workers=%d", c.Name, dt.name, w), func(t *testing.T) {
+					dt.test(t, c.Sized(Small.Bytes, dt.size), w)
+				})
 			}
-			requireSameElements(t, want, m.Data)
-			requireSameElements(t, srcCopy, src.Data) // the source is unchanged
+		}
+	}
+}
 
-			allocs := testing.AllocsPerRun(2, func() {
-				if _, err := Run(c, dst, src); err != nil {
-					panic(err)
-				}
-			})
-			require.Zero(t, allocs, "allocations per Run")
+// testCase checks case c in element type T with reshape set to the given
+// workers (SetWorkers): the view has the promised shape and non-zero
+// source; stridekit's result equals NaiveCopy's element for element without
+// writing past it; the copying cases write into dst and, with one worker,
+// allocate nothing; "small" aliases its source.
+func testCase[T reshape.Element](t *testing.T, c Case, workers int) {
+	defer SetWorkers(c, workers)()
+	src, err := Build[T](c)
+	require.NoError(t, err)
+	require.Equal(t, c.ViewShape(), src.Shape)
+	require.False(t, slices.Contains(src.Data, 0), "Build left a zero in the source")
+	n := c.Elements()
+	require.Equal(t, n, src.Len())
+
+	want := make([]T, n)
+	NaiveCopy(want, src)
+	srcCopy := append([]T(nil), src.Data...)
+
+	dst := make([]T, n+guard)
+	m, err := Run(c, dst, src)
+	require.NoError(t, err)
+	require.Len(t, m.Data, n)
+	require.Equal(t, n/m.Cols, m.Rows)
+	require.Equal(t, lastDims(c), m.Cols)
+	if c.ZeroCopy {
+		require.Same(t, &src.Data[src.Offset], unsafe.SliceData(m.Data), "zero-copy case did not alias its source")
+		require.True(t, src.IsContiguous())
+	} else {
+		require.Same(t, &dst[0], unsafe.SliceData(m.Data), "result is not in dst")
+		require.Equal(t, make([]T, guard), dst[n:], "wrote past the result")
+	}
+	requireSameElements(t, want, m.Data)
+	requireSameElements(t, srcCopy, src.Data) // the source is unchanged
+
+	if workers == 1 {
+		allocs := testing.AllocsPerRun(2, func() {
+			if _, err := Run(c, dst, src); err != nil {
+				panic(err)
+			}
 		})
+		require.Zero(t, allocs, "allocations per Run")
 	}
 }
 
@@ -150,7 +309,8 @@ func requireSameElements[T reshape.Element](t *testing.T, want, got []T) {
 }
 
 func TestRunRefusesCopiedZeroCopyCase(t *testing.T) {
-	c := Cases()[7] // small
+	c := Cases()[11] // small
+	require.True(t, c.ZeroCopy)
 	src, err := Build[float32](c)
 	require.NoError(t, err)
 	// The same case over a transposed view cannot alias: Run must say so.
@@ -158,4 +318,62 @@ func TestRunRefusesCopiedZeroCopyCase(t *testing.T) {
 	require.NoError(t, err)
 	_, err = Run(c, nil, src)
 	require.ErrorIs(t, err, ErrNotZeroCopy)
+}
+
+// TestCopyParallel checks the baseline copies every element exactly once for
+// lengths around the part boundaries and any worker count, without writing
+// past len(src).
+func TestCopyParallel(t *testing.T) {
+	for _, workers := range []int{-1, 0, 1, 2, 3, 7} {
+		for _, n := range []int{0, 1, 2, 15, 16, 17, 63, 64, 65, 127, 128, 129, 1000, 4099} {
+			src := make([]uint8, n)
+			fill(src)
+			dst := make([]uint8, n+guard)
+			CopyParallel(dst, src, workers)
+			require.Equal(t, src, dst[:n], "workers %d, n %d", workers, n)
+			require.Equal(t, make([]uint8, guard), dst[n:], "workers %d, n %d: wrote past len(src)", workers, n)
+		}
+	}
+}
+
+// TestCopySource checks the baseline reads the view's own buffer when it is
+// large enough, and a filled one of its own otherwise (broadcast).
+func TestCopySource(t *testing.T) {
+	for _, c := range Cases() {
+		c = c.Sized(Small.Bytes, 4)
+		src, err := Build[float32](c)
+		require.NoError(t, err)
+		from := CopySource(src, c.Elements())
+		require.Len(t, from, c.Elements(), "case %s", c.Name)
+		require.False(t, slices.Contains(from, 0), "case %s", c.Name)
+		if c.Expand == nil {
+			require.Same(t, &src.Data[0], &from[0], "case %s", c.Name)
+		}
+	}
+}
+
+// TestSetWorkers checks the settings are changed as documented and restored.
+func TestSetWorkers(t *testing.T) {
+	sized, fixed := Cases()[0], Cases()[11]
+	prevW, prevT := reshape.SetMaxWorkers(3), reshape.SetParallelThreshold(12345)
+	defer func() {
+		reshape.SetMaxWorkers(prevW)
+		reshape.SetParallelThreshold(prevT)
+	}()
+	for _, tc := range []struct {
+		c         Case
+		n         int
+		threshold int
+	}{
+		{sized, 1, 12345},
+		{sized, 2, 1},
+		{fixed, 2, 12345},
+	} {
+		restore := SetWorkers(tc.c, tc.n)
+		require.Equal(t, tc.n, reshape.SetMaxWorkers(tc.n), "case %s, %d workers", tc.c.Name, tc.n)
+		require.Equal(t, tc.threshold, reshape.SetParallelThreshold(tc.threshold), "case %s, %d workers", tc.c.Name, tc.n)
+		restore()
+		require.Equal(t, 3, reshape.SetMaxWorkers(3), "case %s, %d workers: not restored", tc.c.Name, tc.n)
+		require.Equal(t, 12345, reshape.SetParallelThreshold(12345), "case %s, %d workers: not restored", tc.c.Name, tc.n)
+	}
 }

@@ -30,22 +30,25 @@ the same bytes (the ceiling, 1.00 is as fast as memory allows) and to the
 generic loop (benchmarks.NaiveCopy: how much faster than plain Go).
 Throughput counts the result read once and written once, as STREAM does.
 
-  -size S      small (batch axes 1/8 of the standard, a quick look), medium
-               (the standard cases, the default) or large (4 times the
-               standard, far beyond the caches)
-  -workers N   copy threads; 1 only until the parallel path lands
+  -size S      the result of every case: small (1 MiB, in the L2 cache,
+               a quick look), medium (64 MiB, the default) or large (1 GiB,
+               far beyond the caches; needs about 3 GiB of memory and skips
+               the generic loop, which would take minutes)
+  -workers N   goroutines per copy (reshape.SetMaxWorkers), 1 or more; the
+               copy() baseline then runs on N goroutines too
   -json FILE   also write the results, and the machine, as JSON
   -plot FILE   also draw them as a bar chart (PNG) with gonum.org/v1/plot
 
-The "small" case is zero-copy: its GB/s is what a copy would have moved.
+The "small" and "small-permuted" cases keep their [3, 3, 100] shape at every
+size and one goroutine for copy(): they measure the cost of a call. "small"
+is zero-copy: its GB/s is what a copy would have moved.
 `
 
-// benchSizes scales the standard cases: the outermost (batch) axis is
-// multiplied by num/den.
-var benchSizes = map[string]struct{ num, den int }{
-	"small":  {1, 8},
-	"medium": {1, 1},
-	"large":  {4, 1},
+// benchSizes are the sizes of -size.
+var benchSizes = map[string]benchmarks.Size{
+	"small":  benchmarks.Small,
+	"medium": benchmarks.Medium,
+	"large":  benchmarks.Large,
 }
 
 // benchBudget is how long each implementation of a case is timed for.
@@ -65,9 +68,9 @@ type benchRow struct {
 	NsPerOp    float64 `json:"stridekit_ns_per_op"`
 	GBps       float64 `json:"stridekit_gbps"`
 	CopyGBps   float64 `json:"copy_gbps"`
-	NaiveGBps  float64 `json:"generic_loop_gbps"`
+	NaiveGBps  float64 `json:"generic_loop_gbps,omitempty"` // 0 where not timed (-size large)
 	RatioCopy  float64 `json:"ratio_to_copy"`
-	RatioNaive float64 `json:"ratio_to_generic_loop"`
+	RatioNaive float64 `json:"ratio_to_generic_loop,omitempty"`
 	ZeroCopy   bool    `json:"zero_copy"`
 }
 
@@ -87,22 +90,20 @@ type benchReport struct {
 func (c *cli) bench(args []string) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	size := fs.String("size", "medium", "small, medium or large")
-	workers := fs.Int("workers", 1, "copy threads")
+	workers := fs.Int("workers", 1, "goroutines per copy")
 	jsonPath := fs.String("json", "", "JSON output file")
 	plotPath := fs.String("plot", "", "PNG output file")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	scale, ok := benchSizes[*size]
+	sz, ok := benchSizes[*size]
 	switch {
 	case fs.NArg() > 0:
 		return &usageError{msg: fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
 	case !ok:
 		return &usageError{msg: fmt.Sprintf("-size %q: want small, medium or large", *size)}
-	case *workers != 1:
-		// reshape has no worker setting yet (no SetMaxWorkers): refusing is
-		// more honest than timing one thread under another name.
-		return &usageError{msg: fmt.Sprintf("-workers %d: only 1 until the parallel copy path lands in reshape", *workers)}
+	case *workers < 1:
+		return &usageError{msg: fmt.Sprintf("-workers %d: want 1 or more", *workers)}
 	case *plotPath != "" && !strings.EqualFold(filepath.Ext(*plotPath), ".png"):
 		return &usageError{msg: fmt.Sprintf("-plot %s: the file must end in .png", *plotPath)}
 	}
@@ -113,33 +114,41 @@ func (c *cli) bench(args []string) error {
 
 	report := benchReport{Size: *size, Workers: *workers, GOOS: runtime.GOOS, GOARCH: runtime.GOARCH,
 		CPUs: runtime.NumCPU(), GoVersion: runtime.Version(), Time: time.Now().UTC()}
-	fmt.Fprintf(c.stdout, "stridekit bench: size %s, %s/%s, %d CPUs, %s, %d worker\n\n",
-		*size, report.GOOS, report.GOARCH, report.CPUs, report.GoVersion, *workers)
-	fmt.Fprintf(c.stdout, "%-12s %-9s %9s %9s %9s %9s\n", "CASE", "DTYPE", "MiB", "GB/s", "×copy()", "×generic")
+	plural := "s"
+	if *workers == 1 {
+		plural = ""
+	}
+	fmt.Fprintf(c.stdout, "stridekit bench: size %s (%s), %s/%s, %d CPUs, %s, %d worker%s\n\n",
+		*size, sz.Name, report.GOOS, report.GOARCH, report.CPUs, report.GoVersion, *workers, plural)
+	fmt.Fprintf(c.stdout, "%-16s %-9s %9s %9s %9s %9s\n", "CASE", "DTYPE", "MiB", "GB/s", "×copy()", "×generic")
+	naive := sz != benchmarks.Large
 	for _, bc := range benchmarks.Cases() {
-		bc = scaleCase(bc, scale.num, scale.den)
-		for _, dt := range []string{"float32", "bfloat16"} {
+		for _, dt := range []struct {
+			name string
+			run  func(benchmarks.Case, benchmarks.Size, int, time.Duration, bool) (benchRow, error)
+		}{
+			{"float32", benchCase[float32]},
+			{"bfloat16", benchCase[reshape.BFloat16]},
+		} {
 			if err := c.ctx.Err(); err != nil {
 				return errInterrupted
 			}
-			var row benchRow
-			var err error
-			if dt == "float32" {
-				row, err = benchCase[float32](bc, budget)
-			} else {
-				row, err = benchCase[reshape.BFloat16](bc, budget)
-			}
+			row, err := dt.run(bc, sz, *workers, budget, naive)
 			if err != nil {
 				return err
 			}
-			row.DType = dt
-			note := ""
+			row.DType = dt.name
+			generic, note := "-", ""
+			if row.NaiveGBps > 0 {
+				generic = fmt.Sprintf("%.1f", row.RatioNaive)
+			}
 			if row.ZeroCopy {
 				note = "  (zero-copy: nothing moved)"
 			}
-			fmt.Fprintf(c.stdout, "%-12s %-9s %9.1f %9.2f %9.2f %9.1f%s\n",
-				row.Case, row.DType, row.MiB, row.GBps, row.RatioCopy, row.RatioNaive, note)
+			fmt.Fprintf(c.stdout, "%-16s %-9s %9.1f %9.2f %9.2f %9s%s\n",
+				row.Case, row.DType, row.MiB, row.GBps, row.RatioCopy, generic, note)
 			report.Rows = append(report.Rows, row)
+			runtime.GC() // return this case's buffers before the next is built
 		}
 	}
 	if *jsonPath != "" {
@@ -162,65 +171,58 @@ func (c *cli) bench(args []string) error {
 	return nil
 }
 
-// scaleCase multiplies the batch axis of c by num/den (at least 1): the
-// expanded axis of a broadcast case, otherwise the outermost source axis. A
-// zero-copy case keeps its size: it measures the cost of a call.
-func scaleCase(c benchmarks.Case, num, den int) benchmarks.Case {
-	if c.ZeroCopy || num == den {
-		return c
-	}
-	if c.Expand != nil {
-		c.Expand = append([]int{}, c.Expand...) // c's slices may be shared
-		c.Expand[0] = max(1, c.Expand[0]*num/den)
-		return c
-	}
-	c.Shape = append([]int{}, c.Shape...)
-	c.Shape[0] = max(1, c.Shape[0]*num/den)
-	return c
-}
-
-// benchCase times case c in element type T with stridekit (benchmarks.Run),
-// copy() of the same elements and benchmarks.NaiveCopy, as the benchmarks
-// package's own benchmark does.
-func benchCase[T reshape.Element](c benchmarks.Case, budget time.Duration) (benchRow, error) {
+// benchCase times case c, fitted to size sz (benchmarks.Case.Sized), in
+// element type T with stridekit (benchmarks.Run) on the given number of
+// workers (benchmarks.SetWorkers, restored before it returns), copy() of the
+// same elements on as many goroutines (benchmarks.CopyParallel; one for a
+// case of fixed size, which measures a call) and, if naive is set,
+// benchmarks.NaiveCopy, as the benchmarks package's own benchmarks do.
+func benchCase[T reshape.Element](c benchmarks.Case, sz benchmarks.Size, workers int, budget time.Duration, naive bool) (benchRow, error) {
+	size := int(unsafe.Sizeof(*new(T)))
+	c = c.Sized(sz.Bytes, size)
 	src, err := benchmarks.Build[T](c)
 	if err != nil {
 		return benchRow{}, err
 	}
 	n := c.Elements()
 	dst := make([]T, n)
-	from := make([]T, n)
-	for i := range from {
-		from[i] = T(i%251 + 1) // touch every page, as the benchmark does
+	from := benchmarks.CopySource(src, n)
+	copyWorkers := workers
+	if c.Scale == benchmarks.Fixed {
+		copyWorkers = 1
 	}
+
+	restore := benchmarks.SetWorkers(c, workers)
 	var runErr error
 	lib := timeIt(budget, func() {
 		if _, err := benchmarks.Run(c, dst, src); err != nil {
 			runErr = err
 		}
 	})
+	restore()
 	if runErr != nil {
 		return benchRow{}, runErr
 	}
-	ceiling := timeIt(budget, func() { copy(dst, from) })
-	naive := timeIt(budget, func() { benchmarks.NaiveCopy(dst, src) })
+	ceiling := timeIt(budget, func() { benchmarks.CopyParallel(dst, from, copyWorkers) })
 
-	size := int(unsafe.Sizeof(*new(T)))
 	bytes := c.Bytes(size)
 	gbps := func(d time.Duration) float64 { return float64(bytes) / d.Seconds() / 1e9 }
-	return benchRow{
-		Case:       c.Name,
-		Shape:      c.ViewShape(),
-		MiB:        float64(n*size) / (1 << 20),
-		Bytes:      bytes,
-		NsPerOp:    float64(lib.Nanoseconds()),
-		GBps:       gbps(lib),
-		CopyGBps:   gbps(ceiling),
-		NaiveGBps:  gbps(naive),
-		RatioCopy:  ceiling.Seconds() / lib.Seconds(),
-		RatioNaive: naive.Seconds() / lib.Seconds(),
-		ZeroCopy:   c.ZeroCopy,
-	}, nil
+	row := benchRow{
+		Case:      c.Name,
+		Shape:     c.ViewShape(),
+		MiB:       float64(n*size) / (1 << 20),
+		Bytes:     bytes,
+		NsPerOp:   float64(lib.Nanoseconds()),
+		GBps:      gbps(lib),
+		CopyGBps:  gbps(ceiling),
+		RatioCopy: ceiling.Seconds() / lib.Seconds(),
+		ZeroCopy:  c.ZeroCopy,
+	}
+	if naive {
+		d := timeIt(budget, func() { benchmarks.NaiveCopy(dst, src) })
+		row.NaiveGBps, row.RatioNaive = gbps(d), d.Seconds()/lib.Seconds()
+	}
+	return row, nil
 }
 
 // timeIt returns the mean time of one call of f: f runs once untimed (to
@@ -249,10 +251,11 @@ func timeIt(budget time.Duration, f func()) time.Duration {
 // the generic loop per case and dtype, and writes it atomically as PNG.
 func writePlot(path string, r benchReport) error {
 	p := plot.New()
-	p.Title.Text = fmt.Sprintf("stridekit bench, size %s (%s/%s, %d CPUs)", r.Size, r.GOOS, r.GOARCH, r.CPUs)
+	p.Title.Text = fmt.Sprintf("stridekit bench, size %s, %d workers (%s/%s, %d CPUs)", r.Size, r.Workers, r.GOOS, r.GOARCH, r.CPUs)
 	p.Y.Label.Text = "GB/s (result read + written)"
 	var labels []string
 	var lib, ceiling, naive plotter.Values
+	timedNaive := false
 	for _, row := range r.Rows {
 		if row.ZeroCopy {
 			continue // no bytes move: its GB/s would dwarf the others
@@ -262,9 +265,10 @@ func writePlot(path string, r benchReport) error {
 		lib = append(lib, row.GBps)
 		ceiling = append(ceiling, row.CopyGBps)
 		naive = append(naive, row.NaiveGBps)
+		timedNaive = timedNaive || row.NaiveGBps > 0
 	}
 	w := vg.Points(9)
-	for i, s := range []struct {
+	series := []struct {
 		name string
 		v    plotter.Values
 		c    color.RGBA
@@ -272,7 +276,11 @@ func writePlot(path string, r benchReport) error {
 		{"copy()", ceiling, color.RGBA{R: 160, G: 160, B: 160, A: 255}},
 		{"stridekit", lib, color.RGBA{R: 30, G: 100, B: 200, A: 255}},
 		{"generic loop", naive, color.RGBA{R: 220, G: 120, B: 40, A: 255}},
-	} {
+	}
+	if !timedNaive { // -size large: no bars of zero under a legend entry
+		series = series[:2]
+	}
+	for i, s := range series {
 		bars, err := plotter.NewBarChart(s.v, w)
 		if err != nil {
 			return fmt.Errorf("plot: %w", err)

@@ -47,10 +47,13 @@
 //
 // Runs the standard cases of package benchmarks, in float32 and bfloat16,
 // and prints stridekit's GB/s with its ratios to copy() of the same bytes and
-// to the generic loop (benchmarks.NaiveCopy). -size scales the batch axis of
-// the cases (small 1/8, medium as defined, large 4 times), -json writes the
-// results and the machine as JSON, -plot draws them as a PNG bar chart.
-// -workers accepts only 1 until reshape has a parallel copy path.
+// to the generic loop (benchmarks.NaiveCopy). -size fits every case to a
+// result of 1 MiB (small), 64 MiB (medium, the default) or 1 GiB (large,
+// about 3 GiB of memory, without the generic loop); -workers N sets
+// reshape.SetMaxWorkers(N) for the run, restored afterwards, and copies the
+// baseline on N goroutines too; -json writes the results and the machine as
+// JSON, -plot draws them as a PNG bar chart. The cases "small" and
+// "small-permuted" keep one shape at every size: they measure a call.
 //
 // # Exit status
 //
