@@ -45,7 +45,7 @@ type asmFunc struct {
 }
 
 // tileParams are the parameters of every tilesAVX2 function.
-var tileParams = []asmParam{{"dst", true}, {"src", true}, {"ti", false}, {"tj", false}, {"si", false}, {"dj", false}}
+var tileParams = []asmParam{{"dst", true}, {"src", true}, {"off", true}, {"col", false}, {"ti", false}, {"tj", false}, {"dj", false}}
 
 // rowParams are the parameters of copyRowsAVX2.
 var rowParams = []asmParam{{"dst", true}, {"src", true}, {"rows", false}, {"rowBytes", false}, {"srcStride", false}}
@@ -89,13 +89,14 @@ func tilesName(w width) string { return "tiles" + exported(w.Carrier) }
 // tilesDoc states the contract of a tile transpose as its plain loop.
 func tilesDoc(w width, name, how string) []string {
 	return []string{
-		fmt.Sprintf("%s transposes ti × tj whole tiles of %d×%d %d-byte elements %s:", name, w.TileI, w.TileJ, w.Size, how),
-		"source rows i are si bytes apart with their elements j adjacent, destination",
-		"rows j are dj bytes apart with their elements i adjacent. It is the plain loop",
+		fmt.Sprintf("%s transposes ti × tj whole tiles of %d×%d %d-byte elements %s.", name, w.TileI, w.TileJ, w.Size, how),
+		"Source row i starts off[i]+col bytes from src, its elements j adjacent (the",
+		"rows may come from several source axes: off is a table); destination row j",
+		"starts j*dj bytes from dst, its elements i adjacent. It is the plain loop",
 		"",
 		fmt.Sprintf("\tfor i := 0; i < ti*%d; i++ {", w.TileI),
 		fmt.Sprintf("\t\tfor j := 0; j < tj*%d; j++ {", w.TileJ),
-		"\t\t\tdst[j*dj+i] = src[i*si+j] // in elements; si and dj are in bytes",
+		fmt.Sprintf("\t\t\t*(dst + j*dj + i*%d) = *(src + off[i] + col + j*%d) // byte addresses", w.Size, w.Size),
 		"\t\t}",
 		"\t}",
 	}
@@ -189,55 +190,53 @@ func eachRow(c *build.Context, n int, base, stride, stride3, tmp reg.GPVirtual, 
 // then single tile rows for the rest:
 //
 //	loop_bands:              // while ti >= 2: two tile rows, 16 source rows
-//		MOVQ src, s; MOVQ dst, d; MOVQ tj+24(FP), k
+//		MOVQ src, s; ADDQ col, s; MOVQ dst, d; MOVQ tj+40(FP), k
 //	loop_bands_j:            // tj tile columns along them
-//		MOVQ s, sb
-//		VMOVDQU (sb), Y0 ... (8 source rows of band 0)
+//		MOVQ (off), t; VMOVDQU (s)(t*1), Y0 ... (8 source rows of band 0)
 //		... shuffles (width.Shuffle) ...
 //		VMOVDQU Y0, (d) ... (8 destination rows, columns 0-7)
-//		LEAQ (sb)(si*8), sb
-//		VMOVDQU (sb), Y0 ... (band 1)
+//		MOVQ 64(off), t; VMOVDQU (s)(t*1), Y0 ... (band 1)
 //		VMOVDQU Y0, 32(d) ... (the same 8 destination rows, columns 8-15)
 //		ADDQ $32, s; ADDQ dj8, d; DECQ k; JNZ loop_bands_j
-//		LEAQ (src)(si*8), src (twice); ADDQ $64, dst; SUBQ $2, ti; ...
+//		ADDQ $128, off; ADDQ $64, dst; SUBQ $2, ti; ...
 //	loop_single: ...         // the same, one tile row at a time
 //
 // A source row of a tile is one vector load; a destination row is one vector
 // store, or half of one (1-byte elements: VMOVQ and VMOVHPS).
 func emitTilesAVX2(c *build.Context, w width) {
-	dst, src, ti := param(c, "dst"), param(c, "src"), param(c, "ti")
-	si, dj := param(c, "si"), param(c, "dj")
+	dst, src, off, ti, dj := param(c, "dst"), param(c, "src"), param(c, "off"), param(c, "ti"), param(c, "dj")
 	name := tilesName(w)
+	col, err := c.Param("col").Resolve()
+	if err != nil {
+		panic("unreachable: col is a parameter: " + err.Error())
+	}
+	tj, err := c.Param("tj").Resolve()
+	if err != nil {
+		panic("unreachable: tj is a parameter: " + err.Error())
+	}
 
-	si3, dj3 := c.GP64(), c.GP64()
-	c.LEAQ(Mem{Base: si, Index: si, Scale: 2}, si3)
+	dj3 := c.GP64()
 	c.LEAQ(Mem{Base: dj, Index: dj, Scale: 2}, dj3)
 	djStep := c.GP64() // bytes from one tile column to the next in dst: TileJ rows
 	c.IMUL3Q(Imm(uint64(w.TileJ)), dj, djStep)
-	s, d, k, sb, tmp := c.GP64(), c.GP64(), c.GP64(), c.GP64(), c.GP64()
+	s, d, k, t, tmp := c.GP64(), c.GP64(), c.GP64(), c.GP64(), c.GP64()
 
 	bandLoop := func(bands int, label string) {
 		c.Label(label)
 		c.MOVQ(src, s)
+		c.ADDQ(col.Addr, s)
 		c.MOVQ(dst, d)
-		tj, err := c.Param("tj").Resolve()
-		if err != nil {
-			panic("unreachable: tj is a parameter: " + err.Error())
-		}
 		c.MOVQ(tj.Addr, k)
 		c.TESTQ(k, k)
 		c.JZ(LabelRef(name + "_done"))
 		c.Label(label + "_j")
-		c.MOVQ(s, sb)
 		for b := 0; b < bands; b++ {
-			if b > 0 {
-				c.LEAQ(Mem{Base: sb, Index: si, Scale: uint8(w.TileI)}, sb)
-			}
 			rows := make([]reg.VecVirtual, w.TileI)
-			eachRow(c, w.TileI, sb, si, si3, tmp, 0, func(r int, m Mem) {
+			for r := range rows {
+				c.MOVQ(Mem{Base: off, Disp: 8 * (b*w.TileI + r)}, t)
 				rows[r] = w.vec(c)
-				c.VMOVDQU(m, rows[r])
-			})
+				c.VMOVDQU(Mem{Base: s, Index: t, Scale: 1}, rows[r])
+			}
 			out := w.Shuffle(c, rows)
 			eachRow(c, w.TileJ, d, dj, dj3, tmp, b*w.TileI*w.Size, func(r int, m Mem) {
 				switch {
@@ -250,14 +249,12 @@ func emitTilesAVX2(c *build.Context, w width) {
 				}
 			})
 		}
-		c.ADDQ(Imm(uint64(w.TileJ*w.Size)), s)
+		c.ADDQ(U32(w.TileJ*w.Size), s)
 		c.ADDQ(djStep, d)
 		c.DECQ(k)
 		c.JNZ(LabelRef(label + "_j"))
-		for b := 0; b < bands; b++ {
-			c.LEAQ(Mem{Base: src, Index: si, Scale: uint8(w.TileI)}, src)
-		}
-		c.ADDQ(Imm(uint64(bands*w.TileI*w.Size)), dst)
+		c.ADDQ(U32(8*bands*w.TileI), off)
+		c.ADDQ(U32(bands*w.TileI*w.Size), dst)
 	}
 
 	bands := w.Bands()

@@ -34,24 +34,24 @@ func times(e *jen.Statement, k int) *jen.Statement {
 
 // tileParamsGo are the parameters of a tiles function, as in tileParams.
 func tileParamsGo() []jen.Code {
-	return []jen.Code{jen.List(jen.Id("dst"), jen.Id("src")).Add(ptr()), jen.List(jen.Id("ti"), jen.Id("tj"), jen.Id("si"), jen.Id("dj")).Int()}
+	return []jen.Code{jen.List(jen.Id("dst"), jen.Id("src"), jen.Id("off")).Add(ptr()), jen.List(jen.Id("col"), jen.Id("ti"), jen.Id("tj"), jen.Id("dj")).Int()}
 }
 
 // tileArgs are the arguments that pass a tiles function's parameters on.
 func tileArgs() []jen.Code {
-	return []jen.Code{jen.Id("dst"), jen.Id("src"), jen.Id("ti"), jen.Id("tj"), jen.Id("si"), jen.Id("dj")}
+	return []jen.Code{jen.Id("dst"), jen.Id("src"), jen.Id("off"), jen.Id("col"), jen.Id("ti"), jen.Id("tj"), jen.Id("dj")}
 }
 
 // emitTilesGo emits the Go fallback of a tile transpose, 4×4 elements at a
 // time (16 loads into locals, then 16 stores):
 //
-//	func tilesUint32Go(dst, src unsafe.Pointer, ti, tj, si, dj int) {
+//	func tilesUint32Go(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
+//		rows := unsafe.Slice((*int)(off), ti*8)
 //		for i := 0; i < ti*8; i += 4 {
+//			o0, o1, o2, o3 := rows[i]+col, rows[i+1]+col, rows[i+2]+col, rows[i+3]+col
 //			for j := 0; j < tj*8; j += 4 {
-//				s0 := unsafe.Add(src, i*si+j*4)
-//				s1 := unsafe.Add(s0, si) ...
-//				a00 := *(*uint32)(s0)
-//				a01 := *(*uint32)(unsafe.Add(s0, 4)) ...
+//				a00 := *(*uint32)(unsafe.Add(src, o0+j*4))
+//				a01 := *(*uint32)(unsafe.Add(src, o0+j*4+4)) ...
 //				d0 := unsafe.Add(dst, j*dj+i*4)
 //				*(*uint32)(d0) = a00
 //				*(*uint32)(unsafe.Add(d0, 4)) = a10 ...
@@ -63,20 +63,20 @@ func emitTilesGo(w width) jen.Code {
 	name := tilesName(w) + "Go"
 	const q = 4 // the fallback's block edge
 	var body []jen.Code
-	body = append(body, jen.Id("s0").Op(":=").Add(add(jen.Id("src"), jen.Id("i").Op("*").Id("si").Op("+").Add(times(jen.Id("j"), w.Size)))))
-	for r := 1; r < q; r++ {
-		body = append(body, jen.Id(fmt.Sprintf("s%d", r)).Op(":=").Add(add(jen.Id(fmt.Sprintf("s%d", r-1)), jen.Id("si"))))
+	for r := 0; r < q; r++ {
+		for c := 0; c < q; c++ {
+			off := jen.Id(fmt.Sprintf("o%d", r)).Op("+").Add(times(jen.Id("j"), w.Size))
+			if c > 0 {
+				off = off.Op("+").Lit(c * w.Size)
+			}
+			body = append(body, jen.Id(fmt.Sprintf("a%d%d", r, c)).Op(":=").Add(deref(w, add(jen.Id("src"), off))))
+		}
 	}
 	elem := func(p string, k int) jen.Code {
 		if k == 0 {
 			return jen.Id(p)
 		}
 		return add(jen.Id(p), jen.Lit(k*w.Size))
-	}
-	for r := 0; r < q; r++ {
-		for c := 0; c < q; c++ {
-			body = append(body, jen.Id(fmt.Sprintf("a%d%d", r, c)).Op(":=").Add(deref(w, elem(fmt.Sprintf("s%d", r), c))))
-		}
 	}
 	body = append(body, jen.Id("d0").Op(":=").Add(add(jen.Id("dst"), jen.Id("j").Op("*").Id("dj").Op("+").Add(times(jen.Id("i"), w.Size)))))
 	for c := 0; c < q; c++ {
@@ -87,11 +87,24 @@ func emitTilesGo(w width) jen.Code {
 			body = append(body, deref(w, elem(fmt.Sprintf("d%d", c), r)).Op("=").Id(fmt.Sprintf("a%d%d", r, c)))
 		}
 	}
+	var os, rows []jen.Code
+	for r := 0; r < q; r++ {
+		os = append(os, jen.Id(fmt.Sprintf("o%d", r)))
+		idx := jen.Id("i")
+		if r > 0 {
+			idx = jen.Id("i").Op("+").Lit(r)
+		}
+		rows = append(rows, jen.Id("rows").Index(idx).Op("+").Id("col"))
+	}
 	loop := jen.For(jen.Id("i").Op(":=").Lit(0), jen.Id("i").Op("<").Id("ti").Op("*").Lit(w.TileI), jen.Id("i").Op("+=").Lit(q)).Block(
+		jen.List(os...).Op(":=").List(rows...),
 		jen.For(jen.Id("j").Op(":=").Lit(0), jen.Id("j").Op("<").Id("tj").Op("*").Lit(w.TileJ), jen.Id("j").Op("+=").Lit(q)).Block(body...),
 	)
 	return jen.Add(doc(tilesDoc(w, name, fmt.Sprintf("in Go, %d×%d elements at a time", q, q))...)).Line().
-		Func().Id(name).Params(tileParamsGo()...).Block(loop)
+		Func().Id(name).Params(tileParamsGo()...).Block(
+		jen.Id("rows").Op(":=").Qual("unsafe", "Slice").Call(jen.Parens(jen.Op("*").Int()).Parens(jen.Id("off")), jen.Id("ti").Op("*").Lit(w.TileI)),
+		loop,
+	)
 }
 
 // transposeName is the name of the blocked transpose of a width.
@@ -103,81 +116,85 @@ func edgeName(w width) string { return "edge" + exported(w.Carrier) }
 // emitTranspose emits the blocked transpose of a width, which the
 // dispatcher calls through Transposes:
 //
-//	func transposeUint32(dst, src unsafe.Pointer, ni, nj, si, dj int) {
-//		for i0 := 0; i0 < ni; i0 += 128 {
-//			mi := min(128, ni-i0)
+//	func transposeUint32(dst, src unsafe.Pointer, off []int, nj, dj int) {
+//		for i0 := 0; i0 < len(off); i0 += 128 {
+//			mi := min(128, len(off)-i0)
+//			rows := off[i0 : i0+mi]
 //			for j0 := 0; j0 < nj; j0 += 16 {
 //				mj := min(16, nj-j0)
-//				s := unsafe.Add(src, (i0*si+j0)*4)
 //				d := unsafe.Add(dst, (j0*dj+i0)*4)
 //				fi, fj := mi/8, mj/8
 //				if fi > 0 && fj > 0 {
-//					tilesUint32(d, s, fi, fj, si*4, dj*4)
+//					tilesUint32(d, src, unsafe.Pointer(&rows[0]), j0*4, fi, fj, dj*4)
 //				}
-//				edgeUint32(d, s, 0, mi, fj*8, mj, si, dj)
-//				edgeUint32(d, s, fi*8, mi, 0, fj*8, si, dj)
+//				edgeUint32(d, src, rows, j0, 0, mi, fj*8, mj, dj)
+//				edgeUint32(d, src, rows, j0, fi*8, mi, 0, fj*8, dj)
 //			}
 //		}
 //	}
 func emitTranspose(w width) jen.Code {
 	name := transposeName(w)
+	ni := jen.Len(jen.Id("off"))
 	inner := []jen.Code{
 		jen.Id("mj").Op(":=").Min(jen.Lit(w.BlockJ), jen.Id("nj").Op("-").Id("j0")),
-		jen.Id("s").Op(":=").Add(add(jen.Id("src"), times(jen.Parens(jen.Id("i0").Op("*").Id("si").Op("+").Id("j0")), w.Size))),
 		jen.Id("d").Op(":=").Add(add(jen.Id("dst"), times(jen.Parens(jen.Id("j0").Op("*").Id("dj").Op("+").Id("i0")), w.Size))),
 		jen.List(jen.Id("fi"), jen.Id("fj")).Op(":=").List(jen.Id("mi").Op("/").Lit(w.TileI), jen.Id("mj").Op("/").Lit(w.TileJ)),
 		jen.If(jen.Id("fi").Op(">").Lit(0).Op("&&").Id("fj").Op(">").Lit(0)).Block(
-			jen.Id(tilesName(w)).Call(jen.Id("d"), jen.Id("s"), jen.Id("fi"), jen.Id("fj"), times(jen.Id("si"), w.Size), times(jen.Id("dj"), w.Size)),
+			jen.Id(tilesName(w)).Call(jen.Id("d"), jen.Id("src"), ptr().Call(jen.Op("&").Id("rows").Index(jen.Lit(0))), times(jen.Id("j0"), w.Size), jen.Id("fi"), jen.Id("fj"), times(jen.Id("dj"), w.Size)),
 		),
-		jen.Id(edgeName(w)).Call(jen.Id("d"), jen.Id("s"), jen.Lit(0), jen.Id("mi"), jen.Id("fj").Op("*").Lit(w.TileJ), jen.Id("mj"), jen.Id("si"), jen.Id("dj")),
-		jen.Id(edgeName(w)).Call(jen.Id("d"), jen.Id("s"), jen.Id("fi").Op("*").Lit(w.TileI), jen.Id("mi"), jen.Lit(0), jen.Id("fj").Op("*").Lit(w.TileJ), jen.Id("si"), jen.Id("dj")),
+		jen.Id(edgeName(w)).Call(jen.Id("d"), jen.Id("src"), jen.Id("rows"), jen.Id("j0"), jen.Lit(0), jen.Id("mi"), jen.Id("fj").Op("*").Lit(w.TileJ), jen.Id("mj"), jen.Id("dj")),
+		jen.Id(edgeName(w)).Call(jen.Id("d"), jen.Id("src"), jen.Id("rows"), jen.Id("j0"), jen.Id("fi").Op("*").Lit(w.TileI), jen.Id("mi"), jen.Lit(0), jen.Id("fj").Op("*").Lit(w.TileJ), jen.Id("dj")),
 	}
-	body := jen.For(jen.Id("i0").Op(":=").Lit(0), jen.Id("i0").Op("<").Id("ni"), jen.Id("i0").Op("+=").Lit(w.BlockI)).Block(
-		jen.Id("mi").Op(":=").Min(jen.Lit(w.BlockI), jen.Id("ni").Op("-").Id("i0")),
+	body := jen.For(jen.Id("i0").Op(":=").Lit(0), jen.Id("i0").Op("<").Add(ni), jen.Id("i0").Op("+=").Lit(w.BlockI)).Block(
+		jen.Id("mi").Op(":=").Min(jen.Lit(w.BlockI), jen.Len(jen.Id("off")).Op("-").Id("i0")),
+		jen.Id("rows").Op(":=").Id("off").Index(jen.Id("i0").Op(":").Id("i0").Op("+").Id("mi")),
 		jen.For(jen.Id("j0").Op(":=").Lit(0), jen.Id("j0").Op("<").Id("nj"), jen.Id("j0").Op("+=").Lit(w.BlockJ)).Block(inner...),
 	)
 	return jen.Add(doc(
-		fmt.Sprintf("%s transposes an ni × nj matrix of %d-byte elements: source rows i", name, w.Size),
-		"are si elements apart (si may be negative) with their elements j adjacent,",
-		"destination rows j are dj elements apart with their elements i adjacent. It",
-		fmt.Sprintf("walks %d×%d blocks (see BlockI in gen/spec.go), hands", w.BlockI, w.BlockJ),
-		fmt.Sprintf("the whole %d×%d tiles of each to %s and moves the rest one", w.TileI, w.TileJ, tilesName(w)),
-		fmt.Sprintf("element at a time (%s). It is the plain loop", edgeName(w)),
+		fmt.Sprintf("%s transposes len(off) × nj %d-byte elements: source row i starts", name, w.Size),
+		"off[i] bytes from src with its elements j adjacent, destination row j",
+		"starts j*dj elements from dst with its elements i adjacent. It walks",
+		fmt.Sprintf("blocks of %d×%d (see BlockI in gen/spec.go), hands their whole %d×%d tiles", w.BlockI, w.BlockJ, w.TileI, w.TileJ),
+		fmt.Sprintf("to %s and moves the rest one element at a time (%s).", tilesName(w), edgeName(w)),
+		"It is the plain loop",
 		"",
-		"\tfor i := 0; i < ni; i++ {",
+		"\tfor i := range off {",
 		"\t\tfor j := 0; j < nj; j++ {",
-		"\t\t\tdst[j*dj+i] = src[i*si+j]",
+		fmt.Sprintf("\t\t\tdst[j*dj+i] = *(src + off[i] + j*%d) // a byte address", w.Size),
 		"\t\t}",
 		"\t}",
 	)).Line().Func().Id(name).Params(
 		jen.List(jen.Id("dst"), jen.Id("src")).Add(ptr()),
-		jen.List(jen.Id("ni"), jen.Id("nj"), jen.Id("si"), jen.Id("dj")).Int(),
+		jen.Id("off").Index().Int(),
+		jen.List(jen.Id("nj"), jen.Id("dj")).Int(),
 	).Block(body)
 }
 
 // emitEdge emits the scalar transpose of the part of a block outside whole
 // tiles:
 //
-//	func edgeUint32(d, s unsafe.Pointer, i0, i1, j0, j1, si, dj int) {
-//		for j := j0; j < j1; j++ {
+//	func edgeUint32(d, src unsafe.Pointer, rows []int, j0, i0, i1, j1, j2, dj int) {
+//		for j := j1; j < j2; j++ {
 //			for i := i0; i < i1; i++ {
-//				*(*uint32)(unsafe.Add(d, (j*dj+i)*4)) = *(*uint32)(unsafe.Add(s, (i*si+j)*4))
+//				*(*uint32)(unsafe.Add(d, (j*dj+i)*4)) = *(*uint32)(unsafe.Add(src, rows[i]+(j0+j)*4))
 //			}
 //		}
 //	}
 func emitEdge(w width) jen.Code {
 	name := edgeName(w)
 	return jen.Add(doc(
-		fmt.Sprintf("%s transposes rows [i0, i1) and columns [j0, j1) of the block at s", name),
-		"into the block at d, one element at a time (see "+transposeName(w)+").",
+		fmt.Sprintf("%s transposes rows [i0, i1) and columns [j1, j2) of the block of", name),
+		"rows (source rows, as byte offsets from src) and columns from j0 into the",
+		"block at d, one element at a time (see "+transposeName(w)+").",
 	)).Line().Func().Id(name).Params(
-		jen.List(jen.Id("d"), jen.Id("s")).Add(ptr()),
-		jen.List(jen.Id("i0"), jen.Id("i1"), jen.Id("j0"), jen.Id("j1"), jen.Id("si"), jen.Id("dj")).Int(),
+		jen.List(jen.Id("d"), jen.Id("src")).Add(ptr()),
+		jen.Id("rows").Index().Int(),
+		jen.List(jen.Id("j0"), jen.Id("i0"), jen.Id("i1"), jen.Id("j1"), jen.Id("j2"), jen.Id("dj")).Int(),
 	).Block(
-		jen.For(jen.Id("j").Op(":=").Id("j0"), jen.Id("j").Op("<").Id("j1"), jen.Id("j").Op("++")).Block(
+		jen.For(jen.Id("j").Op(":=").Id("j1"), jen.Id("j").Op("<").Id("j2"), jen.Id("j").Op("++")).Block(
 			jen.For(jen.Id("i").Op(":=").Id("i0"), jen.Id("i").Op("<").Id("i1"), jen.Id("i").Op("++")).Block(
 				deref(w, add(jen.Id("d"), times(jen.Parens(jen.Id("j").Op("*").Id("dj").Op("+").Id("i")), w.Size))).Op("=").
-					Add(deref(w, add(jen.Id("s"), times(jen.Parens(jen.Id("i").Op("*").Id("si").Op("+").Id("j")), w.Size)))),
+					Add(deref(w, add(jen.Id("src"), jen.Id("rows").Index(jen.Id("i")).Op("+").Add(times(jen.Parens(jen.Id("j0").Op("+").Id("j")), w.Size))))),
 			),
 		),
 	)

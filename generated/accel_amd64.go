@@ -15,57 +15,61 @@ import (
 // fallback on the same machine; nothing else should change it.
 var Accelerated = cpu.X86.HasAVX2
 
-// tilesUint8AVX2 transposes ti × tj whole tiles of 8×16 1-byte elements with AVX2 register shuffles:
-// source rows i are si bytes apart with their elements j adjacent, destination
-// rows j are dj bytes apart with their elements i adjacent. It is the plain loop
+// tilesUint8AVX2 transposes ti × tj whole tiles of 8×16 1-byte elements with AVX2 register shuffles.
+// Source row i starts off[i]+col bytes from src, its elements j adjacent (the
+// rows may come from several source axes: off is a table); destination row j
+// starts j*dj bytes from dst, its elements i adjacent. It is the plain loop
 //
 //	for i := 0; i < ti*8; i++ {
 //		for j := 0; j < tj*16; j++ {
-//			dst[j*dj+i] = src[i*si+j] // in elements; si and dj are in bytes
+//			*(dst + j*dj + i*1) = *(src + off[i] + col + j*1) // byte addresses
 //		}
 //	}
 //
 //go:noescape
-func tilesUint8AVX2(dst unsafe.Pointer, src unsafe.Pointer, ti int, tj int, si int, dj int)
+func tilesUint8AVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
 
-// tilesUint16AVX2 transposes ti × tj whole tiles of 8×8 2-byte elements with AVX2 register shuffles:
-// source rows i are si bytes apart with their elements j adjacent, destination
-// rows j are dj bytes apart with their elements i adjacent. It is the plain loop
+// tilesUint16AVX2 transposes ti × tj whole tiles of 8×8 2-byte elements with AVX2 register shuffles.
+// Source row i starts off[i]+col bytes from src, its elements j adjacent (the
+// rows may come from several source axes: off is a table); destination row j
+// starts j*dj bytes from dst, its elements i adjacent. It is the plain loop
 //
 //	for i := 0; i < ti*8; i++ {
 //		for j := 0; j < tj*8; j++ {
-//			dst[j*dj+i] = src[i*si+j] // in elements; si and dj are in bytes
+//			*(dst + j*dj + i*2) = *(src + off[i] + col + j*2) // byte addresses
 //		}
 //	}
 //
 //go:noescape
-func tilesUint16AVX2(dst unsafe.Pointer, src unsafe.Pointer, ti int, tj int, si int, dj int)
+func tilesUint16AVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
 
-// tilesUint32AVX2 transposes ti × tj whole tiles of 8×8 4-byte elements with AVX2 register shuffles:
-// source rows i are si bytes apart with their elements j adjacent, destination
-// rows j are dj bytes apart with their elements i adjacent. It is the plain loop
+// tilesUint32AVX2 transposes ti × tj whole tiles of 8×8 4-byte elements with AVX2 register shuffles.
+// Source row i starts off[i]+col bytes from src, its elements j adjacent (the
+// rows may come from several source axes: off is a table); destination row j
+// starts j*dj bytes from dst, its elements i adjacent. It is the plain loop
 //
 //	for i := 0; i < ti*8; i++ {
 //		for j := 0; j < tj*8; j++ {
-//			dst[j*dj+i] = src[i*si+j] // in elements; si and dj are in bytes
+//			*(dst + j*dj + i*4) = *(src + off[i] + col + j*4) // byte addresses
 //		}
 //	}
 //
 //go:noescape
-func tilesUint32AVX2(dst unsafe.Pointer, src unsafe.Pointer, ti int, tj int, si int, dj int)
+func tilesUint32AVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
 
-// tilesUint64AVX2 transposes ti × tj whole tiles of 4×4 8-byte elements with AVX2 register shuffles:
-// source rows i are si bytes apart with their elements j adjacent, destination
-// rows j are dj bytes apart with their elements i adjacent. It is the plain loop
+// tilesUint64AVX2 transposes ti × tj whole tiles of 4×4 8-byte elements with AVX2 register shuffles.
+// Source row i starts off[i]+col bytes from src, its elements j adjacent (the
+// rows may come from several source axes: off is a table); destination row j
+// starts j*dj bytes from dst, its elements i adjacent. It is the plain loop
 //
 //	for i := 0; i < ti*4; i++ {
 //		for j := 0; j < tj*4; j++ {
-//			dst[j*dj+i] = src[i*si+j] // in elements; si and dj are in bytes
+//			*(dst + j*dj + i*8) = *(src + off[i] + col + j*8) // byte addresses
 //		}
 //	}
 //
 //go:noescape
-func tilesUint64AVX2(dst unsafe.Pointer, src unsafe.Pointer, ti int, tj int, si int, dj int)
+func tilesUint64AVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
 
 // copyRowsAVX2 copies rows rows of rowBytes bytes each, rowBytes >= 16, the
 // source rows srcStride bytes apart and the destination rows back to back,
@@ -83,42 +87,42 @@ func copyRowsAVX2(dst unsafe.Pointer, src unsafe.Pointer, rows int, rowBytes int
 
 // tilesUint8 transposes whole tiles (see tilesUint8Go) with the fastest
 // kernel this build and CPU have.
-func tilesUint8(dst, src unsafe.Pointer, ti, tj, si, dj int) {
+func tilesUint8(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
 	if Accelerated {
-		tilesUint8AVX2(dst, src, ti, tj, si, dj)
+		tilesUint8AVX2(dst, src, off, col, ti, tj, dj)
 		return
 	}
-	tilesUint8Go(dst, src, ti, tj, si, dj)
+	tilesUint8Go(dst, src, off, col, ti, tj, dj)
 }
 
 // tilesUint16 transposes whole tiles (see tilesUint16Go) with the fastest
 // kernel this build and CPU have.
-func tilesUint16(dst, src unsafe.Pointer, ti, tj, si, dj int) {
+func tilesUint16(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
 	if Accelerated {
-		tilesUint16AVX2(dst, src, ti, tj, si, dj)
+		tilesUint16AVX2(dst, src, off, col, ti, tj, dj)
 		return
 	}
-	tilesUint16Go(dst, src, ti, tj, si, dj)
+	tilesUint16Go(dst, src, off, col, ti, tj, dj)
 }
 
 // tilesUint32 transposes whole tiles (see tilesUint32Go) with the fastest
 // kernel this build and CPU have.
-func tilesUint32(dst, src unsafe.Pointer, ti, tj, si, dj int) {
+func tilesUint32(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
 	if Accelerated {
-		tilesUint32AVX2(dst, src, ti, tj, si, dj)
+		tilesUint32AVX2(dst, src, off, col, ti, tj, dj)
 		return
 	}
-	tilesUint32Go(dst, src, ti, tj, si, dj)
+	tilesUint32Go(dst, src, off, col, ti, tj, dj)
 }
 
 // tilesUint64 transposes whole tiles (see tilesUint64Go) with the fastest
 // kernel this build and CPU have.
-func tilesUint64(dst, src unsafe.Pointer, ti, tj, si, dj int) {
+func tilesUint64(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
 	if Accelerated {
-		tilesUint64AVX2(dst, src, ti, tj, si, dj)
+		tilesUint64AVX2(dst, src, off, col, ti, tj, dj)
 		return
 	}
-	tilesUint64Go(dst, src, ti, tj, si, dj)
+	tilesUint64Go(dst, src, off, col, ti, tj, dj)
 }
 
 // copyRows copies rows (see copyRowsGo) with the fastest kernel this build and

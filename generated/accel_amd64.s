@@ -6,38 +6,44 @@
 
 #include "textflag.h"
 
-// func tilesUint8AVX2(dst unsafe.Pointer, src unsafe.Pointer, ti int, tj int, si int, dj int)
+// func tilesUint8AVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
 // Requires: AVX
-TEXT ·tilesUint8AVX2(SB), NOSPLIT, $0-48
+TEXT ·tilesUint8AVX2(SB), NOSPLIT, $0-56
 	MOVQ   dst+0(FP), AX
 	MOVQ   src+8(FP), CX
-	MOVQ   ti+16(FP), DX
-	MOVQ   si+32(FP), BX
-	MOVQ   dj+40(FP), SI
-	LEAQ   (BX)(BX*2), DI
-	LEAQ   (SI)(SI*2), R8
-	IMUL3Q $0x10, SI, R9
-	CMPQ   DX, $0x08
+	MOVQ   off+16(FP), DX
+	MOVQ   ti+32(FP), BX
+	MOVQ   dj+48(FP), SI
+	LEAQ   (SI)(SI*2), DI
+	IMUL3Q $0x10, SI, R8
+	CMPQ   BX, $0x08
 	JB     tilesUint8_single
 
 tilesUint8_bands:
-	MOVQ  CX, R10
-	MOVQ  AX, R11
-	MOVQ  tj+24(FP), R12
-	TESTQ R12, R12
+	MOVQ  CX, R9
+	ADDQ  col+24(FP), R9
+	MOVQ  AX, R10
+	MOVQ  tj+40(FP), R11
+	TESTQ R11, R11
 	JZ    tilesUint8_done
 
 tilesUint8_bands_j:
-	MOVQ       R10, R13
-	VMOVDQU    (R13), X0
-	VMOVDQU    (R13)(BX*1), X1
-	VMOVDQU    (R13)(BX*2), X2
-	VMOVDQU    (R13)(DI*1), X3
-	LEAQ       (R13)(BX*4), R14
-	VMOVDQU    (R14), X4
-	VMOVDQU    (R14)(BX*1), X5
-	VMOVDQU    (R14)(BX*2), X6
-	VMOVDQU    (R14)(DI*1), X7
+	MOVQ       (DX), R12
+	VMOVDQU    (R9)(R12*1), X0
+	MOVQ       8(DX), R12
+	VMOVDQU    (R9)(R12*1), X1
+	MOVQ       16(DX), R12
+	VMOVDQU    (R9)(R12*1), X2
+	MOVQ       24(DX), R12
+	VMOVDQU    (R9)(R12*1), X3
+	MOVQ       32(DX), R12
+	VMOVDQU    (R9)(R12*1), X4
+	MOVQ       40(DX), R12
+	VMOVDQU    (R9)(R12*1), X5
+	MOVQ       48(DX), R12
+	VMOVDQU    (R9)(R12*1), X6
+	MOVQ       56(DX), R12
+	VMOVDQU    (R9)(R12*1), X7
 	VPUNPCKLBW X1, X0, X8
 	VPUNPCKHBW X1, X0, X0
 	VPUNPCKLBW X3, X2, X1
@@ -62,35 +68,41 @@ tilesUint8_bands_j:
 	VPUNPCKHDQ X5, X8, X5
 	VPUNPCKLDQ X4, X0, X8
 	VPUNPCKHDQ X4, X0, X0
-	VMOVQ      X6, (R11)
-	VMOVHPS    X6, (R11)(SI*1)
-	VMOVQ      X2, (R11)(SI*2)
-	VMOVHPS    X2, (R11)(R8*1)
-	LEAQ       (R11)(SI*4), R14
-	VMOVQ      X7, (R14)
-	VMOVHPS    X7, (R14)(SI*1)
-	VMOVQ      X1, (R14)(SI*2)
-	VMOVHPS    X1, (R14)(R8*1)
-	LEAQ       (R14)(SI*4), R14
-	VMOVQ      X3, (R14)
-	VMOVHPS    X3, (R14)(SI*1)
-	VMOVQ      X5, (R14)(SI*2)
-	VMOVHPS    X5, (R14)(R8*1)
-	LEAQ       (R14)(SI*4), R14
-	VMOVQ      X8, (R14)
-	VMOVHPS    X8, (R14)(SI*1)
-	VMOVQ      X0, (R14)(SI*2)
-	VMOVHPS    X0, (R14)(R8*1)
-	LEAQ       (R13)(BX*8), R13
-	VMOVDQU    (R13), X0
-	VMOVDQU    (R13)(BX*1), X1
-	VMOVDQU    (R13)(BX*2), X2
-	VMOVDQU    (R13)(DI*1), X3
-	LEAQ       (R13)(BX*4), R14
-	VMOVDQU    (R14), X4
-	VMOVDQU    (R14)(BX*1), X5
-	VMOVDQU    (R14)(BX*2), X6
-	VMOVDQU    (R14)(DI*1), X7
+	VMOVQ      X6, (R10)
+	VMOVHPS    X6, (R10)(SI*1)
+	VMOVQ      X2, (R10)(SI*2)
+	VMOVHPS    X2, (R10)(DI*1)
+	LEAQ       (R10)(SI*4), R12
+	VMOVQ      X7, (R12)
+	VMOVHPS    X7, (R12)(SI*1)
+	VMOVQ      X1, (R12)(SI*2)
+	VMOVHPS    X1, (R12)(DI*1)
+	LEAQ       (R12)(SI*4), R12
+	VMOVQ      X3, (R12)
+	VMOVHPS    X3, (R12)(SI*1)
+	VMOVQ      X5, (R12)(SI*2)
+	VMOVHPS    X5, (R12)(DI*1)
+	LEAQ       (R12)(SI*4), R12
+	VMOVQ      X8, (R12)
+	VMOVHPS    X8, (R12)(SI*1)
+	VMOVQ      X0, (R12)(SI*2)
+	VMOVHPS    X0, (R12)(DI*1)
+	MOVQ       64(DX), R12
+	VMOVDQU    (R9)(R12*1), X0
+	MOVQ       72(DX), R12
+	VMOVDQU    (R9)(R12*1), X1
+	MOVQ       80(DX), R12
+	VMOVDQU    (R9)(R12*1), X2
+	MOVQ       88(DX), R12
+	VMOVDQU    (R9)(R12*1), X3
+	MOVQ       96(DX), R12
+	VMOVDQU    (R9)(R12*1), X4
+	MOVQ       104(DX), R12
+	VMOVDQU    (R9)(R12*1), X5
+	MOVQ       112(DX), R12
+	VMOVDQU    (R9)(R12*1), X6
+	MOVQ       120(DX), R12
+	VMOVDQU    (R9)(R12*1), X7
 	VPUNPCKLBW X1, X0, X8
 	VPUNPCKHBW X1, X0, X0
 	VPUNPCKLBW X3, X2, X1
@@ -115,35 +127,41 @@ tilesUint8_bands_j:
 	VPUNPCKHDQ X5, X8, X5
 	VPUNPCKLDQ X4, X0, X8
 	VPUNPCKHDQ X4, X0, X0
-	VMOVQ      X6, 8(R11)
-	VMOVHPS    X6, 8(R11)(SI*1)
-	VMOVQ      X2, 8(R11)(SI*2)
-	VMOVHPS    X2, 8(R11)(R8*1)
-	LEAQ       (R11)(SI*4), R14
-	VMOVQ      X7, 8(R14)
-	VMOVHPS    X7, 8(R14)(SI*1)
-	VMOVQ      X1, 8(R14)(SI*2)
-	VMOVHPS    X1, 8(R14)(R8*1)
-	LEAQ       (R14)(SI*4), R14
-	VMOVQ      X3, 8(R14)
-	VMOVHPS    X3, 8(R14)(SI*1)
-	VMOVQ      X5, 8(R14)(SI*2)
-	VMOVHPS    X5, 8(R14)(R8*1)
-	LEAQ       (R14)(SI*4), R14
-	VMOVQ      X8, 8(R14)
-	VMOVHPS    X8, 8(R14)(SI*1)
-	VMOVQ      X0, 8(R14)(SI*2)
-	VMOVHPS    X0, 8(R14)(R8*1)
-	LEAQ       (R13)(BX*8), R13
-	VMOVDQU    (R13), X0
-	VMOVDQU    (R13)(BX*1), X1
-	VMOVDQU    (R13)(BX*2), X2
-	VMOVDQU    (R13)(DI*1), X3
-	LEAQ       (R13)(BX*4), R14
-	VMOVDQU    (R14), X4
-	VMOVDQU    (R14)(BX*1), X5
-	VMOVDQU    (R14)(BX*2), X6
-	VMOVDQU    (R14)(DI*1), X7
+	VMOVQ      X6, 8(R10)
+	VMOVHPS    X6, 8(R10)(SI*1)
+	VMOVQ      X2, 8(R10)(SI*2)
+	VMOVHPS    X2, 8(R10)(DI*1)
+	LEAQ       (R10)(SI*4), R12
+	VMOVQ      X7, 8(R12)
+	VMOVHPS    X7, 8(R12)(SI*1)
+	VMOVQ      X1, 8(R12)(SI*2)
+	VMOVHPS    X1, 8(R12)(DI*1)
+	LEAQ       (R12)(SI*4), R12
+	VMOVQ      X3, 8(R12)
+	VMOVHPS    X3, 8(R12)(SI*1)
+	VMOVQ      X5, 8(R12)(SI*2)
+	VMOVHPS    X5, 8(R12)(DI*1)
+	LEAQ       (R12)(SI*4), R12
+	VMOVQ      X8, 8(R12)
+	VMOVHPS    X8, 8(R12)(SI*1)
+	VMOVQ      X0, 8(R12)(SI*2)
+	VMOVHPS    X0, 8(R12)(DI*1)
+	MOVQ       128(DX), R12
+	VMOVDQU    (R9)(R12*1), X0
+	MOVQ       136(DX), R12
+	VMOVDQU    (R9)(R12*1), X1
+	MOVQ       144(DX), R12
+	VMOVDQU    (R9)(R12*1), X2
+	MOVQ       152(DX), R12
+	VMOVDQU    (R9)(R12*1), X3
+	MOVQ       160(DX), R12
+	VMOVDQU    (R9)(R12*1), X4
+	MOVQ       168(DX), R12
+	VMOVDQU    (R9)(R12*1), X5
+	MOVQ       176(DX), R12
+	VMOVDQU    (R9)(R12*1), X6
+	MOVQ       184(DX), R12
+	VMOVDQU    (R9)(R12*1), X7
 	VPUNPCKLBW X1, X0, X8
 	VPUNPCKHBW X1, X0, X0
 	VPUNPCKLBW X3, X2, X1
@@ -168,35 +186,41 @@ tilesUint8_bands_j:
 	VPUNPCKHDQ X5, X8, X5
 	VPUNPCKLDQ X4, X0, X8
 	VPUNPCKHDQ X4, X0, X0
-	VMOVQ      X6, 16(R11)
-	VMOVHPS    X6, 16(R11)(SI*1)
-	VMOVQ      X2, 16(R11)(SI*2)
-	VMOVHPS    X2, 16(R11)(R8*1)
-	LEAQ       (R11)(SI*4), R14
-	VMOVQ      X7, 16(R14)
-	VMOVHPS    X7, 16(R14)(SI*1)
-	VMOVQ      X1, 16(R14)(SI*2)
-	VMOVHPS    X1, 16(R14)(R8*1)
-	LEAQ       (R14)(SI*4), R14
-	VMOVQ      X3, 16(R14)
-	VMOVHPS    X3, 16(R14)(SI*1)
-	VMOVQ      X5, 16(R14)(SI*2)
-	VMOVHPS    X5, 16(R14)(R8*1)
-	LEAQ       (R14)(SI*4), R14
-	VMOVQ      X8, 16(R14)
-	VMOVHPS    X8, 16(R14)(SI*1)
-	VMOVQ      X0, 16(R14)(SI*2)
-	VMOVHPS    X0, 16(R14)(R8*1)
-	LEAQ       (R13)(BX*8), R13
-	VMOVDQU    (R13), X0
-	VMOVDQU    (R13)(BX*1), X1
-	VMOVDQU    (R13)(BX*2), X2
-	VMOVDQU    (R13)(DI*1), X3
-	LEAQ       (R13)(BX*4), R14
-	VMOVDQU    (R14), X4
-	VMOVDQU    (R14)(BX*1), X5
-	VMOVDQU    (R14)(BX*2), X6
-	VMOVDQU    (R14)(DI*1), X7
+	VMOVQ      X6, 16(R10)
+	VMOVHPS    X6, 16(R10)(SI*1)
+	VMOVQ      X2, 16(R10)(SI*2)
+	VMOVHPS    X2, 16(R10)(DI*1)
+	LEAQ       (R10)(SI*4), R12
+	VMOVQ      X7, 16(R12)
+	VMOVHPS    X7, 16(R12)(SI*1)
+	VMOVQ      X1, 16(R12)(SI*2)
+	VMOVHPS    X1, 16(R12)(DI*1)
+	LEAQ       (R12)(SI*4), R12
+	VMOVQ      X3, 16(R12)
+	VMOVHPS    X3, 16(R12)(SI*1)
+	VMOVQ      X5, 16(R12)(SI*2)
+	VMOVHPS    X5, 16(R12)(DI*1)
+	LEAQ       (R12)(SI*4), R12
+	VMOVQ      X8, 16(R12)
+	VMOVHPS    X8, 16(R12)(SI*1)
+	VMOVQ      X0, 16(R12)(SI*2)
+	VMOVHPS    X0, 16(R12)(DI*1)
+	MOVQ       192(DX), R12
+	VMOVDQU    (R9)(R12*1), X0
+	MOVQ       200(DX), R12
+	VMOVDQU    (R9)(R12*1), X1
+	MOVQ       208(DX), R12
+	VMOVDQU    (R9)(R12*1), X2
+	MOVQ       216(DX), R12
+	VMOVDQU    (R9)(R12*1), X3
+	MOVQ       224(DX), R12
+	VMOVDQU    (R9)(R12*1), X4
+	MOVQ       232(DX), R12
+	VMOVDQU    (R9)(R12*1), X5
+	MOVQ       240(DX), R12
+	VMOVDQU    (R9)(R12*1), X6
+	MOVQ       248(DX), R12
+	VMOVDQU    (R9)(R12*1), X7
 	VPUNPCKLBW X1, X0, X8
 	VPUNPCKHBW X1, X0, X0
 	VPUNPCKLBW X3, X2, X1
@@ -221,35 +245,41 @@ tilesUint8_bands_j:
 	VPUNPCKHDQ X5, X8, X5
 	VPUNPCKLDQ X4, X0, X8
 	VPUNPCKHDQ X4, X0, X0
-	VMOVQ      X6, 24(R11)
-	VMOVHPS    X6, 24(R11)(SI*1)
-	VMOVQ      X2, 24(R11)(SI*2)
-	VMOVHPS    X2, 24(R11)(R8*1)
-	LEAQ       (R11)(SI*4), R14
-	VMOVQ      X7, 24(R14)
-	VMOVHPS    X7, 24(R14)(SI*1)
-	VMOVQ      X1, 24(R14)(SI*2)
-	VMOVHPS    X1, 24(R14)(R8*1)
-	LEAQ       (R14)(SI*4), R14
-	VMOVQ      X3, 24(R14)
-	VMOVHPS    X3, 24(R14)(SI*1)
-	VMOVQ      X5, 24(R14)(SI*2)
-	VMOVHPS    X5, 24(R14)(R8*1)
-	LEAQ       (R14)(SI*4), R14
-	VMOVQ      X8, 24(R14)
-	VMOVHPS    X8, 24(R14)(SI*1)
-	VMOVQ      X0, 24(R14)(SI*2)
-	VMOVHPS    X0, 24(R14)(R8*1)
-	LEAQ       (R13)(BX*8), R13
-	VMOVDQU    (R13), X0
-	VMOVDQU    (R13)(BX*1), X1
-	VMOVDQU    (R13)(BX*2), X2
-	VMOVDQU    (R13)(DI*1), X3
-	LEAQ       (R13)(BX*4), R14
-	VMOVDQU    (R14), X4
-	VMOVDQU    (R14)(BX*1), X5
-	VMOVDQU    (R14)(BX*2), X6
-	VMOVDQU    (R14)(DI*1), X7
+	VMOVQ      X6, 24(R10)
+	VMOVHPS    X6, 24(R10)(SI*1)
+	VMOVQ      X2, 24(R10)(SI*2)
+	VMOVHPS    X2, 24(R10)(DI*1)
+	LEAQ       (R10)(SI*4), R12
+	VMOVQ      X7, 24(R12)
+	VMOVHPS    X7, 24(R12)(SI*1)
+	VMOVQ      X1, 24(R12)(SI*2)
+	VMOVHPS    X1, 24(R12)(DI*1)
+	LEAQ       (R12)(SI*4), R12
+	VMOVQ      X3, 24(R12)
+	VMOVHPS    X3, 24(R12)(SI*1)
+	VMOVQ      X5, 24(R12)(SI*2)
+	VMOVHPS    X5, 24(R12)(DI*1)
+	LEAQ       (R12)(SI*4), R12
+	VMOVQ      X8, 24(R12)
+	VMOVHPS    X8, 24(R12)(SI*1)
+	VMOVQ      X0, 24(R12)(SI*2)
+	VMOVHPS    X0, 24(R12)(DI*1)
+	MOVQ       256(DX), R12
+	VMOVDQU    (R9)(R12*1), X0
+	MOVQ       264(DX), R12
+	VMOVDQU    (R9)(R12*1), X1
+	MOVQ       272(DX), R12
+	VMOVDQU    (R9)(R12*1), X2
+	MOVQ       280(DX), R12
+	VMOVDQU    (R9)(R12*1), X3
+	MOVQ       288(DX), R12
+	VMOVDQU    (R9)(R12*1), X4
+	MOVQ       296(DX), R12
+	VMOVDQU    (R9)(R12*1), X5
+	MOVQ       304(DX), R12
+	VMOVDQU    (R9)(R12*1), X6
+	MOVQ       312(DX), R12
+	VMOVDQU    (R9)(R12*1), X7
 	VPUNPCKLBW X1, X0, X8
 	VPUNPCKHBW X1, X0, X0
 	VPUNPCKLBW X3, X2, X1
@@ -274,35 +304,41 @@ tilesUint8_bands_j:
 	VPUNPCKHDQ X5, X8, X5
 	VPUNPCKLDQ X4, X0, X8
 	VPUNPCKHDQ X4, X0, X0
-	VMOVQ      X6, 32(R11)
-	VMOVHPS    X6, 32(R11)(SI*1)
-	VMOVQ      X2, 32(R11)(SI*2)
-	VMOVHPS    X2, 32(R11)(R8*1)
-	LEAQ       (R11)(SI*4), R14
-	VMOVQ      X7, 32(R14)
-	VMOVHPS    X7, 32(R14)(SI*1)
-	VMOVQ      X1, 32(R14)(SI*2)
-	VMOVHPS    X1, 32(R14)(R8*1)
-	LEAQ       (R14)(SI*4), R14
-	VMOVQ      X3, 32(R14)
-	VMOVHPS    X3, 32(R14)(SI*1)
-	VMOVQ      X5, 32(R14)(SI*2)
-	VMOVHPS    X5, 32(R14)(R8*1)
-	LEAQ       (R14)(SI*4), R14
-	VMOVQ      X8, 32(R14)
-	VMOVHPS    X8, 32(R14)(SI*1)
-	VMOVQ      X0, 32(R14)(SI*2)
-	VMOVHPS    X0, 32(R14)(R8*1)
-	LEAQ       (R13)(BX*8), R13
-	VMOVDQU    (R13), X0
-	VMOVDQU    (R13)(BX*1), X1
-	VMOVDQU    (R13)(BX*2), X2
-	VMOVDQU    (R13)(DI*1), X3
-	LEAQ       (R13)(BX*4), R14
-	VMOVDQU    (R14), X4
-	VMOVDQU    (R14)(BX*1), X5
-	VMOVDQU    (R14)(BX*2), X6
-	VMOVDQU    (R14)(DI*1), X7
+	VMOVQ      X6, 32(R10)
+	VMOVHPS    X6, 32(R10)(SI*1)
+	VMOVQ      X2, 32(R10)(SI*2)
+	VMOVHPS    X2, 32(R10)(DI*1)
+	LEAQ       (R10)(SI*4), R12
+	VMOVQ      X7, 32(R12)
+	VMOVHPS    X7, 32(R12)(SI*1)
+	VMOVQ      X1, 32(R12)(SI*2)
+	VMOVHPS    X1, 32(R12)(DI*1)
+	LEAQ       (R12)(SI*4), R12
+	VMOVQ      X3, 32(R12)
+	VMOVHPS    X3, 32(R12)(SI*1)
+	VMOVQ      X5, 32(R12)(SI*2)
+	VMOVHPS    X5, 32(R12)(DI*1)
+	LEAQ       (R12)(SI*4), R12
+	VMOVQ      X8, 32(R12)
+	VMOVHPS    X8, 32(R12)(SI*1)
+	VMOVQ      X0, 32(R12)(SI*2)
+	VMOVHPS    X0, 32(R12)(DI*1)
+	MOVQ       320(DX), R12
+	VMOVDQU    (R9)(R12*1), X0
+	MOVQ       328(DX), R12
+	VMOVDQU    (R9)(R12*1), X1
+	MOVQ       336(DX), R12
+	VMOVDQU    (R9)(R12*1), X2
+	MOVQ       344(DX), R12
+	VMOVDQU    (R9)(R12*1), X3
+	MOVQ       352(DX), R12
+	VMOVDQU    (R9)(R12*1), X4
+	MOVQ       360(DX), R12
+	VMOVDQU    (R9)(R12*1), X5
+	MOVQ       368(DX), R12
+	VMOVDQU    (R9)(R12*1), X6
+	MOVQ       376(DX), R12
+	VMOVDQU    (R9)(R12*1), X7
 	VPUNPCKLBW X1, X0, X8
 	VPUNPCKHBW X1, X0, X0
 	VPUNPCKLBW X3, X2, X1
@@ -327,35 +363,41 @@ tilesUint8_bands_j:
 	VPUNPCKHDQ X5, X8, X5
 	VPUNPCKLDQ X4, X0, X8
 	VPUNPCKHDQ X4, X0, X0
-	VMOVQ      X6, 40(R11)
-	VMOVHPS    X6, 40(R11)(SI*1)
-	VMOVQ      X2, 40(R11)(SI*2)
-	VMOVHPS    X2, 40(R11)(R8*1)
-	LEAQ       (R11)(SI*4), R14
-	VMOVQ      X7, 40(R14)
-	VMOVHPS    X7, 40(R14)(SI*1)
-	VMOVQ      X1, 40(R14)(SI*2)
-	VMOVHPS    X1, 40(R14)(R8*1)
-	LEAQ       (R14)(SI*4), R14
-	VMOVQ      X3, 40(R14)
-	VMOVHPS    X3, 40(R14)(SI*1)
-	VMOVQ      X5, 40(R14)(SI*2)
-	VMOVHPS    X5, 40(R14)(R8*1)
-	LEAQ       (R14)(SI*4), R14
-	VMOVQ      X8, 40(R14)
-	VMOVHPS    X8, 40(R14)(SI*1)
-	VMOVQ      X0, 40(R14)(SI*2)
-	VMOVHPS    X0, 40(R14)(R8*1)
-	LEAQ       (R13)(BX*8), R13
-	VMOVDQU    (R13), X0
-	VMOVDQU    (R13)(BX*1), X1
-	VMOVDQU    (R13)(BX*2), X2
-	VMOVDQU    (R13)(DI*1), X3
-	LEAQ       (R13)(BX*4), R14
-	VMOVDQU    (R14), X4
-	VMOVDQU    (R14)(BX*1), X5
-	VMOVDQU    (R14)(BX*2), X6
-	VMOVDQU    (R14)(DI*1), X7
+	VMOVQ      X6, 40(R10)
+	VMOVHPS    X6, 40(R10)(SI*1)
+	VMOVQ      X2, 40(R10)(SI*2)
+	VMOVHPS    X2, 40(R10)(DI*1)
+	LEAQ       (R10)(SI*4), R12
+	VMOVQ      X7, 40(R12)
+	VMOVHPS    X7, 40(R12)(SI*1)
+	VMOVQ      X1, 40(R12)(SI*2)
+	VMOVHPS    X1, 40(R12)(DI*1)
+	LEAQ       (R12)(SI*4), R12
+	VMOVQ      X3, 40(R12)
+	VMOVHPS    X3, 40(R12)(SI*1)
+	VMOVQ      X5, 40(R12)(SI*2)
+	VMOVHPS    X5, 40(R12)(DI*1)
+	LEAQ       (R12)(SI*4), R12
+	VMOVQ      X8, 40(R12)
+	VMOVHPS    X8, 40(R12)(SI*1)
+	VMOVQ      X0, 40(R12)(SI*2)
+	VMOVHPS    X0, 40(R12)(DI*1)
+	MOVQ       384(DX), R12
+	VMOVDQU    (R9)(R12*1), X0
+	MOVQ       392(DX), R12
+	VMOVDQU    (R9)(R12*1), X1
+	MOVQ       400(DX), R12
+	VMOVDQU    (R9)(R12*1), X2
+	MOVQ       408(DX), R12
+	VMOVDQU    (R9)(R12*1), X3
+	MOVQ       416(DX), R12
+	VMOVDQU    (R9)(R12*1), X4
+	MOVQ       424(DX), R12
+	VMOVDQU    (R9)(R12*1), X5
+	MOVQ       432(DX), R12
+	VMOVDQU    (R9)(R12*1), X6
+	MOVQ       440(DX), R12
+	VMOVDQU    (R9)(R12*1), X7
 	VPUNPCKLBW X1, X0, X8
 	VPUNPCKHBW X1, X0, X0
 	VPUNPCKLBW X3, X2, X1
@@ -380,35 +422,41 @@ tilesUint8_bands_j:
 	VPUNPCKHDQ X5, X8, X5
 	VPUNPCKLDQ X4, X0, X8
 	VPUNPCKHDQ X4, X0, X0
-	VMOVQ      X6, 48(R11)
-	VMOVHPS    X6, 48(R11)(SI*1)
-	VMOVQ      X2, 48(R11)(SI*2)
-	VMOVHPS    X2, 48(R11)(R8*1)
-	LEAQ       (R11)(SI*4), R14
-	VMOVQ      X7, 48(R14)
-	VMOVHPS    X7, 48(R14)(SI*1)
-	VMOVQ      X1, 48(R14)(SI*2)
-	VMOVHPS    X1, 48(R14)(R8*1)
-	LEAQ       (R14)(SI*4), R14
-	VMOVQ      X3, 48(R14)
-	VMOVHPS    X3, 48(R14)(SI*1)
-	VMOVQ      X5, 48(R14)(SI*2)
-	VMOVHPS    X5, 48(R14)(R8*1)
-	LEAQ       (R14)(SI*4), R14
-	VMOVQ      X8, 48(R14)
-	VMOVHPS    X8, 48(R14)(SI*1)
-	VMOVQ      X0, 48(R14)(SI*2)
-	VMOVHPS    X0, 48(R14)(R8*1)
-	LEAQ       (R13)(BX*8), R13
-	VMOVDQU    (R13), X0
-	VMOVDQU    (R13)(BX*1), X1
-	VMOVDQU    (R13)(BX*2), X2
-	VMOVDQU    (R13)(DI*1), X3
-	LEAQ       (R13)(BX*4), R14
-	VMOVDQU    (R14), X4
-	VMOVDQU    (R14)(BX*1), X5
-	VMOVDQU    (R14)(BX*2), X6
-	VMOVDQU    (R14)(DI*1), X7
+	VMOVQ      X6, 48(R10)
+	VMOVHPS    X6, 48(R10)(SI*1)
+	VMOVQ      X2, 48(R10)(SI*2)
+	VMOVHPS    X2, 48(R10)(DI*1)
+	LEAQ       (R10)(SI*4), R12
+	VMOVQ      X7, 48(R12)
+	VMOVHPS    X7, 48(R12)(SI*1)
+	VMOVQ      X1, 48(R12)(SI*2)
+	VMOVHPS    X1, 48(R12)(DI*1)
+	LEAQ       (R12)(SI*4), R12
+	VMOVQ      X3, 48(R12)
+	VMOVHPS    X3, 48(R12)(SI*1)
+	VMOVQ      X5, 48(R12)(SI*2)
+	VMOVHPS    X5, 48(R12)(DI*1)
+	LEAQ       (R12)(SI*4), R12
+	VMOVQ      X8, 48(R12)
+	VMOVHPS    X8, 48(R12)(SI*1)
+	VMOVQ      X0, 48(R12)(SI*2)
+	VMOVHPS    X0, 48(R12)(DI*1)
+	MOVQ       448(DX), R12
+	VMOVDQU    (R9)(R12*1), X0
+	MOVQ       456(DX), R12
+	VMOVDQU    (R9)(R12*1), X1
+	MOVQ       464(DX), R12
+	VMOVDQU    (R9)(R12*1), X2
+	MOVQ       472(DX), R12
+	VMOVDQU    (R9)(R12*1), X3
+	MOVQ       480(DX), R12
+	VMOVDQU    (R9)(R12*1), X4
+	MOVQ       488(DX), R12
+	VMOVDQU    (R9)(R12*1), X5
+	MOVQ       496(DX), R12
+	VMOVDQU    (R9)(R12*1), X6
+	MOVQ       504(DX), R12
+	VMOVDQU    (R9)(R12*1), X7
 	VPUNPCKLBW X1, X0, X8
 	VPUNPCKHBW X1, X0, X0
 	VPUNPCKLBW X3, X2, X1
@@ -433,64 +481,64 @@ tilesUint8_bands_j:
 	VPUNPCKHDQ X5, X8, X5
 	VPUNPCKLDQ X4, X0, X8
 	VPUNPCKHDQ X4, X0, X0
-	VMOVQ      X6, 56(R11)
-	VMOVHPS    X6, 56(R11)(SI*1)
-	VMOVQ      X2, 56(R11)(SI*2)
-	VMOVHPS    X2, 56(R11)(R8*1)
-	LEAQ       (R11)(SI*4), R14
-	VMOVQ      X7, 56(R14)
-	VMOVHPS    X7, 56(R14)(SI*1)
-	VMOVQ      X1, 56(R14)(SI*2)
-	VMOVHPS    X1, 56(R14)(R8*1)
-	LEAQ       (R14)(SI*4), R14
-	VMOVQ      X3, 56(R14)
-	VMOVHPS    X3, 56(R14)(SI*1)
-	VMOVQ      X5, 56(R14)(SI*2)
-	VMOVHPS    X5, 56(R14)(R8*1)
-	LEAQ       (R14)(SI*4), R14
-	VMOVQ      X8, 56(R14)
-	VMOVHPS    X8, 56(R14)(SI*1)
-	VMOVQ      X0, 56(R14)(SI*2)
-	VMOVHPS    X0, 56(R14)(R8*1)
-	ADDQ       $0x10, R10
-	ADDQ       R9, R11
-	DECQ       R12
+	VMOVQ      X6, 56(R10)
+	VMOVHPS    X6, 56(R10)(SI*1)
+	VMOVQ      X2, 56(R10)(SI*2)
+	VMOVHPS    X2, 56(R10)(DI*1)
+	LEAQ       (R10)(SI*4), R12
+	VMOVQ      X7, 56(R12)
+	VMOVHPS    X7, 56(R12)(SI*1)
+	VMOVQ      X1, 56(R12)(SI*2)
+	VMOVHPS    X1, 56(R12)(DI*1)
+	LEAQ       (R12)(SI*4), R12
+	VMOVQ      X3, 56(R12)
+	VMOVHPS    X3, 56(R12)(SI*1)
+	VMOVQ      X5, 56(R12)(SI*2)
+	VMOVHPS    X5, 56(R12)(DI*1)
+	LEAQ       (R12)(SI*4), R12
+	VMOVQ      X8, 56(R12)
+	VMOVHPS    X8, 56(R12)(SI*1)
+	VMOVQ      X0, 56(R12)(SI*2)
+	VMOVHPS    X0, 56(R12)(DI*1)
+	ADDQ       $0x00000010, R9
+	ADDQ       R8, R10
+	DECQ       R11
 	JNZ        tilesUint8_bands_j
-	LEAQ       (CX)(BX*8), CX
-	LEAQ       (CX)(BX*8), CX
-	LEAQ       (CX)(BX*8), CX
-	LEAQ       (CX)(BX*8), CX
-	LEAQ       (CX)(BX*8), CX
-	LEAQ       (CX)(BX*8), CX
-	LEAQ       (CX)(BX*8), CX
-	LEAQ       (CX)(BX*8), CX
-	ADDQ       $0x40, AX
-	SUBQ       $0x08, DX
-	CMPQ       DX, $0x08
+	ADDQ       $0x00000200, DX
+	ADDQ       $0x00000040, AX
+	SUBQ       $0x08, BX
+	CMPQ       BX, $0x08
 	JAE        tilesUint8_bands
 
 tilesUint8_single:
-	TESTQ DX, DX
+	TESTQ BX, BX
 	JZ    tilesUint8_done
 
 tilesUint8_one:
-	MOVQ  CX, R10
-	MOVQ  AX, R11
-	MOVQ  tj+24(FP), R12
-	TESTQ R12, R12
+	MOVQ  CX, R9
+	ADDQ  col+24(FP), R9
+	MOVQ  AX, R10
+	MOVQ  tj+40(FP), R11
+	TESTQ R11, R11
 	JZ    tilesUint8_done
 
 tilesUint8_one_j:
-	MOVQ       R10, R13
-	VMOVDQU    (R13), X0
-	VMOVDQU    (R13)(BX*1), X1
-	VMOVDQU    (R13)(BX*2), X2
-	VMOVDQU    (R13)(DI*1), X3
-	LEAQ       (R13)(BX*4), R14
-	VMOVDQU    (R14), X4
-	VMOVDQU    (R14)(BX*1), X5
-	VMOVDQU    (R14)(BX*2), X6
-	VMOVDQU    (R14)(DI*1), X7
+	MOVQ       (DX), R12
+	VMOVDQU    (R9)(R12*1), X0
+	MOVQ       8(DX), R12
+	VMOVDQU    (R9)(R12*1), X1
+	MOVQ       16(DX), R12
+	VMOVDQU    (R9)(R12*1), X2
+	MOVQ       24(DX), R12
+	VMOVDQU    (R9)(R12*1), X3
+	MOVQ       32(DX), R12
+	VMOVDQU    (R9)(R12*1), X4
+	MOVQ       40(DX), R12
+	VMOVDQU    (R9)(R12*1), X5
+	MOVQ       48(DX), R12
+	VMOVDQU    (R9)(R12*1), X6
+	MOVQ       56(DX), R12
+	VMOVDQU    (R9)(R12*1), X7
 	VPUNPCKLBW X1, X0, X8
 	VPUNPCKHBW X1, X0, X0
 	VPUNPCKLBW X3, X2, X1
@@ -515,70 +563,76 @@ tilesUint8_one_j:
 	VPUNPCKHDQ X5, X8, X5
 	VPUNPCKLDQ X4, X0, X8
 	VPUNPCKHDQ X4, X0, X0
-	VMOVQ      X6, (R11)
-	VMOVHPS    X6, (R11)(SI*1)
-	VMOVQ      X2, (R11)(SI*2)
-	VMOVHPS    X2, (R11)(R8*1)
-	LEAQ       (R11)(SI*4), R14
-	VMOVQ      X7, (R14)
-	VMOVHPS    X7, (R14)(SI*1)
-	VMOVQ      X1, (R14)(SI*2)
-	VMOVHPS    X1, (R14)(R8*1)
-	LEAQ       (R14)(SI*4), R14
-	VMOVQ      X3, (R14)
-	VMOVHPS    X3, (R14)(SI*1)
-	VMOVQ      X5, (R14)(SI*2)
-	VMOVHPS    X5, (R14)(R8*1)
-	LEAQ       (R14)(SI*4), R14
-	VMOVQ      X8, (R14)
-	VMOVHPS    X8, (R14)(SI*1)
-	VMOVQ      X0, (R14)(SI*2)
-	VMOVHPS    X0, (R14)(R8*1)
-	ADDQ       $0x10, R10
-	ADDQ       R9, R11
-	DECQ       R12
+	VMOVQ      X6, (R10)
+	VMOVHPS    X6, (R10)(SI*1)
+	VMOVQ      X2, (R10)(SI*2)
+	VMOVHPS    X2, (R10)(DI*1)
+	LEAQ       (R10)(SI*4), R12
+	VMOVQ      X7, (R12)
+	VMOVHPS    X7, (R12)(SI*1)
+	VMOVQ      X1, (R12)(SI*2)
+	VMOVHPS    X1, (R12)(DI*1)
+	LEAQ       (R12)(SI*4), R12
+	VMOVQ      X3, (R12)
+	VMOVHPS    X3, (R12)(SI*1)
+	VMOVQ      X5, (R12)(SI*2)
+	VMOVHPS    X5, (R12)(DI*1)
+	LEAQ       (R12)(SI*4), R12
+	VMOVQ      X8, (R12)
+	VMOVHPS    X8, (R12)(SI*1)
+	VMOVQ      X0, (R12)(SI*2)
+	VMOVHPS    X0, (R12)(DI*1)
+	ADDQ       $0x00000010, R9
+	ADDQ       R8, R10
+	DECQ       R11
 	JNZ        tilesUint8_one_j
-	LEAQ       (CX)(BX*8), CX
-	ADDQ       $0x08, AX
-	DECQ       DX
+	ADDQ       $0x00000040, DX
+	ADDQ       $0x00000008, AX
+	DECQ       BX
 	JNZ        tilesUint8_one
 
 tilesUint8_done:
 	VZEROUPPER
 	RET
 
-// func tilesUint16AVX2(dst unsafe.Pointer, src unsafe.Pointer, ti int, tj int, si int, dj int)
+// func tilesUint16AVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
 // Requires: AVX
-TEXT ·tilesUint16AVX2(SB), NOSPLIT, $0-48
+TEXT ·tilesUint16AVX2(SB), NOSPLIT, $0-56
 	MOVQ   dst+0(FP), AX
 	MOVQ   src+8(FP), CX
-	MOVQ   ti+16(FP), DX
-	MOVQ   si+32(FP), BX
-	MOVQ   dj+40(FP), SI
-	LEAQ   (BX)(BX*2), DI
-	LEAQ   (SI)(SI*2), R8
-	IMUL3Q $0x08, SI, R9
-	CMPQ   DX, $0x04
+	MOVQ   off+16(FP), DX
+	MOVQ   ti+32(FP), BX
+	MOVQ   dj+48(FP), SI
+	LEAQ   (SI)(SI*2), DI
+	IMUL3Q $0x08, SI, R8
+	CMPQ   BX, $0x04
 	JB     tilesUint16_single
 
 tilesUint16_bands:
-	MOVQ  CX, R10
-	MOVQ  AX, R11
-	MOVQ  tj+24(FP), R12
-	TESTQ R12, R12
+	MOVQ  CX, R9
+	ADDQ  col+24(FP), R9
+	MOVQ  AX, R10
+	MOVQ  tj+40(FP), R11
+	TESTQ R11, R11
 	JZ    tilesUint16_done
 
 tilesUint16_bands_j:
-	MOVQ        R10, R13
-	VMOVDQU     (R13), X0
-	VMOVDQU     (R13)(BX*1), X1
-	VMOVDQU     (R13)(BX*2), X2
-	VMOVDQU     (R13)(DI*1), X3
-	LEAQ        (R13)(BX*4), R14
-	VMOVDQU     (R14), X4
-	VMOVDQU     (R14)(BX*1), X5
-	VMOVDQU     (R14)(BX*2), X6
-	VMOVDQU     (R14)(DI*1), X7
+	MOVQ        (DX), R12
+	VMOVDQU     (R9)(R12*1), X0
+	MOVQ        8(DX), R12
+	VMOVDQU     (R9)(R12*1), X1
+	MOVQ        16(DX), R12
+	VMOVDQU     (R9)(R12*1), X2
+	MOVQ        24(DX), R12
+	VMOVDQU     (R9)(R12*1), X3
+	MOVQ        32(DX), R12
+	VMOVDQU     (R9)(R12*1), X4
+	MOVQ        40(DX), R12
+	VMOVDQU     (R9)(R12*1), X5
+	MOVQ        48(DX), R12
+	VMOVDQU     (R9)(R12*1), X6
+	MOVQ        56(DX), R12
+	VMOVDQU     (R9)(R12*1), X7
 	VPUNPCKLWD  X1, X0, X8
 	VPUNPCKHWD  X1, X0, X0
 	VPUNPCKLWD  X3, X2, X1
@@ -603,25 +657,31 @@ tilesUint16_bands_j:
 	VPUNPCKHQDQ X5, X8, X5
 	VPUNPCKLQDQ X4, X0, X8
 	VPUNPCKHQDQ X4, X0, X0
-	VMOVDQU     X6, (R11)
-	VMOVDQU     X2, (R11)(SI*1)
-	VMOVDQU     X7, (R11)(SI*2)
-	VMOVDQU     X1, (R11)(R8*1)
-	LEAQ        (R11)(SI*4), R14
-	VMOVDQU     X3, (R14)
-	VMOVDQU     X5, (R14)(SI*1)
-	VMOVDQU     X8, (R14)(SI*2)
-	VMOVDQU     X0, (R14)(R8*1)
-	LEAQ        (R13)(BX*8), R13
-	VMOVDQU     (R13), X0
-	VMOVDQU     (R13)(BX*1), X1
-	VMOVDQU     (R13)(BX*2), X2
-	VMOVDQU     (R13)(DI*1), X3
-	LEAQ        (R13)(BX*4), R14
-	VMOVDQU     (R14), X4
-	VMOVDQU     (R14)(BX*1), X5
-	VMOVDQU     (R14)(BX*2), X6
-	VMOVDQU     (R14)(DI*1), X7
+	VMOVDQU     X6, (R10)
+	VMOVDQU     X2, (R10)(SI*1)
+	VMOVDQU     X7, (R10)(SI*2)
+	VMOVDQU     X1, (R10)(DI*1)
+	LEAQ        (R10)(SI*4), R12
+	VMOVDQU     X3, (R12)
+	VMOVDQU     X5, (R12)(SI*1)
+	VMOVDQU     X8, (R12)(SI*2)
+	VMOVDQU     X0, (R12)(DI*1)
+	MOVQ        64(DX), R12
+	VMOVDQU     (R9)(R12*1), X0
+	MOVQ        72(DX), R12
+	VMOVDQU     (R9)(R12*1), X1
+	MOVQ        80(DX), R12
+	VMOVDQU     (R9)(R12*1), X2
+	MOVQ        88(DX), R12
+	VMOVDQU     (R9)(R12*1), X3
+	MOVQ        96(DX), R12
+	VMOVDQU     (R9)(R12*1), X4
+	MOVQ        104(DX), R12
+	VMOVDQU     (R9)(R12*1), X5
+	MOVQ        112(DX), R12
+	VMOVDQU     (R9)(R12*1), X6
+	MOVQ        120(DX), R12
+	VMOVDQU     (R9)(R12*1), X7
 	VPUNPCKLWD  X1, X0, X8
 	VPUNPCKHWD  X1, X0, X0
 	VPUNPCKLWD  X3, X2, X1
@@ -646,25 +706,31 @@ tilesUint16_bands_j:
 	VPUNPCKHQDQ X5, X8, X5
 	VPUNPCKLQDQ X4, X0, X8
 	VPUNPCKHQDQ X4, X0, X0
-	VMOVDQU     X6, 16(R11)
-	VMOVDQU     X2, 16(R11)(SI*1)
-	VMOVDQU     X7, 16(R11)(SI*2)
-	VMOVDQU     X1, 16(R11)(R8*1)
-	LEAQ        (R11)(SI*4), R14
-	VMOVDQU     X3, 16(R14)
-	VMOVDQU     X5, 16(R14)(SI*1)
-	VMOVDQU     X8, 16(R14)(SI*2)
-	VMOVDQU     X0, 16(R14)(R8*1)
-	LEAQ        (R13)(BX*8), R13
-	VMOVDQU     (R13), X0
-	VMOVDQU     (R13)(BX*1), X1
-	VMOVDQU     (R13)(BX*2), X2
-	VMOVDQU     (R13)(DI*1), X3
-	LEAQ        (R13)(BX*4), R14
-	VMOVDQU     (R14), X4
-	VMOVDQU     (R14)(BX*1), X5
-	VMOVDQU     (R14)(BX*2), X6
-	VMOVDQU     (R14)(DI*1), X7
+	VMOVDQU     X6, 16(R10)
+	VMOVDQU     X2, 16(R10)(SI*1)
+	VMOVDQU     X7, 16(R10)(SI*2)
+	VMOVDQU     X1, 16(R10)(DI*1)
+	LEAQ        (R10)(SI*4), R12
+	VMOVDQU     X3, 16(R12)
+	VMOVDQU     X5, 16(R12)(SI*1)
+	VMOVDQU     X8, 16(R12)(SI*2)
+	VMOVDQU     X0, 16(R12)(DI*1)
+	MOVQ        128(DX), R12
+	VMOVDQU     (R9)(R12*1), X0
+	MOVQ        136(DX), R12
+	VMOVDQU     (R9)(R12*1), X1
+	MOVQ        144(DX), R12
+	VMOVDQU     (R9)(R12*1), X2
+	MOVQ        152(DX), R12
+	VMOVDQU     (R9)(R12*1), X3
+	MOVQ        160(DX), R12
+	VMOVDQU     (R9)(R12*1), X4
+	MOVQ        168(DX), R12
+	VMOVDQU     (R9)(R12*1), X5
+	MOVQ        176(DX), R12
+	VMOVDQU     (R9)(R12*1), X6
+	MOVQ        184(DX), R12
+	VMOVDQU     (R9)(R12*1), X7
 	VPUNPCKLWD  X1, X0, X8
 	VPUNPCKHWD  X1, X0, X0
 	VPUNPCKLWD  X3, X2, X1
@@ -689,25 +755,31 @@ tilesUint16_bands_j:
 	VPUNPCKHQDQ X5, X8, X5
 	VPUNPCKLQDQ X4, X0, X8
 	VPUNPCKHQDQ X4, X0, X0
-	VMOVDQU     X6, 32(R11)
-	VMOVDQU     X2, 32(R11)(SI*1)
-	VMOVDQU     X7, 32(R11)(SI*2)
-	VMOVDQU     X1, 32(R11)(R8*1)
-	LEAQ        (R11)(SI*4), R14
-	VMOVDQU     X3, 32(R14)
-	VMOVDQU     X5, 32(R14)(SI*1)
-	VMOVDQU     X8, 32(R14)(SI*2)
-	VMOVDQU     X0, 32(R14)(R8*1)
-	LEAQ        (R13)(BX*8), R13
-	VMOVDQU     (R13), X0
-	VMOVDQU     (R13)(BX*1), X1
-	VMOVDQU     (R13)(BX*2), X2
-	VMOVDQU     (R13)(DI*1), X3
-	LEAQ        (R13)(BX*4), R14
-	VMOVDQU     (R14), X4
-	VMOVDQU     (R14)(BX*1), X5
-	VMOVDQU     (R14)(BX*2), X6
-	VMOVDQU     (R14)(DI*1), X7
+	VMOVDQU     X6, 32(R10)
+	VMOVDQU     X2, 32(R10)(SI*1)
+	VMOVDQU     X7, 32(R10)(SI*2)
+	VMOVDQU     X1, 32(R10)(DI*1)
+	LEAQ        (R10)(SI*4), R12
+	VMOVDQU     X3, 32(R12)
+	VMOVDQU     X5, 32(R12)(SI*1)
+	VMOVDQU     X8, 32(R12)(SI*2)
+	VMOVDQU     X0, 32(R12)(DI*1)
+	MOVQ        192(DX), R12
+	VMOVDQU     (R9)(R12*1), X0
+	MOVQ        200(DX), R12
+	VMOVDQU     (R9)(R12*1), X1
+	MOVQ        208(DX), R12
+	VMOVDQU     (R9)(R12*1), X2
+	MOVQ        216(DX), R12
+	VMOVDQU     (R9)(R12*1), X3
+	MOVQ        224(DX), R12
+	VMOVDQU     (R9)(R12*1), X4
+	MOVQ        232(DX), R12
+	VMOVDQU     (R9)(R12*1), X5
+	MOVQ        240(DX), R12
+	VMOVDQU     (R9)(R12*1), X6
+	MOVQ        248(DX), R12
+	VMOVDQU     (R9)(R12*1), X7
 	VPUNPCKLWD  X1, X0, X8
 	VPUNPCKHWD  X1, X0, X0
 	VPUNPCKLWD  X3, X2, X1
@@ -732,50 +804,54 @@ tilesUint16_bands_j:
 	VPUNPCKHQDQ X5, X8, X5
 	VPUNPCKLQDQ X4, X0, X8
 	VPUNPCKHQDQ X4, X0, X0
-	VMOVDQU     X6, 48(R11)
-	VMOVDQU     X2, 48(R11)(SI*1)
-	VMOVDQU     X7, 48(R11)(SI*2)
-	VMOVDQU     X1, 48(R11)(R8*1)
-	LEAQ        (R11)(SI*4), R14
-	VMOVDQU     X3, 48(R14)
-	VMOVDQU     X5, 48(R14)(SI*1)
-	VMOVDQU     X8, 48(R14)(SI*2)
-	VMOVDQU     X0, 48(R14)(R8*1)
-	ADDQ        $0x10, R10
-	ADDQ        R9, R11
-	DECQ        R12
+	VMOVDQU     X6, 48(R10)
+	VMOVDQU     X2, 48(R10)(SI*1)
+	VMOVDQU     X7, 48(R10)(SI*2)
+	VMOVDQU     X1, 48(R10)(DI*1)
+	LEAQ        (R10)(SI*4), R12
+	VMOVDQU     X3, 48(R12)
+	VMOVDQU     X5, 48(R12)(SI*1)
+	VMOVDQU     X8, 48(R12)(SI*2)
+	VMOVDQU     X0, 48(R12)(DI*1)
+	ADDQ        $0x00000010, R9
+	ADDQ        R8, R10
+	DECQ        R11
 	JNZ         tilesUint16_bands_j
-	LEAQ        (CX)(BX*8), CX
-	LEAQ        (CX)(BX*8), CX
-	LEAQ        (CX)(BX*8), CX
-	LEAQ        (CX)(BX*8), CX
-	ADDQ        $0x40, AX
-	SUBQ        $0x04, DX
-	CMPQ        DX, $0x04
+	ADDQ        $0x00000100, DX
+	ADDQ        $0x00000040, AX
+	SUBQ        $0x04, BX
+	CMPQ        BX, $0x04
 	JAE         tilesUint16_bands
 
 tilesUint16_single:
-	TESTQ DX, DX
+	TESTQ BX, BX
 	JZ    tilesUint16_done
 
 tilesUint16_one:
-	MOVQ  CX, R10
-	MOVQ  AX, R11
-	MOVQ  tj+24(FP), R12
-	TESTQ R12, R12
+	MOVQ  CX, R9
+	ADDQ  col+24(FP), R9
+	MOVQ  AX, R10
+	MOVQ  tj+40(FP), R11
+	TESTQ R11, R11
 	JZ    tilesUint16_done
 
 tilesUint16_one_j:
-	MOVQ        R10, R13
-	VMOVDQU     (R13), X0
-	VMOVDQU     (R13)(BX*1), X1
-	VMOVDQU     (R13)(BX*2), X2
-	VMOVDQU     (R13)(DI*1), X3
-	LEAQ        (R13)(BX*4), R14
-	VMOVDQU     (R14), X4
-	VMOVDQU     (R14)(BX*1), X5
-	VMOVDQU     (R14)(BX*2), X6
-	VMOVDQU     (R14)(DI*1), X7
+	MOVQ        (DX), R12
+	VMOVDQU     (R9)(R12*1), X0
+	MOVQ        8(DX), R12
+	VMOVDQU     (R9)(R12*1), X1
+	MOVQ        16(DX), R12
+	VMOVDQU     (R9)(R12*1), X2
+	MOVQ        24(DX), R12
+	VMOVDQU     (R9)(R12*1), X3
+	MOVQ        32(DX), R12
+	VMOVDQU     (R9)(R12*1), X4
+	MOVQ        40(DX), R12
+	VMOVDQU     (R9)(R12*1), X5
+	MOVQ        48(DX), R12
+	VMOVDQU     (R9)(R12*1), X6
+	MOVQ        56(DX), R12
+	VMOVDQU     (R9)(R12*1), X7
 	VPUNPCKLWD  X1, X0, X8
 	VPUNPCKHWD  X1, X0, X0
 	VPUNPCKLWD  X3, X2, X1
@@ -800,60 +876,66 @@ tilesUint16_one_j:
 	VPUNPCKHQDQ X5, X8, X5
 	VPUNPCKLQDQ X4, X0, X8
 	VPUNPCKHQDQ X4, X0, X0
-	VMOVDQU     X6, (R11)
-	VMOVDQU     X2, (R11)(SI*1)
-	VMOVDQU     X7, (R11)(SI*2)
-	VMOVDQU     X1, (R11)(R8*1)
-	LEAQ        (R11)(SI*4), R14
-	VMOVDQU     X3, (R14)
-	VMOVDQU     X5, (R14)(SI*1)
-	VMOVDQU     X8, (R14)(SI*2)
-	VMOVDQU     X0, (R14)(R8*1)
-	ADDQ        $0x10, R10
-	ADDQ        R9, R11
-	DECQ        R12
+	VMOVDQU     X6, (R10)
+	VMOVDQU     X2, (R10)(SI*1)
+	VMOVDQU     X7, (R10)(SI*2)
+	VMOVDQU     X1, (R10)(DI*1)
+	LEAQ        (R10)(SI*4), R12
+	VMOVDQU     X3, (R12)
+	VMOVDQU     X5, (R12)(SI*1)
+	VMOVDQU     X8, (R12)(SI*2)
+	VMOVDQU     X0, (R12)(DI*1)
+	ADDQ        $0x00000010, R9
+	ADDQ        R8, R10
+	DECQ        R11
 	JNZ         tilesUint16_one_j
-	LEAQ        (CX)(BX*8), CX
-	ADDQ        $0x10, AX
-	DECQ        DX
+	ADDQ        $0x00000040, DX
+	ADDQ        $0x00000010, AX
+	DECQ        BX
 	JNZ         tilesUint16_one
 
 tilesUint16_done:
 	VZEROUPPER
 	RET
 
-// func tilesUint32AVX2(dst unsafe.Pointer, src unsafe.Pointer, ti int, tj int, si int, dj int)
+// func tilesUint32AVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
 // Requires: AVX
-TEXT ·tilesUint32AVX2(SB), NOSPLIT, $0-48
+TEXT ·tilesUint32AVX2(SB), NOSPLIT, $0-56
 	MOVQ   dst+0(FP), AX
 	MOVQ   src+8(FP), CX
-	MOVQ   ti+16(FP), DX
-	MOVQ   si+32(FP), BX
-	MOVQ   dj+40(FP), SI
-	LEAQ   (BX)(BX*2), DI
-	LEAQ   (SI)(SI*2), R8
-	IMUL3Q $0x08, SI, R9
-	CMPQ   DX, $0x02
+	MOVQ   off+16(FP), DX
+	MOVQ   ti+32(FP), BX
+	MOVQ   dj+48(FP), SI
+	LEAQ   (SI)(SI*2), DI
+	IMUL3Q $0x08, SI, R8
+	CMPQ   BX, $0x02
 	JB     tilesUint32_single
 
 tilesUint32_bands:
-	MOVQ  CX, R10
-	MOVQ  AX, R11
-	MOVQ  tj+24(FP), R12
-	TESTQ R12, R12
+	MOVQ  CX, R9
+	ADDQ  col+24(FP), R9
+	MOVQ  AX, R10
+	MOVQ  tj+40(FP), R11
+	TESTQ R11, R11
 	JZ    tilesUint32_done
 
 tilesUint32_bands_j:
-	MOVQ       R10, R13
-	VMOVDQU    (R13), Y0
-	VMOVDQU    (R13)(BX*1), Y1
-	VMOVDQU    (R13)(BX*2), Y2
-	VMOVDQU    (R13)(DI*1), Y3
-	LEAQ       (R13)(BX*4), R14
-	VMOVDQU    (R14), Y4
-	VMOVDQU    (R14)(BX*1), Y5
-	VMOVDQU    (R14)(BX*2), Y6
-	VMOVDQU    (R14)(DI*1), Y7
+	MOVQ       (DX), R12
+	VMOVDQU    (R9)(R12*1), Y0
+	MOVQ       8(DX), R12
+	VMOVDQU    (R9)(R12*1), Y1
+	MOVQ       16(DX), R12
+	VMOVDQU    (R9)(R12*1), Y2
+	MOVQ       24(DX), R12
+	VMOVDQU    (R9)(R12*1), Y3
+	MOVQ       32(DX), R12
+	VMOVDQU    (R9)(R12*1), Y4
+	MOVQ       40(DX), R12
+	VMOVDQU    (R9)(R12*1), Y5
+	MOVQ       48(DX), R12
+	VMOVDQU    (R9)(R12*1), Y6
+	MOVQ       56(DX), R12
+	VMOVDQU    (R9)(R12*1), Y7
 	VUNPCKLPS  Y1, Y0, Y8
 	VUNPCKHPS  Y1, Y0, Y0
 	VUNPCKLPS  Y3, Y2, Y1
@@ -878,25 +960,31 @@ tilesUint32_bands_j:
 	VPERM2F128 $0x31, Y5, Y8, Y5
 	VPERM2F128 $0x20, Y4, Y0, Y8
 	VPERM2F128 $0x31, Y4, Y0, Y0
-	VMOVDQU    Y6, (R11)
-	VMOVDQU    Y7, (R11)(SI*1)
-	VMOVDQU    Y3, (R11)(SI*2)
-	VMOVDQU    Y8, (R11)(R8*1)
-	LEAQ       (R11)(SI*4), R14
-	VMOVDQU    Y2, (R14)
-	VMOVDQU    Y1, (R14)(SI*1)
-	VMOVDQU    Y5, (R14)(SI*2)
-	VMOVDQU    Y0, (R14)(R8*1)
-	LEAQ       (R13)(BX*8), R13
-	VMOVDQU    (R13), Y0
-	VMOVDQU    (R13)(BX*1), Y1
-	VMOVDQU    (R13)(BX*2), Y2
-	VMOVDQU    (R13)(DI*1), Y3
-	LEAQ       (R13)(BX*4), R14
-	VMOVDQU    (R14), Y4
-	VMOVDQU    (R14)(BX*1), Y5
-	VMOVDQU    (R14)(BX*2), Y6
-	VMOVDQU    (R14)(DI*1), Y7
+	VMOVDQU    Y6, (R10)
+	VMOVDQU    Y7, (R10)(SI*1)
+	VMOVDQU    Y3, (R10)(SI*2)
+	VMOVDQU    Y8, (R10)(DI*1)
+	LEAQ       (R10)(SI*4), R12
+	VMOVDQU    Y2, (R12)
+	VMOVDQU    Y1, (R12)(SI*1)
+	VMOVDQU    Y5, (R12)(SI*2)
+	VMOVDQU    Y0, (R12)(DI*1)
+	MOVQ       64(DX), R12
+	VMOVDQU    (R9)(R12*1), Y0
+	MOVQ       72(DX), R12
+	VMOVDQU    (R9)(R12*1), Y1
+	MOVQ       80(DX), R12
+	VMOVDQU    (R9)(R12*1), Y2
+	MOVQ       88(DX), R12
+	VMOVDQU    (R9)(R12*1), Y3
+	MOVQ       96(DX), R12
+	VMOVDQU    (R9)(R12*1), Y4
+	MOVQ       104(DX), R12
+	VMOVDQU    (R9)(R12*1), Y5
+	MOVQ       112(DX), R12
+	VMOVDQU    (R9)(R12*1), Y6
+	MOVQ       120(DX), R12
+	VMOVDQU    (R9)(R12*1), Y7
 	VUNPCKLPS  Y1, Y0, Y8
 	VUNPCKHPS  Y1, Y0, Y0
 	VUNPCKLPS  Y3, Y2, Y1
@@ -921,48 +1009,54 @@ tilesUint32_bands_j:
 	VPERM2F128 $0x31, Y5, Y8, Y5
 	VPERM2F128 $0x20, Y4, Y0, Y8
 	VPERM2F128 $0x31, Y4, Y0, Y0
-	VMOVDQU    Y6, 32(R11)
-	VMOVDQU    Y7, 32(R11)(SI*1)
-	VMOVDQU    Y3, 32(R11)(SI*2)
-	VMOVDQU    Y8, 32(R11)(R8*1)
-	LEAQ       (R11)(SI*4), R14
-	VMOVDQU    Y2, 32(R14)
-	VMOVDQU    Y1, 32(R14)(SI*1)
-	VMOVDQU    Y5, 32(R14)(SI*2)
-	VMOVDQU    Y0, 32(R14)(R8*1)
-	ADDQ       $0x20, R10
-	ADDQ       R9, R11
-	DECQ       R12
+	VMOVDQU    Y6, 32(R10)
+	VMOVDQU    Y7, 32(R10)(SI*1)
+	VMOVDQU    Y3, 32(R10)(SI*2)
+	VMOVDQU    Y8, 32(R10)(DI*1)
+	LEAQ       (R10)(SI*4), R12
+	VMOVDQU    Y2, 32(R12)
+	VMOVDQU    Y1, 32(R12)(SI*1)
+	VMOVDQU    Y5, 32(R12)(SI*2)
+	VMOVDQU    Y0, 32(R12)(DI*1)
+	ADDQ       $0x00000020, R9
+	ADDQ       R8, R10
+	DECQ       R11
 	JNZ        tilesUint32_bands_j
-	LEAQ       (CX)(BX*8), CX
-	LEAQ       (CX)(BX*8), CX
-	ADDQ       $0x40, AX
-	SUBQ       $0x02, DX
-	CMPQ       DX, $0x02
+	ADDQ       $0x00000080, DX
+	ADDQ       $0x00000040, AX
+	SUBQ       $0x02, BX
+	CMPQ       BX, $0x02
 	JAE        tilesUint32_bands
 
 tilesUint32_single:
-	TESTQ DX, DX
+	TESTQ BX, BX
 	JZ    tilesUint32_done
 
 tilesUint32_one:
-	MOVQ  CX, R10
-	MOVQ  AX, R11
-	MOVQ  tj+24(FP), R12
-	TESTQ R12, R12
+	MOVQ  CX, R9
+	ADDQ  col+24(FP), R9
+	MOVQ  AX, R10
+	MOVQ  tj+40(FP), R11
+	TESTQ R11, R11
 	JZ    tilesUint32_done
 
 tilesUint32_one_j:
-	MOVQ       R10, R13
-	VMOVDQU    (R13), Y0
-	VMOVDQU    (R13)(BX*1), Y1
-	VMOVDQU    (R13)(BX*2), Y2
-	VMOVDQU    (R13)(DI*1), Y3
-	LEAQ       (R13)(BX*4), R14
-	VMOVDQU    (R14), Y4
-	VMOVDQU    (R14)(BX*1), Y5
-	VMOVDQU    (R14)(BX*2), Y6
-	VMOVDQU    (R14)(DI*1), Y7
+	MOVQ       (DX), R12
+	VMOVDQU    (R9)(R12*1), Y0
+	MOVQ       8(DX), R12
+	VMOVDQU    (R9)(R12*1), Y1
+	MOVQ       16(DX), R12
+	VMOVDQU    (R9)(R12*1), Y2
+	MOVQ       24(DX), R12
+	VMOVDQU    (R9)(R12*1), Y3
+	MOVQ       32(DX), R12
+	VMOVDQU    (R9)(R12*1), Y4
+	MOVQ       40(DX), R12
+	VMOVDQU    (R9)(R12*1), Y5
+	MOVQ       48(DX), R12
+	VMOVDQU    (R9)(R12*1), Y6
+	MOVQ       56(DX), R12
+	VMOVDQU    (R9)(R12*1), Y7
 	VUNPCKLPS  Y1, Y0, Y8
 	VUNPCKHPS  Y1, Y0, Y0
 	VUNPCKLPS  Y3, Y2, Y1
@@ -987,55 +1081,58 @@ tilesUint32_one_j:
 	VPERM2F128 $0x31, Y5, Y8, Y5
 	VPERM2F128 $0x20, Y4, Y0, Y8
 	VPERM2F128 $0x31, Y4, Y0, Y0
-	VMOVDQU    Y6, (R11)
-	VMOVDQU    Y7, (R11)(SI*1)
-	VMOVDQU    Y3, (R11)(SI*2)
-	VMOVDQU    Y8, (R11)(R8*1)
-	LEAQ       (R11)(SI*4), R14
-	VMOVDQU    Y2, (R14)
-	VMOVDQU    Y1, (R14)(SI*1)
-	VMOVDQU    Y5, (R14)(SI*2)
-	VMOVDQU    Y0, (R14)(R8*1)
-	ADDQ       $0x20, R10
-	ADDQ       R9, R11
-	DECQ       R12
+	VMOVDQU    Y6, (R10)
+	VMOVDQU    Y7, (R10)(SI*1)
+	VMOVDQU    Y3, (R10)(SI*2)
+	VMOVDQU    Y8, (R10)(DI*1)
+	LEAQ       (R10)(SI*4), R12
+	VMOVDQU    Y2, (R12)
+	VMOVDQU    Y1, (R12)(SI*1)
+	VMOVDQU    Y5, (R12)(SI*2)
+	VMOVDQU    Y0, (R12)(DI*1)
+	ADDQ       $0x00000020, R9
+	ADDQ       R8, R10
+	DECQ       R11
 	JNZ        tilesUint32_one_j
-	LEAQ       (CX)(BX*8), CX
-	ADDQ       $0x20, AX
-	DECQ       DX
+	ADDQ       $0x00000040, DX
+	ADDQ       $0x00000020, AX
+	DECQ       BX
 	JNZ        tilesUint32_one
 
 tilesUint32_done:
 	VZEROUPPER
 	RET
 
-// func tilesUint64AVX2(dst unsafe.Pointer, src unsafe.Pointer, ti int, tj int, si int, dj int)
+// func tilesUint64AVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
 // Requires: AVX
-TEXT ·tilesUint64AVX2(SB), NOSPLIT, $0-48
+TEXT ·tilesUint64AVX2(SB), NOSPLIT, $0-56
 	MOVQ   dst+0(FP), AX
 	MOVQ   src+8(FP), CX
-	MOVQ   ti+16(FP), DX
-	MOVQ   si+32(FP), BX
-	MOVQ   dj+40(FP), SI
-	LEAQ   (BX)(BX*2), DI
-	LEAQ   (SI)(SI*2), R8
-	IMUL3Q $0x04, SI, R9
-	CMPQ   DX, $0x02
+	MOVQ   off+16(FP), DX
+	MOVQ   ti+32(FP), BX
+	MOVQ   dj+48(FP), SI
+	LEAQ   (SI)(SI*2), DI
+	IMUL3Q $0x04, SI, R8
+	CMPQ   BX, $0x02
 	JB     tilesUint64_single
 
 tilesUint64_bands:
-	MOVQ  CX, R10
-	MOVQ  AX, R11
-	MOVQ  tj+24(FP), R12
-	TESTQ R12, R12
+	MOVQ  CX, R9
+	ADDQ  col+24(FP), R9
+	MOVQ  AX, R10
+	MOVQ  tj+40(FP), R11
+	TESTQ R11, R11
 	JZ    tilesUint64_done
 
 tilesUint64_bands_j:
-	MOVQ       R10, R13
-	VMOVDQU    (R13), Y0
-	VMOVDQU    (R13)(BX*1), Y1
-	VMOVDQU    (R13)(BX*2), Y2
-	VMOVDQU    (R13)(DI*1), Y3
+	MOVQ       (DX), R12
+	VMOVDQU    (R9)(R12*1), Y0
+	MOVQ       8(DX), R12
+	VMOVDQU    (R9)(R12*1), Y1
+	MOVQ       16(DX), R12
+	VMOVDQU    (R9)(R12*1), Y2
+	MOVQ       24(DX), R12
+	VMOVDQU    (R9)(R12*1), Y3
 	VUNPCKLPD  Y1, Y0, Y4
 	VUNPCKHPD  Y1, Y0, Y0
 	VUNPCKLPD  Y3, Y2, Y1
@@ -1044,15 +1141,18 @@ tilesUint64_bands_j:
 	VPERM2F128 $0x31, Y1, Y4, Y1
 	VPERM2F128 $0x20, Y2, Y0, Y4
 	VPERM2F128 $0x31, Y2, Y0, Y0
-	VMOVDQU    Y3, (R11)
-	VMOVDQU    Y4, (R11)(SI*1)
-	VMOVDQU    Y1, (R11)(SI*2)
-	VMOVDQU    Y0, (R11)(R8*1)
-	LEAQ       (R13)(BX*4), R13
-	VMOVDQU    (R13), Y0
-	VMOVDQU    (R13)(BX*1), Y1
-	VMOVDQU    (R13)(BX*2), Y2
-	VMOVDQU    (R13)(DI*1), Y3
+	VMOVDQU    Y3, (R10)
+	VMOVDQU    Y4, (R10)(SI*1)
+	VMOVDQU    Y1, (R10)(SI*2)
+	VMOVDQU    Y0, (R10)(DI*1)
+	MOVQ       32(DX), R12
+	VMOVDQU    (R9)(R12*1), Y0
+	MOVQ       40(DX), R12
+	VMOVDQU    (R9)(R12*1), Y1
+	MOVQ       48(DX), R12
+	VMOVDQU    (R9)(R12*1), Y2
+	MOVQ       56(DX), R12
+	VMOVDQU    (R9)(R12*1), Y3
 	VUNPCKLPD  Y1, Y0, Y4
 	VUNPCKHPD  Y1, Y0, Y0
 	VUNPCKLPD  Y3, Y2, Y1
@@ -1061,38 +1161,41 @@ tilesUint64_bands_j:
 	VPERM2F128 $0x31, Y1, Y4, Y1
 	VPERM2F128 $0x20, Y2, Y0, Y4
 	VPERM2F128 $0x31, Y2, Y0, Y0
-	VMOVDQU    Y3, 32(R11)
-	VMOVDQU    Y4, 32(R11)(SI*1)
-	VMOVDQU    Y1, 32(R11)(SI*2)
-	VMOVDQU    Y0, 32(R11)(R8*1)
-	ADDQ       $0x20, R10
-	ADDQ       R9, R11
-	DECQ       R12
+	VMOVDQU    Y3, 32(R10)
+	VMOVDQU    Y4, 32(R10)(SI*1)
+	VMOVDQU    Y1, 32(R10)(SI*2)
+	VMOVDQU    Y0, 32(R10)(DI*1)
+	ADDQ       $0x00000020, R9
+	ADDQ       R8, R10
+	DECQ       R11
 	JNZ        tilesUint64_bands_j
-	LEAQ       (CX)(BX*4), CX
-	LEAQ       (CX)(BX*4), CX
-	ADDQ       $0x40, AX
-	SUBQ       $0x02, DX
-	CMPQ       DX, $0x02
+	ADDQ       $0x00000040, DX
+	ADDQ       $0x00000040, AX
+	SUBQ       $0x02, BX
+	CMPQ       BX, $0x02
 	JAE        tilesUint64_bands
 
 tilesUint64_single:
-	TESTQ DX, DX
+	TESTQ BX, BX
 	JZ    tilesUint64_done
 
 tilesUint64_one:
-	MOVQ  CX, R10
-	MOVQ  AX, R11
-	MOVQ  tj+24(FP), R12
-	TESTQ R12, R12
+	MOVQ  CX, R9
+	ADDQ  col+24(FP), R9
+	MOVQ  AX, R10
+	MOVQ  tj+40(FP), R11
+	TESTQ R11, R11
 	JZ    tilesUint64_done
 
 tilesUint64_one_j:
-	MOVQ       R10, R13
-	VMOVDQU    (R13), Y0
-	VMOVDQU    (R13)(BX*1), Y1
-	VMOVDQU    (R13)(BX*2), Y2
-	VMOVDQU    (R13)(DI*1), Y3
+	MOVQ       (DX), R12
+	VMOVDQU    (R9)(R12*1), Y0
+	MOVQ       8(DX), R12
+	VMOVDQU    (R9)(R12*1), Y1
+	MOVQ       16(DX), R12
+	VMOVDQU    (R9)(R12*1), Y2
+	MOVQ       24(DX), R12
+	VMOVDQU    (R9)(R12*1), Y3
 	VUNPCKLPD  Y1, Y0, Y4
 	VUNPCKHPD  Y1, Y0, Y0
 	VUNPCKLPD  Y3, Y2, Y1
@@ -1101,17 +1204,17 @@ tilesUint64_one_j:
 	VPERM2F128 $0x31, Y1, Y4, Y1
 	VPERM2F128 $0x20, Y2, Y0, Y4
 	VPERM2F128 $0x31, Y2, Y0, Y0
-	VMOVDQU    Y3, (R11)
-	VMOVDQU    Y4, (R11)(SI*1)
-	VMOVDQU    Y1, (R11)(SI*2)
-	VMOVDQU    Y0, (R11)(R8*1)
-	ADDQ       $0x20, R10
-	ADDQ       R9, R11
-	DECQ       R12
+	VMOVDQU    Y3, (R10)
+	VMOVDQU    Y4, (R10)(SI*1)
+	VMOVDQU    Y1, (R10)(SI*2)
+	VMOVDQU    Y0, (R10)(DI*1)
+	ADDQ       $0x00000020, R9
+	ADDQ       R8, R10
+	DECQ       R11
 	JNZ        tilesUint64_one_j
-	LEAQ       (CX)(BX*4), CX
-	ADDQ       $0x20, AX
-	DECQ       DX
+	ADDQ       $0x00000020, DX
+	ADDQ       $0x00000020, AX
+	DECQ       BX
 	JNZ        tilesUint64_one
 
 tilesUint64_done:

@@ -12,26 +12,26 @@ var Accelerated = false
 
 // tilesUint8 transposes whole tiles (see tilesUint8Go) with the fastest
 // kernel this build and CPU have.
-func tilesUint8(dst, src unsafe.Pointer, ti, tj, si, dj int) {
-	tilesUint8Go(dst, src, ti, tj, si, dj)
+func tilesUint8(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
+	tilesUint8Go(dst, src, off, col, ti, tj, dj)
 }
 
 // tilesUint16 transposes whole tiles (see tilesUint16Go) with the fastest
 // kernel this build and CPU have.
-func tilesUint16(dst, src unsafe.Pointer, ti, tj, si, dj int) {
-	tilesUint16Go(dst, src, ti, tj, si, dj)
+func tilesUint16(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
+	tilesUint16Go(dst, src, off, col, ti, tj, dj)
 }
 
 // tilesUint32 transposes whole tiles (see tilesUint32Go) with the fastest
 // kernel this build and CPU have.
-func tilesUint32(dst, src unsafe.Pointer, ti, tj, si, dj int) {
-	tilesUint32Go(dst, src, ti, tj, si, dj)
+func tilesUint32(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
+	tilesUint32Go(dst, src, off, col, ti, tj, dj)
 }
 
 // tilesUint64 transposes whole tiles (see tilesUint64Go) with the fastest
 // kernel this build and CPU have.
-func tilesUint64(dst, src unsafe.Pointer, ti, tj, si, dj int) {
-	tilesUint64Go(dst, src, ti, tj, si, dj)
+func tilesUint64(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
+	tilesUint64Go(dst, src, off, col, ti, tj, dj)
 }
 
 // copyRows copies rows (see copyRowsGo) with the fastest kernel this build and

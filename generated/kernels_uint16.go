@@ -864,77 +864,77 @@ func copyRank6Uint16Broadcast(dst, src unsafe.Pointer, shape, strides [MaxRank]i
 	}
 }
 
-// transposeUint16 transposes an ni × nj matrix of 2-byte elements: source rows i
-// are si elements apart (si may be negative) with their elements j adjacent,
-// destination rows j are dj elements apart with their elements i adjacent. It
-// walks 256×32 blocks (see BlockI in gen/spec.go), hands
-// the whole 8×8 tiles of each to tilesUint16 and moves the rest one
-// element at a time (edgeUint16). It is the plain loop
+// transposeUint16 transposes len(off) × nj 2-byte elements: source row i starts
+// off[i] bytes from src with its elements j adjacent, destination row j
+// starts j*dj elements from dst with its elements i adjacent. It walks
+// blocks of 256×32 (see BlockI in gen/spec.go), hands their whole 8×8 tiles
+// to tilesUint16 and moves the rest one element at a time (edgeUint16).
+// It is the plain loop
 //
-//	for i := 0; i < ni; i++ {
+//	for i := range off {
 //		for j := 0; j < nj; j++ {
-//			dst[j*dj+i] = src[i*si+j]
+//			dst[j*dj+i] = *(src + off[i] + j*2) // a byte address
 //		}
 //	}
-func transposeUint16(dst, src unsafe.Pointer, ni, nj, si, dj int) {
-	for i0 := 0; i0 < ni; i0 += 256 {
-		mi := min(256, ni-i0)
+func transposeUint16(dst, src unsafe.Pointer, off []int, nj, dj int) {
+	for i0 := 0; i0 < len(off); i0 += 256 {
+		mi := min(256, len(off)-i0)
+		rows := off[i0 : i0+mi]
 		for j0 := 0; j0 < nj; j0 += 32 {
 			mj := min(32, nj-j0)
-			s := unsafe.Add(src, (i0*si+j0)*2)
 			d := unsafe.Add(dst, (j0*dj+i0)*2)
 			fi, fj := mi/8, mj/8
 			if fi > 0 && fj > 0 {
-				tilesUint16(d, s, fi, fj, si*2, dj*2)
+				tilesUint16(d, src, unsafe.Pointer(&rows[0]), j0*2, fi, fj, dj*2)
 			}
-			edgeUint16(d, s, 0, mi, fj*8, mj, si, dj)
-			edgeUint16(d, s, fi*8, mi, 0, fj*8, si, dj)
+			edgeUint16(d, src, rows, j0, 0, mi, fj*8, mj, dj)
+			edgeUint16(d, src, rows, j0, fi*8, mi, 0, fj*8, dj)
 		}
 	}
 }
 
-// edgeUint16 transposes rows [i0, i1) and columns [j0, j1) of the block at s
-// into the block at d, one element at a time (see transposeUint16).
-func edgeUint16(d, s unsafe.Pointer, i0, i1, j0, j1, si, dj int) {
-	for j := j0; j < j1; j++ {
+// edgeUint16 transposes rows [i0, i1) and columns [j1, j2) of the block of
+// rows (source rows, as byte offsets from src) and columns from j0 into the
+// block at d, one element at a time (see transposeUint16).
+func edgeUint16(d, src unsafe.Pointer, rows []int, j0, i0, i1, j1, j2, dj int) {
+	for j := j1; j < j2; j++ {
 		for i := i0; i < i1; i++ {
-			*(*uint16)(unsafe.Add(d, (j*dj+i)*2)) = *(*uint16)(unsafe.Add(s, (i*si+j)*2))
+			*(*uint16)(unsafe.Add(d, (j*dj+i)*2)) = *(*uint16)(unsafe.Add(src, rows[i]+(j0+j)*2))
 		}
 	}
 }
 
-// tilesUint16Go transposes ti × tj whole tiles of 8×8 2-byte elements in Go, 4×4 elements at a time:
-// source rows i are si bytes apart with their elements j adjacent, destination
-// rows j are dj bytes apart with their elements i adjacent. It is the plain loop
+// tilesUint16Go transposes ti × tj whole tiles of 8×8 2-byte elements in Go, 4×4 elements at a time.
+// Source row i starts off[i]+col bytes from src, its elements j adjacent (the
+// rows may come from several source axes: off is a table); destination row j
+// starts j*dj bytes from dst, its elements i adjacent. It is the plain loop
 //
 //	for i := 0; i < ti*8; i++ {
 //		for j := 0; j < tj*8; j++ {
-//			dst[j*dj+i] = src[i*si+j] // in elements; si and dj are in bytes
+//			*(dst + j*dj + i*2) = *(src + off[i] + col + j*2) // byte addresses
 //		}
 //	}
-func tilesUint16Go(dst, src unsafe.Pointer, ti, tj, si, dj int) {
+func tilesUint16Go(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
+	rows := unsafe.Slice((*int)(off), ti*8)
 	for i := 0; i < ti*8; i += 4 {
+		o0, o1, o2, o3 := rows[i]+col, rows[i+1]+col, rows[i+2]+col, rows[i+3]+col
 		for j := 0; j < tj*8; j += 4 {
-			s0 := unsafe.Add(src, i*si+j*2)
-			s1 := unsafe.Add(s0, si)
-			s2 := unsafe.Add(s1, si)
-			s3 := unsafe.Add(s2, si)
-			a00 := *(*uint16)(s0)
-			a01 := *(*uint16)(unsafe.Add(s0, 2))
-			a02 := *(*uint16)(unsafe.Add(s0, 4))
-			a03 := *(*uint16)(unsafe.Add(s0, 6))
-			a10 := *(*uint16)(s1)
-			a11 := *(*uint16)(unsafe.Add(s1, 2))
-			a12 := *(*uint16)(unsafe.Add(s1, 4))
-			a13 := *(*uint16)(unsafe.Add(s1, 6))
-			a20 := *(*uint16)(s2)
-			a21 := *(*uint16)(unsafe.Add(s2, 2))
-			a22 := *(*uint16)(unsafe.Add(s2, 4))
-			a23 := *(*uint16)(unsafe.Add(s2, 6))
-			a30 := *(*uint16)(s3)
-			a31 := *(*uint16)(unsafe.Add(s3, 2))
-			a32 := *(*uint16)(unsafe.Add(s3, 4))
-			a33 := *(*uint16)(unsafe.Add(s3, 6))
+			a00 := *(*uint16)(unsafe.Add(src, o0+j*2))
+			a01 := *(*uint16)(unsafe.Add(src, o0+j*2+2))
+			a02 := *(*uint16)(unsafe.Add(src, o0+j*2+4))
+			a03 := *(*uint16)(unsafe.Add(src, o0+j*2+6))
+			a10 := *(*uint16)(unsafe.Add(src, o1+j*2))
+			a11 := *(*uint16)(unsafe.Add(src, o1+j*2+2))
+			a12 := *(*uint16)(unsafe.Add(src, o1+j*2+4))
+			a13 := *(*uint16)(unsafe.Add(src, o1+j*2+6))
+			a20 := *(*uint16)(unsafe.Add(src, o2+j*2))
+			a21 := *(*uint16)(unsafe.Add(src, o2+j*2+2))
+			a22 := *(*uint16)(unsafe.Add(src, o2+j*2+4))
+			a23 := *(*uint16)(unsafe.Add(src, o2+j*2+6))
+			a30 := *(*uint16)(unsafe.Add(src, o3+j*2))
+			a31 := *(*uint16)(unsafe.Add(src, o3+j*2+2))
+			a32 := *(*uint16)(unsafe.Add(src, o3+j*2+4))
+			a33 := *(*uint16)(unsafe.Add(src, o3+j*2+6))
 			d0 := unsafe.Add(dst, j*dj+i*2)
 			*(*uint16)(d0) = a00
 			*(*uint16)(unsafe.Add(d0, 2)) = a10

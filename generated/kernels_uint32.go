@@ -864,77 +864,77 @@ func copyRank6Uint32Broadcast(dst, src unsafe.Pointer, shape, strides [MaxRank]i
 	}
 }
 
-// transposeUint32 transposes an ni × nj matrix of 4-byte elements: source rows i
-// are si elements apart (si may be negative) with their elements j adjacent,
-// destination rows j are dj elements apart with their elements i adjacent. It
-// walks 128×16 blocks (see BlockI in gen/spec.go), hands
-// the whole 8×8 tiles of each to tilesUint32 and moves the rest one
-// element at a time (edgeUint32). It is the plain loop
+// transposeUint32 transposes len(off) × nj 4-byte elements: source row i starts
+// off[i] bytes from src with its elements j adjacent, destination row j
+// starts j*dj elements from dst with its elements i adjacent. It walks
+// blocks of 128×16 (see BlockI in gen/spec.go), hands their whole 8×8 tiles
+// to tilesUint32 and moves the rest one element at a time (edgeUint32).
+// It is the plain loop
 //
-//	for i := 0; i < ni; i++ {
+//	for i := range off {
 //		for j := 0; j < nj; j++ {
-//			dst[j*dj+i] = src[i*si+j]
+//			dst[j*dj+i] = *(src + off[i] + j*4) // a byte address
 //		}
 //	}
-func transposeUint32(dst, src unsafe.Pointer, ni, nj, si, dj int) {
-	for i0 := 0; i0 < ni; i0 += 128 {
-		mi := min(128, ni-i0)
+func transposeUint32(dst, src unsafe.Pointer, off []int, nj, dj int) {
+	for i0 := 0; i0 < len(off); i0 += 128 {
+		mi := min(128, len(off)-i0)
+		rows := off[i0 : i0+mi]
 		for j0 := 0; j0 < nj; j0 += 16 {
 			mj := min(16, nj-j0)
-			s := unsafe.Add(src, (i0*si+j0)*4)
 			d := unsafe.Add(dst, (j0*dj+i0)*4)
 			fi, fj := mi/8, mj/8
 			if fi > 0 && fj > 0 {
-				tilesUint32(d, s, fi, fj, si*4, dj*4)
+				tilesUint32(d, src, unsafe.Pointer(&rows[0]), j0*4, fi, fj, dj*4)
 			}
-			edgeUint32(d, s, 0, mi, fj*8, mj, si, dj)
-			edgeUint32(d, s, fi*8, mi, 0, fj*8, si, dj)
+			edgeUint32(d, src, rows, j0, 0, mi, fj*8, mj, dj)
+			edgeUint32(d, src, rows, j0, fi*8, mi, 0, fj*8, dj)
 		}
 	}
 }
 
-// edgeUint32 transposes rows [i0, i1) and columns [j0, j1) of the block at s
-// into the block at d, one element at a time (see transposeUint32).
-func edgeUint32(d, s unsafe.Pointer, i0, i1, j0, j1, si, dj int) {
-	for j := j0; j < j1; j++ {
+// edgeUint32 transposes rows [i0, i1) and columns [j1, j2) of the block of
+// rows (source rows, as byte offsets from src) and columns from j0 into the
+// block at d, one element at a time (see transposeUint32).
+func edgeUint32(d, src unsafe.Pointer, rows []int, j0, i0, i1, j1, j2, dj int) {
+	for j := j1; j < j2; j++ {
 		for i := i0; i < i1; i++ {
-			*(*uint32)(unsafe.Add(d, (j*dj+i)*4)) = *(*uint32)(unsafe.Add(s, (i*si+j)*4))
+			*(*uint32)(unsafe.Add(d, (j*dj+i)*4)) = *(*uint32)(unsafe.Add(src, rows[i]+(j0+j)*4))
 		}
 	}
 }
 
-// tilesUint32Go transposes ti × tj whole tiles of 8×8 4-byte elements in Go, 4×4 elements at a time:
-// source rows i are si bytes apart with their elements j adjacent, destination
-// rows j are dj bytes apart with their elements i adjacent. It is the plain loop
+// tilesUint32Go transposes ti × tj whole tiles of 8×8 4-byte elements in Go, 4×4 elements at a time.
+// Source row i starts off[i]+col bytes from src, its elements j adjacent (the
+// rows may come from several source axes: off is a table); destination row j
+// starts j*dj bytes from dst, its elements i adjacent. It is the plain loop
 //
 //	for i := 0; i < ti*8; i++ {
 //		for j := 0; j < tj*8; j++ {
-//			dst[j*dj+i] = src[i*si+j] // in elements; si and dj are in bytes
+//			*(dst + j*dj + i*4) = *(src + off[i] + col + j*4) // byte addresses
 //		}
 //	}
-func tilesUint32Go(dst, src unsafe.Pointer, ti, tj, si, dj int) {
+func tilesUint32Go(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
+	rows := unsafe.Slice((*int)(off), ti*8)
 	for i := 0; i < ti*8; i += 4 {
+		o0, o1, o2, o3 := rows[i]+col, rows[i+1]+col, rows[i+2]+col, rows[i+3]+col
 		for j := 0; j < tj*8; j += 4 {
-			s0 := unsafe.Add(src, i*si+j*4)
-			s1 := unsafe.Add(s0, si)
-			s2 := unsafe.Add(s1, si)
-			s3 := unsafe.Add(s2, si)
-			a00 := *(*uint32)(s0)
-			a01 := *(*uint32)(unsafe.Add(s0, 4))
-			a02 := *(*uint32)(unsafe.Add(s0, 8))
-			a03 := *(*uint32)(unsafe.Add(s0, 12))
-			a10 := *(*uint32)(s1)
-			a11 := *(*uint32)(unsafe.Add(s1, 4))
-			a12 := *(*uint32)(unsafe.Add(s1, 8))
-			a13 := *(*uint32)(unsafe.Add(s1, 12))
-			a20 := *(*uint32)(s2)
-			a21 := *(*uint32)(unsafe.Add(s2, 4))
-			a22 := *(*uint32)(unsafe.Add(s2, 8))
-			a23 := *(*uint32)(unsafe.Add(s2, 12))
-			a30 := *(*uint32)(s3)
-			a31 := *(*uint32)(unsafe.Add(s3, 4))
-			a32 := *(*uint32)(unsafe.Add(s3, 8))
-			a33 := *(*uint32)(unsafe.Add(s3, 12))
+			a00 := *(*uint32)(unsafe.Add(src, o0+j*4))
+			a01 := *(*uint32)(unsafe.Add(src, o0+j*4+4))
+			a02 := *(*uint32)(unsafe.Add(src, o0+j*4+8))
+			a03 := *(*uint32)(unsafe.Add(src, o0+j*4+12))
+			a10 := *(*uint32)(unsafe.Add(src, o1+j*4))
+			a11 := *(*uint32)(unsafe.Add(src, o1+j*4+4))
+			a12 := *(*uint32)(unsafe.Add(src, o1+j*4+8))
+			a13 := *(*uint32)(unsafe.Add(src, o1+j*4+12))
+			a20 := *(*uint32)(unsafe.Add(src, o2+j*4))
+			a21 := *(*uint32)(unsafe.Add(src, o2+j*4+4))
+			a22 := *(*uint32)(unsafe.Add(src, o2+j*4+8))
+			a23 := *(*uint32)(unsafe.Add(src, o2+j*4+12))
+			a30 := *(*uint32)(unsafe.Add(src, o3+j*4))
+			a31 := *(*uint32)(unsafe.Add(src, o3+j*4+4))
+			a32 := *(*uint32)(unsafe.Add(src, o3+j*4+8))
+			a33 := *(*uint32)(unsafe.Add(src, o3+j*4+12))
 			d0 := unsafe.Add(dst, j*dj+i*4)
 			*(*uint32)(d0) = a00
 			*(*uint32)(unsafe.Add(d0, 4)) = a10

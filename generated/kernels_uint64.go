@@ -864,77 +864,77 @@ func copyRank6Uint64Broadcast(dst, src unsafe.Pointer, shape, strides [MaxRank]i
 	}
 }
 
-// transposeUint64 transposes an ni × nj matrix of 8-byte elements: source rows i
-// are si elements apart (si may be negative) with their elements j adjacent,
-// destination rows j are dj elements apart with their elements i adjacent. It
-// walks 64×8 blocks (see BlockI in gen/spec.go), hands
-// the whole 4×4 tiles of each to tilesUint64 and moves the rest one
-// element at a time (edgeUint64). It is the plain loop
+// transposeUint64 transposes len(off) × nj 8-byte elements: source row i starts
+// off[i] bytes from src with its elements j adjacent, destination row j
+// starts j*dj elements from dst with its elements i adjacent. It walks
+// blocks of 64×8 (see BlockI in gen/spec.go), hands their whole 4×4 tiles
+// to tilesUint64 and moves the rest one element at a time (edgeUint64).
+// It is the plain loop
 //
-//	for i := 0; i < ni; i++ {
+//	for i := range off {
 //		for j := 0; j < nj; j++ {
-//			dst[j*dj+i] = src[i*si+j]
+//			dst[j*dj+i] = *(src + off[i] + j*8) // a byte address
 //		}
 //	}
-func transposeUint64(dst, src unsafe.Pointer, ni, nj, si, dj int) {
-	for i0 := 0; i0 < ni; i0 += 64 {
-		mi := min(64, ni-i0)
+func transposeUint64(dst, src unsafe.Pointer, off []int, nj, dj int) {
+	for i0 := 0; i0 < len(off); i0 += 64 {
+		mi := min(64, len(off)-i0)
+		rows := off[i0 : i0+mi]
 		for j0 := 0; j0 < nj; j0 += 8 {
 			mj := min(8, nj-j0)
-			s := unsafe.Add(src, (i0*si+j0)*8)
 			d := unsafe.Add(dst, (j0*dj+i0)*8)
 			fi, fj := mi/4, mj/4
 			if fi > 0 && fj > 0 {
-				tilesUint64(d, s, fi, fj, si*8, dj*8)
+				tilesUint64(d, src, unsafe.Pointer(&rows[0]), j0*8, fi, fj, dj*8)
 			}
-			edgeUint64(d, s, 0, mi, fj*4, mj, si, dj)
-			edgeUint64(d, s, fi*4, mi, 0, fj*4, si, dj)
+			edgeUint64(d, src, rows, j0, 0, mi, fj*4, mj, dj)
+			edgeUint64(d, src, rows, j0, fi*4, mi, 0, fj*4, dj)
 		}
 	}
 }
 
-// edgeUint64 transposes rows [i0, i1) and columns [j0, j1) of the block at s
-// into the block at d, one element at a time (see transposeUint64).
-func edgeUint64(d, s unsafe.Pointer, i0, i1, j0, j1, si, dj int) {
-	for j := j0; j < j1; j++ {
+// edgeUint64 transposes rows [i0, i1) and columns [j1, j2) of the block of
+// rows (source rows, as byte offsets from src) and columns from j0 into the
+// block at d, one element at a time (see transposeUint64).
+func edgeUint64(d, src unsafe.Pointer, rows []int, j0, i0, i1, j1, j2, dj int) {
+	for j := j1; j < j2; j++ {
 		for i := i0; i < i1; i++ {
-			*(*uint64)(unsafe.Add(d, (j*dj+i)*8)) = *(*uint64)(unsafe.Add(s, (i*si+j)*8))
+			*(*uint64)(unsafe.Add(d, (j*dj+i)*8)) = *(*uint64)(unsafe.Add(src, rows[i]+(j0+j)*8))
 		}
 	}
 }
 
-// tilesUint64Go transposes ti × tj whole tiles of 4×4 8-byte elements in Go, 4×4 elements at a time:
-// source rows i are si bytes apart with their elements j adjacent, destination
-// rows j are dj bytes apart with their elements i adjacent. It is the plain loop
+// tilesUint64Go transposes ti × tj whole tiles of 4×4 8-byte elements in Go, 4×4 elements at a time.
+// Source row i starts off[i]+col bytes from src, its elements j adjacent (the
+// rows may come from several source axes: off is a table); destination row j
+// starts j*dj bytes from dst, its elements i adjacent. It is the plain loop
 //
 //	for i := 0; i < ti*4; i++ {
 //		for j := 0; j < tj*4; j++ {
-//			dst[j*dj+i] = src[i*si+j] // in elements; si and dj are in bytes
+//			*(dst + j*dj + i*8) = *(src + off[i] + col + j*8) // byte addresses
 //		}
 //	}
-func tilesUint64Go(dst, src unsafe.Pointer, ti, tj, si, dj int) {
+func tilesUint64Go(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
+	rows := unsafe.Slice((*int)(off), ti*4)
 	for i := 0; i < ti*4; i += 4 {
+		o0, o1, o2, o3 := rows[i]+col, rows[i+1]+col, rows[i+2]+col, rows[i+3]+col
 		for j := 0; j < tj*4; j += 4 {
-			s0 := unsafe.Add(src, i*si+j*8)
-			s1 := unsafe.Add(s0, si)
-			s2 := unsafe.Add(s1, si)
-			s3 := unsafe.Add(s2, si)
-			a00 := *(*uint64)(s0)
-			a01 := *(*uint64)(unsafe.Add(s0, 8))
-			a02 := *(*uint64)(unsafe.Add(s0, 16))
-			a03 := *(*uint64)(unsafe.Add(s0, 24))
-			a10 := *(*uint64)(s1)
-			a11 := *(*uint64)(unsafe.Add(s1, 8))
-			a12 := *(*uint64)(unsafe.Add(s1, 16))
-			a13 := *(*uint64)(unsafe.Add(s1, 24))
-			a20 := *(*uint64)(s2)
-			a21 := *(*uint64)(unsafe.Add(s2, 8))
-			a22 := *(*uint64)(unsafe.Add(s2, 16))
-			a23 := *(*uint64)(unsafe.Add(s2, 24))
-			a30 := *(*uint64)(s3)
-			a31 := *(*uint64)(unsafe.Add(s3, 8))
-			a32 := *(*uint64)(unsafe.Add(s3, 16))
-			a33 := *(*uint64)(unsafe.Add(s3, 24))
+			a00 := *(*uint64)(unsafe.Add(src, o0+j*8))
+			a01 := *(*uint64)(unsafe.Add(src, o0+j*8+8))
+			a02 := *(*uint64)(unsafe.Add(src, o0+j*8+16))
+			a03 := *(*uint64)(unsafe.Add(src, o0+j*8+24))
+			a10 := *(*uint64)(unsafe.Add(src, o1+j*8))
+			a11 := *(*uint64)(unsafe.Add(src, o1+j*8+8))
+			a12 := *(*uint64)(unsafe.Add(src, o1+j*8+16))
+			a13 := *(*uint64)(unsafe.Add(src, o1+j*8+24))
+			a20 := *(*uint64)(unsafe.Add(src, o2+j*8))
+			a21 := *(*uint64)(unsafe.Add(src, o2+j*8+8))
+			a22 := *(*uint64)(unsafe.Add(src, o2+j*8+16))
+			a23 := *(*uint64)(unsafe.Add(src, o2+j*8+24))
+			a30 := *(*uint64)(unsafe.Add(src, o3+j*8))
+			a31 := *(*uint64)(unsafe.Add(src, o3+j*8+8))
+			a32 := *(*uint64)(unsafe.Add(src, o3+j*8+16))
+			a33 := *(*uint64)(unsafe.Add(src, o3+j*8+24))
 			d0 := unsafe.Add(dst, j*dj+i*8)
 			*(*uint64)(d0) = a00
 			*(*uint64)(unsafe.Add(d0, 8)) = a10

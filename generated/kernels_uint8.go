@@ -864,77 +864,77 @@ func copyRank6Uint8Broadcast(dst, src unsafe.Pointer, shape, strides [MaxRank]in
 	}
 }
 
-// transposeUint8 transposes an ni × nj matrix of 1-byte elements: source rows i
-// are si elements apart (si may be negative) with their elements j adjacent,
-// destination rows j are dj elements apart with their elements i adjacent. It
-// walks 512×64 blocks (see BlockI in gen/spec.go), hands
-// the whole 8×16 tiles of each to tilesUint8 and moves the rest one
-// element at a time (edgeUint8). It is the plain loop
+// transposeUint8 transposes len(off) × nj 1-byte elements: source row i starts
+// off[i] bytes from src with its elements j adjacent, destination row j
+// starts j*dj elements from dst with its elements i adjacent. It walks
+// blocks of 512×64 (see BlockI in gen/spec.go), hands their whole 8×16 tiles
+// to tilesUint8 and moves the rest one element at a time (edgeUint8).
+// It is the plain loop
 //
-//	for i := 0; i < ni; i++ {
+//	for i := range off {
 //		for j := 0; j < nj; j++ {
-//			dst[j*dj+i] = src[i*si+j]
+//			dst[j*dj+i] = *(src + off[i] + j*1) // a byte address
 //		}
 //	}
-func transposeUint8(dst, src unsafe.Pointer, ni, nj, si, dj int) {
-	for i0 := 0; i0 < ni; i0 += 512 {
-		mi := min(512, ni-i0)
+func transposeUint8(dst, src unsafe.Pointer, off []int, nj, dj int) {
+	for i0 := 0; i0 < len(off); i0 += 512 {
+		mi := min(512, len(off)-i0)
+		rows := off[i0 : i0+mi]
 		for j0 := 0; j0 < nj; j0 += 64 {
 			mj := min(64, nj-j0)
-			s := unsafe.Add(src, (i0*si + j0))
 			d := unsafe.Add(dst, (j0*dj + i0))
 			fi, fj := mi/8, mj/16
 			if fi > 0 && fj > 0 {
-				tilesUint8(d, s, fi, fj, si, dj)
+				tilesUint8(d, src, unsafe.Pointer(&rows[0]), j0, fi, fj, dj)
 			}
-			edgeUint8(d, s, 0, mi, fj*16, mj, si, dj)
-			edgeUint8(d, s, fi*8, mi, 0, fj*16, si, dj)
+			edgeUint8(d, src, rows, j0, 0, mi, fj*16, mj, dj)
+			edgeUint8(d, src, rows, j0, fi*8, mi, 0, fj*16, dj)
 		}
 	}
 }
 
-// edgeUint8 transposes rows [i0, i1) and columns [j0, j1) of the block at s
-// into the block at d, one element at a time (see transposeUint8).
-func edgeUint8(d, s unsafe.Pointer, i0, i1, j0, j1, si, dj int) {
-	for j := j0; j < j1; j++ {
+// edgeUint8 transposes rows [i0, i1) and columns [j1, j2) of the block of
+// rows (source rows, as byte offsets from src) and columns from j0 into the
+// block at d, one element at a time (see transposeUint8).
+func edgeUint8(d, src unsafe.Pointer, rows []int, j0, i0, i1, j1, j2, dj int) {
+	for j := j1; j < j2; j++ {
 		for i := i0; i < i1; i++ {
-			*(*uint8)(unsafe.Add(d, (j*dj + i))) = *(*uint8)(unsafe.Add(s, (i*si + j)))
+			*(*uint8)(unsafe.Add(d, (j*dj + i))) = *(*uint8)(unsafe.Add(src, rows[i]+(j0+j)))
 		}
 	}
 }
 
-// tilesUint8Go transposes ti × tj whole tiles of 8×16 1-byte elements in Go, 4×4 elements at a time:
-// source rows i are si bytes apart with their elements j adjacent, destination
-// rows j are dj bytes apart with their elements i adjacent. It is the plain loop
+// tilesUint8Go transposes ti × tj whole tiles of 8×16 1-byte elements in Go, 4×4 elements at a time.
+// Source row i starts off[i]+col bytes from src, its elements j adjacent (the
+// rows may come from several source axes: off is a table); destination row j
+// starts j*dj bytes from dst, its elements i adjacent. It is the plain loop
 //
 //	for i := 0; i < ti*8; i++ {
 //		for j := 0; j < tj*16; j++ {
-//			dst[j*dj+i] = src[i*si+j] // in elements; si and dj are in bytes
+//			*(dst + j*dj + i*1) = *(src + off[i] + col + j*1) // byte addresses
 //		}
 //	}
-func tilesUint8Go(dst, src unsafe.Pointer, ti, tj, si, dj int) {
+func tilesUint8Go(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
+	rows := unsafe.Slice((*int)(off), ti*8)
 	for i := 0; i < ti*8; i += 4 {
+		o0, o1, o2, o3 := rows[i]+col, rows[i+1]+col, rows[i+2]+col, rows[i+3]+col
 		for j := 0; j < tj*16; j += 4 {
-			s0 := unsafe.Add(src, i*si+j)
-			s1 := unsafe.Add(s0, si)
-			s2 := unsafe.Add(s1, si)
-			s3 := unsafe.Add(s2, si)
-			a00 := *(*uint8)(s0)
-			a01 := *(*uint8)(unsafe.Add(s0, 1))
-			a02 := *(*uint8)(unsafe.Add(s0, 2))
-			a03 := *(*uint8)(unsafe.Add(s0, 3))
-			a10 := *(*uint8)(s1)
-			a11 := *(*uint8)(unsafe.Add(s1, 1))
-			a12 := *(*uint8)(unsafe.Add(s1, 2))
-			a13 := *(*uint8)(unsafe.Add(s1, 3))
-			a20 := *(*uint8)(s2)
-			a21 := *(*uint8)(unsafe.Add(s2, 1))
-			a22 := *(*uint8)(unsafe.Add(s2, 2))
-			a23 := *(*uint8)(unsafe.Add(s2, 3))
-			a30 := *(*uint8)(s3)
-			a31 := *(*uint8)(unsafe.Add(s3, 1))
-			a32 := *(*uint8)(unsafe.Add(s3, 2))
-			a33 := *(*uint8)(unsafe.Add(s3, 3))
+			a00 := *(*uint8)(unsafe.Add(src, o0+j))
+			a01 := *(*uint8)(unsafe.Add(src, o0+j+1))
+			a02 := *(*uint8)(unsafe.Add(src, o0+j+2))
+			a03 := *(*uint8)(unsafe.Add(src, o0+j+3))
+			a10 := *(*uint8)(unsafe.Add(src, o1+j))
+			a11 := *(*uint8)(unsafe.Add(src, o1+j+1))
+			a12 := *(*uint8)(unsafe.Add(src, o1+j+2))
+			a13 := *(*uint8)(unsafe.Add(src, o1+j+3))
+			a20 := *(*uint8)(unsafe.Add(src, o2+j))
+			a21 := *(*uint8)(unsafe.Add(src, o2+j+1))
+			a22 := *(*uint8)(unsafe.Add(src, o2+j+2))
+			a23 := *(*uint8)(unsafe.Add(src, o2+j+3))
+			a30 := *(*uint8)(unsafe.Add(src, o3+j))
+			a31 := *(*uint8)(unsafe.Add(src, o3+j+1))
+			a32 := *(*uint8)(unsafe.Add(src, o3+j+2))
+			a33 := *(*uint8)(unsafe.Add(src, o3+j+3))
 			d0 := unsafe.Add(dst, j*dj+i)
 			*(*uint8)(d0) = a00
 			*(*uint8)(unsafe.Add(d0, 1)) = a10

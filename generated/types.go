@@ -133,13 +133,15 @@ type Kernel func(dst, src unsafe.Pointer, shape, strides [MaxRank]int)
 
 // Transpose is the blocked 2-D transpose of one dtype, the kernel for views
 // whose innermost output axis is strided in the source while another axis
-// has source stride 1. Kernel(dst, src, ni, nj, si, dj) writes
-// dst[j*dj+i] = src[i*si+j] for i < ni, j < nj (indices in elements, si
-// possibly negative); dst and src must not overlap and the caller has checked
-// every index. The kernel moves whole TileI × TileJ tiles with register
-// shuffles (where Accelerated) and the rest one element at a time, so it is
-// worth calling when ni >= TileI and nj >= TileJ.
+// has source stride 1. Kernel(dst, src, off, nj, dj) writes, for i <
+// len(off) and j < nj, element j of the source row that starts off[i] bytes
+// from src (its elements adjacent) to dst[j*dj+i] (dj in elements, at least
+// len(off)). The rows may come from any number of source axes: off is a
+// table. dst and src must not overlap and the caller has checked every
+// address. The kernel moves whole TileI × TileJ tiles with register shuffles
+// (where Accelerated) and the rest one element at a time, so it is worth
+// calling when len(off) >= TileI and nj >= TileJ.
 type Transpose struct {
-	Kernel       func(dst, src unsafe.Pointer, ni, nj, si, dj int)
+	Kernel       func(dst, src unsafe.Pointer, off []int, nj, dj int)
 	TileI, TileJ int
 }

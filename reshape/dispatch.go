@@ -41,8 +41,7 @@ func dispatch(dt generated.DType, dst, src unsafe.Pointer, cshape, cstrides []in
 //
 // A view whose innermost axis is strided in the source (neither 0 nor 1)
 // while another axis has source stride 1 is a transpose: it runs as the
-// blocked 2-D transposes of generated.Transposes, one per index of its
-// other axes (transposeAxes). Every other view runs the kernel for (dt,
+// blocked 2-D transposes of generated.Transposes (transposeAxes). Every other view runs the kernel for (dt,
 // rank, kind); for a contiguous view, canonical rank 1 with stride 1, that
 // is one copy() (the rank-1 Rows kernel). A view of rank above
 // generated.MaxRank is an odometer over its leading axes, each step running
@@ -94,69 +93,88 @@ func serial(dt generated.DType, dst, src unsafe.Pointer, cshape, cstrides []int)
 }
 
 // transposeAxis returns the axis of a canonical view with a strided
-// innermost axis that a blocked transpose should pair with the innermost
-// one: the last axis with source stride 1, if both it and the innermost axis
-// span at least a tile. Otherwise it returns -1 and the view is gathered.
+// innermost axis that a blocked transpose should pair with the axes after
+// it: the last axis b with source stride 1, if it spans at least a tile
+// column and the axes after it at least a tile row. Otherwise it returns -1
+// and the view is gathered.
 func transposeAxis(dt generated.DType, cshape, cstrides []int) int {
 	t := generated.Transposes[dt]
 	r := len(cshape)
-	if cshape[r-1] < t.TileI {
-		return -1
-	}
+	ni := cshape[r-1]
 	for b := r - 2; b >= 0; b-- {
 		if cstrides[b] == 1 {
-			if cshape[b] < t.TileJ {
+			if cshape[b] < t.TileJ || ni < t.TileI {
 				return -1
 			}
 			return b
 		}
+		ni *= cshape[b]
 	}
 	return -1
 }
 
-// transposeAxes copies a canonical view as 2-D transposes of its innermost
-// axis (source stride si, destination stride 1) with axis b (source stride
-// 1, destination stride dj): an odometer over the other axes, in row-major
-// order, runs the blocked transpose for each of their indices.
+// rowChunk is how many source rows transposeAxes hands to a transpose at a
+// time: a multiple of every width's BlockI, and a table small enough for
+// the stack (4 KiB).
+const rowChunk = 512
+
+// transposeAxes copies a canonical view as 2-D transposes of axis b (source
+// stride 1) with all the axes after it, as HPTT pairs the stride-1 axes of
+// source and destination. In the destination those axes are contiguous: one
+// row of dj elements per index of b. Their source offsets, any mix of
+// strides, go in a table, rowChunk rows at a time; the transpose then reads
+// whole tiles across them. An odometer over the axes before b repeats each
+// chunk, whose table does not change, at every one of their indices.
 func transposeAxes(dt generated.DType, dst, src unsafe.Pointer, cshape, cstrides []int, b int) {
 	size := dt.Size()
 	kernel := generated.Transposes[dt].Kernel
 	r := len(cshape)
-	ni, si := cshape[r-1], cstrides[r-1]
-	var dstStrides [stackRank]int // destination strides in elements: row-major
-	dstStrides[r-1] = 1
-	for a := r - 2; a >= 0; a-- {
-		dstStrides[a] = dstStrides[a+1] * cshape[a+1]
+	nj, dj := cshape[b], 1
+	for _, e := range cshape[b+1:] {
+		dj *= e
 	}
-	nj, dj := cshape[b], dstStrides[b]
+	var dstStrides [stackRank]int // of the axes before b, in elements
+	stride := dj * nj
+	for a := b - 1; a >= 0; a-- {
+		dstStrides[a] = stride
+		stride *= cshape[a]
+	}
 
-	// The outer axes: every axis but b and the innermost, in order.
-	var outerBuf [stackRank]int
-	outer := outerBuf[:0]
-	for a := 0; a < r-1; a++ {
-		if a != b {
-			outer = append(outer, a)
+	var offBuf [rowChunk]int
+	var rowIdx, outerIdx [stackRank]int
+	o := 0 // source offset of the next row, in elements
+	for i0 := 0; i0 < dj; i0 += rowChunk {
+		rows := offBuf[:min(rowChunk, dj-i0)]
+		for k := range rows { // the table, by an odometer over the axes after b
+			rows[k] = o * size
+			for a := r - 1; a > b; a-- {
+				rowIdx[a]++
+				o += cstrides[a]
+				if rowIdx[a] < cshape[a] {
+					break
+				}
+				o -= cstrides[a] * cshape[a]
+				rowIdx[a] = 0
+			}
 		}
-	}
-	var idxBuf [stackRank]int
-	d, o := 0, 0 // element offsets of the current 2-D slab in dst and src
-	for {
-		kernel(unsafe.Add(dst, d*size), unsafe.Add(src, o*size), ni, nj, si, dj)
-		k := len(outer) - 1
-		for ; k >= 0; k-- { // odometer step over the outer axes
-			a := outer[k]
-			idxBuf[k]++
-			o += cstrides[a]
-			d += dstStrides[a]
-			if idxBuf[k] < cshape[a] {
+		d, so := i0, 0 // element offsets in dst and src of the current repeat
+		for {
+			kernel(unsafe.Add(dst, d*size), unsafe.Add(src, so*size), rows, nj, dj)
+			a := b - 1
+			for ; a >= 0; a-- { // odometer step over the axes before b
+				outerIdx[a]++
+				so += cstrides[a]
+				d += dstStrides[a]
+				if outerIdx[a] < cshape[a] {
+					break
+				}
+				so -= cstrides[a] * cshape[a]
+				d -= dstStrides[a] * cshape[a]
+				outerIdx[a] = 0
+			}
+			if a < 0 {
 				break
 			}
-			o -= cstrides[a] * cshape[a]
-			d -= dstStrides[a] * cshape[a]
-			idxBuf[k] = 0
-		}
-		if k < 0 {
-			return
 		}
 	}
 }

@@ -185,8 +185,9 @@ func checkKernel[C uint8 | uint16 | uint32 | uint64](t *testing.T, rng *rand.Ran
 // TestTransposes runs the blocked transpose of every dtype, with the
 // assembly tiles and with the Go fallback, against the plain loop: extents
 // from 0 to a few blocks (whole tiles, partial tiles, edges only), source
-// row strides positive and negative, wider and narrower than a row, and
-// destination rows with gaps between them that must stay untouched.
+// rows at strides positive and negative, wider and narrower than a row, or
+// in random order, and destination rows with gaps between them that must
+// stay untouched.
 func TestTransposes(t *testing.T) {
 	forEachMode(t, func(t *testing.T) {
 		for dt := range generated.DType(generated.NumDTypes) {
@@ -227,31 +228,50 @@ func checkTranspose[C uint8 | uint16 | uint32 | uint64](t *testing.T, rng *rand.
 		}
 	}
 	ni, nj := extent(tr.TileI), extent(tr.TileJ)
-	si := nj + rng.IntN(5) - 2 // rows may overlap in the source: it is only read
+	// Source rows of nj elements: at a stride (which may be negative, or
+	// narrower than a row: the source is only read), or shuffled.
+	si := nj + rng.IntN(5) - 2
 	if rng.IntN(3) == 0 {
 		si = -si
 	}
-	dj := ni + rng.IntN(3)
-	lo, hi := span([]int{ni, nj}, []int{si, 1})
+	rowAt := make([]int, ni) // in elements, from the lowest row
+	for i := range rowAt {
+		rowAt[i] = i * si
+	}
+	if trial%3 == 2 {
+		rng.Shuffle(ni, func(a, b int) { rowAt[a], rowAt[b] = rowAt[b], rowAt[a] })
+	}
+	lo := 0
+	for _, o := range rowAt {
+		lo = min(lo, o)
+	}
 	pad := rng.IntN(4)
-	src := make([]C, hi-lo+1+2*pad)
+	src := make([]C, max(ni*abs(si)+nj, 1)+2*pad+abs(si))
 	randomFill(rng, src)
-	offset := pad - lo
+	base := pad - lo // index in src of the element rows are relative to
+	size := int(unsafe.Sizeof(C(0)))
+	off := make([]int, ni)
+	for i, o := range rowAt {
+		off[i] = o * size
+	}
 	before := bytes.Clone(asBytes(src))
 
+	dj := ni + rng.IntN(3)
 	n := max(nj*dj, 1)
 	all, dst := guarded[C](n)
 	want := bytes.Clone(asBytes(all))
-	wantDst := unsafe.Slice((*C)(unsafe.Pointer(&want[guard*int(unsafe.Sizeof(C(0)))])), n)
+	wantDst := unsafe.Slice((*C)(unsafe.Pointer(&want[guard*size])), n)
 	for i := range ni {
 		for j := range nj {
-			wantDst[j*dj+i] = src[offset+i*si+j]
+			wantDst[j*dj+i] = src[base+rowAt[i]+j]
 		}
 	}
 	if ni > 0 && nj > 0 {
-		tr.Kernel(unsafe.Pointer(&dst[0]), unsafe.Pointer(&src[offset]), ni, nj, si, dj)
+		tr.Kernel(unsafe.Pointer(&dst[0]), unsafe.Pointer(&src[base]), off, nj, dj)
 	}
 	name := fmt.Sprintf("trial %d: ni %d nj %d si %d dj %d", trial, ni, nj, si, dj)
-	require.Equal(t, want, asBytes(all), "%s: destination (gaps and guards included)", name)
-	require.Equal(t, before, asBytes(src), "%s: source modified", name)
+	require.True(t, bytes.Equal(want, asBytes(all)), "%s: destination (gaps and guards included) differs", name)
+	require.True(t, bytes.Equal(before, asBytes(src)), "%s: source modified", name)
 }
+
+func abs(x int) int { return max(x, -x) }
