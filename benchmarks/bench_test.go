@@ -126,7 +126,7 @@ func benchReshape[T reshape.Element](b *testing.B, c Case) {
 					b.Fatal(err)
 				}
 			}
-			measure(b, op, func() { CopyParallel(dst, from, copyWorkers) }, bytes, c.ZeroCopy, &turn)
+			measure(b, op, func() { CopyParallel(dst, from, copyWorkers) }, bytes, c.ZeroCopy, c.Scale == Fixed, &turn)
 		})
 	}
 	// The next case's buffers are as large: return these to the heap first,
@@ -165,8 +165,10 @@ func benchNaive[T reshape.Element](b *testing.B, c Case) {
 // nothing stays in cache, a broken case fails on its first timed op as
 // well, and an untimed op would double the run time of the slow cases. It
 // reports GB/s (unless zeroCopy), x-copy and copy-GB/s, with bytes as the
-// STREAM bytes of one op.
-func measure(b *testing.B, op, base func(), bytes int64, zeroCopy bool, turn *int) {
+// STREAM bytes of one op, and with overhead also ns-over-copy, the time per
+// op beyond that of copy() (for the Fixed cases, whose target is a call
+// overhead).
+func measure(b *testing.B, op, base func(), bytes int64, zeroCopy, overhead bool, turn *int) {
 	if *turn == 0 {
 		base()
 		start := time.Now()
@@ -210,4 +212,7 @@ func measure(b *testing.B, op, base func(), bytes int64, zeroCopy bool, turn *in
 	}
 	b.ReportMetric(baseNs/opNs, "x-copy")
 	b.ReportMetric(float64(bytes)/baseNs, "copy-GB/s")
+	if overhead && !zeroCopy { // what a call costs beyond moving its bytes: the dispatch overhead
+		b.ReportMetric(opNs-baseNs, "ns-over-copy")
+	}
 }
