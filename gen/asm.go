@@ -42,6 +42,8 @@ type asmFunc struct {
 	Params []asmParam
 	Doc    []string
 	Body   func(c *build.Context)
+	// Frame marks a function with a stack frame: it cannot be NOSPLIT.
+	Frame bool
 }
 
 // tileParams are the parameters of every tilesAVX2 function.
@@ -61,6 +63,7 @@ func asmFuncs() []asmFunc {
 			Params: tileParams,
 			Doc:    tilesDoc(w, tilesName(w)+"AVX2", "with AVX2 register shuffles"),
 			Body:   func(c *build.Context) { emitTilesAVX2(c, w) },
+			Frame:  w.Stage,
 		})
 	}
 	fs = append(fs, asmFunc{
@@ -110,7 +113,9 @@ func renderAsm(maxRank int) ([]byte, error) {
 	c.ConstraintExpr("amd64,!purego") // avo takes the old "// +build" syntax for asmConstraint
 	for _, f := range asmFuncs() {
 		c.Function(f.Name)
-		c.Attributes(attr.NOSPLIT) // leaf functions without a frame
+		if !f.Frame {
+			c.Attributes(attr.NOSPLIT) // leaf functions without a frame
+		}
 		c.Signature(asmSignature(f.Params))
 		f.Body(c)
 	}
@@ -221,7 +226,14 @@ func emitTilesAVX2(c *build.Context, w width) {
 	c.IMUL3Q(Imm(uint64(w.TileJ)), dj, djStep)
 	s, d, k, t, tmp := c.GP64(), c.GP64(), c.GP64(), c.GP64(), c.GP64()
 
+	// With w.Stage, whole bands go through a buffer of one line per
+	// destination row, then out a line at a time.
+	var buf Mem
+	if w.Stage {
+		buf = c.AllocLocal(w.TileJ * cacheLineBytes)
+	}
 	bandLoop := func(bands int, label string) {
+		staged := w.Stage && bands == w.Bands()
 		c.Label(label)
 		c.MOVQ(src, s)
 		c.ADDQ(col.Addr, s)
@@ -238,7 +250,7 @@ func emitTilesAVX2(c *build.Context, w width) {
 				c.VMOVDQU(Mem{Base: s, Index: t, Scale: 1}, rows[r])
 			}
 			out := w.Shuffle(c, rows)
-			eachRow(c, w.TileJ, d, dj, dj3, tmp, b*w.TileI*w.Size, func(r int, m Mem) {
+			store := func(r int, m Mem) {
 				switch {
 				case len(out) == w.TileJ:
 					c.VMOVDQU(out[r], m)
@@ -247,7 +259,23 @@ func emitTilesAVX2(c *build.Context, w width) {
 				default:
 					c.VMOVHPS(out[r/2], m)
 				}
-			})
+			}
+			if staged {
+				for r := 0; r < w.TileJ; r++ {
+					store(r, buf.Offset(r*cacheLineBytes+b*w.TileI*w.Size))
+				}
+			} else {
+				eachRow(c, w.TileJ, d, dj, dj3, tmp, b*w.TileI*w.Size, store)
+			}
+		}
+		if staged { // flush: one whole line per destination row
+			for half := 0; half < cacheLineBytes/32; half++ {
+				eachRow(c, w.TileJ, d, dj, dj3, tmp, 32*half, func(r int, m Mem) {
+					v := c.YMM()
+					c.VMOVDQU(buf.Offset(r*cacheLineBytes+32*half), v)
+					c.VMOVDQU(v, m)
+				})
+			}
 		}
 		c.ADDQ(U32(w.TileJ*w.Size), s)
 		c.ADDQ(djStep, d)

@@ -27,6 +27,15 @@ type width struct {
 	// 32×32 ones, out of cache): each destination row gets 512 contiguous
 	// bytes per visit, and each source line is used whole at once.
 	BlockI, BlockJ int
+	// Stage routes the assembly's destination rows through a buffer of one
+	// 64-byte line per row, written out whole: TileJ destination rows at a
+	// power-of-two stride share one L1 set, and 16 of them (1-byte
+	// elements) filled 8 bytes at a time thrash its 12 ways. Measured on
+	// the transposes of benchmarks/, staging took 1-byte reverse4d from 0.05
+	// to 0.16 of copy() and 2-byte transpose2d at 64 MiB from 0.16 to 0.31,
+	// but cost 4- and 8-byte elements 10-30%, whose tiles already write
+	// 32-byte halves of a line back to back.
+	Stage bool
 	// Shuffle emits the AVX2 register transpose of one tile (asm.go): it
 	// takes the TileI source rows and returns the destination rows, one per
 	// vector, or two per vector for 1-byte elements.
@@ -64,9 +73,9 @@ const anyStride = -1
 // widths lists the element sizes, in increasing order.
 var widths = []width{
 	// int8, uint8: 8 rows of 16 bytes (XMM) become 16 rows of 8 bytes.
-	{Carrier: "uint8", Size: 1, TileI: 8, TileJ: 16, BlockI: 512, BlockJ: 64, Shuffle: shuffle8x16x8},
+	{Carrier: "uint8", Size: 1, TileI: 8, TileJ: 16, BlockI: 512, BlockJ: 64, Stage: true, Shuffle: shuffle8x16x8},
 	// int16, uint16, float16, bfloat16: 8×8 in XMM.
-	{Carrier: "uint16", Size: 2, TileI: 8, TileJ: 8, BlockI: 256, BlockJ: 32, Shuffle: shuffle8x8x16},
+	{Carrier: "uint16", Size: 2, TileI: 8, TileJ: 8, BlockI: 256, BlockJ: 32, Stage: true, Shuffle: shuffle8x8x16},
 	// int32, uint32, float32: 8×8 in YMM, as HPTT's micro-kernel.
 	{Carrier: "uint32", Size: 4, TileI: 8, TileJ: 8, BlockI: 128, BlockJ: 16, Shuffle: shuffle8x8x32},
 	// int64, uint64, float64: 4×4 in YMM.

@@ -145,9 +145,26 @@ func transposeAxes(dt generated.DType, dst, src unsafe.Pointer, cshape, cstrides
 	o := 0 // source offset of the next row, in elements
 	for i0 := 0; i0 < dj; i0 += rowChunk {
 		rows := offBuf[:min(rowChunk, dj-i0)]
-		for k := range rows { // the table, by an odometer over the axes after b
-			rows[k] = o * size
-			for a := r - 1; a > b; a-- {
+		// The table: runs along the innermost axis, an odometer over the
+		// axes between b and it. (Tables of short rows cost as much as the
+		// tiles: keep the per-row work to one store.)
+		n, st := cshape[r-1], cstrides[r-1]*size
+		for k := 0; k < len(rows); {
+			run := min(n-rowIdx[r-1], len(rows)-k)
+			ob := o * size
+			for q := range rows[k : k+run] {
+				rows[k+q] = ob
+				ob += st
+			}
+			k += run
+			rowIdx[r-1] += run
+			o += run * cstrides[r-1]
+			if rowIdx[r-1] < n {
+				continue
+			}
+			rowIdx[r-1] = 0
+			o -= n * cstrides[r-1]
+			for a := r - 2; a > b; a-- {
 				rowIdx[a]++
 				o += cstrides[a]
 				if rowIdx[a] < cshape[a] {
