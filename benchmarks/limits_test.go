@@ -1,0 +1,94 @@
+package benchmarks
+
+import (
+	"fmt"
+	"testing"
+	"unsafe"
+
+	"github.com/stridekit/stridekit/generated"
+)
+
+// The benchmarks of this file measure what limits the transposes, for the
+// targets they miss (benchmarks/README.md): not stridekit's API, but the
+// memory access pattern of a blocked transpose done with copy() alone, and
+// the register tiles with nothing but the L1 cache under them.
+
+// BenchmarkLimitPattern times the memory accesses of a blocked float32
+// transpose of an [n, n] matrix, in its block order (128 source rows by one
+// 64-byte source line, gen/spec.go), each side alone and without
+// transposing anything: "read" loads one word of each of the 128 source
+// lines of each block, which fetches the line, "write" copies 16 runs of
+// 512 bytes from a small cached buffer to 16 destination rows n elements
+// apart. x-copy is, as in BenchmarkReshape, the time of copy() of the whole
+// matrix (which reads and writes) over the pattern's: a transpose in this
+// order can be no faster than either side alone.
+func BenchmarkLimitPattern(b *testing.B) {
+	for _, n := range []int{4096, 16384} {
+		if n > 4096 && !*large {
+			continue
+		}
+		src := make([]float32, n*n)
+		dst := make([]float32, n*n)
+		fill(src)
+		const bi, bj = 128, 16 // the float32 block of gen/spec.go: rows, columns
+		var scratch [bi]float32
+		var sink uint64
+		read := func() {
+			var x uint64
+			for i0 := 0; i0 < n; i0 += bi {
+				for j0 := 0; j0 < n; j0 += bj {
+					for i := range bi {
+						x += *(*uint64)(unsafe.Pointer(&src[(i0+i)*n+j0])) // one load fetches the line
+					}
+				}
+			}
+			sink ^= x
+		}
+		write := func() {
+			for i0 := 0; i0 < n; i0 += bi {
+				for j0 := 0; j0 < n; j0 += bj {
+					for j := range bj {
+						copy(dst[(j0+j)*n+i0:(j0+j)*n+i0+bi], scratch[:])
+					}
+				}
+			}
+		}
+		for _, p := range []struct {
+			name string
+			run  func()
+		}{{"read", read}, {"write", write}} {
+			b.Run(fmt.Sprintf("n=%d/side=%s", n, p.name), func(b *testing.B) {
+				bytes := int64(2 * n * n * 4)
+				turn := 0
+				measure(b, p.run, func() { copy(dst, src) }, bytes, false, false, &turn)
+			})
+		}
+		if sink == 1 { // keep the loads: sink is whatever the data folds to
+			b.Log("sink", sink)
+		}
+	}
+}
+
+// BenchmarkLimitTiles times the blocked transpose of each width on a matrix
+// that stays in the L1 cache (8 KiB), against copy() of the same bytes: the
+// ceiling the register shuffles and stores themselves set, with the memory
+// system out of the way.
+func BenchmarkLimitTiles(b *testing.B) {
+	for _, dt := range []generated.DType{generated.Uint8, generated.BFloat16, generated.Float32, generated.Float64} {
+		size := dt.Size()
+		nj := 64
+		n := 8192 / (nj * size) // source rows of 64 elements, 8 KiB in all
+		src := make([]byte, n*nj*size)
+		dst := make([]byte, n*nj*size)
+		off := make([]int, n)
+		for i := range off {
+			off[i] = i * nj * size
+		}
+		kernel := generated.Transposes[dt].Kernel
+		b.Run(fmt.Sprintf("dtype=%v/accelerated=%v", dt, generated.Accelerated), func(b *testing.B) {
+			turn := 0
+			op := func() { kernel(unsafe.Pointer(&dst[0]), unsafe.Pointer(&src[0]), off, nj, n) }
+			measure(b, op, func() { copy(dst, src) }, int64(2*len(src)), false, false, &turn)
+		})
+	}
+}
