@@ -349,7 +349,13 @@ func TestAllocations(t *testing.T) {
 	require.NoError(t, err)
 	transposed, err := base.Permute(3, 2, 1, 0)
 	require.NoError(t, err)
+	big := make([]float32, 64*64*8)
+	tiled, err := New(big, 64, 64, 8) // large enough for the blocked transposes
+	require.NoError(t, err)
+	tiled, err = tiled.Permute(2, 1, 0)
+	require.NoError(t, err)
 	dst := make([]float32, len(data))
+	bigDst := make([]float32, len(big))
 	for _, c := range []struct {
 		name string
 		f    func()
@@ -357,6 +363,7 @@ func TestAllocations(t *testing.T) {
 		{"ToLastDimensionInto", func() { _, _ = ToLastDimensionInto(dst, permuted) }},
 		{"ConcatLastDimensionsInto", func() { _, _ = ConcatLastDimensionsInto(dst, transposed, 2) }},
 		{"Contiguous", func() { _ = Contiguous(dst, transposed) }},
+		{"Contiguous blocked transpose", func() { _ = Contiguous(bigDst, tiled) }},
 		{"ToLastDimension zero-copy", func() { _, _ = ToLastDimension(base) }},
 		{"ConcatLastDimensions zero-copy", func() { _, _ = ConcatLastDimensions(base, 3) }},
 	} {

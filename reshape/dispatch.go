@@ -114,9 +114,14 @@ func transposeAxis(dt generated.DType, cshape, cstrides []int) int {
 }
 
 // rowChunk is how many source rows transposeAxes hands to a transpose at a
-// time: a multiple of every width's BlockI, and a table small enough for
-// the stack (4 KiB).
+// time: a multiple of every width's BlockI.
 const rowChunk = 512
+
+// rowTables holds the row-offset tables of transposeAxes. A table handed to
+// a kernel through generated.Transposes escapes (the compiler cannot see
+// into a function value), so it lives in a pool rather than on the stack or
+// in a new allocation per call.
+var rowTables = sync.Pool{New: func() any { return new([rowChunk]int) }}
 
 // transposeAxes copies a canonical view as 2-D transposes of axis b (source
 // stride 1) with all the axes after it, as HPTT pairs the stride-1 axes of
@@ -140,11 +145,12 @@ func transposeAxes(dt generated.DType, dst, src unsafe.Pointer, cshape, cstrides
 		stride *= cshape[a]
 	}
 
-	var offBuf [rowChunk]int
+	table := rowTables.Get().(*[rowChunk]int)
+	defer rowTables.Put(table)
 	var rowIdx, outerIdx [stackRank]int
 	o := 0 // source offset of the next row, in elements
 	for i0 := 0; i0 < dj; i0 += rowChunk {
-		rows := offBuf[:min(rowChunk, dj-i0)]
+		rows := table[:min(rowChunk, dj-i0)]
 		// The table: runs along the innermost axis, an odometer over the
 		// axes between b and it. (Tables of short rows cost as much as the
 		// tiles: keep the per-row work to one store.)
