@@ -11,7 +11,8 @@
 //     ConcatLastDimensions, Contiguous), canonicalisation and the dispatcher.
 //   - generated: the rank- and dtype-specialised copy kernels and their
 //     registry, written by go generate; never edited by hand.
-//   - gen: the generator (github.com/dave/jennifer) that writes generated.
+//   - gen: the generator that writes generated: Go with
+//     github.com/dave/jennifer, amd64 assembly with github.com/mmcloughlin/avo.
 //   - benchmarks: the benchmark suite, with copy() and a naive loop as
 //     baselines.
 //   - tensorfile: .npy and .safetensors files as reshape.Tensor views over a
@@ -19,7 +20,8 @@
 //   - cmd/stridekit: the command (reshape, inspect, bench).
 //
 // Data flows one way: reshape's API validates and canonicalises a view,
-// looks up generated.Registry and calls the kernel.
+// looks up generated.Registry (or generated.Transposes) and calls the
+// kernel, on one goroutine or split across several.
 //
 // Regenerate the kernels (for example after raising -max-rank) with
 //

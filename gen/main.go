@@ -12,11 +12,15 @@
 //	             views of higher rank still work, through the dispatcher's outer loop
 //	-out DIR     folder of the generated package (default "generated")
 //
+// It writes Go with github.com/dave/jennifer (emit.go, emit_transpose.go,
+// render.go) and the amd64 assembly of the transposes' register tiles and of
+// the row copies with github.com/mmcloughlin/avo (asm.go).
+//
 // What is generated is data: the widths, dtypes and kinds tables of spec.go.
 // They are validated before anything is written, and the output depends on
 // nothing but the tables and -max-rank. Files that an earlier run generated
-// and this run does not (none today) are removed; the hand-written doc.go is
-// left alone.
+// and this run does not (none today), .go or .s, are removed; the
+// hand-written doc.go is left alone.
 package main
 
 import (

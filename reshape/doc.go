@@ -23,11 +23,28 @@
 // size-1 axes are dropped and neighbouring axes that walk memory as one are
 // fused, so a [8,16,8,16,64] view permuted (0,3,1,2,4) becomes a rank-4
 // copy of rows of 64 elements, and a contiguous view of any shape becomes a
-// single copy(). The dispatcher then calls the generated kernel for (dtype, rank,
-// kind) from package generated, where kind is read off the innermost source
-// stride: 1 (row copies), 0 (broadcast fill) or anything else (gather). Ranks
-// above generated.MaxRank run as loops over their leading axes around the
-// largest kernel.
+// single copy(). The dispatcher then picks one of two paths:
+//
+//   - A transpose, a view whose innermost axis is strided in the source while
+//     another axis has source stride 1, runs as blocked 2-D transposes
+//     (generated.Transposes): the stride-1 axis against all the axes after
+//     it, which are contiguous in the result, their source rows listed in a
+//     table. On amd64 with AVX2 whole tiles move through register shuffles.
+//   - Every other view runs the generated kernel for (dtype, rank, kind) from
+//     package generated, where kind is read off the innermost source stride:
+//     1 (row copies), 0 (broadcast fill) or anything else (gather). Ranks
+//     above generated.MaxRank run as loops over their leading axes around the
+//     largest kernel.
+//
+// A result of at least the parallel threshold (SetParallelThreshold, 8 MiB
+// by default) is split along its leading axes across up to SetMaxWorkers
+// goroutines (GOMAXPROCS by default), in chunks that do not share a cache
+// line of the destination; below it, or with SetMaxWorkers(1), the copy runs
+// on the caller's goroutine. The Into forms and Contiguous allocate nothing
+// on one goroutine, and one small object per call on several.
+//
+// Build with -tags purego to leave out the assembly: every kernel then runs
+// its Go form, as on architectures other than amd64.
 //
 // # Errors
 //
