@@ -215,7 +215,8 @@ const unitsPerWorker = 8
 // too small to give every worker a chunk. The view is split along its
 // leading axes: units are the indices of axes 0..p, flattened, where p is the
 // first axis at which there are unitsPerWorker units per worker (or the last
-// axis). Each worker copies a contiguous range of units, which is a
+// axis; for a transpose, its stride-1 axis, which each part keeps at least a
+// tile column of). Each worker copies a contiguous range of units, which is a
 // contiguous range of dst. Range boundaries are placed where dst is at a
 // 64-byte boundary, so no two workers write to one cache line; when the
 // alignment of dst and the size of a unit allow no such boundary, they fall
@@ -223,10 +224,21 @@ const unitsPerWorker = 8
 func parallel(dt generated.DType, dst, src unsafe.Pointer, cshape, cstrides []int, workers int) bool {
 	size := dt.Size()
 	r := len(cshape)
+	// A transpose (see serial) must keep its stride-1 axis b in every part,
+	// with a whole tile column of it: the split stops at b.
+	b := r - 1
+	if kindOf(cstrides[r-1]) == generated.Gather {
+		if tb := transposeAxis(dt, cshape, cstrides); tb >= 0 {
+			b = tb
+		}
+	}
 	p, units := 0, cshape[0]
-	for units < workers*unitsPerWorker && p < r-1 {
+	for units < workers*unitsPerWorker && p < b {
 		p++
 		units *= cshape[p]
+	}
+	if p == b && b < r-1 { // parts of the transposes' tile columns
+		workers = min(workers, cshape[b]/generated.Transposes[dt].TileJ)
 	}
 	unitBytes := size
 	for _, e := range cshape[p+1:] {
