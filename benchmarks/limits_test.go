@@ -84,10 +84,9 @@ func BenchmarkLimitTiles(b *testing.B) {
 		for i := range off {
 			off[i] = i * nj * size
 		}
-		kernel := generated.Transposes[dt].Kernel
 		b.Run(fmt.Sprintf("dtype=%v/accelerated=%v", dt, generated.Accelerated), func(b *testing.B) {
 			turn := 0
-			op := func() { kernel(unsafe.Pointer(&dst[0]), unsafe.Pointer(&src[0]), off, nj, n) }
+			op := func() { generated.TransposeRows(dt, unsafe.Pointer(&dst[0]), unsafe.Pointer(&src[0]), off, nj, n) }
 			measure(b, op, func() { copy(dst, src) }, int64(2*len(src)), false, false, &turn)
 		})
 	}

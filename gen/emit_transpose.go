@@ -107,6 +107,40 @@ func emitTilesGo(w width) jen.Code {
 	)
 }
 
+// emitTransposeRows emits the transpose entry point, a switch on the
+// element size with a direct call in each case: a row table handed to a
+// function value would escape to the heap (the compiler cannot see what the
+// callee does with it), and the dispatcher keeps its table on the stack.
+//
+//	func TransposeRows(dt DType, dst, src unsafe.Pointer, off []int, nj, dj int) {
+//		switch dt.Size() {
+//		case 1:
+//			transposeUint8(dst, src, off, nj, dj)
+//		...
+//		}
+//	}
+func emitTransposeRows() jen.Code {
+	var cases []jen.Code
+	for _, w := range widths {
+		cases = append(cases, jen.Case(jen.Lit(w.Size)).Block(
+			jen.Id(transposeName(w)).Call(jen.Id("dst"), jen.Id("src"), jen.Id("off"), jen.Id("nj"), jen.Id("dj")),
+		))
+	}
+	return jen.Add(doc(
+		"TransposeRows is the blocked 2-D transpose of dtype dt: for i < len(off)",
+		"and j < nj, it writes element j of the source row that starts off[i]",
+		"bytes from src (its elements adjacent) to dst[j*dj+i] (dj in elements, at",
+		"least len(off)). The rows may come from any number of source axes: off is",
+		"a table. dst and src must not overlap, and the caller has checked every",
+		"address. See Transposes for the sizes it is worth calling at.",
+	)).Line().Func().Id("TransposeRows").Params(
+		jen.Id("dt").Id("DType"),
+		jen.List(jen.Id("dst"), jen.Id("src")).Add(ptr()),
+		jen.Id("off").Index().Int(),
+		jen.List(jen.Id("nj"), jen.Id("dj")).Int(),
+	).Block(jen.Switch(jen.Id("dt").Dot("Size").Call()).Block(cases...))
+}
+
 // transposeName is the name of the blocked transpose of a width.
 func transposeName(w width) string { return "transpose" + exported(w.Carrier) }
 
@@ -114,7 +148,7 @@ func transposeName(w width) string { return "transpose" + exported(w.Carrier) }
 func edgeName(w width) string { return "edge" + exported(w.Carrier) }
 
 // emitTranspose emits the blocked transpose of a width, which the
-// dispatcher calls through Transposes:
+// dispatcher calls through TransposeRows:
 //
 //	func transposeUint32(dst, src unsafe.Pointer, off []int, nj, dj int) {
 //		for i0 := 0; i0 < len(off); i0 += 128 {

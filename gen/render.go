@@ -154,18 +154,11 @@ func renderTypes(maxRank int) *jen.File {
 		jen.List(jen.Id("dst"), jen.Id("src")).Qual("unsafe", "Pointer"),
 		jen.List(jen.Id("shape"), jen.Id("strides")).Index(jen.Id("MaxRank")).Int(),
 	)
-	f.Add(doc("Transpose is the blocked 2-D transpose of one dtype, the kernel for views",
-		"whose innermost output axis is strided in the source while another axis",
-		"has source stride 1. Kernel(dst, src, off, nj, dj) writes, for i <",
-		"len(off) and j < nj, element j of the source row that starts off[i] bytes",
-		"from src (its elements adjacent) to dst[j*dj+i] (dj in elements, at least",
-		"len(off)). The rows may come from any number of source axes: off is a",
-		"table. dst and src must not overlap and the caller has checked every",
-		"address. The kernel moves whole TileI × TileJ tiles with register shuffles",
+	f.Add(doc("Transpose describes the blocked 2-D transpose of one dtype (see",
+		"TransposeRows): it moves whole TileI × TileJ tiles with register shuffles",
 		"(where Accelerated) and the rest one element at a time, so it is worth",
-		"calling when len(off) >= TileI and nj >= TileJ."))
+		"calling when there are at least TileI rows of at least TileJ elements."))
 	f.Type().Id("Transpose").Struct(
-		jen.Id("Kernel").Func().Params(jen.List(jen.Id("dst"), jen.Id("src")).Qual("unsafe", "Pointer"), jen.Id("off").Index().Int(), jen.List(jen.Id("nj"), jen.Id("dj")).Int()),
 		jen.List(jen.Id("TileI"), jen.Id("TileJ")).Int(),
 	)
 	return f
@@ -227,14 +220,15 @@ func renderRegistry(maxRank int) *jen.File {
 			}
 			g.Line()
 		})
-	f.Add(doc("Transposes holds the blocked transpose of every dtype (see Transpose); dtypes",
-		"of the same size share it."))
+	f.Add(doc("Transposes holds the tile of the blocked transpose of every dtype (see",
+		"Transpose); dtypes of the same size share it."))
 	f.Var().Id("Transposes").Op("=").Index(jen.Id("NumDTypes")).Id("Transpose").ValuesFunc(func(g *jen.Group) {
 		for _, d := range dtypes {
 			w := widthOf(d)
-			g.Line().Id(d.Const).Op(":").Values(jen.Id(transposeName(w)), jen.Lit(w.TileI), jen.Lit(w.TileJ))
+			g.Line().Id(d.Const).Op(":").Values(jen.Lit(w.TileI), jen.Lit(w.TileJ))
 		}
 		g.Line()
 	})
+	f.Add(emitTransposeRows())
 	return f
 }

@@ -4,6 +4,8 @@
 
 package generated
 
+import "unsafe"
+
 // Registry holds the kernel for every dtype, rank and kind: Registry[d][r][k]
 // copies a rank-r view of dtype d whose innermost loop is of kind k. Entries
 // of ranks below 1 are nil. Dtypes of the same size share kernel bodies, since
@@ -107,19 +109,38 @@ var Registry = [NumDTypes][MaxRank + 1][NumKinds]Kernel{
 	},
 }
 
-// Transposes holds the blocked transpose of every dtype (see Transpose); dtypes
-// of the same size share it.
+// Transposes holds the tile of the blocked transpose of every dtype (see
+// Transpose); dtypes of the same size share it.
 var Transposes = [NumDTypes]Transpose{
-	Float32:  {transposeUint32, 8, 8},
-	Float64:  {transposeUint64, 4, 4},
-	Float16:  {transposeUint16, 8, 8},
-	BFloat16: {transposeUint16, 8, 8},
-	Int8:     {transposeUint8, 8, 16},
-	Uint8:    {transposeUint8, 8, 16},
-	Int16:    {transposeUint16, 8, 8},
-	Uint16:   {transposeUint16, 8, 8},
-	Int32:    {transposeUint32, 8, 8},
-	Uint32:   {transposeUint32, 8, 8},
-	Int64:    {transposeUint64, 4, 4},
-	Uint64:   {transposeUint64, 4, 4},
+	Float32:  {8, 8},
+	Float64:  {4, 4},
+	Float16:  {8, 8},
+	BFloat16: {8, 8},
+	Int8:     {8, 16},
+	Uint8:    {8, 16},
+	Int16:    {8, 8},
+	Uint16:   {8, 8},
+	Int32:    {8, 8},
+	Uint32:   {8, 8},
+	Int64:    {4, 4},
+	Uint64:   {4, 4},
+}
+
+// TransposeRows is the blocked 2-D transpose of dtype dt: for i < len(off)
+// and j < nj, it writes element j of the source row that starts off[i]
+// bytes from src (its elements adjacent) to dst[j*dj+i] (dj in elements, at
+// least len(off)). The rows may come from any number of source axes: off is
+// a table. dst and src must not overlap, and the caller has checked every
+// address. See Transposes for the sizes it is worth calling at.
+func TransposeRows(dt DType, dst, src unsafe.Pointer, off []int, nj, dj int) {
+	switch dt.Size() {
+	case 1:
+		transposeUint8(dst, src, off, nj, dj)
+	case 2:
+		transposeUint16(dst, src, off, nj, dj)
+	case 4:
+		transposeUint32(dst, src, off, nj, dj)
+	case 8:
+		transposeUint64(dst, src, off, nj, dj)
+	}
 }

@@ -131,17 +131,10 @@ func (k Kind) String() string {
 // with a zero extent returns at once, whatever src is.
 type Kernel func(dst, src unsafe.Pointer, shape, strides [MaxRank]int)
 
-// Transpose is the blocked 2-D transpose of one dtype, the kernel for views
-// whose innermost output axis is strided in the source while another axis
-// has source stride 1. Kernel(dst, src, off, nj, dj) writes, for i <
-// len(off) and j < nj, element j of the source row that starts off[i] bytes
-// from src (its elements adjacent) to dst[j*dj+i] (dj in elements, at least
-// len(off)). The rows may come from any number of source axes: off is a
-// table. dst and src must not overlap and the caller has checked every
-// address. The kernel moves whole TileI × TileJ tiles with register shuffles
+// Transpose describes the blocked 2-D transpose of one dtype (see
+// TransposeRows): it moves whole TileI × TileJ tiles with register shuffles
 // (where Accelerated) and the rest one element at a time, so it is worth
-// calling when len(off) >= TileI and nj >= TileJ.
+// calling when there are at least TileI rows of at least TileJ elements.
 type Transpose struct {
-	Kernel       func(dst, src unsafe.Pointer, off []int, nj, dj int)
 	TileI, TileJ int
 }

@@ -41,7 +41,7 @@ func dispatch(dt generated.DType, dst, src unsafe.Pointer, cshape, cstrides []in
 //
 // A view whose innermost axis is strided in the source (neither 0 nor 1)
 // while another axis has source stride 1 is a transpose: it runs as the
-// blocked 2-D transposes of generated.Transposes (transposeAxes). Every other view runs the kernel for (dt,
+// blocked 2-D transposes of generated.TransposeRows (transposeAxes). Every other view runs the kernel for (dt,
 // rank, kind); for a contiguous view, canonical rank 1 with stride 1, that
 // is one copy() (the rank-1 Rows kernel). A view of rank above
 // generated.MaxRank is an odometer over its leading axes, each step running
@@ -114,14 +114,9 @@ func transposeAxis(dt generated.DType, cshape, cstrides []int) int {
 }
 
 // rowChunk is how many source rows transposeAxes hands to a transpose at a
-// time: a multiple of every width's BlockI.
+// time: a multiple of every width's BlockI, and a table (4 KiB) that the
+// stack holds.
 const rowChunk = 512
-
-// rowTables holds the row-offset tables of transposeAxes. A table handed to
-// a kernel through generated.Transposes escapes (the compiler cannot see
-// into a function value), so it lives in a pool rather than on the stack or
-// in a new allocation per call.
-var rowTables = sync.Pool{New: func() any { return new([rowChunk]int) }}
 
 // transposeAxes copies a canonical view as 2-D transposes of axis b (source
 // stride 1) with all the axes after it, as HPTT pairs the stride-1 axes of
@@ -132,7 +127,6 @@ var rowTables = sync.Pool{New: func() any { return new([rowChunk]int) }}
 // chunk, whose table does not change, at every one of their indices.
 func transposeAxes(dt generated.DType, dst, src unsafe.Pointer, cshape, cstrides []int, b int) {
 	size := dt.Size()
-	kernel := generated.Transposes[dt].Kernel
 	r := len(cshape)
 	nj, dj := cshape[b], 1
 	for _, e := range cshape[b+1:] {
@@ -145,8 +139,7 @@ func transposeAxes(dt generated.DType, dst, src unsafe.Pointer, cshape, cstrides
 		stride *= cshape[a]
 	}
 
-	table := rowTables.Get().(*[rowChunk]int)
-	defer rowTables.Put(table)
+	var table [rowChunk]int // on the stack: TransposeRows calls directly
 	var rowIdx, outerIdx [stackRank]int
 	o := 0 // source offset of the next row, in elements
 	for i0 := 0; i0 < dj; i0 += rowChunk {
@@ -182,7 +175,7 @@ func transposeAxes(dt generated.DType, dst, src unsafe.Pointer, cshape, cstrides
 		}
 		d, so := i0, 0 // element offsets in dst and src of the current repeat
 		for {
-			kernel(unsafe.Add(dst, d*size), unsafe.Add(src, so*size), rows, nj, dj)
+			generated.TransposeRows(dt, unsafe.Add(dst, d*size), unsafe.Add(src, so*size), rows, nj, dj)
 			a := b - 1
 			for ; a >= 0; a-- { // odometer step over the axes before b
 				outerIdx[a]++

@@ -27,7 +27,7 @@
 //
 //   - A transpose, a view whose innermost axis is strided in the source while
 //     another axis has source stride 1, runs as blocked 2-D transposes
-//     (generated.Transposes): the stride-1 axis against all the axes after
+//     (generated.TransposeRows): the stride-1 axis against all the axes after
 //     it, which are contiguous in the result, their source rows listed in a
 //     table. On amd64 with AVX2 whole tiles move through register shuffles.
 //   - Every other view runs the generated kernel for (dtype, rank, kind) from
