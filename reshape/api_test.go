@@ -420,10 +420,10 @@ func float32NaN() float32 {
 }
 
 // TestTransposeViews drives Contiguous on permuted and sliced views large
-// enough for the blocked transposes (extents up to 80, ranks 2..5, negative
-// steps included), and on row copies, of every element width, with one worker and with the
-// parallel path forced by a threshold of one byte and 2 or 3 workers, and
-// compares each with referenceCopy.
+// enough for the blocked transposes (extents up to 80, ranks 2..8, negative
+// steps included), and on row copies, of every element width, with one
+// worker and with the parallel path forced by a threshold of one byte and 2
+// or 3 workers, and compares each with referenceCopy.
 func TestTransposeViews(t *testing.T) {
 	defer SetMaxWorkers(SetMaxWorkers(1))
 	defer SetParallelThreshold(SetParallelThreshold(0))
@@ -449,7 +449,7 @@ func testTransposeViews[T Element](t *testing.T) {
 		trials = 20
 	}
 	for trial := range trials {
-		rank := 2 + rng.IntN(4)
+		rank := 2 + rng.IntN(7) // up to 8, above generated.MaxRank
 		shape := make([]int, rank)
 		for a := range shape {
 			shape[a] = 1 + rng.IntN(80)

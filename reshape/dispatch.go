@@ -41,9 +41,10 @@ func dispatch(dt generated.DType, dst, src unsafe.Pointer, cshape, cstrides []in
 //
 // A view whose innermost axis is strided in the source (neither 0 nor 1)
 // while another axis has source stride 1 is a transpose: it runs as the
-// blocked 2-D transposes of generated.TransposeRows (transposeAxes). Every other view runs the kernel for (dt,
-// rank, kind); for a contiguous view, canonical rank 1 with stride 1, that
-// is one copy() (the rank-1 Rows kernel). A view of rank above
+// blocked 2-D transposes of generated.TransposeRows (transposeAxes). Every
+// other view runs the kernel for (dt, rank, kind); for a contiguous view,
+// canonical rank 1 with stride 1, that is one copy() (the rank-1 Rows
+// kernel). A view of rank above
 // generated.MaxRank is an odometer over its leading axes, each step running
 // the rank-MaxRank kernel on the trailing axes.
 func serial(dt generated.DType, dst, src unsafe.Pointer, cshape, cstrides []int) {
@@ -70,26 +71,31 @@ func serial(dt generated.DType, dst, src unsafe.Pointer, cshape, cstrides []int)
 	for _, e := range shape {
 		block *= e
 	}
-	var idxBuf [stackRank]int
-	idx := idxBuf[:lead]
+	var idx [stackRank]int
 	d, o := 0, 0 // element offsets of the current block in dst and from src
 	for {
 		kernel(unsafe.Add(dst, d*size), unsafe.Add(src, o*size), shape, strides)
 		d += block
-		a := lead - 1
-		for ; a >= 0; a-- { // odometer step over the leading axes
-			idx[a]++
-			o += cstrides[a]
-			if idx[a] < cshape[a] {
-				break
-			}
-			o -= cstrides[a] * cshape[a]
-			idx[a] = 0
-		}
-		if a < 0 {
+		if !step(idx[:lead], cshape[:lead], cstrides[:lead], &o) {
 			return
 		}
 	}
+}
+
+// step advances idx, a row-major index over axes of this shape, by one, and
+// moves the offset off by the strides of the axes that change. It reports
+// false when idx wraps around to all zeros (and off to where it started).
+func step(idx, shape, strides []int, off *int) bool {
+	for a := len(idx) - 1; a >= 0; a-- {
+		idx[a]++
+		*off += strides[a]
+		if idx[a] < shape[a] {
+			return true
+		}
+		*off -= strides[a] * shape[a]
+		idx[a] = 0
+	}
+	return false
 }
 
 // transposeAxis returns the axis of a canonical view with a strided
@@ -132,12 +138,6 @@ func transposeAxes(dt generated.DType, dst, src unsafe.Pointer, cshape, cstrides
 	for _, e := range cshape[b+1:] {
 		dj *= e
 	}
-	var dstStrides [stackRank]int // of the axes before b, in elements
-	stride := dj * nj
-	for a := b - 1; a >= 0; a-- {
-		dstStrides[a] = stride
-		stride *= cshape[a]
-	}
 
 	var table [rowChunk]int // on the stack: TransposeRows calls directly
 	var rowIdx, outerIdx [stackRank]int
@@ -163,32 +163,15 @@ func transposeAxes(dt generated.DType, dst, src unsafe.Pointer, cshape, cstrides
 			}
 			rowIdx[r-1] = 0
 			o -= n * cstrides[r-1]
-			for a := r - 2; a > b; a-- {
-				rowIdx[a]++
-				o += cstrides[a]
-				if rowIdx[a] < cshape[a] {
-					break
-				}
-				o -= cstrides[a] * cshape[a]
-				rowIdx[a] = 0
-			}
+			step(rowIdx[b+1:r-1], cshape[b+1:r-1], cstrides[b+1:r-1], &o)
 		}
+		// The axes before b lead the destination: each of their indices
+		// is the next nj*dj elements of it.
 		d, so := i0, 0 // element offsets in dst and src of the current repeat
 		for {
 			generated.TransposeRows(dt, unsafe.Add(dst, d*size), unsafe.Add(src, so*size), rows, nj, dj)
-			a := b - 1
-			for ; a >= 0; a-- { // odometer step over the axes before b
-				outerIdx[a]++
-				so += cstrides[a]
-				d += dstStrides[a]
-				if outerIdx[a] < cshape[a] {
-					break
-				}
-				so -= cstrides[a] * cshape[a]
-				d -= dstStrides[a] * cshape[a]
-				outerIdx[a] = 0
-			}
-			if a < 0 {
+			d += nj * dj
+			if !step(outerIdx[:b], cshape[:b], cstrides[:b], &so) {
 				break
 			}
 		}
