@@ -50,7 +50,7 @@ type asmFunc struct {
 var tileParams = []asmParam{{"dst", true}, {"src", true}, {"off", true}, {"col", false}, {"ti", false}, {"tj", false}, {"dj", false}}
 
 // rowParams are the parameters of copyRowsAVX2.
-var rowParams = []asmParam{{"dst", true}, {"src", true}, {"rows", false}, {"rowBytes", false}, {"srcStride", false}}
+var rowParams = []asmParam{{"dst", true}, {"src", true}, {"planes", false}, {"planeStride", false}, {"rows", false}, {"rowBytes", false}, {"srcStride", false}}
 
 // asmFuncs lists the assembly functions in a fixed order: one tile transpose
 // per width, then the row copy.
@@ -70,13 +70,17 @@ func asmFuncs() []asmFunc {
 		Name:   "copyRowsAVX2",
 		Params: rowParams,
 		Doc: []string{
-			"copyRowsAVX2 copies rows rows of rowBytes bytes each, rowBytes >= 16, the",
-			"source rows srcStride bytes apart and the destination rows back to back,",
-			"with 32-byte (or, for rows under 32 bytes, 16-byte) moves whose last move",
-			"overlaps the one before it instead of a byte tail. It is the plain loop",
+			"copyRowsAVX2 copies planes × rows rows of rowBytes bytes each, rowBytes >= 16,",
+			"the source planes planeStride bytes apart and their rows srcStride bytes",
+			"apart, the destination rows back to back, with 32-byte (or, for rows under",
+			"32 bytes, 16-byte) moves whose last move overlaps the one before it instead",
+			"of a byte tail. It is the plain loop",
 			"",
-			"\tfor r := 0; r < rows; r++ {",
-			"\t\tcopy(dst[r*rowBytes:(r+1)*rowBytes], src[r*srcStride:r*srcStride+rowBytes])",
+			"\tfor p := 0; p < planes; p++ {",
+			"\t\tfor r := 0; r < rows; r++ {",
+			"\t\t\tk := p*rows + r",
+			"\t\t\tcopy(dst[k*rowBytes:(k+1)*rowBytes], src[p*planeStride+r*srcStride:][:rowBytes])",
+			"\t\t}",
 			"\t}",
 			"",
 			"It needs AVX2 (see Accelerated).",
@@ -419,7 +423,9 @@ func shuffle8x16x8(c *build.Context, r []reg.VecVirtual) []reg.VecVirtual {
 	return o
 }
 
-// emitCopyRowsAVX2 emits the row copy:
+// emitCopyRowsAVX2 emits the row copy, planes of rows (the last three axes
+// of a Rows kernel in one call, so that short rows do not pay a call each
+// plane):
 //
 //		CMPQ rowBytes, $32; JB short
 //		last = rowBytes-32
@@ -431,52 +437,69 @@ func shuffle8x16x8(c *build.Context, r []reg.VecVirtual) []reg.VecVirtual {
 //		CMPQ i, last; JB move
 //		VMOVDQU (s)(last*1), Y0; VMOVDQU Y0, (d)(last*1)
 //		ADDQ srcStride, s; ADDQ rowBytes, d; DECQ rows; JNZ long
+//		ADDQ planeStride, src; DECQ planes; JNZ long_plane
 //	short:                   // 16..31 bytes: two overlapping 16-byte moves
 func emitCopyRowsAVX2(c *build.Context) {
-	d := param(c, "dst")
-	s := param(c, "src")
-	rows := param(c, "rows")
-	n := param(c, "rowBytes")
-	stride := param(c, "srcStride")
-	c.TESTQ(rows, rows)
+	d, src := param(c, "dst"), param(c, "src")
+	planes, planeStride := param(c, "planes"), param(c, "planeStride")
+	n, stride := param(c, "rowBytes"), param(c, "srcStride")
+	rowsParam, err := c.Param("rows").Resolve()
+	if err != nil {
+		panic("unreachable: rows is a parameter: " + err.Error())
+	}
+	s, rows, last, i := c.GP64(), c.GP64(), c.GP64(), c.GP64()
+	c.TESTQ(planes, planes)
 	c.JZ(LabelRef("rows_done"))
-	last, i := c.GP64(), c.GP64()
+	c.CMPQ(rowsParam.Addr, Imm(0))
+	c.JE(LabelRef("rows_done"))
+
+	// planeLoop wraps the row loop of one size class in the loop over
+	// planes: the source restarts planeStride further on, the destination
+	// runs on.
+	planeLoop := func(label string, row func()) {
+		c.Label(label + "_plane")
+		c.MOVQ(src, s)
+		c.MOVQ(rowsParam.Addr, rows)
+		c.Label(label)
+		row()
+		c.ADDQ(stride, s)
+		c.ADDQ(n, d)
+		c.DECQ(rows)
+		c.JNZ(LabelRef(label))
+		c.ADDQ(planeStride, src)
+		c.DECQ(planes)
+		c.JNZ(LabelRef(label + "_plane"))
+		c.JMP(LabelRef("rows_done"))
+	}
+
 	c.CMPQ(n, Imm(32))
 	c.JB(LabelRef("rows_short"))
-
 	c.LEAQ(Mem{Base: n, Disp: -32}, last)
-	c.Label("rows_long")
-	c.XORQ(i, i)
-	c.JMP(LabelRef("rows_check"))
-	c.Label("rows_move")
-	v := c.YMM()
-	c.VMOVDQU(Mem{Base: s, Index: i, Scale: 1}, v)
-	c.VMOVDQU(v, Mem{Base: d, Index: i, Scale: 1})
-	c.ADDQ(Imm(32), i)
-	c.Label("rows_check")
-	c.CMPQ(i, last)
-	c.JB(LabelRef("rows_move"))
-	v2 := c.YMM()
-	c.VMOVDQU(Mem{Base: s, Index: last, Scale: 1}, v2)
-	c.VMOVDQU(v2, Mem{Base: d, Index: last, Scale: 1})
-	c.ADDQ(stride, s)
-	c.ADDQ(n, d)
-	c.DECQ(rows)
-	c.JNZ(LabelRef("rows_long"))
-	c.JMP(LabelRef("rows_done"))
+	planeLoop("rows_long", func() {
+		c.XORQ(i, i)
+		c.JMP(LabelRef("rows_check"))
+		c.Label("rows_move")
+		v := c.YMM()
+		c.VMOVDQU(Mem{Base: s, Index: i, Scale: 1}, v)
+		c.VMOVDQU(v, Mem{Base: d, Index: i, Scale: 1})
+		c.ADDQ(Imm(32), i)
+		c.Label("rows_check")
+		c.CMPQ(i, last)
+		c.JB(LabelRef("rows_move"))
+		v2 := c.YMM()
+		c.VMOVDQU(Mem{Base: s, Index: last, Scale: 1}, v2)
+		c.VMOVDQU(v2, Mem{Base: d, Index: last, Scale: 1})
+	})
 
 	c.Label("rows_short")
 	c.LEAQ(Mem{Base: n, Disp: -16}, last)
-	c.Label("rows_short_loop")
-	a, b := c.XMM(), c.XMM()
-	c.VMOVDQU(Mem{Base: s}, a)
-	c.VMOVDQU(Mem{Base: s, Index: last, Scale: 1}, b)
-	c.VMOVDQU(a, Mem{Base: d})
-	c.VMOVDQU(b, Mem{Base: d, Index: last, Scale: 1})
-	c.ADDQ(stride, s)
-	c.ADDQ(n, d)
-	c.DECQ(rows)
-	c.JNZ(LabelRef("rows_short_loop"))
+	planeLoop("rows_short_loop", func() {
+		a, b := c.XMM(), c.XMM()
+		c.VMOVDQU(Mem{Base: s}, a)
+		c.VMOVDQU(Mem{Base: s, Index: last, Scale: 1}, b)
+		c.VMOVDQU(a, Mem{Base: d})
+		c.VMOVDQU(b, Mem{Base: d, Index: last, Scale: 1})
+	})
 
 	c.Label("rows_done")
 	c.VZEROUPPER()

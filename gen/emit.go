@@ -151,8 +151,8 @@ func emitAxis(axis, rank int, w width, k kind) []jen.Code {
 	if axis == rank-1 {
 		return k.Emit(axis, w)
 	}
-	if axis == rank-2 && k.Pair != nil {
-		return k.Pair(axis, w)
+	if k.Planes != nil && (axis == rank-3 || rank == 2 && axis == 0) {
+		return k.Planes(axis, w, rank)
 	}
 	loop := []jen.Code{jen.Id(o(axis + 1)).Op(":=").Id(o(axis))}
 	loop = append(loop, emitAxis(axis+1, rank, w, k)...)
@@ -182,19 +182,30 @@ func emitRows(axis int, w width) []jen.Code {
 	return code
 }
 
-// emitRowsPair emits the rows of the last two axes as one call (rowBytes
-// declared nb):
+// emitRowsPlanes emits the rows of the last three axes (or the last two,
+// as one plane) as one call (rowBytes declared nb):
 //
-//	copyRows(unsafe.Add(dst, d), unsafe.Add(src, o1), n1, nb, s1)
-//	d += n1 * nb
-func emitRowsPair(axis int, w width) []jen.Code {
+//	copyRows(unsafe.Add(dst, d), unsafe.Add(src, o1), n1, s1, n2, nb, s2)
+//	d += n1 * n2 * nb
+func emitRowsPlanes(axis int, w width, rank int) []jen.Code {
+	planes, planeStride := jen.Lit(1), jen.Lit(0)
+	rows := axis
+	if rank-axis == 3 {
+		planes, planeStride = jen.Id(n(axis)), jen.Id(s(axis))
+		rows = axis + 1
+	}
 	code := []jen.Code{jen.Id("copyRows").Call(
 		jen.Qual("unsafe", "Add").Call(jen.Id("dst"), jen.Id("d")),
 		jen.Qual("unsafe", "Add").Call(jen.Id("src"), jen.Id(o(axis))),
-		jen.Id(n(axis)), jen.Id("nb"), jen.Id(s(axis)),
+		planes, planeStride,
+		jen.Id(n(rows)), jen.Id("nb"), jen.Id(s(rows)),
 	)}
-	if axis > 0 { // a rank-2 kernel makes one call: d is not read again
-		code = append(code, jen.Id("d").Op("+=").Id(n(axis)).Op("*").Id("nb"))
+	if axis > 0 { // the outermost call: d is not read again
+		moved := jen.Id(n(rows)).Op("*").Id("nb")
+		if rows != axis {
+			moved = jen.Id(n(axis)).Op("*").Add(moved)
+		}
+		code = append(code, jen.Id("d").Op("+=").Add(moved))
 	}
 	return code
 }

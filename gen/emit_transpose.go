@@ -236,12 +236,12 @@ func emitEdge(w width) jen.Code {
 
 // rowParamsGo are the parameters of a row copy, as in rowParams.
 func rowParamsGo() []jen.Code {
-	return []jen.Code{jen.List(jen.Id("dst"), jen.Id("src")).Add(ptr()), jen.List(jen.Id("rows"), jen.Id("rowBytes"), jen.Id("srcStride")).Int()}
+	return []jen.Code{jen.List(jen.Id("dst"), jen.Id("src")).Add(ptr()), jen.List(jen.Id("planes"), jen.Id("planeStride"), jen.Id("rows"), jen.Id("rowBytes"), jen.Id("srcStride")).Int()}
 }
 
 // rowArgs pass a row copy's parameters on.
 func rowArgs() []jen.Code {
-	return []jen.Code{jen.Id("dst"), jen.Id("src"), jen.Id("rows"), jen.Id("rowBytes"), jen.Id("srcStride")}
+	return []jen.Code{jen.Id("dst"), jen.Id("src"), jen.Id("planes"), jen.Id("planeStride"), jen.Id("rows"), jen.Id("rowBytes"), jen.Id("srcStride")}
 }
 
 // shortRows lists the carriers of the Go row copy's short rows: a row of
@@ -255,19 +255,21 @@ var shortRows = []struct {
 
 // emitCopyRowsGo emits the Go row copy:
 //
-//	func copyRowsGo(dst, src unsafe.Pointer, rows, rowBytes, srcStride int) {
-//		switch {
-//		case rowBytes >= 16:
-//			for r, d, o := 0, 0, 0; r < rows; r++ {
-//				copy(unsafe.Slice((*byte)(unsafe.Add(dst, d)), rowBytes), unsafe.Slice((*byte)(unsafe.Add(src, o)), rowBytes))
-//				d, o = d+rowBytes, o+srcStride
-//			}
-//		case rowBytes >= 8:
-//			for r, d, o := 0, 0, 0; r < rows; r++ {
-//				a, b := *(*uint64)(unsafe.Add(src, o)), *(*uint64)(unsafe.Add(src, o+rowBytes-8))
-//				*(*uint64)(unsafe.Add(dst, d)), *(*uint64)(unsafe.Add(dst, d+rowBytes-8)) = a, b
-//				d, o = d+rowBytes, o+srcStride
-//			}
+//	func copyRowsGo(dst, src unsafe.Pointer, planes, planeStride, rows, rowBytes, srcStride int) {
+//		d := 0
+//		for p := 0; p < planes; p++ {
+//			switch {
+//			case rowBytes >= 16:
+//				for r, o := 0, p*planeStride; r < rows; r++ {
+//					copy(unsafe.Slice((*byte)(unsafe.Add(dst, d)), rowBytes), unsafe.Slice((*byte)(unsafe.Add(src, o)), rowBytes))
+//					d, o = d+rowBytes, o+srcStride
+//				}
+//			case rowBytes >= 8:
+//				for r, o := 0, p*planeStride; r < rows; r++ {
+//					a, b := *(*uint64)(unsafe.Add(src, o)), *(*uint64)(unsafe.Add(src, o+rowBytes-8))
+//					*(*uint64)(unsafe.Add(dst, d)), *(*uint64)(unsafe.Add(dst, d+rowBytes-8)) = a, b
+//					d, o = d+rowBytes, o+srcStride
+//				}
 //		...
 //		}
 //	}
@@ -276,7 +278,7 @@ func emitCopyRowsGo() jen.Code {
 	// point outside the buffers (checkptr rejects it).
 	step := jen.List(jen.Id("d"), jen.Id("o")).Op("=").List(jen.Id("d").Op("+").Id("rowBytes"), jen.Id("o").Op("+").Id("srcStride"))
 	loop := func(body ...jen.Code) jen.Code {
-		return jen.For(jen.List(jen.Id("r"), jen.Id("d"), jen.Id("o")).Op(":=").List(jen.Lit(0), jen.Lit(0), jen.Lit(0)), jen.Id("r").Op("<").Id("rows"), jen.Id("r").Op("++")).Block(append(body, step)...)
+		return jen.For(jen.List(jen.Id("r"), jen.Id("o")).Op(":=").List(jen.Lit(0), jen.Id("p").Op("*").Id("planeStride")), jen.Id("r").Op("<").Id("rows"), jen.Id("r").Op("++")).Block(append(body, step)...)
 	}
 	at := func(p, off string) *jen.Statement { return add(jen.Id(p), jen.Id(off)) }
 	slice := func(p, off string) jen.Code {
@@ -299,10 +301,16 @@ func emitCopyRowsGo() jen.Code {
 		"copy() per row from 16 bytes, two overlapping loads and stores below that",
 		"(a copy() call costs more than the move of a short row). It is the plain loop",
 		"",
-		"\tfor r := 0; r < rows; r++ {",
-		"\t\tcopy(dst[r*rowBytes:(r+1)*rowBytes], src[r*srcStride:r*srcStride+rowBytes])",
+		"\tfor p := 0; p < planes; p++ {",
+		"\t\tfor r := 0; r < rows; r++ {",
+		"\t\t\tk := p*rows + r",
+		"\t\t\tcopy(dst[k*rowBytes:(k+1)*rowBytes], src[p*planeStride+r*srcStride:][:rowBytes])",
+		"\t\t}",
 		"\t}",
-	)).Line().Func().Id("copyRowsGo").Params(rowParamsGo()...).Block(jen.Switch().Block(cases...))
+	)).Line().Func().Id("copyRowsGo").Params(rowParamsGo()...).Block(
+		jen.Id("d").Op(":=").Lit(0),
+		jen.For(jen.Id("p").Op(":=").Lit(0), jen.Id("p").Op("<").Id("planes"), jen.Id("p").Op("++")).Block(jen.Switch().Block(cases...)),
+	)
 }
 
 // rowsAsmMax is the longest row copyRows hands to copyRowsAVX2; longer rows

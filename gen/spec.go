@@ -62,9 +62,10 @@ type kind struct {
 	Stride int
 	// Emit emits the innermost loop over axis (see emit.go).
 	Emit func(axis int, w width) []jen.Code
-	// Pair, when set, emits the loops over the last two axes as one call in
-	// kernels of rank 2 and more (see emit.go); Emit then covers rank 1.
-	Pair func(axis int, w width) []jen.Code
+	// Planes, when set, emits the loops over the last three axes (the last
+	// two in a rank-2 kernel) as one call (see emit.go); Emit then covers
+	// rank 1.
+	Planes func(axis int, w width, rank int) []jen.Code
 }
 
 // anyStride marks a kind whose innermost source stride is read, not implied.
@@ -103,11 +104,12 @@ var dtypes = []dtype{
 // constants.
 var kinds = []kind{
 	// Innermost source stride 1: every output row is one contiguous run of
-	// the source. The last two axes go to copyRows, which moves rows of 16
-	// bytes to 2 KiB with inline vector moves (a memmove call per row of
-	// 64-256 B cost up to half the bandwidth) and longer rows with copy().
+	// the source. The last three axes go to copyRows, which moves rows of
+	// 16 bytes to 2 KiB with inline vector moves (a memmove call per row of
+	// 64-256 B cost up to half the bandwidth, and a call per plane of 8 rows
+	// of 16 bytes most of it) and longer rows with copy().
 	{Name: "Rows", Doc: "innermost source stride is 1: each output row is one copy() of a contiguous source run",
-		Stride: 1, Emit: emitRows, Pair: emitRowsPair},
+		Stride: 1, Emit: emitRows, Planes: emitRowsPlanes},
 	// Innermost source stride neither 0 nor 1 (negative included): an
 	// element-by-element gather, unrolled four times.
 	{Name: "Gather", Doc: "innermost source stride is neither 0 nor 1: elements are gathered one by one, four per iteration",

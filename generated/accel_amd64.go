@@ -71,19 +71,23 @@ func tilesUint32AVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer,
 //go:noescape
 func tilesUint64AVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
 
-// copyRowsAVX2 copies rows rows of rowBytes bytes each, rowBytes >= 16, the
-// source rows srcStride bytes apart and the destination rows back to back,
-// with 32-byte (or, for rows under 32 bytes, 16-byte) moves whose last move
-// overlaps the one before it instead of a byte tail. It is the plain loop
+// copyRowsAVX2 copies planes × rows rows of rowBytes bytes each, rowBytes >= 16,
+// the source planes planeStride bytes apart and their rows srcStride bytes
+// apart, the destination rows back to back, with 32-byte (or, for rows under
+// 32 bytes, 16-byte) moves whose last move overlaps the one before it instead
+// of a byte tail. It is the plain loop
 //
-//	for r := 0; r < rows; r++ {
-//		copy(dst[r*rowBytes:(r+1)*rowBytes], src[r*srcStride:r*srcStride+rowBytes])
+//	for p := 0; p < planes; p++ {
+//		for r := 0; r < rows; r++ {
+//			k := p*rows + r
+//			copy(dst[k*rowBytes:(k+1)*rowBytes], src[p*planeStride+r*srcStride:][:rowBytes])
+//		}
 //	}
 //
 // It needs AVX2 (see Accelerated).
 //
 //go:noescape
-func copyRowsAVX2(dst unsafe.Pointer, src unsafe.Pointer, rows int, rowBytes int, srcStride int)
+func copyRowsAVX2(dst unsafe.Pointer, src unsafe.Pointer, planes int, planeStride int, rows int, rowBytes int, srcStride int)
 
 // tilesUint8 transposes whole tiles (see tilesUint8Go) with the fastest
 // kernel this build and CPU have.
@@ -128,10 +132,10 @@ func tilesUint64(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
 // copyRows copies rows (see copyRowsGo) with the fastest kernel this build and
 // CPU have; rows over 2048 bytes always go to copy(), whose large-copy paths
 // win there.
-func copyRows(dst, src unsafe.Pointer, rows, rowBytes, srcStride int) {
+func copyRows(dst, src unsafe.Pointer, planes, planeStride, rows, rowBytes, srcStride int) {
 	if Accelerated && rowBytes >= 16 && rowBytes <= 2048 {
-		copyRowsAVX2(dst, src, rows, rowBytes, srcStride)
+		copyRowsAVX2(dst, src, planes, planeStride, rows, rowBytes, srcStride)
 		return
 	}
-	copyRowsGo(dst, src, rows, rowBytes, srcStride)
+	copyRowsGo(dst, src, planes, planeStride, rows, rowBytes, srcStride)
 }

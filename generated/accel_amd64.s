@@ -1297,52 +1297,69 @@ tilesUint64_done:
 	VZEROUPPER
 	RET
 
-// func copyRowsAVX2(dst unsafe.Pointer, src unsafe.Pointer, rows int, rowBytes int, srcStride int)
+// func copyRowsAVX2(dst unsafe.Pointer, src unsafe.Pointer, planes int, planeStride int, rows int, rowBytes int, srcStride int)
 // Requires: AVX
-TEXT ·copyRowsAVX2(SB), NOSPLIT, $0-40
+TEXT ·copyRowsAVX2(SB), NOSPLIT, $0-56
 	MOVQ  dst+0(FP), AX
 	MOVQ  src+8(FP), CX
-	MOVQ  rows+16(FP), DX
-	MOVQ  rowBytes+24(FP), BX
-	MOVQ  srcStride+32(FP), SI
+	MOVQ  planes+16(FP), DX
+	MOVQ  planeStride+24(FP), BX
+	MOVQ  rowBytes+40(FP), SI
+	MOVQ  srcStride+48(FP), DI
 	TESTQ DX, DX
 	JZ    rows_done
-	CMPQ  BX, $0x20
+	CMPQ  rows+32(FP), $0x00
+	JE    rows_done
+	CMPQ  SI, $0x20
 	JB    rows_short
-	LEAQ  -32(BX), DI
+	LEAQ  -32(SI), R10
+
+rows_long_plane:
+	MOVQ CX, R8
+	MOVQ rows+32(FP), R9
 
 rows_long:
-	XORQ R8, R8
+	XORQ R11, R11
 	JMP  rows_check
 
 rows_move:
-	VMOVDQU (CX)(R8*1), Y0
-	VMOVDQU Y0, (AX)(R8*1)
-	ADDQ    $0x20, R8
+	VMOVDQU (R8)(R11*1), Y0
+	VMOVDQU Y0, (AX)(R11*1)
+	ADDQ    $0x20, R11
 
 rows_check:
-	CMPQ    R8, DI
+	CMPQ    R11, R10
 	JB      rows_move
-	VMOVDQU (CX)(DI*1), Y0
-	VMOVDQU Y0, (AX)(DI*1)
-	ADDQ    SI, CX
-	ADDQ    BX, AX
-	DECQ    DX
+	VMOVDQU (R8)(R10*1), Y0
+	VMOVDQU Y0, (AX)(R10*1)
+	ADDQ    DI, R8
+	ADDQ    SI, AX
+	DECQ    R9
 	JNZ     rows_long
+	ADDQ    BX, CX
+	DECQ    DX
+	JNZ     rows_long_plane
 	JMP     rows_done
 
 rows_short:
-	LEAQ -16(BX), DI
+	LEAQ -16(SI), R10
+
+rows_short_loop_plane:
+	MOVQ CX, R8
+	MOVQ rows+32(FP), R9
 
 rows_short_loop:
-	VMOVDQU (CX), X0
-	VMOVDQU (CX)(DI*1), X1
+	VMOVDQU (R8), X0
+	VMOVDQU (R8)(R10*1), X1
 	VMOVDQU X0, (AX)
-	VMOVDQU X1, (AX)(DI*1)
-	ADDQ    SI, CX
-	ADDQ    BX, AX
-	DECQ    DX
+	VMOVDQU X1, (AX)(R10*1)
+	ADDQ    DI, R8
+	ADDQ    SI, AX
+	DECQ    R9
 	JNZ     rows_short_loop
+	ADDQ    BX, CX
+	DECQ    DX
+	JNZ     rows_short_loop_plane
 
 rows_done:
 	VZEROUPPER

@@ -37,6 +37,6 @@ func tilesUint64(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
 // copyRows copies rows (see copyRowsGo) with the fastest kernel this build and
 // CPU have; rows over 2048 bytes always go to copy(), whose large-copy paths
 // win there.
-func copyRows(dst, src unsafe.Pointer, rows, rowBytes, srcStride int) {
-	copyRowsGo(dst, src, rows, rowBytes, srcStride)
+func copyRows(dst, src unsafe.Pointer, planes, planeStride, rows, rowBytes, srcStride int) {
+	copyRowsGo(dst, src, planes, planeStride, rows, rowBytes, srcStride)
 }

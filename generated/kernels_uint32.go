@@ -128,7 +128,7 @@ func copyRank2Uint32Rows(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
 	nb := n1 * 4
 	d := 0
 	o0 := 0
-	copyRows(unsafe.Add(dst, d), unsafe.Add(src, o0), n0, nb, s0)
+	copyRows(unsafe.Add(dst, d), unsafe.Add(src, o0), 1, 0, n0, nb, s0)
 }
 
 // copyRank2Uint32Gather copies the rank-2 view of 4-byte elements that starts at src
@@ -245,12 +245,7 @@ func copyRank3Uint32Rows(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
 	nb := n2 * 4
 	d := 0
 	o0 := 0
-	for i0 := 0; i0 < n0; i0++ {
-		o1 := o0
-		copyRows(unsafe.Add(dst, d), unsafe.Add(src, o1), n1, nb, s1)
-		d += n1 * nb
-		o0 += s0
-	}
+	copyRows(unsafe.Add(dst, d), unsafe.Add(src, o0), n0, s0, n1, nb, s1)
 }
 
 // copyRank3Uint32Gather copies the rank-3 view of 4-byte elements that starts at src
@@ -383,12 +378,8 @@ func copyRank4Uint32Rows(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
 	o0 := 0
 	for i0 := 0; i0 < n0; i0++ {
 		o1 := o0
-		for i1 := 0; i1 < n1; i1++ {
-			o2 := o1
-			copyRows(unsafe.Add(dst, d), unsafe.Add(src, o2), n2, nb, s2)
-			d += n2 * nb
-			o1 += s1
-		}
+		copyRows(unsafe.Add(dst, d), unsafe.Add(src, o1), n1, s1, n2, nb, s2)
+		d += n1 * n2 * nb
 		o0 += s0
 	}
 }
@@ -539,12 +530,8 @@ func copyRank5Uint32Rows(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
 		o1 := o0
 		for i1 := 0; i1 < n1; i1++ {
 			o2 := o1
-			for i2 := 0; i2 < n2; i2++ {
-				o3 := o2
-				copyRows(unsafe.Add(dst, d), unsafe.Add(src, o3), n3, nb, s3)
-				d += n3 * nb
-				o2 += s2
-			}
+			copyRows(unsafe.Add(dst, d), unsafe.Add(src, o2), n2, s2, n3, nb, s3)
+			d += n2 * n3 * nb
 			o1 += s1
 		}
 		o0 += s0
@@ -713,12 +700,8 @@ func copyRank6Uint32Rows(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
 			o2 := o1
 			for i2 := 0; i2 < n2; i2++ {
 				o3 := o2
-				for i3 := 0; i3 < n3; i3++ {
-					o4 := o3
-					copyRows(unsafe.Add(dst, d), unsafe.Add(src, o4), n4, nb, s4)
-					d += n4 * nb
-					o3 += s3
-				}
+				copyRows(unsafe.Add(dst, d), unsafe.Add(src, o3), n3, s3, n4, nb, s4)
+				d += n3 * n4 * nb
 				o2 += s2
 			}
 			o1 += s1

@@ -128,7 +128,7 @@ func copyRank2Uint8Rows(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
 	nb := n1
 	d := 0
 	o0 := 0
-	copyRows(unsafe.Add(dst, d), unsafe.Add(src, o0), n0, nb, s0)
+	copyRows(unsafe.Add(dst, d), unsafe.Add(src, o0), 1, 0, n0, nb, s0)
 }
 
 // copyRank2Uint8Gather copies the rank-2 view of 1-byte elements that starts at src
@@ -245,12 +245,7 @@ func copyRank3Uint8Rows(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
 	nb := n2
 	d := 0
 	o0 := 0
-	for i0 := 0; i0 < n0; i0++ {
-		o1 := o0
-		copyRows(unsafe.Add(dst, d), unsafe.Add(src, o1), n1, nb, s1)
-		d += n1 * nb
-		o0 += s0
-	}
+	copyRows(unsafe.Add(dst, d), unsafe.Add(src, o0), n0, s0, n1, nb, s1)
 }
 
 // copyRank3Uint8Gather copies the rank-3 view of 1-byte elements that starts at src
@@ -383,12 +378,8 @@ func copyRank4Uint8Rows(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
 	o0 := 0
 	for i0 := 0; i0 < n0; i0++ {
 		o1 := o0
-		for i1 := 0; i1 < n1; i1++ {
-			o2 := o1
-			copyRows(unsafe.Add(dst, d), unsafe.Add(src, o2), n2, nb, s2)
-			d += n2 * nb
-			o1 += s1
-		}
+		copyRows(unsafe.Add(dst, d), unsafe.Add(src, o1), n1, s1, n2, nb, s2)
+		d += n1 * n2 * nb
 		o0 += s0
 	}
 }
@@ -539,12 +530,8 @@ func copyRank5Uint8Rows(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
 		o1 := o0
 		for i1 := 0; i1 < n1; i1++ {
 			o2 := o1
-			for i2 := 0; i2 < n2; i2++ {
-				o3 := o2
-				copyRows(unsafe.Add(dst, d), unsafe.Add(src, o3), n3, nb, s3)
-				d += n3 * nb
-				o2 += s2
-			}
+			copyRows(unsafe.Add(dst, d), unsafe.Add(src, o2), n2, s2, n3, nb, s3)
+			d += n2 * n3 * nb
 			o1 += s1
 		}
 		o0 += s0
@@ -713,12 +700,8 @@ func copyRank6Uint8Rows(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
 			o2 := o1
 			for i2 := 0; i2 < n2; i2++ {
 				o3 := o2
-				for i3 := 0; i3 < n3; i3++ {
-					o4 := o3
-					copyRows(unsafe.Add(dst, d), unsafe.Add(src, o4), n4, nb, s4)
-					d += n4 * nb
-					o3 += s3
-				}
+				copyRows(unsafe.Add(dst, d), unsafe.Add(src, o3), n3, s3, n4, nb, s4)
+				d += n3 * n4 * nb
 				o2 += s2
 			}
 			o1 += s1
@@ -963,38 +946,44 @@ func tilesUint8Go(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
 // copy() per row from 16 bytes, two overlapping loads and stores below that
 // (a copy() call costs more than the move of a short row). It is the plain loop
 //
-//	for r := 0; r < rows; r++ {
-//		copy(dst[r*rowBytes:(r+1)*rowBytes], src[r*srcStride:r*srcStride+rowBytes])
+//	for p := 0; p < planes; p++ {
+//		for r := 0; r < rows; r++ {
+//			k := p*rows + r
+//			copy(dst[k*rowBytes:(k+1)*rowBytes], src[p*planeStride+r*srcStride:][:rowBytes])
+//		}
 //	}
-func copyRowsGo(dst, src unsafe.Pointer, rows, rowBytes, srcStride int) {
-	switch {
-	case rowBytes >= 16:
-		for r, d, o := 0, 0, 0; r < rows; r++ {
-			copy(unsafe.Slice((*byte)(unsafe.Add(dst, d)), rowBytes), unsafe.Slice((*byte)(unsafe.Add(src, o)), rowBytes))
-			d, o = d+rowBytes, o+srcStride
-		}
-	case rowBytes >= 8:
-		for r, d, o := 0, 0, 0; r < rows; r++ {
-			a, b := *(*uint64)(unsafe.Add(src, o)), *(*uint64)(unsafe.Add(src, o+rowBytes-8))
-			*(*uint64)(unsafe.Add(dst, d)), *(*uint64)(unsafe.Add(dst, d+rowBytes-8)) = a, b
-			d, o = d+rowBytes, o+srcStride
-		}
-	case rowBytes >= 4:
-		for r, d, o := 0, 0, 0; r < rows; r++ {
-			a, b := *(*uint32)(unsafe.Add(src, o)), *(*uint32)(unsafe.Add(src, o+rowBytes-4))
-			*(*uint32)(unsafe.Add(dst, d)), *(*uint32)(unsafe.Add(dst, d+rowBytes-4)) = a, b
-			d, o = d+rowBytes, o+srcStride
-		}
-	case rowBytes >= 2:
-		for r, d, o := 0, 0, 0; r < rows; r++ {
-			a, b := *(*uint16)(unsafe.Add(src, o)), *(*uint16)(unsafe.Add(src, o+rowBytes-2))
-			*(*uint16)(unsafe.Add(dst, d)), *(*uint16)(unsafe.Add(dst, d+rowBytes-2)) = a, b
-			d, o = d+rowBytes, o+srcStride
-		}
-	default:
-		for r, d, o := 0, 0, 0; r < rows; r++ {
-			*(*byte)(unsafe.Add(dst, d)) = *(*byte)(unsafe.Add(src, o))
-			d, o = d+rowBytes, o+srcStride
+func copyRowsGo(dst, src unsafe.Pointer, planes, planeStride, rows, rowBytes, srcStride int) {
+	d := 0
+	for p := 0; p < planes; p++ {
+		switch {
+		case rowBytes >= 16:
+			for r, o := 0, p*planeStride; r < rows; r++ {
+				copy(unsafe.Slice((*byte)(unsafe.Add(dst, d)), rowBytes), unsafe.Slice((*byte)(unsafe.Add(src, o)), rowBytes))
+				d, o = d+rowBytes, o+srcStride
+			}
+		case rowBytes >= 8:
+			for r, o := 0, p*planeStride; r < rows; r++ {
+				a, b := *(*uint64)(unsafe.Add(src, o)), *(*uint64)(unsafe.Add(src, o+rowBytes-8))
+				*(*uint64)(unsafe.Add(dst, d)), *(*uint64)(unsafe.Add(dst, d+rowBytes-8)) = a, b
+				d, o = d+rowBytes, o+srcStride
+			}
+		case rowBytes >= 4:
+			for r, o := 0, p*planeStride; r < rows; r++ {
+				a, b := *(*uint32)(unsafe.Add(src, o)), *(*uint32)(unsafe.Add(src, o+rowBytes-4))
+				*(*uint32)(unsafe.Add(dst, d)), *(*uint32)(unsafe.Add(dst, d+rowBytes-4)) = a, b
+				d, o = d+rowBytes, o+srcStride
+			}
+		case rowBytes >= 2:
+			for r, o := 0, p*planeStride; r < rows; r++ {
+				a, b := *(*uint16)(unsafe.Add(src, o)), *(*uint16)(unsafe.Add(src, o+rowBytes-2))
+				*(*uint16)(unsafe.Add(dst, d)), *(*uint16)(unsafe.Add(dst, d+rowBytes-2)) = a, b
+				d, o = d+rowBytes, o+srcStride
+			}
+		default:
+			for r, o := 0, p*planeStride; r < rows; r++ {
+				*(*byte)(unsafe.Add(dst, d)) = *(*byte)(unsafe.Add(src, o))
+				d, o = d+rowBytes, o+srcStride
+			}
 		}
 	}
 }
