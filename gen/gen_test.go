@@ -81,15 +81,20 @@ func TestValidateRejects(t *testing.T) {
 	edits := []struct {
 		name string
 		edit func()
+		want string // in the error, when set
 	}{
-		{"dtype without width", func() { dtypes = append(dtypes, dtype{Const: "Complex128", Name: "complex128", Size: 16}) }},
-		{"duplicate dtype", func() { dtypes = append(dtypes, dtypes[0]) }},
-		{"unexported dtype", func() { dtypes = append(dtypes, dtype{Const: "float8", Name: "float8", Size: 1}) }},
-		{"width not a power of two", func() { widths = append(widths, width{Carrier: "uint24", Size: 3}) }},
-		{"widths out of order", func() { widths = append([]width{widths[1]}, widths...) }},
-		{"duplicate kind", func() { kinds = append(kinds, kinds[0]) }},
-		{"kind without emitter", func() { kinds = append(kinds, kind{Name: "Tiled", Stride: 2}) }},
-		{"two kinds for one stride", func() { kinds = append(kinds, kind{Name: "Rows2", Stride: 1, Emit: emitRows}) }},
+		{"dtype without width", func() { dtypes = append(dtypes, dtype{Const: "Complex128", Name: "complex128", Size: 16}) }, "no width"},
+		{"duplicate dtype", func() { dtypes = append(dtypes, dtypes[0]) }, "listed twice"},
+		{"unexported dtype", func() { dtypes = append(dtypes, dtype{Const: "float8", Name: "float8", Size: 1}) }, "exported"},
+		{"width not a power of two", func() { widths = append(widths, width{Carrier: "uint24", Size: 3}) }, "power of two"},
+		{"widths out of order", func() { widths = append([]width{widths[1]}, widths...) }, "increasing"},
+		{"duplicate kind", func() { kinds = append(kinds, kinds[0]) }, "listed twice"},
+		{"kind without emitter", func() { kinds = append(kinds, kind{Name: "Tiled", Stride: 2}) }, "no emitter"},
+		{"two kinds for one stride", func() { kinds = append(kinds, kind{Name: "Rows2", Stride: 1, Emit: emitRows}) }, "covers innermost stride"},
+		{"tile not made of 4x4 blocks", func() { widths[2].TileI = 6 }, "4×4 blocks"},
+		{"tile row not a vector", func() { widths[2].TileJ = 12 }, "not one XMM or YMM vector"},
+		{"block not whole bands", func() { widths[2].BlockI = 40 }, "whole bands"},
+		{"no register transpose", func() { widths[2].Shuffle = nil }, "no register transpose"},
 	}
 	for _, e := range edits {
 		t.Run(e.name, func(t *testing.T) {
@@ -100,7 +105,10 @@ func TestValidateRejects(t *testing.T) {
 			kinds = append([]kind(nil), kinds...)
 			e.edit()
 			_, err := render(6)
-			assert.Error(t, err)
+			require.Error(t, err)
+			if e.want != "" {
+				assert.Contains(t, err.Error(), e.want)
+			}
 		})
 	}
 }
