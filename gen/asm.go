@@ -69,25 +69,27 @@ func asmFuncs() []asmFunc {
 	fs = append(fs, asmFunc{
 		Name:   "copyRowsAVX2",
 		Params: rowParams,
-		Doc: []string{
+		Doc: append([]string{
 			"copyRowsAVX2 copies planes × rows rows of rowBytes bytes each, rowBytes >= 16,",
 			"the source planes planeStride bytes apart and their rows srcStride bytes",
 			"apart, the destination rows back to back, with 32-byte (or, for rows under",
 			"32 bytes, 16-byte) moves whose last move overlaps the one before it instead",
 			"of a byte tail. It is the plain loop",
 			"",
-			"\tfor p := 0; p < planes; p++ {",
-			"\t\tfor r := 0; r < rows; r++ {",
-			"\t\t\tk := p*rows + r",
-			"\t\t\tcopy(dst[k*rowBytes:(k+1)*rowBytes], src[p*planeStride+r*srcStride:][:rowBytes])",
-			"\t\t}",
-			"\t}",
-			"",
-			"It needs AVX2 (see Accelerated).",
-		},
+		}, append(rowsLoopDoc, "", "It needs AVX2 (see Accelerated).")...),
 		Body: emitCopyRowsAVX2,
 	})
 	return fs
+}
+
+// rowsLoopDoc is the plain loop that states the contract of the row copies.
+var rowsLoopDoc = []string{
+	"\tfor p := 0; p < planes; p++ {",
+	"\t\tfor r := 0; r < rows; r++ {",
+	"\t\t\tk := p*rows + r",
+	"\t\t\tcopy(dst[k*rowBytes:(k+1)*rowBytes], src[p*planeStride+r*srcStride:][:rowBytes])",
+	"\t\t}",
+	"\t}",
 }
 
 // tilesName is the name of the tile transpose of a width: tilesUint32.
@@ -160,12 +162,18 @@ func asmSignature(params []asmParam) *gotypes.Signature {
 // cannot deduce the move for unsafe.Pointer.)
 func param(c *build.Context, name string) reg.GPVirtual {
 	r := c.GP64()
+	c.MOVQ(paramAddr(c, name), r)
+	return r
+}
+
+// paramAddr is the stack slot of a parameter, for reading it again in a
+// loop instead of holding a register.
+func paramAddr(c *build.Context, name string) Mem {
 	b, err := c.Param(name).Resolve()
 	if err != nil {
 		panic("unreachable: every asmFunc parameter is in its signature: " + err.Error())
 	}
-	c.MOVQ(b.Addr, r)
-	return r
+	return b.Addr
 }
 
 // eachRow calls use with the address of each of n consecutive rows, stride
@@ -215,14 +223,7 @@ func eachRow(c *build.Context, n int, base, stride, stride3, tmp reg.GPVirtual, 
 func emitTilesAVX2(c *build.Context, w width) {
 	dst, src, off, ti, dj := param(c, "dst"), param(c, "src"), param(c, "off"), param(c, "ti"), param(c, "dj")
 	name := tilesName(w)
-	col, err := c.Param("col").Resolve()
-	if err != nil {
-		panic("unreachable: col is a parameter: " + err.Error())
-	}
-	tj, err := c.Param("tj").Resolve()
-	if err != nil {
-		panic("unreachable: tj is a parameter: " + err.Error())
-	}
+	col, tj := paramAddr(c, "col"), paramAddr(c, "tj")
 
 	dj3 := c.GP64()
 	c.LEAQ(Mem{Base: dj, Index: dj, Scale: 2}, dj3)
@@ -240,9 +241,9 @@ func emitTilesAVX2(c *build.Context, w width) {
 		staged := w.Stage && bands == w.Bands()
 		c.Label(label)
 		c.MOVQ(src, s)
-		c.ADDQ(col.Addr, s)
+		c.ADDQ(col, s)
 		c.MOVQ(dst, d)
-		c.MOVQ(tj.Addr, k)
+		c.MOVQ(tj, k)
 		c.TESTQ(k, k)
 		c.JZ(LabelRef(name + "_done"))
 		c.Label(label + "_j")
@@ -443,14 +444,11 @@ func emitCopyRowsAVX2(c *build.Context) {
 	d, src := param(c, "dst"), param(c, "src")
 	planes, planeStride := param(c, "planes"), param(c, "planeStride")
 	n, stride := param(c, "rowBytes"), param(c, "srcStride")
-	rowsParam, err := c.Param("rows").Resolve()
-	if err != nil {
-		panic("unreachable: rows is a parameter: " + err.Error())
-	}
+	rowsParam := paramAddr(c, "rows")
 	s, rows, last, i := c.GP64(), c.GP64(), c.GP64(), c.GP64()
 	c.TESTQ(planes, planes)
 	c.JZ(LabelRef("rows_done"))
-	c.CMPQ(rowsParam.Addr, Imm(0))
+	c.CMPQ(rowsParam, Imm(0))
 	c.JE(LabelRef("rows_done"))
 
 	// planeLoop wraps the row loop of one size class in the loop over
@@ -459,7 +457,7 @@ func emitCopyRowsAVX2(c *build.Context) {
 	planeLoop := func(label string, row func()) {
 		c.Label(label + "_plane")
 		c.MOVQ(src, s)
-		c.MOVQ(rowsParam.Addr, rows)
+		c.MOVQ(rowsParam, rows)
 		c.Label(label)
 		row()
 		c.ADDQ(stride, s)

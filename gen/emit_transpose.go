@@ -296,18 +296,12 @@ func emitCopyRowsGo() jen.Code {
 	cases = append(cases, jen.Default().Block(loop(
 		jen.Op("*").Parens(jen.Op("*").Byte()).Parens(at("dst", "d")).Op("=").Op("*").Parens(jen.Op("*").Byte()).Parens(at("src", "o")),
 	)))
-	return jen.Add(doc(
+	return jen.Add(doc(append([]string{
 		"copyRowsGo is the Go form of copyRowsAVX2, for rows of any length rowBytes >= 1:",
 		"copy() per row from 16 bytes, two overlapping loads and stores below that",
 		"(a copy() call costs more than the move of a short row). It is the plain loop",
 		"",
-		"\tfor p := 0; p < planes; p++ {",
-		"\t\tfor r := 0; r < rows; r++ {",
-		"\t\t\tk := p*rows + r",
-		"\t\t\tcopy(dst[k*rowBytes:(k+1)*rowBytes], src[p*planeStride+r*srcStride:][:rowBytes])",
-		"\t\t}",
-		"\t}",
-	)).Line().Func().Id("copyRowsGo").Params(rowParamsGo()...).Block(
+	}, rowsLoopDoc...)...)).Line().Func().Id("copyRowsGo").Params(rowParamsGo()...).Block(
 		jen.Id("d").Op(":=").Lit(0),
 		jen.For(jen.Id("p").Op(":=").Lit(0), jen.Id("p").Op("<").Id("planes"), jen.Id("p").Op("++")).Block(jen.Switch().Block(cases...)),
 	)
