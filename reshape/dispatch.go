@@ -19,18 +19,15 @@ func kindOf(innerStride int) generated.Kind {
 	return generated.Gather
 }
 
-// dispatch copies the canonical view (cshape, cstrides) of dtype dt whose
-// element [0, 0, ...] is at src into dst, row-major. The caller has validated
-// the view, checked that dst holds all of it and does not overlap it.
+// dispatch copies the canonical view (cshape, cstrides) of dtype dt, n
+// elements, whose element [0, 0, ...] is at src into dst, row-major. The
+// caller has validated and counted the view, checked that dst holds all of
+// it and does not overlap it.
 //
 // A result of at least the parallel threshold is split across up to
 // SetMaxWorkers goroutines (parallel); each part, or the whole view, runs
 // through serial.
-func dispatch(dt generated.DType, dst, src unsafe.Pointer, cshape, cstrides []int) {
-	n := 1
-	for _, e := range cshape {
-		n *= e
-	}
+func dispatch(dt generated.DType, dst, src unsafe.Pointer, n int, cshape, cstrides []int) {
 	if w := workersFor(n * dt.Size()); w > 1 && parallel(dt, dst, src, cshape, cstrides, w) {
 		return
 	}
