@@ -8,6 +8,7 @@ import (
 	"github.com/mmcloughlin/avo/attr"
 	"github.com/mmcloughlin/avo/build"
 	"github.com/mmcloughlin/avo/gotypes"
+	"github.com/mmcloughlin/avo/ir"
 	. "github.com/mmcloughlin/avo/operand"
 	"github.com/mmcloughlin/avo/pass"
 	"github.com/mmcloughlin/avo/printer"
@@ -49,6 +50,9 @@ type asmFunc struct {
 // tileParams are the parameters of every tilesAVX2 function.
 var tileParams = []asmParam{{"dst", true}, {"src", true}, {"off", true}, {"col", false}, {"ti", false}, {"tj", false}, {"dj", false}}
 
+// runParams are the parameters of the run copies: n bytes from src to dst.
+var runParams = []asmParam{{"dst", true}, {"src", true}, {"n", false}}
+
 // rowParams are the parameters of copyRowsAVX2.
 var rowParams = []asmParam{{"dst", true}, {"src", true}, {"planes", false}, {"planeStride", false}, {"rows", false}, {"rowBytes", false}, {"srcStride", false}}
 
@@ -77,7 +81,47 @@ func asmFuncs() []asmFunc {
 			"of a byte tail. It is the plain loop",
 			"",
 		}, append(rowsLoopDoc, "", "It needs AVX2 (see Accelerated).")...),
-		Body: emitCopyRowsAVX2,
+		Body: func(c *build.Context) { emitCopyRowsAVX2(c, false) },
+	}, asmFunc{
+		Name:   "copyRowsStreamAVX2",
+		Params: rowParams,
+		Doc: append([]string{
+			"copyRowsStreamAVX2 is copyRowsAVX2 with non-temporal stores (VMOVNTDQ), which",
+			"write the destination to memory without reading its lines into the cache",
+			"first, for results larger than the cache. It needs rowBytes to be a",
+			"multiple of 32 and dst 32-byte aligned, so that every store is a whole",
+			"aligned 32 bytes. It is the plain loop",
+			"",
+		}, append(rowsLoopDoc, "", "It needs AVX2 (see Accelerated).")...),
+		Body: func(c *build.Context) { emitCopyRowsAVX2(c, true) },
+	}, asmFunc{
+		Name:   "copyRunERMS",
+		Params: runParams,
+		Doc: []string{
+			"copyRunERMS copies n bytes from src to dst with REP MOVSB, which CPUs with",
+			"ERMS and FSRM (see FastStrings) run as their fastest cached copy of long runs.",
+			"dst and src must not overlap.",
+		},
+		Body: emitCopyRunERMS,
+	}, asmFunc{
+		Name:   "copyRunStreamAVX2",
+		Params: runParams,
+		Doc: []string{
+			"copyRunStreamAVX2 copies n >= 64 bytes from src to dst with non-temporal",
+			"stores: one ordinary 32-byte move up to the first 32-byte boundary of dst,",
+			"aligned VMOVNTDQ stores from there, and one ordinary move of the last 32",
+			"bytes, which overlap bytes already written with the same values. dst and",
+			"src must not overlap. It needs AVX2 (see Accelerated).",
+		},
+		Body: emitCopyRunStreamAVX2,
+	}, asmFunc{
+		Name:   "cpuid",
+		Params: []asmParam{{"leaf", false}, {"sub", false}, {"out", true}},
+		Doc: []string{
+			"cpuid runs CPUID with EAX = leaf and ECX = sub and stores EAX, EBX, ECX",
+			"and EDX in the four uint32 at out.",
+		},
+		Body: emitCPUID,
 	})
 	return fs
 }
@@ -440,7 +484,19 @@ func shuffle8x16x8(c *build.Context, r []reg.VecVirtual) []reg.VecVirtual {
 //		ADDQ srcStride, s; ADDQ rowBytes, d; DECQ rows; JNZ long
 //		ADDQ planeStride, src; DECQ planes; JNZ long_plane
 //	short:                   // 16..31 bytes: two overlapping 16-byte moves
-func emitCopyRowsAVX2(c *build.Context) {
+//
+// With stream, rows are whole aligned 32-byte stores (see
+// copyRowsStreamAVX2), without the overlapping last move, which would store
+// twice into a line the write-combining buffers are filling:
+//
+//	stream:
+//		XORQ i, i
+//	move:
+//		VMOVDQU (s)(i*1), Y0; VMOVNTDQ Y0, (d)(i*1); ADDQ $32, i
+//		CMPQ i, rowBytes; JB move
+//		...
+//		SFENCE
+func emitCopyRowsAVX2(c *build.Context, stream bool) {
 	d, src := param(c, "dst"), param(c, "src")
 	planes, planeStride := param(c, "planes"), param(c, "planeStride")
 	n, stride := param(c, "rowBytes"), param(c, "srcStride")
@@ -468,6 +524,24 @@ func emitCopyRowsAVX2(c *build.Context) {
 		c.DECQ(planes)
 		c.JNZ(LabelRef(label + "_plane"))
 		c.JMP(LabelRef("rows_done"))
+	}
+
+	if stream {
+		planeLoop("rows_stream", func() {
+			c.XORQ(i, i)
+			c.Label("rows_move")
+			v := c.YMM()
+			c.VMOVDQU(Mem{Base: s, Index: i, Scale: 1}, v)
+			c.VMOVNTDQ(v, Mem{Base: d, Index: i, Scale: 1})
+			c.ADDQ(Imm(32), i)
+			c.CMPQ(i, n)
+			c.JB(LabelRef("rows_move"))
+		})
+		c.Label("rows_done")
+		c.SFENCE()
+		c.VZEROUPPER()
+		c.RET()
+		return
 	}
 
 	c.CMPQ(n, Imm(32))
@@ -501,5 +575,103 @@ func emitCopyRowsAVX2(c *build.Context) {
 
 	c.Label("rows_done")
 	c.VZEROUPPER()
+	c.RET()
+}
+
+// emitCopyRunERMS emits the string copy:
+//
+//	MOVQ dst+0(FP), DI; MOVQ src+8(FP), SI; MOVQ n+16(FP), CX
+//	REP; MOVSB
+func emitCopyRunERMS(c *build.Context) {
+	c.MOVQ(paramAddr(c, "dst"), reg.RDI)
+	c.MOVQ(paramAddr(c, "src"), reg.RSI)
+	c.MOVQ(paramAddr(c, "n"), reg.RCX)
+	// avo has no string instructions: the prefixed one goes in by hand,
+	// with the registers it reads and writes.
+	regs := []Op{reg.RDI, reg.RSI, reg.RCX}
+	c.Instruction(&ir.Instruction{Opcode: "REP; MOVSB", Inputs: regs, Outputs: regs})
+	c.RET()
+}
+
+// emitCopyRunStreamAVX2 emits the non-temporal run copy:
+//
+//		VMOVDQU (s), Y0; VMOVDQU Y0, (d)        // the head, ordinary stores
+//		t = 32 - d%32; ADDQ t, s; ADDQ t, d; SUBQ t, k
+//	big:                                         // 128 bytes a step
+//		CMPQ k, $128; JB small
+//		VMOVDQU (s), Y0 ... VMOVDQU 96(s), Y3
+//		VMOVNTDQ Y0, (d) ... VMOVNTDQ Y3, 96(d)
+//		ADDQ $128, s; ADDQ $128, d; SUBQ $128, k; JMP big
+//	small:                                       // 32 bytes a step
+//		...
+//	tail:
+//		VMOVDQU -32(src)(n*1), Y0; VMOVDQU Y0, -32(dst)(n*1)
+//		SFENCE
+func emitCopyRunStreamAVX2(c *build.Context) {
+	dst, src, n := param(c, "dst"), param(c, "src"), param(c, "n")
+	d, s, k, t := c.GP64(), c.GP64(), c.GP64(), c.GP64()
+	c.MOVQ(dst, d)
+	c.MOVQ(src, s)
+	c.MOVQ(n, k)
+	head := c.YMM()
+	c.VMOVDQU(Mem{Base: s}, head)
+	c.VMOVDQU(head, Mem{Base: d})
+	c.MOVQ(d, t)
+	c.ANDQ(Imm(31), t)
+	c.NEGQ(t)
+	c.ADDQ(Imm(32), t) // 1..32: the bytes up to the next boundary, all moved by the head
+	c.ADDQ(t, s)
+	c.ADDQ(t, d)
+	c.SUBQ(t, k)
+
+	c.Label("run_big")
+	c.CMPQ(k, Imm(128))
+	c.JB(LabelRef("run_small"))
+	vs := []reg.VecVirtual{c.YMM(), c.YMM(), c.YMM(), c.YMM()}
+	for j, v := range vs {
+		c.VMOVDQU(Mem{Base: s, Disp: 32 * j}, v)
+	}
+	for j, v := range vs {
+		c.VMOVNTDQ(v, Mem{Base: d, Disp: 32 * j})
+	}
+	c.ADDQ(Imm(128), s)
+	c.ADDQ(Imm(128), d)
+	c.SUBQ(Imm(128), k)
+	c.JMP(LabelRef("run_big"))
+
+	c.Label("run_small")
+	c.CMPQ(k, Imm(32))
+	c.JB(LabelRef("run_tail"))
+	v := c.YMM()
+	c.VMOVDQU(Mem{Base: s}, v)
+	c.VMOVNTDQ(v, Mem{Base: d})
+	c.ADDQ(Imm(32), s)
+	c.ADDQ(Imm(32), d)
+	c.SUBQ(Imm(32), k)
+	c.JMP(LabelRef("run_small"))
+
+	c.Label("run_tail")
+	tail := c.YMM()
+	c.VMOVDQU(Mem{Base: src, Index: n, Scale: 1, Disp: -32}, tail)
+	c.VMOVDQU(tail, Mem{Base: dst, Index: n, Scale: 1, Disp: -32})
+	c.SFENCE()
+	c.VZEROUPPER()
+	c.RET()
+}
+
+// emitCPUID emits
+//
+//	MOVQ leaf+0(FP), AX; MOVQ sub+8(FP), CX
+//	CPUID
+//	MOVQ out+16(FP), DI
+//	MOVL AX, (DI); MOVL BX, 4(DI); MOVL CX, 8(DI); MOVL DX, 12(DI)
+func emitCPUID(c *build.Context) {
+	c.MOVQ(paramAddr(c, "leaf"), reg.RAX)
+	c.MOVQ(paramAddr(c, "sub"), reg.RCX)
+	c.CPUID()
+	c.MOVQ(paramAddr(c, "out"), reg.RDI)
+	for j, r := range []reg.Register{reg.EAX, reg.EBX, reg.ECX, reg.EDX} {
+		c.MOVL(r, Mem{Base: reg.RDI, Disp: 4 * j})
+	}
 	c.RET()
 }

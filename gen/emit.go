@@ -71,7 +71,7 @@ func scaled(w width, axis int) *jen.Statement {
 // emitKernel emits one kernel:
 //
 //	// copyRank3Uint32Gather copies ... It is the plain loop ...
-//	func copyRank3Uint32Gather(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
+//	func copyRank3Uint32Gather(dst, src unsafe.Pointer, shape, strides [MaxRank]int, stream bool) {
 //		n0, n1, n2 := shape[0], shape[1], shape[2]
 //		s0, s1, s2 := strides[0]*4, strides[1]*4, strides[2]*4
 //		d := 0
@@ -110,6 +110,7 @@ func emitKernel(rank int, w width, k kind) jen.Code {
 		Func().Id(name).Params(
 		jen.List(jen.Id("dst"), jen.Id("src")).Qual("unsafe", "Pointer"),
 		jen.List(jen.Id("shape"), jen.Id("strides")).Index(jen.Id("MaxRank")).Int(),
+		jen.Id("stream").Bool(),
 	).Block(body...)
 }
 
@@ -119,7 +120,7 @@ func kernelDoc(name string, rank int, w width, k kind) *jen.Statement {
 		fmt.Sprintf("%s copies the rank-%d view of %d-byte elements that starts at src", name, rank, w.Size),
 		"into dst in row-major order. shape and strides (in elements) are read up to",
 		fmt.Sprintf("index %d; the %s.", rank-1, k.Doc),
-		"It is the plain loop",
+		"stream asks for non-temporal stores (see Kernel). It is the plain loop",
 		"",
 		"\tk := 0",
 	}
@@ -164,18 +165,17 @@ func emitAxis(axis, rank int, w width, k kind) []jen.Code {
 	).Block(loop...)}
 }
 
-// emitRows emits one memmove of the whole row (rowBytes declared nb):
+// emitRows emits the copy of one whole row (rowBytes declared nb), which
+// picks its stores by stream:
 //
-//	copy(unsafe.Slice((*byte)(unsafe.Add(dst, d)), nb), unsafe.Slice((*byte)(unsafe.Add(src, o2)), nb))
+//	copyRun(unsafe.Add(dst, d), unsafe.Add(src, o2), nb, stream)
 //	d += nb
 func emitRows(axis int, w width) []jen.Code {
-	bytes := func(base string, off jen.Code) jen.Code {
-		return jen.Qual("unsafe", "Slice").Call(
-			jen.Parens(jen.Op("*").Byte()).Parens(jen.Qual("unsafe", "Add").Call(jen.Id(base), off)),
-			jen.Id("nb"),
-		)
-	}
-	code := []jen.Code{jen.Copy(bytes("dst", jen.Id("d")), bytes("src", jen.Id(o(axis))))}
+	code := []jen.Code{jen.Id("copyRun").Call(
+		jen.Qual("unsafe", "Add").Call(jen.Id("dst"), jen.Id("d")),
+		jen.Qual("unsafe", "Add").Call(jen.Id("src"), jen.Id(o(axis))),
+		jen.Id("nb"), jen.Id("stream"),
+	)}
 	if axis > 0 { // a rank-1 kernel copies one row: d is not read again
 		code = append(code, jen.Id("d").Op("+=").Id("nb"))
 	}
@@ -185,7 +185,7 @@ func emitRows(axis int, w width) []jen.Code {
 // emitRowsPlanes emits the rows of the last three axes (or the last two,
 // as one plane) as one call (rowBytes declared nb):
 //
-//	copyRows(unsafe.Add(dst, d), unsafe.Add(src, o1), n1, s1, n2, nb, s2)
+//	copyRows(unsafe.Add(dst, d), unsafe.Add(src, o1), n1, s1, n2, nb, s2, stream)
 //	d += n1 * n2 * nb
 func emitRowsPlanes(axis int, w width, rank int) []jen.Code {
 	planes, planeStride := jen.Lit(1), jen.Lit(0)
@@ -198,7 +198,7 @@ func emitRowsPlanes(axis int, w width, rank int) []jen.Code {
 		jen.Qual("unsafe", "Add").Call(jen.Id("dst"), jen.Id("d")),
 		jen.Qual("unsafe", "Add").Call(jen.Id("src"), jen.Id(o(axis))),
 		planes, planeStride,
-		jen.Id(n(rows)), jen.Id("nb"), jen.Id(s(rows)),
+		jen.Id(n(rows)), jen.Id("nb"), jen.Id(s(rows)), jen.Id("stream"),
 	)}
 	if axis > 0 { // the outermost call: d is not read again
 		moved := jen.Id(n(rows)).Op("*").Id("nb")

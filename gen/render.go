@@ -149,10 +149,18 @@ func renderTypes(maxRank int) *jen.File {
 		"are read up to index r-1. dst must hold the product of the extents and must",
 		"not overlap the memory the view reads; every index the view reaches must lie",
 		"inside the source buffer. Kernels check none of this: the caller has. A view",
-		"with a zero extent returns at once, whatever src is."))
+		"with a zero extent returns at once, whatever src is.",
+		"",
+		"stream asks for non-temporal stores, which write dst to memory without",
+		"reading its lines into the cache first: the dispatcher sets it for results",
+		"larger than the cache, and clears it for results that fit, which then stay",
+		"in the cache for whatever reads them next. The row copies honour it (see",
+		"copyRun and copyRows); the element-by-element gathers and fills have no",
+		"non-temporal form and ignore it."))
 	f.Type().Id("Kernel").Func().Params(
 		jen.List(jen.Id("dst"), jen.Id("src")).Qual("unsafe", "Pointer"),
 		jen.List(jen.Id("shape"), jen.Id("strides")).Index(jen.Id("MaxRank")).Int(),
+		jen.Id("stream").Bool(),
 	)
 	f.Add(doc("Transpose describes the blocked 2-D transpose of one dtype (see",
 		"TransposeRows): it moves whole TileI × TileJ tiles with register shuffles",
@@ -181,8 +189,9 @@ func renderKernels(maxRank int, w width) *jen.File {
 	f.Add(emitTranspose(w))
 	f.Add(emitEdge(w))
 	f.Add(emitTilesGo(w))
-	if w.Size == widths[0].Size { // one row copy serves every width: it moves bytes
+	if w.Size == widths[0].Size { // one row and run copy serves every width: they move bytes
 		f.Add(emitCopyRowsGo())
+		f.Add(emitCopyRunGo())
 	}
 	return f
 }

@@ -1364,3 +1364,116 @@ rows_short_loop:
 rows_done:
 	VZEROUPPER
 	RET
+
+// func copyRowsStreamAVX2(dst unsafe.Pointer, src unsafe.Pointer, planes int, planeStride int, rows int, rowBytes int, srcStride int)
+// Requires: AVX, MMX+
+TEXT ·copyRowsStreamAVX2(SB), NOSPLIT, $0-56
+	MOVQ  dst+0(FP), AX
+	MOVQ  src+8(FP), CX
+	MOVQ  planes+16(FP), DX
+	MOVQ  planeStride+24(FP), BX
+	MOVQ  rowBytes+40(FP), SI
+	MOVQ  srcStride+48(FP), DI
+	TESTQ DX, DX
+	JZ    rows_done
+	CMPQ  rows+32(FP), $0x00
+	JE    rows_done
+
+rows_stream_plane:
+	MOVQ CX, R8
+	MOVQ rows+32(FP), R9
+
+rows_stream:
+	XORQ R10, R10
+
+rows_move:
+	VMOVDQU  (R8)(R10*1), Y0
+	VMOVNTDQ Y0, (AX)(R10*1)
+	ADDQ     $0x20, R10
+	CMPQ     R10, SI
+	JB       rows_move
+	ADDQ     DI, R8
+	ADDQ     SI, AX
+	DECQ     R9
+	JNZ      rows_stream
+	ADDQ     BX, CX
+	DECQ     DX
+	JNZ      rows_stream_plane
+
+rows_done:
+	SFENCE
+	VZEROUPPER
+	RET
+
+// func copyRunERMS(dst unsafe.Pointer, src unsafe.Pointer, n int)
+TEXT ·copyRunERMS(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	REP; MOVSB
+	RET
+
+// func copyRunStreamAVX2(dst unsafe.Pointer, src unsafe.Pointer, n int)
+// Requires: AVX, MMX+
+TEXT ·copyRunStreamAVX2(SB), NOSPLIT, $0-24
+	MOVQ    dst+0(FP), AX
+	MOVQ    src+8(FP), CX
+	MOVQ    n+16(FP), DX
+	MOVQ    AX, BX
+	MOVQ    CX, SI
+	MOVQ    DX, DI
+	VMOVDQU (SI), Y0
+	VMOVDQU Y0, (BX)
+	MOVQ    BX, R8
+	ANDQ    $0x1f, R8
+	NEGQ    R8
+	ADDQ    $0x20, R8
+	ADDQ    R8, SI
+	ADDQ    R8, BX
+	SUBQ    R8, DI
+
+run_big:
+	CMPQ     DI, $0x80
+	JB       run_small
+	VMOVDQU  (SI), Y0
+	VMOVDQU  32(SI), Y1
+	VMOVDQU  64(SI), Y2
+	VMOVDQU  96(SI), Y3
+	VMOVNTDQ Y0, (BX)
+	VMOVNTDQ Y1, 32(BX)
+	VMOVNTDQ Y2, 64(BX)
+	VMOVNTDQ Y3, 96(BX)
+	ADDQ     $0x80, SI
+	ADDQ     $0x80, BX
+	SUBQ     $0x80, DI
+	JMP      run_big
+
+run_small:
+	CMPQ     DI, $0x20
+	JB       run_tail
+	VMOVDQU  (SI), Y0
+	VMOVNTDQ Y0, (BX)
+	ADDQ     $0x20, SI
+	ADDQ     $0x20, BX
+	SUBQ     $0x20, DI
+	JMP      run_small
+
+run_tail:
+	VMOVDQU -32(CX)(DX*1), Y0
+	VMOVDQU Y0, -32(AX)(DX*1)
+	SFENCE
+	VZEROUPPER
+	RET
+
+// func cpuid(leaf int, sub int, out unsafe.Pointer)
+// Requires: CPUID
+TEXT ·cpuid(SB), NOSPLIT, $0-24
+	MOVQ leaf+0(FP), AX
+	MOVQ sub+8(FP), CX
+	CPUID
+	MOVQ out+16(FP), DI
+	MOVL AX, (DI)
+	MOVL BX, 4(DI)
+	MOVL CX, 8(DI)
+	MOVL DX, 12(DI)
+	RET

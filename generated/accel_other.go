@@ -10,6 +10,17 @@ import "unsafe"
 // Accelerated reports whether assembly kernels run: never in this build.
 var Accelerated = false
 
+// FastStrings reports whether REP MOVSB copies long runs: never in this build.
+var FastStrings = false
+
+// CPUID returns EAX, EBX, ECX and EDX of the CPUID instruction for leaf and
+// subleaf sub, and ok = true, on amd64; elsewhere, and in the purego build,
+// zeros and ok = false. The caller checks that the leaf exists (leaf 0 and
+// 0x80000000 give the highest of each range).
+func CPUID(leaf, sub uint32) (eax, ebx, ecx, edx uint32, ok bool) {
+	return 0, 0, 0, 0, false
+}
+
 // tilesUint8 transposes whole tiles (see tilesUint8Go) with the fastest
 // kernel this build and CPU have.
 func tilesUint8(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
@@ -35,8 +46,20 @@ func tilesUint64(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
 }
 
 // copyRows copies rows (see copyRowsGo) with the fastest kernel this build and
-// CPU have; rows over 2048 bytes always go to copy(), whose large-copy paths
-// win there.
-func copyRows(dst, src unsafe.Pointer, planes, planeStride, rows, rowBytes, srcStride int) {
-	copyRowsGo(dst, src, planes, planeStride, rows, rowBytes, srcStride)
+// CPU have. Rows over 2048 bytes go to copyRun one at a time, whose long-copy
+// paths win there. With stream, rows of whole 32-byte units into a 32-byte
+// aligned dst take non-temporal stores (copyRowsStreamAVX2); other rows keep
+// ordinary stores, since a non-temporal store of part of a line costs more
+// than the line.
+func copyRows(dst, src unsafe.Pointer, planes, planeStride, rows, rowBytes, srcStride int, stream bool) {
+	copyRowsGo(dst, src, planes, planeStride, rows, rowBytes, srcStride, stream)
+}
+
+// copyRun copies n bytes from src to dst, dst and src not overlapping, with
+// the fastest kernel this build and CPU have for the stores stream asks for:
+// non-temporal AVX2 stores (copyRunStreamAVX2) from 64 bytes when stream,
+// REP MOVSB (copyRunERMS, see FastStrings) from 16 KiB otherwise, and copyRunGo
+// for the rest.
+func copyRun(dst, src unsafe.Pointer, n int, stream bool) {
+	copyRunGo(dst, src, n, stream)
 }

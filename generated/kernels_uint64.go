@@ -9,7 +9,7 @@ import "unsafe"
 // copyRank1Uint64Rows copies the rank-1 view of 8-byte elements that starts at src
 // into dst in row-major order. shape and strides (in elements) are read up to
 // index 0; the innermost source stride is 1: each output row is one copy() of a contiguous source run.
-// It is the plain loop
+// stream asks for non-temporal stores (see Kernel). It is the plain loop
 //
 //	k := 0
 //	for i0 := 0; i0 < shape[0]; i0++ {
@@ -18,7 +18,7 @@ import "unsafe"
 //	}
 //
 // with the caller guaranteeing that every index it reaches is inside both buffers.
-func copyRank1Uint64Rows(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
+func copyRank1Uint64Rows(dst, src unsafe.Pointer, shape, strides [MaxRank]int, stream bool) {
 	n0 := shape[0]
 	if n0 == 0 {
 		return
@@ -26,13 +26,13 @@ func copyRank1Uint64Rows(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
 	nb := n0 * 8
 	d := 0
 	o0 := 0
-	copy(unsafe.Slice((*byte)(unsafe.Add(dst, d)), nb), unsafe.Slice((*byte)(unsafe.Add(src, o0)), nb))
+	copyRun(unsafe.Add(dst, d), unsafe.Add(src, o0), nb, stream)
 }
 
 // copyRank1Uint64Gather copies the rank-1 view of 8-byte elements that starts at src
 // into dst in row-major order. shape and strides (in elements) are read up to
 // index 0; the innermost source stride is neither 0 nor 1: elements are gathered one by one, four per iteration.
-// It is the plain loop
+// stream asks for non-temporal stores (see Kernel). It is the plain loop
 //
 //	k := 0
 //	for i0 := 0; i0 < shape[0]; i0++ {
@@ -41,7 +41,7 @@ func copyRank1Uint64Rows(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
 //	}
 //
 // with the caller guaranteeing that every index it reaches is inside both buffers.
-func copyRank1Uint64Gather(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
+func copyRank1Uint64Gather(dst, src unsafe.Pointer, shape, strides [MaxRank]int, stream bool) {
 	n0 := shape[0]
 	s0 := strides[0] * 8
 	if n0 == 0 {
@@ -73,7 +73,7 @@ func copyRank1Uint64Gather(dst, src unsafe.Pointer, shape, strides [MaxRank]int)
 // copyRank1Uint64Broadcast copies the rank-1 view of 8-byte elements that starts at src
 // into dst in row-major order. shape and strides (in elements) are read up to
 // index 0; the innermost source stride is 0: one source element is loaded and stored across the whole output row.
-// It is the plain loop
+// stream asks for non-temporal stores (see Kernel). It is the plain loop
 //
 //	k := 0
 //	for i0 := 0; i0 < shape[0]; i0++ {
@@ -82,7 +82,7 @@ func copyRank1Uint64Gather(dst, src unsafe.Pointer, shape, strides [MaxRank]int)
 //	}
 //
 // with the caller guaranteeing that every index it reaches is inside both buffers.
-func copyRank1Uint64Broadcast(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
+func copyRank1Uint64Broadcast(dst, src unsafe.Pointer, shape, strides [MaxRank]int, stream bool) {
 	n0 := shape[0]
 	if n0 == 0 {
 		return
@@ -108,7 +108,7 @@ func copyRank1Uint64Broadcast(dst, src unsafe.Pointer, shape, strides [MaxRank]i
 // copyRank2Uint64Rows copies the rank-2 view of 8-byte elements that starts at src
 // into dst in row-major order. shape and strides (in elements) are read up to
 // index 1; the innermost source stride is 1: each output row is one copy() of a contiguous source run.
-// It is the plain loop
+// stream asks for non-temporal stores (see Kernel). It is the plain loop
 //
 //	k := 0
 //	for i0 := 0; i0 < shape[0]; i0++ {
@@ -119,7 +119,7 @@ func copyRank1Uint64Broadcast(dst, src unsafe.Pointer, shape, strides [MaxRank]i
 //	}
 //
 // with the caller guaranteeing that every index it reaches is inside both buffers.
-func copyRank2Uint64Rows(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
+func copyRank2Uint64Rows(dst, src unsafe.Pointer, shape, strides [MaxRank]int, stream bool) {
 	n0, n1 := shape[0], shape[1]
 	s0 := strides[0] * 8
 	if n0 == 0 || n1 == 0 {
@@ -128,13 +128,13 @@ func copyRank2Uint64Rows(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
 	nb := n1 * 8
 	d := 0
 	o0 := 0
-	copyRows(unsafe.Add(dst, d), unsafe.Add(src, o0), 1, 0, n0, nb, s0)
+	copyRows(unsafe.Add(dst, d), unsafe.Add(src, o0), 1, 0, n0, nb, s0, stream)
 }
 
 // copyRank2Uint64Gather copies the rank-2 view of 8-byte elements that starts at src
 // into dst in row-major order. shape and strides (in elements) are read up to
 // index 1; the innermost source stride is neither 0 nor 1: elements are gathered one by one, four per iteration.
-// It is the plain loop
+// stream asks for non-temporal stores (see Kernel). It is the plain loop
 //
 //	k := 0
 //	for i0 := 0; i0 < shape[0]; i0++ {
@@ -145,7 +145,7 @@ func copyRank2Uint64Rows(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
 //	}
 //
 // with the caller guaranteeing that every index it reaches is inside both buffers.
-func copyRank2Uint64Gather(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
+func copyRank2Uint64Gather(dst, src unsafe.Pointer, shape, strides [MaxRank]int, stream bool) {
 	n0, n1 := shape[0], shape[1]
 	s0, s1 := strides[0]*8, strides[1]*8
 	if n0 == 0 || n1 == 0 {
@@ -181,7 +181,7 @@ func copyRank2Uint64Gather(dst, src unsafe.Pointer, shape, strides [MaxRank]int)
 // copyRank2Uint64Broadcast copies the rank-2 view of 8-byte elements that starts at src
 // into dst in row-major order. shape and strides (in elements) are read up to
 // index 1; the innermost source stride is 0: one source element is loaded and stored across the whole output row.
-// It is the plain loop
+// stream asks for non-temporal stores (see Kernel). It is the plain loop
 //
 //	k := 0
 //	for i0 := 0; i0 < shape[0]; i0++ {
@@ -192,7 +192,7 @@ func copyRank2Uint64Gather(dst, src unsafe.Pointer, shape, strides [MaxRank]int)
 //	}
 //
 // with the caller guaranteeing that every index it reaches is inside both buffers.
-func copyRank2Uint64Broadcast(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
+func copyRank2Uint64Broadcast(dst, src unsafe.Pointer, shape, strides [MaxRank]int, stream bool) {
 	n0, n1 := shape[0], shape[1]
 	s0 := strides[0] * 8
 	if n0 == 0 || n1 == 0 {
@@ -223,7 +223,7 @@ func copyRank2Uint64Broadcast(dst, src unsafe.Pointer, shape, strides [MaxRank]i
 // copyRank3Uint64Rows copies the rank-3 view of 8-byte elements that starts at src
 // into dst in row-major order. shape and strides (in elements) are read up to
 // index 2; the innermost source stride is 1: each output row is one copy() of a contiguous source run.
-// It is the plain loop
+// stream asks for non-temporal stores (see Kernel). It is the plain loop
 //
 //	k := 0
 //	for i0 := 0; i0 < shape[0]; i0++ {
@@ -236,7 +236,7 @@ func copyRank2Uint64Broadcast(dst, src unsafe.Pointer, shape, strides [MaxRank]i
 //	}
 //
 // with the caller guaranteeing that every index it reaches is inside both buffers.
-func copyRank3Uint64Rows(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
+func copyRank3Uint64Rows(dst, src unsafe.Pointer, shape, strides [MaxRank]int, stream bool) {
 	n0, n1, n2 := shape[0], shape[1], shape[2]
 	s0, s1 := strides[0]*8, strides[1]*8
 	if n0 == 0 || n1 == 0 || n2 == 0 {
@@ -245,13 +245,13 @@ func copyRank3Uint64Rows(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
 	nb := n2 * 8
 	d := 0
 	o0 := 0
-	copyRows(unsafe.Add(dst, d), unsafe.Add(src, o0), n0, s0, n1, nb, s1)
+	copyRows(unsafe.Add(dst, d), unsafe.Add(src, o0), n0, s0, n1, nb, s1, stream)
 }
 
 // copyRank3Uint64Gather copies the rank-3 view of 8-byte elements that starts at src
 // into dst in row-major order. shape and strides (in elements) are read up to
 // index 2; the innermost source stride is neither 0 nor 1: elements are gathered one by one, four per iteration.
-// It is the plain loop
+// stream asks for non-temporal stores (see Kernel). It is the plain loop
 //
 //	k := 0
 //	for i0 := 0; i0 < shape[0]; i0++ {
@@ -264,7 +264,7 @@ func copyRank3Uint64Rows(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
 //	}
 //
 // with the caller guaranteeing that every index it reaches is inside both buffers.
-func copyRank3Uint64Gather(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
+func copyRank3Uint64Gather(dst, src unsafe.Pointer, shape, strides [MaxRank]int, stream bool) {
 	n0, n1, n2 := shape[0], shape[1], shape[2]
 	s0, s1, s2 := strides[0]*8, strides[1]*8, strides[2]*8
 	if n0 == 0 || n1 == 0 || n2 == 0 {
@@ -304,7 +304,7 @@ func copyRank3Uint64Gather(dst, src unsafe.Pointer, shape, strides [MaxRank]int)
 // copyRank3Uint64Broadcast copies the rank-3 view of 8-byte elements that starts at src
 // into dst in row-major order. shape and strides (in elements) are read up to
 // index 2; the innermost source stride is 0: one source element is loaded and stored across the whole output row.
-// It is the plain loop
+// stream asks for non-temporal stores (see Kernel). It is the plain loop
 //
 //	k := 0
 //	for i0 := 0; i0 < shape[0]; i0++ {
@@ -317,7 +317,7 @@ func copyRank3Uint64Gather(dst, src unsafe.Pointer, shape, strides [MaxRank]int)
 //	}
 //
 // with the caller guaranteeing that every index it reaches is inside both buffers.
-func copyRank3Uint64Broadcast(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
+func copyRank3Uint64Broadcast(dst, src unsafe.Pointer, shape, strides [MaxRank]int, stream bool) {
 	n0, n1, n2 := shape[0], shape[1], shape[2]
 	s0, s1 := strides[0]*8, strides[1]*8
 	if n0 == 0 || n1 == 0 || n2 == 0 {
@@ -352,7 +352,7 @@ func copyRank3Uint64Broadcast(dst, src unsafe.Pointer, shape, strides [MaxRank]i
 // copyRank4Uint64Rows copies the rank-4 view of 8-byte elements that starts at src
 // into dst in row-major order. shape and strides (in elements) are read up to
 // index 3; the innermost source stride is 1: each output row is one copy() of a contiguous source run.
-// It is the plain loop
+// stream asks for non-temporal stores (see Kernel). It is the plain loop
 //
 //	k := 0
 //	for i0 := 0; i0 < shape[0]; i0++ {
@@ -367,7 +367,7 @@ func copyRank3Uint64Broadcast(dst, src unsafe.Pointer, shape, strides [MaxRank]i
 //	}
 //
 // with the caller guaranteeing that every index it reaches is inside both buffers.
-func copyRank4Uint64Rows(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
+func copyRank4Uint64Rows(dst, src unsafe.Pointer, shape, strides [MaxRank]int, stream bool) {
 	n0, n1, n2, n3 := shape[0], shape[1], shape[2], shape[3]
 	s0, s1, s2 := strides[0]*8, strides[1]*8, strides[2]*8
 	if n0 == 0 || n1 == 0 || n2 == 0 || n3 == 0 {
@@ -378,7 +378,7 @@ func copyRank4Uint64Rows(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
 	o0 := 0
 	for i0 := 0; i0 < n0; i0++ {
 		o1 := o0
-		copyRows(unsafe.Add(dst, d), unsafe.Add(src, o1), n1, s1, n2, nb, s2)
+		copyRows(unsafe.Add(dst, d), unsafe.Add(src, o1), n1, s1, n2, nb, s2, stream)
 		d += n1 * n2 * nb
 		o0 += s0
 	}
@@ -387,7 +387,7 @@ func copyRank4Uint64Rows(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
 // copyRank4Uint64Gather copies the rank-4 view of 8-byte elements that starts at src
 // into dst in row-major order. shape and strides (in elements) are read up to
 // index 3; the innermost source stride is neither 0 nor 1: elements are gathered one by one, four per iteration.
-// It is the plain loop
+// stream asks for non-temporal stores (see Kernel). It is the plain loop
 //
 //	k := 0
 //	for i0 := 0; i0 < shape[0]; i0++ {
@@ -402,7 +402,7 @@ func copyRank4Uint64Rows(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
 //	}
 //
 // with the caller guaranteeing that every index it reaches is inside both buffers.
-func copyRank4Uint64Gather(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
+func copyRank4Uint64Gather(dst, src unsafe.Pointer, shape, strides [MaxRank]int, stream bool) {
 	n0, n1, n2, n3 := shape[0], shape[1], shape[2], shape[3]
 	s0, s1, s2, s3 := strides[0]*8, strides[1]*8, strides[2]*8, strides[3]*8
 	if n0 == 0 || n1 == 0 || n2 == 0 || n3 == 0 {
@@ -446,7 +446,7 @@ func copyRank4Uint64Gather(dst, src unsafe.Pointer, shape, strides [MaxRank]int)
 // copyRank4Uint64Broadcast copies the rank-4 view of 8-byte elements that starts at src
 // into dst in row-major order. shape and strides (in elements) are read up to
 // index 3; the innermost source stride is 0: one source element is loaded and stored across the whole output row.
-// It is the plain loop
+// stream asks for non-temporal stores (see Kernel). It is the plain loop
 //
 //	k := 0
 //	for i0 := 0; i0 < shape[0]; i0++ {
@@ -461,7 +461,7 @@ func copyRank4Uint64Gather(dst, src unsafe.Pointer, shape, strides [MaxRank]int)
 //	}
 //
 // with the caller guaranteeing that every index it reaches is inside both buffers.
-func copyRank4Uint64Broadcast(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
+func copyRank4Uint64Broadcast(dst, src unsafe.Pointer, shape, strides [MaxRank]int, stream bool) {
 	n0, n1, n2, n3 := shape[0], shape[1], shape[2], shape[3]
 	s0, s1, s2 := strides[0]*8, strides[1]*8, strides[2]*8
 	if n0 == 0 || n1 == 0 || n2 == 0 || n3 == 0 {
@@ -500,7 +500,7 @@ func copyRank4Uint64Broadcast(dst, src unsafe.Pointer, shape, strides [MaxRank]i
 // copyRank5Uint64Rows copies the rank-5 view of 8-byte elements that starts at src
 // into dst in row-major order. shape and strides (in elements) are read up to
 // index 4; the innermost source stride is 1: each output row is one copy() of a contiguous source run.
-// It is the plain loop
+// stream asks for non-temporal stores (see Kernel). It is the plain loop
 //
 //	k := 0
 //	for i0 := 0; i0 < shape[0]; i0++ {
@@ -517,7 +517,7 @@ func copyRank4Uint64Broadcast(dst, src unsafe.Pointer, shape, strides [MaxRank]i
 //	}
 //
 // with the caller guaranteeing that every index it reaches is inside both buffers.
-func copyRank5Uint64Rows(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
+func copyRank5Uint64Rows(dst, src unsafe.Pointer, shape, strides [MaxRank]int, stream bool) {
 	n0, n1, n2, n3, n4 := shape[0], shape[1], shape[2], shape[3], shape[4]
 	s0, s1, s2, s3 := strides[0]*8, strides[1]*8, strides[2]*8, strides[3]*8
 	if n0 == 0 || n1 == 0 || n2 == 0 || n3 == 0 || n4 == 0 {
@@ -530,7 +530,7 @@ func copyRank5Uint64Rows(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
 		o1 := o0
 		for i1 := 0; i1 < n1; i1++ {
 			o2 := o1
-			copyRows(unsafe.Add(dst, d), unsafe.Add(src, o2), n2, s2, n3, nb, s3)
+			copyRows(unsafe.Add(dst, d), unsafe.Add(src, o2), n2, s2, n3, nb, s3, stream)
 			d += n2 * n3 * nb
 			o1 += s1
 		}
@@ -541,7 +541,7 @@ func copyRank5Uint64Rows(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
 // copyRank5Uint64Gather copies the rank-5 view of 8-byte elements that starts at src
 // into dst in row-major order. shape and strides (in elements) are read up to
 // index 4; the innermost source stride is neither 0 nor 1: elements are gathered one by one, four per iteration.
-// It is the plain loop
+// stream asks for non-temporal stores (see Kernel). It is the plain loop
 //
 //	k := 0
 //	for i0 := 0; i0 < shape[0]; i0++ {
@@ -558,7 +558,7 @@ func copyRank5Uint64Rows(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
 //	}
 //
 // with the caller guaranteeing that every index it reaches is inside both buffers.
-func copyRank5Uint64Gather(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
+func copyRank5Uint64Gather(dst, src unsafe.Pointer, shape, strides [MaxRank]int, stream bool) {
 	n0, n1, n2, n3, n4 := shape[0], shape[1], shape[2], shape[3], shape[4]
 	s0, s1, s2, s3, s4 := strides[0]*8, strides[1]*8, strides[2]*8, strides[3]*8, strides[4]*8
 	if n0 == 0 || n1 == 0 || n2 == 0 || n3 == 0 || n4 == 0 {
@@ -606,7 +606,7 @@ func copyRank5Uint64Gather(dst, src unsafe.Pointer, shape, strides [MaxRank]int)
 // copyRank5Uint64Broadcast copies the rank-5 view of 8-byte elements that starts at src
 // into dst in row-major order. shape and strides (in elements) are read up to
 // index 4; the innermost source stride is 0: one source element is loaded and stored across the whole output row.
-// It is the plain loop
+// stream asks for non-temporal stores (see Kernel). It is the plain loop
 //
 //	k := 0
 //	for i0 := 0; i0 < shape[0]; i0++ {
@@ -623,7 +623,7 @@ func copyRank5Uint64Gather(dst, src unsafe.Pointer, shape, strides [MaxRank]int)
 //	}
 //
 // with the caller guaranteeing that every index it reaches is inside both buffers.
-func copyRank5Uint64Broadcast(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
+func copyRank5Uint64Broadcast(dst, src unsafe.Pointer, shape, strides [MaxRank]int, stream bool) {
 	n0, n1, n2, n3, n4 := shape[0], shape[1], shape[2], shape[3], shape[4]
 	s0, s1, s2, s3 := strides[0]*8, strides[1]*8, strides[2]*8, strides[3]*8
 	if n0 == 0 || n1 == 0 || n2 == 0 || n3 == 0 || n4 == 0 {
@@ -666,7 +666,7 @@ func copyRank5Uint64Broadcast(dst, src unsafe.Pointer, shape, strides [MaxRank]i
 // copyRank6Uint64Rows copies the rank-6 view of 8-byte elements that starts at src
 // into dst in row-major order. shape and strides (in elements) are read up to
 // index 5; the innermost source stride is 1: each output row is one copy() of a contiguous source run.
-// It is the plain loop
+// stream asks for non-temporal stores (see Kernel). It is the plain loop
 //
 //	k := 0
 //	for i0 := 0; i0 < shape[0]; i0++ {
@@ -685,7 +685,7 @@ func copyRank5Uint64Broadcast(dst, src unsafe.Pointer, shape, strides [MaxRank]i
 //	}
 //
 // with the caller guaranteeing that every index it reaches is inside both buffers.
-func copyRank6Uint64Rows(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
+func copyRank6Uint64Rows(dst, src unsafe.Pointer, shape, strides [MaxRank]int, stream bool) {
 	n0, n1, n2, n3, n4, n5 := shape[0], shape[1], shape[2], shape[3], shape[4], shape[5]
 	s0, s1, s2, s3, s4 := strides[0]*8, strides[1]*8, strides[2]*8, strides[3]*8, strides[4]*8
 	if n0 == 0 || n1 == 0 || n2 == 0 || n3 == 0 || n4 == 0 || n5 == 0 {
@@ -700,7 +700,7 @@ func copyRank6Uint64Rows(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
 			o2 := o1
 			for i2 := 0; i2 < n2; i2++ {
 				o3 := o2
-				copyRows(unsafe.Add(dst, d), unsafe.Add(src, o3), n3, s3, n4, nb, s4)
+				copyRows(unsafe.Add(dst, d), unsafe.Add(src, o3), n3, s3, n4, nb, s4, stream)
 				d += n3 * n4 * nb
 				o2 += s2
 			}
@@ -713,7 +713,7 @@ func copyRank6Uint64Rows(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
 // copyRank6Uint64Gather copies the rank-6 view of 8-byte elements that starts at src
 // into dst in row-major order. shape and strides (in elements) are read up to
 // index 5; the innermost source stride is neither 0 nor 1: elements are gathered one by one, four per iteration.
-// It is the plain loop
+// stream asks for non-temporal stores (see Kernel). It is the plain loop
 //
 //	k := 0
 //	for i0 := 0; i0 < shape[0]; i0++ {
@@ -732,7 +732,7 @@ func copyRank6Uint64Rows(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
 //	}
 //
 // with the caller guaranteeing that every index it reaches is inside both buffers.
-func copyRank6Uint64Gather(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
+func copyRank6Uint64Gather(dst, src unsafe.Pointer, shape, strides [MaxRank]int, stream bool) {
 	n0, n1, n2, n3, n4, n5 := shape[0], shape[1], shape[2], shape[3], shape[4], shape[5]
 	s0, s1, s2, s3, s4, s5 := strides[0]*8, strides[1]*8, strides[2]*8, strides[3]*8, strides[4]*8, strides[5]*8
 	if n0 == 0 || n1 == 0 || n2 == 0 || n3 == 0 || n4 == 0 || n5 == 0 {
@@ -784,7 +784,7 @@ func copyRank6Uint64Gather(dst, src unsafe.Pointer, shape, strides [MaxRank]int)
 // copyRank6Uint64Broadcast copies the rank-6 view of 8-byte elements that starts at src
 // into dst in row-major order. shape and strides (in elements) are read up to
 // index 5; the innermost source stride is 0: one source element is loaded and stored across the whole output row.
-// It is the plain loop
+// stream asks for non-temporal stores (see Kernel). It is the plain loop
 //
 //	k := 0
 //	for i0 := 0; i0 < shape[0]; i0++ {
@@ -803,7 +803,7 @@ func copyRank6Uint64Gather(dst, src unsafe.Pointer, shape, strides [MaxRank]int)
 //	}
 //
 // with the caller guaranteeing that every index it reaches is inside both buffers.
-func copyRank6Uint64Broadcast(dst, src unsafe.Pointer, shape, strides [MaxRank]int) {
+func copyRank6Uint64Broadcast(dst, src unsafe.Pointer, shape, strides [MaxRank]int, stream bool) {
 	n0, n1, n2, n3, n4, n5 := shape[0], shape[1], shape[2], shape[3], shape[4], shape[5]
 	s0, s1, s2, s3, s4 := strides[0]*8, strides[1]*8, strides[2]*8, strides[3]*8, strides[4]*8
 	if n0 == 0 || n1 == 0 || n2 == 0 || n3 == 0 || n4 == 0 || n5 == 0 {

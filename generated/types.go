@@ -129,7 +129,14 @@ func (k Kind) String() string {
 // not overlap the memory the view reads; every index the view reaches must lie
 // inside the source buffer. Kernels check none of this: the caller has. A view
 // with a zero extent returns at once, whatever src is.
-type Kernel func(dst, src unsafe.Pointer, shape, strides [MaxRank]int)
+//
+// stream asks for non-temporal stores, which write dst to memory without
+// reading its lines into the cache first: the dispatcher sets it for results
+// larger than the cache, and clears it for results that fit, which then stay
+// in the cache for whatever reads them next. The row copies honour it (see
+// copyRun and copyRows); the element-by-element gathers and fills have no
+// non-temporal form and ignore it.
+type Kernel func(dst, src unsafe.Pointer, shape, strides [MaxRank]int, stream bool)
 
 // Transpose describes the blocked 2-D transpose of one dtype (see
 // TransposeRows): it moves whole TileI × TileJ tiles with register shuffles

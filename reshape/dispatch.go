@@ -2,7 +2,6 @@ package reshape
 
 import (
 	"math/bits"
-	"sync"
 	"unsafe"
 
 	"github.com/stridekit/stridekit/generated"
@@ -24,14 +23,17 @@ func kindOf(innerStride int) generated.Kind {
 // caller has validated and counted the view, checked that dst holds all of
 // it and does not overlap it.
 //
-// A result of at least the parallel threshold is split across up to
-// SetMaxWorkers goroutines (parallel); each part, or the whole view, runs
-// through serial.
+// A result of at least the streaming threshold is written with
+// non-temporal stores wherever a kernel has them (streams). A result of at
+// least the parallel threshold is split across up to SetMaxWorkers
+// goroutines (parallel); each part, or the whole view, runs through serial.
 func dispatch(dt generated.DType, dst, src unsafe.Pointer, n int, cshape, cstrides []int) {
-	if w := workersFor(n * dt.Size()); w > 1 && parallel(dt, dst, src, cshape, cstrides, w) {
+	bytes := n * dt.Size()
+	stream := streams(bytes)
+	if w := workersFor(bytes); w > 1 && parallel(dt, dst, src, cshape, cstrides, w, stream) {
 		return
 	}
-	serial(dt, dst, src, cshape, cstrides)
+	serial(dt, dst, src, cshape, cstrides, stream)
 }
 
 // serial copies a canonical view on the calling goroutine.
@@ -44,7 +46,9 @@ func dispatch(dt generated.DType, dst, src unsafe.Pointer, n int, cshape, cstrid
 // kernel). A view of rank above
 // generated.MaxRank is an odometer over its leading axes, each step running
 // the rank-MaxRank kernel on the trailing axes.
-func serial(dt generated.DType, dst, src unsafe.Pointer, cshape, cstrides []int) {
+//
+// stream is the store policy of the whole result (see generated.Kernel).
+func serial(dt generated.DType, dst, src unsafe.Pointer, cshape, cstrides []int, stream bool) {
 	size := dt.Size()
 	r := len(cshape)
 	kind := kindOf(cstrides[r-1])
@@ -60,7 +64,7 @@ func serial(dt generated.DType, dst, src unsafe.Pointer, cshape, cstrides []int)
 	copy(strides[:], cstrides[lead:])
 	kernel := generated.Registry[dt][r-lead][kind]
 	if lead == 0 {
-		kernel(dst, src, shape, strides)
+		kernel(dst, src, shape, strides, stream)
 		return
 	}
 
@@ -71,7 +75,7 @@ func serial(dt generated.DType, dst, src unsafe.Pointer, cshape, cstrides []int)
 	var idx [stackRank]int
 	d, o := 0, 0 // element offsets of the current block in dst and from src
 	for {
-		kernel(unsafe.Add(dst, d*size), unsafe.Add(src, o*size), shape, strides)
+		kernel(unsafe.Add(dst, d*size), unsafe.Add(src, o*size), shape, strides, stream)
 		d += block
 		if !step(idx[:lead], cshape[:lead], cstrides[:lead], &o) {
 			return
@@ -194,7 +198,7 @@ const unitsPerWorker = 8
 // 64-byte boundary, so no two workers write to one cache line; when the
 // alignment of dst and the size of a unit allow no such boundary, they fall
 // on whole units, and at most one line is shared per boundary.
-func parallel(dt generated.DType, dst, src unsafe.Pointer, cshape, cstrides []int, workers int) bool {
+func parallel(dt generated.DType, dst, src unsafe.Pointer, cshape, cstrides []int, workers int, stream bool) bool {
 	size := dt.Size()
 	r := len(cshape)
 	// A transpose (see serial) must keep its stride-1 axis b in every part,
@@ -237,24 +241,24 @@ func parallel(dt generated.DType, dst, src unsafe.Pointer, cshape, cstrides []in
 		return false
 	}
 
-	// The goroutines get a copy of the view, so that the caller's, on its
-	// stack, does not escape: one allocation per parallel call.
-	job := &splitJob{dt: dt, dst: dst, src: src, r: r, p: p, unitBytes: unitBytes}
+	// One split copy at a time uses the helpers; a copy that finds them
+	// busy runs on its caller alone, which is no slower than waiting.
+	if !crew.busy.TryLock() {
+		return false
+	}
+	defer crew.busy.Unlock()
+	job := &crew.job
+	*job = splitJob{dt: dt, dst: dst, src: src, r: r, p: p, unitBytes: unitBytes, stream: stream}
 	copy(job.shape[:], cshape)
 	copy(job.strides[:], cstrides)
-	lo := 0
-	for w := 0; w < workers; w++ {
-		hi := units
-		if w < workers-1 {
-			hi = first + (steps*(w+1)/workers)*period
-			job.wg.Add(1)
-			go job.runAsync(lo, hi)
-		} else {
-			job.run(lo, hi)
-		}
-		lo = hi
+	bounds := crew.bounds[:0]
+	bounds = append(bounds, 0)
+	for w := 1; w < workers; w++ {
+		bounds = append(bounds, first+(steps*w/workers)*period)
 	}
-	job.wg.Wait()
+	bounds = append(bounds, units)
+	crew.bounds = bounds
+	runSplit(bounds)
 	return true
 }
 
@@ -264,13 +268,7 @@ type splitJob struct {
 	dst, src        unsafe.Pointer
 	shape, strides  [stackRank]int // the canonical view, r axes
 	r, p, unitBytes int            // its rank, the last split axis, bytes per unit
-	wg              sync.WaitGroup
-}
-
-// runAsync is run on a goroutine of its own.
-func (j *splitJob) runAsync(lo, hi int) {
-	defer j.wg.Done()
-	j.run(lo, hi)
+	stream          bool           // the store policy of the whole result
 }
 
 // run copies units [lo, hi): the indices of axes 0..p flattened. It runs
@@ -295,7 +293,7 @@ func (j *splitJob) run(lo, hi int) {
 		}
 		n := min(cshape[p]-at, hi-u) // units left along axis p in this stretch
 		shape[0] = n
-		serial(j.dt, unsafe.Add(j.dst, u*j.unitBytes), unsafe.Add(j.src, (o+at*cstrides[p])*size), shape, strides)
+		serial(j.dt, unsafe.Add(j.dst, u*j.unitBytes), unsafe.Add(j.src, (o+at*cstrides[p])*size), shape, strides, j.stream)
 		u += n
 	}
 }

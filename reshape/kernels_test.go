@@ -172,7 +172,7 @@ func checkKernel[C uint8 | uint16 | uint32 | uint64](t *testing.T, rng *rand.Ran
 	var sh, st [generated.MaxRank]int
 	copy(sh[:], shape)
 	copy(st[:], strides)
-	generated.Registry[dt][rank][kind](unsafe.Pointer(&all[guard]), unsafe.Pointer(&src[offset]), sh, st)
+	generated.Registry[dt][rank][kind](unsafe.Pointer(&all[guard]), unsafe.Pointer(&src[offset]), sh, st, trial%2 == 1)
 
 	want := make([]C, n)
 	referenceCopy(want, src, shape, strides, offset)
@@ -275,3 +275,70 @@ func checkTranspose[C uint8 | uint16 | uint32 | uint64](t *testing.T, rng *rand.
 }
 
 func abs(x int) int { return max(x, -x) }
+
+// TestRowStores runs the row copies and whole-run copies that pick their
+// stores by size (generated.Kernel's stream) through the Rows kernels of
+// ranks 1 and 3 in bytes: every store path (non-temporal rows and runs,
+// REP MOVSB, the AVX2 rows, the Go form) with ordinary and non-temporal
+// stores asked for, at run lengths around each path's size classes and at
+// every destination alignment in a 64-byte line, against the plain loop.
+func TestRowStores(t *testing.T) {
+	lengths := []int{1, 2, 7, 15, 16, 17, 31, 32, 33, 63, 64, 65, 96, 127, 128, 129, 160, 255, 256, 257,
+		2047, 2048, 2049, 4096 + 7, 16383, 16384, 16385, 70001}
+	forEachMode(t, func(t *testing.T) {
+		defer func(was bool) { generated.FastStrings = was }(generated.FastStrings)
+		for _, fast := range []bool{false, generated.FastStrings} {
+			generated.FastStrings = fast
+			for _, stream := range []bool{false, true} {
+				t.Run(fmt.Sprintf("fastStrings=%v/stream=%v", fast, stream), func(t *testing.T) {
+					rng := rand.New(rand.NewPCG(7, 7))
+					for _, n := range lengths {
+						for mis := 0; mis < 64; mis += 1 + rng.IntN(9) {
+							checkRowStores(t, rng, n, mis, stream)
+						}
+					}
+				})
+			}
+		}
+	})
+}
+
+// checkRowStores copies one run of n bytes with rank 1, and a plane of
+// 3×2 rows of n bytes with rank 3, into a destination mis bytes past a
+// 64-byte boundary, with guards on both sides.
+func checkRowStores(t *testing.T, rng *rand.Rand, n, mis int, stream bool) {
+	planes, rows := 3, 2
+	rowStride, planeStride := n+5, 2*(n+5)+3 // source rows apart, not adjacent
+	src := make([]byte, planes*planeStride+64)
+	randomFill(rng, src)
+	before := bytes.Clone(src)
+	for _, rank := range []int{1, 3} {
+		var shape, strides [generated.MaxRank]int
+		count := n
+		if rank == 1 {
+			shape[0], strides[0] = n, 1
+		} else {
+			shape[0], shape[1], shape[2] = planes, rows, n
+			strides[0], strides[1], strides[2] = planeStride, rowStride, 1
+			count = planes * rows * n
+		}
+		buf := make([]byte, count+2*64+64)
+		start := 64 - int(uintptr(unsafe.Pointer(&buf[0]))%64) + 64 + mis // mis past a line, a line of guard before
+		for i := range buf {
+			buf[i] = guardByte
+		}
+		dst := buf[start : start+count]
+		generated.Registry[generated.Uint8][rank][generated.Rows](unsafe.Pointer(&dst[0]), unsafe.Pointer(&src[0]), shape, strides, stream)
+
+		want := make([]byte, count)
+		referenceCopy(want, src, shape[:rank], strides[:rank], 0)
+		name := fmt.Sprintf("rank %d, %d bytes, %d past a line, stream %v", rank, n, mis, stream)
+		require.True(t, bytes.Equal(want, dst), "%s: values differ", name)
+		for i, v := range buf {
+			if (i < start || i >= start+count) && v != guardByte {
+				t.Fatalf("%s: byte %d outside the destination written", name, i-start)
+			}
+		}
+		require.True(t, bytes.Equal(before, src), "%s: source modified", name)
+	}
+}

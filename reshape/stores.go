@@ -1,0 +1,142 @@
+package reshape
+
+import (
+	"sync/atomic"
+
+	"github.com/stridekit/stridekit/generated"
+)
+
+// The store policy: a copy whose result fits the cache writes it with
+// ordinary stores, and it stays in the cache for whatever reads it next; a
+// copy far larger than the cache writes it with non-temporal stores, which
+// go to memory without first reading each destination line into the cache
+// (a copy with ordinary stores reads the destination once, writes it
+// once, and evicts what the cache held). The runtime's copy() makes this
+// choice at a fixed 1 MiB on amd64, which sends copies of 1-16 MiB, that
+// would have stayed in the cache, to memory.
+//
+// The crossover rests on these measurements, on the 2-vCPU EPYC VM
+// (medians; GB/s counts bytes read plus bytes written): a contiguous copy
+// with ordinary stores against non-temporal ones moved 4 MiB at 80-95
+// against 72, 8 MiB at 63-80 against 65, 16 MiB at 52-60 against 65-69,
+// and 64 MiB at 36-38 against 42-48; a copy of rows of 256 bytes
+// ([B,12,128,64] float32 permuted to [B,128,12,64]) moved 4.2 MB at 87
+// against 65 and 12.6 MB at 54 against 68. Ordinary stores win while the
+// source and the result together take at most about half of the last-level
+// cache (32 MiB there), so the default threshold is a quarter of it.
+
+// streamingThreshold is the setting of SetStreamingThreshold, in bytes.
+var streamingThreshold atomic.Int64
+
+// defaultStreamingThreshold is DefaultStreamingThreshold, found once.
+var defaultStreamingThreshold = cacheBudget(lastLevelCache()) / 4
+
+func init() { streamingThreshold.Store(int64(defaultStreamingThreshold)) }
+
+// DefaultStreamingThreshold returns the result size in bytes from which
+// copies write with non-temporal stores unless SetStreamingThreshold says
+// otherwise: a quarter of the last-level cache that CPUID reports on amd64,
+// taken between 1 MiB and 32 MiB (virtual machines report odd caches: the
+// 2-vCPU EPYC VM reports a 508 MiB L3, the whole host's), or a quarter of
+// 32 MiB where the cache is not known. So source and result together fit
+// in half the cache.
+func DefaultStreamingThreshold() int { return defaultStreamingThreshold }
+
+// SetStreamingThreshold sets the result size in bytes from which a copy
+// writes with non-temporal stores, and returns the previous setting; bytes
+// <= 0 restores DefaultStreamingThreshold. Non-temporal stores write the
+// result to memory without reading it into the cache first: faster for a
+// result far larger than the cache, slower for one that fits, and the
+// result is then not in the cache for its next reader. Set it lower when
+// several goroutines copy at once and share the cache, higher when the
+// result is read again at once. The row copies and whole contiguous runs
+// have non-temporal forms (on amd64 with AVX2); the transposes, gathers and
+// fills write with ordinary stores at every size. The setting is global and
+// safe to change concurrently with copies; a copy reads it once when it
+// starts.
+func SetStreamingThreshold(bytes int) (previous int) {
+	if bytes <= 0 {
+		bytes = defaultStreamingThreshold
+	}
+	return int(streamingThreshold.Swap(int64(bytes)))
+}
+
+// streams reports whether a result of this many bytes is written with
+// non-temporal stores.
+func streams(resultBytes int) bool {
+	return int64(resultBytes) >= streamingThreshold.Load()
+}
+
+// The bounds of the cache budget: CPUID's last-level cache, taken between
+// them. No core today reaches more than 32 MiB of L3 at full speed (an AMD
+// EPYC's L3 is 32 MiB per CCD; an Intel server's larger L3 is spread over
+// its mesh), and a VM may report its host's.
+const (
+	minCacheBudget     = 1 << 20
+	maxCacheBudget     = 32 << 20
+	unknownCacheBudget = maxCacheBudget
+)
+
+// cacheBudget clamps a last-level cache size in bytes (0 for unknown) to the
+// bounds above.
+func cacheBudget(llc int) int {
+	if llc <= 0 {
+		return unknownCacheBudget
+	}
+	return min(max(llc, minCacheBudget), maxCacheBudget)
+}
+
+// lastLevelCache returns the size in bytes of the largest data or unified
+// cache that CPUID describes, or 0 where there is no CPUID or it says
+// nothing: the deterministic cache parameters of leaf 4 (Intel) or
+// 0x8000001D (AMD and Hygon, with topology extensions), else AMD's leaf
+// 0x80000006.
+func lastLevelCache() int {
+	maxLeaf, ebx, ecx, edx, ok := generated.CPUID(0, 0)
+	if !ok {
+		return 0
+	}
+	amd := ebx == 0x68747541 && edx == 0x69746e65 && ecx == 0x444d4163 || // "AuthenticAMD"
+		ebx == 0x6f677948 && edx == 0x6e65476e && ecx == 0x656e6975 // "HygonGenuine"
+	if !amd {
+		if maxLeaf < 4 {
+			return 0
+		}
+		return deterministicCaches(4)
+	}
+	maxExt, _, _, _, _ := generated.CPUID(0x80000000, 0)
+	if maxExt >= 0x8000001d {
+		if _, _, features, _, _ := generated.CPUID(0x80000001, 0); features&(1<<22) != 0 { // TopologyExtensions
+			if size := deterministicCaches(0x8000001d); size > 0 {
+				return size
+			}
+		}
+	}
+	if maxExt >= 0x80000006 {
+		_, _, l2, l3, _ := generated.CPUID(0x80000006, 0)
+		return max(int(l3>>18)*512<<10, int(l2>>16)<<10)
+	}
+	return 0
+}
+
+// deterministicCaches returns the largest data or unified cache listed by
+// the subleaves of a deterministic cache parameters leaf (4 or 0x8000001D,
+// which share their layout), or 0.
+func deterministicCaches(leaf uint32) int {
+	largest := 0
+	for sub := uint32(0); sub < 16; sub++ {
+		eax, ebx, ecx, _, _ := generated.CPUID(leaf, sub)
+		switch eax & 0x1f {
+		case 0: // no more caches
+			return largest
+		case 2: // instruction cache
+			continue
+		}
+		ways := int(ebx>>22) + 1
+		partitions := int(ebx>>12&0x3ff) + 1
+		line := int(ebx&0xfff) + 1
+		sets := int(ecx) + 1
+		largest = max(largest, ways*partitions*line*sets)
+	}
+	return largest
+}
