@@ -14,6 +14,9 @@ import (
 var large = flag.Bool("stridekit.large", false,
 	"also run the 1 GiB size (about 3 GiB of memory; -short wins)")
 
+var split = flag.Bool("stridekit.split", false,
+	"split every copy of two or more workers, whatever its size (parallel threshold 1 byte), to show where a split pays")
+
 // workerCounts are the worker counts every case runs with.
 var workerCounts = []int{1, 2}
 
@@ -28,29 +31,30 @@ const interleave = time.Millisecond
 // reference machines.
 const coldCopy = 50 * time.Millisecond
 
-// benchSizes returns the sizes the sized cases run at: Small and Medium, with
-// -stridekit.large also Large, with -short only Small.
+// benchSizes returns the sizes the sized cases run at: every size up to
+// Medium, with -stridekit.large also Large, with -short only Tiny and Small.
 func benchSizes() []Size {
 	switch {
 	case testing.Short():
-		return []Size{Small}
+		return []Size{Tiny, Small}
 	case *large:
 		return Sizes()
 	}
-	return []Size{Small, Medium}
+	return Sizes()[:len(Sizes())-1]
 }
 
 // BenchmarkReshape times every case in every width, at every size
-// (benchSizes) and with every worker count, against copy() of the same bytes
-// in the same benchmark, as
+// (benchSizes) and with every worker count, against the baselines of the
+// same bytes in the same benchmark, as
 //
 //	rank=R/dtype=D/case=C/size=S/workers=W
 //
 // The Fixed cases run once per width and worker count, as size=fixed. Each
-// reports GB/s (STREAM bytes, Case.Bytes, per second of stridekit), x-copy
-// (the copy() baseline's time per op over stridekit's: 1 is the ceiling) and
-// copy-GB/s (the baseline's own throughput). The zero-copy case moves no
-// bytes and reports neither GB/s nor MB/s.
+// reports GB/s (STREAM bytes, Case.Bytes, per second of stridekit), x-ceiling
+// (the faster baseline's time per op over stridekit's: 1 is as fast as a
+// contiguous copy of the same bytes), x-copy (the same against copy()
+// alone), ceiling-GB/s and copy-GB/s (the baselines' own throughput). The
+// zero-copy case moves no bytes and reports neither GB/s nor MB/s.
 func BenchmarkReshape(b *testing.B) {
 	for _, c := range Cases() {
 		for _, dt := range dtypes {
@@ -100,10 +104,11 @@ func benchName(c Case, dtype string, size Size) string {
 }
 
 // benchReshape builds the sized case c in element type T once and times it
-// with each worker count against CopyParallel with as many goroutines (one
+// with each worker count against the baselines with as many goroutines (one
 // for a Fixed case, which measures a call, where reshape stays on one
-// goroutine). The copy reads CopySource and writes the destination
-// stridekit writes, so both touch the same memory.
+// goroutine): copy() (CopyParallel) and the cached copy (CopyCached). They
+// read CopySource and write the destination stridekit writes, so all touch
+// the same memory.
 func benchReshape[T reshape.Element](b *testing.B, c Case) {
 	src, err := Build[T](c)
 	if err != nil {
@@ -113,10 +118,16 @@ func benchReshape[T reshape.Element](b *testing.B, c Case) {
 	dst := make([]T, n)
 	from := CopySource(src, n)
 	bytes := c.Bytes(int(unsafe.Sizeof(*new(T))))
+	var crew Crew
+	defer crew.Park()
+	threshold := 0
+	if *split {
+		threshold = 1
+	}
 	for _, w := range workerCounts {
 		turn := 0 // set by the first call of the benchmark function, kept by the next
 		b.Run(fmt.Sprintf("workers=%d", w), func(b *testing.B) {
-			b.Cleanup(SetWorkers(c, w))
+			b.Cleanup(SetWorkers(c, w, threshold))
 			copyWorkers := w
 			if c.Scale == Fixed {
 				copyWorkers = 1
@@ -126,13 +137,27 @@ func benchReshape[T reshape.Element](b *testing.B, c Case) {
 					b.Fatal(err)
 				}
 			}
-			measure(b, op, func() { CopyParallel(dst, from, copyWorkers) }, bytes, c.ZeroCopy, c.Scale == Fixed, &turn)
+			bases := baselines{
+				crew:    &crew,
+				workers: copyWorkers,
+				copy:    func() { CopyParallel(&crew, dst, from, copyWorkers) },
+				cached:  func() { CopyCached(&crew, dst, from, copyWorkers) },
+			}
+			measure(b, op, bases, bytes, c.ZeroCopy, c.Scale == Fixed, &turn)
 		})
 	}
 	// The next case's buffers are as large: return these to the heap first,
 	// so that a run needs memory for one case, not two.
 	src, dst, from = reshape.Tensor[T]{}, nil, nil
 	runtime.GC()
+}
+
+// baselines are the two contiguous copies a case is read against, with the
+// crew whose helpers they split across.
+type baselines struct {
+	crew         *Crew
+	workers      int
+	copy, cached func()
 }
 
 // benchNaive times NaiveCopy on the sized case c in element type T.
@@ -151,29 +176,34 @@ func benchNaive[T reshape.Element](b *testing.B, c Case) {
 	}
 }
 
-// measure times op with the benchmark's timer and base, the copy() baseline,
-// with time.Now while the timer is stopped, in alternating turns of k calls
-// each, k chosen so that a turn of base lasts about interleave (k = 1 at the
-// large sizes, and with -benchtime 1x). Both see the same machine state, so
-// their ratio resists drift and noise that separate benchmarks would not;
-// the timer's own stop and start fall outside both timings. While *turn is
-// 0, which is on the first of the calls go test makes with growing b.N,
-// base runs once untimed, which maps every page of the destination, and
-// once timed to choose k, kept in *turn for the later calls. op too runs
-// once untimed then, to warm the caches and fail a broken case before
+// measure times op with the benchmark's timer and the baselines with
+// time.Now while the timer is stopped, in alternating turns of k calls
+// each: op, then copy(), then the cached copy, k chosen so that a turn of
+// copy() lasts about interleave (k = 1 at the large sizes, and with
+// -benchtime 1x). All see the same machine state, so their ratios resist
+// drift and noise that separate benchmarks would not; the timer's own stop
+// and start fall outside every timing. The crew's helpers spin only during
+// the baselines' turns (Crew.Ready, Crew.Park), never while op runs. While
+// *turn is 0, which is on the first of the calls go test makes with growing
+// b.N, copy() runs once untimed, which maps every page of the destination,
+// and once timed to choose k, kept in *turn for the later calls. op too
+// runs once untimed then, to warm the caches and fail a broken case before
 // anything is timed, unless one copy takes longer than coldCopy: at 1 GiB
 // nothing stays in cache, a broken case fails on its first timed op as
 // well, and an untimed op would double the run time of the slow cases. It
-// reports GB/s (unless zeroCopy), x-copy and copy-GB/s, with bytes as the
-// STREAM bytes of one op, and with overhead also ns-over-copy, the time per
-// op beyond that of copy() (for the Fixed cases, whose target is a call
-// overhead).
-func measure(b *testing.B, op, base func(), bytes int64, zeroCopy, overhead bool, turn *int) {
+// reports GB/s (unless zeroCopy), x-ceiling, x-copy, ceiling-GB/s and
+// copy-GB/s, with bytes as the STREAM bytes of one op, and with overhead
+// also ns-over-copy, the time per op beyond that of copy() (for the Fixed
+// cases, whose target is a call overhead).
+func measure(b *testing.B, op func(), bases baselines, bytes int64, zeroCopy, overhead bool, turn *int) {
 	if *turn == 0 {
-		base()
+		bases.crew.Ready(bases.workers)
+		bases.copy()
 		start := time.Now()
-		base()
+		bases.copy()
 		one := time.Since(start)
+		bases.cached()
+		bases.crew.Park()
 		if one < coldCopy {
 			op()
 		}
@@ -185,34 +215,43 @@ func measure(b *testing.B, op, base func(), bytes int64, zeroCopy, overhead bool
 	}
 	b.ReportAllocs()
 
-	var baseTime time.Duration
+	var copyTime, cachedTime time.Duration
+	timeTurn := func(calls int, f func()) time.Duration {
+		start := time.Now()
+		for range calls {
+			f()
+		}
+		return time.Since(start)
+	}
 	b.StopTimer()
 	b.ResetTimer()
 	for i := 0; i < b.N; i += k {
-		turn := min(k, b.N-i)
+		calls := min(k, b.N-i)
 		b.StartTimer()
-		for range turn {
+		for range calls {
 			op()
 		}
 		b.StopTimer()
-		start := time.Now()
-		for range turn {
-			base()
-		}
-		baseTime += time.Since(start)
+		bases.crew.Ready(bases.workers)
+		copyTime += timeTurn(calls, bases.copy)
+		cachedTime += timeTurn(calls, bases.cached)
+		bases.crew.Park()
 	}
 
 	opNs := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
-	baseNs := float64(baseTime.Nanoseconds()) / float64(b.N)
-	if opNs <= 0 || baseNs <= 0 {
+	copyNs := float64(copyTime.Nanoseconds()) / float64(b.N)
+	ceilingNs := min(copyNs, float64(cachedTime.Nanoseconds())/float64(b.N))
+	if opNs <= 0 || ceilingNs <= 0 {
 		return // a clock too coarse for one op: nothing to report
 	}
 	if !zeroCopy {
 		b.ReportMetric(float64(bytes)/opNs, "GB/s")
 	}
-	b.ReportMetric(baseNs/opNs, "x-copy")
-	b.ReportMetric(float64(bytes)/baseNs, "copy-GB/s")
+	b.ReportMetric(ceilingNs/opNs, "x-ceiling")
+	b.ReportMetric(copyNs/opNs, "x-copy")
+	b.ReportMetric(float64(bytes)/ceilingNs, "ceiling-GB/s")
+	b.ReportMetric(float64(bytes)/copyNs, "copy-GB/s")
 	if overhead && !zeroCopy { // what a call costs beyond moving its bytes: the dispatch overhead
-		b.ReportMetric(opNs-baseNs, "ns-over-copy")
+		b.ReportMetric(opNs-copyNs, "ns-over-copy")
 	}
 }

@@ -60,12 +60,23 @@ func BenchmarkLimitPattern(b *testing.B) {
 			b.Run(fmt.Sprintf("n=%d/side=%s", n, p.name), func(b *testing.B) {
 				bytes := int64(2 * n * n * 4)
 				turn := 0
-				measure(b, p.run, func() { copy(dst, src) }, bytes, false, false, &turn)
+				measure(b, p.run, oneGoroutine(dst, src), bytes, false, false, &turn)
 			})
 		}
 		if sink == 1 { // keep the loads: sink is whatever the data folds to
 			b.Log("sink", sink)
 		}
+	}
+}
+
+// oneGoroutine is the baselines of copying src into dst on the calling
+// goroutine.
+func oneGoroutine[T any](dst, src []T) baselines {
+	return baselines{
+		crew:    new(Crew),
+		workers: 1,
+		copy:    func() { CopyParallel(nil, dst, src, 1) },
+		cached:  func() { CopyCached(nil, dst, src, 1) },
 	}
 }
 
@@ -87,7 +98,7 @@ func BenchmarkLimitTiles(b *testing.B) {
 		b.Run(fmt.Sprintf("dtype=%v/accelerated=%v", dt, generated.Accelerated), func(b *testing.B) {
 			turn := 0
 			op := func() { generated.TransposeRows(dt, unsafe.Pointer(&dst[0]), unsafe.Pointer(&src[0]), off, nj, n) }
-			measure(b, op, func() { copy(dst, src) }, int64(2*len(src)), false, false, &turn)
+			measure(b, op, oneGoroutine(dst, src), int64(2*len(src)), false, false, &turn)
 		})
 	}
 }

@@ -45,7 +45,6 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
-	"sync"
 	"unsafe"
 
 	"github.com/stridekit/stridekit/reshape"
@@ -229,16 +228,23 @@ type Size struct {
 	Bytes int64  // bytes of the contiguous result
 }
 
-// The sizes: the result fits an L2 cache (the reference machines have 4 MiB
-// per core), fits only a large L3, or lies far beyond every cache.
+// The sizes, from a result that lives in the L2 cache to one far beyond
+// every cache. Activation batches are mostly 0.5-32 MiB ([4,128,768]
+// float32 is 1.5 MiB, [32,128,12,64] is 12.6 MiB), the range the cached
+// sizes cover. On the 2-vCPU EPYC VM (1 MiB of L2 per core, 32 MiB of L3):
+// Tiny and its source fit in L2, Small and Cached in L3, Edge is where
+// source and result fill L3, Medium and Large are in memory.
 var (
+	Tiny   = Size{"256KiB", 256 << 10}
 	Small  = Size{"1MiB", 1 << 20}
+	Cached = Size{"4MiB", 4 << 20}
+	Edge   = Size{"16MiB", 16 << 20}
 	Medium = Size{"64MiB", 64 << 20}
 	Large  = Size{"1GiB", 1 << 30}
 )
 
-// Sizes returns Small, Medium and Large, in that order.
-func Sizes() []Size { return []Size{Small, Medium, Large} }
+// Sizes returns every size, smallest first.
+func Sizes() []Size { return []Size{Tiny, Small, Cached, Edge, Medium, Large} }
 
 // FixedSize is the size name of the Fixed cases, which have one size.
 const FixedSize = "fixed"
@@ -485,45 +491,20 @@ func CopySource[T reshape.Element](src reshape.Tensor[T], n int) []T {
 	return from
 }
 
-// CopyParallel is the copy() baseline with workers goroutines: src is split
-// into workers parts of equal length, rounded up to whole 64-byte cache
-// lines (the last part takes the rest), and each part is one copy() call
-// into dst, the calling goroutine copying the first. workers <= 1 is a plain
-// copy(dst, src). A new goroutine per part and per call: a parallel copy
-// path is compared with one that pays the same cost to start and join.
-// dst must hold len(src) elements.
-func CopyParallel[T any](dst, src []T, workers int) {
-	n := len(src)
-	if workers <= 1 || n < 2 {
-		copy(dst, src)
-		return
-	}
-	line := max(1, 64/int(unsafe.Sizeof(src[0])))
-	part := ((n+workers-1)/workers + line - 1) / line * line
-	var wg sync.WaitGroup
-	for start := part; start < n; start += part {
-		end := min(start+part, n)
-		wg.Go(func() { copy(dst[start:end], src[start:end]) })
-	}
-	copy(dst[:min(part, n)], src[:min(part, n)])
-	wg.Wait()
-}
-
 // SetWorkers sets reshape to copy case c with n goroutines
 // (reshape.SetMaxWorkers) and returns the function that restores the
-// previous settings. For a sized case and n > 1 it also sets the parallel
-// threshold to one byte (reshape.SetParallelThreshold), so that n workers
-// run at every size, 1 MiB included, and compare like with like against
-// CopyParallel with n goroutines; whether n workers pay at a size, and so
-// where reshape.DefaultParallelThreshold belongs, is what those figures
-// show. A Fixed case keeps the default threshold: it measures a call as
-// users make it, whatever the worker setting.
-func SetWorkers(c Case, n int) (restore func()) {
+// previous settings. With threshold > 0 and n > 1 it also sets the parallel
+// threshold (reshape.SetParallelThreshold) of a sized case, so that, with 1,
+// n workers run at every size and show where a split pays, which is where
+// reshape.DefaultParallelThreshold belongs; with 0 the default stays, as
+// users get it. A Fixed case always keeps the default threshold: it
+// measures a call as users make it, whatever the worker setting.
+func SetWorkers(c Case, n, threshold int) (restore func()) {
 	prevWorkers := reshape.SetMaxWorkers(n)
-	if c.Scale == Fixed || n <= 1 {
+	if c.Scale == Fixed || n <= 1 || threshold <= 0 {
 		return func() { reshape.SetMaxWorkers(prevWorkers) }
 	}
-	prevThreshold := reshape.SetParallelThreshold(1)
+	prevThreshold := reshape.SetParallelThreshold(threshold)
 	return func() {
 		reshape.SetMaxWorkers(prevWorkers)
 		reshape.SetParallelThreshold(prevThreshold)

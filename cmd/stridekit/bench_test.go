@@ -40,6 +40,7 @@ func TestBench(t *testing.T) {
 			assert.Contains(t, lines[0], "size small (1MiB)")
 			assert.Contains(t, lines[0], workers+" worker")
 			assert.Contains(t, lines[2], "GB/s")
+			assert.Contains(t, lines[2], "×ceiling")
 			assert.Contains(t, lines[2], "×copy()")
 			assert.Contains(t, lines[2], "×generic")
 			for i, c := range cases {
@@ -58,6 +59,8 @@ func TestBench(t *testing.T) {
 			for _, row := range rep.Rows {
 				assert.Greater(t, row.GBps, 0.0, row.Case)
 				assert.Greater(t, row.CopyGBps, 0.0, row.Case)
+				assert.GreaterOrEqual(t, row.CeilGBps, row.CopyGBps, row.Case)
+				assert.InDelta(t, row.RatioCeil, row.RatioCopy*row.CopyGBps/row.CeilGBps, 1e-9*row.RatioCeil, row.Case)
 				assert.Greater(t, row.NaiveGBps, 0.0, row.Case)
 				if !row.ZeroCopy && row.Case != "small-permuted" {
 					assert.InDelta(t, 1, row.MiB, 0.04, row.Case) // sized to 1 MiB
@@ -76,7 +79,7 @@ func TestBenchUsage(t *testing.T) {
 		args []string
 		msg  string
 	}{
-		{[]string{"-size", "huge"}, `-size "huge": want small, medium or large`},
+		{[]string{"-size", "huge"}, `-size "huge": want tiny, small, cached, edge, medium or large`},
 		{[]string{"-workers", "0"}, "-workers 0: want 1 or more"},
 		{[]string{"-workers", "-2"}, "-workers -2: want 1 or more"},
 		{[]string{"-plot", "x.jpg"}, "must end in .png"},
@@ -94,10 +97,14 @@ func TestBenchUsage(t *testing.T) {
 // TestBenchSizes checks -size names the sizes of package benchmarks.
 func TestBenchSizes(t *testing.T) {
 	assert.Equal(t, map[string]benchmarks.Size{
+		"tiny":   benchmarks.Tiny,
 		"small":  benchmarks.Small,
+		"cached": benchmarks.Cached,
+		"edge":   benchmarks.Edge,
 		"medium": benchmarks.Medium,
 		"large":  benchmarks.Large,
 	}, benchSizes)
+	assert.Len(t, benchSizes, len(benchmarks.Sizes()), "every size of package benchmarks has a name")
 	assert.Equal(t, int64(1<<20), benchSizes["small"].Bytes)
 	assert.Equal(t, int64(1<<30), benchSizes["large"].Bytes)
 }
