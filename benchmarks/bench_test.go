@@ -3,6 +3,7 @@ package benchmarks
 import (
 	"flag"
 	"fmt"
+	"os"
 	"runtime"
 	"testing"
 	"time"
@@ -16,6 +17,18 @@ var large = flag.Bool("stridekit.large", false,
 
 var split = flag.Bool("stridekit.split", false,
 	"split every copy of two or more workers, whatever its size (parallel threshold 1 byte), to show where a split pays")
+
+var streamAt = flag.Int("stridekit.stream", 0,
+	"the streaming threshold in bytes for the run (reshape.SetStreamingThreshold; 0 keeps the default), to show where non-temporal stores pay")
+
+// TestMain applies -stridekit.stream to the whole run.
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if *streamAt > 0 {
+		reshape.SetStreamingThreshold(*streamAt)
+	}
+	os.Exit(m.Run())
+}
 
 // workerCounts are the worker counts every case runs with.
 var workerCounts = []int{1, 2}
@@ -183,7 +196,9 @@ func benchNaive[T reshape.Element](b *testing.B, c Case) {
 // -benchtime 1x). All see the same machine state, so their ratios resist
 // drift and noise that separate benchmarks would not; the timer's own stop
 // and start fall outside every timing. The crew's helpers spin only during
-// the baselines' turns (Crew.Ready, Crew.Park), never while op runs. While
+// the baselines' turns (Crew.Ready, Crew.Park), never while op runs; with
+// more than one worker an untimed op before each of op's turns wakes
+// stridekit's helpers in the same way. While
 // *turn is 0, which is on the first of the calls go test makes with growing
 // b.N, copy() runs once untimed, which maps every page of the destination,
 // and once timed to choose k, kept in *turn for the later calls. op too
@@ -227,6 +242,12 @@ func measure(b *testing.B, op func(), bases baselines, bytes int64, zeroCopy, ov
 	b.ResetTimer()
 	for i := 0; i < b.N; i += k {
 		calls := min(k, b.N-i)
+		if bases.workers > 1 {
+			// Wake stridekit's helpers, parked while the baselines ran, as
+			// Crew.Ready wakes the baselines' own: both are timed ready,
+			// as in a burst of calls.
+			op()
+		}
 		b.StartTimer()
 		for range calls {
 			op()

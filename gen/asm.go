@@ -53,6 +53,9 @@ var tileParams = []asmParam{{"dst", true}, {"src", true}, {"off", true}, {"col",
 // runParams are the parameters of the run copies: n bytes from src to dst.
 var runParams = []asmParam{{"dst", true}, {"src", true}, {"n", false}}
 
+// rowStreamParams are the parameters of copyRowsStreamAVX2.
+var rowStreamParams = []asmParam{{"dst", true}, {"src", true}, {"outer", false}, {"outerSrc", false}, {"outerDst", false}, {"inner", false}, {"innerSrc", false}, {"innerDst", false}, {"rowBytes", false}}
+
 // rowParams are the parameters of copyRowsAVX2.
 var rowParams = []asmParam{{"dst", true}, {"src", true}, {"planes", false}, {"planeStride", false}, {"rows", false}, {"rowBytes", false}, {"srcStride", false}}
 
@@ -81,19 +84,28 @@ func asmFuncs() []asmFunc {
 			"of a byte tail. It is the plain loop",
 			"",
 		}, append(rowsLoopDoc, "", "It needs AVX2 (see Accelerated).")...),
-		Body: func(c *build.Context) { emitCopyRowsAVX2(c, false) },
+		Body: emitCopyRowsAVX2,
 	}, asmFunc{
 		Name:   "copyRowsStreamAVX2",
-		Params: rowParams,
-		Doc: append([]string{
-			"copyRowsStreamAVX2 is copyRowsAVX2 with non-temporal stores (VMOVNTDQ), which",
-			"write the destination to memory without reading its lines into the cache",
-			"first, for results larger than the cache. It needs rowBytes to be a",
-			"multiple of 32 and dst 32-byte aligned, so that every store is a whole",
-			"aligned 32 bytes. It is the plain loop",
+		Params: rowStreamParams,
+		Doc: []string{
+			"copyRowsStreamAVX2 copies outer × inner rows of rowBytes bytes with",
+			"non-temporal stores (VMOVNTDQ), which write the destination to memory",
+			"without reading its lines into the cache first, for results larger than",
+			"the cache. Both loops have a source and a destination stride, so that the",
+			"caller can walk the rows in either order (see copyRows). It needs rowBytes",
+			"to be a multiple of 32 and every destination row 32-byte aligned, so that",
+			"every store is a whole aligned 32 bytes. It is the plain loop",
 			"",
-		}, append(rowsLoopDoc, "", "It needs AVX2 (see Accelerated).")...),
-		Body: func(c *build.Context) { emitCopyRowsAVX2(c, true) },
+			"\tfor a := 0; a < outer; a++ {",
+			"\t\tfor b := 0; b < inner; b++ {",
+			"\t\t\tcopy(dst[a*outerDst+b*innerDst:][:rowBytes], src[a*outerSrc+b*innerSrc:][:rowBytes])",
+			"\t\t}",
+			"\t}",
+			"",
+			"It needs AVX2 (see Accelerated).",
+		},
+		Body: emitCopyRowsStreamAVX2,
 	}, asmFunc{
 		Name:   "copyRunERMS",
 		Params: runParams,
@@ -484,19 +496,7 @@ func shuffle8x16x8(c *build.Context, r []reg.VecVirtual) []reg.VecVirtual {
 //		ADDQ srcStride, s; ADDQ rowBytes, d; DECQ rows; JNZ long
 //		ADDQ planeStride, src; DECQ planes; JNZ long_plane
 //	short:                   // 16..31 bytes: two overlapping 16-byte moves
-//
-// With stream, rows are whole aligned 32-byte stores (see
-// copyRowsStreamAVX2), without the overlapping last move, which would store
-// twice into a line the write-combining buffers are filling:
-//
-//	stream:
-//		XORQ i, i
-//	move:
-//		VMOVDQU (s)(i*1), Y0; VMOVNTDQ Y0, (d)(i*1); ADDQ $32, i
-//		CMPQ i, rowBytes; JB move
-//		...
-//		SFENCE
-func emitCopyRowsAVX2(c *build.Context, stream bool) {
+func emitCopyRowsAVX2(c *build.Context) {
 	d, src := param(c, "dst"), param(c, "src")
 	planes, planeStride := param(c, "planes"), param(c, "planeStride")
 	n, stride := param(c, "rowBytes"), param(c, "srcStride")
@@ -524,24 +524,6 @@ func emitCopyRowsAVX2(c *build.Context, stream bool) {
 		c.DECQ(planes)
 		c.JNZ(LabelRef(label + "_plane"))
 		c.JMP(LabelRef("rows_done"))
-	}
-
-	if stream {
-		planeLoop("rows_stream", func() {
-			c.XORQ(i, i)
-			c.Label("rows_move")
-			v := c.YMM()
-			c.VMOVDQU(Mem{Base: s, Index: i, Scale: 1}, v)
-			c.VMOVNTDQ(v, Mem{Base: d, Index: i, Scale: 1})
-			c.ADDQ(Imm(32), i)
-			c.CMPQ(i, n)
-			c.JB(LabelRef("rows_move"))
-		})
-		c.Label("rows_done")
-		c.SFENCE()
-		c.VZEROUPPER()
-		c.RET()
-		return
 	}
 
 	c.CMPQ(n, Imm(32))
@@ -574,6 +556,57 @@ func emitCopyRowsAVX2(c *build.Context, stream bool) {
 	})
 
 	c.Label("rows_done")
+	c.VZEROUPPER()
+	c.RET()
+}
+
+// emitCopyRowsStreamAVX2 emits the non-temporal row copy: whole aligned
+// 32-byte stores, with no overlapping last move, which would store twice
+// into a line the write-combining buffers are filling:
+//
+//	outer_loop:
+//		MOVQ src, s; MOVQ dst, d; MOVQ inner, k
+//	inner_loop:
+//		XORQ i, i
+//	move:
+//		VMOVDQU (s)(i*1), Y0; VMOVNTDQ Y0, (d)(i*1); ADDQ $32, i
+//		CMPQ i, rowBytes; JB move
+//		ADDQ innerSrc, s; ADDQ innerDst, d; DECQ k; JNZ inner_loop
+//		ADDQ outerSrc, src; ADDQ outerDst, dst; DECQ outer; JNZ outer_loop
+//		SFENCE
+func emitCopyRowsStreamAVX2(c *build.Context) {
+	dst, src, outer := param(c, "dst"), param(c, "src"), param(c, "outer")
+	n := param(c, "rowBytes")
+	innerSrc, innerDst := param(c, "innerSrc"), param(c, "innerDst")
+	inner, outerSrc, outerDst := paramAddr(c, "inner"), paramAddr(c, "outerSrc"), paramAddr(c, "outerDst")
+	s, d, k, i := c.GP64(), c.GP64(), c.GP64(), c.GP64()
+	c.TESTQ(outer, outer)
+	c.JZ(LabelRef("stream_done"))
+	c.CMPQ(inner, Imm(0))
+	c.JE(LabelRef("stream_done"))
+	c.Label("stream_outer")
+	c.MOVQ(src, s)
+	c.MOVQ(dst, d)
+	c.MOVQ(inner, k)
+	c.Label("stream_inner")
+	c.XORQ(i, i)
+	c.Label("stream_move")
+	v := c.YMM()
+	c.VMOVDQU(Mem{Base: s, Index: i, Scale: 1}, v)
+	c.VMOVNTDQ(v, Mem{Base: d, Index: i, Scale: 1})
+	c.ADDQ(Imm(32), i)
+	c.CMPQ(i, n)
+	c.JB(LabelRef("stream_move"))
+	c.ADDQ(innerSrc, s)
+	c.ADDQ(innerDst, d)
+	c.DECQ(k)
+	c.JNZ(LabelRef("stream_inner"))
+	c.ADDQ(outerSrc, src)
+	c.ADDQ(outerDst, dst)
+	c.DECQ(outer)
+	c.JNZ(LabelRef("stream_outer"))
+	c.Label("stream_done")
+	c.SFENCE()
 	c.VZEROUPPER()
 	c.RET()
 }

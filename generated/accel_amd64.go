@@ -97,23 +97,24 @@ func tilesUint64AVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer,
 //go:noescape
 func copyRowsAVX2(dst unsafe.Pointer, src unsafe.Pointer, planes int, planeStride int, rows int, rowBytes int, srcStride int)
 
-// copyRowsStreamAVX2 is copyRowsAVX2 with non-temporal stores (VMOVNTDQ), which
-// write the destination to memory without reading its lines into the cache
-// first, for results larger than the cache. It needs rowBytes to be a
-// multiple of 32 and dst 32-byte aligned, so that every store is a whole
-// aligned 32 bytes. It is the plain loop
+// copyRowsStreamAVX2 copies outer × inner rows of rowBytes bytes with
+// non-temporal stores (VMOVNTDQ), which write the destination to memory
+// without reading its lines into the cache first, for results larger than
+// the cache. Both loops have a source and a destination stride, so that the
+// caller can walk the rows in either order (see copyRows). It needs rowBytes
+// to be a multiple of 32 and every destination row 32-byte aligned, so that
+// every store is a whole aligned 32 bytes. It is the plain loop
 //
-//	for p := 0; p < planes; p++ {
-//		for r := 0; r < rows; r++ {
-//			k := p*rows + r
-//			copy(dst[k*rowBytes:(k+1)*rowBytes], src[p*planeStride+r*srcStride:][:rowBytes])
+//	for a := 0; a < outer; a++ {
+//		for b := 0; b < inner; b++ {
+//			copy(dst[a*outerDst+b*innerDst:][:rowBytes], src[a*outerSrc+b*innerSrc:][:rowBytes])
 //		}
 //	}
 //
 // It needs AVX2 (see Accelerated).
 //
 //go:noescape
-func copyRowsStreamAVX2(dst unsafe.Pointer, src unsafe.Pointer, planes int, planeStride int, rows int, rowBytes int, srcStride int)
+func copyRowsStreamAVX2(dst unsafe.Pointer, src unsafe.Pointer, outer int, outerSrc int, outerDst int, inner int, innerSrc int, innerDst int, rowBytes int)
 
 // copyRunERMS copies n bytes from src to dst with REP MOVSB, which CPUs with
 // ERMS and FSRM (see FastStrings) run as their fastest cached copy of long runs.
@@ -197,19 +198,30 @@ func tilesUint64(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
 // copyRows copies rows (see copyRowsGo) with the fastest kernel this build and
 // CPU have. Rows over 2048 bytes go to copyRun one at a time, whose long-copy
 // paths win there. With stream, rows of whole 32-byte units into a 32-byte
-// aligned dst take non-temporal stores (copyRowsStreamAVX2); other rows keep
+// aligned dst take non-temporal stores (copyRowsStream); other rows keep
 // ordinary stores, since a non-temporal store of part of a line costs more
 // than the line.
 func copyRows(dst, src unsafe.Pointer, planes, planeStride, rows, rowBytes, srcStride int, stream bool) {
 	if Accelerated && rowBytes >= 16 && rowBytes <= 2048 {
 		if stream && rowBytes%32 == 0 && uintptr(dst)%32 == 0 {
-			copyRowsStreamAVX2(dst, src, planes, planeStride, rows, rowBytes, srcStride)
+			copyRowsStream(dst, src, planes, planeStride, rows, rowBytes, srcStride)
 			return
 		}
 		copyRowsAVX2(dst, src, planes, planeStride, rows, rowBytes, srcStride)
 		return
 	}
 	copyRowsGo(dst, src, planes, planeStride, rows, rowBytes, srcStride, stream)
+}
+
+// copyRowsStream copies rows like copyRowsAVX2 with non-temporal stores, walking
+// the planes inside the rows when they lie closer together in the source (see
+// copyRowsStreamAVX2). It needs what copyRowsStreamAVX2 needs.
+func copyRowsStream(dst, src unsafe.Pointer, planes, planeStride, rows, rowBytes, srcStride int) {
+	if planes > 1 && rowBytes%64 == 0 && max(planeStride, -planeStride) < max(srcStride, -srcStride) {
+		copyRowsStreamAVX2(dst, src, rows, srcStride, rowBytes, planes, planeStride, rows*rowBytes, rowBytes)
+		return
+	}
+	copyRowsStreamAVX2(dst, src, planes, planeStride, rows*rowBytes, rows, srcStride, rowBytes, rowBytes)
 }
 
 // copyRun copies n bytes from src to dst, dst and src not overlapping, with

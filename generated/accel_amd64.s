@@ -1365,42 +1365,44 @@ rows_done:
 	VZEROUPPER
 	RET
 
-// func copyRowsStreamAVX2(dst unsafe.Pointer, src unsafe.Pointer, planes int, planeStride int, rows int, rowBytes int, srcStride int)
+// func copyRowsStreamAVX2(dst unsafe.Pointer, src unsafe.Pointer, outer int, outerSrc int, outerDst int, inner int, innerSrc int, innerDst int, rowBytes int)
 // Requires: AVX, MMX+
-TEXT ·copyRowsStreamAVX2(SB), NOSPLIT, $0-56
+TEXT ·copyRowsStreamAVX2(SB), NOSPLIT, $0-72
 	MOVQ  dst+0(FP), AX
 	MOVQ  src+8(FP), CX
-	MOVQ  planes+16(FP), DX
-	MOVQ  planeStride+24(FP), BX
-	MOVQ  rowBytes+40(FP), SI
-	MOVQ  srcStride+48(FP), DI
+	MOVQ  outer+16(FP), DX
+	MOVQ  rowBytes+64(FP), BX
+	MOVQ  innerSrc+48(FP), SI
+	MOVQ  innerDst+56(FP), DI
 	TESTQ DX, DX
-	JZ    rows_done
-	CMPQ  rows+32(FP), $0x00
-	JE    rows_done
+	JZ    stream_done
+	CMPQ  inner+40(FP), $0x00
+	JE    stream_done
 
-rows_stream_plane:
+stream_outer:
 	MOVQ CX, R8
-	MOVQ rows+32(FP), R9
+	MOVQ AX, R9
+	MOVQ inner+40(FP), R10
 
-rows_stream:
-	XORQ R10, R10
+stream_inner:
+	XORQ R11, R11
 
-rows_move:
-	VMOVDQU  (R8)(R10*1), Y0
-	VMOVNTDQ Y0, (AX)(R10*1)
-	ADDQ     $0x20, R10
-	CMPQ     R10, SI
-	JB       rows_move
-	ADDQ     DI, R8
-	ADDQ     SI, AX
-	DECQ     R9
-	JNZ      rows_stream
-	ADDQ     BX, CX
+stream_move:
+	VMOVDQU  (R8)(R11*1), Y0
+	VMOVNTDQ Y0, (R9)(R11*1)
+	ADDQ     $0x20, R11
+	CMPQ     R11, BX
+	JB       stream_move
+	ADDQ     SI, R8
+	ADDQ     DI, R9
+	DECQ     R10
+	JNZ      stream_inner
+	ADDQ     outerSrc+24(FP), CX
+	ADDQ     outerDst+32(FP), AX
 	DECQ     DX
-	JNZ      rows_stream_plane
+	JNZ      stream_outer
 
-rows_done:
+stream_done:
 	SFENCE
 	VZEROUPPER
 	RET

@@ -48,7 +48,7 @@ func tilesUint64(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
 // copyRows copies rows (see copyRowsGo) with the fastest kernel this build and
 // CPU have. Rows over 2048 bytes go to copyRun one at a time, whose long-copy
 // paths win there. With stream, rows of whole 32-byte units into a 32-byte
-// aligned dst take non-temporal stores (copyRowsStreamAVX2); other rows keep
+// aligned dst take non-temporal stores (copyRowsStream); other rows keep
 // ordinary stores, since a non-temporal store of part of a line costs more
 // than the line.
 func copyRows(dst, src unsafe.Pointer, planes, planeStride, rows, rowBytes, srcStride int, stream bool) {

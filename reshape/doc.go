@@ -36,12 +36,23 @@
 //     above generated.MaxRank run as loops over their leading axes around the
 //     largest kernel.
 //
-// A result of at least the parallel threshold (SetParallelThreshold, 8 MiB
+// A result of at least the parallel threshold (SetParallelThreshold, 1 MiB
 // by default) is split along its leading axes across up to SetMaxWorkers
 // goroutines (GOMAXPROCS by default), in chunks that do not share a cache
-// line of the destination; below it, or with SetMaxWorkers(1), the copy runs
-// on the caller's goroutine. The Into forms and Contiguous allocate nothing
-// on one goroutine, and one small object per call on several.
+// line of the destination: the caller copies one part and helper goroutines,
+// started once and kept, the others. A helper polls for its next part for a
+// short while (200 µs) after its last, so that a burst of calls finds it
+// ready, and then blocks, so that an idle program uses no CPU. Below the
+// threshold, with SetMaxWorkers(1), or while another copy is using the
+// helpers, the copy runs on the caller's goroutine alone. The Into forms and
+// Contiguous never allocate.
+//
+// A result of at least the streaming threshold (SetStreamingThreshold, a
+// quarter of the last-level cache) is written with non-temporal stores
+// where the kernel has them, which bypass the cache: faster far beyond the
+// cache, slower within it. Below it a contiguous run is copied with REP
+// MOVSB where the CPU does that fast, where the runtime's copy() would
+// switch to non-temporal stores from 1 MiB.
 //
 // Build with -tags purego to leave out the assembly: every kernel then runs
 // its Go form, as on architectures other than amd64.

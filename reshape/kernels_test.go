@@ -303,16 +303,19 @@ func TestRowStores(t *testing.T) {
 	})
 }
 
-// checkRowStores copies one run of n bytes with rank 1, and a plane of
-// 3×2 rows of n bytes with rank 3, into a destination mis bytes past a
-// 64-byte boundary, with guards on both sides.
+// checkRowStores copies one run of n bytes with rank 1, and 3 planes of 2
+// rows of n bytes with rank 3, the rows closer together in the source than
+// the planes and the other way round (the non-temporal copy walks both
+// orders), into a destination mis bytes past a 64-byte boundary, with
+// guards on both sides.
 func checkRowStores(t *testing.T, rng *rand.Rand, n, mis int, stream bool) {
 	planes, rows := 3, 2
-	rowStride, planeStride := n+5, 2*(n+5)+3 // source rows apart, not adjacent
-	src := make([]byte, planes*planeStride+64)
+	near, far := n+5, 3*(n+5)+3 // source rows and planes apart, not adjacent
+	src := make([]byte, planes*far+rows*far+64)
 	randomFill(rng, src)
 	before := bytes.Clone(src)
-	for _, rank := range []int{1, 3} {
+	for _, layout := range []struct{ rank, rowStride, planeStride int }{{1, 0, 0}, {3, near, far}, {3, far, near}} {
+		rank, rowStride, planeStride := layout.rank, layout.rowStride, layout.planeStride
 		var shape, strides [generated.MaxRank]int
 		count := n
 		if rank == 1 {
@@ -332,7 +335,7 @@ func checkRowStores(t *testing.T, rng *rand.Rand, n, mis int, stream bool) {
 
 		want := make([]byte, count)
 		referenceCopy(want, src, shape[:rank], strides[:rank], 0)
-		name := fmt.Sprintf("rank %d, %d bytes, %d past a line, stream %v", rank, n, mis, stream)
+		name := fmt.Sprintf("rank %d, %d bytes, rows %d and planes %d apart, %d past a line, stream %v", rank, n, rowStride, planeStride, mis, stream)
 		require.True(t, bytes.Equal(want, dst), "%s: values differ", name)
 		for i, v := range buf {
 			if (i < start || i >= start+count) && v != guardByte {

@@ -15,12 +15,12 @@ func init() { parallelThreshold.Store(DefaultParallelThreshold) }
 
 // DefaultParallelThreshold is the size in bytes of a copy's result below
 // which one goroutine does the whole copy, whatever SetMaxWorkers says. On
-// the 2-vCPU machine it was measured on, two workers were slower than one
-// up to 4 MiB (0.7-0.98× for row copies and transposes of float32: the two
-// vCPUs share their caches, and waking the second costs microseconds) and
-// faster from 8 MiB on for transposes (1.5×) and at 64 MiB for everything
-// (1.4-1.9×); see benchmarks/README.md.
-const DefaultParallelThreshold = 8 << 20
+// the 2-vCPU EPYC VM, with the split handed to ready helpers (see pool.go),
+// two workers were slower than one at 256 KiB (0.5-0.8× for row copies and
+// transposes: the whole copy takes a few microseconds) and faster from
+// 1 MiB (1.05-1.4× for row copies, 1.4-1.8× for transposes); see
+// benchmarks/README.md.
+const DefaultParallelThreshold = 1 << 20
 
 // SetMaxWorkers sets how many goroutines one copy may split its work across
 // and returns the previous setting (0 for the default). n == 1 makes every copy single-threaded,
