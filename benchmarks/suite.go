@@ -204,6 +204,14 @@ func Cases() []Case {
 			Scale:       Leading,
 		},
 		{
+			Name:        "contiguous",
+			Description: "a row-major [batch, 16, 768] view through ToLastDimensionInto: one contiguous run, as Contiguous copies a view that needs no reordering",
+			Rank:        3,
+			Shape:       []int{1365, 16, 768},
+			ConcatDims:  1,
+			Scale:       Leading,
+		},
+		{
 			Name:        "small",
 			Description: "contiguous [3, 3, 100] through ToLastDimension: zero-copy, no allocation, the cost of a call",
 			Rank:        3,

@@ -37,7 +37,7 @@ func TestCasesOrder(t *testing.T) {
 		names = append(names, c.Name)
 	}
 	require.Equal(t, []string{"heads", "shortrows", "slice", "mixed5d", "mixed6d", "mixed5d-t", "mixed6d-t",
-		"transpose2d", "transpose2d-odd", "reverse4d", "broadcast", "small", "small-permuted"}, names)
+		"transpose2d", "transpose2d-odd", "reverse4d", "broadcast", "contiguous", "small", "small-permuted"}, names)
 }
 
 func TestCasesFreshSlices(t *testing.T) {
@@ -60,6 +60,7 @@ func TestViewShape(t *testing.T) {
 		"transpose2d-odd": {4097, 4095},
 		"reverse4d":       {512, 64, 32, 16},
 		"broadcast":       {1024, 32, 512},
+		"contiguous":      {1365, 16, 768},
 		"small":           {3, 3, 100},
 		"small-permuted":  {3, 3, 100},
 	}
@@ -92,6 +93,7 @@ func TestFusedViews(t *testing.T) {
 		"transpose2d-odd": {2, 1025},
 		"reverse4d":       {4, 65536},
 		"broadcast":       {2, 1},
+		"contiguous":      {1, 1},
 		"small":           {1, 1},
 		"small-permuted":  {3, 1},
 	}
@@ -321,7 +323,7 @@ func requireSameElements[T reshape.Element](t *testing.T, want, got []T) {
 }
 
 func TestRunRefusesCopiedZeroCopyCase(t *testing.T) {
-	c := Cases()[11] // small
+	c := Cases()[12] // small
 	require.True(t, c.ZeroCopy)
 	src, err := Build[float32](c)
 	require.NoError(t, err)
@@ -374,7 +376,7 @@ func TestCopySource(t *testing.T) {
 
 // TestSetWorkers checks the settings are changed as documented and restored.
 func TestSetWorkers(t *testing.T) {
-	sized, fixed := Cases()[0], Cases()[11]
+	sized, fixed := Cases()[0], Cases()[12]
 	prevW, prevT := reshape.SetMaxWorkers(3), reshape.SetParallelThreshold(12345)
 	defer func() {
 		reshape.SetMaxWorkers(prevW)

@@ -144,7 +144,7 @@ func reshape[T Element](dst []T, into bool, t Tensor[T], concatDims int) (Matrix
 	} else if overlaps(dst[:v.n], t.Data[v.lo:v.hi+1]) {
 		return Matrix[T]{}, errorf(ErrDst, "destination overlaps Data[%d:%d], the span the view reads", v.lo, v.hi+1)
 	}
-	dispatch(dtypeOf[T](), unsafe.Pointer(unsafe.SliceData(dst)), unsafe.Pointer(&t.Data[t.Offset]), v.n, cshape, cstrides)
+	dispatch(dtypeOf[T](), unsafe.Pointer(unsafe.SliceData(dst)), unsafe.Pointer(&t.Data[t.Offset]), v, cshape, cstrides)
 	return Matrix[T]{Data: dst[:v.n], Rows: rows, Cols: cols}, nil
 }
 

@@ -18,18 +18,19 @@ func kindOf(innerStride int) generated.Kind {
 	return generated.Gather
 }
 
-// dispatch copies the canonical view (cshape, cstrides) of dtype dt, n
-// elements, whose element [0, 0, ...] is at src into dst, row-major. The
-// caller has validated and counted the view, checked that dst holds all of
-// it and does not overlap it.
+// dispatch copies the canonical view (cshape, cstrides) of dtype dt, whose
+// element [0, 0, ...] is at src, into dst, row-major. The caller has
+// validated and counted the view (v: its elements and the span of the
+// source it reads), checked that dst holds all of it and does not overlap
+// it.
 //
-// A result of at least the streaming threshold is written with
-// non-temporal stores wherever a kernel has them (streams). A result of at
-// least the parallel threshold is split across up to SetMaxWorkers
-// goroutines (parallel); each part, or the whole view, runs through serial.
-func dispatch(dt generated.DType, dst, src unsafe.Pointer, n int, cshape, cstrides []int) {
-	bytes := n * dt.Size()
-	stream := streams(bytes)
+// A copy whose footprint reaches the streaming threshold is written with
+// non-temporal stores wherever a kernel has them (streams). A result of at least the parallel threshold is split across
+// up to SetMaxWorkers goroutines (parallel); each part, or the whole view,
+// runs through serial.
+func dispatch(dt generated.DType, dst, src unsafe.Pointer, v inspected, cshape, cstrides []int) {
+	bytes := v.n * dt.Size()
+	stream := streams(bytes + min(bytes, (v.hi-v.lo+1)*dt.Size()))
 	if w := workersFor(bytes); w > 1 && parallel(dt, dst, src, cshape, cstrides, w, stream) {
 		return
 	}

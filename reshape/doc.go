@@ -36,8 +36,8 @@
 //     above generated.MaxRank run as loops over their leading axes around the
 //     largest kernel.
 //
-// A result of at least the parallel threshold (SetParallelThreshold, 1 MiB
-// by default) is split along its leading axes across up to SetMaxWorkers
+// A result of at least the parallel threshold (SetParallelThreshold,
+// 768 KiB by default) is split along its leading axes across up to SetMaxWorkers
 // goroutines (GOMAXPROCS by default), in chunks that do not share a cache
 // line of the destination: the caller copies one part and helper goroutines,
 // started once and kept, the others. A helper polls for its next part for a
@@ -47,10 +47,11 @@
 // helpers, the copy runs on the caller's goroutine alone. The Into forms and
 // Contiguous never allocate.
 //
-// A result of at least the streaming threshold (SetStreamingThreshold, a
-// quarter of the last-level cache) is written with non-temporal stores
-// where the kernel has them, which bypass the cache: faster far beyond the
-// cache, slower within it. Below it a contiguous run is copied with REP
+// A copy whose footprint, its result and the source it reads, reaches the
+// streaming threshold (SetStreamingThreshold, three quarters of the
+// last-level cache) writes with non-temporal stores where the kernel has
+// them, which bypass the cache: faster far beyond the cache, slower within
+// it. Below it a contiguous run is copied with REP
 // MOVSB where the CPU does that fast, where the runtime's copy() would
 // switch to non-temporal stores from 1 MiB.
 //

@@ -15,45 +15,54 @@ import (
 // choice at a fixed 1 MiB on amd64, which sends copies of 1-16 MiB, that
 // would have stayed in the cache, to memory.
 //
-// The crossover rests on these measurements, on the 2-vCPU EPYC VM
-// (medians; GB/s counts bytes read plus bytes written): a contiguous copy
-// with ordinary stores against non-temporal ones moved 4 MiB at 80-95
-// against 72, 8 MiB at 63-80 against 65, 16 MiB at 52-60 against 65-69,
-// and 64 MiB at 36-38 against 42-48; a copy of rows of 256 bytes
-// ([B,12,128,64] float32 permuted to [B,128,12,64]) moved 4.2 MB at 87
-// against 65 and 12.6 MB at 54 against 68. Ordinary stores win while the
-// source and the result together take at most about half of the last-level
-// cache (32 MiB there), so the default threshold is a quarter of it.
+// What has to fit is the copy's footprint: the result and the source it
+// reads, which is about as large as the result, or less when the view
+// repeats its elements (a broadcast). The crossover rests on these measurements, on the 2-vCPU
+// EPYC VM (32 MiB of L3; medians; GB/s counts bytes read plus bytes
+// written): a contiguous copy with ordinary stores against non-temporal
+// ones moved 4 MiB (an 8 MiB footprint) at 80-95 against 72, 8 MiB at 63-80
+// against 65, 16 MiB at 52-60 against 65-69, and 64 MiB at 36-38 against
+// 42-48; a copy of rows of 256 bytes ([B,12,128,64] float32 permuted to
+// [B,128,12,64]) moved 4.2 MB at 87 against 65 and 12.6 MB (a 25 MB
+// footprint) at 54 against 68. A broadcast, whose source stays small,
+// moved a 16 MiB result at 118 GB/s with ordinary stores (NumPy's copy)
+// against 47-58 with non-temporal ones. Ordinary stores win up to a
+// footprint of about 16-24 MiB there, so the default threshold is three
+// quarters of the last-level cache.
 
 // streamingThreshold is the setting of SetStreamingThreshold, in bytes.
 var streamingThreshold atomic.Int64
 
 // defaultStreamingThreshold is DefaultStreamingThreshold, found once.
-var defaultStreamingThreshold = cacheBudget(lastLevelCache()) / 4
+var defaultStreamingThreshold = cacheBudget(lastLevelCache()) / 4 * 3
 
 func init() { streamingThreshold.Store(int64(defaultStreamingThreshold)) }
 
-// DefaultStreamingThreshold returns the result size in bytes from which
-// copies write with non-temporal stores unless SetStreamingThreshold says
-// otherwise: a quarter of the last-level cache that CPUID reports on amd64,
-// taken between 1 MiB and 32 MiB (virtual machines report odd caches: the
-// 2-vCPU EPYC VM reports a 508 MiB L3, the whole host's), or a quarter of
-// 32 MiB where the cache is not known. So source and result together fit
-// in half the cache.
+// DefaultStreamingThreshold returns the footprint in bytes (see
+// SetStreamingThreshold) from which copies write with non-temporal stores
+// unless SetStreamingThreshold says otherwise: three quarters of the
+// last-level cache that CPUID reports on amd64, taken between 1 MiB and
+// 32 MiB (virtual machines report odd caches: the 2-vCPU EPYC VM reports a
+// 508 MiB L3, the whole host's), or three quarters of 32 MiB where the
+// cache is not known.
 func DefaultStreamingThreshold() int { return defaultStreamingThreshold }
 
-// SetStreamingThreshold sets the result size in bytes from which a copy
-// writes with non-temporal stores, and returns the previous setting; bytes
-// <= 0 restores DefaultStreamingThreshold. Non-temporal stores write the
-// result to memory without reading it into the cache first: faster for a
-// result far larger than the cache, slower for one that fits, and the
-// result is then not in the cache for its next reader. Set it lower when
-// several goroutines copy at once and share the cache, higher when the
-// result is read again at once. The row copies and whole contiguous runs
-// have non-temporal forms (on amd64 with AVX2); the transposes, gathers and
-// fills write with ordinary stores at every size. The setting is global and
-// safe to change concurrently with copies; a copy reads it once when it
-// starts.
+// SetStreamingThreshold sets the footprint in bytes from which a copy
+// writes its result with non-temporal stores, and returns the previous
+// setting; bytes <= 0 restores DefaultStreamingThreshold. A copy's
+// footprint is its result plus the source it reads, counted as the smaller
+// of the result and the span of the source the view reaches (from its
+// lowest to its highest element): a permuted copy of a 4 MiB tensor has an
+// 8 MiB footprint, a broadcast of a small source little more than its
+// result. Non-temporal stores write the result to memory without reading
+// it into the cache first: faster for a copy far larger than the cache,
+// slower for one that fits, and the result is then not in the cache for its
+// next reader. Set it lower when several goroutines copy at once and share
+// the cache, higher when the result is read again at once. The row copies
+// and whole contiguous runs have non-temporal forms (on amd64 with AVX2);
+// the transposes, gathers and fills write with ordinary stores at every
+// size. The setting is global and safe to change concurrently with copies;
+// a copy reads it once when it starts.
 func SetStreamingThreshold(bytes int) (previous int) {
 	if bytes <= 0 {
 		bytes = defaultStreamingThreshold
@@ -61,10 +70,10 @@ func SetStreamingThreshold(bytes int) (previous int) {
 	return int(streamingThreshold.Swap(int64(bytes)))
 }
 
-// streams reports whether a result of this many bytes is written with
-// non-temporal stores.
-func streams(resultBytes int) bool {
-	return int64(resultBytes) >= streamingThreshold.Load()
+// streams reports whether a copy of this footprint writes with non-temporal
+// stores.
+func streams(footprint int) bool {
+	return int64(footprint) >= streamingThreshold.Load()
 }
 
 // The bounds of the cache budget: CPUID's last-level cache, taken between

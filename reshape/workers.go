@@ -16,11 +16,12 @@ func init() { parallelThreshold.Store(DefaultParallelThreshold) }
 // DefaultParallelThreshold is the size in bytes of a copy's result below
 // which one goroutine does the whole copy, whatever SetMaxWorkers says. On
 // the 2-vCPU EPYC VM, with the split handed to ready helpers (see pool.go),
-// two workers were slower than one at 256 KiB (0.5-0.8× for row copies and
-// transposes: the whole copy takes a few microseconds) and faster from
-// 1 MiB (1.05-1.4× for row copies, 1.4-1.8× for transposes); see
+// float32 copies on two workers against one ran at 0.36-1.1× at 256 KiB
+// (a transpose lost most: the whole copy takes a few microseconds),
+// 0.8-1.3× at 512 KiB, and 1.05-1.4× from 768 KiB (contiguous, heads,
+// mixed5d and a 2-D transpose; 1.25-1.6× at 1 MiB); see
 // benchmarks/README.md.
-const DefaultParallelThreshold = 1 << 20
+const DefaultParallelThreshold = 768 << 10
 
 // SetMaxWorkers sets how many goroutines one copy may split its work across
 // and returns the previous setting (0 for the default). n == 1 makes every copy single-threaded,

@@ -23,9 +23,10 @@ type ReshapeOptions struct {
 // copyBlock is the size of the blocks in which ReshapeLazy copies its
 // result as it is written: large enough that a block costs one call of the
 // copy kernels and one write, small enough to stay in the caches' reach and
-// let a progress bar move. It is below reshape's streaming threshold on the
-// machines measured (8 MiB on the 2-vCPU EPYC VM), so a block is written
-// into the cache, where the write that follows reads it.
+// let a progress bar move. Its footprint (the block and the source it reads,
+// 4 MiB) is below reshape's streaming threshold on the machines measured
+// (24 MiB on the 2-vCPU EPYC VM), so a block is written into the cache,
+// where the write that follows reads it.
 const copyBlock = 2 << 20
 
 // Reshape is reshape.ConcatLastDimensions for an Array of any dtype: it
