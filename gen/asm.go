@@ -135,7 +135,7 @@ func asmFuncs() []asmFunc {
 		},
 		Body: emitCPUID,
 	})
-	return fs
+	return append(fs, convAsmFuncs()...)
 }
 
 // rowsLoopDoc is the plain loop that states the contract of the row copies.

@@ -447,6 +447,9 @@ func renderAccel(maxRank int, asm bool) *jen.File {
 			"non-temporal stores. It takes effect only where Accelerated; tests set it",
 			"to false to run the other path."))
 		f.Var().Id("FastStrings").Op("=").Qual("golang.org/x/sys/cpu", "X86").Dot("HasERMS").Op("&&").Id("hasFSRM").Call()
+		f.Add(doc("hasF16C reports whether the CPU converts float16 (VCVTPH2PS, VCVTPS2PH), which",
+			"the float16 conversions need besides AVX2."))
+		f.Var().Id("hasF16C").Op("=").Qual("golang.org/x/sys/cpu", "X86").Dot("HasF16C")
 		for _, af := range asmFuncs() {
 			var params []jen.Code
 			for _, p := range af.Params {
@@ -517,6 +520,9 @@ func renderAccel(maxRank int, asm bool) *jen.File {
 		"than the line.")).Line().Func().Id("copyRows").Params(rowParamsGo()...).Block(body...)
 	if asm {
 		f.Add(emitCopyRowsStream())
+	}
+	for _, cv := range conversions {
+		f.Add(emitConvRowsChoice(cv, asm))
 	}
 
 	body = nil

@@ -219,7 +219,7 @@ func main() {
 			size := dt.Size()
 			dst := make([]byte, n*size)
 			srcBytes := unsafe.Slice((*byte)(unsafe.Pointer(&src[0])), len(src)*8)
-			generated.Registry[dt][generated.MaxRank][kind](unsafe.Pointer(&dst[0]), unsafe.Pointer(&src[0]), shape, st)
+			generated.Registry[dt][generated.MaxRank][kind](unsafe.Pointer(&dst[0]), unsafe.Pointer(&src[0]), shape, st, kind == generated.Rows && dt%2 == 0)
 			var idx [generated.MaxRank]int
 			for k := 0; k < n; k++ {
 				o := 0

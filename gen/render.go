@@ -49,6 +49,9 @@ func render(maxRank int) ([]output, error) {
 	if err := add("registry.go", renderRegistry(maxRank)); err != nil {
 		return nil, err
 	}
+	if err := add("convert.go", renderConvert(maxRank)); err != nil {
+		return nil, err
+	}
 	if err := add("accel_amd64.go", renderAccel(maxRank, true)); err != nil {
 		return nil, err
 	}

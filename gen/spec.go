@@ -6,6 +6,7 @@ import (
 
 	"github.com/dave/jennifer/jen"
 	"github.com/mmcloughlin/avo/build"
+	"github.com/mmcloughlin/avo/operand"
 	"github.com/mmcloughlin/avo/reg"
 )
 
@@ -174,6 +175,22 @@ func validate(maxRank int) error {
 			return fmt.Errorf("dtype %s: no width of %d bytes", d.Const, d.Size)
 		}
 	}
+	seenPair := map[string]bool{}
+	for _, cv := range conversions {
+		from, okFrom := dtypeByConst(cv.From)
+		to, okTo := dtypeByConst(cv.To)
+		switch {
+		case !okFrom || !okTo:
+			return fmt.Errorf("conversion %s → %s: not a dtype", cv.From, cv.To)
+		case from.Const == to.Const:
+			return fmt.Errorf("conversion %s → %s: a dtype to itself is a copy", cv.From, cv.To)
+		case seenPair[cv.From+" "+cv.To]:
+			return fmt.Errorf("conversion %s → %s: listed twice", cv.From, cv.To)
+		case cv.Scalar == nil || cv.Vector == nil:
+			return fmt.Errorf("conversion %s → %s: no Go or no vector form", cv.From, cv.To)
+		}
+		seenPair[cv.From+" "+cv.To] = true
+	}
 	seenKind, seenStride := map[string]bool{}, map[int]bool{}
 	for _, k := range kinds {
 		if !identifier.MatchString(k.Name) {
@@ -205,4 +222,51 @@ func widthOf(d dtype) width {
 		}
 	}
 	panic("unreachable: validate checked every dtype has a width")
+}
+
+// conversion is a pair of dtypes whose conversion has kernels of its own: a
+// Go form, and on amd64 an AVX2 loop over rows of whole vectors. Every other
+// pair converts through reshape's generic fallback. The pairs are those of
+// models that run in bfloat16 or float16 and of sparse autoencoders that
+// train in float32, and of quantised activations.
+type conversion struct {
+	From, To string // dtype constants
+	// Scalar is the Go expression that converts one element: x is the
+	// source element as its width's carrier, the result is the
+	// destination's carrier.
+	Scalar func(x *jen.Statement) *jen.Statement
+	// Vector emits the AVX2 conversion of 8 elements from src to dst;
+	// consts are the values Setup loaded.
+	Vector func(c *build.Context, dst, src operand.Mem, consts []reg.VecVirtual)
+	// Setup, when set, loads the constants Vector uses, once per call.
+	Setup func(c *build.Context) []reg.VecVirtual
+	// F16C marks a vector form that needs F16C besides AVX2.
+	F16C bool
+}
+
+// conversions lists the specialised pairs, in the order of the generated
+// functions.
+var conversions = []conversion{
+	// bfloat16 is the top half of a float32: widen and shift.
+	{From: "BFloat16", To: "Float32", Scalar: func(x *jen.Statement) *jen.Statement { return jen.Uint32().Call(x).Op("<<").Lit(16) }, Vector: vecWiden(wideZX16, 16, false)},
+	{From: "Float16", To: "Float32", Scalar: f16ToF32Scalar, Vector: vecF16ToF32, F16C: true},
+	{From: "Float64", To: "Float32", Scalar: func(x *jen.Statement) *jen.Statement { return f32bits(jen.Float32().Call(f64from(x))) }, Vector: vecF64ToF32},
+	// Rounds with integer operations: AVX-512 BF16 (VCVTNEPS2BF16) flushes
+	// subnormals, which the rules keep.
+	{From: "Float32", To: "BFloat16", Scalar: func(x *jen.Statement) *jen.Statement { return jen.Id("f32ToBF16").Call(x) }, Vector: vecF32ToBF16, Setup: setupF32ToBF16},
+	{From: "Float32", To: "Float16", Scalar: f32ToF16Scalar, Vector: vecF32ToF16, F16C: true},
+	{From: "Float32", To: "Float64", Scalar: func(x *jen.Statement) *jen.Statement { return f64bits(jen.Float64().Call(f32from(x))) }, Vector: vecF32ToF64},
+	{From: "Int8", To: "Float32", Scalar: func(x *jen.Statement) *jen.Statement { return f32bits(jen.Float32().Call(jen.Int8().Call(x))) }, Vector: vecWiden(wideSX8, 0, true)},
+	{From: "Uint8", To: "Float32", Scalar: func(x *jen.Statement) *jen.Statement { return f32bits(jen.Float32().Call(x)) }, Vector: vecWiden(wideZX8, 0, true)},
+	{From: "Int16", To: "Float32", Scalar: func(x *jen.Statement) *jen.Statement { return f32bits(jen.Float32().Call(jen.Int16().Call(x))) }, Vector: vecWiden(wideSX16, 0, true)},
+}
+
+// dtypeByConst returns the dtype with constant name c.
+func dtypeByConst(c string) (dtype, bool) {
+	for _, d := range dtypes {
+		if d.Const == c {
+			return d, true
+		}
+	}
+	return dtype{}, false
 }

@@ -23,6 +23,10 @@ var Accelerated = cpu.X86.HasAVX2
 // to false to run the other path.
 var FastStrings = cpu.X86.HasERMS && hasFSRM()
 
+// hasF16C reports whether the CPU converts float16 (VCVTPH2PS, VCVTPS2PH), which
+// the float16 conversions need besides AVX2.
+var hasF16C = cpu.X86.HasF16C
+
 // tilesUint8AVX2 transposes ti × tj whole tiles of 8×16 1-byte elements with AVX2 register shuffles.
 // Source row i starts off[i]+col bytes from src, its elements j adjacent (the
 // rows may come from several source axes: off is a table); destination row j
@@ -138,6 +142,78 @@ func copyRunStreamAVX2(dst unsafe.Pointer, src unsafe.Pointer, n int)
 //go:noescape
 func cpuid(leaf int, sub int, out unsafe.Pointer)
 
+// convRowsBFloat16Float32AVX2 converts planes × rows rows of n >= 8 adjacent bfloat16
+// elements to float32, 8 at a time, the last 8 of a row again instead of a
+// scalar tail (they convert to the same values). It is the loop of Convert
+// with stride 2; it needs AVX2.
+//
+//go:noescape
+func convRowsBFloat16Float32AVX2(dst unsafe.Pointer, src unsafe.Pointer, planes int, planeStride int, rows int, rowStride int, n int)
+
+// convRowsFloat16Float32AVX2 converts planes × rows rows of n >= 8 adjacent float16
+// elements to float32, 8 at a time, the last 8 of a row again instead of a
+// scalar tail (they convert to the same values). It is the loop of Convert
+// with stride 2; it needs AVX2 and F16C.
+//
+//go:noescape
+func convRowsFloat16Float32AVX2(dst unsafe.Pointer, src unsafe.Pointer, planes int, planeStride int, rows int, rowStride int, n int)
+
+// convRowsFloat64Float32AVX2 converts planes × rows rows of n >= 8 adjacent float64
+// elements to float32, 8 at a time, the last 8 of a row again instead of a
+// scalar tail (they convert to the same values). It is the loop of Convert
+// with stride 8; it needs AVX2.
+//
+//go:noescape
+func convRowsFloat64Float32AVX2(dst unsafe.Pointer, src unsafe.Pointer, planes int, planeStride int, rows int, rowStride int, n int)
+
+// convRowsFloat32BFloat16AVX2 converts planes × rows rows of n >= 8 adjacent float32
+// elements to bfloat16, 8 at a time, the last 8 of a row again instead of a
+// scalar tail (they convert to the same values). It is the loop of Convert
+// with stride 4; it needs AVX2.
+//
+//go:noescape
+func convRowsFloat32BFloat16AVX2(dst unsafe.Pointer, src unsafe.Pointer, planes int, planeStride int, rows int, rowStride int, n int)
+
+// convRowsFloat32Float16AVX2 converts planes × rows rows of n >= 8 adjacent float32
+// elements to float16, 8 at a time, the last 8 of a row again instead of a
+// scalar tail (they convert to the same values). It is the loop of Convert
+// with stride 4; it needs AVX2 and F16C.
+//
+//go:noescape
+func convRowsFloat32Float16AVX2(dst unsafe.Pointer, src unsafe.Pointer, planes int, planeStride int, rows int, rowStride int, n int)
+
+// convRowsFloat32Float64AVX2 converts planes × rows rows of n >= 8 adjacent float32
+// elements to float64, 8 at a time, the last 8 of a row again instead of a
+// scalar tail (they convert to the same values). It is the loop of Convert
+// with stride 4; it needs AVX2.
+//
+//go:noescape
+func convRowsFloat32Float64AVX2(dst unsafe.Pointer, src unsafe.Pointer, planes int, planeStride int, rows int, rowStride int, n int)
+
+// convRowsInt8Float32AVX2 converts planes × rows rows of n >= 8 adjacent int8
+// elements to float32, 8 at a time, the last 8 of a row again instead of a
+// scalar tail (they convert to the same values). It is the loop of Convert
+// with stride 1; it needs AVX2.
+//
+//go:noescape
+func convRowsInt8Float32AVX2(dst unsafe.Pointer, src unsafe.Pointer, planes int, planeStride int, rows int, rowStride int, n int)
+
+// convRowsUint8Float32AVX2 converts planes × rows rows of n >= 8 adjacent uint8
+// elements to float32, 8 at a time, the last 8 of a row again instead of a
+// scalar tail (they convert to the same values). It is the loop of Convert
+// with stride 1; it needs AVX2.
+//
+//go:noescape
+func convRowsUint8Float32AVX2(dst unsafe.Pointer, src unsafe.Pointer, planes int, planeStride int, rows int, rowStride int, n int)
+
+// convRowsInt16Float32AVX2 converts planes × rows rows of n >= 8 adjacent int16
+// elements to float32, 8 at a time, the last 8 of a row again instead of a
+// scalar tail (they convert to the same values). It is the loop of Convert
+// with stride 2; it needs AVX2.
+//
+//go:noescape
+func convRowsInt16Float32AVX2(dst unsafe.Pointer, src unsafe.Pointer, planes int, planeStride int, rows int, rowStride int, n int)
+
 // hasFSRM reports whether the CPU has fast short REP MOVSB (CPUID leaf 7,
 // EDX bit 4). Only called where ERMS, from the same leaf, is known.
 func hasFSRM() bool {
@@ -222,6 +298,105 @@ func copyRowsStream(dst, src unsafe.Pointer, planes, planeStride, rows, rowBytes
 		return
 	}
 	copyRowsStreamAVX2(dst, src, planes, planeStride, rows*rowBytes, rows, srcStride, rowBytes, rowBytes)
+}
+
+// convRowsBFloat16Float32 converts rows of n adjacent elements with the fastest kernel
+// this build and CPU have, and reports false, having done nothing, where that
+// is the Go loop of the caller.
+func convRowsBFloat16Float32(dst, src unsafe.Pointer, planes, planeStride, rows, rowStride, n int) bool {
+	if !Accelerated || n < 8 {
+		return false
+	}
+	convRowsBFloat16Float32AVX2(dst, src, planes, planeStride, rows, rowStride, n)
+	return true
+}
+
+// convRowsFloat16Float32 converts rows of n adjacent elements with the fastest kernel
+// this build and CPU have, and reports false, having done nothing, where that
+// is the Go loop of the caller.
+func convRowsFloat16Float32(dst, src unsafe.Pointer, planes, planeStride, rows, rowStride, n int) bool {
+	if !Accelerated || !hasF16C || n < 8 {
+		return false
+	}
+	convRowsFloat16Float32AVX2(dst, src, planes, planeStride, rows, rowStride, n)
+	return true
+}
+
+// convRowsFloat64Float32 converts rows of n adjacent elements with the fastest kernel
+// this build and CPU have, and reports false, having done nothing, where that
+// is the Go loop of the caller.
+func convRowsFloat64Float32(dst, src unsafe.Pointer, planes, planeStride, rows, rowStride, n int) bool {
+	if !Accelerated || n < 8 {
+		return false
+	}
+	convRowsFloat64Float32AVX2(dst, src, planes, planeStride, rows, rowStride, n)
+	return true
+}
+
+// convRowsFloat32BFloat16 converts rows of n adjacent elements with the fastest kernel
+// this build and CPU have, and reports false, having done nothing, where that
+// is the Go loop of the caller.
+func convRowsFloat32BFloat16(dst, src unsafe.Pointer, planes, planeStride, rows, rowStride, n int) bool {
+	if !Accelerated || n < 8 {
+		return false
+	}
+	convRowsFloat32BFloat16AVX2(dst, src, planes, planeStride, rows, rowStride, n)
+	return true
+}
+
+// convRowsFloat32Float16 converts rows of n adjacent elements with the fastest kernel
+// this build and CPU have, and reports false, having done nothing, where that
+// is the Go loop of the caller.
+func convRowsFloat32Float16(dst, src unsafe.Pointer, planes, planeStride, rows, rowStride, n int) bool {
+	if !Accelerated || !hasF16C || n < 8 {
+		return false
+	}
+	convRowsFloat32Float16AVX2(dst, src, planes, planeStride, rows, rowStride, n)
+	return true
+}
+
+// convRowsFloat32Float64 converts rows of n adjacent elements with the fastest kernel
+// this build and CPU have, and reports false, having done nothing, where that
+// is the Go loop of the caller.
+func convRowsFloat32Float64(dst, src unsafe.Pointer, planes, planeStride, rows, rowStride, n int) bool {
+	if !Accelerated || n < 8 {
+		return false
+	}
+	convRowsFloat32Float64AVX2(dst, src, planes, planeStride, rows, rowStride, n)
+	return true
+}
+
+// convRowsInt8Float32 converts rows of n adjacent elements with the fastest kernel
+// this build and CPU have, and reports false, having done nothing, where that
+// is the Go loop of the caller.
+func convRowsInt8Float32(dst, src unsafe.Pointer, planes, planeStride, rows, rowStride, n int) bool {
+	if !Accelerated || n < 8 {
+		return false
+	}
+	convRowsInt8Float32AVX2(dst, src, planes, planeStride, rows, rowStride, n)
+	return true
+}
+
+// convRowsUint8Float32 converts rows of n adjacent elements with the fastest kernel
+// this build and CPU have, and reports false, having done nothing, where that
+// is the Go loop of the caller.
+func convRowsUint8Float32(dst, src unsafe.Pointer, planes, planeStride, rows, rowStride, n int) bool {
+	if !Accelerated || n < 8 {
+		return false
+	}
+	convRowsUint8Float32AVX2(dst, src, planes, planeStride, rows, rowStride, n)
+	return true
+}
+
+// convRowsInt16Float32 converts rows of n adjacent elements with the fastest kernel
+// this build and CPU have, and reports false, having done nothing, where that
+// is the Go loop of the caller.
+func convRowsInt16Float32(dst, src unsafe.Pointer, planes, planeStride, rows, rowStride, n int) bool {
+	if !Accelerated || n < 8 {
+		return false
+	}
+	convRowsInt16Float32AVX2(dst, src, planes, planeStride, rows, rowStride, n)
+	return true
 }
 
 // copyRun copies n bytes from src to dst, dst and src not overlapping, with

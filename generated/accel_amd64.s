@@ -1479,3 +1479,472 @@ TEXT ·cpuid(SB), NOSPLIT, $0-24
 	MOVL CX, 8(DI)
 	MOVL DX, 12(DI)
 	RET
+
+// func convRowsBFloat16Float32AVX2(dst unsafe.Pointer, src unsafe.Pointer, planes int, planeStride int, rows int, rowStride int, n int)
+// Requires: AVX, AVX2
+TEXT ·convRowsBFloat16Float32AVX2(SB), NOSPLIT, $0-56
+	MOVQ   dst+0(FP), AX
+	MOVQ   src+8(FP), CX
+	MOVQ   planes+16(FP), DX
+	MOVQ   planeStride+24(FP), BX
+	MOVQ   n+48(FP), SI
+	MOVQ   rowStride+40(FP), DI
+	TESTQ  DX, DX
+	JZ     conv_done
+	CMPQ   rows+32(FP), $0x00
+	JE     conv_done
+	LEAQ   -8(SI), R8
+	IMUL3Q $0x04, SI, R11
+
+conv_plane:
+	MOVQ CX, SI
+	MOVQ rows+32(FP), R9
+
+conv_row:
+	XORQ R10, R10
+
+conv_step:
+	CMPQ      R10, R8
+	JAE       conv_tail
+	VPMOVZXWD (SI)(R10*2), Y0
+	VPSLLD    $0x10, Y0, Y0
+	VMOVDQU   Y0, (AX)(R10*4)
+	ADDQ      $0x08, R10
+	JMP       conv_step
+
+conv_tail:
+	VPMOVZXWD (SI)(R8*2), Y0
+	VPSLLD    $0x10, Y0, Y0
+	VMOVDQU   Y0, (AX)(R8*4)
+	ADDQ      R11, AX
+	ADDQ      DI, SI
+	DECQ      R9
+	JNZ       conv_row
+	ADDQ      BX, CX
+	DECQ      DX
+	JNZ       conv_plane
+
+conv_done:
+	VZEROUPPER
+	RET
+
+// func convRowsFloat16Float32AVX2(dst unsafe.Pointer, src unsafe.Pointer, planes int, planeStride int, rows int, rowStride int, n int)
+// Requires: AVX, F16C
+TEXT ·convRowsFloat16Float32AVX2(SB), NOSPLIT, $0-56
+	MOVQ   dst+0(FP), AX
+	MOVQ   src+8(FP), CX
+	MOVQ   planes+16(FP), DX
+	MOVQ   planeStride+24(FP), BX
+	MOVQ   n+48(FP), SI
+	MOVQ   rowStride+40(FP), DI
+	TESTQ  DX, DX
+	JZ     conv_done
+	CMPQ   rows+32(FP), $0x00
+	JE     conv_done
+	LEAQ   -8(SI), R8
+	IMUL3Q $0x04, SI, R11
+
+conv_plane:
+	MOVQ CX, SI
+	MOVQ rows+32(FP), R9
+
+conv_row:
+	XORQ R10, R10
+
+conv_step:
+	CMPQ      R10, R8
+	JAE       conv_tail
+	VCVTPH2PS (SI)(R10*2), Y0
+	VMOVUPS   Y0, (AX)(R10*4)
+	ADDQ      $0x08, R10
+	JMP       conv_step
+
+conv_tail:
+	VCVTPH2PS (SI)(R8*2), Y0
+	VMOVUPS   Y0, (AX)(R8*4)
+	ADDQ      R11, AX
+	ADDQ      DI, SI
+	DECQ      R9
+	JNZ       conv_row
+	ADDQ      BX, CX
+	DECQ      DX
+	JNZ       conv_plane
+
+conv_done:
+	VZEROUPPER
+	RET
+
+// func convRowsFloat64Float32AVX2(dst unsafe.Pointer, src unsafe.Pointer, planes int, planeStride int, rows int, rowStride int, n int)
+// Requires: AVX
+TEXT ·convRowsFloat64Float32AVX2(SB), NOSPLIT, $0-56
+	MOVQ   dst+0(FP), AX
+	MOVQ   src+8(FP), CX
+	MOVQ   planes+16(FP), DX
+	MOVQ   planeStride+24(FP), BX
+	MOVQ   n+48(FP), SI
+	MOVQ   rowStride+40(FP), DI
+	TESTQ  DX, DX
+	JZ     conv_done
+	CMPQ   rows+32(FP), $0x00
+	JE     conv_done
+	LEAQ   -8(SI), R8
+	IMUL3Q $0x04, SI, R11
+
+conv_plane:
+	MOVQ CX, SI
+	MOVQ rows+32(FP), R9
+
+conv_row:
+	XORQ R10, R10
+
+conv_step:
+	CMPQ        R10, R8
+	JAE         conv_tail
+	VCVTPD2PSY  (SI)(R10*8), X0
+	VCVTPD2PSY  32(SI)(R10*8), X1
+	VINSERTF128 $0x01, X1, Y0, Y1
+	VMOVUPS     Y1, (AX)(R10*4)
+	ADDQ        $0x08, R10
+	JMP         conv_step
+
+conv_tail:
+	VCVTPD2PSY  (SI)(R8*8), X0
+	VCVTPD2PSY  32(SI)(R8*8), X1
+	VINSERTF128 $0x01, X1, Y0, Y1
+	VMOVUPS     Y1, (AX)(R8*4)
+	ADDQ        R11, AX
+	ADDQ        DI, SI
+	DECQ        R9
+	JNZ         conv_row
+	ADDQ        BX, CX
+	DECQ        DX
+	JNZ         conv_plane
+
+conv_done:
+	VZEROUPPER
+	RET
+
+// func convRowsFloat32BFloat16AVX2(dst unsafe.Pointer, src unsafe.Pointer, planes int, planeStride int, rows int, rowStride int, n int)
+// Requires: AVX, AVX2
+TEXT ·convRowsFloat32BFloat16AVX2(SB), NOSPLIT, $0-56
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         planes+16(FP), DX
+	MOVQ         planeStride+24(FP), BX
+	MOVQ         n+48(FP), SI
+	MOVQ         rowStride+40(FP), DI
+	MOVL         $0x00007fff, R8
+	VMOVD        R8, X0
+	VPBROADCASTD X0, Y0
+	MOVL         $0x00000001, R8
+	VMOVD        R8, X1
+	VPBROADCASTD X1, Y1
+	MOVL         $0x7fffffff, R8
+	VMOVD        R8, X2
+	VPBROADCASTD X2, Y2
+	MOVL         $0x7f800000, R8
+	VMOVD        R8, X3
+	VPBROADCASTD X3, Y3
+	MOVL         $0x00000040, R8
+	VMOVD        R8, X4
+	VPBROADCASTD X4, Y4
+	TESTQ        DX, DX
+	JZ           conv_done
+	CMPQ         rows+32(FP), $0x00
+	JE           conv_done
+	LEAQ         -8(SI), R8
+	IMUL3Q       $0x02, SI, R11
+
+conv_plane:
+	MOVQ CX, SI
+	MOVQ rows+32(FP), R9
+
+conv_row:
+	XORQ R10, R10
+
+conv_step:
+	CMPQ      R10, R8
+	JAE       conv_tail
+	VMOVDQU   (SI)(R10*4), Y5
+	VPSRLD    $0x10, Y5, Y6
+	VPAND     Y1, Y6, Y6
+	VPADDD    Y0, Y5, Y7
+	VPADDD    Y6, Y7, Y7
+	VPSRLD    $0x10, Y7, Y7
+	VPAND     Y2, Y5, Y6
+	VPCMPGTD  Y3, Y6, Y6
+	VPSRLD    $0x10, Y5, Y5
+	VPOR      Y4, Y5, Y5
+	VPBLENDVB Y6, Y5, Y7, Y7
+	VPACKUSDW Y7, Y7, Y7
+	VPERMQ    $0x08, Y7, Y7
+	VMOVDQU   X7, (AX)(R10*2)
+	ADDQ      $0x08, R10
+	JMP       conv_step
+
+conv_tail:
+	VMOVDQU   (SI)(R8*4), Y5
+	VPSRLD    $0x10, Y5, Y6
+	VPAND     Y1, Y6, Y6
+	VPADDD    Y0, Y5, Y7
+	VPADDD    Y6, Y7, Y7
+	VPSRLD    $0x10, Y7, Y7
+	VPAND     Y2, Y5, Y6
+	VPCMPGTD  Y3, Y6, Y6
+	VPSRLD    $0x10, Y5, Y5
+	VPOR      Y4, Y5, Y5
+	VPBLENDVB Y6, Y5, Y7, Y7
+	VPACKUSDW Y7, Y7, Y7
+	VPERMQ    $0x08, Y7, Y7
+	VMOVDQU   X7, (AX)(R8*2)
+	ADDQ      R11, AX
+	ADDQ      DI, SI
+	DECQ      R9
+	JNZ       conv_row
+	ADDQ      BX, CX
+	DECQ      DX
+	JNZ       conv_plane
+
+conv_done:
+	VZEROUPPER
+	RET
+
+// func convRowsFloat32Float16AVX2(dst unsafe.Pointer, src unsafe.Pointer, planes int, planeStride int, rows int, rowStride int, n int)
+// Requires: AVX, F16C
+TEXT ·convRowsFloat32Float16AVX2(SB), NOSPLIT, $0-56
+	MOVQ   dst+0(FP), AX
+	MOVQ   src+8(FP), CX
+	MOVQ   planes+16(FP), DX
+	MOVQ   planeStride+24(FP), BX
+	MOVQ   n+48(FP), SI
+	MOVQ   rowStride+40(FP), DI
+	TESTQ  DX, DX
+	JZ     conv_done
+	CMPQ   rows+32(FP), $0x00
+	JE     conv_done
+	LEAQ   -8(SI), R8
+	IMUL3Q $0x02, SI, R11
+
+conv_plane:
+	MOVQ CX, SI
+	MOVQ rows+32(FP), R9
+
+conv_row:
+	XORQ R10, R10
+
+conv_step:
+	CMPQ      R10, R8
+	JAE       conv_tail
+	VMOVUPS   (SI)(R10*4), Y0
+	VCVTPS2PH $0x00, Y0, (AX)(R10*2)
+	ADDQ      $0x08, R10
+	JMP       conv_step
+
+conv_tail:
+	VMOVUPS   (SI)(R8*4), Y0
+	VCVTPS2PH $0x00, Y0, (AX)(R8*2)
+	ADDQ      R11, AX
+	ADDQ      DI, SI
+	DECQ      R9
+	JNZ       conv_row
+	ADDQ      BX, CX
+	DECQ      DX
+	JNZ       conv_plane
+
+conv_done:
+	VZEROUPPER
+	RET
+
+// func convRowsFloat32Float64AVX2(dst unsafe.Pointer, src unsafe.Pointer, planes int, planeStride int, rows int, rowStride int, n int)
+// Requires: AVX
+TEXT ·convRowsFloat32Float64AVX2(SB), NOSPLIT, $0-56
+	MOVQ   dst+0(FP), AX
+	MOVQ   src+8(FP), CX
+	MOVQ   planes+16(FP), DX
+	MOVQ   planeStride+24(FP), BX
+	MOVQ   n+48(FP), SI
+	MOVQ   rowStride+40(FP), DI
+	TESTQ  DX, DX
+	JZ     conv_done
+	CMPQ   rows+32(FP), $0x00
+	JE     conv_done
+	LEAQ   -8(SI), R8
+	IMUL3Q $0x08, SI, R11
+
+conv_plane:
+	MOVQ CX, SI
+	MOVQ rows+32(FP), R9
+
+conv_row:
+	XORQ R10, R10
+
+conv_step:
+	CMPQ      R10, R8
+	JAE       conv_tail
+	VCVTPS2PD (SI)(R10*4), Y0
+	VCVTPS2PD 16(SI)(R10*4), Y1
+	VMOVUPD   Y0, (AX)(R10*8)
+	VMOVUPD   Y1, 32(AX)(R10*8)
+	ADDQ      $0x08, R10
+	JMP       conv_step
+
+conv_tail:
+	VCVTPS2PD (SI)(R8*4), Y0
+	VCVTPS2PD 16(SI)(R8*4), Y1
+	VMOVUPD   Y0, (AX)(R8*8)
+	VMOVUPD   Y1, 32(AX)(R8*8)
+	ADDQ      R11, AX
+	ADDQ      DI, SI
+	DECQ      R9
+	JNZ       conv_row
+	ADDQ      BX, CX
+	DECQ      DX
+	JNZ       conv_plane
+
+conv_done:
+	VZEROUPPER
+	RET
+
+// func convRowsInt8Float32AVX2(dst unsafe.Pointer, src unsafe.Pointer, planes int, planeStride int, rows int, rowStride int, n int)
+// Requires: AVX, AVX2
+TEXT ·convRowsInt8Float32AVX2(SB), NOSPLIT, $0-56
+	MOVQ   dst+0(FP), AX
+	MOVQ   src+8(FP), CX
+	MOVQ   planes+16(FP), DX
+	MOVQ   planeStride+24(FP), BX
+	MOVQ   n+48(FP), SI
+	MOVQ   rowStride+40(FP), DI
+	TESTQ  DX, DX
+	JZ     conv_done
+	CMPQ   rows+32(FP), $0x00
+	JE     conv_done
+	LEAQ   -8(SI), R8
+	IMUL3Q $0x04, SI, R11
+
+conv_plane:
+	MOVQ CX, SI
+	MOVQ rows+32(FP), R9
+
+conv_row:
+	XORQ R10, R10
+
+conv_step:
+	CMPQ      R10, R8
+	JAE       conv_tail
+	VPMOVSXBD (SI)(R10*1), Y0
+	VCVTDQ2PS Y0, Y0
+	VMOVDQU   Y0, (AX)(R10*4)
+	ADDQ      $0x08, R10
+	JMP       conv_step
+
+conv_tail:
+	VPMOVSXBD (SI)(R8*1), Y0
+	VCVTDQ2PS Y0, Y0
+	VMOVDQU   Y0, (AX)(R8*4)
+	ADDQ      R11, AX
+	ADDQ      DI, SI
+	DECQ      R9
+	JNZ       conv_row
+	ADDQ      BX, CX
+	DECQ      DX
+	JNZ       conv_plane
+
+conv_done:
+	VZEROUPPER
+	RET
+
+// func convRowsUint8Float32AVX2(dst unsafe.Pointer, src unsafe.Pointer, planes int, planeStride int, rows int, rowStride int, n int)
+// Requires: AVX, AVX2
+TEXT ·convRowsUint8Float32AVX2(SB), NOSPLIT, $0-56
+	MOVQ   dst+0(FP), AX
+	MOVQ   src+8(FP), CX
+	MOVQ   planes+16(FP), DX
+	MOVQ   planeStride+24(FP), BX
+	MOVQ   n+48(FP), SI
+	MOVQ   rowStride+40(FP), DI
+	TESTQ  DX, DX
+	JZ     conv_done
+	CMPQ   rows+32(FP), $0x00
+	JE     conv_done
+	LEAQ   -8(SI), R8
+	IMUL3Q $0x04, SI, R11
+
+conv_plane:
+	MOVQ CX, SI
+	MOVQ rows+32(FP), R9
+
+conv_row:
+	XORQ R10, R10
+
+conv_step:
+	CMPQ      R10, R8
+	JAE       conv_tail
+	VPMOVZXBD (SI)(R10*1), Y0
+	VCVTDQ2PS Y0, Y0
+	VMOVDQU   Y0, (AX)(R10*4)
+	ADDQ      $0x08, R10
+	JMP       conv_step
+
+conv_tail:
+	VPMOVZXBD (SI)(R8*1), Y0
+	VCVTDQ2PS Y0, Y0
+	VMOVDQU   Y0, (AX)(R8*4)
+	ADDQ      R11, AX
+	ADDQ      DI, SI
+	DECQ      R9
+	JNZ       conv_row
+	ADDQ      BX, CX
+	DECQ      DX
+	JNZ       conv_plane
+
+conv_done:
+	VZEROUPPER
+	RET
+
+// func convRowsInt16Float32AVX2(dst unsafe.Pointer, src unsafe.Pointer, planes int, planeStride int, rows int, rowStride int, n int)
+// Requires: AVX, AVX2
+TEXT ·convRowsInt16Float32AVX2(SB), NOSPLIT, $0-56
+	MOVQ   dst+0(FP), AX
+	MOVQ   src+8(FP), CX
+	MOVQ   planes+16(FP), DX
+	MOVQ   planeStride+24(FP), BX
+	MOVQ   n+48(FP), SI
+	MOVQ   rowStride+40(FP), DI
+	TESTQ  DX, DX
+	JZ     conv_done
+	CMPQ   rows+32(FP), $0x00
+	JE     conv_done
+	LEAQ   -8(SI), R8
+	IMUL3Q $0x04, SI, R11
+
+conv_plane:
+	MOVQ CX, SI
+	MOVQ rows+32(FP), R9
+
+conv_row:
+	XORQ R10, R10
+
+conv_step:
+	CMPQ      R10, R8
+	JAE       conv_tail
+	VPMOVSXWD (SI)(R10*2), Y0
+	VCVTDQ2PS Y0, Y0
+	VMOVDQU   Y0, (AX)(R10*4)
+	ADDQ      $0x08, R10
+	JMP       conv_step
+
+conv_tail:
+	VPMOVSXWD (SI)(R8*2), Y0
+	VCVTDQ2PS Y0, Y0
+	VMOVDQU   Y0, (AX)(R8*4)
+	ADDQ      R11, AX
+	ADDQ      DI, SI
+	DECQ      R9
+	JNZ       conv_row
+	ADDQ      BX, CX
+	DECQ      DX
+	JNZ       conv_plane
+
+conv_done:
+	VZEROUPPER
+	RET

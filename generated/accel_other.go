@@ -55,6 +55,69 @@ func copyRows(dst, src unsafe.Pointer, planes, planeStride, rows, rowBytes, srcS
 	copyRowsGo(dst, src, planes, planeStride, rows, rowBytes, srcStride, stream)
 }
 
+// convRowsBFloat16Float32 converts rows of n adjacent elements with the fastest kernel
+// this build and CPU have, and reports false, having done nothing, where that
+// is the Go loop of the caller.
+func convRowsBFloat16Float32(dst, src unsafe.Pointer, planes, planeStride, rows, rowStride, n int) bool {
+	return false
+}
+
+// convRowsFloat16Float32 converts rows of n adjacent elements with the fastest kernel
+// this build and CPU have, and reports false, having done nothing, where that
+// is the Go loop of the caller.
+func convRowsFloat16Float32(dst, src unsafe.Pointer, planes, planeStride, rows, rowStride, n int) bool {
+	return false
+}
+
+// convRowsFloat64Float32 converts rows of n adjacent elements with the fastest kernel
+// this build and CPU have, and reports false, having done nothing, where that
+// is the Go loop of the caller.
+func convRowsFloat64Float32(dst, src unsafe.Pointer, planes, planeStride, rows, rowStride, n int) bool {
+	return false
+}
+
+// convRowsFloat32BFloat16 converts rows of n adjacent elements with the fastest kernel
+// this build and CPU have, and reports false, having done nothing, where that
+// is the Go loop of the caller.
+func convRowsFloat32BFloat16(dst, src unsafe.Pointer, planes, planeStride, rows, rowStride, n int) bool {
+	return false
+}
+
+// convRowsFloat32Float16 converts rows of n adjacent elements with the fastest kernel
+// this build and CPU have, and reports false, having done nothing, where that
+// is the Go loop of the caller.
+func convRowsFloat32Float16(dst, src unsafe.Pointer, planes, planeStride, rows, rowStride, n int) bool {
+	return false
+}
+
+// convRowsFloat32Float64 converts rows of n adjacent elements with the fastest kernel
+// this build and CPU have, and reports false, having done nothing, where that
+// is the Go loop of the caller.
+func convRowsFloat32Float64(dst, src unsafe.Pointer, planes, planeStride, rows, rowStride, n int) bool {
+	return false
+}
+
+// convRowsInt8Float32 converts rows of n adjacent elements with the fastest kernel
+// this build and CPU have, and reports false, having done nothing, where that
+// is the Go loop of the caller.
+func convRowsInt8Float32(dst, src unsafe.Pointer, planes, planeStride, rows, rowStride, n int) bool {
+	return false
+}
+
+// convRowsUint8Float32 converts rows of n adjacent elements with the fastest kernel
+// this build and CPU have, and reports false, having done nothing, where that
+// is the Go loop of the caller.
+func convRowsUint8Float32(dst, src unsafe.Pointer, planes, planeStride, rows, rowStride, n int) bool {
+	return false
+}
+
+// convRowsInt16Float32 converts rows of n adjacent elements with the fastest kernel
+// this build and CPU have, and reports false, having done nothing, where that
+// is the Go loop of the caller.
+func convRowsInt16Float32(dst, src unsafe.Pointer, planes, planeStride, rows, rowStride, n int) bool {
+	return false
+}
+
 // copyRun copies n bytes from src to dst, dst and src not overlapping, with
 // the fastest kernel this build and CPU have for the stores stream asks for:
 // non-temporal AVX2 stores (copyRunStreamAVX2) from 64 bytes when stream,

@@ -2,6 +2,7 @@ package reshape
 
 import (
 	"math/bits"
+	"sync"
 	"unsafe"
 
 	"github.com/stridekit/stridekit/generated"
@@ -18,6 +19,21 @@ func kindOf(innerStride int) generated.Kind {
 	return generated.Gather
 }
 
+// copyOp is what a copy does to each element: moves it, or converts it.
+type copyOp struct {
+	dt     generated.DType // the view's dtype (the source's, when converting)
+	stream bool            // the store policy of the whole result (see generated.Kernel)
+	conv   conversion      // the conversion; run is nil for a plain copy
+}
+
+// dstSize is the size of an element of the result.
+func (op copyOp) dstSize() int {
+	if op.conv.run != nil {
+		return op.conv.to.Size()
+	}
+	return op.dt.Size()
+}
+
 // dispatch copies the canonical view (cshape, cstrides) of dtype dt, whose
 // element [0, 0, ...] is at src, into dst, row-major. The caller has
 // validated and counted the view (v: its elements and the span of the
@@ -25,16 +41,26 @@ func kindOf(innerStride int) generated.Kind {
 // it.
 //
 // A copy whose footprint reaches the streaming threshold is written with
-// non-temporal stores wherever a kernel has them (streams). A result of at least the parallel threshold is split across
-// up to SetMaxWorkers goroutines (parallel); each part, or the whole view,
-// runs through serial.
+// non-temporal stores wherever a kernel has them (streams). A result of at
+// least the parallel threshold is split across up to SetMaxWorkers
+// goroutines (parallel); each part, or the whole view, runs through serial.
 func dispatch(dt generated.DType, dst, src unsafe.Pointer, v inspected, cshape, cstrides []int) {
-	bytes := v.n * dt.Size()
-	stream := streams(bytes + min(bytes, (v.hi-v.lo+1)*dt.Size()))
-	if w := workersFor(bytes); w > 1 && parallel(dt, dst, src, cshape, cstrides, w, stream) {
+	dispatchOp(copyOp{dt: dt}, dst, src, v, cshape, cstrides)
+}
+
+// dispatchAs is dispatch converting each element by c.
+func dispatchAs(c conversion, dst, src unsafe.Pointer, v inspected, cshape, cstrides []int) {
+	dispatchOp(copyOp{dt: c.from, conv: c}, dst, src, v, cshape, cstrides)
+}
+
+// dispatchOp is dispatch for any copyOp.
+func dispatchOp(op copyOp, dst, src unsafe.Pointer, v inspected, cshape, cstrides []int) {
+	bytes := v.n * op.dstSize()
+	op.stream = streams(bytes + min(bytes, (v.hi-v.lo+1)*op.dt.Size()))
+	if w := workersFor(bytes); w > 1 && parallel(op, dst, src, cshape, cstrides, w) {
 		return
 	}
-	serial(dt, dst, src, cshape, cstrides, stream)
+	serial(op, dst, src, cshape, cstrides)
 }
 
 // serial copies a canonical view on the calling goroutine.
@@ -48,16 +74,22 @@ func dispatch(dt generated.DType, dst, src unsafe.Pointer, v inspected, cshape, 
 // generated.MaxRank is an odometer over its leading axes, each step running
 // the rank-MaxRank kernel on the trailing axes.
 //
-// stream is the store policy of the whole result (see generated.Kernel).
-func serial(dt generated.DType, dst, src unsafe.Pointer, cshape, cstrides []int, stream bool) {
+// A converting copy runs the same way through the converter of its pair
+// (serialConvert).
+func serial(op copyOp, dst, src unsafe.Pointer, cshape, cstrides []int) {
+	dt, stream := op.dt, op.stream
 	size := dt.Size()
 	r := len(cshape)
 	kind := kindOf(cstrides[r-1])
 	if kind == generated.Gather {
 		if b := transposeAxis(dt, cshape, cstrides); b >= 0 {
-			transposeAxes(dt, dst, src, cshape, cstrides, b)
+			transposeAxes(op, dst, src, cshape, cstrides, b)
 			return
 		}
+	}
+	if op.conv.run != nil {
+		serialConvert(op.conv, dst, src, cshape, cstrides)
+		return
 	}
 	lead := max(r-generated.MaxRank, 0) // axes the kernel does not cover
 	var shape, strides [generated.MaxRank]int
@@ -133,8 +165,9 @@ const rowChunk = 512
 // strides, go in a table, rowChunk rows at a time; the transpose then reads
 // whole tiles across them. An odometer over the axes before b repeats each
 // chunk, whose table does not change, at every one of their indices.
-func transposeAxes(dt generated.DType, dst, src unsafe.Pointer, cshape, cstrides []int, b int) {
-	size := dt.Size()
+func transposeAxes(op copyOp, dst, src unsafe.Pointer, cshape, cstrides []int, b int) {
+	dt := op.dt
+	size, dsize := dt.Size(), op.dstSize()
 	r := len(cshape)
 	nj, dj := cshape[b], 1
 	for _, e := range cshape[b+1:] {
@@ -171,7 +204,11 @@ func transposeAxes(dt generated.DType, dst, src unsafe.Pointer, cshape, cstrides
 		// is the next nj*dj elements of it.
 		d, so := i0, 0 // element offsets in dst and src of the current repeat
 		for {
-			generated.TransposeRows(dt, unsafe.Add(dst, d*size), unsafe.Add(src, so*size), rows, nj, dj)
+			if op.conv.run != nil {
+				transposeConvert(op.conv, unsafe.Add(dst, d*dsize), unsafe.Add(src, so*size), rows, nj, dj)
+			} else {
+				generated.TransposeRows(dt, unsafe.Add(dst, d*size), unsafe.Add(src, so*size), rows, nj, dj)
+			}
 			d += nj * dj
 			if !step(outerIdx[:b], cshape[:b], cstrides[:b], &so) {
 				break
@@ -199,8 +236,9 @@ const unitsPerWorker = 8
 // 64-byte boundary, so no two workers write to one cache line; when the
 // alignment of dst and the size of a unit allow no such boundary, they fall
 // on whole units, and at most one line is shared per boundary.
-func parallel(dt generated.DType, dst, src unsafe.Pointer, cshape, cstrides []int, workers int, stream bool) bool {
-	size := dt.Size()
+func parallel(op copyOp, dst, src unsafe.Pointer, cshape, cstrides []int, workers int) bool {
+	dt := op.dt
+	size := op.dstSize()
 	r := len(cshape)
 	// A transpose (see serial) must keep its stride-1 axis b in every part,
 	// with a whole tile column of it: the split stops at b.
@@ -249,7 +287,7 @@ func parallel(dt generated.DType, dst, src unsafe.Pointer, cshape, cstrides []in
 	}
 	defer crew.busy.Unlock()
 	job := &crew.job
-	*job = splitJob{dt: dt, dst: dst, src: src, r: r, p: p, unitBytes: unitBytes, stream: stream}
+	*job = splitJob{op: op, dst: dst, src: src, r: r, p: p, unitBytes: unitBytes}
 	copy(job.shape[:], cshape)
 	copy(job.strides[:], cstrides)
 	bounds := crew.bounds[:0]
@@ -265,18 +303,17 @@ func parallel(dt generated.DType, dst, src unsafe.Pointer, cshape, cstrides []in
 
 // splitJob is a view split across workers by parallel.
 type splitJob struct {
-	dt              generated.DType
+	op              copyOp
 	dst, src        unsafe.Pointer
 	shape, strides  [stackRank]int // the canonical view, r axes
-	r, p, unitBytes int            // its rank, the last split axis, bytes per unit
-	stream          bool           // the store policy of the whole result
+	r, p, unitBytes int            // its rank, the last split axis, bytes of dst per unit
 }
 
 // run copies units [lo, hi): the indices of axes 0..p flattened. It runs
 // serial once per stretch of units with the indices of axes 0..p-1 fixed,
 // on the sub-view of axes p.. with axis p cut to the stretch.
 func (j *splitJob) run(lo, hi int) {
-	size := j.dt.Size()
+	size := j.op.dt.Size()
 	cshape, cstrides, p := j.shape[:j.r], j.strides[:j.r], j.p
 	var shapeBuf, stridesBuf [stackRank]int
 	sub := j.r - p
@@ -294,7 +331,63 @@ func (j *splitJob) run(lo, hi int) {
 		}
 		n := min(cshape[p]-at, hi-u) // units left along axis p in this stretch
 		shape[0] = n
-		serial(j.dt, unsafe.Add(j.dst, u*j.unitBytes), unsafe.Add(j.src, (o+at*cstrides[p])*size), shape, strides, j.stream)
+		serial(j.op, unsafe.Add(j.dst, u*j.unitBytes), unsafe.Add(j.src, (o+at*cstrides[p])*size), shape, strides)
 		u += n
+	}
+}
+
+// serialConvert converts a canonical view that is not a transpose: the
+// converter of the pair takes the last three axes (planes of rows of
+// elements) in one call, and an odometer runs over the axes before them.
+// The converter reads the innermost stride, so rows, gathers and broadcasts
+// all go through it.
+func serialConvert(c conversion, dst, src unsafe.Pointer, cshape, cstrides []int) {
+	ssize, dsize := c.from.Size(), c.to.Size()
+	r := len(cshape)
+	lead := max(r-3, 0)
+	// The last three axes, padded in front with single planes and rows.
+	var shape, strides [3]int
+	shape[0], shape[1] = 1, 1
+	copy(shape[3-(r-lead):], cshape[lead:])
+	copy(strides[3-(r-lead):], cstrides[lead:])
+	block := shape[0] * shape[1] * shape[2]
+	var idx [stackRank]int
+	d, o := 0, 0 // element offsets of the current block in dst and from src
+	for {
+		c.run.convert(unsafe.Add(dst, d*dsize), unsafe.Add(src, o*ssize),
+			shape[0], strides[0]*ssize, shape[1], strides[1]*ssize, shape[2], strides[2]*ssize)
+		d += block
+		if !step(idx[:lead], cshape[:lead], cstrides[:lead], &o) {
+			return
+		}
+	}
+}
+
+// convertScratch is the size of the buffer in which transposeConvert stages
+// a block of a transpose in the source dtype: it stays in the L1 cache.
+const convertScratch = 32 << 10
+
+// scratchPool holds the buffers of transposeConvert: a buffer on the stack
+// would escape through the converter, a function value.
+var scratchPool = sync.Pool{New: func() any { return new([convertScratch]byte) }}
+
+// transposeConvert is generated.TransposeRows converting each element by c:
+// it transposes as many source columns at a time as fill convertScratch
+// (whole tile columns, at least one) into a buffer in the source dtype,
+// then converts each of their rows into its destination row.
+func transposeConvert(c conversion, dst, src unsafe.Pointer, rows []int, nj, dj int) {
+	ssize, dsize := c.from.Size(), c.to.Size()
+	ni := len(rows)
+	tile := generated.Transposes[c.from].TileJ
+	cols := max(tile, convertScratch/(ni*ssize)/tile*tile)
+	buf := scratchPool.Get().(*[convertScratch]byte)
+	defer scratchPool.Put(buf)
+	scratch := unsafe.Pointer(&buf[0])
+	for j0 := 0; j0 < nj; j0 += cols {
+		m := min(cols, nj-j0)
+		generated.TransposeRows(c.from, scratch, unsafe.Add(src, j0*ssize), rows, m, ni)
+		for j := range m {
+			c.run.convert(unsafe.Add(dst, (j0+j)*dj*dsize), unsafe.Add(scratch, j*ni*ssize), 1, 0, 1, 0, ni, ssize)
+		}
 	}
 }

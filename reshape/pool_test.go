@@ -72,7 +72,7 @@ func TestHelperPanic(t *testing.T) {
 	dst := make([]byte, 4096)
 	src := make([]byte, 4096)
 	crew.busy.Lock()
-	crew.job = splitJob{dt: generated.NumDTypes, dst: unsafe.Pointer(&dst[0]), src: unsafe.Pointer(&src[0]), r: 1, p: 0, unitBytes: 1}
+	crew.job = splitJob{op: copyOp{dt: generated.NumDTypes}, dst: unsafe.Pointer(&dst[0]), src: unsafe.Pointer(&src[0]), r: 1, p: 0, unitBytes: 1}
 	crew.job.shape[0], crew.job.strides[0] = 4096, 1
 	got := func() (v any) {
 		defer func() { v = recover() }()

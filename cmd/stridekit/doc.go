@@ -6,7 +6,7 @@
 //
 //	stridekit reshape -in FILE -out FILE [-tensor NAME] [-permute AXES] [-concat-dims K]
 //	stridekit inspect FILE
-//	stridekit bench [-size small|medium|large] [-workers N] [-json FILE] [-plot FILE.png]
+//	stridekit bench [-size tiny|small|cached|edge|medium|large] [-workers N] [-json FILE] [-plot FILE.png]
 //
 // # reshape
 //
@@ -46,14 +46,18 @@
 // # bench
 //
 // Runs the standard cases of package benchmarks, in float32 and bfloat16,
-// and prints stridekit's GB/s with its ratios to copy() of the same bytes and
-// to the generic loop (benchmarks.NaiveCopy). -size fits every case to a
-// result of 1 MiB (small), 64 MiB (medium, the default) or 1 GiB (large,
-// about 3 GiB of memory, without the generic loop); -workers N sets
-// reshape.SetMaxWorkers(N) for the run, restored afterwards, and copies the
-// baseline on N goroutines too; -json writes the results and the machine as
-// JSON, -plot draws them as a PNG bar chart. The cases "small" and
-// "small-permuted" keep one shape at every size: they measure a call.
+// and prints stridekit's GB/s with its ratios to the ceiling (the faster of
+// copy() and a cached copy of the same bytes: copy() sends copies from 1 MiB
+// to memory with non-temporal stores, so alone it understates what the cache
+// allows), to copy() alone, and to the generic loop (benchmarks.NaiveCopy).
+// -size fits every case to a result of 256 KiB (tiny), 1 MiB (small),
+// 4 MiB (cached), 16 MiB (edge), 64 MiB (medium, the default) or 1 GiB
+// (large, about 3 GiB of memory, without the generic loop); -workers N sets
+// reshape.SetMaxWorkers(N) for the run, restored afterwards, and splits the
+// baselines across N goroutines too, N-1 of them ready helpers; -json writes
+// the results and the machine as JSON, -plot draws them as a PNG bar chart.
+// The cases "small" and "small-permuted" keep one shape at every size: they
+// measure a call.
 //
 // # Exit status
 //

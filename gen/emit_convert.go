@@ -1,0 +1,416 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/dave/jennifer/jen"
+	"github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	"github.com/mmcloughlin/avo/reg"
+)
+
+// The conversions of the pairs in the conversions table (spec.go): one Go
+// converter per pair, which copies planes of rows of elements from one
+// dtype to another, and on amd64 an AVX2 loop over rows of whole vectors
+// that the Go form hands its contiguous rows to. As in emit.go, the code
+// each function emits is shown above it, for bfloat16 → float32.
+
+const x448 = "github.com/x448/float16"
+
+// f32bits is math.Float32bits(e).
+func f32bits(e jen.Code) *jen.Statement { return jen.Qual("math", "Float32bits").Call(e) }
+
+// f64bits is math.Float64bits(e).
+func f64bits(e jen.Code) *jen.Statement { return jen.Qual("math", "Float64bits").Call(e) }
+
+// f32from is math.Float32frombits(x).
+func f32from(x jen.Code) *jen.Statement { return jen.Qual("math", "Float32frombits").Call(x) }
+
+// f64from is math.Float64frombits(x).
+func f64from(x jen.Code) *jen.Statement { return jen.Qual("math", "Float64frombits").Call(x) }
+
+// f16ToF32Scalar is math.Float32bits(float16.Frombits(x).Float32()).
+func f16ToF32Scalar(x *jen.Statement) *jen.Statement {
+	return f32bits(jen.Qual(x448, "Frombits").Call(x).Dot("Float32").Call())
+}
+
+// f32ToF16Scalar is uint16(float16.Fromfloat32(math.Float32frombits(x))).
+func f32ToF16Scalar(x *jen.Statement) *jen.Statement {
+	return jen.Uint16().Call(jen.Qual(x448, "Fromfloat32").Call(f32from(x)))
+}
+
+// convName is the suffix of a pair's functions: BFloat16Float32.
+func convName(cv conversion) string { return cv.From + cv.To }
+
+// convDTypes returns the two dtypes of a pair.
+func convDTypes(cv conversion) (from, to dtype) {
+	from, _ = dtypeByConst(cv.From)
+	to, _ = dtypeByConst(cv.To)
+	return from, to
+}
+
+// convParamsGo are the parameters of a converter (generated.Convert).
+func convParamsGo() []jen.Code {
+	return []jen.Code{jen.List(jen.Id("dst"), jen.Id("src")).Add(ptr()), jen.List(jen.Id("planes"), jen.Id("planeStride"), jen.Id("rows"), jen.Id("rowStride"), jen.Id("n"), jen.Id("stride")).Int()}
+}
+
+// convRowParams are the parameters of a pair's AVX2 row loop.
+var convRowParams = []asmParam{{"dst", true}, {"src", true}, {"planes", false}, {"planeStride", false}, {"rows", false}, {"rowStride", false}, {"n", false}}
+
+// convLoopDoc is the plain loop that states a converter's contract.
+func convLoopDoc(conv string) []string {
+	return []string{
+		"\tk := 0",
+		"\tfor p := 0; p < planes; p++ {",
+		"\t\tfor r := 0; r < rows; r++ {",
+		"\t\t\tfor i := 0; i < n; i++ {",
+		fmt.Sprintf("\t\t\t\tdst[k] = %s(src[p*planeStride + r*rowStride + i*stride]) // byte offsets in src", conv),
+		"\t\t\t\tk++",
+		"\t\t\t}",
+		"\t\t}",
+		"\t}",
+	}
+}
+
+// emitConverter emits the Go converter of a pair:
+//
+//	func convBFloat16Float32(dst, src unsafe.Pointer, planes, planeStride, rows, rowStride, n, stride int) {
+//		if stride == 2 && convRowsBFloat16Float32(dst, src, planes, planeStride, rows, rowStride, n) {
+//			return
+//		}
+//		d := 0
+//		for p := 0; p < planes; p++ {
+//			o := p * planeStride
+//			for r := 0; r < rows; r++ {
+//				s := o
+//				for i := 0; i < n; i++ {
+//					*(*uint32)(unsafe.Add(dst, d)) = uint32(*(*uint16)(unsafe.Add(src, s))) << 16
+//					d += 4
+//					s += stride
+//				}
+//				o += rowStride
+//			}
+//		}
+//	}
+func emitConverter(cv conversion) jen.Code {
+	from, to := convDTypes(cv)
+	fw, tw := widthOf(from), widthOf(to)
+	name := "conv" + convName(cv)
+	id := jen.Id
+	elem := cv.Scalar(deref(fw, add(id("src"), id("s"))))
+	loop := jen.For(id("p").Op(":=").Lit(0), id("p").Op("<").Id("planes"), id("p").Op("++")).Block(
+		id("o").Op(":=").Id("p").Op("*").Id("planeStride"),
+		jen.For(id("r").Op(":=").Lit(0), id("r").Op("<").Id("rows"), id("r").Op("++")).Block(
+			id("s").Op(":=").Id("o"),
+			jen.For(id("i").Op(":=").Lit(0), id("i").Op("<").Id("n"), id("i").Op("++")).Block(
+				deref(tw, add(id("dst"), id("d"))).Op("=").Add(elem),
+				id("d").Op("+=").Lit(to.Size),
+				id("s").Op("+=").Id("stride"),
+			),
+			id("o").Op("+=").Id("rowStride"),
+		),
+	)
+	return jen.Add(doc(append([]string{
+		fmt.Sprintf("%s converts planes × rows rows of n %s elements to %s (see", name, from.Name, to.Name),
+		fmt.Sprintf("Convert), handing rows of adjacent elements to %s. It is the plain loop", "convRows"+convName(cv)),
+		"",
+	}, convLoopDoc(to.Name)...)...)).Line().Func().Id(name).Params(convParamsGo()...).Block(
+		jen.If(id("stride").Op("==").Lit(from.Size).Op("&&").Id("convRows"+convName(cv)).Call(id("dst"), id("src"), id("planes"), id("planeStride"), id("rows"), id("rowStride"), id("n"))).Block(jen.Return()),
+		id("d").Op(":=").Lit(0),
+		loop,
+	)
+}
+
+// emitF32ToBF16 emits the scalar float32 → bfloat16 rounding of the Go
+// forms, on the bits: round to nearest even, as PyTorch does for numbers; a
+// NaN keeps its sign and payload, quieted.
+//
+//	func f32ToBF16(b uint32) uint16 {
+//		if b&0x7fffffff > 0x7f800000 {
+//			return uint16(b>>16 | 0x40)
+//		}
+//		return uint16((b + 0x7fff + (b>>16)&1) >> 16)
+//	}
+func emitF32ToBF16() jen.Code {
+	b := jen.Id("b")
+	return jen.Add(doc("f32ToBF16 rounds the float32 with bits b to the nearest bfloat16, ties to",
+		"even, as PyTorch does for numbers; a NaN keeps its sign and the top 7 bits",
+		"of its payload, quieted.")).Line().Func().Id("f32ToBF16").Params(jen.Id("b").Uint32()).Uint16().Block(
+		jen.If(jen.Id("b").Op("&").Lit(0x7fffffff).Op(">").Lit(0x7f800000)).Block(
+			jen.Return(jen.Uint16().Call(jen.Id("b").Op(">>").Lit(16).Op("|").Lit(0x40))),
+		),
+		jen.Return(jen.Uint16().Call(jen.Parens(b.Clone().Op("+").Lit(0x7fff).Op("+").Parens(jen.Id("b").Op(">>").Lit(16)).Op("&").Lit(1)).Op(">>").Lit(16))),
+	)
+}
+
+// renderConvert renders the Convert type, the table of specialised pairs
+// and their Go converters.
+func renderConvert(maxRank int) *jen.File {
+	f := newFile(maxRank, "The converters of the specialised dtype pairs.")
+	f.Add(doc(append([]string{
+		"Convert converts planes × rows rows of n elements from one dtype to another,",
+		"into dst, row after row: source rows are rowStride bytes apart, planes of rows",
+		"planeStride bytes apart, elements of a row stride bytes apart (0 repeats one",
+		"element). The element conversions follow the rules stated in package reshape",
+		"(ContiguousAs). dst must hold planes*rows*n elements and must not overlap",
+		"what src reaches; the caller has checked every address. It is the plain loop",
+		"",
+	}, convLoopDoc("convert")...)...))
+	f.Type().Id("Convert").Func().Params(convParamsGo()...)
+
+	f.Add(doc("Conversions holds the converter of every specialised pair:",
+		"Conversions[from][to], nil for every other pair, which reshape converts",
+		"through its generic fallback."))
+	f.Var().Id("Conversions").Op("=").Index(jen.Id("NumDTypes")).Index(jen.Id("NumDTypes")).Id("Convert").ValuesFunc(func(g *jen.Group) {
+		for _, d := range dtypes {
+			var to []jen.Code
+			for _, cv := range conversions {
+				if cv.From == d.Const {
+					to = append(to, jen.Id(cv.To).Op(":").Id("conv"+convName(cv)))
+				}
+			}
+			if len(to) > 0 {
+				g.Line().Id(d.Const).Op(":").Values(to...)
+			}
+		}
+		g.Line()
+	})
+	for _, cv := range conversions {
+		f.Add(emitConverter(cv))
+	}
+	f.Add(emitF32ToBF16())
+	return f
+}
+
+// emitConvRowsChoice emits, for the accel files, the function that hands a
+// pair's contiguous rows to its AVX2 loop when the CPU has it, and reports
+// whether it did:
+//
+//	func convRowsBFloat16Float32(dst, src unsafe.Pointer, planes, planeStride, rows, rowStride, n int) bool {
+//		if !Accelerated || n < 8 {
+//			return false
+//		}
+//		convRowsBFloat16Float32AVX2(dst, src, planes, planeStride, rows, rowStride, n)
+//		return true
+//	}
+func emitConvRowsChoice(cv conversion, asm bool) jen.Code {
+	name := "convRows" + convName(cv)
+	params := []jen.Code{jen.List(jen.Id("dst"), jen.Id("src")).Add(ptr()), jen.List(jen.Id("planes"), jen.Id("planeStride"), jen.Id("rows"), jen.Id("rowStride"), jen.Id("n")).Int()}
+	var body []jen.Code
+	if asm {
+		cond := jen.Op("!").Id("Accelerated").Op("||").Id("n").Op("<").Lit(convVector)
+		if cv.F16C {
+			cond = jen.Op("!").Id("Accelerated").Op("||").Op("!").Id("hasF16C").Op("||").Id("n").Op("<").Lit(convVector)
+		}
+		body = []jen.Code{
+			jen.If(cond).Block(jen.Return(jen.False())),
+			jen.Id(name+"AVX2").Call(jen.Id("dst"), jen.Id("src"), jen.Id("planes"), jen.Id("planeStride"), jen.Id("rows"), jen.Id("rowStride"), jen.Id("n")),
+			jen.Return(jen.True()),
+		}
+	} else {
+		body = []jen.Code{jen.Return(jen.False())}
+	}
+	return jen.Add(doc(fmt.Sprintf("%s converts rows of n adjacent elements with the fastest kernel", name),
+		"this build and CPU have, and reports false, having done nothing, where that",
+		"is the Go loop of the caller.")).Line().Func().Id(name).Params(params...).Bool().Block(body...)
+}
+
+// convVector is how many elements one step of the AVX2 loops converts; a row
+// needs at least that many.
+const convVector = 8
+
+// convAsmFuncs returns the AVX2 row loop of every pair.
+func convAsmFuncs() []asmFunc {
+	var fs []asmFunc
+	for _, cv := range conversions {
+		cv := cv
+		from, to := convDTypes(cv)
+		need := "AVX2"
+		if cv.F16C {
+			need = "AVX2 and F16C"
+		}
+		fs = append(fs, asmFunc{
+			Name:   "convRows" + convName(cv) + "AVX2",
+			Params: convRowParams,
+			Doc: []string{
+				fmt.Sprintf("convRows%sAVX2 converts planes × rows rows of n >= %d adjacent %s", convName(cv), convVector, from.Name),
+				fmt.Sprintf("elements to %s, %d at a time, the last %d of a row again instead of a", to.Name, convVector, convVector),
+				"scalar tail (they convert to the same values). It is the loop of Convert",
+				fmt.Sprintf("with stride %d; it needs %s.", from.Size, need),
+			},
+			Body: func(c *build.Context) { emitConvRows(c, cv) },
+		})
+	}
+	return fs
+}
+
+// emitConvRows emits a pair's row loop around its vector conversion:
+//
+//	plane:
+//		MOVQ src, s; MOVQ rows, r
+//	row:
+//		XORQ i, i
+//	step:
+//		CMPQ i, last; JAE tail              // last = n-8
+//		<convert 8 from (s)(i*2) to (d)(i*4)>
+//		ADDQ $8, i; JMP step
+//	tail:
+//		<convert 8 from (s)(last*2) to (d)(last*4)>
+//		ADDQ n*4, d; ADDQ rowStride, s; DECQ r; JNZ row
+//		ADDQ planeStride, src; DECQ planes; JNZ plane
+func emitConvRows(c *build.Context, cv conversion) {
+	from, to := convDTypes(cv)
+	d, src := param(c, "dst"), param(c, "src")
+	planes, planeStride := param(c, "planes"), param(c, "planeStride")
+	n, rowStride := param(c, "n"), param(c, "rowStride")
+	rowsParam := paramAddr(c, "rows")
+	s, r, i, last, rowBytes := c.GP64(), c.GP64(), c.GP64(), c.GP64(), c.GP64()
+	var consts []reg.VecVirtual
+	if cv.Setup != nil {
+		consts = cv.Setup(c)
+	}
+	c.TESTQ(planes, planes)
+	c.JZ(LabelRef("conv_done"))
+	c.CMPQ(rowsParam, Imm(0))
+	c.JE(LabelRef("conv_done"))
+	c.LEAQ(Mem{Base: n, Disp: -convVector}, last)
+	c.IMUL3Q(Imm(uint64(to.Size)), n, rowBytes)
+	at := func(base reg.GPVirtual, index reg.GPVirtual, size int) Mem {
+		return Mem{Base: base, Index: index, Scale: uint8(size)}
+	}
+	c.Label("conv_plane")
+	c.MOVQ(src, s)
+	c.MOVQ(rowsParam, r)
+	c.Label("conv_row")
+	c.XORQ(i, i)
+	c.Label("conv_step")
+	c.CMPQ(i, last)
+	c.JAE(LabelRef("conv_tail"))
+	cv.Vector(c, at(d, i, to.Size), at(s, i, from.Size), consts)
+	c.ADDQ(Imm(convVector), i)
+	c.JMP(LabelRef("conv_step"))
+	c.Label("conv_tail")
+	cv.Vector(c, at(d, last, to.Size), at(s, last, from.Size), consts)
+	c.ADDQ(rowBytes, d)
+	c.ADDQ(rowStride, s)
+	c.DECQ(r)
+	c.JNZ(LabelRef("conv_row"))
+	c.ADDQ(planeStride, src)
+	c.DECQ(planes)
+	c.JNZ(LabelRef("conv_plane"))
+	c.Label("conv_done")
+	c.VZEROUPPER()
+	c.RET()
+}
+
+// The widening loads of vecWiden: 8 source elements into 8 dwords.
+func wideZX16(c *build.Context, m Mem, y reg.VecVirtual) { c.VPMOVZXWD(m, y) }
+func wideSX16(c *build.Context, m Mem, y reg.VecVirtual) { c.VPMOVSXWD(m, y) }
+func wideZX8(c *build.Context, m Mem, y reg.VecVirtual)  { c.VPMOVZXBD(m, y) }
+func wideSX8(c *build.Context, m Mem, y reg.VecVirtual)  { c.VPMOVSXBD(m, y) }
+
+// vecWiden returns the conversion that widens 8 source elements into 8
+// dwords, shifts them left by shift bits (bfloat16: the top half of a
+// float32) and, with toFloat, converts the integers to float32:
+//
+//	VPMOVZXWD (src), Y0; VPSLLD $16, Y0, Y0; VMOVDQU Y0, (dst)   // bfloat16
+//	VPMOVSXBD (src), Y0; VCVTDQ2PS Y0, Y0; VMOVUPS Y0, (dst)    // int8
+func vecWiden(widen func(*build.Context, Mem, reg.VecVirtual), shift int, toFloat bool) func(*build.Context, Mem, Mem, []reg.VecVirtual) {
+	return func(c *build.Context, dst, src Mem, _ []reg.VecVirtual) {
+		y := c.YMM()
+		widen(c, src, y)
+		if shift > 0 {
+			c.VPSLLD(Imm(uint64(shift)), y, y)
+		}
+		if toFloat {
+			c.VCVTDQ2PS(y, y)
+		}
+		c.VMOVDQU(y, dst)
+	}
+}
+
+// vecF16ToF32 is VCVTPH2PS (src), Y0; VMOVUPS Y0, (dst).
+func vecF16ToF32(c *build.Context, dst, src Mem, _ []reg.VecVirtual) {
+	y := c.YMM()
+	c.VCVTPH2PS(src, y)
+	c.VMOVUPS(y, dst)
+}
+
+// vecF32ToF16 is VMOVUPS (src), Y0; VCVTPS2PH $0, Y0, (dst): rounding
+// control 0 is to nearest, ties to even.
+func vecF32ToF16(c *build.Context, dst, src Mem, _ []reg.VecVirtual) {
+	y := c.YMM()
+	c.VMOVUPS(src, y)
+	c.VCVTPS2PH(Imm(0), y, dst)
+}
+
+// vecF64ToF32 converts two halves of 4 and joins them:
+//
+//	VCVTPD2PSY (src), X0; VCVTPD2PSY 32(src), X1
+//	VINSERTF128 $1, X1, Y0, Y0; VMOVUPS Y0, (dst)
+func vecF64ToF32(c *build.Context, dst, src Mem, _ []reg.VecVirtual) {
+	lo, hi := c.XMM(), c.XMM()
+	c.VCVTPD2PSY(src, lo)
+	c.VCVTPD2PSY(src.Offset(32), hi)
+	y := c.YMM()
+	c.VINSERTF128(Imm(1), hi, lo.AsY(), y)
+	c.VMOVUPS(y, dst)
+}
+
+// vecF32ToF64 is VCVTPS2PD (src), Y0; VCVTPS2PD 16(src), Y1 and two stores.
+func vecF32ToF64(c *build.Context, dst, src Mem, _ []reg.VecVirtual) {
+	lo, hi := c.YMM(), c.YMM()
+	c.VCVTPS2PD(src, lo)
+	c.VCVTPS2PD(src.Offset(16), hi)
+	c.VMOVUPD(lo, dst)
+	c.VMOVUPD(hi, dst.Offset(32))
+}
+
+// setupF32ToBF16 broadcasts the constants of vecF32ToBF16: 0x7fff, 1,
+// 0x7fffffff (the magnitude mask), 0x7f800000 (Inf) and 0x40 (the quiet bit
+// of a bfloat16 NaN).
+//
+//	MOVL $0x7fff, AX; VMOVD AX, X0; VPBROADCASTD X0, Y0 ...
+func setupF32ToBF16(c *build.Context) []reg.VecVirtual {
+	var vs []reg.VecVirtual
+	for _, k := range []uint32{0x7fff, 1, 0x7fffffff, 0x7f800000, 0x40} {
+		t := c.GP32()
+		c.MOVL(U32(k), t)
+		x := c.XMM()
+		c.VMOVD(t, x)
+		y := c.YMM()
+		c.VPBROADCASTD(x, y)
+		vs = append(vs, y)
+	}
+	return vs
+}
+
+// vecF32ToBF16 rounds 8 float32 to bfloat16 with integer operations, as
+// f32ToBF16 does one:
+//
+//	VMOVDQU (src), U
+//	VPSRLD $16, U, T; VPAND one, T, T         // the bit that breaks ties
+//	VPADDD bias, U, R; VPADDD T, R, R; VPSRLD $16, R, R
+//	VPAND abs, U, A; VPCMPGTD inf, A, M       // NaN lanes
+//	VPSRLD $16, U, Q; VPOR quiet, Q, Q        // their quiet NaN
+//	VPBLENDVB M, Q, R, R
+//	VPACKUSDW R, R, R; VPERMQ $0x08, R, R     // 8 dwords to 8 words, in order
+//	VMOVDQU X(R), (dst)
+func vecF32ToBF16(c *build.Context, dst, src Mem, k []reg.VecVirtual) {
+	bias, one, abs, inf, quiet := k[0], k[1], k[2], k[3], k[4]
+	u, t, r, a, m, q := c.YMM(), c.YMM(), c.YMM(), c.YMM(), c.YMM(), c.YMM()
+	c.VMOVDQU(src, u)
+	c.VPSRLD(Imm(16), u, t)
+	c.VPAND(one, t, t)
+	c.VPADDD(bias, u, r)
+	c.VPADDD(t, r, r)
+	c.VPSRLD(Imm(16), r, r)
+	c.VPAND(abs, u, a)
+	c.VPCMPGTD(inf, a, m)
+	c.VPSRLD(Imm(16), u, q)
+	c.VPOR(quiet, q, q)
+	c.VPBLENDVB(m, q, r, r)
+	c.VPACKUSDW(r, r, r)
+	c.VPERMQ(Imm(0x08), r, r)
+	c.VMOVDQU(r.AsX(), dst)
+}
