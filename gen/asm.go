@@ -69,7 +69,7 @@ func asmFuncs() []asmFunc {
 			Name:   tilesName(w) + "AVX2",
 			Params: tileParams,
 			Doc:    tilesDoc(w, tilesName(w)+"AVX2", "with AVX2 register shuffles"),
-			Body:   func(c *build.Context) { emitTilesAVX2(c, w) },
+			Body:   func(c *build.Context) { emitTilesAVX2(c, tileOf(w)) },
 			Frame:  w.Stage,
 		})
 	}
@@ -257,8 +257,56 @@ func eachRow(c *build.Context, n int, base, stride, stride3, tmp reg.GPVirtual, 
 	}
 }
 
+// tile describes a register tile transpose for emitTiles: its shape, the
+// element sizes on either side (they differ when it converts), how a source
+// row of the tile is loaded, the shuffle, and how a destination row is
+// stored.
+type tile struct {
+	name             string // the function's name, without AVX2
+	tileI, tileJ     int    // TileI source rows of TileJ elements become TileJ destination rows of TileI
+	srcSize, dstSize int
+	stage            bool // through a buffer of one line per destination row (see width.Stage)
+	// setup, when set, loads constants that load and store use, once.
+	setup func(c *build.Context) []reg.VecVirtual
+	// load returns source row r of a tile, read at m.
+	load func(c *build.Context, m Mem, k []reg.VecVirtual) reg.VecVirtual
+	// shuffle transposes the loaded rows (see width.Shuffle).
+	shuffle func(c *build.Context, rows []reg.VecVirtual) []reg.VecVirtual
+	// store writes destination row r of a tile from the shuffled vectors.
+	store func(c *build.Context, out []reg.VecVirtual, r int, m Mem, k []reg.VecVirtual)
+}
+
+// bands is how many tile rows the assembly transposes per step along a
+// tile column: enough for one destination line, 64 bytes, per destination
+// row.
+func (t tile) bands() int { return max(1, cacheLineBytes/(t.tileI*t.dstSize)) }
+
+// tileOf is the plain transpose tile of a width: rows loaded whole, stored
+// whole, or two 8-byte rows per vector for 1-byte elements.
+func tileOf(w width) tile {
+	return tile{
+		name: tilesName(w), tileI: w.TileI, tileJ: w.TileJ, srcSize: w.Size, dstSize: w.Size, stage: w.Stage,
+		load: func(c *build.Context, m Mem, _ []reg.VecVirtual) reg.VecVirtual {
+			v := w.vec(c)
+			c.VMOVDQU(m, v)
+			return v
+		},
+		shuffle: w.Shuffle,
+		store: func(c *build.Context, out []reg.VecVirtual, r int, m Mem, _ []reg.VecVirtual) {
+			switch {
+			case len(out) == w.TileJ:
+				c.VMOVDQU(out[r], m)
+			case r%2 == 0: // two destination rows of 8 bytes per 16-byte vector
+				c.VMOVQ(out[r/2], m)
+			default:
+				c.VMOVHPS(out[r/2], m)
+			}
+		},
+	}
+}
+
 // emitTilesAVX2 emits the loops of a tile transpose around the register
-// tile: bands of w.Bands() tile rows at a time, so that each destination
+// tile: bands of t.bands() tile rows at a time, so that each destination
 // row of a tile column gets a whole 64-byte line from consecutive tiles,
 // then single tile rows for the rest:
 //
@@ -274,79 +322,73 @@ func eachRow(c *build.Context, n int, base, stride, stride3, tmp reg.GPVirtual, 
 //		ADDQ $128, off; ADDQ $64, dst; SUBQ $2, ti; ...
 //	loop_single: ...         // the same, one tile row at a time
 //
-// A source row of a tile is one vector load; a destination row is one vector
-// store, or half of one (1-byte elements: VMOVQ and VMOVHPS).
-func emitTilesAVX2(c *build.Context, w width) {
+// A source row of a tile is one vector load (t.load); a destination row is
+// one vector store, or half of one (t.store).
+func emitTilesAVX2(c *build.Context, tl tile) {
 	dst, src, off, ti, dj := param(c, "dst"), param(c, "src"), param(c, "off"), param(c, "ti"), param(c, "dj")
-	name := tilesName(w)
+	name := tl.name
 	col, tj := paramAddr(c, "col"), paramAddr(c, "tj")
+	var k []reg.VecVirtual
+	if tl.setup != nil {
+		k = tl.setup(c)
+	}
 
 	dj3 := c.GP64()
 	c.LEAQ(Mem{Base: dj, Index: dj, Scale: 2}, dj3)
 	djStep := c.GP64() // bytes from one tile column to the next in dst: TileJ rows
-	c.IMUL3Q(Imm(uint64(w.TileJ)), dj, djStep)
-	s, d, k, t, tmp := c.GP64(), c.GP64(), c.GP64(), c.GP64(), c.GP64()
+	c.IMUL3Q(Imm(uint64(tl.tileJ)), dj, djStep)
+	s, d, kk, t, tmp := c.GP64(), c.GP64(), c.GP64(), c.GP64(), c.GP64()
 
-	// With w.Stage, whole bands go through a buffer of one line per
+	// With stage, whole bands go through a buffer of one line per
 	// destination row, then out a line at a time.
 	var buf Mem
-	if w.Stage {
-		buf = c.AllocLocal(w.TileJ * cacheLineBytes)
+	if tl.stage {
+		buf = c.AllocLocal(tl.tileJ * cacheLineBytes)
 	}
 	bandLoop := func(bands int, label string) {
-		staged := w.Stage && bands == w.Bands()
+		staged := tl.stage && bands == tl.bands()
 		c.Label(label)
 		c.MOVQ(src, s)
 		c.ADDQ(col, s)
 		c.MOVQ(dst, d)
-		c.MOVQ(tj, k)
-		c.TESTQ(k, k)
+		c.MOVQ(tj, kk)
+		c.TESTQ(kk, kk)
 		c.JZ(LabelRef(name + "_done"))
 		c.Label(label + "_j")
 		for b := 0; b < bands; b++ {
-			rows := make([]reg.VecVirtual, w.TileI)
+			rows := make([]reg.VecVirtual, tl.tileI)
 			for r := range rows {
-				c.MOVQ(Mem{Base: off, Disp: 8 * (b*w.TileI + r)}, t)
-				rows[r] = w.vec(c)
-				c.VMOVDQU(Mem{Base: s, Index: t, Scale: 1}, rows[r])
+				c.MOVQ(Mem{Base: off, Disp: 8 * (b*tl.tileI + r)}, t)
+				rows[r] = tl.load(c, Mem{Base: s, Index: t, Scale: 1}, k)
 			}
-			out := w.Shuffle(c, rows)
-			store := func(r int, m Mem) {
-				switch {
-				case len(out) == w.TileJ:
-					c.VMOVDQU(out[r], m)
-				case r%2 == 0: // two destination rows of 8 bytes per 16-byte vector
-					c.VMOVQ(out[r/2], m)
-				default:
-					c.VMOVHPS(out[r/2], m)
-				}
-			}
+			out := tl.shuffle(c, rows)
+			store := func(r int, m Mem) { tl.store(c, out, r, m, k) }
 			if staged {
-				for r := 0; r < w.TileJ; r++ {
-					store(r, buf.Offset(r*cacheLineBytes+b*w.TileI*w.Size))
+				for r := 0; r < tl.tileJ; r++ {
+					store(r, buf.Offset(r*cacheLineBytes+b*tl.tileI*tl.dstSize))
 				}
 			} else {
-				eachRow(c, w.TileJ, d, dj, dj3, tmp, b*w.TileI*w.Size, store)
+				eachRow(c, tl.tileJ, d, dj, dj3, tmp, b*tl.tileI*tl.dstSize, store)
 			}
 		}
 		if staged { // flush: one whole line per destination row
 			for half := 0; half < cacheLineBytes/32; half++ {
-				eachRow(c, w.TileJ, d, dj, dj3, tmp, 32*half, func(r int, m Mem) {
+				eachRow(c, tl.tileJ, d, dj, dj3, tmp, 32*half, func(r int, m Mem) {
 					v := c.YMM()
 					c.VMOVDQU(buf.Offset(r*cacheLineBytes+32*half), v)
 					c.VMOVDQU(v, m)
 				})
 			}
 		}
-		c.ADDQ(U32(w.TileJ*w.Size), s)
+		c.ADDQ(U32(tl.tileJ*tl.srcSize), s)
 		c.ADDQ(djStep, d)
-		c.DECQ(k)
+		c.DECQ(kk)
 		c.JNZ(LabelRef(label + "_j"))
-		c.ADDQ(U32(8*bands*w.TileI), off)
-		c.ADDQ(U32(bands*w.TileI*w.Size), dst)
+		c.ADDQ(U32(8*bands*tl.tileI), off)
+		c.ADDQ(U32(bands*tl.tileI*tl.dstSize), dst)
 	}
 
-	bands := w.Bands()
+	bands := tl.bands()
 	c.CMPQ(ti, Imm(uint64(bands)))
 	c.JB(LabelRef(name + "_single"))
 	bandLoop(bands, name+"_bands")

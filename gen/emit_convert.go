@@ -179,6 +179,12 @@ func renderConvert(maxRank int) *jen.File {
 		f.Add(emitConverter(cv))
 	}
 	f.Add(emitF32ToBF16())
+	f.Add(emitConvTransposeRows())
+	for _, cv := range conversions {
+		f.Add(emitConvTranspose(cv))
+		f.Add(emitConvEdge(cv))
+		f.Add(emitConvTilesGo(cv))
+	}
 	return f
 }
 
@@ -241,7 +247,7 @@ func convAsmFuncs() []asmFunc {
 			Body: func(c *build.Context) { emitConvRows(c, cv) },
 		})
 	}
-	return fs
+	return append(fs, convTileAsmFuncs()...)
 }
 
 // emitConvRows emits a pair's row loop around its vector conversion:
@@ -286,11 +292,11 @@ func emitConvRows(c *build.Context, cv conversion) {
 	c.Label("conv_step")
 	c.CMPQ(i, last)
 	c.JAE(LabelRef("conv_tail"))
-	cv.Vector(c, at(d, i, to.Size), at(s, i, from.Size), consts)
+	convStep(c, cv, at(d, i, to.Size), at(s, i, from.Size), consts)
 	c.ADDQ(Imm(convVector), i)
 	c.JMP(LabelRef("conv_step"))
 	c.Label("conv_tail")
-	cv.Vector(c, at(d, last, to.Size), at(s, last, from.Size), consts)
+	convStep(c, cv, at(d, last, to.Size), at(s, last, from.Size), consts)
 	c.ADDQ(rowBytes, d)
 	c.ADDQ(rowStride, s)
 	c.DECQ(r)
@@ -303,75 +309,89 @@ func emitConvRows(c *build.Context, cv conversion) {
 	c.RET()
 }
 
-// The widening loads of vecWiden: 8 source elements into 8 dwords.
+// convStep converts convVector elements from src to dst, in vectors of the
+// pair's lanes.
+func convStep(c *build.Context, cv conversion, dst, src Mem, k []reg.VecVirtual) {
+	from, to := convDTypes(cv)
+	for l := 0; l < convVector; l += cv.Lanes {
+		cv.Store(c, cv.Load(c, src.Offset(l*from.Size), k), dst.Offset(l*to.Size), k)
+	}
+}
+
+// The widening loads of loadWiden: 8 source elements into 8 dwords.
 func wideZX16(c *build.Context, m Mem, y reg.VecVirtual) { c.VPMOVZXWD(m, y) }
 func wideSX16(c *build.Context, m Mem, y reg.VecVirtual) { c.VPMOVSXWD(m, y) }
 func wideZX8(c *build.Context, m Mem, y reg.VecVirtual)  { c.VPMOVZXBD(m, y) }
 func wideSX8(c *build.Context, m Mem, y reg.VecVirtual)  { c.VPMOVSXBD(m, y) }
 
-// vecWiden returns the conversion that widens 8 source elements into 8
-// dwords, shifts them left by shift bits (bfloat16: the top half of a
-// float32) and, with toFloat, converts the integers to float32:
+// loadWiden returns the load that widens 8 source elements into 8 dwords,
+// shifts them left by shift bits (bfloat16: the top half of a float32) and,
+// with toFloat, converts the integers to float32:
 //
-//	VPMOVZXWD (src), Y0; VPSLLD $16, Y0, Y0; VMOVDQU Y0, (dst)   // bfloat16
-//	VPMOVSXBD (src), Y0; VCVTDQ2PS Y0, Y0; VMOVUPS Y0, (dst)    // int8
-func vecWiden(widen func(*build.Context, Mem, reg.VecVirtual), shift int, toFloat bool) func(*build.Context, Mem, Mem, []reg.VecVirtual) {
-	return func(c *build.Context, dst, src Mem, _ []reg.VecVirtual) {
+//	VPMOVZXWD (src), Y0; VPSLLD $16, Y0, Y0    // bfloat16
+//	VPMOVSXBD (src), Y0; VCVTDQ2PS Y0, Y0      // int8
+func loadWiden(widen func(*build.Context, Mem, reg.VecVirtual), shift int, toFloat bool) func(*build.Context, Mem, []reg.VecVirtual) reg.VecVirtual {
+	return func(c *build.Context, m Mem, _ []reg.VecVirtual) reg.VecVirtual {
 		y := c.YMM()
-		widen(c, src, y)
+		widen(c, m, y)
 		if shift > 0 {
 			c.VPSLLD(Imm(uint64(shift)), y, y)
 		}
 		if toFloat {
 			c.VCVTDQ2PS(y, y)
 		}
-		c.VMOVDQU(y, dst)
+		return y
 	}
 }
 
-// vecF16ToF32 is VCVTPH2PS (src), Y0; VMOVUPS Y0, (dst).
-func vecF16ToF32(c *build.Context, dst, src Mem, _ []reg.VecVirtual) {
+// loadY is VMOVDQU (src), Y0: 32 bytes as they are.
+func loadY(c *build.Context, m Mem, _ []reg.VecVirtual) reg.VecVirtual {
 	y := c.YMM()
-	c.VCVTPH2PS(src, y)
-	c.VMOVUPS(y, dst)
+	c.VMOVDQU(m, y)
+	return y
 }
 
-// vecF32ToF16 is VMOVUPS (src), Y0; VCVTPS2PH $0, Y0, (dst): rounding
-// control 0 is to nearest, ties to even.
-func vecF32ToF16(c *build.Context, dst, src Mem, _ []reg.VecVirtual) {
+// storeY is VMOVDQU Y0, (dst).
+func storeY(c *build.Context, y reg.VecVirtual, m Mem, _ []reg.VecVirtual) { c.VMOVDQU(y, m) }
+
+// loadF16 is VCVTPH2PS (src), Y0.
+func loadF16(c *build.Context, m Mem, _ []reg.VecVirtual) reg.VecVirtual {
 	y := c.YMM()
-	c.VMOVUPS(src, y)
-	c.VCVTPS2PH(Imm(0), y, dst)
+	c.VCVTPH2PS(m, y)
+	return y
 }
 
-// vecF64ToF32 converts two halves of 4 and joins them:
+// storeF16 is VCVTPS2PH $0, Y0, (dst): rounding control 0 is to nearest,
+// ties to even.
+func storeF16(c *build.Context, y reg.VecVirtual, m Mem, _ []reg.VecVirtual) {
+	c.VCVTPS2PH(Imm(0), y, m)
+}
+
+// loadF64AsF32 converts two halves of 4 float64 and joins them:
 //
-//	VCVTPD2PSY (src), X0; VCVTPD2PSY 32(src), X1
-//	VINSERTF128 $1, X1, Y0, Y0; VMOVUPS Y0, (dst)
-func vecF64ToF32(c *build.Context, dst, src Mem, _ []reg.VecVirtual) {
+//	VCVTPD2PSY (src), X0; VCVTPD2PSY 32(src), X1; VINSERTF128 $1, X1, Y0, Y0
+func loadF64AsF32(c *build.Context, m Mem, _ []reg.VecVirtual) reg.VecVirtual {
 	lo, hi := c.XMM(), c.XMM()
-	c.VCVTPD2PSY(src, lo)
-	c.VCVTPD2PSY(src.Offset(32), hi)
+	c.VCVTPD2PSY(m, lo)
+	c.VCVTPD2PSY(m.Offset(32), hi)
 	y := c.YMM()
 	c.VINSERTF128(Imm(1), hi, lo.AsY(), y)
-	c.VMOVUPS(y, dst)
+	return y
 }
 
-// vecF32ToF64 is VCVTPS2PD (src), Y0; VCVTPS2PD 16(src), Y1 and two stores.
-func vecF32ToF64(c *build.Context, dst, src Mem, _ []reg.VecVirtual) {
-	lo, hi := c.YMM(), c.YMM()
-	c.VCVTPS2PD(src, lo)
-	c.VCVTPS2PD(src.Offset(16), hi)
-	c.VMOVUPD(lo, dst)
-	c.VMOVUPD(hi, dst.Offset(32))
+// loadF32AsF64 is VCVTPS2PD (src), Y0: 4 float32 to 4 float64.
+func loadF32AsF64(c *build.Context, m Mem, _ []reg.VecVirtual) reg.VecVirtual {
+	y := c.YMM()
+	c.VCVTPS2PD(m, y)
+	return y
 }
 
-// setupF32ToBF16 broadcasts the constants of vecF32ToBF16: 0x7fff, 1,
-// 0x7fffffff (the magnitude mask), 0x7f800000 (Inf) and 0x40 (the quiet bit
-// of a bfloat16 NaN).
+// setupBF16 broadcasts the constants of storeBF16: 0x7fff, 1, 0x7fffffff
+// (the magnitude mask), 0x7f800000 (Inf) and 0x40 (the quiet bit of a
+// bfloat16 NaN).
 //
 //	MOVL $0x7fff, AX; VMOVD AX, X0; VPBROADCASTD X0, Y0 ...
-func setupF32ToBF16(c *build.Context) []reg.VecVirtual {
+func setupBF16(c *build.Context) []reg.VecVirtual {
 	var vs []reg.VecVirtual
 	for _, k := range []uint32{0x7fff, 1, 0x7fffffff, 0x7f800000, 0x40} {
 		t := c.GP32()
@@ -385,10 +405,9 @@ func setupF32ToBF16(c *build.Context) []reg.VecVirtual {
 	return vs
 }
 
-// vecF32ToBF16 rounds 8 float32 to bfloat16 with integer operations, as
-// f32ToBF16 does one:
+// storeBF16 rounds 8 float32 to bfloat16 with integer operations, as
+// f32ToBF16 does one, and stores them:
 //
-//	VMOVDQU (src), U
 //	VPSRLD $16, U, T; VPAND one, T, T         // the bit that breaks ties
 //	VPADDD bias, U, R; VPADDD T, R, R; VPSRLD $16, R, R
 //	VPAND abs, U, A; VPCMPGTD inf, A, M       // NaN lanes
@@ -396,21 +415,223 @@ func setupF32ToBF16(c *build.Context) []reg.VecVirtual {
 //	VPBLENDVB M, Q, R, R
 //	VPACKUSDW R, R, R; VPERMQ $0x08, R, R     // 8 dwords to 8 words, in order
 //	VMOVDQU X(R), (dst)
-func vecF32ToBF16(c *build.Context, dst, src Mem, k []reg.VecVirtual) {
+func storeBF16(c *build.Context, u reg.VecVirtual, m Mem, k []reg.VecVirtual) {
 	bias, one, abs, inf, quiet := k[0], k[1], k[2], k[3], k[4]
-	u, t, r, a, m, q := c.YMM(), c.YMM(), c.YMM(), c.YMM(), c.YMM(), c.YMM()
-	c.VMOVDQU(src, u)
+	t, r, a, msk, q := c.YMM(), c.YMM(), c.YMM(), c.YMM(), c.YMM()
 	c.VPSRLD(Imm(16), u, t)
 	c.VPAND(one, t, t)
 	c.VPADDD(bias, u, r)
 	c.VPADDD(t, r, r)
 	c.VPSRLD(Imm(16), r, r)
 	c.VPAND(abs, u, a)
-	c.VPCMPGTD(inf, a, m)
+	c.VPCMPGTD(inf, a, msk)
 	c.VPSRLD(Imm(16), u, q)
 	c.VPOR(quiet, q, q)
-	c.VPBLENDVB(m, q, r, r)
+	c.VPBLENDVB(msk, q, r, r)
 	c.VPACKUSDW(r, r, r)
 	c.VPERMQ(Imm(0x08), r, r)
-	c.VMOVDQU(r.AsX(), dst)
+	c.VMOVDQU(r.AsX(), m)
+}
+
+// convTile is the register tile transpose of a pair: Lanes × Lanes, the
+// source rows converted as they load or the destination rows as they
+// store.
+func convTile(cv conversion) tile {
+	from, to := convDTypes(cv)
+	shuffle := shuffle8x8x32
+	if cv.Lanes == 4 {
+		shuffle = shuffle4x4x64
+	}
+	return tile{
+		name: "convTiles" + convName(cv), tileI: cv.Lanes, tileJ: cv.Lanes, srcSize: from.Size, dstSize: to.Size,
+		setup: cv.Setup, load: cv.Load, shuffle: shuffle,
+		store: func(c *build.Context, out []reg.VecVirtual, r int, m Mem, k []reg.VecVirtual) { cv.Store(c, out[r], m, k) },
+	}
+}
+
+// convBlock returns the cache block of a pair's transpose, as width.BlockI
+// and BlockJ: the destination width's rows by the columns of one 64-byte
+// line of the wider type.
+func convBlock(cv conversion) (blockI, blockJ int) {
+	from, to := convDTypes(cv)
+	return widthOf(to).BlockI, max(cv.Lanes, cacheLineBytes/max(from.Size, to.Size))
+}
+
+// convTileAsmFuncs returns the AVX2 tile transpose of every pair.
+func convTileAsmFuncs() []asmFunc {
+	var fs []asmFunc
+	for _, cv := range conversions {
+		cv := cv
+		tl := convTile(cv)
+		from, to := convDTypes(cv)
+		need := "AVX2"
+		if cv.F16C {
+			need = "AVX2 and F16C"
+		}
+		fs = append(fs, asmFunc{
+			Name:   tl.name + "AVX2",
+			Params: tileParams,
+			Doc: []string{
+				fmt.Sprintf("%sAVX2 transposes ti × tj whole tiles of %d×%d elements, %s to %s,", tl.name, tl.tileI, tl.tileJ, from.Name, to.Name),
+				"converting each as it goes through the registers. Source row i starts",
+				"off[i]+col bytes from src; destination row j starts j*dj bytes from dst. It",
+				fmt.Sprintf("is the loop of the plain transpose, with %d-byte source and %d-byte", from.Size, to.Size),
+				fmt.Sprintf("destination elements, and needs %s.", need),
+			},
+			Body: func(c *build.Context) { emitTilesAVX2(c, tl) },
+		})
+	}
+	return fs
+}
+
+// emitConvTranspose emits the blocked transpose of a pair, as
+// emitTranspose does for a width:
+//
+//	func convTransposeBFloat16Float32(dst, src unsafe.Pointer, off []int, nj, dj int) {
+//		for i0 := 0; i0 < len(off); i0 += 128 {
+//			mi := min(128, len(off)-i0)
+//			rows := off[i0 : i0+mi]
+//			for j0 := 0; j0 < nj; j0 += 32 {
+//				mj := min(32, nj-j0)
+//				d := unsafe.Add(dst, (j0*dj+i0)*4)
+//				fi, fj := mi/8, mj/8
+//				if fi > 0 && fj > 0 {
+//					convTilesBFloat16Float32(d, src, unsafe.Pointer(&rows[0]), j0*2, fi, fj, dj*4)
+//				}
+//				convEdgeBFloat16Float32(d, src, rows, j0, 0, mi, fj*8, mj, dj)
+//				convEdgeBFloat16Float32(d, src, rows, j0, fi*8, mi, 0, fj*8, dj)
+//			}
+//		}
+//	}
+func emitConvTranspose(cv conversion) jen.Code {
+	from, to := convDTypes(cv)
+	tl := convTile(cv)
+	blockI, blockJ := convBlock(cv)
+	name := "convTranspose" + convName(cv)
+	edge := "convEdge" + convName(cv)
+	id := jen.Id
+	inner := []jen.Code{
+		id("mj").Op(":=").Min(jen.Lit(blockJ), id("nj").Op("-").Id("j0")),
+		id("d").Op(":=").Add(add(id("dst"), times(jen.Parens(id("j0").Op("*").Id("dj").Op("+").Id("i0")), to.Size))),
+		jen.List(id("fi"), id("fj")).Op(":=").List(id("mi").Op("/").Lit(tl.tileI), id("mj").Op("/").Lit(tl.tileJ)),
+		jen.If(id("fi").Op(">").Lit(0).Op("&&").Id("fj").Op(">").Lit(0)).Block(
+			id(tl.name).Call(id("d"), id("src"), ptr().Call(jen.Op("&").Id("rows").Index(jen.Lit(0))), times(id("j0"), from.Size), id("fi"), id("fj"), times(id("dj"), to.Size)),
+		),
+		id(edge).Call(id("d"), id("src"), id("rows"), id("j0"), jen.Lit(0), id("mi"), id("fj").Op("*").Lit(tl.tileJ), id("mj"), id("dj")),
+		id(edge).Call(id("d"), id("src"), id("rows"), id("j0"), id("fi").Op("*").Lit(tl.tileI), id("mi"), jen.Lit(0), id("fj").Op("*").Lit(tl.tileJ), id("dj")),
+	}
+	body := jen.For(id("i0").Op(":=").Lit(0), id("i0").Op("<").Len(id("off")), id("i0").Op("+=").Lit(blockI)).Block(
+		id("mi").Op(":=").Min(jen.Lit(blockI), jen.Len(id("off")).Op("-").Id("i0")),
+		id("rows").Op(":=").Id("off").Index(id("i0").Op(":").Id("i0").Op("+").Id("mi")),
+		jen.For(id("j0").Op(":=").Lit(0), id("j0").Op("<").Id("nj"), id("j0").Op("+=").Lit(blockJ)).Block(inner...),
+	)
+	return jen.Add(doc(
+		fmt.Sprintf("%s transposes len(off) × nj elements, %s to %s, as", name, from.Name, to.Name),
+		"TransposeRows does (see ConvTransposeRows), in blocks whose whole tiles go to",
+		fmt.Sprintf("%s and whose edges to %s.", tl.name, edge),
+	)).Line().Func().Id(name).Params(
+		jen.List(id("dst"), id("src")).Add(ptr()),
+		id("off").Index().Int(),
+		jen.List(id("nj"), id("dj")).Int(),
+	).Block(body)
+}
+
+// emitConvEdge emits the scalar transpose of a pair's block edges, as
+// emitEdge does for a width, converting each element:
+//
+//	func convEdgeBFloat16Float32(d, src unsafe.Pointer, rows []int, j0, i0, i1, j1, j2, dj int) {
+//		for j := j1; j < j2; j++ {
+//			for i := i0; i < i1; i++ {
+//				*(*uint32)(unsafe.Add(d, (j*dj+i)*4)) = uint32(*(*uint16)(unsafe.Add(src, rows[i]+(j0+j)*2))) << 16
+//			}
+//		}
+//	}
+func emitConvEdge(cv conversion) jen.Code {
+	from, to := convDTypes(cv)
+	name := "convEdge" + convName(cv)
+	id := jen.Id
+	elem := cv.Scalar(deref(widthOf(from), add(id("src"), id("rows").Index(id("i")).Op("+").Add(times(jen.Parens(id("j0").Op("+").Id("j")), from.Size)))))
+	return jen.Add(doc(
+		fmt.Sprintf("%s transposes rows [i0, i1) and columns [j1, j2) of a block of %s,", name, "convTranspose"+convName(cv)),
+		"one element at a time.",
+	)).Line().Func().Id(name).Params(
+		jen.List(id("d"), id("src")).Add(ptr()),
+		id("rows").Index().Int(),
+		jen.List(id("j0"), id("i0"), id("i1"), id("j1"), id("j2"), id("dj")).Int(),
+	).Block(
+		jen.For(id("j").Op(":=").Id("j1"), id("j").Op("<").Id("j2"), id("j").Op("++")).Block(
+			jen.For(id("i").Op(":=").Id("i0"), id("i").Op("<").Id("i1"), id("i").Op("++")).Block(
+				deref(widthOf(to), add(id("d"), times(jen.Parens(id("j").Op("*").Id("dj").Op("+").Id("i")), to.Size))).Op("=").Add(elem),
+			),
+		),
+	)
+}
+
+// emitConvTilesGo emits the Go form of a pair's tiles: their elements one
+// at a time, through the edge transpose.
+//
+//	func convTilesBFloat16Float32Go(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
+//		rows := unsafe.Slice((*int)(off), ti*8)
+//		convEdgeBFloat16Float32(dst, src, rows, col/2, 0, ti*8, 0, tj*8, dj/4)
+//	}
+func emitConvTilesGo(cv conversion) jen.Code {
+	from, to := convDTypes(cv)
+	tl := convTile(cv)
+	id := jen.Id
+	return jen.Add(doc(fmt.Sprintf("%sGo transposes whole tiles (see %sAVX2) in Go, one element", tl.name, tl.name),
+		"at a time.")).Line().Func().Id(tl.name+"Go").Params(tileParamsGo()...).Block(
+		id("rows").Op(":=").Qual("unsafe", "Slice").Call(jen.Parens(jen.Op("*").Int()).Parens(id("off")), id("ti").Op("*").Lit(tl.tileI)),
+		id("convEdge"+convName(cv)).Call(id("dst"), id("src"), id("rows"), id("col").Op("/").Lit(from.Size), jen.Lit(0), id("ti").Op("*").Lit(tl.tileI), jen.Lit(0), id("tj").Op("*").Lit(tl.tileJ), id("dj").Op("/").Lit(to.Size)),
+	)
+}
+
+// emitConvTilesChoice emits, for the accel files, the choice between a
+// pair's AVX2 tiles and their Go form.
+func emitConvTilesChoice(cv conversion, asm bool) jen.Code {
+	tl := convTile(cv)
+	var body []jen.Code
+	if asm {
+		cond := jen.Id("Accelerated")
+		if cv.F16C {
+			cond = jen.Id("Accelerated").Op("&&").Id("hasF16C")
+		}
+		body = append(body, jen.If(cond).Block(jen.Id(tl.name+"AVX2").Call(tileArgs()...), jen.Return()))
+	}
+	body = append(body, jen.Id(tl.name+"Go").Call(tileArgs()...))
+	return jen.Add(doc(fmt.Sprintf("%s transposes whole tiles with the fastest kernel this build", tl.name),
+		"and CPU have.")).Line().Func().Id(tl.name).Params(tileParamsGo()...).Block(body...)
+}
+
+// emitConvTransposeRows emits the entry point of the converting transposes:
+//
+//	func ConvTransposeRows(from, to DType, dst, src unsafe.Pointer, off []int, nj, dj int) bool {
+//		switch {
+//		case from == BFloat16 && to == Float32:
+//			convTransposeBFloat16Float32(dst, src, off, nj, dj)
+//		...
+//		default:
+//			return false
+//		}
+//		return true
+//	}
+func emitConvTransposeRows() jen.Code {
+	var cases []jen.Code
+	for _, cv := range conversions {
+		cases = append(cases, jen.Case(jen.Id("from").Op("==").Id(cv.From).Op("&&").Id("to").Op("==").Id(cv.To)).Block(
+			jen.Id("convTranspose"+convName(cv)).Call(jen.Id("dst"), jen.Id("src"), jen.Id("off"), jen.Id("nj"), jen.Id("dj")),
+		))
+	}
+	cases = append(cases, jen.Default().Block(jen.Return(jen.False())))
+	return jen.Add(doc(
+		"ConvTransposeRows is TransposeRows converting each element from dtype from to",
+		"dtype to: the source rows, source elements of from, are written transposed to",
+		"dst as elements of to (dj in elements of to). It reports false, having done",
+		"nothing, for a pair without a converting transpose of its own (see",
+		"Conversions). The whole tiles convert in the registers.",
+	)).Line().Func().Id("ConvTransposeRows").Params(
+		jen.List(jen.Id("from"), jen.Id("to")).Id("DType"),
+		jen.List(jen.Id("dst"), jen.Id("src")).Add(ptr()),
+		jen.Id("off").Index().Int(),
+		jen.List(jen.Id("nj"), jen.Id("dj")).Int(),
+	).Bool().Block(jen.Switch().Block(cases...), jen.Return(jen.True()))
 }

@@ -523,6 +523,7 @@ func renderAccel(maxRank int, asm bool) *jen.File {
 	}
 	for _, cv := range conversions {
 		f.Add(emitConvRowsChoice(cv, asm))
+		f.Add(emitConvTilesChoice(cv, asm))
 	}
 
 	body = nil

@@ -186,8 +186,10 @@ func validate(maxRank int) error {
 			return fmt.Errorf("conversion %s → %s: a dtype to itself is a copy", cv.From, cv.To)
 		case seenPair[cv.From+" "+cv.To]:
 			return fmt.Errorf("conversion %s → %s: listed twice", cv.From, cv.To)
-		case cv.Scalar == nil || cv.Vector == nil:
+		case cv.Scalar == nil || cv.Load == nil || cv.Store == nil:
 			return fmt.Errorf("conversion %s → %s: no Go or no vector form", cv.From, cv.To)
+		case cv.Lanes != 4 && cv.Lanes != 8:
+			return fmt.Errorf("conversion %s → %s: %d lanes, want the 4 or 8 of a YMM register", cv.From, cv.To, cv.Lanes)
 		}
 		seenPair[cv.From+" "+cv.To] = true
 	}
@@ -225,20 +227,27 @@ func widthOf(d dtype) width {
 }
 
 // conversion is a pair of dtypes whose conversion has kernels of its own: a
-// Go form, and on amd64 an AVX2 loop over rows of whole vectors. Every other
+// Go form, and on amd64 AVX2 loops over rows of whole vectors and a
+// register tile transpose that converts as it loads or stores. Every other
 // pair converts through reshape's generic fallback. The pairs are those of
 // models that run in bfloat16 or float16 and of sparse autoencoders that
 // train in float32, and of quantised activations.
+//
+// The vector forms compute in one YMM register of Lanes elements of the
+// wider of the two types: Load reads Lanes source elements into it,
+// converting if the source is the narrower, Store writes it as Lanes
+// destination elements, converting if the destination is the narrower.
+// The transpose's tile is Lanes × Lanes.
 type conversion struct {
 	From, To string // dtype constants
 	// Scalar is the Go expression that converts one element: x is the
 	// source element as its width's carrier, the result is the
 	// destination's carrier.
 	Scalar func(x *jen.Statement) *jen.Statement
-	// Vector emits the AVX2 conversion of 8 elements from src to dst;
-	// consts are the values Setup loaded.
-	Vector func(c *build.Context, dst, src operand.Mem, consts []reg.VecVirtual)
-	// Setup, when set, loads the constants Vector uses, once per call.
+	Lanes  int // 8 (float32 and narrower) or 4 (float64)
+	Load   func(c *build.Context, m operand.Mem, k []reg.VecVirtual) reg.VecVirtual
+	Store  func(c *build.Context, v reg.VecVirtual, m operand.Mem, k []reg.VecVirtual)
+	// Setup, when set, loads the constants Load and Store use, once per call.
 	Setup func(c *build.Context) []reg.VecVirtual
 	// F16C marks a vector form that needs F16C besides AVX2.
 	F16C bool
@@ -248,17 +257,24 @@ type conversion struct {
 // functions.
 var conversions = []conversion{
 	// bfloat16 is the top half of a float32: widen and shift.
-	{From: "BFloat16", To: "Float32", Scalar: func(x *jen.Statement) *jen.Statement { return jen.Uint32().Call(x).Op("<<").Lit(16) }, Vector: vecWiden(wideZX16, 16, false)},
-	{From: "Float16", To: "Float32", Scalar: f16ToF32Scalar, Vector: vecF16ToF32, F16C: true},
-	{From: "Float64", To: "Float32", Scalar: func(x *jen.Statement) *jen.Statement { return f32bits(jen.Float32().Call(f64from(x))) }, Vector: vecF64ToF32},
+	{From: "BFloat16", To: "Float32", Scalar: func(x *jen.Statement) *jen.Statement { return jen.Uint32().Call(x).Op("<<").Lit(16) },
+		Lanes: 8, Load: loadWiden(wideZX16, 16, false), Store: storeY},
+	{From: "Float16", To: "Float32", Scalar: f16ToF32Scalar, Lanes: 8, Load: loadF16, Store: storeY, F16C: true},
+	{From: "Float64", To: "Float32", Scalar: func(x *jen.Statement) *jen.Statement { return f32bits(jen.Float32().Call(f64from(x))) },
+		Lanes: 8, Load: loadF64AsF32, Store: storeY},
 	// Rounds with integer operations: AVX-512 BF16 (VCVTNEPS2BF16) flushes
 	// subnormals, which the rules keep.
-	{From: "Float32", To: "BFloat16", Scalar: func(x *jen.Statement) *jen.Statement { return jen.Id("f32ToBF16").Call(x) }, Vector: vecF32ToBF16, Setup: setupF32ToBF16},
-	{From: "Float32", To: "Float16", Scalar: f32ToF16Scalar, Vector: vecF32ToF16, F16C: true},
-	{From: "Float32", To: "Float64", Scalar: func(x *jen.Statement) *jen.Statement { return f64bits(jen.Float64().Call(f32from(x))) }, Vector: vecF32ToF64},
-	{From: "Int8", To: "Float32", Scalar: func(x *jen.Statement) *jen.Statement { return f32bits(jen.Float32().Call(jen.Int8().Call(x))) }, Vector: vecWiden(wideSX8, 0, true)},
-	{From: "Uint8", To: "Float32", Scalar: func(x *jen.Statement) *jen.Statement { return f32bits(jen.Float32().Call(x)) }, Vector: vecWiden(wideZX8, 0, true)},
-	{From: "Int16", To: "Float32", Scalar: func(x *jen.Statement) *jen.Statement { return f32bits(jen.Float32().Call(jen.Int16().Call(x))) }, Vector: vecWiden(wideSX16, 0, true)},
+	{From: "Float32", To: "BFloat16", Scalar: func(x *jen.Statement) *jen.Statement { return jen.Id("f32ToBF16").Call(x) },
+		Lanes: 8, Load: loadY, Store: storeBF16, Setup: setupBF16},
+	{From: "Float32", To: "Float16", Scalar: f32ToF16Scalar, Lanes: 8, Load: loadY, Store: storeF16, F16C: true},
+	{From: "Float32", To: "Float64", Scalar: func(x *jen.Statement) *jen.Statement { return f64bits(jen.Float64().Call(f32from(x))) },
+		Lanes: 4, Load: loadF32AsF64, Store: storeY},
+	{From: "Int8", To: "Float32", Scalar: func(x *jen.Statement) *jen.Statement { return f32bits(jen.Float32().Call(jen.Int8().Call(x))) },
+		Lanes: 8, Load: loadWiden(wideSX8, 0, true), Store: storeY},
+	{From: "Uint8", To: "Float32", Scalar: func(x *jen.Statement) *jen.Statement { return f32bits(jen.Float32().Call(x)) },
+		Lanes: 8, Load: loadWiden(wideZX8, 0, true), Store: storeY},
+	{From: "Int16", To: "Float32", Scalar: func(x *jen.Statement) *jen.Statement { return f32bits(jen.Float32().Call(jen.Int16().Call(x))) },
+		Lanes: 8, Load: loadWiden(wideSX16, 0, true), Store: storeY},
 }
 
 // dtypeByConst returns the dtype with constant name c.

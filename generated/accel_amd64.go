@@ -214,6 +214,87 @@ func convRowsUint8Float32AVX2(dst unsafe.Pointer, src unsafe.Pointer, planes int
 //go:noescape
 func convRowsInt16Float32AVX2(dst unsafe.Pointer, src unsafe.Pointer, planes int, planeStride int, rows int, rowStride int, n int)
 
+// convTilesBFloat16Float32AVX2 transposes ti × tj whole tiles of 8×8 elements, bfloat16 to float32,
+// converting each as it goes through the registers. Source row i starts
+// off[i]+col bytes from src; destination row j starts j*dj bytes from dst. It
+// is the loop of the plain transpose, with 2-byte source and 4-byte
+// destination elements, and needs AVX2.
+//
+//go:noescape
+func convTilesBFloat16Float32AVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
+// convTilesFloat16Float32AVX2 transposes ti × tj whole tiles of 8×8 elements, float16 to float32,
+// converting each as it goes through the registers. Source row i starts
+// off[i]+col bytes from src; destination row j starts j*dj bytes from dst. It
+// is the loop of the plain transpose, with 2-byte source and 4-byte
+// destination elements, and needs AVX2 and F16C.
+//
+//go:noescape
+func convTilesFloat16Float32AVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
+// convTilesFloat64Float32AVX2 transposes ti × tj whole tiles of 8×8 elements, float64 to float32,
+// converting each as it goes through the registers. Source row i starts
+// off[i]+col bytes from src; destination row j starts j*dj bytes from dst. It
+// is the loop of the plain transpose, with 8-byte source and 4-byte
+// destination elements, and needs AVX2.
+//
+//go:noescape
+func convTilesFloat64Float32AVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
+// convTilesFloat32BFloat16AVX2 transposes ti × tj whole tiles of 8×8 elements, float32 to bfloat16,
+// converting each as it goes through the registers. Source row i starts
+// off[i]+col bytes from src; destination row j starts j*dj bytes from dst. It
+// is the loop of the plain transpose, with 4-byte source and 2-byte
+// destination elements, and needs AVX2.
+//
+//go:noescape
+func convTilesFloat32BFloat16AVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
+// convTilesFloat32Float16AVX2 transposes ti × tj whole tiles of 8×8 elements, float32 to float16,
+// converting each as it goes through the registers. Source row i starts
+// off[i]+col bytes from src; destination row j starts j*dj bytes from dst. It
+// is the loop of the plain transpose, with 4-byte source and 2-byte
+// destination elements, and needs AVX2 and F16C.
+//
+//go:noescape
+func convTilesFloat32Float16AVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
+// convTilesFloat32Float64AVX2 transposes ti × tj whole tiles of 4×4 elements, float32 to float64,
+// converting each as it goes through the registers. Source row i starts
+// off[i]+col bytes from src; destination row j starts j*dj bytes from dst. It
+// is the loop of the plain transpose, with 4-byte source and 8-byte
+// destination elements, and needs AVX2.
+//
+//go:noescape
+func convTilesFloat32Float64AVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
+// convTilesInt8Float32AVX2 transposes ti × tj whole tiles of 8×8 elements, int8 to float32,
+// converting each as it goes through the registers. Source row i starts
+// off[i]+col bytes from src; destination row j starts j*dj bytes from dst. It
+// is the loop of the plain transpose, with 1-byte source and 4-byte
+// destination elements, and needs AVX2.
+//
+//go:noescape
+func convTilesInt8Float32AVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
+// convTilesUint8Float32AVX2 transposes ti × tj whole tiles of 8×8 elements, uint8 to float32,
+// converting each as it goes through the registers. Source row i starts
+// off[i]+col bytes from src; destination row j starts j*dj bytes from dst. It
+// is the loop of the plain transpose, with 1-byte source and 4-byte
+// destination elements, and needs AVX2.
+//
+//go:noescape
+func convTilesUint8Float32AVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
+// convTilesInt16Float32AVX2 transposes ti × tj whole tiles of 8×8 elements, int16 to float32,
+// converting each as it goes through the registers. Source row i starts
+// off[i]+col bytes from src; destination row j starts j*dj bytes from dst. It
+// is the loop of the plain transpose, with 2-byte source and 4-byte
+// destination elements, and needs AVX2.
+//
+//go:noescape
+func convTilesInt16Float32AVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
 // hasFSRM reports whether the CPU has fast short REP MOVSB (CPUID leaf 7,
 // EDX bit 4). Only called where ERMS, from the same leaf, is known.
 func hasFSRM() bool {
@@ -311,6 +392,16 @@ func convRowsBFloat16Float32(dst, src unsafe.Pointer, planes, planeStride, rows,
 	return true
 }
 
+// convTilesBFloat16Float32 transposes whole tiles with the fastest kernel this build
+// and CPU have.
+func convTilesBFloat16Float32(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
+	if Accelerated {
+		convTilesBFloat16Float32AVX2(dst, src, off, col, ti, tj, dj)
+		return
+	}
+	convTilesBFloat16Float32Go(dst, src, off, col, ti, tj, dj)
+}
+
 // convRowsFloat16Float32 converts rows of n adjacent elements with the fastest kernel
 // this build and CPU have, and reports false, having done nothing, where that
 // is the Go loop of the caller.
@@ -320,6 +411,16 @@ func convRowsFloat16Float32(dst, src unsafe.Pointer, planes, planeStride, rows, 
 	}
 	convRowsFloat16Float32AVX2(dst, src, planes, planeStride, rows, rowStride, n)
 	return true
+}
+
+// convTilesFloat16Float32 transposes whole tiles with the fastest kernel this build
+// and CPU have.
+func convTilesFloat16Float32(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
+	if Accelerated && hasF16C {
+		convTilesFloat16Float32AVX2(dst, src, off, col, ti, tj, dj)
+		return
+	}
+	convTilesFloat16Float32Go(dst, src, off, col, ti, tj, dj)
 }
 
 // convRowsFloat64Float32 converts rows of n adjacent elements with the fastest kernel
@@ -333,6 +434,16 @@ func convRowsFloat64Float32(dst, src unsafe.Pointer, planes, planeStride, rows, 
 	return true
 }
 
+// convTilesFloat64Float32 transposes whole tiles with the fastest kernel this build
+// and CPU have.
+func convTilesFloat64Float32(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
+	if Accelerated {
+		convTilesFloat64Float32AVX2(dst, src, off, col, ti, tj, dj)
+		return
+	}
+	convTilesFloat64Float32Go(dst, src, off, col, ti, tj, dj)
+}
+
 // convRowsFloat32BFloat16 converts rows of n adjacent elements with the fastest kernel
 // this build and CPU have, and reports false, having done nothing, where that
 // is the Go loop of the caller.
@@ -342,6 +453,16 @@ func convRowsFloat32BFloat16(dst, src unsafe.Pointer, planes, planeStride, rows,
 	}
 	convRowsFloat32BFloat16AVX2(dst, src, planes, planeStride, rows, rowStride, n)
 	return true
+}
+
+// convTilesFloat32BFloat16 transposes whole tiles with the fastest kernel this build
+// and CPU have.
+func convTilesFloat32BFloat16(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
+	if Accelerated {
+		convTilesFloat32BFloat16AVX2(dst, src, off, col, ti, tj, dj)
+		return
+	}
+	convTilesFloat32BFloat16Go(dst, src, off, col, ti, tj, dj)
 }
 
 // convRowsFloat32Float16 converts rows of n adjacent elements with the fastest kernel
@@ -355,6 +476,16 @@ func convRowsFloat32Float16(dst, src unsafe.Pointer, planes, planeStride, rows, 
 	return true
 }
 
+// convTilesFloat32Float16 transposes whole tiles with the fastest kernel this build
+// and CPU have.
+func convTilesFloat32Float16(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
+	if Accelerated && hasF16C {
+		convTilesFloat32Float16AVX2(dst, src, off, col, ti, tj, dj)
+		return
+	}
+	convTilesFloat32Float16Go(dst, src, off, col, ti, tj, dj)
+}
+
 // convRowsFloat32Float64 converts rows of n adjacent elements with the fastest kernel
 // this build and CPU have, and reports false, having done nothing, where that
 // is the Go loop of the caller.
@@ -364,6 +495,16 @@ func convRowsFloat32Float64(dst, src unsafe.Pointer, planes, planeStride, rows, 
 	}
 	convRowsFloat32Float64AVX2(dst, src, planes, planeStride, rows, rowStride, n)
 	return true
+}
+
+// convTilesFloat32Float64 transposes whole tiles with the fastest kernel this build
+// and CPU have.
+func convTilesFloat32Float64(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
+	if Accelerated {
+		convTilesFloat32Float64AVX2(dst, src, off, col, ti, tj, dj)
+		return
+	}
+	convTilesFloat32Float64Go(dst, src, off, col, ti, tj, dj)
 }
 
 // convRowsInt8Float32 converts rows of n adjacent elements with the fastest kernel
@@ -377,6 +518,16 @@ func convRowsInt8Float32(dst, src unsafe.Pointer, planes, planeStride, rows, row
 	return true
 }
 
+// convTilesInt8Float32 transposes whole tiles with the fastest kernel this build
+// and CPU have.
+func convTilesInt8Float32(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
+	if Accelerated {
+		convTilesInt8Float32AVX2(dst, src, off, col, ti, tj, dj)
+		return
+	}
+	convTilesInt8Float32Go(dst, src, off, col, ti, tj, dj)
+}
+
 // convRowsUint8Float32 converts rows of n adjacent elements with the fastest kernel
 // this build and CPU have, and reports false, having done nothing, where that
 // is the Go loop of the caller.
@@ -388,6 +539,16 @@ func convRowsUint8Float32(dst, src unsafe.Pointer, planes, planeStride, rows, ro
 	return true
 }
 
+// convTilesUint8Float32 transposes whole tiles with the fastest kernel this build
+// and CPU have.
+func convTilesUint8Float32(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
+	if Accelerated {
+		convTilesUint8Float32AVX2(dst, src, off, col, ti, tj, dj)
+		return
+	}
+	convTilesUint8Float32Go(dst, src, off, col, ti, tj, dj)
+}
+
 // convRowsInt16Float32 converts rows of n adjacent elements with the fastest kernel
 // this build and CPU have, and reports false, having done nothing, where that
 // is the Go loop of the caller.
@@ -397,6 +558,16 @@ func convRowsInt16Float32(dst, src unsafe.Pointer, planes, planeStride, rows, ro
 	}
 	convRowsInt16Float32AVX2(dst, src, planes, planeStride, rows, rowStride, n)
 	return true
+}
+
+// convTilesInt16Float32 transposes whole tiles with the fastest kernel this build
+// and CPU have.
+func convTilesInt16Float32(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
+	if Accelerated {
+		convTilesInt16Float32AVX2(dst, src, off, col, ti, tj, dj)
+		return
+	}
+	convTilesInt16Float32Go(dst, src, off, col, ti, tj, dj)
 }
 
 // copyRun copies n bytes from src to dst, dst and src not overlapping, with

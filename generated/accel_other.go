@@ -62,11 +62,23 @@ func convRowsBFloat16Float32(dst, src unsafe.Pointer, planes, planeStride, rows,
 	return false
 }
 
+// convTilesBFloat16Float32 transposes whole tiles with the fastest kernel this build
+// and CPU have.
+func convTilesBFloat16Float32(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
+	convTilesBFloat16Float32Go(dst, src, off, col, ti, tj, dj)
+}
+
 // convRowsFloat16Float32 converts rows of n adjacent elements with the fastest kernel
 // this build and CPU have, and reports false, having done nothing, where that
 // is the Go loop of the caller.
 func convRowsFloat16Float32(dst, src unsafe.Pointer, planes, planeStride, rows, rowStride, n int) bool {
 	return false
+}
+
+// convTilesFloat16Float32 transposes whole tiles with the fastest kernel this build
+// and CPU have.
+func convTilesFloat16Float32(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
+	convTilesFloat16Float32Go(dst, src, off, col, ti, tj, dj)
 }
 
 // convRowsFloat64Float32 converts rows of n adjacent elements with the fastest kernel
@@ -76,11 +88,23 @@ func convRowsFloat64Float32(dst, src unsafe.Pointer, planes, planeStride, rows, 
 	return false
 }
 
+// convTilesFloat64Float32 transposes whole tiles with the fastest kernel this build
+// and CPU have.
+func convTilesFloat64Float32(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
+	convTilesFloat64Float32Go(dst, src, off, col, ti, tj, dj)
+}
+
 // convRowsFloat32BFloat16 converts rows of n adjacent elements with the fastest kernel
 // this build and CPU have, and reports false, having done nothing, where that
 // is the Go loop of the caller.
 func convRowsFloat32BFloat16(dst, src unsafe.Pointer, planes, planeStride, rows, rowStride, n int) bool {
 	return false
+}
+
+// convTilesFloat32BFloat16 transposes whole tiles with the fastest kernel this build
+// and CPU have.
+func convTilesFloat32BFloat16(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
+	convTilesFloat32BFloat16Go(dst, src, off, col, ti, tj, dj)
 }
 
 // convRowsFloat32Float16 converts rows of n adjacent elements with the fastest kernel
@@ -90,11 +114,23 @@ func convRowsFloat32Float16(dst, src unsafe.Pointer, planes, planeStride, rows, 
 	return false
 }
 
+// convTilesFloat32Float16 transposes whole tiles with the fastest kernel this build
+// and CPU have.
+func convTilesFloat32Float16(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
+	convTilesFloat32Float16Go(dst, src, off, col, ti, tj, dj)
+}
+
 // convRowsFloat32Float64 converts rows of n adjacent elements with the fastest kernel
 // this build and CPU have, and reports false, having done nothing, where that
 // is the Go loop of the caller.
 func convRowsFloat32Float64(dst, src unsafe.Pointer, planes, planeStride, rows, rowStride, n int) bool {
 	return false
+}
+
+// convTilesFloat32Float64 transposes whole tiles with the fastest kernel this build
+// and CPU have.
+func convTilesFloat32Float64(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
+	convTilesFloat32Float64Go(dst, src, off, col, ti, tj, dj)
 }
 
 // convRowsInt8Float32 converts rows of n adjacent elements with the fastest kernel
@@ -104,6 +140,12 @@ func convRowsInt8Float32(dst, src unsafe.Pointer, planes, planeStride, rows, row
 	return false
 }
 
+// convTilesInt8Float32 transposes whole tiles with the fastest kernel this build
+// and CPU have.
+func convTilesInt8Float32(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
+	convTilesInt8Float32Go(dst, src, off, col, ti, tj, dj)
+}
+
 // convRowsUint8Float32 converts rows of n adjacent elements with the fastest kernel
 // this build and CPU have, and reports false, having done nothing, where that
 // is the Go loop of the caller.
@@ -111,11 +153,23 @@ func convRowsUint8Float32(dst, src unsafe.Pointer, planes, planeStride, rows, ro
 	return false
 }
 
+// convTilesUint8Float32 transposes whole tiles with the fastest kernel this build
+// and CPU have.
+func convTilesUint8Float32(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
+	convTilesUint8Float32Go(dst, src, off, col, ti, tj, dj)
+}
+
 // convRowsInt16Float32 converts rows of n adjacent elements with the fastest kernel
 // this build and CPU have, and reports false, having done nothing, where that
 // is the Go loop of the caller.
 func convRowsInt16Float32(dst, src unsafe.Pointer, planes, planeStride, rows, rowStride, n int) bool {
 	return false
+}
+
+// convTilesInt16Float32 transposes whole tiles with the fastest kernel this build
+// and CPU have.
+func convTilesInt16Float32(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
+	convTilesInt16Float32Go(dst, src, off, col, ti, tj, dj)
 }
 
 // copyRun copies n bytes from src to dst, dst and src not overlapping, with

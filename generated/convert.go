@@ -329,3 +329,367 @@ func f32ToBF16(b uint32) uint16 {
 	}
 	return uint16((b + 32767 + (b>>16)&1) >> 16)
 }
+
+// ConvTransposeRows is TransposeRows converting each element from dtype from to
+// dtype to: the source rows, source elements of from, are written transposed to
+// dst as elements of to (dj in elements of to). It reports false, having done
+// nothing, for a pair without a converting transpose of its own (see
+// Conversions). The whole tiles convert in the registers.
+func ConvTransposeRows(from, to DType, dst, src unsafe.Pointer, off []int, nj, dj int) bool {
+	switch {
+	case from == BFloat16 && to == Float32:
+		convTransposeBFloat16Float32(dst, src, off, nj, dj)
+	case from == Float16 && to == Float32:
+		convTransposeFloat16Float32(dst, src, off, nj, dj)
+	case from == Float64 && to == Float32:
+		convTransposeFloat64Float32(dst, src, off, nj, dj)
+	case from == Float32 && to == BFloat16:
+		convTransposeFloat32BFloat16(dst, src, off, nj, dj)
+	case from == Float32 && to == Float16:
+		convTransposeFloat32Float16(dst, src, off, nj, dj)
+	case from == Float32 && to == Float64:
+		convTransposeFloat32Float64(dst, src, off, nj, dj)
+	case from == Int8 && to == Float32:
+		convTransposeInt8Float32(dst, src, off, nj, dj)
+	case from == Uint8 && to == Float32:
+		convTransposeUint8Float32(dst, src, off, nj, dj)
+	case from == Int16 && to == Float32:
+		convTransposeInt16Float32(dst, src, off, nj, dj)
+	default:
+		return false
+	}
+	return true
+}
+
+// convTransposeBFloat16Float32 transposes len(off) × nj elements, bfloat16 to float32, as
+// TransposeRows does (see ConvTransposeRows), in blocks whose whole tiles go to
+// convTilesBFloat16Float32 and whose edges to convEdgeBFloat16Float32.
+func convTransposeBFloat16Float32(dst, src unsafe.Pointer, off []int, nj, dj int) {
+	for i0 := 0; i0 < len(off); i0 += 128 {
+		mi := min(128, len(off)-i0)
+		rows := off[i0 : i0+mi]
+		for j0 := 0; j0 < nj; j0 += 16 {
+			mj := min(16, nj-j0)
+			d := unsafe.Add(dst, (j0*dj+i0)*4)
+			fi, fj := mi/8, mj/8
+			if fi > 0 && fj > 0 {
+				convTilesBFloat16Float32(d, src, unsafe.Pointer(&rows[0]), j0*2, fi, fj, dj*4)
+			}
+			convEdgeBFloat16Float32(d, src, rows, j0, 0, mi, fj*8, mj, dj)
+			convEdgeBFloat16Float32(d, src, rows, j0, fi*8, mi, 0, fj*8, dj)
+		}
+	}
+}
+
+// convEdgeBFloat16Float32 transposes rows [i0, i1) and columns [j1, j2) of a block of convTransposeBFloat16Float32,
+// one element at a time.
+func convEdgeBFloat16Float32(d, src unsafe.Pointer, rows []int, j0, i0, i1, j1, j2, dj int) {
+	for j := j1; j < j2; j++ {
+		for i := i0; i < i1; i++ {
+			*(*uint32)(unsafe.Add(d, (j*dj+i)*4)) = uint32(*(*uint16)(unsafe.Add(src, rows[i]+(j0+j)*2))) << 16
+		}
+	}
+}
+
+// convTilesBFloat16Float32Go transposes whole tiles (see convTilesBFloat16Float32AVX2) in Go, one element
+// at a time.
+func convTilesBFloat16Float32Go(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
+	rows := unsafe.Slice((*int)(off), ti*8)
+	convEdgeBFloat16Float32(dst, src, rows, col/2, 0, ti*8, 0, tj*8, dj/4)
+}
+
+// convTransposeFloat16Float32 transposes len(off) × nj elements, float16 to float32, as
+// TransposeRows does (see ConvTransposeRows), in blocks whose whole tiles go to
+// convTilesFloat16Float32 and whose edges to convEdgeFloat16Float32.
+func convTransposeFloat16Float32(dst, src unsafe.Pointer, off []int, nj, dj int) {
+	for i0 := 0; i0 < len(off); i0 += 128 {
+		mi := min(128, len(off)-i0)
+		rows := off[i0 : i0+mi]
+		for j0 := 0; j0 < nj; j0 += 16 {
+			mj := min(16, nj-j0)
+			d := unsafe.Add(dst, (j0*dj+i0)*4)
+			fi, fj := mi/8, mj/8
+			if fi > 0 && fj > 0 {
+				convTilesFloat16Float32(d, src, unsafe.Pointer(&rows[0]), j0*2, fi, fj, dj*4)
+			}
+			convEdgeFloat16Float32(d, src, rows, j0, 0, mi, fj*8, mj, dj)
+			convEdgeFloat16Float32(d, src, rows, j0, fi*8, mi, 0, fj*8, dj)
+		}
+	}
+}
+
+// convEdgeFloat16Float32 transposes rows [i0, i1) and columns [j1, j2) of a block of convTransposeFloat16Float32,
+// one element at a time.
+func convEdgeFloat16Float32(d, src unsafe.Pointer, rows []int, j0, i0, i1, j1, j2, dj int) {
+	for j := j1; j < j2; j++ {
+		for i := i0; i < i1; i++ {
+			*(*uint32)(unsafe.Add(d, (j*dj+i)*4)) = math.Float32bits(float16.Frombits(*(*uint16)(unsafe.Add(src, rows[i]+(j0+j)*2))).Float32())
+		}
+	}
+}
+
+// convTilesFloat16Float32Go transposes whole tiles (see convTilesFloat16Float32AVX2) in Go, one element
+// at a time.
+func convTilesFloat16Float32Go(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
+	rows := unsafe.Slice((*int)(off), ti*8)
+	convEdgeFloat16Float32(dst, src, rows, col/2, 0, ti*8, 0, tj*8, dj/4)
+}
+
+// convTransposeFloat64Float32 transposes len(off) × nj elements, float64 to float32, as
+// TransposeRows does (see ConvTransposeRows), in blocks whose whole tiles go to
+// convTilesFloat64Float32 and whose edges to convEdgeFloat64Float32.
+func convTransposeFloat64Float32(dst, src unsafe.Pointer, off []int, nj, dj int) {
+	for i0 := 0; i0 < len(off); i0 += 128 {
+		mi := min(128, len(off)-i0)
+		rows := off[i0 : i0+mi]
+		for j0 := 0; j0 < nj; j0 += 8 {
+			mj := min(8, nj-j0)
+			d := unsafe.Add(dst, (j0*dj+i0)*4)
+			fi, fj := mi/8, mj/8
+			if fi > 0 && fj > 0 {
+				convTilesFloat64Float32(d, src, unsafe.Pointer(&rows[0]), j0*8, fi, fj, dj*4)
+			}
+			convEdgeFloat64Float32(d, src, rows, j0, 0, mi, fj*8, mj, dj)
+			convEdgeFloat64Float32(d, src, rows, j0, fi*8, mi, 0, fj*8, dj)
+		}
+	}
+}
+
+// convEdgeFloat64Float32 transposes rows [i0, i1) and columns [j1, j2) of a block of convTransposeFloat64Float32,
+// one element at a time.
+func convEdgeFloat64Float32(d, src unsafe.Pointer, rows []int, j0, i0, i1, j1, j2, dj int) {
+	for j := j1; j < j2; j++ {
+		for i := i0; i < i1; i++ {
+			*(*uint32)(unsafe.Add(d, (j*dj+i)*4)) = math.Float32bits(float32(math.Float64frombits(*(*uint64)(unsafe.Add(src, rows[i]+(j0+j)*8)))))
+		}
+	}
+}
+
+// convTilesFloat64Float32Go transposes whole tiles (see convTilesFloat64Float32AVX2) in Go, one element
+// at a time.
+func convTilesFloat64Float32Go(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
+	rows := unsafe.Slice((*int)(off), ti*8)
+	convEdgeFloat64Float32(dst, src, rows, col/8, 0, ti*8, 0, tj*8, dj/4)
+}
+
+// convTransposeFloat32BFloat16 transposes len(off) × nj elements, float32 to bfloat16, as
+// TransposeRows does (see ConvTransposeRows), in blocks whose whole tiles go to
+// convTilesFloat32BFloat16 and whose edges to convEdgeFloat32BFloat16.
+func convTransposeFloat32BFloat16(dst, src unsafe.Pointer, off []int, nj, dj int) {
+	for i0 := 0; i0 < len(off); i0 += 256 {
+		mi := min(256, len(off)-i0)
+		rows := off[i0 : i0+mi]
+		for j0 := 0; j0 < nj; j0 += 16 {
+			mj := min(16, nj-j0)
+			d := unsafe.Add(dst, (j0*dj+i0)*2)
+			fi, fj := mi/8, mj/8
+			if fi > 0 && fj > 0 {
+				convTilesFloat32BFloat16(d, src, unsafe.Pointer(&rows[0]), j0*4, fi, fj, dj*2)
+			}
+			convEdgeFloat32BFloat16(d, src, rows, j0, 0, mi, fj*8, mj, dj)
+			convEdgeFloat32BFloat16(d, src, rows, j0, fi*8, mi, 0, fj*8, dj)
+		}
+	}
+}
+
+// convEdgeFloat32BFloat16 transposes rows [i0, i1) and columns [j1, j2) of a block of convTransposeFloat32BFloat16,
+// one element at a time.
+func convEdgeFloat32BFloat16(d, src unsafe.Pointer, rows []int, j0, i0, i1, j1, j2, dj int) {
+	for j := j1; j < j2; j++ {
+		for i := i0; i < i1; i++ {
+			*(*uint16)(unsafe.Add(d, (j*dj+i)*2)) = f32ToBF16(*(*uint32)(unsafe.Add(src, rows[i]+(j0+j)*4)))
+		}
+	}
+}
+
+// convTilesFloat32BFloat16Go transposes whole tiles (see convTilesFloat32BFloat16AVX2) in Go, one element
+// at a time.
+func convTilesFloat32BFloat16Go(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
+	rows := unsafe.Slice((*int)(off), ti*8)
+	convEdgeFloat32BFloat16(dst, src, rows, col/4, 0, ti*8, 0, tj*8, dj/2)
+}
+
+// convTransposeFloat32Float16 transposes len(off) × nj elements, float32 to float16, as
+// TransposeRows does (see ConvTransposeRows), in blocks whose whole tiles go to
+// convTilesFloat32Float16 and whose edges to convEdgeFloat32Float16.
+func convTransposeFloat32Float16(dst, src unsafe.Pointer, off []int, nj, dj int) {
+	for i0 := 0; i0 < len(off); i0 += 256 {
+		mi := min(256, len(off)-i0)
+		rows := off[i0 : i0+mi]
+		for j0 := 0; j0 < nj; j0 += 16 {
+			mj := min(16, nj-j0)
+			d := unsafe.Add(dst, (j0*dj+i0)*2)
+			fi, fj := mi/8, mj/8
+			if fi > 0 && fj > 0 {
+				convTilesFloat32Float16(d, src, unsafe.Pointer(&rows[0]), j0*4, fi, fj, dj*2)
+			}
+			convEdgeFloat32Float16(d, src, rows, j0, 0, mi, fj*8, mj, dj)
+			convEdgeFloat32Float16(d, src, rows, j0, fi*8, mi, 0, fj*8, dj)
+		}
+	}
+}
+
+// convEdgeFloat32Float16 transposes rows [i0, i1) and columns [j1, j2) of a block of convTransposeFloat32Float16,
+// one element at a time.
+func convEdgeFloat32Float16(d, src unsafe.Pointer, rows []int, j0, i0, i1, j1, j2, dj int) {
+	for j := j1; j < j2; j++ {
+		for i := i0; i < i1; i++ {
+			*(*uint16)(unsafe.Add(d, (j*dj+i)*2)) = uint16(float16.Fromfloat32(math.Float32frombits(*(*uint32)(unsafe.Add(src, rows[i]+(j0+j)*4)))))
+		}
+	}
+}
+
+// convTilesFloat32Float16Go transposes whole tiles (see convTilesFloat32Float16AVX2) in Go, one element
+// at a time.
+func convTilesFloat32Float16Go(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
+	rows := unsafe.Slice((*int)(off), ti*8)
+	convEdgeFloat32Float16(dst, src, rows, col/4, 0, ti*8, 0, tj*8, dj/2)
+}
+
+// convTransposeFloat32Float64 transposes len(off) × nj elements, float32 to float64, as
+// TransposeRows does (see ConvTransposeRows), in blocks whose whole tiles go to
+// convTilesFloat32Float64 and whose edges to convEdgeFloat32Float64.
+func convTransposeFloat32Float64(dst, src unsafe.Pointer, off []int, nj, dj int) {
+	for i0 := 0; i0 < len(off); i0 += 64 {
+		mi := min(64, len(off)-i0)
+		rows := off[i0 : i0+mi]
+		for j0 := 0; j0 < nj; j0 += 8 {
+			mj := min(8, nj-j0)
+			d := unsafe.Add(dst, (j0*dj+i0)*8)
+			fi, fj := mi/4, mj/4
+			if fi > 0 && fj > 0 {
+				convTilesFloat32Float64(d, src, unsafe.Pointer(&rows[0]), j0*4, fi, fj, dj*8)
+			}
+			convEdgeFloat32Float64(d, src, rows, j0, 0, mi, fj*4, mj, dj)
+			convEdgeFloat32Float64(d, src, rows, j0, fi*4, mi, 0, fj*4, dj)
+		}
+	}
+}
+
+// convEdgeFloat32Float64 transposes rows [i0, i1) and columns [j1, j2) of a block of convTransposeFloat32Float64,
+// one element at a time.
+func convEdgeFloat32Float64(d, src unsafe.Pointer, rows []int, j0, i0, i1, j1, j2, dj int) {
+	for j := j1; j < j2; j++ {
+		for i := i0; i < i1; i++ {
+			*(*uint64)(unsafe.Add(d, (j*dj+i)*8)) = math.Float64bits(float64(math.Float32frombits(*(*uint32)(unsafe.Add(src, rows[i]+(j0+j)*4)))))
+		}
+	}
+}
+
+// convTilesFloat32Float64Go transposes whole tiles (see convTilesFloat32Float64AVX2) in Go, one element
+// at a time.
+func convTilesFloat32Float64Go(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
+	rows := unsafe.Slice((*int)(off), ti*4)
+	convEdgeFloat32Float64(dst, src, rows, col/4, 0, ti*4, 0, tj*4, dj/8)
+}
+
+// convTransposeInt8Float32 transposes len(off) × nj elements, int8 to float32, as
+// TransposeRows does (see ConvTransposeRows), in blocks whose whole tiles go to
+// convTilesInt8Float32 and whose edges to convEdgeInt8Float32.
+func convTransposeInt8Float32(dst, src unsafe.Pointer, off []int, nj, dj int) {
+	for i0 := 0; i0 < len(off); i0 += 128 {
+		mi := min(128, len(off)-i0)
+		rows := off[i0 : i0+mi]
+		for j0 := 0; j0 < nj; j0 += 16 {
+			mj := min(16, nj-j0)
+			d := unsafe.Add(dst, (j0*dj+i0)*4)
+			fi, fj := mi/8, mj/8
+			if fi > 0 && fj > 0 {
+				convTilesInt8Float32(d, src, unsafe.Pointer(&rows[0]), j0, fi, fj, dj*4)
+			}
+			convEdgeInt8Float32(d, src, rows, j0, 0, mi, fj*8, mj, dj)
+			convEdgeInt8Float32(d, src, rows, j0, fi*8, mi, 0, fj*8, dj)
+		}
+	}
+}
+
+// convEdgeInt8Float32 transposes rows [i0, i1) and columns [j1, j2) of a block of convTransposeInt8Float32,
+// one element at a time.
+func convEdgeInt8Float32(d, src unsafe.Pointer, rows []int, j0, i0, i1, j1, j2, dj int) {
+	for j := j1; j < j2; j++ {
+		for i := i0; i < i1; i++ {
+			*(*uint32)(unsafe.Add(d, (j*dj+i)*4)) = math.Float32bits(float32(int8(*(*uint8)(unsafe.Add(src, rows[i]+(j0+j))))))
+		}
+	}
+}
+
+// convTilesInt8Float32Go transposes whole tiles (see convTilesInt8Float32AVX2) in Go, one element
+// at a time.
+func convTilesInt8Float32Go(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
+	rows := unsafe.Slice((*int)(off), ti*8)
+	convEdgeInt8Float32(dst, src, rows, col/1, 0, ti*8, 0, tj*8, dj/4)
+}
+
+// convTransposeUint8Float32 transposes len(off) × nj elements, uint8 to float32, as
+// TransposeRows does (see ConvTransposeRows), in blocks whose whole tiles go to
+// convTilesUint8Float32 and whose edges to convEdgeUint8Float32.
+func convTransposeUint8Float32(dst, src unsafe.Pointer, off []int, nj, dj int) {
+	for i0 := 0; i0 < len(off); i0 += 128 {
+		mi := min(128, len(off)-i0)
+		rows := off[i0 : i0+mi]
+		for j0 := 0; j0 < nj; j0 += 16 {
+			mj := min(16, nj-j0)
+			d := unsafe.Add(dst, (j0*dj+i0)*4)
+			fi, fj := mi/8, mj/8
+			if fi > 0 && fj > 0 {
+				convTilesUint8Float32(d, src, unsafe.Pointer(&rows[0]), j0, fi, fj, dj*4)
+			}
+			convEdgeUint8Float32(d, src, rows, j0, 0, mi, fj*8, mj, dj)
+			convEdgeUint8Float32(d, src, rows, j0, fi*8, mi, 0, fj*8, dj)
+		}
+	}
+}
+
+// convEdgeUint8Float32 transposes rows [i0, i1) and columns [j1, j2) of a block of convTransposeUint8Float32,
+// one element at a time.
+func convEdgeUint8Float32(d, src unsafe.Pointer, rows []int, j0, i0, i1, j1, j2, dj int) {
+	for j := j1; j < j2; j++ {
+		for i := i0; i < i1; i++ {
+			*(*uint32)(unsafe.Add(d, (j*dj+i)*4)) = math.Float32bits(float32(*(*uint8)(unsafe.Add(src, rows[i]+(j0+j)))))
+		}
+	}
+}
+
+// convTilesUint8Float32Go transposes whole tiles (see convTilesUint8Float32AVX2) in Go, one element
+// at a time.
+func convTilesUint8Float32Go(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
+	rows := unsafe.Slice((*int)(off), ti*8)
+	convEdgeUint8Float32(dst, src, rows, col/1, 0, ti*8, 0, tj*8, dj/4)
+}
+
+// convTransposeInt16Float32 transposes len(off) × nj elements, int16 to float32, as
+// TransposeRows does (see ConvTransposeRows), in blocks whose whole tiles go to
+// convTilesInt16Float32 and whose edges to convEdgeInt16Float32.
+func convTransposeInt16Float32(dst, src unsafe.Pointer, off []int, nj, dj int) {
+	for i0 := 0; i0 < len(off); i0 += 128 {
+		mi := min(128, len(off)-i0)
+		rows := off[i0 : i0+mi]
+		for j0 := 0; j0 < nj; j0 += 16 {
+			mj := min(16, nj-j0)
+			d := unsafe.Add(dst, (j0*dj+i0)*4)
+			fi, fj := mi/8, mj/8
+			if fi > 0 && fj > 0 {
+				convTilesInt16Float32(d, src, unsafe.Pointer(&rows[0]), j0*2, fi, fj, dj*4)
+			}
+			convEdgeInt16Float32(d, src, rows, j0, 0, mi, fj*8, mj, dj)
+			convEdgeInt16Float32(d, src, rows, j0, fi*8, mi, 0, fj*8, dj)
+		}
+	}
+}
+
+// convEdgeInt16Float32 transposes rows [i0, i1) and columns [j1, j2) of a block of convTransposeInt16Float32,
+// one element at a time.
+func convEdgeInt16Float32(d, src unsafe.Pointer, rows []int, j0, i0, i1, j1, j2, dj int) {
+	for j := j1; j < j2; j++ {
+		for i := i0; i < i1; i++ {
+			*(*uint32)(unsafe.Add(d, (j*dj+i)*4)) = math.Float32bits(float32(int16(*(*uint16)(unsafe.Add(src, rows[i]+(j0+j)*2)))))
+		}
+	}
+}
+
+// convTilesInt16Float32Go transposes whole tiles (see convTilesInt16Float32AVX2) in Go, one element
+// at a time.
+func convTilesInt16Float32Go(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
+	rows := unsafe.Slice((*int)(off), ti*8)
+	convEdgeInt16Float32(dst, src, rows, col/2, 0, ti*8, 0, tj*8, dj/4)
+}

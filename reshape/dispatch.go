@@ -205,7 +205,9 @@ func transposeAxes(op copyOp, dst, src unsafe.Pointer, cshape, cstrides []int, b
 		d, so := i0, 0 // element offsets in dst and src of the current repeat
 		for {
 			if op.conv.run != nil {
-				transposeConvert(op.conv, unsafe.Add(dst, d*dsize), unsafe.Add(src, so*size), rows, nj, dj)
+				if !generated.ConvTransposeRows(op.conv.from, op.conv.to, unsafe.Add(dst, d*dsize), unsafe.Add(src, so*size), rows, nj, dj) {
+					transposeConvert(op.conv, unsafe.Add(dst, d*dsize), unsafe.Add(src, so*size), rows, nj, dj)
+				}
 			} else {
 				generated.TransposeRows(dt, unsafe.Add(dst, d*size), unsafe.Add(src, so*size), rows, nj, dj)
 			}
