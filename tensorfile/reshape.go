@@ -18,6 +18,11 @@ type ReshapeOptions struct {
 	// ConcatDims is the number of trailing axes that become the feature
 	// axis (reshape.ConcatLastDimensions); 0 means 1, ToLastDimension.
 	ConcatDims int
+	// DType, unless Invalid (the zero value) or the array's own, converts
+	// every element to it as it is copied, by the rules of
+	// reshape.ContiguousAs: a bfloat16 capture becomes a float32 .npy file
+	// in one pass. A converted result is always a copy.
+	DType DType
 }
 
 // copyBlock is the size of the blocks in which ReshapeLazy copies its
@@ -102,6 +107,9 @@ func reshapeAs[T reshape.Element](a *Array, opt ReshapeOptions, lazy bool) (*Arr
 	if k == 0 {
 		k = 1
 	}
+	if opt.DType != Invalid && opt.DType != a.DType {
+		return convertTo[T](a, opt, k, lazy)
+	}
 	raw := a.Bytes()
 	var zero T
 	if len(raw) == 0 || uintptr(unsafe.Pointer(unsafe.SliceData(raw)))%unsafe.Alignof(zero) == 0 {
@@ -133,6 +141,89 @@ func reshapeAs[T reshape.Element](a *Array, opt ReshapeOptions, lazy bool) (*Arr
 		}
 	}
 	return finish(a, bt, bt.Shape[:r], k, lazy)
+}
+
+// convertTo is reshapeAs converting the elements, of type S, to opt.DType.
+// The source is viewed as S: unaligned data is copied to aligned memory
+// first, since a conversion reads whole elements.
+func convertTo[S reshape.Element](a *Array, opt ReshapeOptions, k int, lazy bool) (*Array, error) {
+	var zero S
+	src := a
+	if raw := a.Bytes(); len(raw) > 0 && uintptr(unsafe.Pointer(unsafe.SliceData(raw)))%unsafe.Alignof(zero) != 0 {
+		aligned := alignedBytes(len(raw))
+		copy(aligned, raw)
+		var err error
+		if src, err = NewArray(a.Name, a.DType, a.Shape, a.Fortran, aligned); err != nil {
+			return nil, err
+		}
+	}
+	t, err := Tensor[S](src)
+	if err != nil {
+		return nil, err
+	}
+	if opt.Permute != nil {
+		if t, err = t.Permute(opt.Permute...); err != nil {
+			return nil, err
+		}
+	}
+	switch opt.DType {
+	case Float16:
+		return finishAs[float16.Float16](a, t, opt.DType, k, lazy)
+	case BFloat16:
+		return finishAs[reshape.BFloat16](a, t, opt.DType, k, lazy)
+	case Float32:
+		return finishAs[float32](a, t, opt.DType, k, lazy)
+	case Float64:
+		return finishAs[float64](a, t, opt.DType, k, lazy)
+	case Int8:
+		return finishAs[int8](a, t, opt.DType, k, lazy)
+	case Uint8:
+		return finishAs[uint8](a, t, opt.DType, k, lazy)
+	case Int16:
+		return finishAs[int16](a, t, opt.DType, k, lazy)
+	case Uint16:
+		return finishAs[uint16](a, t, opt.DType, k, lazy)
+	case Int32:
+		return finishAs[int32](a, t, opt.DType, k, lazy)
+	case Uint32:
+		return finishAs[uint32](a, t, opt.DType, k, lazy)
+	case Int64:
+		return finishAs[int64](a, t, opt.DType, k, lazy)
+	case Uint64:
+		return finishAs[uint64](a, t, opt.DType, k, lazy)
+	}
+	return nil, errorf(ErrDType, "cannot convert tensor %q to dtype %v", a.Name, opt.DType)
+}
+
+// finishAs is finish converting the view v, of elements S, to D, of dtype
+// dt: always a copy, whole or block by block as it is written.
+func finishAs[D, S reshape.Element](a *Array, v reshape.Tensor[S], dt DType, k int, lazy bool) (*Array, error) {
+	rows, cols, err := reshape.MatrixShape(v.Shape, k)
+	if err != nil {
+		return nil, err
+	}
+	n := v.Len()
+	size := dt.Size()
+	if !lazy {
+		dst := alignedBytes(n * size)
+		if err := reshape.ContiguousAs(unsafe.Slice((*D)(unsafe.Pointer(unsafe.SliceData(dst))), n), v); err != nil {
+			return nil, err
+		}
+		return NewArray(a.Name, dt, []int{rows, cols}, false, dst)
+	}
+	out := &Array{Name: a.Name, DType: dt, Descr: dt.String(), Shape: []int{rows, cols}, size: n * size}
+	per := copyBlock / max(size, int(unsafe.Sizeof(*new(S))))
+	out.gen = func(w io.Writer) error {
+		buf := make([]D, min(n, per))
+		return eachBlock(v, per, func(_, length int, block reshape.Tensor[S]) error {
+			if err := reshape.ContiguousAs(buf[:length], block); err != nil {
+				return err
+			}
+			_, err := w.Write(asBytes(buf[:length]))
+			return err
+		})
+	}
+	return out, nil
 }
 
 // checkPermutation returns perm with its negative axes counted from the

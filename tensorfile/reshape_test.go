@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/x448/float16"
 
 	"github.com/stridekit/stridekit/reshape"
 )
@@ -221,4 +222,93 @@ type countingWriter int64
 func (c *countingWriter) Write(p []byte) (int, error) {
 	*c += countingWriter(len(p))
 	return len(p), nil
+}
+
+// TestReshapeConvert checks Reshape and ReshapeLazy with a DType against
+// reshape.ContiguousAs on the same view, from every dtype to float32 and to
+// bfloat16 and back to its own dtype, aligned data and not, in both orders.
+func TestReshapeConvert(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	shape := []int{3, 4, 5}
+	for _, dt := range DTypes() {
+		for _, to := range []DType{Float32, BFloat16, Int16, dt} {
+			for _, fortran := range []bool{false, true} {
+				for _, unaligned := range []bool{false, true} {
+					data := random(rng, dt, count(shape))
+					aligned := mustArray("x", dt, shape, fortran, data)
+					if unaligned {
+						data = unalignedCopy(data)
+					}
+					a := mustArray("x", dt, shape, fortran, data)
+					opt := ReshapeOptions{Permute: []int{2, 0, 1}, ConcatDims: 2, DType: to}
+					name := fmt.Sprintf("%v → %v, fortran=%v, unaligned=%v", dt, to, fortran, unaligned)
+					want := convertedBytes(t, aligned, opt)
+					m, err := Reshape(a, opt)
+					require.NoError(t, err, name)
+					assert.Equal(t, to, m.DType, name)
+					assert.Equal(t, []int{5, 12}, m.Shape, name)
+					assert.Equal(t, want, m.Bytes(), name)
+					lazy, err := ReshapeLazy(a, opt)
+					require.NoError(t, err, name)
+					var buf bytes.Buffer
+					require.NoError(t, lazy.writeData(&buf), name)
+					assert.Equal(t, want, buf.Bytes(), name)
+				}
+			}
+		}
+	}
+}
+
+// convertedBytes is the reference of TestReshapeConvert: the permuted view
+// of an aligned array, converted by reshape.ContiguousAs.
+func convertedBytes(t *testing.T, a *Array, opt ReshapeOptions) []byte {
+	switch a.DType {
+	case Float16:
+		return convertedFrom[float16.Float16](t, a, opt)
+	case BFloat16:
+		return convertedFrom[reshape.BFloat16](t, a, opt)
+	case Float32:
+		return convertedFrom[float32](t, a, opt)
+	case Float64:
+		return convertedFrom[float64](t, a, opt)
+	case Int8:
+		return convertedFrom[int8](t, a, opt)
+	case Uint8:
+		return convertedFrom[uint8](t, a, opt)
+	case Int16:
+		return convertedFrom[int16](t, a, opt)
+	case Uint16:
+		return convertedFrom[uint16](t, a, opt)
+	case Int32:
+		return convertedFrom[int32](t, a, opt)
+	case Uint32:
+		return convertedFrom[uint32](t, a, opt)
+	case Int64:
+		return convertedFrom[int64](t, a, opt)
+	}
+	return convertedFrom[uint64](t, a, opt)
+}
+
+func convertedFrom[S reshape.Element](t *testing.T, a *Array, opt ReshapeOptions) []byte {
+	v, err := Tensor[S](a)
+	require.NoError(t, err)
+	v, err = v.Permute(opt.Permute...)
+	require.NoError(t, err)
+	switch opt.DType {
+	case Float32:
+		return convertedTo[float32](t, v)
+	case BFloat16:
+		return convertedTo[reshape.BFloat16](t, v)
+	case Int16:
+		return convertedTo[int16](t, v)
+	}
+	dst := make([]S, v.Len())
+	require.NoError(t, reshape.Contiguous(dst, v))
+	return asBytes(dst)
+}
+
+func convertedTo[D, S reshape.Element](t *testing.T, v reshape.Tensor[S]) []byte {
+	dst := make([]D, v.Len())
+	require.NoError(t, reshape.ContiguousAs(dst, v))
+	return asBytes(dst)
 }

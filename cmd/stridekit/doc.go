@@ -4,7 +4,7 @@
 //
 // Usage:
 //
-//	stridekit reshape -in FILE -out FILE [-tensor NAME] [-permute AXES] [-concat-dims K]
+//	stridekit reshape -in FILE -out FILE [-tensor NAME] [-permute AXES] [-concat-dims K] [-dtype NAME]
 //	stridekit inspect FILE
 //	stridekit bench [-size tiny|small|cached|edge|medium|large] [-workers N] [-json FILE] [-plot FILE.png]
 //
@@ -28,6 +28,13 @@
 // token with the heads concatenated:
 //
 //	stridekit reshape -in attn.npy -out items.npy -permute 0,2,1,3 -concat-dims 2
+//
+// -dtype converts every element while it is copied, in the same pass, by
+// the rules of reshape.ContiguousAs (rounding to nearest even, saturating
+// float to integer): a bfloat16 capture, which .npy cannot hold, becomes a
+// NumPy-readable float32 matrix with
+//
+//	stridekit reshape -in acts.safetensors -tensor blocks.3.attn.hook_z -out z.npy -concat-dims 2 -dtype float32
 //
 // The output is written to a temporary file in its directory, synced and
 // renamed into place only when complete: a failure or Ctrl-C never leaves a

@@ -135,8 +135,17 @@ def read_safetensors(path):
         arrays[name] = (e["dtype"], np.frombuffer(data[lo:hi], dtype=NP[e["dtype"]]).reshape(e["shape"]))
     return arrays, meta
 
-def expected(source, perm, k):
-    x = np.load(source)
+def convert(x, src, dt):
+    # NumPy's own conversion; BF16, which NumPy lacks, widened from its
+    # uint16 bit patterns (the top half of a float32).
+    if dt is None:
+        return x
+    if src == "BF16":
+        x = (x.astype(np.uint32) << 16).view(np.float32)
+    return x.astype(dt)
+
+def expected(source, perm, k, src=None, dt=None):
+    x = convert(np.load(source), src, dt)
     perm = perm if perm is not None else list(range(x.ndim))
     v = x.transpose(perm)
     rows = int(np.prod(v.shape[:v.ndim - k], dtype=np.int64))
@@ -153,7 +162,7 @@ checked = 0
 for c in cases:
     try:
         if c["out"].endswith(".npy"):
-            want = expected(c["source"], c["perm"], c["concat"])
+            want = expected(c["source"], c["perm"], c["concat"], c.get("src"), c.get("dtype"))
             got = np.load(c["out"])
             assert same(got, want), f"got {got.dtype} {got.shape}, want {want.dtype} {want.shape}"
             checked += 1
@@ -165,7 +174,7 @@ for c in cases:
         for name, source in c["sources"].items():
             st, got = arrays[name]
             assert st == c["dtypes"][name], f"{name}: dtype {st}, want {c['dtypes'][name]}"
-            want = expected(source, c["perm"], c["concat"])
+            want = expected(source, c["perm"], c["concat"], c.get("src"), c.get("dtype"))
             assert same(got, want), f"{name}: got {got.dtype} {got.shape}, want {want.dtype} {want.shape}"
             checked += 1
     except Exception as e:  # a mismatch, or an output that cannot be read
@@ -188,6 +197,10 @@ type interopCase struct {
 	// reads as x and the safetensors dtype of each tensor it must hold.
 	Sources map[string]string `json:"sources,omitempty"`
 	DTypes  map[string]string `json:"dtypes,omitempty"`
+	// DType is -dtype, which NumPy's astype must match; Src is the
+	// source's safetensors dtype (BF16 is widened from its bits).
+	DType string `json:"dtype,omitempty"`
+	Src   string `json:"src,omitempty"`
 }
 
 // TestNumPyInterop has NumPy write arrays of every dtype in both orders and
@@ -248,8 +261,31 @@ func TestNumPyInterop(t *testing.T) {
 			cases = append(cases, all)
 		}
 	}
+	// Converting while reshaping: bfloat16 and float16 captures to float32
+	// .npy, and the other specialised pairs and a generic one, against
+	// NumPy's astype (no float to integer: NumPy leaves overflow undefined).
+	conversions := []struct{ name, dtype, st string }{
+		{"bf16", "float32", "F32"}, {"bf16", "float16", "F16"}, {"f16", "float32", "F32"}, {"f32", "float16", "F16"},
+		{"f32", "float64", "F64"}, {"f64", "float32", "F32"}, {"i8", "float32", "F32"}, {"u8", "float32", "F32"},
+		{"i16", "float32", "F32"}, {"i32", "float64", "F64"}, {"u16", "float16", "F16"},
+	}
+	for i, ch := range choices {
+		for _, cv := range conversions {
+			in := filepath.Join(dir, "tensors.safetensors")
+			src := made.Tensors[cv.name]
+			cases = append(cases,
+				interopCase{In: in, Tensor: cv.name, Perm: ch.perm, Concat: ch.concat, DType: cv.dtype, Src: src,
+					Source: source(cv.name), Out: filepath.Join(dir, fmt.Sprintf("conv_%s_%s_%d.npy", cv.name, cv.dtype, i))},
+				interopCase{In: in, Tensor: cv.name, Perm: ch.perm, Concat: ch.concat, DType: cv.dtype, Src: src,
+					Sources: map[string]string{cv.name: source(cv.name)}, DTypes: map[string]string{cv.name: cv.st},
+					Out: filepath.Join(dir, fmt.Sprintf("conv_%s_%s_%d.safetensors", cv.name, cv.dtype, i))})
+		}
+	}
 	for _, c := range cases {
 		args := []string{"reshape", "-in", c.In, "-out", c.Out, "-concat-dims", fmt.Sprint(c.Concat)}
+		if c.DType != "" {
+			args = append(args, "-dtype", c.DType)
+		}
 		if c.Perm != nil {
 			args = append(args, "-permute", strings.Trim(strings.Join(strings.Fields(fmt.Sprint(c.Perm)), ","), "[]"))
 		}

@@ -13,12 +13,13 @@ import (
 	"github.com/stridekit/stridekit/tensorfile"
 )
 
-const reshapeHelp = `usage: stridekit reshape -in FILE -out FILE [-tensor NAME] [-permute AXES] [-concat-dims K]
+const reshapeHelp = `usage: stridekit reshape -in FILE -out FILE [-tensor NAME] [-permute AXES] [-concat-dims K] [-dtype NAME]
 
 Reads a tensor of a .npy or .safetensors file, permutes its axes as a view
 (-permute), makes its last K axes the feature axis (-concat-dims; 1, the
-default, keeps only the last) and writes the contiguous [items, features]
-matrix to -out, a .npy or .safetensors file (by its extension).
+default, keeps only the last), converts its elements (-dtype) and writes the
+contiguous [items, features] matrix to -out, a .npy or .safetensors file (by
+its extension).
 
   -in FILE        the input .npy or .safetensors file (read-only)
   -out FILE       the output .npy or .safetensors file; never the input
@@ -29,6 +30,11 @@ matrix to -out, a .npy or .safetensors file (by its extension).
   -permute AXES   comma-separated axis order, e.g. 0,2,1,3 (negative counts
                   from the end); applied before -concat-dims
   -concat-dims K  how many trailing axes become the features (default 1)
+  -dtype NAME     convert every element to NAME in the same pass: float32,
+                  float64, float16, bfloat16, int8, uint8, int16, uint16,
+                  int32, uint32, int64 or uint64 (rounding to nearest even,
+                  saturating float to integer); a bfloat16 capture becomes a
+                  NumPy-readable .npy with -dtype float32
 
 The output is written to a temporary file beside it and renamed into place
 when complete, so a failure leaves no partial file and does not touch an
@@ -42,6 +48,7 @@ type reshapeFlags struct {
 	in, out, tensor string
 	permute         []int // nil: no permutation
 	concatDims      int
+	dtype           tensorfile.DType // Invalid: keep each tensor's own
 	outFormat       tensorfile.Format
 }
 
@@ -49,13 +56,14 @@ type reshapeFlags struct {
 // finds is a usage error.
 func parseReshape(args []string) (reshapeFlags, error) {
 	var r reshapeFlags
-	var permute string
+	var permute, dtype string
 	fs := flag.NewFlagSet("reshape", flag.ContinueOnError)
 	fs.StringVar(&r.in, "in", "", "input file")
 	fs.StringVar(&r.out, "out", "", "output file")
 	fs.StringVar(&r.tensor, "tensor", "", "tensor name")
 	fs.StringVar(&permute, "permute", "", "axis order")
 	fs.IntVar(&r.concatDims, "concat-dims", 1, "trailing axes to concatenate")
+	fs.StringVar(&dtype, "dtype", "", "element type of the output")
 	if err := parseFlags(fs, args); err != nil {
 		return r, err
 	}
@@ -81,10 +89,34 @@ func parseReshape(args []string) (reshapeFlags, error) {
 			return bad("-permute %q: %v", permute, err)
 		}
 	}
+	if dtype != "" {
+		if r.dtype = dtypeNamed(dtype); r.dtype == tensorfile.Invalid {
+			return bad("-dtype %q: want one of %s", dtype, dtypeNames())
+		}
+	}
 	if samePath(r.in, r.out) {
 		return bad("-out %s is the input file; write to another path (the input is never modified)", r.out)
 	}
 	return r, nil
+}
+
+// dtypeNamed returns the dtype called name ("float32"), or Invalid.
+func dtypeNamed(name string) tensorfile.DType {
+	for _, d := range tensorfile.DTypes() {
+		if d.String() == name {
+			return d
+		}
+	}
+	return tensorfile.Invalid
+}
+
+// dtypeNames lists the names -dtype takes.
+func dtypeNames() string {
+	var names []string
+	for _, d := range tensorfile.DTypes() {
+		names = append(names, d.String())
+	}
+	return strings.Join(names, ", ")
 }
 
 // parsePermute parses "0,2,1,3". Whether the axes fit the tensor's rank is
@@ -147,18 +179,25 @@ func (c *cli) reshape(args []string) error {
 	}
 	var total int64
 	for _, a := range arrays {
-		if _, ok := a.DType.NPY(); !ok && r.outFormat == tensorfile.NPY {
-			return fmt.Errorf("%s: tensor %q is %v, which .npy cannot hold (NumPy has no bfloat16); write a .safetensors output", r.in, a.Name, a.DType)
+		dt := a.DType
+		if r.dtype != tensorfile.Invalid {
+			dt = r.dtype
+		}
+		if _, ok := dt.NPY(); !ok && r.outFormat == tensorfile.NPY {
+			if r.dtype != tensorfile.Invalid {
+				return &usageError{msg: fmt.Sprintf("-dtype %v: .npy cannot hold it (NumPy has no bfloat16); write a .safetensors output", dt)}
+			}
+			return fmt.Errorf("%s: tensor %q is %v, which .npy cannot hold (NumPy has no bfloat16); convert it with -dtype float32, or write a .safetensors output", r.in, a.Name, a.DType)
 		}
 		total += int64(len(a.Bytes()))
 	}
 
 	// Lazy results: each is copied block by block as it is written, so the
-	// conversion needs about 8 MiB beyond the input's map, whether the
-	// input's data is aligned or not.
+	// conversion needs a few MiB beyond the input's map (and, converting the
+	// dtype of unaligned data, an aligned copy of it).
 	outs := make([]*tensorfile.Array, len(arrays))
 	for i, a := range arrays {
-		m, err := tensorfile.ReshapeLazy(a, tensorfile.ReshapeOptions{Permute: r.permute, ConcatDims: r.concatDims})
+		m, err := tensorfile.ReshapeLazy(a, tensorfile.ReshapeOptions{Permute: r.permute, ConcatDims: r.concatDims, DType: r.dtype})
 		if err != nil {
 			return describe(c, r, a, err)
 		}
