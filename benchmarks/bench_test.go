@@ -9,6 +9,8 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/x448/float16"
+
 	"github.com/stridekit/stridekit/reshape"
 )
 
@@ -77,6 +79,74 @@ func BenchmarkReshape(b *testing.B) {
 				})
 			}
 		}
+	}
+}
+
+// BenchmarkConvert times the conversion cases (Conversions) at every size
+// and worker count, sized by the destination's elements, against the
+// baselines of a copy of as many bytes read and written (half of
+// Case.ConvertBytes each way), as
+//
+//	case=C/from=F/to=T/size=S/workers=W
+func BenchmarkConvert(b *testing.B) {
+	for _, cv := range Conversions() {
+		c, ok := CaseNamed(cv.Case)
+		if !ok {
+			b.Fatalf("conversion of unknown case %q", cv.Case)
+		}
+		run, ok := convertRuns[cv.From+">"+cv.To]
+		if !ok {
+			b.Fatalf("no benchmark of %s → %s", cv.From, cv.To)
+		}
+		for _, size := range benchSizes() {
+			b.Run(fmt.Sprintf("case=%s/from=%s/to=%s/size=%s", cv.Case, cv.From, cv.To, size.Name), func(b *testing.B) {
+				run(b, c, size)
+			})
+		}
+	}
+}
+
+// convertRuns instantiates benchConvert for every pair of Conversions.
+var convertRuns = map[string]func(*testing.B, Case, Size){
+	"bfloat16>float32": benchConvert[float32, reshape.BFloat16],
+	"float16>float32":  benchConvert[float32, float16.Float16],
+	"float32>bfloat16": benchConvert[reshape.BFloat16, float32],
+	"int8>float32":     benchConvert[float32, int8],
+}
+
+// benchConvert builds case c in S at the size of its result in D, and
+// times ContiguousAs against the baselines, a copy of the same bytes in
+// and out, with each worker count.
+func benchConvert[D, S reshape.Element](b *testing.B, c Case, size Size) {
+	from, to := int(unsafe.Sizeof(*new(S))), int(unsafe.Sizeof(*new(D)))
+	c = c.Sized(size.Bytes, to)
+	src, err := Build[S](c)
+	if err != nil {
+		b.Fatal(err)
+	}
+	dst := make([]D, c.Elements())
+	bytes := c.ConvertBytes(from, to)
+	in, out := make([]byte, bytes/2), make([]byte, bytes/2)
+	fill(in)
+	var crew Crew
+	defer crew.Park()
+	for _, w := range workerCounts {
+		turn := 0
+		b.Run(fmt.Sprintf("workers=%d", w), func(b *testing.B) {
+			b.Cleanup(SetWorkers(c, w, 0))
+			op := func() {
+				if err := reshape.ContiguousAs(dst, src); err != nil {
+					b.Fatal(err)
+				}
+			}
+			bases := baselines{
+				crew:    &crew,
+				workers: w,
+				copy:    func() { CopyParallel(&crew, out, in, w) },
+				cached:  func() { CopyCached(&crew, out, in, w) },
+			}
+			measure(b, op, bases, bytes, false, false, &turn)
+		})
 	}
 }
 

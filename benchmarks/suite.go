@@ -518,3 +518,43 @@ func SetWorkers(c Case, n, threshold int) (restore func()) {
 		reshape.SetParallelThreshold(prevThreshold)
 	}
 }
+
+// Conversion is a case made contiguous while its elements are converted
+// from one dtype to another (reshape.ContiguousAs), as a capture hook that
+// stores bfloat16 activations as float32 does.
+type Conversion struct {
+	Case     string // the name of a case of Cases
+	From, To string // dtype names: "bfloat16", "float16", "float32", "int8"
+}
+
+// Conversions returns the conversion cases: row copies and transposes of
+// the pairs that have kernels of their own, widening and narrowing.
+func Conversions() []Conversion {
+	return []Conversion{
+		{"heads", "bfloat16", "float32"},
+		{"transpose2d", "bfloat16", "float32"},
+		{"heads", "float16", "float32"},
+		{"transpose2d", "float16", "float32"},
+		{"heads", "float32", "bfloat16"},
+		{"transpose2d", "float32", "bfloat16"},
+		{"heads", "int8", "float32"},
+	}
+}
+
+// CaseNamed returns the case of Cases called name.
+func CaseNamed(name string) (Case, bool) {
+	for _, c := range Cases() {
+		if c.Name == name {
+			return c, true
+		}
+	}
+	return Case{}, false
+}
+
+// ConvertBytes returns the STREAM bytes of one conversion of case c with
+// elements of from and to bytes: every element read once as from and
+// written once as to. Its ceiling is a copy of half that many bytes, which
+// reads and writes as much.
+func (c Case) ConvertBytes(from, to int) int64 {
+	return int64(c.Elements()) * int64(from+to)
+}

@@ -162,6 +162,25 @@ func (c *cli) bench(args []string) error {
 			runtime.GC() // return this case's buffers before the next is built
 		}
 	}
+	// Converting while reshaping, against a copy of the same bytes in and
+	// out: the bfloat16 → float32 cases of benchmarks.Conversions.
+	for _, cv := range benchmarks.Conversions() {
+		if cv.From != "bfloat16" || cv.To != "float32" {
+			continue
+		}
+		if err := c.ctx.Err(); err != nil {
+			return errInterrupted
+		}
+		bc, _ := benchmarks.CaseNamed(cv.Case)
+		row, err := benchConvert(bc, sz, *workers, budget)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "%-16s %-9s %9.1f %9.2f %9.2f %9.2f %9s\n",
+			row.Case, row.DType, row.MiB, row.GBps, row.RatioCeil, row.RatioCopy, "-")
+		report.Rows = append(report.Rows, row)
+		runtime.GC()
+	}
 	if *jsonPath != "" {
 		b, err := json.MarshalIndent(report, "", "  ")
 		if err != nil {
@@ -242,6 +261,44 @@ func benchCase[T reshape.Element](c benchmarks.Case, sz benchmarks.Size, workers
 		row.NaiveGBps, row.RatioNaive = gbps(d), d.Seconds()/lib.Seconds()
 	}
 	return row, nil
+}
+
+// benchConvert times case c fitted to size sz converting bfloat16 to
+// float32 (reshape.ContiguousAs), against the baselines of a copy of as
+// many bytes read and written.
+func benchConvert(c benchmarks.Case, sz benchmarks.Size, workers int, budget time.Duration) (benchRow, error) {
+	c = c.Sized(sz.Bytes, 4)
+	src, err := benchmarks.Build[reshape.BFloat16](c)
+	if err != nil {
+		return benchRow{}, err
+	}
+	n := c.Elements()
+	dst := make([]float32, n)
+	bytes := c.ConvertBytes(2, 4)
+	in, out := make([]byte, bytes/2), make([]byte, bytes/2)
+	restore := benchmarks.SetWorkers(c, workers, 0)
+	var runErr error
+	lib := timeIt(budget, func() {
+		if err := reshape.ContiguousAs(dst, src); err != nil {
+			runErr = err
+		}
+	})
+	restore()
+	if runErr != nil {
+		return benchRow{}, runErr
+	}
+	var crew benchmarks.Crew
+	crew.Ready(workers)
+	viaCopy := timeIt(budget, func() { benchmarks.CopyParallel(&crew, out, in, workers) })
+	cached := timeIt(budget, func() { benchmarks.CopyCached(&crew, out, in, workers) })
+	crew.Park()
+	ceiling := min(viaCopy, cached)
+	gbps := func(d time.Duration) float64 { return float64(bytes) / d.Seconds() / 1e9 }
+	return benchRow{
+		Case: c.Name + "→f32", DType: "bfloat16", Shape: c.ViewShape(), MiB: float64(n*4) / (1 << 20), Bytes: bytes,
+		NsPerOp: float64(lib.Nanoseconds()), GBps: gbps(lib), CeilGBps: gbps(ceiling), CopyGBps: gbps(viaCopy),
+		RatioCeil: ceiling.Seconds() / lib.Seconds(), RatioCopy: viaCopy.Seconds() / lib.Seconds(),
+	}, nil
 }
 
 // timeIt returns the mean time of one call of f: f runs once untimed (to
