@@ -112,11 +112,18 @@ func matrixShape(shape []int, concatDims int) (rows, cols int, err error) {
 // result, canonicalise, then alias, or check the destination and dispatch.
 // into selects the Into contract: write to dst, never alias, never allocate.
 func reshape[T Element](dst []T, into bool, t Tensor[T], concatDims int) (Matrix[T], error) {
-	v, err := inspect(t.Shape, t.Strides, t.Offset, len(t.Data))
+	return reshapeParts(dst, into, t.Data, t.Offset, t.Shape, t.Strides, concatDims)
+}
+
+// reshapeParts is reshape with the view in parts: Data escapes to the
+// kernels, shape and strides are only read, so that a caller may keep them
+// on its stack (a compiled Pattern does).
+func reshapeParts[T Element](dst []T, into bool, data []T, offset int, shape, strides []int, concatDims int) (Matrix[T], error) {
+	v, err := inspect(shape, strides, offset, len(data))
 	if err != nil {
 		return Matrix[T]{}, err
 	}
-	rows, cols, err := matrixShape(t.Shape, concatDims)
+	rows, cols, err := matrixShape(shape, concatDims)
 	if err != nil {
 		return Matrix[T]{}, err
 	}
@@ -131,20 +138,20 @@ func reshape[T Element](dst []T, into bool, t Tensor[T], concatDims int) (Matrix
 	}
 
 	var buf canonBuf
-	cshape, cstrides := canonicalise(&buf, t.Shape, t.Strides)
+	cshape, cstrides := canonicalise(&buf, shape, strides)
 	if !into {
 		if contiguous(cshape, cstrides) {
-			return Matrix[T]{Data: t.Data[t.Offset : t.Offset+v.n : t.Offset+v.n], Rows: rows, Cols: cols}, nil
+			return Matrix[T]{Data: data[offset : offset+v.n : offset+v.n], Rows: rows, Cols: cols}, nil
 		}
 		var zero T
 		if uint64(v.n) > maxAlloc/uint64(unsafe.Sizeof(zero)) {
 			return Matrix[T]{}, errorf(ErrShape, "a result of %d elements of %d bytes is larger than Go can allocate", v.n, unsafe.Sizeof(zero))
 		}
 		dst = make([]T, v.n)
-	} else if overlaps(dst[:v.n], t.Data[v.lo:v.hi+1]) {
+	} else if overlaps(dst[:v.n], data[v.lo:v.hi+1]) {
 		return Matrix[T]{}, errorf(ErrDst, "destination overlaps Data[%d:%d], the span the view reads", v.lo, v.hi+1)
 	}
-	dispatch(dtypeOf[T](), unsafe.Pointer(unsafe.SliceData(dst)), unsafe.Pointer(&t.Data[t.Offset]), v, cshape, cstrides)
+	dispatch(dtypeOf[T](), unsafe.Pointer(unsafe.SliceData(dst)), unsafe.Pointer(&data[offset]), v, cshape, cstrides)
 	return Matrix[T]{Data: dst[:v.n], Rows: rows, Cols: cols}, nil
 }
 

@@ -25,6 +25,11 @@ var (
 	// of Data between the lowest and highest index the view reads (a copy
 	// must never corrupt its own source).
 	ErrDst = errors.New("reshape: invalid destination")
+	// ErrPattern: an einops-style pattern that does not parse, that names
+	// an axis twice, on one side only or without a size it needs, or that
+	// does not fit the tensor it is applied to (Compile, Rearrange). The
+	// message names the offending part of the pattern.
+	ErrPattern = errors.New("reshape: invalid pattern")
 )
 
 // errorf wraps sentinel with a message that says what was wrong.

@@ -130,3 +130,68 @@ func ExampleMatrixShape() {
 	// 8192 768 <nil>
 	// true
 }
+
+// The heads of an attention output [batch, head, pos, d_head], one row per
+// token, as einops writes it: the same copy as Permute(0, 2, 1, 3) with
+// ConcatLastDimensions(2). A hook compiles the pattern once and applies it
+// to every batch, into a reused buffer, without allocating.
+func ExampleCompile() {
+	z, err := reshape.New(make([]float32, 2*12*128*64), 2, 12, 128, 64)
+	if err != nil {
+		panic(err)
+	}
+	heads, err := reshape.Compile[float32]("batch head pos d_head -> (batch pos) (head d_head)")
+	if err != nil {
+		panic(err)
+	}
+	buf := make([]float32, z.Len())
+	m, err := heads.MatrixInto(buf, z)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(m.Rows, m.Cols)
+	// Output:
+	// 256 768
+}
+
+// Tokens × features of a residual stream [batch, pos, d_model]: "... f ->
+// (...) f" is ToLastDimension, without a copy when the capture is
+// contiguous.
+func ExampleRearrange() {
+	resid, err := reshape.New(make([]float32, 4*128*768), 4, 128, 768)
+	if err != nil {
+		panic(err)
+	}
+	flat, err := reshape.Rearrange(resid, "... f -> (...) f")
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(flat.Shape)
+	// Output:
+	// [512 768]
+}
+
+// One layer of a stacked capture [layer, batch, pos, d_model], and a split
+// of the fused heads of [batch, pos, (head d_head)] back into heads: views,
+// nothing copied.
+func ExampleTensor_Select() {
+	stack, err := reshape.New(make([]float32, 12*2*16*768), 12, 2, 16, 768)
+	if err != nil {
+		panic(err)
+	}
+	layer6, err := stack.Select(0, 6)
+	if err != nil {
+		panic(err)
+	}
+	bos, err := layer6.Select(1, 0) // position 0 of every sequence
+	if err != nil {
+		panic(err)
+	}
+	split, err := reshape.Rearrange(layer6, "b p (h d) -> b h p d", reshape.Size{Name: "h", Value: 12})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(layer6.Shape, bos.Shape, split.Shape)
+	// Output:
+	// [2 16 768] [2 768] [2 12 16 64]
+}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // FuzzContiguous builds views straight from the fuzzer's bytes (rank, extents,
@@ -115,4 +117,60 @@ func before16(b []byte) []int16 {
 	s := make([]int16, len(b)/2)
 	copy(asBytes(s), b)
 	return s
+}
+
+// FuzzPattern compiles arbitrary patterns and sizes and applies the ones it
+// accepts to a tensor of a rank and extents from the input: it must never
+// panic, every error must wrap a sentinel, and an accepted pattern must give
+// a valid view (or ErrStrides for groups that need a copy) and a contiguous
+// result with the elements of that view.
+func FuzzPattern(f *testing.F) {
+	for _, s := range []string{
+		"b h p d -> (b p) (h d)", "... f -> (...) f", "b (h d) -> b h d", "(b1 b2) h w c -> (b1 h) (b2 w) c",
+		"b 1 c -> b c", "b c -> b () c", "a b -> b a", "b ... -> b (...)", "x -> x", "(a b c) -> c b a",
+	} {
+		f.Add(s, uint8(3), uint8(4), uint8(2))
+	}
+	f.Fuzz(func(t *testing.T, pattern string, a, b, c uint8) {
+		sizes := []Size{{"h", int(a%5) + 1}, {"b1", int(b%4) + 1}, {"d", int(c%6) + 1}}
+		var p *Pattern[int32]
+		var err error
+		for k := 0; k <= len(sizes); k++ { // the sizes the pattern names, as many as it takes
+			if p, err = Compile[int32](pattern, sizes[:len(sizes)-k]...); err == nil {
+				break
+			}
+		}
+		if err != nil {
+			require.ErrorIs(t, err, ErrPattern, pattern)
+			return
+		}
+		rank := 1 + int(a%4)
+		shape := make([]int, rank)
+		for i := range shape {
+			shape[i] = 1 + int((uint(b)+uint(c)*uint(i))%6)
+		}
+		x := must(New(iota32(product(shape)), shape...))
+		v, err := p.View(x)
+		if err != nil {
+			require.True(t, errors.Is(err, ErrPattern) || errors.Is(err, ErrStrides), "%s on %v: %v", pattern, shape, err)
+		} else {
+			require.NoError(t, v.Validate(), "%s on %v", pattern, shape)
+			require.Equal(t, x.Len(), v.Len())
+		}
+		got, err := p.Apply(x)
+		if err != nil {
+			require.ErrorIs(t, err, ErrPattern, "%s on %v", pattern, shape)
+			return
+		}
+		n := 1
+		for _, e := range got.Shape {
+			n *= e
+		}
+		require.Equal(t, x.Len(), n, "%s on %v: %v", pattern, shape, got.Shape)
+		if v.Shape != nil {
+			want := make([]int32, v.Len())
+			require.NoError(t, Contiguous(want, v))
+			require.Equal(t, want, got.Data, "%s on %v", pattern, shape)
+		}
+	})
 }

@@ -1,6 +1,9 @@
 package reshape
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
 // Element is the set of element types a Tensor can hold: every fixed-size
 // integer and float type, and any type defined on one of them, such as
@@ -225,7 +228,7 @@ func count(shape []int) (int, error) {
 	n, zero := 1, false
 	for a, e := range shape {
 		if e < 0 {
-			return 0, errorf(ErrShape, "axis %d of %v has negative extent %d", a, shape, e)
+			return 0, errorf(ErrShape, "axis %d of %v has negative extent %d", a, slices.Clone(shape), e) // a copy: shape stays off the heap
 		}
 		if e == 0 {
 			zero = true
@@ -233,7 +236,7 @@ func count(shape []int) (int, error) {
 		}
 		var ok bool
 		if n, ok = mul(n, e); !ok {
-			return 0, errorf(ErrShape, "the extents %v multiply past the largest int", shape)
+			return 0, errorf(ErrShape, "the extents %v multiply past the largest int", slices.Clone(shape))
 		}
 	}
 	if zero {
