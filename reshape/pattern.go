@@ -452,6 +452,19 @@ func (p *Pattern[T]) Into(dst []T, t Tensor[T]) (Tensor[T], error) {
 	return Tensor[T]{Data: m.Data, Shape: e.groupShape()}, nil
 }
 
+// Ungrouped returns the view of t that p copies, with the right side's axes
+// in order but its groups not merged, and the groups' extents: making the
+// view contiguous and giving it that shape is Apply. A writer that copies
+// in blocks uses it.
+func (p *Pattern[T]) Ungrouped(t Tensor[T]) (Tensor[T], []int, error) {
+	var e elementary
+	if err := p.lay(t, &e); err != nil {
+		return Tensor[T]{}, nil, err
+	}
+	v := Tensor[T]{Data: t.Data, Shape: append([]int(nil), e.shape[:e.n]...), Strides: append([]int(nil), e.strides[:e.n]...), Offset: t.Offset}
+	return v, e.groupShape(), nil
+}
+
 // Matrix is Apply for a pattern with two groups on the right, as an
 // [items, features] Matrix: "b h p d -> (b p) (h d)" is
 // ConcatLastDimensions of the permuted view. Another number of groups is

@@ -10,8 +10,22 @@ import (
 	"github.com/stridekit/stridekit/reshape"
 )
 
-// ReshapeOptions says what Reshape does to an array.
+// ReshapeOptions says what Reshape does to an array: first the selections
+// and slices, then a pattern, or a permutation and the concatenation of the
+// last axes, all as views, then one copy, converting if DType says so.
 type ReshapeOptions struct {
+	// Select keeps one index of an axis and drops the axis
+	// (reshape.Tensor.Select); Slice keeps a range of one
+	// (reshape.Tensor.Slice, strict: its bounds must lie in the axis). Both
+	// name the array's own axes, whatever their order; an axis takes at most
+	// one of them.
+	Select []Selection
+	Slice  []Range
+	// Pattern, if not empty, is an einops rearrangement (reshape.Compile,
+	// with Sizes) that makes the result, of as many axes as its right side
+	// has groups; Permute and ConcatDims must then be unset.
+	Pattern string
+	Sizes   []reshape.Size
 	// Permute, if not nil, reorders the axes first, as a view
 	// (reshape.Tensor.Permute: axis i of the view is axis Permute[i]).
 	Permute []int
@@ -23,6 +37,19 @@ type ReshapeOptions struct {
 	// reshape.ContiguousAs: a bfloat16 capture becomes a float32 .npy file
 	// in one pass. A converted result is always a copy.
 	DType DType
+}
+
+// Selection is one index of one axis (ReshapeOptions.Select).
+type Selection struct{ Axis, Index int }
+
+// Range is a slice of one axis (ReshapeOptions.Slice), with the meaning of
+// reshape.Tensor.Slice.
+type Range struct{ Axis, Start, Stop, Step int }
+
+// typed reports whether the options need the elements as their own type:
+// what the bytes of unaligned data cannot do.
+func (opt ReshapeOptions) typed(a *Array) bool {
+	return opt.DType != Invalid && opt.DType != a.DType || opt.Pattern != "" || len(opt.Select) > 0 || len(opt.Slice) > 0
 }
 
 // copyBlock is the size of the blocks in which ReshapeLazy copies its
@@ -107,8 +134,8 @@ func reshapeAs[T reshape.Element](a *Array, opt ReshapeOptions, lazy bool) (*Arr
 	if k == 0 {
 		k = 1
 	}
-	if opt.DType != Invalid && opt.DType != a.DType {
-		return convertTo[T](a, opt, k, lazy)
+	if opt.typed(a) {
+		return typedAs[T](a, opt, k, lazy)
 	}
 	raw := a.Bytes()
 	var zero T
@@ -143,10 +170,10 @@ func reshapeAs[T reshape.Element](a *Array, opt ReshapeOptions, lazy bool) (*Arr
 	return finish(a, bt, bt.Shape[:r], k, lazy)
 }
 
-// convertTo is reshapeAs converting the elements, of type S, to opt.DType.
-// The source is viewed as S: unaligned data is copied to aligned memory
-// first, since a conversion reads whole elements.
-func convertTo[S reshape.Element](a *Array, opt ReshapeOptions, k int, lazy bool) (*Array, error) {
+// typedAs is reshapeAs for options that need the elements, of type S, as
+// their own type: selections, slices, a pattern, a conversion to
+// opt.DType. Unaligned data is copied to aligned memory first.
+func typedAs[S reshape.Element](a *Array, opt ReshapeOptions, k int, lazy bool) (*Array, error) {
 	var zero S
 	src := a
 	if raw := a.Bytes(); len(raw) > 0 && uintptr(unsafe.Pointer(unsafe.SliceData(raw)))%unsafe.Alignof(zero) != 0 {
@@ -161,47 +188,117 @@ func convertTo[S reshape.Element](a *Array, opt ReshapeOptions, k int, lazy bool
 	if err != nil {
 		return nil, err
 	}
-	if opt.Permute != nil {
-		if t, err = t.Permute(opt.Permute...); err != nil {
-			return nil, err
-		}
-	}
-	switch opt.DType {
-	case Float16:
-		return finishAs[float16.Float16](a, t, opt.DType, k, lazy)
-	case BFloat16:
-		return finishAs[reshape.BFloat16](a, t, opt.DType, k, lazy)
-	case Float32:
-		return finishAs[float32](a, t, opt.DType, k, lazy)
-	case Float64:
-		return finishAs[float64](a, t, opt.DType, k, lazy)
-	case Int8:
-		return finishAs[int8](a, t, opt.DType, k, lazy)
-	case Uint8:
-		return finishAs[uint8](a, t, opt.DType, k, lazy)
-	case Int16:
-		return finishAs[int16](a, t, opt.DType, k, lazy)
-	case Uint16:
-		return finishAs[uint16](a, t, opt.DType, k, lazy)
-	case Int32:
-		return finishAs[int32](a, t, opt.DType, k, lazy)
-	case Uint32:
-		return finishAs[uint32](a, t, opt.DType, k, lazy)
-	case Int64:
-		return finishAs[int64](a, t, opt.DType, k, lazy)
-	case Uint64:
-		return finishAs[uint64](a, t, opt.DType, k, lazy)
-	}
-	return nil, errorf(ErrDType, "cannot convert tensor %q to dtype %v", a.Name, opt.DType)
-}
-
-// finishAs is finish converting the view v, of elements S, to D, of dtype
-// dt: always a copy, whole or block by block as it is written.
-func finishAs[D, S reshape.Element](a *Array, v reshape.Tensor[S], dt DType, k int, lazy bool) (*Array, error) {
-	rows, cols, err := reshape.MatrixShape(v.Shape, k)
-	if err != nil {
+	if t, err = pick(t, opt); err != nil {
 		return nil, err
 	}
+	var shape []int
+	switch {
+	case opt.Pattern != "":
+		if opt.Permute != nil || opt.ConcatDims != 0 {
+			return nil, errorf(ErrInvalid, "a pattern replaces Permute and ConcatDims")
+		}
+		p, err := reshape.Compile[S](opt.Pattern, opt.Sizes...)
+		if err != nil {
+			return nil, err
+		}
+		if t, shape, err = p.Ungrouped(t); err != nil {
+			return nil, err
+		}
+	default:
+		if opt.Permute != nil {
+			if t, err = t.Permute(opt.Permute...); err != nil {
+				return nil, err
+			}
+		}
+		rows, cols, err := reshape.MatrixShape(t.Shape, k)
+		if err != nil {
+			return nil, err
+		}
+		shape = []int{rows, cols}
+	}
+	dt := opt.DType
+	if dt == Invalid || dt == a.DType {
+		return finishShape(a, t, shape, lazy)
+	}
+	switch dt {
+	case Float16:
+		return finishAs[float16.Float16](a, t, dt, shape, lazy)
+	case BFloat16:
+		return finishAs[reshape.BFloat16](a, t, dt, shape, lazy)
+	case Float32:
+		return finishAs[float32](a, t, dt, shape, lazy)
+	case Float64:
+		return finishAs[float64](a, t, dt, shape, lazy)
+	case Int8:
+		return finishAs[int8](a, t, dt, shape, lazy)
+	case Uint8:
+		return finishAs[uint8](a, t, dt, shape, lazy)
+	case Int16:
+		return finishAs[int16](a, t, dt, shape, lazy)
+	case Uint16:
+		return finishAs[uint16](a, t, dt, shape, lazy)
+	case Int32:
+		return finishAs[int32](a, t, dt, shape, lazy)
+	case Uint32:
+		return finishAs[uint32](a, t, dt, shape, lazy)
+	case Int64:
+		return finishAs[int64](a, t, dt, shape, lazy)
+	case Uint64:
+		return finishAs[uint64](a, t, dt, shape, lazy)
+	}
+	return nil, errorf(ErrDType, "cannot convert tensor %q to dtype %v", a.Name, dt)
+}
+
+// pick applies the selections and slices of opt to t, each to the axis of
+// t that it names: the slices first, then the selections from the last
+// axis back, so that the numbers of the axes not yet dropped hold.
+func pick[S reshape.Element](t reshape.Tensor[S], opt ReshapeOptions) (reshape.Tensor[S], error) {
+	r := t.Rank()
+	used := make([]bool, r)
+	claim := func(axis int) (int, error) {
+		a := axis
+		if a < 0 {
+			a += r
+		}
+		if a < 0 || a >= r {
+			return 0, errorf(ErrInvalid, "axis %d is outside a tensor of rank %d", axis, r)
+		}
+		if used[a] {
+			return 0, errorf(ErrInvalid, "axis %d is selected or sliced twice", axis)
+		}
+		used[a] = true
+		return a, nil
+	}
+	var err error
+	for _, s := range opt.Slice {
+		a, err := claim(s.Axis)
+		if err != nil {
+			return t, err
+		}
+		if t, err = t.Slice(a, s.Start, s.Stop, s.Step); err != nil {
+			return t, err
+		}
+	}
+	sel := make([]Selection, 0, len(opt.Select))
+	for _, s := range opt.Select {
+		a, err := claim(s.Axis)
+		if err != nil {
+			return t, err
+		}
+		sel = append(sel, Selection{a, s.Index})
+	}
+	slices.SortFunc(sel, func(x, y Selection) int { return y.Axis - x.Axis })
+	for _, s := range sel {
+		if t, err = t.Select(s.Axis, s.Index); err != nil {
+			return t, err
+		}
+	}
+	return t, nil
+}
+
+// finishAs is finishShape converting the view v, of elements S, to D, of
+// dtype dt: always a copy, whole or block by block as it is written.
+func finishAs[D, S reshape.Element](a *Array, v reshape.Tensor[S], dt DType, shape []int, lazy bool) (*Array, error) {
 	n := v.Len()
 	size := dt.Size()
 	if !lazy {
@@ -209,9 +306,9 @@ func finishAs[D, S reshape.Element](a *Array, v reshape.Tensor[S], dt DType, k i
 		if err := reshape.ContiguousAs(unsafe.Slice((*D)(unsafe.Pointer(unsafe.SliceData(dst))), n), v); err != nil {
 			return nil, err
 		}
-		return NewArray(a.Name, dt, []int{rows, cols}, false, dst)
+		return NewArray(a.Name, dt, shape, false, dst)
 	}
-	out := &Array{Name: a.Name, DType: dt, Descr: dt.String(), Shape: []int{rows, cols}, size: n * size}
+	out := &Array{Name: a.Name, DType: dt, Descr: dt.String(), Shape: shape, size: n * size}
 	per := copyBlock / max(size, int(unsafe.Sizeof(*new(S))))
 	out.gen = func(w io.Writer) error {
 		buf := make([]D, min(n, per))
@@ -247,16 +344,24 @@ func checkPermutation(shape, perm []int) ([]int, error) {
 
 // finish makes the result of Reshape or ReshapeLazy from v, the permuted
 // view of a's elements (of type T, or of bytes with an innermost axis of
-// each element's bytes), whose element shape is shape.
+// each element's bytes), whose element shape is shape: the [rows, cols]
+// matrix of its last k axes.
 func finish[E reshape.Element](a *Array, v reshape.Tensor[E], shape []int, k int, lazy bool) (*Array, error) {
 	rows, cols, err := reshape.MatrixShape(shape, k)
 	if err != nil {
 		return nil, err
 	}
+	return finishShape(a, v, []int{rows, cols}, lazy)
+}
+
+// finishShape makes the result, of shape out, from the view v whose
+// row-major elements it holds: a's bytes when v is already contiguous, a
+// copy otherwise, whole or block by block as it is written.
+func finishShape[E reshape.Element](a *Array, v reshape.Tensor[E], out []int, lazy bool) (*Array, error) {
 	if v.IsContiguous() {
-		// v holds every element of a, row-major from the first: the
-		// result is a's bytes in their order.
-		return NewArray(a.Name, a.DType, []int{rows, cols}, false, a.Bytes())
+		// v holds its elements row-major and contiguous in its data (a's
+		// bytes, or their aligned copy): the result is those bytes.
+		return NewArray(a.Name, a.DType, out, false, asBytes(v.Data[v.Offset:v.Offset+v.Len()]))
 	}
 	n := v.Len() // elements of E
 	esize := int(unsafe.Sizeof(*new(E)))
@@ -265,10 +370,10 @@ func finish[E reshape.Element](a *Array, v reshape.Tensor[E], shape []int, k int
 		if err := reshape.Contiguous(unsafe.Slice((*E)(unsafe.Pointer(unsafe.SliceData(dst))), n), v); err != nil {
 			return nil, err
 		}
-		return NewArray(a.Name, a.DType, []int{rows, cols}, false, dst)
+		return NewArray(a.Name, a.DType, out, false, dst)
 	}
-	out := &Array{Name: a.Name, DType: a.DType, Descr: a.DType.String(), Shape: []int{rows, cols}, size: n * esize}
-	out.gen = func(w io.Writer) error {
+	res := &Array{Name: a.Name, DType: a.DType, Descr: a.DType.String(), Shape: out, size: n * esize}
+	res.gen = func(w io.Writer) error {
 		buf := make([]E, min(n, copyBlock/esize))
 		return eachBlock(v, copyBlock/esize, func(_, length int, block reshape.Tensor[E]) error {
 			if err := reshape.Contiguous(buf[:length], block); err != nil {
@@ -278,7 +383,7 @@ func finish[E reshape.Element](a *Array, v reshape.Tensor[E], shape []int, k int
 			return err
 		})
 	}
-	return out, nil
+	return res, nil
 }
 
 // alignedBytes returns n zero bytes starting on a multiple of 8, like a

@@ -4,7 +4,8 @@
 //
 // Usage:
 //
-//	stridekit reshape -in FILE -out FILE [-tensor NAME] [-permute AXES] [-concat-dims K] [-dtype NAME]
+//	stridekit reshape -in FILE -out FILE [-tensor NAME] [-select AXIS=INDEX] [-slice AXIS=START:STOP[:STEP]]
+//	                  [-permute AXES] [-concat-dims K] | [-pattern P [-size NAME=N]] [-dtype NAME]
 //	stridekit inspect FILE
 //	stridekit bench [-size tiny|small|cached|edge|medium|large] [-workers N] [-json FILE] [-plot FILE.png]
 //
@@ -28,6 +29,21 @@
 // token with the heads concatenated:
 //
 //	stridekit reshape -in attn.npy -out items.npy -permute 0,2,1,3 -concat-dims 2
+//
+// -pattern rearranges the axes by an einops pattern (reshape.Compile)
+// instead of -permute and -concat-dims, with -size NAME=N for the axes it
+// splits; the output has the shape of its right side:
+//
+//	stridekit reshape -in attn.npy -out items.npy -pattern "b h p d -> (b p) (h d)"
+//
+// -select AXIS=INDEX keeps one index of an axis and drops the axis, and
+// -slice AXIS=START:STOP[:STEP] keeps a range of one, with Python's meaning:
+// parts may be left out, negative numbers count from the end, and bounds
+// past the axis are clamped as NumPy clamps them (reshape.Tensor.Slice, in
+// the library, refuses them instead). Both name the tensor's own axes and
+// apply before the rest; both repeat. Converting every tensor of a
+// .safetensors file skips, with a line on stderr, the tensors whose rank or
+// extents do not fit the flags.
 //
 // -dtype converts every element while it is copied, in the same pass, by
 // the rules of reshape.ContiguousAs (rounding to nearest even, saturating

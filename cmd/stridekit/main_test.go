@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/stridekit/stridekit/reshape"
 	"github.com/stridekit/stridekit/tensorfile"
 )
 
@@ -146,6 +147,14 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"reshape", "-in", in, "-out", out, "-concat-dims", "0"}, "-concat-dims 0: must be at least 1"},
 		{[]string{"reshape", "-in", in, "-out", out, "-concat-dims", "x"}, "invalid value"},
 		{[]string{"reshape", "-in", in, "-out", out, "-dtype", "float8"}, `-dtype "float8": want one of float16, bfloat16, float32`},
+		{[]string{"reshape", "-in", in, "-out", out, "-pattern", "a b -> b a", "-permute", "1,0"}, "-pattern replaces -permute and -concat-dims"},
+		{[]string{"reshape", "-in", in, "-out", out, "-pattern", "a b -> b a", "-concat-dims", "1"}, "-pattern replaces -permute and -concat-dims"},
+		{[]string{"reshape", "-in", in, "-out", out, "-pattern", "a b -> b c"}, `-pattern: reshape: invalid pattern: "a b -> b c": axis "c" is on the right only`},
+		{[]string{"reshape", "-in", in, "-out", out, "-size", "h=2"}, "-size gives the sizes of a -pattern"},
+		{[]string{"reshape", "-in", in, "-out", out, "-size", "h"}, "want NAME=N"},
+		{[]string{"reshape", "-in", in, "-out", out, "-select", "x=1"}, `axis "x" is not a number`},
+		{[]string{"reshape", "-in", in, "-out", out, "-slice", "0=1"}, "want START:STOP or START:STOP:STEP"},
+		{[]string{"reshape", "-in", in, "-out", out, "-slice", "0=1:2:0"}, "step 0"},
 		{[]string{"reshape", "-in", in, "-out", out, "-dtype", "bfloat16"}, "-dtype bfloat16: .npy cannot hold it (NumPy has no bfloat16)"},
 		{[]string{"reshape", "-in", in, "-out", out, "-permute", "0,a,1"}, `"a" is not an axis number`},
 		{[]string{"reshape", "-in", in, "-out", out, "-permute", "0,0,1"}, "axis 0 appears twice"},
@@ -243,7 +252,10 @@ func TestFailures(t *testing.T) {
 		{[]string{"-in", st, "-out", outST, "-tensor", "zz"}, `no such tensor: no tensor "zz" (the file has "a", "c", "b")`},
 		{[]string{"-in", st, "-out", out}, "holds 3 tensors and a .npy file one: pick one with -tensor NAME"},
 		{[]string{"-in", st, "-out", out, "-tensor", "c"}, "which .npy cannot hold (NumPy has no bfloat16); convert it with -dtype float32, or write a .safetensors output"},
-		{[]string{"-in", st, "-out", outST, "-concat-dims", "3"}, `tensor "c" of shape [3 2]: reshape: concat dims out of range`},
+		{[]string{"-in", st, "-out", outST, "-concat-dims", "4"}, `no tensor fits the flags: tensor "a" of shape [2 3 4]: reshape: concat dims out of range`},
+		{[]string{"-in", st, "-out", out, "-tensor", "b", "-select", "0=9"}, "select index 9 is outside axis 0 of extent 4"},
+		{[]string{"-in", st, "-out", out, "-tensor", "b", "-pattern", "x y z -> (x y) z"}, `has 3 axes on the left, the tensor has rank 2`},
+		{[]string{"-in", st, "-out", out, "-tensor", "b", "-slice", "5=1:2"}, "axis 5 is outside a tensor of rank 2"},
 		{[]string{"-in", filepath.Join(dir, "out.npy"), "-out", outST}, "no .npy magic"},
 		{[]string{"-in", npy, "-out", filepath.Join(dir, "no", "out.npy")}, "create " + filepath.Join(dir, "no", "out.npy") + ": no such file or directory (" + filepath.Join(dir, "no", "out.npy") + " was not written)"},
 	}
@@ -521,4 +533,64 @@ metadata:
   e: ""
   "k\x1b": "v\x00w"
 `, r.stdout)
+}
+
+// TestReshapeViews runs -select, -slice and -pattern on the .safetensors
+// input of writeST and checks the output against the same views made with
+// the library, and that converting every tensor skips those that do not
+// fit, with a note.
+func TestReshapeViews(t *testing.T) {
+	dir := t.TempDir()
+	st := writeST(t, dir, "in.safetensors")
+	f, err := tensorfile.Open(st)
+	require.NoError(t, err)
+	defer f.Close()
+	a, err := f.Array("a") // [2,3,4] float32
+	require.NoError(t, err)
+	x, err := tensorfile.Tensor[float32](a)
+	require.NoError(t, err)
+	want := func(v reshape.Tensor[float32]) []float32 {
+		out := make([]float32, v.Len())
+		require.NoError(t, reshape.Contiguous(out, v))
+		return out
+	}
+	read := func(path string) (*tensorfile.Array, []float32) {
+		g, err := tensorfile.Open(path)
+		require.NoError(t, err)
+		t.Cleanup(func() { g.Close() })
+		arr := g.Arrays[0]
+		v, err := tensorfile.Tensor[float32](arr)
+		require.NoError(t, err)
+		return arr, want(v)
+	}
+	sel, _ := x.Select(1, 2)
+	sl, _ := x.Slice(2, 3, -1, -2)
+	pat, _ := reshape.Rearrange(x, "b p d -> d (b p)")
+	perm, _ := x.Permute(2, 0, 1)
+	for _, c := range []struct {
+		args  []string
+		shape []int
+		data  []float32
+	}{
+		{[]string{"-select", "1=-1"}, []int{2, 4}, want(sel)},
+		{[]string{"-slice", "2=::-2", "-concat-dims", "3"}, []int{1, 12}, want(sl)},
+		{[]string{"-slice", "-1=10:-99:-2", "-concat-dims", "3"}, []int{1, 12}, want(sl)}, // clamped as NumPy clamps
+		{[]string{"-pattern", "b p d -> d (b p)"}, []int{4, 6}, want(pat)},
+		{[]string{"-pattern", "b p (d1 d2) -> d1 d2 b p", "-size", "d1=2"}, []int{2, 2, 2, 3}, want(perm)},
+	} {
+		out := filepath.Join(dir, "out.npy")
+		r := runCmd(append([]string{"reshape", "-in", st, "-tensor", "a", "-out", out}, c.args...)...)
+		require.Equal(t, 0, r.code, "%v: %s", c.args, r.stderr)
+		arr, got := read(out)
+		require.Equal(t, c.shape, arr.Shape, "%v", c.args)
+		require.Equal(t, c.data, got, "%v", c.args)
+	}
+
+	// Every tensor: "a" fits "x y z -> (x y) z", "b" and "c" (rank 2) do not.
+	out := filepath.Join(dir, "all.safetensors")
+	r := runCmd("reshape", "-in", st, "-out", out, "-pattern", "x y z -> (x y) z")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stderr, `skipped tensor "b" of shape [4 5]: reshape: invalid pattern: "x y z -> (x y) z" has 3 axes on the left, the tensor has rank 2`)
+	assert.Contains(t, r.stderr, `skipped tensor "c" of shape [3 2]`)
+	assert.Equal(t, out+` "a": float32 [6 4]`+"\n", r.stdout)
 }

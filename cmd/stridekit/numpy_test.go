@@ -161,6 +161,13 @@ cases = json.load(open(sys.argv[1]))
 checked = 0
 for c in cases:
     try:
+        if c.get("np"):  # a pattern or selection, as NumPy writes it
+            x = np.load(c["source"])
+            want = np.ascontiguousarray(eval(c["np"], {"np": np, "x": x}))
+            got = np.load(c["out"])
+            assert same(got, want), f"got {got.dtype} {got.shape}, want {want.dtype} {want.shape}"
+            checked += 1
+            continue
         if c["out"].endswith(".npy"):
             want = expected(c["source"], c["perm"], c["concat"], c.get("src"), c.get("dtype"))
             got = np.load(c["out"])
@@ -201,6 +208,10 @@ type interopCase struct {
 	// source's safetensors dtype (BF16 is widened from its bits).
 	DType string `json:"dtype,omitempty"`
 	Src   string `json:"src,omitempty"`
+	// Args are more flags (-pattern, -select, -slice) and NP the NumPy
+	// expression of x that the output must equal.
+	Args []string `json:"args,omitempty"`
+	NP   string   `json:"np,omitempty"`
 }
 
 // TestNumPyInterop has NumPy write arrays of every dtype in both orders and
@@ -281,8 +292,32 @@ func TestNumPyInterop(t *testing.T) {
 					Out: filepath.Join(dir, fmt.Sprintf("conv_%s_%s_%d.safetensors", cv.name, cv.dtype, i))})
 		}
 	}
+	// Patterns, selections and slices, on a .npy of shape (3, 4, 5, 6).
+	views := []struct {
+		args []string
+		np   string
+	}{
+		{[]string{"-pattern", "a b c d -> (a c) (b d)"}, "x.transpose(0, 2, 1, 3).reshape(15, 24)"},
+		{[]string{"-pattern", "a b c d -> d (a b c)"}, "x.transpose(3, 0, 1, 2).reshape(6, 60)"},
+		{[]string{"-pattern", "a b c (d1 d2) -> d2 (a b) c d1", "-size", "d1=2"}, "x.reshape(3, 4, 5, 2, 3).transpose(4, 0, 1, 2, 3).reshape(3, 12, 5, 2)"},
+		{[]string{"-pattern", "... d -> (...) d"}, "x.reshape(60, 6)"},
+		{[]string{"-pattern", "a ... d -> d ... a"}, "x.transpose(3, 1, 2, 0)"},
+		{[]string{"-select", "1=-1", "-concat-dims", "2"}, "x[:, -1].reshape(3, 30)"},
+		{[]string{"-slice", "2=-2:", "-slice", "3=::-2", "-permute", "3,0,1,2"}, "x[:, :, -2:, ::-2].transpose(3, 0, 1, 2).reshape(36, 2)"},
+		{[]string{"-slice", "0=-100:100:2", "-select", "2=0", "-pattern", "a b d -> (d b) a"}, "x[-100:100:2, :, 0].transpose(2, 1, 0).reshape(24, 2)"},
+	}
+	for i, v := range views {
+		src := made.NPY[2] // f4 in C order
+		cases = append(cases, interopCase{In: src, Source: src, Args: v.args, NP: v.np,
+			Out: filepath.Join(dir, fmt.Sprintf("view_%d.npy", i))})
+	}
 	for _, c := range cases {
-		args := []string{"reshape", "-in", c.In, "-out", c.Out, "-concat-dims", fmt.Sprint(c.Concat)}
+		args := []string{"reshape", "-in", c.In, "-out", c.Out}
+		if c.Args != nil {
+			args = append(args, c.Args...)
+		} else {
+			args = append(args, "-concat-dims", fmt.Sprint(c.Concat))
+		}
 		if c.DType != "" {
 			args = append(args, "-dtype", c.DType)
 		}

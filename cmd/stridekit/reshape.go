@@ -10,16 +10,20 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/stridekit/stridekit/reshape"
 	"github.com/stridekit/stridekit/tensorfile"
 )
 
-const reshapeHelp = `usage: stridekit reshape -in FILE -out FILE [-tensor NAME] [-permute AXES] [-concat-dims K] [-dtype NAME]
+const reshapeHelp = `usage: stridekit reshape -in FILE -out FILE [-tensor NAME] [-select AXIS=INDEX] [-slice AXIS=START:STOP[:STEP]]
+                         [-permute AXES] [-concat-dims K] | [-pattern P [-size NAME=N]] [-dtype NAME]
 
-Reads a tensor of a .npy or .safetensors file, permutes its axes as a view
-(-permute), makes its last K axes the feature axis (-concat-dims; 1, the
-default, keeps only the last), converts its elements (-dtype) and writes the
-contiguous [items, features] matrix to -out, a .npy or .safetensors file (by
-its extension).
+Reads a tensor of a .npy or .safetensors file, selects and slices its axes
+(-select, -slice), permutes them (-permute) and makes its last K axes the
+feature axis (-concat-dims; 1, the default, keeps only the last), or
+rearranges them by an einops pattern (-pattern), all as views, converts its
+elements (-dtype) and writes the contiguous result to -out, a .npy or
+.safetensors file (by its extension): the [items, features] matrix, or the
+shape of the pattern's right side.
 
   -in FILE        the input .npy or .safetensors file (read-only)
   -out FILE       the output .npy or .safetensors file; never the input
@@ -27,8 +31,20 @@ its extension).
                   every tensor is converted (into a .safetensors output)
                   except those of an unsupported dtype (F8_E4M3, BOOL, ...)
                   and scalars, each skipped with a line on stderr
+  -select AXIS=INDEX  keep one index of an axis and drop the axis (a layer,
+                  the BOS position); repeatable
+  -slice AXIS=START:STOP[:STEP]  keep a range of an axis, with Python's
+                  meaning: parts may be left out, negative numbers count from
+                  the end and bounds past the axis are clamped, as NumPy
+                  clamps them (the library's Tensor.Slice refuses them);
+                  repeatable. -select and -slice name the tensor's own axes
+                  and apply first; an axis takes one of them
   -permute AXES   comma-separated axis order, e.g. 0,2,1,3 (negative counts
                   from the end); applied before -concat-dims
+  -pattern P      an einops pattern instead of -permute and -concat-dims,
+                  e.g. "b h p d -> (b p) (h d)"
+  -size NAME=N    the size of an axis the pattern splits, e.g. h=12;
+                  repeatable
   -concat-dims K  how many trailing axes become the features (default 1)
   -dtype NAME     convert every element to NAME in the same pass: float32,
                   float64, float16, bfloat16, int8, uint8, int16, uint16,
@@ -36,7 +52,10 @@ its extension).
                   saturating float to integer); a bfloat16 capture becomes a
                   NumPy-readable .npy with -dtype float32
 
-The output is written to a temporary file beside it and renamed into place
+Converting every tensor of a .safetensors file skips, with a line on
+stderr, the tensors whose rank or extents do not fit -select, -slice,
+-permute, -concat-dims or -pattern, as it skips unsupported dtypes. The
+output is written to a temporary file beside it and renamed into place
 when complete, so a failure leaves no partial file and does not touch an
 existing one. A .safetensors output keeps the input's __metadata__. Exit
 status: 0 done (tensors skipped or not), 1 failed (one line on stderr; also
@@ -47,9 +66,20 @@ when no tensor could be converted), 2 usage error.
 type reshapeFlags struct {
 	in, out, tensor string
 	permute         []int // nil: no permutation
-	concatDims      int
+	concatDims      int   // 0 with a pattern
+	pattern         string
+	sizes           []reshape.Size
+	selects         []tensorfile.Selection
+	slices          []pySlice
 	dtype           tensorfile.DType // Invalid: keep each tensor's own
 	outFormat       tensorfile.Format
+}
+
+// pySlice is a -slice, with Python's meaning: nil bounds are left out.
+type pySlice struct {
+	axis        int
+	start, stop *int
+	step        int
 }
 
 // parseReshape parses and checks the flags of reshape; every problem it
@@ -64,6 +94,37 @@ func parseReshape(args []string) (reshapeFlags, error) {
 	fs.StringVar(&permute, "permute", "", "axis order")
 	fs.IntVar(&r.concatDims, "concat-dims", 1, "trailing axes to concatenate")
 	fs.StringVar(&dtype, "dtype", "", "element type of the output")
+	fs.StringVar(&r.pattern, "pattern", "", "einops pattern")
+	fs.Func("size", "NAME=N, a size of the pattern", func(v string) error {
+		name, n, err := nameEqualsInt(v)
+		if err != nil {
+			return err
+		}
+		r.sizes = append(r.sizes, reshape.Size{Name: name, Value: n})
+		return nil
+	})
+	fs.Func("select", "AXIS=INDEX", func(v string) error {
+		axis, index, err := axisEquals(v, func(s string) (int, error) { return strconv.Atoi(s) })
+		if err != nil {
+			return err
+		}
+		r.selects = append(r.selects, tensorfile.Selection{Axis: axis, Index: index})
+		return nil
+	})
+	fs.Func("slice", "AXIS=START:STOP[:STEP]", func(v string) error {
+		var sl pySlice
+		axis, _, err := axisEquals(v, func(s string) (int, error) {
+			var err error
+			sl, err = parsePySlice(s)
+			return 0, err
+		})
+		if err != nil {
+			return err
+		}
+		sl.axis = axis
+		r.slices = append(r.slices, sl)
+		return nil
+	})
 	if err := parseFlags(fs, args); err != nil {
 		return r, err
 	}
@@ -89,6 +150,19 @@ func parseReshape(args []string) (reshapeFlags, error) {
 			return bad("-permute %q: %v", permute, err)
 		}
 	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	switch {
+	case r.pattern != "" && (set["permute"] || set["concat-dims"]):
+		return bad("-pattern replaces -permute and -concat-dims: give one or the other")
+	case r.pattern == "" && len(r.sizes) > 0:
+		return bad("-size gives the sizes of a -pattern, and there is none")
+	case r.pattern != "":
+		r.concatDims = 0
+		if _, err := reshape.Compile[uint8](r.pattern, r.sizes...); err != nil {
+			return bad("-pattern: %v", err)
+		}
+	}
 	if dtype != "" {
 		if r.dtype = dtypeNamed(dtype); r.dtype == tensorfile.Invalid {
 			return bad("-dtype %q: want one of %s", dtype, dtypeNames())
@@ -98,6 +172,120 @@ func parseReshape(args []string) (reshapeFlags, error) {
 		return bad("-out %s is the input file; write to another path (the input is never modified)", r.out)
 	}
 	return r, nil
+}
+
+// nameEqualsInt parses NAME=N.
+func nameEqualsInt(v string) (string, int, error) {
+	name, num, ok := strings.Cut(v, "=")
+	if !ok || name == "" {
+		return "", 0, fmt.Errorf("want NAME=N, got %q", v)
+	}
+	n, err := strconv.Atoi(num)
+	if err != nil {
+		return "", 0, fmt.Errorf("%q: %q is not a number", v, num)
+	}
+	return name, n, nil
+}
+
+// axisEquals parses AXIS=VALUE, VALUE by parse.
+func axisEquals(v string, parse func(string) (int, error)) (int, int, error) {
+	ax, val, ok := strings.Cut(v, "=")
+	if !ok {
+		return 0, 0, fmt.Errorf("want AXIS=..., got %q", v)
+	}
+	axis, err := strconv.Atoi(ax)
+	if err != nil {
+		return 0, 0, fmt.Errorf("%q: axis %q is not a number", v, ax)
+	}
+	n, err := parse(val)
+	if err != nil {
+		return 0, 0, fmt.Errorf("%q: %v", v, err)
+	}
+	return axis, n, nil
+}
+
+// parsePySlice parses START:STOP[:STEP], each part optional.
+func parsePySlice(s string) (pySlice, error) {
+	parts := strings.Split(s, ":")
+	if len(parts) < 2 || len(parts) > 3 {
+		return pySlice{}, fmt.Errorf("want START:STOP or START:STOP:STEP, got %q", s)
+	}
+	num := func(p string) (*int, error) {
+		if strings.TrimSpace(p) == "" {
+			return nil, nil
+		}
+		n, err := strconv.Atoi(strings.TrimSpace(p))
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a number", p)
+		}
+		return &n, nil
+	}
+	var sl pySlice
+	var err error
+	if sl.start, err = num(parts[0]); err != nil {
+		return sl, err
+	}
+	if sl.stop, err = num(parts[1]); err != nil {
+		return sl, err
+	}
+	sl.step = 1
+	if len(parts) == 3 {
+		step, err := num(parts[2])
+		if err != nil {
+			return sl, err
+		}
+		if step != nil {
+			sl.step = *step
+		}
+	}
+	if sl.step == 0 {
+		return sl, fmt.Errorf("step 0")
+	}
+	return sl, nil
+}
+
+// strict turns a Python slice into the strict bounds of reshape.Tensor.Slice
+// for an axis of extent n, as Python's slice.indices does: left-out bounds
+// are the ends, negative ones count from the end, and the rest are clamped
+// to the axis.
+func (p pySlice) strict(n int) tensorfile.Range {
+	lo, hi := 0, n // the clamp bounds, for a positive step
+	if p.step < 0 {
+		lo, hi = -1, n-1
+	}
+	bound := func(b *int, def int) int {
+		if b == nil {
+			return def
+		}
+		v := *b
+		if v < 0 {
+			v += n
+		}
+		return min(max(v, lo), hi)
+	}
+	if p.step > 0 {
+		return tensorfile.Range{Axis: p.axis, Start: bound(p.start, 0), Stop: bound(p.stop, n), Step: p.step}
+	}
+	return tensorfile.Range{Axis: p.axis, Start: bound(p.start, n-1), Stop: bound(p.stop, -1), Step: p.step}
+}
+
+// options returns the tensorfile options of the flags for array a: the
+// slices made strict for its extents.
+func (r reshapeFlags) options(a *tensorfile.Array) tensorfile.ReshapeOptions {
+	opt := tensorfile.ReshapeOptions{Select: r.selects, Pattern: r.pattern, Sizes: r.sizes,
+		Permute: r.permute, ConcatDims: r.concatDims, DType: r.dtype}
+	for _, sl := range r.slices {
+		axis := sl.axis
+		if axis < 0 {
+			axis += len(a.Shape)
+		}
+		if axis < 0 || axis >= len(a.Shape) {
+			opt.Slice = append(opt.Slice, tensorfile.Range{Axis: sl.axis, Step: 1}) // refused by Reshape, naming the axis
+			continue
+		}
+		opt.Slice = append(opt.Slice, sl.strict(a.Shape[axis]))
+	}
+	return opt
 }
 
 // dtypeNamed returns the dtype called name ("float32"), or Invalid.
@@ -194,14 +382,24 @@ func (c *cli) reshape(args []string) error {
 
 	// Lazy results: each is copied block by block as it is written, so the
 	// conversion needs a few MiB beyond the input's map (and, converting the
-	// dtype of unaligned data, an aligned copy of it).
-	outs := make([]*tensorfile.Array, len(arrays))
-	for i, a := range arrays {
-		m, err := tensorfile.ReshapeLazy(a, tensorfile.ReshapeOptions{Permute: r.permute, ConcatDims: r.concatDims, DType: r.dtype})
+	// dtype of unaligned data, an aligned copy of it). Converting every
+	// tensor, one that does not fit the flags is skipped with a note.
+	var outs []*tensorfile.Array
+	var misfits []string
+	for _, a := range arrays {
+		m, err := tensorfile.ReshapeLazy(a, r.options(a))
+		if err != nil && r.allTensors(f) && doesNotFit(err) {
+			misfits = append(misfits, fmt.Sprintf("stridekit reshape: skipped tensor %q of shape %v: %v", a.Name, a.Shape, err))
+			total -= int64(len(a.Bytes()))
+			continue
+		}
 		if err != nil {
 			return describe(c, r, a, err)
 		}
-		outs[i] = m
+		outs = append(outs, m)
+	}
+	if len(outs) == 0 {
+		return fmt.Errorf("%s: no tensor fits the flags: %s", r.in, strings.TrimPrefix(misfits[0], "stridekit reshape: skipped "))
 	}
 	bar := c.newProgress(total)
 	err = tensorfile.WriteFile(r.out, func(w io.Writer) error {
@@ -222,14 +420,34 @@ func (c *cli) reshape(args []string) error {
 	for _, a := range skipped {
 		fmt.Fprintf(c.stderr, "stridekit reshape: skipped tensor %q: it %s\n", a.Name, unconvertible(a))
 	}
+	for _, line := range misfits {
+		fmt.Fprintln(c.stderr, line)
+	}
 	for _, m := range outs {
 		name := ""
 		if m.Name != "" {
 			name = fmt.Sprintf(" %q", m.Name)
 		}
-		fmt.Fprintf(c.stdout, "%s%s: %v [%d %d]\n", r.out, name, m.DType, m.Shape[0], m.Shape[1])
+		fmt.Fprintf(c.stdout, "%s%s: %v %v\n", r.out, name, m.DType, m.Shape)
 	}
 	return nil
+}
+
+// allTensors reports whether every tensor of f is converted: a .safetensors
+// input without -tensor.
+func (r reshapeFlags) allTensors(f *tensorfile.File) bool {
+	return f.Format == tensorfile.Safetensors && r.tensor == ""
+}
+
+// doesNotFit reports whether err says a tensor's rank or extents do not fit
+// the flags, rather than that the file or the run went wrong.
+func doesNotFit(err error) bool {
+	for _, s := range []error{reshape.ErrPattern, reshape.ErrPermutation, reshape.ErrConcatDims, reshape.ErrShape, tensorfile.ErrInvalid} {
+		if errors.Is(err, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // pickArrays returns the arrays to convert: the one of a .npy file, the one
