@@ -346,3 +346,57 @@ func measure(b *testing.B, op func(), bases baselines, bytes int64, zeroCopy, ov
 		b.ReportMetric(opNs-copyNs, "ns-over-copy")
 	}
 }
+
+// BenchmarkPattern times a compiled einops pattern against the hand-written
+// views it stands for, on the heads case at two sizes and on the small
+// permuted call, as
+//
+//	case=C/size=S/impl=pattern|hand
+//
+// benchstat -col /impl shows the cost of the pattern over the views.
+func BenchmarkPattern(b *testing.B) {
+	heads, _ := CaseNamed("heads")
+	small, _ := CaseNamed("small-permuted")
+	for _, c := range []struct {
+		c       Case
+		size    Size
+		pattern string
+		k       int
+	}{
+		{heads, Tiny, "b p h d -> (b h) (p d)", 2},
+		{heads, Small, "b p h d -> (b h) (p d)", 2},
+		{small, Size{Name: FixedSize}, "a b c -> (b a) c", 1},
+	} {
+		sized := c.c.Sized(c.size.Bytes, 4)
+		src, err := Build[float32](Case{Name: sized.Name, Rank: sized.Rank, Shape: sized.Shape, ConcatDims: 1})
+		if err != nil {
+			b.Fatal(err)
+		}
+		p, err := reshape.Compile[float32](c.pattern)
+		if err != nil {
+			b.Fatal(err)
+		}
+		dst := make([]float32, src.Len())
+		perm := sized.Permutation
+		for _, impl := range []string{"pattern", "hand"} {
+			b.Run(fmt.Sprintf("case=%s/size=%s/impl=%s", c.c.Name, c.size.Name, impl), func(b *testing.B) {
+				b.SetBytes(2 * 4 * int64(src.Len()))
+				b.ReportAllocs()
+				for range b.N {
+					var err error
+					if impl == "pattern" {
+						_, err = p.MatrixInto(dst, src)
+					} else {
+						var v reshape.Tensor[float32]
+						if v, err = src.Permute(perm...); err == nil {
+							_, err = reshape.ConcatLastDimensionsInto(dst, v, c.k)
+						}
+					}
+					if err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
