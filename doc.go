@@ -8,13 +8,18 @@
 // Where things live:
 //
 //   - reshape: the public API (Tensor views, ToLastDimension,
-//     ConcatLastDimensions, Contiguous), canonicalisation and the dispatcher.
+//     ConcatLastDimensions, Contiguous, the converting As forms, einops
+//     patterns), canonicalisation, the dispatcher and its worker pool.
+//   - internal/convert: the scalar conversions between dtypes (float16,
+//     bfloat16, saturating float to integer), the reference of every
+//     converting kernel.
 //   - generated: the rank- and dtype-specialised copy kernels and their
 //     registry, written by go generate; never edited by hand.
 //   - gen: the generator that writes generated: Go with
 //     github.com/dave/jennifer, amd64 assembly with github.com/mmcloughlin/avo.
-//   - benchmarks: the benchmark suite, with copy() and a naive loop as
-//     baselines.
+//   - benchmarks: the benchmark suite, read against the ceiling (the faster
+//     of copy() and a cached copy of the same bytes), and benchmarks/peers,
+//     which times NumPy and PyTorch beside it.
 //   - tensorfile: .npy and .safetensors files as reshape.Tensor views over a
 //     memory map, and atomic writers.
 //   - cmd/stridekit: the command (reshape, inspect, bench).

@@ -36,8 +36,8 @@
 //     above generated.MaxRank run as loops over their leading axes around the
 //     largest kernel.
 //
-// A result of at least the parallel threshold (SetParallelThreshold,
-// 768 KiB by default) is split along its leading axes across up to SetMaxWorkers
+// A result of at least the parallel threshold (SetParallelThreshold, 3 MiB
+// by default) is split along its leading axes across up to SetMaxWorkers
 // goroutines (GOMAXPROCS by default), in chunks that do not share a cache
 // line of the destination: the caller copies one part and helper goroutines,
 // started once and kept, the others. A helper polls for its next part for a

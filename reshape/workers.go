@@ -16,12 +16,12 @@ func init() { parallelThreshold.Store(DefaultParallelThreshold) }
 // DefaultParallelThreshold is the size in bytes of a copy's result below
 // which one goroutine does the whole copy, whatever SetMaxWorkers says. On
 // the 2-vCPU EPYC VM, with the split handed to ready helpers (see pool.go),
-// float32 copies on two workers against one ran at 0.36-1.1× at 256 KiB
-// (a transpose lost most: the whole copy takes a few microseconds),
-// 0.8-1.3× at 512 KiB, and 1.05-1.4× from 768 KiB (contiguous, heads,
-// mixed5d and a 2-D transpose; 1.25-1.6× at 1 MiB); see
-// benchmarks/README.md.
-const DefaultParallelThreshold = 768 << 10
+// two workers against one over the suite's row cases and transposes in
+// every width (benchmarks/README.md, medians of 3 runs) gave 0.98× at
+// 256 KiB, 0.94× at 1 MiB (0.54-1.49×), 1.18× at 4 MiB (0.95-1.47×), 1.43×
+// at 16 MiB and 1.77× at 64 MiB: the split pays from between 1 and 4 MiB,
+// and the suite's 4 MiB cases, which land within 4% of it, all split.
+const DefaultParallelThreshold = 3 << 20
 
 // SetMaxWorkers sets how many goroutines one copy may split its work across
 // and returns the previous setting (0 for the default). n == 1 makes every copy single-threaded,

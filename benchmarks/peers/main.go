@@ -26,6 +26,11 @@
 //	-rounds N    rounds per case (default 5)
 //	-budget D    how long each implementation is timed per round (default 40ms)
 //	-json F      also write every figure as JSON
+//	-convert     time the conversion cases (benchmarks.Conversions) instead:
+//	             stridekit's ContiguousAs, PyTorch's copy_ into a tensor of
+//	             the target dtype (1 and 2 threads) and view.float(), NumPy's
+//	             copyto where it has both dtypes, against a copy of as many
+//	             bytes read and written
 //
 // stridekit runs with its default thresholds, as users get it: below the
 // parallel threshold two workers run as one. The output is a Markdown table
@@ -60,8 +65,9 @@ func main() {
 	rounds := flag.Int("rounds", 5, "rounds per case")
 	budget := flag.Duration("budget", 40*time.Millisecond, "time per implementation per round")
 	jsonPath := flag.String("json", "", "also write the figures as JSON")
+	convert := flag.Bool("convert", false, "time the conversion cases")
 	flag.Parse()
-	if err := run(config{*python, *script, *cases, *dtypes, *sizes, *rounds, *budget, *jsonPath}, os.Stdout); err != nil {
+	if err := run(config{*python, *script, *cases, *dtypes, *sizes, *rounds, *budget, *jsonPath, *convert}, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "peers:", err)
 		os.Exit(1)
 	}
@@ -73,6 +79,7 @@ type config struct {
 	rounds                               int
 	budget                               time.Duration
 	jsonPath                             string
+	convert                              bool
 }
 
 // The implementations, in the order of a round and of the table's columns.
@@ -112,6 +119,9 @@ func run(cfg config, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "Go %s, %s/%s, GOMAXPROCS %d; Python %v, NumPy %v, PyTorch %v (%v); %d rounds of %v each, medians\n\n",
 		runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0), ver["python"], ver["numpy"], ver["torch"], ver["torch_parallel"], cfg.rounds, cfg.budget)
+	if cfg.convert {
+		return runConvert(&py, cfg, out)
+	}
 	fmt.Fprintln(out, "| case | dtype | size | ceiling 1 GB/s | stridekit 1 | NumPy | torch 1 | ceiling 2 GB/s | stridekit 2 | torch 2 |")
 	fmt.Fprintln(out, "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 

@@ -9,9 +9,11 @@ running at a fraction of its speed for tens of milliseconds.
 
     {"op": "build", "shape": [...], "perm": [...] or null,
      "slice": [axis, start, stop, step] or null, "expand": [...] or null,
-     "dtype": "float32"}
+     "dtype": "float32", "to": "float32" or null}
         -> {"ok": true, "view": [...]}  builds the view and its destinations
-    {"op": "time", "impl": "numpy" | "torch", "budget_ms": b}
+                                        (of dtype "to" when given: a copy
+                                        that converts)
+    {"op": "time", "impl": "numpy" | "torch" | "torch-float", "budget_ms": b}
         -> {"ok": true, "ns": t}        mean time of one copy into the
                                         preallocated destination, or
                                         {"ok": false, "why": "..."}
@@ -23,7 +25,9 @@ python3-numpy and python3-torch are enough:
 
     apt-get install -y python3-numpy python3-torch
 
-NumPy has no bfloat16: that dtype is timed with PyTorch only.
+NumPy has no bfloat16: that dtype is timed with PyTorch only. "torch-float"
+is view.float().contiguous(), the allocating widening of a bfloat16 or
+float16 capture that users write as x.permute(...).float().
 """
 
 import json
@@ -36,11 +40,13 @@ import torch
 
 TORCH_DTYPES = {
     "uint8": torch.uint8,
+    "int8": torch.int8,
+    "float16": torch.float16,
     "bfloat16": torch.bfloat16,
     "float32": torch.float32,
     "float64": torch.float64,
 }
-NUMPY_DTYPES = {"uint8": np.uint8, "float32": np.float32, "float64": np.float64}
+NUMPY_DTYPES = {"uint8": np.uint8, "int8": np.int8, "float16": np.float16, "float32": np.float32, "float64": np.float64}
 
 state = {}
 
@@ -81,11 +87,14 @@ def build(req):
     values = torch.arange(n, dtype=torch.float64).remainder_(65521).add_(1)
     tbase = values.to(TORCH_DTYPES[dtype]).reshape(shape)
     tview = view_of(tbase, req["perm"], req["slice"], req["expand"], True)
-    state["torch"] = (tview, torch.empty(tuple(tview.shape), dtype=tbase.dtype))
-    if dtype in NUMPY_DTYPES:
+    to = req.get("to") or dtype
+    state["torch"] = (tview, torch.empty(tuple(tview.shape), dtype=TORCH_DTYPES[to]))
+    if to == "float32" and to != dtype:
+        state["torch-float"] = (tview, None)
+    if dtype in NUMPY_DTYPES and to in NUMPY_DTYPES:
         nbase = tbase.numpy()  # the same source memory: it is only read
         nview = view_of(nbase, req["perm"], req["slice"], req["expand"], False)
-        state["numpy"] = (nview, np.empty(nview.shape, dtype=nbase.dtype))
+        state["numpy"] = (nview, np.empty(nview.shape, dtype=NUMPY_DTYPES[to]))
     return {"ok": True, "view": list(tview.shape)}
 
 
@@ -96,6 +105,8 @@ def time_impl(req):
     view, dst = state[impl]
     if impl == "torch":
         op = lambda: dst.copy_(view)
+    elif impl == "torch-float":
+        op = lambda: view.float().contiguous()
     else:
         op = lambda: np.copyto(dst, view)
     # Warm up for half the budget: map the pages, fill the caches, and let
