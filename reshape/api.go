@@ -119,23 +119,11 @@ func reshape[T Element](dst []T, into bool, t Tensor[T], concatDims int) (Matrix
 // kernels, shape and strides are only read, so that a caller may keep them
 // on its stack (a compiled Pattern does).
 func reshapeParts[T Element](dst []T, into bool, data []T, offset int, shape, strides []int, concatDims int) (Matrix[T], error) {
-	v, err := inspect(shape, strides, offset, len(data))
-	if err != nil {
-		return Matrix[T]{}, err
+	v, m, done, err := prepare(dst, into, shape, strides, offset, len(data), concatDims)
+	if done || err != nil {
+		return m, err
 	}
-	rows, cols, err := matrixShape(shape, concatDims)
-	if err != nil {
-		return Matrix[T]{}, err
-	}
-	if into && len(dst) < v.n {
-		return Matrix[T]{}, errorf(ErrDst, "destination holds %d elements, the view has %d", len(dst), v.n)
-	}
-	if v.n == 0 {
-		if into {
-			return Matrix[T]{Data: dst[:0], Rows: rows, Cols: cols}, nil
-		}
-		return Matrix[T]{Data: []T{}, Rows: rows, Cols: cols}, nil
-	}
+	rows, cols := m.Rows, m.Cols
 
 	var buf canonBuf
 	cshape, cstrides := canonicalise(&buf, shape, strides)
@@ -153,6 +141,30 @@ func reshapeParts[T Element](dst []T, into bool, data []T, offset int, shape, st
 	}
 	dispatch(dtypeOf[T](), unsafe.Pointer(unsafe.SliceData(dst)), unsafe.Pointer(&data[offset]), v, cshape, cstrides)
 	return Matrix[T]{Data: dst[:v.n], Rows: rows, Cols: cols}, nil
+}
+
+// prepare is the start of every copy, converting or not: validate the view,
+// size the result, check dst's length. It reports done, with the empty
+// result, for a view of no elements; otherwise m holds the result's rows
+// and columns.
+func prepare[D Element](dst []D, into bool, shape, strides []int, offset, dataLen, concatDims int) (v inspected, m Matrix[D], done bool, err error) {
+	if v, err = inspect(shape, strides, offset, dataLen); err != nil {
+		return v, m, false, err
+	}
+	if m.Rows, m.Cols, err = matrixShape(shape, concatDims); err != nil {
+		return v, Matrix[D]{}, false, err
+	}
+	if into && len(dst) < v.n {
+		return v, Matrix[D]{}, false, errorf(ErrDst, "destination holds %d elements, the view has %d", len(dst), v.n)
+	}
+	if v.n == 0 {
+		m.Data = []D{}
+		if into {
+			m.Data = dst[:0]
+		}
+		return v, m, true, nil
+	}
+	return v, m, false, nil
 }
 
 // overlaps reports whether two non-empty slices share memory.

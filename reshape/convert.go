@@ -95,23 +95,11 @@ func reshapeAs[D, S Element](dst []D, into bool, t Tensor[S], concatDims int) (M
 	if _, same := any((*S)(nil)).(*D); same {
 		return reshape(dst, into, *(*Tensor[D])(unsafe.Pointer(&t)), concatDims)
 	}
-	v, err := inspect(t.Shape, t.Strides, t.Offset, len(t.Data))
-	if err != nil {
-		return Matrix[D]{}, err
+	v, m, done, err := prepare(dst, into, t.Shape, t.Strides, t.Offset, len(t.Data), concatDims)
+	if done || err != nil {
+		return m, err
 	}
-	rows, cols, err := matrixShape(t.Shape, concatDims)
-	if err != nil {
-		return Matrix[D]{}, err
-	}
-	if into && len(dst) < v.n {
-		return Matrix[D]{}, errorf(ErrDst, "destination holds %d elements, the view has %d", len(dst), v.n)
-	}
-	if v.n == 0 {
-		if into {
-			return Matrix[D]{Data: dst[:0], Rows: rows, Cols: cols}, nil
-		}
-		return Matrix[D]{Data: []D{}, Rows: rows, Cols: cols}, nil
-	}
+	rows, cols := m.Rows, m.Cols
 	var zero D
 	if !into {
 		if uint64(v.n) > maxAlloc/uint64(unsafe.Sizeof(zero)) {
