@@ -123,24 +123,18 @@ func reshapeParts[T Element](dst []T, into bool, data []T, offset int, shape, st
 	if done || err != nil {
 		return m, err
 	}
-	rows, cols := m.Rows, m.Cols
-
 	var buf canonBuf
 	cshape, cstrides := canonicalise(&buf, shape, strides)
-	if !into {
-		if contiguous(cshape, cstrides) {
-			return Matrix[T]{Data: data[offset : offset+v.n : offset+v.n], Rows: rows, Cols: cols}, nil
-		}
-		var zero T
-		if uint64(v.n) > maxAlloc/uint64(unsafe.Sizeof(zero)) {
-			return Matrix[T]{}, errorf(ErrShape, "a result of %d elements of %d bytes is larger than Go can allocate", v.n, unsafe.Sizeof(zero))
-		}
-		dst = make([]T, v.n)
-	} else if overlaps(dst[:v.n], data[v.lo:v.hi+1]) {
-		return Matrix[T]{}, errorf(ErrDst, "destination overlaps Data[%d:%d], the span the view reads", v.lo, v.hi+1)
+	if !into && contiguous(cshape, cstrides) {
+		m.Data = data[offset : offset+v.n : offset+v.n]
+		return m, nil
+	}
+	if dst, err = destination(dst, into, data, v); err != nil {
+		return Matrix[T]{}, err
 	}
 	dispatch(dtypeOf[T](), unsafe.Pointer(unsafe.SliceData(dst)), unsafe.Pointer(&data[offset]), v, cshape, cstrides)
-	return Matrix[T]{Data: dst[:v.n], Rows: rows, Cols: cols}, nil
+	m.Data = dst[:v.n]
+	return m, nil
 }
 
 // prepare is the start of every copy, converting or not: validate the view,
@@ -167,10 +161,27 @@ func prepare[D Element](dst []D, into bool, shape, strides []int, offset, dataLe
 	return v, m, false, nil
 }
 
+// destination returns where a copy of the view v of data goes: a new slice
+// of v.n elements, or dst when the caller gave one (into), refused with
+// ErrDst if its first v.n elements share a byte with the span of data that
+// v reads, whatever the two element types.
+func destination[D, S Element](dst []D, into bool, data []S, v inspected) ([]D, error) {
+	if !into {
+		var zero D
+		if uint64(v.n) > maxAlloc/uint64(unsafe.Sizeof(zero)) {
+			return nil, errorf(ErrShape, "a result of %d elements of %d bytes is larger than Go can allocate", v.n, unsafe.Sizeof(zero))
+		}
+		return make([]D, v.n), nil
+	}
+	if overlaps(dst[:v.n], data[v.lo:v.hi+1]) {
+		return nil, errorf(ErrDst, "destination overlaps the bytes of Data[%d:%d], the span the view reads", v.lo, v.hi+1)
+	}
+	return dst, nil
+}
+
 // overlaps reports whether two non-empty slices share memory.
-func overlaps[T Element](a, b []T) bool {
-	size := unsafe.Sizeof(a[0])
+func overlaps[A, B Element](a []A, b []B) bool {
 	a0, b0 := uintptr(unsafe.Pointer(&a[0])), uintptr(unsafe.Pointer(&b[0]))
-	a1, b1 := a0+uintptr(len(a))*size, b0+uintptr(len(b))*size
+	a1, b1 := a0+uintptr(len(a))*unsafe.Sizeof(a[0]), b0+uintptr(len(b))*unsafe.Sizeof(b[0])
 	return a0 < b1 && b0 < a1
 }

@@ -99,15 +99,8 @@ func reshapeAs[D, S Element](dst []D, into bool, t Tensor[S], concatDims int) (M
 	if done || err != nil {
 		return m, err
 	}
-	rows, cols := m.Rows, m.Cols
-	var zero D
-	if !into {
-		if uint64(v.n) > maxAlloc/uint64(unsafe.Sizeof(zero)) {
-			return Matrix[D]{}, errorf(ErrShape, "a result of %d elements of %d bytes is larger than Go can allocate", v.n, unsafe.Sizeof(zero))
-		}
-		dst = make([]D, v.n)
-	} else if overlapsBytes(elemBytes(dst[:v.n]), elemBytes(t.Data[v.lo:v.hi+1])) {
-		return Matrix[D]{}, errorf(ErrDst, "destination overlaps the bytes of Data[%d:%d], the span the view reads", v.lo, v.hi+1)
+	if dst, err = destination(dst, into, t.Data, v); err != nil {
+		return Matrix[D]{}, err
 	}
 	var buf canonBuf
 	cshape, cstrides := canonicalise(&buf, t.Shape, t.Strides)
@@ -118,19 +111,8 @@ func reshapeAs[D, S Element](dst []D, into bool, t Tensor[S], concatDims int) (M
 		c := conversion{from: from, to: to, run: converterOf[D, S](from, to)}
 		dispatchAs(c, unsafe.Pointer(unsafe.SliceData(dst)), unsafe.Pointer(&t.Data[t.Offset]), v, cshape, cstrides)
 	}
-	return Matrix[D]{Data: dst[:v.n], Rows: rows, Cols: cols}, nil
-}
-
-// elemBytes returns the bytes of s.
-func elemBytes[T Element](s []T) []byte {
-	var zero T
-	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(s))), len(s)*int(unsafe.Sizeof(zero)))
-}
-
-// overlapsBytes reports whether two non-empty byte slices share memory.
-func overlapsBytes(a, b []byte) bool {
-	a0, b0 := uintptr(unsafe.Pointer(&a[0])), uintptr(unsafe.Pointer(&b[0]))
-	return a0 < b0+uintptr(len(b)) && b0 < a0+uintptr(len(a))
+	m.Data = dst[:v.n]
+	return m, nil
 }
 
 // conversion is what a converting copy needs beyond a plain one: the two
