@@ -425,15 +425,7 @@ func (p *Pattern[T]) View(t Tensor[T]) (Tensor[T], error) {
 // side's groups: the view itself when its elements already lie row-major
 // in t.Data (aliasing it, as ToLastDimension does), a new copy otherwise.
 func (p *Pattern[T]) Apply(t Tensor[T]) (Tensor[T], error) {
-	var e elementary
-	if err := p.lay(t, &e); err != nil {
-		return Tensor[T]{}, err
-	}
-	m, err := reshapeParts(nil, false, t.Data, t.Offset, e.shape[:e.n], e.strides[:e.n], 1)
-	if err != nil {
-		return Tensor[T]{}, err
-	}
-	return Tensor[T]{Data: m.Data, Shape: e.groupShape()}, nil
+	return p.tensor(nil, false, t)
 }
 
 // Into writes the contiguous result of p on t into dst[:n], n = t.Len(),
@@ -441,11 +433,17 @@ func (p *Pattern[T]) Apply(t Tensor[T]) (Tensor[T], error) {
 // side's groups. It allocates only the returned Shape; MatrixInto
 // allocates nothing.
 func (p *Pattern[T]) Into(dst []T, t Tensor[T]) (Tensor[T], error) {
+	return p.tensor(dst, true, t)
+}
+
+// tensor copies the elementary view of p on t contiguously, as reshape does,
+// and shapes the result as the right side's groups.
+func (p *Pattern[T]) tensor(dst []T, into bool, t Tensor[T]) (Tensor[T], error) {
 	var e elementary
 	if err := p.lay(t, &e); err != nil {
 		return Tensor[T]{}, err
 	}
-	m, err := reshapeParts(dst, true, t.Data, t.Offset, e.shape[:e.n], e.strides[:e.n], 1)
+	m, err := reshapeParts(dst, into, t.Data, t.Offset, e.shape[:e.n], e.strides[:e.n], 1)
 	if err != nil {
 		return Tensor[T]{}, err
 	}
