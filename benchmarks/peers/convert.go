@@ -1,12 +1,10 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"runtime"
 	"slices"
-	"time"
 	"unsafe"
 
 	"github.com/x448/float16"
@@ -59,6 +57,13 @@ var convertRuns = map[string]func(*pythons, benchmarks.Case, benchmarks.Conversi
 	"int8>float32":     measureConvert[float32, int8],
 }
 
+// convertImpls are the columns of the conversion table: torch-float is
+// the allocating view.float() a PyTorch user writes.
+var convertImpls = []impl{
+	{"stridekit", 1}, {"numpy", 1}, {"torch", 1}, {"torch-float", 1},
+	{"stridekit", 2}, {"torch", 2},
+}
+
 // measureConvert runs the rounds of one conversion case and returns the
 // median ratios to the ceiling ("torch/2") and the ceilings' GB/s
 // ("ceiling/1").
@@ -73,63 +78,17 @@ func measureConvert[D, S reshape.Element](py *pythons, c benchmarks.Case, cv ben
 	bytes := c.ConvertBytes(from, to)
 	in, outBuf := make([]byte, bytes/2), make([]byte, bytes/2)
 	defer runtime.GC()
-	req := map[string]any{"op": "build", "shape": c.Shape, "perm": c.Permutation, "slice": nil, "expand": c.Expand, "dtype": cv.From, "to": cv.To}
-	for _, p := range py[1:] {
-		if _, err := p.call(req); err != nil {
-			return nil, err
-		}
+	if err := build(py, c, cv.From, cv.To); err != nil {
+		return nil, err
 	}
-	var crew benchmarks.Crew
-	defer crew.Park()
-	ratios := map[string][]float64{}
-	ceilings := map[int][]float64{}
-	for range cfg.rounds {
-		ceiling := map[int]time.Duration{}
-		for _, threads := range []int{1, 2} {
-			crew.Ready(threads)
-			viaCopy := timeFor(cfg.budget, func() { benchmarks.CopyParallel(&crew, outBuf, in, threads) })
-			cached := timeFor(cfg.budget, func() { benchmarks.CopyCached(&crew, outBuf, in, threads) })
-			crew.Park()
-			ceiling[threads] = min(viaCopy, cached)
-			ceilings[threads] = append(ceilings[threads], float64(bytes)/ceiling[threads].Seconds()/1e9)
-		}
-		for _, im := range []struct {
-			name    string
-			threads int
-		}{{"stridekit", 1}, {"numpy", 1}, {"torch", 1}, {"torch-float", 1}, {"stridekit", 2}, {"torch", 2}} {
-			var d time.Duration
-			if im.name == "stridekit" {
-				restore := benchmarks.SetWorkers(c, im.threads, 0)
-				var runErr error
-				d = timeFor(cfg.budget, func() {
-					if err := reshape.ContiguousAs(dst, src); err != nil {
-						runErr = err
-					}
-				})
-				restore()
-				if runErr != nil {
-					return nil, runErr
-				}
-			} else {
-				resp, err := py[im.threads].call(map[string]any{"op": "time", "impl": im.name, "budget_ms": cfg.budget.Seconds() * 1e3})
-				if errors.Is(err, errNotTimed) {
-					continue
-				}
-				if err != nil {
-					return nil, err
-				}
-				d = time.Duration(resp["ns"].(float64))
-			}
-			key := fmt.Sprintf("%s/%d", im.name, im.threads)
-			ratios[key] = append(ratios[key], ceiling[im.threads].Seconds()/d.Seconds())
-		}
+	ceilings, r, err := measureRounds(py, cfg, c, convertImpls, outBuf, in, float64(bytes), func() error {
+		return reshape.ContiguousAs(dst, src)
+	})
+	if err != nil {
+		return nil, err
 	}
-	r := map[string]float64{}
 	for threads, v := range ceilings {
-		r[fmt.Sprintf("ceiling/%d", threads)] = median(v)
-	}
-	for key, v := range ratios {
-		r[key] = median(v)
+		r[fmt.Sprintf("ceiling/%d", threads)] = v
 	}
 	return r, nil
 }

@@ -84,12 +84,15 @@ type config struct {
 
 // The implementations, in the order of a round and of the table's columns.
 // Each is read against the ceiling of its thread count.
-var impls = []struct {
-	name    string // column and JSON key
-	threads int
-}{
+var impls = []impl{
 	{"stridekit", 1}, {"numpy", 1}, {"torch", 1},
 	{"stridekit", 2}, {"torch", 2},
+}
+
+// impl is one implementation on a number of threads.
+type impl struct {
+	name    string // column and JSON key
+	threads int
 }
 
 // row is one case, dtype and size: per implementation the median ratio to
@@ -189,56 +192,86 @@ func measure[T reshape.Element](py *pythons, c benchmarks.Case, size benchmarks.
 	from := benchmarks.CopySource(src, n)
 	defer runtime.GC() // the next case's buffers are as large
 
-	req := map[string]any{"op": "build", "shape": c.Shape, "perm": c.Permutation, "slice": nil, "expand": c.Expand, "dtype": dtypeName[T]()}
+	if err := build(py, c, dtypeName[T](), ""); err != nil {
+		return row{}, err
+	}
+	ceilings, ratios, err := measureRounds(py, cfg, c, impls, dst, from, float64(c.Bytes(elem)), func() error {
+		_, err := benchmarks.Run(c, dst, src)
+		return err
+	})
+	if err != nil {
+		return row{}, err
+	}
+	return row{Case: c.Name, Size: size.Name, View: c.ViewShape(), Ceiling: ceilings, Ratio: ratios}, nil
+}
+
+// build has the Python side of every thread count build c's view in dtype,
+// and its destination in dtype to ("" for the same), and checks that the
+// view has the shape of Go's.
+func build(py *pythons, c benchmarks.Case, dtype, to string) error {
+	req := map[string]any{"op": "build", "shape": c.Shape, "perm": c.Permutation, "slice": nil, "expand": c.Expand, "dtype": dtype}
+	if to != "" {
+		req["to"] = to
+	}
 	if s := c.Slice; s != nil {
 		req["slice"] = []int{s.Axis, s.Start, s.Stop, s.Step}
 	}
 	for _, p := range py[1:] {
 		resp, err := p.call(req)
 		if err != nil {
-			return row{}, err
+			return err
 		}
 		if got := fmt.Sprint(resp["view"]); got != fmt.Sprint(c.ViewShape()) {
-			return row{}, fmt.Errorf("Python built a view of shape %s, Go %v", got, c.ViewShape())
+			return fmt.Errorf("Python built a view of shape %s, Go %v", got, c.ViewShape())
 		}
 	}
+	return nil
+}
 
+// measureRounds runs cfg.rounds rounds of case c. Each times the ceiling on one
+// and two threads, the faster of copy() and the cached copy of ceilSrc into
+// ceilDst (bytes in all), then each implementation of list: stridekit is
+// op with c's workers set to its threads, the others are timed by the
+// Python side of their thread count. It returns the median ceilings in GB/s
+// by threads, and by "name/threads" the median ratio of each implementation
+// to the ceiling of its threads; one Python cannot time (NumPy has no
+// bfloat16) has none.
+func measureRounds[E any](py *pythons, cfg config, c benchmarks.Case, list []impl, ceilDst, ceilSrc []E, bytes float64, op func() error) (map[int]float64, map[string]float64, error) {
 	var crew benchmarks.Crew
 	defer crew.Park()
 	ratios := map[string][]float64{}
 	ceilings := map[int][]float64{}
-	bytes := float64(c.Bytes(elem))
 	for range cfg.rounds {
 		ceiling := map[int]time.Duration{}
 		for _, threads := range []int{1, 2} {
 			crew.Ready(threads)
-			viaCopy := timeFor(cfg.budget, func() { benchmarks.CopyParallel(&crew, dst, from, threads) })
-			cached := timeFor(cfg.budget, func() { benchmarks.CopyCached(&crew, dst, from, threads) })
+			viaCopy := timeFor(cfg.budget, func() { benchmarks.CopyParallel(&crew, ceilDst, ceilSrc, threads) })
+			cached := timeFor(cfg.budget, func() { benchmarks.CopyCached(&crew, ceilDst, ceilSrc, threads) })
 			crew.Park()
 			ceiling[threads] = min(viaCopy, cached)
 			ceilings[threads] = append(ceilings[threads], bytes/ceiling[threads].Seconds()/1e9)
 		}
-		for _, im := range impls {
+		for _, im := range list {
 			var d time.Duration
 			if im.name == "stridekit" {
 				restore := benchmarks.SetWorkers(c, im.threads, 0)
-				var runErr error
+				var opErr error
 				d = timeFor(cfg.budget, func() {
-					if _, err := benchmarks.Run(c, dst, src); err != nil {
-						runErr = err
+					if err := op(); err != nil {
+						opErr = err
 					}
 				})
 				restore()
-				if runErr != nil {
-					return row{}, runErr
+				if opErr != nil {
+					return nil, nil, opErr
 				}
 			} else {
 				resp, err := py[im.threads].call(map[string]any{"op": "time", "impl": im.name, "budget_ms": cfg.budget.Seconds() * 1e3})
 				if errors.Is(err, errNotTimed) {
-					continue // NumPy has no bfloat16
+					continue
 				}
 				if err != nil {
-					return row{}, err
+					return nil, nil, err
 				}
 				d = time.Duration(resp["ns"].(float64))
 			}
@@ -246,14 +279,14 @@ func measure[T reshape.Element](py *pythons, c benchmarks.Case, size benchmarks.
 			ratios[key] = append(ratios[key], ceiling[im.threads].Seconds()/d.Seconds())
 		}
 	}
-	r := row{Case: c.Name, Size: size.Name, View: c.ViewShape(), Ceiling: map[int]float64{}, Ratio: map[string]float64{}}
+	medCeilings, medRatios := map[int]float64{}, map[string]float64{}
 	for threads, v := range ceilings {
-		r.Ceiling[threads] = median(v)
+		medCeilings[threads] = median(v)
 	}
 	for key, v := range ratios {
-		r.Ratio[key] = median(v)
+		medRatios[key] = median(v)
 	}
-	return r, nil
+	return medCeilings, medRatios, nil
 }
 
 // markdown is the row of the table.
