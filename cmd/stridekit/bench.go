@@ -223,30 +223,45 @@ func benchCase[T reshape.Element](c benchmarks.Case, sz benchmarks.Size, workers
 		copyWorkers = 1
 	}
 
+	bytes := c.Bytes(size)
+	row, err := timeRow(c, workers, copyWorkers, budget, dst, from, bytes, func() error {
+		_, err := benchmarks.Run(c, dst, src)
+		return err
+	})
+	if err != nil {
+		return benchRow{}, err
+	}
+	row.Case, row.Shape, row.MiB, row.ZeroCopy = c.Name, c.ViewShape(), float64(n*size)/(1<<20), c.ZeroCopy
+	if naive {
+		d := timeIt(budget, func() { benchmarks.NaiveCopy(dst, src) })
+		row.NaiveGBps, row.RatioNaive = float64(bytes)/d.Seconds()/1e9, float64(d.Nanoseconds())/row.NsPerOp
+	}
+	return row, nil
+}
+
+// timeRow times op with c's workers set to workers, then the ceiling on
+// copyWorkers goroutines, the faster of copy() and the cached copy of src
+// into dst, and returns the row's figures for bytes moved.
+func timeRow[E any](c benchmarks.Case, workers, copyWorkers int, budget time.Duration, dst, src []E, bytes int64, op func() error) (benchRow, error) {
 	restore := benchmarks.SetWorkers(c, workers, 0)
-	var runErr error
+	var opErr error
 	lib := timeIt(budget, func() {
-		if _, err := benchmarks.Run(c, dst, src); err != nil {
-			runErr = err
+		if err := op(); err != nil {
+			opErr = err
 		}
 	})
 	restore()
-	if runErr != nil {
-		return benchRow{}, runErr
+	if opErr != nil {
+		return benchRow{}, opErr
 	}
 	var crew benchmarks.Crew
 	crew.Ready(copyWorkers)
-	viaCopy := timeIt(budget, func() { benchmarks.CopyParallel(&crew, dst, from, copyWorkers) })
-	cached := timeIt(budget, func() { benchmarks.CopyCached(&crew, dst, from, copyWorkers) })
+	viaCopy := timeIt(budget, func() { benchmarks.CopyParallel(&crew, dst, src, copyWorkers) })
+	cached := timeIt(budget, func() { benchmarks.CopyCached(&crew, dst, src, copyWorkers) })
 	crew.Park()
 	ceiling := min(viaCopy, cached)
-
-	bytes := c.Bytes(size)
 	gbps := func(d time.Duration) float64 { return float64(bytes) / d.Seconds() / 1e9 }
-	row := benchRow{
-		Case:      c.Name,
-		Shape:     c.ViewShape(),
-		MiB:       float64(n*size) / (1 << 20),
+	return benchRow{
 		Bytes:     bytes,
 		NsPerOp:   float64(lib.Nanoseconds()),
 		GBps:      gbps(lib),
@@ -254,13 +269,7 @@ func benchCase[T reshape.Element](c benchmarks.Case, sz benchmarks.Size, workers
 		CopyGBps:  gbps(viaCopy),
 		RatioCeil: ceiling.Seconds() / lib.Seconds(),
 		RatioCopy: viaCopy.Seconds() / lib.Seconds(),
-		ZeroCopy:  c.ZeroCopy,
-	}
-	if naive {
-		d := timeIt(budget, func() { benchmarks.NaiveCopy(dst, src) })
-		row.NaiveGBps, row.RatioNaive = gbps(d), d.Seconds()/lib.Seconds()
-	}
-	return row, nil
+	}, nil
 }
 
 // benchConvert times case c fitted to size sz converting bfloat16 to
@@ -276,29 +285,14 @@ func benchConvert(c benchmarks.Case, sz benchmarks.Size, workers int, budget tim
 	dst := make([]float32, n)
 	bytes := c.ConvertBytes(2, 4)
 	in, out := make([]byte, bytes/2), make([]byte, bytes/2)
-	restore := benchmarks.SetWorkers(c, workers, 0)
-	var runErr error
-	lib := timeIt(budget, func() {
-		if err := reshape.ContiguousAs(dst, src); err != nil {
-			runErr = err
-		}
+	row, err := timeRow(c, workers, workers, budget, out, in, bytes, func() error {
+		return reshape.ContiguousAs(dst, src)
 	})
-	restore()
-	if runErr != nil {
-		return benchRow{}, runErr
+	if err != nil {
+		return benchRow{}, err
 	}
-	var crew benchmarks.Crew
-	crew.Ready(workers)
-	viaCopy := timeIt(budget, func() { benchmarks.CopyParallel(&crew, out, in, workers) })
-	cached := timeIt(budget, func() { benchmarks.CopyCached(&crew, out, in, workers) })
-	crew.Park()
-	ceiling := min(viaCopy, cached)
-	gbps := func(d time.Duration) float64 { return float64(bytes) / d.Seconds() / 1e9 }
-	return benchRow{
-		Case: c.Name + "→f32", DType: "bfloat16", Shape: c.ViewShape(), MiB: float64(n*4) / (1 << 20), Bytes: bytes,
-		NsPerOp: float64(lib.Nanoseconds()), GBps: gbps(lib), CeilGBps: gbps(ceiling), CopyGBps: gbps(viaCopy),
-		RatioCeil: ceiling.Seconds() / lib.Seconds(), RatioCopy: viaCopy.Seconds() / lib.Seconds(),
-	}, nil
+	row.Case, row.DType, row.Shape, row.MiB = c.Name+"→f32", "bfloat16", c.ViewShape(), float64(n*4)/(1<<20)
+	return row, nil
 }
 
 // timeIt returns the mean time of one call of f: f runs once untimed (to
