@@ -16,6 +16,9 @@
 //     into a new Matrix.
 //   - ToLastDimensionInto, ConcatLastDimensionsInto and Contiguous always copy,
 //     into a buffer the caller provides, and never allocate.
+//   - AppendToLastDimension and AppendConcatLastDimensions always copy, onto
+//     the end of a store that grows as append grows a slice: the form for a
+//     capture hook that gathers many batches into one training set.
 //
 // # How a copy runs
 //

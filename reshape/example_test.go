@@ -85,6 +85,42 @@ func ExampleConcatLastDimensionsFunc() {
 	// [4 5 10 11]
 }
 
+// A capture hook that grows one activation store: each batch of attention
+// outputs [batch, head, pos, d_head] is permuted to [batch, pos, head,
+// d_head] and its last two axes appended as rows of features. The store
+// grows as append grows a slice; each call returns the rows it added.
+func ExampleAppendConcatLastDimensions() {
+	var store []int32
+	hook := func(x reshape.Tensor[int32]) error {
+		x, err := x.Permute(0, 2, 1, 3)
+		if err != nil {
+			return err
+		}
+		var rows reshape.Matrix[int32]
+		store, rows, err = reshape.AppendConcatLastDimensions(store, x, 2)
+		if err != nil {
+			return err
+		}
+		fmt.Println("added", rows.Rows, "rows of", rows.Cols, "features:", rows.Data)
+		return nil
+	}
+	for b := range 2 { // two captured batches of [1, 2, 2, 2]
+		data := make([]int32, 8)
+		for i := range data {
+			data[i] = int32(10*b + i)
+		}
+		x, _ := reshape.New(data, 1, 2, 2, 2)
+		if err := hook(x); err != nil {
+			panic(err)
+		}
+	}
+	fmt.Println("store:", len(store)/4, "rows", store)
+	// Output:
+	// added 2 rows of 4 features: [0 1 4 5 2 3 6 7]
+	// added 2 rows of 4 features: [10 11 14 15 12 13 16 17]
+	// store: 4 rows [0 1 4 5 2 3 6 7 10 11 14 15 12 13 16 17]
+}
+
 // Contiguous writes a transposed view into a reused buffer, without
 // allocating. A buffer that overlaps the source is refused.
 func ExampleContiguous() {
