@@ -150,14 +150,14 @@ func benchConvert[D, S reshape.Element](b *testing.B, c Case, size Size) {
 	}
 }
 
-// BenchmarkNaive times NaiveCopy, the plain N-d loop, under the names of
+// BenchmarkLoop times LoopCopy, the plain nested loops, under the names of
 // BenchmarkReshape, so that benchstat -col .name puts the two side by side.
 // It runs at the 1 MiB size (and the fixed cases) with one worker only: the
-// loop is single-threaded and 20–150 times slower than stridekit, so at
-// 64 MiB and 1 GiB it would add minutes to a run and say nothing the 1 MiB
-// figure does not. Interleaving it into BenchmarkReshape would cost its
+// loop is single-threaded and, on the gathers and transposes, many times
+// slower than stridekit, so at 64 MiB and 1 GiB it would add minutes to a
+// run and say nothing the 1 MiB figure does not. Interleaving it into BenchmarkReshape would cost its
 // full time on every iteration of every size.
-func BenchmarkNaive(b *testing.B) {
+func BenchmarkLoop(b *testing.B) {
 	for _, c := range Cases() {
 		for _, dt := range dtypes {
 			size := Small
@@ -165,7 +165,7 @@ func BenchmarkNaive(b *testing.B) {
 				size = Size{Name: FixedSize}
 			}
 			b.Run(benchName(c, dt.name, size)+"/workers=1", func(b *testing.B) {
-				dt.naive(b, c.Sized(size.Bytes, dt.size))
+				dt.loop(b, c.Sized(size.Bytes, dt.size))
 			})
 		}
 	}
@@ -243,19 +243,19 @@ type baselines struct {
 	copy, cached func()
 }
 
-// benchNaive times NaiveCopy on the sized case c in element type T.
-func benchNaive[T reshape.Element](b *testing.B, c Case) {
+// benchLoop times LoopCopy on the sized case c in element type T.
+func benchLoop[T reshape.Element](b *testing.B, c Case) {
 	src, err := Build[T](c)
 	if err != nil {
 		b.Fatal(err)
 	}
 	dst := make([]T, c.Elements())
-	NaiveCopy(dst, src)
+	LoopCopy(dst, src)
 	b.SetBytes(c.Bytes(int(unsafe.Sizeof(*new(T)))))
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
-		NaiveCopy(dst, src)
+		LoopCopy(dst, src)
 	}
 }
 

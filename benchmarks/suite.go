@@ -1,8 +1,9 @@
 // Package benchmarks is the benchmark suite of stridekit: the standard set of
 // views (Cases), how to size one (Case.Sized), build it (Build) and make it
 // contiguous the way an activation store would (Run), the copy() baseline it
-// is read against (CopyParallel, CopySource) and a naive N-d loop
-// (NaiveCopy). The same cases run under go test and, through this package's
+// is read against (CopyParallel, CopySource), the plain nested loops a
+// careful Go programmer would write (LoopCopy) and a naive N-d loop
+// (NaiveCopy, the reference of the tests). The same cases run under go test and, through this package's
 // exported API, from the stridekit bench command.
 //
 // # Running
@@ -28,8 +29,8 @@
 // ns/op, MB/s (b.SetBytes), GB/s, x-copy (copy() time per op over
 // stridekit's, measured in the same benchmark: 1 is as fast as copy(), and
 // benchstat prints 0.81 as 810.0m), copy-GB/s (the baseline's own
-// throughput, to spot a noisy baseline), B/op and allocs/op. BenchmarkNaive
-// times NaiveCopy under the same names, at 1 MiB and one worker only.
+// throughput, to spot a noisy baseline), B/op and allocs/op. BenchmarkLoop
+// times LoopCopy under the same names, at 1 MiB and one worker only.
 // README.md has the other benchstat tables and the targets.
 //
 // go test ./benchmarks without -bench runs the tests instead: every case at
@@ -465,6 +466,60 @@ func NaiveCopy[T reshape.Element](dst []T, t reshape.Tensor[T]) {
 			rem /= t.Shape[a]
 		}
 		dst[k] = t.Data[off]
+	}
+}
+
+// LoopCopy writes the view t row-major into dst[:t.Len()] as a careful Go
+// programmer would without this library, and is the plain-loop baseline of
+// the bench: nested loops over the axes (an odometer that moves the source
+// offset by one stride per step, never a div or mod per element) and, when
+// the innermost axis is contiguous in the source (stride 1), one copy() of
+// each whole innermost run; otherwise an element loop along it. Like
+// NaiveCopy it validates nothing and panics if dst is short or the view
+// reaches outside t.Data.
+func LoopCopy[T reshape.Element](dst []T, t reshape.Tensor[T]) {
+	r := len(t.Shape)
+	n := t.Len()
+	if n == 0 {
+		return
+	}
+	var sbuf, ibuf [16]int
+	strides, idx := sbuf[:0], ibuf[:0]
+	if r > len(sbuf) {
+		strides, idx = make([]int, 0, r), make([]int, 0, r)
+	}
+	strides, idx = strides[:r], idx[:r]
+	if t.Strides != nil {
+		copy(strides, t.Strides)
+	} else {
+		acc := 1
+		for a := r - 1; a >= 0; a-- {
+			strides[a] = acc
+			acc *= t.Shape[a]
+		}
+	}
+	inner, step := t.Shape[r-1], strides[r-1]
+	off := t.Offset
+	for d := 0; d < n; d += inner {
+		if step == 1 {
+			copy(dst[d:d+inner], t.Data[off:off+inner])
+		} else {
+			o := off
+			for k := range dst[d : d+inner] {
+				dst[d+k] = t.Data[o]
+				o += step
+			}
+		}
+		// The odometer over the outer axes.
+		for a := r - 2; a >= 0; a-- {
+			idx[a]++
+			off += strides[a]
+			if idx[a] < t.Shape[a] {
+				break
+			}
+			off -= strides[a] * t.Shape[a]
+			idx[a] = 0
+		}
 	}
 }
 

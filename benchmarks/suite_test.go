@@ -23,12 +23,12 @@ var dtypes = []struct {
 	size    int
 	test    func(t *testing.T, c Case, workers int)
 	reshape func(b *testing.B, c Case) // BenchmarkReshape of a sized case
-	naive   func(b *testing.B, c Case) // BenchmarkNaive of a sized case
+	loop    func(b *testing.B, c Case) // BenchmarkLoop of a sized case
 }{
-	{"uint8", 1, testCase[uint8], benchReshape[uint8], benchNaive[uint8]},
-	{"bfloat16", 2, testCase[reshape.BFloat16], benchReshape[reshape.BFloat16], benchNaive[reshape.BFloat16]},
-	{"float32", 4, testCase[float32], benchReshape[float32], benchNaive[float32]},
-	{"float64", 8, testCase[float64], benchReshape[float64], benchNaive[float64]},
+	{"uint8", 1, testCase[uint8], benchReshape[uint8], benchLoop[uint8]},
+	{"bfloat16", 2, testCase[reshape.BFloat16], benchReshape[reshape.BFloat16], benchLoop[reshape.BFloat16]},
+	{"float32", 4, testCase[float32], benchReshape[float32], benchLoop[float32]},
+	{"float64", 8, testCase[float64], benchReshape[float64], benchLoop[float64]},
 }
 
 func TestCasesOrder(t *testing.T) {
@@ -220,9 +220,11 @@ func TestBuildValues(t *testing.T) {
 	}
 }
 
-// TestNaiveCopy checks the baseline itself against results worked out by hand.
+// TestNaiveCopy checks the reference and the plain-loop baseline against
+// results worked out by hand.
 func TestNaiveCopy(t *testing.T) {
 	data := []float32{0, 1, 2, 3, 4, 5}
+	twelve := []float32{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}
 	tests := []struct {
 		name string
 		t    reshape.Tensor[float32]
@@ -233,11 +235,18 @@ func TestNaiveCopy(t *testing.T) {
 		{"negative stride and offset", reshape.Tensor[float32]{Data: data, Shape: []int{2, 3}, Strides: []int{3, -1}, Offset: 2}, []float32{2, 1, 0, 5, 4, 3}},
 		{"broadcast", reshape.Tensor[float32]{Data: data, Shape: []int{2, 3}, Strides: []int{0, 1}, Offset: 3}, []float32{3, 4, 5, 3, 4, 5}},
 		{"offset nil strides", reshape.Tensor[float32]{Data: data, Shape: []int{2}, Offset: 4}, []float32{4, 5}},
+		{"rows of a permuted 3-d view", reshape.Tensor[float32]{Data: twelve, Shape: []int{3, 2, 2}, Strides: []int{2, 6, 1}},
+			[]float32{0, 1, 6, 7, 2, 3, 8, 9, 4, 5, 10, 11}},
+		{"empty", reshape.Tensor[float32]{Data: data, Shape: []int{2, 0, 3}}, []float32{}},
 	}
 	for _, tt := range tests {
 		dst := make([]float32, len(tt.want))
 		NaiveCopy(dst, tt.t)
 		require.Equal(t, tt.want, dst, tt.name)
+		loop := make([]float32, len(tt.want)+guard)
+		LoopCopy(loop, tt.t)
+		require.Equal(t, tt.want, loop[:len(tt.want)], "LoopCopy: %s", tt.name)
+		require.Equal(t, make([]float32, guard), loop[len(tt.want):], "LoopCopy wrote past the result: %s", tt.name)
 	}
 }
 
@@ -272,6 +281,10 @@ func testCase[T reshape.Element](t *testing.T, c Case, workers int) {
 	want := make([]T, n)
 	NaiveCopy(want, src)
 	srcCopy := append([]T(nil), src.Data...)
+	loop := make([]T, n+guard)
+	LoopCopy(loop, src) // the bench's plain-loop baseline gives the same elements
+	requireSameElements(t, want, loop[:n])
+	require.Equal(t, make([]T, guard), loop[n:], "LoopCopy wrote past the result")
 
 	dst := make([]T, n+guard)
 	m, err := Run(c, dst, src)

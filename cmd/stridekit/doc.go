@@ -72,15 +72,21 @@
 // and prints stridekit's GB/s with its ratios to the ceiling (the faster of
 // copy() and a cached copy of the same bytes: copy() sends copies from 1 MiB
 // to memory with non-temporal stores, so alone it understates what the cache
-// allows), to copy() alone, and to the generic loop (benchmarks.NaiveCopy).
+// allows), with the spread of that ratio, to copy() alone, and how many times
+// faster it is than a plain loop (benchmarks.LoopCopy: nested loops with
+// copy() of each contiguous innermost run). Each case runs in rounds (-rounds,
+// 5 or more): in every round stridekit and each baseline take a turn, so a
+// ratio compares two timings of the same moment; every figure is the median
+// over the rounds and the spread the range of the ratio to the ceiling.
 // -size fits every case to a result of 256 KiB (tiny), 1 MiB (small),
 // 4 MiB (cached), 16 MiB (edge), 64 MiB (medium, the default) or 1 GiB
-// (large, about 3 GiB of memory, without the generic loop); -workers N sets
+// (large, about 3 GiB of memory, without the plain loop); -workers N sets
 // reshape.SetMaxWorkers(N) for the run, restored afterwards, and splits the
-// baselines across N goroutines too, N-1 of them ready helpers; -json writes
-// the results and the machine as JSON, -plot draws them as a PNG bar chart.
-// The cases "small" and "small-permuted" keep one shape at every size: they
-// measure a call.
+// copy baselines across N goroutines too, N-1 of them ready helpers; -json
+// writes the results, every round's times and the machine as JSON, -plot
+// draws the ratios to the ceiling, one panel per dtype on a log axis, as a
+// PNG. The cases "small" and "small-permuted" keep one shape at every size:
+// they measure a call; "small" is zero-copy and prints its time per call.
 //
 // # Exit status
 //
