@@ -36,10 +36,13 @@
 //
 // WriteNPY and WriteSafetensors write Arrays to an io.Writer, in the layout
 // NumPy and the reference safetensors implementation write; FromMatrix makes
-// an Array of a reshape.Matrix without copying. WriteFile and Save
-// write a file atomically: into a temporary file in the destination
-// directory, synced, then renamed over the destination, so that a failure
-// never leaves a partial file nor touches an existing one.
+// an Array of a reshape.Matrix without copying. WriteFile, WriteFileContext
+// and Save write a file atomically: into a temporary file in the
+// destination directory (unnamed, O_TMPFILE, on Linux, so that a process
+// killed outright leaves nothing behind), synced, then renamed over the
+// destination, so that a failure, a panic of the writing callback or a
+// cancelled context never leaves a partial file nor touches an existing
+// one.
 //
 // # Errors
 //

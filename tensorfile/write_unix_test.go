@@ -3,11 +3,14 @@
 package tensorfile
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
 	"syscall"
 	"testing"
 
@@ -48,5 +51,67 @@ func TestWriteFileMode(t *testing.T) {
 		fi, err := os.Stat(path)
 		require.NoError(t, err)
 		assert.Equal(t, c.want, fi.Mode().Perm(), "a new file under umask %03o", c.umask)
+	}
+}
+
+// TestWriteFileSymlink checks that a symbolic link at the path is replaced
+// by a new file of a new file's mode: the link's target, even one of
+// another mode, keeps its content and mode.
+func TestWriteFileSymlink(t *testing.T) {
+	old := syscall.Umask(0o022)
+	defer syscall.Umask(old)
+	eachTemp(t, func(t *testing.T) {
+		dir := t.TempDir()
+		target := filepath.Join(dir, "target.npy")
+		require.NoError(t, os.WriteFile(target, []byte("target"), 0o600))
+		require.NoError(t, os.Chmod(target, 0o700))
+		link := filepath.Join(dir, "link.npy")
+		require.NoError(t, os.Symlink("target.npy", link))
+		require.NoError(t, WriteFile(link, func(w io.Writer) error { _, err := w.Write([]byte("new")); return err }))
+		fi, err := os.Lstat(link)
+		require.NoError(t, err)
+		assert.True(t, fi.Mode().IsRegular(), "the link is replaced by the file")
+		assert.Equal(t, fs.FileMode(0o644), fi.Mode().Perm(), "the mode of a new file, not the target's")
+		b, err := os.ReadFile(target)
+		require.NoError(t, err)
+		assert.Equal(t, "target", string(b))
+		fi, err = os.Stat(target)
+		require.NoError(t, err)
+		assert.Equal(t, fs.FileMode(0o700), fi.Mode().Perm())
+	})
+}
+
+// TestWriteFileKilled kills a process with SIGKILL while WriteFile writes
+// and checks what it leaves in the directory: on Linux, where the temporary
+// file is unnamed, nothing at all; elsewhere at most the hidden temporary
+// file.
+func TestWriteFileKilled(t *testing.T) {
+	if dir := os.Getenv("STRIDEKIT_KILLED_CHILD"); dir != "" {
+		_ = WriteFile(filepath.Join(dir, "out.npy"), func(w io.Writer) error {
+			if _, err := w.Write(make([]byte, 1<<20)); err != nil {
+				return err
+			}
+			fmt.Println("writing")
+			select {} // killed here
+		})
+		os.Exit(3)
+	}
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "out.npy"), []byte("precious"), 0o644))
+	cmd := exec.Command(os.Args[0], "-test.run=^TestWriteFileKilled$")
+	cmd.Env = append(os.Environ(), "STRIDEKIT_KILLED_CHILD="+dir)
+	out, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	line, err := bufio.NewReader(out).ReadString('\n')
+	require.NoError(t, err)
+	require.Equal(t, "writing\n", line)
+	require.NoError(t, cmd.Process.Kill())
+	_ = cmd.Wait()
+	b, err := os.ReadFile(filepath.Join(dir, "out.npy"))
+	require.NoError(t, err)
+	assert.Equal(t, "precious", string(b))
+	if runtime.GOOS == "linux" {
+		assertOnly(t, dir, "out.npy")
 	}
 }
