@@ -232,7 +232,10 @@ func (c *cli) bench(args []string) error {
 		if err != nil {
 			return err
 		}
-		if err := tensorfile.WriteFile(*jsonPath, func(w io.Writer) error {
+		if err := c.beginWrite(); err != nil {
+			return err
+		}
+		if err := tensorfile.WriteFileContext(c.ctx, *jsonPath, func(w io.Writer) error {
 			_, err := w.Write(append(b, '\n'))
 			return err
 		}); err != nil {

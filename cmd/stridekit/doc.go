@@ -54,9 +54,16 @@
 //
 // The output is written to a temporary file in its directory, synced and
 // renamed into place only when complete: a failure or Ctrl-C never leaves a
-// partial file and never touches an existing file of that name. A second
-// Ctrl-C (or SIGTERM) ends the process at once, which may leave the hidden
-// temporary file, never a partial output. The input is opened read-only and
+// partial file and never touches an existing file of that name. Ctrl-C is
+// honoured at every step: before the output is begun the command ends at
+// once; while it is written, the temporary file is removed first (Ctrl-C
+// during the final sync still leaves the old file). Ctrl-C exits 130 and
+// SIGTERM 143 (128 plus the signal's number, as shells expect). A second
+// Ctrl-C (or SIGTERM) ends the process at once; on Linux the temporary file
+// is unnamed (O_TMPFILE) until complete, so that even then, or after kill
+// -9, nothing is left behind (elsewhere the hidden temporary file may be).
+// An -out that is a symbolic link is replaced by the output (its target is
+// left alone), with the mode of a new file. The input is opened read-only and
 // must be a regular file (a named pipe is refused, not waited on); -out
 // naming the input is an error. Conversions over
 // 256 MiB draw a progress bar on stderr when stderr is a terminal.

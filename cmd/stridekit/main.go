@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -20,20 +21,40 @@ func main() {
 }
 
 // signalContext returns a context that the first SIGINT (Ctrl-C) or
-// SIGTERM cancels, so that a conversion stops cleanly and removes its
-// temporary file. Once it has, the signals get their default action back:
-// a second one ends the process at once, whatever step it is in (one that
-// does not check the context, or a system call that blocks).
+// SIGTERM cancels, with an interrupt naming the signal as its cause, so
+// that a conversion stops cleanly and removes its temporary file, and the
+// command exits 128 plus the signal's number, as a shell reports a process
+// the signal ended. Once it has, the signals get their default action
+// back: a second one ends the process at once, whatever step it is in (one
+// that does not check the context, or a system call that blocks).
 func signalContext() context.Context {
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancelCause(context.Background())
 	c := make(chan os.Signal, 1)
 	signal.Notify(c, os.Interrupt, syscall.SIGTERM)
 	go func() {
-		<-c
+		s := <-c
 		signal.Stop(c) // default handling first, so no later signal is lost
-		cancel()
+		cancel(interrupt{s})
 	}()
 	return ctx
+}
+
+// interrupt is the cause of a context that a signal cancelled.
+type interrupt struct{ sig os.Signal }
+
+func (i interrupt) Error() string { return "interrupted by " + i.sig.String() }
+
+// interruptedCode is the exit status of a run that ctx stopped: 128 plus the
+// number of the signal that cancelled it, as shells expect (130 for SIGINT,
+// Ctrl-C; 143 for SIGTERM), and 130 for a cancellation without a signal.
+func interruptedCode(ctx context.Context) int {
+	var i interrupt
+	if errors.As(context.Cause(ctx), &i) {
+		if s, ok := i.sig.(syscall.Signal); ok {
+			return 128 + int(s)
+		}
+	}
+	return 130
 }
 
 // progressMin is the output size above which a terminal shows a progress
@@ -54,6 +75,83 @@ type cli struct {
 	// benchBudget, if set, replaces the time bench spends on each
 	// implementation of a case, so tests run it quickly.
 	benchBudget time.Duration
+	// sess is the state the command shares with run while it runs (nil
+	// when a test calls a command's method directly).
+	sess *session
+}
+
+// session is what run and the goroutine of a command share: whether the
+// command has begun writing an output, and whether run has given up on it.
+type session struct {
+	mu        sync.Mutex
+	writing   bool // an interruption waits for the command, which cleans up
+	abandoned bool // run has returned: the command's output is dropped
+}
+
+// beginWrite marks the start of the one step that must finish its cleanup
+// when interrupted: writing an output, whose temporary file it removes. It
+// returns errInterrupted if the run has been given up already; until it is
+// called, an interruption ends the run at once, whatever step the command
+// is in (parsing a huge header, listing a million tensors).
+func (c *cli) beginWrite() error {
+	if c.sess == nil {
+		return nil
+	}
+	c.sess.mu.Lock()
+	defer c.sess.mu.Unlock()
+	if c.sess.abandoned {
+		return errInterrupted
+	}
+	c.sess.writing = true
+	return nil
+}
+
+// gated is a command's stdout or stderr: it drops what an abandoned command
+// goes on writing.
+type gated struct {
+	s *session
+	w io.Writer
+}
+
+func (g *gated) Write(b []byte) (int, error) {
+	g.s.mu.Lock()
+	defer g.s.mu.Unlock()
+	if g.s.abandoned {
+		return len(b), nil
+	}
+	return g.w.Write(b)
+}
+
+// runCommand runs cmd on its own goroutine, with its output gated, and
+// returns its error. Interrupted (c.ctx done) while the command has not
+// begun writing an output, it returns errInterrupted at once and leaves the
+// command behind: nothing of it is on disk, and the process is about to
+// exit. While it writes, it waits for it to stop and clean up.
+func (c *cli) runCommand(cmd command, args []string) error {
+	if c.ctx.Err() != nil {
+		return errInterrupted
+	}
+	s := &session{}
+	cc := *c
+	cc.sess = s
+	cc.stdout, cc.stderr = &gated{s, c.stdout}, &gated{s, c.stderr}
+	done := make(chan error, 1)
+	go func() { done <- cmd.run(&cc, args) }()
+	select {
+	case err := <-done:
+		return err
+	case <-c.ctx.Done():
+	}
+	s.mu.Lock()
+	writing := s.writing
+	if !writing {
+		s.abandoned = true
+	}
+	s.mu.Unlock()
+	if writing {
+		return <-done
+	}
+	return errInterrupted
 }
 
 // newCLI returns the cli of a real run: stderr is a terminal if it is a
@@ -68,7 +166,8 @@ func newCLI(ctx context.Context, stdout, stderr io.Writer) *cli {
 
 // run runs the command line args (without the program name) and returns
 // the exit code: 0 on success, 2 for a usage error (after a short usage on
-// stderr), 1 for any other failure (after one line on stderr).
+// stderr), 1 for any other failure (after one line on stderr), 130 (128
+// plus the signal's number) when interrupted.
 func run(args []string, stdout, stderr io.Writer) int {
 	return newCLI(context.Background(), stdout, stderr).run(args)
 }
@@ -127,11 +226,14 @@ func (c *cli) run(args []string) int {
 		if cmd.name != name {
 			continue
 		}
-		err := cmd.run(c, args[1:])
+		err := c.runCommand(cmd, args[1:])
 		var ue *usageError
 		switch {
 		case err == nil:
 			return 0
+		case c.ctx.Err() != nil:
+			fmt.Fprintf(c.stderr, "stridekit %s: %s\n", name, oneLine(err.Error()))
+			return interruptedCode(c.ctx)
 		case errors.Is(err, flag.ErrHelp):
 			fmt.Fprint(c.stdout, cmd.help)
 			return 0

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -376,7 +377,8 @@ func TestNoPartialOutput(t *testing.T) {
 	}
 }
 
-// TestInterrupted checks a cancelled run (Ctrl-C) writes nothing.
+// TestInterrupted checks a run cancelled (Ctrl-C) before it starts writes
+// nothing and exits 130, as shells expect of a process that SIGINT ended.
 func TestInterrupted(t *testing.T) {
 	dir := t.TempDir()
 	in := writeNPY(t, dir, "in.npy", tensorfile.Float32, []int{64, 32, 16}, false)
@@ -384,10 +386,116 @@ func TestInterrupted(t *testing.T) {
 	cancel()
 	for _, perm := range []string{"0,1,2", "2,1,0"} { // aliased, then copied
 		r := runWith(&cli{ctx: ctx}, "reshape", "-in", in, "-out", filepath.Join(dir, "out.npy"), "-permute", perm)
-		assert.Equal(t, 1, r.code)
-		assert.Equal(t, "stridekit reshape: interrupted; "+filepath.Join(dir, "out.npy")+" was not written\n", r.stderr)
+		assert.Equal(t, 130, r.code)
+		assert.Equal(t, "stridekit reshape: interrupted\n", r.stderr)
 		assert.Equal(t, []string{"in.npy"}, files(t, dir))
 	}
+}
+
+// TestInterruptedWhileWriting cancels the run part-way through writing the
+// output, and once every byte of it is written (while it is synced, as a
+// Ctrl-C during a slow fsync does): either way the existing output stays
+// as it was, no temporary file is left, and the run exits 130.
+func TestInterruptedWhileWriting(t *testing.T) {
+	dir := t.TempDir()
+	in := writeNPY(t, dir, "in.npy", tensorfile.Float32, []int{64, 32, 16}, false)
+	out := filepath.Join(dir, "out.npy")
+	r := runCmd("reshape", "-in", in, "-out", out, "-permute", "2,1,0")
+	require.Equal(t, 0, r.code, r.stderr)
+	fi, err := os.Stat(out)
+	require.NoError(t, err)
+	size := fi.Size()
+	for _, at := range []int64{size / 2, size} {
+		require.NoError(t, os.WriteFile(out, []byte("old contents"), 0o644))
+		ctx, cancel := context.WithCancel(context.Background())
+		c := &cli{ctx: ctx, wrapOutput: func(w io.Writer) io.Writer {
+			return &cancelAt{w: w, at: at, cancel: cancel}
+		}}
+		r := runWith(c, "reshape", "-in", in, "-out", out, "-permute", "2,1,0")
+		cancel()
+		assert.Equal(t, 130, r.code, "cancelled at byte %d of %d", at, size)
+		assert.Equal(t, "stridekit reshape: interrupted; "+out+" was not written\n", r.stderr)
+		b, err := os.ReadFile(out)
+		require.NoError(t, err)
+		assert.True(t, string(b) == "old contents", "cancelled at byte %d of %d: the output was replaced", at, size)
+		assert.Equal(t, []string{"in.npy", "out.npy"}, files(t, dir))
+	}
+}
+
+// TestOutIsDirectory checks that an -out that is a directory fails with one
+// line that names it, not a temporary file, and creates nothing.
+func TestOutIsDirectory(t *testing.T) {
+	dir := t.TempDir()
+	in := writeNPY(t, dir, "in.npy", tensorfile.Float32, []int{4, 3}, false)
+	out := filepath.Join(dir, "out.npy")
+	require.NoError(t, os.Mkdir(out, 0o755))
+	r := runCmd("reshape", "-in", in, "-out", out)
+	assert.Equal(t, 1, r.code)
+	assert.Equal(t, "stridekit reshape: create "+out+": is a directory ("+out+" was not written)\n", r.stderr)
+	assert.Equal(t, []string{"in.npy", "out.npy"}, files(t, dir))
+}
+
+// cancelAt passes writes on and calls cancel once at bytes have gone
+// through.
+type cancelAt struct {
+	w      io.Writer
+	n, at  int64
+	cancel context.CancelFunc
+}
+
+func (c *cancelAt) Write(b []byte) (int, error) {
+	n, err := c.w.Write(b)
+	c.n += int64(n)
+	if c.n >= c.at {
+		c.cancel()
+	}
+	return n, err
+}
+
+// TestInterruptDeafStep interrupts a command in a step that never checks
+// the context (as parsing a huge header or listing a million tensors
+// does): the run must end at once with 130, and nothing the command prints
+// afterwards may reach the output.
+func TestInterruptDeafStep(t *testing.T) {
+	started, release := hangCommand(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		<-started
+		cancel()
+	}()
+	done := make(chan result, 1)
+	c := &cli{ctx: ctx}
+	go func() { done <- runWith(c, "hang") }()
+	select {
+	case r := <-done:
+		close(release)
+		assert.Equal(t, 130, r.code)
+		assert.Equal(t, "stridekit hang: interrupted\n", r.stderr)
+		assert.Equal(t, "started\n", r.stdout)
+	case <-time.After(10 * time.Second):
+		close(release)
+		t.Fatal("an interrupted command must end the run at once")
+	}
+}
+
+// hangCommand adds, for the test, a command "hang" that prints "started",
+// signals started and then waits for release, deaf to the context, before
+// it prints "late".
+func hangCommand(t *testing.T) (started, release chan struct{}) {
+	started, release = make(chan struct{}), make(chan struct{})
+	old := commands
+	commands = append(commands[:len(commands):len(commands)], command{
+		name: "hang", summary: "wait", help: "usage: stridekit hang\n",
+		run: func(c *cli, args []string) error {
+			fmt.Fprintln(c.stdout, "started")
+			close(started)
+			<-release
+			fmt.Fprintln(c.stdout, "late")
+			return nil
+		},
+	})
+	t.Cleanup(func() { commands = old })
+	return started, release
 }
 
 // TestReshapeCommand converts .npy and .safetensors inputs and checks the

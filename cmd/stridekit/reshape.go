@@ -57,9 +57,11 @@ stderr, the tensors whose rank or extents do not fit -select, -slice,
 -permute, -concat-dims or -pattern, as it skips unsupported dtypes. The
 output is written to a temporary file beside it and renamed into place
 when complete, so a failure leaves no partial file and does not touch an
-existing one. A .safetensors output keeps the input's __metadata__. Exit
+existing one; Ctrl-C at any point stops the command and removes the
+temporary file. A .safetensors output keeps the input's __metadata__. Exit
 status: 0 done (tensors skipped or not), 1 failed (one line on stderr; also
-when no tensor could be converted), 2 usage error.
+when no tensor could be converted), 2 usage error, 130 interrupted by
+Ctrl-C (SIGINT; 143 for SIGTERM).
 `
 
 // reshapeFlags are the parsed flags of reshape.
@@ -401,8 +403,11 @@ func (c *cli) reshape(args []string) error {
 	if len(outs) == 0 {
 		return fmt.Errorf("%s: no tensor fits the flags: %s", r.in, strings.TrimPrefix(misfits[0], "stridekit reshape: skipped "))
 	}
+	if err := c.beginWrite(); err != nil {
+		return err
+	}
 	bar := c.newProgress(total)
-	err = tensorfile.WriteFile(r.out, func(w io.Writer) error {
+	err = tensorfile.WriteFileContext(c.ctx, r.out, func(w io.Writer) error {
 		if c.wrapOutput != nil {
 			w = c.wrapOutput(w)
 		}

@@ -95,3 +95,49 @@ func TestSecondSignal(t *testing.T) {
 		}
 	}
 }
+
+// TestSignalExitCode runs the command in a child process, in a step deaf to
+// the context, and checks that the first SIGINT ends it with 130 and one
+// line, and the first SIGTERM with 143.
+func TestSignalExitCode(t *testing.T) {
+	if os.Getenv("STRIDEKIT_EXIT_CHILD") == "1" {
+		started, _ := hangCommand(t)
+		go func() {
+			<-started
+			fmt.Fprintln(os.Stderr, "ready")
+		}()
+		os.Exit(newCLI(signalContext(), os.Stdout, os.Stderr).run([]string{"hang"}))
+	}
+	for _, c := range []struct {
+		sig  syscall.Signal
+		code int
+	}{{syscall.SIGINT, 130}, {syscall.SIGTERM, 143}} {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestSignalExitCode$")
+		cmd.Env = append(os.Environ(), "STRIDEKIT_EXIT_CHILD=1")
+		stderr, err := cmd.StderrPipe()
+		require.NoError(t, err)
+		require.NoError(t, cmd.Start())
+		lines := bufio.NewScanner(stderr)
+		require.True(t, lines.Scan())
+		require.Equal(t, "ready", lines.Text())
+		require.NoError(t, cmd.Process.Signal(c.sig))
+		var rest []string
+		exited := make(chan error, 1)
+		go func() {
+			for lines.Scan() {
+				rest = append(rest, lines.Text())
+			}
+			exited <- cmd.Wait()
+		}()
+		select {
+		case err := <-exited:
+			var ee *exec.ExitError
+			require.True(t, errors.As(err, &ee), "%v: the child ended with %v", c.sig, err)
+			assert.Equal(t, c.code, ee.ExitCode(), "%v", c.sig)
+			assert.Equal(t, []string{"stridekit hang: interrupted"}, rest)
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			t.Fatalf("%v: the first signal did not end the command", c.sig)
+		}
+	}
+}
