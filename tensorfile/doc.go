@@ -44,6 +44,16 @@
 // cancelled context never leaves a partial file nor touches an existing
 // one.
 //
+// MatrixWriter gathers many results into one [rows, cols] matrix without
+// holding it in memory: each Append streams an Array's rows (one from
+// ReshapeLazy block by block), and Close writes the header, whose row
+// count is known only then, over the room reserved for it. The output is
+// one .npy or .safetensors file, or .safetensors shards of at most
+// MatrixOptions.ShardSize bytes with an index in the Hugging Face sharded
+// layout (WriteIndex: a weight_map and metadata.total_size), every file
+// written atomically. WriteIndex also indexes files written apart, such as
+// the parts of a job run on many machines.
+//
 // # Errors
 //
 // Bad input never panics. Every error wraps one sentinel: ErrFormat,

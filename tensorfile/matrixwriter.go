@@ -1,6 +1,7 @@
 package tensorfile
 
 import (
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -31,6 +32,10 @@ type MatrixOptions struct {
 	// least one row. A .npy output is one file: ShardSize is ErrInvalid
 	// there.
 	ShardSize int64
+	// Context, when not nil, stops the writer once done: every file is
+	// written with WriteFileContext, so a file not yet renamed into place
+	// never is, and the write in progress fails with the context's cause.
+	Context context.Context
 }
 
 // DefaultMatrixName is the tensor name a MatrixWriter gives its rows in a
@@ -45,7 +50,7 @@ const DefaultMatrixName = "activations"
 // pads one for an array that may grow (room for a 21-digit row count), a
 // safetensors header padded with spaces, as the format allows.
 //
-// Writes are atomic, through WriteFile: no file appears at its final name
+// Writes are atomic, through WriteFileContext: no file appears at its final name
 // before it is complete and synced. A shard appears once it is full, the
 // index (or the one file) at Close, so the index, or the file, being there
 // means the output is complete. After an error, or Abort, the file being
@@ -84,6 +89,9 @@ func NewMatrixWriter(path string, dt DType, cols int, opt *MatrixOptions) (*Matr
 	w := &MatrixWriter{path: path, format: format, dt: dt, cols: cols}
 	if opt != nil {
 		w.opt = *opt
+	}
+	if w.opt.Context == nil {
+		w.opt.Context = context.Background()
 	}
 	if w.opt.Name == "" {
 		w.opt.Name = DefaultMatrixName
@@ -234,7 +242,7 @@ func (w *MatrixWriter) open() error {
 			header = append(header, ' ')
 		}
 	}
-	s := openStream(path)
+	s := openStream(w.opt.Context, path)
 	if err := s.do(func(f io.Writer) error {
 		_, err := f.Write(header)
 		return err
@@ -419,13 +427,17 @@ type stream struct {
 	result   error // WriteFile's, once finished is closed
 }
 
-// openStream starts writing path.
-func openStream(path string) *stream {
+// openStream starts writing path, stopped by ctx.
+func openStream(ctx context.Context, path string) *stream {
 	s := &stream{path: path, ops: make(chan func(io.Writer) error), results: make(chan error), finished: make(chan struct{})}
 	go func() {
 		defer close(s.finished)
-		s.result = WriteFile(path, func(f io.Writer) error {
+		s.result = WriteFileContext(ctx, path, func(f io.Writer) error {
 			for op := range s.ops {
+				if err := ctxErr(ctx); err != nil {
+					s.results <- err
+					return err
+				}
 				err := op(f)
 				s.results <- err
 				if err != nil {

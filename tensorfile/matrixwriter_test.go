@@ -2,6 +2,7 @@ package tensorfile
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -319,3 +320,19 @@ func TestWriteIndex(t *testing.T) {
 }
 
 var errBoom = errors.New("boom")
+
+// TestMatrixWriterContext cancels a writer between appends: the next one
+// fails with the cause and no file appears.
+func TestMatrixWriterContext(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancelCause(context.Background())
+	path := filepath.Join(dir, "c.npy")
+	w, err := NewMatrixWriter(path, Float32, 3, &MatrixOptions{Context: ctx})
+	require.NoError(t, err)
+	good := mustArray("", Float32, []int{2, 3}, false, ramp(Float32, 6))
+	require.NoError(t, w.Append(good))
+	cancel(errBoom)
+	assert.ErrorIs(t, w.Append(good), errBoom)
+	assert.ErrorIs(t, w.Close(), errBoom)
+	assert.Empty(t, dirNames(t, dir))
+}
