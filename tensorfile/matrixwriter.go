@@ -32,6 +32,10 @@ type MatrixOptions struct {
 	// least one row. A .npy output is one file: ShardSize is ErrInvalid
 	// there.
 	ShardSize int64
+	// OnWrite, when not nil, is told the bytes of rows written after every
+	// piece of at most 4 MiB (for a progress bar); an error it returns
+	// stops the writer, as a failure of the write.
+	OnWrite func(n int) error
 	// Context, when not nil, stops the writer once done: every file is
 	// written with WriteFileContext, so a file not yet renamed into place
 	// never is, and the write in progress fails with the context's cause.
@@ -189,6 +193,10 @@ func AppendMatrix[T reshape.Element](w *MatrixWriter, m reshape.Matrix[T]) error
 	return w.Append(a)
 }
 
+// writePiece is the most bytes rowWriter writes at once, so that OnWrite
+// hears of a large array as it goes.
+const writePiece = 4 << 20
+
 // rowWriter is the io.Writer through which Append streams rows: it routes
 // the bytes into the current file, starting a file where there is none and
 // a new shard where one is full.
@@ -202,7 +210,7 @@ func (rw rowWriter) Write(p []byte) (int, error) {
 				return done, err
 			}
 		}
-		n := len(p) - done
+		n := min(len(p)-done, writePiece)
 		if w.shardCap > 0 {
 			n = int(min(int64(n), w.shardCap-w.curBytes))
 		}
@@ -215,6 +223,11 @@ func (rw rowWriter) Write(p []byte) (int, error) {
 		}
 		done += n
 		w.curBytes += int64(n)
+		if w.opt.OnWrite != nil {
+			if err := w.opt.OnWrite(n); err != nil {
+				return done, err
+			}
+		}
 		if w.shardCap > 0 && w.curBytes == w.shardCap {
 			if err := w.finish(); err != nil {
 				return done, err

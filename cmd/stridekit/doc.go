@@ -4,8 +4,10 @@
 //
 // Usage:
 //
-//	stridekit reshape -in FILE -out FILE [-tensor NAME] [-select AXIS=INDEX] [-slice AXIS=START:STOP[:STEP]]
+//	stridekit reshape -in FILE [-in FILE|GLOB ...] -out FILE [-tensor NAME] [-select AXIS=INDEX] [-slice AXIS=START:STOP[:STEP]]
 //	                  [-permute AXES] [-concat-dims K] | [-pattern P [-size NAME=N]] [-dtype NAME]
+//	                  [-shard-size SIZE] [-part I/N] [-resume]
+//	stridekit index -out FILE.index.json FILE.safetensors ...
 //	stridekit inspect FILE
 //	stridekit bench [-size tiny|small|cached|edge|medium|large] [-workers N] [-json FILE] [-plot FILE.png]
 //
@@ -67,6 +69,33 @@
 // must be a regular file (a named pipe is refused, not waited on); -out
 // naming the input is an error. Conversions over
 // 256 MiB draw a progress bar on stderr when stderr is a terminal.
+//
+// # Many inputs, shards and jobs on many machines
+//
+// Given more than one -in, or a glob (-in 'caps/*.npy', each glob's
+// matches sorted), reshape appends every input's tensor, reshaped by the
+// same flags, in input order into one [items, features] output, streamed
+// through tensorfile.MatrixWriter. The features, and the dtype unless
+// -dtype converts, must agree: the first input that differs is an error
+// naming it, found before anything is written. -shard-size 2GiB writes
+// .safetensors shards OUT-00001.safetensors... of at most that size and a
+// Hugging Face index OUT.index.json. A progress bar over the whole job
+// shows the bytes, the rate and the time left.
+//
+// -part I/N takes the I-th (from 0) of N contiguous, disjoint slices of the
+// input list, so that the N tasks of a Slurm job array or a Kubernetes
+// Indexed Job convert the dataset together; -resume makes a task whose
+// output is already complete a no-op, so that a failed task can be run
+// again. The index command then writes one index over the parts:
+//
+//	stridekit reshape -in 'caps/*.safetensors' -tensor z -out part-3.safetensors -part 3/8 -resume
+//	stridekit index -out dataset.safetensors.index.json part-*.safetensors
+//
+// # index
+//
+// Writes one Hugging Face index (weight_map, metadata.total_size) over
+// .safetensors files written apart; an argument that is an index stands
+// for the files it lists. A tensor name found in two files is an error.
 //
 // # inspect
 //

@@ -75,6 +75,9 @@ type cli struct {
 	// benchBudget, if set, replaces the time bench spends on each
 	// implementation of a case, so tests run it quickly.
 	benchBudget time.Duration
+	// afterInput, if set, runs after each input of a gathering reshape is
+	// appended: the seam through which a test kills a run part-way.
+	afterInput func(k int)
 	// sess is the state the command shares with run while it runs (nil
 	// when a test calls a command's method directly).
 	sess *session
@@ -198,6 +201,7 @@ func (cmd command) shortUsage() string {
 // commands is every subcommand, in the order the usage lists them.
 var commands = []command{
 	{"reshape", "make a tensor of a .npy or .safetensors file an [items, features] matrix", reshapeHelp, (*cli).reshape},
+	{"index", "write one Hugging Face index over .safetensors files written apart", indexHelp, (*cli).index},
 	{"inspect", "print the tensors of a .npy or .safetensors file", inspectHelp, (*cli).inspect},
 	{"bench", "measure the copy kernels on this machine", benchHelp, (*cli).bench},
 }

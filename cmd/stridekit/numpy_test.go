@@ -339,3 +339,79 @@ func TestNumPyInterop(t *testing.T) {
 	require.NoError(t, err, "NumPy disagrees:\n%s", out)
 	t.Logf("NumPy: %s", strings.TrimSpace(string(out)))
 }
+
+// gatherMake has NumPy write 20 captures cap00.npy... of shape
+// (rows, 4, 16) float32, rows from 3 to 8, and print the total rows.
+const gatherMake = `
+import sys
+import numpy as np
+rng = np.random.default_rng(20261202)
+total = 0
+for k in range(20):
+    rows = 3 + (k * 7) % 6
+    np.save(f"{sys.argv[1]}/cap{k:02d}.npy", rng.standard_normal((rows, 4, 16)).astype("<f4"))
+    total += rows
+print(total)
+`
+
+// gatherCheck checks the gathered outputs against np.concatenate of the
+// per-file reshapes: the .npy byte for byte as np.save writes the expected
+// array, and the shards, read through their index in the order of the
+// tensor names, as exactly three files whose rows concatenate to it.
+const gatherCheck = `
+import glob, json, os, struct, sys, io
+import numpy as np
+d = sys.argv[1]
+want = np.concatenate([np.ascontiguousarray(np.load(f).transpose(0, 2, 1)).reshape(-1, 64)
+                       for f in sorted(glob.glob(f"{d}/cap*.npy"))])
+got = np.load(f"{d}/all.npy")
+assert got.dtype == want.dtype and got.shape == want.shape, (got.dtype, got.shape, want.shape)
+assert got.tobytes() == want.tobytes(), "all.npy differs"
+b = io.BytesIO()
+np.save(b, want)
+assert open(f"{d}/all.npy", "rb").read() == b.getvalue(), "all.npy is not what np.save writes"
+
+index = json.load(open(f"{d}/sh.safetensors.index.json"))
+names = sorted(index["weight_map"])
+files = [index["weight_map"][n] for n in names]
+assert len(files) == 3 and len(set(files)) == 3, files
+parts = []
+for name, f in zip(names, files):
+    raw = open(os.path.join(d, f), "rb").read()
+    n = struct.unpack("<Q", raw[:8])[0]
+    h = json.loads(raw[8:8 + n])
+    e = h[name]
+    lo, hi = e["data_offsets"]
+    assert e["dtype"] == "F32" and 8 + n + hi == len(raw), (f, e, len(raw))
+    parts.append(np.frombuffer(raw[8 + n + lo:8 + n + hi], dtype="<f4").reshape(e["shape"]))
+assert index["metadata"]["total_size"] == want.nbytes, index["metadata"]
+sh = np.concatenate(parts)
+assert sh.shape == want.shape and sh.tobytes() == want.tobytes(), "the shards differ"
+print(f"{want.shape[0]} rows in 3 shards of {[p.shape[0] for p in parts]}")
+`
+
+// TestNumPyGather gathers 20 NumPy captures into one .npy and into three
+// shards with an index, and has NumPy check both against np.concatenate of
+// the per-file reshapes.
+func TestNumPyGather(t *testing.T) {
+	needNumPy(t)
+	dir := t.TempDir()
+	out, err := exec.Command(python, "-c", gatherMake, dir).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	var rows int
+	_, err = fmt.Sscan(string(out), &rows)
+	require.NoError(t, err, "%s", out)
+	in := filepath.Join(dir, "cap*.npy")
+	flags := []string{"-permute", "0,2,1", "-concat-dims", "2"}
+	r := runCmd(append([]string{"reshape", "-in", in, "-out", filepath.Join(dir, "all.npy")}, flags...)...)
+	require.Equal(t, 0, r.code, r.stderr)
+	// Three shards: room for a third of the rows (of 256 bytes), and up to
+	// 256 bytes of header.
+	shard := 8 + 256 + (rows+2)/3*256
+	r = runCmd(append([]string{"reshape", "-in", in, "-out", filepath.Join(dir, "sh.safetensors"), "-shard-size", fmt.Sprint(shard)}, flags...)...)
+	require.Equal(t, 0, r.code, r.stderr)
+	require.Contains(t, r.stdout, "in 3 shards")
+	out, err = exec.Command(python, "-c", gatherCheck, dir).CombinedOutput()
+	require.NoError(t, err, "NumPy disagrees:\n%s", out)
+	t.Logf("NumPy: %s", strings.TrimSpace(string(out)))
+}

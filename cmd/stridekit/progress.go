@@ -16,13 +16,14 @@ type progress struct {
 	show  bool
 	total int64 // bytes of the output's data
 	done  int64 // bytes written so far, headers included
+	start time.Time
 	last  time.Time
 	drawn bool
 }
 
 // newProgress returns the progress of a conversion of total bytes.
 func (c *cli) newProgress(total int64) *progress {
-	return &progress{c: c, show: c.terminal && total > c.progressMin, total: total}
+	return &progress{c: c, show: c.terminal && total > c.progressMin, total: total, start: time.Now()}
 }
 
 // wrote counts n more bytes written.
@@ -56,7 +57,15 @@ func (p *progress) draw() {
 		frac = min(float64(p.done)/float64(p.total), 1)
 	}
 	n := int(frac * width)
-	fmt.Fprintf(p.c.stderr, "\r[%s%s] %3.0f%% of %s", strings.Repeat("=", n), strings.Repeat(" ", width-n), 100*frac, mib(p.total))
+	line := fmt.Sprintf("\r[%s%s] %3.0f%% of %s", strings.Repeat("=", n), strings.Repeat(" ", width-n), 100*frac, mib(p.total))
+	if el := time.Since(p.start).Seconds(); el > 0.2 && p.done > 0 {
+		rate := float64(p.done) / el
+		line += fmt.Sprintf(", %s/s", mib(int64(rate)))
+		if left := p.total - p.done; left > 0 {
+			line += ", ETA " + time.Duration(float64(left)/rate*float64(time.Second)).Round(time.Second).String()
+		}
+	}
+	fmt.Fprint(p.c.stderr, line+"\x1b[K") // clear what a longer line left
 }
 
 // finish draws the full bar and ends its line.

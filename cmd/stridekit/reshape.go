@@ -14,8 +14,9 @@ import (
 	"github.com/stridekit/stridekit/tensorfile"
 )
 
-const reshapeHelp = `usage: stridekit reshape -in FILE -out FILE [-tensor NAME] [-select AXIS=INDEX] [-slice AXIS=START:STOP[:STEP]]
+const reshapeHelp = `usage: stridekit reshape -in FILE [-in FILE|GLOB ...] -out FILE [-tensor NAME] [-select AXIS=INDEX] [-slice AXIS=START:STOP[:STEP]]
                          [-permute AXES] [-concat-dims K] | [-pattern P [-size NAME=N]] [-dtype NAME]
+                         [-shard-size SIZE] [-part I/N] [-resume]
 
 Reads a tensor of a .npy or .safetensors file, selects and slices its axes
 (-select, -slice), permutes them (-permute) and makes its last K axes the
@@ -25,7 +26,9 @@ elements (-dtype) and writes the contiguous result to -out, a .npy or
 .safetensors file (by its extension): the [items, features] matrix, or the
 shape of the pattern's right side.
 
-  -in FILE        the input .npy or .safetensors file (read-only)
+  -in FILE        the input .npy or .safetensors file (read-only);
+                  repeatable, and a glob such as 'caps/*.npy' (quoted) takes
+                  every match, sorted: see "Many inputs" below
   -out FILE       the output .npy or .safetensors file; never the input
   -tensor NAME    the tensor of a .safetensors input to convert; without it
                   every tensor is converted (into a .safetensors output)
@@ -52,6 +55,26 @@ shape of the pattern's right side.
                   saturating float to integer); a bfloat16 capture becomes a
                   NumPy-readable .npy with -dtype float32
 
+Many inputs. With more than one -in, a glob, -shard-size, -part or
+-resume, every input's tensor (-tensor NAME, or the one tensor of each
+file) is reshaped by the same flags into [items, features] and appended,
+in input order, to one output matrix; the features (and the dtype, unless
+-dtype converts them) must agree, and the first input that differs is an
+error that names it, before anything is written. The output is streamed:
+memory holds a few MiB beyond the input being read. A progress bar over
+the whole job shows the bytes, the rate and the time left.
+
+  -shard-size SIZE  write .safetensors shards of at most SIZE bytes each
+                  (2GiB, 500MB, 1048576), OUT-00001.safetensors and so on,
+                  with a Hugging Face index OUT.index.json written last
+  -part I/N       take only the I-th (from 0) of N contiguous slices of the
+                  input list, as one task of a job array on N machines; the
+                  tensor is named activations.part-IIIII so that
+                  "stridekit index" can index the parts together
+  -resume         do nothing if the output (or the index of its shards) is
+                  already there and complete: a failed part can simply be
+                  run again
+
 Converting every tensor of a .safetensors file skips, with a line on
 stderr, the tensors whose rank or extents do not fit -select, -slice,
 -permute, -concat-dims or -pattern, as it skips unsupported dtypes. The
@@ -67,6 +90,10 @@ Ctrl-C (SIGINT; 143 for SIGTERM).
 // reshapeFlags are the parsed flags of reshape.
 type reshapeFlags struct {
 	in, out, tensor string
+	ins             []string // every -in, in order; in is the first
+	shardSize       int64    // -shard-size, 0 for none
+	part            jobPart  // -part; n == 0 for none
+	resume          bool
 	permute         []int // nil: no permutation
 	concatDims      int   // 0 with a pattern
 	pattern         string
@@ -90,7 +117,24 @@ func parseReshape(args []string) (reshapeFlags, error) {
 	var r reshapeFlags
 	var permute, dtype string
 	fs := flag.NewFlagSet("reshape", flag.ContinueOnError)
-	fs.StringVar(&r.in, "in", "", "input file")
+	fs.Func("in", "input file or glob; repeatable", func(v string) error {
+		r.ins = append(r.ins, v)
+		return nil
+	})
+	fs.Func("shard-size", "at most this many bytes per .safetensors shard", func(v string) error {
+		n, err := parseByteSize(v)
+		if err != nil {
+			return err
+		}
+		r.shardSize = n
+		return nil
+	})
+	fs.Func("part", "I/N: the I-th of N slices of the inputs, from 0", func(v string) error {
+		p, err := parsePart(v)
+		r.part = p
+		return err
+	})
+	fs.BoolVar(&r.resume, "resume", false, "skip when the output is complete")
 	fs.StringVar(&r.out, "out", "", "output file")
 	fs.StringVar(&r.tensor, "tensor", "", "tensor name")
 	fs.StringVar(&permute, "permute", "", "axis order")
@@ -136,13 +180,14 @@ func parseReshape(args []string) (reshapeFlags, error) {
 	switch {
 	case fs.NArg() > 0:
 		return bad("unexpected argument %q (flags take their values as -in FILE)", fs.Arg(0))
-	case r.in == "":
+	case len(r.ins) == 0:
 		return bad("-in is required")
 	case r.out == "":
 		return bad("-out is required")
 	case r.concatDims < 1:
 		return bad("-concat-dims %d: must be at least 1", r.concatDims)
 	}
+	r.in = r.ins[0]
 	var err error
 	if r.outFormat, err = tensorfile.FormatOf(r.out); err != nil {
 		return bad("-out %s: the extension must be .npy or .safetensors", r.out)
@@ -169,6 +214,12 @@ func parseReshape(args []string) (reshapeFlags, error) {
 		if r.dtype = dtypeNamed(dtype); r.dtype == tensorfile.Invalid {
 			return bad("-dtype %q: want one of %s", dtype, dtypeNames())
 		}
+	}
+	if r.shardSize > 0 && r.outFormat != tensorfile.Safetensors {
+		return bad("-shard-size: shards are .safetensors files; -out %s is not one", r.out)
+	}
+	if r.gather() {
+		return r, nil // the inputs are checked once the globs are expanded
 	}
 	if samePath(r.in, r.out) {
 		return bad("-out %s is the input file; write to another path (the input is never modified)", r.out)
@@ -352,6 +403,9 @@ func (c *cli) reshape(args []string) error {
 	r, err := parseReshape(args)
 	if err != nil {
 		return err
+	}
+	if r.gather() {
+		return c.gatherInputs(r)
 	}
 	f, err := tensorfile.Open(r.in)
 	if err != nil {
