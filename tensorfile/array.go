@@ -14,8 +14,15 @@ import (
 // data whose element type the file decides; Tensor turns it into a
 // reshape.Tensor[T] of the matching T.
 //
-// The bytes of an Array from Open view the file's read-only memory map: do
-// not write through them (it faults), and do not use them after File.Close.
+// The bytes of an Array are its elements in the host's byte order, as Go
+// values hold them. Those of an Array from Open view the file's read-only
+// memory map: do not write through them (it faults), and do not use them
+// after File.Close. That holds wherever the file's byte order is the
+// host's, as for every little-endian file on a little-endian host; where
+// they differ (any file on a big-endian host such as s390x, or a '>' .npy
+// file on a little-endian one) the bytes are swapped into new memory the
+// first time they are read (Bytes, Tensor, Reshape), so they are a copy,
+// not a view. The writers write little-endian files whatever the host.
 type Array struct {
 	// Name is the tensor's name in a .safetensors file, "" for a .npy file.
 	Name string
@@ -36,6 +43,9 @@ type Array struct {
 
 	data       []byte
 	begin, end int // data offsets in a safetensors file, for sorting
+	// swap marks data as the file's bytes in the byte order opposite the
+	// host's: Bytes swaps them into new memory at its first call.
+	swap bool
 
 	// gen, for an Array from ReshapeLazy, writes its size bytes to w when
 	// a writer needs them; data stays nil until Bytes asks for them.
@@ -44,7 +54,8 @@ type Array struct {
 }
 
 // NewArray returns an Array over data, which must hold exactly the elements
-// of shape in the given order (ErrInvalid otherwise). data is not copied.
+// of shape in the given order, in the host's byte order (ErrInvalid
+// otherwise). data is not copied.
 func NewArray(name string, dt DType, shape []int, fortran bool, data []byte) (*Array, error) {
 	a := &Array{Name: name, DType: dt, Shape: append([]int{}, shape...), Fortran: fortran, data: data}
 	a.Descr = dt.String()
@@ -93,10 +104,12 @@ func (a *Array) Len() int {
 	return n
 }
 
-// Bytes returns the bytes of the elements, in the array's order. For an
-// Array from Open they are the file's, read-only. For an Array from
-// ReshapeLazy the first call computes them into new memory (which the
-// writers avoid: they stream such an Array).
+// Bytes returns the bytes of the elements, in the array's order and the
+// host's byte order. For an Array from Open they are the file's, read-only,
+// where its byte order is the host's; otherwise the first call swaps them
+// into new memory, a copy (see Array). For an Array from ReshapeLazy the
+// first call computes them into new memory (which the writers avoid: they
+// stream such an Array).
 //
 // Bytes does not fail. Computing a lazy Array copies a view that
 // ReshapeLazy checked lies inside its input, block by block into a buffer
@@ -105,6 +118,9 @@ func (a *Array) Len() int {
 // package, not bad input. (Using the Array after its input's File is closed
 // is a fault, as for every view of that File.)
 func (a *Array) Bytes() []byte {
+	if a.swap {
+		a.data, a.swap = swapped(a.data, a.DType.Size()), false
+	}
 	if a.data == nil && a.gen != nil {
 		b := alignedBytes(a.size) // 8-aligned, like a mapping
 		fw := &fixedWriter{b: b[:0]}
@@ -125,10 +141,24 @@ func (a *Array) byteLen() int {
 	return len(a.data)
 }
 
-// writeData writes the bytes of a to w, streaming them if a is lazy.
+// writeData writes the bytes of a to w in little-endian order, streaming
+// them if a is lazy, swapping them on the way where a's bytes are
+// big-endian (a big-endian host, or a '>' .npy file not yet read).
 func (a *Array) writeData(w io.Writer) error {
+	size := a.DType.Size()
 	if a.data == nil && a.gen != nil {
-		return a.gen(w)
+		lw, finish := littleEndianWriter(w, size)
+		if err := a.gen(lw); err != nil {
+			return err
+		}
+		return finish()
+	}
+	if a.swap != hostBigEndian && size > 1 { // the bytes are big-endian
+		s := &swapWriter{w: w, size: size}
+		if _, err := s.Write(a.data); err != nil {
+			return err
+		}
+		return s.finish()
 	}
 	_, err := w.Write(a.data)
 	return err
@@ -168,8 +198,9 @@ func (a *Array) Strides() []int {
 // not a transposed copy). T must be of the array's dtype (see DTypeOf;
 // ErrDType otherwise).
 //
-// The view shares the array's bytes without copying, unless they do not
-// start on a multiple of T's alignment (safetensors does not require the
+// The view shares the array's bytes (see Bytes) without copying, unless
+// they must be swapped into the host's byte order (see Array), or they do
+// not start on a multiple of T's alignment (safetensors does not require the
 // data offsets to be aligned); then they are copied into a new, aligned
 // slice first, since Go must not load a T from an unaligned address.
 func Tensor[T reshape.Element](a *Array) (reshape.Tensor[T], error) {

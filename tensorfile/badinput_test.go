@@ -3,6 +3,8 @@ package tensorfile
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -49,6 +51,14 @@ func f4Header(shape string) string {
 	return "{'descr': '<f4', 'fortran_order': False, 'shape': " + shape + ", }"
 }
 
+// Extents that fit an int but overflow it multiplied, whatever its size:
+// halfInt*halfInt is 2^64 on 64-bit platforms and 2^32 on 32-bit ones, and
+// quarterInt float32 elements need 2^64 (or 2^32) bytes.
+const (
+	halfInt    = 1 << (strconv.IntSize / 2)
+	quarterInt = 1 << (strconv.IntSize - 2)
+)
+
 // badNPY lists every kind of bad .npy file the issue names, and more.
 func badNPY() []badCase {
 	good := npyWith(1, f4Header("(2, 3)"), make([]byte, 24))
@@ -80,11 +90,11 @@ func badNPY() []badCase {
 		{"negative extent", npyWith(1, f4Header("(-1, 3)"), nil), false, ErrHeader, "negative extent"},
 		{"bad extent", npyWith(1, f4Header("(2, x)"), nil), false, ErrHeader, "want an extent"},
 		{"huge extent", npyWith(1, f4Header("(99999999999999999999,)"), nil), false, ErrHeader, "does not fit an int"},
-		{"overflowing shape", npyWith(1, f4Header("(4294967296, 4294967296)"), nil), false, ErrHeader, "multiply past the largest int"},
-		{"bytes overflow", npyWith(1, f4Header("(4611686018427387904,)"), nil), false, ErrHeader, "needs more bytes than an int counts"},
+		{"overflowing shape", npyWith(1, f4Header(fmt.Sprintf("(%d, %d)", halfInt, halfInt)), nil), false, ErrHeader, "multiply past the largest int"},
+		{"bytes overflow", npyWith(1, f4Header(fmt.Sprintf("(%d,)", quarterInt)), nil), false, ErrHeader, "needs more bytes than an int counts"},
 		{"junk after dict", npyWith(1, f4Header("(1,)")+" x", make([]byte, 4)), false, ErrHeader, "after the dictionary"},
 		{"non-ASCII in v1", npyWith(1, "{'descr': '<f\xe94', 'fortran_order': False, 'shape': ()}", nil), false, ErrHeader, "non-ASCII"},
-		{"big-endian", npyWith(1, "{'descr': '>f4', 'fortran_order': False, 'shape': (1,)}", make([]byte, 4)), false, ErrDType, "big-endian"},
+		{"native byte order", npyWith(1, "{'descr': '=f4', 'fortran_order': False, 'shape': (1,)}", make([]byte, 4)), false, ErrDType, "does not state its byte order"},
 		{"no byte order", npyWith(1, "{'descr': '|f4', 'fortran_order': False, 'shape': (1,)}", make([]byte, 4)), false, ErrDType, "does not state its byte order"},
 		{"bool", npyWith(1, "{'descr': '|b1', 'fortran_order': False, 'shape': (1,)}", make([]byte, 1)), false, ErrDType, "bool"},
 		{"complex", npyWith(1, "{'descr': '<c8', 'fortran_order': False, 'shape': (1,)}", make([]byte, 8)), false, ErrDType, "complex"},
@@ -117,7 +127,7 @@ func badSafetensors() []badCase {
 		{"negative extent", stWith(`{"a":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}}`, make([]byte, 4)), false, ErrHeader, `tensor "a"`},
 		{"fractional extent", stWith(`{"a":{"dtype":"F32","shape":[1.5],"data_offsets":[0,4]}}`, make([]byte, 4)), false, ErrHeader, `tensor "a"`},
 		{"huge extent", stWith(`{"a":{"dtype":"F32","shape":[0, 18446744073709551615],"data_offsets":[0,0]}}`, nil), false, ErrHeader, "does not fit an int"},
-		{"overflowing shape", stWith(`{"a":{"dtype":"F32","shape":[4294967296, 4294967296],"data_offsets":[0,0]}}`, nil), false, ErrHeader, "multiply past"},
+		{"overflowing shape", stWith(fmt.Sprintf(`{"a":{"dtype":"F32","shape":[%d, %d],"data_offsets":[0,0]}}`, halfInt, halfInt), nil), false, ErrHeader, "multiply past"},
 		{"bad metadata", stWith(`{"__metadata__":{"a":1}}`, nil), false, ErrHeader, `__metadata__ must map names to strings: "a" maps to 1`},
 		{"metadata not an object", stWith(`{"__metadata__":["a"]}`, nil), false, ErrHeader, `__metadata__: want an object, found ["a"]`},
 		{"repeated tensor name", stWith(`{"a":{"dtype":"I8","shape":[1],"data_offsets":[0,1]},"a":{"dtype":"I8","shape":[1],"data_offsets":[0,1]}}`, make([]byte, 1)), false, ErrHeader, `key "a" appears twice`},

@@ -12,7 +12,8 @@ import (
 	"github.com/stridekit/stridekit/reshape"
 )
 
-// ramp returns n elements of dt, little-endian: element k holds k - n/2
+// ramp returns n elements of dt in the host's byte order, as NewArray takes
+// them (fileOrder makes the little-endian bytes of a file): element k holds k - n/2
 // (halved for floats), so signed types see negative values and floats
 // fractions, and every element differs from its neighbours.
 func ramp(dt DType, n int) []byte {
@@ -22,26 +23,35 @@ func ramp(dt DType, n int) []byte {
 		f := float64(v) / 2
 		switch dt {
 		case Float16:
-			out = binary.LittleEndian.AppendUint16(out, float16.Fromfloat32(float32(f)).Bits())
+			out = binary.NativeEndian.AppendUint16(out, float16.Fromfloat32(float32(f)).Bits())
 		case BFloat16:
-			out = binary.LittleEndian.AppendUint16(out, uint16(reshape.BFloat16FromFloat32(float32(f))))
+			out = binary.NativeEndian.AppendUint16(out, uint16(reshape.BFloat16FromFloat32(float32(f))))
 		case Float32:
-			out = binary.LittleEndian.AppendUint32(out, math.Float32bits(float32(f)))
+			out = binary.NativeEndian.AppendUint32(out, math.Float32bits(float32(f)))
 		case Float64:
-			out = binary.LittleEndian.AppendUint64(out, math.Float64bits(f))
+			out = binary.NativeEndian.AppendUint64(out, math.Float64bits(f))
 		case Int8, Uint8:
 			out = append(out, byte(v))
 		case Int16, Uint16:
-			out = binary.LittleEndian.AppendUint16(out, uint16(v))
+			out = binary.NativeEndian.AppendUint16(out, uint16(v))
 		case Int32, Uint32:
-			out = binary.LittleEndian.AppendUint32(out, uint32(v))
+			out = binary.NativeEndian.AppendUint32(out, uint32(v))
 		case Int64, Uint64:
-			out = binary.LittleEndian.AppendUint64(out, uint64(v))
+			out = binary.NativeEndian.AppendUint64(out, uint64(v))
 		default:
 			panic(fmt.Sprintf("ramp of %v", dt))
 		}
 	}
 	return out
+}
+
+// fileOrder returns the little-endian bytes, as files hold them, of b,
+// elements of dt in the host's byte order.
+func fileOrder(dt DType, b []byte) []byte {
+	if !hostBigEndian || dt.Size() == 1 {
+		return b
+	}
+	return swapped(b, dt.Size())
 }
 
 // random returns n random elements of dt as bytes.

@@ -66,7 +66,7 @@ func parseNPY(b []byte) (*Array, npyHeader, error) {
 	if err != nil {
 		return nil, h, err
 	}
-	dt, err := npyDType(h.descr)
+	dt, big, err := npyDType(h.descr)
 	if err != nil {
 		return nil, h, err
 	}
@@ -91,6 +91,7 @@ func parseNPY(b []byte) (*Array, npyHeader, error) {
 		Shape:   h.shape,
 		Fortran: h.fortran,
 		data:    b[h.dataOffset : h.dataOffset+need : h.dataOffset+need],
+		swap:    big != hostBigEndian && dt.Size() > 1,
 	}
 	return a, h, nil
 }
@@ -353,10 +354,12 @@ func (p *pyParser) integer() (int, error) {
 	return int(v), nil
 }
 
-// npyDType maps a descr to a supported dtype, or says why it is not one.
-func npyDType(descr string) (DType, error) {
+// npyDType maps a descr to a supported dtype and whether its data is
+// big-endian ('>'), or says why it is not one. As NumPy does, a big-endian
+// array is read, swapped into the host's order.
+func npyDType(descr string) (DType, bool, error) {
 	if len(descr) < 2 {
-		return Invalid, errorf(ErrDType, "dtype %q is not a numeric .npy dtype", descr)
+		return Invalid, false, errorf(ErrDType, "dtype %q is not a numeric .npy dtype", descr)
 	}
 	order, kind := descr[0], descr[1:]
 	for d := Float16; d < numDTypes; d++ {
@@ -366,13 +369,13 @@ func npyDType(descr string) (DType, error) {
 		}
 		switch {
 		case i.size == 1 && strings.IndexByte("<>|=", order) >= 0:
-			return d, nil
+			return d, false, nil
 		case order == '<':
-			return d, nil
+			return d, false, nil
 		case order == '>':
-			return Invalid, errorf(ErrDType, "dtype %q is big-endian (only little-endian data is read; in NumPy, x.astype(x.dtype.newbyteorder('<')) converts it)", descr)
+			return d, true, nil
 		default:
-			return Invalid, errorf(ErrDType, "dtype %q does not state its byte order (want '<')", descr)
+			return Invalid, false, errorf(ErrDType, "dtype %q does not state its byte order (want '<' or '>')", descr)
 		}
 	}
 	why := "not one of f2 f4 f8 i1 u1 i2 u2 i4 u4 i8 u8"
@@ -386,7 +389,7 @@ func npyDType(descr string) (DType, error) {
 	case strings.HasPrefix(kind, "U") || strings.HasPrefix(kind, "S"):
 		why = "strings are not supported"
 	}
-	return Invalid, errorf(ErrDType, "dtype %q: %s", descr, why)
+	return Invalid, false, errorf(ErrDType, "dtype %q: %s", descr, why)
 }
 
 // npyHeaderBytes returns magic, version, header length and header text for

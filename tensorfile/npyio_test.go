@@ -122,7 +122,7 @@ func TestNPYIOLimits(t *testing.T) {
 
 	for name, file := range map[string][]byte{
 		// Keys in another order: valid Python, which NumPy reads.
-		"keys reordered": npyWith(1, "{'shape': (2,), 'fortran_order': False, 'descr': '<f4', }", ramp(Float32, 2)),
+		"keys reordered": npyWith(1, "{'shape': (2,), 'fortran_order': False, 'descr': '<f4', }", fileOrder(Float32, ramp(Float32, 2))),
 		// A header without its final newline: an error here.
 		"no newline": append(append([]byte(npyMagic), 1, 0, 8, 0), "{'a': 1}"...),
 	} {

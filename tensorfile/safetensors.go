@@ -168,6 +168,7 @@ func parseSTEntry(name string, msg json.RawMessage, data []byte) (*Array, error)
 		end:   int(end),
 		data:  data[begin:end:end],
 	}
+	a.swap = hostBigEndian && a.DType.Size() > 1 // safetensors data is little-endian
 	if a.DType == Invalid {
 		// Listed, not readable: Tensor and Reshape refuse it with ErrDType.
 		return a, nil
