@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/dave/jennifer/jen"
 )
@@ -290,10 +291,43 @@ func emitCopyRunGo() jen.Code {
 	)
 }
 
-// shortRows lists the carriers of the Go row copy's short rows: a row of
-// Size..2*Size-1 bytes moves as two loads and two stores of Carrier, the
-// second pair ending the row (overlapping the first unless the row is
-// exactly Size bytes).
+// unalignedArchs are the architectures whose loads and stores of 2, 4 and 8
+// bytes may start at any address, at the speed of aligned ones: there the
+// Go row copy moves short rows with such loads (rowsFastFile); everywhere
+// else (mips, 32-bit arm, riscv64, wasm, ...), where an unaligned load
+// faults or traps into a slow emulation, it moves them a byte at a time
+// (rowsSafeFile).
+var unalignedArchs = []string{"amd64", "arm64", "ppc64le", "s390x"}
+
+// unalignedConstraint is the build constraint of rowsFastFile.
+func unalignedConstraint() string { return strings.Join(unalignedArchs, " || ") }
+
+// The files of the two forms of copyRowsGo, picked by build constraint.
+const (
+	rowsFastFile = "rows_unaligned.go"
+	rowsSafeFile = "rows_aligned.go"
+)
+
+// renderRowsGo renders the file of one form of copyRowsGo: with unaligned
+// loads of short rows where unalignedArchs allow them, byte by byte
+// otherwise.
+func renderRowsGo(maxRank int, unaligned bool) *jen.File {
+	if unaligned {
+		f := newFile(maxRank, "The Go row copy where unaligned loads are legal and fast.")
+		f.HeaderComment("//go:build " + unalignedConstraint())
+		f.Add(emitCopyRowsGo(true))
+		return f
+	}
+	f := newFile(maxRank, "The Go row copy for architectures that need aligned loads.")
+	f.HeaderComment("//go:build !(" + unalignedConstraint() + ")")
+	f.Add(emitCopyRowsGo(false))
+	return f
+}
+
+// shortRows lists the carriers of the Go row copy's short rows, where
+// unaligned loads are allowed: a row of Size..2*Size-1 bytes moves as two
+// loads and two stores of Carrier, the second pair ending the row
+// (overlapping the first unless the row is exactly Size bytes).
 var shortRows = []struct {
 	Carrier string
 	Size    int
@@ -324,7 +358,18 @@ var shortRows = []struct {
 //		...
 //		}
 //	}
-func emitCopyRowsGo() jen.Code {
+//
+// Without unaligned, rows under 16 bytes move a byte at a time instead:
+//
+//	default:
+//		for r, o := 0, p*planeStride; r < rows; r++ {
+//			dr, sr := unsafe.Slice((*byte)(unsafe.Add(dst, d)), rowBytes), unsafe.Slice((*byte)(unsafe.Add(src, o)), rowBytes)
+//			for k := range dr {
+//				dr[k] = sr[k]
+//			}
+//			d, o = d+rowBytes, o+srcStride
+//		}
+func emitCopyRowsGo(unaligned bool) jen.Code {
 	// Offsets, not advanced pointers: a pointer past the last row would
 	// point outside the buffers (checkptr rejects it).
 	step := jen.List(jen.Id("d"), jen.Id("o")).Op("=").List(jen.Id("d").Op("+").Id("rowBytes"), jen.Id("o").Op("+").Id("srcStride"))
@@ -339,22 +384,30 @@ func emitCopyRowsGo() jen.Code {
 		jen.Case(jen.Id("rowBytes").Op(">").Lit(rowsAsmMax)).Block(loop(jen.Id("copyRun").Call(at("dst", "d"), at("src", "o"), jen.Id("rowBytes"), jen.Id("stream")))),
 		jen.Case(jen.Id("rowBytes").Op(">=").Lit(16)).Block(loop(jen.Copy(slice("dst", "d"), slice("src", "o")))),
 	}
-	for _, sr := range shortRows {
-		w := width{Carrier: sr.Carrier}
-		tail := func(off string) jen.Code { return jen.Id(off).Op("+").Id("rowBytes").Op("-").Lit(sr.Size) }
-		cases = append(cases, jen.Case(jen.Id("rowBytes").Op(">=").Lit(sr.Size)).Block(loop(
-			jen.List(jen.Id("a"), jen.Id("b")).Op(":=").List(deref(w, at("src", "o")), deref(w, add(jen.Id("src"), tail("o")))),
-			jen.List(deref(w, at("dst", "d")), deref(w, add(jen.Id("dst"), tail("d")))).Op("=").List(jen.Id("a"), jen.Id("b")),
+	short := []string{"bytes, two overlapping loads and stores below that (a copy() call costs more", "than the move of a short row). It is the plain loop"}
+	if unaligned {
+		for _, sr := range shortRows {
+			w := width{Carrier: sr.Carrier}
+			tail := func(off string) jen.Code { return jen.Id(off).Op("+").Id("rowBytes").Op("-").Lit(sr.Size) }
+			cases = append(cases, jen.Case(jen.Id("rowBytes").Op(">=").Lit(sr.Size)).Block(loop(
+				jen.List(jen.Id("a"), jen.Id("b")).Op(":=").List(deref(w, at("src", "o")), deref(w, add(jen.Id("src"), tail("o")))),
+				jen.List(deref(w, at("dst", "d")), deref(w, add(jen.Id("dst"), tail("d")))).Op("=").List(jen.Id("a"), jen.Id("b")),
+			)))
+		}
+		cases = append(cases, jen.Default().Block(loop(
+			jen.Op("*").Parens(jen.Op("*").Byte()).Parens(at("dst", "d")).Op("=").Op("*").Parens(jen.Op("*").Byte()).Parens(at("src", "o")),
+		)))
+	} else {
+		short = []string{"bytes, a byte at a time below that: a row may start at any address, and this", "architecture faults on (or emulates) unaligned wider loads. It is the plain loop"}
+		cases = append(cases, jen.Default().Block(loop(
+			jen.List(jen.Id("dr"), jen.Id("sr")).Op(":=").List(slice("dst", "d"), slice("src", "o")),
+			jen.For(jen.Id("k").Op(":=").Range().Id("dr")).Block(jen.Id("dr").Index(jen.Id("k")).Op("=").Id("sr").Index(jen.Id("k"))),
 		)))
 	}
-	cases = append(cases, jen.Default().Block(loop(
-		jen.Op("*").Parens(jen.Op("*").Byte()).Parens(at("dst", "d")).Op("=").Op("*").Parens(jen.Op("*").Byte()).Parens(at("src", "o")),
-	)))
 	return jen.Add(doc(append([]string{
-		"copyRowsGo is the Go form of copyRowsAVX2, for rows of any length rowBytes >= 1:",
+		"copyRowsGo is the Go form of the row copy, for rows of any length rowBytes >= 1:",
 		fmt.Sprintf("copyRun per row above %d bytes (it honours stream), copy() per row from 16", rowsAsmMax),
-		"bytes, two overlapping loads and stores below that (a copy() call costs more",
-		"than the move of a short row). It is the plain loop",
+		short[0], short[1],
 		"",
 	}, rowsLoopDoc...)...)).Line().Func().Id("copyRowsGo").Params(rowParamsGo()...).Block(
 		jen.Id("d").Op(":=").Lit(0),

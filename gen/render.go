@@ -52,6 +52,12 @@ func render(maxRank int) ([]output, error) {
 	if err := add("convert.go", renderConvert(maxRank)); err != nil {
 		return nil, err
 	}
+	if err := add(rowsFastFile, renderRowsGo(maxRank, true)); err != nil {
+		return nil, err
+	}
+	if err := add(rowsSafeFile, renderRowsGo(maxRank, false)); err != nil {
+		return nil, err
+	}
 	if err := add("accel_amd64.go", renderAccel(maxRank, true)); err != nil {
 		return nil, err
 	}
@@ -192,8 +198,7 @@ func renderKernels(maxRank int, w width) *jen.File {
 	f.Add(emitTranspose(w))
 	f.Add(emitEdge(w))
 	f.Add(emitTilesGo(w))
-	if w.Size == widths[0].Size { // one row and run copy serves every width: they move bytes
-		f.Add(emitCopyRowsGo())
+	if w.Size == widths[0].Size { // one run copy serves every width: it moves bytes (so does copyRowsGo, in files of its own)
 		f.Add(emitCopyRunGo())
 	}
 	return f

@@ -942,58 +942,6 @@ func tilesUint8Go(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
 	}
 }
 
-// copyRowsGo is the Go form of copyRowsAVX2, for rows of any length rowBytes >= 1:
-// copyRun per row above 2048 bytes (it honours stream), copy() per row from 16
-// bytes, two overlapping loads and stores below that (a copy() call costs more
-// than the move of a short row). It is the plain loop
-//
-//	for p := 0; p < planes; p++ {
-//		for r := 0; r < rows; r++ {
-//			k := p*rows + r
-//			copy(dst[k*rowBytes:(k+1)*rowBytes], src[p*planeStride+r*srcStride:][:rowBytes])
-//		}
-//	}
-func copyRowsGo(dst, src unsafe.Pointer, planes, planeStride, rows, rowBytes, srcStride int, stream bool) {
-	d := 0
-	for p := 0; p < planes; p++ {
-		switch {
-		case rowBytes > 2048:
-			for r, o := 0, p*planeStride; r < rows; r++ {
-				copyRun(unsafe.Add(dst, d), unsafe.Add(src, o), rowBytes, stream)
-				d, o = d+rowBytes, o+srcStride
-			}
-		case rowBytes >= 16:
-			for r, o := 0, p*planeStride; r < rows; r++ {
-				copy(unsafe.Slice((*byte)(unsafe.Add(dst, d)), rowBytes), unsafe.Slice((*byte)(unsafe.Add(src, o)), rowBytes))
-				d, o = d+rowBytes, o+srcStride
-			}
-		case rowBytes >= 8:
-			for r, o := 0, p*planeStride; r < rows; r++ {
-				a, b := *(*uint64)(unsafe.Add(src, o)), *(*uint64)(unsafe.Add(src, o+rowBytes-8))
-				*(*uint64)(unsafe.Add(dst, d)), *(*uint64)(unsafe.Add(dst, d+rowBytes-8)) = a, b
-				d, o = d+rowBytes, o+srcStride
-			}
-		case rowBytes >= 4:
-			for r, o := 0, p*planeStride; r < rows; r++ {
-				a, b := *(*uint32)(unsafe.Add(src, o)), *(*uint32)(unsafe.Add(src, o+rowBytes-4))
-				*(*uint32)(unsafe.Add(dst, d)), *(*uint32)(unsafe.Add(dst, d+rowBytes-4)) = a, b
-				d, o = d+rowBytes, o+srcStride
-			}
-		case rowBytes >= 2:
-			for r, o := 0, p*planeStride; r < rows; r++ {
-				a, b := *(*uint16)(unsafe.Add(src, o)), *(*uint16)(unsafe.Add(src, o+rowBytes-2))
-				*(*uint16)(unsafe.Add(dst, d)), *(*uint16)(unsafe.Add(dst, d+rowBytes-2)) = a, b
-				d, o = d+rowBytes, o+srcStride
-			}
-		default:
-			for r, o := 0, p*planeStride; r < rows; r++ {
-				*(*byte)(unsafe.Add(dst, d)) = *(*byte)(unsafe.Add(src, o))
-				d, o = d+rowBytes, o+srcStride
-			}
-		}
-	}
-}
-
 // copyRunGo copies n bytes from src to dst with copy(): in one call when
 // stream, in pieces under the size at which the runtime's memmove switches
 // to non-temporal stores on amd64 (1 MiB) otherwise: 512 KiB, which keep a
