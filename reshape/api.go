@@ -23,8 +23,9 @@ type Func[T Element] func(Tensor[T]) (Matrix[T], error)
 // no copy, no allocation, and writes through either show in the other.
 // Otherwise it allocates the result, all t.Len() elements even for a
 // broadcast view whose elements repeat, and copies the view into it; use
-// ToLastDimensionInto to reuse a buffer instead. A result larger than Go can
-// allocate is refused with ErrShape.
+// ToLastDimensionInto to reuse a buffer instead. A result above the
+// allocation cap (SetMaxAlloc; by default the machine's memory) is refused
+// with ErrShape: write a huge broadcast with an Into form.
 func ToLastDimension[T Element](t Tensor[T]) (Matrix[T], error) {
 	return reshape(nil, false, t, 1)
 }
@@ -72,12 +73,6 @@ func Contiguous[T Element](dst []T, t Tensor[T]) error {
 	_, err := reshape(dst, true, t, 1)
 	return err
 }
-
-// maxAlloc is the largest allocation Go makes on 64-bit platforms (the
-// runtime's heap address space, 2^48 bytes); a larger result is refused with
-// ErrShape rather than left to panic in make. A broadcast view can be valid
-// and still that large, since its elements repeat.
-const maxAlloc uint64 = 1 << 48
 
 // MatrixShape returns the [rows, cols] that ConcatLastDimensions gives a
 // view of this shape: cols is the product of the last concatDims extents,
@@ -167,9 +162,8 @@ func prepare[D Element](dst []D, into bool, shape, strides []int, offset, dataLe
 // v reads, whatever the two element types.
 func destination[D, S Element](dst []D, into bool, data []S, v inspected) ([]D, error) {
 	if !into {
-		var zero D
-		if uint64(v.n) > maxAlloc/uint64(unsafe.Sizeof(zero)) {
-			return nil, errorf(ErrShape, "a result of %d elements of %d bytes is larger than Go can allocate", v.n, unsafe.Sizeof(zero))
+		if err := checkAlloc[D](0, v.n); err != nil {
+			return nil, err
 		}
 		return make([]D, v.n), nil
 	}

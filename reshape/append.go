@@ -42,9 +42,8 @@ func appendParts[T Element](store []T, t Tensor[T], concatDims int) ([]T, Matrix
 		m.Data = store[old:old:old]
 		return store, m, nil
 	}
-	var zero T
-	if uint64(v.n) > maxAlloc/uint64(unsafe.Sizeof(zero))-uint64(old) {
-		return store, Matrix[T]{}, errorf(ErrShape, "a store of %d elements grown by %d elements of %d bytes is larger than Go can allocate", old, v.n, unsafe.Sizeof(zero))
+	if err := checkAlloc[T](old, v.n); err != nil {
+		return store, Matrix[T]{}, err
 	}
 	grown := slices.Grow(store, v.n)
 	if unsafe.SliceData(grown) == unsafe.SliceData(store) && overlaps(grown[old:old+v.n], t.Data[v.lo:v.hi+1]) {

@@ -68,6 +68,12 @@
 // that returns an error has not written to its destination. A destination
 // that overlaps the span of Data a view reads is refused with ErrDst.
 //
+// The allocating forms refuse, with ErrShape, a result above a cap
+// (SetMaxAlloc; by default the machine's memory, within what one
+// allocation can hold on the platform), which a broadcast view can reach
+// while valid, since its elements repeat: such a result could only end the
+// process. The Into forms have no cap.
+//
 // # Element types
 //
 // Any Element: the fixed-size integers, float32, float64, float16.Float16

@@ -11,7 +11,8 @@ import (
 var (
 	// ErrShape: rank 0, a negative extent, extents whose product overflows
 	// int, data whose length disagrees with the shape, a Slice or Expand
-	// argument outside the axis, or a result too large to allocate.
+	// argument outside the axis, or a result above the allocation cap
+	// (SetMaxAlloc) of the allocating forms.
 	ErrShape = errors.New("reshape: invalid shape")
 	// ErrStrides: len(Strides) differs from the rank, or the view reaches an
 	// index outside Data (negative strides and Offset included).
