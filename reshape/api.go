@@ -127,7 +127,9 @@ func reshapeParts[T Element](dst []T, into bool, data []T, offset int, shape, st
 	if dst, err = destination(dst, into, data, v); err != nil {
 		return Matrix[T]{}, err
 	}
-	dispatch(dtypeOf[T](), unsafe.Pointer(unsafe.SliceData(dst)), unsafe.Pointer(&data[offset]), v, cshape, cstrides)
+	if err := dispatch(dtypeOf[T](), unsafe.Pointer(unsafe.SliceData(dst)), unsafe.Pointer(&data[offset]), v, cshape, cstrides); err != nil {
+		return Matrix[T]{}, err
+	}
 	m.Data = dst[:v.n]
 	return m, nil
 }

@@ -55,7 +55,9 @@ func appendParts[T Element](store []T, t Tensor[T], concatDims int) ([]T, Matrix
 	tail := grown[old:]
 	var buf canonBuf
 	cshape, cstrides := canonicalise(&buf, t.Shape, t.Strides)
-	dispatch(dtypeOf[T](), unsafe.Pointer(unsafe.SliceData(tail)), unsafe.Pointer(&t.Data[t.Offset]), v, cshape, cstrides)
+	if err := dispatch(dtypeOf[T](), unsafe.Pointer(unsafe.SliceData(tail)), unsafe.Pointer(&t.Data[t.Offset]), v, cshape, cstrides); err != nil {
+		return store, Matrix[T]{}, err
+	}
 	m.Data = tail[:v.n:v.n]
 	return grown, m, nil
 }

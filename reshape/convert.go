@@ -106,10 +106,13 @@ func reshapeAs[D, S Element](dst []D, into bool, t Tensor[S], concatDims int) (M
 	cshape, cstrides := canonicalise(&buf, t.Shape, t.Strides)
 	from, to := valueDTypeOf[S](), valueDTypeOf[D]()
 	if from == to { // two types of one representation: a copy
-		dispatch(dtypeOf[D](), unsafe.Pointer(unsafe.SliceData(dst)), unsafe.Pointer(&t.Data[t.Offset]), v, cshape, cstrides)
+		err = dispatch(dtypeOf[D](), unsafe.Pointer(unsafe.SliceData(dst)), unsafe.Pointer(&t.Data[t.Offset]), v, cshape, cstrides)
 	} else {
 		c := conversion{from: from, to: to, run: converterOf[D, S](from, to)}
-		dispatchAs(c, unsafe.Pointer(unsafe.SliceData(dst)), unsafe.Pointer(&t.Data[t.Offset]), v, cshape, cstrides)
+		err = dispatchAs(c, unsafe.Pointer(unsafe.SliceData(dst)), unsafe.Pointer(&t.Data[t.Offset]), v, cshape, cstrides)
+	}
+	if err != nil {
+		return Matrix[D]{}, err
 	}
 	m.Data = dst[:v.n]
 	return m, nil

@@ -2,6 +2,7 @@ package reshape
 
 import (
 	"math/bits"
+	"runtime/debug"
 	"sync"
 	"unsafe"
 
@@ -44,23 +45,61 @@ func (op copyOp) dstSize() int {
 // non-temporal stores wherever a kernel has them (streams). A result of at
 // least the parallel threshold is split across up to SetMaxWorkers
 // goroutines (parallel); each part, or the whole view, runs through serial.
-func dispatch(dt generated.DType, dst, src unsafe.Pointer, v inspected, cshape, cstrides []int) {
-	dispatchOp(copyOp{dt: dt}, dst, src, v, cshape, cstrides)
+//
+// A memory fault while the view is read or dst written (a mapped file
+// truncated under the copy: SIGBUS), on the calling goroutine or on a
+// helper, is returned as an error wrapping ErrFault rather than ending the
+// process: see catchFault.
+func dispatch(dt generated.DType, dst, src unsafe.Pointer, v inspected, cshape, cstrides []int) error {
+	return dispatchOp(copyOp{dt: dt}, dst, src, v, cshape, cstrides)
 }
 
 // dispatchAs is dispatch converting each element by c.
-func dispatchAs(c conversion, dst, src unsafe.Pointer, v inspected, cshape, cstrides []int) {
-	dispatchOp(copyOp{dt: c.from, conv: c}, dst, src, v, cshape, cstrides)
+func dispatchAs(c conversion, dst, src unsafe.Pointer, v inspected, cshape, cstrides []int) error {
+	return dispatchOp(copyOp{dt: c.from, conv: c}, dst, src, v, cshape, cstrides)
 }
 
 // dispatchOp is dispatch for any copyOp.
-func dispatchOp(op copyOp, dst, src unsafe.Pointer, v inspected, cshape, cstrides []int) {
+func dispatchOp(op copyOp, dst, src unsafe.Pointer, v inspected, cshape, cstrides []int) (err error) {
+	defer catchFault(&err, debug.SetPanicOnFault(true), op, dst, src, v)
 	bytes := v.n * op.dstSize()
 	op.stream = streams(bytes + min(bytes, (v.hi-v.lo+1)*op.dt.Size()))
 	if w := workersFor(bytes); w > 1 && parallel(op, dst, src, cshape, cstrides, w) {
-		return
+		return nil
 	}
 	serial(op, dst, src, cshape, cstrides)
+	return nil
+}
+
+// catchFault is deferred by dispatchOp, which has made the goroutine's
+// memory faults panics (debug.SetPanicOnFault; prev is the setting it had,
+// restored here). It turns the panic of a fault at an address inside the
+// span of the source the view reads, or inside the destination, into an
+// error wrapping ErrFault: the memory went away under the copy, as the
+// pages of a truncated mapped file do. Any other panic goes on as it was,
+// a fault elsewhere included: that is a bug, not a vanished file. A helper
+// of the parallel path faults the same way and its panic is raised again on
+// the caller (waitHelpers), so it lands here too.
+//
+// It costs each copy a deferred call and two flag writes, nothing per
+// element and no allocation.
+func catchFault(err *error, prev bool, op copyOp, dst, src unsafe.Pointer, v inspected) {
+	debug.SetPanicOnFault(prev)
+	r := recover()
+	if r == nil {
+		return
+	}
+	if f, ok := r.(interface{ Addr() uintptr }); ok {
+		addr, size := f.Addr(), uintptr(op.dt.Size())
+		srcLo := uintptr(src) - uintptr(v.off-v.lo)*size
+		srcHi := uintptr(src) + uintptr(v.hi-v.off+1)*size
+		dstHi := uintptr(dst) + uintptr(v.n*op.dstSize())
+		if srcLo <= addr && addr < srcHi || uintptr(dst) <= addr && addr < dstHi {
+			*err = errorf(ErrFault, "at address %#x, in the memory the view reads or the destination: it went away during the copy (a memory-mapped file truncated while in use?)", addr)
+			return
+		}
+	}
+	panic(r)
 }
 
 // serial copies a canonical view on the calling goroutine.

@@ -6,8 +6,8 @@ import (
 )
 
 // The sentinel errors. Every error of this package wraps exactly one of them;
-// test with errors.Is. When a function returns an error it has written
-// nothing to its destination.
+// test with errors.Is. When a function returns an error other than ErrFault
+// it has written nothing to its destination.
 var (
 	// ErrShape: rank 0, a negative extent, extents whose product overflows
 	// int, data whose length disagrees with the shape, a Slice or Expand
@@ -31,6 +31,14 @@ var (
 	// does not fit the tensor it is applied to (Compile, Rearrange). The
 	// message names the offending part of the pattern.
 	ErrPattern = errors.New("reshape: invalid pattern")
+	// ErrFault: reading the view, or writing the destination, faulted:
+	// memory that was valid when the copy began went away under it, as
+	// the pages of a memory-mapped file do when another process truncates
+	// the file (SIGBUS). The copy stopped part-way: unlike every other
+	// error, the destination of an Into form may have been written in
+	// part. A mapped file must not be truncated while views of it are in
+	// use; this error only keeps the process alive when it is.
+	ErrFault = errors.New("reshape: memory fault during the copy")
 )
 
 // errorf wraps sentinel with a message that says what was wrong.

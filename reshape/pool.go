@@ -2,6 +2,7 @@ package reshape
 
 import (
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -147,7 +148,14 @@ func waitHelpers() {
 
 // loop is the life of a helper: wait for a part, claim it, copy it, report
 // it copied. seen is the generation handled last.
+//
+// A helper's memory faults panic (debug.SetPanicOnFault), as the caller's
+// do during a copy: runPart recovers the panic and the caller raises it
+// again, where catchFault turns a fault in the copy's memory into
+// ErrFault. A fault must not end the process from a helper, whose
+// goroutine no caller's recover reaches.
 func (h *helper) loop(seen uint64) {
+	debug.SetPanicOnFault(true)
 	for {
 		seen = h.await(seen)
 		if h.post.CompareAndSwap(seen<<1, seen<<1|1) {

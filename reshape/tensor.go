@@ -249,6 +249,7 @@ func count(shape []int) (int, error) {
 type inspected struct {
 	n      int // number of elements
 	lo, hi int // lowest and highest index of Data the view reaches, when n > 0
+	off    int // the view's Offset: its element [0, 0, ...] is Data[off]
 }
 
 // inspect validates a view and returns its element count and the span of
@@ -295,7 +296,7 @@ func inspect(shape, strides []int, offset, dataLen int) (inspected, error) {
 	if lo < 0 || hi >= dataLen {
 		return inspected{}, errorf(ErrStrides, "the view reaches indices %d..%d of data of length %d", lo, hi, dataLen)
 	}
-	return inspected{n: n, lo: lo, hi: hi}, nil
+	return inspected{n: n, lo: lo, hi: hi, off: offset}, nil
 }
 
 // mul returns a*b and whether it did not overflow.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"runtime/debug"
 	"unsafe"
 
 	"github.com/stridekit/stridekit/reshape"
@@ -144,24 +145,36 @@ func (a *Array) byteLen() int {
 // writeData writes the bytes of a to w in little-endian order, streaming
 // them if a is lazy, swapping them on the way where a's bytes are
 // big-endian (a big-endian host, or a '>' .npy file not yet read).
-func (a *Array) writeData(w io.Writer) error {
+//
+// A fault reading the map of a's file, which another process truncated, is
+// an error wrapping ErrChanged.
+func (a *Array) writeData(w io.Writer) (err error) {
+	defer catchFault(&err, debug.SetPanicOnFault(true))
 	size := a.DType.Size()
 	if a.data == nil && a.gen != nil {
 		lw, finish := littleEndianWriter(w, size)
 		if err := a.gen(lw); err != nil {
-			return err
+			return changed(err)
 		}
-		return finish()
+		return changed(finish())
 	}
 	if a.swap != hostBigEndian && size > 1 { // the bytes are big-endian
 		s := &swapWriter{w: w, size: size}
 		if _, err := s.Write(a.data); err != nil {
-			return err
+			return changed(err)
 		}
-		return s.finish()
+		return changed(s.finish())
 	}
-	_, err := w.Write(a.data)
-	return err
+	_, err = w.Write(a.data)
+	return changed(err)
+}
+
+// copyMapped copies src, which may lie in a file's memory map, into dst: a
+// fault because the file shrank is an error wrapping ErrChanged.
+func copyMapped(dst, src []byte) (err error) {
+	defer catchFault(&err, debug.SetPanicOnFault(true))
+	copy(dst, src)
+	return nil
 }
 
 // fixedWriter appends to a slice with room for everything written.
@@ -222,7 +235,9 @@ func Tensor[T reshape.Element](a *Array) (reshape.Tensor[T], error) {
 		data = []T{}
 	case uintptr(unsafe.Pointer(unsafe.SliceData(raw)))%unsafe.Alignof(zero) != 0:
 		data = make([]T, n)
-		copy(asBytes(data), raw)
+		if err := copyMapped(asBytes(data), raw); err != nil {
+			return reshape.Tensor[T]{}, err
+		}
 	default:
 		data = unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(raw))), n)
 	}

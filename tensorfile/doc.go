@@ -59,5 +59,7 @@
 // Bad input never panics. Every error wraps one sentinel: ErrFormat,
 // ErrHeader, ErrTruncated, ErrData, ErrDType for a file that cannot be read,
 // ErrNotFound for a missing tensor, ErrInvalid for bad arguments to a
-// writer; Reshape passes reshape's sentinels on. Use errors.Is.
+// writer, ErrChanged for a mapped file truncated while open (which must not
+// happen, but then ends in an error rather than SIGBUS); Reshape passes
+// reshape's sentinels on. Use errors.Is.
 package tensorfile

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 )
 
@@ -77,6 +78,13 @@ type File struct {
 // path that is not a regular file (a directory, a named pipe, a device; a
 // link is followed) fails with ErrFormat without being read, so that Open
 // never waits on a FIFO.
+//
+// The file must not be truncated or rewritten in place (numpy.save to the
+// same path) while the File is open: its arrays view the file's pages. If
+// it is, reading a page that is gone fails with an error wrapping
+// ErrChanged (reshape.ErrFault from package reshape's copies of a view of
+// it) instead of ending the process with SIGBUS. Replacing the file by a
+// rename, as WriteFile does, is safe: the map keeps the old file.
 func Open(path string) (*File, error) {
 	// Refuse a named pipe, a device or a directory before opening it: opening
 	// a FIFO for reading blocks until a writer comes, which may be never.
@@ -96,7 +104,7 @@ func Open(path string) (*File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	tf, err := decode(b, strings.EqualFold(filepath.Ext(path), ".npy"))
+	tf, err := decodeMapped(b, strings.EqualFold(filepath.Ext(path), ".npy"))
 	if err != nil {
 		_ = unmap()
 		return nil, fmt.Errorf("%s: %w", path, err)
@@ -144,6 +152,13 @@ func regular(path string, fi os.FileInfo) error {
 		what = "a device"
 	}
 	return fmt.Errorf("%s: %w: %s, not a regular file", path, ErrFormat, what)
+}
+
+// decodeMapped is decode of a file's memory map: a fault because the file
+// shrank since it was mapped is an error wrapping ErrChanged.
+func decodeMapped(b []byte, npyName bool) (f *File, err error) {
+	defer catchFault(&err, debug.SetPanicOnFault(true))
+	return decode(b, npyName)
 }
 
 // decode parses a whole file held in b. npyName says the file is named .npy,

@@ -14,8 +14,10 @@ import (
 // the function that unmaps them. An empty file maps to an empty slice.
 //
 // Writing to the returned bytes faults (the mapping is PROT_READ), and a file
-// truncated by another process while mapped raises SIGBUS on access: stridekit
-// reads files that are complete and not being written.
+// truncated by another process while mapped raises SIGBUS on access: every
+// reader of the map in this package and in package reshape makes that fault
+// a panic (debug.SetPanicOnFault) and recovers it into ErrChanged or
+// reshape.ErrFault.
 func mapFile(f *os.File, size int64) ([]byte, func() error, error) {
 	if size == 0 {
 		return []byte{}, func() error { return nil }, nil

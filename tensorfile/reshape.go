@@ -178,7 +178,9 @@ func typedAs[S reshape.Element](a *Array, opt ReshapeOptions, k int, lazy bool) 
 	src := a
 	if raw := a.Bytes(); len(raw) > 0 && uintptr(unsafe.Pointer(unsafe.SliceData(raw)))%unsafe.Alignof(zero) != 0 {
 		aligned := alignedBytes(len(raw))
-		copy(aligned, raw)
+		if err := copyMapped(aligned, raw); err != nil {
+			return nil, err
+		}
 		var err error
 		if src, err = NewArray(a.Name, a.DType, a.Shape, a.Fortran, aligned); err != nil {
 			return nil, err
@@ -304,7 +306,7 @@ func finishAs[D, S reshape.Element](a *Array, v reshape.Tensor[S], dt DType, sha
 	if !lazy {
 		dst := alignedBytes(n * size)
 		if err := reshape.ContiguousAs(unsafe.Slice((*D)(unsafe.Pointer(unsafe.SliceData(dst))), n), v); err != nil {
-			return nil, err
+			return nil, changed(err)
 		}
 		return NewArray(a.Name, dt, shape, false, dst)
 	}
@@ -368,7 +370,7 @@ func finishShape[E reshape.Element](a *Array, v reshape.Tensor[E], out []int, la
 	if !lazy {
 		dst := alignedBytes(n * esize)
 		if err := reshape.Contiguous(unsafe.Slice((*E)(unsafe.Pointer(unsafe.SliceData(dst))), n), v); err != nil {
-			return nil, err
+			return nil, changed(err)
 		}
 		return NewArray(a.Name, a.DType, out, false, dst)
 	}

@@ -65,7 +65,10 @@
 // is unnamed (O_TMPFILE) until complete, so that even then, or after kill
 // -9, nothing is left behind (elsewhere the hidden temporary file may be).
 // An -out that is a symbolic link is replaced by the output (its target is
-// left alone), with the mode of a new file. The input is opened read-only and
+// left alone), with the mode of a new file. The input is read through a
+// memory map: it must not be rewritten in place while the command runs; if
+// it shrinks, the command fails with one line (exit 1) and writes nothing.
+// The input is opened read-only and
 // must be a regular file (a named pipe is refused, not waited on); -out
 // naming the input is an error. Conversions over
 // 256 MiB draw a progress bar on stderr when stderr is a terminal.
