@@ -52,6 +52,26 @@ type Array struct {
 	// a writer needs them; data stays nil until Bytes asks for them.
 	gen  func(w io.Writer) error
 	size int
+
+	// why, for a .npy array of DType Invalid, says why its dtype is not
+	// supported (ErrDType); nil for the generic message.
+	why error
+	// Compressed reports an .npz member stored compressed: its bytes were
+	// read into memory, where a stored member's view the file's map.
+	Compressed bool
+}
+
+// Unsupported returns why the array cannot be read, wrapping ErrDType, for
+// an array of DType Invalid (that of a .npy says what its dtype is), and
+// nil for any other.
+func (a *Array) Unsupported() error {
+	switch {
+	case a.DType != Invalid && a.DType < numDTypes:
+		return nil
+	case a.why != nil:
+		return a.why
+	}
+	return errorf(ErrDType, "tensor %q has dtype %q, which this package does not support", a.Name, a.Descr)
 }
 
 // NewArray returns an Array over data, which must hold exactly the elements
@@ -87,7 +107,7 @@ func asBytes[T reshape.Element](s []T) []byte {
 // exactly the bytes its shape needs.
 func (a *Array) check() error {
 	if a.DType == Invalid || a.DType >= numDTypes {
-		return errorf(ErrDType, "tensor %q has dtype %q, which this package does not support", a.Name, a.Descr)
+		return a.Unsupported()
 	}
 	n, err := elements(a.Shape)
 	if err != nil {
@@ -209,7 +229,8 @@ func (a *Array) Strides() []int {
 // Tensor returns the array as a reshape.Tensor[T] view: Shape a.Shape,
 // Strides a.Strides() (so a Fortran-order array is the strided view it is,
 // not a transposed copy). T must be of the array's dtype (see DTypeOf;
-// ErrDType otherwise).
+// ErrDType otherwise); an opaque dtype (Bool, the 8-bit floats) is read as
+// uint8 (or a type defined on it), its bits as they are.
 //
 // The view shares the array's bytes (see Bytes) without copying, unless
 // they must be swapped into the host's byte order (see Array), or they do
@@ -218,9 +239,9 @@ func (a *Array) Strides() []int {
 // slice first, since Go must not load a T from an unaligned address.
 func Tensor[T reshape.Element](a *Array) (reshape.Tensor[T], error) {
 	if a.DType == Invalid {
-		return reshape.Tensor[T]{}, errorf(ErrDType, "tensor %q has dtype %q, which this package does not support", a.Name, a.Descr)
+		return reshape.Tensor[T]{}, a.Unsupported()
 	}
-	if want := DTypeOf[T](); want != a.DType {
+	if want := DTypeOf[T](); want != a.DType && !(a.DType.Opaque() && want == Uint8) {
 		return reshape.Tensor[T]{}, errorf(ErrDType, "tensor %q is %v, not %v", a.Name, a.DType, want)
 	}
 	if len(a.Shape) == 0 {

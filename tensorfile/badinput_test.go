@@ -94,14 +94,15 @@ func badNPY() []badCase {
 		{"bytes overflow", npyWith(1, f4Header(fmt.Sprintf("(%d,)", quarterInt)), nil), false, ErrHeader, "needs more bytes than an int counts"},
 		{"junk after dict", npyWith(1, f4Header("(1,)")+" x", make([]byte, 4)), false, ErrHeader, "after the dictionary"},
 		{"non-ASCII in v1", npyWith(1, "{'descr': '<f\xe94', 'fortran_order': False, 'shape': ()}", nil), false, ErrHeader, "non-ASCII"},
-		{"native byte order", npyWith(1, "{'descr': '=f4', 'fortran_order': False, 'shape': (1,)}", make([]byte, 4)), false, ErrDType, "does not state its byte order"},
-		{"no byte order", npyWith(1, "{'descr': '|f4', 'fortran_order': False, 'shape': (1,)}", make([]byte, 4)), false, ErrDType, "does not state its byte order"},
-		{"bool", npyWith(1, "{'descr': '|b1', 'fortran_order': False, 'shape': (1,)}", make([]byte, 1)), false, ErrDType, "bool"},
-		{"complex", npyWith(1, "{'descr': '<c8', 'fortran_order': False, 'shape': (1,)}", make([]byte, 8)), false, ErrDType, "complex"},
-		{"object", npyWith(1, "{'descr': '|O', 'fortran_order': False, 'shape': (1,)}", make([]byte, 8)), false, ErrDType, "object"},
-		{"unicode", npyWith(1, "{'descr': '<U3', 'fortran_order': False, 'shape': (1,)}", make([]byte, 12)), false, ErrDType, "strings"},
+		// Listed with DType Invalid, refused with ErrDType and the reason
+		// when read.
+		{"native byte order", npyWith(1, "{'descr': '=f4', 'fortran_order': False, 'shape': (1,)}", make([]byte, 4)), false, nil, "does not state its byte order"},
+		{"no byte order", npyWith(1, "{'descr': '|f4', 'fortran_order': False, 'shape': (1,)}", make([]byte, 4)), false, nil, "does not state its byte order"},
+		{"complex", npyWith(1, "{'descr': '<c8', 'fortran_order': False, 'shape': (1,)}", make([]byte, 8)), false, nil, "complex"},
+		{"object", npyWith(1, "{'descr': '|O', 'fortran_order': False, 'shape': (1,)}", make([]byte, 8)), false, nil, "object"},
+		{"unicode", npyWith(1, "{'descr': '<U3', 'fortran_order': False, 'shape': (1,)}", make([]byte, 12)), false, nil, "strings"},
 		{"structured", npyWith(1, "{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (1,)}", make([]byte, 4)), false, ErrDType, "structured"},
-		{"empty descr", npyWith(1, "{'descr': '', 'fortran_order': False, 'shape': (1,)}", nil), false, ErrDType, "not a numeric"},
+		{"empty descr", npyWith(1, "{'descr': '', 'fortran_order': False, 'shape': (1,)}", nil), false, nil, "not a numeric"},
 	}
 }
 
@@ -143,7 +144,8 @@ func badSafetensors() []badCase {
 		{"data longer than tensors", stWith(good, make([]byte, 12)), false, ErrData, "the tensors end at data byte 11, the file holds 12"},
 		{"gap", stWith(`{"a":{"dtype":"I8","shape":[1],"data_offsets":[1,2]}}`, make([]byte, 2)), false, ErrData, "1 bytes after the tensor before it ends"},
 		{"overlap", stWith(`{"a":{"dtype":"I8","shape":[2],"data_offsets":[0,2]},"b":{"dtype":"I8","shape":[1],"data_offsets":[1,2]}}`, make([]byte, 2)), false, ErrData, "inside the tensor before it"},
-		{"unsupported dtype with wrong size", stWith(`{"a":{"dtype":"F8_E4M3","shape":[3],"data_offsets":[0,2]}}`, make([]byte, 2)), false, nil, ""},
+		{"unsupported dtype with wrong size", stWith(`{"a":{"dtype":"F8_E8M0","shape":[3],"data_offsets":[0,2]}}`, make([]byte, 2)), false, nil, ""},
+		{"opaque dtype with wrong size", stWith(`{"a":{"dtype":"F8_E4M3","shape":[3],"data_offsets":[0,2]}}`, make([]byte, 2)), false, ErrData, "needs 3 bytes"},
 	}
 }
 
@@ -154,8 +156,11 @@ func TestBadInput(t *testing.T) {
 		f, err := decode(c.file, c.npyName)
 		if c.sentinel == nil { // read, but not convertible
 			if assert.NoError(t, err, c.name) {
+				assert.Equal(t, Invalid, f.Arrays[0].DType, c.name)
 				_, err = Reshape(f.Arrays[0], ReshapeOptions{})
 				assert.ErrorIs(t, err, ErrDType, c.name)
+				assert.ErrorContains(t, err, c.message, c.name)
+				assert.Equal(t, 1, countSentinels(err), "%s: %v wraps one sentinel", c.name, err)
 			}
 			continue
 		}

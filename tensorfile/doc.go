@@ -21,10 +21,21 @@
 // Read:
 //
 //   - .npy format versions 1.0, 2.0 and 3.0, C or Fortran order, dtypes f2 f4
-//     f8 i1 u1 i2 u2 i4 u4 i8 u8, little-endian ('<', or '|' for one byte);
+//     f8 i1 u1 i2 u2 i4 u4 i8 u8 b1, little-endian ('<', or '|' for one
+//     byte);
+//   - .npz archives of .npy members (numpy.savez: stored, each a view over
+//     the map like a .npy file; numpy.savez_compressed: deflated, read into
+//     memory when opened, Array.Compressed), the arrays named after the
+//     members;
 //   - .safetensors with dtypes F16 BF16 F32 F64 I8 U8 I16 U16 I32 U32 I64
-//     U64, its tensors and __metadata__. A tensor of another dtype (F8_E4M3,
-//     BOOL, ...) is listed with DType Invalid and refused when read.
+//     U64 F8_E4M3 F8_E5M2 BOOL, its tensors and __metadata__.
+//
+// F8_E4M3, F8_E5M2 and BOOL are opaque (DType.Opaque): one-byte elements
+// that a reshape moves as uint8 without looking at their bits, keeping their
+// dtype; they convert to no other dtype. An array of any other dtype (a
+// string, complex or object .npy, a 4-bit safetensors tensor) is
+// listed with DType Invalid and its Descr, and refused with ErrDType when
+// read.
 //
 // Safetensors data offsets need not be aligned to the element size; Tensor
 // copies such a tensor into an aligned slice rather than let Go load from an

@@ -28,6 +28,13 @@ const (
 	Uint32                // .npy u4, safetensors U32
 	Int64                 // .npy i8, safetensors I64
 	Uint64                // .npy u8, safetensors U64
+
+	// The opaque dtypes: elements of one byte whose bits stridekit never
+	// interprets. A reshape moves them as uint8 and the result keeps the
+	// dtype; they convert to no other dtype.
+	Float8E4M3 // safetensors F8_E4M3 (PyTorch float8_e4m3fn); .npy has none
+	Float8E5M2 // safetensors F8_E5M2 (PyTorch float8_e5m2); .npy has none
+	Bool       // .npy b1, safetensors BOOL: one byte, 0 or 1
 	numDTypes
 )
 
@@ -55,16 +62,29 @@ var dtypes = [numDTypes]dtypeInfo{
 	Uint32:   {"uint32", 4, "u4", "U32"},
 	Int64:    {"int64", 8, "i8", "I64"},
 	Uint64:   {"uint64", 8, "u8", "U64"},
+
+	Float8E4M3: {"float8_e4m3fn", 1, "", "F8_E4M3"},
+	Float8E5M2: {"float8_e5m2", 1, "", "F8_E5M2"},
+	Bool:       {"bool", 1, "b1", "BOOL"},
 }
 
-// DTypes returns every supported dtype, in the order of the constants.
+// DTypes returns every numeric dtype, those that convert into one another,
+// in the order of the constants: Float16 to Uint64. OpaqueDTypes are the
+// others.
 func DTypes() []DType {
-	out := make([]DType, 0, numDTypes-1)
-	for d := Float16; d < numDTypes; d++ {
+	out := make([]DType, 0, Uint64)
+	for d := Float16; d <= Uint64; d++ {
 		out = append(out, d)
 	}
 	return out
 }
+
+// OpaqueDTypes returns the dtypes whose one-byte elements move without
+// being interpreted: Float8E4M3, Float8E5M2 and Bool.
+func OpaqueDTypes() []DType { return []DType{Float8E4M3, Float8E5M2, Bool} }
+
+// Opaque reports whether d is one of OpaqueDTypes.
+func (d DType) Opaque() bool { return d >= Float8E4M3 && d < numDTypes }
 
 func (d DType) info() dtypeInfo {
 	if d >= numDTypes {
@@ -80,7 +100,7 @@ func (d DType) String() string { return d.info().name }
 func (d DType) Size() int { return d.info().size }
 
 // NPY returns the .npy descr string of d, "<f4" or "|u1", and false when
-// .npy has no such dtype (BFloat16, Invalid).
+// .npy has no such dtype (BFloat16, the 8-bit floats, Invalid).
 func (d DType) NPY() (string, bool) {
 	i := d.info()
 	if i.npy == "" {

@@ -17,6 +17,7 @@ type Format uint8
 const (
 	NPY         Format = iota + 1 // NumPy .npy: one array
 	Safetensors                   // Hugging Face .safetensors: named tensors and string metadata
+	NPZ                           // NumPy .npz: a zip archive of named .npy arrays (read only)
 )
 
 // String returns "npy" or "safetensors".
@@ -26,6 +27,8 @@ func (f Format) String() string {
 		return "npy"
 	case Safetensors:
 		return "safetensors"
+	case NPZ:
+		return "npz"
 	}
 	return fmt.Sprintf("Format(%d)", uint8(f))
 }
@@ -65,16 +68,19 @@ type File struct {
 	unmap func() error
 }
 
-// Open opens the .npy or .safetensors file at path read-only and returns
-// its arrays as views over a memory map of it. The format is found from the
-// content (a .npy file starts with its magic), not the name, except that a
-// file named .npy without the magic is reported as such.
+// Open opens the .npy, .npz or .safetensors file at path read-only and
+// returns its arrays as views over a memory map of it (an .npz member
+// stored compressed is read into memory instead: see Array.Compressed).
+// The format is found from the content (a .npy file starts with its magic,
+// an .npz with a zip header), not the name, except that a file named .npy
+// without the magic is reported as such.
 //
 // Every failure wraps one of the sentinels: ErrFormat, ErrHeader,
 // ErrTruncated, ErrData or ErrDType for bad content, or an *os.PathError
 // (errors.Is(err, fs.ErrNotExist), ...) for a file that cannot be read.
-// A .npy file of an unsupported dtype fails with ErrDType; a safetensors
-// tensor of one is listed with DType Invalid and fails only when read. A
+// An array of an unsupported dtype (a string or complex .npy, a
+// safetensors tensor of a dtype not listed here) is listed with DType
+// Invalid and its Descr, and fails with ErrDType only when read. A
 // path that is not a regular file (a directory, a named pipe, a device; a
 // link is followed) fails with ErrFormat without being read, so that Open
 // never waits on a FIFO.
@@ -171,6 +177,13 @@ func decode(b []byte, npyName bool) (*File, error) {
 		}
 		return &File{Format: NPY, Version: fmt.Sprintf("%d.%d", h.major, h.minor), Arrays: []*Array{a}}, nil
 	}
+	if isZip(b) {
+		arrays, err := parseNPZ(b)
+		if err != nil {
+			return nil, err
+		}
+		return &File{Format: NPZ, Arrays: arrays}, nil
+	}
 	arrays, meta, err := parseSafetensors(b)
 	if err != nil {
 		return nil, err
@@ -179,7 +192,8 @@ func decode(b []byte, npyName bool) (*File, error) {
 }
 
 // Array returns the tensor called name. A .npy file's one array answers to
-// any name, "" included; in a .safetensors file a missing name is
+// any name, "" included; in a .safetensors file or an .npz archive (whose
+// arrays are named after their members, without ".npy") a missing name is
 // ErrNotFound.
 func (f *File) Array(name string) (*Array, error) {
 	if f.Format == NPY {

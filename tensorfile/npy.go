@@ -68,7 +68,15 @@ func parseNPY(b []byte) (*Array, npyHeader, error) {
 	}
 	dt, big, err := npyDType(h.descr)
 	if err != nil {
-		return nil, h, err
+		// Listed, with its descr, and refused when read, as a safetensors
+		// tensor of an unsupported dtype is: the data is not checked, as
+		// its element size is not known here.
+		if _, cerr := elements(h.shape); cerr != nil {
+			return nil, h, errorf(ErrHeader, "%v", cerr)
+		}
+		a := &Array{DType: Invalid, Descr: h.descr, Shape: h.shape, Fortran: h.fortran, why: err,
+			data: b[h.dataOffset:len(b):len(b)]}
+		return a, h, nil
 	}
 	n, err := elements(h.shape)
 	if err != nil {
@@ -378,10 +386,8 @@ func npyDType(descr string) (DType, bool, error) {
 			return Invalid, false, errorf(ErrDType, "dtype %q does not state its byte order (want '<' or '>')", descr)
 		}
 	}
-	why := "not one of f2 f4 f8 i1 u1 i2 u2 i4 u4 i8 u8"
+	why := "not one of f2 f4 f8 i1 u1 i2 u2 i4 u4 i8 u8 b1"
 	switch {
-	case strings.HasPrefix(kind, "b"):
-		why = "bool is not supported"
 	case strings.HasPrefix(kind, "c"):
 		why = "complex numbers are not supported"
 	case strings.HasPrefix(kind, "O"):
@@ -448,7 +454,7 @@ func writeNPY(w io.Writer, a *Array, major byte) error {
 	}
 	descr, ok := a.DType.NPY()
 	if !ok {
-		return errorf(ErrDType, "%v has no .npy dtype (NumPy has no bfloat16); write it to .safetensors instead", a.DType)
+		return errorf(ErrDType, "%v has no .npy dtype (NumPy has no %v); write it to .safetensors instead", a.DType, a.DType)
 	}
 	hdr, err := npyHeaderBytes(descr, a.Fortran, a.Shape, major)
 	if err != nil {

@@ -118,8 +118,14 @@ func byDType(a *Array, opt ReshapeOptions, lazy bool) (*Array, error) {
 		return reshapeAs[int64](a, opt, lazy)
 	case Uint64:
 		return reshapeAs[uint64](a, opt, lazy)
+	case Float8E4M3, Float8E5M2, Bool:
+		// Opaque: the bytes move as uint8, and the result keeps the dtype.
+		if opt.DType != Invalid && opt.DType != a.DType {
+			return nil, errorf(ErrDType, "tensor %q is %v, whose bits stridekit does not interpret: it is moved as it is and converts to no other dtype (%v asked)", a.Name, a.DType, opt.DType)
+		}
+		return reshapeAs[uint8](a, opt, lazy)
 	}
-	return nil, errorf(ErrDType, "tensor %q has dtype %q, which this package does not support", a.Name, a.Descr)
+	return nil, a.Unsupported()
 }
 
 // reshapeAs is Reshape (or ReshapeLazy) for the element type T of a's

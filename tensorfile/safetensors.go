@@ -266,6 +266,7 @@ func bytesNeeded(n int, ok bool) string {
 // file: for the common dtypes, larger elements come first, so every tensor
 // stays aligned when the data starts on 8 bytes.
 var stRank = map[DType]int{
+	Bool: 0, Float8E5M2: 3, Float8E4M3: 4,
 	Uint8: 1, Int8: 2, Int16: 5, Uint16: 6, Float16: 7, BFloat16: 8,
 	Int32: 9, Uint32: 10, Float32: 11, Float64: 12, Int64: 13, Uint64: 14,
 }

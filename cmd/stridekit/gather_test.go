@@ -365,3 +365,49 @@ func TestGatherProgress(t *testing.T) {
 	p.draw()
 	assert.Regexp(t, `\] +33% of 300\.0 MiB, 5\d\.\d MiB/s, ETA [34]s`, b.String())
 }
+
+// TestOpaqueCommand reshapes F8_E4M3, F8_E5M2 and BOOL tensors: the output
+// keeps each dtype and the bytes move as they are; an 8-bit float has no
+// .npy form, and -dtype does not convert it.
+func TestOpaqueCommand(t *testing.T) {
+	dir := t.TempDir()
+	var arrays []*tensorfile.Array
+	data := make([]byte, 24)
+	for i := range data {
+		data[i] = byte(11 * i)
+	}
+	for _, dt := range tensorfile.OpaqueDTypes() {
+		a, err := tensorfile.NewArray(dt.Safetensors(), dt, []int{2, 3, 4}, false, data)
+		require.NoError(t, err)
+		arrays = append(arrays, a)
+	}
+	in := filepath.Join(dir, "q.safetensors")
+	require.NoError(t, tensorfile.Save(in, nil, arrays...))
+	out := filepath.Join(dir, "o.safetensors")
+	r := runCmd("reshape", "-in", in, "-out", out, "-permute", "1,0,2")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Empty(t, r.stderr)
+	f, err := tensorfile.Open(out)
+	require.NoError(t, err)
+	defer f.Close()
+	require.Len(t, f.Arrays, 3)
+	var want []byte
+	for j := range 3 {
+		for i := range 2 {
+			want = append(want, data[i*12+j*4:i*12+j*4+4]...)
+		}
+	}
+	for _, a := range f.Arrays {
+		assert.Equal(t, a.Name, a.DType.Safetensors(), "the dtype is kept")
+		assert.Equal(t, []int{6, 4}, a.Shape)
+		assert.Equal(t, want, a.Bytes(), a.Name)
+	}
+	r = runCmd("reshape", "-in", in, "-tensor", "F8_E4M3", "-out", filepath.Join(dir, "o.npy"))
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "NumPy has no float8_e4m3fn")
+	r = runCmd("reshape", "-in", in, "-tensor", "F8_E5M2", "-out", filepath.Join(dir, "o2.safetensors"), "-dtype", "float32")
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "converts to no other dtype")
+	r = runCmd("reshape", "-in", in, "-tensor", "BOOL", "-out", filepath.Join(dir, "b.npy"))
+	require.Equal(t, 0, r.code, r.stderr)
+}

@@ -16,10 +16,14 @@ import (
 
 const inspectHelp = `usage: stridekit inspect FILE
 
-Prints the format of a .npy or .safetensors file and, for each tensor, its
-name, dtype, shape, strides (in elements) and order (C or Fortran), then the
-__metadata__ of a .safetensors file. A tensor of a dtype stridekit cannot
-convert is listed with "(unsupported)". A name or metadata entry that is
+Prints the format of a .npy, .npz or .safetensors file and, for each
+tensor, its name, dtype, shape, strides (in elements) and order (C or
+Fortran), then the __metadata__ of a .safetensors file. A tensor of a dtype
+stridekit cannot convert (a string or complex .npy, a 4-bit tensor) is
+listed with its dtype as the file spells it and "(unsupported)". For an .npz
+archive, STORAGE says how each member is read: "view" (stored, as
+numpy.savez writes it: a view of the file, no copy) or "in memory"
+(compressed, from numpy.savez_compressed: read into memory when opened). A name or metadata entry that is
 empty or holds a character that does not print (a newline, a tab) is shown
 quoted, as Go quotes strings.
 `
@@ -46,7 +50,11 @@ func (c *cli) inspect(args []string) error {
 	}
 	fmt.Fprintf(c.stdout, "%s: %s, %d tensor%s, %s\n", path, format, len(f.Arrays), plural(len(f.Arrays)), mib(f.Size))
 	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tDTYPE\tSHAPE\tSTRIDES\tORDER")
+	head := "NAME\tDTYPE\tSHAPE\tSTRIDES\tORDER"
+	if f.Format == tensorfile.NPZ {
+		head += "\tSTORAGE"
+	}
+	fmt.Fprintln(tw, head)
 	for _, a := range f.Arrays {
 		name := display(a.Name)
 		if f.Format == tensorfile.NPY {
@@ -60,7 +68,15 @@ func (c *cli) inspect(args []string) error {
 		if a.Fortran {
 			order = "Fortran"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", name, dtype, ints(a.Shape), ints(a.Strides()), order)
+		line := fmt.Sprintf("%s\t%s\t%s\t%s\t%s", name, dtype, ints(a.Shape), ints(a.Strides()), order)
+		switch {
+		case f.Format != tensorfile.NPZ:
+		case a.Compressed:
+			line += "\tin memory (compressed)"
+		default:
+			line += "\tview"
+		}
+		fmt.Fprintln(tw, line)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

@@ -220,8 +220,8 @@ func TestFailures(t *testing.T) {
 	badJSON := bad("json.safetensors", header(`{"a": {"dtype": `))
 	outside := bad("outside.safetensors", append(header(`{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}`), 1, 2, 3, 4))
 	mismatch := bad("mismatch.safetensors", append(header(`{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,4]}}`), 1, 2, 3, 4))
-	f8 := bad("f8.safetensors", append(header(`{"a":{"dtype":"F8_E4M3","shape":[4],"data_offsets":[0,4]}}`), 1, 2, 3, 4))
-	unconvertible := bad("none.safetensors", append(header(`{"f8":{"dtype":"F8_E4M3","shape":[4],"data_offsets":[0,4]},"s":{"dtype":"I16","shape":[],"data_offsets":[4,6]}}`), 1, 2, 3, 4, 5, 6))
+	f8 := bad("f8.safetensors", append(header(`{"a":{"dtype":"C64","shape":[4],"data_offsets":[0,4]}}`), 1, 2, 3, 4))
+	unconvertible := bad("none.safetensors", append(header(`{"f8":{"dtype":"C64","shape":[4],"data_offsets":[0,4]},"s":{"dtype":"I16","shape":[],"data_offsets":[4,6]}}`), 1, 2, 3, 4, 5, 6))
 	scalarNPY := writeNPY(t, dir, "scalar.npy", tensorfile.Float32, []int{}, false)
 
 	out := filepath.Join(dir, "out.npy")
@@ -240,9 +240,9 @@ func TestFailures(t *testing.T) {
 		{[]string{"-in", badJSON, "-out", outST}, "malformed header: safetensors header JSON"},
 		{[]string{"-in", outside, "-out", outST}, `tensor "a": data_offsets [0, 16] reach past the 4 bytes of data`},
 		{[]string{"-in", mismatch, "-out", outST}, `tensor "a": shape [3] of F32 needs 12 bytes, data_offsets [0, 4] hold 4`},
-		{[]string{"-in", f8, "-out", outST}, `f8.safetensors: no tensor can be converted: tensor "a" has dtype F8_E4M3, which stridekit does not convert`},
-		{[]string{"-in", f8, "-out", outST, "-tensor", "a"}, `f8.safetensors: tensor "a" has dtype F8_E4M3, which stridekit does not convert`},
-		{[]string{"-in", unconvertible, "-out", outST}, `: no tensor can be converted: tensor "f8" has dtype F8_E4M3, which stridekit does not convert (and 1 more like it)`},
+		{[]string{"-in", f8, "-out", outST}, `f8.safetensors: no tensor can be converted: tensor "a" has dtype C64, which stridekit does not convert`},
+		{[]string{"-in", f8, "-out", outST, "-tensor", "a"}, `f8.safetensors: tensor "a" has dtype C64, which stridekit does not convert`},
+		{[]string{"-in", unconvertible, "-out", outST}, `: no tensor can be converted: tensor "f8" has dtype C64, which stridekit does not convert (and 1 more like it)`},
 		{[]string{"-in", unconvertible, "-out", outST, "-tensor", "s"}, `: tensor "s" is a scalar (shape []), which has no axis to reshape`},
 		{[]string{"-in", scalarNPY, "-out", out}, `scalar.npy: its array is a scalar (shape []), which has no axis to reshape`},
 		{[]string{"-in", npy, "-out", out, "-concat-dims", "4"}, "4 axes to concatenate of a tensor of rank 3 (want 1..3)"},
@@ -282,7 +282,7 @@ func TestFailures(t *testing.T) {
 }
 
 // TestSkipUnconvertible checks converting every tensor of a .safetensors
-// file skips the tensors stridekit cannot convert (an 8-bit float, a
+// file skips the tensors stridekit cannot convert (a complex number, a
 // scalar) with one line each on stderr, converts the others and carries the
 // metadata over.
 func TestSkipUnconvertible(t *testing.T) {
@@ -290,7 +290,7 @@ func TestSkipUnconvertible(t *testing.T) {
 	in := filepath.Join(dir, "mixed.safetensors")
 	h := `{"__metadata__":{"format":"pt"},` +
 		`"a":{"dtype":"F32","shape":[2,3],"data_offsets":[0,24]},` +
-		`"f8":{"dtype":"F8_E4M3","shape":[4],"data_offsets":[24,28]},` +
+		`"f8":{"dtype":"C64","shape":[4],"data_offsets":[24,28]},` +
 		`"s":{"dtype":"F32","shape":[],"data_offsets":[28,32]},` +
 		`"b":{"dtype":"I16","shape":[2,2],"data_offsets":[32,40]}}`
 	b := binary.LittleEndian.AppendUint64(nil, uint64(len(h)))
@@ -303,7 +303,7 @@ func TestSkipUnconvertible(t *testing.T) {
 	out := filepath.Join(dir, "out.safetensors")
 	r := runCmd("reshape", "-in", in, "-out", out, "-concat-dims", "2")
 	require.Equal(t, 0, r.code, r.stderr)
-	assert.Equal(t, `stridekit reshape: skipped tensor "f8": it has dtype F8_E4M3, which stridekit does not convert
+	assert.Equal(t, `stridekit reshape: skipped tensor "f8": it has dtype C64, which stridekit does not convert
 stridekit reshape: skipped tensor "s": it is a scalar (shape []), which has no axis to reshape
 `, r.stderr)
 	assert.Equal(t, out+` "a": float32 [1 6]`+"\n"+out+` "b": int16 [1 4]`+"\n", r.stdout)

@@ -415,3 +415,75 @@ func TestNumPyGather(t *testing.T) {
 	require.NoError(t, err, "NumPy disagrees:\n%s", out)
 	t.Logf("NumPy: %s", strings.TrimSpace(string(out)))
 }
+
+// npzMake has NumPy write an archive with numpy.savez (stored members), one
+// with numpy.savez_compressed, a bool array and two arrays of dtypes
+// stridekit does not convert.
+const npzMake = `
+import sys
+import numpy as np
+d = sys.argv[1]
+x = np.arange(2 * 3 * 4, dtype="<f4").reshape(2, 3, 4) * 0.5
+y = np.arange(6, dtype="<i2").reshape(3, 2)
+np.savez(f"{d}/stored.npz", x=x, y=np.asfortranarray(y))
+np.savez_compressed(f"{d}/packed.npz", x=x, y=y)
+np.save(f"{d}/mask.npy", np.arange(12).reshape(3, 4) % 3 == 0)
+np.save(f"{d}/complex.npy", x.astype("<c8"))
+np.save(f"{d}/text.npy", np.array(["ab", "cd"], dtype="<U10"))
+`
+
+// npzCheck checks the outputs against NumPy's own reshapes of the arrays.
+const npzCheck = `
+import sys
+import numpy as np
+d = sys.argv[1]
+for name in ["stored", "packed"]:
+    z = np.load(f"{d}/{name}.npz")
+    want = np.ascontiguousarray(z["x"].transpose(1, 0, 2)).reshape(3, 8)
+    got = np.load(f"{d}/{name}_x.npy")
+    assert got.dtype == want.dtype and got.tobytes() == want.tobytes(), name
+    want = np.ascontiguousarray(z["y"].T)
+    got = np.load(f"{d}/{name}_y.npy")
+    assert got.dtype == want.dtype and got.shape == want.shape and got.tobytes() == want.tobytes(), name + " y"
+m = np.load(f"{d}/mask.npy")
+got = np.load(f"{d}/mask_t.npy")
+assert got.dtype == np.bool_ and got.tobytes() == np.ascontiguousarray(m.T).tobytes()
+print("npz and bool agree")
+`
+
+// TestNumPyNPZ has NumPy write .npz archives, stored and compressed, a
+// bool array and arrays of unsupported dtypes; stridekit inspects them
+// (saying which members are views and which were read into memory, and
+// listing the unsupported dtypes) and reshapes them, and NumPy checks the
+// results.
+func TestNumPyNPZ(t *testing.T) {
+	needNumPy(t)
+	dir := t.TempDir()
+	out, err := exec.Command(python, "-c", npzMake, dir).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	p := func(name string) string { return filepath.Join(dir, name) }
+
+	r := runCmd("inspect", p("stored.npz"))
+	require.Equal(t, 0, r.code, r.stderr)
+	require.Regexp(t, `(?m)^x +float32 +\[2 3 4\] +\[12 4 1\] +C +view$`, r.stdout)
+	require.Regexp(t, `(?m)^y +int16 +\[3 2\] +\[1 3\] +Fortran +view$`, r.stdout)
+	r = runCmd("inspect", p("packed.npz"))
+	require.Equal(t, 0, r.code, r.stderr)
+	require.Regexp(t, `(?m)^x +float32 +\[2 3 4\] .* in memory \(compressed\)$`, r.stdout)
+	for name, descr := range map[string]string{"complex.npy": "<c8", "text.npy": "<U10"} {
+		r = runCmd("inspect", p(name))
+		require.Equal(t, 0, r.code, r.stderr)
+		require.Contains(t, r.stdout, descr+" (unsupported)", name)
+	}
+
+	for _, name := range []string{"stored", "packed"} {
+		r = runCmd("reshape", "-in", p(name+".npz"), "-tensor", "x", "-out", p(name+"_x.npy"), "-permute", "1,0,2", "-concat-dims", "2")
+		require.Equal(t, 0, r.code, r.stderr)
+		r = runCmd("reshape", "-in", p(name+".npz"), "-tensor", "y", "-out", p(name+"_y.npy"), "-permute", "1,0")
+		require.Equal(t, 0, r.code, r.stderr)
+	}
+	r = runCmd("reshape", "-in", p("mask.npy"), "-out", p("mask_t.npy"), "-permute", "1,0")
+	require.Equal(t, 0, r.code, r.stderr)
+	out, err = exec.Command(python, "-c", npzCheck, dir).CombinedOutput()
+	require.NoError(t, err, "NumPy disagrees:\n%s", out)
+}

@@ -18,7 +18,7 @@ const reshapeHelp = `usage: stridekit reshape -in FILE [-in FILE|GLOB ...] -out 
                          [-permute AXES] [-concat-dims K] | [-pattern P [-size NAME=N]] [-dtype NAME]
                          [-shard-size SIZE] [-part I/N] [-resume]
 
-Reads a tensor of a .npy or .safetensors file, selects and slices its axes
+Reads a tensor of a .npy, .npz or .safetensors file, selects and slices its axes
 (-select, -slice), permutes them (-permute) and makes its last K axes the
 feature axis (-concat-dims; 1, the default, keeps only the last), or
 rearranges them by an einops pattern (-pattern), all as views, converts its
@@ -26,14 +26,17 @@ elements (-dtype) and writes the contiguous result to -out, a .npy or
 .safetensors file (by its extension): the [items, features] matrix, or the
 shape of the pattern's right side.
 
-  -in FILE        the input .npy or .safetensors file (read-only);
+  -in FILE        the input .npy, .npz or .safetensors file (read-only);
                   repeatable, and a glob such as 'caps/*.npy' (quoted) takes
                   every match, sorted: see "Many inputs" below
   -out FILE       the output .npy or .safetensors file; never the input
-  -tensor NAME    the tensor of a .safetensors input to convert; without it
-                  every tensor is converted (into a .safetensors output)
-                  except those of an unsupported dtype (F8_E4M3, BOOL, ...)
-                  and scalars, each skipped with a line on stderr
+  -tensor NAME    the tensor of a .safetensors input, or the array of an
+                  .npz archive, to convert; without it every tensor is
+                  converted (into a .safetensors output) except those of an
+                  unsupported dtype (complex, 4-bit, ...) and scalars, each
+                  skipped with a line on stderr. F8_E4M3, F8_E5M2 and BOOL
+                  tensors move as they are, bits untouched, and keep their
+                  dtype (-dtype does not convert them)
   -select AXIS=INDEX  keep one index of an axis and drop the axis (a layer,
                   the BOS position); repeatable
   -slice AXIS=START:STOP[:STEP]  keep a range of an axis, with Python's
@@ -429,9 +432,12 @@ func (c *cli) reshape(args []string) error {
 		}
 		if _, ok := dt.NPY(); !ok && r.outFormat == tensorfile.NPY {
 			if r.dtype != tensorfile.Invalid {
-				return &usageError{msg: fmt.Sprintf("-dtype %v: .npy cannot hold it (NumPy has no bfloat16); write a .safetensors output", dt)}
+				return &usageError{msg: fmt.Sprintf("-dtype %v: .npy cannot hold it (NumPy has no %v); write a .safetensors output", dt, dt)}
 			}
-			return fmt.Errorf("%s: tensor %q is %v, which .npy cannot hold (NumPy has no bfloat16); convert it with -dtype float32, or write a .safetensors output", r.in, a.Name, a.DType)
+			if dt.Opaque() {
+				return fmt.Errorf("%s: tensor %q is %v, which .npy cannot hold (NumPy has no %v); write a .safetensors output", r.in, a.Name, a.DType, a.DType)
+			}
+			return fmt.Errorf("%s: tensor %q is %v, which .npy cannot hold (NumPy has no %v); convert it with -dtype float32, or write a .safetensors output", r.in, a.Name, a.DType, a.DType)
 		}
 		total += int64(len(a.Bytes()))
 	}
@@ -493,9 +499,9 @@ func (c *cli) reshape(args []string) error {
 }
 
 // allTensors reports whether every tensor of f is converted: a .safetensors
-// input without -tensor.
+// or .npz input without -tensor.
 func (r reshapeFlags) allTensors(f *tensorfile.File) bool {
-	return f.Format == tensorfile.Safetensors && r.tensor == ""
+	return f.Format != tensorfile.NPY && r.tensor == ""
 }
 
 // doesNotFit reports whether err says a tensor's rank or extents do not fit
@@ -565,7 +571,11 @@ func pickArrays(f *tensorfile.File, r reshapeFlags) (arrays, skipped []*tensorfi
 func unconvertible(a *tensorfile.Array) string {
 	switch {
 	case a.DType == tensorfile.Invalid:
-		return fmt.Sprintf("has dtype %s, which stridekit does not convert", display(a.Descr))
+		why := ""
+		if err := a.Unsupported(); err != nil && strings.HasPrefix(err.Error(), tensorfile.ErrDType.Error()+": dtype ") {
+			why = strings.TrimPrefix(err.Error(), tensorfile.ErrDType.Error()) // the reader says why: ": dtype "<U10": strings are not supported"
+		}
+		return fmt.Sprintf("has dtype %s, which stridekit does not convert%s", display(a.Descr), why)
 	case len(a.Shape) == 0:
 		return "is a scalar (shape []), which has no axis to reshape"
 	}
