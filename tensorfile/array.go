@@ -104,8 +104,11 @@ func asBytes[T reshape.Element](s []T) []byte {
 }
 
 // check reports whether a is well-formed for writing: a supported dtype and
-// exactly the bytes its shape needs.
+// exactly the bytes its shape needs; a nil a is ErrInvalid.
 func (a *Array) check() error {
+	if a == nil {
+		return errorf(ErrInvalid, "a nil *Array")
+	}
 	if a.DType == Invalid || a.DType >= numDTypes {
 		return a.Unsupported()
 	}

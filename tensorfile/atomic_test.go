@@ -1,6 +1,7 @@
 package tensorfile
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -119,4 +120,26 @@ func TestWriteFileOntoDirectory(t *testing.T) {
 		assert.Equal(t, path, pe.Path)
 		assertOnly(t, dir, "out.npy")
 	})
+}
+
+// TestSmallContracts checks the small promises of the package's edges: a
+// nil array given to a writer is ErrInvalid, not a nil dereference; a
+// second Close wraps fs.ErrClosed.
+func TestSmallContracts(t *testing.T) {
+	var buf bytes.Buffer
+	assert.ErrorIs(t, WriteNPY(&buf, nil), ErrInvalid)
+	assert.ErrorIs(t, WriteSafetensors(&buf, nil, nil), ErrInvalid)
+	a := mustArray("a", Uint8, []int{1}, false, []byte{1})
+	assert.ErrorIs(t, WriteSafetensors(&buf, nil, a, nil), ErrInvalid)
+	dir := t.TempDir()
+	assert.ErrorIs(t, Save(filepath.Join(dir, "x.npy"), nil, nil), ErrInvalid)
+	assert.ErrorIs(t, Save(filepath.Join(dir, "x.safetensors"), nil, nil), ErrInvalid)
+	assertOnly(t, dir)
+
+	path := filepath.Join(dir, "a.npy")
+	require.NoError(t, Save(path, nil, a))
+	f, err := Open(path)
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	assert.ErrorIs(t, f.Close(), fs.ErrClosed, "a second Close")
 }

@@ -86,7 +86,7 @@ func TestShrunkBeforeParse(t *testing.T) {
 	fh, err := os.Open(path)
 	require.NoError(t, err)
 	defer fh.Close()
-	b, unmap, err := mapFile(fh, 1<<16+128)
+	b, unmap, _, err := mapFile(fh, 1<<16+128)
 	require.NoError(t, err)
 	defer unmap()
 	require.NoError(t, os.Truncate(path, 0))

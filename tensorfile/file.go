@@ -2,8 +2,8 @@ package tensorfile
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -62,7 +62,8 @@ type File struct {
 	// Size is the file's length in bytes.
 	Size int64
 	// Mapped reports that the arrays view a read-only memory map of the
-	// file (Unix); otherwise they view a copy of it in memory.
+	// file (Unix, for a file that can be mapped); otherwise they view a
+	// copy of it in memory.
 	Mapped bool
 
 	unmap func() error
@@ -106,7 +107,7 @@ func Open(path string) (*File, error) {
 		return nil, err
 	}
 	defer f.Close() // the mapping outlives the descriptor
-	b, unmap, err := mapFile(f, fi.Size())
+	b, unmap, isMapped, err := mapFile(f, fi.Size())
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -115,7 +116,7 @@ func Open(path string) (*File, error) {
 		_ = unmap()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	tf.Size, tf.Mapped, tf.unmap = fi.Size(), mapped && fi.Size() > 0, unmap
+	tf.Size, tf.Mapped, tf.unmap = fi.Size(), isMapped, unmap
 	return tf, nil
 }
 
@@ -220,9 +221,10 @@ func (f *File) Array(name string) (*Array, error) {
 
 // Close releases the memory map. The arrays of f, and every view and
 // aliasing result made from them, must not be used afterwards.
+// A second Close returns an error wrapping fs.ErrClosed.
 func (f *File) Close() error {
 	if f.unmap == nil {
-		return errors.New("tensorfile: file already closed")
+		return fmt.Errorf("tensorfile: close: %w", fs.ErrClosed)
 	}
 	err := f.unmap()
 	f.unmap = nil

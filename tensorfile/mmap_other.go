@@ -6,12 +6,10 @@ import "os"
 
 // mapFile reads the whole of f into memory, on platforms where this package
 // does not memory-map files.
-func mapFile(f *os.File, size int64) ([]byte, func() error, error) {
-	return readAll(f, size)
+func mapFile(f *os.File, size int64) ([]byte, func() error, bool, error) {
+	b, release, err := readAll(f, size)
+	return b, release, false, err
 }
-
-// mapped reports whether Open memory-maps files on this platform.
-const mapped = false
 
 // openFlags is added to O_RDONLY when Open opens a file: nothing here.
 const openFlags = 0

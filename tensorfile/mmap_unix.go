@@ -18,24 +18,29 @@ import (
 // reader of the map in this package and in package reshape makes that fault
 // a panic (debug.SetPanicOnFault) and recovers it into ErrChanged or
 // reshape.ErrFault.
-func mapFile(f *os.File, size int64) ([]byte, func() error, error) {
+//
+// A file that cannot be mapped (a file of /proc or /sys, a file system
+// without mmap) is read into memory instead, as on platforms without mmap,
+// and isMapped is false.
+func mapFile(f *os.File, size int64) (b []byte, unmap func() error, isMapped bool, err error) {
 	if size == 0 {
-		return []byte{}, func() error { return nil }, nil
+		return []byte{}, func() error { return nil }, false, nil
 	}
 	if int64(int(size)) != size || size < 0 {
-		return nil, nil, fmt.Errorf("file of %d bytes is too large to map", size)
+		return nil, nil, false, fmt.Errorf("%w: a file of %d bytes is too large to map on this platform", ErrTruncated, size)
 	}
-	b, err := unix.Mmap(int(f.Fd()), 0, int(size), unix.PROT_READ, unix.MAP_SHARED)
+	b, err = mmap(int(f.Fd()), 0, int(size), unix.PROT_READ, unix.MAP_SHARED)
 	if err != nil {
-		return nil, nil, fmt.Errorf("mmap: %w", err)
+		b, unmap, err = readAll(f, size)
+		return b, unmap, false, err
 	}
 	// The data is read once, front to back, by the copy kernels.
 	_ = unix.Madvise(b, unix.MADV_SEQUENTIAL)
-	return b, func() error { return unix.Munmap(b) }, nil
+	return b, func() error { return unix.Munmap(b) }, true, nil
 }
 
-// mapped reports whether Open memory-maps files on this platform.
-const mapped = true
+// mmap is unix.Mmap: the seam through which tests make mapping fail.
+var mmap = unix.Mmap
 
 // openFlags is added to O_RDONLY when Open opens a file: O_NONBLOCK, so
 // that opening a FIFO returns at once instead of waiting for a writer (it

@@ -1,6 +1,7 @@
 package tensorfile
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -20,8 +21,14 @@ func readAll(f *os.File, size int64) ([]byte, func() error, error) {
 	}
 	words := make([]uint64, (size+7)/8)
 	b := unsafe.Slice((*byte)(unsafe.Pointer(&words[0])), int(size))
-	if _, err := io.ReadFull(f, b); err != nil {
-		return nil, nil, fmt.Errorf("read: %w", err)
+	n, err := io.ReadFull(f, b)
+	switch {
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		// Shorter than its size said: a file of /proc or /sys reports a
+		// page, or the file shrank. Parse what there is.
+		b = b[:n]
+	case err != nil:
+		return nil, nil, err // an *os.PathError naming the file
 	}
 	return b, func() error { return nil }, nil
 }

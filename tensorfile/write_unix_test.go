@@ -115,3 +115,27 @@ func TestWriteFileKilled(t *testing.T) {
 		assertOnly(t, dir, "out.npy")
 	}
 }
+
+// TestMapFails opens files that cannot be memory-mapped: mmap failing (a
+// seam) and, where it exists, a file of /sys, which reports a page's size
+// and holds a line. Open must read them instead: the first is the file it
+// is, the second a format error, with a sentinel either way.
+func TestMapFails(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.npy")
+	require.NoError(t, Save(path, nil, mustArray("", Uint8, []int{3}, false, []byte{1, 2, 3})))
+	old := mmap
+	mmap = func(int, int64, int, int, int) ([]byte, error) { return nil, syscall.ENODEV }
+	f, err := Open(path)
+	mmap = old
+	require.NoError(t, err)
+	assert.False(t, f.Mapped)
+	assert.Equal(t, []byte{1, 2, 3}, f.Arrays[0].Bytes())
+	require.NoError(t, f.Close())
+
+	const sys = "/sys/kernel/mm/transparent_hugepage/enabled"
+	if _, err := os.Stat(sys); err != nil {
+		t.Skipf("no %s here", sys)
+	}
+	_, err = Open(sys)
+	assert.ErrorIs(t, err, ErrFormat, "%v", err)
+}
