@@ -173,3 +173,21 @@ func TestErrorsAreSentinels(t *testing.T) {
 	wrapped := errors.Join(errors.New("loading layer 3"), err)
 	assert.ErrorIs(t, wrapped, ErrShape)
 }
+
+// TestLongShapeErrors checks that errors about a view of very many axes
+// list a few extents and the count, not all of them.
+func TestLongShapeErrors(t *testing.T) {
+	shape := make([]int, 100000)
+	for i := range shape {
+		shape[i] = 1
+	}
+	_, err := New(make([]float32, 2), shape...)
+	require.ErrorIs(t, err, ErrShape)
+	assert.Less(t, len(err.Error()), 200)
+	assert.Contains(t, err.Error(), "(100000 values)")
+	v := Tensor[float32]{Data: []float32{1}, Shape: shape}
+	_, err = v.Permute(shape...)
+	require.ErrorIs(t, err, ErrPermutation)
+	assert.Less(t, len(err.Error()), 200)
+	assert.Equal(t, "[1 2 3]", list([]int{1, 2, 3}))
+}

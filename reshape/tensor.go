@@ -2,7 +2,6 @@ package reshape
 
 import (
 	"math"
-	"slices"
 )
 
 // Element is the set of element types a Tensor can hold: every fixed-size
@@ -31,7 +30,7 @@ func New[T Element](data []T, shape ...int) (Tensor[T], error) {
 		return Tensor[T]{}, err
 	}
 	if n != len(data) {
-		return Tensor[T]{}, errorf(ErrShape, "shape %v holds %d elements, data has %d", shape, n, len(data))
+		return Tensor[T]{}, errorf(ErrShape, "shape %s holds %d elements, data has %d", list(shape), n, len(data))
 	}
 	return Tensor[T]{Data: data, Shape: append([]int(nil), shape...)}, nil
 }
@@ -99,7 +98,7 @@ func (t Tensor[T]) Permute(axes ...int) (Tensor[T], error) {
 	}
 	r := len(t.Shape)
 	if len(axes) != r {
-		return Tensor[T]{}, errorf(ErrPermutation, "%d axes %v for a tensor of rank %d", len(axes), axes, r)
+		return Tensor[T]{}, errorf(ErrPermutation, "%d axes %s for a tensor of rank %d", len(axes), list(axes), r)
 	}
 	st := t.strides()
 	shape, strides := make([]int, r), make([]int, r)
@@ -109,10 +108,10 @@ func (t Tensor[T]) Permute(axes ...int) (Tensor[T], error) {
 			from += r
 		}
 		if from < 0 || from >= r {
-			return Tensor[T]{}, errorf(ErrPermutation, "axis %d of %v is outside a tensor of rank %d", axes[a], axes, r)
+			return Tensor[T]{}, errorf(ErrPermutation, "axis %d of %s is outside a tensor of rank %d", axes[a], list(axes), r)
 		}
 		if seen[from] {
-			return Tensor[T]{}, errorf(ErrPermutation, "axis %d appears twice in %v", from, axes)
+			return Tensor[T]{}, errorf(ErrPermutation, "axis %d appears twice in %s", from, list(axes))
 		}
 		seen[from] = true
 		shape[a], strides[a] = t.Shape[from], st[from]
@@ -190,14 +189,14 @@ func (t Tensor[T]) Expand(shape ...int) (Tensor[T], error) {
 	}
 	r, lead := len(t.Shape), len(shape)-len(t.Shape)
 	if lead < 0 {
-		return Tensor[T]{}, errorf(ErrShape, "cannot expand rank %d to the %d axes %v", r, len(shape), shape)
+		return Tensor[T]{}, errorf(ErrShape, "cannot expand rank %d to the %d axes %s", r, len(shape), list(shape))
 	}
 	st := t.strides()
 	outShape, outStrides := make([]int, len(shape)), make([]int, len(shape))
 	for a, e := range shape {
 		if a < lead {
 			if e < 0 {
-				return Tensor[T]{}, errorf(ErrShape, "new axis %d of %v has extent %d", a, shape, e)
+				return Tensor[T]{}, errorf(ErrShape, "new axis %d of %s has extent %d", a, list(shape), e)
 			}
 			outShape[a] = e // stride 0
 			continue
@@ -228,7 +227,7 @@ func count(shape []int) (int, error) {
 	n, zero := 1, false
 	for a, e := range shape {
 		if e < 0 {
-			return 0, errorf(ErrShape, "axis %d of %v has negative extent %d", a, slices.Clone(shape), e) // a copy: shape stays off the heap
+			return 0, errorf(ErrShape, "axis %d of %s has negative extent %d", a, list(shape), e)
 		}
 		if e == 0 {
 			zero = true
@@ -236,7 +235,7 @@ func count(shape []int) (int, error) {
 		}
 		var ok bool
 		if n, ok = mul(n, e); !ok {
-			return 0, errorf(ErrShape, "the extents %v multiply past the largest int", slices.Clone(shape))
+			return 0, errorf(ErrShape, "the extents %s multiply past the largest int", list(shape))
 		}
 	}
 	if zero {

@@ -43,25 +43,25 @@ func (t Tensor[T]) Split(axis int, sizes ...int) (Tensor[T], error) {
 		case s == -1 && infer < 0:
 			infer = i
 		case s == -1:
-			return Tensor[T]{}, errorf(ErrShape, "split %v of axis %d: more than one -1", sizes, axis)
+			return Tensor[T]{}, errorf(ErrShape, "split %s of axis %d: more than one -1", list(sizes), axis)
 		case s < 0:
-			return Tensor[T]{}, errorf(ErrShape, "split %v of axis %d: negative size %d", sizes, axis, s)
+			return Tensor[T]{}, errorf(ErrShape, "split %s of axis %d: negative size %d", list(sizes), axis, s)
 		default:
 			var ok bool
 			if known, ok = mul(known, s); !ok {
-				return Tensor[T]{}, errorf(ErrShape, "split %v of axis %d: the sizes multiply past the largest int", sizes, axis)
+				return Tensor[T]{}, errorf(ErrShape, "split %s of axis %d: the sizes multiply past the largest int", list(sizes), axis)
 			}
 		}
 	}
 	if infer >= 0 {
 		if known == 0 || e%known != 0 {
-			return Tensor[T]{}, errorf(ErrShape, "split %v of axis %d of extent %d: %d does not divide it", sizes, axis, e, known)
+			return Tensor[T]{}, errorf(ErrShape, "split %s of axis %d of extent %d: %d does not divide it", list(sizes), axis, e, known)
 		}
 		out[infer] = e / known
 		known = e
 	}
 	if known != e {
-		return Tensor[T]{}, errorf(ErrShape, "split %v of axis %d of extent %d: the sizes multiply to %d", sizes, axis, e, known)
+		return Tensor[T]{}, errorf(ErrShape, "split %s of axis %d of extent %d: the sizes multiply to %d", list(sizes), axis, e, known)
 	}
 	st := t.strides()
 	shape := make([]int, 0, len(t.Shape)+len(out)-1)

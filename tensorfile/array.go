@@ -117,7 +117,7 @@ func (a *Array) check() error {
 		return errorf(ErrInvalid, "tensor %q: %v", a.Name, err)
 	}
 	if need, ok := mulOK(n, a.DType.Size()); !ok || need != a.byteLen() {
-		return errorf(ErrInvalid, "tensor %q: shape %v of %v needs %s bytes, it has %d", a.Name, a.Shape, a.DType, bytesNeeded(need, ok), a.byteLen())
+		return errorf(ErrInvalid, "tensor %q: shape %s of %v needs %s bytes, it has %d", a.Name, list(a.Shape), a.DType, bytesNeeded(need, ok), a.byteLen())
 	}
 	return nil
 }
@@ -282,14 +282,14 @@ func elements(shape []int) (int, error) {
 	for _, e := range shape {
 		switch {
 		case e < 0:
-			return 0, fmt.Errorf("negative extent in shape %v", shape)
+			return 0, fmt.Errorf("negative extent in shape %s", list(shape))
 		case e == 0:
 			zero = true
 			continue
 		}
 		var ok bool
 		if n, ok = mulOK(n, e); !ok {
-			return 0, fmt.Errorf("the extents %v multiply past the largest int", shape)
+			return 0, fmt.Errorf("the extents %s multiply past the largest int", list(shape))
 		}
 	}
 	if zero {

@@ -84,14 +84,14 @@ func parseNPY(b []byte) (*Array, npyHeader, error) {
 	}
 	need, ok := mulOK(n, dt.Size())
 	if !ok {
-		return nil, h, errorf(ErrHeader, "shape %v of %v needs more bytes than an int counts", h.shape, dt)
+		return nil, h, errorf(ErrHeader, "shape %s of %v needs more bytes than an int counts", list(h.shape), dt)
 	}
 	have := len(b) - h.dataOffset
 	switch {
 	case have < need:
-		return nil, h, errorf(ErrTruncated, "shape %v of %v needs %d bytes of data, the file holds %d after its header", h.shape, dt, need, have)
+		return nil, h, errorf(ErrTruncated, "shape %s of %v needs %d bytes of data, the file holds %d after its header", list(h.shape), dt, need, have)
 	case have > need:
-		return nil, h, errorf(ErrData, "shape %v of %v needs %d bytes of data, the file holds %d after its header", h.shape, dt, need, have)
+		return nil, h, errorf(ErrData, "shape %s of %v needs %d bytes of data, the file holds %d after its header", list(h.shape), dt, need, have)
 	}
 	a := &Array{
 		DType:   dt,

@@ -174,8 +174,8 @@ func parseSTEntry(name string, msg json.RawMessage, data []byte) (*Array, error)
 		return a, nil
 	}
 	if need, ok := mulOK(n, a.DType.Size()); !ok || need != int(end-begin) {
-		return nil, errorf(ErrData, "tensor %q: shape %v of %s needs %s bytes, data_offsets [%d, %d] hold %d",
-			name, shape, *e.DType, bytesNeeded(need, ok), begin, end, end-begin)
+		return nil, errorf(ErrData, "tensor %q: shape %s of %s needs %s bytes, data_offsets [%d, %d] hold %d",
+			name, list(shape), *e.DType, bytesNeeded(need, ok), begin, end, end-begin)
 	}
 	return a, nil
 }

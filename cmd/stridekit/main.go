@@ -12,6 +12,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/term"
 )
@@ -253,9 +254,35 @@ func (c *cli) run(args []string) int {
 	return 2
 }
 
-// oneLine keeps a message on one line, whatever a file put into it.
+// oneLine keeps a message on one line, whatever a file put into it, and
+// cuts it after maxLine bytes: a message that quotes a file's header
+// (millions of axes, a huge name) stays a line a terminal can show.
 func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) <= maxLine {
+		return s
+	}
+	cut := maxLine
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s... (%d more bytes)", s[:cut], len(s)-cut)
+}
+
+// maxLine is the length past which oneLine cuts a message.
+const maxLine = 2000
+
+// maxAxes is how many extents shapeString lists.
+const maxAxes = 16
+
+// shapeString formats a shape as %v does, [2 3 4], cut after maxAxes
+// extents: [1 1 1 ... 1] (3000000 axes).
+func shapeString(shape []int) string {
+	if len(shape) <= maxAxes {
+		return fmt.Sprint(shape)
+	}
+	s := fmt.Sprint(shape[:maxAxes])
+	return fmt.Sprintf("%s ...] (%d axes)", s[:len(s)-1], len(shape))
 }
 
 // parseFlags parses args with fs, whose output is discarded: errors come

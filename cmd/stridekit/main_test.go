@@ -702,3 +702,51 @@ func TestReshapeViews(t *testing.T) {
 	assert.Contains(t, r.stderr, `skipped tensor "c" of shape [3 2]`)
 	assert.Equal(t, out+` "a": float32 [6 4]`+"\n", r.stdout)
 }
+
+// TestLongShapeCut gives the command a tensor of 100000 axes that the flags
+// do not fit: its one-line error must list a few extents and the count, not
+// all of them.
+func TestLongShapeCut(t *testing.T) {
+	dir := t.TempDir()
+	shape := strings.TrimSuffix(strings.Repeat("1,", 100000), ",")
+	header := `{"t":{"dtype":"F32","shape":[` + shape + `],"data_offsets":[0,4]}}`
+	for len(header)%8 != 0 {
+		header += " "
+	}
+	in := filepath.Join(dir, "in.safetensors")
+	b := binary.LittleEndian.AppendUint64(nil, uint64(len(header)))
+	b = append(append(b, header...), 0, 0, 128, 63)
+	require.NoError(t, os.WriteFile(in, b, 0o644))
+	r := runCmd("reshape", "-in", in, "-out", filepath.Join(dir, "out.npy"), "-tensor", "t", "-permute", "1,0")
+	assert.Equal(t, 1, r.code)
+	assert.Less(t, len(r.stderr), 500, "the error is one short line")
+	assert.Contains(t, r.stderr, "(100000 axes)")
+	assert.Equal(t, 1, strings.Count(r.stderr, "\n"))
+
+	long := strings.Repeat("x ", 10000)
+	line := oneLine(long)
+	assert.Less(t, len(line), maxLine+100)
+	assert.True(t, strings.HasSuffix(line, "more bytes)"), line[len(line)-40:])
+	assert.Equal(t, "[1 2 3]", shapeString([]int{1, 2, 3}))
+}
+
+// TestMetadataNamedInput converts a .npy input named __metadata__.npy, and
+// one whose name is not UTF-8, to .safetensors: the tensor is named after
+// the file, which safetensors cannot hold; the command must say so and
+// what to do, and write nothing.
+func TestMetadataNamedInput(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"__metadata__.npy", "\xff.npy"} {
+		in := writeNPY(t, dir, name, tensorfile.Float32, []int{2, 3}, false)
+		r := runCmd("reshape", "-in", in, "-out", filepath.Join(dir, "out.safetensors"))
+		assert.Equal(t, 1, r.code, name)
+		assert.Contains(t, r.stderr, "cannot name a .safetensors tensor", name)
+		assert.Contains(t, r.stderr, "rename the input, or write a .npy output", name)
+		assert.NotContains(t, files(t, dir), "out.safetensors")
+		require.NoError(t, os.Remove(in))
+	}
+	// A .npy output needs no name.
+	in := writeNPY(t, dir, "__metadata__.npy", tensorfile.Float32, []int{2, 3}, false)
+	r := runCmd("reshape", "-in", in, "-out", filepath.Join(dir, "out.npy"))
+	assert.Equal(t, 0, r.code, r.stderr)
+}

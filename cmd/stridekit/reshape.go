@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/stridekit/stridekit/reshape"
 	"github.com/stridekit/stridekit/tensorfile"
@@ -451,7 +452,7 @@ func (c *cli) reshape(args []string) error {
 	for _, a := range arrays {
 		m, err := tensorfile.ReshapeLazy(a, r.options(a))
 		if err != nil && r.allTensors(f) && doesNotFit(err) {
-			misfits = append(misfits, fmt.Sprintf("stridekit reshape: skipped tensor %q of shape %v: %v", a.Name, a.Shape, err))
+			misfits = append(misfits, fmt.Sprintf("stridekit reshape: skipped tensor %q of shape %s: %v", a.Name, shapeString(a.Shape), err))
 			total -= int64(len(a.Bytes()))
 			continue
 		}
@@ -531,6 +532,18 @@ func pickArrays(f *tensorfile.File, r reshapeFlags) (arrays, skipped []*tensorfi
 			return nil, nil, fmt.Errorf("%s: its array %s", r.in, why)
 		}
 		a.Name = strings.TrimSuffix(filepath.Base(r.in), filepath.Ext(r.in))
+		if r.outFormat == tensorfile.Safetensors {
+			why := ""
+			switch {
+			case a.Name == "__metadata__":
+				why = "safetensors keeps that key for the file's metadata"
+			case !utf8.ValidString(a.Name):
+				why = "safetensors names are UTF-8 text"
+			}
+			if why != "" {
+				return nil, nil, fmt.Errorf("%s: the tensor of a .npy input is named after its file, and %s cannot name a .safetensors tensor (%s): rename the input, or write a .npy output", r.in, display(a.Name), why)
+			}
+		}
 		return []*tensorfile.Array{&a}, nil, nil
 	}
 	if r.tensor != "" {
@@ -591,9 +604,9 @@ func describe(c *cli, r reshapeFlags, a *tensorfile.Array, err error) error {
 	what := ""
 	switch {
 	case a != nil && a.Name != "":
-		what = fmt.Sprintf("tensor %q of shape %v: ", a.Name, a.Shape)
+		what = fmt.Sprintf("tensor %q of shape %s: ", a.Name, shapeString(a.Shape))
 	case a != nil:
-		what = fmt.Sprintf("shape %v: ", a.Shape)
+		what = fmt.Sprintf("shape %s: ", shapeString(a.Shape))
 	}
 	return fmt.Errorf("%s%w (%s was not written)", what, err, r.out)
 }
