@@ -106,7 +106,9 @@ func catchFault(err *error, prev bool, op copyOp, dst, src unsafe.Pointer, v ins
 //
 // A view whose innermost axis is strided in the source (neither 0 nor 1)
 // while another axis has source stride 1 is a transpose: it runs as the
-// blocked 2-D transposes of generated.TransposeRows (transposeAxes). Every
+// blocked 2-D transposes of generated.TransposeRows (transposeAxes), or,
+// when its stride-1 axis is shorter than a line, of a chain of axes through
+// a buffer (transposeChain, see planChain). Every
 // other view runs the kernel for (dt, rank, kind); for a contiguous view,
 // canonical rank 1 with stride 1, that is one copy() (the rank-1 Rows
 // kernel). A view of rank above
@@ -121,6 +123,10 @@ func serial(op copyOp, dst, src unsafe.Pointer, cshape, cstrides []int) {
 	r := len(cshape)
 	kind := kindOf(cstrides[r-1])
 	if kind == generated.Gather {
+		if p, ok := planChain(dt, cshape, cstrides); ok {
+			transposeChain(op, dst, src, cshape, cstrides, &p)
+			return
+		}
 		if b := transposeAxis(dt, cshape, cstrides); b >= 0 {
 			transposeAxes(op, dst, src, cshape, cstrides, b)
 			return
@@ -218,27 +224,7 @@ func transposeAxes(op copyOp, dst, src unsafe.Pointer, cshape, cstrides []int, b
 	o := 0 // source offset of the next row, in elements
 	for i0 := 0; i0 < dj; i0 += rowChunk {
 		rows := table[:min(rowChunk, dj-i0)]
-		// The table: runs along the innermost axis, an odometer over the
-		// axes between b and it. (Tables of short rows cost as much as the
-		// tiles: keep the per-row work to one store.)
-		n, st := cshape[r-1], cstrides[r-1]*size
-		for k := 0; k < len(rows); {
-			run := min(n-rowIdx[r-1], len(rows)-k)
-			ob := o * size
-			for q := range rows[k : k+run] {
-				rows[k+q] = ob
-				ob += st
-			}
-			k += run
-			rowIdx[r-1] += run
-			o += run * cstrides[r-1]
-			if rowIdx[r-1] < n {
-				continue
-			}
-			rowIdx[r-1] = 0
-			o -= n * cstrides[r-1]
-			step(rowIdx[b+1:r-1], cshape[b+1:r-1], cstrides[b+1:r-1], &o)
-		}
+		fillRows(rows, cshape[b+1:], cstrides[b+1:], rowIdx[b+1:r], &o, size)
 		// The axes before b lead the destination: each of their indices
 		// is the next nj*dj elements of it.
 		d, so := i0, 0 // element offsets in dst and src of the current repeat
@@ -283,10 +269,15 @@ func parallel(op copyOp, dst, src unsafe.Pointer, cshape, cstrides []int, worker
 	r := len(cshape)
 	// A transpose (see serial) must keep its stride-1 axis b in every part,
 	// with a whole tile column of it: the split stops at b.
-	b := r - 1
+	// A chained transpose (see planChain) keeps its chain whole, but for
+	// parts of the chain axis that comes first in the view if that is not
+	// the stride-1 axis.
+	b, keep, tileCols := r-1, false, false
 	if kindOf(cstrides[r-1]) == generated.Gather {
-		if tb := transposeAxis(dt, cshape, cstrides); tb >= 0 {
-			b = tb
+		if cp, ok := planChain(dt, cshape, cstrides); ok {
+			b, keep = cp.first(), cp.first() == cp.axes[0]
+		} else if tb := transposeAxis(dt, cshape, cstrides); tb >= 0 {
+			b, tileCols = tb, true
 		}
 	}
 	p, units := 0, cshape[0]
@@ -294,7 +285,10 @@ func parallel(op copyOp, dst, src unsafe.Pointer, cshape, cstrides []int, worker
 		p++
 		units *= cshape[p]
 	}
-	if p == b && b < r-1 { // parts of the transposes' tile columns
+	switch {
+	case p == b && keep: // no parts of a chain's stride-1 axis
+		return false
+	case p == b && tileCols: // parts of the transposes' tile columns
 		workers = min(workers, cshape[b]/generated.Transposes[dt].TileJ)
 	}
 	unitBytes := size

@@ -33,6 +33,10 @@
 //     (generated.TransposeRows): the stride-1 axis against all the axes after
 //     it, which are contiguous in the result, their source rows listed in a
 //     table. On amd64 with AVX2 whole tiles move through register shuffles.
+//     When the stride-1 axis spans less than a cache line (a batch of 8
+//     reversed to the front), it is chained with the axes that continue it
+//     in the source into one long source row; the tiles then go through a
+//     buffer in the L1 cache, whose rows are copied to their places.
 //   - Every other view runs the generated kernel for (dtype, rank, kind) from
 //     package generated, where kind is read off the innermost source stride:
 //     1 (row copies), 0 (broadcast fill) or anything else (gather). Ranks

@@ -1,0 +1,250 @@
+package reshape
+
+import (
+	"unsafe"
+
+	"github.com/stridekit/stridekit/generated"
+)
+
+// Transposes whose stride-1 source axis is short.
+//
+// transposeAxes pairs the stride-1 source axis b with the axes after it, and
+// its tiles take TileJ elements of b at a time. When b is shorter than a
+// tile (the [batch, 64, 32, 16] reversal at a batch of 2-8, a head axis of 8
+// that moves to the front), there is no whole tile at all and the view used
+// to be gathered an element at a time, at 0.01-0.03 of the ceiling. When b
+// is shorter than a cache line, each source row of a tile uses part of a
+// line. Yet the source runs on contiguously past b, along the axis whose
+// stride is b's extent, and so on: those axes (the chain) together are one
+// long stride-1 axis of the source. Only in the destination are they apart,
+// so the destination rows of the chain are not evenly spaced.
+//
+// transposeChain transposes chain × rows blocks into a buffer that stays in
+// the L1 cache, with the blocked transposes of generated.TransposeRows
+// (whole tiles again), then copies each row of the buffer, a contiguous run
+// of the destination, to where it belongs.
+
+// chainPlan is a transpose of a chain of source axes (see above) with the
+// axes after the last of them.
+type chainPlan struct {
+	axes [stackRank]int // the chain, in source order: axes[0] has stride 1, axes[k] stride extent(axes[:k])
+	n    int            // axes in the chain
+	last int            // the last chain axis in view order: the rows are the axes after it
+}
+
+// chainBytes is how many bytes of each source row a chain should span: a
+// cache line. A stride-1 axis that spans less is chained with the axes that
+// continue it in the source.
+const chainBytes = 64
+
+// chainRowBytes is the shortest destination run the chain's rows may make:
+// below a line, the copies out of the buffer cost more than the tiles save.
+const chainRowBytes = 64
+
+// stageBytes is the size of transposeChain's buffer: the tiles write it and
+// the row copies read it back while it is in the L1 cache.
+const stageBytes = 16 << 10
+
+// planChain returns the chain plan of a canonical view whose innermost axis
+// is strided, when its stride-1 axis spans less than chainBytes and chaining
+// gives whole tiles: a chain of at least TileJ elements and rows of at least
+// TileI elements and chainRowBytes bytes.
+func planChain(dt generated.DType, cshape, cstrides []int) (p chainPlan, ok bool) {
+	r := len(cshape)
+	size := dt.Size()
+	t := generated.Transposes[dt]
+	a0 := -1
+	for a := r - 2; a >= 0; a-- {
+		if cstrides[a] == 1 {
+			a0 = a
+			break
+		}
+	}
+	if a0 < 0 || cshape[a0]*size >= chainBytes {
+		return p, false
+	}
+	rowsAfter := func(last int) int {
+		n := 1
+		for _, e := range cshape[last+1:] {
+			n *= e
+		}
+		return n
+	}
+	p.axes[0], p.n, p.last = a0, 1, a0
+	ext := cshape[a0]
+	for ext*size < chainBytes {
+		next := -1
+		for a := 0; a < r-1; a++ {
+			if cstrides[a] == ext && !p.has(a) {
+				next = a
+				break
+			}
+		}
+		if next < 0 {
+			break
+		}
+		last := max(p.last, next)
+		if ni := rowsAfter(last); ni < t.TileI || ni*size < chainRowBytes {
+			break
+		}
+		p.axes[p.n], p.n, p.last = next, p.n+1, last
+		ext *= cshape[next]
+	}
+	if p.n == 1 || ext < t.TileJ {
+		return p, false
+	}
+	return p, true
+}
+
+// has reports whether axis a is in the chain.
+func (p *chainPlan) has(a int) bool {
+	for _, c := range p.axes[:p.n] {
+		if c == a {
+			return true
+		}
+	}
+	return false
+}
+
+// first returns the chain's first axis in view order.
+func (p *chainPlan) first() int {
+	f := p.axes[0]
+	for _, c := range p.axes[1:p.n] {
+		f = min(f, c)
+	}
+	return f
+}
+
+// transposeChain copies a canonical view by its chain plan p: for each
+// chunk of rows (the axes after p.last, their source offsets in a table as
+// in transposeAxes) and each index of the other axes (an odometer over the
+// axes up to p.last that are not in the chain), it transposes the chain,
+// as many of its elements at a time as fill the buffer, into the buffer,
+// one row per chain element, and copies each of those rows (converted
+// where op converts) to its place in dst, found by an odometer over the
+// chain.
+func transposeChain(op copyOp, dst, src unsafe.Pointer, cshape, cstrides []int, p *chainPlan) {
+	dt := op.dt
+	size, dsize := dt.Size(), op.dstSize()
+	r := len(cshape)
+
+	// Strides of the destination, row-major, in elements.
+	var dstStrides [stackRank]int
+	acc := 1
+	for a := r - 1; a >= 0; a-- {
+		dstStrides[a] = acc
+		acc *= cshape[a]
+	}
+	ni := dstStrides[p.last]
+
+	// The chain, innermost last as step walks it; its source offset is
+	// the chain index itself.
+	var chShape, chDst [stackRank]int
+	nj := 1
+	for k := range p.n {
+		a := p.axes[p.n-1-k]
+		chShape[k], chDst[k] = cshape[a], dstStrides[a]
+		nj *= cshape[a]
+	}
+	// The other axes up to p.last, in view order.
+	var outShape, outSrc, outDst [stackRank]int
+	no := 0
+	for a := 0; a < p.last; a++ {
+		if !p.has(a) {
+			outShape[no], outSrc[no], outDst[no] = cshape[a], cstrides[a], dstStrides[a]
+			no++
+		}
+	}
+
+	var local [stageBytes]byte // the buffer of plain copies, on the stack
+	var cp unsafe.Pointer      // the buffer of conversions (the converter is a function value: local would escape)
+	if op.conv.run != nil {
+		buf := scratchPool.Get().(*[convertScratch]byte)
+		defer scratchPool.Put(buf)
+		cp = unsafe.Pointer(&buf[0])
+	}
+	lp := unsafe.Pointer(&local[0])
+	tileJ := generated.Transposes[dt].TileJ
+
+	var table [rowChunk]int
+	var rowIdx, outIdx, chIdx [stackRank]int
+	o := 0 // source offset of the next row, in elements
+	// Chunks of rows that leave room in the buffer for a cache line of
+	// every source row (or a tile, if wider).
+	chunk := min(rowChunk, max(generated.Transposes[dt].TileI, stageBytes/max(tileJ*size, cacheLine)))
+	for i0 := 0; i0 < ni; i0 += chunk {
+		rows := table[:min(chunk, ni-i0)]
+		fillRows(rows, cshape[p.last+1:], cstrides[p.last+1:], rowIdx[p.last+1:r], &o, size)
+		m := len(rows)
+		rowBytes, dRowBytes := m*size, m*dsize
+		cols := max(tileJ, stageBytes/rowBytes/tileJ*tileJ)
+		so, do := 0, i0 // offsets in src and dst of the current index of the other axes
+		for {
+			dj := 0 // offset in dst of chain element j, from do
+			for j0 := 0; j0 < nj; j0 += cols {
+				mj := min(cols, nj-j0)
+				s := unsafe.Add(src, (so+j0)*size)
+				if cp != nil {
+					generated.TransposeRows(dt, cp, s, rows, mj, m)
+					for j := range mj {
+						op.conv.run.convert(unsafe.Add(dst, (do+dj)*dsize), unsafe.Add(cp, j*rowBytes), 1, 0, 1, 0, m, size)
+						step(chIdx[:p.n], chShape[:p.n], chDst[:p.n], &dj)
+					}
+					continue
+				}
+				generated.TransposeRows(dt, lp, s, rows, mj, m)
+				for j := range mj {
+					copy(unsafe.Slice((*byte)(unsafe.Add(dst, (do+dj)*dsize)), dRowBytes), unsafe.Slice((*byte)(unsafe.Add(lp, j*rowBytes)), rowBytes))
+					step(chIdx[:p.n], chShape[:p.n], chDst[:p.n], &dj)
+				}
+			}
+			if !step2(outIdx[:no], outShape[:no], outSrc[:no], outDst[:no], &so, &do) {
+				break
+			}
+		}
+	}
+}
+
+// fillRows writes the byte offsets of the next len(rows) rows of a row
+// table (see transposeAxes): rows are the indices of the axes shape, in
+// row-major order, with source strides strides; idx and *o (in elements)
+// are where the table left off, and are advanced past the rows written.
+// The innermost axis runs in a loop of one store per row (tables of short
+// rows cost as much as the tiles).
+func fillRows(rows []int, shape, strides, idx []int, o *int, size int) {
+	r := len(shape)
+	n, st := shape[r-1], strides[r-1]
+	for k := 0; k < len(rows); {
+		run := min(n-idx[r-1], len(rows)-k)
+		ob := *o * size
+		for q := range rows[k : k+run] {
+			rows[k+q] = ob
+			ob += st * size
+		}
+		k += run
+		idx[r-1] += run
+		*o += run * st
+		if idx[r-1] < n {
+			continue
+		}
+		idx[r-1] = 0
+		*o -= n * st
+		step(idx[:r-1], shape[:r-1], strides[:r-1], o)
+	}
+}
+
+// step2 is step moving two offsets, by two sets of strides.
+func step2(idx, shape, strides1, strides2 []int, off1, off2 *int) bool {
+	for a := len(idx) - 1; a >= 0; a-- {
+		idx[a]++
+		*off1 += strides1[a]
+		*off2 += strides2[a]
+		if idx[a] < shape[a] {
+			return true
+		}
+		*off1 -= strides1[a] * shape[a]
+		*off2 -= strides2[a] * shape[a]
+		idx[a] = 0
+	}
+	return false
+}

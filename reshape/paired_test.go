@@ -1,0 +1,182 @@
+package reshape
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"unsafe"
+
+	"github.com/stretchr/testify/require"
+)
+
+// chainOf canonicalises a view and returns its chain plan, if any.
+func chainOf[T Element](t Tensor[T]) (chainPlan, bool, []int) {
+	var buf canonBuf
+	cshape, cstrides := canonicalise(&buf, t.Shape, t.Strides)
+	p, ok := planChain(dtypeOf[T](), cshape, cstrides)
+	return p, ok, cshape
+}
+
+// TestChainPlan checks which views planChain chains: the reversal of
+// [16, 32, 64, batch] at the batches whose stride-1 axis spans less than a
+// line chains the batch axis with the axis of 64 (its continuation in the
+// source), in every width; views whose stride-1 axis spans a line, or that
+// have no continuation, or whose rows would be too short, are not chained.
+func TestChainPlan(t *testing.T) {
+	t.Run("uint8", testChainPlan[uint8])
+	t.Run("bfloat16", testChainPlan[BFloat16])
+	t.Run("float32", testChainPlan[float32])
+	t.Run("float64", testChainPlan[float64])
+}
+
+func testChainPlan[T Element](t *testing.T) {
+	size := int(unsafe.Sizeof(*new(T)))
+	view := func(shape []int, perm ...int) Tensor[T] {
+		v, err := New(make([]T, product(shape)), shape...)
+		require.NoError(t, err)
+		v, err = v.Permute(perm...)
+		require.NoError(t, err)
+		return v
+	}
+	for _, batch := range []int{2, 3, 4, 8, 16, 32, 64} {
+		p, ok, cshape := chainOf(view([]int{16, 32, 64, batch}, 3, 2, 1, 0))
+		if batch*size >= chainBytes || batch < 2 {
+			require.False(t, ok, "batch %d spans a line: no chain", batch)
+			continue
+		}
+		require.True(t, ok, "reverse of [16 32 64 %d]: canonical %v", batch, cshape)
+		require.Equal(t, []int{0, 1}, p.axes[:p.n], "batch %d: the batch axis, then the axis of 64", batch)
+		require.Equal(t, 1, p.last)
+	}
+	// A stride-1 axis of a line or more: the plain transposes.
+	_, ok, _ := chainOf(view([]int{64, 64 / size}, 1, 0))
+	require.False(t, ok, "a stride-1 axis of a whole line")
+	// No continuation: every other axis has a stride of several extents.
+	big, err := New(make([]T, 8*40*3), 8, 40, 3)
+	require.NoError(t, err)
+	sliced, err := big.Slice(1, 0, 40, 2) // the axis of 40, every other index: stride 6
+	require.NoError(t, err)
+	sliced, err = sliced.Permute(2, 1, 0) // [3, 20, 8]: stride-1 axis of 3 first
+	require.NoError(t, err)
+	_, ok, _ = chainOf(sliced)
+	require.False(t, ok, "no axis continues the stride-1 axis")
+	// Rows shorter than a line: chaining would leave 2 rows.
+	_, ok, _ = chainOf(view([]int{2, 64, 2}, 2, 0, 1))
+	require.False(t, ok, "rows of 2 elements")
+}
+
+// TestChainTransposes copies views whose stride-1 source axis is short
+// (1 to a little over a line) and moves away from the end, of rank 3 to 7,
+// with axes reversed and sliced, through Contiguous and through
+// ContiguousAs (a conversion with kernels of its own and one without), on
+// one worker and split across two, with the assembly and the Go tiles, and
+// compares them with referenceCopy and refConvert. It asserts that most of
+// the views were chained, so that it tests transposeChain.
+func TestChainTransposes(t *testing.T) {
+	defer SetMaxWorkers(SetMaxWorkers(1))
+	defer SetParallelThreshold(SetParallelThreshold(0))
+	forEachMode(t, func(t *testing.T) {
+		for _, workers := range []int{1, 2} {
+			SetMaxWorkers(workers)
+			SetParallelThreshold(1)
+			t.Run(fmt.Sprintf("workers=%d", workers), func(t *testing.T) {
+				t.Run("uint8", testChainTransposes[uint8])
+				t.Run("bfloat16", testChainTransposes[BFloat16])
+				t.Run("float32", testChainTransposes[float32])
+				t.Run("float64", testChainTransposes[float64])
+			})
+		}
+	})
+}
+
+func testChainTransposes[T Element](t *testing.T) {
+	size := int(unsafe.Sizeof(*new(T)))
+	rng := rand.New(rand.NewPCG(uint64(size), 13))
+	trials := 80
+	if testing.Short() {
+		trials = 30
+	}
+	chained := 0
+	for trial := range trials {
+		rank := 3 + rng.IntN(5)
+		shape := make([]int, rank)
+		for a := range shape {
+			shape[a] = 1 + rng.IntN(40)
+		}
+		shape[rank-1] = 2 + rng.IntN(chainBytes/size-2) // the short stride-1 axis
+		if trial%4 == 3 {                               // or about a line
+			shape[rank-1] = chainBytes/size - 2 + rng.IntN(5)
+		}
+		shape[rank-2] = 2 + rng.IntN(24)    // its continuation
+		for product(shape[:rank-2]) < 128 { // rows of a line or more
+			shape[rng.IntN(rank-2)] *= 2
+		}
+		for product(shape) > 60_000 {
+			a := rng.IntN(rank - 2)
+			shape[a] = (shape[a] + 1) / 2
+		}
+		data := make([]T, product(shape))
+		randomFill(rng, data)
+		view, err := New(data, shape...)
+		require.NoError(t, err)
+		perm := rng.Perm(rank)
+		if trial%2 == 0 { // all axes reversed, as reverse4d
+			for a := range perm {
+				perm[a] = rank - 1 - a
+			}
+		}
+		if perm[rank-1] == rank-1 {
+			perm[rank-1], perm[0] = perm[0], perm[rank-1]
+		}
+		view, err = view.Permute(perm...)
+		require.NoError(t, err)
+		ops := fmt.Sprintf("New(%v).Permute(%v)", shape, perm)
+		if trial%3 == 0 { // reverse an axis that is not in the chain
+			axis := rng.IntN(rank)
+			if s := view.Strides[axis]; s != 1 && s != shape[rank-1] {
+				view, err = view.Slice(axis, view.Shape[axis]-1, -1, -1)
+				require.NoError(t, err)
+				ops += fmt.Sprintf(".Slice(%d, -1)", axis)
+			}
+		}
+		if trial%5 == 1 { // every other index of the first axis
+			view, err = view.Slice(0, 0, view.Shape[0], 2)
+			require.NoError(t, err)
+			ops += ".Slice(0, 0, end, 2)"
+		}
+		if _, ok, _ := chainOf(view); ok {
+			chained++
+		}
+		n := view.Len()
+		want := make([]T, n)
+		referenceCopy(want, view.Data, view.Shape, view.Strides, view.Offset)
+		all, dst := guarded[T](n)
+		before := bytes.Clone(asBytes(data))
+		require.NoError(t, Contiguous(dst, view), ops)
+		require.True(t, bytes.Equal(asBytes(want), asBytes(dst)), "trial %d: %s: values differ", trial, ops)
+		require.True(t, guardsIntact(all), "trial %d: %s: wrote outside dst", trial, ops)
+		require.Equal(t, before, asBytes(data), "trial %d: %s: source modified", trial, ops)
+
+		// Conversions: to float32 (specialised for bfloat16 and uint8
+		// sources) and to float64 (the generic converter for most).
+		checkChainConvert[float32](t, view, want, ops)
+		checkChainConvert[float64](t, view, want, ops)
+	}
+	require.Greater(t, chained, trials/4, "too few views were chained to test transposeChain")
+}
+
+// checkChainConvert converts view to D and compares each element with
+// refConvert of the copied elements want.
+func checkChainConvert[D, S Element](t *testing.T, view Tensor[S], want []S, ops string) {
+	from, to := valueDTypeOf[S](), valueDTypeOf[D]()
+	all, dst := guarded[D](len(want))
+	require.NoError(t, ContiguousAs(dst, view), ops)
+	for k := range want {
+		got, exp := bitsOf(dst[k]), refConvert(from, to, bitsOf(want[k]))
+		if !sameConverted(to, got, exp) {
+			t.Fatalf("%v → %v, %s: element %d of %d: %v (%#x) gives %#x, want %#x", from, to, ops, k, len(want), want[k], bitsOf(want[k]), got, exp)
+		}
+	}
+	require.True(t, guardsIntact(all), "%v → %v, %s: wrote outside dst", from, to, ops)
+}
