@@ -1,12 +1,14 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"path/filepath"
 	"strconv"
 	"strings"
 
+	"github.com/stridekit/stridekit/reshape"
 	"github.com/stridekit/stridekit/tensorfile"
 )
 
@@ -189,7 +191,10 @@ func (c *cli) gatherInputs(r reshapeFlags) error {
 			if c.ctx.Err() != nil {
 				return fmt.Errorf("interrupted; %s was not written", r.out)
 			}
-			return fmt.Errorf("%s: %w (%s was not written)", in, err, r.out)
+			if errors.Is(err, reshape.ErrFault) || errors.Is(err, tensorfile.ErrChanged) {
+				err = fmt.Errorf("%s: %w", in, err) // the input failed under the copy
+			}
+			return fmt.Errorf("%w (%s was not written)", err, r.out)
 		}
 		if c.afterInput != nil {
 			c.afterInput(k)

@@ -174,6 +174,12 @@ func TestGatherMismatch(t *testing.T) {
 	r = runCmd("reshape", "-in", a, "-in", out, "-out", out)
 	assert.Equal(t, 2, r.code)
 	assert.Contains(t, r.stderr, "is one of the inputs")
+
+	// A write that fails names the output, not the input being appended.
+	missing := filepath.Join(dir, "no", "such", "dir", "o.npy")
+	r = runCmd("reshape", "-in", a, "-in", b, "-out", missing)
+	assert.Equal(t, 1, r.code)
+	assert.Equal(t, fmt.Sprintf("stridekit reshape: create %s: no such file or directory (%s was not written)\n", missing, missing), r.stderr)
 }
 
 // TestGatherUsage checks the flags of gathering that are refused.
