@@ -369,7 +369,7 @@ func TestGatherProgress(t *testing.T) {
 	var b bytes.Buffer
 	p := &progress{c: &cli{stderr: &b}, show: true, total: 300 << 20, done: 100 << 20, start: time.Now().Add(-2 * time.Second)}
 	p.draw()
-	assert.Regexp(t, `\] +33% of 300\.0 MiB, 5\d\.\d MiB/s, ETA [34]s`, b.String())
+	assert.Regexp(t, `\] +33% of 300\.0 MiB, 100\.0 MiB done, 5\d\.\d MiB/s, ETA [34]s`, b.String())
 }
 
 // TestOpaqueCommand reshapes F8_E4M3, F8_E5M2 and BOOL tensors: the output

@@ -60,7 +60,7 @@ func (p *progress) draw() {
 	line := fmt.Sprintf("\r[%s%s] %3.0f%% of %s", strings.Repeat("=", n), strings.Repeat(" ", width-n), 100*frac, mib(p.total))
 	if el := time.Since(p.start).Seconds(); el > 0.2 && p.done > 0 {
 		rate := float64(p.done) / el
-		line += fmt.Sprintf(", %s/s", mib(int64(rate)))
+		line += fmt.Sprintf(", %s done, %s/s", mib(p.done), mib(int64(rate)))
 		if left := p.total - p.done; left > 0 {
 			line += ", ETA " + time.Duration(float64(left)/rate*float64(time.Second)).Round(time.Second).String()
 		}
