@@ -83,28 +83,59 @@ func npzMember(b []byte, zf *zip.File) ([]byte, bool, error) {
 		return b[off : off+int64(size) : off+int64(size)], false, nil
 	case zip.Deflate:
 		size := zf.UncompressedSize64
-		if size > math.MaxInt32*uint64(1<<16) { // 128 TiB: no real array; refuse before allocating
-			return nil, false, errorf(ErrHeader, "member %q claims %d bytes", zf.Name, size)
+		// Deflate expands at most about 1032:1: a header that claims more
+		// than that is refused before anything is allocated.
+		if size > 1100*zf.CompressedSize64+1024 || size > math.MaxInt/2 {
+			return nil, false, errorf(ErrData, "member %q claims %d bytes from %d compressed", zf.Name, size, zf.CompressedSize64)
 		}
 		rc, err := zf.Open()
 		if err != nil {
 			return nil, false, errorf(ErrHeader, "member %q: %v", zf.Name, err)
 		}
 		defer rc.Close()
-		buf := alignedBytes(int(size))
-		if _, err := io.ReadFull(rc, buf); err != nil {
-			return nil, false, errorf(ErrTruncated, "member %q: %v", zf.Name, err)
-		}
-		// Reading to the end checks the CRC, and that the stream holds no
-		// more than the header said.
-		var extra [1]byte
-		if n, err := rc.Read(extra[:]); n != 0 || !errors.Is(err, io.EOF) {
-			if err == nil || errors.Is(err, io.EOF) {
-				err = errors.New("more bytes than its header says")
-			}
+		buf, err := readMember(rc, int(size))
+		if err != nil {
 			return nil, false, errorf(ErrData, "member %q: %v", zf.Name, err)
 		}
 		return buf, true, nil
 	}
 	return nil, false, errorf(ErrFormat, "member %q uses zip compression method %d; .npz members are stored or deflated", zf.Name, zf.Method)
+}
+
+// memberChunk is the most memory readMember takes before the data is there
+// to fill it: a member's claimed size is not trusted with an allocation.
+const memberChunk = 64 << 20
+
+// readMember reads exactly size bytes from r into a new, 8-aligned buffer
+// that grows as the data comes, then checks r ends there (which, for a zip
+// member, also checks its CRC).
+func readMember(r io.Reader, size int) ([]byte, error) {
+	buf := alignedBytes(min(size, memberChunk))
+	n := 0
+	for n < size {
+		if n == len(buf) {
+			grown := alignedBytes(min(size, 2*len(buf)))
+			copy(grown, buf)
+			buf = grown
+		}
+		m, err := r.Read(buf[n:])
+		n += m
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if n < size {
+		return nil, fmt.Errorf("%d bytes, where its header says %d", n, size)
+	}
+	var extra [1]byte
+	if m, err := r.Read(extra[:]); m != 0 || !errors.Is(err, io.EOF) {
+		if err == nil || errors.Is(err, io.EOF) {
+			err = errors.New("more bytes than its header says")
+		}
+		return nil, err
+	}
+	return buf, nil
 }

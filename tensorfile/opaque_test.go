@@ -3,7 +3,9 @@ package tensorfile
 import (
 	"archive/zip"
 	"bytes"
+	"compress/flate"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"path/filepath"
 	"testing"
@@ -168,4 +170,86 @@ func TestNPZ(t *testing.T) {
 	assert.Equal(t, "npz", f.Format.String())
 	assert.True(t, f.Arrays[0].Compressed)
 	assert.False(t, f.Arrays[1].Compressed)
+}
+
+// rawDeflated is an archive of one deflated member whose header claims
+// size bytes: the sizes are the test's to set, not the writer's.
+func rawDeflated(t *testing.T, content []byte, size uint64) []byte {
+	t.Helper()
+	var comp bytes.Buffer
+	fw, err := flate.NewWriter(&comp, flate.BestCompression)
+	require.NoError(t, err)
+	_, err = fw.Write(content)
+	require.NoError(t, err)
+	require.NoError(t, fw.Close())
+	var b bytes.Buffer
+	zw := zip.NewWriter(&b)
+	w, err := zw.CreateRaw(&zip.FileHeader{Name: "x.npy", Method: zip.Deflate, CRC32: crc32.ChecksumIEEE(content),
+		CompressedSize64: uint64(comp.Len()), UncompressedSize64: size})
+	require.NoError(t, err)
+	_, err = w.Write(comp.Bytes())
+	require.NoError(t, err)
+	require.NoError(t, zw.Close())
+	return b.Bytes()
+}
+
+// TestNPZLyingSizes checks that a compressed member's claimed size is not
+// trusted: a size deflate cannot reach is refused before any allocation,
+// and a stream shorter or longer than its claim is an error.
+func TestNPZLyingSizes(t *testing.T) {
+	content := encodeNPY(mustArray("", Float32, []int{64}, false, ramp(Float32, 64)), 0)
+	n := uint64(len(content))
+	good := rawDeflated(t, content, n)
+	f, err := decode(good, false)
+	require.NoError(t, err)
+	assert.Equal(t, ramp(Float32, 64), f.Arrays[0].Bytes())
+	for _, c := range []struct {
+		name string
+		size uint64
+		msg  string
+	}{
+		{"a terabyte from a few bytes", 1 << 40, "claims 1099511627776 bytes"},
+		{"more than the stream", n + 10, `member "x.npy"`}, // archive/zip's reader finds these itself
+		{"less than the stream", n - 10, `member "x.npy"`},
+	} {
+		_, err := decode(rawDeflated(t, content, c.size), false)
+		assert.ErrorIs(t, err, ErrData, c.name)
+		assert.ErrorContains(t, err, c.msg, c.name)
+	}
+}
+
+// FuzzNPZ fuzzes the .npz reader, from archives of stored and deflated
+// members:
+//
+//	go test ./tensorfile -run '^$' -fuzz FuzzNPZ -fuzztime 30s
+func FuzzNPZ(f *testing.F) {
+	x := encodeNPY(mustArray("", Float32, []int{2, 3}, false, ramp(Float32, 6)), 0)
+	y := encodeNPY(mustArray("", Uint8, []int{4}, false, ramp(Uint8, 4)), 0)
+	for _, deflate := range []map[string]bool{nil, {"x.npy": true}, {"x.npy": true, "y.npy": true}} {
+		var b bytes.Buffer
+		zw := zip.NewWriter(&b)
+		for _, m := range []struct {
+			name string
+			data []byte
+		}{{"x.npy", x}, {"y.npy", y}} {
+			method := zip.Store
+			if deflate[m.name] {
+				method = zip.Deflate
+			}
+			w, err := zw.CreateHeader(&zip.FileHeader{Name: m.name, Method: method})
+			if err != nil {
+				f.Fatal(err)
+			}
+			if _, err := w.Write(m.data); err != nil {
+				f.Fatal(err)
+			}
+		}
+		if err := zw.Close(); err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b.Bytes())
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		checkDecoded(t, b, false)
+	})
 }
