@@ -2,12 +2,14 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"go/types"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strconv"
+	"slices"
 	"strings"
 	"testing"
 
@@ -21,11 +23,39 @@ import (
 func directiveMaxRank(t *testing.T) int {
 	src, err := os.ReadFile("../doc.go")
 	require.NoError(t, err)
-	m := regexp.MustCompile(`(?m)^//go:generate go run \./gen -max-rank (\d+)$`).FindStringSubmatch(string(src))
-	require.NotNil(t, m, "doc.go has no go:generate line for gen")
-	maxRank, err := strconv.Atoi(m[1])
+	maxRank, err := directiveFlags(string(src))
 	require.NoError(t, err)
 	return maxRank
+}
+
+// directiveFlags parses the flags of the go:generate line that runs gen in
+// src with the command's own parser, so that every spelling it takes works.
+func directiveFlags(src string) (int, error) {
+	m := regexp.MustCompile(`(?m)^//go:generate go run \./gen\b(.*)$`).FindStringSubmatch(src)
+	if m == nil {
+		return 0, errors.New("no go:generate line for gen")
+	}
+	maxRank, _, err := parseFlags(strings.Fields(m[1]), io.Discard)
+	return maxRank, err
+}
+
+// TestDirectiveSpellings reads -max-rank from every spelling of the
+// go:generate line that the flag package accepts.
+func TestDirectiveSpellings(t *testing.T) {
+	for line, want := range map[string]int{
+		"//go:generate go run ./gen -max-rank 8":           8,
+		"//go:generate go run ./gen -max-rank=8":           8,
+		"//go:generate go run ./gen --max-rank=7 -out gen": 7,
+		"//go:generate go run ./gen":                       promisedRank,
+	} {
+		got, err := directiveFlags("package x\n\n" + line + "\n")
+		require.NoError(t, err, line)
+		assert.Equal(t, want, got, line)
+	}
+	for _, line := range []string{"//go:generate go run ./gen -max-rank x", "//go:generate go run ./gen -rank 8", "//go:generate go run ./other -max-rank 8"} {
+		_, err := directiveFlags("package x\n\n" + line + "\n")
+		assert.Error(t, err, line)
+	}
 }
 
 // TestGeneratedUpToDate renders in memory and compares with the committed
@@ -74,7 +104,7 @@ func TestRenderDeterministic(t *testing.T) {
 // TestValidateRejects checks that bad tables and flags stop the generator
 // before anything is rendered.
 func TestValidateRejects(t *testing.T) {
-	for _, maxRank := range []int{-1, 0, 1, 17} {
+	for _, maxRank := range []int{-1, 0, 1, 2, promisedRank - 1, maxMaxRank + 1} {
 		_, err := render(maxRank)
 		assert.Error(t, err, "-max-rank %d", maxRank)
 	}
@@ -150,13 +180,17 @@ func TestMaxRank8EndToEnd(t *testing.T) {
 	for _, f := range files {
 		require.NoError(t, os.WriteFile(filepath.Join(pkgDir, f.Name), f.Src, 0o644))
 	}
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module example.com/rank8\n\ngo 1.26\n"), 0o644))
+	// Pinned to this module's versions of what the generated package
+	// imports: no network needed when the module cache has them.
+	reqs, sums := modulePins(t)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module example.com/rank8\n\n"+goDirective(t)+"\n\n"+reqs), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "go.sum"), []byte(sums), 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "main.go"), []byte(rank8Program), 0o644))
 
 	pkgs, err := packages.Load(&packages.Config{
 		Mode: packages.NeedName | packages.NeedTypes | packages.NeedSyntax | packages.NeedTypesInfo,
 		Dir:  dir,
-		Env:  append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off"),
+		Env:  append(os.Environ(), "GOFLAGS=-mod=readonly", "GOWORK=off"),
 	}, "./...")
 	require.NoError(t, err)
 	require.Len(t, pkgs, 2)
@@ -173,10 +207,48 @@ func TestMaxRank8EndToEnd(t *testing.T) {
 
 	cmd := exec.Command("go", "run", ".")
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off")
+	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=readonly", "GOWORK=off")
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	assert.Equal(t, "rank-8 kernels agree with the plain loop\n", string(out))
+}
+
+// modulePins returns the require lines and go.sum lines of the modules
+// that the committed generated package needs (golang.org/x/sys,
+// github.com/x448/float16), at the versions of this module's go.mod, so
+// that a temporary module that holds a generated package builds without
+// the network when the module cache has them (GOPROXY=off works).
+func modulePins(t *testing.T) (string, string) {
+	cmd := exec.Command("go", "list", "-deps", "-f", "{{with .Module}}{{if not .Main}}{{.Path}} {{.Version}}{{end}}{{end}}", "./generated")
+	cmd.Dir = ".."
+	out, err := cmd.Output()
+	require.NoError(t, err)
+	sum, err := os.ReadFile("../go.sum")
+	require.NoError(t, err)
+	var reqs, sums []string
+	for _, mod := range slices.Compact(slices.Sorted(slices.Values(strings.Fields(strings.ReplaceAll(string(out), " ", "@"))))) {
+		path, version, _ := strings.Cut(mod, "@")
+		reqs = append(reqs, "require "+path+" "+version)
+		n := len(sums)
+		for _, l := range strings.Split(string(sum), "\n") {
+			if strings.HasPrefix(l, path+" "+version+" ") || strings.HasPrefix(l, path+" "+version+"/go.mod ") {
+				sums = append(sums, l)
+			}
+		}
+		require.Equal(t, n+2, len(sums), "go.sum has the hashes of %s %s", path, version)
+	}
+	require.NotEmpty(t, reqs, "the generated package needs golang.org/x/sys")
+	return strings.Join(reqs, "\n") + "\n", strings.Join(sums, "\n") + "\n"
+}
+
+// goDirective returns the go line of this module's go.mod ("go 1.26.0"):
+// with another spelling, -mod=readonly would ask for a go mod tidy.
+func goDirective(t *testing.T) string {
+	mod, err := os.ReadFile("../go.mod")
+	require.NoError(t, err)
+	m := regexp.MustCompile(`(?m)^go \S+$`).Find(mod)
+	require.NotNil(t, m, "go.mod has a go line")
+	return string(m)
 }
 
 // rank8Program transposes a rank-8 view with every kernel kind of every

@@ -8,7 +8,8 @@
 //
 // Flags:
 //
-//	-max-rank N  highest rank that gets kernels (default 6, at least 2, at most 16);
+//	-max-rank N  highest rank that gets kernels (default 6, at least 6: the ranks
+//	             the library promises, at most 16);
 //	             views of higher rank still work, through the dispatcher's outer loop
 //	-out DIR     folder of the generated package (default "generated")
 //
@@ -25,29 +26,47 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 )
 
 func main() {
-	// Our own flag set: avo's build package registers its flags on the
-	// default one when it is imported.
-	fs := flag.NewFlagSet("gen", flag.ExitOnError)
-	maxRank := fs.Int("max-rank", 6, "highest rank that gets unrolled kernels (2..16)")
-	out := fs.String("out", "generated", "folder of the generated package")
-	fs.Parse(os.Args[1:]) // ExitOnError: exits with 2 on a bad flag
-	if fs.NArg() > 0 {
-		fmt.Fprintf(os.Stderr, "gen: unexpected arguments %q\n", fs.Args())
-		fs.Usage()
+	maxRank, out, err := parseFlags(os.Args[1:], os.Stderr)
+	if err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "gen:", err)
+		}
 		os.Exit(2)
 	}
-	if err := run(*maxRank, *out); err != nil {
+	if err := run(maxRank, out); err != nil {
 		fmt.Fprintln(os.Stderr, "gen:", err)
 		os.Exit(1)
 	}
+}
+
+// parseFlags parses the command's arguments, in any spelling the flag
+// package takes (-max-rank 8, -max-rank=8, --max-rank 8); usage goes to
+// stderr. Tests parse the go:generate line of doc.go with it.
+func parseFlags(args []string, stderr io.Writer) (maxRank int, out string, err error) {
+	// Our own flag set: avo's build package registers its flags on the
+	// default one when it is imported.
+	fs := flag.NewFlagSet("gen", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.IntVar(&maxRank, "max-rank", promisedRank, fmt.Sprintf("highest rank that gets unrolled kernels (%d..%d)", promisedRank, maxMaxRank))
+	fs.StringVar(&out, "out", "generated", "folder of the generated package")
+	if err := fs.Parse(args); err != nil {
+		return 0, "", err
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return 0, "", fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	return maxRank, out, nil
 }
 
 // generatedPrefix starts every file this command writes; it tells them from

@@ -124,6 +124,14 @@ var kinds = []kind{
 // loops moves before the scalar tail.
 const unroll = 4
 
+// promisedRank is the lowest -max-rank: the library promises kernels for
+// ranks 2 to 6 (README, reshape's TestRegistryCoversPromise), so a smaller
+// one is refused rather than generating a registry the tests reject.
+const promisedRank = 6
+
+// maxMaxRank is the highest -max-rank.
+const maxMaxRank = 16
+
 // minRank is the lowest rank that gets kernels. Rank 1 has kernels too: a
 // strided or broadcast vector (a column of a matrix, say) needs one.
 const minRank = 1
@@ -134,10 +142,10 @@ var identifier = regexp.MustCompile(`^[A-Z][A-Za-z0-9]*$`)
 // rendered, so a bad edit stops the generator instead of producing code that
 // fails to compile or, worse, dispatches to the wrong width.
 func validate(maxRank int) error {
-	if maxRank < 2 {
-		return fmt.Errorf("-max-rank %d: must be at least 2", maxRank)
+	if maxRank < promisedRank {
+		return fmt.Errorf("-max-rank %d: must be at least %d, the ranks the library promises kernels for (reshape's TestRegistryCoversPromise)", maxRank, promisedRank)
 	}
-	if maxRank > 16 {
+	if maxRank > maxMaxRank {
 		return fmt.Errorf("-max-rank %d: above 16 the kernels grow without measurable gain; ranks above the maximum already run through the dispatcher's outer loop", maxRank)
 	}
 	sizes := map[int]bool{}
