@@ -26,10 +26,6 @@ import (
 // Above each emitting function, the assembly it emits (for 4-byte elements
 // where it matters).
 
-// asmConstraint is the build constraint of the assembly and its stubs; the
-// Go fallback of every kernel (emit_transpose.go) builds everywhere else.
-const asmConstraint = "amd64 && !purego"
-
 // asmParams are the parameters of an assembly function, all pointers or ints.
 type asmParam struct {
 	Name    string
@@ -172,7 +168,7 @@ func tilesDoc(w width, name, how string) []string {
 // import unsafe.
 func renderAsm(maxRank int) ([]byte, error) {
 	c := build.NewContext()
-	c.ConstraintExpr("amd64,!purego") // avo takes the old "// +build" syntax for asmConstraint
+	c.ConstraintExpr("amd64,!purego") // avo takes the old "// +build" syntax of amd64Backend.constraint()
 	for _, f := range asmFuncs() {
 		c.Function(f.Name)
 		if !f.Frame {
@@ -270,7 +266,7 @@ type tile struct {
 	setup func(c *build.Context) []reg.VecVirtual
 	// load returns source row r of a tile, read at m.
 	load func(c *build.Context, m Mem, k []reg.VecVirtual) reg.VecVirtual
-	// shuffle transposes the loaded rows (see width.Shuffle).
+	// shuffle transposes the loaded rows (see avx2Shuffles).
 	shuffle func(c *build.Context, rows []reg.VecVirtual) []reg.VecVirtual
 	// store writes destination row r of a tile from the shuffled vectors.
 	store func(c *build.Context, out []reg.VecVirtual, r int, m Mem, k []reg.VecVirtual)
@@ -291,7 +287,7 @@ func tileOf(w width) tile {
 			c.VMOVDQU(m, v)
 			return v
 		},
-		shuffle: w.Shuffle,
+		shuffle: avx2Shuffles[w.Size],
 		store: func(c *build.Context, out []reg.VecVirtual, r int, m Mem, _ []reg.VecVirtual) {
 			switch {
 			case len(out) == w.TileJ:
@@ -314,7 +310,7 @@ func tileOf(w width) tile {
 //		MOVQ src, s; ADDQ col, s; MOVQ dst, d; MOVQ tj+40(FP), k
 //	loop_bands_j:            // tj tile columns along them
 //		MOVQ (off), t; VMOVDQU (s)(t*1), Y0 ... (8 source rows of band 0)
-//		... shuffles (width.Shuffle) ...
+//		... shuffles (avx2Shuffles) ...
 //		VMOVDQU Y0, (d) ... (8 destination rows, columns 0-7)
 //		MOVQ 64(off), t; VMOVDQU (s)(t*1), Y0 ... (band 1)
 //		VMOVDQU Y0, 32(d) ... (the same 8 destination rows, columns 8-15)
@@ -412,8 +408,19 @@ func emitTilesAVX2(c *build.Context, tl tile) {
 // row (a destination row of a tile is TileI*Size bytes).
 func (w width) Bands() int { return max(1, cacheLineBytes/(w.TileI*w.Size)) }
 
-// cacheLineBytes is the cache line of the CPUs the assembly is for.
+// cacheLineBytes is the cache line of the CPUs the AVX2 assembly is for.
 const cacheLineBytes = 64
+
+// avx2Shuffles holds the AVX2 register transpose of one tile of each
+// element size: it takes the TileI source rows and returns the
+// destination rows, one per vector, or two per vector for 1-byte
+// elements.
+var avx2Shuffles = map[int]func(c *build.Context, rows []reg.VecVirtual) []reg.VecVirtual{
+	1: shuffle8x16x8, // 8 rows of 16 bytes (XMM) become 16 rows of 8 bytes
+	2: shuffle8x8x16, // 8×8 in XMM
+	4: shuffle8x8x32, // 8×8 in YMM, as HPTT's micro-kernel
+	8: shuffle4x4x64, // 4×4 in YMM
+}
 
 // vec allocates a vector register of the width's tile row: a source row of
 // a tile is 32 bytes (YMM) for 4- and 8-byte elements, 16 bytes (XMM) for 1-

@@ -148,6 +148,12 @@ func transposeName(w width) string { return "transpose" + exported(w.Carrier) }
 // edgeName is the name of the scalar transpose of a width's tile edges.
 func edgeName(w width) string { return "edge" + exported(w.Carrier) }
 
+// blockJExpr is the columns of a width's transpose block: cacheLine/4,
+// from the constant of the architecture's accel file.
+func blockJExpr(w width) *jen.Statement {
+	return times(jen.Id("cacheLine"), 1).Op("/").Lit(w.Size)
+}
+
 // emitTranspose emits the blocked transpose of a width, which the
 // dispatcher calls through TransposeRows:
 //
@@ -155,8 +161,8 @@ func edgeName(w width) string { return "edge" + exported(w.Carrier) }
 //		for i0 := 0; i0 < len(off); i0 += 128 {
 //			mi := min(128, len(off)-i0)
 //			rows := off[i0 : i0+mi]
-//			for j0 := 0; j0 < nj; j0 += 16 {
-//				mj := min(16, nj-j0)
+//			for j0 := 0; j0 < nj; j0 += cacheLine/4 {
+//				mj := min(cacheLine/4, nj-j0)
 //				d := unsafe.Add(dst, (j0*dj+i0)*4)
 //				fi, fj := mi/8, mj/8
 //				if fi > 0 && fj > 0 {
@@ -171,7 +177,7 @@ func emitTranspose(w width) jen.Code {
 	name := transposeName(w)
 	ni := jen.Len(jen.Id("off"))
 	inner := []jen.Code{
-		jen.Id("mj").Op(":=").Min(jen.Lit(w.BlockJ), jen.Id("nj").Op("-").Id("j0")),
+		jen.Id("mj").Op(":=").Min(blockJExpr(w), jen.Id("nj").Op("-").Id("j0")),
 		jen.Id("d").Op(":=").Add(add(jen.Id("dst"), times(jen.Parens(jen.Id("j0").Op("*").Id("dj").Op("+").Id("i0")), w.Size))),
 		jen.List(jen.Id("fi"), jen.Id("fj")).Op(":=").List(jen.Id("mi").Op("/").Lit(w.TileI), jen.Id("mj").Op("/").Lit(w.TileJ)),
 		jen.If(jen.Id("fi").Op(">").Lit(0).Op("&&").Id("fj").Op(">").Lit(0)).Block(
@@ -183,13 +189,14 @@ func emitTranspose(w width) jen.Code {
 	body := jen.For(jen.Id("i0").Op(":=").Lit(0), jen.Id("i0").Op("<").Add(ni), jen.Id("i0").Op("+=").Lit(w.BlockI)).Block(
 		jen.Id("mi").Op(":=").Min(jen.Lit(w.BlockI), jen.Len(jen.Id("off")).Op("-").Id("i0")),
 		jen.Id("rows").Op(":=").Id("off").Index(jen.Id("i0").Op(":").Id("i0").Op("+").Id("mi")),
-		jen.For(jen.Id("j0").Op(":=").Lit(0), jen.Id("j0").Op("<").Id("nj"), jen.Id("j0").Op("+=").Lit(w.BlockJ)).Block(inner...),
+		jen.For(jen.Id("j0").Op(":=").Lit(0), jen.Id("j0").Op("<").Id("nj"), jen.Id("j0").Op("+=").Add(blockJExpr(w))).Block(inner...),
 	)
 	return jen.Add(doc(
 		fmt.Sprintf("%s transposes len(off) × nj %d-byte elements: source row i starts", name, w.Size),
 		"off[i] bytes from src with its elements j adjacent, destination row j",
 		"starts j*dj elements from dst with its elements i adjacent. It walks",
-		fmt.Sprintf("blocks of %d×%d (see BlockI in gen/spec.go), hands their whole %d×%d tiles", w.BlockI, w.BlockJ, w.TileI, w.TileJ),
+		fmt.Sprintf("blocks of %d rows by one cache line of columns (cacheLine/%d; see BlockI in", w.BlockI, w.Size),
+		fmt.Sprintf("gen/spec.go and the backends in gen/backend.go), hands their whole %d×%d tiles", w.TileI, w.TileJ),
 		fmt.Sprintf("to %s and moves the rest one element at a time (%s).", tilesName(w), edgeName(w)),
 		"It is the plain loop",
 		"",
@@ -479,14 +486,42 @@ const stringRunMin = 16 << 10
 //		}
 //		tilesUint32Go(dst, src, ti, tj, si, dj)
 //	}
-func renderAccel(maxRank int, asm bool) *jen.File {
+func renderAccel(maxRank int, b *backend) *jen.File {
+	asm := b != nil && b.Arch == "amd64"  // the AVX2 kernels
+	neon := b != nil && b.Arch == "arm64" // the NEON kernels
 	var f *jen.File
-	if asm {
-		f = newFile(maxRank, "The amd64 assembly (accel_amd64.s, from gen/asm.go) and the choice between it and the Go fallback.")
-		f.HeaderComment("//go:build " + asmConstraint)
+	line := otherCacheLine
+	if b != nil {
+		f = newFile(maxRank, fmt.Sprintf("The %s assembly (accel_%s.s) and the choice between it and the Go fallback.", b.Arch, b.Arch))
+		f.HeaderComment("//go:build " + b.constraint())
+		line = b.CacheLine
 	} else {
-		f = newFile(maxRank, "Without the amd64 assembly, the Go fallback of every accelerated kernel.")
-		f.HeaderComment("//go:build !(" + asmConstraint + ")")
+		f = newFile(maxRank, "Without assembly, the Go fallback of every accelerated kernel.")
+		f.HeaderComment("//go:build " + otherConstraint())
+	}
+	f.Add(doc("cacheLine is the cache line, in bytes, that the blocks of the transposes",
+		"take one source line of columns of (see the backends in gen/backend.go)."))
+	f.Const().Id("cacheLine").Op("=").Lit(line)
+	if neon {
+		f.Add(doc("Accelerated reports whether the NEON assembly runs: true on arm64, whose",
+			"CPUs all have NEON, unless built with the purego tag. Tests set it to false",
+			"to run the Go fallback on the same machine; nothing else should change it."))
+		f.Var().Id("Accelerated").Op("=").True()
+		f.Add(doc("FastStrings reports whether REP MOVSB copies long runs: never on arm64."))
+		f.Var().Id("FastStrings").Op("=").False()
+	}
+	if b != nil {
+		for _, af := range b.Funcs() {
+			var params []jen.Code
+			for _, p := range af.Params {
+				t := jen.Int()
+				if p.Pointer {
+					t = ptr()
+				}
+				params = append(params, jen.Id(p.Name).Add(t))
+			}
+			f.Add(doc(af.Doc...)).Line().Comment("//go:noescape").Line().Func().Id(af.Name).Params(params...)
+		}
 	}
 	if asm {
 		f.Add(doc("Accelerated reports whether the AVX2 assembly runs: true on amd64 CPUs with",
@@ -503,24 +538,13 @@ func renderAccel(maxRank int, asm bool) *jen.File {
 		f.Add(doc("hasF16C reports whether the CPU converts float16 (VCVTPH2PS, VCVTPS2PH), which",
 			"the float16 conversions need besides AVX2."))
 		f.Var().Id("hasF16C").Op("=").Qual("golang.org/x/sys/cpu", "X86").Dot("HasF16C")
-		for _, af := range asmFuncs() {
-			var params []jen.Code
-			for _, p := range af.Params {
-				t := jen.Int()
-				if p.Pointer {
-					t = ptr()
-				}
-				params = append(params, jen.Id(p.Name).Add(t))
-			}
-			f.Add(doc(af.Doc...)).Line().Comment("//go:noescape").Line().Func().Id(af.Name).Params(params...)
-		}
 		f.Add(doc("hasFSRM reports whether the CPU has fast short REP MOVSB (CPUID leaf 7,",
 			"EDX bit 4). Only called where ERMS, from the same leaf, is known."))
 		f.Func().Id("hasFSRM").Params().Bool().Block(
 			jen.List(jen.Id("_"), jen.Id("_"), jen.Id("_"), jen.Id("edx"), jen.Id("_")).Op(":=").Id("CPUID").Call(jen.Lit(7), jen.Lit(0)),
 			jen.Return(jen.Id("edx").Op("&").Parens(jen.Lit(1).Op("<<").Lit(4)).Op("!=").Lit(0)),
 		)
-	} else {
+	} else if !neon {
 		f.Add(doc("Accelerated reports whether assembly kernels run: never in this build."))
 		f.Var().Id("Accelerated").Op("=").False()
 		f.Add(doc("FastStrings reports whether REP MOVSB copies long runs: never in this build."))
@@ -550,8 +574,8 @@ func renderAccel(maxRank int, asm bool) *jen.File {
 	for _, w := range widths {
 		call := jen.Id(tilesName(w) + "Go").Call(tileArgs()...)
 		var body []jen.Code
-		if asm {
-			body = append(body, jen.If(jen.Id("Accelerated")).Block(jen.Id(tilesName(w)+"AVX2").Call(tileArgs()...), jen.Return()))
+		if b != nil {
+			body = append(body, jen.If(jen.Id("Accelerated")).Block(jen.Id(tilesName(w)+b.ISA).Call(tileArgs()...), jen.Return()))
 		}
 		body = append(body, call)
 		f.Add(doc(fmt.Sprintf("%s transposes whole tiles (see %sGo) with the fastest", tilesName(w), tilesName(w)),
@@ -564,13 +588,22 @@ func renderAccel(maxRank int, asm bool) *jen.File {
 				jen.Id("copyRowsStream").Call(rowArgs()...), jen.Return()),
 			jen.Id("copyRowsAVX2").Call(rowArgs()...), jen.Return()))
 	}
-	body = append(body, jen.Id("copyRowsGo").Call(append(rowArgs(), jen.Id("stream"))...))
-	f.Add(doc("copyRows copies rows (see copyRowsGo) with the fastest kernel this build and",
+	rowsDoc := []string{"copyRows copies rows (see copyRowsGo) with the fastest kernel this build and",
 		fmt.Sprintf("CPU have. Rows over %d bytes go to copyRun one at a time, whose long-copy", rowsAsmMax),
 		"paths win there. With stream, rows of whole 32-byte units into a 32-byte",
 		"aligned dst take non-temporal stores (copyRowsStream); other rows keep",
 		"ordinary stores, since a non-temporal store of part of a line costs more",
-		"than the line.")).Line().Func().Id("copyRows").Params(rowParamsGo()...).Block(body...)
+		"than the line."}
+	if neon {
+		body = append(body, jen.If(jen.Id("Accelerated").Op("&&").Id("rowBytes").Op(">=").Lit(16).Op("&&").Id("rowBytes").Op("<=").Lit(rowsAsmMax)).Block(
+			jen.Id("copyRowsNEON").Call(rowArgs()...), jen.Return()))
+		rowsDoc = []string{"copyRows copies rows (see copyRowsGo) with the fastest kernel this build and",
+			fmt.Sprintf("CPU have: copyRowsNEON for rows of 16 to %d bytes (it has no non-temporal", rowsAsmMax),
+			"form and ignores stream), copyRowsGo for the rest, whose rows over that",
+			"length go to copyRun one at a time."}
+	}
+	body = append(body, jen.Id("copyRowsGo").Call(append(rowArgs(), jen.Id("stream"))...))
+	f.Add(doc(rowsDoc...)).Line().Func().Id("copyRows").Params(rowParamsGo()...).Block(body...)
 	if asm {
 		f.Add(emitCopyRowsStream())
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"go/types"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -124,12 +125,13 @@ func TestValidateRejects(t *testing.T) {
 		{"tile not made of 4x4 blocks", func() { widths[2].TileI = 6 }, "4×4 blocks"},
 		{"tile row not a vector", func() { widths[2].TileJ = 12 }, "not one XMM or YMM vector"},
 		{"block not whole bands", func() { widths[2].BlockI = 40 }, "whole bands"},
-		{"no register transpose", func() { widths[2].Shuffle = nil }, "no register transpose"},
+		{"no AVX2 register transpose", func() { delete(avx2Shuffles, 4) }, "no AVX2 register transpose"},
 	}
 	for _, e := range edits {
 		t.Run(e.name, func(t *testing.T) {
-			savedW, savedD, savedK := widths, dtypes, kinds
-			defer func() { widths, dtypes, kinds = savedW, savedD, savedK }()
+			savedW, savedD, savedK, savedS := widths, dtypes, kinds, avx2Shuffles
+			defer func() { widths, dtypes, kinds, avx2Shuffles = savedW, savedD, savedK, savedS }()
+			avx2Shuffles = maps.Clone(avx2Shuffles)
 			widths = append([]width(nil), widths...)
 			dtypes = append([]dtype(nil), dtypes...)
 			kinds = append([]kind(nil), kinds...)

@@ -58,17 +58,21 @@ func render(maxRank int) ([]output, error) {
 	if err := add(rowsSafeFile, renderRowsGo(maxRank, false)); err != nil {
 		return nil, err
 	}
-	if err := add("accel_amd64.go", renderAccel(maxRank, true)); err != nil {
+	for _, b := range backends {
+		if err := add("accel_"+b.Arch+".go", renderAccel(maxRank, &b)); err != nil {
+			return nil, err
+		}
+	}
+	if err := add("accel_other.go", renderAccel(maxRank, nil)); err != nil {
 		return nil, err
 	}
-	if err := add("accel_other.go", renderAccel(maxRank, false)); err != nil {
-		return nil, err
+	for _, b := range backends {
+		asm, err := b.Asm(maxRank)
+		if err != nil {
+			return nil, fmt.Errorf("%s assembly: %w", b.Arch, err)
+		}
+		files = append(files, output{Name: "accel_" + b.Arch + ".s", Src: asm})
 	}
-	asm, err := renderAsm(maxRank)
-	if err != nil {
-		return nil, err
-	}
-	files = append(files, output{Name: "accel_amd64.s", Src: asm})
 	return files, nil
 }
 

@@ -23,24 +23,21 @@ type width struct {
 	TileI, TileJ int
 	// BlockI × BlockJ is the cache block, in elements, that the transpose
 	// hands to the tiles at a time: BlockI source rows (512 bytes of each
-	// destination row) by BlockJ source columns (one 64-byte source line).
-	// Tall blocks measured best on [4096,4096] float32 (about 1.5-2× square
+	// destination row) by one source cache line of columns (BlockJ =
+	// CacheLine/Size, the line of each backend, see backend.go). Tall
+	// blocks measured best on [4096,4096] float32 (about 1.5-2× square
 	// 32×32 ones, out of cache): each destination row gets 512 contiguous
 	// bytes per visit, and each source line is used whole at once.
-	BlockI, BlockJ int
-	// Stage routes the assembly's destination rows through a buffer of one
-	// 64-byte line per row, written out whole: TileJ destination rows at a
-	// power-of-two stride share one L1 set, and 16 of them (1-byte
-	// elements) filled 8 bytes at a time thrash its 12 ways. Measured on
-	// the transposes of benchmarks/, staging took 1-byte reverse4d from 0.05
-	// to 0.16 of copy() and 2-byte transpose2d at 64 MiB from 0.16 to 0.31,
-	// but cost 4- and 8-byte elements 10-30%, whose tiles already write
-	// 32-byte halves of a line back to back.
+	BlockI int
+	// Stage routes the AVX2 assembly's destination rows through a buffer
+	// of one 64-byte line per row, written out whole: TileJ destination
+	// rows at a power-of-two stride share one L1 set, and 16 of them
+	// (1-byte elements) filled 8 bytes at a time thrash its 12 ways.
+	// Measured on the transposes of benchmarks/, staging took 1-byte
+	// reverse4d from 0.05 to 0.16 of copy() and 2-byte transpose2d at 64
+	// MiB from 0.16 to 0.31, but cost 4- and 8-byte elements 10-30%, whose
+	// tiles already write 32-byte halves of a line back to back.
 	Stage bool
-	// Shuffle emits the AVX2 register transpose of one tile (asm.go): it
-	// takes the TileI source rows and returns the destination rows, one per
-	// vector, or two per vector for 1-byte elements.
-	Shuffle func(c *build.Context, rows []reg.VecVirtual) []reg.VecVirtual
 }
 
 // dtype is one element type the library accepts. Each dtype gets a constant of
@@ -74,14 +71,14 @@ const anyStride = -1
 
 // widths lists the element sizes, in increasing order.
 var widths = []width{
-	// int8, uint8: 8 rows of 16 bytes (XMM) become 16 rows of 8 bytes.
-	{Carrier: "uint8", Size: 1, TileI: 8, TileJ: 16, BlockI: 512, BlockJ: 64, Stage: true, Shuffle: shuffle8x16x8},
-	// int16, uint16, float16, bfloat16: 8×8 in XMM.
-	{Carrier: "uint16", Size: 2, TileI: 8, TileJ: 8, BlockI: 256, BlockJ: 32, Stage: true, Shuffle: shuffle8x8x16},
-	// int32, uint32, float32: 8×8 in YMM, as HPTT's micro-kernel.
-	{Carrier: "uint32", Size: 4, TileI: 8, TileJ: 8, BlockI: 128, BlockJ: 16, Shuffle: shuffle8x8x32},
-	// int64, uint64, float64: 4×4 in YMM.
-	{Carrier: "uint64", Size: 8, TileI: 4, TileJ: 4, BlockI: 64, BlockJ: 8, Shuffle: shuffle4x4x64},
+	// int8, uint8: 8 rows of 16 bytes become 16 rows of 8 bytes (AVX2: XMM; NEON: two 8×8 byte transposes in Q registers).
+	{Carrier: "uint8", Size: 1, TileI: 8, TileJ: 16, BlockI: 512, Stage: true},
+	// int16, uint16, float16, bfloat16: 8×8 (XMM; Q registers).
+	{Carrier: "uint16", Size: 2, TileI: 8, TileJ: 8, BlockI: 256, Stage: true},
+	// int32, uint32, float32: 8×8 (YMM, as HPTT's micro-kernel; four 4×4 in Q registers).
+	{Carrier: "uint32", Size: 4, TileI: 8, TileJ: 8, BlockI: 128},
+	// int64, uint64, float64: 4×4 (YMM; four 2×2 in Q registers).
+	{Carrier: "uint64", Size: 8, TileI: 4, TileJ: 4, BlockI: 64},
 }
 
 // dtypes lists every element type of the library; the order fixes the values
@@ -157,13 +154,20 @@ func validate(maxRank int) error {
 			return fmt.Errorf("width %s: tile %d×%d is not made of 4×4 blocks (the Go fallback moves 4×4 at a time)", w.Carrier, w.TileI, w.TileJ)
 		}
 		if v := w.TileJ * w.Size; v != 16 && v != 32 {
-			return fmt.Errorf("width %s: a tile row of %d bytes is not one XMM or YMM vector", w.Carrier, v)
+			return fmt.Errorf("width %s: a tile row of %d bytes is not one XMM or YMM vector (one or two Q registers)", w.Carrier, v)
 		}
-		if w.BlockI <= 0 || w.BlockI%(w.TileI*w.Bands()) != 0 || w.BlockJ <= 0 || w.BlockJ%w.TileJ != 0 {
-			return fmt.Errorf("width %s: block %d×%d is not made of whole bands of %d×%d tiles", w.Carrier, w.BlockI, w.BlockJ, w.TileI, w.TileJ)
+		if w.BlockI <= 0 || w.BlockI%(w.TileI*w.Bands()) != 0 {
+			return fmt.Errorf("width %s: block of %d rows is not made of whole bands of %d×%d tiles", w.Carrier, w.BlockI, w.TileI, w.TileJ)
 		}
-		if w.Shuffle == nil {
-			return fmt.Errorf("width %s: no register transpose", w.Carrier)
+		for _, line := range append([]int{otherCacheLine}, backendLines()...) {
+			if bj := blockJ(w, line); bj <= 0 || bj%w.TileJ != 0 {
+				return fmt.Errorf("width %s: a block of one %d-byte line, %d columns, is not made of whole %d×%d tiles", w.Carrier, line, bj, w.TileI, w.TileJ)
+			}
+		}
+		for _, b := range backends {
+			if !b.HasTile(w) {
+				return fmt.Errorf("width %s: no %s register transpose", w.Carrier, b.ISA)
+			}
 		}
 		if i > 0 && widths[i-1].Size >= w.Size {
 			return fmt.Errorf("width %s: widths must be listed in increasing size", w.Carrier)
@@ -222,6 +226,15 @@ func validate(maxRank int) error {
 		seenStride[k.Stride] = true
 	}
 	return nil
+}
+
+// backendLines returns the cache line of every backend.
+func backendLines() []int {
+	var out []int
+	for _, b := range backends {
+		out = append(out, b.CacheLine)
+	}
+	return out
 }
 
 // widthOf returns the width that carries elements of d.

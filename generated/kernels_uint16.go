@@ -850,7 +850,8 @@ func copyRank6Uint16Broadcast(dst, src unsafe.Pointer, shape, strides [MaxRank]i
 // transposeUint16 transposes len(off) × nj 2-byte elements: source row i starts
 // off[i] bytes from src with its elements j adjacent, destination row j
 // starts j*dj elements from dst with its elements i adjacent. It walks
-// blocks of 256×32 (see BlockI in gen/spec.go), hands their whole 8×8 tiles
+// blocks of 256 rows by one cache line of columns (cacheLine/2; see BlockI in
+// gen/spec.go and the backends in gen/backend.go), hands their whole 8×8 tiles
 // to tilesUint16 and moves the rest one element at a time (edgeUint16).
 // It is the plain loop
 //
@@ -863,8 +864,8 @@ func transposeUint16(dst, src unsafe.Pointer, off []int, nj, dj int) {
 	for i0 := 0; i0 < len(off); i0 += 256 {
 		mi := min(256, len(off)-i0)
 		rows := off[i0 : i0+mi]
-		for j0 := 0; j0 < nj; j0 += 32 {
-			mj := min(32, nj-j0)
+		for j0 := 0; j0 < nj; j0 += cacheLine / 2 {
+			mj := min(cacheLine/2, nj-j0)
 			d := unsafe.Add(dst, (j0*dj+i0)*2)
 			fi, fj := mi/8, mj/8
 			if fi > 0 && fj > 0 {

@@ -850,7 +850,8 @@ func copyRank6Uint64Broadcast(dst, src unsafe.Pointer, shape, strides [MaxRank]i
 // transposeUint64 transposes len(off) × nj 8-byte elements: source row i starts
 // off[i] bytes from src with its elements j adjacent, destination row j
 // starts j*dj elements from dst with its elements i adjacent. It walks
-// blocks of 64×8 (see BlockI in gen/spec.go), hands their whole 4×4 tiles
+// blocks of 64 rows by one cache line of columns (cacheLine/8; see BlockI in
+// gen/spec.go and the backends in gen/backend.go), hands their whole 4×4 tiles
 // to tilesUint64 and moves the rest one element at a time (edgeUint64).
 // It is the plain loop
 //
@@ -863,8 +864,8 @@ func transposeUint64(dst, src unsafe.Pointer, off []int, nj, dj int) {
 	for i0 := 0; i0 < len(off); i0 += 64 {
 		mi := min(64, len(off)-i0)
 		rows := off[i0 : i0+mi]
-		for j0 := 0; j0 < nj; j0 += 8 {
-			mj := min(8, nj-j0)
+		for j0 := 0; j0 < nj; j0 += cacheLine / 8 {
+			mj := min(cacheLine/8, nj-j0)
 			d := unsafe.Add(dst, (j0*dj+i0)*8)
 			fi, fj := mi/4, mj/4
 			if fi > 0 && fj > 0 {

@@ -850,7 +850,8 @@ func copyRank6Uint8Broadcast(dst, src unsafe.Pointer, shape, strides [MaxRank]in
 // transposeUint8 transposes len(off) × nj 1-byte elements: source row i starts
 // off[i] bytes from src with its elements j adjacent, destination row j
 // starts j*dj elements from dst with its elements i adjacent. It walks
-// blocks of 512×64 (see BlockI in gen/spec.go), hands their whole 8×16 tiles
+// blocks of 512 rows by one cache line of columns (cacheLine/1; see BlockI in
+// gen/spec.go and the backends in gen/backend.go), hands their whole 8×16 tiles
 // to tilesUint8 and moves the rest one element at a time (edgeUint8).
 // It is the plain loop
 //
@@ -863,8 +864,8 @@ func transposeUint8(dst, src unsafe.Pointer, off []int, nj, dj int) {
 	for i0 := 0; i0 < len(off); i0 += 512 {
 		mi := min(512, len(off)-i0)
 		rows := off[i0 : i0+mi]
-		for j0 := 0; j0 < nj; j0 += 64 {
-			mj := min(64, nj-j0)
+		for j0 := 0; j0 < nj; j0 += cacheLine / 1 {
+			mj := min(cacheLine/1, nj-j0)
 			d := unsafe.Add(dst, (j0*dj + i0))
 			fi, fj := mi/8, mj/16
 			if fi > 0 && fj > 0 {
