@@ -11,6 +11,8 @@ import (
 
 	"github.com/x448/float16"
 
+	"github.com/stridekit/stridekit/generated"
+
 	"github.com/stridekit/stridekit/reshape"
 )
 
@@ -23,11 +25,24 @@ var split = flag.Bool("stridekit.split", false,
 var streamAt = flag.Int("stridekit.stream", 0,
 	"the streaming threshold in bytes for the run (reshape.SetStreamingThreshold; 0 keeps the default), to show where non-temporal stores pay")
 
-// TestMain applies -stridekit.stream to the whole run.
+var kernels = flag.String("stridekit.kernels", "best",
+	"the kernels to run: best (what the CPU has), avx2 (no AVX-512 tiles) or go (no assembly), to compare them on one machine")
+
+// TestMain applies -stridekit.stream and -stridekit.kernels to the whole run.
 func TestMain(m *testing.M) {
 	flag.Parse()
 	if *streamAt > 0 {
 		reshape.SetStreamingThreshold(*streamAt)
+	}
+	switch *kernels {
+	case "best":
+	case "avx2":
+		generated.AVX512 = false
+	case "go":
+		generated.Accelerated = false
+	default:
+		fmt.Fprintf(os.Stderr, "-stridekit.kernels %q: want best, avx2 or go\n", *kernels)
+		os.Exit(2)
 	}
 	os.Exit(m.Run())
 }

@@ -131,7 +131,8 @@ func asmFuncs() []asmFunc {
 		},
 		Body: emitCPUID,
 	})
-	return append(fs, convAsmFuncs()...)
+	fs = append(fs, convAsmFuncs()...)
+	return append(fs, avx512Funcs()...)
 }
 
 // rowsLoopDoc is the plain loop that states the contract of the row copies.
@@ -270,6 +271,10 @@ type tile struct {
 	shuffle func(c *build.Context, rows []reg.VecVirtual) []reg.VecVirtual
 	// store writes destination row r of a tile from the shuffled vectors.
 	store func(c *build.Context, out []reg.VecVirtual, r int, m Mem, k []reg.VecVirtual)
+	// band, when set, moves a whole band (bands() tile rows of one tile
+	// column) in place of the tile-by-tile load, shuffle and store (see
+	// asm_avx512.go).
+	band func(c *build.Context, r bandRegs)
 }
 
 // bands is how many tile rows the assembly transposes per step along a
@@ -351,20 +356,24 @@ func emitTilesAVX2(c *build.Context, tl tile) {
 		c.TESTQ(kk, kk)
 		c.JZ(LabelRef(name + "_done"))
 		c.Label(label + "_j")
-		for b := 0; b < bands; b++ {
-			rows := make([]reg.VecVirtual, tl.tileI)
-			for r := range rows {
-				c.MOVQ(Mem{Base: off, Disp: 8 * (b*tl.tileI + r)}, t)
-				rows[r] = tl.load(c, Mem{Base: s, Index: t, Scale: 1}, k)
-			}
-			out := tl.shuffle(c, rows)
-			store := func(r int, m Mem) { tl.store(c, out, r, m, k) }
-			if staged {
-				for r := 0; r < tl.tileJ; r++ {
-					store(r, buf.Offset(r*cacheLineBytes+b*tl.tileI*tl.dstSize))
+		if tl.band != nil && bands == tl.bands() {
+			tl.band(c, bandRegs{s: s, off: off, t: t, d: d, dj: dj, dj3: dj3, tmp: tmp})
+		} else {
+			for b := 0; b < bands; b++ {
+				rows := make([]reg.VecVirtual, tl.tileI)
+				for r := range rows {
+					c.MOVQ(Mem{Base: off, Disp: 8 * (b*tl.tileI + r)}, t)
+					rows[r] = tl.load(c, Mem{Base: s, Index: t, Scale: 1}, k)
 				}
-			} else {
-				eachRow(c, tl.tileJ, d, dj, dj3, tmp, b*tl.tileI*tl.dstSize, store)
+				out := tl.shuffle(c, rows)
+				store := func(r int, m Mem) { tl.store(c, out, r, m, k) }
+				if staged {
+					for r := 0; r < tl.tileJ; r++ {
+						store(r, buf.Offset(r*cacheLineBytes+b*tl.tileI*tl.dstSize))
+					}
+				} else {
+					eachRow(c, tl.tileJ, d, dj, dj3, tmp, b*tl.tileI*tl.dstSize, store)
+				}
 			}
 		}
 		if staged { // flush: one whole line per destination row

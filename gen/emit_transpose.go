@@ -509,6 +509,8 @@ func renderAccel(maxRank int, b *backend) *jen.File {
 		f.Var().Id("Accelerated").Op("=").True()
 		f.Add(doc("FastStrings reports whether REP MOVSB copies long runs: never on arm64."))
 		f.Var().Id("FastStrings").Op("=").False()
+		f.Add(doc("AVX512 reports whether the tile transposes use AVX-512: never on arm64."))
+		f.Var().Id("AVX512").Op("=").False()
 	}
 	if b != nil {
 		for _, af := range b.Funcs() {
@@ -535,6 +537,12 @@ func renderAccel(maxRank int, b *backend) *jen.File {
 			"non-temporal stores. It takes effect only where Accelerated; tests set it",
 			"to false to run the other path."))
 		f.Var().Id("FastStrings").Op("=").Qual("golang.org/x/sys/cpu", "X86").Dot("HasERMS").Op("&&").Id("hasFSRM").Call()
+		f.Add(doc("AVX512 reports whether the tile transposes use AVX-512 (asm_avx512.go in",
+			"gen): on CPUs with AVX-512 F, BW, VL and VBMI whose OS saves the ZMM state.",
+			"It takes effect only where Accelerated; tests set it to false to run the",
+			"AVX2 tiles on the same machine; nothing else should change it."))
+		x86 := func(f string) *jen.Statement { return jen.Qual("golang.org/x/sys/cpu", "X86").Dot(f) }
+		f.Var().Id("AVX512").Op("=").Add(x86("HasAVX512F")).Op("&&").Add(x86("HasAVX512BW")).Op("&&").Add(x86("HasAVX512VL")).Op("&&").Add(x86("HasAVX512VBMI"))
 		f.Add(doc("hasF16C reports whether the CPU converts float16 (VCVTPH2PS, VCVTPS2PH), which",
 			"the float16 conversions need besides AVX2."))
 		f.Var().Id("hasF16C").Op("=").Qual("golang.org/x/sys/cpu", "X86").Dot("HasF16C")
@@ -549,6 +557,8 @@ func renderAccel(maxRank int, b *backend) *jen.File {
 		f.Var().Id("Accelerated").Op("=").False()
 		f.Add(doc("FastStrings reports whether REP MOVSB copies long runs: never in this build."))
 		f.Var().Id("FastStrings").Op("=").False()
+		f.Add(doc("AVX512 reports whether the tile transposes use AVX-512: never in this build."))
+		f.Var().Id("AVX512").Op("=").False()
 	}
 	cpuidDoc := []string{
 		"CPUID returns EAX, EBX, ECX and EDX of the CPUID instruction for leaf and",
@@ -575,7 +585,12 @@ func renderAccel(maxRank int, b *backend) *jen.File {
 		call := jen.Id(tilesName(w) + "Go").Call(tileArgs()...)
 		var body []jen.Code
 		if b != nil {
-			body = append(body, jen.If(jen.Id("Accelerated")).Block(jen.Id(tilesName(w)+b.ISA).Call(tileArgs()...), jen.Return()))
+			var accel []jen.Code
+			if asm {
+				accel = append(accel, jen.If(jen.Id("AVX512")).Block(jen.Id(tilesName(w)+"AVX512").Call(tileArgs()...), jen.Return()))
+			}
+			accel = append(accel, jen.Id(tilesName(w)+b.ISA).Call(tileArgs()...), jen.Return())
+			body = append(body, jen.If(jen.Id("Accelerated")).Block(accel...))
 		}
 		body = append(body, call)
 		f.Add(doc(fmt.Sprintf("%s transposes whole tiles (see %sGo) with the fastest", tilesName(w), tilesName(w)),

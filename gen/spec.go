@@ -169,6 +169,9 @@ func validate(maxRank int) error {
 				return fmt.Errorf("width %s: no %s register transpose", w.Carrier, b.ISA)
 			}
 		}
+		if _, err := bandStages(w); err != nil {
+			return err
+		}
 		if i > 0 && widths[i-1].Size >= w.Size {
 			return fmt.Errorf("width %s: widths must be listed in increasing size", w.Carrier)
 		}

@@ -282,6 +282,70 @@ func convTilesUint8Float32AVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsaf
 //go:noescape
 func convTilesInt16Float32AVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
 
+// tilesUint8AVX512 transposes ti × tj whole tiles of 8×16 1-byte elements with AVX-512 permutes.
+// Source row i starts off[i]+col bytes from src, its elements j adjacent (the
+// rows may come from several source axes: off is a table); destination row j
+// starts j*dj bytes from dst, its elements i adjacent. It is the plain loop
+//
+//	for i := 0; i < ti*8; i++ {
+//		for j := 0; j < tj*16; j++ {
+//			*(dst + j*dj + i*1) = *(src + off[i] + col + j*1) // byte addresses
+//		}
+//	}
+//
+// It needs AVX-512 F, BW, VL and VBMI (see AVX512).
+//
+//go:noescape
+func tilesUint8AVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
+// tilesUint16AVX512 transposes ti × tj whole tiles of 8×8 2-byte elements with AVX-512 permutes.
+// Source row i starts off[i]+col bytes from src, its elements j adjacent (the
+// rows may come from several source axes: off is a table); destination row j
+// starts j*dj bytes from dst, its elements i adjacent. It is the plain loop
+//
+//	for i := 0; i < ti*8; i++ {
+//		for j := 0; j < tj*8; j++ {
+//			*(dst + j*dj + i*2) = *(src + off[i] + col + j*2) // byte addresses
+//		}
+//	}
+//
+// It needs AVX-512 F, BW, VL and VBMI (see AVX512).
+//
+//go:noescape
+func tilesUint16AVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
+// tilesUint32AVX512 transposes ti × tj whole tiles of 8×8 4-byte elements with AVX-512 permutes.
+// Source row i starts off[i]+col bytes from src, its elements j adjacent (the
+// rows may come from several source axes: off is a table); destination row j
+// starts j*dj bytes from dst, its elements i adjacent. It is the plain loop
+//
+//	for i := 0; i < ti*8; i++ {
+//		for j := 0; j < tj*8; j++ {
+//			*(dst + j*dj + i*4) = *(src + off[i] + col + j*4) // byte addresses
+//		}
+//	}
+//
+// It needs AVX-512 F, BW, VL and VBMI (see AVX512).
+//
+//go:noescape
+func tilesUint32AVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
+// tilesUint64AVX512 transposes ti × tj whole tiles of 4×4 8-byte elements with AVX-512 permutes.
+// Source row i starts off[i]+col bytes from src, its elements j adjacent (the
+// rows may come from several source axes: off is a table); destination row j
+// starts j*dj bytes from dst, its elements i adjacent. It is the plain loop
+//
+//	for i := 0; i < ti*4; i++ {
+//		for j := 0; j < tj*4; j++ {
+//			*(dst + j*dj + i*8) = *(src + off[i] + col + j*8) // byte addresses
+//		}
+//	}
+//
+// It needs AVX-512 F, BW, VL and VBMI (see AVX512).
+//
+//go:noescape
+func tilesUint64AVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
 // Accelerated reports whether the AVX2 assembly runs: true on amd64 CPUs with
 // AVX2 unless built with the purego tag. Tests set it to false to run the Go
 // fallback on the same machine; nothing else should change it.
@@ -294,6 +358,12 @@ var Accelerated = cpu.X86.HasAVX2
 // non-temporal stores. It takes effect only where Accelerated; tests set it
 // to false to run the other path.
 var FastStrings = cpu.X86.HasERMS && hasFSRM()
+
+// AVX512 reports whether the tile transposes use AVX-512 (asm_avx512.go in
+// gen): on CPUs with AVX-512 F, BW, VL and VBMI whose OS saves the ZMM state.
+// It takes effect only where Accelerated; tests set it to false to run the
+// AVX2 tiles on the same machine; nothing else should change it.
+var AVX512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512VBMI
 
 // hasF16C reports whether the CPU converts float16 (VCVTPH2PS, VCVTPS2PH), which
 // the float16 conversions need besides AVX2.
@@ -320,6 +390,10 @@ func CPUID(leaf, sub uint32) (eax, ebx, ecx, edx uint32, ok bool) {
 // kernel this build and CPU have.
 func tilesUint8(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
 	if Accelerated {
+		if AVX512 {
+			tilesUint8AVX512(dst, src, off, col, ti, tj, dj)
+			return
+		}
 		tilesUint8AVX2(dst, src, off, col, ti, tj, dj)
 		return
 	}
@@ -330,6 +404,10 @@ func tilesUint8(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
 // kernel this build and CPU have.
 func tilesUint16(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
 	if Accelerated {
+		if AVX512 {
+			tilesUint16AVX512(dst, src, off, col, ti, tj, dj)
+			return
+		}
 		tilesUint16AVX2(dst, src, off, col, ti, tj, dj)
 		return
 	}
@@ -340,6 +418,10 @@ func tilesUint16(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
 // kernel this build and CPU have.
 func tilesUint32(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
 	if Accelerated {
+		if AVX512 {
+			tilesUint32AVX512(dst, src, off, col, ti, tj, dj)
+			return
+		}
 		tilesUint32AVX2(dst, src, off, col, ti, tj, dj)
 		return
 	}
@@ -350,6 +432,10 @@ func tilesUint32(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
 // kernel this build and CPU have.
 func tilesUint64(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
 	if Accelerated {
+		if AVX512 {
+			tilesUint64AVX512(dst, src, off, col, ti, tj, dj)
+			return
+		}
 		tilesUint64AVX2(dst, src, off, col, ti, tj, dj)
 		return
 	}

@@ -19,6 +19,9 @@ var Accelerated = true
 // FastStrings reports whether REP MOVSB copies long runs: never on arm64.
 var FastStrings = false
 
+// AVX512 reports whether the tile transposes use AVX-512: never on arm64.
+var AVX512 = false
+
 // tilesUint8NEON transposes ti × tj whole tiles of 8×16 1-byte elements with NEON register transposes (VTRN1, VTRN2).
 // Source row i starts off[i]+col bytes from src, its elements j adjacent (the
 // rows may come from several source axes: off is a table); destination row j

@@ -17,6 +17,9 @@ var Accelerated = false
 // FastStrings reports whether REP MOVSB copies long runs: never in this build.
 var FastStrings = false
 
+// AVX512 reports whether the tile transposes use AVX-512: never in this build.
+var AVX512 = false
+
 // CPUID returns EAX, EBX, ECX and EDX of the CPUID instruction for leaf and
 // subleaf sub, and ok = true, on amd64; elsewhere, and in the purego build,
 // zeros and ok = false. The caller checks that the leaf exists (leaf 0 and

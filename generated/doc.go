@@ -17,5 +17,8 @@
 // kernels have two forms: AVX2 assembly (accel_amd64.s and its stubs in
 // accel_amd64.go, built on amd64 without the purego tag) and Go (the
 // *Go functions of kernels_*.go, the only form elsewhere, accel_other.go).
-// Accelerated says which runs; tests clear it to run the Go form.
+// Accelerated says which runs; tests clear it to run the Go form. On CPUs
+// with AVX-512 (F, BW, VL, VBMI) the tiles of whole bands move through ZMM
+// permutes instead (the *AVX512 functions); AVX512 says whether, and tests
+// clear it to run the AVX2 tiles.
 package generated

@@ -32,7 +32,8 @@
 //     another axis has source stride 1, runs as blocked 2-D transposes
 //     (generated.TransposeRows): the stride-1 axis against all the axes after
 //     it, which are contiguous in the result, their source rows listed in a
-//     table. On amd64 with AVX2 whole tiles move through register shuffles.
+//     table. On amd64 with AVX2 whole tiles move through register shuffles,
+//     with AVX-512 whole bands of them through ZMM permutes.
 //     When the stride-1 axis spans less than a cache line (a batch of 8
 //     reversed to the front), it is chained with the axes that continue it
 //     in the source into one long source row; the tiles then go through a

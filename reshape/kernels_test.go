@@ -59,17 +59,26 @@ func TestKernels(t *testing.T) {
 }
 
 // forEachMode runs test once per kernel implementation this machine has:
-// with the assembly (where generated.Accelerated is true) and with the Go
+// with the AVX-512 tiles (where generated.AVX512 is true), with the AVX2
+// assembly (where generated.Accelerated is true), and with the Go
 // fallback, as the purego build and other architectures run it.
 func forEachMode(t *testing.T, test func(t *testing.T)) {
-	modes := []bool{false}
+	type mode struct{ accel, avx512 bool }
+	modes := []mode{{false, false}}
 	if generated.Accelerated {
-		modes = append(modes, true)
+		modes = append(modes, mode{true, false})
+		if generated.AVX512 {
+			modes = append(modes, mode{true, true})
+		}
 	}
-	for _, accel := range modes {
-		t.Run(fmt.Sprintf("accelerated=%v", accel), func(t *testing.T) {
-			defer func(was bool) { generated.Accelerated = was }(generated.Accelerated)
-			generated.Accelerated = accel
+	for _, m := range modes {
+		name := fmt.Sprintf("accelerated=%v", m.accel)
+		if m.avx512 {
+			name = "accelerated=avx512"
+		}
+		t.Run(name, func(t *testing.T) {
+			defer func(accel, avx512 bool) { generated.Accelerated, generated.AVX512 = accel, avx512 }(generated.Accelerated, generated.AVX512)
+			generated.Accelerated, generated.AVX512 = m.accel, m.avx512
 			test(t)
 		})
 	}

@@ -1,0 +1,230 @@
+package main
+
+import (
+	"fmt"
+	"math/bits"
+
+	"github.com/mmcloughlin/avo/attr"
+	"github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	"github.com/mmcloughlin/avo/reg"
+)
+
+// The AVX-512 tile transposes: the loops of emitTilesAVX2, whose whole
+// bands (Bands tile rows of one tile column: 64 bytes of every destination
+// row) move through ZMM registers with two-source permutes (VPERMT2B for
+// bytes, VBMI; VPERMT2W, BW; VPERMT2D and VPERMT2Q, F) instead of the
+// tile-by-tile unpack ladder. A band is TileJ registers in and out: the
+// source rows go in 16- or 32-byte pieces (VINSERTI32X4, VINSERTI64X4),
+// each destination row comes out as one 64-byte store, a whole line, so
+// no staging buffer is needed. The tile rows left over after the whole
+// bands take the AVX2 code.
+//
+// The permutes are log2(TileJ) stages over pairs of registers; every pair
+// of a stage uses the same two index vectors (bandStages), which the
+// generator computes by following each element and checks before it
+// writes anything.
+
+// avx512Funcs lists the AVX-512 tile transposes, one per width.
+func avx512Funcs() []asmFunc {
+	var fs []asmFunc
+	for _, w := range widths {
+		w := w
+		fs = append(fs, asmFunc{
+			Name:   tilesName(w) + "AVX512",
+			Params: tileParams,
+			Doc: append(tilesDoc(w, tilesName(w)+"AVX512", "with AVX-512 permutes"),
+				"", "It needs AVX-512 F, BW, VL and VBMI (see AVX512)."),
+			Body: func(c *build.Context) { emitTilesAVX512(c, w) },
+		})
+	}
+	return fs
+}
+
+// bandRegs are the registers of emitTilesAVX2's loops that a band step
+// uses: the source column s, the row table off, a scratch t, the
+// destination d, its row stride dj and 3*dj, and a scratch tmp.
+type bandRegs struct {
+	s, off, t, d, dj, dj3, tmp reg.GPVirtual
+}
+
+// emitTilesAVX512 emits the AVX-512 tile transpose of w: emitTilesAVX2's
+// loops with emitBandAVX512 for whole bands, no staging.
+func emitTilesAVX512(c *build.Context, w width) {
+	tl := tileOf(w)
+	tl.stage = false
+	stages, err := bandStages(w)
+	if err != nil {
+		panic("unreachable: validate checked the bands of every width: " + err.Error())
+	}
+	perm := c.StaticGlobal(tilesName(w) + "Perm")
+	c.DataAttributes(attr.RODATA | attr.NOPTR)
+	for k, st := range stages {
+		for x, idx := range st {
+			for l, v := range idx {
+				at := (2*k+x)*64 + l*w.Size
+				switch w.Size {
+				case 1:
+					c.AddDatum(at, U8(v))
+				case 2:
+					c.AddDatum(at, U16(v))
+				case 4:
+					c.AddDatum(at, U32(v))
+				default:
+					c.AddDatum(at, U64(v))
+				}
+			}
+		}
+	}
+	tl.band = func(c *build.Context, r bandRegs) { emitBandAVX512(c, w, perm, len(stages), r) }
+	emitTilesAVX2(c, tl)
+}
+
+// emitBandAVX512 emits one band, for 1-byte elements (64 source rows of 16
+// bytes, 16 destination rows of 64 bytes):
+//
+//	MOVQ (off), t; VBROADCASTI32X4 (s)(t*1), Z0     // source rows 0-3 into Z0
+//	MOVQ 8(off), t; VINSERTI32X4 $1, (s)(t*1), Z0, Z0 ...
+//	... Z1..Z15 from rows 4..63
+//	VMOVDQU64 perm<>+0(SB), Z16; VMOVDQU64 perm<>+64(SB), Z17   // stage 0
+//	VMOVDQA64 Z0, Z18; VPERMT2B Z1, Z16, Z18                     // pair (0, 1)
+//	VMOVDQA64 Z0, Z19; VPERMT2B Z1, Z17, Z19 ...
+//	... stages 1-3 on pairs 2 and 4 and 8 apart
+//	VMOVDQU64 Z18, (d); VMOVDQU64 ..., (d)(dj*1) ...            // 16 lines
+func emitBandAVX512(c *build.Context, w width, perm Mem, stages int, r bandRegs) {
+	piece := w.TileJ * w.Size     // bytes of a source row in a band: 16 or 32
+	per := cacheLineBytes / piece // source rows per register
+	regs := make([]reg.VecVirtual, w.TileJ)
+	for g := range regs {
+		z := c.ZMM()
+		for q := range per {
+			c.MOVQ(Mem{Base: r.off, Disp: 8 * (g*per + q)}, r.t)
+			m := Mem{Base: r.s, Index: r.t, Scale: 1}
+			switch {
+			case q == 0 && piece == 16: // the whole register, for the register allocator
+				c.VBROADCASTI32X4(m, z)
+			case q == 0:
+				c.VBROADCASTI64X4(m, z)
+			case piece == 16:
+				c.VINSERTI32X4(Imm(uint64(q)), m, z, z)
+			default:
+				c.VINSERTI64X4(Imm(uint64(q)), m, z, z)
+			}
+		}
+		regs[g] = z
+	}
+	permute := map[int]func(...Op){1: c.VPERMT2B, 2: c.VPERMT2W, 4: c.VPERMT2D, 8: c.VPERMT2Q}[w.Size]
+	for k := range stages {
+		idx := [2]reg.VecVirtual{c.ZMM(), c.ZMM()}
+		for x := range idx {
+			c.VMOVDQU64(perm.Offset((2*k+x)*64), idx[x])
+		}
+		bit := 1 << k
+		next := make([]reg.VecVirtual, len(regs))
+		for a := range regs {
+			if a&bit != 0 {
+				continue
+			}
+			for x, to := range []int{a, a | bit} {
+				o := c.ZMM()
+				c.VMOVDQA64(regs[a], o)
+				permute(regs[a|bit], idx[x], o)
+				next[to] = o
+			}
+		}
+		regs = next
+	}
+	eachRow(c, w.TileJ, r.d, r.dj, r.dj3, r.tmp, 0, func(j int, m Mem) { c.VMOVDQU64(regs[j], m) })
+}
+
+// bandStages returns the index vectors of the permute stages of a band of
+// w: stage k combines the registers a and a|1<<k (a without bit k) into the
+// new a (index [0]) and a|1<<k (index [1]), each index the lane of a to
+// take, or lanes + the lane of a|1<<k, in elements of w.Size bytes.
+//
+// It follows every element (i, j), source row i of the band and column j of
+// the tile: after the loads, register i/per holds it at lane
+// (i%per)*TileJ + j. Each stage but the last swaps bit k of the register
+// number with bit k of the lane (initially j's bits), so that the register
+// number becomes j; the last also puts every element of register j at
+// lane i, its place in destination row j. If the same index
+// vectors do not serve every pair, or if the result is not the transpose,
+// it returns an error, which stops the generator (validate).
+func bandStages(w width) ([][2][]int, error) {
+	lanes := cacheLineBytes / w.Size
+	per := lanes / w.TileJ
+	type elem struct{ i, j int }
+	pos := make([][]elem, w.TileJ)
+	for g := range pos {
+		pos[g] = make([]elem, lanes)
+		for q := range per {
+			for j := range w.TileJ {
+				pos[g][q*w.TileJ+j] = elem{g*per + q, j}
+			}
+		}
+	}
+	n := bits.TrailingZeros(uint(w.TileJ))
+	var stages [][2][]int
+	for k := range n {
+		bit := 1 << k
+		var st [2][]int
+		next := make([][]elem, len(pos))
+		for a := range pos {
+			if a&bit != 0 {
+				continue
+			}
+			b := a | bit
+			for x, to := range []int{a, b} {
+				out := make([]elem, lanes)
+				idx := make([]int, lanes)
+				for l := range out {
+					var want elem
+					if k < n-1 {
+						from := a
+						if l&bit != 0 {
+							from = b
+						}
+						want = pos[from][l&^bit|x<<k]
+					} else {
+						want = elem{l, to}
+					}
+					idx[l] = -1
+					for m, e := range pos[a] {
+						if e == want {
+							idx[l] = m
+						}
+					}
+					for m, e := range pos[b] {
+						if e == want {
+							idx[l] = lanes + m
+						}
+					}
+					if idx[l] < 0 {
+						return nil, fmt.Errorf("width %s: band stage %d: element %v not in registers %d, %d", w.Carrier, k, want, a, b)
+					}
+					out[l] = want
+				}
+				if st[x] == nil {
+					st[x] = idx
+				} else {
+					for l := range idx {
+						if idx[l] != st[x][l] {
+							return nil, fmt.Errorf("width %s: band stage %d: pair (%d, %d) needs other indices than pair (0, %d)", w.Carrier, k, a, b, bit)
+						}
+					}
+				}
+				next[to] = out
+			}
+		}
+		pos = next
+		stages = append(stages, st)
+	}
+	for j := range pos {
+		for l, e := range pos[j] {
+			if e != (elem{l, j}) {
+				return nil, fmt.Errorf("width %s: band: register %d lane %d holds %v", w.Carrier, j, l, e)
+			}
+		}
+	}
+	return stages, nil
+}
