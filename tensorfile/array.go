@@ -27,9 +27,6 @@ import (
 type Array struct {
 	// Name is the tensor's name in a .safetensors file, "" for a .npy file.
 	Name string
-	// DType is the element type; Invalid when the file names one this
-	// package does not support (such a tensor is listed but not readable).
-	DType DType
 	// Descr is the dtype as the file spells it: "<f4", "|u1", "F32",
 	// "F8_E4M3"; for an Array made here, the DType's name. Writers ignore
 	// it.
@@ -37,16 +34,25 @@ type Array struct {
 	// Shape holds the extents, outermost first. It may be empty (a scalar,
 	// which reshape does not take) and may hold zeros.
 	Shape []int
+	// DType is the element type; Invalid when the file names one this
+	// package does not support (such a tensor is listed but not readable).
+	DType DType
 	// Fortran reports column-major (Fortran) order: the first index varies
 	// fastest, so the strides are the C strides of the reversed shape,
 	// reversed. Only .npy has this order.
 	Fortran bool
+	// Compressed reports an .npz member stored compressed: its bytes were
+	// read into memory, where a stored member's view the file's map.
+	Compressed bool
+
+	// swap marks data as the file's bytes in the byte order opposite the
+	// host's: Bytes swaps them into new memory at its first call. (The
+	// flags sit together, and the Array is 136 bytes: a safetensors header
+	// may list millions.)
+	swap bool
 
 	data       []byte
 	begin, end int // data offsets in a safetensors file, for sorting
-	// swap marks data as the file's bytes in the byte order opposite the
-	// host's: Bytes swaps them into new memory at its first call.
-	swap bool
 
 	// gen, for an Array from ReshapeLazy, writes its size bytes to w when
 	// a writer needs them; data stays nil until Bytes asks for them.
@@ -56,9 +62,6 @@ type Array struct {
 	// why, for a .npy array of DType Invalid, says why its dtype is not
 	// supported (ErrDType); nil for the generic message.
 	why error
-	// Compressed reports an .npz member stored compressed: its bytes were
-	// read into memory, where a stored member's view the file's map.
-	Compressed bool
 }
 
 // Unsupported returns why the array cannot be read, wrapping ErrDType, for

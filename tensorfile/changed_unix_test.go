@@ -90,6 +90,6 @@ func TestShrunkBeforeParse(t *testing.T) {
 	require.NoError(t, err)
 	defer unmap()
 	require.NoError(t, os.Truncate(path, 0))
-	_, err = decodeMapped(b, true)
+	_, err = decodeMapped(b, true, true, Limits{})
 	assert.ErrorIs(t, err, ErrChanged)
 }

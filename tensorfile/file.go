@@ -93,6 +93,12 @@ type File struct {
 // it) instead of ending the process with SIGBUS. Replacing the file by a
 // rename, as WriteFile does, is safe: the map keeps the old file.
 func Open(path string) (*File, error) {
+	return OpenWith(path, Limits{})
+}
+
+// OpenWith is Open within the limits lim on what a header may hold (see
+// Limits; the zero Limits are the defaults, as Open uses).
+func OpenWith(path string, lim Limits) (*File, error) {
 	// Refuse a named pipe, a device or a directory before opening it: opening
 	// a FIFO for reading blocks until a writer comes, which may be never.
 	fi, err := os.Stat(path) // follows links: a link to a regular file is fine
@@ -111,7 +117,7 @@ func Open(path string) (*File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	tf, err := decodeMapped(b, strings.EqualFold(filepath.Ext(path), ".npy"))
+	tf, err := decodeMapped(b, strings.EqualFold(filepath.Ext(path), ".npy"), isMapped, lim)
 	if err != nil {
 		_ = unmap()
 		return nil, fmt.Errorf("%s: %w", path, err)
@@ -161,31 +167,46 @@ func regular(path string, fi os.FileInfo) error {
 	return fmt.Errorf("%s: %w: %s, not a regular file", path, ErrFormat, what)
 }
 
-// decodeMapped is decode of a file's memory map: a fault because the file
+// decodeMapped is decode of a file's memory map (or, if isMapped is
+// false, of the copy read in its place): a fault because the file
 // shrank since it was mapped is an error wrapping ErrChanged.
-func decodeMapped(b []byte, npyName bool) (f *File, err error) {
+//
+// The pages of a long header are dropped from the map as it is parsed
+// (releasePages): they are not read again.
+func decodeMapped(b []byte, npyName, isMapped bool, lim Limits) (f *File, err error) {
 	defer catchFault(&err, debug.SetPanicOnFault(true))
-	return decode(b, npyName)
+	var release func(int)
+	if isMapped {
+		release = func(n int) { releasePages(b[:n]) }
+	}
+	return decodeWith(b, npyName, lim, release)
 }
 
 // decode parses a whole file held in b. npyName says the file is named .npy,
 // so that a missing magic is reported as a bad .npy file.
 func decode(b []byte, npyName bool) (*File, error) {
+	return decodeWith(b, npyName, Limits{}, nil)
+}
+
+// decodeWith is decode within the limits lim; release, if not nil, is told
+// how many bytes of b will not be read again.
+func decodeWith(b []byte, npyName bool, lim Limits, release func(int)) (*File, error) {
+	lim = lim.orDefaults()
 	if npyName || bytes.HasPrefix(b, []byte(npyMagic)) || (len(b) < len(npyMagic) && bytes.HasPrefix([]byte(npyMagic), b) && len(b) > 0) {
-		a, h, err := parseNPY(b)
+		a, h, err := parseNPY(b, lim)
 		if err != nil {
 			return nil, err
 		}
 		return &File{Format: NPY, Version: fmt.Sprintf("%d.%d", h.major, h.minor), Arrays: []*Array{a}}, nil
 	}
 	if isZip(b) {
-		arrays, err := parseNPZ(b)
+		arrays, err := parseNPZ(b, lim)
 		if err != nil {
 			return nil, err
 		}
 		return &File{Format: NPZ, Arrays: arrays}, nil
 	}
-	arrays, meta, err := parseSafetensors(b)
+	arrays, meta, err := parseSafetensors(b, lim, release)
 	if err != nil {
 		return nil, err
 	}

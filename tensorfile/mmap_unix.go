@@ -47,3 +47,18 @@ var mmap = unix.Mmap
 // changes nothing for a regular file, whose reads and maps never block on
 // it).
 const openFlags = unix.O_NONBLOCK
+
+// releasePages drops the whole pages of b, the start of a map that
+// mapFile made, from the process's memory: a file's pages stay in the page
+// cache, and a later read of them faults them back in. b must be a map's
+// (a slice of a heap copy would read back zeros), which is why decode calls
+// it only for a map.
+func releasePages(b []byte) {
+	n := len(b) / pageSize * pageSize
+	if n > 0 {
+		_ = unix.Madvise(b[:n], unix.MADV_DONTNEED)
+	}
+}
+
+// pageSize is the size of a page of memory.
+var pageSize = os.Getpagesize()

@@ -61,8 +61,8 @@ type npyHeader struct {
 // parseNPY parses a whole .npy file held in b and returns its one array,
 // viewing b, and the header. Every rejection wraps ErrFormat, ErrHeader,
 // ErrTruncated, ErrData or ErrDType.
-func parseNPY(b []byte) (*Array, npyHeader, error) {
-	h, err := parseNPYHeader(b)
+func parseNPY(b []byte, lim Limits) (*Array, npyHeader, error) {
+	h, err := parseNPYHeader(b, lim.NPYHeader)
 	if err != nil {
 		return nil, h, err
 	}
@@ -105,8 +105,9 @@ func parseNPY(b []byte) (*Array, npyHeader, error) {
 }
 
 // parseNPYHeader reads the magic, the version, the header length and the
-// header dictionary of the .npy file in b.
-func parseNPYHeader(b []byte) (npyHeader, error) {
+// header dictionary of the .npy file in b. A dictionary longer than max
+// bytes is refused, as numpy.load refuses one over its max_header_size.
+func parseNPYHeader(b []byte, max int) (npyHeader, error) {
 	var h npyHeader
 	if len(b) < len(npyMagic) || string(b[:len(npyMagic)]) != npyMagic {
 		if len(b) < len(npyMagic) && string(b) == npyMagic[:len(b)] {
@@ -138,6 +139,9 @@ func parseNPYHeader(b []byte) (npyHeader, error) {
 	}
 	if hlen > uint64(len(b)-start) {
 		return h, errorf(ErrTruncated, "the header is %d bytes long, the file ends %d bytes after its start", hlen, len(b)-start)
+	}
+	if hlen > uint64(max) {
+		return h, errorf(ErrHeader, "the header is %d bytes long, over the limit of %d (Limits.NPYHeader; NumPy's max_header_size)", hlen, max)
 	}
 	h.dataOffset = start + int(hlen)
 	text := b[start:h.dataOffset]

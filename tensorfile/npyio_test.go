@@ -145,7 +145,7 @@ func TestNPYIOLimits(t *testing.T) {
 	// Its writer does not align the data to 64 bytes as NumPy does.
 	var w bytes.Buffer
 	require.NoError(t, npy.Write(&w, []float32{1, 2}))
-	h, err := parseNPYHeader(w.Bytes())
+	h, err := parseNPYHeader(w.Bytes(), DefaultNPYHeader)
 	require.NoError(t, err)
 	assert.NotZero(t, h.dataOffset%npyAlign, "npyio now aligns its data to %d bytes", npyAlign)
 }

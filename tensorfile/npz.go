@@ -34,7 +34,7 @@ func isZip(b []byte) bool {
 
 // parseNPZ parses the whole .npz archive held in b: every member, in the
 // archive's order, as an array named after it without ".npy".
-func parseNPZ(b []byte) ([]*Array, error) {
+func parseNPZ(b []byte, lim Limits) ([]*Array, error) {
 	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
 	if err != nil {
 		if errors.Is(err, zip.ErrFormat) || errors.Is(err, io.ErrUnexpectedEOF) {
@@ -54,7 +54,7 @@ func parseNPZ(b []byte) ([]*Array, error) {
 		if err != nil {
 			return nil, err
 		}
-		a, _, err := parseNPY(data)
+		a, _, err := parseNPY(data, lim)
 		if err != nil {
 			return nil, fmt.Errorf("member %q: %w", zf.Name, err)
 		}

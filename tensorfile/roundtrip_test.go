@@ -198,7 +198,7 @@ func le64(v uint64) []byte {
 
 // headerLen returns where the data of a .npy file starts.
 func headerLen(b []byte) int {
-	h, err := parseNPYHeader(b)
+	h, err := parseNPYHeader(b, DefaultNPYHeader)
 	if err != nil {
 		panic(err)
 	}

@@ -1,16 +1,13 @@
 package tensorfile
 
 import (
-	"bytes"
 	"encoding/binary"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"io"
-	"math"
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // The safetensors format is read and written here. The reader of
@@ -40,10 +37,6 @@ import (
 // to the end of the header, and an optional "__metadata__" of strings; the
 // tensors tile the data exactly, without gaps or overlaps.
 
-// stMaxHeader is the largest header accepted, as in the reference
-// implementation (100 MB).
-const stMaxHeader = 100_000_000
-
 // stMetadataKey is the reserved key of the free-form string metadata.
 const stMetadataKey = "__metadata__"
 
@@ -57,7 +50,9 @@ type stEntry struct {
 // parseSafetensors parses a whole safetensors file held in b and returns its
 // tensors, viewing b and sorted by data offset, and its metadata. Every
 // rejection wraps ErrFormat, ErrHeader, ErrTruncated, ErrData or ErrDType.
-func parseSafetensors(b []byte) ([]*Array, map[string]string, error) {
+// release, if not nil, is told how many bytes of b will not be read again
+// (see parseSTHeader).
+func parseSafetensors(b []byte, lim Limits, release func(int)) ([]*Array, map[string]string, error) {
 	if len(b) < 8 {
 		return nil, nil, errorf(ErrTruncated, "the file is %d bytes long, a safetensors header length needs 8", len(b))
 	}
@@ -65,34 +60,20 @@ func parseSafetensors(b []byte) ([]*Array, map[string]string, error) {
 		return nil, nil, errorf(ErrFormat, "neither a .npy file (no magic) nor a safetensors file (no '{' after the 8-byte header length)")
 	}
 	hlen := binary.LittleEndian.Uint64(b[:8])
-	if hlen > stMaxHeader {
-		return nil, nil, errorf(ErrHeader, "header length %d is over the limit of %d bytes", hlen, stMaxHeader)
+	if hlen > uint64(lim.SafetensorsHeader) {
+		return nil, nil, errorf(ErrHeader, "header length %d is over the limit of %d bytes (Limits.SafetensorsHeader)", hlen, lim.SafetensorsHeader)
 	}
 	if hlen > uint64(len(b)-8) {
 		return nil, nil, errorf(ErrTruncated, "the header is %d bytes long, the file ends %d bytes after its start", hlen, len(b)-8)
 	}
-	header := b[8 : 8+hlen]
-	members, err := jsonObject(header)
-	if err != nil {
-		return nil, nil, errorf(ErrHeader, "safetensors header JSON: %v", err)
-	}
 	data := b[8+hlen:]
-
-	var meta map[string]string
-	arrays := make([]*Array, 0, len(members))
-	slices.SortFunc(members, func(x, y jsonMember) int { return strings.Compare(x.key, y.key) })
-	for _, m := range members {
-		if m.key == stMetadataKey {
-			if meta, err = parseSTMetadata(m.value); err != nil {
-				return nil, nil, err
-			}
-			continue
-		}
-		a, err := parseSTEntry(m.key, m.value, data)
-		if err != nil {
-			return nil, nil, err
-		}
-		arrays = append(arrays, a)
+	var parsed func(int)
+	if release != nil {
+		parsed = func(n int) { release(8 + n) }
+	}
+	arrays, meta, err := parseSTHeader(b[8:8+hlen], data, lim, parsed)
+	if err != nil {
+		return nil, nil, err
 	}
 	// The tensors must tile the data: sorted by offset, each begins where
 	// the one before ends, and the last ends at the end of the file.
@@ -116,142 +97,6 @@ func parseSafetensors(b []byte) ([]*Array, map[string]string, error) {
 		return nil, nil, errorf(ErrData, "the tensors end at data byte %d, the file holds %d bytes of data after the header", at, len(data))
 	}
 	return arrays, meta, nil
-}
-
-// parseSTEntry checks one header entry against the data and returns it as
-// an Array over its bytes.
-func parseSTEntry(name string, msg json.RawMessage, data []byte) (*Array, error) {
-	if _, err := jsonObject(msg); err != nil { // a repeated field
-		return nil, errorf(ErrHeader, "tensor %q: %v", name, err)
-	}
-	var e stEntry
-	dec := json.NewDecoder(bytes.NewReader(msg))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&e); err != nil {
-		return nil, errorf(ErrHeader, "tensor %q: %v", name, err)
-	}
-	switch {
-	case e.DType == nil:
-		return nil, errorf(ErrHeader, "tensor %q has no dtype", name)
-	case e.Shape == nil:
-		return nil, errorf(ErrHeader, "tensor %q has no shape", name)
-	case e.DataOffsets == nil:
-		return nil, errorf(ErrHeader, "tensor %q has no data_offsets", name)
-	case len(*e.DataOffsets) != 2:
-		return nil, errorf(ErrHeader, "tensor %q: data_offsets %v must be [begin, end]", name, *e.DataOffsets)
-	}
-	off := *e.DataOffsets
-	begin, end := off[0], off[1]
-	if end < begin {
-		return nil, errorf(ErrData, "tensor %q: data_offsets [%d, %d] end before they begin", name, begin, end)
-	}
-	if end > uint64(len(data)) {
-		return nil, errorf(ErrData, "tensor %q: data_offsets [%d, %d] reach past the %d bytes of data in the file", name, begin, end, len(data))
-	}
-	shape := make([]int, len(*e.Shape))
-	for i, x := range *e.Shape {
-		if x > math.MaxInt {
-			return nil, errorf(ErrHeader, "tensor %q: extent %d does not fit an int", name, x)
-		}
-		shape[i] = int(x)
-	}
-	n, err := elements(shape)
-	if err != nil {
-		return nil, errorf(ErrHeader, "tensor %q: %v", name, err)
-	}
-	a := &Array{
-		Name:  name,
-		Descr: *e.DType,
-		DType: dtypeFromSafetensors(*e.DType),
-		Shape: shape,
-		begin: int(begin),
-		end:   int(end),
-		data:  data[begin:end:end],
-	}
-	a.swap = hostBigEndian && a.DType.Size() > 1 // safetensors data is little-endian
-	if a.DType == Invalid {
-		// Listed, not readable: Tensor and Reshape refuse it with ErrDType.
-		return a, nil
-	}
-	if need, ok := mulOK(n, a.DType.Size()); !ok || need != int(end-begin) {
-		return nil, errorf(ErrData, "tensor %q: shape %s of %s needs %s bytes, data_offsets [%d, %d] hold %d",
-			name, list(shape), *e.DType, bytesNeeded(need, ok), begin, end, end-begin)
-	}
-	return a, nil
-}
-
-// parseSTMetadata reads the __metadata__ object: names mapped to strings,
-// each name once. null is no metadata.
-func parseSTMetadata(msg json.RawMessage) (map[string]string, error) {
-	members, err := jsonObject(msg)
-	if err != nil {
-		return nil, errorf(ErrHeader, "%s: %v", stMetadataKey, err)
-	}
-	if members == nil && bytes.Equal(bytes.TrimSpace(msg), []byte("null")) {
-		return nil, nil
-	}
-	meta := make(map[string]string, len(members))
-	for _, m := range members {
-		var v string
-		if err := json.Unmarshal(m.value, &v); err != nil {
-			return nil, errorf(ErrHeader, "%s must map names to strings: %q maps to %.40s", stMetadataKey, m.key, m.value)
-		}
-		meta[m.key] = v
-	}
-	return meta, nil
-}
-
-// jsonMember is one member of a JSON object: its key and its raw value.
-type jsonMember struct {
-	key   string
-	value json.RawMessage
-}
-
-// jsonObject returns the members of the JSON object b in the order written,
-// or nil for a JSON null. Unlike json.Unmarshal into a map, which keeps the
-// last of two members of the same key without a word, it fails when a key
-// appears twice; it also fails on anything but an object or null, and on
-// anything after it but white space.
-func jsonObject(b []byte) ([]jsonMember, error) {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, err
-	}
-	var members []jsonMember
-	switch tok {
-	case nil: // null
-	case json.Delim('{'):
-		members = []jsonMember{}
-		seen := map[string]bool{}
-		for dec.More() {
-			if tok, err = dec.Token(); err != nil {
-				return nil, err
-			}
-			key, _ := tok.(string) // the decoder accepts only a string here
-			if seen[key] {
-				return nil, fmt.Errorf("key %q appears twice", key)
-			}
-			seen[key] = true
-			var v json.RawMessage
-			if err := dec.Decode(&v); err != nil {
-				return nil, err
-			}
-			members = append(members, jsonMember{key, v})
-		}
-		if _, err := dec.Token(); err != nil { // the closing brace
-			return nil, err
-		}
-	default:
-		return nil, fmt.Errorf("want an object, found %.40s", bytes.TrimSpace(b))
-	}
-	switch _, err := dec.Token(); {
-	case err == nil:
-		return nil, fmt.Errorf("more JSON after the object")
-	case !errors.Is(err, io.EOF):
-		return nil, err
-	}
-	return members, nil
 }
 
 func bytesNeeded(n int, ok bool) string {
@@ -280,9 +125,13 @@ type stInfo struct {
 }
 
 // WriteSafetensors writes arrays as one safetensors file to w, with
-// metadata (may be nil) as its __metadata__. Names must be unique and not
-// "__metadata__"; every array must be C-ordered (the format has no other
-// order) and of a supported dtype (ErrInvalid, ErrDType).
+// metadata (may be nil) as its __metadata__. Names must be unique, valid
+// UTF-8 and not "__metadata__", and metadata keys and values valid UTF-8
+// (JSON holds text: encoding/json would turn each invalid byte into U+FFFD,
+// so that "\xff" and "\xfe" became one name); every array must be
+// C-ordered (the format has no other order) and of a supported dtype
+// (ErrInvalid, ErrDType). Valid UTF-8 encodes to JSON one way only, so
+// names unique as given are unique in the header.
 //
 // The layout is the reference implementation's, byte for byte as
 // github.com/nlpodyssey/safetensors writes it (a test checks): tensors
@@ -303,6 +152,8 @@ func WriteSafetensors(w io.Writer, metadata map[string]string, arrays ...*Array)
 			return err
 		}
 		switch {
+		case !utf8.ValidString(a.Name):
+			return errorf(ErrInvalid, "tensor name %q is not valid UTF-8, which a safetensors header (JSON) cannot hold", a.Name)
 		case a.Name == stMetadataKey:
 			return errorf(ErrInvalid, "a tensor may not be named %s", stMetadataKey)
 		case a.Fortran:
@@ -319,6 +170,11 @@ func WriteSafetensors(w io.Writer, metadata map[string]string, arrays ...*Array)
 		}
 		return strings.Compare(x.Name, y.Name)
 	})
+	for k, v := range metadata {
+		if !utf8.ValidString(k) || !utf8.ValidString(v) {
+			return errorf(ErrInvalid, "%s entry %q: %q is not valid UTF-8, which a safetensors header (JSON) cannot hold", stMetadataKey, k, v)
+		}
+	}
 	header := make(map[string]any, len(sorted)+1)
 	if len(metadata) > 0 {
 		header[stMetadataKey] = metadata

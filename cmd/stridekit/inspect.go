@@ -1,13 +1,14 @@
 package main
 
 import (
+	"bufio"
 	"flag"
 	"fmt"
+	"io"
 	"maps"
 	"slices"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"unicode"
 	"unicode/utf8"
 
@@ -49,13 +50,11 @@ func (c *cli) inspect(args []string) error {
 		format += " " + f.Version
 	}
 	fmt.Fprintf(c.stdout, "%s: %s, %d tensor%s, %s\n", path, format, len(f.Arrays), plural(len(f.Arrays)), mib(f.Size))
-	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
-	head := "NAME\tDTYPE\tSHAPE\tSTRIDES\tORDER"
+	head := []string{"NAME", "DTYPE", "SHAPE", "STRIDES", "ORDER"}
 	if f.Format == tensorfile.NPZ {
-		head += "\tSTORAGE"
+		head = append(head, "STORAGE")
 	}
-	fmt.Fprintln(tw, head)
-	for _, a := range f.Arrays {
+	row := func(a *tensorfile.Array) []string {
 		name := display(a.Name)
 		if f.Format == tensorfile.NPY {
 			name = "-"
@@ -68,17 +67,17 @@ func (c *cli) inspect(args []string) error {
 		if a.Fortran {
 			order = "Fortran"
 		}
-		line := fmt.Sprintf("%s\t%s\t%s\t%s\t%s", name, dtype, ints(a.Shape), ints(a.Strides()), order)
+		cells := []string{name, dtype, ints(a.Shape), ints(a.Strides()), order}
 		switch {
 		case f.Format != tensorfile.NPZ:
 		case a.Compressed:
-			line += "\tin memory (compressed)"
+			cells = append(cells, "in memory (compressed)")
 		default:
-			line += "\tview"
+			cells = append(cells, "view")
 		}
-		fmt.Fprintln(tw, line)
+		return cells
 	}
-	if err := tw.Flush(); err != nil {
+	if err := table(c.stdout, head, len(f.Arrays), func(i int) []string { return row(f.Arrays[i]) }); err != nil {
 		return err
 	}
 	if len(f.Metadata) > 0 {
@@ -89,6 +88,44 @@ func (c *cli) inspect(args []string) error {
 	}
 	return nil
 }
+
+// table writes a table of a head and n rows, row(i) giving the cells of
+// row i, its columns two spaces apart, as text/tabwriter would lay it out;
+// but in two passes over the rows (one for the widths, one to write), so
+// that a file of a million tensors is listed without the whole table in
+// memory, and through one buffer, not a write per cell.
+func table(w io.Writer, head []string, n int, row func(i int) []string) error {
+	widths := make([]int, len(head))
+	measure := func(cells []string) {
+		for j, cell := range cells[:len(cells)-1] {
+			widths[j] = max(widths[j], utf8.RuneCountInString(cell))
+		}
+	}
+	measure(head)
+	for i := range n {
+		measure(row(i))
+	}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	line := func(cells []string) {
+		for j, cell := range cells {
+			bw.WriteString(cell)
+			if j < len(cells)-1 {
+				for pad := widths[j] - utf8.RuneCountInString(cell) + 2; pad > 0; pad -= len(spaces) {
+					bw.WriteString(spaces[:min(pad, len(spaces))])
+				}
+			}
+		}
+		bw.WriteByte('\n')
+	}
+	line(head)
+	for i := range n {
+		line(row(i))
+	}
+	return bw.Flush()
+}
+
+// spaces pads the cells of a table.
+const spaces = "                                "
 
 // display returns s as it is when it is valid UTF-8 of printable runes
 // (spaces included), else quoted as %q does, so that a name holding a
