@@ -143,7 +143,9 @@ func (a *Array) Len() int {
 // of exactly the result's size, and the view is the Array's own copy,
 // which no exported field reaches; so the panic below marks a bug of this
 // package, not bad input. (Using the Array after its input's File is closed
-// is a fault, as for every view of that File.)
+// is a fault, as for every view of that File; so is swapping the bytes of a
+// file truncated while open, which Tensor and Reshape report as ErrChanged
+// instead.)
 func (a *Array) Bytes() []byte {
 	if a.swap {
 		a.data, a.swap = swapped(a.data, a.DType.Size()), false
@@ -157,6 +159,19 @@ func (a *Array) Bytes() []byte {
 		a.data, a.gen = b, nil
 	}
 	return a.data
+}
+
+// native swaps the bytes of a into the host's order once, where they are
+// in the other (see Array), as Bytes does, but returns an error wrapping
+// ErrChanged, not a fault, if the file's map shrank under the swap.
+func (a *Array) native() (err error) {
+	if !a.swap {
+		return nil
+	}
+	defer catchFault(&err, debug.SetPanicOnFault(true))
+	b := swapped(a.data, a.DType.Size())
+	a.data, a.swap = b, false
+	return nil
 }
 
 // byteLen returns the number of bytes of the elements without computing
@@ -252,6 +267,9 @@ func Tensor[T reshape.Element](a *Array) (reshape.Tensor[T], error) {
 	}
 	if len(a.Shape) == 0 {
 		return reshape.Tensor[T]{}, errorf(ErrInvalid, "tensor %q is a scalar (shape ()); reshape needs at least one axis", a.Name)
+	}
+	if err := a.native(); err != nil {
+		return reshape.Tensor[T]{}, err
 	}
 	raw := a.Bytes()
 	n := len(raw) / a.DType.Size()

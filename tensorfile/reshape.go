@@ -140,6 +140,9 @@ func reshapeAs[T reshape.Element](a *Array, opt ReshapeOptions, lazy bool) (*Arr
 	if k == 0 {
 		k = 1
 	}
+	if err := a.native(); err != nil {
+		return nil, err
+	}
 	if opt.typed(a) {
 		return typedAs[T](a, opt, k, lazy)
 	}
