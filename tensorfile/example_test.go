@@ -23,11 +23,12 @@ func Example() {
 	defer os.RemoveAll(dir)
 	in, out := filepath.Join(dir, "attn.npy"), filepath.Join(dir, "items.npy")
 
-	// The capture, as np.save writes it: [batch=1, head=2, pos=3, d_head=2]
-	// float32, little-endian.
+	// The capture: [batch=1, head=2, pos=3, d_head=2] float32, its bytes in
+	// the host's order as Go holds them (Save writes them little-endian, as
+	// np.save does).
 	var raw []byte
 	for i := range 12 {
-		raw = binary.LittleEndian.AppendUint32(raw, math.Float32bits(float32(i)))
+		raw = binary.NativeEndian.AppendUint32(raw, math.Float32bits(float32(i)))
 	}
 	capture, err := tensorfile.NewArray("", tensorfile.Float32, []int{1, 2, 3, 2}, false, raw)
 	if err != nil {

@@ -127,7 +127,7 @@ func TestNPZ(t *testing.T) {
 				assert.Equal(t, want.Fortran, a.Fortran, name)
 				assert.True(t, bytes.Equal(want.Bytes(), a.Bytes()), name)
 				assert.Equal(t, deflated[order[i]], a.Compressed, name)
-				if !a.Compressed && len(a.Bytes()) > 0 {
+				if !a.Compressed && !hostBigEndian && len(a.Bytes()) > 0 { // on a big-endian host, a swapped copy
 					p := uintptr(unsafe.Pointer(&a.Bytes()[0]))
 					lo := uintptr(unsafe.Pointer(&b[0]))
 					assert.True(t, p >= lo && p < lo+uintptr(len(b)), "%s: a stored member is a view of the archive", name)
