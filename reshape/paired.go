@@ -156,8 +156,8 @@ func transposeChain(op copyOp, dst, src unsafe.Pointer, cshape, cstrides []int, 
 		}
 	}
 
-	var local [stageBytes]byte // the buffer of plain copies, on the stack
-	var cp unsafe.Pointer      // the buffer of conversions (the converter is a function value: local would escape)
+	var local [stageBytes / 8]uint64 // the buffer of plain copies, on the stack; 8-aligned, as the tiles' stores need on mips and 32-bit arm
+	var cp unsafe.Pointer            // the buffer of conversions (the converter is a function value: local would escape)
 	if op.conv.run != nil {
 		buf := scratchPool.Get().(*[convertScratch]byte)
 		defer scratchPool.Put(buf)
