@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/cpu"
 
 	"github.com/stridekit/stridekit/generated"
 )
@@ -56,6 +58,16 @@ func TestDTypeOf(t *testing.T) {
 // the destination and the source checked unchanged.
 func TestKernels(t *testing.T) {
 	forEachMode(t, testKernels)
+}
+
+// TestAVX512Chosen asserts that the AVX-512 tiles run wherever the CPU
+// has what they need and the assembly runs at all, so that a wrong CPU
+// check cannot leave them silently unused (and untested by forEachMode).
+func TestAVX512Chosen(t *testing.T) {
+	x := cpu.X86
+	want := generated.Accelerated && runtime.GOARCH == "amd64" &&
+		x.HasAVX512F && x.HasAVX512BW && x.HasAVX512VL && x.HasAVX512VBMI
+	require.Equal(t, want, generated.AVX512, "AVX-512 F %v BW %v VL %v VBMI %v", x.HasAVX512F, x.HasAVX512BW, x.HasAVX512VL, x.HasAVX512VBMI)
 }
 
 // forEachMode runs test once per kernel implementation this machine has:
