@@ -1,9 +1,14 @@
 package tensorfile
 
 import (
+	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"testing"
+	"unicode/utf8"
 )
 
 // checkDecoded is the property both fuzz tests check: decode never panics;
@@ -65,4 +70,118 @@ func FuzzSafetensors(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		checkDecoded(t, b, false)
 	})
+}
+
+// FuzzWriters writes arrays and metadata made from the fuzzer's input with
+// WriteSafetensors (and the first array with WriteNPY), reads the bytes
+// back and checks they hold what was written: names, metadata, dtypes,
+// shapes and bytes. A refusal must wrap exactly ErrInvalid or ErrDType,
+// and must happen exactly when the input cannot be written: a name or
+// metadata that is not valid UTF-8, a repeated or reserved name, bfloat16
+// or an opaque dtype as .npy.
+//
+//	go test ./tensorfile -run '^$' -fuzz FuzzWriters -fuzztime 30s
+func FuzzWriters(f *testing.F) {
+	f.Add("ab", "k", "v", []byte{2, 1, 1, 2, 3, 1, 4, 2, 2, 2})
+	f.Add("\xff\xfe", "", "", []byte{2, 1, 0, 1, 1, 1, 0, 1})
+	f.Add("__metadata__x", "\u2028", "\ud7ff", []byte{1, 12, 9, 2, 3, 4})
+	f.Add("aa", "é", "\x00", []byte{2, 1, 2, 0, 1, 2, 0})
+	f.Fuzz(func(t *testing.T, names, key, value string, spec []byte) {
+		next := func() int {
+			if len(spec) == 0 {
+				return 0
+			}
+			b := spec[0]
+			spec = spec[1:]
+			return int(b)
+		}
+		all := append(DTypes(), OpaqueDTypes()...)
+		count := next()%4 + 1
+		var arrays []*Array
+		wantInvalid := false
+		seen := map[string]bool{}
+		for range count {
+			n := min(next()%8, len(names))
+			name := names[:n]
+			names = names[n:]
+			dt := all[next()%len(all)]
+			shape := make([]int, next()%4)
+			elems := 1
+			for i := range shape {
+				shape[i] = next() % 4
+				elems *= shape[i]
+			}
+			data := make([]byte, elems*dt.Size())
+			for i := range data {
+				data[i] = byte(next())
+			}
+			a, err := NewArray(name, dt, shape, false, data)
+			if err != nil {
+				t.Fatalf("NewArray(%q, %v, %v): %v", name, dt, shape, err)
+			}
+			wantInvalid = wantInvalid || !utf8.ValidString(name) || name == stMetadataKey || seen[name]
+			seen[name] = true
+			arrays = append(arrays, a)
+		}
+		var meta map[string]string
+		if next()%2 == 1 {
+			meta = map[string]string{key: value}
+			wantInvalid = wantInvalid || !utf8.ValidString(key) || !utf8.ValidString(value)
+		}
+
+		var buf bytes.Buffer
+		err := WriteSafetensors(&buf, meta, arrays...)
+		if wantInvalid {
+			if !errors.Is(err, ErrInvalid) || errors.Is(err, ErrDType) {
+				t.Fatalf("want ErrInvalid alone, got %v", err)
+			}
+		} else {
+			if err != nil {
+				t.Fatalf("WriteSafetensors: %v", err)
+			}
+			f, err := decode(buf.Bytes(), false)
+			if err != nil {
+				t.Fatalf("reading back: %v", err)
+			}
+			if len(meta) == 0 && f.Metadata != nil || len(meta) > 0 && !reflect.DeepEqual(meta, f.Metadata) {
+				t.Fatalf("metadata %q read back as %q", meta, f.Metadata)
+			}
+			if len(f.Arrays) != len(arrays) {
+				t.Fatalf("%d arrays read back, %d written", len(f.Arrays), len(arrays))
+			}
+			for _, a := range arrays {
+				b, err := f.Array(a.Name)
+				if err != nil {
+					t.Fatalf("array %q: %v", a.Name, err)
+				}
+				sameArray(t, a, b)
+			}
+		}
+
+		buf.Reset()
+		a := arrays[0]
+		err = WriteNPY(&buf, a)
+		if _, ok := a.DType.NPY(); !ok {
+			if !errors.Is(err, ErrDType) || errors.Is(err, ErrInvalid) {
+				t.Fatalf("%v as .npy: want ErrDType alone, got %v", a.DType, err)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatalf("WriteNPY: %v", err)
+		}
+		f, err := decode(buf.Bytes(), true)
+		if err != nil {
+			t.Fatalf("reading back the .npy: %v", err)
+		}
+		sameArray(t, a, f.Arrays[0])
+	})
+}
+
+// sameArray fails the test unless got holds want's dtype, shape and bytes.
+func sameArray(t *testing.T, want, got *Array) {
+	t.Helper()
+	if got.DType != want.DType || !slices.Equal(got.Shape, want.Shape) || got.Fortran != want.Fortran || !bytes.Equal(got.Bytes(), want.Bytes()) {
+		t.Fatalf("array %q: wrote %v %v %x, read %v %v %x", want.Name, want.DType, want.Shape, want.Bytes(), got.DType, got.Shape, got.Bytes())
+	}
 }
