@@ -6,8 +6,11 @@
 //
 // Open maps a file read-only into memory (syscall mmap on Unix; elsewhere it
 // reads the file into memory) and parses its header; each Array of the File
-// views the file's bytes without copying. The element type is known only at
-// run time, so an Array carries its DType, and
+// views the file's bytes without copying. OpenWith bounds what a header
+// may hold (Limits: the .npy header length, as NumPy's max_header_size, the
+// safetensors header length, tensor count and metadata size), so that a
+// hostile file costs bounded time and memory to refuse. The element type
+// is known only at run time, so an Array carries its DType, and
 //
 //	t, err := tensorfile.Tensor[float32](a)
 //
