@@ -10,11 +10,12 @@ import (
 	"github.com/mmcloughlin/avo/reg"
 )
 
-// The AVX-512 tile transposes: the loops of emitTilesAVX2, whose whole
-// bands (Bands tile rows of one tile column: 64 bytes of every destination
-// row) move through ZMM registers with two-source permutes (VPERMT2B for
-// bytes, VBMI; VPERMT2W, BW; VPERMT2D and VPERMT2Q, F) instead of the
-// tile-by-tile unpack ladder. A band is TileJ registers in and out: the
+// The AVX-512 tile transposes (of the widths in avx512Widths): the loops
+// of emitTilesAVX2, whose whole bands (Bands tile rows of one tile column:
+// 64 bytes of every destination row) move through ZMM registers with
+// two-source permutes (VPERMT2B for bytes, VBMI; VPERMT2W, BW; VPERMT2D and
+// VPERMT2Q, F; the generator can emit all four) instead of the tile-by-tile
+// unpack ladder. A band is TileJ registers in and out: the
 // source rows go in 16- or 32-byte pieces (VINSERTI32X4, VINSERTI64X4),
 // each destination row comes out as one 64-byte store, a whole line, so
 // no staging buffer is needed. The tile rows left over after the whole
@@ -25,11 +26,23 @@ import (
 // generator computes by following each element and checks before it
 // writes anything.
 
-// avx512Funcs lists the AVX-512 tile transposes, one per width.
+// avx512Widths are the element sizes that get AVX-512 tiles. Not 8 bytes:
+// there the AVX2 4×4 tile is 8 shuffles per 4 rows, and the band's inserts
+// cost more than its permutes save; on the 2-vCPU EPYC VM (shared), float64
+// transposes ran 0-28% slower with them (reverse4d 256 KiB-16 MiB 7-16%,
+// transpose2d-odd at 256 KiB 28%, medians of 5 interleaved rounds), while
+// uint8, bfloat16 and float32 ones ran up to 1.5-2× faster.
+var avx512Widths = map[int]bool{1: true, 2: true, 4: true}
+
+// avx512Funcs lists the AVX-512 tile transposes, one per width of
+// avx512Widths.
 func avx512Funcs() []asmFunc {
 	var fs []asmFunc
 	for _, w := range widths {
 		w := w
+		if !avx512Widths[w.Size] {
+			continue
+		}
 		fs = append(fs, asmFunc{
 			Name:   tilesName(w) + "AVX512",
 			Params: tileParams,

@@ -586,7 +586,7 @@ func renderAccel(maxRank int, b *backend) *jen.File {
 		var body []jen.Code
 		if b != nil {
 			var accel []jen.Code
-			if asm {
+			if asm && avx512Widths[w.Size] {
 				accel = append(accel, jen.If(jen.Id("AVX512")).Block(jen.Id(tilesName(w)+"AVX512").Call(tileArgs()...), jen.Return()))
 			}
 			accel = append(accel, jen.Id(tilesName(w)+b.ISA).Call(tileArgs()...), jen.Return())

@@ -330,22 +330,6 @@ func tilesUint16AVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointe
 //go:noescape
 func tilesUint32AVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
 
-// tilesUint64AVX512 transposes ti × tj whole tiles of 4×4 8-byte elements with AVX-512 permutes.
-// Source row i starts off[i]+col bytes from src, its elements j adjacent (the
-// rows may come from several source axes: off is a table); destination row j
-// starts j*dj bytes from dst, its elements i adjacent. It is the plain loop
-//
-//	for i := 0; i < ti*4; i++ {
-//		for j := 0; j < tj*4; j++ {
-//			*(dst + j*dj + i*8) = *(src + off[i] + col + j*8) // byte addresses
-//		}
-//	}
-//
-// It needs AVX-512 F, BW, VL and VBMI (see AVX512).
-//
-//go:noescape
-func tilesUint64AVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
-
 // Accelerated reports whether the AVX2 assembly runs: true on amd64 CPUs with
 // AVX2 unless built with the purego tag. Tests set it to false to run the Go
 // fallback on the same machine; nothing else should change it.
@@ -432,10 +416,6 @@ func tilesUint32(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
 // kernel this build and CPU have.
 func tilesUint64(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
 	if Accelerated {
-		if AVX512 {
-			tilesUint64AVX512(dst, src, off, col, ti, tj, dj)
-			return
-		}
 		tilesUint64AVX2(dst, src, off, col, ti, tj, dj)
 		return
 	}
