@@ -58,6 +58,12 @@ func render(maxRank int) ([]output, error) {
 	if err := add(rowsSafeFile, renderRowsGo(maxRank, false)); err != nil {
 		return nil, err
 	}
+	if err := add(tilesSwarFile, renderTilesGo(maxRank, true)); err != nil {
+		return nil, err
+	}
+	if err := add(tilesPlainFile, renderTilesGo(maxRank, false)); err != nil {
+		return nil, err
+	}
 	for _, b := range backends {
 		if err := add("accel_"+b.Arch+".go", renderAccel(maxRank, &b)); err != nil {
 			return nil, err
@@ -201,7 +207,9 @@ func renderKernels(maxRank int, w width) *jen.File {
 	}
 	f.Add(emitTranspose(w))
 	f.Add(emitEdge(w))
-	f.Add(emitTilesGo(w))
+	if !swarWidth(w) { // the others are in tilesSwarFile or tilesPlainFile
+		f.Add(emitTilesGo(w))
+	}
 	if w.Size == widths[0].Size { // one run copy serves every width: it moves bytes (so does copyRowsGo, in files of its own)
 		f.Add(emitCopyRunGo())
 	}

@@ -888,61 +888,6 @@ func edgeUint8(d, src unsafe.Pointer, rows []int, j0, i0, i1, j1, j2, dj int) {
 	}
 }
 
-// tilesUint8Go transposes ti × tj whole tiles of 8×16 1-byte elements in Go, 4×4 elements at a time.
-// Source row i starts off[i]+col bytes from src, its elements j adjacent (the
-// rows may come from several source axes: off is a table); destination row j
-// starts j*dj bytes from dst, its elements i adjacent. It is the plain loop
-//
-//	for i := 0; i < ti*8; i++ {
-//		for j := 0; j < tj*16; j++ {
-//			*(dst + j*dj + i*1) = *(src + off[i] + col + j*1) // byte addresses
-//		}
-//	}
-func tilesUint8Go(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
-	rows := unsafe.Slice((*int)(off), ti*8)
-	for i := 0; i < ti*8; i += 4 {
-		o0, o1, o2, o3 := rows[i]+col, rows[i+1]+col, rows[i+2]+col, rows[i+3]+col
-		for j := 0; j < tj*16; j += 4 {
-			a00 := *(*uint8)(unsafe.Add(src, o0+j))
-			a01 := *(*uint8)(unsafe.Add(src, o0+j+1))
-			a02 := *(*uint8)(unsafe.Add(src, o0+j+2))
-			a03 := *(*uint8)(unsafe.Add(src, o0+j+3))
-			a10 := *(*uint8)(unsafe.Add(src, o1+j))
-			a11 := *(*uint8)(unsafe.Add(src, o1+j+1))
-			a12 := *(*uint8)(unsafe.Add(src, o1+j+2))
-			a13 := *(*uint8)(unsafe.Add(src, o1+j+3))
-			a20 := *(*uint8)(unsafe.Add(src, o2+j))
-			a21 := *(*uint8)(unsafe.Add(src, o2+j+1))
-			a22 := *(*uint8)(unsafe.Add(src, o2+j+2))
-			a23 := *(*uint8)(unsafe.Add(src, o2+j+3))
-			a30 := *(*uint8)(unsafe.Add(src, o3+j))
-			a31 := *(*uint8)(unsafe.Add(src, o3+j+1))
-			a32 := *(*uint8)(unsafe.Add(src, o3+j+2))
-			a33 := *(*uint8)(unsafe.Add(src, o3+j+3))
-			d0 := unsafe.Add(dst, j*dj+i)
-			*(*uint8)(d0) = a00
-			*(*uint8)(unsafe.Add(d0, 1)) = a10
-			*(*uint8)(unsafe.Add(d0, 2)) = a20
-			*(*uint8)(unsafe.Add(d0, 3)) = a30
-			d1 := unsafe.Add(d0, dj)
-			*(*uint8)(d1) = a01
-			*(*uint8)(unsafe.Add(d1, 1)) = a11
-			*(*uint8)(unsafe.Add(d1, 2)) = a21
-			*(*uint8)(unsafe.Add(d1, 3)) = a31
-			d2 := unsafe.Add(d1, dj)
-			*(*uint8)(d2) = a02
-			*(*uint8)(unsafe.Add(d2, 1)) = a12
-			*(*uint8)(unsafe.Add(d2, 2)) = a22
-			*(*uint8)(unsafe.Add(d2, 3)) = a32
-			d3 := unsafe.Add(d2, dj)
-			*(*uint8)(d3) = a03
-			*(*uint8)(unsafe.Add(d3, 1)) = a13
-			*(*uint8)(unsafe.Add(d3, 2)) = a23
-			*(*uint8)(unsafe.Add(d3, 3)) = a33
-		}
-	}
-}
-
 // copyRunGo copies n bytes from src to dst with copy(): in one call when
 // stream, in pieces under the size at which the runtime's memmove switches
 // to non-temporal stores on amd64 (1 MiB) otherwise: 512 KiB, which keep a
