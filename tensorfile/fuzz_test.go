@@ -2,6 +2,8 @@ package tensorfile
 
 import (
 	"bytes"
+	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -69,6 +71,9 @@ func FuzzSafetensors(f *testing.F) {
 	seeds(f, ".safetensors", badSafetensors())
 	f.Fuzz(func(t *testing.T, b []byte) {
 		checkDecoded(t, b, false)
+		if file, err := decode(b, false); err == nil && file.Format == Safetensors {
+			checkAgreesWithJSON(t, b, file)
+		}
 	})
 }
 
@@ -183,5 +188,74 @@ func sameArray(t *testing.T, want, got *Array) {
 	t.Helper()
 	if got.DType != want.DType || !slices.Equal(got.Shape, want.Shape) || got.Fortran != want.Fortran || !bytes.Equal(got.Bytes(), want.Bytes()) {
 		t.Fatalf("array %q: wrote %v %v %x, read %v %v %x", want.Name, want.DType, want.Shape, want.Bytes(), got.DType, got.Shape, got.Bytes())
+	}
+}
+
+// checkAgreesWithJSON checks a safetensors file that decoded without error
+// against encoding/json: the header the one-pass parser accepted must be
+// valid JSON, and encoding/json must find in it the same tensors (names,
+// dtypes, shapes, data lengths), no other keys, and the same metadata. It
+// holds the hand-written parser to the standard library's reading of
+// JSON, escapes and numbers included.
+func checkAgreesWithJSON(t *testing.T, b []byte, f *File) {
+	t.Helper()
+	n := binary.LittleEndian.Uint64(b[:8])
+	header := b[8 : 8+n]
+	if !json.Valid(header) {
+		t.Fatalf("the header %q was accepted but is not valid JSON", header)
+	}
+	var entries map[string]json.RawMessage
+	if err := json.Unmarshal(header, &entries); err != nil {
+		t.Fatalf("encoding/json cannot read the accepted header %q: %v", header, err)
+	}
+	keys := len(f.Arrays)
+	if raw, ok := entries["__metadata__"]; ok {
+		keys++
+		var meta map[string]string
+		if err := json.Unmarshal(raw, &meta); err != nil {
+			t.Fatalf("metadata %s accepted, but encoding/json reads: %v", raw, err)
+		}
+		if len(meta) != len(f.Metadata) {
+			t.Fatalf("metadata %v, encoding/json reads %v", f.Metadata, meta)
+		}
+		for k, v := range meta {
+			if got, ok := f.Metadata[k]; !ok || got != v {
+				t.Fatalf("metadata %q = %q, encoding/json reads %q", k, got, v)
+			}
+		}
+	}
+	if keys != len(entries) {
+		t.Fatalf("%d tensors and metadata read, encoding/json finds %d keys in %q", keys, len(entries), header)
+	}
+	for _, a := range f.Arrays {
+		raw, ok := entries[a.Name]
+		if !ok {
+			t.Fatalf("tensor %q read, encoding/json has no such key in %q", a.Name, header)
+		}
+		var e struct {
+			DType   string   `json:"dtype"`
+			Shape   []int    `json:"shape"`
+			Offsets []uint64 `json:"data_offsets"`
+		}
+		if err := json.Unmarshal(raw, &e); err != nil {
+			t.Fatalf("tensor %q: %s accepted, but encoding/json reads: %v", a.Name, raw, err)
+		}
+		if len(e.Shape) != len(a.Shape) {
+			t.Fatalf("tensor %q: shape %v, encoding/json reads %v", a.Name, a.Shape, e.Shape)
+		}
+		for i := range e.Shape {
+			if e.Shape[i] != a.Shape[i] {
+				t.Fatalf("tensor %q: shape %v, encoding/json reads %v", a.Name, a.Shape, e.Shape)
+			}
+		}
+		if a.DType == Invalid {
+			continue
+		}
+		if e.DType != a.DType.Safetensors() {
+			t.Fatalf("tensor %q: dtype %v, encoding/json reads %q", a.Name, a.DType, e.DType)
+		}
+		if len(e.Offsets) != 2 || e.Offsets[1]-e.Offsets[0] != uint64(len(a.Bytes())) {
+			t.Fatalf("tensor %q: %d bytes, encoding/json reads offsets %v", a.Name, len(a.Bytes()), e.Offsets)
+		}
 	}
 }
