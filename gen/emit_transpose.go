@@ -61,7 +61,6 @@ func tileArgs() []jen.Code {
 //		}
 //	}
 func emitTilesGo(w width) jen.Code {
-	name := tilesName(w) + "Go"
 	const q = 4 // the fallback's block edge
 	var body []jen.Code
 	for r := 0; r < q; r++ {
@@ -88,8 +87,16 @@ func emitTilesGo(w width) jen.Code {
 			body = append(body, deref(w, elem(fmt.Sprintf("d%d", c), r)).Op("=").Id(fmt.Sprintf("a%d%d", r, c)))
 		}
 	}
+	return tilesFuncGo(w, q, fmt.Sprintf("in Go, %d×%d elements at a time", q, q), body)
+}
+
+// tilesFuncGo wraps body, which moves the q×q block of source rows o0..
+// o(q-1) at element j, in the function tilesName(w)+"Go": its loops over
+// the blocks of ti × tj whole tiles and its doc comment, which says how,
+// as tilesDoc does.
+func tilesFuncGo(w width, q int, how string, body []jen.Code) jen.Code {
 	var os, rows []jen.Code
-	for r := 0; r < q; r++ {
+	for r := range q {
 		os = append(os, jen.Id(fmt.Sprintf("o%d", r)))
 		idx := jen.Id("i")
 		if r > 0 {
@@ -101,7 +108,8 @@ func emitTilesGo(w width) jen.Code {
 		jen.List(os...).Op(":=").List(rows...),
 		jen.For(jen.Id("j").Op(":=").Lit(0), jen.Id("j").Op("<").Id("tj").Op("*").Lit(w.TileJ), jen.Id("j").Op("+=").Lit(q)).Block(body...),
 	)
-	return jen.Add(doc(tilesDoc(w, name, fmt.Sprintf("in Go, %d×%d elements at a time", q, q))...)).Line().
+	name := tilesName(w) + "Go"
+	return jen.Add(doc(tilesDoc(w, name, how)...)).Line().
 		Func().Id(name).Params(tileParamsGo()...).Block(
 		jen.Id("rows").Op(":=").Qual("unsafe", "Slice").Call(jen.Parens(jen.Op("*").Int()).Parens(jen.Id("off")), jen.Id("ti").Op("*").Lit(w.TileI)),
 		loop,
@@ -181,7 +189,6 @@ func renderTilesGo(maxRank int, swar bool) *jen.File {
 //		}
 //	}
 func emitTilesSwar(w width) jen.Code {
-	name := tilesName(w) + "Go"
 	q := 8 / w.Size
 	word := func(p jen.Code) *jen.Statement { return jen.Op("*").Parens(jen.Op("*").Uint64()).Parens(p) }
 	var body []jen.Code
@@ -222,24 +229,7 @@ func emitTilesSwar(w width) jen.Code {
 		}
 		body = append(body, word(jen.Id(fmt.Sprintf("d%d", c))).Op("=").Id(cur[c]))
 	}
-	var os, rows []jen.Code
-	for r := range q {
-		os = append(os, jen.Id(fmt.Sprintf("o%d", r)))
-		idx := jen.Id("i")
-		if r > 0 {
-			idx = jen.Id("i").Op("+").Lit(r)
-		}
-		rows = append(rows, jen.Id("rows").Index(idx).Op("+").Id("col"))
-	}
-	loop := jen.For(jen.Id("i").Op(":=").Lit(0), jen.Id("i").Op("<").Id("ti").Op("*").Lit(w.TileI), jen.Id("i").Op("+=").Lit(q)).Block(
-		jen.List(os...).Op(":=").List(rows...),
-		jen.For(jen.Id("j").Op(":=").Lit(0), jen.Id("j").Op("<").Id("tj").Op("*").Lit(w.TileJ), jen.Id("j").Op("+=").Lit(q)).Block(body...),
-	)
-	return jen.Add(doc(tilesDoc(w, name, fmt.Sprintf("in Go, %d×%d elements at a time, a word a row", q, q))...)).Line().
-		Func().Id(name).Params(tileParamsGo()...).Block(
-		jen.Id("rows").Op(":=").Qual("unsafe", "Slice").Call(jen.Parens(jen.Op("*").Int()).Parens(jen.Id("off")), jen.Id("ti").Op("*").Lit(w.TileI)),
-		loop,
-	)
+	return tilesFuncGo(w, q, fmt.Sprintf("in Go, %d×%d elements at a time, a word a row", q, q), body)
 }
 
 // emitTransposeRows emits the transpose entry point, a switch on the
