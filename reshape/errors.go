@@ -3,8 +3,6 @@ package reshape
 import (
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 )
 
 // The sentinel errors. Every error of this package wraps exactly one of them;
@@ -46,28 +44,4 @@ var (
 // errorf wraps sentinel with a message that says what was wrong.
 func errorf(sentinel error, format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{sentinel}, args...)...)
-}
-
-// maxListed is how many values of a shape, strides or axes an error message
-// lists: a file's header may give a tensor millions of axes, and a message
-// stays one short line.
-const maxListed = 16
-
-// list formats v as fmt's %v does, [2 3 4], cut after maxListed values:
-// [1 1 1 ... 1] (3000000 values).
-func list(v []int) string {
-	var b strings.Builder
-	b.WriteByte('[')
-	for i, x := range v[:min(len(v), maxListed)] {
-		if i > 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteString(strconv.Itoa(x))
-	}
-	if len(v) > maxListed {
-		fmt.Fprintf(&b, " ...] (%d values)", len(v))
-		return b.String()
-	}
-	b.WriteByte(']')
-	return b.String()
 }

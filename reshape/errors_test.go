@@ -189,5 +189,4 @@ func TestLongShapeErrors(t *testing.T) {
 	_, err = v.Permute(shape...)
 	require.ErrorIs(t, err, ErrPermutation)
 	assert.Less(t, len(err.Error()), 200)
-	assert.Equal(t, "[1 2 3]", list([]int{1, 2, 3}))
 }

@@ -2,6 +2,8 @@ package reshape
 
 import (
 	"math"
+
+	"github.com/stridekit/stridekit/internal/shapefmt"
 )
 
 // Element is the set of element types a Tensor can hold: every fixed-size
@@ -30,7 +32,7 @@ func New[T Element](data []T, shape ...int) (Tensor[T], error) {
 		return Tensor[T]{}, err
 	}
 	if n != len(data) {
-		return Tensor[T]{}, errorf(ErrShape, "shape %s holds %d elements, data has %d", list(shape), n, len(data))
+		return Tensor[T]{}, errorf(ErrShape, "shape %s holds %d elements, data has %d", shapefmt.List(shape), n, len(data))
 	}
 	return Tensor[T]{Data: data, Shape: append([]int(nil), shape...)}, nil
 }
@@ -98,7 +100,7 @@ func (t Tensor[T]) Permute(axes ...int) (Tensor[T], error) {
 	}
 	r := len(t.Shape)
 	if len(axes) != r {
-		return Tensor[T]{}, errorf(ErrPermutation, "%d axes %s for a tensor of rank %d", len(axes), list(axes), r)
+		return Tensor[T]{}, errorf(ErrPermutation, "%d axes %s for a tensor of rank %d", len(axes), shapefmt.List(axes), r)
 	}
 	st := t.strides()
 	shape, strides := make([]int, r), make([]int, r)
@@ -108,10 +110,10 @@ func (t Tensor[T]) Permute(axes ...int) (Tensor[T], error) {
 			from += r
 		}
 		if from < 0 || from >= r {
-			return Tensor[T]{}, errorf(ErrPermutation, "axis %d of %s is outside a tensor of rank %d", axes[a], list(axes), r)
+			return Tensor[T]{}, errorf(ErrPermutation, "axis %d of %s is outside a tensor of rank %d", axes[a], shapefmt.List(axes), r)
 		}
 		if seen[from] {
-			return Tensor[T]{}, errorf(ErrPermutation, "axis %d appears twice in %s", from, list(axes))
+			return Tensor[T]{}, errorf(ErrPermutation, "axis %d appears twice in %s", from, shapefmt.List(axes))
 		}
 		seen[from] = true
 		shape[a], strides[a] = t.Shape[from], st[from]
@@ -189,14 +191,14 @@ func (t Tensor[T]) Expand(shape ...int) (Tensor[T], error) {
 	}
 	r, lead := len(t.Shape), len(shape)-len(t.Shape)
 	if lead < 0 {
-		return Tensor[T]{}, errorf(ErrShape, "cannot expand rank %d to the %d axes %s", r, len(shape), list(shape))
+		return Tensor[T]{}, errorf(ErrShape, "cannot expand rank %d to the %d axes %s", r, len(shape), shapefmt.List(shape))
 	}
 	st := t.strides()
 	outShape, outStrides := make([]int, len(shape)), make([]int, len(shape))
 	for a, e := range shape {
 		if a < lead {
 			if e < 0 {
-				return Tensor[T]{}, errorf(ErrShape, "new axis %d of %s has extent %d", a, list(shape), e)
+				return Tensor[T]{}, errorf(ErrShape, "new axis %d of %s has extent %d", a, shapefmt.List(shape), e)
 			}
 			outShape[a] = e // stride 0
 			continue
@@ -227,7 +229,7 @@ func count(shape []int) (int, error) {
 	n, zero := 1, false
 	for a, e := range shape {
 		if e < 0 {
-			return 0, errorf(ErrShape, "axis %d of %s has negative extent %d", a, list(shape), e)
+			return 0, errorf(ErrShape, "axis %d of %s has negative extent %d", a, shapefmt.List(shape), e)
 		}
 		if e == 0 {
 			zero = true
@@ -235,7 +237,7 @@ func count(shape []int) (int, error) {
 		}
 		var ok bool
 		if n, ok = mul(n, e); !ok {
-			return 0, errorf(ErrShape, "the extents %s multiply past the largest int", list(shape))
+			return 0, errorf(ErrShape, "the extents %s multiply past the largest int", shapefmt.List(shape))
 		}
 	}
 	if zero {

@@ -1,5 +1,7 @@
 package reshape
 
+import "github.com/stridekit/stridekit/internal/shapefmt"
+
 // The views of everyday activation work beyond Permute, Slice and Expand:
 // splitting and merging axes, dropping and adding axes of extent 1,
 // selecting one index (a layer, the BOS position) and reversing an axis.
@@ -43,25 +45,25 @@ func (t Tensor[T]) Split(axis int, sizes ...int) (Tensor[T], error) {
 		case s == -1 && infer < 0:
 			infer = i
 		case s == -1:
-			return Tensor[T]{}, errorf(ErrShape, "split %s of axis %d: more than one -1", list(sizes), axis)
+			return Tensor[T]{}, errorf(ErrShape, "split %s of axis %d: more than one -1", shapefmt.List(sizes), axis)
 		case s < 0:
-			return Tensor[T]{}, errorf(ErrShape, "split %s of axis %d: negative size %d", list(sizes), axis, s)
+			return Tensor[T]{}, errorf(ErrShape, "split %s of axis %d: negative size %d", shapefmt.List(sizes), axis, s)
 		default:
 			var ok bool
 			if known, ok = mul(known, s); !ok {
-				return Tensor[T]{}, errorf(ErrShape, "split %s of axis %d: the sizes multiply past the largest int", list(sizes), axis)
+				return Tensor[T]{}, errorf(ErrShape, "split %s of axis %d: the sizes multiply past the largest int", shapefmt.List(sizes), axis)
 			}
 		}
 	}
 	if infer >= 0 {
 		if known == 0 || e%known != 0 {
-			return Tensor[T]{}, errorf(ErrShape, "split %s of axis %d of extent %d: %d does not divide it", list(sizes), axis, e, known)
+			return Tensor[T]{}, errorf(ErrShape, "split %s of axis %d of extent %d: %d does not divide it", shapefmt.List(sizes), axis, e, known)
 		}
 		out[infer] = e / known
 		known = e
 	}
 	if known != e {
-		return Tensor[T]{}, errorf(ErrShape, "split %s of axis %d of extent %d: the sizes multiply to %d", list(sizes), axis, e, known)
+		return Tensor[T]{}, errorf(ErrShape, "split %s of axis %d of extent %d: the sizes multiply to %d", shapefmt.List(sizes), axis, e, known)
 	}
 	st := t.strides()
 	shape := make([]int, 0, len(t.Shape)+len(out)-1)

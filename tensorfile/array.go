@@ -8,6 +8,8 @@ import (
 	"unsafe"
 
 	"github.com/stridekit/stridekit/reshape"
+
+	"github.com/stridekit/stridekit/internal/shapefmt"
 )
 
 // Array is one tensor of a file, or one to be written: a dtype, a shape, an
@@ -120,7 +122,7 @@ func (a *Array) check() error {
 		return errorf(ErrInvalid, "tensor %q: %v", a.Name, err)
 	}
 	if need, ok := mulOK(n, a.DType.Size()); !ok || need != a.byteLen() {
-		return errorf(ErrInvalid, "tensor %q: shape %s of %v needs %s bytes, it has %d", a.Name, list(a.Shape), a.DType, bytesNeeded(need, ok), a.byteLen())
+		return errorf(ErrInvalid, "tensor %q: shape %s of %v needs %s bytes, it has %d", a.Name, shapefmt.List(a.Shape), a.DType, bytesNeeded(need, ok), a.byteLen())
 	}
 	return nil
 }
@@ -303,14 +305,14 @@ func elements(shape []int) (int, error) {
 	for _, e := range shape {
 		switch {
 		case e < 0:
-			return 0, fmt.Errorf("negative extent in shape %s", list(shape))
+			return 0, fmt.Errorf("negative extent in shape %s", shapefmt.List(shape))
 		case e == 0:
 			zero = true
 			continue
 		}
 		var ok bool
 		if n, ok = mulOK(n, e); !ok {
-			return 0, fmt.Errorf("the extents %s multiply past the largest int", list(shape))
+			return 0, fmt.Errorf("the extents %s multiply past the largest int", shapefmt.List(shape))
 		}
 	}
 	if zero {

@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
-	"strconv"
-	"strings"
 	"syscall"
 
 	"github.com/stridekit/stridekit/reshape"
@@ -86,28 +84,4 @@ func changed(err error) error {
 		return fmt.Errorf("%w: the file was truncated while open: %w", ErrChanged, err)
 	}
 	return err
-}
-
-// maxListed is how many values of a shape, strides or axes an error message
-// lists: a file's header may give a tensor millions of axes, and a message
-// stays one short line.
-const maxListed = 16
-
-// list formats v as fmt's %v does, [2 3 4], cut after maxListed values:
-// [1 1 1 ... 1] (3000000 values).
-func list(v []int) string {
-	var b strings.Builder
-	b.WriteByte('[')
-	for i, x := range v[:min(len(v), maxListed)] {
-		if i > 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteString(strconv.Itoa(x))
-	}
-	if len(v) > maxListed {
-		fmt.Fprintf(&b, " ...] (%d values)", len(v))
-		return b.String()
-	}
-	b.WriteByte(']')
-	return b.String()
 }

@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"github.com/stridekit/stridekit/reshape"
+
+	"github.com/stridekit/stridekit/internal/shapefmt"
 )
 
 // MatrixOptions are the settings of a MatrixWriter; the zero value writes
@@ -172,7 +174,7 @@ func (w *MatrixWriter) Append(a *Array) error {
 	case a.DType != w.dt:
 		return errorf(ErrDType, "tensor %q is %v; the output %s is %v", a.Name, a.DType, w.path, w.dt)
 	case len(a.Shape) != 2 || a.Shape[1] != w.cols:
-		return errorf(ErrInvalid, "tensor %q has shape %s; the output %s takes [rows, %d]", a.Name, list(a.Shape), w.path, w.cols)
+		return errorf(ErrInvalid, "tensor %q has shape %s; the output %s takes [rows, %d]", a.Name, shapefmt.List(a.Shape), w.path, w.cols)
 	case a.Fortran && a.Shape[0] > 1:
 		return errorf(ErrInvalid, "tensor %q is Fortran-ordered; rows must be C order", a.Name)
 	}

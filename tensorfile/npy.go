@@ -8,6 +8,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/stridekit/stridekit/internal/shapefmt"
 )
 
 // The .npy reader is written here rather than taken from
@@ -84,14 +86,14 @@ func parseNPY(b []byte, lim Limits) (*Array, npyHeader, error) {
 	}
 	need, ok := mulOK(n, dt.Size())
 	if !ok {
-		return nil, h, errorf(ErrHeader, "shape %s of %v needs more bytes than an int counts", list(h.shape), dt)
+		return nil, h, errorf(ErrHeader, "shape %s of %v needs more bytes than an int counts", shapefmt.List(h.shape), dt)
 	}
 	have := len(b) - h.dataOffset
 	switch {
 	case have < need:
-		return nil, h, errorf(ErrTruncated, "shape %s of %v needs %d bytes of data, the file holds %d after its header", list(h.shape), dt, need, have)
+		return nil, h, errorf(ErrTruncated, "shape %s of %v needs %d bytes of data, the file holds %d after its header", shapefmt.List(h.shape), dt, need, have)
 	case have > need:
-		return nil, h, errorf(ErrData, "shape %s of %v needs %d bytes of data, the file holds %d after its header", list(h.shape), dt, need, have)
+		return nil, h, errorf(ErrData, "shape %s of %v needs %d bytes of data, the file holds %d after its header", shapefmt.List(h.shape), dt, need, have)
 	}
 	a := &Array{
 		DType:   dt,

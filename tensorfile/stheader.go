@@ -8,6 +8,8 @@ import (
 	"strings"
 	"unicode/utf8"
 	"unsafe"
+
+	"github.com/stridekit/stridekit/internal/shapefmt"
 )
 
 // The safetensors header is parsed here in one pass, without
@@ -163,7 +165,7 @@ func checkSTEntries(arrays []*Array) error {
 		}
 		if need, ok := mulOK(n, a.DType.Size()); !ok || need != a.end-a.begin {
 			return errorf(ErrData, "tensor %q: shape %s of %s needs %s bytes, data_offsets [%d, %d] hold %d",
-				a.Name, list(a.Shape), a.Descr, bytesNeeded(need, ok), a.begin, a.end, a.end-a.begin)
+				a.Name, shapefmt.List(a.Shape), a.Descr, bytesNeeded(need, ok), a.begin, a.end, a.end-a.begin)
 		}
 	}
 	return nil
