@@ -97,7 +97,9 @@ func BenchmarkLimitTiles(b *testing.B) {
 		}
 		b.Run(fmt.Sprintf("dtype=%v/accelerated=%v", dt, generated.Accelerated), func(b *testing.B) {
 			turn := 0
-			op := func() { generated.TransposeRows(dt, unsafe.Pointer(&dst[0]), unsafe.Pointer(&src[0]), off, nj, n) }
+			op := func() {
+				generated.TransposeRows(dt, unsafe.Pointer(&dst[0]), unsafe.Pointer(&src[0]), off, nj, n, false)
+			}
 			measure(b, op, oneGoroutine(dst, src), int64(2*len(src)), false, false, &turn)
 		})
 	}

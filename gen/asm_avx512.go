@@ -43,13 +43,15 @@ func avx512Funcs() []asmFunc {
 		if !avx512Widths[w.Size] {
 			continue
 		}
-		fs = append(fs, asmFunc{
-			Name:   tilesName(w) + "AVX512",
-			Params: tileParams,
-			Doc: append(tilesDoc(w, tilesName(w)+"AVX512", "with AVX-512 permutes"),
-				"", "It needs AVX-512 F, BW, VL and VBMI (see AVX512)."),
-			Body: func(c *build.Context) { emitTilesAVX512(c, w) },
-		})
+		for _, f := range tileForms {
+			name := tilesName(w) + f.Suffix + "AVX512"
+			fs = append(fs, asmFunc{
+				Name:   name,
+				Params: tileParams,
+				Doc:    f.doc(tilesDoc(w, name, "with AVX-512 permutes"), "It needs AVX-512 F, BW, VL and VBMI (see AVX512)."),
+				Body:   func(c *build.Context) { emitTilesAVX512(c, w, f) },
+			})
+		}
 	}
 	return fs
 }
@@ -62,15 +64,27 @@ type bandRegs struct {
 }
 
 // emitTilesAVX512 emits the AVX-512 tile transpose of w: emitTilesAVX2's
-// loops with emitBandAVX512 for whole bands, no staging.
-func emitTilesAVX512(c *build.Context, w width) {
+// loops with emitBandAVX512 for whole bands, no staging, in form f.
+func emitTilesAVX512(c *build.Context, w width, f tileForm) {
 	tl := tileOf(w)
 	tl.stage = false
+	tl.form(f)
 	stages, err := bandStages(w)
 	if err != nil {
 		panic("unreachable: validate checked the bands of every width: " + err.Error())
 	}
-	perm := c.StaticGlobal(tilesName(w) + "Perm")
+	// The index vectors: one table per width, made with its first form and
+	// read by all of them.
+	name := tilesName(w) + "Perm"
+	if f.Suffix != tileForms[0].Suffix {
+		perm := NewDataAddr(NewStaticSymbol(name), 0)
+		tl.band = func(c *build.Context, r bandRegs, nt bool) {
+			emitBandAVX512(c, w, perm, len(stages), r, nt, f.Prefetch)
+		}
+		emitTilesAVX2(c, tl)
+		return
+	}
+	perm := c.StaticGlobal(name)
 	c.DataAttributes(attr.RODATA | attr.NOPTR)
 	for k, st := range stages {
 		for x, idx := range st {
@@ -89,7 +103,9 @@ func emitTilesAVX512(c *build.Context, w width) {
 			}
 		}
 	}
-	tl.band = func(c *build.Context, r bandRegs) { emitBandAVX512(c, w, perm, len(stages), r) }
+	tl.band = func(c *build.Context, r bandRegs, nt bool) {
+		emitBandAVX512(c, w, perm, len(stages), r, nt, f.Prefetch)
+	}
 	emitTilesAVX2(c, tl)
 }
 
@@ -104,7 +120,7 @@ func emitTilesAVX512(c *build.Context, w width) {
 //	VMOVDQA64 Z0, Z19; VPERMT2B Z1, Z17, Z19 ...
 //	... stages 1-3 on pairs 2 and 4 and 8 apart
 //	VMOVDQU64 Z18, (d); VMOVDQU64 ..., (d)(dj*1) ...            // 16 lines
-func emitBandAVX512(c *build.Context, w width, perm Mem, stages int, r bandRegs) {
+func emitBandAVX512(c *build.Context, w width, perm Mem, stages int, r bandRegs, nt, prefetch bool) {
 	piece := w.TileJ * w.Size     // bytes of a source row in a band: 16 or 32
 	per := cacheLineBytes / piece // source rows per register
 	regs := make([]reg.VecVirtual, w.TileJ)
@@ -113,6 +129,9 @@ func emitBandAVX512(c *build.Context, w width, perm Mem, stages int, r bandRegs)
 		for q := range per {
 			c.MOVQ(Mem{Base: r.off, Disp: 8 * (g*per + q)}, r.t)
 			m := Mem{Base: r.s, Index: r.t, Scale: 1}
+			if prefetch {
+				c.PREFETCHT0(m.Offset(cacheLineBytes))
+			}
 			switch {
 			case q == 0 && piece == 16: // the whole register, for the register allocator
 				c.VBROADCASTI32X4(m, z)
@@ -147,7 +166,13 @@ func emitBandAVX512(c *build.Context, w width, perm Mem, stages int, r bandRegs)
 		}
 		regs = next
 	}
-	eachRow(c, w.TileJ, r.d, r.dj, r.dj3, r.tmp, 0, func(j int, m Mem) { c.VMOVDQU64(regs[j], m) })
+	eachRow(c, w.TileJ, r.d, r.dj, r.dj3, r.tmp, 0, func(j int, m Mem) {
+		if nt {
+			c.VMOVNTDQ(regs[j], m)
+		} else {
+			c.VMOVDQU64(regs[j], m)
+		}
+	})
 }
 
 // bandStages returns the index vectors of the permute stages of a band of

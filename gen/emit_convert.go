@@ -445,7 +445,10 @@ func convTile(cv conversion) tile {
 	return tile{
 		name: "convTiles" + convName(cv), tileI: cv.Lanes, tileJ: cv.Lanes, srcSize: from.Size, dstSize: to.Size,
 		setup: cv.Setup, load: cv.Load, shuffle: shuffle,
-		store: func(c *build.Context, out []reg.VecVirtual, r int, m Mem, k []reg.VecVirtual) {
+		store: func(c *build.Context, out []reg.VecVirtual, r int, m Mem, k []reg.VecVirtual, nt bool) {
+			if nt {
+				panic("unreachable: the conversion tiles have no non-temporal form")
+			}
 			cv.Store(c, out[r], m, k)
 		},
 	}

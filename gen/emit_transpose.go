@@ -237,10 +237,10 @@ func emitTilesSwar(w width) jen.Code {
 // function value would escape to the heap (the compiler cannot see what the
 // callee does with it), and the dispatcher keeps its table on the stack.
 //
-//	func TransposeRows(dt DType, dst, src unsafe.Pointer, off []int, nj, dj int) {
+//	func TransposeRows(dt DType, dst, src unsafe.Pointer, off []int, nj, dj int, stream bool) {
 //		switch dt.Size() {
 //		case 1:
-//			transposeUint8(dst, src, off, nj, dj)
+//			transposeUint8(dst, src, off, nj, dj, stream)
 //		...
 //		}
 //	}
@@ -248,7 +248,7 @@ func emitTransposeRows() jen.Code {
 	var cases []jen.Code
 	for _, w := range widths {
 		cases = append(cases, jen.Case(jen.Lit(w.Size)).Block(
-			jen.Id(transposeName(w)).Call(jen.Id("dst"), jen.Id("src"), jen.Id("off"), jen.Id("nj"), jen.Id("dj")),
+			jen.Id(transposeName(w)).Call(jen.Id("dst"), jen.Id("src"), jen.Id("off"), jen.Id("nj"), jen.Id("dj"), jen.Id("stream")),
 		))
 	}
 	return jen.Add(doc(
@@ -257,13 +257,45 @@ func emitTransposeRows() jen.Code {
 		"bytes from src (its elements adjacent) to dst[j*dj+i] (dj in elements, at",
 		"least len(off)). The rows may come from any number of source axes: off is",
 		"a table. dst and src must not overlap, and the caller has checked every",
-		"address. See Transposes for the sizes it is worth calling at.",
+		"address. See Transposes for the sizes it is worth calling at. stream says",
+		"that the result is larger than the cache (see Kernel): the assembly tiles",
+		"then prefetch each source row's next line and, where dst and",
+		"dj*dt.Size() are multiples of 64, write whole destination lines with",
+		"non-temporal stores (tileStores).",
 	)).Line().Func().Id("TransposeRows").Params(
 		jen.Id("dt").Id("DType"),
 		jen.List(jen.Id("dst"), jen.Id("src")).Add(ptr()),
 		jen.Id("off").Index().Int(),
 		jen.List(jen.Id("nj"), jen.Id("dj")).Int(),
+		jen.Id("stream").Bool(),
 	).Block(jen.Switch(jen.Id("dt").Dot("Size").Call()).Block(cases...))
+}
+
+// emitTileStores emits the enum of the tile transposes' forms (tileForms
+// in asm.go), which transpose<W> picks from its stream and alignment:
+//
+//	type tileStores uint8
+//
+//	const (
+//		cachedTiles tileStores = iota
+//		prefetchTiles
+//		streamTiles
+//	)
+func emitTileStores() jen.Code {
+	return jen.Add(doc(
+		"tileStores is how a tile transpose meets the memory system: the form of",
+		"the assembly kernel that the tiles functions pick (the Go fallback has",
+		"one form for all).",
+	)).Line().Type().Id("tileStores").Uint8().Line().Line().Const().Defs(
+		jen.Comment("cachedTiles is for results that fit the cache: plain loads and stores."),
+		jen.Id("cachedTiles").Id("tileStores").Op("=").Iota(),
+		jen.Comment("prefetchTiles is for results beyond the cache: each source row's next"),
+		jen.Comment("line is prefetched, for the next block."),
+		jen.Id("prefetchTiles"),
+		jen.Comment("streamTiles is prefetchTiles with non-temporal stores of whole"),
+		jen.Comment("destination lines: dst and dj must be multiples of 64."),
+		jen.Id("streamTiles"),
+	)
 }
 
 // transposeName is the name of the blocked transpose of a width.
@@ -281,7 +313,14 @@ func blockJExpr(w width) *jen.Statement {
 // emitTranspose emits the blocked transpose of a width, which the
 // dispatcher calls through TransposeRows:
 //
-//	func transposeUint32(dst, src unsafe.Pointer, off []int, nj, dj int) {
+//	func transposeUint32(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool) {
+//		stores := cachedTiles
+//		if stream {
+//			stores = prefetchTiles
+//			if uintptr(dst)%64 == 0 && dj*4%64 == 0 {
+//				stores = streamTiles
+//			}
+//		}
 //		for i0 := 0; i0 < len(off); i0 += 128 {
 //			mi := min(128, len(off)-i0)
 //			rows := off[i0 : i0+mi]
@@ -290,7 +329,7 @@ func blockJExpr(w width) *jen.Statement {
 //				d := unsafe.Add(dst, (j0*dj+i0)*4)
 //				fi, fj := mi/8, mj/8
 //				if fi > 0 && fj > 0 {
-//					tilesUint32(d, src, unsafe.Pointer(&rows[0]), j0*4, fi, fj, dj*4)
+//					tilesUint32(d, src, unsafe.Pointer(&rows[0]), j0*4, fi, fj, dj*4, stores)
 //				}
 //				edgeUint32(d, src, rows, j0, 0, mi, fj*8, mj, dj)
 //				edgeUint32(d, src, rows, j0, fi*8, mi, 0, fj*8, dj)
@@ -305,11 +344,17 @@ func emitTranspose(w width) jen.Code {
 		jen.Id("d").Op(":=").Add(add(jen.Id("dst"), times(jen.Parens(jen.Id("j0").Op("*").Id("dj").Op("+").Id("i0")), w.Size))),
 		jen.List(jen.Id("fi"), jen.Id("fj")).Op(":=").List(jen.Id("mi").Op("/").Lit(w.TileI), jen.Id("mj").Op("/").Lit(w.TileJ)),
 		jen.If(jen.Id("fi").Op(">").Lit(0).Op("&&").Id("fj").Op(">").Lit(0)).Block(
-			jen.Id(tilesName(w)).Call(jen.Id("d"), jen.Id("src"), ptr().Call(jen.Op("&").Id("rows").Index(jen.Lit(0))), times(jen.Id("j0"), w.Size), jen.Id("fi"), jen.Id("fj"), times(jen.Id("dj"), w.Size)),
+			jen.Id(tilesName(w)).Call(jen.Id("d"), jen.Id("src"), ptr().Call(jen.Op("&").Id("rows").Index(jen.Lit(0))), times(jen.Id("j0"), w.Size), jen.Id("fi"), jen.Id("fj"), times(jen.Id("dj"), w.Size), jen.Id("stores")),
 		),
 		jen.Id(edgeName(w)).Call(jen.Id("d"), jen.Id("src"), jen.Id("rows"), jen.Id("j0"), jen.Lit(0), jen.Id("mi"), jen.Id("fj").Op("*").Lit(w.TileJ), jen.Id("mj"), jen.Id("dj")),
 		jen.Id(edgeName(w)).Call(jen.Id("d"), jen.Id("src"), jen.Id("rows"), jen.Id("j0"), jen.Id("fi").Op("*").Lit(w.TileI), jen.Id("mi"), jen.Lit(0), jen.Id("fj").Op("*").Lit(w.TileJ), jen.Id("dj")),
 	}
+	stores := jen.Id("stores").Op(":=").Id("cachedTiles").Line().If(jen.Id("stream")).Block(
+		jen.Id("stores").Op("=").Id("prefetchTiles"),
+		jen.If(jen.Uintptr().Call(jen.Id("dst")).Op("%").Lit(64).Op("==").Lit(0).Op("&&").Add(times(jen.Id("dj"), w.Size)).Op("%").Lit(64).Op("==").Lit(0)).Block(
+			jen.Id("stores").Op("=").Id("streamTiles"),
+		),
+	)
 	body := jen.For(jen.Id("i0").Op(":=").Lit(0), jen.Id("i0").Op("<").Add(ni), jen.Id("i0").Op("+=").Lit(w.BlockI)).Block(
 		jen.Id("mi").Op(":=").Min(jen.Lit(w.BlockI), jen.Len(jen.Id("off")).Op("-").Id("i0")),
 		jen.Id("rows").Op(":=").Id("off").Index(jen.Id("i0").Op(":").Id("i0").Op("+").Id("mi")),
@@ -329,11 +374,16 @@ func emitTranspose(w width) jen.Code {
 		fmt.Sprintf("\t\t\tdst[j*dj+i] = *(src + off[i] + j*%d) // a byte address", w.Size),
 		"\t\t}",
 		"\t}",
+		"",
+		"With stream (a result larger than the cache), the tiles prefetch the",
+		"source rows' next lines and, where dst and dj are whole lines, write whole",
+		"destination lines with non-temporal stores; the edges keep ordinary ones.",
 	)).Line().Func().Id(name).Params(
 		jen.List(jen.Id("dst"), jen.Id("src")).Add(ptr()),
 		jen.Id("off").Index().Int(),
 		jen.List(jen.Id("nj"), jen.Id("dj")).Int(),
-	).Block(body)
+		jen.Id("stream").Bool(),
+	).Block(stores, body)
 }
 
 // emitEdge emits the scalar transpose of the part of a block outside whole
@@ -708,17 +758,40 @@ func renderAccel(maxRank int, b *backend) *jen.File {
 	for _, w := range widths {
 		call := jen.Id(tilesName(w) + "Go").Call(tileArgs()...)
 		var body []jen.Code
+		tilesDoc := []string{fmt.Sprintf("%s transposes whole tiles (see %sGo) with the fastest", tilesName(w), tilesName(w)),
+			"kernel this build and CPU have, in the form that stores asks for (see",
+			"tileStores).",
+			"This build has one form and ignores it."}
 		if b != nil {
+			// pick returns the call of the kernel with suffix isa, in the
+			// form stores asks for where the backend has forms.
+			pick := func(isa string) jen.Code {
+				if !asm {
+					return jen.Id(tilesName(w) + isa).Call(tileArgs()...)
+				}
+				var cases []jen.Code
+				for i, f := range tileForms {
+					call := jen.Id(tilesName(w) + f.Suffix + isa).Call(tileArgs()...)
+					if i == 0 {
+						cases = append(cases, jen.Default().Block(call))
+						continue
+					}
+					cases = append(cases, jen.Case(jen.Id(f.Const)).Block(call))
+				}
+				return jen.Switch(jen.Id("stores")).Block(cases...)
+			}
 			var accel []jen.Code
 			if asm && avx512Widths[w.Size] {
-				accel = append(accel, jen.If(jen.Id("AVX512")).Block(jen.Id(tilesName(w)+"AVX512").Call(tileArgs()...), jen.Return()))
+				accel = append(accel, jen.If(jen.Id("AVX512")).Block(pick("AVX512"), jen.Return()))
 			}
-			accel = append(accel, jen.Id(tilesName(w)+b.ISA).Call(tileArgs()...), jen.Return())
+			accel = append(accel, pick(b.ISA), jen.Return())
 			body = append(body, jen.If(jen.Id("Accelerated")).Block(accel...))
+			if asm {
+				tilesDoc = tilesDoc[:len(tilesDoc)-1]
+			}
 		}
 		body = append(body, call)
-		f.Add(doc(fmt.Sprintf("%s transposes whole tiles (see %sGo) with the fastest", tilesName(w), tilesName(w)),
-			"kernel this build and CPU have.")).Line().Func().Id(tilesName(w)).Params(tileParamsGo()...).Block(body...)
+		f.Add(doc(tilesDoc...)).Line().Func().Id(tilesName(w)).Params(append(tileParamsGo(), jen.Id("stores").Id("tileStores"))...).Block(body...)
 	}
 	var body []jen.Code
 	if asm {

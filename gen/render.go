@@ -174,8 +174,9 @@ func renderTypes(maxRank int) *jen.File {
 		"reading its lines into the cache first: the dispatcher sets it for results",
 		"larger than the cache, and clears it for results that fit, which then stay",
 		"in the cache for whatever reads them next. The row copies honour it (see",
-		"copyRun and copyRows); the element-by-element gathers and fills have no",
-		"non-temporal form and ignore it."))
+		"copyRun and copyRows), as do the transposes (TransposeRows); the",
+		"element-by-element gathers and fills have no non-temporal form and ignore",
+		"it."))
 	f.Type().Id("Kernel").Func().Params(
 		jen.List(jen.Id("dst"), jen.Id("src")).Qual("unsafe", "Pointer"),
 		jen.List(jen.Id("shape"), jen.Id("strides")).Index(jen.Id("MaxRank")).Int(),
@@ -258,6 +259,7 @@ func renderRegistry(maxRank int) *jen.File {
 		}
 		g.Line()
 	})
+	f.Add(emitTileStores())
 	f.Add(emitTransposeRows())
 	return f
 }

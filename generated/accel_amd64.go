@@ -25,8 +25,53 @@ const cacheLine = 64
 //		}
 //	}
 //
+// It needs AVX2 (see Accelerated).
+//
 //go:noescape
 func tilesUint8AVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
+// tilesUint8PrefetchAVX2 transposes ti × tj whole tiles of 8×16 1-byte elements with AVX2 register shuffles.
+// Source row i starts off[i]+col bytes from src, its elements j adjacent (the
+// rows may come from several source axes: off is a table); destination row j
+// starts j*dj bytes from dst, its elements i adjacent. It is the plain loop
+//
+//	for i := 0; i < ti*8; i++ {
+//		for j := 0; j < tj*16; j++ {
+//			*(dst + j*dj + i*1) = *(src + off[i] + col + j*1) // byte addresses
+//		}
+//	}
+//
+// With every source row it loads, it prefetches the row's next line (the
+// line the next block reads), for results larger than the cache.
+//
+// It needs AVX2 (see Accelerated).
+//
+//go:noescape
+func tilesUint8PrefetchAVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
+// tilesUint8StreamAVX2 transposes ti × tj whole tiles of 8×16 1-byte elements with AVX2 register shuffles.
+// Source row i starts off[i]+col bytes from src, its elements j adjacent (the
+// rows may come from several source axes: off is a table); destination row j
+// starts j*dj bytes from dst, its elements i adjacent. It is the plain loop
+//
+//	for i := 0; i < ti*8; i++ {
+//		for j := 0; j < tj*16; j++ {
+//			*(dst + j*dj + i*1) = *(src + off[i] + col + j*1) // byte addresses
+//		}
+//	}
+//
+// With every source row it loads, it prefetches the row's next line (the
+// line the next block reads), and whole bands of tiles, which write a
+// 64-byte line of each destination row they touch, write it with
+// non-temporal stores (VMOVNTDQ), for results larger than the cache: dst
+// and dj must be multiples of 64. The tile rows after the last whole band
+// keep ordinary stores. The stores are visible to other cores when it
+// returns (SFENCE).
+//
+// It needs AVX2 (see Accelerated).
+//
+//go:noescape
+func tilesUint8StreamAVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
 
 // tilesUint16AVX2 transposes ti × tj whole tiles of 8×8 2-byte elements with AVX2 register shuffles.
 // Source row i starts off[i]+col bytes from src, its elements j adjacent (the
@@ -39,8 +84,53 @@ func tilesUint8AVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, 
 //		}
 //	}
 //
+// It needs AVX2 (see Accelerated).
+//
 //go:noescape
 func tilesUint16AVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
+// tilesUint16PrefetchAVX2 transposes ti × tj whole tiles of 8×8 2-byte elements with AVX2 register shuffles.
+// Source row i starts off[i]+col bytes from src, its elements j adjacent (the
+// rows may come from several source axes: off is a table); destination row j
+// starts j*dj bytes from dst, its elements i adjacent. It is the plain loop
+//
+//	for i := 0; i < ti*8; i++ {
+//		for j := 0; j < tj*8; j++ {
+//			*(dst + j*dj + i*2) = *(src + off[i] + col + j*2) // byte addresses
+//		}
+//	}
+//
+// With every source row it loads, it prefetches the row's next line (the
+// line the next block reads), for results larger than the cache.
+//
+// It needs AVX2 (see Accelerated).
+//
+//go:noescape
+func tilesUint16PrefetchAVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
+// tilesUint16StreamAVX2 transposes ti × tj whole tiles of 8×8 2-byte elements with AVX2 register shuffles.
+// Source row i starts off[i]+col bytes from src, its elements j adjacent (the
+// rows may come from several source axes: off is a table); destination row j
+// starts j*dj bytes from dst, its elements i adjacent. It is the plain loop
+//
+//	for i := 0; i < ti*8; i++ {
+//		for j := 0; j < tj*8; j++ {
+//			*(dst + j*dj + i*2) = *(src + off[i] + col + j*2) // byte addresses
+//		}
+//	}
+//
+// With every source row it loads, it prefetches the row's next line (the
+// line the next block reads), and whole bands of tiles, which write a
+// 64-byte line of each destination row they touch, write it with
+// non-temporal stores (VMOVNTDQ), for results larger than the cache: dst
+// and dj must be multiples of 64. The tile rows after the last whole band
+// keep ordinary stores. The stores are visible to other cores when it
+// returns (SFENCE).
+//
+// It needs AVX2 (see Accelerated).
+//
+//go:noescape
+func tilesUint16StreamAVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
 
 // tilesUint32AVX2 transposes ti × tj whole tiles of 8×8 4-byte elements with AVX2 register shuffles.
 // Source row i starts off[i]+col bytes from src, its elements j adjacent (the
@@ -53,8 +143,53 @@ func tilesUint16AVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer,
 //		}
 //	}
 //
+// It needs AVX2 (see Accelerated).
+//
 //go:noescape
 func tilesUint32AVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
+// tilesUint32PrefetchAVX2 transposes ti × tj whole tiles of 8×8 4-byte elements with AVX2 register shuffles.
+// Source row i starts off[i]+col bytes from src, its elements j adjacent (the
+// rows may come from several source axes: off is a table); destination row j
+// starts j*dj bytes from dst, its elements i adjacent. It is the plain loop
+//
+//	for i := 0; i < ti*8; i++ {
+//		for j := 0; j < tj*8; j++ {
+//			*(dst + j*dj + i*4) = *(src + off[i] + col + j*4) // byte addresses
+//		}
+//	}
+//
+// With every source row it loads, it prefetches the row's next line (the
+// line the next block reads), for results larger than the cache.
+//
+// It needs AVX2 (see Accelerated).
+//
+//go:noescape
+func tilesUint32PrefetchAVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
+// tilesUint32StreamAVX2 transposes ti × tj whole tiles of 8×8 4-byte elements with AVX2 register shuffles.
+// Source row i starts off[i]+col bytes from src, its elements j adjacent (the
+// rows may come from several source axes: off is a table); destination row j
+// starts j*dj bytes from dst, its elements i adjacent. It is the plain loop
+//
+//	for i := 0; i < ti*8; i++ {
+//		for j := 0; j < tj*8; j++ {
+//			*(dst + j*dj + i*4) = *(src + off[i] + col + j*4) // byte addresses
+//		}
+//	}
+//
+// With every source row it loads, it prefetches the row's next line (the
+// line the next block reads), and whole bands of tiles, which write a
+// 64-byte line of each destination row they touch, write it with
+// non-temporal stores (VMOVNTDQ), for results larger than the cache: dst
+// and dj must be multiples of 64. The tile rows after the last whole band
+// keep ordinary stores. The stores are visible to other cores when it
+// returns (SFENCE).
+//
+// It needs AVX2 (see Accelerated).
+//
+//go:noescape
+func tilesUint32StreamAVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
 
 // tilesUint64AVX2 transposes ti × tj whole tiles of 4×4 8-byte elements with AVX2 register shuffles.
 // Source row i starts off[i]+col bytes from src, its elements j adjacent (the
@@ -67,8 +202,53 @@ func tilesUint32AVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer,
 //		}
 //	}
 //
+// It needs AVX2 (see Accelerated).
+//
 //go:noescape
 func tilesUint64AVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
+// tilesUint64PrefetchAVX2 transposes ti × tj whole tiles of 4×4 8-byte elements with AVX2 register shuffles.
+// Source row i starts off[i]+col bytes from src, its elements j adjacent (the
+// rows may come from several source axes: off is a table); destination row j
+// starts j*dj bytes from dst, its elements i adjacent. It is the plain loop
+//
+//	for i := 0; i < ti*4; i++ {
+//		for j := 0; j < tj*4; j++ {
+//			*(dst + j*dj + i*8) = *(src + off[i] + col + j*8) // byte addresses
+//		}
+//	}
+//
+// With every source row it loads, it prefetches the row's next line (the
+// line the next block reads), for results larger than the cache.
+//
+// It needs AVX2 (see Accelerated).
+//
+//go:noescape
+func tilesUint64PrefetchAVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
+// tilesUint64StreamAVX2 transposes ti × tj whole tiles of 4×4 8-byte elements with AVX2 register shuffles.
+// Source row i starts off[i]+col bytes from src, its elements j adjacent (the
+// rows may come from several source axes: off is a table); destination row j
+// starts j*dj bytes from dst, its elements i adjacent. It is the plain loop
+//
+//	for i := 0; i < ti*4; i++ {
+//		for j := 0; j < tj*4; j++ {
+//			*(dst + j*dj + i*8) = *(src + off[i] + col + j*8) // byte addresses
+//		}
+//	}
+//
+// With every source row it loads, it prefetches the row's next line (the
+// line the next block reads), and whole bands of tiles, which write a
+// 64-byte line of each destination row they touch, write it with
+// non-temporal stores (VMOVNTDQ), for results larger than the cache: dst
+// and dj must be multiples of 64. The tile rows after the last whole band
+// keep ordinary stores. The stores are visible to other cores when it
+// returns (SFENCE).
+//
+// It needs AVX2 (see Accelerated).
+//
+//go:noescape
+func tilesUint64StreamAVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
 
 // copyRowsAVX2 copies planes × rows rows of rowBytes bytes each, rowBytes >= 16,
 // the source planes planeStride bytes apart and their rows srcStride bytes
@@ -298,6 +478,49 @@ func convTilesInt16Float32AVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsaf
 //go:noescape
 func tilesUint8AVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
 
+// tilesUint8PrefetchAVX512 transposes ti × tj whole tiles of 8×16 1-byte elements with AVX-512 permutes.
+// Source row i starts off[i]+col bytes from src, its elements j adjacent (the
+// rows may come from several source axes: off is a table); destination row j
+// starts j*dj bytes from dst, its elements i adjacent. It is the plain loop
+//
+//	for i := 0; i < ti*8; i++ {
+//		for j := 0; j < tj*16; j++ {
+//			*(dst + j*dj + i*1) = *(src + off[i] + col + j*1) // byte addresses
+//		}
+//	}
+//
+// With every source row it loads, it prefetches the row's next line (the
+// line the next block reads), for results larger than the cache.
+//
+// It needs AVX-512 F, BW, VL and VBMI (see AVX512).
+//
+//go:noescape
+func tilesUint8PrefetchAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
+// tilesUint8StreamAVX512 transposes ti × tj whole tiles of 8×16 1-byte elements with AVX-512 permutes.
+// Source row i starts off[i]+col bytes from src, its elements j adjacent (the
+// rows may come from several source axes: off is a table); destination row j
+// starts j*dj bytes from dst, its elements i adjacent. It is the plain loop
+//
+//	for i := 0; i < ti*8; i++ {
+//		for j := 0; j < tj*16; j++ {
+//			*(dst + j*dj + i*1) = *(src + off[i] + col + j*1) // byte addresses
+//		}
+//	}
+//
+// With every source row it loads, it prefetches the row's next line (the
+// line the next block reads), and whole bands of tiles, which write a
+// 64-byte line of each destination row they touch, write it with
+// non-temporal stores (VMOVNTDQ), for results larger than the cache: dst
+// and dj must be multiples of 64. The tile rows after the last whole band
+// keep ordinary stores. The stores are visible to other cores when it
+// returns (SFENCE).
+//
+// It needs AVX-512 F, BW, VL and VBMI (see AVX512).
+//
+//go:noescape
+func tilesUint8StreamAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
 // tilesUint16AVX512 transposes ti × tj whole tiles of 8×8 2-byte elements with AVX-512 permutes.
 // Source row i starts off[i]+col bytes from src, its elements j adjacent (the
 // rows may come from several source axes: off is a table); destination row j
@@ -314,6 +537,49 @@ func tilesUint8AVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer
 //go:noescape
 func tilesUint16AVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
 
+// tilesUint16PrefetchAVX512 transposes ti × tj whole tiles of 8×8 2-byte elements with AVX-512 permutes.
+// Source row i starts off[i]+col bytes from src, its elements j adjacent (the
+// rows may come from several source axes: off is a table); destination row j
+// starts j*dj bytes from dst, its elements i adjacent. It is the plain loop
+//
+//	for i := 0; i < ti*8; i++ {
+//		for j := 0; j < tj*8; j++ {
+//			*(dst + j*dj + i*2) = *(src + off[i] + col + j*2) // byte addresses
+//		}
+//	}
+//
+// With every source row it loads, it prefetches the row's next line (the
+// line the next block reads), for results larger than the cache.
+//
+// It needs AVX-512 F, BW, VL and VBMI (see AVX512).
+//
+//go:noescape
+func tilesUint16PrefetchAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
+// tilesUint16StreamAVX512 transposes ti × tj whole tiles of 8×8 2-byte elements with AVX-512 permutes.
+// Source row i starts off[i]+col bytes from src, its elements j adjacent (the
+// rows may come from several source axes: off is a table); destination row j
+// starts j*dj bytes from dst, its elements i adjacent. It is the plain loop
+//
+//	for i := 0; i < ti*8; i++ {
+//		for j := 0; j < tj*8; j++ {
+//			*(dst + j*dj + i*2) = *(src + off[i] + col + j*2) // byte addresses
+//		}
+//	}
+//
+// With every source row it loads, it prefetches the row's next line (the
+// line the next block reads), and whole bands of tiles, which write a
+// 64-byte line of each destination row they touch, write it with
+// non-temporal stores (VMOVNTDQ), for results larger than the cache: dst
+// and dj must be multiples of 64. The tile rows after the last whole band
+// keep ordinary stores. The stores are visible to other cores when it
+// returns (SFENCE).
+//
+// It needs AVX-512 F, BW, VL and VBMI (see AVX512).
+//
+//go:noescape
+func tilesUint16StreamAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
 // tilesUint32AVX512 transposes ti × tj whole tiles of 8×8 4-byte elements with AVX-512 permutes.
 // Source row i starts off[i]+col bytes from src, its elements j adjacent (the
 // rows may come from several source axes: off is a table); destination row j
@@ -329,6 +595,49 @@ func tilesUint16AVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointe
 //
 //go:noescape
 func tilesUint32AVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
+// tilesUint32PrefetchAVX512 transposes ti × tj whole tiles of 8×8 4-byte elements with AVX-512 permutes.
+// Source row i starts off[i]+col bytes from src, its elements j adjacent (the
+// rows may come from several source axes: off is a table); destination row j
+// starts j*dj bytes from dst, its elements i adjacent. It is the plain loop
+//
+//	for i := 0; i < ti*8; i++ {
+//		for j := 0; j < tj*8; j++ {
+//			*(dst + j*dj + i*4) = *(src + off[i] + col + j*4) // byte addresses
+//		}
+//	}
+//
+// With every source row it loads, it prefetches the row's next line (the
+// line the next block reads), for results larger than the cache.
+//
+// It needs AVX-512 F, BW, VL and VBMI (see AVX512).
+//
+//go:noescape
+func tilesUint32PrefetchAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
+// tilesUint32StreamAVX512 transposes ti × tj whole tiles of 8×8 4-byte elements with AVX-512 permutes.
+// Source row i starts off[i]+col bytes from src, its elements j adjacent (the
+// rows may come from several source axes: off is a table); destination row j
+// starts j*dj bytes from dst, its elements i adjacent. It is the plain loop
+//
+//	for i := 0; i < ti*8; i++ {
+//		for j := 0; j < tj*8; j++ {
+//			*(dst + j*dj + i*4) = *(src + off[i] + col + j*4) // byte addresses
+//		}
+//	}
+//
+// With every source row it loads, it prefetches the row's next line (the
+// line the next block reads), and whole bands of tiles, which write a
+// 64-byte line of each destination row they touch, write it with
+// non-temporal stores (VMOVNTDQ), for results larger than the cache: dst
+// and dj must be multiples of 64. The tile rows after the last whole band
+// keep ordinary stores. The stores are visible to other cores when it
+// returns (SFENCE).
+//
+// It needs AVX-512 F, BW, VL and VBMI (see AVX512).
+//
+//go:noescape
+func tilesUint32StreamAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
 
 // Accelerated reports whether the AVX2 assembly runs: true on amd64 CPUs with
 // AVX2 unless built with the purego tag. Tests set it to false to run the Go
@@ -371,52 +680,105 @@ func CPUID(leaf, sub uint32) (eax, ebx, ecx, edx uint32, ok bool) {
 }
 
 // tilesUint8 transposes whole tiles (see tilesUint8Go) with the fastest
-// kernel this build and CPU have.
-func tilesUint8(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
+// kernel this build and CPU have, in the form that stores asks for (see
+// tileStores).
+func tilesUint8(dst, src, off unsafe.Pointer, col, ti, tj, dj int, stores tileStores) {
 	if Accelerated {
 		if AVX512 {
-			tilesUint8AVX512(dst, src, off, col, ti, tj, dj)
+			switch stores {
+			default:
+				tilesUint8AVX512(dst, src, off, col, ti, tj, dj)
+			case prefetchTiles:
+				tilesUint8PrefetchAVX512(dst, src, off, col, ti, tj, dj)
+			case streamTiles:
+				tilesUint8StreamAVX512(dst, src, off, col, ti, tj, dj)
+			}
 			return
 		}
-		tilesUint8AVX2(dst, src, off, col, ti, tj, dj)
+		switch stores {
+		default:
+			tilesUint8AVX2(dst, src, off, col, ti, tj, dj)
+		case prefetchTiles:
+			tilesUint8PrefetchAVX2(dst, src, off, col, ti, tj, dj)
+		case streamTiles:
+			tilesUint8StreamAVX2(dst, src, off, col, ti, tj, dj)
+		}
 		return
 	}
 	tilesUint8Go(dst, src, off, col, ti, tj, dj)
 }
 
 // tilesUint16 transposes whole tiles (see tilesUint16Go) with the fastest
-// kernel this build and CPU have.
-func tilesUint16(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
+// kernel this build and CPU have, in the form that stores asks for (see
+// tileStores).
+func tilesUint16(dst, src, off unsafe.Pointer, col, ti, tj, dj int, stores tileStores) {
 	if Accelerated {
 		if AVX512 {
-			tilesUint16AVX512(dst, src, off, col, ti, tj, dj)
+			switch stores {
+			default:
+				tilesUint16AVX512(dst, src, off, col, ti, tj, dj)
+			case prefetchTiles:
+				tilesUint16PrefetchAVX512(dst, src, off, col, ti, tj, dj)
+			case streamTiles:
+				tilesUint16StreamAVX512(dst, src, off, col, ti, tj, dj)
+			}
 			return
 		}
-		tilesUint16AVX2(dst, src, off, col, ti, tj, dj)
+		switch stores {
+		default:
+			tilesUint16AVX2(dst, src, off, col, ti, tj, dj)
+		case prefetchTiles:
+			tilesUint16PrefetchAVX2(dst, src, off, col, ti, tj, dj)
+		case streamTiles:
+			tilesUint16StreamAVX2(dst, src, off, col, ti, tj, dj)
+		}
 		return
 	}
 	tilesUint16Go(dst, src, off, col, ti, tj, dj)
 }
 
 // tilesUint32 transposes whole tiles (see tilesUint32Go) with the fastest
-// kernel this build and CPU have.
-func tilesUint32(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
+// kernel this build and CPU have, in the form that stores asks for (see
+// tileStores).
+func tilesUint32(dst, src, off unsafe.Pointer, col, ti, tj, dj int, stores tileStores) {
 	if Accelerated {
 		if AVX512 {
-			tilesUint32AVX512(dst, src, off, col, ti, tj, dj)
+			switch stores {
+			default:
+				tilesUint32AVX512(dst, src, off, col, ti, tj, dj)
+			case prefetchTiles:
+				tilesUint32PrefetchAVX512(dst, src, off, col, ti, tj, dj)
+			case streamTiles:
+				tilesUint32StreamAVX512(dst, src, off, col, ti, tj, dj)
+			}
 			return
 		}
-		tilesUint32AVX2(dst, src, off, col, ti, tj, dj)
+		switch stores {
+		default:
+			tilesUint32AVX2(dst, src, off, col, ti, tj, dj)
+		case prefetchTiles:
+			tilesUint32PrefetchAVX2(dst, src, off, col, ti, tj, dj)
+		case streamTiles:
+			tilesUint32StreamAVX2(dst, src, off, col, ti, tj, dj)
+		}
 		return
 	}
 	tilesUint32Go(dst, src, off, col, ti, tj, dj)
 }
 
 // tilesUint64 transposes whole tiles (see tilesUint64Go) with the fastest
-// kernel this build and CPU have.
-func tilesUint64(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
+// kernel this build and CPU have, in the form that stores asks for (see
+// tileStores).
+func tilesUint64(dst, src, off unsafe.Pointer, col, ti, tj, dj int, stores tileStores) {
 	if Accelerated {
-		tilesUint64AVX2(dst, src, off, col, ti, tj, dj)
+		switch stores {
+		default:
+			tilesUint64AVX2(dst, src, off, col, ti, tj, dj)
+		case prefetchTiles:
+			tilesUint64PrefetchAVX2(dst, src, off, col, ti, tj, dj)
+		case streamTiles:
+			tilesUint64StreamAVX2(dst, src, off, col, ti, tj, dj)
+		}
 		return
 	}
 	tilesUint64Go(dst, src, off, col, ti, tj, dj)

@@ -103,8 +103,10 @@ func CPUID(leaf, sub uint32) (eax, ebx, ecx, edx uint32, ok bool) {
 }
 
 // tilesUint8 transposes whole tiles (see tilesUint8Go) with the fastest
-// kernel this build and CPU have.
-func tilesUint8(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
+// kernel this build and CPU have, in the form that stores asks for (see
+// tileStores).
+// This build has one form and ignores it.
+func tilesUint8(dst, src, off unsafe.Pointer, col, ti, tj, dj int, stores tileStores) {
 	if Accelerated {
 		tilesUint8NEON(dst, src, off, col, ti, tj, dj)
 		return
@@ -113,8 +115,10 @@ func tilesUint8(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
 }
 
 // tilesUint16 transposes whole tiles (see tilesUint16Go) with the fastest
-// kernel this build and CPU have.
-func tilesUint16(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
+// kernel this build and CPU have, in the form that stores asks for (see
+// tileStores).
+// This build has one form and ignores it.
+func tilesUint16(dst, src, off unsafe.Pointer, col, ti, tj, dj int, stores tileStores) {
 	if Accelerated {
 		tilesUint16NEON(dst, src, off, col, ti, tj, dj)
 		return
@@ -123,8 +127,10 @@ func tilesUint16(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
 }
 
 // tilesUint32 transposes whole tiles (see tilesUint32Go) with the fastest
-// kernel this build and CPU have.
-func tilesUint32(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
+// kernel this build and CPU have, in the form that stores asks for (see
+// tileStores).
+// This build has one form and ignores it.
+func tilesUint32(dst, src, off unsafe.Pointer, col, ti, tj, dj int, stores tileStores) {
 	if Accelerated {
 		tilesUint32NEON(dst, src, off, col, ti, tj, dj)
 		return
@@ -133,8 +139,10 @@ func tilesUint32(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
 }
 
 // tilesUint64 transposes whole tiles (see tilesUint64Go) with the fastest
-// kernel this build and CPU have.
-func tilesUint64(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
+// kernel this build and CPU have, in the form that stores asks for (see
+// tileStores).
+// This build has one form and ignores it.
+func tilesUint64(dst, src, off unsafe.Pointer, col, ti, tj, dj int, stores tileStores) {
 	if Accelerated {
 		tilesUint64NEON(dst, src, off, col, ti, tj, dj)
 		return

@@ -29,26 +29,34 @@ func CPUID(leaf, sub uint32) (eax, ebx, ecx, edx uint32, ok bool) {
 }
 
 // tilesUint8 transposes whole tiles (see tilesUint8Go) with the fastest
-// kernel this build and CPU have.
-func tilesUint8(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
+// kernel this build and CPU have, in the form that stores asks for (see
+// tileStores).
+// This build has one form and ignores it.
+func tilesUint8(dst, src, off unsafe.Pointer, col, ti, tj, dj int, stores tileStores) {
 	tilesUint8Go(dst, src, off, col, ti, tj, dj)
 }
 
 // tilesUint16 transposes whole tiles (see tilesUint16Go) with the fastest
-// kernel this build and CPU have.
-func tilesUint16(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
+// kernel this build and CPU have, in the form that stores asks for (see
+// tileStores).
+// This build has one form and ignores it.
+func tilesUint16(dst, src, off unsafe.Pointer, col, ti, tj, dj int, stores tileStores) {
 	tilesUint16Go(dst, src, off, col, ti, tj, dj)
 }
 
 // tilesUint32 transposes whole tiles (see tilesUint32Go) with the fastest
-// kernel this build and CPU have.
-func tilesUint32(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
+// kernel this build and CPU have, in the form that stores asks for (see
+// tileStores).
+// This build has one form and ignores it.
+func tilesUint32(dst, src, off unsafe.Pointer, col, ti, tj, dj int, stores tileStores) {
 	tilesUint32Go(dst, src, off, col, ti, tj, dj)
 }
 
 // tilesUint64 transposes whole tiles (see tilesUint64Go) with the fastest
-// kernel this build and CPU have.
-func tilesUint64(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
+// kernel this build and CPU have, in the form that stores asks for (see
+// tileStores).
+// This build has one form and ignores it.
+func tilesUint64(dst, src, off unsafe.Pointer, col, ti, tj, dj int, stores tileStores) {
 	tilesUint64Go(dst, src, off, col, ti, tj, dj)
 }
 

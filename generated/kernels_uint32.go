@@ -860,7 +860,18 @@ func copyRank6Uint32Broadcast(dst, src unsafe.Pointer, shape, strides [MaxRank]i
 //			dst[j*dj+i] = *(src + off[i] + j*4) // a byte address
 //		}
 //	}
-func transposeUint32(dst, src unsafe.Pointer, off []int, nj, dj int) {
+//
+// With stream (a result larger than the cache), the tiles prefetch the
+// source rows' next lines and, where dst and dj are whole lines, write whole
+// destination lines with non-temporal stores; the edges keep ordinary ones.
+func transposeUint32(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool) {
+	stores := cachedTiles
+	if stream {
+		stores = prefetchTiles
+		if uintptr(dst)%64 == 0 && dj*4%64 == 0 {
+			stores = streamTiles
+		}
+	}
 	for i0 := 0; i0 < len(off); i0 += 128 {
 		mi := min(128, len(off)-i0)
 		rows := off[i0 : i0+mi]
@@ -869,7 +880,7 @@ func transposeUint32(dst, src unsafe.Pointer, off []int, nj, dj int) {
 			d := unsafe.Add(dst, (j0*dj+i0)*4)
 			fi, fj := mi/8, mj/8
 			if fi > 0 && fj > 0 {
-				tilesUint32(d, src, unsafe.Pointer(&rows[0]), j0*4, fi, fj, dj*4)
+				tilesUint32(d, src, unsafe.Pointer(&rows[0]), j0*4, fi, fj, dj*4, stores)
 			}
 			edgeUint32(d, src, rows, j0, 0, mi, fj*8, mj, dj)
 			edgeUint32(d, src, rows, j0, fi*8, mi, 0, fj*8, dj)

@@ -860,7 +860,18 @@ func copyRank6Uint64Broadcast(dst, src unsafe.Pointer, shape, strides [MaxRank]i
 //			dst[j*dj+i] = *(src + off[i] + j*8) // a byte address
 //		}
 //	}
-func transposeUint64(dst, src unsafe.Pointer, off []int, nj, dj int) {
+//
+// With stream (a result larger than the cache), the tiles prefetch the
+// source rows' next lines and, where dst and dj are whole lines, write whole
+// destination lines with non-temporal stores; the edges keep ordinary ones.
+func transposeUint64(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool) {
+	stores := cachedTiles
+	if stream {
+		stores = prefetchTiles
+		if uintptr(dst)%64 == 0 && dj*8%64 == 0 {
+			stores = streamTiles
+		}
+	}
 	for i0 := 0; i0 < len(off); i0 += 64 {
 		mi := min(64, len(off)-i0)
 		rows := off[i0 : i0+mi]
@@ -869,7 +880,7 @@ func transposeUint64(dst, src unsafe.Pointer, off []int, nj, dj int) {
 			d := unsafe.Add(dst, (j0*dj+i0)*8)
 			fi, fj := mi/4, mj/4
 			if fi > 0 && fj > 0 {
-				tilesUint64(d, src, unsafe.Pointer(&rows[0]), j0*8, fi, fj, dj*8)
+				tilesUint64(d, src, unsafe.Pointer(&rows[0]), j0*8, fi, fj, dj*8, stores)
 			}
 			edgeUint64(d, src, rows, j0, 0, mi, fj*4, mj, dj)
 			edgeUint64(d, src, rows, j0, fi*4, mi, 0, fj*4, dj)

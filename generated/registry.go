@@ -126,21 +126,41 @@ var Transposes = [NumDTypes]Transpose{
 	Uint64:   {4, 4},
 }
 
+// tileStores is how a tile transpose meets the memory system: the form of
+// the assembly kernel that the tiles functions pick (the Go fallback has
+// one form for all).
+type tileStores uint8
+
+const (
+	// cachedTiles is for results that fit the cache: plain loads and stores.
+	cachedTiles tileStores = iota
+	// prefetchTiles is for results beyond the cache: each source row's next
+	// line is prefetched, for the next block.
+	prefetchTiles
+	// streamTiles is prefetchTiles with non-temporal stores of whole
+	// destination lines: dst and dj must be multiples of 64.
+	streamTiles
+)
+
 // TransposeRows is the blocked 2-D transpose of dtype dt: for i < len(off)
 // and j < nj, it writes element j of the source row that starts off[i]
 // bytes from src (its elements adjacent) to dst[j*dj+i] (dj in elements, at
 // least len(off)). The rows may come from any number of source axes: off is
 // a table. dst and src must not overlap, and the caller has checked every
-// address. See Transposes for the sizes it is worth calling at.
-func TransposeRows(dt DType, dst, src unsafe.Pointer, off []int, nj, dj int) {
+// address. See Transposes for the sizes it is worth calling at. stream says
+// that the result is larger than the cache (see Kernel): the assembly tiles
+// then prefetch each source row's next line and, where dst and
+// dj*dt.Size() are multiples of 64, write whole destination lines with
+// non-temporal stores (tileStores).
+func TransposeRows(dt DType, dst, src unsafe.Pointer, off []int, nj, dj int, stream bool) {
 	switch dt.Size() {
 	case 1:
-		transposeUint8(dst, src, off, nj, dj)
+		transposeUint8(dst, src, off, nj, dj, stream)
 	case 2:
-		transposeUint16(dst, src, off, nj, dj)
+		transposeUint16(dst, src, off, nj, dj, stream)
 	case 4:
-		transposeUint32(dst, src, off, nj, dj)
+		transposeUint32(dst, src, off, nj, dj, stream)
 	case 8:
-		transposeUint64(dst, src, off, nj, dj)
+		transposeUint64(dst, src, off, nj, dj, stream)
 	}
 }

@@ -134,8 +134,9 @@ func (k Kind) String() string {
 // reading its lines into the cache first: the dispatcher sets it for results
 // larger than the cache, and clears it for results that fit, which then stay
 // in the cache for whatever reads them next. The row copies honour it (see
-// copyRun and copyRows); the element-by-element gathers and fills have no
-// non-temporal form and ignore it.
+// copyRun and copyRows), as do the transposes (TransposeRows); the
+// element-by-element gathers and fills have no non-temporal form and ignore
+// it.
 type Kernel func(dst, src unsafe.Pointer, shape, strides [MaxRank]int, stream bool)
 
 // Transpose describes the blocked 2-D transpose of one dtype (see

@@ -423,15 +423,28 @@ func float32NaN() float32 {
 // enough for the blocked transposes (extents up to 80, ranks 2..8, negative
 // steps included), and on row copies, of every element width, with one
 // worker and with the parallel path forced by a threshold of one byte and 2
-// or 3 workers, and compares each with referenceCopy.
+// or 3 workers, and compares each with referenceCopy; with one and two
+// workers also with the stores of results larger than the cache forced by a
+// streaming threshold of one byte (prefetching and non-temporal tiles, rows
+// and runs).
 func TestTransposeViews(t *testing.T) {
 	defer SetMaxWorkers(SetMaxWorkers(1))
 	defer SetParallelThreshold(SetParallelThreshold(0))
+	defer SetStreamingThreshold(SetStreamingThreshold(0))
 	forEachMode(t, func(t *testing.T) {
-		for _, workers := range []int{1, 2, 3} {
-			SetMaxWorkers(workers)
+		for _, run := range []struct {
+			workers int
+			stream  bool
+		}{{1, false}, {2, false}, {3, false}, {1, true}, {2, true}} {
+			SetMaxWorkers(run.workers)
 			SetParallelThreshold(1)
-			t.Run(fmt.Sprintf("workers=%d", workers), func(t *testing.T) {
+			SetStreamingThreshold(0)
+			name := fmt.Sprintf("workers=%d", run.workers)
+			if run.stream {
+				SetStreamingThreshold(1)
+				name += "/stream"
+			}
+			t.Run(name, func(t *testing.T) {
 				t.Run("uint8", testTransposeViews[uint8])
 				t.Run("bfloat16", testTransposeViews[BFloat16])
 				t.Run("float32", testTransposeViews[float32])

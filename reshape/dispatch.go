@@ -234,7 +234,7 @@ func transposeAxes(op copyOp, dst, src unsafe.Pointer, cshape, cstrides []int, b
 					transposeConvert(op.conv, unsafe.Add(dst, d*dsize), unsafe.Add(src, so*size), rows, nj, dj)
 				}
 			} else {
-				generated.TransposeRows(dt, unsafe.Add(dst, d*size), unsafe.Add(src, so*size), rows, nj, dj)
+				generated.TransposeRows(dt, unsafe.Add(dst, d*size), unsafe.Add(src, so*size), rows, nj, dj, op.stream)
 			}
 			d += nj * dj
 			if !step(outerIdx[:b], cshape[:b], cstrides[:b], &so) {
@@ -420,7 +420,7 @@ func transposeConvert(c conversion, dst, src unsafe.Pointer, rows []int, nj, dj 
 	scratch := unsafe.Pointer(&buf[0])
 	for j0 := 0; j0 < nj; j0 += cols {
 		m := min(cols, nj-j0)
-		generated.TransposeRows(c.from, scratch, unsafe.Add(src, j0*ssize), rows, m, ni)
+		generated.TransposeRows(c.from, scratch, unsafe.Add(src, j0*ssize), rows, m, ni, false)
 		for j := range m {
 			c.run.convert(unsafe.Add(dst, (j0+j)*dj*dsize), unsafe.Add(scratch, j*ni*ssize), 1, 0, 1, 0, ni, ssize)
 		}

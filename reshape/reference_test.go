@@ -77,6 +77,23 @@ func guarded[T any](n int) (all, window []T) {
 	return all, all[guard : guard+n]
 }
 
+// guardedAligned is guarded with a window that starts at a multiple of
+// align bytes; the guard elements before it are guard or more.
+func guardedAligned[T any](n, align int) (all, window []T) {
+	size := int(unsafe.Sizeof(*new(T)))
+	extra := (align + size - 1) / size
+	all = make([]T, n+2*guard+extra)
+	b := asBytes(all)
+	for i := range b {
+		b[i] = guardByte
+	}
+	k := guard
+	for uintptr(unsafe.Pointer(&all[k]))%uintptr(align) != 0 {
+		k++
+	}
+	return all, all[k : k+n]
+}
+
 // guardsIntact reports whether the guard elements around the window are
 // untouched.
 func guardsIntact[T any](all []T) bool {

@@ -59,8 +59,10 @@ func DefaultStreamingThreshold() int { return defaultStreamingThreshold }
 // slower for one that fits, and the result is then not in the cache for its
 // next reader. Set it lower when several goroutines copy at once and share
 // the cache, higher when the result is read again at once. The row copies
-// and whole contiguous runs have non-temporal forms (on amd64 with AVX2);
-// the transposes, gathers and fills write with ordinary stores at every
+// and whole contiguous runs have non-temporal forms (on amd64 with AVX2),
+// and so do the transposes' tiles where the destination rows are whole
+// aligned lines; above the threshold the tiles also prefetch each source
+// row's next line. The gathers and fills write with ordinary stores at every
 // size. The setting is global and safe to change concurrently with copies;
 // a copy reads it once when it starts.
 func SetStreamingThreshold(bytes int) (previous int) {
