@@ -314,7 +314,7 @@ func emitConvRows(c *build.Context, cv conversion) {
 func convStep(c *build.Context, cv conversion, dst, src Mem, k []reg.VecVirtual) {
 	from, to := convDTypes(cv)
 	for l := 0; l < convVector; l += cv.Lanes {
-		cv.Store(c, cv.Load(c, src.Offset(l*from.Size), k), dst.Offset(l*to.Size), k)
+		cv.Store(c, cv.Load(c, src.Offset(l*from.Size), k), dst.Offset(l*to.Size), k, false)
 	}
 }
 
@@ -351,8 +351,14 @@ func loadY(c *build.Context, m Mem, _ []reg.VecVirtual) reg.VecVirtual {
 	return y
 }
 
-// storeY is VMOVDQU Y0, (dst).
-func storeY(c *build.Context, y reg.VecVirtual, m Mem, _ []reg.VecVirtual) { c.VMOVDQU(y, m) }
+// storeY is VMOVDQU Y0, (dst), or VMOVNTDQ where nt.
+func storeY(c *build.Context, y reg.VecVirtual, m Mem, _ []reg.VecVirtual, nt bool) {
+	if nt {
+		c.VMOVNTDQ(y, m)
+		return
+	}
+	c.VMOVDQU(y, m)
+}
 
 // loadF16 is VCVTPH2PS (src), Y0.
 func loadF16(c *build.Context, m Mem, _ []reg.VecVirtual) reg.VecVirtual {
@@ -362,8 +368,15 @@ func loadF16(c *build.Context, m Mem, _ []reg.VecVirtual) reg.VecVirtual {
 }
 
 // storeF16 is VCVTPS2PH $0, Y0, (dst): rounding control 0 is to nearest,
-// ties to even.
-func storeF16(c *build.Context, y reg.VecVirtual, m Mem, _ []reg.VecVirtual) {
+// ties to even. Where nt, it converts into X0 and stores that with
+// VMOVNTDQ.
+func storeF16(c *build.Context, y reg.VecVirtual, m Mem, _ []reg.VecVirtual, nt bool) {
+	if nt {
+		x := c.XMM()
+		c.VCVTPS2PH(Imm(0), y, x)
+		c.VMOVNTDQ(x, m)
+		return
+	}
 	c.VCVTPS2PH(Imm(0), y, m)
 }
 
@@ -415,7 +428,7 @@ func setupBF16(c *build.Context) []reg.VecVirtual {
 //	VPBLENDVB M, Q, R, R
 //	VPACKUSDW R, R, R; VPERMQ $0x08, R, R     // 8 dwords to 8 words, in order
 //	VMOVDQU X(R), (dst)
-func storeBF16(c *build.Context, u reg.VecVirtual, m Mem, k []reg.VecVirtual) {
+func storeBF16(c *build.Context, u reg.VecVirtual, m Mem, k []reg.VecVirtual, nt bool) {
 	bias, one, abs, inf, quiet := k[0], k[1], k[2], k[3], k[4]
 	t, r, a, msk, q := c.YMM(), c.YMM(), c.YMM(), c.YMM(), c.YMM()
 	c.VPSRLD(Imm(16), u, t)
@@ -430,6 +443,10 @@ func storeBF16(c *build.Context, u reg.VecVirtual, m Mem, k []reg.VecVirtual) {
 	c.VPBLENDVB(msk, q, r, r)
 	c.VPACKUSDW(r, r, r)
 	c.VPERMQ(Imm(0x08), r, r)
+	if nt {
+		c.VMOVNTDQ(r.AsX(), m)
+		return
+	}
 	c.VMOVDQU(r.AsX(), m)
 }
 
@@ -446,10 +463,7 @@ func convTile(cv conversion) tile {
 		name: "convTiles" + convName(cv), tileI: cv.Lanes, tileJ: cv.Lanes, srcSize: from.Size, dstSize: to.Size,
 		setup: cv.Setup, load: cv.Load, shuffle: shuffle,
 		store: func(c *build.Context, out []reg.VecVirtual, r int, m Mem, k []reg.VecVirtual, nt bool) {
-			if nt {
-				panic("unreachable: the conversion tiles have no non-temporal form")
-			}
-			cv.Store(c, out[r], m, k)
+			cv.Store(c, out[r], m, k, nt)
 		},
 	}
 }
@@ -473,18 +487,25 @@ func convTileAsmFuncs() []asmFunc {
 		if cv.F16C {
 			need = "AVX2 and F16C"
 		}
-		fs = append(fs, asmFunc{
-			Name:   tl.name + "AVX2",
-			Params: tileParams,
-			Doc: []string{
-				fmt.Sprintf("%sAVX2 transposes ti × tj whole tiles of %d×%d elements, %s to %s,", tl.name, tl.tileI, tl.tileJ, from.Name, to.Name),
-				"converting each as it goes through the registers. Source row i starts",
-				"off[i]+col bytes from src; destination row j starts j*dj bytes from dst. It",
-				fmt.Sprintf("is the loop of the plain transpose, with %d-byte source and %d-byte", from.Size, to.Size),
-				fmt.Sprintf("destination elements, and needs %s.", need),
-			},
-			Body: func(c *build.Context) { emitTilesAVX2(c, tl) },
-		})
+		for _, f := range tileForms {
+			name := tl.name + f.Suffix + "AVX2"
+			fs = append(fs, asmFunc{
+				Name:   name,
+				Params: tileParams,
+				Doc: f.doc([]string{
+					fmt.Sprintf("%s transposes ti × tj whole tiles of %d×%d elements, %s to %s,", name, tl.tileI, tl.tileJ, from.Name, to.Name),
+					"converting each as it goes through the registers. Source row i starts",
+					"off[i]+col bytes from src; destination row j starts j*dj bytes from dst. It",
+					fmt.Sprintf("is the loop of the plain transpose, with %d-byte source and %d-byte", from.Size, to.Size),
+					"destination elements.",
+				}, fmt.Sprintf("It needs %s.", need)),
+				Body: func(c *build.Context) {
+					tl := tl
+					tl.form(f)
+					emitTilesAVX2(c, tl)
+				},
+			})
+		}
 	}
 	return fs
 }
@@ -492,7 +513,14 @@ func convTileAsmFuncs() []asmFunc {
 // emitConvTranspose emits the blocked transpose of a pair, as
 // emitTranspose does for a width:
 //
-//	func convTransposeBFloat16Float32(dst, src unsafe.Pointer, off []int, nj, dj int) {
+//	func convTransposeBFloat16Float32(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool) {
+//		stores := cachedTiles
+//		if stream {
+//			stores = prefetchTiles
+//			if uintptr(dst)%64 == 0 && dj*4%64 == 0 {
+//				stores = streamTiles
+//			}
+//		}
 //		for i0 := 0; i0 < len(off); i0 += 128 {
 //			mi := min(128, len(off)-i0)
 //			rows := off[i0 : i0+mi]
@@ -501,7 +529,7 @@ func convTileAsmFuncs() []asmFunc {
 //				d := unsafe.Add(dst, (j0*dj+i0)*4)
 //				fi, fj := mi/8, mj/8
 //				if fi > 0 && fj > 0 {
-//					convTilesBFloat16Float32(d, src, unsafe.Pointer(&rows[0]), j0*2, fi, fj, dj*4)
+//					convTilesBFloat16Float32(d, src, unsafe.Pointer(&rows[0]), j0*2, fi, fj, dj*4, stores)
 //				}
 //				convEdgeBFloat16Float32(d, src, rows, j0, 0, mi, fj*8, mj, dj)
 //				convEdgeBFloat16Float32(d, src, rows, j0, fi*8, mi, 0, fj*8, dj)
@@ -520,11 +548,17 @@ func emitConvTranspose(cv conversion) jen.Code {
 		id("d").Op(":=").Add(add(id("dst"), times(jen.Parens(id("j0").Op("*").Id("dj").Op("+").Id("i0")), to.Size))),
 		jen.List(id("fi"), id("fj")).Op(":=").List(id("mi").Op("/").Lit(tl.tileI), id("mj").Op("/").Lit(tl.tileJ)),
 		jen.If(id("fi").Op(">").Lit(0).Op("&&").Id("fj").Op(">").Lit(0)).Block(
-			id(tl.name).Call(id("d"), id("src"), ptr().Call(jen.Op("&").Id("rows").Index(jen.Lit(0))), times(id("j0"), from.Size), id("fi"), id("fj"), times(id("dj"), to.Size)),
+			id(tl.name).Call(id("d"), id("src"), ptr().Call(jen.Op("&").Id("rows").Index(jen.Lit(0))), times(id("j0"), from.Size), id("fi"), id("fj"), times(id("dj"), to.Size), id("stores")),
 		),
 		id(edge).Call(id("d"), id("src"), id("rows"), id("j0"), jen.Lit(0), id("mi"), id("fj").Op("*").Lit(tl.tileJ), id("mj"), id("dj")),
 		id(edge).Call(id("d"), id("src"), id("rows"), id("j0"), id("fi").Op("*").Lit(tl.tileI), id("mi"), jen.Lit(0), id("fj").Op("*").Lit(tl.tileJ), id("dj")),
 	}
+	stores := id("stores").Op(":=").Id("cachedTiles").Line().If(id("stream")).Block(
+		id("stores").Op("=").Id("prefetchTiles"),
+		jen.If(jen.Uintptr().Call(id("dst")).Op("%").Lit(64).Op("==").Lit(0).Op("&&").Add(times(id("dj"), to.Size)).Op("%").Lit(64).Op("==").Lit(0)).Block(
+			id("stores").Op("=").Id("streamTiles"),
+		),
+	)
 	body := jen.For(id("i0").Op(":=").Lit(0), id("i0").Op("<").Len(id("off")), id("i0").Op("+=").Lit(blockI)).Block(
 		id("mi").Op(":=").Min(jen.Lit(blockI), jen.Len(id("off")).Op("-").Id("i0")),
 		id("rows").Op(":=").Id("off").Index(id("i0").Op(":").Id("i0").Op("+").Id("mi")),
@@ -533,12 +567,15 @@ func emitConvTranspose(cv conversion) jen.Code {
 	return jen.Add(doc(
 		fmt.Sprintf("%s transposes len(off) × nj elements, %s to %s, as", name, from.Name, to.Name),
 		"TransposeRows does (see ConvTransposeRows), in blocks whose whole tiles go to",
-		fmt.Sprintf("%s and whose edges to %s.", tl.name, edge),
+		fmt.Sprintf("%s and whose edges to %s; stream picks the tiles' form as", tl.name, edge),
+		"the plain transposes do (prefetching, and non-temporal where dst and dj",
+		"are whole lines).",
 	)).Line().Func().Id(name).Params(
 		jen.List(id("dst"), id("src")).Add(ptr()),
 		id("off").Index().Int(),
 		jen.List(id("nj"), id("dj")).Int(),
-	).Block(body)
+		id("stream").Bool(),
+	).Block(stores, body)
 }
 
 // emitConvEdge emits the scalar transpose of a pair's block edges, as
@@ -600,19 +637,29 @@ func emitConvTilesChoice(cv conversion, asm bool) jen.Code {
 		if cv.F16C {
 			cond = jen.Id("Accelerated").Op("&&").Id("hasF16C")
 		}
-		body = append(body, jen.If(cond).Block(jen.Id(tl.name+"AVX2").Call(tileArgs()...), jen.Return()))
+		var cases []jen.Code
+		for i, f := range tileForms {
+			call := jen.Id(tl.name + f.Suffix + "AVX2").Call(tileArgs()...)
+			if i == 0 {
+				cases = append(cases, jen.Default().Block(call))
+				continue
+			}
+			cases = append(cases, jen.Case(jen.Id(f.Const)).Block(call))
+		}
+		body = append(body, jen.If(cond).Block(jen.Switch(jen.Id("stores")).Block(cases...), jen.Return()))
 	}
 	body = append(body, jen.Id(tl.name+"Go").Call(tileArgs()...))
 	return jen.Add(doc(fmt.Sprintf("%s transposes whole tiles with the fastest kernel this build", tl.name),
-		"and CPU have.")).Line().Func().Id(tl.name).Params(tileParamsGo()...).Block(body...)
+		"and CPU have, in the form that stores asks for where the kernel has forms",
+		"(see tileStores).")).Line().Func().Id(tl.name).Params(append(tileParamsGo(), jen.Id("stores").Id("tileStores"))...).Block(body...)
 }
 
 // emitConvTransposeRows emits the entry point of the converting transposes:
 //
-//	func ConvTransposeRows(from, to DType, dst, src unsafe.Pointer, off []int, nj, dj int) bool {
+//	func ConvTransposeRows(from, to DType, dst, src unsafe.Pointer, off []int, nj, dj int, stream bool) bool {
 //		switch {
 //		case from == BFloat16 && to == Float32:
-//			convTransposeBFloat16Float32(dst, src, off, nj, dj)
+//			convTransposeBFloat16Float32(dst, src, off, nj, dj, stream)
 //		...
 //		default:
 //			return false
@@ -623,7 +670,7 @@ func emitConvTransposeRows() jen.Code {
 	var cases []jen.Code
 	for _, cv := range conversions {
 		cases = append(cases, jen.Case(jen.Id("from").Op("==").Id(cv.From).Op("&&").Id("to").Op("==").Id(cv.To)).Block(
-			jen.Id("convTranspose"+convName(cv)).Call(jen.Id("dst"), jen.Id("src"), jen.Id("off"), jen.Id("nj"), jen.Id("dj")),
+			jen.Id("convTranspose"+convName(cv)).Call(jen.Id("dst"), jen.Id("src"), jen.Id("off"), jen.Id("nj"), jen.Id("dj"), jen.Id("stream")),
 		))
 	}
 	cases = append(cases, jen.Default().Block(jen.Return(jen.False())))
@@ -632,11 +679,13 @@ func emitConvTransposeRows() jen.Code {
 		"dtype to: the source rows, source elements of from, are written transposed to",
 		"dst as elements of to (dj in elements of to). It reports false, having done",
 		"nothing, for a pair without a converting transpose of its own (see",
-		"Conversions). The whole tiles convert in the registers.",
+		"Conversions). The whole tiles convert in the registers; stream is",
+		"TransposeRows'.",
 	)).Line().Func().Id("ConvTransposeRows").Params(
 		jen.List(jen.Id("from"), jen.Id("to")).Id("DType"),
 		jen.List(jen.Id("dst"), jen.Id("src")).Add(ptr()),
 		jen.Id("off").Index().Int(),
 		jen.List(jen.Id("nj"), jen.Id("dj")).Int(),
+		jen.Id("stream").Bool(),
 	).Bool().Block(jen.Switch().Block(cases...), jen.Return(jen.True()))
 }

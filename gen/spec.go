@@ -270,7 +270,9 @@ type conversion struct {
 	Scalar func(x *jen.Statement) *jen.Statement
 	Lanes  int // 8 (float32 and narrower) or 4 (float64)
 	Load   func(c *build.Context, m operand.Mem, k []reg.VecVirtual) reg.VecVirtual
-	Store  func(c *build.Context, v reg.VecVirtual, m operand.Mem, k []reg.VecVirtual)
+	// Store's nt makes the store non-temporal (m then 16- or 32-byte
+	// aligned, as the vector it stores).
+	Store func(c *build.Context, v reg.VecVirtual, m operand.Mem, k []reg.VecVirtual, nt bool)
 	// Setup, when set, loads the constants Load and Store use, once per call.
 	Setup func(c *build.Context) []reg.VecVirtual
 	// F16C marks a vector form that needs F16C besides AVX2.

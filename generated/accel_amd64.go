@@ -385,82 +385,397 @@ func convRowsInt16Float32AVX2(dst unsafe.Pointer, src unsafe.Pointer, planes int
 // converting each as it goes through the registers. Source row i starts
 // off[i]+col bytes from src; destination row j starts j*dj bytes from dst. It
 // is the loop of the plain transpose, with 2-byte source and 4-byte
-// destination elements, and needs AVX2.
+// destination elements.
+//
+// It needs AVX2.
 //
 //go:noescape
 func convTilesBFloat16Float32AVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
+// convTilesBFloat16Float32PrefetchAVX2 transposes ti × tj whole tiles of 8×8 elements, bfloat16 to float32,
+// converting each as it goes through the registers. Source row i starts
+// off[i]+col bytes from src; destination row j starts j*dj bytes from dst. It
+// is the loop of the plain transpose, with 2-byte source and 4-byte
+// destination elements.
+//
+// With every source row it loads, it prefetches the row's next line (the
+// line the next block reads), for results larger than the cache.
+//
+// It needs AVX2.
+//
+//go:noescape
+func convTilesBFloat16Float32PrefetchAVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
+// convTilesBFloat16Float32StreamAVX2 transposes ti × tj whole tiles of 8×8 elements, bfloat16 to float32,
+// converting each as it goes through the registers. Source row i starts
+// off[i]+col bytes from src; destination row j starts j*dj bytes from dst. It
+// is the loop of the plain transpose, with 2-byte source and 4-byte
+// destination elements.
+//
+// With every source row it loads, it prefetches the row's next line (the
+// line the next block reads), and whole bands of tiles, which write a
+// 64-byte line of each destination row they touch, write it with
+// non-temporal stores (VMOVNTDQ), for results larger than the cache: dst
+// and dj must be multiples of 64. The tile rows after the last whole band
+// keep ordinary stores. The stores are visible to other cores when it
+// returns (SFENCE).
+//
+// It needs AVX2.
+//
+//go:noescape
+func convTilesBFloat16Float32StreamAVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
 
 // convTilesFloat16Float32AVX2 transposes ti × tj whole tiles of 8×8 elements, float16 to float32,
 // converting each as it goes through the registers. Source row i starts
 // off[i]+col bytes from src; destination row j starts j*dj bytes from dst. It
 // is the loop of the plain transpose, with 2-byte source and 4-byte
-// destination elements, and needs AVX2 and F16C.
+// destination elements.
+//
+// It needs AVX2 and F16C.
 //
 //go:noescape
 func convTilesFloat16Float32AVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
+// convTilesFloat16Float32PrefetchAVX2 transposes ti × tj whole tiles of 8×8 elements, float16 to float32,
+// converting each as it goes through the registers. Source row i starts
+// off[i]+col bytes from src; destination row j starts j*dj bytes from dst. It
+// is the loop of the plain transpose, with 2-byte source and 4-byte
+// destination elements.
+//
+// With every source row it loads, it prefetches the row's next line (the
+// line the next block reads), for results larger than the cache.
+//
+// It needs AVX2 and F16C.
+//
+//go:noescape
+func convTilesFloat16Float32PrefetchAVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
+// convTilesFloat16Float32StreamAVX2 transposes ti × tj whole tiles of 8×8 elements, float16 to float32,
+// converting each as it goes through the registers. Source row i starts
+// off[i]+col bytes from src; destination row j starts j*dj bytes from dst. It
+// is the loop of the plain transpose, with 2-byte source and 4-byte
+// destination elements.
+//
+// With every source row it loads, it prefetches the row's next line (the
+// line the next block reads), and whole bands of tiles, which write a
+// 64-byte line of each destination row they touch, write it with
+// non-temporal stores (VMOVNTDQ), for results larger than the cache: dst
+// and dj must be multiples of 64. The tile rows after the last whole band
+// keep ordinary stores. The stores are visible to other cores when it
+// returns (SFENCE).
+//
+// It needs AVX2 and F16C.
+//
+//go:noescape
+func convTilesFloat16Float32StreamAVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
 
 // convTilesFloat64Float32AVX2 transposes ti × tj whole tiles of 8×8 elements, float64 to float32,
 // converting each as it goes through the registers. Source row i starts
 // off[i]+col bytes from src; destination row j starts j*dj bytes from dst. It
 // is the loop of the plain transpose, with 8-byte source and 4-byte
-// destination elements, and needs AVX2.
+// destination elements.
+//
+// It needs AVX2.
 //
 //go:noescape
 func convTilesFloat64Float32AVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
+// convTilesFloat64Float32PrefetchAVX2 transposes ti × tj whole tiles of 8×8 elements, float64 to float32,
+// converting each as it goes through the registers. Source row i starts
+// off[i]+col bytes from src; destination row j starts j*dj bytes from dst. It
+// is the loop of the plain transpose, with 8-byte source and 4-byte
+// destination elements.
+//
+// With every source row it loads, it prefetches the row's next line (the
+// line the next block reads), for results larger than the cache.
+//
+// It needs AVX2.
+//
+//go:noescape
+func convTilesFloat64Float32PrefetchAVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
+// convTilesFloat64Float32StreamAVX2 transposes ti × tj whole tiles of 8×8 elements, float64 to float32,
+// converting each as it goes through the registers. Source row i starts
+// off[i]+col bytes from src; destination row j starts j*dj bytes from dst. It
+// is the loop of the plain transpose, with 8-byte source and 4-byte
+// destination elements.
+//
+// With every source row it loads, it prefetches the row's next line (the
+// line the next block reads), and whole bands of tiles, which write a
+// 64-byte line of each destination row they touch, write it with
+// non-temporal stores (VMOVNTDQ), for results larger than the cache: dst
+// and dj must be multiples of 64. The tile rows after the last whole band
+// keep ordinary stores. The stores are visible to other cores when it
+// returns (SFENCE).
+//
+// It needs AVX2.
+//
+//go:noescape
+func convTilesFloat64Float32StreamAVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
 
 // convTilesFloat32BFloat16AVX2 transposes ti × tj whole tiles of 8×8 elements, float32 to bfloat16,
 // converting each as it goes through the registers. Source row i starts
 // off[i]+col bytes from src; destination row j starts j*dj bytes from dst. It
 // is the loop of the plain transpose, with 4-byte source and 2-byte
-// destination elements, and needs AVX2.
+// destination elements.
+//
+// It needs AVX2.
 //
 //go:noescape
 func convTilesFloat32BFloat16AVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
+// convTilesFloat32BFloat16PrefetchAVX2 transposes ti × tj whole tiles of 8×8 elements, float32 to bfloat16,
+// converting each as it goes through the registers. Source row i starts
+// off[i]+col bytes from src; destination row j starts j*dj bytes from dst. It
+// is the loop of the plain transpose, with 4-byte source and 2-byte
+// destination elements.
+//
+// With every source row it loads, it prefetches the row's next line (the
+// line the next block reads), for results larger than the cache.
+//
+// It needs AVX2.
+//
+//go:noescape
+func convTilesFloat32BFloat16PrefetchAVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
+// convTilesFloat32BFloat16StreamAVX2 transposes ti × tj whole tiles of 8×8 elements, float32 to bfloat16,
+// converting each as it goes through the registers. Source row i starts
+// off[i]+col bytes from src; destination row j starts j*dj bytes from dst. It
+// is the loop of the plain transpose, with 4-byte source and 2-byte
+// destination elements.
+//
+// With every source row it loads, it prefetches the row's next line (the
+// line the next block reads), and whole bands of tiles, which write a
+// 64-byte line of each destination row they touch, write it with
+// non-temporal stores (VMOVNTDQ), for results larger than the cache: dst
+// and dj must be multiples of 64. The tile rows after the last whole band
+// keep ordinary stores. The stores are visible to other cores when it
+// returns (SFENCE).
+//
+// It needs AVX2.
+//
+//go:noescape
+func convTilesFloat32BFloat16StreamAVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
 
 // convTilesFloat32Float16AVX2 transposes ti × tj whole tiles of 8×8 elements, float32 to float16,
 // converting each as it goes through the registers. Source row i starts
 // off[i]+col bytes from src; destination row j starts j*dj bytes from dst. It
 // is the loop of the plain transpose, with 4-byte source and 2-byte
-// destination elements, and needs AVX2 and F16C.
+// destination elements.
+//
+// It needs AVX2 and F16C.
 //
 //go:noescape
 func convTilesFloat32Float16AVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
+// convTilesFloat32Float16PrefetchAVX2 transposes ti × tj whole tiles of 8×8 elements, float32 to float16,
+// converting each as it goes through the registers. Source row i starts
+// off[i]+col bytes from src; destination row j starts j*dj bytes from dst. It
+// is the loop of the plain transpose, with 4-byte source and 2-byte
+// destination elements.
+//
+// With every source row it loads, it prefetches the row's next line (the
+// line the next block reads), for results larger than the cache.
+//
+// It needs AVX2 and F16C.
+//
+//go:noescape
+func convTilesFloat32Float16PrefetchAVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
+// convTilesFloat32Float16StreamAVX2 transposes ti × tj whole tiles of 8×8 elements, float32 to float16,
+// converting each as it goes through the registers. Source row i starts
+// off[i]+col bytes from src; destination row j starts j*dj bytes from dst. It
+// is the loop of the plain transpose, with 4-byte source and 2-byte
+// destination elements.
+//
+// With every source row it loads, it prefetches the row's next line (the
+// line the next block reads), and whole bands of tiles, which write a
+// 64-byte line of each destination row they touch, write it with
+// non-temporal stores (VMOVNTDQ), for results larger than the cache: dst
+// and dj must be multiples of 64. The tile rows after the last whole band
+// keep ordinary stores. The stores are visible to other cores when it
+// returns (SFENCE).
+//
+// It needs AVX2 and F16C.
+//
+//go:noescape
+func convTilesFloat32Float16StreamAVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
 
 // convTilesFloat32Float64AVX2 transposes ti × tj whole tiles of 4×4 elements, float32 to float64,
 // converting each as it goes through the registers. Source row i starts
 // off[i]+col bytes from src; destination row j starts j*dj bytes from dst. It
 // is the loop of the plain transpose, with 4-byte source and 8-byte
-// destination elements, and needs AVX2.
+// destination elements.
+//
+// It needs AVX2.
 //
 //go:noescape
 func convTilesFloat32Float64AVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
+// convTilesFloat32Float64PrefetchAVX2 transposes ti × tj whole tiles of 4×4 elements, float32 to float64,
+// converting each as it goes through the registers. Source row i starts
+// off[i]+col bytes from src; destination row j starts j*dj bytes from dst. It
+// is the loop of the plain transpose, with 4-byte source and 8-byte
+// destination elements.
+//
+// With every source row it loads, it prefetches the row's next line (the
+// line the next block reads), for results larger than the cache.
+//
+// It needs AVX2.
+//
+//go:noescape
+func convTilesFloat32Float64PrefetchAVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
+// convTilesFloat32Float64StreamAVX2 transposes ti × tj whole tiles of 4×4 elements, float32 to float64,
+// converting each as it goes through the registers. Source row i starts
+// off[i]+col bytes from src; destination row j starts j*dj bytes from dst. It
+// is the loop of the plain transpose, with 4-byte source and 8-byte
+// destination elements.
+//
+// With every source row it loads, it prefetches the row's next line (the
+// line the next block reads), and whole bands of tiles, which write a
+// 64-byte line of each destination row they touch, write it with
+// non-temporal stores (VMOVNTDQ), for results larger than the cache: dst
+// and dj must be multiples of 64. The tile rows after the last whole band
+// keep ordinary stores. The stores are visible to other cores when it
+// returns (SFENCE).
+//
+// It needs AVX2.
+//
+//go:noescape
+func convTilesFloat32Float64StreamAVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
 
 // convTilesInt8Float32AVX2 transposes ti × tj whole tiles of 8×8 elements, int8 to float32,
 // converting each as it goes through the registers. Source row i starts
 // off[i]+col bytes from src; destination row j starts j*dj bytes from dst. It
 // is the loop of the plain transpose, with 1-byte source and 4-byte
-// destination elements, and needs AVX2.
+// destination elements.
+//
+// It needs AVX2.
 //
 //go:noescape
 func convTilesInt8Float32AVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
+// convTilesInt8Float32PrefetchAVX2 transposes ti × tj whole tiles of 8×8 elements, int8 to float32,
+// converting each as it goes through the registers. Source row i starts
+// off[i]+col bytes from src; destination row j starts j*dj bytes from dst. It
+// is the loop of the plain transpose, with 1-byte source and 4-byte
+// destination elements.
+//
+// With every source row it loads, it prefetches the row's next line (the
+// line the next block reads), for results larger than the cache.
+//
+// It needs AVX2.
+//
+//go:noescape
+func convTilesInt8Float32PrefetchAVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
+// convTilesInt8Float32StreamAVX2 transposes ti × tj whole tiles of 8×8 elements, int8 to float32,
+// converting each as it goes through the registers. Source row i starts
+// off[i]+col bytes from src; destination row j starts j*dj bytes from dst. It
+// is the loop of the plain transpose, with 1-byte source and 4-byte
+// destination elements.
+//
+// With every source row it loads, it prefetches the row's next line (the
+// line the next block reads), and whole bands of tiles, which write a
+// 64-byte line of each destination row they touch, write it with
+// non-temporal stores (VMOVNTDQ), for results larger than the cache: dst
+// and dj must be multiples of 64. The tile rows after the last whole band
+// keep ordinary stores. The stores are visible to other cores when it
+// returns (SFENCE).
+//
+// It needs AVX2.
+//
+//go:noescape
+func convTilesInt8Float32StreamAVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
 
 // convTilesUint8Float32AVX2 transposes ti × tj whole tiles of 8×8 elements, uint8 to float32,
 // converting each as it goes through the registers. Source row i starts
 // off[i]+col bytes from src; destination row j starts j*dj bytes from dst. It
 // is the loop of the plain transpose, with 1-byte source and 4-byte
-// destination elements, and needs AVX2.
+// destination elements.
+//
+// It needs AVX2.
 //
 //go:noescape
 func convTilesUint8Float32AVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
+// convTilesUint8Float32PrefetchAVX2 transposes ti × tj whole tiles of 8×8 elements, uint8 to float32,
+// converting each as it goes through the registers. Source row i starts
+// off[i]+col bytes from src; destination row j starts j*dj bytes from dst. It
+// is the loop of the plain transpose, with 1-byte source and 4-byte
+// destination elements.
+//
+// With every source row it loads, it prefetches the row's next line (the
+// line the next block reads), for results larger than the cache.
+//
+// It needs AVX2.
+//
+//go:noescape
+func convTilesUint8Float32PrefetchAVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
+// convTilesUint8Float32StreamAVX2 transposes ti × tj whole tiles of 8×8 elements, uint8 to float32,
+// converting each as it goes through the registers. Source row i starts
+// off[i]+col bytes from src; destination row j starts j*dj bytes from dst. It
+// is the loop of the plain transpose, with 1-byte source and 4-byte
+// destination elements.
+//
+// With every source row it loads, it prefetches the row's next line (the
+// line the next block reads), and whole bands of tiles, which write a
+// 64-byte line of each destination row they touch, write it with
+// non-temporal stores (VMOVNTDQ), for results larger than the cache: dst
+// and dj must be multiples of 64. The tile rows after the last whole band
+// keep ordinary stores. The stores are visible to other cores when it
+// returns (SFENCE).
+//
+// It needs AVX2.
+//
+//go:noescape
+func convTilesUint8Float32StreamAVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
 
 // convTilesInt16Float32AVX2 transposes ti × tj whole tiles of 8×8 elements, int16 to float32,
 // converting each as it goes through the registers. Source row i starts
 // off[i]+col bytes from src; destination row j starts j*dj bytes from dst. It
 // is the loop of the plain transpose, with 2-byte source and 4-byte
-// destination elements, and needs AVX2.
+// destination elements.
+//
+// It needs AVX2.
 //
 //go:noescape
 func convTilesInt16Float32AVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
+// convTilesInt16Float32PrefetchAVX2 transposes ti × tj whole tiles of 8×8 elements, int16 to float32,
+// converting each as it goes through the registers. Source row i starts
+// off[i]+col bytes from src; destination row j starts j*dj bytes from dst. It
+// is the loop of the plain transpose, with 2-byte source and 4-byte
+// destination elements.
+//
+// With every source row it loads, it prefetches the row's next line (the
+// line the next block reads), for results larger than the cache.
+//
+// It needs AVX2.
+//
+//go:noescape
+func convTilesInt16Float32PrefetchAVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
+// convTilesInt16Float32StreamAVX2 transposes ti × tj whole tiles of 8×8 elements, int16 to float32,
+// converting each as it goes through the registers. Source row i starts
+// off[i]+col bytes from src; destination row j starts j*dj bytes from dst. It
+// is the loop of the plain transpose, with 2-byte source and 4-byte
+// destination elements.
+//
+// With every source row it loads, it prefetches the row's next line (the
+// line the next block reads), and whole bands of tiles, which write a
+// 64-byte line of each destination row they touch, write it with
+// non-temporal stores (VMOVNTDQ), for results larger than the cache: dst
+// and dj must be multiples of 64. The tile rows after the last whole band
+// keep ordinary stores. The stores are visible to other cores when it
+// returns (SFENCE).
+//
+// It needs AVX2.
+//
+//go:noescape
+func convTilesInt16Float32StreamAVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
 
 // tilesUint8AVX512 transposes ti × tj whole tiles of 8×16 1-byte elements with AVX-512 permutes.
 // Source row i starts off[i]+col bytes from src, its elements j adjacent (the
@@ -825,10 +1140,18 @@ func convRowsBFloat16Float32(dst, src unsafe.Pointer, planes, planeStride, rows,
 }
 
 // convTilesBFloat16Float32 transposes whole tiles with the fastest kernel this build
-// and CPU have.
-func convTilesBFloat16Float32(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
+// and CPU have, in the form that stores asks for where the kernel has forms
+// (see tileStores).
+func convTilesBFloat16Float32(dst, src, off unsafe.Pointer, col, ti, tj, dj int, stores tileStores) {
 	if Accelerated {
-		convTilesBFloat16Float32AVX2(dst, src, off, col, ti, tj, dj)
+		switch stores {
+		default:
+			convTilesBFloat16Float32AVX2(dst, src, off, col, ti, tj, dj)
+		case prefetchTiles:
+			convTilesBFloat16Float32PrefetchAVX2(dst, src, off, col, ti, tj, dj)
+		case streamTiles:
+			convTilesBFloat16Float32StreamAVX2(dst, src, off, col, ti, tj, dj)
+		}
 		return
 	}
 	convTilesBFloat16Float32Go(dst, src, off, col, ti, tj, dj)
@@ -846,10 +1169,18 @@ func convRowsFloat16Float32(dst, src unsafe.Pointer, planes, planeStride, rows, 
 }
 
 // convTilesFloat16Float32 transposes whole tiles with the fastest kernel this build
-// and CPU have.
-func convTilesFloat16Float32(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
+// and CPU have, in the form that stores asks for where the kernel has forms
+// (see tileStores).
+func convTilesFloat16Float32(dst, src, off unsafe.Pointer, col, ti, tj, dj int, stores tileStores) {
 	if Accelerated && hasF16C {
-		convTilesFloat16Float32AVX2(dst, src, off, col, ti, tj, dj)
+		switch stores {
+		default:
+			convTilesFloat16Float32AVX2(dst, src, off, col, ti, tj, dj)
+		case prefetchTiles:
+			convTilesFloat16Float32PrefetchAVX2(dst, src, off, col, ti, tj, dj)
+		case streamTiles:
+			convTilesFloat16Float32StreamAVX2(dst, src, off, col, ti, tj, dj)
+		}
 		return
 	}
 	convTilesFloat16Float32Go(dst, src, off, col, ti, tj, dj)
@@ -867,10 +1198,18 @@ func convRowsFloat64Float32(dst, src unsafe.Pointer, planes, planeStride, rows, 
 }
 
 // convTilesFloat64Float32 transposes whole tiles with the fastest kernel this build
-// and CPU have.
-func convTilesFloat64Float32(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
+// and CPU have, in the form that stores asks for where the kernel has forms
+// (see tileStores).
+func convTilesFloat64Float32(dst, src, off unsafe.Pointer, col, ti, tj, dj int, stores tileStores) {
 	if Accelerated {
-		convTilesFloat64Float32AVX2(dst, src, off, col, ti, tj, dj)
+		switch stores {
+		default:
+			convTilesFloat64Float32AVX2(dst, src, off, col, ti, tj, dj)
+		case prefetchTiles:
+			convTilesFloat64Float32PrefetchAVX2(dst, src, off, col, ti, tj, dj)
+		case streamTiles:
+			convTilesFloat64Float32StreamAVX2(dst, src, off, col, ti, tj, dj)
+		}
 		return
 	}
 	convTilesFloat64Float32Go(dst, src, off, col, ti, tj, dj)
@@ -888,10 +1227,18 @@ func convRowsFloat32BFloat16(dst, src unsafe.Pointer, planes, planeStride, rows,
 }
 
 // convTilesFloat32BFloat16 transposes whole tiles with the fastest kernel this build
-// and CPU have.
-func convTilesFloat32BFloat16(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
+// and CPU have, in the form that stores asks for where the kernel has forms
+// (see tileStores).
+func convTilesFloat32BFloat16(dst, src, off unsafe.Pointer, col, ti, tj, dj int, stores tileStores) {
 	if Accelerated {
-		convTilesFloat32BFloat16AVX2(dst, src, off, col, ti, tj, dj)
+		switch stores {
+		default:
+			convTilesFloat32BFloat16AVX2(dst, src, off, col, ti, tj, dj)
+		case prefetchTiles:
+			convTilesFloat32BFloat16PrefetchAVX2(dst, src, off, col, ti, tj, dj)
+		case streamTiles:
+			convTilesFloat32BFloat16StreamAVX2(dst, src, off, col, ti, tj, dj)
+		}
 		return
 	}
 	convTilesFloat32BFloat16Go(dst, src, off, col, ti, tj, dj)
@@ -909,10 +1256,18 @@ func convRowsFloat32Float16(dst, src unsafe.Pointer, planes, planeStride, rows, 
 }
 
 // convTilesFloat32Float16 transposes whole tiles with the fastest kernel this build
-// and CPU have.
-func convTilesFloat32Float16(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
+// and CPU have, in the form that stores asks for where the kernel has forms
+// (see tileStores).
+func convTilesFloat32Float16(dst, src, off unsafe.Pointer, col, ti, tj, dj int, stores tileStores) {
 	if Accelerated && hasF16C {
-		convTilesFloat32Float16AVX2(dst, src, off, col, ti, tj, dj)
+		switch stores {
+		default:
+			convTilesFloat32Float16AVX2(dst, src, off, col, ti, tj, dj)
+		case prefetchTiles:
+			convTilesFloat32Float16PrefetchAVX2(dst, src, off, col, ti, tj, dj)
+		case streamTiles:
+			convTilesFloat32Float16StreamAVX2(dst, src, off, col, ti, tj, dj)
+		}
 		return
 	}
 	convTilesFloat32Float16Go(dst, src, off, col, ti, tj, dj)
@@ -930,10 +1285,18 @@ func convRowsFloat32Float64(dst, src unsafe.Pointer, planes, planeStride, rows, 
 }
 
 // convTilesFloat32Float64 transposes whole tiles with the fastest kernel this build
-// and CPU have.
-func convTilesFloat32Float64(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
+// and CPU have, in the form that stores asks for where the kernel has forms
+// (see tileStores).
+func convTilesFloat32Float64(dst, src, off unsafe.Pointer, col, ti, tj, dj int, stores tileStores) {
 	if Accelerated {
-		convTilesFloat32Float64AVX2(dst, src, off, col, ti, tj, dj)
+		switch stores {
+		default:
+			convTilesFloat32Float64AVX2(dst, src, off, col, ti, tj, dj)
+		case prefetchTiles:
+			convTilesFloat32Float64PrefetchAVX2(dst, src, off, col, ti, tj, dj)
+		case streamTiles:
+			convTilesFloat32Float64StreamAVX2(dst, src, off, col, ti, tj, dj)
+		}
 		return
 	}
 	convTilesFloat32Float64Go(dst, src, off, col, ti, tj, dj)
@@ -951,10 +1314,18 @@ func convRowsInt8Float32(dst, src unsafe.Pointer, planes, planeStride, rows, row
 }
 
 // convTilesInt8Float32 transposes whole tiles with the fastest kernel this build
-// and CPU have.
-func convTilesInt8Float32(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
+// and CPU have, in the form that stores asks for where the kernel has forms
+// (see tileStores).
+func convTilesInt8Float32(dst, src, off unsafe.Pointer, col, ti, tj, dj int, stores tileStores) {
 	if Accelerated {
-		convTilesInt8Float32AVX2(dst, src, off, col, ti, tj, dj)
+		switch stores {
+		default:
+			convTilesInt8Float32AVX2(dst, src, off, col, ti, tj, dj)
+		case prefetchTiles:
+			convTilesInt8Float32PrefetchAVX2(dst, src, off, col, ti, tj, dj)
+		case streamTiles:
+			convTilesInt8Float32StreamAVX2(dst, src, off, col, ti, tj, dj)
+		}
 		return
 	}
 	convTilesInt8Float32Go(dst, src, off, col, ti, tj, dj)
@@ -972,10 +1343,18 @@ func convRowsUint8Float32(dst, src unsafe.Pointer, planes, planeStride, rows, ro
 }
 
 // convTilesUint8Float32 transposes whole tiles with the fastest kernel this build
-// and CPU have.
-func convTilesUint8Float32(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
+// and CPU have, in the form that stores asks for where the kernel has forms
+// (see tileStores).
+func convTilesUint8Float32(dst, src, off unsafe.Pointer, col, ti, tj, dj int, stores tileStores) {
 	if Accelerated {
-		convTilesUint8Float32AVX2(dst, src, off, col, ti, tj, dj)
+		switch stores {
+		default:
+			convTilesUint8Float32AVX2(dst, src, off, col, ti, tj, dj)
+		case prefetchTiles:
+			convTilesUint8Float32PrefetchAVX2(dst, src, off, col, ti, tj, dj)
+		case streamTiles:
+			convTilesUint8Float32StreamAVX2(dst, src, off, col, ti, tj, dj)
+		}
 		return
 	}
 	convTilesUint8Float32Go(dst, src, off, col, ti, tj, dj)
@@ -993,10 +1372,18 @@ func convRowsInt16Float32(dst, src unsafe.Pointer, planes, planeStride, rows, ro
 }
 
 // convTilesInt16Float32 transposes whole tiles with the fastest kernel this build
-// and CPU have.
-func convTilesInt16Float32(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
+// and CPU have, in the form that stores asks for where the kernel has forms
+// (see tileStores).
+func convTilesInt16Float32(dst, src, off unsafe.Pointer, col, ti, tj, dj int, stores tileStores) {
 	if Accelerated {
-		convTilesInt16Float32AVX2(dst, src, off, col, ti, tj, dj)
+		switch stores {
+		default:
+			convTilesInt16Float32AVX2(dst, src, off, col, ti, tj, dj)
+		case prefetchTiles:
+			convTilesInt16Float32PrefetchAVX2(dst, src, off, col, ti, tj, dj)
+		case streamTiles:
+			convTilesInt16Float32StreamAVX2(dst, src, off, col, ti, tj, dj)
+		}
 		return
 	}
 	convTilesInt16Float32Go(dst, src, off, col, ti, tj, dj)

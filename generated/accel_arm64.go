@@ -170,8 +170,9 @@ func convRowsBFloat16Float32(dst, src unsafe.Pointer, planes, planeStride, rows,
 }
 
 // convTilesBFloat16Float32 transposes whole tiles with the fastest kernel this build
-// and CPU have.
-func convTilesBFloat16Float32(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
+// and CPU have, in the form that stores asks for where the kernel has forms
+// (see tileStores).
+func convTilesBFloat16Float32(dst, src, off unsafe.Pointer, col, ti, tj, dj int, stores tileStores) {
 	convTilesBFloat16Float32Go(dst, src, off, col, ti, tj, dj)
 }
 
@@ -183,8 +184,9 @@ func convRowsFloat16Float32(dst, src unsafe.Pointer, planes, planeStride, rows, 
 }
 
 // convTilesFloat16Float32 transposes whole tiles with the fastest kernel this build
-// and CPU have.
-func convTilesFloat16Float32(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
+// and CPU have, in the form that stores asks for where the kernel has forms
+// (see tileStores).
+func convTilesFloat16Float32(dst, src, off unsafe.Pointer, col, ti, tj, dj int, stores tileStores) {
 	convTilesFloat16Float32Go(dst, src, off, col, ti, tj, dj)
 }
 
@@ -196,8 +198,9 @@ func convRowsFloat64Float32(dst, src unsafe.Pointer, planes, planeStride, rows, 
 }
 
 // convTilesFloat64Float32 transposes whole tiles with the fastest kernel this build
-// and CPU have.
-func convTilesFloat64Float32(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
+// and CPU have, in the form that stores asks for where the kernel has forms
+// (see tileStores).
+func convTilesFloat64Float32(dst, src, off unsafe.Pointer, col, ti, tj, dj int, stores tileStores) {
 	convTilesFloat64Float32Go(dst, src, off, col, ti, tj, dj)
 }
 
@@ -209,8 +212,9 @@ func convRowsFloat32BFloat16(dst, src unsafe.Pointer, planes, planeStride, rows,
 }
 
 // convTilesFloat32BFloat16 transposes whole tiles with the fastest kernel this build
-// and CPU have.
-func convTilesFloat32BFloat16(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
+// and CPU have, in the form that stores asks for where the kernel has forms
+// (see tileStores).
+func convTilesFloat32BFloat16(dst, src, off unsafe.Pointer, col, ti, tj, dj int, stores tileStores) {
 	convTilesFloat32BFloat16Go(dst, src, off, col, ti, tj, dj)
 }
 
@@ -222,8 +226,9 @@ func convRowsFloat32Float16(dst, src unsafe.Pointer, planes, planeStride, rows, 
 }
 
 // convTilesFloat32Float16 transposes whole tiles with the fastest kernel this build
-// and CPU have.
-func convTilesFloat32Float16(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
+// and CPU have, in the form that stores asks for where the kernel has forms
+// (see tileStores).
+func convTilesFloat32Float16(dst, src, off unsafe.Pointer, col, ti, tj, dj int, stores tileStores) {
 	convTilesFloat32Float16Go(dst, src, off, col, ti, tj, dj)
 }
 
@@ -235,8 +240,9 @@ func convRowsFloat32Float64(dst, src unsafe.Pointer, planes, planeStride, rows, 
 }
 
 // convTilesFloat32Float64 transposes whole tiles with the fastest kernel this build
-// and CPU have.
-func convTilesFloat32Float64(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
+// and CPU have, in the form that stores asks for where the kernel has forms
+// (see tileStores).
+func convTilesFloat32Float64(dst, src, off unsafe.Pointer, col, ti, tj, dj int, stores tileStores) {
 	convTilesFloat32Float64Go(dst, src, off, col, ti, tj, dj)
 }
 
@@ -248,8 +254,9 @@ func convRowsInt8Float32(dst, src unsafe.Pointer, planes, planeStride, rows, row
 }
 
 // convTilesInt8Float32 transposes whole tiles with the fastest kernel this build
-// and CPU have.
-func convTilesInt8Float32(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
+// and CPU have, in the form that stores asks for where the kernel has forms
+// (see tileStores).
+func convTilesInt8Float32(dst, src, off unsafe.Pointer, col, ti, tj, dj int, stores tileStores) {
 	convTilesInt8Float32Go(dst, src, off, col, ti, tj, dj)
 }
 
@@ -261,8 +268,9 @@ func convRowsUint8Float32(dst, src unsafe.Pointer, planes, planeStride, rows, ro
 }
 
 // convTilesUint8Float32 transposes whole tiles with the fastest kernel this build
-// and CPU have.
-func convTilesUint8Float32(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
+// and CPU have, in the form that stores asks for where the kernel has forms
+// (see tileStores).
+func convTilesUint8Float32(dst, src, off unsafe.Pointer, col, ti, tj, dj int, stores tileStores) {
 	convTilesUint8Float32Go(dst, src, off, col, ti, tj, dj)
 }
 
@@ -274,8 +282,9 @@ func convRowsInt16Float32(dst, src unsafe.Pointer, planes, planeStride, rows, ro
 }
 
 // convTilesInt16Float32 transposes whole tiles with the fastest kernel this build
-// and CPU have.
-func convTilesInt16Float32(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
+// and CPU have, in the form that stores asks for where the kernel has forms
+// (see tileStores).
+func convTilesInt16Float32(dst, src, off unsafe.Pointer, col, ti, tj, dj int, stores tileStores) {
 	convTilesInt16Float32Go(dst, src, off, col, ti, tj, dj)
 }
 

@@ -334,27 +334,28 @@ func f32ToBF16(b uint32) uint16 {
 // dtype to: the source rows, source elements of from, are written transposed to
 // dst as elements of to (dj in elements of to). It reports false, having done
 // nothing, for a pair without a converting transpose of its own (see
-// Conversions). The whole tiles convert in the registers.
-func ConvTransposeRows(from, to DType, dst, src unsafe.Pointer, off []int, nj, dj int) bool {
+// Conversions). The whole tiles convert in the registers; stream is
+// TransposeRows'.
+func ConvTransposeRows(from, to DType, dst, src unsafe.Pointer, off []int, nj, dj int, stream bool) bool {
 	switch {
 	case from == BFloat16 && to == Float32:
-		convTransposeBFloat16Float32(dst, src, off, nj, dj)
+		convTransposeBFloat16Float32(dst, src, off, nj, dj, stream)
 	case from == Float16 && to == Float32:
-		convTransposeFloat16Float32(dst, src, off, nj, dj)
+		convTransposeFloat16Float32(dst, src, off, nj, dj, stream)
 	case from == Float64 && to == Float32:
-		convTransposeFloat64Float32(dst, src, off, nj, dj)
+		convTransposeFloat64Float32(dst, src, off, nj, dj, stream)
 	case from == Float32 && to == BFloat16:
-		convTransposeFloat32BFloat16(dst, src, off, nj, dj)
+		convTransposeFloat32BFloat16(dst, src, off, nj, dj, stream)
 	case from == Float32 && to == Float16:
-		convTransposeFloat32Float16(dst, src, off, nj, dj)
+		convTransposeFloat32Float16(dst, src, off, nj, dj, stream)
 	case from == Float32 && to == Float64:
-		convTransposeFloat32Float64(dst, src, off, nj, dj)
+		convTransposeFloat32Float64(dst, src, off, nj, dj, stream)
 	case from == Int8 && to == Float32:
-		convTransposeInt8Float32(dst, src, off, nj, dj)
+		convTransposeInt8Float32(dst, src, off, nj, dj, stream)
 	case from == Uint8 && to == Float32:
-		convTransposeUint8Float32(dst, src, off, nj, dj)
+		convTransposeUint8Float32(dst, src, off, nj, dj, stream)
 	case from == Int16 && to == Float32:
-		convTransposeInt16Float32(dst, src, off, nj, dj)
+		convTransposeInt16Float32(dst, src, off, nj, dj, stream)
 	default:
 		return false
 	}
@@ -363,8 +364,17 @@ func ConvTransposeRows(from, to DType, dst, src unsafe.Pointer, off []int, nj, d
 
 // convTransposeBFloat16Float32 transposes len(off) × nj elements, bfloat16 to float32, as
 // TransposeRows does (see ConvTransposeRows), in blocks whose whole tiles go to
-// convTilesBFloat16Float32 and whose edges to convEdgeBFloat16Float32.
-func convTransposeBFloat16Float32(dst, src unsafe.Pointer, off []int, nj, dj int) {
+// convTilesBFloat16Float32 and whose edges to convEdgeBFloat16Float32; stream picks the tiles' form as
+// the plain transposes do (prefetching, and non-temporal where dst and dj
+// are whole lines).
+func convTransposeBFloat16Float32(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool) {
+	stores := cachedTiles
+	if stream {
+		stores = prefetchTiles
+		if uintptr(dst)%64 == 0 && dj*4%64 == 0 {
+			stores = streamTiles
+		}
+	}
 	for i0 := 0; i0 < len(off); i0 += 128 {
 		mi := min(128, len(off)-i0)
 		rows := off[i0 : i0+mi]
@@ -373,7 +383,7 @@ func convTransposeBFloat16Float32(dst, src unsafe.Pointer, off []int, nj, dj int
 			d := unsafe.Add(dst, (j0*dj+i0)*4)
 			fi, fj := mi/8, mj/8
 			if fi > 0 && fj > 0 {
-				convTilesBFloat16Float32(d, src, unsafe.Pointer(&rows[0]), j0*2, fi, fj, dj*4)
+				convTilesBFloat16Float32(d, src, unsafe.Pointer(&rows[0]), j0*2, fi, fj, dj*4, stores)
 			}
 			convEdgeBFloat16Float32(d, src, rows, j0, 0, mi, fj*8, mj, dj)
 			convEdgeBFloat16Float32(d, src, rows, j0, fi*8, mi, 0, fj*8, dj)
@@ -400,8 +410,17 @@ func convTilesBFloat16Float32Go(dst, src, off unsafe.Pointer, col, ti, tj, dj in
 
 // convTransposeFloat16Float32 transposes len(off) × nj elements, float16 to float32, as
 // TransposeRows does (see ConvTransposeRows), in blocks whose whole tiles go to
-// convTilesFloat16Float32 and whose edges to convEdgeFloat16Float32.
-func convTransposeFloat16Float32(dst, src unsafe.Pointer, off []int, nj, dj int) {
+// convTilesFloat16Float32 and whose edges to convEdgeFloat16Float32; stream picks the tiles' form as
+// the plain transposes do (prefetching, and non-temporal where dst and dj
+// are whole lines).
+func convTransposeFloat16Float32(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool) {
+	stores := cachedTiles
+	if stream {
+		stores = prefetchTiles
+		if uintptr(dst)%64 == 0 && dj*4%64 == 0 {
+			stores = streamTiles
+		}
+	}
 	for i0 := 0; i0 < len(off); i0 += 128 {
 		mi := min(128, len(off)-i0)
 		rows := off[i0 : i0+mi]
@@ -410,7 +429,7 @@ func convTransposeFloat16Float32(dst, src unsafe.Pointer, off []int, nj, dj int)
 			d := unsafe.Add(dst, (j0*dj+i0)*4)
 			fi, fj := mi/8, mj/8
 			if fi > 0 && fj > 0 {
-				convTilesFloat16Float32(d, src, unsafe.Pointer(&rows[0]), j0*2, fi, fj, dj*4)
+				convTilesFloat16Float32(d, src, unsafe.Pointer(&rows[0]), j0*2, fi, fj, dj*4, stores)
 			}
 			convEdgeFloat16Float32(d, src, rows, j0, 0, mi, fj*8, mj, dj)
 			convEdgeFloat16Float32(d, src, rows, j0, fi*8, mi, 0, fj*8, dj)
@@ -437,8 +456,17 @@ func convTilesFloat16Float32Go(dst, src, off unsafe.Pointer, col, ti, tj, dj int
 
 // convTransposeFloat64Float32 transposes len(off) × nj elements, float64 to float32, as
 // TransposeRows does (see ConvTransposeRows), in blocks whose whole tiles go to
-// convTilesFloat64Float32 and whose edges to convEdgeFloat64Float32.
-func convTransposeFloat64Float32(dst, src unsafe.Pointer, off []int, nj, dj int) {
+// convTilesFloat64Float32 and whose edges to convEdgeFloat64Float32; stream picks the tiles' form as
+// the plain transposes do (prefetching, and non-temporal where dst and dj
+// are whole lines).
+func convTransposeFloat64Float32(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool) {
+	stores := cachedTiles
+	if stream {
+		stores = prefetchTiles
+		if uintptr(dst)%64 == 0 && dj*4%64 == 0 {
+			stores = streamTiles
+		}
+	}
 	for i0 := 0; i0 < len(off); i0 += 128 {
 		mi := min(128, len(off)-i0)
 		rows := off[i0 : i0+mi]
@@ -447,7 +475,7 @@ func convTransposeFloat64Float32(dst, src unsafe.Pointer, off []int, nj, dj int)
 			d := unsafe.Add(dst, (j0*dj+i0)*4)
 			fi, fj := mi/8, mj/8
 			if fi > 0 && fj > 0 {
-				convTilesFloat64Float32(d, src, unsafe.Pointer(&rows[0]), j0*8, fi, fj, dj*4)
+				convTilesFloat64Float32(d, src, unsafe.Pointer(&rows[0]), j0*8, fi, fj, dj*4, stores)
 			}
 			convEdgeFloat64Float32(d, src, rows, j0, 0, mi, fj*8, mj, dj)
 			convEdgeFloat64Float32(d, src, rows, j0, fi*8, mi, 0, fj*8, dj)
@@ -474,8 +502,17 @@ func convTilesFloat64Float32Go(dst, src, off unsafe.Pointer, col, ti, tj, dj int
 
 // convTransposeFloat32BFloat16 transposes len(off) × nj elements, float32 to bfloat16, as
 // TransposeRows does (see ConvTransposeRows), in blocks whose whole tiles go to
-// convTilesFloat32BFloat16 and whose edges to convEdgeFloat32BFloat16.
-func convTransposeFloat32BFloat16(dst, src unsafe.Pointer, off []int, nj, dj int) {
+// convTilesFloat32BFloat16 and whose edges to convEdgeFloat32BFloat16; stream picks the tiles' form as
+// the plain transposes do (prefetching, and non-temporal where dst and dj
+// are whole lines).
+func convTransposeFloat32BFloat16(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool) {
+	stores := cachedTiles
+	if stream {
+		stores = prefetchTiles
+		if uintptr(dst)%64 == 0 && dj*2%64 == 0 {
+			stores = streamTiles
+		}
+	}
 	for i0 := 0; i0 < len(off); i0 += 256 {
 		mi := min(256, len(off)-i0)
 		rows := off[i0 : i0+mi]
@@ -484,7 +521,7 @@ func convTransposeFloat32BFloat16(dst, src unsafe.Pointer, off []int, nj, dj int
 			d := unsafe.Add(dst, (j0*dj+i0)*2)
 			fi, fj := mi/8, mj/8
 			if fi > 0 && fj > 0 {
-				convTilesFloat32BFloat16(d, src, unsafe.Pointer(&rows[0]), j0*4, fi, fj, dj*2)
+				convTilesFloat32BFloat16(d, src, unsafe.Pointer(&rows[0]), j0*4, fi, fj, dj*2, stores)
 			}
 			convEdgeFloat32BFloat16(d, src, rows, j0, 0, mi, fj*8, mj, dj)
 			convEdgeFloat32BFloat16(d, src, rows, j0, fi*8, mi, 0, fj*8, dj)
@@ -511,8 +548,17 @@ func convTilesFloat32BFloat16Go(dst, src, off unsafe.Pointer, col, ti, tj, dj in
 
 // convTransposeFloat32Float16 transposes len(off) × nj elements, float32 to float16, as
 // TransposeRows does (see ConvTransposeRows), in blocks whose whole tiles go to
-// convTilesFloat32Float16 and whose edges to convEdgeFloat32Float16.
-func convTransposeFloat32Float16(dst, src unsafe.Pointer, off []int, nj, dj int) {
+// convTilesFloat32Float16 and whose edges to convEdgeFloat32Float16; stream picks the tiles' form as
+// the plain transposes do (prefetching, and non-temporal where dst and dj
+// are whole lines).
+func convTransposeFloat32Float16(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool) {
+	stores := cachedTiles
+	if stream {
+		stores = prefetchTiles
+		if uintptr(dst)%64 == 0 && dj*2%64 == 0 {
+			stores = streamTiles
+		}
+	}
 	for i0 := 0; i0 < len(off); i0 += 256 {
 		mi := min(256, len(off)-i0)
 		rows := off[i0 : i0+mi]
@@ -521,7 +567,7 @@ func convTransposeFloat32Float16(dst, src unsafe.Pointer, off []int, nj, dj int)
 			d := unsafe.Add(dst, (j0*dj+i0)*2)
 			fi, fj := mi/8, mj/8
 			if fi > 0 && fj > 0 {
-				convTilesFloat32Float16(d, src, unsafe.Pointer(&rows[0]), j0*4, fi, fj, dj*2)
+				convTilesFloat32Float16(d, src, unsafe.Pointer(&rows[0]), j0*4, fi, fj, dj*2, stores)
 			}
 			convEdgeFloat32Float16(d, src, rows, j0, 0, mi, fj*8, mj, dj)
 			convEdgeFloat32Float16(d, src, rows, j0, fi*8, mi, 0, fj*8, dj)
@@ -548,8 +594,17 @@ func convTilesFloat32Float16Go(dst, src, off unsafe.Pointer, col, ti, tj, dj int
 
 // convTransposeFloat32Float64 transposes len(off) × nj elements, float32 to float64, as
 // TransposeRows does (see ConvTransposeRows), in blocks whose whole tiles go to
-// convTilesFloat32Float64 and whose edges to convEdgeFloat32Float64.
-func convTransposeFloat32Float64(dst, src unsafe.Pointer, off []int, nj, dj int) {
+// convTilesFloat32Float64 and whose edges to convEdgeFloat32Float64; stream picks the tiles' form as
+// the plain transposes do (prefetching, and non-temporal where dst and dj
+// are whole lines).
+func convTransposeFloat32Float64(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool) {
+	stores := cachedTiles
+	if stream {
+		stores = prefetchTiles
+		if uintptr(dst)%64 == 0 && dj*8%64 == 0 {
+			stores = streamTiles
+		}
+	}
 	for i0 := 0; i0 < len(off); i0 += 64 {
 		mi := min(64, len(off)-i0)
 		rows := off[i0 : i0+mi]
@@ -558,7 +613,7 @@ func convTransposeFloat32Float64(dst, src unsafe.Pointer, off []int, nj, dj int)
 			d := unsafe.Add(dst, (j0*dj+i0)*8)
 			fi, fj := mi/4, mj/4
 			if fi > 0 && fj > 0 {
-				convTilesFloat32Float64(d, src, unsafe.Pointer(&rows[0]), j0*4, fi, fj, dj*8)
+				convTilesFloat32Float64(d, src, unsafe.Pointer(&rows[0]), j0*4, fi, fj, dj*8, stores)
 			}
 			convEdgeFloat32Float64(d, src, rows, j0, 0, mi, fj*4, mj, dj)
 			convEdgeFloat32Float64(d, src, rows, j0, fi*4, mi, 0, fj*4, dj)
@@ -585,8 +640,17 @@ func convTilesFloat32Float64Go(dst, src, off unsafe.Pointer, col, ti, tj, dj int
 
 // convTransposeInt8Float32 transposes len(off) × nj elements, int8 to float32, as
 // TransposeRows does (see ConvTransposeRows), in blocks whose whole tiles go to
-// convTilesInt8Float32 and whose edges to convEdgeInt8Float32.
-func convTransposeInt8Float32(dst, src unsafe.Pointer, off []int, nj, dj int) {
+// convTilesInt8Float32 and whose edges to convEdgeInt8Float32; stream picks the tiles' form as
+// the plain transposes do (prefetching, and non-temporal where dst and dj
+// are whole lines).
+func convTransposeInt8Float32(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool) {
+	stores := cachedTiles
+	if stream {
+		stores = prefetchTiles
+		if uintptr(dst)%64 == 0 && dj*4%64 == 0 {
+			stores = streamTiles
+		}
+	}
 	for i0 := 0; i0 < len(off); i0 += 128 {
 		mi := min(128, len(off)-i0)
 		rows := off[i0 : i0+mi]
@@ -595,7 +659,7 @@ func convTransposeInt8Float32(dst, src unsafe.Pointer, off []int, nj, dj int) {
 			d := unsafe.Add(dst, (j0*dj+i0)*4)
 			fi, fj := mi/8, mj/8
 			if fi > 0 && fj > 0 {
-				convTilesInt8Float32(d, src, unsafe.Pointer(&rows[0]), j0, fi, fj, dj*4)
+				convTilesInt8Float32(d, src, unsafe.Pointer(&rows[0]), j0, fi, fj, dj*4, stores)
 			}
 			convEdgeInt8Float32(d, src, rows, j0, 0, mi, fj*8, mj, dj)
 			convEdgeInt8Float32(d, src, rows, j0, fi*8, mi, 0, fj*8, dj)
@@ -622,8 +686,17 @@ func convTilesInt8Float32Go(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
 
 // convTransposeUint8Float32 transposes len(off) × nj elements, uint8 to float32, as
 // TransposeRows does (see ConvTransposeRows), in blocks whose whole tiles go to
-// convTilesUint8Float32 and whose edges to convEdgeUint8Float32.
-func convTransposeUint8Float32(dst, src unsafe.Pointer, off []int, nj, dj int) {
+// convTilesUint8Float32 and whose edges to convEdgeUint8Float32; stream picks the tiles' form as
+// the plain transposes do (prefetching, and non-temporal where dst and dj
+// are whole lines).
+func convTransposeUint8Float32(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool) {
+	stores := cachedTiles
+	if stream {
+		stores = prefetchTiles
+		if uintptr(dst)%64 == 0 && dj*4%64 == 0 {
+			stores = streamTiles
+		}
+	}
 	for i0 := 0; i0 < len(off); i0 += 128 {
 		mi := min(128, len(off)-i0)
 		rows := off[i0 : i0+mi]
@@ -632,7 +705,7 @@ func convTransposeUint8Float32(dst, src unsafe.Pointer, off []int, nj, dj int) {
 			d := unsafe.Add(dst, (j0*dj+i0)*4)
 			fi, fj := mi/8, mj/8
 			if fi > 0 && fj > 0 {
-				convTilesUint8Float32(d, src, unsafe.Pointer(&rows[0]), j0, fi, fj, dj*4)
+				convTilesUint8Float32(d, src, unsafe.Pointer(&rows[0]), j0, fi, fj, dj*4, stores)
 			}
 			convEdgeUint8Float32(d, src, rows, j0, 0, mi, fj*8, mj, dj)
 			convEdgeUint8Float32(d, src, rows, j0, fi*8, mi, 0, fj*8, dj)
@@ -659,8 +732,17 @@ func convTilesUint8Float32Go(dst, src, off unsafe.Pointer, col, ti, tj, dj int) 
 
 // convTransposeInt16Float32 transposes len(off) × nj elements, int16 to float32, as
 // TransposeRows does (see ConvTransposeRows), in blocks whose whole tiles go to
-// convTilesInt16Float32 and whose edges to convEdgeInt16Float32.
-func convTransposeInt16Float32(dst, src unsafe.Pointer, off []int, nj, dj int) {
+// convTilesInt16Float32 and whose edges to convEdgeInt16Float32; stream picks the tiles' form as
+// the plain transposes do (prefetching, and non-temporal where dst and dj
+// are whole lines).
+func convTransposeInt16Float32(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool) {
+	stores := cachedTiles
+	if stream {
+		stores = prefetchTiles
+		if uintptr(dst)%64 == 0 && dj*4%64 == 0 {
+			stores = streamTiles
+		}
+	}
 	for i0 := 0; i0 < len(off); i0 += 128 {
 		mi := min(128, len(off)-i0)
 		rows := off[i0 : i0+mi]
@@ -669,7 +751,7 @@ func convTransposeInt16Float32(dst, src unsafe.Pointer, off []int, nj, dj int) {
 			d := unsafe.Add(dst, (j0*dj+i0)*4)
 			fi, fj := mi/8, mj/8
 			if fi > 0 && fj > 0 {
-				convTilesInt16Float32(d, src, unsafe.Pointer(&rows[0]), j0*2, fi, fj, dj*4)
+				convTilesInt16Float32(d, src, unsafe.Pointer(&rows[0]), j0*2, fi, fj, dj*4, stores)
 			}
 			convEdgeInt16Float32(d, src, rows, j0, 0, mi, fj*8, mj, dj)
 			convEdgeInt16Float32(d, src, rows, j0, fi*8, mi, 0, fj*8, dj)

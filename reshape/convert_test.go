@@ -245,7 +245,9 @@ func pairTests[S Element]() []func(*testing.T, *rand.Rand, int) {
 
 // TestConvertPairs converts random views between every pair of the 12
 // dtypes (the same dtype included), with the assembly and with the Go
-// forms, on one worker and split across three.
+// forms, on one worker and split across three, and on one worker with the
+// stores of results larger than the cache forced (a streaming threshold of
+// one byte).
 func TestConvertPairs(t *testing.T) {
 	sources := [][]func(*testing.T, *rand.Rand, int){
 		pairTests[float32](), pairTests[float64](), pairTests[f16](), pairTests[BFloat16](),
@@ -257,10 +259,20 @@ func TestConvertPairs(t *testing.T) {
 		trials = 8
 	}
 	forEachMode(t, func(t *testing.T) {
-		for _, workers := range []int{1, 3} {
-			t.Run(fmt.Sprintf("workers=%d", workers), func(t *testing.T) {
-				defer SetMaxWorkers(SetMaxWorkers(workers))
+		for _, run := range []struct {
+			workers int
+			stream  bool
+		}{{1, false}, {3, false}, {1, true}} {
+			name := fmt.Sprintf("workers=%d", run.workers)
+			if run.stream {
+				name += "/stream"
+			}
+			t.Run(name, func(t *testing.T) {
+				defer SetMaxWorkers(SetMaxWorkers(run.workers))
 				defer SetParallelThreshold(SetParallelThreshold(1))
+				if run.stream {
+					defer SetStreamingThreshold(SetStreamingThreshold(1))
+				}
 				for si, tests := range sources {
 					for di, test := range tests {
 						rng := rand.New(rand.NewPCG(uint64(si), uint64(di)))
@@ -276,11 +288,21 @@ func TestConvertPairs(t *testing.T) {
 
 // TestConvertAllHalves converts all 65,536 float16 and bfloat16 values to
 // float32 and back, through the specialised kernels (rows of every length
-// around the vector width, so that tails are covered) and the transposes.
+// around the vector width, so that tails are covered) and the transposes,
+// with the stores of results in the cache and, forced by a streaming
+// threshold of one byte, of results larger than it (the transposes'
+// prefetching and non-temporal tiles).
 func TestConvertAllHalves(t *testing.T) {
 	forEachMode(t, func(t *testing.T) {
-		testAllHalves[f16](t, generated.Float16)
-		testAllHalves[BFloat16](t, generated.BFloat16)
+		for _, stream := range []bool{false, true} {
+			t.Run(fmt.Sprintf("stream=%v", stream), func(t *testing.T) {
+				if stream {
+					defer SetStreamingThreshold(SetStreamingThreshold(1))
+				}
+				testAllHalves[f16](t, generated.Float16)
+				testAllHalves[BFloat16](t, generated.BFloat16)
+			})
+		}
 	})
 }
 

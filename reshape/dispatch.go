@@ -230,7 +230,7 @@ func transposeAxes(op copyOp, dst, src unsafe.Pointer, cshape, cstrides []int, b
 		d, so := i0, 0 // element offsets in dst and src of the current repeat
 		for {
 			if op.conv.run != nil {
-				if !generated.ConvTransposeRows(op.conv.from, op.conv.to, unsafe.Add(dst, d*dsize), unsafe.Add(src, so*size), rows, nj, dj) {
+				if !generated.ConvTransposeRows(op.conv.from, op.conv.to, unsafe.Add(dst, d*dsize), unsafe.Add(src, so*size), rows, nj, dj, op.stream) {
 					transposeConvert(op.conv, unsafe.Add(dst, d*dsize), unsafe.Add(src, so*size), rows, nj, dj)
 				}
 			} else {
