@@ -7,10 +7,11 @@ package generated
 
 import "unsafe"
 
-// copyRowsGo is the Go form of the row copy, for rows of any length rowBytes >= 1:
-// copyRun per row above 2048 bytes (it honours stream), copy() per row from 16
-// bytes, two overlapping loads and stores below that (a copy() call costs more
-// than the move of a short row). It is the plain loop
+// copyRowsGo is the Go form of the row copy, for rows of any length rowBytes >= 1.
+// With stream, when the planes lie closer together in the source than the rows,
+// it walks the planes inside the rows, so that the reads go through the source
+// in order; otherwise it walks the destination in order. copyRowsWalkGo moves
+// the rows. It is the plain loop
 //
 //	for p := 0; p < planes; p++ {
 //		for r := 0; r < rows; r++ {
@@ -19,41 +20,59 @@ import "unsafe"
 //		}
 //	}
 func copyRowsGo(dst, src unsafe.Pointer, planes, planeStride, rows, rowBytes, srcStride int, stream bool) {
-	d := 0
-	for p := 0; p < planes; p++ {
+	if stream && rowBytes >= 16 && planes > 1 && max(planeStride, -planeStride) < max(srcStride, -srcStride) {
+		copyRowsWalkGo(dst, src, rows, srcStride, rowBytes, planes, planeStride, rows*rowBytes, rowBytes, stream)
+		return
+	}
+	copyRowsWalkGo(dst, src, planes, planeStride, rows*rowBytes, rows, srcStride, rowBytes, rowBytes, stream)
+}
+
+// copyRowsWalkGo copies outer × inner rows of rowBytes >= 1 bytes, in the order
+// copyRowsGo picks: copyRun per row above 2048 bytes (it honours stream), copy()
+// per row from 16 bytes, two overlapping loads and stores below that (a copy() call costs more
+// than the move of a short row). It is the plain loop
+//
+//	for p := 0; p < outer; p++ {
+//		for r := 0; r < inner; r++ {
+//			copy(dst[p*outerDst+r*innerDst:][:rowBytes], src[p*outerSrc+r*innerSrc:][:rowBytes])
+//		}
+//	}
+func copyRowsWalkGo(dst, src unsafe.Pointer, outer, outerSrc, outerDst, inner, innerSrc, innerDst, rowBytes int, stream bool) {
+	for p := 0; p < outer; p++ {
+		d, o := p*outerDst, p*outerSrc
 		switch {
 		case rowBytes > 2048:
-			for r, o := 0, p*planeStride; r < rows; r++ {
+			for r := 0; r < inner; r++ {
 				copyRun(unsafe.Add(dst, d), unsafe.Add(src, o), rowBytes, stream)
-				d, o = d+rowBytes, o+srcStride
+				d, o = d+innerDst, o+innerSrc
 			}
 		case rowBytes >= 16:
-			for r, o := 0, p*planeStride; r < rows; r++ {
+			for r := 0; r < inner; r++ {
 				copy(unsafe.Slice((*byte)(unsafe.Add(dst, d)), rowBytes), unsafe.Slice((*byte)(unsafe.Add(src, o)), rowBytes))
-				d, o = d+rowBytes, o+srcStride
+				d, o = d+innerDst, o+innerSrc
 			}
 		case rowBytes >= 8:
-			for r, o := 0, p*planeStride; r < rows; r++ {
+			for r := 0; r < inner; r++ {
 				a, b := *(*uint64)(unsafe.Add(src, o)), *(*uint64)(unsafe.Add(src, o+rowBytes-8))
 				*(*uint64)(unsafe.Add(dst, d)), *(*uint64)(unsafe.Add(dst, d+rowBytes-8)) = a, b
-				d, o = d+rowBytes, o+srcStride
+				d, o = d+innerDst, o+innerSrc
 			}
 		case rowBytes >= 4:
-			for r, o := 0, p*planeStride; r < rows; r++ {
+			for r := 0; r < inner; r++ {
 				a, b := *(*uint32)(unsafe.Add(src, o)), *(*uint32)(unsafe.Add(src, o+rowBytes-4))
 				*(*uint32)(unsafe.Add(dst, d)), *(*uint32)(unsafe.Add(dst, d+rowBytes-4)) = a, b
-				d, o = d+rowBytes, o+srcStride
+				d, o = d+innerDst, o+innerSrc
 			}
 		case rowBytes >= 2:
-			for r, o := 0, p*planeStride; r < rows; r++ {
+			for r := 0; r < inner; r++ {
 				a, b := *(*uint16)(unsafe.Add(src, o)), *(*uint16)(unsafe.Add(src, o+rowBytes-2))
 				*(*uint16)(unsafe.Add(dst, d)), *(*uint16)(unsafe.Add(dst, d+rowBytes-2)) = a, b
-				d, o = d+rowBytes, o+srcStride
+				d, o = d+innerDst, o+innerSrc
 			}
 		default:
-			for r, o := 0, p*planeStride; r < rows; r++ {
+			for r := 0; r < inner; r++ {
 				*(*byte)(unsafe.Add(dst, d)) = *(*byte)(unsafe.Add(src, o))
-				d, o = d+rowBytes, o+srcStride
+				d, o = d+innerDst, o+innerSrc
 			}
 		}
 	}
