@@ -43,14 +43,87 @@ func tileArgs() []jen.Code {
 	return []jen.Code{jen.Id("dst"), jen.Id("src"), jen.Id("off"), jen.Id("col"), jen.Id("ti"), jen.Id("tj"), jen.Id("dj")}
 }
 
-// emitTilesGo emits the Go fallback of a tile transpose, 4×4 elements at a
-// time (16 loads into locals, then 16 stores):
+// goTile is the block a width's Go tile transpose moves at a time.
+type goTile struct {
+	Size int // the element size, in bytes, of the width it serves
+	// Rows × Cols is the block of the element-at-a-time form (emitTilesGo):
+	// Rows source rows of Cols elements loaded into locals, then stored to
+	// Cols destination rows.
+	Rows, Cols int
+	// Groups, where not 0, gives the width a word-at-a-time form
+	// (emitTilesSwar) where swarArchs allow it: Groups blocks of q×q
+	// elements, q = 8/Size, from q*Groups source rows, each block q words
+	// transposed in registers, stored as Groups words to each of q
+	// destination rows.
+	Groups int
+}
+
+// goTiles lists the Go tile blocks, one per width. Measured on the 2-vCPU
+// EPYC VM with -tags purego, transpose2d, transpose2d-odd and mixed5d-t at
+// 4 and 64 MiB against the same cases' assembly, median of 5 interleaved
+// runs: blocks of more than 8 locals make the compiler spill them to the
+// stack; fewer rows per step leave fewer cache misses in flight.
+var goTiles = []goTile{
+	// 1 byte: one 8×8 block as eight words, three steps of masks and
+	// shifts: 3-4.5× the assembly's time at 64 MiB came down to 1.7-2.5×.
+	// The element form keeps the 4×4 block it always had.
+	{Size: 1, Rows: 4, Cols: 4, Groups: 1},
+	// 2 bytes: two 4×4 blocks of words from 8 rows, 16 bytes stored to each
+	// destination row: transpose2d bfloat16 64 MiB 50 to 31 ms (assembly
+	// 11), mixed5d-t 49 to 30 (17); one 4×4 block of words (8 bytes a row)
+	// measured slower than elements. The element form, 8×2: 50 to 31 ms.
+	{Size: 2, Rows: 8, Cols: 2, Groups: 2},
+	// 4 bytes: 8×2 (16 locals, some spilled) against 4×4: mixed5d-t 29 to
+	// 18 ms at 64 MiB (assembly 12.6), 1.26 to 0.71 ms at 4 MiB (0.46);
+	// transpose2d 4 MiB 1.17 to 0.87 ms, 64 MiB 20 to 23 ms.
+	{Size: 4, Rows: 8, Cols: 2},
+	// 8 bytes: 4×2, 8 locals without spills, against 4×4, 16 locals of
+	// which 9 spilled: transpose2d-odd float64 at 64 MiB 35 to 12 ms
+	// (assembly 10.7), transpose2d 17 to 15 ms (11.4).
+	{Size: 8, Rows: 4, Cols: 2},
+}
+
+// goTileOf is w's entry in goTiles; checkGoTile has made sure there is one.
+func goTileOf(w width) goTile {
+	for _, g := range goTiles {
+		if g.Size == w.Size {
+			return g
+		}
+	}
+	panic(fmt.Sprintf("width %s: no entry in goTiles", w.Carrier))
+}
+
+// checkGoTile reports whether w has one goTiles entry whose blocks divide
+// its register tile, so that the Go loops cover whole tiles.
+func checkGoTile(w width) error {
+	n := 0
+	for _, g := range goTiles {
+		if g.Size != w.Size {
+			continue
+		}
+		n++
+		if g.Rows <= 0 || g.Cols <= 0 || w.TileI%g.Rows != 0 || w.TileJ%g.Cols != 0 {
+			return fmt.Errorf("width %s: the Go tile's %d×%d blocks do not divide the %d×%d tile", w.Carrier, g.Rows, g.Cols, w.TileI, w.TileJ)
+		}
+		if q := 8 / w.Size; g.Groups < 0 || g.Groups > 0 && (q < 2 || w.TileI%(q*g.Groups) != 0 || w.TileJ%q != 0) {
+			return fmt.Errorf("width %s: the Go tile's %d word blocks of %d×%d do not divide the %d×%d tile", w.Carrier, g.Groups, q, q, w.TileI, w.TileJ)
+		}
+	}
+	if n != 1 {
+		return fmt.Errorf("width %s: %d entries in goTiles, want one", w.Carrier, n)
+	}
+	return nil
+}
+
+// emitTilesGo emits the element-at-a-time Go fallback of a tile transpose,
+// Rows × Cols elements at a time (goTiles): Rows*Cols loads into locals,
+// then as many stores. For 4-byte elements (8×2):
 //
 //	func tilesUint32Go(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
 //		rows := unsafe.Slice((*int)(off), ti*8)
-//		for i := 0; i < ti*8; i += 4 {
-//			o0, o1, o2, o3 := rows[i]+col, rows[i+1]+col, rows[i+2]+col, rows[i+3]+col
-//			for j := 0; j < tj*8; j += 4 {
+//		for i := 0; i < ti*8; i += 8 {
+//			o0, o1, ..., o7 := rows[i]+col, rows[i+1]+col, ..., rows[i+7]+col
+//			for j := 0; j < tj*8; j += 2 {
 //				a00 := *(*uint32)(unsafe.Add(src, o0+j*4))
 //				a01 := *(*uint32)(unsafe.Add(src, o0+j*4+4)) ...
 //				d0 := unsafe.Add(dst, j*dj+i*4)
@@ -61,10 +134,10 @@ func tileArgs() []jen.Code {
 //		}
 //	}
 func emitTilesGo(w width) jen.Code {
-	const q = 4 // the fallback's block edge
+	g := goTileOf(w)
 	var body []jen.Code
-	for r := 0; r < q; r++ {
-		for c := 0; c < q; c++ {
+	for r := 0; r < g.Rows; r++ {
+		for c := 0; c < g.Cols; c++ {
 			off := jen.Id(fmt.Sprintf("o%d", r)).Op("+").Add(times(jen.Id("j"), w.Size))
 			if c > 0 {
 				off = off.Op("+").Lit(c * w.Size)
@@ -79,24 +152,24 @@ func emitTilesGo(w width) jen.Code {
 		return add(jen.Id(p), jen.Lit(k*w.Size))
 	}
 	body = append(body, jen.Id("d0").Op(":=").Add(add(jen.Id("dst"), jen.Id("j").Op("*").Id("dj").Op("+").Add(times(jen.Id("i"), w.Size)))))
-	for c := 0; c < q; c++ {
+	for c := 0; c < g.Cols; c++ {
 		if c > 0 {
 			body = append(body, jen.Id(fmt.Sprintf("d%d", c)).Op(":=").Add(add(jen.Id(fmt.Sprintf("d%d", c-1)), jen.Id("dj"))))
 		}
-		for r := 0; r < q; r++ {
+		for r := 0; r < g.Rows; r++ {
 			body = append(body, deref(w, elem(fmt.Sprintf("d%d", c), r)).Op("=").Id(fmt.Sprintf("a%d%d", r, c)))
 		}
 	}
-	return tilesFuncGo(w, q, fmt.Sprintf("in Go, %d×%d elements at a time", q, q), body)
+	return tilesFuncGo(w, g.Rows, g.Cols, fmt.Sprintf("in Go, %d×%d elements at a time", g.Rows, g.Cols), body)
 }
 
-// tilesFuncGo wraps body, which moves the q×q block of source rows o0..
-// o(q-1) at element j, in the function tilesName(w)+"Go": its loops over
-// the blocks of ti × tj whole tiles and its doc comment, which says how,
-// as tilesDoc does.
-func tilesFuncGo(w width, q int, how string, body []jen.Code) jen.Code {
+// tilesFuncGo wraps body, which moves the block of source rows o0..
+// o(ni-1) at elements j..j+nj-1, in the function tilesName(w)+"Go": its
+// loops over the blocks of ti × tj whole tiles and its doc comment, which
+// says how, as tilesDoc does.
+func tilesFuncGo(w width, ni, nj int, how string, body []jen.Code) jen.Code {
 	var os, rows []jen.Code
-	for r := range q {
+	for r := range ni {
 		os = append(os, jen.Id(fmt.Sprintf("o%d", r)))
 		idx := jen.Id("i")
 		if r > 0 {
@@ -104,9 +177,9 @@ func tilesFuncGo(w width, q int, how string, body []jen.Code) jen.Code {
 		}
 		rows = append(rows, jen.Id("rows").Index(idx).Op("+").Id("col"))
 	}
-	loop := jen.For(jen.Id("i").Op(":=").Lit(0), jen.Id("i").Op("<").Id("ti").Op("*").Lit(w.TileI), jen.Id("i").Op("+=").Lit(q)).Block(
+	loop := jen.For(jen.Id("i").Op(":=").Lit(0), jen.Id("i").Op("<").Id("ti").Op("*").Lit(w.TileI), jen.Id("i").Op("+=").Lit(ni)).Block(
 		jen.List(os...).Op(":=").List(rows...),
-		jen.For(jen.Id("j").Op(":=").Lit(0), jen.Id("j").Op("<").Id("tj").Op("*").Lit(w.TileJ), jen.Id("j").Op("+=").Lit(q)).Block(body...),
+		jen.For(jen.Id("j").Op(":=").Lit(0), jen.Id("j").Op("<").Id("tj").Op("*").Lit(w.TileJ), jen.Id("j").Op("+=").Lit(nj)).Block(body...),
 	)
 	name := tilesName(w) + "Go"
 	return jen.Add(doc(tilesDoc(w, name, how)...)).Line().
@@ -116,30 +189,28 @@ func tilesFuncGo(w width, q int, how string, body []jen.Code) jen.Code {
 	)
 }
 
-// swarArchs are the architectures where the Go tile transposes of 1-byte
-// elements move whole 8-byte words (tilesSwarFile): they are little-endian,
-// so that lane c of a word loaded from a row is its element c, and their
-// 8-byte loads may start at any address at full speed (see
-// unalignedArchs). Everywhere else the tiles move one element at a time
-// (tilesPlainFile), as emitTilesGo writes them.
+// swarArchs are the architectures where the Go tile transposes of the
+// widths with word blocks (goTile.Groups) move whole 8-byte words
+// (tilesSwarFile): they are little-endian, so that lane c of a word loaded
+// from a row is its element c, and their 8-byte loads may start at any
+// address at full speed (see unalignedArchs). Everywhere else those widths'
+// tiles move one element at a time (tilesPlainFile), as emitTilesGo writes
+// them.
 var swarArchs = []string{"amd64", "arm64", "ppc64le"}
 
-// The files of the two forms of the Go tiles of 1-byte elements, picked by
-// build constraint; the tiles of wider elements live with their kernels.
+// The files of the two forms of the Go tiles of the widths with word
+// blocks, picked by build constraint; the tiles of the other widths live
+// with their kernels.
 const (
 	tilesSwarFile  = "tiles_swar.go"
 	tilesPlainFile = "tiles_plain.go"
 )
 
-// swarWidth reports whether w's Go tiles have a word-at-a-time form:
-// 1-byte elements, in tiles of whole 8×8 blocks. Measured on amd64 (-tags
-// purego), words took the byte transposes at 64 MiB from 3-4× the
-// assembly's time to under 2×; for 2-byte elements (4×4 blocks) and 4-byte
-// ones (2×2) they measured no faster, or slower, than moving elements.
-func swarWidth(w width) bool {
-	q := 8 / w.Size
-	return w.Size == 1 && w.TileI%q == 0 && w.TileJ%q == 0
-}
+// swarWidth reports whether w's Go tiles have a word-at-a-time form: a
+// goTiles entry with Groups. For 4-byte elements (2×2 blocks of words)
+// that measured slower than moving elements (transpose2d float32 at
+// 64 MiB, 17 to 32 ms).
+func swarWidth(w width) bool { return goTileOf(w).Groups > 0 }
 
 // renderTilesGo renders the file of one form of the Go tiles of the widths
 // swarWidth accepts: words at a time where swarArchs allow it (swar), one
@@ -148,10 +219,10 @@ func renderTilesGo(maxRank int, swar bool) *jen.File {
 	constraint := strings.Join(swarArchs, " || ")
 	var f *jen.File
 	if swar {
-		f = newFile(maxRank, "The Go tile transposes of 1-byte elements, 8-byte words at a time, where the CPU is little-endian and unaligned loads are fast.")
+		f = newFile(maxRank, "The Go tile transposes of 1- and 2-byte elements, 8-byte words at a time, where the CPU is little-endian and unaligned loads are fast.")
 		f.HeaderComment("//go:build " + constraint)
 	} else {
-		f = newFile(maxRank, "The Go tile transposes of 1-byte elements, one element at a time, for the other architectures.")
+		f = newFile(maxRank, "The Go tile transposes of 1- and 2-byte elements, one element at a time, for the other architectures.")
 		f.HeaderComment("//go:build !(" + constraint + ")")
 	}
 	for _, w := range widths {
@@ -168,12 +239,13 @@ func renderTilesGo(maxRank int, swar bool) *jen.File {
 }
 
 // emitTilesSwar emits the word-at-a-time Go fallback of a tile transpose:
-// a block of q×q elements, q = 8/Size, is q words loaded one from each
-// source row, transposed in log2(q) steps of masks and shifts (each step
-// swaps the off-diagonal halves of 2×2 blocks of lanes twice the size of
-// the last step's, between words d = 1, 2, 4 apart), then stored one word
-// to each destination row: q loads and q stores in place of q² of each.
-// For 1-byte elements (q = 8):
+// Groups blocks of q×q elements, q = 8/Size, from q*Groups source rows
+// (goTiles). Each block is q words loaded one from each of its source rows,
+// transposed in log2(q) steps of masks and shifts (each step swaps the
+// off-diagonal halves of 2×2 blocks of lanes twice the size of the last
+// step's, between words d = 1, 2, 4 apart); then each of the q destination
+// rows gets one word of each block: q*Groups loads and stores in place of
+// q²*Groups of each. For 1-byte elements (q = 8, one block):
 //
 //	func tilesUint8Go(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
 //		rows := unsafe.Slice((*int)(off), ti*8)
@@ -188,12 +260,16 @@ func renderTilesGo(maxRank int, swar bool) *jen.File {
 //			}
 //		}
 //	}
+//
+// With two blocks (2-byte elements), words w4..w7 of rows o4..o7 make the
+// second, and destination row c gets t(c) and then t(4+c) 8 bytes on.
 func emitTilesSwar(w width) jen.Code {
 	q := 8 / w.Size
+	groups := goTileOf(w).Groups
 	word := func(p jen.Code) *jen.Statement { return jen.Op("*").Parens(jen.Op("*").Uint64()).Parens(p) }
 	var body []jen.Code
-	cur := make([]string, q)
-	for r := range q {
+	cur := make([]string, q*groups)
+	for r := range q * groups {
 		cur[r] = fmt.Sprintf("w%d", r)
 		body = append(body, jen.Id(cur[r]).Op(":=").Add(word(add(jen.Id("src"), jen.Id(fmt.Sprintf("o%d", r)).Op("+").Add(times(jen.Id("j"), w.Size))))))
 	}
@@ -205,12 +281,12 @@ func emitTilesSwar(w width) jen.Code {
 			mask |= (1<<bits - 1) << b
 		}
 		lit := jen.Id(fmt.Sprintf("%#x", mask))
-		next := make([]string, q)
-		for r := range q {
+		next := make([]string, q*groups)
+		for r := range q * groups {
 			next[r] = fmt.Sprintf("%c%d", "vuts"[step], r)
 		}
-		for r := range q {
-			if r&d != 0 {
+		for r := range q * groups {
+			if r%q&d != 0 {
 				continue
 			}
 			lo, hi := jen.Id(cur[r]), jen.Id(cur[r+d])
@@ -227,9 +303,19 @@ func emitTilesSwar(w width) jen.Code {
 		if c > 0 {
 			body = append(body, jen.Id(fmt.Sprintf("d%d", c)).Op(":=").Add(add(jen.Id(fmt.Sprintf("d%d", c-1)), jen.Id("dj"))))
 		}
-		body = append(body, word(jen.Id(fmt.Sprintf("d%d", c))).Op("=").Id(cur[c]))
+		for g := range groups {
+			at := jen.Id(fmt.Sprintf("d%d", c))
+			if g > 0 {
+				at = add(at, jen.Lit(8*g))
+			}
+			body = append(body, word(at).Op("=").Id(cur[g*q+c]))
+		}
 	}
-	return tilesFuncGo(w, q, fmt.Sprintf("in Go, %d×%d elements at a time, a word a row", q, q), body)
+	how := fmt.Sprintf("in Go, %d×%d elements at a time, a word a row", q, q)
+	if groups > 1 {
+		how = fmt.Sprintf("in Go, %d blocks of %d×%d elements at a time, a word a row each", groups, q, q)
+	}
+	return tilesFuncGo(w, q*groups, q, how, body)
 }
 
 // emitTransposeRows emits the transpose entry point, a switch on the

@@ -122,16 +122,19 @@ func TestValidateRejects(t *testing.T) {
 		{"duplicate kind", func() { kinds = append(kinds, kinds[0]) }, "listed twice"},
 		{"kind without emitter", func() { kinds = append(kinds, kind{Name: "Tiled", Stride: 2}) }, "no emitter"},
 		{"two kinds for one stride", func() { kinds = append(kinds, kind{Name: "Rows2", Stride: 1, Emit: emitRows}) }, "covers innermost stride"},
-		{"tile not made of 4x4 blocks", func() { widths[2].TileI = 6 }, "4×4 blocks"},
+		{"tile not made of the Go tile's blocks", func() { widths[2].TileI = 6 }, "blocks do not divide the 6×8 tile"},
+		{"tile not made of the Go tile's word blocks", func() { goTiles[1].Groups = 3 }, "word blocks of 4×4 do not divide"},
+		{"width without a Go tile", func() { goTiles = goTiles[1:] }, "0 entries in goTiles"},
 		{"tile row not a vector", func() { widths[2].TileJ = 12 }, "not one XMM or YMM vector"},
 		{"block not whole bands", func() { widths[2].BlockI = 40 }, "whole bands"},
 		{"no AVX2 register transpose", func() { delete(avx2Shuffles, 4) }, "no AVX2 register transpose"},
 	}
 	for _, e := range edits {
 		t.Run(e.name, func(t *testing.T) {
-			savedW, savedD, savedK, savedS := widths, dtypes, kinds, avx2Shuffles
-			defer func() { widths, dtypes, kinds, avx2Shuffles = savedW, savedD, savedK, savedS }()
+			savedW, savedD, savedK, savedS, savedG := widths, dtypes, kinds, avx2Shuffles, goTiles
+			defer func() { widths, dtypes, kinds, avx2Shuffles, goTiles = savedW, savedD, savedK, savedS, savedG }()
 			avx2Shuffles = maps.Clone(avx2Shuffles)
+			goTiles = append([]goTile(nil), goTiles...)
 			widths = append([]width(nil), widths...)
 			dtypes = append([]dtype(nil), dtypes...)
 			kinds = append([]kind(nil), kinds...)

@@ -150,8 +150,8 @@ func validate(maxRank int) error {
 		if w.Size <= 0 || w.Size&(w.Size-1) != 0 {
 			return fmt.Errorf("width %s: size %d is not a power of two", w.Carrier, w.Size)
 		}
-		if w.TileI < 4 || w.TileI%4 != 0 || w.TileJ < 4 || w.TileJ%4 != 0 {
-			return fmt.Errorf("width %s: tile %d×%d is not made of 4×4 blocks (the Go fallback moves 4×4 at a time)", w.Carrier, w.TileI, w.TileJ)
+		if err := checkGoTile(w); err != nil {
+			return err
 		}
 		if v := w.TileJ * w.Size; v != 16 && v != 32 {
 			return fmt.Errorf("width %s: a tile row of %d bytes is not one XMM or YMM vector (one or two Q registers)", w.Carrier, v)

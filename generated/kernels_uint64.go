@@ -899,7 +899,7 @@ func edgeUint64(d, src unsafe.Pointer, rows []int, j0, i0, i1, j1, j2, dj int) {
 	}
 }
 
-// tilesUint64Go transposes ti × tj whole tiles of 4×4 8-byte elements in Go, 4×4 elements at a time.
+// tilesUint64Go transposes ti × tj whole tiles of 4×4 8-byte elements in Go, 4×2 elements at a time.
 // Source row i starts off[i]+col bytes from src, its elements j adjacent (the
 // rows may come from several source axes: off is a table); destination row j
 // starts j*dj bytes from dst, its elements i adjacent. It is the plain loop
@@ -913,23 +913,15 @@ func tilesUint64Go(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
 	rows := unsafe.Slice((*int)(off), ti*4)
 	for i := 0; i < ti*4; i += 4 {
 		o0, o1, o2, o3 := rows[i]+col, rows[i+1]+col, rows[i+2]+col, rows[i+3]+col
-		for j := 0; j < tj*4; j += 4 {
+		for j := 0; j < tj*4; j += 2 {
 			a00 := *(*uint64)(unsafe.Add(src, o0+j*8))
 			a01 := *(*uint64)(unsafe.Add(src, o0+j*8+8))
-			a02 := *(*uint64)(unsafe.Add(src, o0+j*8+16))
-			a03 := *(*uint64)(unsafe.Add(src, o0+j*8+24))
 			a10 := *(*uint64)(unsafe.Add(src, o1+j*8))
 			a11 := *(*uint64)(unsafe.Add(src, o1+j*8+8))
-			a12 := *(*uint64)(unsafe.Add(src, o1+j*8+16))
-			a13 := *(*uint64)(unsafe.Add(src, o1+j*8+24))
 			a20 := *(*uint64)(unsafe.Add(src, o2+j*8))
 			a21 := *(*uint64)(unsafe.Add(src, o2+j*8+8))
-			a22 := *(*uint64)(unsafe.Add(src, o2+j*8+16))
-			a23 := *(*uint64)(unsafe.Add(src, o2+j*8+24))
 			a30 := *(*uint64)(unsafe.Add(src, o3+j*8))
 			a31 := *(*uint64)(unsafe.Add(src, o3+j*8+8))
-			a32 := *(*uint64)(unsafe.Add(src, o3+j*8+16))
-			a33 := *(*uint64)(unsafe.Add(src, o3+j*8+24))
 			d0 := unsafe.Add(dst, j*dj+i*8)
 			*(*uint64)(d0) = a00
 			*(*uint64)(unsafe.Add(d0, 8)) = a10
@@ -940,16 +932,6 @@ func tilesUint64Go(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
 			*(*uint64)(unsafe.Add(d1, 8)) = a11
 			*(*uint64)(unsafe.Add(d1, 16)) = a21
 			*(*uint64)(unsafe.Add(d1, 24)) = a31
-			d2 := unsafe.Add(d1, dj)
-			*(*uint64)(d2) = a02
-			*(*uint64)(unsafe.Add(d2, 8)) = a12
-			*(*uint64)(unsafe.Add(d2, 16)) = a22
-			*(*uint64)(unsafe.Add(d2, 24)) = a32
-			d3 := unsafe.Add(d2, dj)
-			*(*uint64)(d3) = a03
-			*(*uint64)(unsafe.Add(d3, 8)) = a13
-			*(*uint64)(unsafe.Add(d3, 16)) = a23
-			*(*uint64)(unsafe.Add(d3, 24)) = a33
 		}
 	}
 }
