@@ -64,10 +64,13 @@ type goTile struct {
 // runs: blocks of more than 8 locals make the compiler spill them to the
 // stack; fewer rows per step leave fewer cache misses in flight.
 var goTiles = []goTile{
-	// 1 byte: one 8×8 block as eight words, three steps of masks and
-	// shifts: 3-4.5× the assembly's time at 64 MiB came down to 1.7-2.5×.
-	// The element form keeps the 4×4 block it always had.
-	{Size: 1, Rows: 4, Cols: 4, Groups: 1},
+	// 1 byte: 8×8 blocks as eight words, three steps of masks and shifts
+	// (3-4.5× the assembly's time at 64 MiB came down to 1.7-2.5×); two of
+	// them from 16 rows, 16 bytes stored to each destination row, against
+	// one: transpose2d uint8 4 MiB 2.5 to 0.94 ms, 64 MiB 63 to 24 ms
+	// (assembly with non-temporal stores 10.6), transpose2d-odd 57 to 25 ms,
+	// mixed5d-t 31 to 23 ms. The element form keeps its 4×4 block.
+	{Size: 1, Rows: 4, Cols: 4, Groups: 2},
 	// 2 bytes: two 4×4 blocks of words from 8 rows, 16 bytes stored to each
 	// destination row: transpose2d bfloat16 64 MiB 50 to 31 ms (assembly
 	// 11), mixed5d-t 49 to 30 (17); one 4×4 block of words (8 bytes a row)
@@ -105,7 +108,7 @@ func checkGoTile(w width) error {
 		if g.Rows <= 0 || g.Cols <= 0 || w.TileI%g.Rows != 0 || w.TileJ%g.Cols != 0 {
 			return fmt.Errorf("width %s: the Go tile's %d×%d blocks do not divide the %d×%d tile", w.Carrier, g.Rows, g.Cols, w.TileI, w.TileJ)
 		}
-		if q := 8 / w.Size; g.Groups < 0 || g.Groups > 0 && (q < 2 || w.TileI%(q*g.Groups) != 0 || w.TileJ%q != 0) {
+		if q := 8 / w.Size; g.Groups < 0 || g.Groups > 0 && (q < 2 || w.TileI%q != 0 || w.TileJ%q != 0 || w.TileI%(q*g.Groups) != 0 && (q*g.Groups)%w.TileI != 0) {
 			return fmt.Errorf("width %s: the Go tile's %d word blocks of %d×%d do not divide the %d×%d tile", w.Carrier, g.Groups, q, q, w.TileI, w.TileJ)
 		}
 	}
@@ -160,33 +163,52 @@ func emitTilesGo(w width) jen.Code {
 			body = append(body, deref(w, elem(fmt.Sprintf("d%d", c), r)).Op("=").Id(fmt.Sprintf("a%d%d", r, c)))
 		}
 	}
-	return tilesFuncGo(w, g.Rows, g.Cols, fmt.Sprintf("in Go, %d×%d elements at a time", g.Rows, g.Cols), body)
+	return tilesFuncGo(w, fmt.Sprintf("in Go, %d×%d elements at a time", g.Rows, g.Cols), goPass{g.Rows, g.Cols, body})
 }
 
-// tilesFuncGo wraps body, which moves the block of source rows o0..
-// o(ni-1) at elements j..j+nj-1, in the function tilesName(w)+"Go": its
-// loops over the blocks of ti × tj whole tiles and its doc comment, which
-// says how, as tilesDoc does.
-func tilesFuncGo(w width, ni, nj int, how string, body []jen.Code) jen.Code {
-	var os, rows []jen.Code
-	for r := range ni {
-		os = append(os, jen.Id(fmt.Sprintf("o%d", r)))
-		idx := jen.Id("i")
-		if r > 0 {
-			idx = jen.Id("i").Op("+").Lit(r)
-		}
-		rows = append(rows, jen.Id("rows").Index(idx).Op("+").Id("col"))
+// goPass is one loop of a Go tile transpose over the rows of its tiles:
+// Body moves the block of source rows o0..o(Rows-1) at elements
+// j..j+Cols-1.
+type goPass struct {
+	Rows, Cols int
+	Body       []jen.Code
+}
+
+// tilesFuncGo wraps passes in the function tilesName(w)+"Go": its loops
+// over the blocks of ti × tj whole tiles, each pass taking the rows while
+// its blocks fit (the last one all that are left), and its doc comment,
+// which says how, as tilesDoc does.
+func tilesFuncGo(w width, how string, passes ...goPass) jen.Code {
+	n := jen.Id("ti").Op("*").Lit(w.TileI)
+	body := []jen.Code{jen.Id("rows").Op(":=").Qual("unsafe", "Slice").Call(jen.Parens(jen.Op("*").Int()).Parens(jen.Id("off")), n)}
+	if len(passes) > 1 {
+		body = append(body, jen.Id("i").Op(":=").Lit(0))
 	}
-	loop := jen.For(jen.Id("i").Op(":=").Lit(0), jen.Id("i").Op("<").Id("ti").Op("*").Lit(w.TileI), jen.Id("i").Op("+=").Lit(ni)).Block(
-		jen.List(os...).Op(":=").List(rows...),
-		jen.For(jen.Id("j").Op(":=").Lit(0), jen.Id("j").Op("<").Id("tj").Op("*").Lit(w.TileJ), jen.Id("j").Op("+=").Lit(nj)).Block(body...),
-	)
+	for k, p := range passes {
+		var os, rows []jen.Code
+		for r := range p.Rows {
+			os = append(os, jen.Id(fmt.Sprintf("o%d", r)))
+			idx := jen.Id("i")
+			if r > 0 {
+				idx = jen.Id("i").Op("+").Lit(r)
+			}
+			rows = append(rows, jen.Id("rows").Index(idx).Op("+").Id("col"))
+		}
+		init, cond := jen.Id("i").Op(":=").Lit(0), jen.Id("i").Op("<").Add(n)
+		if len(passes) > 1 {
+			init = jen.Empty()
+			if k < len(passes)-1 {
+				cond = jen.Id("i").Op("+").Lit(p.Rows).Op("<=").Add(n)
+			}
+		}
+		body = append(body, jen.For(init, cond, jen.Id("i").Op("+=").Lit(p.Rows)).Block(
+			jen.List(os...).Op(":=").List(rows...),
+			jen.For(jen.Id("j").Op(":=").Lit(0), jen.Id("j").Op("<").Id("tj").Op("*").Lit(w.TileJ), jen.Id("j").Op("+=").Lit(p.Cols)).Block(p.Body...),
+		))
+	}
 	name := tilesName(w) + "Go"
 	return jen.Add(doc(tilesDoc(w, name, how)...)).Line().
-		Func().Id(name).Params(tileParamsGo()...).Block(
-		jen.Id("rows").Op(":=").Qual("unsafe", "Slice").Call(jen.Parens(jen.Op("*").Int()).Parens(jen.Id("off")), jen.Id("ti").Op("*").Lit(w.TileI)),
-		loop,
-	)
+		Func().Id(name).Params(tileParamsGo()...).Block(body...)
 }
 
 // swarArchs are the architectures where the Go tile transposes of the
@@ -245,7 +267,7 @@ func renderTilesGo(maxRank int, swar bool) *jen.File {
 // off-diagonal halves of 2×2 blocks of lanes twice the size of the last
 // step's, between words d = 1, 2, 4 apart); then each of the q destination
 // rows gets one word of each block: q*Groups loads and stores in place of
-// q²*Groups of each. For 1-byte elements (q = 8, one block):
+// q²*Groups of each. One block of 1-byte elements (q = 8):
 //
 //	func tilesUint8Go(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
 //		rows := unsafe.Slice((*int)(off), ti*8)
@@ -261,11 +283,30 @@ func renderTilesGo(maxRank int, swar bool) *jen.File {
 //		}
 //	}
 //
-// With two blocks (2-byte elements), words w4..w7 of rows o4..o7 make the
-// second, and destination row c gets t(c) and then t(4+c) 8 bytes on.
+// With two blocks, the words of rows oq..o(2q-1) make the second, and
+// destination row c gets the first block's word c and then the second's,
+// 8 bytes on. Where whole tiles need not fill two blocks (1-byte elements:
+// 8-row tiles, ti odd), a second loop moves the last q rows as one block.
 func emitTilesSwar(w width) jen.Code {
 	q := 8 / w.Size
 	groups := goTileOf(w).Groups
+	how := fmt.Sprintf("in Go, %d×%d elements at a time, a word a row", q, q)
+	if groups == 1 {
+		return tilesFuncGo(w, how, goPass{q, q, swarBody(w, 1)})
+	}
+	how = fmt.Sprintf("in Go, %d blocks of %d×%d elements at a time, a word a row each", groups, q, q)
+	passes := []goPass{{q * groups, q, swarBody(w, groups)}}
+	if w.TileI%(q*groups) != 0 {
+		passes = append(passes, goPass{q, q, swarBody(w, 1)})
+		how += fmt.Sprintf(" (the last %d rows of an odd number of tiles, one block)", q)
+	}
+	return tilesFuncGo(w, how, passes...)
+}
+
+// swarBody is the body of a word-at-a-time pass (emitTilesSwar) that
+// moves groups blocks of q×q elements.
+func swarBody(w width, groups int) []jen.Code {
+	q := 8 / w.Size
 	word := func(p jen.Code) *jen.Statement { return jen.Op("*").Parens(jen.Op("*").Uint64()).Parens(p) }
 	var body []jen.Code
 	cur := make([]string, q*groups)
@@ -311,11 +352,7 @@ func emitTilesSwar(w width) jen.Code {
 			body = append(body, word(at).Op("=").Id(cur[g*q+c]))
 		}
 	}
-	how := fmt.Sprintf("in Go, %d×%d elements at a time, a word a row", q, q)
-	if groups > 1 {
-		how = fmt.Sprintf("in Go, %d blocks of %d×%d elements at a time, a word a row each", groups, q, q)
-	}
-	return tilesFuncGo(w, q*groups, q, how, body)
+	return body
 }
 
 // emitTransposeRows emits the transpose entry point, a switch on the

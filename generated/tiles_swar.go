@@ -7,7 +7,7 @@ package generated
 
 import "unsafe"
 
-// tilesUint8Go transposes ti × tj whole tiles of 8×16 1-byte elements in Go, 8×8 elements at a time, a word a row.
+// tilesUint8Go transposes ti × tj whole tiles of 8×16 1-byte elements in Go, 2 blocks of 8×8 elements at a time, a word a row each (the last 8 rows of an odd number of tiles, one block).
 // Source row i starts off[i]+col bytes from src, its elements j adjacent (the
 // rows may come from several source axes: off is a table); destination row j
 // starts j*dj bytes from dst, its elements i adjacent. It is the plain loop
@@ -19,7 +19,77 @@ import "unsafe"
 //	}
 func tilesUint8Go(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
 	rows := unsafe.Slice((*int)(off), ti*8)
-	for i := 0; i < ti*8; i += 8 {
+	i := 0
+	for ; i+16 <= ti*8; i += 16 {
+		o0, o1, o2, o3, o4, o5, o6, o7, o8, o9, o10, o11, o12, o13, o14, o15 := rows[i]+col, rows[i+1]+col, rows[i+2]+col, rows[i+3]+col, rows[i+4]+col, rows[i+5]+col, rows[i+6]+col, rows[i+7]+col, rows[i+8]+col, rows[i+9]+col, rows[i+10]+col, rows[i+11]+col, rows[i+12]+col, rows[i+13]+col, rows[i+14]+col, rows[i+15]+col
+		for j := 0; j < tj*16; j += 8 {
+			w0 := *(*uint64)(unsafe.Add(src, o0+j))
+			w1 := *(*uint64)(unsafe.Add(src, o1+j))
+			w2 := *(*uint64)(unsafe.Add(src, o2+j))
+			w3 := *(*uint64)(unsafe.Add(src, o3+j))
+			w4 := *(*uint64)(unsafe.Add(src, o4+j))
+			w5 := *(*uint64)(unsafe.Add(src, o5+j))
+			w6 := *(*uint64)(unsafe.Add(src, o6+j))
+			w7 := *(*uint64)(unsafe.Add(src, o7+j))
+			w8 := *(*uint64)(unsafe.Add(src, o8+j))
+			w9 := *(*uint64)(unsafe.Add(src, o9+j))
+			w10 := *(*uint64)(unsafe.Add(src, o10+j))
+			w11 := *(*uint64)(unsafe.Add(src, o11+j))
+			w12 := *(*uint64)(unsafe.Add(src, o12+j))
+			w13 := *(*uint64)(unsafe.Add(src, o13+j))
+			w14 := *(*uint64)(unsafe.Add(src, o14+j))
+			w15 := *(*uint64)(unsafe.Add(src, o15+j))
+			v0, v1 := w0&0xff00ff00ff00ff|(w1&0xff00ff00ff00ff)<<8, w0>>8&0xff00ff00ff00ff|w1&^0xff00ff00ff00ff
+			v2, v3 := w2&0xff00ff00ff00ff|(w3&0xff00ff00ff00ff)<<8, w2>>8&0xff00ff00ff00ff|w3&^0xff00ff00ff00ff
+			v4, v5 := w4&0xff00ff00ff00ff|(w5&0xff00ff00ff00ff)<<8, w4>>8&0xff00ff00ff00ff|w5&^0xff00ff00ff00ff
+			v6, v7 := w6&0xff00ff00ff00ff|(w7&0xff00ff00ff00ff)<<8, w6>>8&0xff00ff00ff00ff|w7&^0xff00ff00ff00ff
+			v8, v9 := w8&0xff00ff00ff00ff|(w9&0xff00ff00ff00ff)<<8, w8>>8&0xff00ff00ff00ff|w9&^0xff00ff00ff00ff
+			v10, v11 := w10&0xff00ff00ff00ff|(w11&0xff00ff00ff00ff)<<8, w10>>8&0xff00ff00ff00ff|w11&^0xff00ff00ff00ff
+			v12, v13 := w12&0xff00ff00ff00ff|(w13&0xff00ff00ff00ff)<<8, w12>>8&0xff00ff00ff00ff|w13&^0xff00ff00ff00ff
+			v14, v15 := w14&0xff00ff00ff00ff|(w15&0xff00ff00ff00ff)<<8, w14>>8&0xff00ff00ff00ff|w15&^0xff00ff00ff00ff
+			u0, u2 := v0&0xffff0000ffff|(v2&0xffff0000ffff)<<16, v0>>16&0xffff0000ffff|v2&^0xffff0000ffff
+			u1, u3 := v1&0xffff0000ffff|(v3&0xffff0000ffff)<<16, v1>>16&0xffff0000ffff|v3&^0xffff0000ffff
+			u4, u6 := v4&0xffff0000ffff|(v6&0xffff0000ffff)<<16, v4>>16&0xffff0000ffff|v6&^0xffff0000ffff
+			u5, u7 := v5&0xffff0000ffff|(v7&0xffff0000ffff)<<16, v5>>16&0xffff0000ffff|v7&^0xffff0000ffff
+			u8, u10 := v8&0xffff0000ffff|(v10&0xffff0000ffff)<<16, v8>>16&0xffff0000ffff|v10&^0xffff0000ffff
+			u9, u11 := v9&0xffff0000ffff|(v11&0xffff0000ffff)<<16, v9>>16&0xffff0000ffff|v11&^0xffff0000ffff
+			u12, u14 := v12&0xffff0000ffff|(v14&0xffff0000ffff)<<16, v12>>16&0xffff0000ffff|v14&^0xffff0000ffff
+			u13, u15 := v13&0xffff0000ffff|(v15&0xffff0000ffff)<<16, v13>>16&0xffff0000ffff|v15&^0xffff0000ffff
+			t0, t4 := u0&0xffffffff|(u4&0xffffffff)<<32, u0>>32&0xffffffff|u4&^0xffffffff
+			t1, t5 := u1&0xffffffff|(u5&0xffffffff)<<32, u1>>32&0xffffffff|u5&^0xffffffff
+			t2, t6 := u2&0xffffffff|(u6&0xffffffff)<<32, u2>>32&0xffffffff|u6&^0xffffffff
+			t3, t7 := u3&0xffffffff|(u7&0xffffffff)<<32, u3>>32&0xffffffff|u7&^0xffffffff
+			t8, t12 := u8&0xffffffff|(u12&0xffffffff)<<32, u8>>32&0xffffffff|u12&^0xffffffff
+			t9, t13 := u9&0xffffffff|(u13&0xffffffff)<<32, u9>>32&0xffffffff|u13&^0xffffffff
+			t10, t14 := u10&0xffffffff|(u14&0xffffffff)<<32, u10>>32&0xffffffff|u14&^0xffffffff
+			t11, t15 := u11&0xffffffff|(u15&0xffffffff)<<32, u11>>32&0xffffffff|u15&^0xffffffff
+			d0 := unsafe.Add(dst, j*dj+i)
+			*(*uint64)(d0) = t0
+			*(*uint64)(unsafe.Add(d0, 8)) = t8
+			d1 := unsafe.Add(d0, dj)
+			*(*uint64)(d1) = t1
+			*(*uint64)(unsafe.Add(d1, 8)) = t9
+			d2 := unsafe.Add(d1, dj)
+			*(*uint64)(d2) = t2
+			*(*uint64)(unsafe.Add(d2, 8)) = t10
+			d3 := unsafe.Add(d2, dj)
+			*(*uint64)(d3) = t3
+			*(*uint64)(unsafe.Add(d3, 8)) = t11
+			d4 := unsafe.Add(d3, dj)
+			*(*uint64)(d4) = t4
+			*(*uint64)(unsafe.Add(d4, 8)) = t12
+			d5 := unsafe.Add(d4, dj)
+			*(*uint64)(d5) = t5
+			*(*uint64)(unsafe.Add(d5, 8)) = t13
+			d6 := unsafe.Add(d5, dj)
+			*(*uint64)(d6) = t6
+			*(*uint64)(unsafe.Add(d6, 8)) = t14
+			d7 := unsafe.Add(d6, dj)
+			*(*uint64)(d7) = t7
+			*(*uint64)(unsafe.Add(d7, 8)) = t15
+		}
+	}
+	for ; i < ti*8; i += 8 {
 		o0, o1, o2, o3, o4, o5, o6, o7 := rows[i]+col, rows[i+1]+col, rows[i+2]+col, rows[i+3]+col, rows[i+4]+col, rows[i+5]+col, rows[i+6]+col, rows[i+7]+col
 		for j := 0; j < tj*16; j += 8 {
 			w0 := *(*uint64)(unsafe.Add(src, o0+j))
