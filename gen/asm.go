@@ -61,20 +61,14 @@ func asmFuncs() []asmFunc {
 	var fs []asmFunc
 	for _, w := range widths {
 		w := w
-		for _, f := range tileForms {
-			name := tilesName(w) + f.Suffix + "AVX2"
-			fs = append(fs, asmFunc{
-				Name:   name,
-				Params: tileParams,
-				Doc:    f.doc(tilesDoc(w, name, "with AVX2 register shuffles"), "It needs AVX2 (see Accelerated)."),
-				Body: func(c *build.Context) {
-					tl := tileOf(w)
-					tl.form(f)
-					emitTilesAVX2(c, tl)
-				},
-				Frame: w.Stage,
-			})
-		}
+		fs = append(fs, formFuncs(tilesName(w), "AVX2", w.Stage,
+			func(name string) []string { return tilesDoc(w, name, "with AVX2 register shuffles") },
+			"It needs AVX2 (see Accelerated).",
+			func(c *build.Context, f tileForm) {
+				tl := tileOf(w)
+				tl.form(f)
+				emitTilesAVX2(c, tl)
+			})...)
 	}
 	fs = append(fs, asmFunc{
 		Name:   "copyRowsAVX2",
@@ -185,6 +179,25 @@ var tileForms = []tileForm{
 		"keep ordinary stores. The stores are visible to other cores when it",
 		"returns (SFENCE).",
 	}},
+}
+
+// formFuncs lists the assembly functions of one tile transpose, base+ISA,
+// one per form: contract gives the doc of each name, needs says what the
+// kernel needs, and emit writes its body in a form.
+func formFuncs(base, isa string, frame bool, contract func(name string) []string, needs string, emit func(c *build.Context, f tileForm)) []asmFunc {
+	var fs []asmFunc
+	for _, f := range tileForms {
+		f := f
+		name := base + f.Suffix + isa
+		fs = append(fs, asmFunc{
+			Name:   name,
+			Params: tileParams,
+			Doc:    f.doc(contract(name), needs),
+			Body:   func(c *build.Context) { emit(c, f) },
+			Frame:  frame,
+		})
+	}
+	return fs
 }
 
 // doc appends the form's paragraph and the kernel's needs to its contract.

@@ -43,15 +43,10 @@ func avx512Funcs() []asmFunc {
 		if !avx512Widths[w.Size] {
 			continue
 		}
-		for _, f := range tileForms {
-			name := tilesName(w) + f.Suffix + "AVX512"
-			fs = append(fs, asmFunc{
-				Name:   name,
-				Params: tileParams,
-				Doc:    f.doc(tilesDoc(w, name, "with AVX-512 permutes"), "It needs AVX-512 F, BW, VL and VBMI (see AVX512)."),
-				Body:   func(c *build.Context) { emitTilesAVX512(c, w, f) },
-			})
-		}
+		fs = append(fs, formFuncs(tilesName(w), "AVX512", false,
+			func(name string) []string { return tilesDoc(w, name, "with AVX-512 permutes") },
+			"It needs AVX-512 F, BW, VL and VBMI (see AVX512).",
+			func(c *build.Context, f tileForm) { emitTilesAVX512(c, w, f) })...)
 	}
 	return fs
 }

@@ -487,25 +487,21 @@ func convTileAsmFuncs() []asmFunc {
 		if cv.F16C {
 			need = "AVX2 and F16C"
 		}
-		for _, f := range tileForms {
-			name := tl.name + f.Suffix + "AVX2"
-			fs = append(fs, asmFunc{
-				Name:   name,
-				Params: tileParams,
-				Doc: f.doc([]string{
-					fmt.Sprintf("%s transposes ti × tj whole tiles of %d×%d elements, %s to %s,", name, tl.tileI, tl.tileJ, from.Name, to.Name),
-					"converting each as it goes through the registers. Source row i starts",
-					"off[i]+col bytes from src; destination row j starts j*dj bytes from dst. It",
-					fmt.Sprintf("is the loop of the plain transpose, with %d-byte source and %d-byte", from.Size, to.Size),
-					"destination elements.",
-				}, fmt.Sprintf("It needs %s.", need)),
-				Body: func(c *build.Context) {
-					tl := tl
-					tl.form(f)
-					emitTilesAVX2(c, tl)
-				},
-			})
+		contract := func(name string) []string {
+			return []string{
+				fmt.Sprintf("%s transposes ti × tj whole tiles of %d×%d elements, %s to %s,", name, tl.tileI, tl.tileJ, from.Name, to.Name),
+				"converting each as it goes through the registers. Source row i starts",
+				"off[i]+col bytes from src; destination row j starts j*dj bytes from dst. It",
+				fmt.Sprintf("is the loop of the plain transpose, with %d-byte source and %d-byte", from.Size, to.Size),
+				"destination elements.",
+			}
 		}
+		fs = append(fs, formFuncs(tl.name, "AVX2", false, contract, fmt.Sprintf("It needs %s.", need),
+			func(c *build.Context, f tileForm) {
+				tl := tl
+				tl.form(f)
+				emitTilesAVX2(c, tl)
+			})...)
 	}
 	return fs
 }
@@ -637,16 +633,7 @@ func emitConvTilesChoice(cv conversion, asm bool) jen.Code {
 		if cv.F16C {
 			cond = jen.Id("Accelerated").Op("&&").Id("hasF16C")
 		}
-		var cases []jen.Code
-		for i, f := range tileForms {
-			call := jen.Id(tl.name + f.Suffix + "AVX2").Call(tileArgs()...)
-			if i == 0 {
-				cases = append(cases, jen.Default().Block(call))
-				continue
-			}
-			cases = append(cases, jen.Case(jen.Id(f.Const)).Block(call))
-		}
-		body = append(body, jen.If(cond).Block(jen.Switch(jen.Id("stores")).Block(cases...), jen.Return()))
+		body = append(body, jen.If(cond).Block(formSwitch(tl.name, "AVX2"), jen.Return()))
 	}
 	body = append(body, jen.Id(tl.name+"Go").Call(tileArgs()...))
 	return jen.Add(doc(fmt.Sprintf("%s transposes whole tiles with the fastest kernel this build", tl.name),

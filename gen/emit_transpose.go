@@ -421,6 +421,21 @@ func emitTileStores() jen.Code {
 	)
 }
 
+// formSwitch is the Go that calls the form of tile transpose base+ISA that
+// the tileStores value stores names, with the tiles functions' arguments.
+func formSwitch(base, isa string) jen.Code {
+	var cases []jen.Code
+	for i, f := range tileForms {
+		call := jen.Id(base + f.Suffix + isa).Call(tileArgs()...)
+		if i == 0 {
+			cases = append(cases, jen.Default().Block(call))
+			continue
+		}
+		cases = append(cases, jen.Case(jen.Id(f.Const)).Block(call))
+	}
+	return jen.Switch(jen.Id("stores")).Block(cases...)
+}
+
 // transposeName is the name of the blocked transpose of a width.
 func transposeName(w width) string { return "transpose" + exported(w.Carrier) }
 
@@ -948,16 +963,7 @@ func renderAccel(maxRank int, b *backend) *jen.File {
 				if !asm {
 					return jen.Id(tilesName(w) + isa).Call(tileArgs()...)
 				}
-				var cases []jen.Code
-				for i, f := range tileForms {
-					call := jen.Id(tilesName(w) + f.Suffix + isa).Call(tileArgs()...)
-					if i == 0 {
-						cases = append(cases, jen.Default().Block(call))
-						continue
-					}
-					cases = append(cases, jen.Case(jen.Id(f.Const)).Block(call))
-				}
-				return jen.Switch(jen.Id("stores")).Block(cases...)
+				return formSwitch(tilesName(w), isa)
 			}
 			var accel []jen.Code
 			if asm && avx512Widths[w.Size] {
