@@ -56,6 +56,12 @@ type goTile struct {
 	// transposed in registers, stored as Groups words to each of q
 	// destination rows.
 	Groups int
+	// Ahead, where not 0, gives the element form a read-ahead for copies
+	// larger than the cache (the tiles' stores not cachedTiles): each step
+	// first loads a byte of each of the rows Ahead rows further on, so that
+	// their cache misses overlap with this step's work, as the assembly's
+	// prefetches of the next block do (Go has no prefetch instruction).
+	Ahead int
 }
 
 // goTiles lists the Go tile blocks, one per width. Measured on the 2-vCPU
@@ -79,11 +85,18 @@ var goTiles = []goTile{
 	// 4 bytes: 8×2 (16 locals, some spilled) against 4×4: mixed5d-t 29 to
 	// 18 ms at 64 MiB (assembly 12.6), 1.26 to 0.71 ms at 4 MiB (0.46);
 	// transpose2d 4 MiB 1.17 to 0.87 ms, 64 MiB 20 to 23 ms.
+	// Reading 16 rows ahead beyond the cache won at 64 MiB (transpose2d
+	// 15.6 to 14.1 ms, mixed6d-t 25 to 23) but lost transpose2d-odd (12.0
+	// to 13.2) and, with one more register live, 10-30% at 4 MiB, where it
+	// is off: not taken.
 	{Size: 4, Rows: 8, Cols: 2},
 	// 8 bytes: 4×2, 8 locals without spills, against 4×4, 16 locals of
 	// which 9 spilled: transpose2d-odd float64 at 64 MiB 35 to 12 ms
 	// (assembly 10.7), transpose2d 17 to 15 ms (11.4).
-	{Size: 8, Rows: 4, Cols: 2},
+	// Reading 16 rows ahead beyond the cache, 64 MiB: transpose2d 17.0 to
+	// 11.8 ms (assembly 6.0), mixed5d-t 19.4 to 12.3 (7.2), mixed6d-t 25 to
+	// 22 (6.1); at 4 MiB, where it is off, within the noise.
+	{Size: 8, Rows: 4, Cols: 2, Ahead: 16},
 }
 
 // goTileOf is w's entry in goTiles; checkGoTile has made sure there is one.
@@ -163,7 +176,27 @@ func emitTilesGo(w width) jen.Code {
 			body = append(body, deref(w, elem(fmt.Sprintf("d%d", c), r)).Op("=").Id(fmt.Sprintf("a%d%d", r, c)))
 		}
 	}
-	return tilesFuncGo(w, fmt.Sprintf("in Go, %d×%d elements at a time", g.Rows, g.Cols), goPass{g.Rows, g.Cols, body})
+	pass := goPass{Rows: g.Rows, Cols: g.Cols, Body: body}
+	if g.Ahead > 0 {
+		var loads []jen.Code
+		for r := range g.Rows {
+			idx := jen.Id("k")
+			if r > 0 {
+				idx = jen.Id("k").Op("+").Lit(r)
+			}
+			loads = append(loads, jen.Op("*").Parens(jen.Op("*").Uint8()).Parens(add(jen.Id("src"), jen.Id("rows").Index(idx).Op("+").Id("col"))))
+		}
+		xor := jen.Add(loads[0])
+		for _, l := range loads[1:] {
+			xor = xor.Op("^").Add(l)
+		}
+		pass.Ahead = jen.If(jen.Id("ahead")).Block(
+			jen.If(jen.Id("k").Op(":=").Id("i").Op("+").Lit(g.Ahead), jen.Id("k").Op("+").Lit(g.Rows).Op("<=").Id("ti").Op("*").Lit(w.TileI)).Block(
+				jen.Id("touched").Op("^=").Add(xor),
+			),
+		)
+	}
+	return tilesFuncGo(w, fmt.Sprintf("in Go, %d×%d elements at a time", g.Rows, g.Cols), pass)
 }
 
 // goPass is one loop of a Go tile transpose over the rows of its tiles:
@@ -172,6 +205,7 @@ func emitTilesGo(w width) jen.Code {
 type goPass struct {
 	Rows, Cols int
 	Body       []jen.Code
+	Ahead      jen.Code // before the columns: the read-ahead, if any (goTile.Ahead)
 }
 
 // tilesFuncGo wraps passes in the function tilesName(w)+"Go": its loops
@@ -201,14 +235,28 @@ func tilesFuncGo(w width, how string, passes ...goPass) jen.Code {
 				cond = jen.Id("i").Op("+").Lit(p.Rows).Op("<=").Add(n)
 			}
 		}
-		body = append(body, jen.For(init, cond, jen.Id("i").Op("+=").Lit(p.Rows)).Block(
-			jen.List(os...).Op(":=").List(rows...),
-			jen.For(jen.Id("j").Op(":=").Lit(0), jen.Id("j").Op("<").Id("tj").Op("*").Lit(w.TileJ), jen.Id("j").Op("+=").Lit(p.Cols)).Block(p.Body...),
-		))
+		loop := []jen.Code{jen.List(os...).Op(":=").List(rows...)}
+		if p.Ahead != nil {
+			loop = append(loop, p.Ahead)
+		}
+		loop = append(loop, jen.For(jen.Id("j").Op(":=").Lit(0), jen.Id("j").Op("<").Id("tj").Op("*").Lit(w.TileJ), jen.Id("j").Op("+=").Lit(p.Cols)).Block(p.Body...))
+		body = append(body, jen.For(init, cond, jen.Id("i").Op("+=").Lit(p.Rows)).Block(loop...))
 	}
 	name := tilesName(w) + "Go"
-	return jen.Add(doc(tilesDoc(w, name, how)...)).Line().
-		Func().Id(name).Params(tileParamsGo()...).Block(body...)
+	lines := tilesDoc(w, name, how)
+	params := tileParamsGo()
+	if goTileOf(w).Ahead > 0 {
+		lines = append(lines, "",
+			fmt.Sprintf("With ahead (a copy larger than the cache), each step first reads a byte of each of the rows %d rows further on,", goTileOf(w).Ahead),
+			"so that their cache misses overlap with this step's work. It returns the xor of those bytes,",
+			"so that the compiler keeps the loads; callers ignore it.")
+		params = append(params, jen.Id("ahead").Bool())
+		body = append(body, jen.Return())
+		return jen.Add(doc(lines...)).Line().
+			Func().Id(name).Params(params...).Params(jen.Id("touched").Uint8()).Block(body...)
+	}
+	return jen.Add(doc(lines...)).Line().
+		Func().Id(name).Params(params...).Block(body...)
 }
 
 // swarArchs are the architectures where the Go tile transposes of the
@@ -292,12 +340,12 @@ func emitTilesSwar(w width) jen.Code {
 	groups := goTileOf(w).Groups
 	how := fmt.Sprintf("in Go, %d×%d elements at a time, a word a row", q, q)
 	if groups == 1 {
-		return tilesFuncGo(w, how, goPass{q, q, swarBody(w, 1)})
+		return tilesFuncGo(w, how, goPass{Rows: q, Cols: q, Body: swarBody(w, 1)})
 	}
 	how = fmt.Sprintf("in Go, %d blocks of %d×%d elements at a time, a word a row each", groups, q, q)
-	passes := []goPass{{q * groups, q, swarBody(w, groups)}}
+	passes := []goPass{{Rows: q * groups, Cols: q, Body: swarBody(w, groups)}}
 	if w.TileI%(q*groups) != 0 {
-		passes = append(passes, goPass{q, q, swarBody(w, 1)})
+		passes = append(passes, goPass{Rows: q, Cols: q, Body: swarBody(w, 1)})
 		how += fmt.Sprintf(" (the last %d rows of an odd number of tiles, one block)", q)
 	}
 	return tilesFuncGo(w, how, passes...)
@@ -951,11 +999,17 @@ func renderAccel(maxRank int, b *backend) *jen.File {
 	}
 	for _, w := range widths {
 		call := jen.Id(tilesName(w) + "Go").Call(tileArgs()...)
+		if goTileOf(w).Ahead > 0 {
+			call = jen.Id(tilesName(w) + "Go").Call(append(tileArgs(), jen.Id("stores").Op("!=").Id("cachedTiles"))...)
+		}
 		var body []jen.Code
 		tilesDoc := []string{fmt.Sprintf("%s transposes whole tiles (see %sGo) with the fastest", tilesName(w), tilesName(w)),
 			"kernel this build and CPU have, in the form that stores asks for (see",
 			"tileStores).",
 			"This build has one form and ignores it."}
+		if goTileOf(w).Ahead > 0 {
+			tilesDoc[3] = fmt.Sprintf("This build's Go form reads ahead unless stores is cachedTiles (see %sGo).", tilesName(w))
+		}
 		if b != nil {
 			// pick returns the call of the kernel with suffix isa, in the
 			// form stores asks for where the backend has forms.

@@ -1096,7 +1096,7 @@ func tilesUint64(dst, src, off unsafe.Pointer, col, ti, tj, dj int, stores tileS
 		}
 		return
 	}
-	tilesUint64Go(dst, src, off, col, ti, tj, dj)
+	tilesUint64Go(dst, src, off, col, ti, tj, dj, stores != cachedTiles)
 }
 
 // copyRows copies rows (see copyRowsGo) with the fastest kernel this build and

@@ -141,13 +141,13 @@ func tilesUint32(dst, src, off unsafe.Pointer, col, ti, tj, dj int, stores tileS
 // tilesUint64 transposes whole tiles (see tilesUint64Go) with the fastest
 // kernel this build and CPU have, in the form that stores asks for (see
 // tileStores).
-// This build has one form and ignores it.
+// This build's Go form reads ahead unless stores is cachedTiles (see tilesUint64Go).
 func tilesUint64(dst, src, off unsafe.Pointer, col, ti, tj, dj int, stores tileStores) {
 	if Accelerated {
 		tilesUint64NEON(dst, src, off, col, ti, tj, dj)
 		return
 	}
-	tilesUint64Go(dst, src, off, col, ti, tj, dj)
+	tilesUint64Go(dst, src, off, col, ti, tj, dj, stores != cachedTiles)
 }
 
 // copyRows copies rows (see copyRowsGo) with the fastest kernel this build and
