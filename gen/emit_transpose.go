@@ -75,7 +75,11 @@ var goTiles = []goTile{
 	// them from 16 rows, 16 bytes stored to each destination row, against
 	// one: transpose2d uint8 4 MiB 2.5 to 0.94 ms, 64 MiB 63 to 24 ms
 	// (assembly with non-temporal stores 10.6), transpose2d-odd 57 to 25 ms,
-	// mixed5d-t 31 to 23 ms. The element form keeps its 4×4 block.
+	// mixed5d-t 31 to 23 ms. The gain needs each row's two words stored
+	// back to back: the first block's eight words, then the second's, ran
+	// as slowly as one block (transpose2d 64 MiB 59 ms). In the cache it
+	// costs some (1 MiB transpose2d-odd 0.20 to 0.25 ms: 16 words live,
+	// some spilled on amd64). The element form keeps its 4×4 block.
 	{Size: 1, Rows: 4, Cols: 4, Groups: 2},
 	// 2 bytes: two 4×4 blocks of words from 8 rows, 16 bytes stored to each
 	// destination row: transpose2d bfloat16 64 MiB 50 to 31 ms (assembly
