@@ -62,6 +62,9 @@ type goTile struct {
 	// their cache misses overlap with this step's work, as the assembly's
 	// prefetches of the next block do (Go has no prefetch instruction).
 	Ahead int
+	// FarGroups, where not 0, is the number of word blocks (as Groups) for
+	// copies larger than the cache; Groups stays for the others.
+	FarGroups int
 }
 
 // goTiles lists the Go tile blocks, one per width. Measured on the 2-vCPU
@@ -85,7 +88,12 @@ var goTiles = []goTile{
 	// destination row: transpose2d bfloat16 64 MiB 50 to 31 ms (assembly
 	// 11), mixed5d-t 49 to 30 (17); one 4×4 block of words (8 bytes a row)
 	// measured slower than elements. The element form, 8×2: 50 to 31 ms.
-	{Size: 2, Rows: 8, Cols: 2, Groups: 2},
+	// Beyond the cache, four blocks from 16 rows, 32 bytes to each row:
+	// transpose2d 64 MiB 30.5 to 18.5 ms (assembly 6.7), transpose2d-odd
+	// 27 to 20 (14), mixed5d-t 28.6 to 25.4 (7.8); in the cache they cost
+	// 20-45% (4 MiB transpose2d 0.70 to 1.01 ms), so two blocks stay there.
+	// Four blocks of bytes (32 rows) were slower at every size.
+	{Size: 2, Rows: 8, Cols: 2, Groups: 2, FarGroups: 4},
 	// 4 bytes: 8×2 (16 locals, some spilled) against 4×4: mixed5d-t 29 to
 	// 18 ms at 64 MiB (assembly 12.6), 1.26 to 0.71 ms at 4 MiB (0.46);
 	// transpose2d 4 MiB 1.17 to 0.87 ms, 64 MiB 20 to 23 ms.
@@ -102,6 +110,10 @@ var goTiles = []goTile{
 	// 22 (6.1); at 4 MiB, where it is off, within the noise.
 	{Size: 8, Rows: 4, Cols: 2, Ahead: 16},
 }
+
+// goFar reports whether w's Go tiles take the far flag: whether the copy
+// is larger than the cache (the tiles' stores not cachedTiles).
+func goFar(w width) bool { g := goTileOf(w); return g.Ahead > 0 || g.FarGroups > 0 }
 
 // goTileOf is w's entry in goTiles; checkGoTile has made sure there is one.
 func goTileOf(w width) goTile {
@@ -125,8 +137,13 @@ func checkGoTile(w width) error {
 		if g.Rows <= 0 || g.Cols <= 0 || w.TileI%g.Rows != 0 || w.TileJ%g.Cols != 0 {
 			return fmt.Errorf("width %s: the Go tile's %d×%d blocks do not divide the %d×%d tile", w.Carrier, g.Rows, g.Cols, w.TileI, w.TileJ)
 		}
-		if q := 8 / w.Size; g.Groups < 0 || g.Groups > 0 && (q < 2 || w.TileI%q != 0 || w.TileJ%q != 0 || w.TileI%(q*g.Groups) != 0 && (q*g.Groups)%w.TileI != 0) {
-			return fmt.Errorf("width %s: the Go tile's %d word blocks of %d×%d do not divide the %d×%d tile", w.Carrier, g.Groups, q, q, w.TileI, w.TileJ)
+		for _, n := range []int{g.Groups, g.FarGroups} {
+			if q := 8 / w.Size; n < 0 || n > 0 && (q < 2 || w.TileI%q != 0 || w.TileJ%q != 0 || w.TileI%(q*n) != 0 && (q*n)%w.TileI != 0) {
+				return fmt.Errorf("width %s: the Go tile's %d word blocks of %d×%d do not divide the %d×%d tile", w.Carrier, n, q, q, w.TileI, w.TileJ)
+			}
+		}
+		if g.FarGroups > 0 && g.Groups == 0 {
+			return fmt.Errorf("width %s: FarGroups without Groups", w.Carrier)
 		}
 	}
 	if n != 1 {
@@ -194,7 +211,7 @@ func emitTilesGo(w width) jen.Code {
 		for _, l := range loads[1:] {
 			xor = xor.Op("^").Add(l)
 		}
-		pass.Ahead = jen.If(jen.Id("ahead")).Block(
+		pass.Ahead = jen.If(jen.Id("far")).Block(
 			jen.If(jen.Id("k").Op(":=").Id("i").Op("+").Lit(g.Ahead), jen.Id("k").Op("+").Lit(g.Rows).Op("<=").Id("ti").Op("*").Lit(w.TileI)).Block(
 				jen.Id("touched").Op("^=").Add(xor),
 			),
@@ -217,8 +234,45 @@ type goPass struct {
 // its blocks fit (the last one all that are left), and its doc comment,
 // which says how, as tilesDoc does.
 func tilesFuncGo(w width, how string, passes ...goPass) jen.Code {
+	return tilesFuncGoFar(w, how, nil, passes)
+}
+
+// tilesFuncGoFar is tilesFuncGo with other passes, far, for copies larger
+// than the cache (the far flag), where far is not nil.
+func tilesFuncGoFar(w width, how string, far, passes []goPass) jen.Code {
 	n := jen.Id("ti").Op("*").Lit(w.TileI)
 	body := []jen.Code{jen.Id("rows").Op(":=").Qual("unsafe", "Slice").Call(jen.Parens(jen.Op("*").Int()).Parens(jen.Id("off")), n)}
+	if far != nil {
+		body = append(body, jen.If(jen.Id("far")).Block(append(goLoops(w, far), jen.Return())...))
+	}
+	body = append(body, goLoops(w, passes)...)
+	name := tilesName(w) + "Go"
+	lines := tilesDoc(w, name, how)
+	params := tileParamsGo()
+	if goFar(w) {
+		params = append(params, jen.Id("far").Bool())
+		if far == nil && goTileOf(w).Ahead == 0 {
+			lines = append(lines, "", "far (a copy larger than the cache) changes nothing in this form.")
+		}
+	}
+	if goTileOf(w).Ahead > 0 {
+		lines = append(lines, "",
+			fmt.Sprintf("With far (a copy larger than the cache), each step first reads a byte of each of the rows %d rows further on,", goTileOf(w).Ahead),
+			"so that their cache misses overlap with this step's work. It returns the xor of those bytes,",
+			"so that the compiler keeps the loads; callers ignore it.")
+		body = append(body, jen.Return())
+		return jen.Add(doc(lines...)).Line().
+			Func().Id(name).Params(params...).Params(jen.Id("touched").Uint8()).Block(body...)
+	}
+	return jen.Add(doc(lines...)).Line().
+		Func().Id(name).Params(params...).Block(body...)
+}
+
+// goLoops are the loops of passes over the rows of whole tiles (see
+// tilesFuncGo).
+func goLoops(w width, passes []goPass) []jen.Code {
+	n := jen.Id("ti").Op("*").Lit(w.TileI)
+	var body []jen.Code
 	if len(passes) > 1 {
 		body = append(body, jen.Id("i").Op(":=").Lit(0))
 	}
@@ -246,21 +300,7 @@ func tilesFuncGo(w width, how string, passes ...goPass) jen.Code {
 		loop = append(loop, jen.For(jen.Id("j").Op(":=").Lit(0), jen.Id("j").Op("<").Id("tj").Op("*").Lit(w.TileJ), jen.Id("j").Op("+=").Lit(p.Cols)).Block(p.Body...))
 		body = append(body, jen.For(init, cond, jen.Id("i").Op("+=").Lit(p.Rows)).Block(loop...))
 	}
-	name := tilesName(w) + "Go"
-	lines := tilesDoc(w, name, how)
-	params := tileParamsGo()
-	if goTileOf(w).Ahead > 0 {
-		lines = append(lines, "",
-			fmt.Sprintf("With ahead (a copy larger than the cache), each step first reads a byte of each of the rows %d rows further on,", goTileOf(w).Ahead),
-			"so that their cache misses overlap with this step's work. It returns the xor of those bytes,",
-			"so that the compiler keeps the loads; callers ignore it.")
-		params = append(params, jen.Id("ahead").Bool())
-		body = append(body, jen.Return())
-		return jen.Add(doc(lines...)).Line().
-			Func().Id(name).Params(params...).Params(jen.Id("touched").Uint8()).Block(body...)
-	}
-	return jen.Add(doc(lines...)).Line().
-		Func().Id(name).Params(params...).Block(body...)
+	return body
 }
 
 // swarArchs are the architectures where the Go tile transposes of the
@@ -341,18 +381,27 @@ func renderTilesGo(maxRank int, swar bool) *jen.File {
 // 8-row tiles, ti odd), a second loop moves the last q rows as one block.
 func emitTilesSwar(w width) jen.Code {
 	q := 8 / w.Size
-	groups := goTileOf(w).Groups
-	how := fmt.Sprintf("in Go, %d×%d elements at a time, a word a row", q, q)
-	if groups == 1 {
-		return tilesFuncGo(w, how, goPass{Rows: q, Cols: q, Body: swarBody(w, 1)})
+	g := goTileOf(w)
+	// swarPasses are the passes of groups blocks, and the tail that moves
+	// the rows left over one block at a time, and say how.
+	swarPasses := func(groups int) ([]goPass, string) {
+		if groups == 1 {
+			return []goPass{{Rows: q, Cols: q, Body: swarBody(w, 1)}}, fmt.Sprintf("%d×%d elements at a time, a word a row", q, q)
+		}
+		how := fmt.Sprintf("%d blocks of %d×%d elements at a time, a word a row each", groups, q, q)
+		passes := []goPass{{Rows: q * groups, Cols: q, Body: swarBody(w, groups)}}
+		if w.TileI%(q*groups) != 0 {
+			passes = append(passes, goPass{Rows: q, Cols: q, Body: swarBody(w, 1)})
+			how += fmt.Sprintf(" (the rows left over, %d at a time)", q)
+		}
+		return passes, how
 	}
-	how = fmt.Sprintf("in Go, %d blocks of %d×%d elements at a time, a word a row each", groups, q, q)
-	passes := []goPass{{Rows: q * groups, Cols: q, Body: swarBody(w, groups)}}
-	if w.TileI%(q*groups) != 0 {
-		passes = append(passes, goPass{Rows: q, Cols: q, Body: swarBody(w, 1)})
-		how += fmt.Sprintf(" (the last %d rows of an odd number of tiles, one block)", q)
+	passes, how := swarPasses(g.Groups)
+	if g.FarGroups == 0 {
+		return tilesFuncGo(w, "in Go, "+how, passes...)
 	}
-	return tilesFuncGo(w, how, passes...)
+	far, farHow := swarPasses(g.FarGroups)
+	return tilesFuncGoFar(w, "in Go, "+how+"; with far (a copy larger than the cache), "+farHow, far, passes)
 }
 
 // swarBody is the body of a word-at-a-time pass (emitTilesSwar) that
@@ -1003,7 +1052,7 @@ func renderAccel(maxRank int, b *backend) *jen.File {
 	}
 	for _, w := range widths {
 		call := jen.Id(tilesName(w) + "Go").Call(tileArgs()...)
-		if goTileOf(w).Ahead > 0 {
+		if goFar(w) {
 			call = jen.Id(tilesName(w) + "Go").Call(append(tileArgs(), jen.Id("stores").Op("!=").Id("cachedTiles"))...)
 		}
 		var body []jen.Code
@@ -1011,8 +1060,8 @@ func renderAccel(maxRank int, b *backend) *jen.File {
 			"kernel this build and CPU have, in the form that stores asks for (see",
 			"tileStores).",
 			"This build has one form and ignores it."}
-		if goTileOf(w).Ahead > 0 {
-			tilesDoc[3] = fmt.Sprintf("This build's Go form reads ahead unless stores is cachedTiles (see %sGo).", tilesName(w))
+		if goFar(w) {
+			tilesDoc[3] = fmt.Sprintf("This build's Go form takes another form unless stores is cachedTiles (see %sGo).", tilesName(w))
 		}
 		if b != nil {
 			// pick returns the call of the kernel with suffix isa, in the

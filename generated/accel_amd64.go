@@ -1049,7 +1049,7 @@ func tilesUint16(dst, src, off unsafe.Pointer, col, ti, tj, dj int, stores tileS
 		}
 		return
 	}
-	tilesUint16Go(dst, src, off, col, ti, tj, dj)
+	tilesUint16Go(dst, src, off, col, ti, tj, dj, stores != cachedTiles)
 }
 
 // tilesUint32 transposes whole tiles (see tilesUint32Go) with the fastest

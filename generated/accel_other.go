@@ -39,9 +39,9 @@ func tilesUint8(dst, src, off unsafe.Pointer, col, ti, tj, dj int, stores tileSt
 // tilesUint16 transposes whole tiles (see tilesUint16Go) with the fastest
 // kernel this build and CPU have, in the form that stores asks for (see
 // tileStores).
-// This build has one form and ignores it.
+// This build's Go form takes another form unless stores is cachedTiles (see tilesUint16Go).
 func tilesUint16(dst, src, off unsafe.Pointer, col, ti, tj, dj int, stores tileStores) {
-	tilesUint16Go(dst, src, off, col, ti, tj, dj)
+	tilesUint16Go(dst, src, off, col, ti, tj, dj, stores != cachedTiles)
 }
 
 // tilesUint32 transposes whole tiles (see tilesUint32Go) with the fastest
@@ -55,7 +55,7 @@ func tilesUint32(dst, src, off unsafe.Pointer, col, ti, tj, dj int, stores tileS
 // tilesUint64 transposes whole tiles (see tilesUint64Go) with the fastest
 // kernel this build and CPU have, in the form that stores asks for (see
 // tileStores).
-// This build's Go form reads ahead unless stores is cachedTiles (see tilesUint64Go).
+// This build's Go form takes another form unless stores is cachedTiles (see tilesUint64Go).
 func tilesUint64(dst, src, off unsafe.Pointer, col, ti, tj, dj int, stores tileStores) {
 	tilesUint64Go(dst, src, off, col, ti, tj, dj, stores != cachedTiles)
 }

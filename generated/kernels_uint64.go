@@ -910,14 +910,14 @@ func edgeUint64(d, src unsafe.Pointer, rows []int, j0, i0, i1, j1, j2, dj int) {
 //		}
 //	}
 //
-// With ahead (a copy larger than the cache), each step first reads a byte of each of the rows 16 rows further on,
+// With far (a copy larger than the cache), each step first reads a byte of each of the rows 16 rows further on,
 // so that their cache misses overlap with this step's work. It returns the xor of those bytes,
 // so that the compiler keeps the loads; callers ignore it.
-func tilesUint64Go(dst, src, off unsafe.Pointer, col, ti, tj, dj int, ahead bool) (touched uint8) {
+func tilesUint64Go(dst, src, off unsafe.Pointer, col, ti, tj, dj int, far bool) (touched uint8) {
 	rows := unsafe.Slice((*int)(off), ti*4)
 	for i := 0; i < ti*4; i += 4 {
 		o0, o1, o2, o3 := rows[i]+col, rows[i+1]+col, rows[i+2]+col, rows[i+3]+col
-		if ahead {
+		if far {
 			if k := i + 16; k+4 <= ti*4 {
 				touched ^= *(*uint8)(unsafe.Add(src, rows[k]+col)) ^ *(*uint8)(unsafe.Add(src, rows[k+1]+col)) ^ *(*uint8)(unsafe.Add(src, rows[k+2]+col)) ^ *(*uint8)(unsafe.Add(src, rows[k+3]+col))
 			}

@@ -72,7 +72,9 @@ func tilesUint8Go(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
 //			*(dst + j*dj + i*2) = *(src + off[i] + col + j*2) // byte addresses
 //		}
 //	}
-func tilesUint16Go(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
+//
+// far (a copy larger than the cache) changes nothing in this form.
+func tilesUint16Go(dst, src, off unsafe.Pointer, col, ti, tj, dj int, far bool) {
 	rows := unsafe.Slice((*int)(off), ti*8)
 	for i := 0; i < ti*8; i += 8 {
 		o0, o1, o2, o3, o4, o5, o6, o7 := rows[i]+col, rows[i+1]+col, rows[i+2]+col, rows[i+3]+col, rows[i+4]+col, rows[i+5]+col, rows[i+6]+col, rows[i+7]+col

@@ -7,7 +7,7 @@ package generated
 
 import "unsafe"
 
-// tilesUint8Go transposes ti × tj whole tiles of 8×16 1-byte elements in Go, 2 blocks of 8×8 elements at a time, a word a row each (the last 8 rows of an odd number of tiles, one block).
+// tilesUint8Go transposes ti × tj whole tiles of 8×16 1-byte elements in Go, 2 blocks of 8×8 elements at a time, a word a row each (the rows left over, 8 at a time).
 // Source row i starts off[i]+col bytes from src, its elements j adjacent (the
 // rows may come from several source axes: off is a table); destination row j
 // starts j*dj bytes from dst, its elements i adjacent. It is the plain loop
@@ -132,7 +132,7 @@ func tilesUint8Go(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
 	}
 }
 
-// tilesUint16Go transposes ti × tj whole tiles of 8×8 2-byte elements in Go, 2 blocks of 4×4 elements at a time, a word a row each.
+// tilesUint16Go transposes ti × tj whole tiles of 8×8 2-byte elements in Go, 2 blocks of 4×4 elements at a time, a word a row each; with far (a copy larger than the cache), 4 blocks of 4×4 elements at a time, a word a row each (the rows left over, 4 at a time).
 // Source row i starts off[i]+col bytes from src, its elements j adjacent (the
 // rows may come from several source axes: off is a table); destination row j
 // starts j*dj bytes from dst, its elements i adjacent. It is the plain loop
@@ -142,8 +142,90 @@ func tilesUint8Go(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
 //			*(dst + j*dj + i*2) = *(src + off[i] + col + j*2) // byte addresses
 //		}
 //	}
-func tilesUint16Go(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
+func tilesUint16Go(dst, src, off unsafe.Pointer, col, ti, tj, dj int, far bool) {
 	rows := unsafe.Slice((*int)(off), ti*8)
+	if far {
+		i := 0
+		for ; i+16 <= ti*8; i += 16 {
+			o0, o1, o2, o3, o4, o5, o6, o7, o8, o9, o10, o11, o12, o13, o14, o15 := rows[i]+col, rows[i+1]+col, rows[i+2]+col, rows[i+3]+col, rows[i+4]+col, rows[i+5]+col, rows[i+6]+col, rows[i+7]+col, rows[i+8]+col, rows[i+9]+col, rows[i+10]+col, rows[i+11]+col, rows[i+12]+col, rows[i+13]+col, rows[i+14]+col, rows[i+15]+col
+			for j := 0; j < tj*8; j += 4 {
+				w0 := *(*uint64)(unsafe.Add(src, o0+j*2))
+				w1 := *(*uint64)(unsafe.Add(src, o1+j*2))
+				w2 := *(*uint64)(unsafe.Add(src, o2+j*2))
+				w3 := *(*uint64)(unsafe.Add(src, o3+j*2))
+				w4 := *(*uint64)(unsafe.Add(src, o4+j*2))
+				w5 := *(*uint64)(unsafe.Add(src, o5+j*2))
+				w6 := *(*uint64)(unsafe.Add(src, o6+j*2))
+				w7 := *(*uint64)(unsafe.Add(src, o7+j*2))
+				w8 := *(*uint64)(unsafe.Add(src, o8+j*2))
+				w9 := *(*uint64)(unsafe.Add(src, o9+j*2))
+				w10 := *(*uint64)(unsafe.Add(src, o10+j*2))
+				w11 := *(*uint64)(unsafe.Add(src, o11+j*2))
+				w12 := *(*uint64)(unsafe.Add(src, o12+j*2))
+				w13 := *(*uint64)(unsafe.Add(src, o13+j*2))
+				w14 := *(*uint64)(unsafe.Add(src, o14+j*2))
+				w15 := *(*uint64)(unsafe.Add(src, o15+j*2))
+				v0, v1 := w0&0xffff0000ffff|(w1&0xffff0000ffff)<<16, w0>>16&0xffff0000ffff|w1&^0xffff0000ffff
+				v2, v3 := w2&0xffff0000ffff|(w3&0xffff0000ffff)<<16, w2>>16&0xffff0000ffff|w3&^0xffff0000ffff
+				v4, v5 := w4&0xffff0000ffff|(w5&0xffff0000ffff)<<16, w4>>16&0xffff0000ffff|w5&^0xffff0000ffff
+				v6, v7 := w6&0xffff0000ffff|(w7&0xffff0000ffff)<<16, w6>>16&0xffff0000ffff|w7&^0xffff0000ffff
+				v8, v9 := w8&0xffff0000ffff|(w9&0xffff0000ffff)<<16, w8>>16&0xffff0000ffff|w9&^0xffff0000ffff
+				v10, v11 := w10&0xffff0000ffff|(w11&0xffff0000ffff)<<16, w10>>16&0xffff0000ffff|w11&^0xffff0000ffff
+				v12, v13 := w12&0xffff0000ffff|(w13&0xffff0000ffff)<<16, w12>>16&0xffff0000ffff|w13&^0xffff0000ffff
+				v14, v15 := w14&0xffff0000ffff|(w15&0xffff0000ffff)<<16, w14>>16&0xffff0000ffff|w15&^0xffff0000ffff
+				u0, u2 := v0&0xffffffff|(v2&0xffffffff)<<32, v0>>32&0xffffffff|v2&^0xffffffff
+				u1, u3 := v1&0xffffffff|(v3&0xffffffff)<<32, v1>>32&0xffffffff|v3&^0xffffffff
+				u4, u6 := v4&0xffffffff|(v6&0xffffffff)<<32, v4>>32&0xffffffff|v6&^0xffffffff
+				u5, u7 := v5&0xffffffff|(v7&0xffffffff)<<32, v5>>32&0xffffffff|v7&^0xffffffff
+				u8, u10 := v8&0xffffffff|(v10&0xffffffff)<<32, v8>>32&0xffffffff|v10&^0xffffffff
+				u9, u11 := v9&0xffffffff|(v11&0xffffffff)<<32, v9>>32&0xffffffff|v11&^0xffffffff
+				u12, u14 := v12&0xffffffff|(v14&0xffffffff)<<32, v12>>32&0xffffffff|v14&^0xffffffff
+				u13, u15 := v13&0xffffffff|(v15&0xffffffff)<<32, v13>>32&0xffffffff|v15&^0xffffffff
+				d0 := unsafe.Add(dst, j*dj+i*2)
+				*(*uint64)(d0) = u0
+				*(*uint64)(unsafe.Add(d0, 8)) = u4
+				*(*uint64)(unsafe.Add(d0, 16)) = u8
+				*(*uint64)(unsafe.Add(d0, 24)) = u12
+				d1 := unsafe.Add(d0, dj)
+				*(*uint64)(d1) = u1
+				*(*uint64)(unsafe.Add(d1, 8)) = u5
+				*(*uint64)(unsafe.Add(d1, 16)) = u9
+				*(*uint64)(unsafe.Add(d1, 24)) = u13
+				d2 := unsafe.Add(d1, dj)
+				*(*uint64)(d2) = u2
+				*(*uint64)(unsafe.Add(d2, 8)) = u6
+				*(*uint64)(unsafe.Add(d2, 16)) = u10
+				*(*uint64)(unsafe.Add(d2, 24)) = u14
+				d3 := unsafe.Add(d2, dj)
+				*(*uint64)(d3) = u3
+				*(*uint64)(unsafe.Add(d3, 8)) = u7
+				*(*uint64)(unsafe.Add(d3, 16)) = u11
+				*(*uint64)(unsafe.Add(d3, 24)) = u15
+			}
+		}
+		for ; i < ti*8; i += 4 {
+			o0, o1, o2, o3 := rows[i]+col, rows[i+1]+col, rows[i+2]+col, rows[i+3]+col
+			for j := 0; j < tj*8; j += 4 {
+				w0 := *(*uint64)(unsafe.Add(src, o0+j*2))
+				w1 := *(*uint64)(unsafe.Add(src, o1+j*2))
+				w2 := *(*uint64)(unsafe.Add(src, o2+j*2))
+				w3 := *(*uint64)(unsafe.Add(src, o3+j*2))
+				v0, v1 := w0&0xffff0000ffff|(w1&0xffff0000ffff)<<16, w0>>16&0xffff0000ffff|w1&^0xffff0000ffff
+				v2, v3 := w2&0xffff0000ffff|(w3&0xffff0000ffff)<<16, w2>>16&0xffff0000ffff|w3&^0xffff0000ffff
+				u0, u2 := v0&0xffffffff|(v2&0xffffffff)<<32, v0>>32&0xffffffff|v2&^0xffffffff
+				u1, u3 := v1&0xffffffff|(v3&0xffffffff)<<32, v1>>32&0xffffffff|v3&^0xffffffff
+				d0 := unsafe.Add(dst, j*dj+i*2)
+				*(*uint64)(d0) = u0
+				d1 := unsafe.Add(d0, dj)
+				*(*uint64)(d1) = u1
+				d2 := unsafe.Add(d1, dj)
+				*(*uint64)(d2) = u2
+				d3 := unsafe.Add(d2, dj)
+				*(*uint64)(d3) = u3
+			}
+		}
+		return
+	}
 	for i := 0; i < ti*8; i += 8 {
 		o0, o1, o2, o3, o4, o5, o6, o7 := rows[i]+col, rows[i+1]+col, rows[i+2]+col, rows[i+3]+col, rows[i+4]+col, rows[i+5]+col, rows[i+6]+col, rows[i+7]+col
 		for j := 0; j < tj*8; j += 4 {
