@@ -861,16 +861,15 @@ func copyRank6Uint64Broadcast(dst, src unsafe.Pointer, shape, strides [MaxRank]i
 //		}
 //	}
 //
-// With stream (a result larger than the cache), the tiles prefetch the
-// source rows' next lines and, where dst and dj are whole lines, write whole
-// destination lines with non-temporal stores; the edges keep ordinary ones.
+// With stream (a result larger than the cache), where dst and dj are whole
+// lines, the tiles prefetch the source rows' next lines and write whole
+// destination lines with non-temporal stores (the edges keep ordinary ones);
+// where they are not, 1-byte tiles only prefetch and the others run as in
+// the cache.
 func transposeUint64(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool) {
 	stores := cachedTiles
-	if stream {
-		stores = prefetchTiles
-		if uintptr(dst)%64 == 0 && dj*8%64 == 0 {
-			stores = streamTiles
-		}
+	if stream && uintptr(dst)%64 == 0 && dj*8%64 == 0 {
+		stores = streamTiles
 	}
 	for i0 := 0; i0 < len(off); i0 += 64 {
 		mi := min(64, len(off)-i0)

@@ -861,9 +861,11 @@ func copyRank6Uint8Broadcast(dst, src unsafe.Pointer, shape, strides [MaxRank]in
 //		}
 //	}
 //
-// With stream (a result larger than the cache), the tiles prefetch the
-// source rows' next lines and, where dst and dj are whole lines, write whole
-// destination lines with non-temporal stores; the edges keep ordinary ones.
+// With stream (a result larger than the cache), where dst and dj are whole
+// lines, the tiles prefetch the source rows' next lines and write whole
+// destination lines with non-temporal stores (the edges keep ordinary ones);
+// where they are not, 1-byte tiles only prefetch and the others run as in
+// the cache.
 func transposeUint8(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool) {
 	stores := cachedTiles
 	if stream {

@@ -148,10 +148,10 @@ const (
 // least len(off)). The rows may come from any number of source axes: off is
 // a table. dst and src must not overlap, and the caller has checked every
 // address. See Transposes for the sizes it is worth calling at. stream says
-// that the result is larger than the cache (see Kernel): the assembly tiles
-// then prefetch each source row's next line and, where dst and
-// dj*dt.Size() are multiples of 64, write whole destination lines with
-// non-temporal stores (tileStores).
+// that the result is larger than the cache (see Kernel): where dst and
+// dj*dt.Size() are multiples of 64, the assembly tiles then prefetch each
+// source row's next line and write whole destination lines with
+// non-temporal stores (tileStores); 1-byte tiles prefetch in either case.
 func TransposeRows(dt DType, dst, src unsafe.Pointer, off []int, nj, dj int, stream bool) {
 	switch dt.Size() {
 	case 1:

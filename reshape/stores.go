@@ -61,9 +61,8 @@ func DefaultStreamingThreshold() int { return defaultStreamingThreshold }
 // the cache, higher when the result is read again at once. The row copies
 // and whole contiguous runs have non-temporal forms (on amd64 with AVX2),
 // and so do the transposes' tiles where the destination rows are whole
-// aligned lines; above the threshold the tiles also prefetch each source
-// row's next line. The gathers and fills write with ordinary stores at every
-// size. The setting is global and safe to change concurrently with copies;
+// aligned lines, which there also prefetch each source row's next line.
+// The gathers and fills write with ordinary stores at every size. The setting is global and safe to change concurrently with copies;
 // a copy reads it once when it starts.
 func SetStreamingThreshold(bytes int) (previous int) {
 	if bytes <= 0 {
