@@ -148,29 +148,36 @@ func asmFuncs() []asmFunc {
 //     the cache, for destinations whose rows are whole aligned lines.
 //
 // Measured on the 2-vCPU EPYC VM (transpose2d, one worker, ratios to the
-// ceiling, medians of 2 interleaved rounds): at 64 MiB the prefetch alone
-// took float32 0.44 to 0.58-0.64, float64 0.35 to 0.60-0.67, bfloat16 0.37
-// to 0.48, uint8 0.29 to 0.32-0.38 (with the non-temporal stores of both
-// columns), for the 4095×4097 shape uint8 0.14 to 0.21; the non-temporal
-// stores alone took uint8 0.14 to 0.31, bfloat16 0.37 to 0.43-0.50,
-// float32 0.44 to 0.50, float64 0.47 to 0.53. At 256 KiB the prefetch cost
-// 5-15% (its lines are already in L2), hence a form apart.
+// ceiling, medians of 2 interleaved rounds, 64 MiB): the non-temporal
+// stores took uint8 0.14 to 0.31, bfloat16 0.37 to 0.43-0.50, float32 0.44
+// to 0.50, float64 0.47 to 0.53; adding the prefetch to them took float32
+// 0.44 to 0.58-0.64, float64 0.35 to 0.60-0.67, bfloat16 0.37 to 0.48,
+// uint8 0.29 to 0.32-0.38. At 256 KiB the prefetch cost 5-15% (its lines
+// are already in L2), hence a form apart; which widths prefetch where the
+// destination rows are not whole lines, emitTranspose says.
 type tileForm struct {
-	Suffix   string // in the kernel's name, before the ISA
-	Const    string // its tileStores constant in the generated Go
-	Prefetch bool   // prefetch the next line of every source row
-	Stream   bool   // non-temporal stores of whole bands
+	Suffix   string   // in the kernel's name, before the ISA
+	Const    string   // its tileStores constant in the generated Go
+	ConstDoc []string // and that constant's doc
+	Prefetch bool     // prefetch the next line of every source row
+	Stream   bool     // non-temporal stores of whole bands
 	Doc      []string
 }
 
 // tileForms are the forms of every assembly tile transpose.
 var tileForms = []tileForm{
-	{Const: "cachedTiles"},
-	{Suffix: "Prefetch", Const: "prefetchTiles", Prefetch: true, Doc: []string{
+	{Const: "cachedTiles", ConstDoc: []string{"cachedTiles is for results that fit the cache: plain loads and stores."}},
+	{Suffix: "Prefetch", Const: "prefetchTiles", Prefetch: true, ConstDoc: []string{
+		"prefetchTiles is for results beyond the cache: each source row's next",
+		"line is prefetched, for the next block.",
+	}, Doc: []string{
 		"With every source row it loads, it prefetches the row's next line (the",
 		"line the next block reads), for results larger than the cache.",
 	}},
-	{Suffix: "Stream", Const: "streamTiles", Prefetch: true, Stream: true, Doc: []string{
+	{Suffix: "Stream", Const: "streamTiles", Prefetch: true, Stream: true, ConstDoc: []string{
+		"streamTiles is prefetchTiles with non-temporal stores of whole",
+		"destination lines: dst and dj must be multiples of 64.",
+	}, Doc: []string{
 		"With every source row it loads, it prefetches the row's next line (the",
 		"line the next block reads), and whole bands of tiles, which write a",
 		"64-byte line of each destination row they touch, write it with",

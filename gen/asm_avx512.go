@@ -71,16 +71,21 @@ func emitTilesAVX512(c *build.Context, w width, f tileForm) {
 	// The index vectors: one table per width, made with its first form and
 	// read by all of them.
 	name := tilesName(w) + "Perm"
-	if f.Suffix != tileForms[0].Suffix {
-		perm := NewDataAddr(NewStaticSymbol(name), 0)
-		tl.band = func(c *build.Context, r bandRegs, nt bool) {
-			emitBandAVX512(c, w, perm, len(stages), r, nt, f.Prefetch)
-		}
-		emitTilesAVX2(c, tl)
-		return
+	perm := NewDataAddr(NewStaticSymbol(name), 0)
+	if f.Suffix == tileForms[0].Suffix {
+		perm = c.StaticGlobal(name)
+		c.DataAttributes(attr.RODATA | attr.NOPTR)
+		addPerm(c, w, stages)
 	}
-	perm := c.StaticGlobal(name)
-	c.DataAttributes(attr.RODATA | attr.NOPTR)
+	tl.band = func(c *build.Context, r bandRegs, nt bool) {
+		emitBandAVX512(c, w, perm, len(stages), r, nt, f.Prefetch)
+	}
+	emitTilesAVX2(c, tl)
+}
+
+// addPerm writes the index vectors of stages (bandStages) into the active
+// global, two 64-byte vectors per stage.
+func addPerm(c *build.Context, w width, stages [][2][]int) {
 	for k, st := range stages {
 		for x, idx := range st {
 			for l, v := range idx {
@@ -98,10 +103,6 @@ func emitTilesAVX512(c *build.Context, w width, f tileForm) {
 			}
 		}
 	}
-	tl.band = func(c *build.Context, r bandRegs, nt bool) {
-		emitBandAVX512(c, w, perm, len(stages), r, nt, f.Prefetch)
-	}
-	emitTilesAVX2(c, tl)
 }
 
 // emitBandAVX512 emits one band, for 1-byte elements (64 source rows of 16

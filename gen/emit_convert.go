@@ -549,12 +549,7 @@ func emitConvTranspose(cv conversion) jen.Code {
 		id(edge).Call(id("d"), id("src"), id("rows"), id("j0"), jen.Lit(0), id("mi"), id("fj").Op("*").Lit(tl.tileJ), id("mj"), id("dj")),
 		id(edge).Call(id("d"), id("src"), id("rows"), id("j0"), id("fi").Op("*").Lit(tl.tileI), id("mi"), jen.Lit(0), id("fj").Op("*").Lit(tl.tileJ), id("dj")),
 	}
-	stores := id("stores").Op(":=").Id("cachedTiles").Line().If(id("stream")).Block(
-		id("stores").Op("=").Id("prefetchTiles"),
-		jen.If(jen.Uintptr().Call(id("dst")).Op("%").Lit(64).Op("==").Lit(0).Op("&&").Add(times(id("dj"), to.Size)).Op("%").Lit(64).Op("==").Lit(0)).Block(
-			id("stores").Op("=").Id("streamTiles"),
-		),
-	)
+	stores := emitStoresChoice(to.Size, true)
 	body := jen.For(id("i0").Op(":=").Lit(0), id("i0").Op("<").Len(id("off")), id("i0").Op("+=").Lit(blockI)).Block(
 		id("mi").Op(":=").Min(jen.Lit(blockI), jen.Len(id("off")).Op("-").Id("i0")),
 		id("rows").Op(":=").Id("off").Index(id("i0").Op(":").Id("i0").Op("+").Id("mi")),

@@ -506,20 +506,47 @@ func emitTransposeRows() jen.Code {
 //		streamTiles
 //	)
 func emitTileStores() jen.Code {
+	var defs []jen.Code
+	for i, f := range tileForms {
+		for _, l := range f.ConstDoc {
+			defs = append(defs, jen.Comment(l))
+		}
+		def := jen.Id(f.Const)
+		if i == 0 {
+			def.Id("tileStores").Op("=").Iota()
+		}
+		defs = append(defs, def)
+	}
 	return jen.Add(doc(
 		"tileStores is how a tile transpose meets the memory system: the form of",
-		"the assembly kernel that the tiles functions pick (the Go fallback has",
-		"one form for all).",
-	)).Line().Type().Id("tileStores").Uint8().Line().Line().Const().Defs(
-		jen.Comment("cachedTiles is for results that fit the cache: plain loads and stores."),
-		jen.Id("cachedTiles").Id("tileStores").Op("=").Iota(),
-		jen.Comment("prefetchTiles is for results beyond the cache: each source row's next"),
-		jen.Comment("line is prefetched, for the next block."),
-		jen.Id("prefetchTiles"),
-		jen.Comment("streamTiles is prefetchTiles with non-temporal stores of whole"),
-		jen.Comment("destination lines: dst and dj must be multiples of 64."),
-		jen.Id("streamTiles"),
-	)
+		"the assembly kernel that the tiles functions pick (the Go fallback of",
+		"some widths takes only whether it is cachedTiles).",
+	)).Line().Type().Id("tileStores").Uint8().Line().Line().Const().Defs(defs...)
+}
+
+// emitStoresChoice emits the choice of a blocked transpose's tileStores
+// from its stream flag: streamTiles for a result larger than the cache
+// whose destination rows are whole lines (dst and dj*dstSize multiples of
+// 64); for one whose rows are not, prefetchTiles where prefetchUnaligned,
+// else cachedTiles:
+//
+//	stores := cachedTiles
+//	if stream {
+//		stores = prefetchTiles
+//		if uintptr(dst)%64 == 0 && dj*4%64 == 0 {
+//			stores = streamTiles
+//		}
+//	}
+func emitStoresChoice(dstSize int, prefetchUnaligned bool) jen.Code {
+	whole := jen.Uintptr().Call(jen.Id("dst")).Op("%").Lit(64).Op("==").Lit(0).Op("&&").Add(times(jen.Id("dj"), dstSize)).Op("%").Lit(64).Op("==").Lit(0)
+	choice := jen.If(jen.Id("stream").Op("&&").Add(whole)).Block(jen.Id("stores").Op("=").Id("streamTiles"))
+	if prefetchUnaligned {
+		choice = jen.If(jen.Id("stream")).Block(
+			jen.Id("stores").Op("=").Id("prefetchTiles"),
+			jen.If(whole).Block(jen.Id("stores").Op("=").Id("streamTiles")),
+		)
+	}
+	return jen.Id("stores").Op(":=").Id("cachedTiles").Line().Add(choice)
 }
 
 // formSwitch is the Go that calls the form of tile transpose base+ISA that
@@ -590,15 +617,7 @@ func emitTranspose(w width) jen.Code {
 	// rounds) the prefetch took uint8 0.14-0.15 to 0.17 of the ceiling at
 	// 16-64 MiB, cost bfloat16 10-30% at 16 MiB-1 GiB (1 GiB 0.26-0.28 to
 	// 0.20-0.22) and left float32 and float64 where they were.
-	whole := jen.Uintptr().Call(jen.Id("dst")).Op("%").Lit(64).Op("==").Lit(0).Op("&&").Add(times(jen.Id("dj"), w.Size)).Op("%").Lit(64).Op("==").Lit(0)
-	var storesIf jen.Code = jen.If(jen.Id("stream").Op("&&").Add(whole)).Block(jen.Id("stores").Op("=").Id("streamTiles"))
-	if w.Size == 1 {
-		storesIf = jen.If(jen.Id("stream")).Block(
-			jen.Id("stores").Op("=").Id("prefetchTiles"),
-			jen.If(whole).Block(jen.Id("stores").Op("=").Id("streamTiles")),
-		)
-	}
-	stores := jen.Id("stores").Op(":=").Id("cachedTiles").Line().Add(storesIf)
+	stores := emitStoresChoice(w.Size, w.Size == 1)
 	body := jen.For(jen.Id("i0").Op(":=").Lit(0), jen.Id("i0").Op("<").Add(ni), jen.Id("i0").Op("+=").Lit(w.BlockI)).Block(
 		jen.Id("mi").Op(":=").Min(jen.Lit(w.BlockI), jen.Len(jen.Id("off")).Op("-").Id("i0")),
 		jen.Id("rows").Op(":=").Id("off").Index(jen.Id("i0").Op(":").Id("i0").Op("+").Id("mi")),

@@ -127,8 +127,8 @@ var Transposes = [NumDTypes]Transpose{
 }
 
 // tileStores is how a tile transpose meets the memory system: the form of
-// the assembly kernel that the tiles functions pick (the Go fallback has
-// one form for all).
+// the assembly kernel that the tiles functions pick (the Go fallback of
+// some widths takes only whether it is cachedTiles).
 type tileStores uint8
 
 const (
