@@ -68,20 +68,13 @@ const (
 
 // guarded returns a buffer of n elements with guard elements on each side,
 // filled with guardByte, and the n-element window inside it.
-func guarded[T any](n int) (all, window []T) {
-	all = make([]T, n+2*guard)
-	b := asBytes(all)
-	for i := range b {
-		b[i] = guardByte
-	}
-	return all, all[guard : guard+n]
-}
+func guarded[T any](n int) (all, window []T) { return guardedAligned[T](n, 1) }
 
 // guardedAligned is guarded with a window that starts at a multiple of
 // align bytes; the guard elements before it are guard or more.
 func guardedAligned[T any](n, align int) (all, window []T) {
 	size := int(unsafe.Sizeof(*new(T)))
-	extra := (align + size - 1) / size
+	extra := (align - 1 + size - 1) / size // elements enough to move the window align-1 bytes on
 	all = make([]T, n+2*guard+extra)
 	b := asBytes(all)
 	for i := range b {
