@@ -187,6 +187,15 @@ func Cases() []Case {
 			Scale:       SquareOdd,
 		},
 		{
+			Name:        "transpose-4k",
+			Description: "[4096, N] transposed: destination rows of 4096 elements, a multiple of 4 KiB apart in every width, so that the rows of a block share one L1 set",
+			Rank:        2,
+			Shape:       []int{4096, 4096},
+			Permutation: []int{1, 0},
+			ConcatDims:  1,
+			Scale:       Leading,
+		},
+		{
 			Name:        "reverse4d",
 			Description: "[16, 32, 64, batch] with all axes reversed (3,2,1,0): rows of 16 gathered at a stride of 32768×batch",
 			Rank:        4,

@@ -37,7 +37,7 @@ func TestCasesOrder(t *testing.T) {
 		names = append(names, c.Name)
 	}
 	require.Equal(t, []string{"heads", "shortrows", "slice", "mixed5d", "mixed6d", "mixed5d-t", "mixed6d-t",
-		"transpose2d", "transpose2d-odd", "reverse4d", "broadcast", "contiguous", "small", "small-permuted"}, names)
+		"transpose2d", "transpose2d-odd", "transpose-4k", "reverse4d", "broadcast", "contiguous", "small", "small-permuted"}, names)
 }
 
 func TestCasesFreshSlices(t *testing.T) {
@@ -58,6 +58,7 @@ func TestViewShape(t *testing.T) {
 		"mixed6d-t":       {256, 32, 8, 4, 8, 8},
 		"transpose2d":     {4096, 4096},
 		"transpose2d-odd": {4097, 4095},
+		"transpose-4k":    {4096, 4096},
 		"reverse4d":       {512, 64, 32, 16},
 		"broadcast":       {1024, 32, 512},
 		"contiguous":      {1365, 16, 768},
@@ -91,6 +92,7 @@ func TestFusedViews(t *testing.T) {
 		"mixed6d-t":       {6, 2048},
 		"transpose2d":     {2, 1024},
 		"transpose2d-odd": {2, 1025},
+		"transpose-4k":    {2, 256},
 		"reverse4d":       {4, 65536},
 		"broadcast":       {2, 1},
 		"contiguous":      {1, 1},
@@ -186,8 +188,8 @@ func TestSized(t *testing.T) {
 	got := c.Sized(Small.Bytes, 4)
 	got.Shape[1] = -1
 	require.Equal(t, 12, c.Shape[1], "Sized shares its slices with the case")
-	require.Equal(t, []int{4096, 4096}, Cases()[7].Sized(Medium.Bytes, 4).Shape)
-	require.Equal(t, []int{4096, 8192}, Cases()[7].Sized(Medium.Bytes, 2).Shape)
+	require.Equal(t, []int{4096, 4096}, caseNamed(t, "transpose2d").Sized(Medium.Bytes, 4).Shape)
+	require.Equal(t, []int{4096, 8192}, caseNamed(t, "transpose2d").Sized(Medium.Bytes, 2).Shape)
 }
 
 func isPow2(n int) bool { return n > 0 && n&(n-1) == 0 }
@@ -202,7 +204,7 @@ func TestBytes(t *testing.T) {
 		require.Equal(t, 2*n*2, c.Bytes(2), "case %s", c.Name)
 	}
 	// broadcast counts the output on both sides, not the 1×32×512 source
-	require.Equal(t, int64(2*1024*32*512*4), Cases()[10].Bytes(4))
+	require.Equal(t, int64(2*1024*32*512*4), caseNamed(t, "broadcast").Bytes(4))
 }
 
 // TestBuildValues checks the values Build fills a source with, past the
@@ -336,7 +338,7 @@ func requireSameElements[T reshape.Element](t *testing.T, want, got []T) {
 }
 
 func TestRunRefusesCopiedZeroCopyCase(t *testing.T) {
-	c := Cases()[12] // small
+	c := caseNamed(t, "small")
 	require.True(t, c.ZeroCopy)
 	src, err := Build[float32](c)
 	require.NoError(t, err)
@@ -389,7 +391,7 @@ func TestCopySource(t *testing.T) {
 
 // TestSetWorkers checks the settings are changed as documented and restored.
 func TestSetWorkers(t *testing.T) {
-	sized, fixed := Cases()[0], Cases()[12]
+	sized, fixed := Cases()[0], caseNamed(t, "small")
 	prevW, prevT := reshape.SetMaxWorkers(3), reshape.SetParallelThreshold(12345)
 	defer func() {
 		reshape.SetMaxWorkers(prevW)
@@ -412,4 +414,16 @@ func TestSetWorkers(t *testing.T) {
 		require.Equal(t, 3, reshape.SetMaxWorkers(3), "case %s, %d workers: not restored", tc.c.Name, tc.n)
 		require.Equal(t, 12345, reshape.SetParallelThreshold(12345), "case %s, %d workers: not restored", tc.c.Name, tc.n)
 	}
+}
+
+// caseNamed returns the standard case of that name.
+func caseNamed(t *testing.T, name string) Case {
+	t.Helper()
+	for _, c := range Cases() {
+		if c.Name == name {
+			return c
+		}
+	}
+	require.Failf(t, "no such case", "%s", name)
+	return Case{}
 }

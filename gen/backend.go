@@ -1,6 +1,9 @@
 package main
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+)
 
 // backend is the assembly of one architecture: the kernels of its vector
 // unit for the transposes' register tiles and the row copies, beside the Go
@@ -15,6 +18,8 @@ type backend struct {
 	// (BlockJ = CacheLine/Size elements), and on amd64 the tile bands and
 	// staging fill one destination line per row.
 	CacheLine int
+	// Crowd says which blocked transposes go through a buffer.
+	Crowd crowding
 	// Asm renders accel_<Arch>.s.
 	Asm func(maxRank int) ([]byte, error)
 	// Funcs lists its assembly functions, for the Go stubs.
@@ -32,12 +37,57 @@ func (b backend) constraint() string { return b.Arch + " && !purego" }
 // Neoverse and Cortex cores 64: the arm64 blocks take 128 bytes of source
 // columns, a whole line on the first, two on the others.
 var (
-	amd64Backend = backend{Arch: "amd64", ISA: "AVX2", CacheLine: cacheLineBytes, Asm: renderAsm, Funcs: asmFuncs,
+	amd64Backend = backend{Arch: "amd64", ISA: "AVX2", CacheLine: cacheLineBytes, Crowd: amd64Crowd, Asm: renderAsm, Funcs: asmFuncs,
 		HasTile: func(w width) bool { return avx2Shuffles[w.Size] != nil }}
 	arm64Backend = backend{Arch: "arm64", ISA: neonSuffix, CacheLine: 128, Asm: renderNEON, Funcs: neonFuncs,
 		HasTile: func(w width) bool { v := w.TileJ * w.Size; return v == 16 || v == 32 }}
 	backends = []backend{amd64Backend, arm64Backend}
 )
+
+// crowding sends a blocked transpose that is not streamed through a
+// buffer (transposeBuffered<W>, emit_transpose.go) when its elements are
+// of one of Sizes, its destination spans Span to SpanMax bytes, and the
+// destination rows of one block, more than Ways (the L1 data cache's
+// ways), fall into one or two of its sets: rows a multiple of 4 KiB apart,
+// or an element or two more. The zero value never buffers.
+type crowding struct {
+	Ways, Span, SpanMax int
+	Sizes               []int
+}
+
+// check reports whether the crowding can be generated: sizes of widths
+// (sizes), at least one L1 way, and spans that leave some room.
+func (c crowding) check(sizes map[int]bool) error {
+	for _, sz := range c.Sizes {
+		if !sizes[sz] {
+			return fmt.Errorf("no width of %d bytes", sz)
+		}
+	}
+	if len(c.Sizes) > 0 && (c.Ways <= 0 || c.Span < 0 || c.Span >= c.SpanMax) {
+		return fmt.Errorf("%d ways, spans %d to %d: want ways > 0 and 0 <= span < spanMax", c.Ways, c.Span, c.SpanMax)
+	}
+	return nil
+}
+
+// amd64Crowd is measured on the 2-vCPU EPYC VM (Zen 5: a 12-way L1, a 1 MiB
+// L2), benchmarks/ against a build that never buffers, 5 interleaved rounds:
+// transpose-4k (destination rows of 4096 elements) at 1 and 4 MiB, uint8
+// 1.96× and 1.85× as fast, bfloat16 1.69× and 1.73×, float32 1.14× and
+// 1.22×; transpose2d-odd float32 at 4 MiB (rows 4092 bytes apart) 1.35×,
+// reverse4d bfloat16 at 4 MiB 1.32×; the rest within 7%, as at 256 KiB
+// and 16 MiB, where it does not buffer. On its own harness, transposes of
+// 8-12 MiB ran from 0.6× to 1.3× as fast through the buffer, and those whose
+// rows fall into two sets or more (2 KiB apart) from 0.7× to 1.1×: so
+// neither buffers. float64 blocks have 8 rows: never.
+var amd64Crowd = crowding{Ways: 12, Span: 1 << 20, SpanMax: 8 << 20, Sizes: []int{1, 2, 4}}
+
+// otherCrowd is the crowding of the Go fallback everywhere else, measured
+// as the purego build on the same VM (3 rounds): 2-byte Go tiles, which
+// write 8 bytes of a destination row at a time, ran 2.4-2.9× as fast
+// through the buffer (bfloat16 transpose-4k at 1 and 4 MiB, and reverse4d
+// at 4 MiB 2.0×); 1- and 4-byte ones within 5% (transpose-4k) on the suite,
+// and 0.84-0.92× on the harness: so only 2 bytes.
+var otherCrowd = crowding{Ways: 12, Span: 1 << 20, SpanMax: 8 << 20, Sizes: []int{2}}
 
 // otherCacheLine is the cache line the Go fallback's blocks assume on
 // every other architecture.

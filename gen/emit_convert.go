@@ -538,35 +538,27 @@ func emitConvTranspose(cv conversion) jen.Code {
 	blockI, blockJ := convBlock(cv)
 	name := "convTranspose" + convName(cv)
 	edge := "convEdge" + convName(cv)
-	id := jen.Id
-	inner := []jen.Code{
-		id("mj").Op(":=").Min(jen.Lit(blockJ), id("nj").Op("-").Id("j0")),
-		id("d").Op(":=").Add(add(id("dst"), times(jen.Parens(id("j0").Op("*").Id("dj").Op("+").Id("i0")), to.Size))),
-		jen.List(id("fi"), id("fj")).Op(":=").List(id("mi").Op("/").Lit(tl.tileI), id("mj").Op("/").Lit(tl.tileJ)),
-		jen.If(id("fi").Op(">").Lit(0).Op("&&").Id("fj").Op(">").Lit(0)).Block(
-			id(tl.name).Call(id("d"), id("src"), ptr().Call(jen.Op("&").Id("rows").Index(jen.Lit(0))), times(id("j0"), from.Size), id("fi"), id("fj"), times(id("dj"), to.Size), id("stores")),
-		),
-		id(edge).Call(id("d"), id("src"), id("rows"), id("j0"), jen.Lit(0), id("mi"), id("fj").Op("*").Lit(tl.tileJ), id("mj"), id("dj")),
-		id(edge).Call(id("d"), id("src"), id("rows"), id("j0"), id("fi").Op("*").Lit(tl.tileI), id("mi"), jen.Lit(0), id("fj").Op("*").Lit(tl.tileJ), id("dj")),
+	walk := blockWalk{
+		tiles: tl.name, edge: edge, buffered: "convTransposeBuffered" + convName(cv),
+		tileI: tl.tileI, tileJ: tl.tileJ, blockI: blockI, blockJ: jen.Lit(blockJ), lineCols: func(int) int { return blockJ },
+		srcSize: from.Size, dstSize: to.Size,
 	}
-	stores := emitStoresChoice(to.Size, true)
-	body := jen.For(id("i0").Op(":=").Lit(0), id("i0").Op("<").Len(id("off")), id("i0").Op("+=").Lit(blockI)).Block(
-		id("mi").Op(":=").Min(jen.Lit(blockI), jen.Len(id("off")).Op("-").Id("i0")),
-		id("rows").Op(":=").Id("off").Index(id("i0").Op(":").Id("i0").Op("+").Id("mi")),
-		jen.For(id("j0").Op(":=").Lit(0), id("j0").Op("<").Id("nj"), id("j0").Op("+=").Lit(blockJ)).Block(inner...),
-	)
+	more := ""
+	if walk.hasBuffered() {
+		more = fmt.Sprintf(" Destinations whose rows crowd the L1 cache (crowded) take %s.", walk.buffered)
+	}
 	return jen.Add(doc(
 		fmt.Sprintf("%s transposes len(off) × nj elements, %s to %s, as", name, from.Name, to.Name),
 		"TransposeRows does (see ConvTransposeRows), in blocks whose whole tiles go to",
 		fmt.Sprintf("%s and whose edges to %s; stream picks the tiles' form as", tl.name, edge),
 		"the plain transposes do (prefetching, and non-temporal where dst and dj",
-		"are whole lines).",
+		"are whole lines)."+more,
 	)).Line().Func().Id(name).Params(
-		jen.List(id("dst"), id("src")).Add(ptr()),
-		id("off").Index().Int(),
-		jen.List(id("nj"), id("dj")).Int(),
-		id("stream").Bool(),
-	).Block(stores, body)
+		jen.List(jen.Id("dst"), jen.Id("src")).Add(ptr()),
+		jen.Id("off").Index().Int(),
+		jen.List(jen.Id("nj"), jen.Id("dj")).Int(),
+		jen.Id("stream").Bool(),
+	).Block(walk.body(emitStoresChoice(to.Size, true))...).Add(walk.bufferedFunc(name))
 }
 
 // emitConvEdge emits the scalar transpose of a pair's block edges, as

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/dave/jennifer/jen"
@@ -495,6 +496,44 @@ func emitTransposeRows() jen.Code {
 	).Block(jen.Switch(jen.Id("dt").Dot("Size").Call()).Block(cases...))
 }
 
+// emitCrowded emits the test of whether a blocked transpose writes through
+// a buffer, and the span from which it may, which tests lower:
+//
+//	var CrowdedSpan = crowdSpan
+//
+//	func crowded(size, rows, stride, span int) bool {
+//		if crowdSizes&(1<<size) == 0 || rows <= crowdWays || span < CrowdedSpan || span >= crowdSpanMax {
+//			return false
+//		}
+//		d := stride % (64 * cacheLine)
+//		return rows*min(d, 64*cacheLine-d) <= 2*cacheLine
+//	}
+func emitCrowded() jen.Code {
+	period := jen.Lit(64).Op("*").Id("cacheLine")
+	return jen.Add(doc(
+		"CrowdedSpan is the destination span, in bytes, from which a blocked",
+		"transpose whose destination rows crowd the sets of the L1 cache goes",
+		"through a buffer (see crowded): crowdSpan, the size of the L2 cache of",
+		"the CPUs it was measured on. Tests lower it to run that path on small",
+		"shapes; nothing else should change it.",
+	)).Line().Var().Id("CrowdedSpan").Op("=").Id("crowdSpan").Line().Line().Add(doc(
+		"crowded reports whether a blocked transpose of size-byte elements that",
+		"is not streamed should write its whole tiles through a buffer",
+		"(transposeBuffered<W>): whether crowdSizes has the size, its",
+		"destination spans CrowdedSpan to crowdSpanMax bytes, and the first",
+		"rows destination rows of a block, stride bytes apart, more of them than",
+		"the L1 data cache has ways, fall into one or two of its 64 sets: rows a",
+		"multiple of 64 lines apart (4 KiB on 64-byte lines), or within an",
+		"element or two of that. Written a line at a time down a block, such",
+		"rows miss the cache in one set at once; through the buffer each row's",
+		"part of a block goes out as a run of consecutive lines instead.",
+	)).Line().Func().Id("crowded").Params(jen.List(jen.Id("size"), jen.Id("rows"), jen.Id("stride"), jen.Id("span")).Int()).Bool().Block(
+		jen.If(jen.Id("crowdSizes").Op("&").Parens(jen.Lit(1).Op("<<").Id("size")).Op("==").Lit(0).Op("||").Id("rows").Op("<=").Id("crowdWays").Op("||").Id("span").Op("<").Id("CrowdedSpan").Op("||").Id("span").Op(">=").Id("crowdSpanMax")).Block(jen.Return(jen.False())),
+		jen.Id("d").Op(":=").Id("stride").Op("%").Parens(period.Clone()),
+		jen.Return(jen.Id("rows").Op("*").Min(jen.Id("d"), period.Clone().Op("-").Id("d")).Op("<=").Lit(2).Op("*").Id("cacheLine")),
+	)
+}
+
 // emitTileStores emits the enum of the tile transposes' forms (tileForms
 // in asm.go), which transpose<W> picks from its stream and alignment:
 //
@@ -584,6 +623,10 @@ func blockJExpr(w width) *jen.Statement {
 //		if stream && uintptr(dst)%64 == 0 && dj*4%64 == 0 {
 //			stores = streamTiles // (1-byte elements: prefetchTiles for every stream, streamTiles where whole lines)
 //		}
+//		if !stream && crowded(4, min(cacheLine/4, nj), dj*4, nj*dj*4) { // widths with a buffered form
+//			transposeBufferedUint32(dst, src, off, nj, dj) // the same loops, the whole tiles through a buffer (blockWalk)
+//			return
+//		}
 //		for i0 := 0; i0 < len(off); i0 += 128 {
 //			mi := min(128, len(off)-i0)
 //			rows := off[i0 : i0+mi]
@@ -601,28 +644,21 @@ func blockJExpr(w width) *jen.Statement {
 //	}
 func emitTranspose(w width) jen.Code {
 	name := transposeName(w)
-	ni := jen.Len(jen.Id("off"))
-	inner := []jen.Code{
-		jen.Id("mj").Op(":=").Min(blockJExpr(w), jen.Id("nj").Op("-").Id("j0")),
-		jen.Id("d").Op(":=").Add(add(jen.Id("dst"), times(jen.Parens(jen.Id("j0").Op("*").Id("dj").Op("+").Id("i0")), w.Size))),
-		jen.List(jen.Id("fi"), jen.Id("fj")).Op(":=").List(jen.Id("mi").Op("/").Lit(w.TileI), jen.Id("mj").Op("/").Lit(w.TileJ)),
-		jen.If(jen.Id("fi").Op(">").Lit(0).Op("&&").Id("fj").Op(">").Lit(0)).Block(
-			jen.Id(tilesName(w)).Call(jen.Id("d"), jen.Id("src"), ptr().Call(jen.Op("&").Id("rows").Index(jen.Lit(0))), times(jen.Id("j0"), w.Size), jen.Id("fi"), jen.Id("fj"), times(jen.Id("dj"), w.Size), jen.Id("stores")),
-		),
-		jen.Id(edgeName(w)).Call(jen.Id("d"), jen.Id("src"), jen.Id("rows"), jen.Id("j0"), jen.Lit(0), jen.Id("mi"), jen.Id("fj").Op("*").Lit(w.TileJ), jen.Id("mj"), jen.Id("dj")),
-		jen.Id(edgeName(w)).Call(jen.Id("d"), jen.Id("src"), jen.Id("rows"), jen.Id("j0"), jen.Id("fi").Op("*").Lit(w.TileI), jen.Id("mi"), jen.Lit(0), jen.Id("fj").Op("*").Lit(w.TileJ), jen.Id("dj")),
-	}
 	// Where the destination rows are not whole lines, only 1-byte tiles
 	// prefetch: on the 2-vCPU EPYC VM (transpose2d-odd, 3 interleaved
 	// rounds) the prefetch took uint8 0.14-0.15 to 0.17 of the ceiling at
 	// 16-64 MiB, cost bfloat16 10-30% at 16 MiB-1 GiB (1 GiB 0.26-0.28 to
 	// 0.20-0.22) and left float32 and float64 where they were.
 	stores := emitStoresChoice(w.Size, w.Size == 1)
-	body := jen.For(jen.Id("i0").Op(":=").Lit(0), jen.Id("i0").Op("<").Add(ni), jen.Id("i0").Op("+=").Lit(w.BlockI)).Block(
-		jen.Id("mi").Op(":=").Min(jen.Lit(w.BlockI), jen.Len(jen.Id("off")).Op("-").Id("i0")),
-		jen.Id("rows").Op(":=").Id("off").Index(jen.Id("i0").Op(":").Id("i0").Op("+").Id("mi")),
-		jen.For(jen.Id("j0").Op(":=").Lit(0), jen.Id("j0").Op("<").Id("nj"), jen.Id("j0").Op("+=").Add(blockJExpr(w))).Block(inner...),
-	)
+	walk := blockWalk{
+		tiles: tilesName(w), edge: edgeName(w), buffered: bufferedName(w),
+		tileI: w.TileI, tileJ: w.TileJ, blockI: w.BlockI, blockJ: blockJExpr(w), lineCols: func(line int) int { return blockJ(w, line) },
+		srcSize: w.Size, dstSize: w.Size,
+	}
+	more := ""
+	if walk.hasBuffered() {
+		more = fmt.Sprintf(" Destinations whose rows crowd the L1 cache (crowded) take %s.", bufferedName(w))
+	}
 	return jen.Add(doc(
 		fmt.Sprintf("%s transposes len(off) × nj %d-byte elements: source row i starts", name, w.Size),
 		"off[i] bytes from src with its elements j adjacent, destination row j",
@@ -642,13 +678,130 @@ func emitTranspose(w width) jen.Code {
 		"lines, the tiles prefetch the source rows' next lines and write whole",
 		"destination lines with non-temporal stores (the edges keep ordinary ones);",
 		"where they are not, 1-byte tiles only prefetch and the others run as in",
-		"the cache.",
+		"the cache."+more,
 	)).Line().Func().Id(name).Params(
 		jen.List(jen.Id("dst"), jen.Id("src")).Add(ptr()),
 		jen.Id("off").Index().Int(),
 		jen.List(jen.Id("nj"), jen.Id("dj")).Int(),
 		jen.Id("stream").Bool(),
-	).Block(stores, body)
+	).Block(walk.body(stores)...).Add(walk.bufferedFunc(name))
+}
+
+// blockWalk is a blocked transpose's walk over its blocks (the plain ones
+// of emitTranspose, the converting ones of emitConvTranspose): blocks of
+// blockI source rows by blockJ columns, whose whole tileI × tileJ tiles go
+// to the function tiles and the rest to edge, elements of srcSize bytes in
+// and dstSize out.
+type blockWalk struct {
+	tiles, edge, buffered string // the tiles, the edges, the buffered form
+	tileI, tileJ, blockI  int
+	blockJ                *jen.Statement // the columns of a block, as Go
+	// lineCols is the columns of a block on a cache line of that many
+	// bytes: the destination rows of a block.
+	lineCols         func(line int) int
+	srcSize, dstSize int
+}
+
+// hasBuffered reports whether the walk has a buffered form: whether some
+// build buffers its destination size (crowding.Sizes) with more
+// destination rows in a block than the L1 cache's ways.
+func (b blockWalk) hasBuffered() bool {
+	for _, be := range append(backends, backend{CacheLine: otherCacheLine, Crowd: otherCrowd}) {
+		if slices.Contains(be.Crowd.Sizes, b.dstSize) && b.lineCols(be.CacheLine) > be.Crowd.Ways {
+			return true
+		}
+	}
+	return false
+}
+
+// body is the body of the transpose: the choice of stores, the branch to
+// the buffered form where the walk has one, and the loops.
+func (b blockWalk) body(stores jen.Code) []jen.Code {
+	if !b.hasBuffered() {
+		return []jen.Code{stores, b.loops(false)}
+	}
+	branch := jen.If(jen.Op("!").Id("stream").Op("&&").Id("crowded").Call(
+		jen.Lit(b.dstSize), jen.Min(b.blockJ.Clone(), jen.Id("nj")), times(jen.Id("dj"), b.dstSize), jen.Id("nj").Op("*").Add(times(jen.Id("dj"), b.dstSize))),
+	).Block(
+		jen.Id(b.buffered).Call(jen.Id("dst"), jen.Id("src"), jen.Id("off"), jen.Id("nj"), jen.Id("dj")),
+		jen.Return(),
+	)
+	return []jen.Code{stores, branch, b.loops(false)}
+}
+
+// bufferedFunc is the buffered form of the transpose name, where the walk
+// has one, with the blank lines before it.
+func (b blockWalk) bufferedFunc(name string) jen.Code {
+	if !b.hasBuffered() {
+		return jen.Null()
+	}
+	return jen.Line().Line().Add(doc(
+		fmt.Sprintf("%s is %s for destinations whose rows crowd the sets", b.buffered, name),
+		"of the L1 cache (crowded): the whole tiles of each block go to a buffer",
+		fmt.Sprintf("of %d-byte rows, whose rows are then copied out whole, each", b.blockI*b.dstSize),
+		"a run of consecutive lines, instead of a line per row at a time down",
+		"the block. The edges go straight to dst. The buffer is of uint64, aligned",
+		"for the word stores of the Go tiles on every architecture.",
+	)).Line().Func().Id(b.buffered).Params(
+		jen.List(jen.Id("dst"), jen.Id("src")).Add(ptr()),
+		jen.Id("off").Index().Int(),
+		jen.List(jen.Id("nj"), jen.Id("dj")).Int(),
+	).Block(
+		jen.Var().Id("buf").Index(b.blockJ.Clone()).Index(jen.Lit(b.blockI*b.dstSize/8)).Uint64(),
+		b.loops(true),
+	)
+}
+
+// bufferedName is the name of the buffered form of a width's transpose.
+func bufferedName(w width) string { return "transposeBuffered" + exported(w.Carrier) }
+
+// loops are the loops over the blocks, whose whole tiles go straight to
+// dst, or, where buffered, to buf and from there to dst a row at a time:
+//
+//	tilesUint32(unsafe.Pointer(&buf), src, unsafe.Pointer(&rows[0]), j0*4, fi, fj, 512, cachedTiles)
+//	if n := fi * 32; n == 512 {
+//		for j := range fj * 8 {
+//			*(*[512]byte)(unsafe.Add(d, j*dj*4)) = *(*[512]byte)(unsafe.Pointer(&buf[j]))
+//		}
+//	} else {
+//		for j := range fj * 8 {
+//			copy(unsafe.Slice((*byte)(unsafe.Add(d, j*dj*4)), n), unsafe.Slice((*byte)(unsafe.Pointer(&buf[j])), n))
+//		}
+//	}
+func (b blockWalk) loops(buffered bool) jen.Code {
+	tiles := func(to, dj, stores jen.Code) jen.Code {
+		return jen.Id(b.tiles).Call(to, jen.Id("src"), ptr().Call(jen.Op("&").Id("rows").Index(jen.Lit(0))), times(jen.Id("j0"), b.srcSize), jen.Id("fi"), jen.Id("fj"), dj, stores)
+	}
+	whole := []jen.Code{tiles(jen.Id("d"), times(jen.Id("dj"), b.dstSize), jen.Id("stores"))}
+	if buffered {
+		row := add(jen.Id("d"), jen.Id("j").Op("*").Add(times(jen.Id("dj"), b.dstSize)))
+		rowsOut := func(move jen.Code) jen.Code {
+			return jen.For(jen.Id("j").Op(":=").Range().Id("fj").Op("*").Lit(b.tileJ)).Block(move)
+		}
+		line := b.blockI * b.dstSize // bytes of a buffer row
+		bufRow := ptr().Call(jen.Op("&").Id("buf").Index(jen.Id("j")))
+		whole = []jen.Code{
+			tiles(ptr().Call(jen.Op("&").Id("buf")), jen.Lit(line), jen.Id("cachedTiles")),
+			jen.If(jen.Id("n").Op(":=").Id("fi").Op("*").Lit(b.tileI*b.dstSize), jen.Id("n").Op("==").Lit(line)).Block(
+				rowsOut(jen.Op("*").Parens(jen.Op("*").Index(jen.Lit(line)).Byte()).Parens(row).Op("=").Op("*").Parens(jen.Op("*").Index(jen.Lit(line)).Byte()).Parens(bufRow)),
+			).Else().Block(
+				rowsOut(jen.Copy(jen.Qual("unsafe", "Slice").Call(jen.Parens(jen.Op("*").Byte()).Parens(row), jen.Id("n")), jen.Qual("unsafe", "Slice").Call(jen.Parens(jen.Op("*").Byte()).Parens(bufRow.Clone()), jen.Id("n")))),
+			),
+		}
+	}
+	inner := []jen.Code{
+		jen.Id("mj").Op(":=").Min(b.blockJ.Clone(), jen.Id("nj").Op("-").Id("j0")),
+		jen.Id("d").Op(":=").Add(add(jen.Id("dst"), times(jen.Parens(jen.Id("j0").Op("*").Id("dj").Op("+").Id("i0")), b.dstSize))),
+		jen.List(jen.Id("fi"), jen.Id("fj")).Op(":=").List(jen.Id("mi").Op("/").Lit(b.tileI), jen.Id("mj").Op("/").Lit(b.tileJ)),
+		jen.If(jen.Id("fi").Op(">").Lit(0).Op("&&").Id("fj").Op(">").Lit(0)).Block(whole...),
+		jen.Id(b.edge).Call(jen.Id("d"), jen.Id("src"), jen.Id("rows"), jen.Id("j0"), jen.Lit(0), jen.Id("mi"), jen.Id("fj").Op("*").Lit(b.tileJ), jen.Id("mj"), jen.Id("dj")),
+		jen.Id(b.edge).Call(jen.Id("d"), jen.Id("src"), jen.Id("rows"), jen.Id("j0"), jen.Id("fi").Op("*").Lit(b.tileI), jen.Id("mi"), jen.Lit(0), jen.Id("fj").Op("*").Lit(b.tileJ), jen.Id("dj")),
+	}
+	return jen.For(jen.Id("i0").Op(":=").Lit(0), jen.Id("i0").Op("<").Len(jen.Id("off")), jen.Id("i0").Op("+=").Lit(b.blockI)).Block(
+		jen.Id("mi").Op(":=").Min(jen.Lit(b.blockI), jen.Len(jen.Id("off")).Op("-").Id("i0")),
+		jen.Id("rows").Op(":=").Id("off").Index(jen.Id("i0").Op(":").Id("i0").Op("+").Id("mi")),
+		jen.For(jen.Id("j0").Op(":=").Lit(0), jen.Id("j0").Op("<").Id("nj"), jen.Id("j0").Op("+=").Add(b.blockJ.Clone())).Block(inner...),
+	)
 }
 
 // emitEdge emits the scalar transpose of the part of a block outside whole
@@ -985,11 +1138,11 @@ func renderAccel(maxRank int, b *backend) *jen.File {
 	asm := b != nil && b.Arch == "amd64"  // the AVX2 kernels
 	neon := b != nil && b.Arch == "arm64" // the NEON kernels
 	var f *jen.File
-	line := otherCacheLine
+	line, crowd := otherCacheLine, otherCrowd
 	if b != nil {
 		f = newFile(maxRank, fmt.Sprintf("The %s assembly (accel_%s.s) and the choice between it and the Go fallback.", b.Arch, b.Arch))
 		f.HeaderComment("//go:build " + b.constraint())
-		line = b.CacheLine
+		line, crowd = b.CacheLine, b.Crowd
 	} else {
 		f = newFile(maxRank, "Without assembly, the Go fallback of every accelerated kernel.")
 		f.HeaderComment("//go:build " + otherConstraint())
@@ -997,6 +1150,21 @@ func renderAccel(maxRank int, b *backend) *jen.File {
 	f.Add(doc("cacheLine is the cache line, in bytes, that the blocks of the transposes",
 		"take one source line of columns of (see the backends in gen/backend.go)."))
 	f.Const().Id("cacheLine").Op("=").Lit(line)
+	sizes := 0
+	for _, sz := range crowd.Sizes {
+		sizes |= 1 << sz
+	}
+	f.Add(doc("A blocked transpose of elements of a size in crowdSizes (a bit per",
+		"size) writes through a buffer (see crowded) when its destination spans",
+		"crowdSpan to crowdSpanMax bytes and the destination rows of one block,",
+		"more than crowdWays, fall into one or two sets of the L1 data cache;",
+		"never where crowdSizes is 0 (see the backends in gen/backend.go)."))
+	f.Const().Defs(
+		jen.Id("crowdWays").Op("=").Lit(crowd.Ways),
+		jen.Id("crowdSpan").Op("=").Lit(crowd.Span),
+		jen.Id("crowdSpanMax").Op("=").Lit(crowd.SpanMax),
+		jen.Id("crowdSizes").Op("=").Lit(sizes),
+	)
 	if neon {
 		f.Add(doc("Accelerated reports whether the NEON assembly runs: true on arm64, whose",
 			"CPUs all have NEON, unless built with the purego tag. Tests set it to false",

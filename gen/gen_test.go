@@ -128,11 +128,16 @@ func TestValidateRejects(t *testing.T) {
 		{"tile row not a vector", func() { widths[2].TileJ = 12 }, "not one XMM or YMM vector"},
 		{"block not whole bands", func() { widths[2].BlockI = 40 }, "whole bands"},
 		{"no AVX2 register transpose", func() { delete(avx2Shuffles, 4) }, "no AVX2 register transpose"},
+		{"crowding of a size without a width", func() { otherCrowd.Sizes = []int{3} }, "other crowding: no width of 3 bytes"},
+		{"crowding without ways", func() { otherCrowd.Ways = 0 }, "want ways > 0"},
+		{"crowding spans reversed", func() { otherCrowd.SpanMax = otherCrowd.Span }, "want ways > 0"},
 	}
 	for _, e := range edits {
 		t.Run(e.name, func(t *testing.T) {
-			savedW, savedD, savedK, savedS, savedG := widths, dtypes, kinds, avx2Shuffles, goTiles
-			defer func() { widths, dtypes, kinds, avx2Shuffles, goTiles = savedW, savedD, savedK, savedS, savedG }()
+			savedW, savedD, savedK, savedS, savedG, savedC := widths, dtypes, kinds, avx2Shuffles, goTiles, otherCrowd
+			defer func() {
+				widths, dtypes, kinds, avx2Shuffles, goTiles, otherCrowd = savedW, savedD, savedK, savedS, savedG, savedC
+			}()
 			avx2Shuffles = maps.Clone(avx2Shuffles)
 			goTiles = append([]goTile(nil), goTiles...)
 			widths = append([]width(nil), widths...)

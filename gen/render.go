@@ -261,5 +261,6 @@ func renderRegistry(maxRank int) *jen.File {
 	})
 	f.Add(emitTileStores())
 	f.Add(emitTransposeRows())
+	f.Add(emitCrowded())
 	return f
 }

@@ -177,6 +177,11 @@ func validate(maxRank int) error {
 		}
 		sizes[w.Size] = true
 	}
+	for _, b := range append(backends, backend{Arch: "other", Crowd: otherCrowd}) {
+		if err := b.Crowd.check(sizes); err != nil {
+			return fmt.Errorf("%s crowding: %w", b.Arch, err)
+		}
+	}
 	seen := map[string]bool{}
 	for _, d := range dtypes {
 		if !identifier.MatchString(d.Const) {

@@ -14,6 +14,18 @@ import (
 // take one source line of columns of (see the backends in gen/backend.go).
 const cacheLine = 64
 
+// A blocked transpose of elements of a size in crowdSizes (a bit per
+// size) writes through a buffer (see crowded) when its destination spans
+// crowdSpan to crowdSpanMax bytes and the destination rows of one block,
+// more than crowdWays, fall into one or two sets of the L1 data cache;
+// never where crowdSizes is 0 (see the backends in gen/backend.go).
+const (
+	crowdWays    = 12
+	crowdSpan    = 1048576
+	crowdSpanMax = 8388608
+	crowdSizes   = 22
+)
+
 // tilesUint8AVX2 transposes ti × tj whole tiles of 8×16 1-byte elements with AVX2 register shuffles.
 // Source row i starts off[i]+col bytes from src, its elements j adjacent (the
 // rows may come from several source axes: off is a table); destination row j

@@ -11,6 +11,18 @@ import "unsafe"
 // take one source line of columns of (see the backends in gen/backend.go).
 const cacheLine = 128
 
+// A blocked transpose of elements of a size in crowdSizes (a bit per
+// size) writes through a buffer (see crowded) when its destination spans
+// crowdSpan to crowdSpanMax bytes and the destination rows of one block,
+// more than crowdWays, fall into one or two sets of the L1 data cache;
+// never where crowdSizes is 0 (see the backends in gen/backend.go).
+const (
+	crowdWays    = 0
+	crowdSpan    = 0
+	crowdSpanMax = 0
+	crowdSizes   = 0
+)
+
 // Accelerated reports whether the NEON assembly runs: true on arm64, whose
 // CPUs all have NEON, unless built with the purego tag. Tests set it to false
 // to run the Go fallback on the same machine; nothing else should change it.

@@ -11,6 +11,18 @@ import "unsafe"
 // take one source line of columns of (see the backends in gen/backend.go).
 const cacheLine = 64
 
+// A blocked transpose of elements of a size in crowdSizes (a bit per
+// size) writes through a buffer (see crowded) when its destination spans
+// crowdSpan to crowdSpanMax bytes and the destination rows of one block,
+// more than crowdWays, fall into one or two sets of the L1 data cache;
+// never where crowdSizes is 0 (see the backends in gen/backend.go).
+const (
+	crowdWays    = 12
+	crowdSpan    = 1048576
+	crowdSpanMax = 8388608
+	crowdSizes   = 4
+)
+
 // Accelerated reports whether assembly kernels run: never in this build.
 var Accelerated = false
 

@@ -366,7 +366,7 @@ func ConvTransposeRows(from, to DType, dst, src unsafe.Pointer, off []int, nj, d
 // TransposeRows does (see ConvTransposeRows), in blocks whose whole tiles go to
 // convTilesBFloat16Float32 and whose edges to convEdgeBFloat16Float32; stream picks the tiles' form as
 // the plain transposes do (prefetching, and non-temporal where dst and dj
-// are whole lines).
+// are whole lines). Destinations whose rows crowd the L1 cache (crowded) take convTransposeBufferedBFloat16Float32.
 func convTransposeBFloat16Float32(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool) {
 	stores := cachedTiles
 	if stream {
@@ -374,6 +374,10 @@ func convTransposeBFloat16Float32(dst, src unsafe.Pointer, off []int, nj, dj int
 		if uintptr(dst)%64 == 0 && dj*4%64 == 0 {
 			stores = streamTiles
 		}
+	}
+	if !stream && crowded(4, min(16, nj), dj*4, nj*dj*4) {
+		convTransposeBufferedBFloat16Float32(dst, src, off, nj, dj)
+		return
 	}
 	for i0 := 0; i0 < len(off); i0 += 128 {
 		mi := min(128, len(off)-i0)
@@ -384,6 +388,39 @@ func convTransposeBFloat16Float32(dst, src unsafe.Pointer, off []int, nj, dj int
 			fi, fj := mi/8, mj/8
 			if fi > 0 && fj > 0 {
 				convTilesBFloat16Float32(d, src, unsafe.Pointer(&rows[0]), j0*2, fi, fj, dj*4, stores)
+			}
+			convEdgeBFloat16Float32(d, src, rows, j0, 0, mi, fj*8, mj, dj)
+			convEdgeBFloat16Float32(d, src, rows, j0, fi*8, mi, 0, fj*8, dj)
+		}
+	}
+}
+
+// convTransposeBufferedBFloat16Float32 is convTransposeBFloat16Float32 for destinations whose rows crowd the sets
+// of the L1 cache (crowded): the whole tiles of each block go to a buffer
+// of 512-byte rows, whose rows are then copied out whole, each
+// a run of consecutive lines, instead of a line per row at a time down
+// the block. The edges go straight to dst. The buffer is of uint64, aligned
+// for the word stores of the Go tiles on every architecture.
+func convTransposeBufferedBFloat16Float32(dst, src unsafe.Pointer, off []int, nj, dj int) {
+	var buf [16][64]uint64
+	for i0 := 0; i0 < len(off); i0 += 128 {
+		mi := min(128, len(off)-i0)
+		rows := off[i0 : i0+mi]
+		for j0 := 0; j0 < nj; j0 += 16 {
+			mj := min(16, nj-j0)
+			d := unsafe.Add(dst, (j0*dj+i0)*4)
+			fi, fj := mi/8, mj/8
+			if fi > 0 && fj > 0 {
+				convTilesBFloat16Float32(unsafe.Pointer(&buf), src, unsafe.Pointer(&rows[0]), j0*2, fi, fj, 512, cachedTiles)
+				if n := fi * 32; n == 512 {
+					for j := range fj * 8 {
+						*(*[512]byte)(unsafe.Add(d, j*dj*4)) = *(*[512]byte)(unsafe.Pointer(&buf[j]))
+					}
+				} else {
+					for j := range fj * 8 {
+						copy(unsafe.Slice((*byte)(unsafe.Add(d, j*dj*4)), n), unsafe.Slice((*byte)(unsafe.Pointer(&buf[j])), n))
+					}
+				}
 			}
 			convEdgeBFloat16Float32(d, src, rows, j0, 0, mi, fj*8, mj, dj)
 			convEdgeBFloat16Float32(d, src, rows, j0, fi*8, mi, 0, fj*8, dj)
@@ -412,7 +449,7 @@ func convTilesBFloat16Float32Go(dst, src, off unsafe.Pointer, col, ti, tj, dj in
 // TransposeRows does (see ConvTransposeRows), in blocks whose whole tiles go to
 // convTilesFloat16Float32 and whose edges to convEdgeFloat16Float32; stream picks the tiles' form as
 // the plain transposes do (prefetching, and non-temporal where dst and dj
-// are whole lines).
+// are whole lines). Destinations whose rows crowd the L1 cache (crowded) take convTransposeBufferedFloat16Float32.
 func convTransposeFloat16Float32(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool) {
 	stores := cachedTiles
 	if stream {
@@ -420,6 +457,10 @@ func convTransposeFloat16Float32(dst, src unsafe.Pointer, off []int, nj, dj int,
 		if uintptr(dst)%64 == 0 && dj*4%64 == 0 {
 			stores = streamTiles
 		}
+	}
+	if !stream && crowded(4, min(16, nj), dj*4, nj*dj*4) {
+		convTransposeBufferedFloat16Float32(dst, src, off, nj, dj)
+		return
 	}
 	for i0 := 0; i0 < len(off); i0 += 128 {
 		mi := min(128, len(off)-i0)
@@ -430,6 +471,39 @@ func convTransposeFloat16Float32(dst, src unsafe.Pointer, off []int, nj, dj int,
 			fi, fj := mi/8, mj/8
 			if fi > 0 && fj > 0 {
 				convTilesFloat16Float32(d, src, unsafe.Pointer(&rows[0]), j0*2, fi, fj, dj*4, stores)
+			}
+			convEdgeFloat16Float32(d, src, rows, j0, 0, mi, fj*8, mj, dj)
+			convEdgeFloat16Float32(d, src, rows, j0, fi*8, mi, 0, fj*8, dj)
+		}
+	}
+}
+
+// convTransposeBufferedFloat16Float32 is convTransposeFloat16Float32 for destinations whose rows crowd the sets
+// of the L1 cache (crowded): the whole tiles of each block go to a buffer
+// of 512-byte rows, whose rows are then copied out whole, each
+// a run of consecutive lines, instead of a line per row at a time down
+// the block. The edges go straight to dst. The buffer is of uint64, aligned
+// for the word stores of the Go tiles on every architecture.
+func convTransposeBufferedFloat16Float32(dst, src unsafe.Pointer, off []int, nj, dj int) {
+	var buf [16][64]uint64
+	for i0 := 0; i0 < len(off); i0 += 128 {
+		mi := min(128, len(off)-i0)
+		rows := off[i0 : i0+mi]
+		for j0 := 0; j0 < nj; j0 += 16 {
+			mj := min(16, nj-j0)
+			d := unsafe.Add(dst, (j0*dj+i0)*4)
+			fi, fj := mi/8, mj/8
+			if fi > 0 && fj > 0 {
+				convTilesFloat16Float32(unsafe.Pointer(&buf), src, unsafe.Pointer(&rows[0]), j0*2, fi, fj, 512, cachedTiles)
+				if n := fi * 32; n == 512 {
+					for j := range fj * 8 {
+						*(*[512]byte)(unsafe.Add(d, j*dj*4)) = *(*[512]byte)(unsafe.Pointer(&buf[j]))
+					}
+				} else {
+					for j := range fj * 8 {
+						copy(unsafe.Slice((*byte)(unsafe.Add(d, j*dj*4)), n), unsafe.Slice((*byte)(unsafe.Pointer(&buf[j])), n))
+					}
+				}
 			}
 			convEdgeFloat16Float32(d, src, rows, j0, 0, mi, fj*8, mj, dj)
 			convEdgeFloat16Float32(d, src, rows, j0, fi*8, mi, 0, fj*8, dj)
@@ -504,7 +578,7 @@ func convTilesFloat64Float32Go(dst, src, off unsafe.Pointer, col, ti, tj, dj int
 // TransposeRows does (see ConvTransposeRows), in blocks whose whole tiles go to
 // convTilesFloat32BFloat16 and whose edges to convEdgeFloat32BFloat16; stream picks the tiles' form as
 // the plain transposes do (prefetching, and non-temporal where dst and dj
-// are whole lines).
+// are whole lines). Destinations whose rows crowd the L1 cache (crowded) take convTransposeBufferedFloat32BFloat16.
 func convTransposeFloat32BFloat16(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool) {
 	stores := cachedTiles
 	if stream {
@@ -512,6 +586,10 @@ func convTransposeFloat32BFloat16(dst, src unsafe.Pointer, off []int, nj, dj int
 		if uintptr(dst)%64 == 0 && dj*2%64 == 0 {
 			stores = streamTiles
 		}
+	}
+	if !stream && crowded(2, min(16, nj), dj*2, nj*dj*2) {
+		convTransposeBufferedFloat32BFloat16(dst, src, off, nj, dj)
+		return
 	}
 	for i0 := 0; i0 < len(off); i0 += 256 {
 		mi := min(256, len(off)-i0)
@@ -522,6 +600,39 @@ func convTransposeFloat32BFloat16(dst, src unsafe.Pointer, off []int, nj, dj int
 			fi, fj := mi/8, mj/8
 			if fi > 0 && fj > 0 {
 				convTilesFloat32BFloat16(d, src, unsafe.Pointer(&rows[0]), j0*4, fi, fj, dj*2, stores)
+			}
+			convEdgeFloat32BFloat16(d, src, rows, j0, 0, mi, fj*8, mj, dj)
+			convEdgeFloat32BFloat16(d, src, rows, j0, fi*8, mi, 0, fj*8, dj)
+		}
+	}
+}
+
+// convTransposeBufferedFloat32BFloat16 is convTransposeFloat32BFloat16 for destinations whose rows crowd the sets
+// of the L1 cache (crowded): the whole tiles of each block go to a buffer
+// of 512-byte rows, whose rows are then copied out whole, each
+// a run of consecutive lines, instead of a line per row at a time down
+// the block. The edges go straight to dst. The buffer is of uint64, aligned
+// for the word stores of the Go tiles on every architecture.
+func convTransposeBufferedFloat32BFloat16(dst, src unsafe.Pointer, off []int, nj, dj int) {
+	var buf [16][64]uint64
+	for i0 := 0; i0 < len(off); i0 += 256 {
+		mi := min(256, len(off)-i0)
+		rows := off[i0 : i0+mi]
+		for j0 := 0; j0 < nj; j0 += 16 {
+			mj := min(16, nj-j0)
+			d := unsafe.Add(dst, (j0*dj+i0)*2)
+			fi, fj := mi/8, mj/8
+			if fi > 0 && fj > 0 {
+				convTilesFloat32BFloat16(unsafe.Pointer(&buf), src, unsafe.Pointer(&rows[0]), j0*4, fi, fj, 512, cachedTiles)
+				if n := fi * 16; n == 512 {
+					for j := range fj * 8 {
+						*(*[512]byte)(unsafe.Add(d, j*dj*2)) = *(*[512]byte)(unsafe.Pointer(&buf[j]))
+					}
+				} else {
+					for j := range fj * 8 {
+						copy(unsafe.Slice((*byte)(unsafe.Add(d, j*dj*2)), n), unsafe.Slice((*byte)(unsafe.Pointer(&buf[j])), n))
+					}
+				}
 			}
 			convEdgeFloat32BFloat16(d, src, rows, j0, 0, mi, fj*8, mj, dj)
 			convEdgeFloat32BFloat16(d, src, rows, j0, fi*8, mi, 0, fj*8, dj)
@@ -550,7 +661,7 @@ func convTilesFloat32BFloat16Go(dst, src, off unsafe.Pointer, col, ti, tj, dj in
 // TransposeRows does (see ConvTransposeRows), in blocks whose whole tiles go to
 // convTilesFloat32Float16 and whose edges to convEdgeFloat32Float16; stream picks the tiles' form as
 // the plain transposes do (prefetching, and non-temporal where dst and dj
-// are whole lines).
+// are whole lines). Destinations whose rows crowd the L1 cache (crowded) take convTransposeBufferedFloat32Float16.
 func convTransposeFloat32Float16(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool) {
 	stores := cachedTiles
 	if stream {
@@ -558,6 +669,10 @@ func convTransposeFloat32Float16(dst, src unsafe.Pointer, off []int, nj, dj int,
 		if uintptr(dst)%64 == 0 && dj*2%64 == 0 {
 			stores = streamTiles
 		}
+	}
+	if !stream && crowded(2, min(16, nj), dj*2, nj*dj*2) {
+		convTransposeBufferedFloat32Float16(dst, src, off, nj, dj)
+		return
 	}
 	for i0 := 0; i0 < len(off); i0 += 256 {
 		mi := min(256, len(off)-i0)
@@ -568,6 +683,39 @@ func convTransposeFloat32Float16(dst, src unsafe.Pointer, off []int, nj, dj int,
 			fi, fj := mi/8, mj/8
 			if fi > 0 && fj > 0 {
 				convTilesFloat32Float16(d, src, unsafe.Pointer(&rows[0]), j0*4, fi, fj, dj*2, stores)
+			}
+			convEdgeFloat32Float16(d, src, rows, j0, 0, mi, fj*8, mj, dj)
+			convEdgeFloat32Float16(d, src, rows, j0, fi*8, mi, 0, fj*8, dj)
+		}
+	}
+}
+
+// convTransposeBufferedFloat32Float16 is convTransposeFloat32Float16 for destinations whose rows crowd the sets
+// of the L1 cache (crowded): the whole tiles of each block go to a buffer
+// of 512-byte rows, whose rows are then copied out whole, each
+// a run of consecutive lines, instead of a line per row at a time down
+// the block. The edges go straight to dst. The buffer is of uint64, aligned
+// for the word stores of the Go tiles on every architecture.
+func convTransposeBufferedFloat32Float16(dst, src unsafe.Pointer, off []int, nj, dj int) {
+	var buf [16][64]uint64
+	for i0 := 0; i0 < len(off); i0 += 256 {
+		mi := min(256, len(off)-i0)
+		rows := off[i0 : i0+mi]
+		for j0 := 0; j0 < nj; j0 += 16 {
+			mj := min(16, nj-j0)
+			d := unsafe.Add(dst, (j0*dj+i0)*2)
+			fi, fj := mi/8, mj/8
+			if fi > 0 && fj > 0 {
+				convTilesFloat32Float16(unsafe.Pointer(&buf), src, unsafe.Pointer(&rows[0]), j0*4, fi, fj, 512, cachedTiles)
+				if n := fi * 16; n == 512 {
+					for j := range fj * 8 {
+						*(*[512]byte)(unsafe.Add(d, j*dj*2)) = *(*[512]byte)(unsafe.Pointer(&buf[j]))
+					}
+				} else {
+					for j := range fj * 8 {
+						copy(unsafe.Slice((*byte)(unsafe.Add(d, j*dj*2)), n), unsafe.Slice((*byte)(unsafe.Pointer(&buf[j])), n))
+					}
+				}
 			}
 			convEdgeFloat32Float16(d, src, rows, j0, 0, mi, fj*8, mj, dj)
 			convEdgeFloat32Float16(d, src, rows, j0, fi*8, mi, 0, fj*8, dj)
@@ -642,7 +790,7 @@ func convTilesFloat32Float64Go(dst, src, off unsafe.Pointer, col, ti, tj, dj int
 // TransposeRows does (see ConvTransposeRows), in blocks whose whole tiles go to
 // convTilesInt8Float32 and whose edges to convEdgeInt8Float32; stream picks the tiles' form as
 // the plain transposes do (prefetching, and non-temporal where dst and dj
-// are whole lines).
+// are whole lines). Destinations whose rows crowd the L1 cache (crowded) take convTransposeBufferedInt8Float32.
 func convTransposeInt8Float32(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool) {
 	stores := cachedTiles
 	if stream {
@@ -650,6 +798,10 @@ func convTransposeInt8Float32(dst, src unsafe.Pointer, off []int, nj, dj int, st
 		if uintptr(dst)%64 == 0 && dj*4%64 == 0 {
 			stores = streamTiles
 		}
+	}
+	if !stream && crowded(4, min(16, nj), dj*4, nj*dj*4) {
+		convTransposeBufferedInt8Float32(dst, src, off, nj, dj)
+		return
 	}
 	for i0 := 0; i0 < len(off); i0 += 128 {
 		mi := min(128, len(off)-i0)
@@ -660,6 +812,39 @@ func convTransposeInt8Float32(dst, src unsafe.Pointer, off []int, nj, dj int, st
 			fi, fj := mi/8, mj/8
 			if fi > 0 && fj > 0 {
 				convTilesInt8Float32(d, src, unsafe.Pointer(&rows[0]), j0, fi, fj, dj*4, stores)
+			}
+			convEdgeInt8Float32(d, src, rows, j0, 0, mi, fj*8, mj, dj)
+			convEdgeInt8Float32(d, src, rows, j0, fi*8, mi, 0, fj*8, dj)
+		}
+	}
+}
+
+// convTransposeBufferedInt8Float32 is convTransposeInt8Float32 for destinations whose rows crowd the sets
+// of the L1 cache (crowded): the whole tiles of each block go to a buffer
+// of 512-byte rows, whose rows are then copied out whole, each
+// a run of consecutive lines, instead of a line per row at a time down
+// the block. The edges go straight to dst. The buffer is of uint64, aligned
+// for the word stores of the Go tiles on every architecture.
+func convTransposeBufferedInt8Float32(dst, src unsafe.Pointer, off []int, nj, dj int) {
+	var buf [16][64]uint64
+	for i0 := 0; i0 < len(off); i0 += 128 {
+		mi := min(128, len(off)-i0)
+		rows := off[i0 : i0+mi]
+		for j0 := 0; j0 < nj; j0 += 16 {
+			mj := min(16, nj-j0)
+			d := unsafe.Add(dst, (j0*dj+i0)*4)
+			fi, fj := mi/8, mj/8
+			if fi > 0 && fj > 0 {
+				convTilesInt8Float32(unsafe.Pointer(&buf), src, unsafe.Pointer(&rows[0]), j0, fi, fj, 512, cachedTiles)
+				if n := fi * 32; n == 512 {
+					for j := range fj * 8 {
+						*(*[512]byte)(unsafe.Add(d, j*dj*4)) = *(*[512]byte)(unsafe.Pointer(&buf[j]))
+					}
+				} else {
+					for j := range fj * 8 {
+						copy(unsafe.Slice((*byte)(unsafe.Add(d, j*dj*4)), n), unsafe.Slice((*byte)(unsafe.Pointer(&buf[j])), n))
+					}
+				}
 			}
 			convEdgeInt8Float32(d, src, rows, j0, 0, mi, fj*8, mj, dj)
 			convEdgeInt8Float32(d, src, rows, j0, fi*8, mi, 0, fj*8, dj)
@@ -688,7 +873,7 @@ func convTilesInt8Float32Go(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
 // TransposeRows does (see ConvTransposeRows), in blocks whose whole tiles go to
 // convTilesUint8Float32 and whose edges to convEdgeUint8Float32; stream picks the tiles' form as
 // the plain transposes do (prefetching, and non-temporal where dst and dj
-// are whole lines).
+// are whole lines). Destinations whose rows crowd the L1 cache (crowded) take convTransposeBufferedUint8Float32.
 func convTransposeUint8Float32(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool) {
 	stores := cachedTiles
 	if stream {
@@ -696,6 +881,10 @@ func convTransposeUint8Float32(dst, src unsafe.Pointer, off []int, nj, dj int, s
 		if uintptr(dst)%64 == 0 && dj*4%64 == 0 {
 			stores = streamTiles
 		}
+	}
+	if !stream && crowded(4, min(16, nj), dj*4, nj*dj*4) {
+		convTransposeBufferedUint8Float32(dst, src, off, nj, dj)
+		return
 	}
 	for i0 := 0; i0 < len(off); i0 += 128 {
 		mi := min(128, len(off)-i0)
@@ -706,6 +895,39 @@ func convTransposeUint8Float32(dst, src unsafe.Pointer, off []int, nj, dj int, s
 			fi, fj := mi/8, mj/8
 			if fi > 0 && fj > 0 {
 				convTilesUint8Float32(d, src, unsafe.Pointer(&rows[0]), j0, fi, fj, dj*4, stores)
+			}
+			convEdgeUint8Float32(d, src, rows, j0, 0, mi, fj*8, mj, dj)
+			convEdgeUint8Float32(d, src, rows, j0, fi*8, mi, 0, fj*8, dj)
+		}
+	}
+}
+
+// convTransposeBufferedUint8Float32 is convTransposeUint8Float32 for destinations whose rows crowd the sets
+// of the L1 cache (crowded): the whole tiles of each block go to a buffer
+// of 512-byte rows, whose rows are then copied out whole, each
+// a run of consecutive lines, instead of a line per row at a time down
+// the block. The edges go straight to dst. The buffer is of uint64, aligned
+// for the word stores of the Go tiles on every architecture.
+func convTransposeBufferedUint8Float32(dst, src unsafe.Pointer, off []int, nj, dj int) {
+	var buf [16][64]uint64
+	for i0 := 0; i0 < len(off); i0 += 128 {
+		mi := min(128, len(off)-i0)
+		rows := off[i0 : i0+mi]
+		for j0 := 0; j0 < nj; j0 += 16 {
+			mj := min(16, nj-j0)
+			d := unsafe.Add(dst, (j0*dj+i0)*4)
+			fi, fj := mi/8, mj/8
+			if fi > 0 && fj > 0 {
+				convTilesUint8Float32(unsafe.Pointer(&buf), src, unsafe.Pointer(&rows[0]), j0, fi, fj, 512, cachedTiles)
+				if n := fi * 32; n == 512 {
+					for j := range fj * 8 {
+						*(*[512]byte)(unsafe.Add(d, j*dj*4)) = *(*[512]byte)(unsafe.Pointer(&buf[j]))
+					}
+				} else {
+					for j := range fj * 8 {
+						copy(unsafe.Slice((*byte)(unsafe.Add(d, j*dj*4)), n), unsafe.Slice((*byte)(unsafe.Pointer(&buf[j])), n))
+					}
+				}
 			}
 			convEdgeUint8Float32(d, src, rows, j0, 0, mi, fj*8, mj, dj)
 			convEdgeUint8Float32(d, src, rows, j0, fi*8, mi, 0, fj*8, dj)
@@ -734,7 +956,7 @@ func convTilesUint8Float32Go(dst, src, off unsafe.Pointer, col, ti, tj, dj int) 
 // TransposeRows does (see ConvTransposeRows), in blocks whose whole tiles go to
 // convTilesInt16Float32 and whose edges to convEdgeInt16Float32; stream picks the tiles' form as
 // the plain transposes do (prefetching, and non-temporal where dst and dj
-// are whole lines).
+// are whole lines). Destinations whose rows crowd the L1 cache (crowded) take convTransposeBufferedInt16Float32.
 func convTransposeInt16Float32(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool) {
 	stores := cachedTiles
 	if stream {
@@ -742,6 +964,10 @@ func convTransposeInt16Float32(dst, src unsafe.Pointer, off []int, nj, dj int, s
 		if uintptr(dst)%64 == 0 && dj*4%64 == 0 {
 			stores = streamTiles
 		}
+	}
+	if !stream && crowded(4, min(16, nj), dj*4, nj*dj*4) {
+		convTransposeBufferedInt16Float32(dst, src, off, nj, dj)
+		return
 	}
 	for i0 := 0; i0 < len(off); i0 += 128 {
 		mi := min(128, len(off)-i0)
@@ -752,6 +978,39 @@ func convTransposeInt16Float32(dst, src unsafe.Pointer, off []int, nj, dj int, s
 			fi, fj := mi/8, mj/8
 			if fi > 0 && fj > 0 {
 				convTilesInt16Float32(d, src, unsafe.Pointer(&rows[0]), j0*2, fi, fj, dj*4, stores)
+			}
+			convEdgeInt16Float32(d, src, rows, j0, 0, mi, fj*8, mj, dj)
+			convEdgeInt16Float32(d, src, rows, j0, fi*8, mi, 0, fj*8, dj)
+		}
+	}
+}
+
+// convTransposeBufferedInt16Float32 is convTransposeInt16Float32 for destinations whose rows crowd the sets
+// of the L1 cache (crowded): the whole tiles of each block go to a buffer
+// of 512-byte rows, whose rows are then copied out whole, each
+// a run of consecutive lines, instead of a line per row at a time down
+// the block. The edges go straight to dst. The buffer is of uint64, aligned
+// for the word stores of the Go tiles on every architecture.
+func convTransposeBufferedInt16Float32(dst, src unsafe.Pointer, off []int, nj, dj int) {
+	var buf [16][64]uint64
+	for i0 := 0; i0 < len(off); i0 += 128 {
+		mi := min(128, len(off)-i0)
+		rows := off[i0 : i0+mi]
+		for j0 := 0; j0 < nj; j0 += 16 {
+			mj := min(16, nj-j0)
+			d := unsafe.Add(dst, (j0*dj+i0)*4)
+			fi, fj := mi/8, mj/8
+			if fi > 0 && fj > 0 {
+				convTilesInt16Float32(unsafe.Pointer(&buf), src, unsafe.Pointer(&rows[0]), j0*2, fi, fj, 512, cachedTiles)
+				if n := fi * 32; n == 512 {
+					for j := range fj * 8 {
+						*(*[512]byte)(unsafe.Add(d, j*dj*4)) = *(*[512]byte)(unsafe.Pointer(&buf[j]))
+					}
+				} else {
+					for j := range fj * 8 {
+						copy(unsafe.Slice((*byte)(unsafe.Add(d, j*dj*4)), n), unsafe.Slice((*byte)(unsafe.Pointer(&buf[j])), n))
+					}
+				}
 			}
 			convEdgeInt16Float32(d, src, rows, j0, 0, mi, fj*8, mj, dj)
 			convEdgeInt16Float32(d, src, rows, j0, fi*8, mi, 0, fj*8, dj)

@@ -865,11 +865,15 @@ func copyRank6Uint16Broadcast(dst, src unsafe.Pointer, shape, strides [MaxRank]i
 // lines, the tiles prefetch the source rows' next lines and write whole
 // destination lines with non-temporal stores (the edges keep ordinary ones);
 // where they are not, 1-byte tiles only prefetch and the others run as in
-// the cache.
+// the cache. Destinations whose rows crowd the L1 cache (crowded) take transposeBufferedUint16.
 func transposeUint16(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool) {
 	stores := cachedTiles
 	if stream && uintptr(dst)%64 == 0 && dj*2%64 == 0 {
 		stores = streamTiles
+	}
+	if !stream && crowded(2, min(cacheLine/2, nj), dj*2, nj*dj*2) {
+		transposeBufferedUint16(dst, src, off, nj, dj)
+		return
 	}
 	for i0 := 0; i0 < len(off); i0 += 256 {
 		mi := min(256, len(off)-i0)
@@ -880,6 +884,39 @@ func transposeUint16(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool
 			fi, fj := mi/8, mj/8
 			if fi > 0 && fj > 0 {
 				tilesUint16(d, src, unsafe.Pointer(&rows[0]), j0*2, fi, fj, dj*2, stores)
+			}
+			edgeUint16(d, src, rows, j0, 0, mi, fj*8, mj, dj)
+			edgeUint16(d, src, rows, j0, fi*8, mi, 0, fj*8, dj)
+		}
+	}
+}
+
+// transposeBufferedUint16 is transposeUint16 for destinations whose rows crowd the sets
+// of the L1 cache (crowded): the whole tiles of each block go to a buffer
+// of 512-byte rows, whose rows are then copied out whole, each
+// a run of consecutive lines, instead of a line per row at a time down
+// the block. The edges go straight to dst. The buffer is of uint64, aligned
+// for the word stores of the Go tiles on every architecture.
+func transposeBufferedUint16(dst, src unsafe.Pointer, off []int, nj, dj int) {
+	var buf [cacheLine / 2][64]uint64
+	for i0 := 0; i0 < len(off); i0 += 256 {
+		mi := min(256, len(off)-i0)
+		rows := off[i0 : i0+mi]
+		for j0 := 0; j0 < nj; j0 += cacheLine / 2 {
+			mj := min(cacheLine/2, nj-j0)
+			d := unsafe.Add(dst, (j0*dj+i0)*2)
+			fi, fj := mi/8, mj/8
+			if fi > 0 && fj > 0 {
+				tilesUint16(unsafe.Pointer(&buf), src, unsafe.Pointer(&rows[0]), j0*2, fi, fj, 512, cachedTiles)
+				if n := fi * 16; n == 512 {
+					for j := range fj * 8 {
+						*(*[512]byte)(unsafe.Add(d, j*dj*2)) = *(*[512]byte)(unsafe.Pointer(&buf[j]))
+					}
+				} else {
+					for j := range fj * 8 {
+						copy(unsafe.Slice((*byte)(unsafe.Add(d, j*dj*2)), n), unsafe.Slice((*byte)(unsafe.Pointer(&buf[j])), n))
+					}
+				}
 			}
 			edgeUint16(d, src, rows, j0, 0, mi, fj*8, mj, dj)
 			edgeUint16(d, src, rows, j0, fi*8, mi, 0, fj*8, dj)

@@ -865,11 +865,15 @@ func copyRank6Uint32Broadcast(dst, src unsafe.Pointer, shape, strides [MaxRank]i
 // lines, the tiles prefetch the source rows' next lines and write whole
 // destination lines with non-temporal stores (the edges keep ordinary ones);
 // where they are not, 1-byte tiles only prefetch and the others run as in
-// the cache.
+// the cache. Destinations whose rows crowd the L1 cache (crowded) take transposeBufferedUint32.
 func transposeUint32(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool) {
 	stores := cachedTiles
 	if stream && uintptr(dst)%64 == 0 && dj*4%64 == 0 {
 		stores = streamTiles
+	}
+	if !stream && crowded(4, min(cacheLine/4, nj), dj*4, nj*dj*4) {
+		transposeBufferedUint32(dst, src, off, nj, dj)
+		return
 	}
 	for i0 := 0; i0 < len(off); i0 += 128 {
 		mi := min(128, len(off)-i0)
@@ -880,6 +884,39 @@ func transposeUint32(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool
 			fi, fj := mi/8, mj/8
 			if fi > 0 && fj > 0 {
 				tilesUint32(d, src, unsafe.Pointer(&rows[0]), j0*4, fi, fj, dj*4, stores)
+			}
+			edgeUint32(d, src, rows, j0, 0, mi, fj*8, mj, dj)
+			edgeUint32(d, src, rows, j0, fi*8, mi, 0, fj*8, dj)
+		}
+	}
+}
+
+// transposeBufferedUint32 is transposeUint32 for destinations whose rows crowd the sets
+// of the L1 cache (crowded): the whole tiles of each block go to a buffer
+// of 512-byte rows, whose rows are then copied out whole, each
+// a run of consecutive lines, instead of a line per row at a time down
+// the block. The edges go straight to dst. The buffer is of uint64, aligned
+// for the word stores of the Go tiles on every architecture.
+func transposeBufferedUint32(dst, src unsafe.Pointer, off []int, nj, dj int) {
+	var buf [cacheLine / 4][64]uint64
+	for i0 := 0; i0 < len(off); i0 += 128 {
+		mi := min(128, len(off)-i0)
+		rows := off[i0 : i0+mi]
+		for j0 := 0; j0 < nj; j0 += cacheLine / 4 {
+			mj := min(cacheLine/4, nj-j0)
+			d := unsafe.Add(dst, (j0*dj+i0)*4)
+			fi, fj := mi/8, mj/8
+			if fi > 0 && fj > 0 {
+				tilesUint32(unsafe.Pointer(&buf), src, unsafe.Pointer(&rows[0]), j0*4, fi, fj, 512, cachedTiles)
+				if n := fi * 32; n == 512 {
+					for j := range fj * 8 {
+						*(*[512]byte)(unsafe.Add(d, j*dj*4)) = *(*[512]byte)(unsafe.Pointer(&buf[j]))
+					}
+				} else {
+					for j := range fj * 8 {
+						copy(unsafe.Slice((*byte)(unsafe.Add(d, j*dj*4)), n), unsafe.Slice((*byte)(unsafe.Pointer(&buf[j])), n))
+					}
+				}
 			}
 			edgeUint32(d, src, rows, j0, 0, mi, fj*8, mj, dj)
 			edgeUint32(d, src, rows, j0, fi*8, mi, 0, fj*8, dj)

@@ -865,7 +865,7 @@ func copyRank6Uint8Broadcast(dst, src unsafe.Pointer, shape, strides [MaxRank]in
 // lines, the tiles prefetch the source rows' next lines and write whole
 // destination lines with non-temporal stores (the edges keep ordinary ones);
 // where they are not, 1-byte tiles only prefetch and the others run as in
-// the cache.
+// the cache. Destinations whose rows crowd the L1 cache (crowded) take transposeBufferedUint8.
 func transposeUint8(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool) {
 	stores := cachedTiles
 	if stream {
@@ -873,6 +873,10 @@ func transposeUint8(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool)
 		if uintptr(dst)%64 == 0 && dj%64 == 0 {
 			stores = streamTiles
 		}
+	}
+	if !stream && crowded(1, min(cacheLine/1, nj), dj, nj*dj) {
+		transposeBufferedUint8(dst, src, off, nj, dj)
+		return
 	}
 	for i0 := 0; i0 < len(off); i0 += 512 {
 		mi := min(512, len(off)-i0)
@@ -883,6 +887,39 @@ func transposeUint8(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool)
 			fi, fj := mi/8, mj/16
 			if fi > 0 && fj > 0 {
 				tilesUint8(d, src, unsafe.Pointer(&rows[0]), j0, fi, fj, dj, stores)
+			}
+			edgeUint8(d, src, rows, j0, 0, mi, fj*16, mj, dj)
+			edgeUint8(d, src, rows, j0, fi*8, mi, 0, fj*16, dj)
+		}
+	}
+}
+
+// transposeBufferedUint8 is transposeUint8 for destinations whose rows crowd the sets
+// of the L1 cache (crowded): the whole tiles of each block go to a buffer
+// of 512-byte rows, whose rows are then copied out whole, each
+// a run of consecutive lines, instead of a line per row at a time down
+// the block. The edges go straight to dst. The buffer is of uint64, aligned
+// for the word stores of the Go tiles on every architecture.
+func transposeBufferedUint8(dst, src unsafe.Pointer, off []int, nj, dj int) {
+	var buf [cacheLine / 1][64]uint64
+	for i0 := 0; i0 < len(off); i0 += 512 {
+		mi := min(512, len(off)-i0)
+		rows := off[i0 : i0+mi]
+		for j0 := 0; j0 < nj; j0 += cacheLine / 1 {
+			mj := min(cacheLine/1, nj-j0)
+			d := unsafe.Add(dst, (j0*dj + i0))
+			fi, fj := mi/8, mj/16
+			if fi > 0 && fj > 0 {
+				tilesUint8(unsafe.Pointer(&buf), src, unsafe.Pointer(&rows[0]), j0, fi, fj, 512, cachedTiles)
+				if n := fi * 8; n == 512 {
+					for j := range fj * 16 {
+						*(*[512]byte)(unsafe.Add(d, j*dj)) = *(*[512]byte)(unsafe.Pointer(&buf[j]))
+					}
+				} else {
+					for j := range fj * 16 {
+						copy(unsafe.Slice((*byte)(unsafe.Add(d, j*dj)), n), unsafe.Slice((*byte)(unsafe.Pointer(&buf[j])), n))
+					}
+				}
 			}
 			edgeUint8(d, src, rows, j0, 0, mi, fj*16, mj, dj)
 			edgeUint8(d, src, rows, j0, fi*8, mi, 0, fj*16, dj)

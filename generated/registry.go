@@ -164,3 +164,28 @@ func TransposeRows(dt DType, dst, src unsafe.Pointer, off []int, nj, dj int, str
 		transposeUint64(dst, src, off, nj, dj, stream)
 	}
 }
+
+// CrowdedSpan is the destination span, in bytes, from which a blocked
+// transpose whose destination rows crowd the sets of the L1 cache goes
+// through a buffer (see crowded): crowdSpan, the size of the L2 cache of
+// the CPUs it was measured on. Tests lower it to run that path on small
+// shapes; nothing else should change it.
+var CrowdedSpan = crowdSpan
+
+// crowded reports whether a blocked transpose of size-byte elements that
+// is not streamed should write its whole tiles through a buffer
+// (transposeBuffered<W>): whether crowdSizes has the size, its
+// destination spans CrowdedSpan to crowdSpanMax bytes, and the first
+// rows destination rows of a block, stride bytes apart, more of them than
+// the L1 data cache has ways, fall into one or two of its 64 sets: rows a
+// multiple of 64 lines apart (4 KiB on 64-byte lines), or within an
+// element or two of that. Written a line at a time down a block, such
+// rows miss the cache in one set at once; through the buffer each row's
+// part of a block goes out as a run of consecutive lines instead.
+func crowded(size, rows, stride, span int) bool {
+	if crowdSizes&(1<<size) == 0 || rows <= crowdWays || span < CrowdedSpan || span >= crowdSpanMax {
+		return false
+	}
+	d := stride % (64 * cacheLine)
+	return rows*min(d, 64*cacheLine-d) <= 2*cacheLine
+}

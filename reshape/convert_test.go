@@ -2,6 +2,7 @@ package reshape
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -501,5 +502,94 @@ func TestConvertAllocations(t *testing.T) {
 			require.Zero(t, testing.AllocsPerRun(20, func() { _ = ContiguousAs(h, iv) }), "int32 → float16, %d workers", workers)
 			require.Zero(t, testing.AllocsPerRun(20, func() { _, _ = ToLastDimensionAsInto(f, rows) }), "ToLastDimensionAsInto, %d workers", workers)
 		}()
+	}
+}
+
+// TestConvTransposesBuffered runs every converting transpose
+// (generated.ConvTransposeRows) on destinations whose rows crowd the L1
+// cache's sets, 4 KiB apart or within two elements of it, with the span
+// from which the transposes buffer lowered to nothing, so that the builds
+// that buffer them (amd64: float32 and bfloat16 destinations, among
+// others) take that path: up to three blocks of source rows, at a random
+// stride, with guards around the destination, against refConvert.
+func TestConvTransposesBuffered(t *testing.T) {
+	defer func(was int) { generated.CrowdedSpan = was }(generated.CrowdedSpan)
+	generated.CrowdedSpan = 0
+	forEachMode(t, func(t *testing.T) {
+		for from := range generated.DType(generated.NumDTypes) {
+			for to := range generated.DType(generated.NumDTypes) {
+				if !generated.ConvTransposeRows(from, to, nil, nil, nil, 0, 0, false) {
+					continue
+				}
+				rng := rand.New(rand.NewPCG(uint64(from), uint64(to)))
+				for trial := range 6 {
+					checkConvTransposeBuffered(t, rng, from, to, trial)
+				}
+			}
+		}
+	})
+}
+
+func checkConvTransposeBuffered(t *testing.T, rng *rand.Rand, from, to generated.DType, trial int) {
+	fs, ts := from.Size(), to.Size()
+	ni, nj := rng.IntN(3*512/ts), rng.IntN(100)
+	if trial%2 == 0 {
+		ni, nj = ni/8*8, nj/8*8 // whole tiles only
+	}
+	si := nj + rng.IntN(5) // source row stride, in elements
+	src := make([]byte, max(1, ni*si*fs))
+	for i := range src {
+		src[i] = byte(rng.Uint32())
+	}
+	off := make([]int, ni)
+	for i := range off {
+		off[i] = i * si * fs
+	}
+	dj := 4096/ts + rng.IntN(5) - 2
+	all, dst := guarded[byte](max(1, nj*dj*ts))
+	want := bytes.Clone(asBytes(all))
+	at := int(uintptr(unsafe.Pointer(&dst[0])) - uintptr(unsafe.Pointer(&all[0])))
+	load := func(b []byte, size int) uint64 { // in the host's order, as the kernels read
+		switch size {
+		case 1:
+			return uint64(b[0])
+		case 2:
+			return uint64(binary.NativeEndian.Uint16(b))
+		case 4:
+			return uint64(binary.NativeEndian.Uint32(b))
+		}
+		return binary.NativeEndian.Uint64(b)
+	}
+	store := func(b []byte, size int, v uint64) {
+		switch size {
+		case 1:
+			b[0] = byte(v)
+		case 2:
+			binary.NativeEndian.PutUint16(b, uint16(v))
+		case 4:
+			binary.NativeEndian.PutUint32(b, uint32(v))
+		default:
+			binary.NativeEndian.PutUint64(b, v)
+		}
+	}
+	for i := range ni {
+		for j := range nj {
+			p := at + (j*dj+i)*ts
+			store(want[p:], ts, refConvert(from, to, load(src[off[i]+j*fs:], fs)))
+		}
+	}
+	if ni > 0 && nj > 0 {
+		require.True(t, generated.ConvTransposeRows(from, to, unsafe.Pointer(&dst[0]), unsafe.Pointer(&src[0]), off, nj, dj, false))
+	}
+	got := asBytes(all)
+	for k := range got {
+		if got[k] != want[k] {
+			e := (k - at) / ts
+			g, w := load(got[at+e*ts:], ts), load(want[at+e*ts:], ts)
+			if e >= 0 && e*ts < len(dst) && sameConverted(to, g, w) {
+				continue
+			}
+			require.Failf(t, "converted transpose differs", "%v → %v trial %d: ni %d nj %d dj %d: byte %d (element %d): got %#x, want %#x", from, to, trial, ni, nj, dj, k-at, e, g, w)
+		}
 	}
 }

@@ -215,7 +215,21 @@ func checkKernel[C uint8 | uint16 | uint32 | uint64](t *testing.T, rng *rand.Ran
 // rows at strides positive and negative, wider and narrower than a row, or
 // in random order, and destination rows with gaps between them that must
 // stay untouched.
-func TestTransposes(t *testing.T) {
+func TestTransposes(t *testing.T) { testTransposes(t, false) }
+
+// TestTransposesBuffered is TestTransposes with destinations whose rows
+// crowd the L1 cache's sets, which generated.TransposeRows writes through
+// a buffer where the build says so (amd64; 2-byte elements in the builds
+// without assembly): rows a multiple of 4 KiB
+// apart, or within two elements of one, more than one block of them, with
+// the span from which it buffers lowered to nothing.
+func TestTransposesBuffered(t *testing.T) {
+	defer func(was int) { generated.CrowdedSpan = was }(generated.CrowdedSpan)
+	generated.CrowdedSpan = 0
+	testTransposes(t, true)
+}
+
+func testTransposes(t *testing.T, crowd bool) {
 	forEachMode(t, func(t *testing.T) {
 		for dt := range generated.DType(generated.NumDTypes) {
 			t.Run(fmt.Sprintf("dtype=%v", dt), func(t *testing.T) {
@@ -227,13 +241,13 @@ func TestTransposes(t *testing.T) {
 				for trial := range trials {
 					switch dt.Size() {
 					case 1:
-						checkTranspose[uint8](t, rng, dt, trial)
+						checkTranspose[uint8](t, rng, dt, trial, crowd)
 					case 2:
-						checkTranspose[uint16](t, rng, dt, trial)
+						checkTranspose[uint16](t, rng, dt, trial, crowd)
 					case 4:
-						checkTranspose[uint32](t, rng, dt, trial)
+						checkTranspose[uint32](t, rng, dt, trial, crowd)
 					case 8:
-						checkTranspose[uint64](t, rng, dt, trial)
+						checkTranspose[uint64](t, rng, dt, trial, crowd)
 					}
 				}
 			})
@@ -241,8 +255,10 @@ func TestTransposes(t *testing.T) {
 	})
 }
 
-// checkTranspose runs one random case of the transpose of dtype dt.
-func checkTranspose[C uint8 | uint16 | uint32 | uint64](t *testing.T, rng *rand.Rand, dt generated.DType, trial int) {
+// checkTranspose runs one random case of the transpose of dtype dt; with
+// crowd, destination rows 4 KiB apart or within two elements of it (and up
+// to three blocks of source rows), not streamed.
+func checkTranspose[C uint8 | uint16 | uint32 | uint64](t *testing.T, rng *rand.Rand, dt generated.DType, trial int, crowd bool) {
 	tr := generated.Transposes[dt]
 	extent := func(tile int) int {
 		switch trial % 4 {
@@ -255,6 +271,10 @@ func checkTranspose[C uint8 | uint16 | uint32 | uint64](t *testing.T, rng *rand.
 		}
 	}
 	ni, nj := extent(tr.TileI), extent(tr.TileJ)
+	size := int(unsafe.Sizeof(C(0)))
+	if crowd {
+		ni = rng.IntN(3 * 4096 / size / 8) // up to three blocks (512 bytes of destination row each)
+	}
 	// Source rows of nj elements: at a stride (which may be negative, or
 	// narrower than a row: the source is only read), or shuffled.
 	si := nj + rng.IntN(5) - 2
@@ -276,7 +296,6 @@ func checkTranspose[C uint8 | uint16 | uint32 | uint64](t *testing.T, rng *rand.
 	src := make([]C, max(ni*abs(si)+nj, 1)+2*pad+abs(si))
 	randomFill(rng, src)
 	base := pad - lo // index in src of the element rows are relative to
-	size := int(unsafe.Sizeof(C(0)))
 	off := make([]int, ni)
 	for i, o := range rowAt {
 		off[i] = o * size
@@ -288,8 +307,11 @@ func checkTranspose[C uint8 | uint16 | uint32 | uint64](t *testing.T, rng *rand.
 	// destination lines: rows that are whole lines apart, from a line
 	// boundary, in half of those; the others must fall back to ordinary
 	// stores.
-	stream := rng.IntN(2) == 0
+	stream := rng.IntN(2) == 0 && !crowd
 	align := 1
+	if crowd {
+		dj = 4096/size + rng.IntN(5) - 2 // a 4 KiB stride, two elements either side
+	}
 	if stream && rng.IntN(2) == 0 {
 		align = 64
 		dj = (dj*size + 63) / 64 * 64 / size
