@@ -604,49 +604,55 @@ func shuffle4x4x64(c *build.Context, r []reg.VecVirtual) []reg.VecVirtual {
 	return o
 }
 
-// unpackStage interleaves pairs of vectors, lo and hi halves, with one
-// unpack width: out[2p] = lo(in[a], in[b]), out[2p+1] = hi(in[a], in[b]) for
-// the pairs (a, b) given.
-func unpackStage(c *build.Context, in []reg.VecVirtual, pairs [][2]int, lo, hi func(...Op)) []reg.VecVirtual {
-	out := make([]reg.VecVirtual, 2*len(pairs))
-	for p, ab := range pairs {
-		out[2*p], out[2*p+1] = c.XMM(), c.XMM()
-		lo(in[ab[1]], in[ab[0]], out[2*p])
-		hi(in[ab[1]], in[ab[0]], out[2*p+1])
-	}
-	return out
-}
-
 // shuffle8x8x16 transposes 8 XMM rows of 8 2-byte elements in three unpack
-// stages, words, double words, quad words:
+// stages (unpackLadder), words, double words, quad words:
 //
-//	VPUNPCKLWD r1, r0, t0; VPUNPCKHWD r1, r0, t1 ...
-//	VPUNPCKLDQ t2, t0, u0; VPUNPCKHDQ t2, t0, u1 ...
-//	VPUNPCKLQDQ u4, u0, o0; VPUNPCKHQDQ u4, u0, o1 ...
+//	VPUNPCKLWD r1, r0, t0; VPUNPCKHWD r1, r0, t1 ...  // t0 = columns 0-3 of rows 0,1; t1 = 4-7 ...
+//	VPUNPCKLDQ t2, t0, u0; VPUNPCKHDQ t2, t0, u1 ...  // u0 = columns 0,1 of rows 0-3; u1 = 2,3 ...
+//	VPUNPCKLQDQ u4, u0, o0; VPUNPCKHQDQ u4, u0, o1 ... // o[j] = column j, rows 0-7
 func shuffle8x8x16(c *build.Context, r []reg.VecVirtual) []reg.VecVirtual {
-	t := unpackStage(c, r, [][2]int{{0, 1}, {2, 3}, {4, 5}, {6, 7}}, c.VPUNPCKLWD, c.VPUNPCKHWD)
-	// t0 = columns 0-3 of rows 0,1; t1 = columns 4-7 of rows 0,1; t2, t3 rows 2,3; ...
-	u := unpackStage(c, t, [][2]int{{0, 2}, {1, 3}, {4, 6}, {5, 7}}, c.VPUNPCKLDQ, c.VPUNPCKHDQ)
-	// u0 = columns 0,1 of rows 0-3; u1 = columns 2,3; u2 = 4,5; u3 = 6,7; u4..u7 rows 4-7
-	return unpackStage(c, u, [][2]int{{0, 4}, {1, 5}, {2, 6}, {3, 7}}, c.VPUNPCKLQDQ, c.VPUNPCKHQDQ)
-	// o[j] = column j, rows 0-7
+	return unpackLadder(c, r, 2, c.XMM)
 }
 
 // shuffle8x16x8 transposes 8 XMM rows of 16 bytes into 8 vectors that each
-// hold two destination rows of 8 bytes, in three unpack stages, bytes,
-// words, double words:
+// hold two destination rows of 8 bytes, in three unpack stages
+// (unpackLadder), bytes, words, double words:
 //
-//	VPUNPCKLBW r1, r0, t0; VPUNPCKHBW r1, r0, t1 ...
-//	VPUNPCKLWD t2, t0, u0; VPUNPCKHWD t2, t0, u1 ...
-//	VPUNPCKLDQ u4, u0, o0; VPUNPCKHDQ u4, u0, o1 ...
+//	VPUNPCKLBW r1, r0, t0; VPUNPCKHBW r1, r0, t1 ...  // t0 = columns 0-7 of rows 0,1; t1 = 8-15 ...
+//	VPUNPCKLWD t2, t0, u0; VPUNPCKHWD t2, t0, u1 ...  // u0 = columns 0-3 of rows 0-3; u1 = 4-7 ...
+//	VPUNPCKLDQ u4, u0, o0; VPUNPCKHDQ u4, u0, o1 ...  // o0 = columns 0,1 (8 bytes each); o1 = 2,3 ...
 func shuffle8x16x8(c *build.Context, r []reg.VecVirtual) []reg.VecVirtual {
-	t := unpackStage(c, r, [][2]int{{0, 1}, {2, 3}, {4, 5}, {6, 7}}, c.VPUNPCKLBW, c.VPUNPCKHBW)
-	// t0 = columns 0-7 of rows 0,1 interleaved; t1 = columns 8-15; t2, t3 rows 2,3; ...
-	u := unpackStage(c, t, [][2]int{{0, 2}, {1, 3}, {4, 6}, {5, 7}}, c.VPUNPCKLWD, c.VPUNPCKHWD)
-	// u0 = columns 0-3 of rows 0-3; u1 = columns 4-7; u2 = 8-11; u3 = 12-15; u4..u7 rows 4-7
-	o := unpackStage(c, u, [][2]int{{0, 4}, {1, 5}, {2, 6}, {3, 7}}, c.VPUNPCKLDQ, c.VPUNPCKHDQ)
-	// o0 = columns 0,1 (8 bytes each); o1 = columns 2,3; o2 = 4,5; ...
-	return o
+	return unpackLadder(c, r, 1, c.XMM)
+}
+
+// unpackLadder transposes len(rows) vectors, each a row of 16/size
+// elements per 16-byte lane, in log2(len(rows)) unpack stages: stage k
+// interleaves, in groups of 2<<k vectors, each of the first half with its
+// partner in the second, at size<<k bytes. Out[j] holds column j of every
+// row (in each lane). vec allocates the registers of the results.
+func unpackLadder(c *build.Context, rows []reg.VecVirtual, size int, vec func() reg.VecVirtual) []reg.VecVirtual {
+	unpacks := map[int][2]func(...Op){
+		1: {c.VPUNPCKLBW, c.VPUNPCKHBW},
+		2: {c.VPUNPCKLWD, c.VPUNPCKHWD},
+		4: {c.VPUNPCKLDQ, c.VPUNPCKHDQ},
+		8: {c.VPUNPCKLQDQ, c.VPUNPCKHQDQ},
+	}
+	in := rows
+	for k, half := 0, 1; half < len(rows); k, half = k+1, half*2 {
+		op := unpacks[size<<k]
+		out := make([]reg.VecVirtual, 0, len(in))
+		for g := 0; g < len(in); g += 2 * half {
+			for i := range half {
+				a, b := in[g+i], in[g+i+half]
+				lo, hi := vec(), vec()
+				op[0](b, a, lo)
+				op[1](b, a, hi)
+				out = append(out, lo, hi)
+			}
+		}
+		in = out
+	}
+	return in
 }
 
 // emitCopyRowsAVX2 emits the row copy, planes of rows (the last three axes

@@ -12,10 +12,11 @@ import (
 
 // The AVX-512 tile transposes (of the widths in avx512Widths): the loops
 // of emitTilesAVX2, whose whole bands (Bands tile rows of one tile column:
-// 64 bytes of every destination row) move through ZMM registers with
-// two-source permutes (VPERMT2B for bytes, VBMI; VPERMT2W, BW; VPERMT2D and
-// VPERMT2Q, F; the generator can emit all four) instead of the tile-by-tile
-// unpack ladder. A band is TileJ registers in and out: the
+// 64 bytes of every destination row) move through ZMM registers instead of
+// tile by tile: within 16-byte lanes with the unpack ladder of the AVX2
+// tiles (avx512Lanes, emitBandLanesAVX512), or with two-source permutes
+// (VPERMT2B for bytes, VBMI; VPERMT2W, BW; VPERMT2D and VPERMT2Q, F; the
+// generator can emit all four). A band is TileJ registers in and out: the
 // source rows go in 16- or 32-byte pieces (VINSERTI32X4, VINSERTI64X4),
 // each destination row comes out as one 64-byte store, a whole line, so
 // no staging buffer is needed. The tile rows left over after the whole
@@ -72,12 +73,16 @@ func emitTilesAVX512(c *build.Context, w width, f tileForm) {
 	// read by all of them.
 	name := tilesName(w) + "Perm"
 	perm := NewDataAddr(NewStaticSymbol(name), 0)
-	if f.Suffix == tileForms[0].Suffix {
+	if f.Suffix == tileForms[0].Suffix && !avx512Lanes[w.Size] {
 		perm = c.StaticGlobal(name)
 		c.DataAttributes(attr.RODATA | attr.NOPTR)
 		addPerm(c, w, stages)
 	}
 	tl.band = func(c *build.Context, r bandRegs, nt bool) {
+		if avx512Lanes[w.Size] {
+			emitBandLanesAVX512(c, w, r, nt, f.Prefetch)
+			return
+		}
 		emitBandAVX512(c, w, perm, len(stages), r, nt, f.Prefetch)
 	}
 	emitTilesAVX2(c, tl)
@@ -261,4 +266,65 @@ func bandStages(w width) ([][2][]int, error) {
 		}
 	}
 	return stages, nil
+}
+
+// avx512Lanes are the element sizes whose AVX-512 bands transpose within
+// 16-byte lanes (emitBandLanesAVX512) instead of with two-source permutes.
+// On the 2-vCPU EPYC VM (Zen 5), against the permutes, 3-4 interleaved
+// rounds: the tiles in L1 (BenchmarkLimitTiles) uint8 0.30 → 0.35 of
+// copy(), bfloat16 0.31 → 0.37, but float32 0.41 → 0.35 (its lanes need 4
+// inserts per register, not 2), so not float32; the transposes of
+// benchmarks/ in uint8 5-18% faster at 256 KiB-4 MiB (transpose2d 256 KiB
+// 0.32 → 0.37 of the ceiling), bfloat16 0-13% (one cell 8% slower),
+// unchanged beyond the cache.
+var avx512Lanes = map[int]bool{1: true, 2: true}
+
+// emitBandLanesAVX512 emits one band that transposes within the four
+// 16-byte lanes of ZMM registers: the loads put source row L*n+m (n rows of
+// 16 bytes per lane: 16/Size elements) into lane L of register m, so that
+// the unpack ladder of the AVX2 tiles (unpackLadder), run on whole ZMM
+// registers, transposes four n×n blocks at once, and each output register
+// holds one column of all 4n rows: a whole destination line. For 4-byte
+// elements a band's 8 columns are two groups of 4. For 2-byte ones
+// (32 source rows of 16 bytes, 8 destination rows of 64 bytes):
+//
+//	MOVQ (off), t; VBROADCASTI32X4 (s)(t*1), Z0      // row 0 into lane 0 of Z0
+//	MOVQ 64(off), t; VINSERTI32X4 $1, (s)(t*1), Z0, Z0 // row 8 into lane 1 ...
+//	... Z1..Z7 from rows 1, 9, 17, 25 and so on
+//	VPUNPCKLWD Z1, Z0, Z8; VPUNPCKHWD Z1, Z0, Z9 ...   // the ladder, in every lane
+//	VMOVDQU64 Z.., (d); VMOVDQU64 Z.., (d)(dj*1) ...   // 8 lines
+//
+// It takes no index vectors, and its unpacks leave their sources intact.
+func emitBandLanesAVX512(c *build.Context, w width, r bandRegs, nt, prefetch bool) {
+	n := 16 / w.Size      // rows (and columns) of a lane's block
+	groups := w.TileJ / n // 16-byte column groups of a band's source rows
+	lanes := cacheLineBytes / 16
+	var out []reg.VecVirtual
+	for g := range groups {
+		regs := make([]reg.VecVirtual, n)
+		for m := range regs {
+			z := c.ZMM()
+			for l := range lanes {
+				c.MOVQ(Mem{Base: r.off, Disp: 8 * (l*n + m)}, r.t)
+				src := Mem{Base: r.s, Index: r.t, Scale: 1, Disp: 16 * g}
+				if prefetch && g == 0 {
+					c.PREFETCHT0(Mem{Base: r.s, Index: r.t, Scale: 1, Disp: cacheLineBytes})
+				}
+				if l == 0 {
+					c.VBROADCASTI32X4(src, z)
+				} else {
+					c.VINSERTI32X4(Imm(uint64(l)), src, z, z)
+				}
+			}
+			regs[m] = z
+		}
+		out = append(out, unpackLadder(c, regs, w.Size, c.ZMM)...)
+	}
+	eachRow(c, w.TileJ, r.d, r.dj, r.dj3, r.tmp, 0, func(j int, m Mem) {
+		if nt {
+			c.VMOVNTDQ(out[j], m)
+		} else {
+			c.VMOVDQU64(out[j], m)
+		}
+	})
 }

@@ -13124,7 +13124,7 @@ convTilesInt16Float32Stream_done:
 	RET
 
 // func tilesUint8AVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
-// Requires: AVX, AVX512F, AVX512VBMI
+// Requires: AVX, AVX512BW, AVX512F
 TEXT ·tilesUint8AVX512(SB), NOSPLIT, $0-56
 	MOVQ   dst+0(FP), AX
 	MOVQ   src+8(FP), CX
@@ -13147,286 +13147,214 @@ tilesUint8_bands:
 tilesUint8_bands_j:
 	MOVQ            (DX), R12
 	VBROADCASTI32X4 (R9)(R12*1), Z0
-	MOVQ            8(DX), R12
-	VINSERTI32X4    $0x01, (R9)(R12*1), Z0, Z0
-	MOVQ            16(DX), R12
-	VINSERTI32X4    $0x02, (R9)(R12*1), Z0, Z0
-	MOVQ            24(DX), R12
-	VINSERTI32X4    $0x03, (R9)(R12*1), Z0, Z0
-	MOVQ            32(DX), R12
-	VBROADCASTI32X4 (R9)(R12*1), Z1
-	MOVQ            40(DX), R12
-	VINSERTI32X4    $0x01, (R9)(R12*1), Z1, Z1
-	MOVQ            48(DX), R12
-	VINSERTI32X4    $0x02, (R9)(R12*1), Z1, Z1
-	MOVQ            56(DX), R12
-	VINSERTI32X4    $0x03, (R9)(R12*1), Z1, Z1
-	MOVQ            64(DX), R12
-	VBROADCASTI32X4 (R9)(R12*1), Z2
-	MOVQ            72(DX), R12
-	VINSERTI32X4    $0x01, (R9)(R12*1), Z2, Z2
-	MOVQ            80(DX), R12
-	VINSERTI32X4    $0x02, (R9)(R12*1), Z2, Z2
-	MOVQ            88(DX), R12
-	VINSERTI32X4    $0x03, (R9)(R12*1), Z2, Z2
-	MOVQ            96(DX), R12
-	VBROADCASTI32X4 (R9)(R12*1), Z3
-	MOVQ            104(DX), R12
-	VINSERTI32X4    $0x01, (R9)(R12*1), Z3, Z3
-	MOVQ            112(DX), R12
-	VINSERTI32X4    $0x02, (R9)(R12*1), Z3, Z3
-	MOVQ            120(DX), R12
-	VINSERTI32X4    $0x03, (R9)(R12*1), Z3, Z3
 	MOVQ            128(DX), R12
-	VBROADCASTI32X4 (R9)(R12*1), Z4
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z0, Z0
+	MOVQ            256(DX), R12
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z0, Z0
+	MOVQ            384(DX), R12
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z0, Z0
+	MOVQ            8(DX), R12
+	VBROADCASTI32X4 (R9)(R12*1), Z1
 	MOVQ            136(DX), R12
-	VINSERTI32X4    $0x01, (R9)(R12*1), Z4, Z4
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z1, Z1
+	MOVQ            264(DX), R12
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z1, Z1
+	MOVQ            392(DX), R12
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z1, Z1
+	MOVQ            16(DX), R12
+	VBROADCASTI32X4 (R9)(R12*1), Z2
 	MOVQ            144(DX), R12
-	VINSERTI32X4    $0x02, (R9)(R12*1), Z4, Z4
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z2, Z2
+	MOVQ            272(DX), R12
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z2, Z2
+	MOVQ            400(DX), R12
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z2, Z2
+	MOVQ            24(DX), R12
+	VBROADCASTI32X4 (R9)(R12*1), Z3
 	MOVQ            152(DX), R12
-	VINSERTI32X4    $0x03, (R9)(R12*1), Z4, Z4
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z3, Z3
+	MOVQ            280(DX), R12
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z3, Z3
+	MOVQ            408(DX), R12
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z3, Z3
+	MOVQ            32(DX), R12
+	VBROADCASTI32X4 (R9)(R12*1), Z4
 	MOVQ            160(DX), R12
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z4, Z4
+	MOVQ            288(DX), R12
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z4, Z4
+	MOVQ            416(DX), R12
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z4, Z4
+	MOVQ            40(DX), R12
 	VBROADCASTI32X4 (R9)(R12*1), Z5
 	MOVQ            168(DX), R12
 	VINSERTI32X4    $0x01, (R9)(R12*1), Z5, Z5
-	MOVQ            176(DX), R12
-	VINSERTI32X4    $0x02, (R9)(R12*1), Z5, Z5
-	MOVQ            184(DX), R12
-	VINSERTI32X4    $0x03, (R9)(R12*1), Z5, Z5
-	MOVQ            192(DX), R12
-	VBROADCASTI32X4 (R9)(R12*1), Z6
-	MOVQ            200(DX), R12
-	VINSERTI32X4    $0x01, (R9)(R12*1), Z6, Z6
-	MOVQ            208(DX), R12
-	VINSERTI32X4    $0x02, (R9)(R12*1), Z6, Z6
-	MOVQ            216(DX), R12
-	VINSERTI32X4    $0x03, (R9)(R12*1), Z6, Z6
-	MOVQ            224(DX), R12
-	VBROADCASTI32X4 (R9)(R12*1), Z7
-	MOVQ            232(DX), R12
-	VINSERTI32X4    $0x01, (R9)(R12*1), Z7, Z7
-	MOVQ            240(DX), R12
-	VINSERTI32X4    $0x02, (R9)(R12*1), Z7, Z7
-	MOVQ            248(DX), R12
-	VINSERTI32X4    $0x03, (R9)(R12*1), Z7, Z7
-	MOVQ            256(DX), R12
-	VBROADCASTI32X4 (R9)(R12*1), Z8
-	MOVQ            264(DX), R12
-	VINSERTI32X4    $0x01, (R9)(R12*1), Z8, Z8
-	MOVQ            272(DX), R12
-	VINSERTI32X4    $0x02, (R9)(R12*1), Z8, Z8
-	MOVQ            280(DX), R12
-	VINSERTI32X4    $0x03, (R9)(R12*1), Z8, Z8
-	MOVQ            288(DX), R12
-	VBROADCASTI32X4 (R9)(R12*1), Z9
 	MOVQ            296(DX), R12
-	VINSERTI32X4    $0x01, (R9)(R12*1), Z9, Z9
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z5, Z5
+	MOVQ            424(DX), R12
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z5, Z5
+	MOVQ            48(DX), R12
+	VBROADCASTI32X4 (R9)(R12*1), Z6
+	MOVQ            176(DX), R12
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z6, Z6
 	MOVQ            304(DX), R12
-	VINSERTI32X4    $0x02, (R9)(R12*1), Z9, Z9
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z6, Z6
+	MOVQ            432(DX), R12
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z6, Z6
+	MOVQ            56(DX), R12
+	VBROADCASTI32X4 (R9)(R12*1), Z7
+	MOVQ            184(DX), R12
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z7, Z7
 	MOVQ            312(DX), R12
-	VINSERTI32X4    $0x03, (R9)(R12*1), Z9, Z9
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z7, Z7
+	MOVQ            440(DX), R12
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z7, Z7
+	MOVQ            64(DX), R12
+	VBROADCASTI32X4 (R9)(R12*1), Z8
+	MOVQ            192(DX), R12
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z8, Z8
 	MOVQ            320(DX), R12
-	VBROADCASTI32X4 (R9)(R12*1), Z10
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z8, Z8
+	MOVQ            448(DX), R12
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z8, Z8
+	MOVQ            72(DX), R12
+	VBROADCASTI32X4 (R9)(R12*1), Z9
+	MOVQ            200(DX), R12
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z9, Z9
 	MOVQ            328(DX), R12
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z9, Z9
+	MOVQ            456(DX), R12
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z9, Z9
+	MOVQ            80(DX), R12
+	VBROADCASTI32X4 (R9)(R12*1), Z10
+	MOVQ            208(DX), R12
 	VINSERTI32X4    $0x01, (R9)(R12*1), Z10, Z10
 	MOVQ            336(DX), R12
 	VINSERTI32X4    $0x02, (R9)(R12*1), Z10, Z10
-	MOVQ            344(DX), R12
-	VINSERTI32X4    $0x03, (R9)(R12*1), Z10, Z10
-	MOVQ            352(DX), R12
-	VBROADCASTI32X4 (R9)(R12*1), Z11
-	MOVQ            360(DX), R12
-	VINSERTI32X4    $0x01, (R9)(R12*1), Z11, Z11
-	MOVQ            368(DX), R12
-	VINSERTI32X4    $0x02, (R9)(R12*1), Z11, Z11
-	MOVQ            376(DX), R12
-	VINSERTI32X4    $0x03, (R9)(R12*1), Z11, Z11
-	MOVQ            384(DX), R12
-	VBROADCASTI32X4 (R9)(R12*1), Z12
-	MOVQ            392(DX), R12
-	VINSERTI32X4    $0x01, (R9)(R12*1), Z12, Z12
-	MOVQ            400(DX), R12
-	VINSERTI32X4    $0x02, (R9)(R12*1), Z12, Z12
-	MOVQ            408(DX), R12
-	VINSERTI32X4    $0x03, (R9)(R12*1), Z12, Z12
-	MOVQ            416(DX), R12
-	VBROADCASTI32X4 (R9)(R12*1), Z13
-	MOVQ            424(DX), R12
-	VINSERTI32X4    $0x01, (R9)(R12*1), Z13, Z13
-	MOVQ            432(DX), R12
-	VINSERTI32X4    $0x02, (R9)(R12*1), Z13, Z13
-	MOVQ            440(DX), R12
-	VINSERTI32X4    $0x03, (R9)(R12*1), Z13, Z13
-	MOVQ            448(DX), R12
-	VBROADCASTI32X4 (R9)(R12*1), Z14
-	MOVQ            456(DX), R12
-	VINSERTI32X4    $0x01, (R9)(R12*1), Z14, Z14
 	MOVQ            464(DX), R12
-	VINSERTI32X4    $0x02, (R9)(R12*1), Z14, Z14
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z10, Z10
+	MOVQ            88(DX), R12
+	VBROADCASTI32X4 (R9)(R12*1), Z11
+	MOVQ            216(DX), R12
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z11, Z11
+	MOVQ            344(DX), R12
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z11, Z11
 	MOVQ            472(DX), R12
-	VINSERTI32X4    $0x03, (R9)(R12*1), Z14, Z14
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z11, Z11
+	MOVQ            96(DX), R12
+	VBROADCASTI32X4 (R9)(R12*1), Z12
+	MOVQ            224(DX), R12
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z12, Z12
+	MOVQ            352(DX), R12
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z12, Z12
 	MOVQ            480(DX), R12
-	VBROADCASTI32X4 (R9)(R12*1), Z15
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z12, Z12
+	MOVQ            104(DX), R12
+	VBROADCASTI32X4 (R9)(R12*1), Z13
+	MOVQ            232(DX), R12
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z13, Z13
+	MOVQ            360(DX), R12
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z13, Z13
 	MOVQ            488(DX), R12
-	VINSERTI32X4    $0x01, (R9)(R12*1), Z15, Z15
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z13, Z13
+	MOVQ            112(DX), R12
+	VBROADCASTI32X4 (R9)(R12*1), Z14
+	MOVQ            240(DX), R12
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z14, Z14
+	MOVQ            368(DX), R12
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z14, Z14
 	MOVQ            496(DX), R12
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z14, Z14
+	MOVQ            120(DX), R12
+	VBROADCASTI32X4 (R9)(R12*1), Z15
+	MOVQ            248(DX), R12
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z15, Z15
+	MOVQ            376(DX), R12
 	VINSERTI32X4    $0x02, (R9)(R12*1), Z15, Z15
 	MOVQ            504(DX), R12
 	VINSERTI32X4    $0x03, (R9)(R12*1), Z15, Z15
-	VMOVDQU64       tilesUint8Perm<>+0(SB), Z16
-	VMOVDQU64       tilesUint8Perm<>+64(SB), Z17
-	VMOVDQA64       Z0, Z18
-	VPERMT2B        Z1, Z16, Z18
-	VMOVDQA64       Z0, Z0
-	VPERMT2B        Z1, Z17, Z0
-	VMOVDQA64       Z2, Z1
-	VPERMT2B        Z3, Z16, Z1
-	VMOVDQA64       Z2, Z2
-	VPERMT2B        Z3, Z17, Z2
-	VMOVDQA64       Z4, Z3
-	VPERMT2B        Z5, Z16, Z3
-	VMOVDQA64       Z4, Z4
-	VPERMT2B        Z5, Z17, Z4
-	VMOVDQA64       Z6, Z5
-	VPERMT2B        Z7, Z16, Z5
-	VMOVDQA64       Z6, Z6
-	VPERMT2B        Z7, Z17, Z6
-	VMOVDQA64       Z8, Z7
-	VPERMT2B        Z9, Z16, Z7
-	VMOVDQA64       Z8, Z8
-	VPERMT2B        Z9, Z17, Z8
-	VMOVDQA64       Z10, Z9
-	VPERMT2B        Z11, Z16, Z9
-	VMOVDQA64       Z10, Z10
-	VPERMT2B        Z11, Z17, Z10
-	VMOVDQA64       Z12, Z11
-	VPERMT2B        Z13, Z16, Z11
-	VMOVDQA64       Z12, Z12
-	VPERMT2B        Z13, Z17, Z12
-	VMOVDQA64       Z14, Z13
-	VPERMT2B        Z15, Z16, Z13
-	VMOVDQA64       Z14, Z14
-	VPERMT2B        Z15, Z17, Z14
-	VMOVDQU64       tilesUint8Perm<>+128(SB), Z15
-	VMOVDQU64       tilesUint8Perm<>+192(SB), Z16
-	VMOVDQA64       Z18, Z17
-	VPERMT2B        Z1, Z15, Z17
-	VMOVDQA64       Z18, Z18
-	VPERMT2B        Z1, Z16, Z18
-	VMOVDQA64       Z0, Z1
-	VPERMT2B        Z2, Z15, Z1
-	VMOVDQA64       Z0, Z0
-	VPERMT2B        Z2, Z16, Z0
-	VMOVDQA64       Z3, Z2
-	VPERMT2B        Z5, Z15, Z2
-	VMOVDQA64       Z3, Z3
-	VPERMT2B        Z5, Z16, Z3
-	VMOVDQA64       Z4, Z5
-	VPERMT2B        Z6, Z15, Z5
-	VMOVDQA64       Z4, Z4
-	VPERMT2B        Z6, Z16, Z4
-	VMOVDQA64       Z7, Z6
-	VPERMT2B        Z9, Z15, Z6
-	VMOVDQA64       Z7, Z7
-	VPERMT2B        Z9, Z16, Z7
-	VMOVDQA64       Z8, Z9
-	VPERMT2B        Z10, Z15, Z9
-	VMOVDQA64       Z8, Z8
-	VPERMT2B        Z10, Z16, Z8
-	VMOVDQA64       Z11, Z10
-	VPERMT2B        Z13, Z15, Z10
-	VMOVDQA64       Z11, Z11
-	VPERMT2B        Z13, Z16, Z11
-	VMOVDQA64       Z12, Z13
-	VPERMT2B        Z14, Z15, Z13
-	VMOVDQA64       Z12, Z12
-	VPERMT2B        Z14, Z16, Z12
-	VMOVDQU64       tilesUint8Perm<>+256(SB), Z14
-	VMOVDQU64       tilesUint8Perm<>+320(SB), Z15
-	VMOVDQA64       Z17, Z16
-	VPERMT2B        Z2, Z14, Z16
-	VMOVDQA64       Z17, Z17
-	VPERMT2B        Z2, Z15, Z17
-	VMOVDQA64       Z1, Z2
-	VPERMT2B        Z5, Z14, Z2
-	VMOVDQA64       Z1, Z1
-	VPERMT2B        Z5, Z15, Z1
-	VMOVDQA64       Z18, Z5
-	VPERMT2B        Z3, Z14, Z5
-	VMOVDQA64       Z18, Z18
-	VPERMT2B        Z3, Z15, Z18
-	VMOVDQA64       Z0, Z3
-	VPERMT2B        Z4, Z14, Z3
-	VMOVDQA64       Z0, Z0
-	VPERMT2B        Z4, Z15, Z0
-	VMOVDQA64       Z6, Z4
-	VPERMT2B        Z10, Z14, Z4
-	VMOVDQA64       Z6, Z6
-	VPERMT2B        Z10, Z15, Z6
-	VMOVDQA64       Z9, Z10
-	VPERMT2B        Z13, Z14, Z10
-	VMOVDQA64       Z9, Z9
-	VPERMT2B        Z13, Z15, Z9
-	VMOVDQA64       Z7, Z13
-	VPERMT2B        Z11, Z14, Z13
-	VMOVDQA64       Z7, Z7
-	VPERMT2B        Z11, Z15, Z7
-	VMOVDQA64       Z8, Z11
-	VPERMT2B        Z12, Z14, Z11
-	VMOVDQA64       Z8, Z8
-	VPERMT2B        Z12, Z15, Z8
-	VMOVDQU64       tilesUint8Perm<>+384(SB), Z12
-	VMOVDQU64       tilesUint8Perm<>+448(SB), Z14
-	VMOVDQA64       Z16, Z15
-	VPERMT2B        Z4, Z12, Z15
-	VMOVDQA64       Z16, Z16
-	VPERMT2B        Z4, Z14, Z16
-	VMOVDQA64       Z2, Z4
-	VPERMT2B        Z10, Z12, Z4
-	VMOVDQA64       Z2, Z2
-	VPERMT2B        Z10, Z14, Z2
-	VMOVDQA64       Z5, Z10
-	VPERMT2B        Z13, Z12, Z10
-	VMOVDQA64       Z5, Z5
-	VPERMT2B        Z13, Z14, Z5
-	VMOVDQA64       Z3, Z13
-	VPERMT2B        Z11, Z12, Z13
-	VMOVDQA64       Z3, Z3
-	VPERMT2B        Z11, Z14, Z3
-	VMOVDQA64       Z17, Z11
-	VPERMT2B        Z6, Z12, Z11
-	VMOVDQA64       Z17, Z17
-	VPERMT2B        Z6, Z14, Z17
-	VMOVDQA64       Z1, Z6
-	VPERMT2B        Z9, Z12, Z6
-	VMOVDQA64       Z1, Z1
-	VPERMT2B        Z9, Z14, Z1
-	VMOVDQA64       Z18, Z9
-	VPERMT2B        Z7, Z12, Z9
-	VMOVDQA64       Z18, Z18
-	VPERMT2B        Z7, Z14, Z18
-	VMOVDQA64       Z0, Z7
-	VPERMT2B        Z8, Z12, Z7
-	VMOVDQA64       Z0, Z0
-	VPERMT2B        Z8, Z14, Z0
-	VMOVDQU64       Z15, (R10)
+	VPUNPCKLBW      Z1, Z0, Z16
+	VPUNPCKHBW      Z1, Z0, Z0
+	VPUNPCKLBW      Z3, Z2, Z1
+	VPUNPCKHBW      Z3, Z2, Z2
+	VPUNPCKLBW      Z5, Z4, Z3
+	VPUNPCKHBW      Z5, Z4, Z4
+	VPUNPCKLBW      Z7, Z6, Z5
+	VPUNPCKHBW      Z7, Z6, Z6
+	VPUNPCKLBW      Z9, Z8, Z7
+	VPUNPCKHBW      Z9, Z8, Z8
+	VPUNPCKLBW      Z11, Z10, Z9
+	VPUNPCKHBW      Z11, Z10, Z10
+	VPUNPCKLBW      Z13, Z12, Z11
+	VPUNPCKHBW      Z13, Z12, Z12
+	VPUNPCKLBW      Z15, Z14, Z13
+	VPUNPCKHBW      Z15, Z14, Z14
+	VPUNPCKLWD      Z1, Z16, Z15
+	VPUNPCKHWD      Z1, Z16, Z1
+	VPUNPCKLWD      Z2, Z0, Z16
+	VPUNPCKHWD      Z2, Z0, Z0
+	VPUNPCKLWD      Z5, Z3, Z2
+	VPUNPCKHWD      Z5, Z3, Z3
+	VPUNPCKLWD      Z6, Z4, Z5
+	VPUNPCKHWD      Z6, Z4, Z4
+	VPUNPCKLWD      Z9, Z7, Z6
+	VPUNPCKHWD      Z9, Z7, Z7
+	VPUNPCKLWD      Z10, Z8, Z9
+	VPUNPCKHWD      Z10, Z8, Z8
+	VPUNPCKLWD      Z13, Z11, Z10
+	VPUNPCKHWD      Z13, Z11, Z11
+	VPUNPCKLWD      Z14, Z12, Z13
+	VPUNPCKHWD      Z14, Z12, Z12
+	VPUNPCKLDQ      Z2, Z15, Z14
+	VPUNPCKHDQ      Z2, Z15, Z2
+	VPUNPCKLDQ      Z3, Z1, Z15
+	VPUNPCKHDQ      Z3, Z1, Z1
+	VPUNPCKLDQ      Z5, Z16, Z3
+	VPUNPCKHDQ      Z5, Z16, Z5
+	VPUNPCKLDQ      Z4, Z0, Z16
+	VPUNPCKHDQ      Z4, Z0, Z0
+	VPUNPCKLDQ      Z10, Z6, Z4
+	VPUNPCKHDQ      Z10, Z6, Z6
+	VPUNPCKLDQ      Z11, Z7, Z10
+	VPUNPCKHDQ      Z11, Z7, Z7
+	VPUNPCKLDQ      Z13, Z9, Z11
+	VPUNPCKHDQ      Z13, Z9, Z9
+	VPUNPCKLDQ      Z12, Z8, Z13
+	VPUNPCKHDQ      Z12, Z8, Z8
+	VPUNPCKLQDQ     Z4, Z14, Z12
+	VPUNPCKHQDQ     Z4, Z14, Z4
+	VPUNPCKLQDQ     Z6, Z2, Z14
+	VPUNPCKHQDQ     Z6, Z2, Z2
+	VPUNPCKLQDQ     Z10, Z15, Z6
+	VPUNPCKHQDQ     Z10, Z15, Z10
+	VPUNPCKLQDQ     Z7, Z1, Z15
+	VPUNPCKHQDQ     Z7, Z1, Z1
+	VPUNPCKLQDQ     Z11, Z3, Z7
+	VPUNPCKHQDQ     Z11, Z3, Z3
+	VPUNPCKLQDQ     Z9, Z5, Z11
+	VPUNPCKHQDQ     Z9, Z5, Z5
+	VPUNPCKLQDQ     Z13, Z16, Z9
+	VPUNPCKHQDQ     Z13, Z16, Z13
+	VPUNPCKLQDQ     Z8, Z0, Z16
+	VPUNPCKHQDQ     Z8, Z0, Z0
+	VMOVDQU64       Z12, (R10)
 	VMOVDQU64       Z4, (R10)(SI*1)
-	VMOVDQU64       Z10, (R10)(SI*2)
-	VMOVDQU64       Z13, (R10)(DI*1)
+	VMOVDQU64       Z14, (R10)(SI*2)
+	VMOVDQU64       Z2, (R10)(DI*1)
 	LEAQ            (R10)(SI*4), R12
-	VMOVDQU64       Z11, (R12)
-	VMOVDQU64       Z6, (R12)(SI*1)
-	VMOVDQU64       Z9, (R12)(SI*2)
-	VMOVDQU64       Z7, (R12)(DI*1)
+	VMOVDQU64       Z6, (R12)
+	VMOVDQU64       Z10, (R12)(SI*1)
+	VMOVDQU64       Z15, (R12)(SI*2)
+	VMOVDQU64       Z1, (R12)(DI*1)
 	LEAQ            (R12)(SI*4), R12
-	VMOVDQU64       Z16, (R12)
-	VMOVDQU64       Z2, (R12)(SI*1)
-	VMOVDQU64       Z5, (R12)(SI*2)
-	VMOVDQU64       Z3, (R12)(DI*1)
+	VMOVDQU64       Z7, (R12)
+	VMOVDQU64       Z3, (R12)(SI*1)
+	VMOVDQU64       Z11, (R12)(SI*2)
+	VMOVDQU64       Z5, (R12)(DI*1)
 	LEAQ            (R12)(SI*4), R12
-	VMOVDQU64       Z17, (R12)
-	VMOVDQU64       Z1, (R12)(SI*1)
-	VMOVDQU64       Z18, (R12)(SI*2)
+	VMOVDQU64       Z9, (R12)
+	VMOVDQU64       Z13, (R12)(SI*1)
+	VMOVDQU64       Z16, (R12)(SI*2)
 	VMOVDQU64       Z0, (R12)(DI*1)
 	ADDQ            $0x00000010, R9
 	ADDQ            R8, R10
@@ -13523,522 +13451,8 @@ tilesUint8_done:
 	VZEROUPPER
 	RET
 
-DATA tilesUint8Perm<>+0(SB)/1, $0x00
-DATA tilesUint8Perm<>+1(SB)/1, $0x40
-DATA tilesUint8Perm<>+2(SB)/1, $0x02
-DATA tilesUint8Perm<>+3(SB)/1, $0x42
-DATA tilesUint8Perm<>+4(SB)/1, $0x04
-DATA tilesUint8Perm<>+5(SB)/1, $0x44
-DATA tilesUint8Perm<>+6(SB)/1, $0x06
-DATA tilesUint8Perm<>+7(SB)/1, $0x46
-DATA tilesUint8Perm<>+8(SB)/1, $0x08
-DATA tilesUint8Perm<>+9(SB)/1, $0x48
-DATA tilesUint8Perm<>+10(SB)/1, $0x0a
-DATA tilesUint8Perm<>+11(SB)/1, $0x4a
-DATA tilesUint8Perm<>+12(SB)/1, $0x0c
-DATA tilesUint8Perm<>+13(SB)/1, $0x4c
-DATA tilesUint8Perm<>+14(SB)/1, $0x0e
-DATA tilesUint8Perm<>+15(SB)/1, $0x4e
-DATA tilesUint8Perm<>+16(SB)/1, $0x10
-DATA tilesUint8Perm<>+17(SB)/1, $0x50
-DATA tilesUint8Perm<>+18(SB)/1, $0x12
-DATA tilesUint8Perm<>+19(SB)/1, $0x52
-DATA tilesUint8Perm<>+20(SB)/1, $0x14
-DATA tilesUint8Perm<>+21(SB)/1, $0x54
-DATA tilesUint8Perm<>+22(SB)/1, $0x16
-DATA tilesUint8Perm<>+23(SB)/1, $0x56
-DATA tilesUint8Perm<>+24(SB)/1, $0x18
-DATA tilesUint8Perm<>+25(SB)/1, $0x58
-DATA tilesUint8Perm<>+26(SB)/1, $0x1a
-DATA tilesUint8Perm<>+27(SB)/1, $0x5a
-DATA tilesUint8Perm<>+28(SB)/1, $0x1c
-DATA tilesUint8Perm<>+29(SB)/1, $0x5c
-DATA tilesUint8Perm<>+30(SB)/1, $0x1e
-DATA tilesUint8Perm<>+31(SB)/1, $0x5e
-DATA tilesUint8Perm<>+32(SB)/1, $0x20
-DATA tilesUint8Perm<>+33(SB)/1, $0x60
-DATA tilesUint8Perm<>+34(SB)/1, $0x22
-DATA tilesUint8Perm<>+35(SB)/1, $0x62
-DATA tilesUint8Perm<>+36(SB)/1, $0x24
-DATA tilesUint8Perm<>+37(SB)/1, $0x64
-DATA tilesUint8Perm<>+38(SB)/1, $0x26
-DATA tilesUint8Perm<>+39(SB)/1, $0x66
-DATA tilesUint8Perm<>+40(SB)/1, $0x28
-DATA tilesUint8Perm<>+41(SB)/1, $0x68
-DATA tilesUint8Perm<>+42(SB)/1, $0x2a
-DATA tilesUint8Perm<>+43(SB)/1, $0x6a
-DATA tilesUint8Perm<>+44(SB)/1, $0x2c
-DATA tilesUint8Perm<>+45(SB)/1, $0x6c
-DATA tilesUint8Perm<>+46(SB)/1, $0x2e
-DATA tilesUint8Perm<>+47(SB)/1, $0x6e
-DATA tilesUint8Perm<>+48(SB)/1, $0x30
-DATA tilesUint8Perm<>+49(SB)/1, $0x70
-DATA tilesUint8Perm<>+50(SB)/1, $0x32
-DATA tilesUint8Perm<>+51(SB)/1, $0x72
-DATA tilesUint8Perm<>+52(SB)/1, $0x34
-DATA tilesUint8Perm<>+53(SB)/1, $0x74
-DATA tilesUint8Perm<>+54(SB)/1, $0x36
-DATA tilesUint8Perm<>+55(SB)/1, $0x76
-DATA tilesUint8Perm<>+56(SB)/1, $0x38
-DATA tilesUint8Perm<>+57(SB)/1, $0x78
-DATA tilesUint8Perm<>+58(SB)/1, $0x3a
-DATA tilesUint8Perm<>+59(SB)/1, $0x7a
-DATA tilesUint8Perm<>+60(SB)/1, $0x3c
-DATA tilesUint8Perm<>+61(SB)/1, $0x7c
-DATA tilesUint8Perm<>+62(SB)/1, $0x3e
-DATA tilesUint8Perm<>+63(SB)/1, $0x7e
-DATA tilesUint8Perm<>+64(SB)/1, $0x01
-DATA tilesUint8Perm<>+65(SB)/1, $0x41
-DATA tilesUint8Perm<>+66(SB)/1, $0x03
-DATA tilesUint8Perm<>+67(SB)/1, $0x43
-DATA tilesUint8Perm<>+68(SB)/1, $0x05
-DATA tilesUint8Perm<>+69(SB)/1, $0x45
-DATA tilesUint8Perm<>+70(SB)/1, $0x07
-DATA tilesUint8Perm<>+71(SB)/1, $0x47
-DATA tilesUint8Perm<>+72(SB)/1, $0x09
-DATA tilesUint8Perm<>+73(SB)/1, $0x49
-DATA tilesUint8Perm<>+74(SB)/1, $0x0b
-DATA tilesUint8Perm<>+75(SB)/1, $0x4b
-DATA tilesUint8Perm<>+76(SB)/1, $0x0d
-DATA tilesUint8Perm<>+77(SB)/1, $0x4d
-DATA tilesUint8Perm<>+78(SB)/1, $0x0f
-DATA tilesUint8Perm<>+79(SB)/1, $0x4f
-DATA tilesUint8Perm<>+80(SB)/1, $0x11
-DATA tilesUint8Perm<>+81(SB)/1, $0x51
-DATA tilesUint8Perm<>+82(SB)/1, $0x13
-DATA tilesUint8Perm<>+83(SB)/1, $0x53
-DATA tilesUint8Perm<>+84(SB)/1, $0x15
-DATA tilesUint8Perm<>+85(SB)/1, $0x55
-DATA tilesUint8Perm<>+86(SB)/1, $0x17
-DATA tilesUint8Perm<>+87(SB)/1, $0x57
-DATA tilesUint8Perm<>+88(SB)/1, $0x19
-DATA tilesUint8Perm<>+89(SB)/1, $0x59
-DATA tilesUint8Perm<>+90(SB)/1, $0x1b
-DATA tilesUint8Perm<>+91(SB)/1, $0x5b
-DATA tilesUint8Perm<>+92(SB)/1, $0x1d
-DATA tilesUint8Perm<>+93(SB)/1, $0x5d
-DATA tilesUint8Perm<>+94(SB)/1, $0x1f
-DATA tilesUint8Perm<>+95(SB)/1, $0x5f
-DATA tilesUint8Perm<>+96(SB)/1, $0x21
-DATA tilesUint8Perm<>+97(SB)/1, $0x61
-DATA tilesUint8Perm<>+98(SB)/1, $0x23
-DATA tilesUint8Perm<>+99(SB)/1, $0x63
-DATA tilesUint8Perm<>+100(SB)/1, $0x25
-DATA tilesUint8Perm<>+101(SB)/1, $0x65
-DATA tilesUint8Perm<>+102(SB)/1, $0x27
-DATA tilesUint8Perm<>+103(SB)/1, $0x67
-DATA tilesUint8Perm<>+104(SB)/1, $0x29
-DATA tilesUint8Perm<>+105(SB)/1, $0x69
-DATA tilesUint8Perm<>+106(SB)/1, $0x2b
-DATA tilesUint8Perm<>+107(SB)/1, $0x6b
-DATA tilesUint8Perm<>+108(SB)/1, $0x2d
-DATA tilesUint8Perm<>+109(SB)/1, $0x6d
-DATA tilesUint8Perm<>+110(SB)/1, $0x2f
-DATA tilesUint8Perm<>+111(SB)/1, $0x6f
-DATA tilesUint8Perm<>+112(SB)/1, $0x31
-DATA tilesUint8Perm<>+113(SB)/1, $0x71
-DATA tilesUint8Perm<>+114(SB)/1, $0x33
-DATA tilesUint8Perm<>+115(SB)/1, $0x73
-DATA tilesUint8Perm<>+116(SB)/1, $0x35
-DATA tilesUint8Perm<>+117(SB)/1, $0x75
-DATA tilesUint8Perm<>+118(SB)/1, $0x37
-DATA tilesUint8Perm<>+119(SB)/1, $0x77
-DATA tilesUint8Perm<>+120(SB)/1, $0x39
-DATA tilesUint8Perm<>+121(SB)/1, $0x79
-DATA tilesUint8Perm<>+122(SB)/1, $0x3b
-DATA tilesUint8Perm<>+123(SB)/1, $0x7b
-DATA tilesUint8Perm<>+124(SB)/1, $0x3d
-DATA tilesUint8Perm<>+125(SB)/1, $0x7d
-DATA tilesUint8Perm<>+126(SB)/1, $0x3f
-DATA tilesUint8Perm<>+127(SB)/1, $0x7f
-DATA tilesUint8Perm<>+128(SB)/1, $0x00
-DATA tilesUint8Perm<>+129(SB)/1, $0x01
-DATA tilesUint8Perm<>+130(SB)/1, $0x40
-DATA tilesUint8Perm<>+131(SB)/1, $0x41
-DATA tilesUint8Perm<>+132(SB)/1, $0x04
-DATA tilesUint8Perm<>+133(SB)/1, $0x05
-DATA tilesUint8Perm<>+134(SB)/1, $0x44
-DATA tilesUint8Perm<>+135(SB)/1, $0x45
-DATA tilesUint8Perm<>+136(SB)/1, $0x08
-DATA tilesUint8Perm<>+137(SB)/1, $0x09
-DATA tilesUint8Perm<>+138(SB)/1, $0x48
-DATA tilesUint8Perm<>+139(SB)/1, $0x49
-DATA tilesUint8Perm<>+140(SB)/1, $0x0c
-DATA tilesUint8Perm<>+141(SB)/1, $0x0d
-DATA tilesUint8Perm<>+142(SB)/1, $0x4c
-DATA tilesUint8Perm<>+143(SB)/1, $0x4d
-DATA tilesUint8Perm<>+144(SB)/1, $0x10
-DATA tilesUint8Perm<>+145(SB)/1, $0x11
-DATA tilesUint8Perm<>+146(SB)/1, $0x50
-DATA tilesUint8Perm<>+147(SB)/1, $0x51
-DATA tilesUint8Perm<>+148(SB)/1, $0x14
-DATA tilesUint8Perm<>+149(SB)/1, $0x15
-DATA tilesUint8Perm<>+150(SB)/1, $0x54
-DATA tilesUint8Perm<>+151(SB)/1, $0x55
-DATA tilesUint8Perm<>+152(SB)/1, $0x18
-DATA tilesUint8Perm<>+153(SB)/1, $0x19
-DATA tilesUint8Perm<>+154(SB)/1, $0x58
-DATA tilesUint8Perm<>+155(SB)/1, $0x59
-DATA tilesUint8Perm<>+156(SB)/1, $0x1c
-DATA tilesUint8Perm<>+157(SB)/1, $0x1d
-DATA tilesUint8Perm<>+158(SB)/1, $0x5c
-DATA tilesUint8Perm<>+159(SB)/1, $0x5d
-DATA tilesUint8Perm<>+160(SB)/1, $0x20
-DATA tilesUint8Perm<>+161(SB)/1, $0x21
-DATA tilesUint8Perm<>+162(SB)/1, $0x60
-DATA tilesUint8Perm<>+163(SB)/1, $0x61
-DATA tilesUint8Perm<>+164(SB)/1, $0x24
-DATA tilesUint8Perm<>+165(SB)/1, $0x25
-DATA tilesUint8Perm<>+166(SB)/1, $0x64
-DATA tilesUint8Perm<>+167(SB)/1, $0x65
-DATA tilesUint8Perm<>+168(SB)/1, $0x28
-DATA tilesUint8Perm<>+169(SB)/1, $0x29
-DATA tilesUint8Perm<>+170(SB)/1, $0x68
-DATA tilesUint8Perm<>+171(SB)/1, $0x69
-DATA tilesUint8Perm<>+172(SB)/1, $0x2c
-DATA tilesUint8Perm<>+173(SB)/1, $0x2d
-DATA tilesUint8Perm<>+174(SB)/1, $0x6c
-DATA tilesUint8Perm<>+175(SB)/1, $0x6d
-DATA tilesUint8Perm<>+176(SB)/1, $0x30
-DATA tilesUint8Perm<>+177(SB)/1, $0x31
-DATA tilesUint8Perm<>+178(SB)/1, $0x70
-DATA tilesUint8Perm<>+179(SB)/1, $0x71
-DATA tilesUint8Perm<>+180(SB)/1, $0x34
-DATA tilesUint8Perm<>+181(SB)/1, $0x35
-DATA tilesUint8Perm<>+182(SB)/1, $0x74
-DATA tilesUint8Perm<>+183(SB)/1, $0x75
-DATA tilesUint8Perm<>+184(SB)/1, $0x38
-DATA tilesUint8Perm<>+185(SB)/1, $0x39
-DATA tilesUint8Perm<>+186(SB)/1, $0x78
-DATA tilesUint8Perm<>+187(SB)/1, $0x79
-DATA tilesUint8Perm<>+188(SB)/1, $0x3c
-DATA tilesUint8Perm<>+189(SB)/1, $0x3d
-DATA tilesUint8Perm<>+190(SB)/1, $0x7c
-DATA tilesUint8Perm<>+191(SB)/1, $0x7d
-DATA tilesUint8Perm<>+192(SB)/1, $0x02
-DATA tilesUint8Perm<>+193(SB)/1, $0x03
-DATA tilesUint8Perm<>+194(SB)/1, $0x42
-DATA tilesUint8Perm<>+195(SB)/1, $0x43
-DATA tilesUint8Perm<>+196(SB)/1, $0x06
-DATA tilesUint8Perm<>+197(SB)/1, $0x07
-DATA tilesUint8Perm<>+198(SB)/1, $0x46
-DATA tilesUint8Perm<>+199(SB)/1, $0x47
-DATA tilesUint8Perm<>+200(SB)/1, $0x0a
-DATA tilesUint8Perm<>+201(SB)/1, $0x0b
-DATA tilesUint8Perm<>+202(SB)/1, $0x4a
-DATA tilesUint8Perm<>+203(SB)/1, $0x4b
-DATA tilesUint8Perm<>+204(SB)/1, $0x0e
-DATA tilesUint8Perm<>+205(SB)/1, $0x0f
-DATA tilesUint8Perm<>+206(SB)/1, $0x4e
-DATA tilesUint8Perm<>+207(SB)/1, $0x4f
-DATA tilesUint8Perm<>+208(SB)/1, $0x12
-DATA tilesUint8Perm<>+209(SB)/1, $0x13
-DATA tilesUint8Perm<>+210(SB)/1, $0x52
-DATA tilesUint8Perm<>+211(SB)/1, $0x53
-DATA tilesUint8Perm<>+212(SB)/1, $0x16
-DATA tilesUint8Perm<>+213(SB)/1, $0x17
-DATA tilesUint8Perm<>+214(SB)/1, $0x56
-DATA tilesUint8Perm<>+215(SB)/1, $0x57
-DATA tilesUint8Perm<>+216(SB)/1, $0x1a
-DATA tilesUint8Perm<>+217(SB)/1, $0x1b
-DATA tilesUint8Perm<>+218(SB)/1, $0x5a
-DATA tilesUint8Perm<>+219(SB)/1, $0x5b
-DATA tilesUint8Perm<>+220(SB)/1, $0x1e
-DATA tilesUint8Perm<>+221(SB)/1, $0x1f
-DATA tilesUint8Perm<>+222(SB)/1, $0x5e
-DATA tilesUint8Perm<>+223(SB)/1, $0x5f
-DATA tilesUint8Perm<>+224(SB)/1, $0x22
-DATA tilesUint8Perm<>+225(SB)/1, $0x23
-DATA tilesUint8Perm<>+226(SB)/1, $0x62
-DATA tilesUint8Perm<>+227(SB)/1, $0x63
-DATA tilesUint8Perm<>+228(SB)/1, $0x26
-DATA tilesUint8Perm<>+229(SB)/1, $0x27
-DATA tilesUint8Perm<>+230(SB)/1, $0x66
-DATA tilesUint8Perm<>+231(SB)/1, $0x67
-DATA tilesUint8Perm<>+232(SB)/1, $0x2a
-DATA tilesUint8Perm<>+233(SB)/1, $0x2b
-DATA tilesUint8Perm<>+234(SB)/1, $0x6a
-DATA tilesUint8Perm<>+235(SB)/1, $0x6b
-DATA tilesUint8Perm<>+236(SB)/1, $0x2e
-DATA tilesUint8Perm<>+237(SB)/1, $0x2f
-DATA tilesUint8Perm<>+238(SB)/1, $0x6e
-DATA tilesUint8Perm<>+239(SB)/1, $0x6f
-DATA tilesUint8Perm<>+240(SB)/1, $0x32
-DATA tilesUint8Perm<>+241(SB)/1, $0x33
-DATA tilesUint8Perm<>+242(SB)/1, $0x72
-DATA tilesUint8Perm<>+243(SB)/1, $0x73
-DATA tilesUint8Perm<>+244(SB)/1, $0x36
-DATA tilesUint8Perm<>+245(SB)/1, $0x37
-DATA tilesUint8Perm<>+246(SB)/1, $0x76
-DATA tilesUint8Perm<>+247(SB)/1, $0x77
-DATA tilesUint8Perm<>+248(SB)/1, $0x3a
-DATA tilesUint8Perm<>+249(SB)/1, $0x3b
-DATA tilesUint8Perm<>+250(SB)/1, $0x7a
-DATA tilesUint8Perm<>+251(SB)/1, $0x7b
-DATA tilesUint8Perm<>+252(SB)/1, $0x3e
-DATA tilesUint8Perm<>+253(SB)/1, $0x3f
-DATA tilesUint8Perm<>+254(SB)/1, $0x7e
-DATA tilesUint8Perm<>+255(SB)/1, $0x7f
-DATA tilesUint8Perm<>+256(SB)/1, $0x00
-DATA tilesUint8Perm<>+257(SB)/1, $0x01
-DATA tilesUint8Perm<>+258(SB)/1, $0x02
-DATA tilesUint8Perm<>+259(SB)/1, $0x03
-DATA tilesUint8Perm<>+260(SB)/1, $0x40
-DATA tilesUint8Perm<>+261(SB)/1, $0x41
-DATA tilesUint8Perm<>+262(SB)/1, $0x42
-DATA tilesUint8Perm<>+263(SB)/1, $0x43
-DATA tilesUint8Perm<>+264(SB)/1, $0x08
-DATA tilesUint8Perm<>+265(SB)/1, $0x09
-DATA tilesUint8Perm<>+266(SB)/1, $0x0a
-DATA tilesUint8Perm<>+267(SB)/1, $0x0b
-DATA tilesUint8Perm<>+268(SB)/1, $0x48
-DATA tilesUint8Perm<>+269(SB)/1, $0x49
-DATA tilesUint8Perm<>+270(SB)/1, $0x4a
-DATA tilesUint8Perm<>+271(SB)/1, $0x4b
-DATA tilesUint8Perm<>+272(SB)/1, $0x10
-DATA tilesUint8Perm<>+273(SB)/1, $0x11
-DATA tilesUint8Perm<>+274(SB)/1, $0x12
-DATA tilesUint8Perm<>+275(SB)/1, $0x13
-DATA tilesUint8Perm<>+276(SB)/1, $0x50
-DATA tilesUint8Perm<>+277(SB)/1, $0x51
-DATA tilesUint8Perm<>+278(SB)/1, $0x52
-DATA tilesUint8Perm<>+279(SB)/1, $0x53
-DATA tilesUint8Perm<>+280(SB)/1, $0x18
-DATA tilesUint8Perm<>+281(SB)/1, $0x19
-DATA tilesUint8Perm<>+282(SB)/1, $0x1a
-DATA tilesUint8Perm<>+283(SB)/1, $0x1b
-DATA tilesUint8Perm<>+284(SB)/1, $0x58
-DATA tilesUint8Perm<>+285(SB)/1, $0x59
-DATA tilesUint8Perm<>+286(SB)/1, $0x5a
-DATA tilesUint8Perm<>+287(SB)/1, $0x5b
-DATA tilesUint8Perm<>+288(SB)/1, $0x20
-DATA tilesUint8Perm<>+289(SB)/1, $0x21
-DATA tilesUint8Perm<>+290(SB)/1, $0x22
-DATA tilesUint8Perm<>+291(SB)/1, $0x23
-DATA tilesUint8Perm<>+292(SB)/1, $0x60
-DATA tilesUint8Perm<>+293(SB)/1, $0x61
-DATA tilesUint8Perm<>+294(SB)/1, $0x62
-DATA tilesUint8Perm<>+295(SB)/1, $0x63
-DATA tilesUint8Perm<>+296(SB)/1, $0x28
-DATA tilesUint8Perm<>+297(SB)/1, $0x29
-DATA tilesUint8Perm<>+298(SB)/1, $0x2a
-DATA tilesUint8Perm<>+299(SB)/1, $0x2b
-DATA tilesUint8Perm<>+300(SB)/1, $0x68
-DATA tilesUint8Perm<>+301(SB)/1, $0x69
-DATA tilesUint8Perm<>+302(SB)/1, $0x6a
-DATA tilesUint8Perm<>+303(SB)/1, $0x6b
-DATA tilesUint8Perm<>+304(SB)/1, $0x30
-DATA tilesUint8Perm<>+305(SB)/1, $0x31
-DATA tilesUint8Perm<>+306(SB)/1, $0x32
-DATA tilesUint8Perm<>+307(SB)/1, $0x33
-DATA tilesUint8Perm<>+308(SB)/1, $0x70
-DATA tilesUint8Perm<>+309(SB)/1, $0x71
-DATA tilesUint8Perm<>+310(SB)/1, $0x72
-DATA tilesUint8Perm<>+311(SB)/1, $0x73
-DATA tilesUint8Perm<>+312(SB)/1, $0x38
-DATA tilesUint8Perm<>+313(SB)/1, $0x39
-DATA tilesUint8Perm<>+314(SB)/1, $0x3a
-DATA tilesUint8Perm<>+315(SB)/1, $0x3b
-DATA tilesUint8Perm<>+316(SB)/1, $0x78
-DATA tilesUint8Perm<>+317(SB)/1, $0x79
-DATA tilesUint8Perm<>+318(SB)/1, $0x7a
-DATA tilesUint8Perm<>+319(SB)/1, $0x7b
-DATA tilesUint8Perm<>+320(SB)/1, $0x04
-DATA tilesUint8Perm<>+321(SB)/1, $0x05
-DATA tilesUint8Perm<>+322(SB)/1, $0x06
-DATA tilesUint8Perm<>+323(SB)/1, $0x07
-DATA tilesUint8Perm<>+324(SB)/1, $0x44
-DATA tilesUint8Perm<>+325(SB)/1, $0x45
-DATA tilesUint8Perm<>+326(SB)/1, $0x46
-DATA tilesUint8Perm<>+327(SB)/1, $0x47
-DATA tilesUint8Perm<>+328(SB)/1, $0x0c
-DATA tilesUint8Perm<>+329(SB)/1, $0x0d
-DATA tilesUint8Perm<>+330(SB)/1, $0x0e
-DATA tilesUint8Perm<>+331(SB)/1, $0x0f
-DATA tilesUint8Perm<>+332(SB)/1, $0x4c
-DATA tilesUint8Perm<>+333(SB)/1, $0x4d
-DATA tilesUint8Perm<>+334(SB)/1, $0x4e
-DATA tilesUint8Perm<>+335(SB)/1, $0x4f
-DATA tilesUint8Perm<>+336(SB)/1, $0x14
-DATA tilesUint8Perm<>+337(SB)/1, $0x15
-DATA tilesUint8Perm<>+338(SB)/1, $0x16
-DATA tilesUint8Perm<>+339(SB)/1, $0x17
-DATA tilesUint8Perm<>+340(SB)/1, $0x54
-DATA tilesUint8Perm<>+341(SB)/1, $0x55
-DATA tilesUint8Perm<>+342(SB)/1, $0x56
-DATA tilesUint8Perm<>+343(SB)/1, $0x57
-DATA tilesUint8Perm<>+344(SB)/1, $0x1c
-DATA tilesUint8Perm<>+345(SB)/1, $0x1d
-DATA tilesUint8Perm<>+346(SB)/1, $0x1e
-DATA tilesUint8Perm<>+347(SB)/1, $0x1f
-DATA tilesUint8Perm<>+348(SB)/1, $0x5c
-DATA tilesUint8Perm<>+349(SB)/1, $0x5d
-DATA tilesUint8Perm<>+350(SB)/1, $0x5e
-DATA tilesUint8Perm<>+351(SB)/1, $0x5f
-DATA tilesUint8Perm<>+352(SB)/1, $0x24
-DATA tilesUint8Perm<>+353(SB)/1, $0x25
-DATA tilesUint8Perm<>+354(SB)/1, $0x26
-DATA tilesUint8Perm<>+355(SB)/1, $0x27
-DATA tilesUint8Perm<>+356(SB)/1, $0x64
-DATA tilesUint8Perm<>+357(SB)/1, $0x65
-DATA tilesUint8Perm<>+358(SB)/1, $0x66
-DATA tilesUint8Perm<>+359(SB)/1, $0x67
-DATA tilesUint8Perm<>+360(SB)/1, $0x2c
-DATA tilesUint8Perm<>+361(SB)/1, $0x2d
-DATA tilesUint8Perm<>+362(SB)/1, $0x2e
-DATA tilesUint8Perm<>+363(SB)/1, $0x2f
-DATA tilesUint8Perm<>+364(SB)/1, $0x6c
-DATA tilesUint8Perm<>+365(SB)/1, $0x6d
-DATA tilesUint8Perm<>+366(SB)/1, $0x6e
-DATA tilesUint8Perm<>+367(SB)/1, $0x6f
-DATA tilesUint8Perm<>+368(SB)/1, $0x34
-DATA tilesUint8Perm<>+369(SB)/1, $0x35
-DATA tilesUint8Perm<>+370(SB)/1, $0x36
-DATA tilesUint8Perm<>+371(SB)/1, $0x37
-DATA tilesUint8Perm<>+372(SB)/1, $0x74
-DATA tilesUint8Perm<>+373(SB)/1, $0x75
-DATA tilesUint8Perm<>+374(SB)/1, $0x76
-DATA tilesUint8Perm<>+375(SB)/1, $0x77
-DATA tilesUint8Perm<>+376(SB)/1, $0x3c
-DATA tilesUint8Perm<>+377(SB)/1, $0x3d
-DATA tilesUint8Perm<>+378(SB)/1, $0x3e
-DATA tilesUint8Perm<>+379(SB)/1, $0x3f
-DATA tilesUint8Perm<>+380(SB)/1, $0x7c
-DATA tilesUint8Perm<>+381(SB)/1, $0x7d
-DATA tilesUint8Perm<>+382(SB)/1, $0x7e
-DATA tilesUint8Perm<>+383(SB)/1, $0x7f
-DATA tilesUint8Perm<>+384(SB)/1, $0x00
-DATA tilesUint8Perm<>+385(SB)/1, $0x10
-DATA tilesUint8Perm<>+386(SB)/1, $0x20
-DATA tilesUint8Perm<>+387(SB)/1, $0x30
-DATA tilesUint8Perm<>+388(SB)/1, $0x01
-DATA tilesUint8Perm<>+389(SB)/1, $0x11
-DATA tilesUint8Perm<>+390(SB)/1, $0x21
-DATA tilesUint8Perm<>+391(SB)/1, $0x31
-DATA tilesUint8Perm<>+392(SB)/1, $0x02
-DATA tilesUint8Perm<>+393(SB)/1, $0x12
-DATA tilesUint8Perm<>+394(SB)/1, $0x22
-DATA tilesUint8Perm<>+395(SB)/1, $0x32
-DATA tilesUint8Perm<>+396(SB)/1, $0x03
-DATA tilesUint8Perm<>+397(SB)/1, $0x13
-DATA tilesUint8Perm<>+398(SB)/1, $0x23
-DATA tilesUint8Perm<>+399(SB)/1, $0x33
-DATA tilesUint8Perm<>+400(SB)/1, $0x04
-DATA tilesUint8Perm<>+401(SB)/1, $0x14
-DATA tilesUint8Perm<>+402(SB)/1, $0x24
-DATA tilesUint8Perm<>+403(SB)/1, $0x34
-DATA tilesUint8Perm<>+404(SB)/1, $0x05
-DATA tilesUint8Perm<>+405(SB)/1, $0x15
-DATA tilesUint8Perm<>+406(SB)/1, $0x25
-DATA tilesUint8Perm<>+407(SB)/1, $0x35
-DATA tilesUint8Perm<>+408(SB)/1, $0x06
-DATA tilesUint8Perm<>+409(SB)/1, $0x16
-DATA tilesUint8Perm<>+410(SB)/1, $0x26
-DATA tilesUint8Perm<>+411(SB)/1, $0x36
-DATA tilesUint8Perm<>+412(SB)/1, $0x07
-DATA tilesUint8Perm<>+413(SB)/1, $0x17
-DATA tilesUint8Perm<>+414(SB)/1, $0x27
-DATA tilesUint8Perm<>+415(SB)/1, $0x37
-DATA tilesUint8Perm<>+416(SB)/1, $0x40
-DATA tilesUint8Perm<>+417(SB)/1, $0x50
-DATA tilesUint8Perm<>+418(SB)/1, $0x60
-DATA tilesUint8Perm<>+419(SB)/1, $0x70
-DATA tilesUint8Perm<>+420(SB)/1, $0x41
-DATA tilesUint8Perm<>+421(SB)/1, $0x51
-DATA tilesUint8Perm<>+422(SB)/1, $0x61
-DATA tilesUint8Perm<>+423(SB)/1, $0x71
-DATA tilesUint8Perm<>+424(SB)/1, $0x42
-DATA tilesUint8Perm<>+425(SB)/1, $0x52
-DATA tilesUint8Perm<>+426(SB)/1, $0x62
-DATA tilesUint8Perm<>+427(SB)/1, $0x72
-DATA tilesUint8Perm<>+428(SB)/1, $0x43
-DATA tilesUint8Perm<>+429(SB)/1, $0x53
-DATA tilesUint8Perm<>+430(SB)/1, $0x63
-DATA tilesUint8Perm<>+431(SB)/1, $0x73
-DATA tilesUint8Perm<>+432(SB)/1, $0x44
-DATA tilesUint8Perm<>+433(SB)/1, $0x54
-DATA tilesUint8Perm<>+434(SB)/1, $0x64
-DATA tilesUint8Perm<>+435(SB)/1, $0x74
-DATA tilesUint8Perm<>+436(SB)/1, $0x45
-DATA tilesUint8Perm<>+437(SB)/1, $0x55
-DATA tilesUint8Perm<>+438(SB)/1, $0x65
-DATA tilesUint8Perm<>+439(SB)/1, $0x75
-DATA tilesUint8Perm<>+440(SB)/1, $0x46
-DATA tilesUint8Perm<>+441(SB)/1, $0x56
-DATA tilesUint8Perm<>+442(SB)/1, $0x66
-DATA tilesUint8Perm<>+443(SB)/1, $0x76
-DATA tilesUint8Perm<>+444(SB)/1, $0x47
-DATA tilesUint8Perm<>+445(SB)/1, $0x57
-DATA tilesUint8Perm<>+446(SB)/1, $0x67
-DATA tilesUint8Perm<>+447(SB)/1, $0x77
-DATA tilesUint8Perm<>+448(SB)/1, $0x08
-DATA tilesUint8Perm<>+449(SB)/1, $0x18
-DATA tilesUint8Perm<>+450(SB)/1, $0x28
-DATA tilesUint8Perm<>+451(SB)/1, $0x38
-DATA tilesUint8Perm<>+452(SB)/1, $0x09
-DATA tilesUint8Perm<>+453(SB)/1, $0x19
-DATA tilesUint8Perm<>+454(SB)/1, $0x29
-DATA tilesUint8Perm<>+455(SB)/1, $0x39
-DATA tilesUint8Perm<>+456(SB)/1, $0x0a
-DATA tilesUint8Perm<>+457(SB)/1, $0x1a
-DATA tilesUint8Perm<>+458(SB)/1, $0x2a
-DATA tilesUint8Perm<>+459(SB)/1, $0x3a
-DATA tilesUint8Perm<>+460(SB)/1, $0x0b
-DATA tilesUint8Perm<>+461(SB)/1, $0x1b
-DATA tilesUint8Perm<>+462(SB)/1, $0x2b
-DATA tilesUint8Perm<>+463(SB)/1, $0x3b
-DATA tilesUint8Perm<>+464(SB)/1, $0x0c
-DATA tilesUint8Perm<>+465(SB)/1, $0x1c
-DATA tilesUint8Perm<>+466(SB)/1, $0x2c
-DATA tilesUint8Perm<>+467(SB)/1, $0x3c
-DATA tilesUint8Perm<>+468(SB)/1, $0x0d
-DATA tilesUint8Perm<>+469(SB)/1, $0x1d
-DATA tilesUint8Perm<>+470(SB)/1, $0x2d
-DATA tilesUint8Perm<>+471(SB)/1, $0x3d
-DATA tilesUint8Perm<>+472(SB)/1, $0x0e
-DATA tilesUint8Perm<>+473(SB)/1, $0x1e
-DATA tilesUint8Perm<>+474(SB)/1, $0x2e
-DATA tilesUint8Perm<>+475(SB)/1, $0x3e
-DATA tilesUint8Perm<>+476(SB)/1, $0x0f
-DATA tilesUint8Perm<>+477(SB)/1, $0x1f
-DATA tilesUint8Perm<>+478(SB)/1, $0x2f
-DATA tilesUint8Perm<>+479(SB)/1, $0x3f
-DATA tilesUint8Perm<>+480(SB)/1, $0x48
-DATA tilesUint8Perm<>+481(SB)/1, $0x58
-DATA tilesUint8Perm<>+482(SB)/1, $0x68
-DATA tilesUint8Perm<>+483(SB)/1, $0x78
-DATA tilesUint8Perm<>+484(SB)/1, $0x49
-DATA tilesUint8Perm<>+485(SB)/1, $0x59
-DATA tilesUint8Perm<>+486(SB)/1, $0x69
-DATA tilesUint8Perm<>+487(SB)/1, $0x79
-DATA tilesUint8Perm<>+488(SB)/1, $0x4a
-DATA tilesUint8Perm<>+489(SB)/1, $0x5a
-DATA tilesUint8Perm<>+490(SB)/1, $0x6a
-DATA tilesUint8Perm<>+491(SB)/1, $0x7a
-DATA tilesUint8Perm<>+492(SB)/1, $0x4b
-DATA tilesUint8Perm<>+493(SB)/1, $0x5b
-DATA tilesUint8Perm<>+494(SB)/1, $0x6b
-DATA tilesUint8Perm<>+495(SB)/1, $0x7b
-DATA tilesUint8Perm<>+496(SB)/1, $0x4c
-DATA tilesUint8Perm<>+497(SB)/1, $0x5c
-DATA tilesUint8Perm<>+498(SB)/1, $0x6c
-DATA tilesUint8Perm<>+499(SB)/1, $0x7c
-DATA tilesUint8Perm<>+500(SB)/1, $0x4d
-DATA tilesUint8Perm<>+501(SB)/1, $0x5d
-DATA tilesUint8Perm<>+502(SB)/1, $0x6d
-DATA tilesUint8Perm<>+503(SB)/1, $0x7d
-DATA tilesUint8Perm<>+504(SB)/1, $0x4e
-DATA tilesUint8Perm<>+505(SB)/1, $0x5e
-DATA tilesUint8Perm<>+506(SB)/1, $0x6e
-DATA tilesUint8Perm<>+507(SB)/1, $0x7e
-DATA tilesUint8Perm<>+508(SB)/1, $0x4f
-DATA tilesUint8Perm<>+509(SB)/1, $0x5f
-DATA tilesUint8Perm<>+510(SB)/1, $0x6f
-DATA tilesUint8Perm<>+511(SB)/1, $0x7f
-GLOBL tilesUint8Perm<>(SB), RODATA|NOPTR, $512
-
 // func tilesUint8PrefetchAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
-// Requires: AVX, AVX512F, AVX512VBMI, MMX+
+// Requires: AVX, AVX512BW, AVX512F, MMX+
 TEXT ·tilesUint8PrefetchAVX512(SB), NOSPLIT, $0-56
 	MOVQ   dst+0(FP), AX
 	MOVQ   src+8(FP), CX
@@ -14062,349 +13476,277 @@ tilesUint8Prefetch_bands_j:
 	MOVQ            (DX), R12
 	PREFETCHT0      64(R9)(R12*1)
 	VBROADCASTI32X4 (R9)(R12*1), Z0
-	MOVQ            8(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x01, (R9)(R12*1), Z0, Z0
-	MOVQ            16(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x02, (R9)(R12*1), Z0, Z0
-	MOVQ            24(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x03, (R9)(R12*1), Z0, Z0
-	MOVQ            32(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VBROADCASTI32X4 (R9)(R12*1), Z1
-	MOVQ            40(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x01, (R9)(R12*1), Z1, Z1
-	MOVQ            48(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x02, (R9)(R12*1), Z1, Z1
-	MOVQ            56(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x03, (R9)(R12*1), Z1, Z1
-	MOVQ            64(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VBROADCASTI32X4 (R9)(R12*1), Z2
-	MOVQ            72(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x01, (R9)(R12*1), Z2, Z2
-	MOVQ            80(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x02, (R9)(R12*1), Z2, Z2
-	MOVQ            88(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x03, (R9)(R12*1), Z2, Z2
-	MOVQ            96(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VBROADCASTI32X4 (R9)(R12*1), Z3
-	MOVQ            104(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x01, (R9)(R12*1), Z3, Z3
-	MOVQ            112(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x02, (R9)(R12*1), Z3, Z3
-	MOVQ            120(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x03, (R9)(R12*1), Z3, Z3
 	MOVQ            128(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
-	VBROADCASTI32X4 (R9)(R12*1), Z4
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z0, Z0
+	MOVQ            256(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z0, Z0
+	MOVQ            384(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z0, Z0
+	MOVQ            8(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z1
 	MOVQ            136(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x01, (R9)(R12*1), Z4, Z4
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z1, Z1
+	MOVQ            264(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z1, Z1
+	MOVQ            392(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z1, Z1
+	MOVQ            16(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z2
 	MOVQ            144(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x02, (R9)(R12*1), Z4, Z4
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z2, Z2
+	MOVQ            272(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z2, Z2
+	MOVQ            400(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z2, Z2
+	MOVQ            24(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z3
 	MOVQ            152(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x03, (R9)(R12*1), Z4, Z4
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z3, Z3
+	MOVQ            280(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z3, Z3
+	MOVQ            408(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z3, Z3
+	MOVQ            32(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z4
 	MOVQ            160(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z4, Z4
+	MOVQ            288(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z4, Z4
+	MOVQ            416(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z4, Z4
+	MOVQ            40(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
 	VBROADCASTI32X4 (R9)(R12*1), Z5
 	MOVQ            168(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
 	VINSERTI32X4    $0x01, (R9)(R12*1), Z5, Z5
-	MOVQ            176(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x02, (R9)(R12*1), Z5, Z5
-	MOVQ            184(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x03, (R9)(R12*1), Z5, Z5
-	MOVQ            192(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VBROADCASTI32X4 (R9)(R12*1), Z6
-	MOVQ            200(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x01, (R9)(R12*1), Z6, Z6
-	MOVQ            208(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x02, (R9)(R12*1), Z6, Z6
-	MOVQ            216(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x03, (R9)(R12*1), Z6, Z6
-	MOVQ            224(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VBROADCASTI32X4 (R9)(R12*1), Z7
-	MOVQ            232(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x01, (R9)(R12*1), Z7, Z7
-	MOVQ            240(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x02, (R9)(R12*1), Z7, Z7
-	MOVQ            248(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x03, (R9)(R12*1), Z7, Z7
-	MOVQ            256(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VBROADCASTI32X4 (R9)(R12*1), Z8
-	MOVQ            264(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x01, (R9)(R12*1), Z8, Z8
-	MOVQ            272(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x02, (R9)(R12*1), Z8, Z8
-	MOVQ            280(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x03, (R9)(R12*1), Z8, Z8
-	MOVQ            288(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VBROADCASTI32X4 (R9)(R12*1), Z9
 	MOVQ            296(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x01, (R9)(R12*1), Z9, Z9
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z5, Z5
+	MOVQ            424(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z5, Z5
+	MOVQ            48(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z6
+	MOVQ            176(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z6, Z6
 	MOVQ            304(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x02, (R9)(R12*1), Z9, Z9
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z6, Z6
+	MOVQ            432(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z6, Z6
+	MOVQ            56(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z7
+	MOVQ            184(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z7, Z7
 	MOVQ            312(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x03, (R9)(R12*1), Z9, Z9
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z7, Z7
+	MOVQ            440(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z7, Z7
+	MOVQ            64(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z8
+	MOVQ            192(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z8, Z8
 	MOVQ            320(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
-	VBROADCASTI32X4 (R9)(R12*1), Z10
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z8, Z8
+	MOVQ            448(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z8, Z8
+	MOVQ            72(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z9
+	MOVQ            200(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z9, Z9
 	MOVQ            328(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z9, Z9
+	MOVQ            456(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z9, Z9
+	MOVQ            80(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z10
+	MOVQ            208(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
 	VINSERTI32X4    $0x01, (R9)(R12*1), Z10, Z10
 	MOVQ            336(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
 	VINSERTI32X4    $0x02, (R9)(R12*1), Z10, Z10
-	MOVQ            344(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x03, (R9)(R12*1), Z10, Z10
-	MOVQ            352(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VBROADCASTI32X4 (R9)(R12*1), Z11
-	MOVQ            360(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x01, (R9)(R12*1), Z11, Z11
-	MOVQ            368(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x02, (R9)(R12*1), Z11, Z11
-	MOVQ            376(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x03, (R9)(R12*1), Z11, Z11
-	MOVQ            384(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VBROADCASTI32X4 (R9)(R12*1), Z12
-	MOVQ            392(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x01, (R9)(R12*1), Z12, Z12
-	MOVQ            400(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x02, (R9)(R12*1), Z12, Z12
-	MOVQ            408(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x03, (R9)(R12*1), Z12, Z12
-	MOVQ            416(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VBROADCASTI32X4 (R9)(R12*1), Z13
-	MOVQ            424(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x01, (R9)(R12*1), Z13, Z13
-	MOVQ            432(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x02, (R9)(R12*1), Z13, Z13
-	MOVQ            440(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x03, (R9)(R12*1), Z13, Z13
-	MOVQ            448(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VBROADCASTI32X4 (R9)(R12*1), Z14
-	MOVQ            456(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x01, (R9)(R12*1), Z14, Z14
 	MOVQ            464(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x02, (R9)(R12*1), Z14, Z14
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z10, Z10
+	MOVQ            88(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z11
+	MOVQ            216(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z11, Z11
+	MOVQ            344(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z11, Z11
 	MOVQ            472(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x03, (R9)(R12*1), Z14, Z14
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z11, Z11
+	MOVQ            96(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z12
+	MOVQ            224(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z12, Z12
+	MOVQ            352(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z12, Z12
 	MOVQ            480(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
-	VBROADCASTI32X4 (R9)(R12*1), Z15
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z12, Z12
+	MOVQ            104(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z13
+	MOVQ            232(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z13, Z13
+	MOVQ            360(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z13, Z13
 	MOVQ            488(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x01, (R9)(R12*1), Z15, Z15
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z13, Z13
+	MOVQ            112(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z14
+	MOVQ            240(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z14, Z14
+	MOVQ            368(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z14, Z14
 	MOVQ            496(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z14, Z14
+	MOVQ            120(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z15
+	MOVQ            248(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z15, Z15
+	MOVQ            376(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
 	VINSERTI32X4    $0x02, (R9)(R12*1), Z15, Z15
 	MOVQ            504(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
 	VINSERTI32X4    $0x03, (R9)(R12*1), Z15, Z15
-	VMOVDQU64       tilesUint8Perm<>+0(SB), Z16
-	VMOVDQU64       tilesUint8Perm<>+64(SB), Z17
-	VMOVDQA64       Z0, Z18
-	VPERMT2B        Z1, Z16, Z18
-	VMOVDQA64       Z0, Z0
-	VPERMT2B        Z1, Z17, Z0
-	VMOVDQA64       Z2, Z1
-	VPERMT2B        Z3, Z16, Z1
-	VMOVDQA64       Z2, Z2
-	VPERMT2B        Z3, Z17, Z2
-	VMOVDQA64       Z4, Z3
-	VPERMT2B        Z5, Z16, Z3
-	VMOVDQA64       Z4, Z4
-	VPERMT2B        Z5, Z17, Z4
-	VMOVDQA64       Z6, Z5
-	VPERMT2B        Z7, Z16, Z5
-	VMOVDQA64       Z6, Z6
-	VPERMT2B        Z7, Z17, Z6
-	VMOVDQA64       Z8, Z7
-	VPERMT2B        Z9, Z16, Z7
-	VMOVDQA64       Z8, Z8
-	VPERMT2B        Z9, Z17, Z8
-	VMOVDQA64       Z10, Z9
-	VPERMT2B        Z11, Z16, Z9
-	VMOVDQA64       Z10, Z10
-	VPERMT2B        Z11, Z17, Z10
-	VMOVDQA64       Z12, Z11
-	VPERMT2B        Z13, Z16, Z11
-	VMOVDQA64       Z12, Z12
-	VPERMT2B        Z13, Z17, Z12
-	VMOVDQA64       Z14, Z13
-	VPERMT2B        Z15, Z16, Z13
-	VMOVDQA64       Z14, Z14
-	VPERMT2B        Z15, Z17, Z14
-	VMOVDQU64       tilesUint8Perm<>+128(SB), Z15
-	VMOVDQU64       tilesUint8Perm<>+192(SB), Z16
-	VMOVDQA64       Z18, Z17
-	VPERMT2B        Z1, Z15, Z17
-	VMOVDQA64       Z18, Z18
-	VPERMT2B        Z1, Z16, Z18
-	VMOVDQA64       Z0, Z1
-	VPERMT2B        Z2, Z15, Z1
-	VMOVDQA64       Z0, Z0
-	VPERMT2B        Z2, Z16, Z0
-	VMOVDQA64       Z3, Z2
-	VPERMT2B        Z5, Z15, Z2
-	VMOVDQA64       Z3, Z3
-	VPERMT2B        Z5, Z16, Z3
-	VMOVDQA64       Z4, Z5
-	VPERMT2B        Z6, Z15, Z5
-	VMOVDQA64       Z4, Z4
-	VPERMT2B        Z6, Z16, Z4
-	VMOVDQA64       Z7, Z6
-	VPERMT2B        Z9, Z15, Z6
-	VMOVDQA64       Z7, Z7
-	VPERMT2B        Z9, Z16, Z7
-	VMOVDQA64       Z8, Z9
-	VPERMT2B        Z10, Z15, Z9
-	VMOVDQA64       Z8, Z8
-	VPERMT2B        Z10, Z16, Z8
-	VMOVDQA64       Z11, Z10
-	VPERMT2B        Z13, Z15, Z10
-	VMOVDQA64       Z11, Z11
-	VPERMT2B        Z13, Z16, Z11
-	VMOVDQA64       Z12, Z13
-	VPERMT2B        Z14, Z15, Z13
-	VMOVDQA64       Z12, Z12
-	VPERMT2B        Z14, Z16, Z12
-	VMOVDQU64       tilesUint8Perm<>+256(SB), Z14
-	VMOVDQU64       tilesUint8Perm<>+320(SB), Z15
-	VMOVDQA64       Z17, Z16
-	VPERMT2B        Z2, Z14, Z16
-	VMOVDQA64       Z17, Z17
-	VPERMT2B        Z2, Z15, Z17
-	VMOVDQA64       Z1, Z2
-	VPERMT2B        Z5, Z14, Z2
-	VMOVDQA64       Z1, Z1
-	VPERMT2B        Z5, Z15, Z1
-	VMOVDQA64       Z18, Z5
-	VPERMT2B        Z3, Z14, Z5
-	VMOVDQA64       Z18, Z18
-	VPERMT2B        Z3, Z15, Z18
-	VMOVDQA64       Z0, Z3
-	VPERMT2B        Z4, Z14, Z3
-	VMOVDQA64       Z0, Z0
-	VPERMT2B        Z4, Z15, Z0
-	VMOVDQA64       Z6, Z4
-	VPERMT2B        Z10, Z14, Z4
-	VMOVDQA64       Z6, Z6
-	VPERMT2B        Z10, Z15, Z6
-	VMOVDQA64       Z9, Z10
-	VPERMT2B        Z13, Z14, Z10
-	VMOVDQA64       Z9, Z9
-	VPERMT2B        Z13, Z15, Z9
-	VMOVDQA64       Z7, Z13
-	VPERMT2B        Z11, Z14, Z13
-	VMOVDQA64       Z7, Z7
-	VPERMT2B        Z11, Z15, Z7
-	VMOVDQA64       Z8, Z11
-	VPERMT2B        Z12, Z14, Z11
-	VMOVDQA64       Z8, Z8
-	VPERMT2B        Z12, Z15, Z8
-	VMOVDQU64       tilesUint8Perm<>+384(SB), Z12
-	VMOVDQU64       tilesUint8Perm<>+448(SB), Z14
-	VMOVDQA64       Z16, Z15
-	VPERMT2B        Z4, Z12, Z15
-	VMOVDQA64       Z16, Z16
-	VPERMT2B        Z4, Z14, Z16
-	VMOVDQA64       Z2, Z4
-	VPERMT2B        Z10, Z12, Z4
-	VMOVDQA64       Z2, Z2
-	VPERMT2B        Z10, Z14, Z2
-	VMOVDQA64       Z5, Z10
-	VPERMT2B        Z13, Z12, Z10
-	VMOVDQA64       Z5, Z5
-	VPERMT2B        Z13, Z14, Z5
-	VMOVDQA64       Z3, Z13
-	VPERMT2B        Z11, Z12, Z13
-	VMOVDQA64       Z3, Z3
-	VPERMT2B        Z11, Z14, Z3
-	VMOVDQA64       Z17, Z11
-	VPERMT2B        Z6, Z12, Z11
-	VMOVDQA64       Z17, Z17
-	VPERMT2B        Z6, Z14, Z17
-	VMOVDQA64       Z1, Z6
-	VPERMT2B        Z9, Z12, Z6
-	VMOVDQA64       Z1, Z1
-	VPERMT2B        Z9, Z14, Z1
-	VMOVDQA64       Z18, Z9
-	VPERMT2B        Z7, Z12, Z9
-	VMOVDQA64       Z18, Z18
-	VPERMT2B        Z7, Z14, Z18
-	VMOVDQA64       Z0, Z7
-	VPERMT2B        Z8, Z12, Z7
-	VMOVDQA64       Z0, Z0
-	VPERMT2B        Z8, Z14, Z0
-	VMOVDQU64       Z15, (R10)
+	VPUNPCKLBW      Z1, Z0, Z16
+	VPUNPCKHBW      Z1, Z0, Z0
+	VPUNPCKLBW      Z3, Z2, Z1
+	VPUNPCKHBW      Z3, Z2, Z2
+	VPUNPCKLBW      Z5, Z4, Z3
+	VPUNPCKHBW      Z5, Z4, Z4
+	VPUNPCKLBW      Z7, Z6, Z5
+	VPUNPCKHBW      Z7, Z6, Z6
+	VPUNPCKLBW      Z9, Z8, Z7
+	VPUNPCKHBW      Z9, Z8, Z8
+	VPUNPCKLBW      Z11, Z10, Z9
+	VPUNPCKHBW      Z11, Z10, Z10
+	VPUNPCKLBW      Z13, Z12, Z11
+	VPUNPCKHBW      Z13, Z12, Z12
+	VPUNPCKLBW      Z15, Z14, Z13
+	VPUNPCKHBW      Z15, Z14, Z14
+	VPUNPCKLWD      Z1, Z16, Z15
+	VPUNPCKHWD      Z1, Z16, Z1
+	VPUNPCKLWD      Z2, Z0, Z16
+	VPUNPCKHWD      Z2, Z0, Z0
+	VPUNPCKLWD      Z5, Z3, Z2
+	VPUNPCKHWD      Z5, Z3, Z3
+	VPUNPCKLWD      Z6, Z4, Z5
+	VPUNPCKHWD      Z6, Z4, Z4
+	VPUNPCKLWD      Z9, Z7, Z6
+	VPUNPCKHWD      Z9, Z7, Z7
+	VPUNPCKLWD      Z10, Z8, Z9
+	VPUNPCKHWD      Z10, Z8, Z8
+	VPUNPCKLWD      Z13, Z11, Z10
+	VPUNPCKHWD      Z13, Z11, Z11
+	VPUNPCKLWD      Z14, Z12, Z13
+	VPUNPCKHWD      Z14, Z12, Z12
+	VPUNPCKLDQ      Z2, Z15, Z14
+	VPUNPCKHDQ      Z2, Z15, Z2
+	VPUNPCKLDQ      Z3, Z1, Z15
+	VPUNPCKHDQ      Z3, Z1, Z1
+	VPUNPCKLDQ      Z5, Z16, Z3
+	VPUNPCKHDQ      Z5, Z16, Z5
+	VPUNPCKLDQ      Z4, Z0, Z16
+	VPUNPCKHDQ      Z4, Z0, Z0
+	VPUNPCKLDQ      Z10, Z6, Z4
+	VPUNPCKHDQ      Z10, Z6, Z6
+	VPUNPCKLDQ      Z11, Z7, Z10
+	VPUNPCKHDQ      Z11, Z7, Z7
+	VPUNPCKLDQ      Z13, Z9, Z11
+	VPUNPCKHDQ      Z13, Z9, Z9
+	VPUNPCKLDQ      Z12, Z8, Z13
+	VPUNPCKHDQ      Z12, Z8, Z8
+	VPUNPCKLQDQ     Z4, Z14, Z12
+	VPUNPCKHQDQ     Z4, Z14, Z4
+	VPUNPCKLQDQ     Z6, Z2, Z14
+	VPUNPCKHQDQ     Z6, Z2, Z2
+	VPUNPCKLQDQ     Z10, Z15, Z6
+	VPUNPCKHQDQ     Z10, Z15, Z10
+	VPUNPCKLQDQ     Z7, Z1, Z15
+	VPUNPCKHQDQ     Z7, Z1, Z1
+	VPUNPCKLQDQ     Z11, Z3, Z7
+	VPUNPCKHQDQ     Z11, Z3, Z3
+	VPUNPCKLQDQ     Z9, Z5, Z11
+	VPUNPCKHQDQ     Z9, Z5, Z5
+	VPUNPCKLQDQ     Z13, Z16, Z9
+	VPUNPCKHQDQ     Z13, Z16, Z13
+	VPUNPCKLQDQ     Z8, Z0, Z16
+	VPUNPCKHQDQ     Z8, Z0, Z0
+	VMOVDQU64       Z12, (R10)
 	VMOVDQU64       Z4, (R10)(SI*1)
-	VMOVDQU64       Z10, (R10)(SI*2)
-	VMOVDQU64       Z13, (R10)(DI*1)
+	VMOVDQU64       Z14, (R10)(SI*2)
+	VMOVDQU64       Z2, (R10)(DI*1)
 	LEAQ            (R10)(SI*4), R12
-	VMOVDQU64       Z11, (R12)
-	VMOVDQU64       Z6, (R12)(SI*1)
-	VMOVDQU64       Z9, (R12)(SI*2)
-	VMOVDQU64       Z7, (R12)(DI*1)
+	VMOVDQU64       Z6, (R12)
+	VMOVDQU64       Z10, (R12)(SI*1)
+	VMOVDQU64       Z15, (R12)(SI*2)
+	VMOVDQU64       Z1, (R12)(DI*1)
 	LEAQ            (R12)(SI*4), R12
-	VMOVDQU64       Z16, (R12)
-	VMOVDQU64       Z2, (R12)(SI*1)
-	VMOVDQU64       Z5, (R12)(SI*2)
-	VMOVDQU64       Z3, (R12)(DI*1)
+	VMOVDQU64       Z7, (R12)
+	VMOVDQU64       Z3, (R12)(SI*1)
+	VMOVDQU64       Z11, (R12)(SI*2)
+	VMOVDQU64       Z5, (R12)(DI*1)
 	LEAQ            (R12)(SI*4), R12
-	VMOVDQU64       Z17, (R12)
-	VMOVDQU64       Z1, (R12)(SI*1)
-	VMOVDQU64       Z18, (R12)(SI*2)
+	VMOVDQU64       Z9, (R12)
+	VMOVDQU64       Z13, (R12)(SI*1)
+	VMOVDQU64       Z16, (R12)(SI*2)
 	VMOVDQU64       Z0, (R12)(DI*1)
 	ADDQ            $0x00000010, R9
 	ADDQ            R8, R10
@@ -14510,7 +13852,7 @@ tilesUint8Prefetch_done:
 	RET
 
 // func tilesUint8StreamAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
-// Requires: AVX, AVX512F, AVX512VBMI, MMX+
+// Requires: AVX, AVX512BW, AVX512F, MMX+
 TEXT ·tilesUint8StreamAVX512(SB), NOSPLIT, $0-56
 	MOVQ   dst+0(FP), AX
 	MOVQ   src+8(FP), CX
@@ -14534,349 +13876,277 @@ tilesUint8Stream_bands_j:
 	MOVQ            (DX), R12
 	PREFETCHT0      64(R9)(R12*1)
 	VBROADCASTI32X4 (R9)(R12*1), Z0
-	MOVQ            8(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x01, (R9)(R12*1), Z0, Z0
-	MOVQ            16(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x02, (R9)(R12*1), Z0, Z0
-	MOVQ            24(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x03, (R9)(R12*1), Z0, Z0
-	MOVQ            32(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VBROADCASTI32X4 (R9)(R12*1), Z1
-	MOVQ            40(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x01, (R9)(R12*1), Z1, Z1
-	MOVQ            48(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x02, (R9)(R12*1), Z1, Z1
-	MOVQ            56(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x03, (R9)(R12*1), Z1, Z1
-	MOVQ            64(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VBROADCASTI32X4 (R9)(R12*1), Z2
-	MOVQ            72(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x01, (R9)(R12*1), Z2, Z2
-	MOVQ            80(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x02, (R9)(R12*1), Z2, Z2
-	MOVQ            88(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x03, (R9)(R12*1), Z2, Z2
-	MOVQ            96(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VBROADCASTI32X4 (R9)(R12*1), Z3
-	MOVQ            104(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x01, (R9)(R12*1), Z3, Z3
-	MOVQ            112(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x02, (R9)(R12*1), Z3, Z3
-	MOVQ            120(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x03, (R9)(R12*1), Z3, Z3
 	MOVQ            128(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
-	VBROADCASTI32X4 (R9)(R12*1), Z4
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z0, Z0
+	MOVQ            256(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z0, Z0
+	MOVQ            384(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z0, Z0
+	MOVQ            8(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z1
 	MOVQ            136(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x01, (R9)(R12*1), Z4, Z4
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z1, Z1
+	MOVQ            264(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z1, Z1
+	MOVQ            392(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z1, Z1
+	MOVQ            16(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z2
 	MOVQ            144(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x02, (R9)(R12*1), Z4, Z4
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z2, Z2
+	MOVQ            272(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z2, Z2
+	MOVQ            400(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z2, Z2
+	MOVQ            24(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z3
 	MOVQ            152(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x03, (R9)(R12*1), Z4, Z4
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z3, Z3
+	MOVQ            280(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z3, Z3
+	MOVQ            408(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z3, Z3
+	MOVQ            32(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z4
 	MOVQ            160(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z4, Z4
+	MOVQ            288(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z4, Z4
+	MOVQ            416(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z4, Z4
+	MOVQ            40(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
 	VBROADCASTI32X4 (R9)(R12*1), Z5
 	MOVQ            168(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
 	VINSERTI32X4    $0x01, (R9)(R12*1), Z5, Z5
-	MOVQ            176(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x02, (R9)(R12*1), Z5, Z5
-	MOVQ            184(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x03, (R9)(R12*1), Z5, Z5
-	MOVQ            192(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VBROADCASTI32X4 (R9)(R12*1), Z6
-	MOVQ            200(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x01, (R9)(R12*1), Z6, Z6
-	MOVQ            208(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x02, (R9)(R12*1), Z6, Z6
-	MOVQ            216(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x03, (R9)(R12*1), Z6, Z6
-	MOVQ            224(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VBROADCASTI32X4 (R9)(R12*1), Z7
-	MOVQ            232(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x01, (R9)(R12*1), Z7, Z7
-	MOVQ            240(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x02, (R9)(R12*1), Z7, Z7
-	MOVQ            248(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x03, (R9)(R12*1), Z7, Z7
-	MOVQ            256(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VBROADCASTI32X4 (R9)(R12*1), Z8
-	MOVQ            264(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x01, (R9)(R12*1), Z8, Z8
-	MOVQ            272(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x02, (R9)(R12*1), Z8, Z8
-	MOVQ            280(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x03, (R9)(R12*1), Z8, Z8
-	MOVQ            288(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VBROADCASTI32X4 (R9)(R12*1), Z9
 	MOVQ            296(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x01, (R9)(R12*1), Z9, Z9
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z5, Z5
+	MOVQ            424(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z5, Z5
+	MOVQ            48(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z6
+	MOVQ            176(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z6, Z6
 	MOVQ            304(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x02, (R9)(R12*1), Z9, Z9
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z6, Z6
+	MOVQ            432(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z6, Z6
+	MOVQ            56(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z7
+	MOVQ            184(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z7, Z7
 	MOVQ            312(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x03, (R9)(R12*1), Z9, Z9
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z7, Z7
+	MOVQ            440(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z7, Z7
+	MOVQ            64(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z8
+	MOVQ            192(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z8, Z8
 	MOVQ            320(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
-	VBROADCASTI32X4 (R9)(R12*1), Z10
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z8, Z8
+	MOVQ            448(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z8, Z8
+	MOVQ            72(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z9
+	MOVQ            200(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z9, Z9
 	MOVQ            328(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z9, Z9
+	MOVQ            456(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z9, Z9
+	MOVQ            80(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z10
+	MOVQ            208(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
 	VINSERTI32X4    $0x01, (R9)(R12*1), Z10, Z10
 	MOVQ            336(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
 	VINSERTI32X4    $0x02, (R9)(R12*1), Z10, Z10
-	MOVQ            344(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x03, (R9)(R12*1), Z10, Z10
-	MOVQ            352(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VBROADCASTI32X4 (R9)(R12*1), Z11
-	MOVQ            360(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x01, (R9)(R12*1), Z11, Z11
-	MOVQ            368(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x02, (R9)(R12*1), Z11, Z11
-	MOVQ            376(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x03, (R9)(R12*1), Z11, Z11
-	MOVQ            384(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VBROADCASTI32X4 (R9)(R12*1), Z12
-	MOVQ            392(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x01, (R9)(R12*1), Z12, Z12
-	MOVQ            400(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x02, (R9)(R12*1), Z12, Z12
-	MOVQ            408(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x03, (R9)(R12*1), Z12, Z12
-	MOVQ            416(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VBROADCASTI32X4 (R9)(R12*1), Z13
-	MOVQ            424(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x01, (R9)(R12*1), Z13, Z13
-	MOVQ            432(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x02, (R9)(R12*1), Z13, Z13
-	MOVQ            440(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x03, (R9)(R12*1), Z13, Z13
-	MOVQ            448(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VBROADCASTI32X4 (R9)(R12*1), Z14
-	MOVQ            456(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x01, (R9)(R12*1), Z14, Z14
 	MOVQ            464(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x02, (R9)(R12*1), Z14, Z14
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z10, Z10
+	MOVQ            88(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z11
+	MOVQ            216(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z11, Z11
+	MOVQ            344(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z11, Z11
 	MOVQ            472(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x03, (R9)(R12*1), Z14, Z14
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z11, Z11
+	MOVQ            96(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z12
+	MOVQ            224(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z12, Z12
+	MOVQ            352(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z12, Z12
 	MOVQ            480(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
-	VBROADCASTI32X4 (R9)(R12*1), Z15
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z12, Z12
+	MOVQ            104(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z13
+	MOVQ            232(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z13, Z13
+	MOVQ            360(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z13, Z13
 	MOVQ            488(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x01, (R9)(R12*1), Z15, Z15
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z13, Z13
+	MOVQ            112(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z14
+	MOVQ            240(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z14, Z14
+	MOVQ            368(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z14, Z14
 	MOVQ            496(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z14, Z14
+	MOVQ            120(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z15
+	MOVQ            248(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z15, Z15
+	MOVQ            376(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
 	VINSERTI32X4    $0x02, (R9)(R12*1), Z15, Z15
 	MOVQ            504(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
 	VINSERTI32X4    $0x03, (R9)(R12*1), Z15, Z15
-	VMOVDQU64       tilesUint8Perm<>+0(SB), Z16
-	VMOVDQU64       tilesUint8Perm<>+64(SB), Z17
-	VMOVDQA64       Z0, Z18
-	VPERMT2B        Z1, Z16, Z18
-	VMOVDQA64       Z0, Z0
-	VPERMT2B        Z1, Z17, Z0
-	VMOVDQA64       Z2, Z1
-	VPERMT2B        Z3, Z16, Z1
-	VMOVDQA64       Z2, Z2
-	VPERMT2B        Z3, Z17, Z2
-	VMOVDQA64       Z4, Z3
-	VPERMT2B        Z5, Z16, Z3
-	VMOVDQA64       Z4, Z4
-	VPERMT2B        Z5, Z17, Z4
-	VMOVDQA64       Z6, Z5
-	VPERMT2B        Z7, Z16, Z5
-	VMOVDQA64       Z6, Z6
-	VPERMT2B        Z7, Z17, Z6
-	VMOVDQA64       Z8, Z7
-	VPERMT2B        Z9, Z16, Z7
-	VMOVDQA64       Z8, Z8
-	VPERMT2B        Z9, Z17, Z8
-	VMOVDQA64       Z10, Z9
-	VPERMT2B        Z11, Z16, Z9
-	VMOVDQA64       Z10, Z10
-	VPERMT2B        Z11, Z17, Z10
-	VMOVDQA64       Z12, Z11
-	VPERMT2B        Z13, Z16, Z11
-	VMOVDQA64       Z12, Z12
-	VPERMT2B        Z13, Z17, Z12
-	VMOVDQA64       Z14, Z13
-	VPERMT2B        Z15, Z16, Z13
-	VMOVDQA64       Z14, Z14
-	VPERMT2B        Z15, Z17, Z14
-	VMOVDQU64       tilesUint8Perm<>+128(SB), Z15
-	VMOVDQU64       tilesUint8Perm<>+192(SB), Z16
-	VMOVDQA64       Z18, Z17
-	VPERMT2B        Z1, Z15, Z17
-	VMOVDQA64       Z18, Z18
-	VPERMT2B        Z1, Z16, Z18
-	VMOVDQA64       Z0, Z1
-	VPERMT2B        Z2, Z15, Z1
-	VMOVDQA64       Z0, Z0
-	VPERMT2B        Z2, Z16, Z0
-	VMOVDQA64       Z3, Z2
-	VPERMT2B        Z5, Z15, Z2
-	VMOVDQA64       Z3, Z3
-	VPERMT2B        Z5, Z16, Z3
-	VMOVDQA64       Z4, Z5
-	VPERMT2B        Z6, Z15, Z5
-	VMOVDQA64       Z4, Z4
-	VPERMT2B        Z6, Z16, Z4
-	VMOVDQA64       Z7, Z6
-	VPERMT2B        Z9, Z15, Z6
-	VMOVDQA64       Z7, Z7
-	VPERMT2B        Z9, Z16, Z7
-	VMOVDQA64       Z8, Z9
-	VPERMT2B        Z10, Z15, Z9
-	VMOVDQA64       Z8, Z8
-	VPERMT2B        Z10, Z16, Z8
-	VMOVDQA64       Z11, Z10
-	VPERMT2B        Z13, Z15, Z10
-	VMOVDQA64       Z11, Z11
-	VPERMT2B        Z13, Z16, Z11
-	VMOVDQA64       Z12, Z13
-	VPERMT2B        Z14, Z15, Z13
-	VMOVDQA64       Z12, Z12
-	VPERMT2B        Z14, Z16, Z12
-	VMOVDQU64       tilesUint8Perm<>+256(SB), Z14
-	VMOVDQU64       tilesUint8Perm<>+320(SB), Z15
-	VMOVDQA64       Z17, Z16
-	VPERMT2B        Z2, Z14, Z16
-	VMOVDQA64       Z17, Z17
-	VPERMT2B        Z2, Z15, Z17
-	VMOVDQA64       Z1, Z2
-	VPERMT2B        Z5, Z14, Z2
-	VMOVDQA64       Z1, Z1
-	VPERMT2B        Z5, Z15, Z1
-	VMOVDQA64       Z18, Z5
-	VPERMT2B        Z3, Z14, Z5
-	VMOVDQA64       Z18, Z18
-	VPERMT2B        Z3, Z15, Z18
-	VMOVDQA64       Z0, Z3
-	VPERMT2B        Z4, Z14, Z3
-	VMOVDQA64       Z0, Z0
-	VPERMT2B        Z4, Z15, Z0
-	VMOVDQA64       Z6, Z4
-	VPERMT2B        Z10, Z14, Z4
-	VMOVDQA64       Z6, Z6
-	VPERMT2B        Z10, Z15, Z6
-	VMOVDQA64       Z9, Z10
-	VPERMT2B        Z13, Z14, Z10
-	VMOVDQA64       Z9, Z9
-	VPERMT2B        Z13, Z15, Z9
-	VMOVDQA64       Z7, Z13
-	VPERMT2B        Z11, Z14, Z13
-	VMOVDQA64       Z7, Z7
-	VPERMT2B        Z11, Z15, Z7
-	VMOVDQA64       Z8, Z11
-	VPERMT2B        Z12, Z14, Z11
-	VMOVDQA64       Z8, Z8
-	VPERMT2B        Z12, Z15, Z8
-	VMOVDQU64       tilesUint8Perm<>+384(SB), Z12
-	VMOVDQU64       tilesUint8Perm<>+448(SB), Z14
-	VMOVDQA64       Z16, Z15
-	VPERMT2B        Z4, Z12, Z15
-	VMOVDQA64       Z16, Z16
-	VPERMT2B        Z4, Z14, Z16
-	VMOVDQA64       Z2, Z4
-	VPERMT2B        Z10, Z12, Z4
-	VMOVDQA64       Z2, Z2
-	VPERMT2B        Z10, Z14, Z2
-	VMOVDQA64       Z5, Z10
-	VPERMT2B        Z13, Z12, Z10
-	VMOVDQA64       Z5, Z5
-	VPERMT2B        Z13, Z14, Z5
-	VMOVDQA64       Z3, Z13
-	VPERMT2B        Z11, Z12, Z13
-	VMOVDQA64       Z3, Z3
-	VPERMT2B        Z11, Z14, Z3
-	VMOVDQA64       Z17, Z11
-	VPERMT2B        Z6, Z12, Z11
-	VMOVDQA64       Z17, Z17
-	VPERMT2B        Z6, Z14, Z17
-	VMOVDQA64       Z1, Z6
-	VPERMT2B        Z9, Z12, Z6
-	VMOVDQA64       Z1, Z1
-	VPERMT2B        Z9, Z14, Z1
-	VMOVDQA64       Z18, Z9
-	VPERMT2B        Z7, Z12, Z9
-	VMOVDQA64       Z18, Z18
-	VPERMT2B        Z7, Z14, Z18
-	VMOVDQA64       Z0, Z7
-	VPERMT2B        Z8, Z12, Z7
-	VMOVDQA64       Z0, Z0
-	VPERMT2B        Z8, Z14, Z0
-	VMOVNTDQ        Z15, (R10)
+	VPUNPCKLBW      Z1, Z0, Z16
+	VPUNPCKHBW      Z1, Z0, Z0
+	VPUNPCKLBW      Z3, Z2, Z1
+	VPUNPCKHBW      Z3, Z2, Z2
+	VPUNPCKLBW      Z5, Z4, Z3
+	VPUNPCKHBW      Z5, Z4, Z4
+	VPUNPCKLBW      Z7, Z6, Z5
+	VPUNPCKHBW      Z7, Z6, Z6
+	VPUNPCKLBW      Z9, Z8, Z7
+	VPUNPCKHBW      Z9, Z8, Z8
+	VPUNPCKLBW      Z11, Z10, Z9
+	VPUNPCKHBW      Z11, Z10, Z10
+	VPUNPCKLBW      Z13, Z12, Z11
+	VPUNPCKHBW      Z13, Z12, Z12
+	VPUNPCKLBW      Z15, Z14, Z13
+	VPUNPCKHBW      Z15, Z14, Z14
+	VPUNPCKLWD      Z1, Z16, Z15
+	VPUNPCKHWD      Z1, Z16, Z1
+	VPUNPCKLWD      Z2, Z0, Z16
+	VPUNPCKHWD      Z2, Z0, Z0
+	VPUNPCKLWD      Z5, Z3, Z2
+	VPUNPCKHWD      Z5, Z3, Z3
+	VPUNPCKLWD      Z6, Z4, Z5
+	VPUNPCKHWD      Z6, Z4, Z4
+	VPUNPCKLWD      Z9, Z7, Z6
+	VPUNPCKHWD      Z9, Z7, Z7
+	VPUNPCKLWD      Z10, Z8, Z9
+	VPUNPCKHWD      Z10, Z8, Z8
+	VPUNPCKLWD      Z13, Z11, Z10
+	VPUNPCKHWD      Z13, Z11, Z11
+	VPUNPCKLWD      Z14, Z12, Z13
+	VPUNPCKHWD      Z14, Z12, Z12
+	VPUNPCKLDQ      Z2, Z15, Z14
+	VPUNPCKHDQ      Z2, Z15, Z2
+	VPUNPCKLDQ      Z3, Z1, Z15
+	VPUNPCKHDQ      Z3, Z1, Z1
+	VPUNPCKLDQ      Z5, Z16, Z3
+	VPUNPCKHDQ      Z5, Z16, Z5
+	VPUNPCKLDQ      Z4, Z0, Z16
+	VPUNPCKHDQ      Z4, Z0, Z0
+	VPUNPCKLDQ      Z10, Z6, Z4
+	VPUNPCKHDQ      Z10, Z6, Z6
+	VPUNPCKLDQ      Z11, Z7, Z10
+	VPUNPCKHDQ      Z11, Z7, Z7
+	VPUNPCKLDQ      Z13, Z9, Z11
+	VPUNPCKHDQ      Z13, Z9, Z9
+	VPUNPCKLDQ      Z12, Z8, Z13
+	VPUNPCKHDQ      Z12, Z8, Z8
+	VPUNPCKLQDQ     Z4, Z14, Z12
+	VPUNPCKHQDQ     Z4, Z14, Z4
+	VPUNPCKLQDQ     Z6, Z2, Z14
+	VPUNPCKHQDQ     Z6, Z2, Z2
+	VPUNPCKLQDQ     Z10, Z15, Z6
+	VPUNPCKHQDQ     Z10, Z15, Z10
+	VPUNPCKLQDQ     Z7, Z1, Z15
+	VPUNPCKHQDQ     Z7, Z1, Z1
+	VPUNPCKLQDQ     Z11, Z3, Z7
+	VPUNPCKHQDQ     Z11, Z3, Z3
+	VPUNPCKLQDQ     Z9, Z5, Z11
+	VPUNPCKHQDQ     Z9, Z5, Z5
+	VPUNPCKLQDQ     Z13, Z16, Z9
+	VPUNPCKHQDQ     Z13, Z16, Z13
+	VPUNPCKLQDQ     Z8, Z0, Z16
+	VPUNPCKHQDQ     Z8, Z0, Z0
+	VMOVNTDQ        Z12, (R10)
 	VMOVNTDQ        Z4, (R10)(SI*1)
-	VMOVNTDQ        Z10, (R10)(SI*2)
-	VMOVNTDQ        Z13, (R10)(DI*1)
+	VMOVNTDQ        Z14, (R10)(SI*2)
+	VMOVNTDQ        Z2, (R10)(DI*1)
 	LEAQ            (R10)(SI*4), R12
-	VMOVNTDQ        Z11, (R12)
-	VMOVNTDQ        Z6, (R12)(SI*1)
-	VMOVNTDQ        Z9, (R12)(SI*2)
-	VMOVNTDQ        Z7, (R12)(DI*1)
+	VMOVNTDQ        Z6, (R12)
+	VMOVNTDQ        Z10, (R12)(SI*1)
+	VMOVNTDQ        Z15, (R12)(SI*2)
+	VMOVNTDQ        Z1, (R12)(DI*1)
 	LEAQ            (R12)(SI*4), R12
-	VMOVNTDQ        Z16, (R12)
-	VMOVNTDQ        Z2, (R12)(SI*1)
-	VMOVNTDQ        Z5, (R12)(SI*2)
-	VMOVNTDQ        Z3, (R12)(DI*1)
+	VMOVNTDQ        Z7, (R12)
+	VMOVNTDQ        Z3, (R12)(SI*1)
+	VMOVNTDQ        Z11, (R12)(SI*2)
+	VMOVNTDQ        Z5, (R12)(DI*1)
 	LEAQ            (R12)(SI*4), R12
-	VMOVNTDQ        Z17, (R12)
-	VMOVNTDQ        Z1, (R12)(SI*1)
-	VMOVNTDQ        Z18, (R12)(SI*2)
+	VMOVNTDQ        Z9, (R12)
+	VMOVNTDQ        Z13, (R12)(SI*1)
+	VMOVNTDQ        Z16, (R12)(SI*2)
 	VMOVNTDQ        Z0, (R12)(DI*1)
 	ADDQ            $0x00000010, R9
 	ADDQ            R8, R10
@@ -15006,130 +14276,100 @@ tilesUint16_bands:
 tilesUint16_bands_j:
 	MOVQ            (DX), R12
 	VBROADCASTI32X4 (R9)(R12*1), Z0
-	MOVQ            8(DX), R12
-	VINSERTI32X4    $0x01, (R9)(R12*1), Z0, Z0
-	MOVQ            16(DX), R12
-	VINSERTI32X4    $0x02, (R9)(R12*1), Z0, Z0
-	MOVQ            24(DX), R12
-	VINSERTI32X4    $0x03, (R9)(R12*1), Z0, Z0
-	MOVQ            32(DX), R12
-	VBROADCASTI32X4 (R9)(R12*1), Z1
-	MOVQ            40(DX), R12
-	VINSERTI32X4    $0x01, (R9)(R12*1), Z1, Z1
-	MOVQ            48(DX), R12
-	VINSERTI32X4    $0x02, (R9)(R12*1), Z1, Z1
-	MOVQ            56(DX), R12
-	VINSERTI32X4    $0x03, (R9)(R12*1), Z1, Z1
 	MOVQ            64(DX), R12
-	VBROADCASTI32X4 (R9)(R12*1), Z2
-	MOVQ            72(DX), R12
-	VINSERTI32X4    $0x01, (R9)(R12*1), Z2, Z2
-	MOVQ            80(DX), R12
-	VINSERTI32X4    $0x02, (R9)(R12*1), Z2, Z2
-	MOVQ            88(DX), R12
-	VINSERTI32X4    $0x03, (R9)(R12*1), Z2, Z2
-	MOVQ            96(DX), R12
-	VBROADCASTI32X4 (R9)(R12*1), Z3
-	MOVQ            104(DX), R12
-	VINSERTI32X4    $0x01, (R9)(R12*1), Z3, Z3
-	MOVQ            112(DX), R12
-	VINSERTI32X4    $0x02, (R9)(R12*1), Z3, Z3
-	MOVQ            120(DX), R12
-	VINSERTI32X4    $0x03, (R9)(R12*1), Z3, Z3
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z0, Z0
 	MOVQ            128(DX), R12
-	VBROADCASTI32X4 (R9)(R12*1), Z4
-	MOVQ            136(DX), R12
-	VINSERTI32X4    $0x01, (R9)(R12*1), Z4, Z4
-	MOVQ            144(DX), R12
-	VINSERTI32X4    $0x02, (R9)(R12*1), Z4, Z4
-	MOVQ            152(DX), R12
-	VINSERTI32X4    $0x03, (R9)(R12*1), Z4, Z4
-	MOVQ            160(DX), R12
-	VBROADCASTI32X4 (R9)(R12*1), Z5
-	MOVQ            168(DX), R12
-	VINSERTI32X4    $0x01, (R9)(R12*1), Z5, Z5
-	MOVQ            176(DX), R12
-	VINSERTI32X4    $0x02, (R9)(R12*1), Z5, Z5
-	MOVQ            184(DX), R12
-	VINSERTI32X4    $0x03, (R9)(R12*1), Z5, Z5
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z0, Z0
 	MOVQ            192(DX), R12
-	VBROADCASTI32X4 (R9)(R12*1), Z6
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z0, Z0
+	MOVQ            8(DX), R12
+	VBROADCASTI32X4 (R9)(R12*1), Z1
+	MOVQ            72(DX), R12
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z1, Z1
+	MOVQ            136(DX), R12
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z1, Z1
 	MOVQ            200(DX), R12
-	VINSERTI32X4    $0x01, (R9)(R12*1), Z6, Z6
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z1, Z1
+	MOVQ            16(DX), R12
+	VBROADCASTI32X4 (R9)(R12*1), Z2
+	MOVQ            80(DX), R12
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z2, Z2
+	MOVQ            144(DX), R12
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z2, Z2
 	MOVQ            208(DX), R12
-	VINSERTI32X4    $0x02, (R9)(R12*1), Z6, Z6
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z2, Z2
+	MOVQ            24(DX), R12
+	VBROADCASTI32X4 (R9)(R12*1), Z3
+	MOVQ            88(DX), R12
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z3, Z3
+	MOVQ            152(DX), R12
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z3, Z3
 	MOVQ            216(DX), R12
-	VINSERTI32X4    $0x03, (R9)(R12*1), Z6, Z6
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z3, Z3
+	MOVQ            32(DX), R12
+	VBROADCASTI32X4 (R9)(R12*1), Z4
+	MOVQ            96(DX), R12
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z4, Z4
+	MOVQ            160(DX), R12
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z4, Z4
 	MOVQ            224(DX), R12
-	VBROADCASTI32X4 (R9)(R12*1), Z7
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z4, Z4
+	MOVQ            40(DX), R12
+	VBROADCASTI32X4 (R9)(R12*1), Z5
+	MOVQ            104(DX), R12
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z5, Z5
+	MOVQ            168(DX), R12
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z5, Z5
 	MOVQ            232(DX), R12
-	VINSERTI32X4    $0x01, (R9)(R12*1), Z7, Z7
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z5, Z5
+	MOVQ            48(DX), R12
+	VBROADCASTI32X4 (R9)(R12*1), Z6
+	MOVQ            112(DX), R12
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z6, Z6
+	MOVQ            176(DX), R12
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z6, Z6
 	MOVQ            240(DX), R12
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z6, Z6
+	MOVQ            56(DX), R12
+	VBROADCASTI32X4 (R9)(R12*1), Z7
+	MOVQ            120(DX), R12
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z7, Z7
+	MOVQ            184(DX), R12
 	VINSERTI32X4    $0x02, (R9)(R12*1), Z7, Z7
 	MOVQ            248(DX), R12
 	VINSERTI32X4    $0x03, (R9)(R12*1), Z7, Z7
-	VMOVDQU64       tilesUint16Perm<>+0(SB), Z8
-	VMOVDQU64       tilesUint16Perm<>+64(SB), Z9
-	VMOVDQA64       Z0, Z10
-	VPERMT2W        Z1, Z8, Z10
-	VMOVDQA64       Z0, Z0
-	VPERMT2W        Z1, Z9, Z0
-	VMOVDQA64       Z2, Z1
-	VPERMT2W        Z3, Z8, Z1
-	VMOVDQA64       Z2, Z2
-	VPERMT2W        Z3, Z9, Z2
-	VMOVDQA64       Z4, Z3
-	VPERMT2W        Z5, Z8, Z3
-	VMOVDQA64       Z4, Z4
-	VPERMT2W        Z5, Z9, Z4
-	VMOVDQA64       Z6, Z5
-	VPERMT2W        Z7, Z8, Z5
-	VMOVDQA64       Z6, Z6
-	VPERMT2W        Z7, Z9, Z6
-	VMOVDQU64       tilesUint16Perm<>+128(SB), Z7
-	VMOVDQU64       tilesUint16Perm<>+192(SB), Z8
-	VMOVDQA64       Z10, Z9
-	VPERMT2W        Z1, Z7, Z9
-	VMOVDQA64       Z10, Z10
-	VPERMT2W        Z1, Z8, Z10
-	VMOVDQA64       Z0, Z1
-	VPERMT2W        Z2, Z7, Z1
-	VMOVDQA64       Z0, Z0
-	VPERMT2W        Z2, Z8, Z0
-	VMOVDQA64       Z3, Z2
-	VPERMT2W        Z5, Z7, Z2
-	VMOVDQA64       Z3, Z3
-	VPERMT2W        Z5, Z8, Z3
-	VMOVDQA64       Z4, Z5
-	VPERMT2W        Z6, Z7, Z5
-	VMOVDQA64       Z4, Z4
-	VPERMT2W        Z6, Z8, Z4
-	VMOVDQU64       tilesUint16Perm<>+256(SB), Z6
-	VMOVDQU64       tilesUint16Perm<>+320(SB), Z7
-	VMOVDQA64       Z9, Z8
-	VPERMT2W        Z2, Z6, Z8
-	VMOVDQA64       Z9, Z9
-	VPERMT2W        Z2, Z7, Z9
-	VMOVDQA64       Z1, Z2
-	VPERMT2W        Z5, Z6, Z2
-	VMOVDQA64       Z1, Z1
-	VPERMT2W        Z5, Z7, Z1
-	VMOVDQA64       Z10, Z5
-	VPERMT2W        Z3, Z6, Z5
-	VMOVDQA64       Z10, Z10
-	VPERMT2W        Z3, Z7, Z10
-	VMOVDQA64       Z0, Z3
-	VPERMT2W        Z4, Z6, Z3
-	VMOVDQA64       Z0, Z0
-	VPERMT2W        Z4, Z7, Z0
-	VMOVDQU64       Z8, (R10)
+	VPUNPCKLWD      Z1, Z0, Z8
+	VPUNPCKHWD      Z1, Z0, Z0
+	VPUNPCKLWD      Z3, Z2, Z1
+	VPUNPCKHWD      Z3, Z2, Z2
+	VPUNPCKLWD      Z5, Z4, Z3
+	VPUNPCKHWD      Z5, Z4, Z4
+	VPUNPCKLWD      Z7, Z6, Z5
+	VPUNPCKHWD      Z7, Z6, Z6
+	VPUNPCKLDQ      Z1, Z8, Z7
+	VPUNPCKHDQ      Z1, Z8, Z1
+	VPUNPCKLDQ      Z2, Z0, Z8
+	VPUNPCKHDQ      Z2, Z0, Z0
+	VPUNPCKLDQ      Z5, Z3, Z2
+	VPUNPCKHDQ      Z5, Z3, Z3
+	VPUNPCKLDQ      Z6, Z4, Z5
+	VPUNPCKHDQ      Z6, Z4, Z4
+	VPUNPCKLQDQ     Z2, Z7, Z6
+	VPUNPCKHQDQ     Z2, Z7, Z2
+	VPUNPCKLQDQ     Z3, Z1, Z7
+	VPUNPCKHQDQ     Z3, Z1, Z1
+	VPUNPCKLQDQ     Z5, Z8, Z3
+	VPUNPCKHQDQ     Z5, Z8, Z5
+	VPUNPCKLQDQ     Z4, Z0, Z8
+	VPUNPCKHQDQ     Z4, Z0, Z0
+	VMOVDQU64       Z6, (R10)
 	VMOVDQU64       Z2, (R10)(SI*1)
-	VMOVDQU64       Z5, (R10)(SI*2)
-	VMOVDQU64       Z3, (R10)(DI*1)
+	VMOVDQU64       Z7, (R10)(SI*2)
+	VMOVDQU64       Z1, (R10)(DI*1)
 	LEAQ            (R10)(SI*4), R12
-	VMOVDQU64       Z9, (R12)
-	VMOVDQU64       Z1, (R12)(SI*1)
-	VMOVDQU64       Z10, (R12)(SI*2)
+	VMOVDQU64       Z3, (R12)
+	VMOVDQU64       Z5, (R12)(SI*1)
+	VMOVDQU64       Z8, (R12)(SI*2)
 	VMOVDQU64       Z0, (R12)(DI*1)
 	ADDQ            $0x00000010, R9
 	ADDQ            R8, R10
@@ -15216,200 +14456,6 @@ tilesUint16_done:
 	VZEROUPPER
 	RET
 
-DATA tilesUint16Perm<>+0(SB)/2, $0x0000
-DATA tilesUint16Perm<>+2(SB)/2, $0x0020
-DATA tilesUint16Perm<>+4(SB)/2, $0x0002
-DATA tilesUint16Perm<>+6(SB)/2, $0x0022
-DATA tilesUint16Perm<>+8(SB)/2, $0x0004
-DATA tilesUint16Perm<>+10(SB)/2, $0x0024
-DATA tilesUint16Perm<>+12(SB)/2, $0x0006
-DATA tilesUint16Perm<>+14(SB)/2, $0x0026
-DATA tilesUint16Perm<>+16(SB)/2, $0x0008
-DATA tilesUint16Perm<>+18(SB)/2, $0x0028
-DATA tilesUint16Perm<>+20(SB)/2, $0x000a
-DATA tilesUint16Perm<>+22(SB)/2, $0x002a
-DATA tilesUint16Perm<>+24(SB)/2, $0x000c
-DATA tilesUint16Perm<>+26(SB)/2, $0x002c
-DATA tilesUint16Perm<>+28(SB)/2, $0x000e
-DATA tilesUint16Perm<>+30(SB)/2, $0x002e
-DATA tilesUint16Perm<>+32(SB)/2, $0x0010
-DATA tilesUint16Perm<>+34(SB)/2, $0x0030
-DATA tilesUint16Perm<>+36(SB)/2, $0x0012
-DATA tilesUint16Perm<>+38(SB)/2, $0x0032
-DATA tilesUint16Perm<>+40(SB)/2, $0x0014
-DATA tilesUint16Perm<>+42(SB)/2, $0x0034
-DATA tilesUint16Perm<>+44(SB)/2, $0x0016
-DATA tilesUint16Perm<>+46(SB)/2, $0x0036
-DATA tilesUint16Perm<>+48(SB)/2, $0x0018
-DATA tilesUint16Perm<>+50(SB)/2, $0x0038
-DATA tilesUint16Perm<>+52(SB)/2, $0x001a
-DATA tilesUint16Perm<>+54(SB)/2, $0x003a
-DATA tilesUint16Perm<>+56(SB)/2, $0x001c
-DATA tilesUint16Perm<>+58(SB)/2, $0x003c
-DATA tilesUint16Perm<>+60(SB)/2, $0x001e
-DATA tilesUint16Perm<>+62(SB)/2, $0x003e
-DATA tilesUint16Perm<>+64(SB)/2, $0x0001
-DATA tilesUint16Perm<>+66(SB)/2, $0x0021
-DATA tilesUint16Perm<>+68(SB)/2, $0x0003
-DATA tilesUint16Perm<>+70(SB)/2, $0x0023
-DATA tilesUint16Perm<>+72(SB)/2, $0x0005
-DATA tilesUint16Perm<>+74(SB)/2, $0x0025
-DATA tilesUint16Perm<>+76(SB)/2, $0x0007
-DATA tilesUint16Perm<>+78(SB)/2, $0x0027
-DATA tilesUint16Perm<>+80(SB)/2, $0x0009
-DATA tilesUint16Perm<>+82(SB)/2, $0x0029
-DATA tilesUint16Perm<>+84(SB)/2, $0x000b
-DATA tilesUint16Perm<>+86(SB)/2, $0x002b
-DATA tilesUint16Perm<>+88(SB)/2, $0x000d
-DATA tilesUint16Perm<>+90(SB)/2, $0x002d
-DATA tilesUint16Perm<>+92(SB)/2, $0x000f
-DATA tilesUint16Perm<>+94(SB)/2, $0x002f
-DATA tilesUint16Perm<>+96(SB)/2, $0x0011
-DATA tilesUint16Perm<>+98(SB)/2, $0x0031
-DATA tilesUint16Perm<>+100(SB)/2, $0x0013
-DATA tilesUint16Perm<>+102(SB)/2, $0x0033
-DATA tilesUint16Perm<>+104(SB)/2, $0x0015
-DATA tilesUint16Perm<>+106(SB)/2, $0x0035
-DATA tilesUint16Perm<>+108(SB)/2, $0x0017
-DATA tilesUint16Perm<>+110(SB)/2, $0x0037
-DATA tilesUint16Perm<>+112(SB)/2, $0x0019
-DATA tilesUint16Perm<>+114(SB)/2, $0x0039
-DATA tilesUint16Perm<>+116(SB)/2, $0x001b
-DATA tilesUint16Perm<>+118(SB)/2, $0x003b
-DATA tilesUint16Perm<>+120(SB)/2, $0x001d
-DATA tilesUint16Perm<>+122(SB)/2, $0x003d
-DATA tilesUint16Perm<>+124(SB)/2, $0x001f
-DATA tilesUint16Perm<>+126(SB)/2, $0x003f
-DATA tilesUint16Perm<>+128(SB)/2, $0x0000
-DATA tilesUint16Perm<>+130(SB)/2, $0x0001
-DATA tilesUint16Perm<>+132(SB)/2, $0x0020
-DATA tilesUint16Perm<>+134(SB)/2, $0x0021
-DATA tilesUint16Perm<>+136(SB)/2, $0x0004
-DATA tilesUint16Perm<>+138(SB)/2, $0x0005
-DATA tilesUint16Perm<>+140(SB)/2, $0x0024
-DATA tilesUint16Perm<>+142(SB)/2, $0x0025
-DATA tilesUint16Perm<>+144(SB)/2, $0x0008
-DATA tilesUint16Perm<>+146(SB)/2, $0x0009
-DATA tilesUint16Perm<>+148(SB)/2, $0x0028
-DATA tilesUint16Perm<>+150(SB)/2, $0x0029
-DATA tilesUint16Perm<>+152(SB)/2, $0x000c
-DATA tilesUint16Perm<>+154(SB)/2, $0x000d
-DATA tilesUint16Perm<>+156(SB)/2, $0x002c
-DATA tilesUint16Perm<>+158(SB)/2, $0x002d
-DATA tilesUint16Perm<>+160(SB)/2, $0x0010
-DATA tilesUint16Perm<>+162(SB)/2, $0x0011
-DATA tilesUint16Perm<>+164(SB)/2, $0x0030
-DATA tilesUint16Perm<>+166(SB)/2, $0x0031
-DATA tilesUint16Perm<>+168(SB)/2, $0x0014
-DATA tilesUint16Perm<>+170(SB)/2, $0x0015
-DATA tilesUint16Perm<>+172(SB)/2, $0x0034
-DATA tilesUint16Perm<>+174(SB)/2, $0x0035
-DATA tilesUint16Perm<>+176(SB)/2, $0x0018
-DATA tilesUint16Perm<>+178(SB)/2, $0x0019
-DATA tilesUint16Perm<>+180(SB)/2, $0x0038
-DATA tilesUint16Perm<>+182(SB)/2, $0x0039
-DATA tilesUint16Perm<>+184(SB)/2, $0x001c
-DATA tilesUint16Perm<>+186(SB)/2, $0x001d
-DATA tilesUint16Perm<>+188(SB)/2, $0x003c
-DATA tilesUint16Perm<>+190(SB)/2, $0x003d
-DATA tilesUint16Perm<>+192(SB)/2, $0x0002
-DATA tilesUint16Perm<>+194(SB)/2, $0x0003
-DATA tilesUint16Perm<>+196(SB)/2, $0x0022
-DATA tilesUint16Perm<>+198(SB)/2, $0x0023
-DATA tilesUint16Perm<>+200(SB)/2, $0x0006
-DATA tilesUint16Perm<>+202(SB)/2, $0x0007
-DATA tilesUint16Perm<>+204(SB)/2, $0x0026
-DATA tilesUint16Perm<>+206(SB)/2, $0x0027
-DATA tilesUint16Perm<>+208(SB)/2, $0x000a
-DATA tilesUint16Perm<>+210(SB)/2, $0x000b
-DATA tilesUint16Perm<>+212(SB)/2, $0x002a
-DATA tilesUint16Perm<>+214(SB)/2, $0x002b
-DATA tilesUint16Perm<>+216(SB)/2, $0x000e
-DATA tilesUint16Perm<>+218(SB)/2, $0x000f
-DATA tilesUint16Perm<>+220(SB)/2, $0x002e
-DATA tilesUint16Perm<>+222(SB)/2, $0x002f
-DATA tilesUint16Perm<>+224(SB)/2, $0x0012
-DATA tilesUint16Perm<>+226(SB)/2, $0x0013
-DATA tilesUint16Perm<>+228(SB)/2, $0x0032
-DATA tilesUint16Perm<>+230(SB)/2, $0x0033
-DATA tilesUint16Perm<>+232(SB)/2, $0x0016
-DATA tilesUint16Perm<>+234(SB)/2, $0x0017
-DATA tilesUint16Perm<>+236(SB)/2, $0x0036
-DATA tilesUint16Perm<>+238(SB)/2, $0x0037
-DATA tilesUint16Perm<>+240(SB)/2, $0x001a
-DATA tilesUint16Perm<>+242(SB)/2, $0x001b
-DATA tilesUint16Perm<>+244(SB)/2, $0x003a
-DATA tilesUint16Perm<>+246(SB)/2, $0x003b
-DATA tilesUint16Perm<>+248(SB)/2, $0x001e
-DATA tilesUint16Perm<>+250(SB)/2, $0x001f
-DATA tilesUint16Perm<>+252(SB)/2, $0x003e
-DATA tilesUint16Perm<>+254(SB)/2, $0x003f
-DATA tilesUint16Perm<>+256(SB)/2, $0x0000
-DATA tilesUint16Perm<>+258(SB)/2, $0x0008
-DATA tilesUint16Perm<>+260(SB)/2, $0x0010
-DATA tilesUint16Perm<>+262(SB)/2, $0x0018
-DATA tilesUint16Perm<>+264(SB)/2, $0x0001
-DATA tilesUint16Perm<>+266(SB)/2, $0x0009
-DATA tilesUint16Perm<>+268(SB)/2, $0x0011
-DATA tilesUint16Perm<>+270(SB)/2, $0x0019
-DATA tilesUint16Perm<>+272(SB)/2, $0x0002
-DATA tilesUint16Perm<>+274(SB)/2, $0x000a
-DATA tilesUint16Perm<>+276(SB)/2, $0x0012
-DATA tilesUint16Perm<>+278(SB)/2, $0x001a
-DATA tilesUint16Perm<>+280(SB)/2, $0x0003
-DATA tilesUint16Perm<>+282(SB)/2, $0x000b
-DATA tilesUint16Perm<>+284(SB)/2, $0x0013
-DATA tilesUint16Perm<>+286(SB)/2, $0x001b
-DATA tilesUint16Perm<>+288(SB)/2, $0x0020
-DATA tilesUint16Perm<>+290(SB)/2, $0x0028
-DATA tilesUint16Perm<>+292(SB)/2, $0x0030
-DATA tilesUint16Perm<>+294(SB)/2, $0x0038
-DATA tilesUint16Perm<>+296(SB)/2, $0x0021
-DATA tilesUint16Perm<>+298(SB)/2, $0x0029
-DATA tilesUint16Perm<>+300(SB)/2, $0x0031
-DATA tilesUint16Perm<>+302(SB)/2, $0x0039
-DATA tilesUint16Perm<>+304(SB)/2, $0x0022
-DATA tilesUint16Perm<>+306(SB)/2, $0x002a
-DATA tilesUint16Perm<>+308(SB)/2, $0x0032
-DATA tilesUint16Perm<>+310(SB)/2, $0x003a
-DATA tilesUint16Perm<>+312(SB)/2, $0x0023
-DATA tilesUint16Perm<>+314(SB)/2, $0x002b
-DATA tilesUint16Perm<>+316(SB)/2, $0x0033
-DATA tilesUint16Perm<>+318(SB)/2, $0x003b
-DATA tilesUint16Perm<>+320(SB)/2, $0x0004
-DATA tilesUint16Perm<>+322(SB)/2, $0x000c
-DATA tilesUint16Perm<>+324(SB)/2, $0x0014
-DATA tilesUint16Perm<>+326(SB)/2, $0x001c
-DATA tilesUint16Perm<>+328(SB)/2, $0x0005
-DATA tilesUint16Perm<>+330(SB)/2, $0x000d
-DATA tilesUint16Perm<>+332(SB)/2, $0x0015
-DATA tilesUint16Perm<>+334(SB)/2, $0x001d
-DATA tilesUint16Perm<>+336(SB)/2, $0x0006
-DATA tilesUint16Perm<>+338(SB)/2, $0x000e
-DATA tilesUint16Perm<>+340(SB)/2, $0x0016
-DATA tilesUint16Perm<>+342(SB)/2, $0x001e
-DATA tilesUint16Perm<>+344(SB)/2, $0x0007
-DATA tilesUint16Perm<>+346(SB)/2, $0x000f
-DATA tilesUint16Perm<>+348(SB)/2, $0x0017
-DATA tilesUint16Perm<>+350(SB)/2, $0x001f
-DATA tilesUint16Perm<>+352(SB)/2, $0x0024
-DATA tilesUint16Perm<>+354(SB)/2, $0x002c
-DATA tilesUint16Perm<>+356(SB)/2, $0x0034
-DATA tilesUint16Perm<>+358(SB)/2, $0x003c
-DATA tilesUint16Perm<>+360(SB)/2, $0x0025
-DATA tilesUint16Perm<>+362(SB)/2, $0x002d
-DATA tilesUint16Perm<>+364(SB)/2, $0x0035
-DATA tilesUint16Perm<>+366(SB)/2, $0x003d
-DATA tilesUint16Perm<>+368(SB)/2, $0x0026
-DATA tilesUint16Perm<>+370(SB)/2, $0x002e
-DATA tilesUint16Perm<>+372(SB)/2, $0x0036
-DATA tilesUint16Perm<>+374(SB)/2, $0x003e
-DATA tilesUint16Perm<>+376(SB)/2, $0x0027
-DATA tilesUint16Perm<>+378(SB)/2, $0x002f
-DATA tilesUint16Perm<>+380(SB)/2, $0x0037
-DATA tilesUint16Perm<>+382(SB)/2, $0x003f
-GLOBL tilesUint16Perm<>(SB), RODATA|NOPTR, $384
-
 // func tilesUint16PrefetchAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
 // Requires: AVX, AVX512BW, AVX512F, MMX+
 TEXT ·tilesUint16PrefetchAVX512(SB), NOSPLIT, $0-56
@@ -15435,161 +14481,131 @@ tilesUint16Prefetch_bands_j:
 	MOVQ            (DX), R12
 	PREFETCHT0      64(R9)(R12*1)
 	VBROADCASTI32X4 (R9)(R12*1), Z0
-	MOVQ            8(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x01, (R9)(R12*1), Z0, Z0
-	MOVQ            16(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x02, (R9)(R12*1), Z0, Z0
-	MOVQ            24(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x03, (R9)(R12*1), Z0, Z0
-	MOVQ            32(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VBROADCASTI32X4 (R9)(R12*1), Z1
-	MOVQ            40(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x01, (R9)(R12*1), Z1, Z1
-	MOVQ            48(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x02, (R9)(R12*1), Z1, Z1
-	MOVQ            56(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x03, (R9)(R12*1), Z1, Z1
 	MOVQ            64(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
-	VBROADCASTI32X4 (R9)(R12*1), Z2
-	MOVQ            72(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x01, (R9)(R12*1), Z2, Z2
-	MOVQ            80(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x02, (R9)(R12*1), Z2, Z2
-	MOVQ            88(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x03, (R9)(R12*1), Z2, Z2
-	MOVQ            96(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VBROADCASTI32X4 (R9)(R12*1), Z3
-	MOVQ            104(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x01, (R9)(R12*1), Z3, Z3
-	MOVQ            112(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x02, (R9)(R12*1), Z3, Z3
-	MOVQ            120(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x03, (R9)(R12*1), Z3, Z3
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z0, Z0
 	MOVQ            128(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
-	VBROADCASTI32X4 (R9)(R12*1), Z4
-	MOVQ            136(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x01, (R9)(R12*1), Z4, Z4
-	MOVQ            144(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x02, (R9)(R12*1), Z4, Z4
-	MOVQ            152(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x03, (R9)(R12*1), Z4, Z4
-	MOVQ            160(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VBROADCASTI32X4 (R9)(R12*1), Z5
-	MOVQ            168(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x01, (R9)(R12*1), Z5, Z5
-	MOVQ            176(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x02, (R9)(R12*1), Z5, Z5
-	MOVQ            184(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x03, (R9)(R12*1), Z5, Z5
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z0, Z0
 	MOVQ            192(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
-	VBROADCASTI32X4 (R9)(R12*1), Z6
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z0, Z0
+	MOVQ            8(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z1
+	MOVQ            72(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z1, Z1
+	MOVQ            136(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z1, Z1
 	MOVQ            200(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x01, (R9)(R12*1), Z6, Z6
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z1, Z1
+	MOVQ            16(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z2
+	MOVQ            80(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z2, Z2
+	MOVQ            144(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z2, Z2
 	MOVQ            208(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x02, (R9)(R12*1), Z6, Z6
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z2, Z2
+	MOVQ            24(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z3
+	MOVQ            88(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z3, Z3
+	MOVQ            152(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z3, Z3
 	MOVQ            216(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x03, (R9)(R12*1), Z6, Z6
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z3, Z3
+	MOVQ            32(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z4
+	MOVQ            96(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z4, Z4
+	MOVQ            160(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z4, Z4
 	MOVQ            224(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
-	VBROADCASTI32X4 (R9)(R12*1), Z7
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z4, Z4
+	MOVQ            40(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z5
+	MOVQ            104(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z5, Z5
+	MOVQ            168(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z5, Z5
 	MOVQ            232(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x01, (R9)(R12*1), Z7, Z7
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z5, Z5
+	MOVQ            48(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z6
+	MOVQ            112(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z6, Z6
+	MOVQ            176(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z6, Z6
 	MOVQ            240(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z6, Z6
+	MOVQ            56(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z7
+	MOVQ            120(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z7, Z7
+	MOVQ            184(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
 	VINSERTI32X4    $0x02, (R9)(R12*1), Z7, Z7
 	MOVQ            248(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
 	VINSERTI32X4    $0x03, (R9)(R12*1), Z7, Z7
-	VMOVDQU64       tilesUint16Perm<>+0(SB), Z8
-	VMOVDQU64       tilesUint16Perm<>+64(SB), Z9
-	VMOVDQA64       Z0, Z10
-	VPERMT2W        Z1, Z8, Z10
-	VMOVDQA64       Z0, Z0
-	VPERMT2W        Z1, Z9, Z0
-	VMOVDQA64       Z2, Z1
-	VPERMT2W        Z3, Z8, Z1
-	VMOVDQA64       Z2, Z2
-	VPERMT2W        Z3, Z9, Z2
-	VMOVDQA64       Z4, Z3
-	VPERMT2W        Z5, Z8, Z3
-	VMOVDQA64       Z4, Z4
-	VPERMT2W        Z5, Z9, Z4
-	VMOVDQA64       Z6, Z5
-	VPERMT2W        Z7, Z8, Z5
-	VMOVDQA64       Z6, Z6
-	VPERMT2W        Z7, Z9, Z6
-	VMOVDQU64       tilesUint16Perm<>+128(SB), Z7
-	VMOVDQU64       tilesUint16Perm<>+192(SB), Z8
-	VMOVDQA64       Z10, Z9
-	VPERMT2W        Z1, Z7, Z9
-	VMOVDQA64       Z10, Z10
-	VPERMT2W        Z1, Z8, Z10
-	VMOVDQA64       Z0, Z1
-	VPERMT2W        Z2, Z7, Z1
-	VMOVDQA64       Z0, Z0
-	VPERMT2W        Z2, Z8, Z0
-	VMOVDQA64       Z3, Z2
-	VPERMT2W        Z5, Z7, Z2
-	VMOVDQA64       Z3, Z3
-	VPERMT2W        Z5, Z8, Z3
-	VMOVDQA64       Z4, Z5
-	VPERMT2W        Z6, Z7, Z5
-	VMOVDQA64       Z4, Z4
-	VPERMT2W        Z6, Z8, Z4
-	VMOVDQU64       tilesUint16Perm<>+256(SB), Z6
-	VMOVDQU64       tilesUint16Perm<>+320(SB), Z7
-	VMOVDQA64       Z9, Z8
-	VPERMT2W        Z2, Z6, Z8
-	VMOVDQA64       Z9, Z9
-	VPERMT2W        Z2, Z7, Z9
-	VMOVDQA64       Z1, Z2
-	VPERMT2W        Z5, Z6, Z2
-	VMOVDQA64       Z1, Z1
-	VPERMT2W        Z5, Z7, Z1
-	VMOVDQA64       Z10, Z5
-	VPERMT2W        Z3, Z6, Z5
-	VMOVDQA64       Z10, Z10
-	VPERMT2W        Z3, Z7, Z10
-	VMOVDQA64       Z0, Z3
-	VPERMT2W        Z4, Z6, Z3
-	VMOVDQA64       Z0, Z0
-	VPERMT2W        Z4, Z7, Z0
-	VMOVDQU64       Z8, (R10)
+	VPUNPCKLWD      Z1, Z0, Z8
+	VPUNPCKHWD      Z1, Z0, Z0
+	VPUNPCKLWD      Z3, Z2, Z1
+	VPUNPCKHWD      Z3, Z2, Z2
+	VPUNPCKLWD      Z5, Z4, Z3
+	VPUNPCKHWD      Z5, Z4, Z4
+	VPUNPCKLWD      Z7, Z6, Z5
+	VPUNPCKHWD      Z7, Z6, Z6
+	VPUNPCKLDQ      Z1, Z8, Z7
+	VPUNPCKHDQ      Z1, Z8, Z1
+	VPUNPCKLDQ      Z2, Z0, Z8
+	VPUNPCKHDQ      Z2, Z0, Z0
+	VPUNPCKLDQ      Z5, Z3, Z2
+	VPUNPCKHDQ      Z5, Z3, Z3
+	VPUNPCKLDQ      Z6, Z4, Z5
+	VPUNPCKHDQ      Z6, Z4, Z4
+	VPUNPCKLQDQ     Z2, Z7, Z6
+	VPUNPCKHQDQ     Z2, Z7, Z2
+	VPUNPCKLQDQ     Z3, Z1, Z7
+	VPUNPCKHQDQ     Z3, Z1, Z1
+	VPUNPCKLQDQ     Z5, Z8, Z3
+	VPUNPCKHQDQ     Z5, Z8, Z5
+	VPUNPCKLQDQ     Z4, Z0, Z8
+	VPUNPCKHQDQ     Z4, Z0, Z0
+	VMOVDQU64       Z6, (R10)
 	VMOVDQU64       Z2, (R10)(SI*1)
-	VMOVDQU64       Z5, (R10)(SI*2)
-	VMOVDQU64       Z3, (R10)(DI*1)
+	VMOVDQU64       Z7, (R10)(SI*2)
+	VMOVDQU64       Z1, (R10)(DI*1)
 	LEAQ            (R10)(SI*4), R12
-	VMOVDQU64       Z9, (R12)
-	VMOVDQU64       Z1, (R12)(SI*1)
-	VMOVDQU64       Z10, (R12)(SI*2)
+	VMOVDQU64       Z3, (R12)
+	VMOVDQU64       Z5, (R12)(SI*1)
+	VMOVDQU64       Z8, (R12)(SI*2)
 	VMOVDQU64       Z0, (R12)(DI*1)
 	ADDQ            $0x00000010, R9
 	ADDQ            R8, R10
@@ -15709,161 +14725,131 @@ tilesUint16Stream_bands_j:
 	MOVQ            (DX), R12
 	PREFETCHT0      64(R9)(R12*1)
 	VBROADCASTI32X4 (R9)(R12*1), Z0
-	MOVQ            8(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x01, (R9)(R12*1), Z0, Z0
-	MOVQ            16(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x02, (R9)(R12*1), Z0, Z0
-	MOVQ            24(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x03, (R9)(R12*1), Z0, Z0
-	MOVQ            32(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VBROADCASTI32X4 (R9)(R12*1), Z1
-	MOVQ            40(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x01, (R9)(R12*1), Z1, Z1
-	MOVQ            48(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x02, (R9)(R12*1), Z1, Z1
-	MOVQ            56(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x03, (R9)(R12*1), Z1, Z1
 	MOVQ            64(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
-	VBROADCASTI32X4 (R9)(R12*1), Z2
-	MOVQ            72(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x01, (R9)(R12*1), Z2, Z2
-	MOVQ            80(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x02, (R9)(R12*1), Z2, Z2
-	MOVQ            88(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x03, (R9)(R12*1), Z2, Z2
-	MOVQ            96(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VBROADCASTI32X4 (R9)(R12*1), Z3
-	MOVQ            104(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x01, (R9)(R12*1), Z3, Z3
-	MOVQ            112(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x02, (R9)(R12*1), Z3, Z3
-	MOVQ            120(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x03, (R9)(R12*1), Z3, Z3
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z0, Z0
 	MOVQ            128(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
-	VBROADCASTI32X4 (R9)(R12*1), Z4
-	MOVQ            136(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x01, (R9)(R12*1), Z4, Z4
-	MOVQ            144(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x02, (R9)(R12*1), Z4, Z4
-	MOVQ            152(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x03, (R9)(R12*1), Z4, Z4
-	MOVQ            160(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VBROADCASTI32X4 (R9)(R12*1), Z5
-	MOVQ            168(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x01, (R9)(R12*1), Z5, Z5
-	MOVQ            176(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x02, (R9)(R12*1), Z5, Z5
-	MOVQ            184(DX), R12
-	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x03, (R9)(R12*1), Z5, Z5
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z0, Z0
 	MOVQ            192(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
-	VBROADCASTI32X4 (R9)(R12*1), Z6
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z0, Z0
+	MOVQ            8(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z1
+	MOVQ            72(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z1, Z1
+	MOVQ            136(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z1, Z1
 	MOVQ            200(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x01, (R9)(R12*1), Z6, Z6
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z1, Z1
+	MOVQ            16(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z2
+	MOVQ            80(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z2, Z2
+	MOVQ            144(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z2, Z2
 	MOVQ            208(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x02, (R9)(R12*1), Z6, Z6
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z2, Z2
+	MOVQ            24(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z3
+	MOVQ            88(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z3, Z3
+	MOVQ            152(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z3, Z3
 	MOVQ            216(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x03, (R9)(R12*1), Z6, Z6
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z3, Z3
+	MOVQ            32(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z4
+	MOVQ            96(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z4, Z4
+	MOVQ            160(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z4, Z4
 	MOVQ            224(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
-	VBROADCASTI32X4 (R9)(R12*1), Z7
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z4, Z4
+	MOVQ            40(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z5
+	MOVQ            104(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z5, Z5
+	MOVQ            168(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z5, Z5
 	MOVQ            232(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
-	VINSERTI32X4    $0x01, (R9)(R12*1), Z7, Z7
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z5, Z5
+	MOVQ            48(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z6
+	MOVQ            112(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z6, Z6
+	MOVQ            176(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z6, Z6
 	MOVQ            240(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z6, Z6
+	MOVQ            56(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z7
+	MOVQ            120(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z7, Z7
+	MOVQ            184(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
 	VINSERTI32X4    $0x02, (R9)(R12*1), Z7, Z7
 	MOVQ            248(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
 	VINSERTI32X4    $0x03, (R9)(R12*1), Z7, Z7
-	VMOVDQU64       tilesUint16Perm<>+0(SB), Z8
-	VMOVDQU64       tilesUint16Perm<>+64(SB), Z9
-	VMOVDQA64       Z0, Z10
-	VPERMT2W        Z1, Z8, Z10
-	VMOVDQA64       Z0, Z0
-	VPERMT2W        Z1, Z9, Z0
-	VMOVDQA64       Z2, Z1
-	VPERMT2W        Z3, Z8, Z1
-	VMOVDQA64       Z2, Z2
-	VPERMT2W        Z3, Z9, Z2
-	VMOVDQA64       Z4, Z3
-	VPERMT2W        Z5, Z8, Z3
-	VMOVDQA64       Z4, Z4
-	VPERMT2W        Z5, Z9, Z4
-	VMOVDQA64       Z6, Z5
-	VPERMT2W        Z7, Z8, Z5
-	VMOVDQA64       Z6, Z6
-	VPERMT2W        Z7, Z9, Z6
-	VMOVDQU64       tilesUint16Perm<>+128(SB), Z7
-	VMOVDQU64       tilesUint16Perm<>+192(SB), Z8
-	VMOVDQA64       Z10, Z9
-	VPERMT2W        Z1, Z7, Z9
-	VMOVDQA64       Z10, Z10
-	VPERMT2W        Z1, Z8, Z10
-	VMOVDQA64       Z0, Z1
-	VPERMT2W        Z2, Z7, Z1
-	VMOVDQA64       Z0, Z0
-	VPERMT2W        Z2, Z8, Z0
-	VMOVDQA64       Z3, Z2
-	VPERMT2W        Z5, Z7, Z2
-	VMOVDQA64       Z3, Z3
-	VPERMT2W        Z5, Z8, Z3
-	VMOVDQA64       Z4, Z5
-	VPERMT2W        Z6, Z7, Z5
-	VMOVDQA64       Z4, Z4
-	VPERMT2W        Z6, Z8, Z4
-	VMOVDQU64       tilesUint16Perm<>+256(SB), Z6
-	VMOVDQU64       tilesUint16Perm<>+320(SB), Z7
-	VMOVDQA64       Z9, Z8
-	VPERMT2W        Z2, Z6, Z8
-	VMOVDQA64       Z9, Z9
-	VPERMT2W        Z2, Z7, Z9
-	VMOVDQA64       Z1, Z2
-	VPERMT2W        Z5, Z6, Z2
-	VMOVDQA64       Z1, Z1
-	VPERMT2W        Z5, Z7, Z1
-	VMOVDQA64       Z10, Z5
-	VPERMT2W        Z3, Z6, Z5
-	VMOVDQA64       Z10, Z10
-	VPERMT2W        Z3, Z7, Z10
-	VMOVDQA64       Z0, Z3
-	VPERMT2W        Z4, Z6, Z3
-	VMOVDQA64       Z0, Z0
-	VPERMT2W        Z4, Z7, Z0
-	VMOVNTDQ        Z8, (R10)
+	VPUNPCKLWD      Z1, Z0, Z8
+	VPUNPCKHWD      Z1, Z0, Z0
+	VPUNPCKLWD      Z3, Z2, Z1
+	VPUNPCKHWD      Z3, Z2, Z2
+	VPUNPCKLWD      Z5, Z4, Z3
+	VPUNPCKHWD      Z5, Z4, Z4
+	VPUNPCKLWD      Z7, Z6, Z5
+	VPUNPCKHWD      Z7, Z6, Z6
+	VPUNPCKLDQ      Z1, Z8, Z7
+	VPUNPCKHDQ      Z1, Z8, Z1
+	VPUNPCKLDQ      Z2, Z0, Z8
+	VPUNPCKHDQ      Z2, Z0, Z0
+	VPUNPCKLDQ      Z5, Z3, Z2
+	VPUNPCKHDQ      Z5, Z3, Z3
+	VPUNPCKLDQ      Z6, Z4, Z5
+	VPUNPCKHDQ      Z6, Z4, Z4
+	VPUNPCKLQDQ     Z2, Z7, Z6
+	VPUNPCKHQDQ     Z2, Z7, Z2
+	VPUNPCKLQDQ     Z3, Z1, Z7
+	VPUNPCKHQDQ     Z3, Z1, Z1
+	VPUNPCKLQDQ     Z5, Z8, Z3
+	VPUNPCKHQDQ     Z5, Z8, Z5
+	VPUNPCKLQDQ     Z4, Z0, Z8
+	VPUNPCKHQDQ     Z4, Z0, Z0
+	VMOVNTDQ        Z6, (R10)
 	VMOVNTDQ        Z2, (R10)(SI*1)
-	VMOVNTDQ        Z5, (R10)(SI*2)
-	VMOVNTDQ        Z3, (R10)(DI*1)
+	VMOVNTDQ        Z7, (R10)(SI*2)
+	VMOVNTDQ        Z1, (R10)(DI*1)
 	LEAQ            (R10)(SI*4), R12
-	VMOVNTDQ        Z9, (R12)
-	VMOVNTDQ        Z1, (R12)(SI*1)
-	VMOVNTDQ        Z10, (R12)(SI*2)
+	VMOVNTDQ        Z3, (R12)
+	VMOVNTDQ        Z5, (R12)(SI*1)
+	VMOVNTDQ        Z8, (R12)(SI*2)
 	VMOVNTDQ        Z0, (R12)(DI*1)
 	ADDQ            $0x00000010, R9
 	ADDQ            R8, R10
