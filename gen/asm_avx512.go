@@ -45,7 +45,12 @@ func avx512Funcs() []asmFunc {
 			continue
 		}
 		fs = append(fs, formFuncs(tilesName(w), "AVX512", false,
-			func(name string) []string { return tilesDoc(w, name, "with AVX-512 permutes") },
+			func(name string) []string {
+				if avx512Lanes[w.Size] {
+					return tilesDoc(w, name, "with AVX-512 unpacks within 16-byte lanes")
+				}
+				return tilesDoc(w, name, "with AVX-512 permutes")
+			},
 			"It needs AVX-512 F, BW, VL and VBMI (see AVX512).",
 			func(c *build.Context, f tileForm) { emitTilesAVX512(c, w, f) })...)
 	}

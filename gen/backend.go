@@ -45,49 +45,55 @@ var (
 )
 
 // crowding sends a blocked transpose that is not streamed through a
-// buffer (transposeBuffered<W>, emit_transpose.go) when its elements are
-// of one of Sizes, its destination spans Span to SpanMax bytes, and the
-// destination rows of one block, more than Ways (the L1 data cache's
-// ways), fall into one or two of its sets: rows a multiple of 4 KiB apart,
-// or an element or two more. The zero value never buffers.
+// buffer (transposeBuffered<W>, emit_transpose.go) when the destination
+// rows of one block, more than Ways (the L1 data cache's ways), fall into
+// one or two of its sets (rows a multiple of 4 KiB apart, or an element or
+// two more), its elements are of a size that Sizes lists, and its
+// destination spans less than that entry's bytes (0: any span). The zero
+// value never buffers.
 type crowding struct {
-	Ways, Span, SpanMax int
-	Sizes               []int
+	Ways  int
+	Sizes map[int]int
 }
 
 // check reports whether the crowding can be generated: sizes of widths
-// (sizes), at least one L1 way, and spans that leave some room.
+// (sizes), at least one L1 way, and spans that are not negative.
 func (c crowding) check(sizes map[int]bool) error {
-	for _, sz := range c.Sizes {
+	for sz, span := range c.Sizes {
 		if !sizes[sz] {
 			return fmt.Errorf("no width of %d bytes", sz)
 		}
+		if span < 0 {
+			return fmt.Errorf("%d-byte elements: a negative span", sz)
+		}
 	}
-	if len(c.Sizes) > 0 && (c.Ways <= 0 || c.Span < 0 || c.Span >= c.SpanMax) {
-		return fmt.Errorf("%d ways, spans %d to %d: want ways > 0 and 0 <= span < spanMax", c.Ways, c.Span, c.SpanMax)
+	if len(c.Sizes) > 0 && c.Ways <= 0 {
+		return fmt.Errorf("%d ways: want at least one", c.Ways)
 	}
 	return nil
 }
 
 // amd64Crowd is measured on the 2-vCPU EPYC VM (Zen 5: a 12-way L1, a 1 MiB
-// L2), benchmarks/ against a build that never buffers, 5 interleaved rounds:
-// transpose-4k (destination rows of 4096 elements) at 1 and 4 MiB, uint8
-// 1.96× and 1.85× as fast, bfloat16 1.69× and 1.73×, float32 1.14× and
-// 1.22×; transpose2d-odd float32 at 4 MiB (rows 4092 bytes apart) 1.35×,
-// reverse4d bfloat16 at 4 MiB 1.32×; the rest within 7%, as at 256 KiB
-// and 16 MiB, where it does not buffer. On its own harness, transposes of
-// 8-12 MiB ran from 0.6× to 1.3× as fast through the buffer, and those whose
-// rows fall into two sets or more (2 KiB apart) from 0.7× to 1.1×: so
-// neither buffers. float64 blocks have 8 rows: never.
-var amd64Crowd = crowding{Ways: 12, Span: 1 << 20, SpanMax: 8 << 20, Sizes: []int{1, 2, 4}}
+// L2). In benchmarks/, against a build that never buffers, 5 interleaved
+// rounds: transpose-4k (destination rows of 4096 elements) at 1 and 4 MiB,
+// uint8 1.85-1.96× as fast, bfloat16 1.69-1.73×, float32 1.14-1.22×;
+// transpose2d-odd float32 at 4 MiB (rows 4092 bytes apart) 1.35×,
+// reverse4d bfloat16 at 4 MiB 1.32×, bfloat16 and float16 to float32
+// conversion transposes at 4 MiB 1.51-1.53×; the rest within 7%. On its own
+// harness (11 interleaved pairs, medians; rows 4 KiB apart, 4 KiB and an
+// element, 8 KiB): 64 KiB-512 KiB 1.05-4.2× in every width, 8-12 MiB
+// uint8 1.15-1.7×, bfloat16 1.0-1.8×, float32 0.7-1.2× (so float32 stops
+// at 8 MiB); with rows in two sets or more (2 KiB apart) 0.7-1.1×, so
+// those do not buffer. float64 blocks have 8 rows: never.
+var amd64Crowd = crowding{Ways: 12, Sizes: map[int]int{1: 0, 2: 0, 4: 8 << 20}}
 
 // otherCrowd is the crowding of the Go fallback everywhere else, measured
-// as the purego build on the same VM (3 rounds): 2-byte Go tiles, which
-// write 8 bytes of a destination row at a time, ran 2.4-2.9× as fast
-// through the buffer (bfloat16 transpose-4k at 1 and 4 MiB, and reverse4d
-// at 4 MiB 2.0×); 1- and 4-byte ones within 5% (transpose-4k) on the suite,
+// as the purego build on the same VM: 2-byte Go tiles, which write 8 bytes
+// of a destination row at a time, ran 1.3-3.3× as fast through the buffer
+// from 64 KiB to 12 MiB (bfloat16 transpose-4k at 1 and 4 MiB 2.4-2.9×,
+// reverse4d at 4 MiB 2.0×); 1- and 4-byte ones within 5% (transpose-4k),
 // and 0.84-0.92× on the harness: so only 2 bytes.
-var otherCrowd = crowding{Ways: 12, Span: 1 << 20, SpanMax: 8 << 20, Sizes: []int{2}}
+var otherCrowd = crowding{Ways: 12, Sizes: map[int]int{2: 0}}
 
 // otherCacheLine is the cache line the Go fallback's blocks assume on
 // every other architecture.

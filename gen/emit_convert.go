@@ -506,6 +506,18 @@ func convTileAsmFuncs() []asmFunc {
 	return fs
 }
 
+// convWalk is the block walk of a pair's transpose.
+func convWalk(cv conversion) blockWalk {
+	from, to := convDTypes(cv)
+	tl := convTile(cv)
+	blockI, blockJ := convBlock(cv)
+	return blockWalk{
+		tiles: tl.name, edge: "convEdge" + convName(cv), buffered: "convTransposeBuffered" + convName(cv),
+		tileI: tl.tileI, tileJ: tl.tileJ, blockI: blockI, blockJ: jen.Lit(blockJ), lineCols: func(int) int { return blockJ },
+		srcSize: from.Size, dstSize: to.Size,
+	}
+}
+
 // emitConvTranspose emits the blocked transpose of a pair, as
 // emitTranspose does for a width:
 //
@@ -535,14 +547,9 @@ func convTileAsmFuncs() []asmFunc {
 func emitConvTranspose(cv conversion) jen.Code {
 	from, to := convDTypes(cv)
 	tl := convTile(cv)
-	blockI, blockJ := convBlock(cv)
 	name := "convTranspose" + convName(cv)
 	edge := "convEdge" + convName(cv)
-	walk := blockWalk{
-		tiles: tl.name, edge: edge, buffered: "convTransposeBuffered" + convName(cv),
-		tileI: tl.tileI, tileJ: tl.tileJ, blockI: blockI, blockJ: jen.Lit(blockJ), lineCols: func(int) int { return blockJ },
-		srcSize: from.Size, dstSize: to.Size,
-	}
+	walk := convWalk(cv)
 	more := ""
 	if walk.hasBuffered() {
 		more = fmt.Sprintf(" Destinations whose rows crowd the L1 cache (crowded) take %s.", walk.buffered)

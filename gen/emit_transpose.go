@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/dave/jennifer/jen"
@@ -497,12 +496,14 @@ func emitTransposeRows() jen.Code {
 }
 
 // emitCrowded emits the test of whether a blocked transpose writes through
-// a buffer, and the span from which it may, which tests lower:
+// a buffer, and the pool of its buffers:
 //
-//	var CrowdedSpan = crowdSpan
+//	type crowdBuffer [8192]uint64
+//
+//	var crowdBuffers = sync.Pool{New: func() any { return new(crowdBuffer) }}
 //
 //	func crowded(size, rows, stride, span int) bool {
-//		if crowdSizes&(1<<size) == 0 || rows <= crowdWays || span < CrowdedSpan || span >= crowdSpanMax {
+//		if rows <= crowdWays || span >= crowdSpans[size] {
 //			return false
 //		}
 //		d := stride % (64 * cacheLine)
@@ -511,24 +512,27 @@ func emitTransposeRows() jen.Code {
 func emitCrowded() jen.Code {
 	period := jen.Lit(64).Op("*").Id("cacheLine")
 	return jen.Add(doc(
-		"CrowdedSpan is the destination span, in bytes, from which a blocked",
-		"transpose whose destination rows crowd the sets of the L1 cache goes",
-		"through a buffer (see crowded): crowdSpan, the size of the L2 cache of",
-		"the CPUs it was measured on. Tests lower it to run that path on small",
-		"shapes; nothing else should change it.",
-	)).Line().Var().Id("CrowdedSpan").Op("=").Id("crowdSpan").Line().Line().Add(doc(
+		"crowdBuffer is the buffer of the buffered transposes (transposeBuffered<W>,",
+		"convTransposeBuffered<Pair>), as large as the largest needs: each views",
+		"it as rows of 512 bytes.",
+	)).Line().Type().Id("crowdBuffer").Index(jen.Lit(crowdBufferWords())).Uint64().Line().Line().Add(doc(
+		"crowdBuffers keeps the buffers of the buffered transposes between calls,",
+		"so that a call neither allocates nor clears one.",
+	)).Line().Var().Id("crowdBuffers").Op("=").Qual("sync", "Pool").Values(jen.Dict{
+		jen.Id("New"): jen.Func().Params().Any().Block(jen.Return(jen.New(jen.Id("crowdBuffer")))),
+	}).Line().Line().Add(doc(
 		"crowded reports whether a blocked transpose of size-byte elements that",
 		"is not streamed should write its whole tiles through a buffer",
-		"(transposeBuffered<W>): whether crowdSizes has the size, its",
-		"destination spans CrowdedSpan to crowdSpanMax bytes, and the first",
-		"rows destination rows of a block, stride bytes apart, more of them than",
-		"the L1 data cache has ways, fall into one or two of its 64 sets: rows a",
-		"multiple of 64 lines apart (4 KiB on 64-byte lines), or within an",
-		"element or two of that. Written a line at a time down a block, such",
-		"rows miss the cache in one set at once; through the buffer each row's",
-		"part of a block goes out as a run of consecutive lines instead.",
+		"(transposeBuffered<W>): whether its destination spans fewer bytes than",
+		"crowdSpans has for the size, and the first rows destination rows of a",
+		"block, stride bytes apart, more of them than the L1 data cache has ways,",
+		"fall into one or two of its 64 sets: rows a multiple of 64 lines apart",
+		"(4 KiB on 64-byte lines), or within an element or two of that. Written a",
+		"line at a time down a block, such rows miss the cache in one set at",
+		"once; through the buffer each row's part of a block goes out as a run",
+		"of consecutive lines instead.",
 	)).Line().Func().Id("crowded").Params(jen.List(jen.Id("size"), jen.Id("rows"), jen.Id("stride"), jen.Id("span")).Int()).Bool().Block(
-		jen.If(jen.Id("crowdSizes").Op("&").Parens(jen.Lit(1).Op("<<").Id("size")).Op("==").Lit(0).Op("||").Id("rows").Op("<=").Id("crowdWays").Op("||").Id("span").Op("<").Id("CrowdedSpan").Op("||").Id("span").Op(">=").Id("crowdSpanMax")).Block(jen.Return(jen.False())),
+		jen.If(jen.Id("rows").Op("<=").Id("crowdWays").Op("||").Id("span").Op(">=").Id("crowdSpans").Index(jen.Id("size"))).Block(jen.Return(jen.False())),
 		jen.Id("d").Op(":=").Id("stride").Op("%").Parens(period.Clone()),
 		jen.Return(jen.Id("rows").Op("*").Min(jen.Id("d"), period.Clone().Op("-").Id("d")).Op("<=").Lit(2).Op("*").Id("cacheLine")),
 	)
@@ -650,11 +654,7 @@ func emitTranspose(w width) jen.Code {
 	// 16-64 MiB, cost bfloat16 10-30% at 16 MiB-1 GiB (1 GiB 0.26-0.28 to
 	// 0.20-0.22) and left float32 and float64 where they were.
 	stores := emitStoresChoice(w.Size, w.Size == 1)
-	walk := blockWalk{
-		tiles: tilesName(w), edge: edgeName(w), buffered: bufferedName(w),
-		tileI: w.TileI, tileJ: w.TileJ, blockI: w.BlockI, blockJ: blockJExpr(w), lineCols: func(line int) int { return blockJ(w, line) },
-		srcSize: w.Size, dstSize: w.Size,
-	}
+	walk := plainWalk(w)
 	more := ""
 	if walk.hasBuffered() {
 		more = fmt.Sprintf(" Destinations whose rows crowd the L1 cache (crowded) take %s.", bufferedName(w))
@@ -687,6 +687,38 @@ func emitTranspose(w width) jen.Code {
 	).Block(walk.body(stores)...).Add(walk.bufferedFunc(name))
 }
 
+// plainWalk is the block walk of a width's transpose.
+func plainWalk(w width) blockWalk {
+	return blockWalk{
+		tiles: tilesName(w), edge: edgeName(w), buffered: bufferedName(w),
+		tileI: w.TileI, tileJ: w.TileJ, blockI: w.BlockI, blockJ: blockJExpr(w), lineCols: func(line int) int { return blockJ(w, line) },
+		srcSize: w.Size, dstSize: w.Size,
+	}
+}
+
+// crowdBufferWords is the size, in 8-byte words, of the buffer that every
+// buffered transpose can use (crowdBuffer): the largest one needs, on the
+// longest cache line of any build.
+func crowdBufferWords() int {
+	walks := []blockWalk{}
+	for _, w := range widths {
+		walks = append(walks, plainWalk(w))
+	}
+	for _, cv := range conversions {
+		walks = append(walks, convWalk(cv))
+	}
+	words := 0
+	for _, b := range walks {
+		if !b.hasBuffered() {
+			continue
+		}
+		for _, line := range append([]int{otherCacheLine}, backendLines()...) {
+			words = max(words, b.lineCols(line)*b.blockI*b.dstSize/8)
+		}
+	}
+	return words
+}
+
 // blockWalk is a blocked transpose's walk over its blocks (the plain ones
 // of emitTranspose, the converting ones of emitConvTranspose): blocks of
 // blockI source rows by blockJ columns, whose whole tileI × tileJ tiles go
@@ -707,7 +739,7 @@ type blockWalk struct {
 // destination rows in a block than the L1 cache's ways.
 func (b blockWalk) hasBuffered() bool {
 	for _, be := range append(backends, backend{CacheLine: otherCacheLine, Crowd: otherCrowd}) {
-		if slices.Contains(be.Crowd.Sizes, b.dstSize) && b.lineCols(be.CacheLine) > be.Crowd.Ways {
+		if _, ok := be.Crowd.Sizes[b.dstSize]; ok && b.lineCols(be.CacheLine) > be.Crowd.Ways {
 			return true
 		}
 	}
@@ -740,14 +772,16 @@ func (b blockWalk) bufferedFunc(name string) jen.Code {
 		"of the L1 cache (crowded): the whole tiles of each block go to a buffer",
 		fmt.Sprintf("of %d-byte rows, whose rows are then copied out whole, each", b.blockI*b.dstSize),
 		"a run of consecutive lines, instead of a line per row at a time down",
-		"the block. The edges go straight to dst. The buffer is of uint64, aligned",
-		"for the word stores of the Go tiles on every architecture.",
+		"the block. The edges go straight to dst. The buffer (crowdBuffer) is of",
+		"uint64, aligned for the word stores of the Go tiles on every architecture.",
 	)).Line().Func().Id(b.buffered).Params(
 		jen.List(jen.Id("dst"), jen.Id("src")).Add(ptr()),
 		jen.Id("off").Index().Int(),
 		jen.List(jen.Id("nj"), jen.Id("dj")).Int(),
 	).Block(
-		jen.Var().Id("buf").Index(b.blockJ.Clone()).Index(jen.Lit(b.blockI*b.dstSize/8)).Uint64(),
+		jen.Id("b").Op(":=").Id("crowdBuffers").Dot("Get").Call().Assert(jen.Op("*").Id("crowdBuffer")),
+		jen.Defer().Id("crowdBuffers").Dot("Put").Call(jen.Id("b")),
+		jen.Id("buf").Op(":=").Parens(jen.Op("*").Index(b.blockJ.Clone()).Index(jen.Lit(b.blockI*b.dstSize/8)).Uint64()).Call(ptr().Call(jen.Id("b"))),
 		b.loops(true),
 	)
 }
@@ -758,7 +792,7 @@ func bufferedName(w width) string { return "transposeBuffered" + exported(w.Carr
 // loops are the loops over the blocks, whose whole tiles go straight to
 // dst, or, where buffered, to buf and from there to dst a row at a time:
 //
-//	tilesUint32(unsafe.Pointer(&buf), src, unsafe.Pointer(&rows[0]), j0*4, fi, fj, 512, cachedTiles)
+//	tilesUint32(unsafe.Pointer(buf), src, unsafe.Pointer(&rows[0]), j0*4, fi, fj, 512, cachedTiles)
 //	if n := fi * 32; n == 512 {
 //		for j := range fj * 8 {
 //			*(*[512]byte)(unsafe.Add(d, j*dj*4)) = *(*[512]byte)(unsafe.Pointer(&buf[j]))
@@ -781,7 +815,7 @@ func (b blockWalk) loops(buffered bool) jen.Code {
 		line := b.blockI * b.dstSize // bytes of a buffer row
 		bufRow := ptr().Call(jen.Op("&").Id("buf").Index(jen.Id("j")))
 		whole = []jen.Code{
-			tiles(ptr().Call(jen.Op("&").Id("buf")), jen.Lit(line), jen.Id("cachedTiles")),
+			tiles(ptr().Call(jen.Id("buf")), jen.Lit(line), jen.Id("cachedTiles")),
 			jen.If(jen.Id("n").Op(":=").Id("fi").Op("*").Lit(b.tileI*b.dstSize), jen.Id("n").Op("==").Lit(line)).Block(
 				rowsOut(jen.Op("*").Parens(jen.Op("*").Index(jen.Lit(line)).Byte()).Parens(row).Op("=").Op("*").Parens(jen.Op("*").Index(jen.Lit(line)).Byte()).Parens(bufRow)),
 			).Else().Block(
@@ -1150,21 +1184,26 @@ func renderAccel(maxRank int, b *backend) *jen.File {
 	f.Add(doc("cacheLine is the cache line, in bytes, that the blocks of the transposes",
 		"take one source line of columns of (see the backends in gen/backend.go)."))
 	f.Const().Id("cacheLine").Op("=").Lit(line)
-	sizes := 0
-	for _, sz := range crowd.Sizes {
-		sizes |= 1 << sz
-	}
-	f.Add(doc("A blocked transpose of elements of a size in crowdSizes (a bit per",
-		"size) writes through a buffer (see crowded) when its destination spans",
-		"crowdSpan to crowdSpanMax bytes and the destination rows of one block,",
-		"more than crowdWays, fall into one or two sets of the L1 data cache;",
-		"never where crowdSizes is 0 (see the backends in gen/backend.go)."))
-	f.Const().Defs(
-		jen.Id("crowdWays").Op("=").Lit(crowd.Ways),
-		jen.Id("crowdSpan").Op("=").Lit(crowd.Span),
-		jen.Id("crowdSpanMax").Op("=").Lit(crowd.SpanMax),
-		jen.Id("crowdSizes").Op("=").Lit(sizes),
-	)
+	f.Add(doc("A blocked transpose writes through a buffer (see crowded) when the",
+		"destination rows of one block, more than crowdWays, fall into one or two",
+		"sets of the L1 data cache and its destination spans fewer bytes than",
+		"crowdSpans has for its element size (see the backends in gen/backend.go)."))
+	f.Const().Id("crowdWays").Op("=").Lit(crowd.Ways)
+	f.Add(doc("crowdSpans is, by element size, the destination span in bytes from which",
+		"a crowded transpose no longer buffers: 0 for the sizes that never do."))
+	f.Var().Id("crowdSpans").Op("=").Index(jen.Lit(9)).Int().ValuesFunc(func(g *jen.Group) {
+		for _, w := range widths {
+			span, ok := crowd.Sizes[w.Size]
+			switch {
+			case !ok:
+				continue
+			case span == 0:
+				g.Lit(w.Size).Op(":").Qual("math", "MaxInt")
+			default:
+				g.Lit(w.Size).Op(":").Lit(span)
+			}
+		}
+	})
 	if neon {
 		f.Add(doc("Accelerated reports whether the NEON assembly runs: true on arm64, whose",
 			"CPUs all have NEON, unless built with the purego tag. Tests set it to false",

@@ -128,9 +128,9 @@ func TestValidateRejects(t *testing.T) {
 		{"tile row not a vector", func() { widths[2].TileJ = 12 }, "not one XMM or YMM vector"},
 		{"block not whole bands", func() { widths[2].BlockI = 40 }, "whole bands"},
 		{"no AVX2 register transpose", func() { delete(avx2Shuffles, 4) }, "no AVX2 register transpose"},
-		{"crowding of a size without a width", func() { otherCrowd.Sizes = []int{3} }, "other crowding: no width of 3 bytes"},
-		{"crowding without ways", func() { otherCrowd.Ways = 0 }, "want ways > 0"},
-		{"crowding spans reversed", func() { otherCrowd.SpanMax = otherCrowd.Span }, "want ways > 0"},
+		{"crowding of a size without a width", func() { otherCrowd.Sizes = map[int]int{3: 0} }, "other crowding: no width of 3 bytes"},
+		{"crowding without ways", func() { otherCrowd.Ways = 0 }, "want at least one"},
+		{"crowding up to a negative span", func() { otherCrowd.Sizes = map[int]int{2: -1} }, "a negative span"},
 	}
 	for _, e := range edits {
 		t.Run(e.name, func(t *testing.T) {

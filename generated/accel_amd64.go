@@ -7,6 +7,7 @@ package generated
 
 import (
 	cpu "golang.org/x/sys/cpu"
+	"math"
 	"unsafe"
 )
 
@@ -14,17 +15,15 @@ import (
 // take one source line of columns of (see the backends in gen/backend.go).
 const cacheLine = 64
 
-// A blocked transpose of elements of a size in crowdSizes (a bit per
-// size) writes through a buffer (see crowded) when its destination spans
-// crowdSpan to crowdSpanMax bytes and the destination rows of one block,
-// more than crowdWays, fall into one or two sets of the L1 data cache;
-// never where crowdSizes is 0 (see the backends in gen/backend.go).
-const (
-	crowdWays    = 12
-	crowdSpan    = 1048576
-	crowdSpanMax = 8388608
-	crowdSizes   = 22
-)
+// A blocked transpose writes through a buffer (see crowded) when the
+// destination rows of one block, more than crowdWays, fall into one or two
+// sets of the L1 data cache and its destination spans fewer bytes than
+// crowdSpans has for its element size (see the backends in gen/backend.go).
+const crowdWays = 12
+
+// crowdSpans is, by element size, the destination span in bytes from which
+// a crowded transpose no longer buffers: 0 for the sizes that never do.
+var crowdSpans = [9]int{1: math.MaxInt, 2: math.MaxInt, 4: 8388608}
 
 // tilesUint8AVX2 transposes ti × tj whole tiles of 8×16 1-byte elements with AVX2 register shuffles.
 // Source row i starts off[i]+col bytes from src, its elements j adjacent (the
@@ -789,7 +788,7 @@ func convTilesInt16Float32PrefetchAVX2(dst unsafe.Pointer, src unsafe.Pointer, o
 //go:noescape
 func convTilesInt16Float32StreamAVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
 
-// tilesUint8AVX512 transposes ti × tj whole tiles of 8×16 1-byte elements with AVX-512 permutes.
+// tilesUint8AVX512 transposes ti × tj whole tiles of 8×16 1-byte elements with AVX-512 unpacks within 16-byte lanes.
 // Source row i starts off[i]+col bytes from src, its elements j adjacent (the
 // rows may come from several source axes: off is a table); destination row j
 // starts j*dj bytes from dst, its elements i adjacent. It is the plain loop
@@ -805,7 +804,7 @@ func convTilesInt16Float32StreamAVX2(dst unsafe.Pointer, src unsafe.Pointer, off
 //go:noescape
 func tilesUint8AVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
 
-// tilesUint8PrefetchAVX512 transposes ti × tj whole tiles of 8×16 1-byte elements with AVX-512 permutes.
+// tilesUint8PrefetchAVX512 transposes ti × tj whole tiles of 8×16 1-byte elements with AVX-512 unpacks within 16-byte lanes.
 // Source row i starts off[i]+col bytes from src, its elements j adjacent (the
 // rows may come from several source axes: off is a table); destination row j
 // starts j*dj bytes from dst, its elements i adjacent. It is the plain loop
@@ -824,7 +823,7 @@ func tilesUint8AVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer
 //go:noescape
 func tilesUint8PrefetchAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
 
-// tilesUint8StreamAVX512 transposes ti × tj whole tiles of 8×16 1-byte elements with AVX-512 permutes.
+// tilesUint8StreamAVX512 transposes ti × tj whole tiles of 8×16 1-byte elements with AVX-512 unpacks within 16-byte lanes.
 // Source row i starts off[i]+col bytes from src, its elements j adjacent (the
 // rows may come from several source axes: off is a table); destination row j
 // starts j*dj bytes from dst, its elements i adjacent. It is the plain loop
@@ -848,7 +847,7 @@ func tilesUint8PrefetchAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe
 //go:noescape
 func tilesUint8StreamAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
 
-// tilesUint16AVX512 transposes ti × tj whole tiles of 8×8 2-byte elements with AVX-512 permutes.
+// tilesUint16AVX512 transposes ti × tj whole tiles of 8×8 2-byte elements with AVX-512 unpacks within 16-byte lanes.
 // Source row i starts off[i]+col bytes from src, its elements j adjacent (the
 // rows may come from several source axes: off is a table); destination row j
 // starts j*dj bytes from dst, its elements i adjacent. It is the plain loop
@@ -864,7 +863,7 @@ func tilesUint8StreamAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.P
 //go:noescape
 func tilesUint16AVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
 
-// tilesUint16PrefetchAVX512 transposes ti × tj whole tiles of 8×8 2-byte elements with AVX-512 permutes.
+// tilesUint16PrefetchAVX512 transposes ti × tj whole tiles of 8×8 2-byte elements with AVX-512 unpacks within 16-byte lanes.
 // Source row i starts off[i]+col bytes from src, its elements j adjacent (the
 // rows may come from several source axes: off is a table); destination row j
 // starts j*dj bytes from dst, its elements i adjacent. It is the plain loop
@@ -883,7 +882,7 @@ func tilesUint16AVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointe
 //go:noescape
 func tilesUint16PrefetchAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
 
-// tilesUint16StreamAVX512 transposes ti × tj whole tiles of 8×8 2-byte elements with AVX-512 permutes.
+// tilesUint16StreamAVX512 transposes ti × tj whole tiles of 8×8 2-byte elements with AVX-512 unpacks within 16-byte lanes.
 // Source row i starts off[i]+col bytes from src, its elements j adjacent (the
 // rows may come from several source axes: off is a table); destination row j
 // starts j*dj bytes from dst, its elements i adjacent. It is the plain loop

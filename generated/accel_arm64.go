@@ -11,17 +11,15 @@ import "unsafe"
 // take one source line of columns of (see the backends in gen/backend.go).
 const cacheLine = 128
 
-// A blocked transpose of elements of a size in crowdSizes (a bit per
-// size) writes through a buffer (see crowded) when its destination spans
-// crowdSpan to crowdSpanMax bytes and the destination rows of one block,
-// more than crowdWays, fall into one or two sets of the L1 data cache;
-// never where crowdSizes is 0 (see the backends in gen/backend.go).
-const (
-	crowdWays    = 0
-	crowdSpan    = 0
-	crowdSpanMax = 0
-	crowdSizes   = 0
-)
+// A blocked transpose writes through a buffer (see crowded) when the
+// destination rows of one block, more than crowdWays, fall into one or two
+// sets of the L1 data cache and its destination spans fewer bytes than
+// crowdSpans has for its element size (see the backends in gen/backend.go).
+const crowdWays = 0
+
+// crowdSpans is, by element size, the destination span in bytes from which
+// a crowded transpose no longer buffers: 0 for the sizes that never do.
+var crowdSpans = [9]int{}
 
 // Accelerated reports whether the NEON assembly runs: true on arm64, whose
 // CPUs all have NEON, unless built with the purego tag. Tests set it to false

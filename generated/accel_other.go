@@ -5,23 +5,24 @@
 
 package generated
 
-import "unsafe"
+import (
+	"math"
+	"unsafe"
+)
 
 // cacheLine is the cache line, in bytes, that the blocks of the transposes
 // take one source line of columns of (see the backends in gen/backend.go).
 const cacheLine = 64
 
-// A blocked transpose of elements of a size in crowdSizes (a bit per
-// size) writes through a buffer (see crowded) when its destination spans
-// crowdSpan to crowdSpanMax bytes and the destination rows of one block,
-// more than crowdWays, fall into one or two sets of the L1 data cache;
-// never where crowdSizes is 0 (see the backends in gen/backend.go).
-const (
-	crowdWays    = 12
-	crowdSpan    = 1048576
-	crowdSpanMax = 8388608
-	crowdSizes   = 4
-)
+// A blocked transpose writes through a buffer (see crowded) when the
+// destination rows of one block, more than crowdWays, fall into one or two
+// sets of the L1 data cache and its destination spans fewer bytes than
+// crowdSpans has for its element size (see the backends in gen/backend.go).
+const crowdWays = 12
+
+// crowdSpans is, by element size, the destination span in bytes from which
+// a crowded transpose no longer buffers: 0 for the sizes that never do.
+var crowdSpans = [9]int{2: math.MaxInt}
 
 // Accelerated reports whether assembly kernels run: never in this build.
 var Accelerated = false

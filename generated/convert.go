@@ -399,10 +399,12 @@ func convTransposeBFloat16Float32(dst, src unsafe.Pointer, off []int, nj, dj int
 // of the L1 cache (crowded): the whole tiles of each block go to a buffer
 // of 512-byte rows, whose rows are then copied out whole, each
 // a run of consecutive lines, instead of a line per row at a time down
-// the block. The edges go straight to dst. The buffer is of uint64, aligned
-// for the word stores of the Go tiles on every architecture.
+// the block. The edges go straight to dst. The buffer (crowdBuffer) is of
+// uint64, aligned for the word stores of the Go tiles on every architecture.
 func convTransposeBufferedBFloat16Float32(dst, src unsafe.Pointer, off []int, nj, dj int) {
-	var buf [16][64]uint64
+	b := crowdBuffers.Get().(*crowdBuffer)
+	defer crowdBuffers.Put(b)
+	buf := (*[16][64]uint64)(unsafe.Pointer(b))
 	for i0 := 0; i0 < len(off); i0 += 128 {
 		mi := min(128, len(off)-i0)
 		rows := off[i0 : i0+mi]
@@ -411,7 +413,7 @@ func convTransposeBufferedBFloat16Float32(dst, src unsafe.Pointer, off []int, nj
 			d := unsafe.Add(dst, (j0*dj+i0)*4)
 			fi, fj := mi/8, mj/8
 			if fi > 0 && fj > 0 {
-				convTilesBFloat16Float32(unsafe.Pointer(&buf), src, unsafe.Pointer(&rows[0]), j0*2, fi, fj, 512, cachedTiles)
+				convTilesBFloat16Float32(unsafe.Pointer(buf), src, unsafe.Pointer(&rows[0]), j0*2, fi, fj, 512, cachedTiles)
 				if n := fi * 32; n == 512 {
 					for j := range fj * 8 {
 						*(*[512]byte)(unsafe.Add(d, j*dj*4)) = *(*[512]byte)(unsafe.Pointer(&buf[j]))
@@ -482,10 +484,12 @@ func convTransposeFloat16Float32(dst, src unsafe.Pointer, off []int, nj, dj int,
 // of the L1 cache (crowded): the whole tiles of each block go to a buffer
 // of 512-byte rows, whose rows are then copied out whole, each
 // a run of consecutive lines, instead of a line per row at a time down
-// the block. The edges go straight to dst. The buffer is of uint64, aligned
-// for the word stores of the Go tiles on every architecture.
+// the block. The edges go straight to dst. The buffer (crowdBuffer) is of
+// uint64, aligned for the word stores of the Go tiles on every architecture.
 func convTransposeBufferedFloat16Float32(dst, src unsafe.Pointer, off []int, nj, dj int) {
-	var buf [16][64]uint64
+	b := crowdBuffers.Get().(*crowdBuffer)
+	defer crowdBuffers.Put(b)
+	buf := (*[16][64]uint64)(unsafe.Pointer(b))
 	for i0 := 0; i0 < len(off); i0 += 128 {
 		mi := min(128, len(off)-i0)
 		rows := off[i0 : i0+mi]
@@ -494,7 +498,7 @@ func convTransposeBufferedFloat16Float32(dst, src unsafe.Pointer, off []int, nj,
 			d := unsafe.Add(dst, (j0*dj+i0)*4)
 			fi, fj := mi/8, mj/8
 			if fi > 0 && fj > 0 {
-				convTilesFloat16Float32(unsafe.Pointer(&buf), src, unsafe.Pointer(&rows[0]), j0*2, fi, fj, 512, cachedTiles)
+				convTilesFloat16Float32(unsafe.Pointer(buf), src, unsafe.Pointer(&rows[0]), j0*2, fi, fj, 512, cachedTiles)
 				if n := fi * 32; n == 512 {
 					for j := range fj * 8 {
 						*(*[512]byte)(unsafe.Add(d, j*dj*4)) = *(*[512]byte)(unsafe.Pointer(&buf[j]))
@@ -611,10 +615,12 @@ func convTransposeFloat32BFloat16(dst, src unsafe.Pointer, off []int, nj, dj int
 // of the L1 cache (crowded): the whole tiles of each block go to a buffer
 // of 512-byte rows, whose rows are then copied out whole, each
 // a run of consecutive lines, instead of a line per row at a time down
-// the block. The edges go straight to dst. The buffer is of uint64, aligned
-// for the word stores of the Go tiles on every architecture.
+// the block. The edges go straight to dst. The buffer (crowdBuffer) is of
+// uint64, aligned for the word stores of the Go tiles on every architecture.
 func convTransposeBufferedFloat32BFloat16(dst, src unsafe.Pointer, off []int, nj, dj int) {
-	var buf [16][64]uint64
+	b := crowdBuffers.Get().(*crowdBuffer)
+	defer crowdBuffers.Put(b)
+	buf := (*[16][64]uint64)(unsafe.Pointer(b))
 	for i0 := 0; i0 < len(off); i0 += 256 {
 		mi := min(256, len(off)-i0)
 		rows := off[i0 : i0+mi]
@@ -623,7 +629,7 @@ func convTransposeBufferedFloat32BFloat16(dst, src unsafe.Pointer, off []int, nj
 			d := unsafe.Add(dst, (j0*dj+i0)*2)
 			fi, fj := mi/8, mj/8
 			if fi > 0 && fj > 0 {
-				convTilesFloat32BFloat16(unsafe.Pointer(&buf), src, unsafe.Pointer(&rows[0]), j0*4, fi, fj, 512, cachedTiles)
+				convTilesFloat32BFloat16(unsafe.Pointer(buf), src, unsafe.Pointer(&rows[0]), j0*4, fi, fj, 512, cachedTiles)
 				if n := fi * 16; n == 512 {
 					for j := range fj * 8 {
 						*(*[512]byte)(unsafe.Add(d, j*dj*2)) = *(*[512]byte)(unsafe.Pointer(&buf[j]))
@@ -694,10 +700,12 @@ func convTransposeFloat32Float16(dst, src unsafe.Pointer, off []int, nj, dj int,
 // of the L1 cache (crowded): the whole tiles of each block go to a buffer
 // of 512-byte rows, whose rows are then copied out whole, each
 // a run of consecutive lines, instead of a line per row at a time down
-// the block. The edges go straight to dst. The buffer is of uint64, aligned
-// for the word stores of the Go tiles on every architecture.
+// the block. The edges go straight to dst. The buffer (crowdBuffer) is of
+// uint64, aligned for the word stores of the Go tiles on every architecture.
 func convTransposeBufferedFloat32Float16(dst, src unsafe.Pointer, off []int, nj, dj int) {
-	var buf [16][64]uint64
+	b := crowdBuffers.Get().(*crowdBuffer)
+	defer crowdBuffers.Put(b)
+	buf := (*[16][64]uint64)(unsafe.Pointer(b))
 	for i0 := 0; i0 < len(off); i0 += 256 {
 		mi := min(256, len(off)-i0)
 		rows := off[i0 : i0+mi]
@@ -706,7 +714,7 @@ func convTransposeBufferedFloat32Float16(dst, src unsafe.Pointer, off []int, nj,
 			d := unsafe.Add(dst, (j0*dj+i0)*2)
 			fi, fj := mi/8, mj/8
 			if fi > 0 && fj > 0 {
-				convTilesFloat32Float16(unsafe.Pointer(&buf), src, unsafe.Pointer(&rows[0]), j0*4, fi, fj, 512, cachedTiles)
+				convTilesFloat32Float16(unsafe.Pointer(buf), src, unsafe.Pointer(&rows[0]), j0*4, fi, fj, 512, cachedTiles)
 				if n := fi * 16; n == 512 {
 					for j := range fj * 8 {
 						*(*[512]byte)(unsafe.Add(d, j*dj*2)) = *(*[512]byte)(unsafe.Pointer(&buf[j]))
@@ -823,10 +831,12 @@ func convTransposeInt8Float32(dst, src unsafe.Pointer, off []int, nj, dj int, st
 // of the L1 cache (crowded): the whole tiles of each block go to a buffer
 // of 512-byte rows, whose rows are then copied out whole, each
 // a run of consecutive lines, instead of a line per row at a time down
-// the block. The edges go straight to dst. The buffer is of uint64, aligned
-// for the word stores of the Go tiles on every architecture.
+// the block. The edges go straight to dst. The buffer (crowdBuffer) is of
+// uint64, aligned for the word stores of the Go tiles on every architecture.
 func convTransposeBufferedInt8Float32(dst, src unsafe.Pointer, off []int, nj, dj int) {
-	var buf [16][64]uint64
+	b := crowdBuffers.Get().(*crowdBuffer)
+	defer crowdBuffers.Put(b)
+	buf := (*[16][64]uint64)(unsafe.Pointer(b))
 	for i0 := 0; i0 < len(off); i0 += 128 {
 		mi := min(128, len(off)-i0)
 		rows := off[i0 : i0+mi]
@@ -835,7 +845,7 @@ func convTransposeBufferedInt8Float32(dst, src unsafe.Pointer, off []int, nj, dj
 			d := unsafe.Add(dst, (j0*dj+i0)*4)
 			fi, fj := mi/8, mj/8
 			if fi > 0 && fj > 0 {
-				convTilesInt8Float32(unsafe.Pointer(&buf), src, unsafe.Pointer(&rows[0]), j0, fi, fj, 512, cachedTiles)
+				convTilesInt8Float32(unsafe.Pointer(buf), src, unsafe.Pointer(&rows[0]), j0, fi, fj, 512, cachedTiles)
 				if n := fi * 32; n == 512 {
 					for j := range fj * 8 {
 						*(*[512]byte)(unsafe.Add(d, j*dj*4)) = *(*[512]byte)(unsafe.Pointer(&buf[j]))
@@ -906,10 +916,12 @@ func convTransposeUint8Float32(dst, src unsafe.Pointer, off []int, nj, dj int, s
 // of the L1 cache (crowded): the whole tiles of each block go to a buffer
 // of 512-byte rows, whose rows are then copied out whole, each
 // a run of consecutive lines, instead of a line per row at a time down
-// the block. The edges go straight to dst. The buffer is of uint64, aligned
-// for the word stores of the Go tiles on every architecture.
+// the block. The edges go straight to dst. The buffer (crowdBuffer) is of
+// uint64, aligned for the word stores of the Go tiles on every architecture.
 func convTransposeBufferedUint8Float32(dst, src unsafe.Pointer, off []int, nj, dj int) {
-	var buf [16][64]uint64
+	b := crowdBuffers.Get().(*crowdBuffer)
+	defer crowdBuffers.Put(b)
+	buf := (*[16][64]uint64)(unsafe.Pointer(b))
 	for i0 := 0; i0 < len(off); i0 += 128 {
 		mi := min(128, len(off)-i0)
 		rows := off[i0 : i0+mi]
@@ -918,7 +930,7 @@ func convTransposeBufferedUint8Float32(dst, src unsafe.Pointer, off []int, nj, d
 			d := unsafe.Add(dst, (j0*dj+i0)*4)
 			fi, fj := mi/8, mj/8
 			if fi > 0 && fj > 0 {
-				convTilesUint8Float32(unsafe.Pointer(&buf), src, unsafe.Pointer(&rows[0]), j0, fi, fj, 512, cachedTiles)
+				convTilesUint8Float32(unsafe.Pointer(buf), src, unsafe.Pointer(&rows[0]), j0, fi, fj, 512, cachedTiles)
 				if n := fi * 32; n == 512 {
 					for j := range fj * 8 {
 						*(*[512]byte)(unsafe.Add(d, j*dj*4)) = *(*[512]byte)(unsafe.Pointer(&buf[j]))
@@ -989,10 +1001,12 @@ func convTransposeInt16Float32(dst, src unsafe.Pointer, off []int, nj, dj int, s
 // of the L1 cache (crowded): the whole tiles of each block go to a buffer
 // of 512-byte rows, whose rows are then copied out whole, each
 // a run of consecutive lines, instead of a line per row at a time down
-// the block. The edges go straight to dst. The buffer is of uint64, aligned
-// for the word stores of the Go tiles on every architecture.
+// the block. The edges go straight to dst. The buffer (crowdBuffer) is of
+// uint64, aligned for the word stores of the Go tiles on every architecture.
 func convTransposeBufferedInt16Float32(dst, src unsafe.Pointer, off []int, nj, dj int) {
-	var buf [16][64]uint64
+	b := crowdBuffers.Get().(*crowdBuffer)
+	defer crowdBuffers.Put(b)
+	buf := (*[16][64]uint64)(unsafe.Pointer(b))
 	for i0 := 0; i0 < len(off); i0 += 128 {
 		mi := min(128, len(off)-i0)
 		rows := off[i0 : i0+mi]
@@ -1001,7 +1015,7 @@ func convTransposeBufferedInt16Float32(dst, src unsafe.Pointer, off []int, nj, d
 			d := unsafe.Add(dst, (j0*dj+i0)*4)
 			fi, fj := mi/8, mj/8
 			if fi > 0 && fj > 0 {
-				convTilesInt16Float32(unsafe.Pointer(&buf), src, unsafe.Pointer(&rows[0]), j0*2, fi, fj, 512, cachedTiles)
+				convTilesInt16Float32(unsafe.Pointer(buf), src, unsafe.Pointer(&rows[0]), j0*2, fi, fj, 512, cachedTiles)
 				if n := fi * 32; n == 512 {
 					for j := range fj * 8 {
 						*(*[512]byte)(unsafe.Add(d, j*dj*4)) = *(*[512]byte)(unsafe.Pointer(&buf[j]))

@@ -898,10 +898,12 @@ func transposeUint8(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool)
 // of the L1 cache (crowded): the whole tiles of each block go to a buffer
 // of 512-byte rows, whose rows are then copied out whole, each
 // a run of consecutive lines, instead of a line per row at a time down
-// the block. The edges go straight to dst. The buffer is of uint64, aligned
-// for the word stores of the Go tiles on every architecture.
+// the block. The edges go straight to dst. The buffer (crowdBuffer) is of
+// uint64, aligned for the word stores of the Go tiles on every architecture.
 func transposeBufferedUint8(dst, src unsafe.Pointer, off []int, nj, dj int) {
-	var buf [cacheLine / 1][64]uint64
+	b := crowdBuffers.Get().(*crowdBuffer)
+	defer crowdBuffers.Put(b)
+	buf := (*[cacheLine / 1][64]uint64)(unsafe.Pointer(b))
 	for i0 := 0; i0 < len(off); i0 += 512 {
 		mi := min(512, len(off)-i0)
 		rows := off[i0 : i0+mi]
@@ -910,7 +912,7 @@ func transposeBufferedUint8(dst, src unsafe.Pointer, off []int, nj, dj int) {
 			d := unsafe.Add(dst, (j0*dj + i0))
 			fi, fj := mi/8, mj/16
 			if fi > 0 && fj > 0 {
-				tilesUint8(unsafe.Pointer(&buf), src, unsafe.Pointer(&rows[0]), j0, fi, fj, 512, cachedTiles)
+				tilesUint8(unsafe.Pointer(buf), src, unsafe.Pointer(&rows[0]), j0, fi, fj, 512, cachedTiles)
 				if n := fi * 8; n == 512 {
 					for j := range fj * 16 {
 						*(*[512]byte)(unsafe.Add(d, j*dj)) = *(*[512]byte)(unsafe.Pointer(&buf[j]))

@@ -4,7 +4,10 @@
 
 package generated
 
-import "unsafe"
+import (
+	"sync"
+	"unsafe"
+)
 
 // Registry holds the kernel for every dtype, rank and kind: Registry[d][r][k]
 // copies a rank-r view of dtype d whose innermost loop is of kind k. Entries
@@ -165,25 +168,29 @@ func TransposeRows(dt DType, dst, src unsafe.Pointer, off []int, nj, dj int, str
 	}
 }
 
-// CrowdedSpan is the destination span, in bytes, from which a blocked
-// transpose whose destination rows crowd the sets of the L1 cache goes
-// through a buffer (see crowded): crowdSpan, the size of the L2 cache of
-// the CPUs it was measured on. Tests lower it to run that path on small
-// shapes; nothing else should change it.
-var CrowdedSpan = crowdSpan
+// crowdBuffer is the buffer of the buffered transposes (transposeBuffered<W>,
+// convTransposeBuffered<Pair>), as large as the largest needs: each views
+// it as rows of 512 bytes.
+type crowdBuffer [8192]uint64
+
+// crowdBuffers keeps the buffers of the buffered transposes between calls,
+// so that a call neither allocates nor clears one.
+var crowdBuffers = sync.Pool{New: func() any {
+	return new(crowdBuffer)
+}}
 
 // crowded reports whether a blocked transpose of size-byte elements that
 // is not streamed should write its whole tiles through a buffer
-// (transposeBuffered<W>): whether crowdSizes has the size, its
-// destination spans CrowdedSpan to crowdSpanMax bytes, and the first
-// rows destination rows of a block, stride bytes apart, more of them than
-// the L1 data cache has ways, fall into one or two of its 64 sets: rows a
-// multiple of 64 lines apart (4 KiB on 64-byte lines), or within an
-// element or two of that. Written a line at a time down a block, such
-// rows miss the cache in one set at once; through the buffer each row's
-// part of a block goes out as a run of consecutive lines instead.
+// (transposeBuffered<W>): whether its destination spans fewer bytes than
+// crowdSpans has for the size, and the first rows destination rows of a
+// block, stride bytes apart, more of them than the L1 data cache has ways,
+// fall into one or two of its 64 sets: rows a multiple of 64 lines apart
+// (4 KiB on 64-byte lines), or within an element or two of that. Written a
+// line at a time down a block, such rows miss the cache in one set at
+// once; through the buffer each row's part of a block goes out as a run
+// of consecutive lines instead.
 func crowded(size, rows, stride, span int) bool {
-	if crowdSizes&(1<<size) == 0 || rows <= crowdWays || span < CrowdedSpan || span >= crowdSpanMax {
+	if rows <= crowdWays || span >= crowdSpans[size] {
 		return false
 	}
 	d := stride % (64 * cacheLine)
