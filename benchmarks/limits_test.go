@@ -98,7 +98,7 @@ func BenchmarkLimitTiles(b *testing.B) {
 		b.Run(fmt.Sprintf("dtype=%v/accelerated=%v", dt, generated.Accelerated), func(b *testing.B) {
 			turn := 0
 			op := func() {
-				generated.TransposeRows(dt, unsafe.Pointer(&dst[0]), unsafe.Pointer(&src[0]), off, nj, n, false)
+				generated.TransposeRows(dt, unsafe.Pointer(&dst[0]), unsafe.Pointer(&src[0]), off, nj, n, false, nil)
 			}
 			measure(b, op, oneGoroutine(dst, src), int64(2*len(src)), false, false, &turn)
 		})
@@ -152,7 +152,7 @@ func BenchmarkLimitKernelSides(b *testing.B) {
 							if side.dj == 0 {
 								at = 8
 							}
-							generated.TransposeRows(dt, unsafe.Add(unsafe.Pointer(&dst[0]), at), unsafe.Pointer(&src[0]), side.off[i0:min(i0+512, n)], n, side.dj, stream)
+							generated.TransposeRows(dt, unsafe.Add(unsafe.Pointer(&dst[0]), at), unsafe.Pointer(&src[0]), side.off[i0:min(i0+512, n)], n, side.dj, stream, nil)
 						}
 					}
 					turn := 0

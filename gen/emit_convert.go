@@ -552,7 +552,7 @@ func emitConvTranspose(cv conversion) jen.Code {
 	walk := convWalk(cv)
 	more := ""
 	if walk.hasBuffered() {
-		more = fmt.Sprintf(" Destinations whose rows crowd the L1 cache (crowded) take %s.", walk.buffered)
+		more = fmt.Sprintf(" Destinations whose rows crowd the L1 cache (crowded) take %s, given buf.", walk.buffered)
 	}
 	return jen.Add(doc(
 		fmt.Sprintf("%s transposes len(off) × nj elements, %s to %s, as", name, from.Name, to.Name),
@@ -565,6 +565,7 @@ func emitConvTranspose(cv conversion) jen.Code {
 		jen.Id("off").Index().Int(),
 		jen.List(jen.Id("nj"), jen.Id("dj")).Int(),
 		jen.Id("stream").Bool(),
+		jen.Id("buf").Op("*").Id("CrowdBuffer"),
 	).Block(walk.body(emitStoresChoice(to.Size, true))...).Add(walk.bufferedFunc(name))
 }
 
@@ -651,7 +652,7 @@ func emitConvTransposeRows() jen.Code {
 	var cases []jen.Code
 	for _, cv := range conversions {
 		cases = append(cases, jen.Case(jen.Id("from").Op("==").Id(cv.From).Op("&&").Id("to").Op("==").Id(cv.To)).Block(
-			jen.Id("convTranspose"+convName(cv)).Call(jen.Id("dst"), jen.Id("src"), jen.Id("off"), jen.Id("nj"), jen.Id("dj"), jen.Id("stream")),
+			jen.Id("convTranspose"+convName(cv)).Call(jen.Id("dst"), jen.Id("src"), jen.Id("off"), jen.Id("nj"), jen.Id("dj"), jen.Id("stream"), jen.Id("buf")),
 		))
 	}
 	cases = append(cases, jen.Default().Block(jen.Return(jen.False())))
@@ -660,7 +661,7 @@ func emitConvTransposeRows() jen.Code {
 		"dtype to: the source rows, source elements of from, are written transposed to",
 		"dst as elements of to (dj in elements of to). It reports false, having done",
 		"nothing, for a pair without a converting transpose of its own (see",
-		"Conversions). The whole tiles convert in the registers; stream is",
+		"Conversions). The whole tiles convert in the registers; stream and buf are",
 		"TransposeRows'.",
 	)).Line().Func().Id("ConvTransposeRows").Params(
 		jen.List(jen.Id("from"), jen.Id("to")).Id("DType"),
@@ -668,5 +669,6 @@ func emitConvTransposeRows() jen.Code {
 		jen.Id("off").Index().Int(),
 		jen.List(jen.Id("nj"), jen.Id("dj")).Int(),
 		jen.Id("stream").Bool(),
+		jen.Id("buf").Op("*").Id("CrowdBuffer"),
 	).Bool().Block(jen.Switch().Block(cases...), jen.Return(jen.True()))
 }

@@ -464,7 +464,7 @@ func swarBody(w width, groups int) []jen.Code {
 //	func TransposeRows(dt DType, dst, src unsafe.Pointer, off []int, nj, dj int, stream bool) {
 //		switch dt.Size() {
 //		case 1:
-//			transposeUint8(dst, src, off, nj, dj, stream)
+//			transposeUint8(dst, src, off, nj, dj, stream, buf)
 //		...
 //		}
 //	}
@@ -472,7 +472,7 @@ func emitTransposeRows() jen.Code {
 	var cases []jen.Code
 	for _, w := range widths {
 		cases = append(cases, jen.Case(jen.Lit(w.Size)).Block(
-			jen.Id(transposeName(w)).Call(jen.Id("dst"), jen.Id("src"), jen.Id("off"), jen.Id("nj"), jen.Id("dj"), jen.Id("stream")),
+			jen.Id(transposeName(w)).Call(jen.Id("dst"), jen.Id("src"), jen.Id("off"), jen.Id("nj"), jen.Id("dj"), jen.Id("stream"), jen.Id("buf")),
 		))
 	}
 	return jen.Add(doc(
@@ -486,21 +486,26 @@ func emitTransposeRows() jen.Code {
 		"dj*dt.Size() are multiples of 64, the assembly tiles then prefetch each",
 		"source row's next line and write whole destination lines with",
 		"non-temporal stores (tileStores); 1-byte tiles prefetch in either case.",
+		"buf, where not nil, is the scratch through which a transpose that is not",
+		"streamed writes destinations whose rows crowd the L1 cache (see Crowds).",
 	)).Line().Func().Id("TransposeRows").Params(
 		jen.Id("dt").Id("DType"),
 		jen.List(jen.Id("dst"), jen.Id("src")).Add(ptr()),
 		jen.Id("off").Index().Int(),
 		jen.List(jen.Id("nj"), jen.Id("dj")).Int(),
 		jen.Id("stream").Bool(),
+		jen.Id("buf").Op("*").Id("CrowdBuffer"),
 	).Block(jen.Switch(jen.Id("dt").Dot("Size").Call()).Block(cases...))
 }
 
-// emitCrowded emits the test of whether a blocked transpose writes through
-// a buffer, and the pool of its buffers:
+// emitCrowded emits the buffer of the buffered transposes and the tests of
+// whether a transpose writes through it:
 //
-//	type crowdBuffer [8192]uint64
+//	type CrowdBuffer [4104]uint64
 //
-//	var crowdBuffers = sync.Pool{New: func() any { return new(crowdBuffer) }}
+//	func Crowds(size, nj, dj int) bool {
+//		return crowded(size, min(cacheLine/size, nj), dj*size, nj*dj*size)
+//	}
 //
 //	func crowded(size, rows, stride, span int) bool {
 //		if rows <= crowdWays || span >= crowdSpans[size] {
@@ -512,25 +517,31 @@ func emitTransposeRows() jen.Code {
 func emitCrowded() jen.Code {
 	period := jen.Lit(64).Op("*").Id("cacheLine")
 	return jen.Add(doc(
-		"crowdBuffer is the buffer of the buffered transposes (transposeBuffered<W>,",
-		"convTransposeBuffered<Pair>), as large as the largest needs: each views",
-		"it as rows of 512 bytes.",
-	)).Line().Type().Id("crowdBuffer").Index(jen.Lit(crowdBufferWords())).Uint64().Line().Line().Add(doc(
-		"crowdBuffers keeps the buffers of the buffered transposes between calls,",
-		"so that a call neither allocates nor clears one.",
-	)).Line().Var().Id("crowdBuffers").Op("=").Qual("sync", "Pool").Values(jen.Dict{
-		jen.Id("New"): jen.Func().Params().Any().Block(jen.Return(jen.New(jen.Id("crowdBuffer")))),
-	}).Line().Line().Add(doc(
+		"CrowdBuffer is the scratch through which the blocked transposes",
+		"(TransposeRows, ConvTransposeRows) write destinations whose rows crowd",
+		"the L1 cache (see Crowds), in rows of 512 bytes from its first 64-byte",
+		"boundary: as large as the largest of them needs in the builds that",
+		"buffer, and a line. A caller declares one on its stack for a copy that",
+		"Crowds accepts and passes it to every call of the copy: clearing it once",
+		"costs a few hundred nanoseconds, and nothing is allocated.",
+	)).Line().Type().Id("CrowdBuffer").Index(jen.Lit(crowdBufferWords()+8)).Uint64().Line().Line().Add(doc(
+		"Crowds reports whether the blocked transposes of a copy into nj",
+		"destination rows of dj elements of size bytes may write through a",
+		"CrowdBuffer (see crowded), so that the caller knows whether to declare",
+		"one. It takes the rows of the plain transposes' blocks; a converting",
+		"transpose decides with its own.",
+	)).Line().Func().Id("Crowds").Params(jen.List(jen.Id("size"), jen.Id("nj"), jen.Id("dj")).Int()).Bool().Block(
+		jen.Return(jen.Id("crowded").Call(jen.Id("size"), jen.Min(jen.Id("cacheLine").Op("/").Id("size"), jen.Id("nj")), jen.Id("dj").Op("*").Id("size"), jen.Id("nj").Op("*").Id("dj").Op("*").Id("size"))),
+	).Line().Line().Add(doc(
 		"crowded reports whether a blocked transpose of size-byte elements that",
-		"is not streamed should write its whole tiles through a buffer",
-		"(transposeBuffered<W>): whether its destination spans fewer bytes than",
-		"crowdSpans has for the size, and the first rows destination rows of a",
-		"block, stride bytes apart, more of them than the L1 data cache has ways,",
-		"fall into one or two of its 64 sets: rows a multiple of 64 lines apart",
-		"(4 KiB on 64-byte lines), or within an element or two of that. Written a",
-		"line at a time down a block, such rows miss the cache in one set at",
-		"once; through the buffer each row's part of a block goes out as a run",
-		"of consecutive lines instead.",
+		"is not streamed writes its whole tiles through a CrowdBuffer: whether",
+		"its destination spans fewer bytes than crowdSpans has for the size,",
+		"and the rows destination rows of a block, stride bytes apart, more of",
+		"them than the L1 data cache has ways, fall into one or two of its 64",
+		"sets: rows a multiple of 64 lines apart (4 KiB on 64-byte lines), or",
+		"within an element or two of that. Written a line at a time down a block,",
+		"such rows miss the cache in one set at once; through the buffer each",
+		"row's part of a block goes out as a run of consecutive lines instead.",
 	)).Line().Func().Id("crowded").Params(jen.List(jen.Id("size"), jen.Id("rows"), jen.Id("stride"), jen.Id("span")).Int()).Bool().Block(
 		jen.If(jen.Id("rows").Op("<=").Id("crowdWays").Op("||").Id("span").Op(">=").Id("crowdSpans").Index(jen.Id("size"))).Block(jen.Return(jen.False())),
 		jen.Id("d").Op(":=").Id("stride").Op("%").Parens(period.Clone()),
@@ -627,8 +638,8 @@ func blockJExpr(w width) *jen.Statement {
 //		if stream && uintptr(dst)%64 == 0 && dj*4%64 == 0 {
 //			stores = streamTiles // (1-byte elements: prefetchTiles for every stream, streamTiles where whole lines)
 //		}
-//		if !stream && crowded(4, min(cacheLine/4, nj), dj*4, nj*dj*4) { // widths with a buffered form
-//			transposeBufferedUint32(dst, src, off, nj, dj) // the same loops, the whole tiles through a buffer (blockWalk)
+//		if buf != nil && !stream && crowded(4, min(cacheLine/4, nj), dj*4, nj*dj*4) { // widths with a buffered form
+//			transposeBufferedUint32(dst, src, off, nj, dj, buf) // the same loops, the whole tiles through buf (blockWalk)
 //			return
 //		}
 //		for i0 := 0; i0 < len(off); i0 += 128 {
@@ -657,7 +668,7 @@ func emitTranspose(w width) jen.Code {
 	walk := plainWalk(w)
 	more := ""
 	if walk.hasBuffered() {
-		more = fmt.Sprintf(" Destinations whose rows crowd the L1 cache (crowded) take %s.", bufferedName(w))
+		more = fmt.Sprintf(" Destinations whose rows crowd the L1 cache (crowded) take %s, given buf.", bufferedName(w))
 	}
 	return jen.Add(doc(
 		fmt.Sprintf("%s transposes len(off) × nj %d-byte elements: source row i starts", name, w.Size),
@@ -684,6 +695,7 @@ func emitTranspose(w width) jen.Code {
 		jen.Id("off").Index().Int(),
 		jen.List(jen.Id("nj"), jen.Id("dj")).Int(),
 		jen.Id("stream").Bool(),
+		jen.Id("buf").Op("*").Id("CrowdBuffer"),
 	).Block(walk.body(stores)...).Add(walk.bufferedFunc(name))
 }
 
@@ -697,8 +709,8 @@ func plainWalk(w width) blockWalk {
 }
 
 // crowdBufferWords is the size, in 8-byte words, of the buffer that every
-// buffered transpose can use (crowdBuffer): the largest one needs, on the
-// longest cache line of any build.
+// buffered transpose uses (CrowdBuffer): the largest one needs in the
+// builds that buffer it.
 func crowdBufferWords() int {
 	walks := []blockWalk{}
 	for _, w := range widths {
@@ -712,8 +724,10 @@ func crowdBufferWords() int {
 		if !b.hasBuffered() {
 			continue
 		}
-		for _, line := range append([]int{otherCacheLine}, backendLines()...) {
-			words = max(words, b.lineCols(line)*b.blockI*b.dstSize/8)
+		for _, be := range append(backends, backend{CacheLine: otherCacheLine, Crowd: otherCrowd}) {
+			if _, ok := be.Crowd.Sizes[b.dstSize]; ok {
+				words = max(words, b.lineCols(be.CacheLine)*b.blockI*b.dstSize/8)
+			}
 		}
 	}
 	return words
@@ -752,10 +766,10 @@ func (b blockWalk) body(stores jen.Code) []jen.Code {
 	if !b.hasBuffered() {
 		return []jen.Code{stores, b.loops(false)}
 	}
-	branch := jen.If(jen.Op("!").Id("stream").Op("&&").Id("crowded").Call(
+	branch := jen.If(jen.Id("buf").Op("!=").Nil().Op("&&").Op("!").Id("stream").Op("&&").Id("crowded").Call(
 		jen.Lit(b.dstSize), jen.Min(b.blockJ.Clone(), jen.Id("nj")), times(jen.Id("dj"), b.dstSize), jen.Id("nj").Op("*").Add(times(jen.Id("dj"), b.dstSize))),
 	).Block(
-		jen.Id(b.buffered).Call(jen.Id("dst"), jen.Id("src"), jen.Id("off"), jen.Id("nj"), jen.Id("dj")),
+		jen.Id(b.buffered).Call(jen.Id("dst"), jen.Id("src"), jen.Id("off"), jen.Id("nj"), jen.Id("dj"), jen.Id("buf")),
 		jen.Return(),
 	)
 	return []jen.Code{stores, branch, b.loops(false)}
@@ -772,16 +786,17 @@ func (b blockWalk) bufferedFunc(name string) jen.Code {
 		"of the L1 cache (crowded): the whole tiles of each block go to a buffer",
 		fmt.Sprintf("of %d-byte rows, whose rows are then copied out whole, each", b.blockI*b.dstSize),
 		"a run of consecutive lines, instead of a line per row at a time down",
-		"the block. The edges go straight to dst. The buffer (crowdBuffer) is of",
-		"uint64, aligned for the word stores of the Go tiles on every architecture.",
+		"the block. The edges go straight to dst. The buffer's rows start at its",
+		"first line boundary, so that its stores and loads are whole lines.",
 	)).Line().Func().Id(b.buffered).Params(
 		jen.List(jen.Id("dst"), jen.Id("src")).Add(ptr()),
 		jen.Id("off").Index().Int(),
 		jen.List(jen.Id("nj"), jen.Id("dj")).Int(),
+		jen.Id("crowd").Op("*").Id("CrowdBuffer"),
 	).Block(
-		jen.Id("b").Op(":=").Id("crowdBuffers").Dot("Get").Call().Assert(jen.Op("*").Id("crowdBuffer")),
-		jen.Defer().Id("crowdBuffers").Dot("Put").Call(jen.Id("b")),
-		jen.Id("buf").Op(":=").Parens(jen.Op("*").Index(b.blockJ.Clone()).Index(jen.Lit(b.blockI*b.dstSize/8)).Uint64()).Call(ptr().Call(jen.Id("b"))),
+		jen.Id("p").Op(":=").Add(ptr()).Call(jen.Id("crowd")),
+		jen.Id("buf").Op(":=").Parens(jen.Op("*").Index(b.blockJ.Clone()).Index(jen.Lit(b.blockI*b.dstSize/8)).Uint64()).Call(
+			jen.Qual("unsafe", "Add").Call(jen.Id("p"), jen.Op("-").Int().Call(jen.Uintptr().Call(jen.Id("p"))).Op("&").Lit(63))), // from its first line boundary
 		b.loops(true),
 	)
 }

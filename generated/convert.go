@@ -334,28 +334,28 @@ func f32ToBF16(b uint32) uint16 {
 // dtype to: the source rows, source elements of from, are written transposed to
 // dst as elements of to (dj in elements of to). It reports false, having done
 // nothing, for a pair without a converting transpose of its own (see
-// Conversions). The whole tiles convert in the registers; stream is
+// Conversions). The whole tiles convert in the registers; stream and buf are
 // TransposeRows'.
-func ConvTransposeRows(from, to DType, dst, src unsafe.Pointer, off []int, nj, dj int, stream bool) bool {
+func ConvTransposeRows(from, to DType, dst, src unsafe.Pointer, off []int, nj, dj int, stream bool, buf *CrowdBuffer) bool {
 	switch {
 	case from == BFloat16 && to == Float32:
-		convTransposeBFloat16Float32(dst, src, off, nj, dj, stream)
+		convTransposeBFloat16Float32(dst, src, off, nj, dj, stream, buf)
 	case from == Float16 && to == Float32:
-		convTransposeFloat16Float32(dst, src, off, nj, dj, stream)
+		convTransposeFloat16Float32(dst, src, off, nj, dj, stream, buf)
 	case from == Float64 && to == Float32:
-		convTransposeFloat64Float32(dst, src, off, nj, dj, stream)
+		convTransposeFloat64Float32(dst, src, off, nj, dj, stream, buf)
 	case from == Float32 && to == BFloat16:
-		convTransposeFloat32BFloat16(dst, src, off, nj, dj, stream)
+		convTransposeFloat32BFloat16(dst, src, off, nj, dj, stream, buf)
 	case from == Float32 && to == Float16:
-		convTransposeFloat32Float16(dst, src, off, nj, dj, stream)
+		convTransposeFloat32Float16(dst, src, off, nj, dj, stream, buf)
 	case from == Float32 && to == Float64:
-		convTransposeFloat32Float64(dst, src, off, nj, dj, stream)
+		convTransposeFloat32Float64(dst, src, off, nj, dj, stream, buf)
 	case from == Int8 && to == Float32:
-		convTransposeInt8Float32(dst, src, off, nj, dj, stream)
+		convTransposeInt8Float32(dst, src, off, nj, dj, stream, buf)
 	case from == Uint8 && to == Float32:
-		convTransposeUint8Float32(dst, src, off, nj, dj, stream)
+		convTransposeUint8Float32(dst, src, off, nj, dj, stream, buf)
 	case from == Int16 && to == Float32:
-		convTransposeInt16Float32(dst, src, off, nj, dj, stream)
+		convTransposeInt16Float32(dst, src, off, nj, dj, stream, buf)
 	default:
 		return false
 	}
@@ -366,8 +366,8 @@ func ConvTransposeRows(from, to DType, dst, src unsafe.Pointer, off []int, nj, d
 // TransposeRows does (see ConvTransposeRows), in blocks whose whole tiles go to
 // convTilesBFloat16Float32 and whose edges to convEdgeBFloat16Float32; stream picks the tiles' form as
 // the plain transposes do (prefetching, and non-temporal where dst and dj
-// are whole lines). Destinations whose rows crowd the L1 cache (crowded) take convTransposeBufferedBFloat16Float32.
-func convTransposeBFloat16Float32(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool) {
+// are whole lines). Destinations whose rows crowd the L1 cache (crowded) take convTransposeBufferedBFloat16Float32, given buf.
+func convTransposeBFloat16Float32(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool, buf *CrowdBuffer) {
 	stores := cachedTiles
 	if stream {
 		stores = prefetchTiles
@@ -375,8 +375,8 @@ func convTransposeBFloat16Float32(dst, src unsafe.Pointer, off []int, nj, dj int
 			stores = streamTiles
 		}
 	}
-	if !stream && crowded(4, min(16, nj), dj*4, nj*dj*4) {
-		convTransposeBufferedBFloat16Float32(dst, src, off, nj, dj)
+	if buf != nil && !stream && crowded(4, min(16, nj), dj*4, nj*dj*4) {
+		convTransposeBufferedBFloat16Float32(dst, src, off, nj, dj, buf)
 		return
 	}
 	for i0 := 0; i0 < len(off); i0 += 128 {
@@ -399,12 +399,11 @@ func convTransposeBFloat16Float32(dst, src unsafe.Pointer, off []int, nj, dj int
 // of the L1 cache (crowded): the whole tiles of each block go to a buffer
 // of 512-byte rows, whose rows are then copied out whole, each
 // a run of consecutive lines, instead of a line per row at a time down
-// the block. The edges go straight to dst. The buffer (crowdBuffer) is of
-// uint64, aligned for the word stores of the Go tiles on every architecture.
-func convTransposeBufferedBFloat16Float32(dst, src unsafe.Pointer, off []int, nj, dj int) {
-	b := crowdBuffers.Get().(*crowdBuffer)
-	defer crowdBuffers.Put(b)
-	buf := (*[16][64]uint64)(unsafe.Pointer(b))
+// the block. The edges go straight to dst. The buffer's rows start at its
+// first line boundary, so that its stores and loads are whole lines.
+func convTransposeBufferedBFloat16Float32(dst, src unsafe.Pointer, off []int, nj, dj int, crowd *CrowdBuffer) {
+	p := unsafe.Pointer(crowd)
+	buf := (*[16][64]uint64)(unsafe.Add(p, -int(uintptr(p))&63))
 	for i0 := 0; i0 < len(off); i0 += 128 {
 		mi := min(128, len(off)-i0)
 		rows := off[i0 : i0+mi]
@@ -451,8 +450,8 @@ func convTilesBFloat16Float32Go(dst, src, off unsafe.Pointer, col, ti, tj, dj in
 // TransposeRows does (see ConvTransposeRows), in blocks whose whole tiles go to
 // convTilesFloat16Float32 and whose edges to convEdgeFloat16Float32; stream picks the tiles' form as
 // the plain transposes do (prefetching, and non-temporal where dst and dj
-// are whole lines). Destinations whose rows crowd the L1 cache (crowded) take convTransposeBufferedFloat16Float32.
-func convTransposeFloat16Float32(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool) {
+// are whole lines). Destinations whose rows crowd the L1 cache (crowded) take convTransposeBufferedFloat16Float32, given buf.
+func convTransposeFloat16Float32(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool, buf *CrowdBuffer) {
 	stores := cachedTiles
 	if stream {
 		stores = prefetchTiles
@@ -460,8 +459,8 @@ func convTransposeFloat16Float32(dst, src unsafe.Pointer, off []int, nj, dj int,
 			stores = streamTiles
 		}
 	}
-	if !stream && crowded(4, min(16, nj), dj*4, nj*dj*4) {
-		convTransposeBufferedFloat16Float32(dst, src, off, nj, dj)
+	if buf != nil && !stream && crowded(4, min(16, nj), dj*4, nj*dj*4) {
+		convTransposeBufferedFloat16Float32(dst, src, off, nj, dj, buf)
 		return
 	}
 	for i0 := 0; i0 < len(off); i0 += 128 {
@@ -484,12 +483,11 @@ func convTransposeFloat16Float32(dst, src unsafe.Pointer, off []int, nj, dj int,
 // of the L1 cache (crowded): the whole tiles of each block go to a buffer
 // of 512-byte rows, whose rows are then copied out whole, each
 // a run of consecutive lines, instead of a line per row at a time down
-// the block. The edges go straight to dst. The buffer (crowdBuffer) is of
-// uint64, aligned for the word stores of the Go tiles on every architecture.
-func convTransposeBufferedFloat16Float32(dst, src unsafe.Pointer, off []int, nj, dj int) {
-	b := crowdBuffers.Get().(*crowdBuffer)
-	defer crowdBuffers.Put(b)
-	buf := (*[16][64]uint64)(unsafe.Pointer(b))
+// the block. The edges go straight to dst. The buffer's rows start at its
+// first line boundary, so that its stores and loads are whole lines.
+func convTransposeBufferedFloat16Float32(dst, src unsafe.Pointer, off []int, nj, dj int, crowd *CrowdBuffer) {
+	p := unsafe.Pointer(crowd)
+	buf := (*[16][64]uint64)(unsafe.Add(p, -int(uintptr(p))&63))
 	for i0 := 0; i0 < len(off); i0 += 128 {
 		mi := min(128, len(off)-i0)
 		rows := off[i0 : i0+mi]
@@ -537,7 +535,7 @@ func convTilesFloat16Float32Go(dst, src, off unsafe.Pointer, col, ti, tj, dj int
 // convTilesFloat64Float32 and whose edges to convEdgeFloat64Float32; stream picks the tiles' form as
 // the plain transposes do (prefetching, and non-temporal where dst and dj
 // are whole lines).
-func convTransposeFloat64Float32(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool) {
+func convTransposeFloat64Float32(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool, buf *CrowdBuffer) {
 	stores := cachedTiles
 	if stream {
 		stores = prefetchTiles
@@ -582,8 +580,8 @@ func convTilesFloat64Float32Go(dst, src, off unsafe.Pointer, col, ti, tj, dj int
 // TransposeRows does (see ConvTransposeRows), in blocks whose whole tiles go to
 // convTilesFloat32BFloat16 and whose edges to convEdgeFloat32BFloat16; stream picks the tiles' form as
 // the plain transposes do (prefetching, and non-temporal where dst and dj
-// are whole lines). Destinations whose rows crowd the L1 cache (crowded) take convTransposeBufferedFloat32BFloat16.
-func convTransposeFloat32BFloat16(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool) {
+// are whole lines). Destinations whose rows crowd the L1 cache (crowded) take convTransposeBufferedFloat32BFloat16, given buf.
+func convTransposeFloat32BFloat16(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool, buf *CrowdBuffer) {
 	stores := cachedTiles
 	if stream {
 		stores = prefetchTiles
@@ -591,8 +589,8 @@ func convTransposeFloat32BFloat16(dst, src unsafe.Pointer, off []int, nj, dj int
 			stores = streamTiles
 		}
 	}
-	if !stream && crowded(2, min(16, nj), dj*2, nj*dj*2) {
-		convTransposeBufferedFloat32BFloat16(dst, src, off, nj, dj)
+	if buf != nil && !stream && crowded(2, min(16, nj), dj*2, nj*dj*2) {
+		convTransposeBufferedFloat32BFloat16(dst, src, off, nj, dj, buf)
 		return
 	}
 	for i0 := 0; i0 < len(off); i0 += 256 {
@@ -615,12 +613,11 @@ func convTransposeFloat32BFloat16(dst, src unsafe.Pointer, off []int, nj, dj int
 // of the L1 cache (crowded): the whole tiles of each block go to a buffer
 // of 512-byte rows, whose rows are then copied out whole, each
 // a run of consecutive lines, instead of a line per row at a time down
-// the block. The edges go straight to dst. The buffer (crowdBuffer) is of
-// uint64, aligned for the word stores of the Go tiles on every architecture.
-func convTransposeBufferedFloat32BFloat16(dst, src unsafe.Pointer, off []int, nj, dj int) {
-	b := crowdBuffers.Get().(*crowdBuffer)
-	defer crowdBuffers.Put(b)
-	buf := (*[16][64]uint64)(unsafe.Pointer(b))
+// the block. The edges go straight to dst. The buffer's rows start at its
+// first line boundary, so that its stores and loads are whole lines.
+func convTransposeBufferedFloat32BFloat16(dst, src unsafe.Pointer, off []int, nj, dj int, crowd *CrowdBuffer) {
+	p := unsafe.Pointer(crowd)
+	buf := (*[16][64]uint64)(unsafe.Add(p, -int(uintptr(p))&63))
 	for i0 := 0; i0 < len(off); i0 += 256 {
 		mi := min(256, len(off)-i0)
 		rows := off[i0 : i0+mi]
@@ -667,8 +664,8 @@ func convTilesFloat32BFloat16Go(dst, src, off unsafe.Pointer, col, ti, tj, dj in
 // TransposeRows does (see ConvTransposeRows), in blocks whose whole tiles go to
 // convTilesFloat32Float16 and whose edges to convEdgeFloat32Float16; stream picks the tiles' form as
 // the plain transposes do (prefetching, and non-temporal where dst and dj
-// are whole lines). Destinations whose rows crowd the L1 cache (crowded) take convTransposeBufferedFloat32Float16.
-func convTransposeFloat32Float16(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool) {
+// are whole lines). Destinations whose rows crowd the L1 cache (crowded) take convTransposeBufferedFloat32Float16, given buf.
+func convTransposeFloat32Float16(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool, buf *CrowdBuffer) {
 	stores := cachedTiles
 	if stream {
 		stores = prefetchTiles
@@ -676,8 +673,8 @@ func convTransposeFloat32Float16(dst, src unsafe.Pointer, off []int, nj, dj int,
 			stores = streamTiles
 		}
 	}
-	if !stream && crowded(2, min(16, nj), dj*2, nj*dj*2) {
-		convTransposeBufferedFloat32Float16(dst, src, off, nj, dj)
+	if buf != nil && !stream && crowded(2, min(16, nj), dj*2, nj*dj*2) {
+		convTransposeBufferedFloat32Float16(dst, src, off, nj, dj, buf)
 		return
 	}
 	for i0 := 0; i0 < len(off); i0 += 256 {
@@ -700,12 +697,11 @@ func convTransposeFloat32Float16(dst, src unsafe.Pointer, off []int, nj, dj int,
 // of the L1 cache (crowded): the whole tiles of each block go to a buffer
 // of 512-byte rows, whose rows are then copied out whole, each
 // a run of consecutive lines, instead of a line per row at a time down
-// the block. The edges go straight to dst. The buffer (crowdBuffer) is of
-// uint64, aligned for the word stores of the Go tiles on every architecture.
-func convTransposeBufferedFloat32Float16(dst, src unsafe.Pointer, off []int, nj, dj int) {
-	b := crowdBuffers.Get().(*crowdBuffer)
-	defer crowdBuffers.Put(b)
-	buf := (*[16][64]uint64)(unsafe.Pointer(b))
+// the block. The edges go straight to dst. The buffer's rows start at its
+// first line boundary, so that its stores and loads are whole lines.
+func convTransposeBufferedFloat32Float16(dst, src unsafe.Pointer, off []int, nj, dj int, crowd *CrowdBuffer) {
+	p := unsafe.Pointer(crowd)
+	buf := (*[16][64]uint64)(unsafe.Add(p, -int(uintptr(p))&63))
 	for i0 := 0; i0 < len(off); i0 += 256 {
 		mi := min(256, len(off)-i0)
 		rows := off[i0 : i0+mi]
@@ -753,7 +749,7 @@ func convTilesFloat32Float16Go(dst, src, off unsafe.Pointer, col, ti, tj, dj int
 // convTilesFloat32Float64 and whose edges to convEdgeFloat32Float64; stream picks the tiles' form as
 // the plain transposes do (prefetching, and non-temporal where dst and dj
 // are whole lines).
-func convTransposeFloat32Float64(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool) {
+func convTransposeFloat32Float64(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool, buf *CrowdBuffer) {
 	stores := cachedTiles
 	if stream {
 		stores = prefetchTiles
@@ -798,8 +794,8 @@ func convTilesFloat32Float64Go(dst, src, off unsafe.Pointer, col, ti, tj, dj int
 // TransposeRows does (see ConvTransposeRows), in blocks whose whole tiles go to
 // convTilesInt8Float32 and whose edges to convEdgeInt8Float32; stream picks the tiles' form as
 // the plain transposes do (prefetching, and non-temporal where dst and dj
-// are whole lines). Destinations whose rows crowd the L1 cache (crowded) take convTransposeBufferedInt8Float32.
-func convTransposeInt8Float32(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool) {
+// are whole lines). Destinations whose rows crowd the L1 cache (crowded) take convTransposeBufferedInt8Float32, given buf.
+func convTransposeInt8Float32(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool, buf *CrowdBuffer) {
 	stores := cachedTiles
 	if stream {
 		stores = prefetchTiles
@@ -807,8 +803,8 @@ func convTransposeInt8Float32(dst, src unsafe.Pointer, off []int, nj, dj int, st
 			stores = streamTiles
 		}
 	}
-	if !stream && crowded(4, min(16, nj), dj*4, nj*dj*4) {
-		convTransposeBufferedInt8Float32(dst, src, off, nj, dj)
+	if buf != nil && !stream && crowded(4, min(16, nj), dj*4, nj*dj*4) {
+		convTransposeBufferedInt8Float32(dst, src, off, nj, dj, buf)
 		return
 	}
 	for i0 := 0; i0 < len(off); i0 += 128 {
@@ -831,12 +827,11 @@ func convTransposeInt8Float32(dst, src unsafe.Pointer, off []int, nj, dj int, st
 // of the L1 cache (crowded): the whole tiles of each block go to a buffer
 // of 512-byte rows, whose rows are then copied out whole, each
 // a run of consecutive lines, instead of a line per row at a time down
-// the block. The edges go straight to dst. The buffer (crowdBuffer) is of
-// uint64, aligned for the word stores of the Go tiles on every architecture.
-func convTransposeBufferedInt8Float32(dst, src unsafe.Pointer, off []int, nj, dj int) {
-	b := crowdBuffers.Get().(*crowdBuffer)
-	defer crowdBuffers.Put(b)
-	buf := (*[16][64]uint64)(unsafe.Pointer(b))
+// the block. The edges go straight to dst. The buffer's rows start at its
+// first line boundary, so that its stores and loads are whole lines.
+func convTransposeBufferedInt8Float32(dst, src unsafe.Pointer, off []int, nj, dj int, crowd *CrowdBuffer) {
+	p := unsafe.Pointer(crowd)
+	buf := (*[16][64]uint64)(unsafe.Add(p, -int(uintptr(p))&63))
 	for i0 := 0; i0 < len(off); i0 += 128 {
 		mi := min(128, len(off)-i0)
 		rows := off[i0 : i0+mi]
@@ -883,8 +878,8 @@ func convTilesInt8Float32Go(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
 // TransposeRows does (see ConvTransposeRows), in blocks whose whole tiles go to
 // convTilesUint8Float32 and whose edges to convEdgeUint8Float32; stream picks the tiles' form as
 // the plain transposes do (prefetching, and non-temporal where dst and dj
-// are whole lines). Destinations whose rows crowd the L1 cache (crowded) take convTransposeBufferedUint8Float32.
-func convTransposeUint8Float32(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool) {
+// are whole lines). Destinations whose rows crowd the L1 cache (crowded) take convTransposeBufferedUint8Float32, given buf.
+func convTransposeUint8Float32(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool, buf *CrowdBuffer) {
 	stores := cachedTiles
 	if stream {
 		stores = prefetchTiles
@@ -892,8 +887,8 @@ func convTransposeUint8Float32(dst, src unsafe.Pointer, off []int, nj, dj int, s
 			stores = streamTiles
 		}
 	}
-	if !stream && crowded(4, min(16, nj), dj*4, nj*dj*4) {
-		convTransposeBufferedUint8Float32(dst, src, off, nj, dj)
+	if buf != nil && !stream && crowded(4, min(16, nj), dj*4, nj*dj*4) {
+		convTransposeBufferedUint8Float32(dst, src, off, nj, dj, buf)
 		return
 	}
 	for i0 := 0; i0 < len(off); i0 += 128 {
@@ -916,12 +911,11 @@ func convTransposeUint8Float32(dst, src unsafe.Pointer, off []int, nj, dj int, s
 // of the L1 cache (crowded): the whole tiles of each block go to a buffer
 // of 512-byte rows, whose rows are then copied out whole, each
 // a run of consecutive lines, instead of a line per row at a time down
-// the block. The edges go straight to dst. The buffer (crowdBuffer) is of
-// uint64, aligned for the word stores of the Go tiles on every architecture.
-func convTransposeBufferedUint8Float32(dst, src unsafe.Pointer, off []int, nj, dj int) {
-	b := crowdBuffers.Get().(*crowdBuffer)
-	defer crowdBuffers.Put(b)
-	buf := (*[16][64]uint64)(unsafe.Pointer(b))
+// the block. The edges go straight to dst. The buffer's rows start at its
+// first line boundary, so that its stores and loads are whole lines.
+func convTransposeBufferedUint8Float32(dst, src unsafe.Pointer, off []int, nj, dj int, crowd *CrowdBuffer) {
+	p := unsafe.Pointer(crowd)
+	buf := (*[16][64]uint64)(unsafe.Add(p, -int(uintptr(p))&63))
 	for i0 := 0; i0 < len(off); i0 += 128 {
 		mi := min(128, len(off)-i0)
 		rows := off[i0 : i0+mi]
@@ -968,8 +962,8 @@ func convTilesUint8Float32Go(dst, src, off unsafe.Pointer, col, ti, tj, dj int) 
 // TransposeRows does (see ConvTransposeRows), in blocks whose whole tiles go to
 // convTilesInt16Float32 and whose edges to convEdgeInt16Float32; stream picks the tiles' form as
 // the plain transposes do (prefetching, and non-temporal where dst and dj
-// are whole lines). Destinations whose rows crowd the L1 cache (crowded) take convTransposeBufferedInt16Float32.
-func convTransposeInt16Float32(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool) {
+// are whole lines). Destinations whose rows crowd the L1 cache (crowded) take convTransposeBufferedInt16Float32, given buf.
+func convTransposeInt16Float32(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool, buf *CrowdBuffer) {
 	stores := cachedTiles
 	if stream {
 		stores = prefetchTiles
@@ -977,8 +971,8 @@ func convTransposeInt16Float32(dst, src unsafe.Pointer, off []int, nj, dj int, s
 			stores = streamTiles
 		}
 	}
-	if !stream && crowded(4, min(16, nj), dj*4, nj*dj*4) {
-		convTransposeBufferedInt16Float32(dst, src, off, nj, dj)
+	if buf != nil && !stream && crowded(4, min(16, nj), dj*4, nj*dj*4) {
+		convTransposeBufferedInt16Float32(dst, src, off, nj, dj, buf)
 		return
 	}
 	for i0 := 0; i0 < len(off); i0 += 128 {
@@ -1001,12 +995,11 @@ func convTransposeInt16Float32(dst, src unsafe.Pointer, off []int, nj, dj int, s
 // of the L1 cache (crowded): the whole tiles of each block go to a buffer
 // of 512-byte rows, whose rows are then copied out whole, each
 // a run of consecutive lines, instead of a line per row at a time down
-// the block. The edges go straight to dst. The buffer (crowdBuffer) is of
-// uint64, aligned for the word stores of the Go tiles on every architecture.
-func convTransposeBufferedInt16Float32(dst, src unsafe.Pointer, off []int, nj, dj int) {
-	b := crowdBuffers.Get().(*crowdBuffer)
-	defer crowdBuffers.Put(b)
-	buf := (*[16][64]uint64)(unsafe.Pointer(b))
+// the block. The edges go straight to dst. The buffer's rows start at its
+// first line boundary, so that its stores and loads are whole lines.
+func convTransposeBufferedInt16Float32(dst, src unsafe.Pointer, off []int, nj, dj int, crowd *CrowdBuffer) {
+	p := unsafe.Pointer(crowd)
+	buf := (*[16][64]uint64)(unsafe.Add(p, -int(uintptr(p))&63))
 	for i0 := 0; i0 < len(off); i0 += 128 {
 		mi := min(128, len(off)-i0)
 		rows := off[i0 : i0+mi]

@@ -865,14 +865,14 @@ func copyRank6Uint16Broadcast(dst, src unsafe.Pointer, shape, strides [MaxRank]i
 // lines, the tiles prefetch the source rows' next lines and write whole
 // destination lines with non-temporal stores (the edges keep ordinary ones);
 // where they are not, 1-byte tiles only prefetch and the others run as in
-// the cache. Destinations whose rows crowd the L1 cache (crowded) take transposeBufferedUint16.
-func transposeUint16(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool) {
+// the cache. Destinations whose rows crowd the L1 cache (crowded) take transposeBufferedUint16, given buf.
+func transposeUint16(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool, buf *CrowdBuffer) {
 	stores := cachedTiles
 	if stream && uintptr(dst)%64 == 0 && dj*2%64 == 0 {
 		stores = streamTiles
 	}
-	if !stream && crowded(2, min(cacheLine/2, nj), dj*2, nj*dj*2) {
-		transposeBufferedUint16(dst, src, off, nj, dj)
+	if buf != nil && !stream && crowded(2, min(cacheLine/2, nj), dj*2, nj*dj*2) {
+		transposeBufferedUint16(dst, src, off, nj, dj, buf)
 		return
 	}
 	for i0 := 0; i0 < len(off); i0 += 256 {
@@ -895,12 +895,11 @@ func transposeUint16(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool
 // of the L1 cache (crowded): the whole tiles of each block go to a buffer
 // of 512-byte rows, whose rows are then copied out whole, each
 // a run of consecutive lines, instead of a line per row at a time down
-// the block. The edges go straight to dst. The buffer (crowdBuffer) is of
-// uint64, aligned for the word stores of the Go tiles on every architecture.
-func transposeBufferedUint16(dst, src unsafe.Pointer, off []int, nj, dj int) {
-	b := crowdBuffers.Get().(*crowdBuffer)
-	defer crowdBuffers.Put(b)
-	buf := (*[cacheLine / 2][64]uint64)(unsafe.Pointer(b))
+// the block. The edges go straight to dst. The buffer's rows start at its
+// first line boundary, so that its stores and loads are whole lines.
+func transposeBufferedUint16(dst, src unsafe.Pointer, off []int, nj, dj int, crowd *CrowdBuffer) {
+	p := unsafe.Pointer(crowd)
+	buf := (*[cacheLine / 2][64]uint64)(unsafe.Add(p, -int(uintptr(p))&63))
 	for i0 := 0; i0 < len(off); i0 += 256 {
 		mi := min(256, len(off)-i0)
 		rows := off[i0 : i0+mi]

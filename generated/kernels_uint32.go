@@ -865,14 +865,14 @@ func copyRank6Uint32Broadcast(dst, src unsafe.Pointer, shape, strides [MaxRank]i
 // lines, the tiles prefetch the source rows' next lines and write whole
 // destination lines with non-temporal stores (the edges keep ordinary ones);
 // where they are not, 1-byte tiles only prefetch and the others run as in
-// the cache. Destinations whose rows crowd the L1 cache (crowded) take transposeBufferedUint32.
-func transposeUint32(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool) {
+// the cache. Destinations whose rows crowd the L1 cache (crowded) take transposeBufferedUint32, given buf.
+func transposeUint32(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool, buf *CrowdBuffer) {
 	stores := cachedTiles
 	if stream && uintptr(dst)%64 == 0 && dj*4%64 == 0 {
 		stores = streamTiles
 	}
-	if !stream && crowded(4, min(cacheLine/4, nj), dj*4, nj*dj*4) {
-		transposeBufferedUint32(dst, src, off, nj, dj)
+	if buf != nil && !stream && crowded(4, min(cacheLine/4, nj), dj*4, nj*dj*4) {
+		transposeBufferedUint32(dst, src, off, nj, dj, buf)
 		return
 	}
 	for i0 := 0; i0 < len(off); i0 += 128 {
@@ -895,12 +895,11 @@ func transposeUint32(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool
 // of the L1 cache (crowded): the whole tiles of each block go to a buffer
 // of 512-byte rows, whose rows are then copied out whole, each
 // a run of consecutive lines, instead of a line per row at a time down
-// the block. The edges go straight to dst. The buffer (crowdBuffer) is of
-// uint64, aligned for the word stores of the Go tiles on every architecture.
-func transposeBufferedUint32(dst, src unsafe.Pointer, off []int, nj, dj int) {
-	b := crowdBuffers.Get().(*crowdBuffer)
-	defer crowdBuffers.Put(b)
-	buf := (*[cacheLine / 4][64]uint64)(unsafe.Pointer(b))
+// the block. The edges go straight to dst. The buffer's rows start at its
+// first line boundary, so that its stores and loads are whole lines.
+func transposeBufferedUint32(dst, src unsafe.Pointer, off []int, nj, dj int, crowd *CrowdBuffer) {
+	p := unsafe.Pointer(crowd)
+	buf := (*[cacheLine / 4][64]uint64)(unsafe.Add(p, -int(uintptr(p))&63))
 	for i0 := 0; i0 < len(off); i0 += 128 {
 		mi := min(128, len(off)-i0)
 		rows := off[i0 : i0+mi]

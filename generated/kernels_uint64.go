@@ -866,7 +866,7 @@ func copyRank6Uint64Broadcast(dst, src unsafe.Pointer, shape, strides [MaxRank]i
 // destination lines with non-temporal stores (the edges keep ordinary ones);
 // where they are not, 1-byte tiles only prefetch and the others run as in
 // the cache.
-func transposeUint64(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool) {
+func transposeUint64(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool, buf *CrowdBuffer) {
 	stores := cachedTiles
 	if stream && uintptr(dst)%64 == 0 && dj*8%64 == 0 {
 		stores = streamTiles

@@ -4,10 +4,7 @@
 
 package generated
 
-import (
-	"sync"
-	"unsafe"
-)
+import "unsafe"
 
 // Registry holds the kernel for every dtype, rank and kind: Registry[d][r][k]
 // copies a rank-r view of dtype d whose innermost loop is of kind k. Entries
@@ -155,40 +152,48 @@ const (
 // dj*dt.Size() are multiples of 64, the assembly tiles then prefetch each
 // source row's next line and write whole destination lines with
 // non-temporal stores (tileStores); 1-byte tiles prefetch in either case.
-func TransposeRows(dt DType, dst, src unsafe.Pointer, off []int, nj, dj int, stream bool) {
+// buf, where not nil, is the scratch through which a transpose that is not
+// streamed writes destinations whose rows crowd the L1 cache (see Crowds).
+func TransposeRows(dt DType, dst, src unsafe.Pointer, off []int, nj, dj int, stream bool, buf *CrowdBuffer) {
 	switch dt.Size() {
 	case 1:
-		transposeUint8(dst, src, off, nj, dj, stream)
+		transposeUint8(dst, src, off, nj, dj, stream, buf)
 	case 2:
-		transposeUint16(dst, src, off, nj, dj, stream)
+		transposeUint16(dst, src, off, nj, dj, stream, buf)
 	case 4:
-		transposeUint32(dst, src, off, nj, dj, stream)
+		transposeUint32(dst, src, off, nj, dj, stream, buf)
 	case 8:
-		transposeUint64(dst, src, off, nj, dj, stream)
+		transposeUint64(dst, src, off, nj, dj, stream, buf)
 	}
 }
 
-// crowdBuffer is the buffer of the buffered transposes (transposeBuffered<W>,
-// convTransposeBuffered<Pair>), as large as the largest needs: each views
-// it as rows of 512 bytes.
-type crowdBuffer [8192]uint64
+// CrowdBuffer is the scratch through which the blocked transposes
+// (TransposeRows, ConvTransposeRows) write destinations whose rows crowd
+// the L1 cache (see Crowds), in rows of 512 bytes from its first 64-byte
+// boundary: as large as the largest of them needs in the builds that
+// buffer, and a line. A caller declares one on its stack for a copy that
+// Crowds accepts and passes it to every call of the copy: clearing it once
+// costs a few hundred nanoseconds, and nothing is allocated.
+type CrowdBuffer [4104]uint64
 
-// crowdBuffers keeps the buffers of the buffered transposes between calls,
-// so that a call neither allocates nor clears one.
-var crowdBuffers = sync.Pool{New: func() any {
-	return new(crowdBuffer)
-}}
+// Crowds reports whether the blocked transposes of a copy into nj
+// destination rows of dj elements of size bytes may write through a
+// CrowdBuffer (see crowded), so that the caller knows whether to declare
+// one. It takes the rows of the plain transposes' blocks; a converting
+// transpose decides with its own.
+func Crowds(size, nj, dj int) bool {
+	return crowded(size, min(cacheLine/size, nj), dj*size, nj*dj*size)
+}
 
 // crowded reports whether a blocked transpose of size-byte elements that
-// is not streamed should write its whole tiles through a buffer
-// (transposeBuffered<W>): whether its destination spans fewer bytes than
-// crowdSpans has for the size, and the first rows destination rows of a
-// block, stride bytes apart, more of them than the L1 data cache has ways,
-// fall into one or two of its 64 sets: rows a multiple of 64 lines apart
-// (4 KiB on 64-byte lines), or within an element or two of that. Written a
-// line at a time down a block, such rows miss the cache in one set at
-// once; through the buffer each row's part of a block goes out as a run
-// of consecutive lines instead.
+// is not streamed writes its whole tiles through a CrowdBuffer: whether
+// its destination spans fewer bytes than crowdSpans has for the size,
+// and the rows destination rows of a block, stride bytes apart, more of
+// them than the L1 data cache has ways, fall into one or two of its 64
+// sets: rows a multiple of 64 lines apart (4 KiB on 64-byte lines), or
+// within an element or two of that. Written a line at a time down a block,
+// such rows miss the cache in one set at once; through the buffer each
+// row's part of a block goes out as a run of consecutive lines instead.
 func crowded(size, rows, stride, span int) bool {
 	if rows <= crowdWays || span >= crowdSpans[size] {
 		return false

@@ -354,8 +354,16 @@ func TestAllocations(t *testing.T) {
 	require.NoError(t, err)
 	tiled, err = tiled.Permute(2, 1, 0)
 	require.NoError(t, err)
+	// [16, 1024] transposed: destination rows of 1024 float32, 4 KiB apart,
+	// which amd64 writes through a buffer on the copy's stack.
+	crowdedData := make([]float32, 16*1024)
+	crowded, err := New(crowdedData, 1024, 16)
+	require.NoError(t, err)
+	crowded, err = crowded.Permute(1, 0)
+	require.NoError(t, err)
 	dst := make([]float32, len(data))
 	bigDst := make([]float32, len(big))
+	crowdedDst := make([]float32, len(crowdedData))
 	for _, c := range []struct {
 		name string
 		f    func()
@@ -364,6 +372,7 @@ func TestAllocations(t *testing.T) {
 		{"ConcatLastDimensionsInto", func() { _, _ = ConcatLastDimensionsInto(dst, transposed, 2) }},
 		{"Contiguous", func() { _ = Contiguous(dst, transposed) }},
 		{"Contiguous blocked transpose", func() { _ = Contiguous(bigDst, tiled) }},
+		{"Contiguous crowded transpose", func() { _ = Contiguous(crowdedDst, crowded) }},
 		{"ToLastDimension zero-copy", func() { _, _ = ToLastDimension(base) }},
 		{"ConcatLastDimensions zero-copy", func() { _, _ = ConcatLastDimensions(base, 3) }},
 	} {

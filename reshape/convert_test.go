@@ -509,14 +509,14 @@ func TestConvertAllocations(t *testing.T) {
 // (generated.ConvTransposeRows) on destinations whose rows crowd the L1
 // cache's sets, 4 KiB apart or within two elements of it, which the
 // builds that buffer them (amd64: float32 destinations; bfloat16 and
-// float16 ones without assembly) write through a buffer: up to three
+// float16 ones without assembly) write through the buffer given: up to three
 // blocks of source rows, at a random stride, with guards around the
 // destination, against refConvert.
 func TestConvTransposesBuffered(t *testing.T) {
 	forEachMode(t, func(t *testing.T) {
 		for from := range generated.DType(generated.NumDTypes) {
 			for to := range generated.DType(generated.NumDTypes) {
-				if !generated.ConvTransposeRows(from, to, nil, nil, nil, 0, 0, false) {
+				if !generated.ConvTransposeRows(from, to, nil, nil, nil, 0, 0, false, nil) {
 					continue
 				}
 				rng := rand.New(rand.NewPCG(uint64(from), uint64(to)))
@@ -577,7 +577,7 @@ func checkConvTransposeBuffered(t *testing.T, rng *rand.Rand, from, to generated
 		}
 	}
 	if ni > 0 && nj > 0 {
-		require.True(t, generated.ConvTransposeRows(from, to, unsafe.Pointer(&dst[0]), unsafe.Pointer(&src[0]), off, nj, dj, false))
+		require.True(t, generated.ConvTransposeRows(from, to, unsafe.Pointer(&dst[0]), unsafe.Pointer(&src[0]), off, nj, dj, false, new(generated.CrowdBuffer)))
 	}
 	got := asBytes(all)
 	for k := range got {

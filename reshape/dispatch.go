@@ -209,8 +209,26 @@ const rowChunk = 512
 // row of dj elements per index of b. Their source offsets, any mix of
 // strides, go in a table, rowChunk rows at a time; the transpose then reads
 // whole tiles across them. An odometer over the axes before b repeats each
-// chunk, whose table does not change, at every one of their indices.
+// chunk, whose table does not change, at every one of their indices. Where
+// the destination rows crowd the L1 cache (generated.Crowds), one
+// generated.CrowdBuffer on this goroutine's stack serves every transpose of
+// the copy.
 func transposeAxes(op copyOp, dst, src unsafe.Pointer, cshape, cstrides []int, b int) {
+	nj, dj := cshape[b], 1
+	for _, e := range cshape[b+1:] {
+		dj *= e
+	}
+	if !op.stream && generated.Crowds(op.dstSize(), nj, dj) {
+		var buf generated.CrowdBuffer // on the stack, cleared once per copy
+		transposeAxesWith(op, dst, src, cshape, cstrides, b, &buf)
+		return
+	}
+	transposeAxesWith(op, dst, src, cshape, cstrides, b, nil)
+}
+
+// transposeAxesWith is transposeAxes with the buffer for destinations whose
+// rows crowd the L1 cache (generated.Crowds), or nil.
+func transposeAxesWith(op copyOp, dst, src unsafe.Pointer, cshape, cstrides []int, b int, buf *generated.CrowdBuffer) {
 	dt := op.dt
 	size, dsize := dt.Size(), op.dstSize()
 	r := len(cshape)
@@ -230,11 +248,11 @@ func transposeAxes(op copyOp, dst, src unsafe.Pointer, cshape, cstrides []int, b
 		d, so := i0, 0 // element offsets in dst and src of the current repeat
 		for {
 			if op.conv.run != nil {
-				if !generated.ConvTransposeRows(op.conv.from, op.conv.to, unsafe.Add(dst, d*dsize), unsafe.Add(src, so*size), rows, nj, dj, op.stream) {
+				if !generated.ConvTransposeRows(op.conv.from, op.conv.to, unsafe.Add(dst, d*dsize), unsafe.Add(src, so*size), rows, nj, dj, op.stream, buf) {
 					transposeConvert(op.conv, unsafe.Add(dst, d*dsize), unsafe.Add(src, so*size), rows, nj, dj)
 				}
 			} else {
-				generated.TransposeRows(dt, unsafe.Add(dst, d*size), unsafe.Add(src, so*size), rows, nj, dj, op.stream)
+				generated.TransposeRows(dt, unsafe.Add(dst, d*size), unsafe.Add(src, so*size), rows, nj, dj, op.stream, buf)
 			}
 			d += nj * dj
 			if !step(outerIdx[:b], cshape[:b], cstrides[:b], &so) {
@@ -420,7 +438,7 @@ func transposeConvert(c conversion, dst, src unsafe.Pointer, rows []int, nj, dj 
 	scratch := unsafe.Pointer(&buf[0])
 	for j0 := 0; j0 < nj; j0 += cols {
 		m := min(cols, nj-j0)
-		generated.TransposeRows(c.from, scratch, unsafe.Add(src, j0*ssize), rows, m, ni, false)
+		generated.TransposeRows(c.from, scratch, unsafe.Add(src, j0*ssize), rows, m, ni, false, nil)
 		for j := range m {
 			c.run.convert(unsafe.Add(dst, (j0+j)*dj*dsize), unsafe.Add(scratch, j*ni*ssize), 1, 0, 1, 0, ni, ssize)
 		}

@@ -185,14 +185,14 @@ func transposeChain(op copyOp, dst, src unsafe.Pointer, cshape, cstrides []int, 
 				mj := min(cols, nj-j0)
 				s := unsafe.Add(src, (so+j0)*size)
 				if cp != nil {
-					generated.TransposeRows(dt, cp, s, rows, mj, m, false)
+					generated.TransposeRows(dt, cp, s, rows, mj, m, false, nil)
 					for j := range mj {
 						op.conv.run.convert(unsafe.Add(dst, (do+dj)*dsize), unsafe.Add(cp, j*rowBytes), 1, 0, 1, 0, m, size)
 						step(chIdx[:p.n], chShape[:p.n], chDst[:p.n], &dj)
 					}
 					continue
 				}
-				generated.TransposeRows(dt, lp, s, rows, mj, m, false)
+				generated.TransposeRows(dt, lp, s, rows, mj, m, false, nil)
 				for j := range mj {
 					copy(unsafe.Slice((*byte)(unsafe.Add(dst, (do+dj)*dsize)), dRowBytes), unsafe.Slice((*byte)(unsafe.Add(lp, j*rowBytes)), rowBytes))
 					step(chIdx[:p.n], chShape[:p.n], chDst[:p.n], &dj)
