@@ -48,9 +48,10 @@ var (
 // buffer (transposeBuffered<W>, emit_transpose.go) when the destination
 // rows of one block, more than Ways (the L1 data cache's ways), fall into
 // one or two of its sets (rows a multiple of 4 KiB apart, or an element or
-// two more), its elements are of a size that Sizes lists, and its
-// destination spans less than that entry's bytes (0: any span). The zero
-// value never buffers.
+// two more; or rows off line boundaries about an odd multiple of 2 KiB
+// apart, half of them in each of two sets, still more than Ways), its
+// elements are of a size that Sizes lists, and its destination spans less
+// than that entry's bytes (0: any span). The zero value never buffers.
 type crowding struct {
 	Ways  int
 	Sizes map[int]int
@@ -83,8 +84,12 @@ func (c crowding) check(sizes map[int]bool) error {
 // harness (11 interleaved pairs, medians; rows 4 KiB apart, 4 KiB and an
 // element, 8 KiB): 64 KiB-512 KiB 1.05-4.2× in every width, 8-12 MiB
 // uint8 1.15-1.7×, bfloat16 1.0-1.8×, float32 0.7-1.2× (so float32 stops
-// at 8 MiB); with rows in two sets or more (2 KiB apart) 0.7-1.1×, so
-// those do not buffer. float64 blocks have 8 rows: never.
+// at 8 MiB); with rows on line boundaries 2 KiB apart 0.85-1.0×, so those
+// do not buffer, but rows 2 KiB and an element or two apart (2046-2050
+// bytes), whose every 64-byte store straddles two lines, 1.1-3× for 1- and
+// 2-byte elements (transpose2d-odd uint8 at 4 MiB, rows 2047 bytes apart,
+// 1.20× in benchmarks/, 4 rounds); 4-byte blocks have too few rows for
+// that (8 per set). float64 blocks have 8 rows: never.
 var amd64Crowd = crowding{Ways: 12, Sizes: map[int]int{1: 0, 2: 0, 4: 8 << 20}}
 
 // otherCrowd is the crowding of the Go fallback everywhere else, measured

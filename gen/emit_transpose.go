@@ -512,7 +512,11 @@ func emitTransposeRows() jen.Code {
 //			return false
 //		}
 //		d := stride % (64 * cacheLine)
-//		return rows*min(d, 64*cacheLine-d) <= 2*cacheLine
+//		if rows*min(d, 64*cacheLine-d) <= 2*cacheLine {
+//			return true
+//		}
+//		h := stride % (32 * cacheLine)
+//		return stride%cacheLine != 0 && rows/2 > crowdWays && rows/2*min(h, 32*cacheLine-h) <= 2*cacheLine
 //	}
 func emitCrowded() jen.Code {
 	period := jen.Lit(64).Op("*").Id("cacheLine")
@@ -539,13 +543,20 @@ func emitCrowded() jen.Code {
 		"and the rows destination rows of a block, stride bytes apart, more of",
 		"them than the L1 data cache has ways, fall into one or two of its 64",
 		"sets: rows a multiple of 64 lines apart (4 KiB on 64-byte lines), or",
-		"within an element or two of that. Written a line at a time down a block,",
-		"such rows miss the cache in one set at once; through the buffer each",
-		"row's part of a block goes out as a run of consecutive lines instead.",
+		"within an element or two of that; or, rows that do not start on a line",
+		"boundary, an odd multiple of 32 lines apart (2 KiB) or within an element",
+		"or two of it, half of them in each of two sets, still more than it has",
+		"ways. Written a line at a time down a block, such rows miss the cache in",
+		"one set at once (rows not on a line boundary, in two lines each); through",
+		"the buffer each row's part of a block goes out as a run of consecutive",
+		"lines instead.",
 	)).Line().Func().Id("crowded").Params(jen.List(jen.Id("size"), jen.Id("rows"), jen.Id("stride"), jen.Id("span")).Int()).Bool().Block(
 		jen.If(jen.Id("rows").Op("<=").Id("crowdWays").Op("||").Id("span").Op(">=").Id("crowdSpans").Index(jen.Id("size"))).Block(jen.Return(jen.False())),
 		jen.Id("d").Op(":=").Id("stride").Op("%").Parens(period.Clone()),
-		jen.Return(jen.Id("rows").Op("*").Min(jen.Id("d"), period.Clone().Op("-").Id("d")).Op("<=").Lit(2).Op("*").Id("cacheLine")),
+		jen.If(jen.Id("rows").Op("*").Min(jen.Id("d"), period.Clone().Op("-").Id("d")).Op("<=").Lit(2).Op("*").Id("cacheLine")).Block(jen.Return(jen.True())),
+		jen.Id("h").Op(":=").Id("stride").Op("%").Parens(jen.Lit(32).Op("*").Id("cacheLine")),
+		jen.Return(jen.Id("stride").Op("%").Id("cacheLine").Op("!=").Lit(0).Op("&&").Id("rows").Op("/").Lit(2).Op(">").Id("crowdWays").Op("&&").
+			Id("rows").Op("/").Lit(2).Op("*").Min(jen.Id("h"), jen.Lit(32).Op("*").Id("cacheLine").Op("-").Id("h")).Op("<=").Lit(2).Op("*").Id("cacheLine")),
 	)
 }
 

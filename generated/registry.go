@@ -191,13 +191,21 @@ func Crowds(size, nj, dj int) bool {
 // and the rows destination rows of a block, stride bytes apart, more of
 // them than the L1 data cache has ways, fall into one or two of its 64
 // sets: rows a multiple of 64 lines apart (4 KiB on 64-byte lines), or
-// within an element or two of that. Written a line at a time down a block,
-// such rows miss the cache in one set at once; through the buffer each
-// row's part of a block goes out as a run of consecutive lines instead.
+// within an element or two of that; or, rows that do not start on a line
+// boundary, an odd multiple of 32 lines apart (2 KiB) or within an element
+// or two of it, half of them in each of two sets, still more than it has
+// ways. Written a line at a time down a block, such rows miss the cache in
+// one set at once (rows not on a line boundary, in two lines each); through
+// the buffer each row's part of a block goes out as a run of consecutive
+// lines instead.
 func crowded(size, rows, stride, span int) bool {
 	if rows <= crowdWays || span >= crowdSpans[size] {
 		return false
 	}
 	d := stride % (64 * cacheLine)
-	return rows*min(d, 64*cacheLine-d) <= 2*cacheLine
+	if rows*min(d, 64*cacheLine-d) <= 2*cacheLine {
+		return true
+	}
+	h := stride % (32 * cacheLine)
+	return stride%cacheLine != 0 && rows/2 > crowdWays && rows/2*min(h, 32*cacheLine-h) <= 2*cacheLine
 }
