@@ -521,7 +521,7 @@ func convWalk(cv conversion) blockWalk {
 // emitConvTranspose emits the blocked transpose of a pair, as
 // emitTranspose does for a width:
 //
-//	func convTransposeBFloat16Float32(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool) {
+//	func convTransposeBFloat16Float32(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool, buf *CrowdBuffer) {
 //		stores := cachedTiles
 //		if stream {
 //			stores = prefetchTiles
@@ -529,11 +529,15 @@ func convWalk(cv conversion) blockWalk {
 //				stores = streamTiles
 //			}
 //		}
+//		if buf != nil && !stream && crowded(4, min(16, nj), dj*4, nj*dj*4) {
+//			convTransposeBufferedBFloat16Float32(dst, src, off, nj, dj, buf) // its tiles through buf (blockWalk)
+//			return
+//		}
 //		for i0 := 0; i0 < len(off); i0 += 128 {
 //			mi := min(128, len(off)-i0)
 //			rows := off[i0 : i0+mi]
-//			for j0 := 0; j0 < nj; j0 += 32 {
-//				mj := min(32, nj-j0)
+//			for j0 := 0; j0 < nj; j0 += 16 {
+//				mj := min(16, nj-j0)
 //				d := unsafe.Add(dst, (j0*dj+i0)*4)
 //				fi, fj := mi/8, mj/8
 //				if fi > 0 && fj > 0 {

@@ -461,7 +461,7 @@ func swarBody(w width, groups int) []jen.Code {
 // function value would escape to the heap (the compiler cannot see what the
 // callee does with it), and the dispatcher keeps its table on the stack.
 //
-//	func TransposeRows(dt DType, dst, src unsafe.Pointer, off []int, nj, dj int, stream bool) {
+//	func TransposeRows(dt DType, dst, src unsafe.Pointer, off []int, nj, dj int, stream bool, buf *CrowdBuffer) {
 //		switch dt.Size() {
 //		case 1:
 //			transposeUint8(dst, src, off, nj, dj, stream, buf)
@@ -644,7 +644,7 @@ func blockJExpr(w width) *jen.Statement {
 // emitTranspose emits the blocked transpose of a width, which the
 // dispatcher calls through TransposeRows:
 //
-//	func transposeUint32(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool) {
+//	func transposeUint32(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool, buf *CrowdBuffer) {
 //		stores := cachedTiles
 //		if stream && uintptr(dst)%64 == 0 && dj*4%64 == 0 {
 //			stores = streamTiles // (1-byte elements: prefetchTiles for every stream, streamTiles where whole lines)
