@@ -65,11 +65,17 @@ type bandRegs struct {
 }
 
 // emitTilesAVX512 emits the AVX-512 tile transpose of w: emitTilesAVX2's
-// loops with emitBandAVX512 for whole bands, no staging, in form f.
+// loops with emitBandLanesAVX512 (avx512Lanes) or emitBandAVX512 for whole
+// bands, no staging, in form f.
 func emitTilesAVX512(c *build.Context, w width, f tileForm) {
 	tl := tileOf(w)
 	tl.stage = false
 	tl.form(f)
+	if avx512Lanes[w.Size] {
+		tl.band = func(c *build.Context, r bandRegs, nt bool) { emitBandLanesAVX512(c, w, r, nt, f.Prefetch) }
+		emitTilesAVX2(c, tl)
+		return
+	}
 	stages, err := bandStages(w)
 	if err != nil {
 		panic("unreachable: validate checked the bands of every width: " + err.Error())
@@ -78,16 +84,12 @@ func emitTilesAVX512(c *build.Context, w width, f tileForm) {
 	// read by all of them.
 	name := tilesName(w) + "Perm"
 	perm := NewDataAddr(NewStaticSymbol(name), 0)
-	if f.Suffix == tileForms[0].Suffix && !avx512Lanes[w.Size] {
+	if f.Suffix == tileForms[0].Suffix {
 		perm = c.StaticGlobal(name)
 		c.DataAttributes(attr.RODATA | attr.NOPTR)
 		addPerm(c, w, stages)
 	}
 	tl.band = func(c *build.Context, r bandRegs, nt bool) {
-		if avx512Lanes[w.Size] {
-			emitBandLanesAVX512(c, w, r, nt, f.Prefetch)
-			return
-		}
 		emitBandAVX512(c, w, perm, len(stages), r, nt, f.Prefetch)
 	}
 	emitTilesAVX2(c, tl)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -103,6 +104,13 @@ var otherCrowd = crowding{Ways: 12, Sizes: map[int]int{2: 0}}
 // otherCacheLine is the cache line the Go fallback's blocks assume on
 // every other architecture.
 const otherCacheLine = 64
+
+// builds are the backends and, last, the builds without one (the Go
+// fallback, accel_other.go) as a backend of its cache line and crowding
+// only: what every table that differs by build is checked against.
+func builds() []backend {
+	return append(slices.Clip(backends), backend{Arch: "other", CacheLine: otherCacheLine, Crowd: otherCrowd})
+}
 
 // otherConstraint is the build constraint of accel_other.go: no backend.
 func otherConstraint() string {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/dave/jennifer/jen"
@@ -732,11 +733,8 @@ func crowdBufferWords() int {
 	}
 	words := 0
 	for _, b := range walks {
-		if !b.hasBuffered() {
-			continue
-		}
-		for _, be := range append(backends, backend{CacheLine: otherCacheLine, Crowd: otherCrowd}) {
-			if _, ok := be.Crowd.Sizes[b.dstSize]; ok {
+		for _, be := range builds() {
+			if b.buffersOn(be) {
 				words = max(words, b.lineCols(be.CacheLine)*b.blockI*b.dstSize/8)
 			}
 		}
@@ -759,16 +757,18 @@ type blockWalk struct {
 	srcSize, dstSize int
 }
 
-// hasBuffered reports whether the walk has a buffered form: whether some
-// build buffers its destination size (crowding.Sizes) with more
-// destination rows in a block than the L1 cache's ways.
+// buffersOn reports whether the walk writes through the buffer in build
+// be: whether be buffers its destination size (crowding.Sizes) and a block
+// has more destination rows there than the L1 cache's ways.
+func (b blockWalk) buffersOn(be backend) bool {
+	_, ok := be.Crowd.Sizes[b.dstSize]
+	return ok && b.lineCols(be.CacheLine) > be.Crowd.Ways
+}
+
+// hasBuffered reports whether the walk has a buffered form: whether it
+// buffers in some build.
 func (b blockWalk) hasBuffered() bool {
-	for _, be := range append(backends, backend{CacheLine: otherCacheLine, Crowd: otherCrowd}) {
-		if _, ok := be.Crowd.Sizes[b.dstSize]; ok && b.lineCols(be.CacheLine) > be.Crowd.Ways {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(builds(), b.buffersOn)
 }
 
 // body is the body of the transpose: the choice of stores, the branch to

@@ -177,7 +177,7 @@ func validate(maxRank int) error {
 		}
 		sizes[w.Size] = true
 	}
-	for _, b := range append(backends, backend{Arch: "other", Crowd: otherCrowd}) {
+	for _, b := range builds() {
 		if err := b.Crowd.check(sizes); err != nil {
 			return fmt.Errorf("%s crowding: %w", b.Arch, err)
 		}

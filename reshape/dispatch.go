@@ -220,22 +220,19 @@ func transposeAxes(op copyOp, dst, src unsafe.Pointer, cshape, cstrides []int, b
 	}
 	if !op.stream && generated.Crowds(op.dstSize(), nj, dj) {
 		var buf generated.CrowdBuffer // on the stack, cleared once per copy
-		transposeAxesWith(op, dst, src, cshape, cstrides, b, &buf)
+		transposeAxesWith(op, dst, src, cshape, cstrides, b, nj, dj, &buf)
 		return
 	}
-	transposeAxesWith(op, dst, src, cshape, cstrides, b, nil)
+	transposeAxesWith(op, dst, src, cshape, cstrides, b, nj, dj, nil)
 }
 
-// transposeAxesWith is transposeAxes with the buffer for destinations whose
-// rows crowd the L1 cache (generated.Crowds), or nil.
-func transposeAxesWith(op copyOp, dst, src unsafe.Pointer, cshape, cstrides []int, b int, buf *generated.CrowdBuffer) {
+// transposeAxesWith is transposeAxes, axis b of nj elements before dj
+// destination elements, with the buffer for destinations whose rows crowd
+// the L1 cache (generated.Crowds), or nil.
+func transposeAxesWith(op copyOp, dst, src unsafe.Pointer, cshape, cstrides []int, b, nj, dj int, buf *generated.CrowdBuffer) {
 	dt := op.dt
 	size, dsize := dt.Size(), op.dstSize()
 	r := len(cshape)
-	nj, dj := cshape[b], 1
-	for _, e := range cshape[b+1:] {
-		dj *= e
-	}
 
 	var table [rowChunk]int // on the stack: TransposeRows calls directly
 	var rowIdx, outerIdx [stackRank]int
