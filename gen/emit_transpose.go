@@ -102,7 +102,14 @@ var goTiles = []goTile{
 	// 15.6 to 14.1 ms, mixed6d-t 25 to 23) but lost transpose2d-odd (12.0
 	// to 13.2) and, with one more register live, 10-30% at 4 MiB, where it
 	// is off: not taken.
-	{Size: 4, Rows: 8, Cols: 2},
+	// Word blocks (2×2 elements, one delta swap each), four from 8 rows, 32
+	// bytes stored to each destination row, against the 8×2 element form
+	// (purego, medians of 3-4 interleaved rounds, x-ceiling): transpose2d
+	// 1-4 MiB 0.19-0.20 to 0.21-0.22, 16 MiB 0.21 to 0.31, 64 MiB 0.27 to
+	// 0.32-0.33; mixed5d-t 1-4 MiB +10-15% but 16-64 MiB 6-13% slower;
+	// transpose2d-odd, mixed6d-t and reverse4d within 5% beyond the cache.
+	// Two blocks from 4 rows (16 bytes a row) lost 25-40% in the cache.
+	{Size: 4, Rows: 8, Cols: 2, Groups: 4},
 	// 8 bytes: 4×2, 8 locals without spills, against 4×4, 16 locals of
 	// which 9 spilled: transpose2d-odd float64 at 64 MiB 35 to 12 ms
 	// (assembly 10.7), transpose2d 17 to 15 ms (11.4).

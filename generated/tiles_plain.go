@@ -116,3 +116,56 @@ func tilesUint16Go(dst, src, off unsafe.Pointer, col, ti, tj, dj int, far bool) 
 		}
 	}
 }
+
+// tilesUint32Go transposes ti × tj whole tiles of 8×8 4-byte elements in Go, 8×2 elements at a time.
+// Source row i starts off[i]+col bytes from src, its elements j adjacent (the
+// rows may come from several source axes: off is a table); destination row j
+// starts j*dj bytes from dst, its elements i adjacent. It is the plain loop
+//
+//	for i := 0; i < ti*8; i++ {
+//		for j := 0; j < tj*8; j++ {
+//			*(dst + j*dj + i*4) = *(src + off[i] + col + j*4) // byte addresses
+//		}
+//	}
+func tilesUint32Go(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
+	rows := unsafe.Slice((*int)(off), ti*8)
+	for i := 0; i < ti*8; i += 8 {
+		o0, o1, o2, o3, o4, o5, o6, o7 := rows[i]+col, rows[i+1]+col, rows[i+2]+col, rows[i+3]+col, rows[i+4]+col, rows[i+5]+col, rows[i+6]+col, rows[i+7]+col
+		for j := 0; j < tj*8; j += 2 {
+			a00 := *(*uint32)(unsafe.Add(src, o0+j*4))
+			a01 := *(*uint32)(unsafe.Add(src, o0+j*4+4))
+			a10 := *(*uint32)(unsafe.Add(src, o1+j*4))
+			a11 := *(*uint32)(unsafe.Add(src, o1+j*4+4))
+			a20 := *(*uint32)(unsafe.Add(src, o2+j*4))
+			a21 := *(*uint32)(unsafe.Add(src, o2+j*4+4))
+			a30 := *(*uint32)(unsafe.Add(src, o3+j*4))
+			a31 := *(*uint32)(unsafe.Add(src, o3+j*4+4))
+			a40 := *(*uint32)(unsafe.Add(src, o4+j*4))
+			a41 := *(*uint32)(unsafe.Add(src, o4+j*4+4))
+			a50 := *(*uint32)(unsafe.Add(src, o5+j*4))
+			a51 := *(*uint32)(unsafe.Add(src, o5+j*4+4))
+			a60 := *(*uint32)(unsafe.Add(src, o6+j*4))
+			a61 := *(*uint32)(unsafe.Add(src, o6+j*4+4))
+			a70 := *(*uint32)(unsafe.Add(src, o7+j*4))
+			a71 := *(*uint32)(unsafe.Add(src, o7+j*4+4))
+			d0 := unsafe.Add(dst, j*dj+i*4)
+			*(*uint32)(d0) = a00
+			*(*uint32)(unsafe.Add(d0, 4)) = a10
+			*(*uint32)(unsafe.Add(d0, 8)) = a20
+			*(*uint32)(unsafe.Add(d0, 12)) = a30
+			*(*uint32)(unsafe.Add(d0, 16)) = a40
+			*(*uint32)(unsafe.Add(d0, 20)) = a50
+			*(*uint32)(unsafe.Add(d0, 24)) = a60
+			*(*uint32)(unsafe.Add(d0, 28)) = a70
+			d1 := unsafe.Add(d0, dj)
+			*(*uint32)(d1) = a01
+			*(*uint32)(unsafe.Add(d1, 4)) = a11
+			*(*uint32)(unsafe.Add(d1, 8)) = a21
+			*(*uint32)(unsafe.Add(d1, 12)) = a31
+			*(*uint32)(unsafe.Add(d1, 16)) = a41
+			*(*uint32)(unsafe.Add(d1, 20)) = a51
+			*(*uint32)(unsafe.Add(d1, 24)) = a61
+			*(*uint32)(unsafe.Add(d1, 28)) = a71
+		}
+	}
+}
