@@ -106,16 +106,17 @@ func BenchmarkLimitTiles(b *testing.B) {
 }
 
 // BenchmarkLimitKernelSides times the blocked transpose itself
-// (generated.TransposeRows) on an [n, n] matrix of each width with one
-// side of its memory traffic taken out, in the store form of the copies
-// below the streaming threshold (stream=false: plain tiles) and above it
+// (generated.TransposeRows) on an [n, n] matrix of each width, of about
+// 1 MiB, 4 MiB (in the cache) and 64 MiB (beyond it), with one side of its
+// memory traffic taken out, in the store form of the copies below the
+// streaming threshold (stream=false: plain tiles) and, at 64 MiB, above it
 // (stream=true: tiles that prefetch each source row's next line and store
 // whole destination lines non-temporally):
 //   - "read": every destination row starts at the same place (dj = 0),
 //     which stays in L1, so only the source traffic, in the kernel's block
-//     order, reaches memory (dst is 8 bytes off a line, so that stream
-//     prefetches without non-temporal stores, which would send every store
-//     of that one place to memory);
+//     order, reaches the caches or memory (dst is 8 bytes off a line, so
+//     that stream prefetches without non-temporal stores, which would send
+//     every store of that one place to memory);
 //   - "write": every source row is one of 8 rows, which stay in L1, so only
 //     the destination traffic does;
 //   - "both": the transpose as it runs.
@@ -125,39 +126,45 @@ func BenchmarkLimitTiles(b *testing.B) {
 func BenchmarkLimitKernelSides(b *testing.B) {
 	for _, dt := range []generated.DType{generated.Uint8, generated.BFloat16, generated.Float32, generated.Float64} {
 		size := dt.Size()
-		n := 8192 / size // a 64 MiB matrix
-		if size == 8 {
-			n = 2896 // 64 MiB in float64: about 2896²
-		}
-		bytes := n * n * size
-		src := make([]byte, bytes)
-		dst := make([]byte, bytes)
-		fill(src)
-		rows := make([]int, n)     // the matrix's rows
-		repeated := make([]int, n) // 8 rows over and over
-		for i := range rows {
-			rows[i] = i * n * size
-			repeated[i] = i % 8 * n * size
-		}
-		for _, stream := range []bool{false, true} {
-			for _, side := range []struct {
-				name string
-				off  []int
-				dj   int
-			}{{"read", rows, 0}, {"write", repeated, n}, {"both", rows, n}} {
-				b.Run(fmt.Sprintf("dtype=%v/stream=%v/side=%s", dt, stream, side.name), func(b *testing.B) {
-					op := func() {
-						for i0 := 0; i0 < n; i0 += 512 { // in row chunks, as the dispatcher calls it
-							at := i0 * size
-							if side.dj == 0 {
-								at = 8
+		for _, sz := range []Size{Small, Cached, Medium} {
+			n := 1
+			for int64((n+1)*(n+1)*size) <= sz.Bytes {
+				n++
+			}
+			bytes := n * n * size
+			src := make([]byte, bytes)
+			dst := make([]byte, bytes)
+			fill(src)
+			rows := make([]int, n)     // the matrix's rows
+			repeated := make([]int, n) // 8 rows over and over
+			for i := range rows {
+				rows[i] = i * n * size
+				repeated[i] = i % 8 * n * size
+			}
+			streams := []bool{false}
+			if sz.Bytes > Cached.Bytes {
+				streams = append(streams, true)
+			}
+			for _, stream := range streams {
+				for _, side := range []struct {
+					name string
+					off  []int
+					dj   int
+				}{{"read", rows, 0}, {"write", repeated, n}, {"both", rows, n}} {
+					b.Run(fmt.Sprintf("dtype=%v/size=%s/stream=%v/side=%s", dt, sz.Name, stream, side.name), func(b *testing.B) {
+						op := func() {
+							for i0 := 0; i0 < n; i0 += 512 { // in row chunks, as the dispatcher calls it
+								at := i0 * size
+								if side.dj == 0 {
+									at = 8
+								}
+								generated.TransposeRows(dt, unsafe.Add(unsafe.Pointer(&dst[0]), at), unsafe.Pointer(&src[0]), side.off[i0:min(i0+512, n)], n, side.dj, stream, nil)
 							}
-							generated.TransposeRows(dt, unsafe.Add(unsafe.Pointer(&dst[0]), at), unsafe.Pointer(&src[0]), side.off[i0:min(i0+512, n)], n, side.dj, stream, nil)
 						}
-					}
-					turn := 0
-					measure(b, op, oneGoroutine(dst, src), int64(2*bytes), false, false, &turn)
-				})
+						turn := 0
+						measure(b, op, oneGoroutine(dst, src), int64(2*bytes), false, false, &turn)
+					})
+				}
 			}
 		}
 	}
