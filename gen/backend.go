@@ -105,11 +105,16 @@ var otherCrowd = crowding{Ways: 12, Sizes: map[int]int{2: 0}}
 // every other architecture.
 const otherCacheLine = 64
 
-// builds are the backends and, last, the builds without one (the Go
-// fallback, accel_other.go) as a backend of its cache line and crowding
-// only: what every table that differs by build is checked against.
+// otherBuild is the builds without a backend (the Go fallback,
+// accel_other.go) as a backend of its cache line and crowding only.
+func otherBuild() backend {
+	return backend{Arch: "other", CacheLine: otherCacheLine, Crowd: otherCrowd}
+}
+
+// builds are the backends and, last, otherBuild: what every table that
+// differs by build is checked against.
 func builds() []backend {
-	return append(slices.Clip(backends), backend{Arch: "other", CacheLine: otherCacheLine, Crowd: otherCrowd})
+	return append(slices.Clip(backends), otherBuild())
 }
 
 // otherConstraint is the build constraint of accel_other.go: no backend.

@@ -1222,28 +1222,28 @@ func renderAccel(maxRank int, b *backend) *jen.File {
 	asm := b != nil && b.Arch == "amd64"  // the AVX2 kernels
 	neon := b != nil && b.Arch == "arm64" // the NEON kernels
 	var f *jen.File
-	line, crowd := otherCacheLine, otherCrowd
+	build := otherBuild()
 	if b != nil {
 		f = newFile(maxRank, fmt.Sprintf("The %s assembly (accel_%s.s) and the choice between it and the Go fallback.", b.Arch, b.Arch))
 		f.HeaderComment("//go:build " + b.constraint())
-		line, crowd = b.CacheLine, b.Crowd
+		build = *b
 	} else {
 		f = newFile(maxRank, "Without assembly, the Go fallback of every accelerated kernel.")
 		f.HeaderComment("//go:build " + otherConstraint())
 	}
 	f.Add(doc("cacheLine is the cache line, in bytes, that the blocks of the transposes",
 		"take one source line of columns of (see the backends in gen/backend.go)."))
-	f.Const().Id("cacheLine").Op("=").Lit(line)
+	f.Const().Id("cacheLine").Op("=").Lit(build.CacheLine)
 	f.Add(doc("A blocked transpose writes through a buffer (see crowded) when the",
 		"destination rows of one block, more than crowdWays, fall into one or two",
 		"sets of the L1 data cache and its destination spans fewer bytes than",
 		"crowdSpans has for its element size (see the backends in gen/backend.go)."))
-	f.Const().Id("crowdWays").Op("=").Lit(crowd.Ways)
+	f.Const().Id("crowdWays").Op("=").Lit(build.Crowd.Ways)
 	f.Add(doc("crowdSpans is, by element size, the destination span in bytes from which",
 		"a crowded transpose no longer buffers: 0 for the sizes that never do."))
 	f.Var().Id("crowdSpans").Op("=").Index(jen.Lit(9)).Int().ValuesFunc(func(g *jen.Group) {
 		for _, w := range widths {
-			span, ok := crowd.Sizes[w.Size]
+			span, ok := build.Crowd.Sizes[w.Size]
 			switch {
 			case !ok:
 				continue
