@@ -1096,10 +1096,26 @@ func emitCopyRowsGo() jen.Code {
 //			d, o = d+innerDst, o+innerSrc
 //		}
 //
+// With unaligned, rows of 16 to 128 bytes move as 16-byte arrays, straight
+// through (see midRows), not with a copy() call each:
+//
+//	case rowBytes >= 16 && rowBytes <= 64:
+//		e := rowBytes - 16
+//		for r := 0; r < inner; r++ {
+//			s, t := unsafe.Add(src, o), unsafe.Add(dst, d)
+//			*(*[16]byte)(unsafe.Add(t, 0)) = *(*[16]byte)(unsafe.Add(s, 0))
+//			*(*[16]byte)(unsafe.Add(t, 16)) = *(*[16]byte)(unsafe.Add(s, 16))
+//			*(*[16]byte)(unsafe.Add(t, e-16)) = *(*[16]byte)(unsafe.Add(s, e-16))
+//			*(*[16]byte)(unsafe.Add(t, e)) = *(*[16]byte)(unsafe.Add(s, e))
+//			d, o = d+innerDst, o+innerSrc
+//		}
+//
 // Rows of 16 to 128 bytes moved as 8-byte words in a loop in place of a
 // copy() call measured slower on the 2-vCPU EPYC VM (-tags purego, heads
 // bfloat16, rows of 128 bytes: 4 MiB 224 against 323 µs, 64 MiB 7.9 against
-// 11.3 ms), so copy() stays.
+// 11.3 ms), and so did a loop of 16-byte moves for rows of 128 and 256
+// bytes (heads bfloat16 and float32 at 1-4 MiB: 0.59-0.75 of the ceiling
+// down to 0.44-0.49); only the straight form wins.
 func emitCopyRowsWalkGo(unaligned bool) jen.Code {
 	// Offsets, not advanced pointers: a pointer past the last row would
 	// point outside the buffers (checkptr rejects it).
@@ -1115,8 +1131,18 @@ func emitCopyRowsWalkGo(unaligned bool) jen.Code {
 		jen.Case(jen.Id("rowBytes").Op(">").Lit(rowsAsmMax)).Block(loop(jen.Id("copyRun").Call(at("dst", "d"), at("src", "o"), jen.Id("rowBytes"), jen.Id("stream")))),
 		jen.Case(jen.Id("rowBytes").Op(">=").Lit(16)).Block(loop(jen.Copy(slice("dst", "d"), slice("src", "o")))),
 	}
+	from16 := "per row from 16"
 	short := []string{"bytes, two overlapping loads and stores below that (a copy() call costs more", "than the move of a short row). It is the plain loop"}
 	if unaligned {
+		mid := make([]jen.Code, 0, len(midRows)+len(cases))
+		for _, m := range midRows {
+			mid = append(mid, jen.Case(jen.Id("rowBytes").Op(">=").Lit(16).Op("&&").Id("rowBytes").Op("<=").Lit(m)).Block(
+				jen.Id("e").Op(":=").Id("rowBytes").Op("-").Lit(16),
+				loop(append([]jen.Code{jen.List(jen.Id("s"), jen.Id("t")).Op(":=").List(at("src", "o"), at("dst", "d"))}, midMoves(m)...)...),
+			))
+		}
+		cases = append(cases[:1:1], append(mid, cases[1:]...)...)
+		from16 = fmt.Sprintf("per row above %d bytes, 16-byte moves from 16", midRows[len(midRows)-1])
 		for _, sr := range shortRows {
 			w := width{Carrier: sr.Carrier}
 			tail := func(off string) jen.Code { return jen.Id(off).Op("+").Id("rowBytes").Op("-").Lit(sr.Size) }
@@ -1139,7 +1165,7 @@ func emitCopyRowsWalkGo(unaligned bool) jen.Code {
 	return jen.Add(doc(
 		"copyRowsWalkGo copies outer × inner rows of rowBytes >= 1 bytes, in the order",
 		"copyRowsGo picks: copyRun per row above "+fmt.Sprint(rowsAsmMax)+" bytes (it honours stream), copy()",
-		"per row from 16 "+short[0], short[1],
+		from16+" "+short[0], short[1],
 		"",
 		"\tfor p := 0; p < outer; p++ {",
 		"\t\tfor r := 0; r < inner; r++ {",
@@ -1152,6 +1178,47 @@ func emitCopyRowsWalkGo(unaligned bool) jen.Code {
 			jen.Switch().Block(cases...),
 		),
 	)
+}
+
+// midRows are the longest rows of each class the Go row copy moves as
+// 16-byte arrays where unaligned loads are allowed: a row of m/2..m bytes
+// (16..32 for the first) takes m/16 moves, half from its start and half
+// ending at its end, which overlap unless the row is m bytes. On amd64 the
+// compiler makes a [16]byte move one MOVUPS load and store (arrays from 32
+// bytes call memmove), on arm64 one LDP and STP. Against a copy() call per
+// row, on the 2-vCPU EPYC VM (-tags purego, x-ceiling, medians of 3
+// interleaved rounds): shortrows (rows of 16 elements) at 1-4 MiB uint8
+// 0.14-0.15 to 0.38-0.40, bfloat16 0.25-0.28 to 0.59-0.63, float32 0.41 to
+// 0.65-0.71, float64 0.61 to 0.67-0.71; at 64 MiB uint8 0.29 to 0.60;
+// heads (rows of 64 elements) uint8 0.42-0.45 to 0.60-0.66 and at 64 MiB
+// 0.36 to 0.62, bfloat16 0.60-0.61 to 0.64-0.69 and 0.51 to 0.68. A class
+// of 256 bytes (16 moves) measured within the noise of copy() (heads
+// float32, 0.62-0.70 against 0.63-0.75), so longer rows keep copy().
+var midRows = []int{32, 64, 128}
+
+// midMoves is the straight-line body that moves one row of m/2..m bytes
+// from s to t in midRows' 16-byte moves (e is the row's length less 16).
+func midMoves(m int) []jen.Code {
+	k := m / 16
+	offs := make([]jen.Code, 0, k)
+	for i := 0; i < k/2; i++ {
+		offs = append(offs, jen.Lit(16*i))
+	}
+	for i := k/2 - 1; i >= 0; i-- {
+		if i == 0 {
+			offs = append(offs, jen.Id("e"))
+		} else {
+			offs = append(offs, jen.Id("e").Op("-").Lit(16*i))
+		}
+	}
+	moves := make([]jen.Code, len(offs))
+	for i, off := range offs {
+		mv := func(p string) *jen.Statement {
+			return jen.Op("*").Parens(jen.Op("*").Index(jen.Lit(16)).Byte()).Parens(jen.Qual("unsafe", "Add").Call(jen.Id(p), off))
+		}
+		moves[i] = mv("t").Op("=").Add(mv("s"))
+	}
+	return moves
 }
 
 // rowsAsmMax is the longest row copyRows hands to copyRowsAVX2; longer rows

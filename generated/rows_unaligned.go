@@ -29,7 +29,7 @@ func copyRowsGo(dst, src unsafe.Pointer, planes, planeStride, rows, rowBytes, sr
 
 // copyRowsWalkGo copies outer × inner rows of rowBytes >= 1 bytes, in the order
 // copyRowsGo picks: copyRun per row above 2048 bytes (it honours stream), copy()
-// per row from 16 bytes, two overlapping loads and stores below that (a copy() call costs more
+// per row above 128 bytes, 16-byte moves from 16 bytes, two overlapping loads and stores below that (a copy() call costs more
 // than the move of a short row). It is the plain loop
 //
 //	for p := 0; p < outer; p++ {
@@ -44,6 +44,38 @@ func copyRowsWalkGo(dst, src unsafe.Pointer, outer, outerSrc, outerDst, inner, i
 		case rowBytes > 2048:
 			for r := 0; r < inner; r++ {
 				copyRun(unsafe.Add(dst, d), unsafe.Add(src, o), rowBytes, stream)
+				d, o = d+innerDst, o+innerSrc
+			}
+		case rowBytes >= 16 && rowBytes <= 32:
+			e := rowBytes - 16
+			for r := 0; r < inner; r++ {
+				s, t := unsafe.Add(src, o), unsafe.Add(dst, d)
+				*(*[16]byte)(unsafe.Add(t, 0)) = *(*[16]byte)(unsafe.Add(s, 0))
+				*(*[16]byte)(unsafe.Add(t, e)) = *(*[16]byte)(unsafe.Add(s, e))
+				d, o = d+innerDst, o+innerSrc
+			}
+		case rowBytes >= 16 && rowBytes <= 64:
+			e := rowBytes - 16
+			for r := 0; r < inner; r++ {
+				s, t := unsafe.Add(src, o), unsafe.Add(dst, d)
+				*(*[16]byte)(unsafe.Add(t, 0)) = *(*[16]byte)(unsafe.Add(s, 0))
+				*(*[16]byte)(unsafe.Add(t, 16)) = *(*[16]byte)(unsafe.Add(s, 16))
+				*(*[16]byte)(unsafe.Add(t, e-16)) = *(*[16]byte)(unsafe.Add(s, e-16))
+				*(*[16]byte)(unsafe.Add(t, e)) = *(*[16]byte)(unsafe.Add(s, e))
+				d, o = d+innerDst, o+innerSrc
+			}
+		case rowBytes >= 16 && rowBytes <= 128:
+			e := rowBytes - 16
+			for r := 0; r < inner; r++ {
+				s, t := unsafe.Add(src, o), unsafe.Add(dst, d)
+				*(*[16]byte)(unsafe.Add(t, 0)) = *(*[16]byte)(unsafe.Add(s, 0))
+				*(*[16]byte)(unsafe.Add(t, 16)) = *(*[16]byte)(unsafe.Add(s, 16))
+				*(*[16]byte)(unsafe.Add(t, 32)) = *(*[16]byte)(unsafe.Add(s, 32))
+				*(*[16]byte)(unsafe.Add(t, 48)) = *(*[16]byte)(unsafe.Add(s, 48))
+				*(*[16]byte)(unsafe.Add(t, e-48)) = *(*[16]byte)(unsafe.Add(s, e-48))
+				*(*[16]byte)(unsafe.Add(t, e-32)) = *(*[16]byte)(unsafe.Add(s, e-32))
+				*(*[16]byte)(unsafe.Add(t, e-16)) = *(*[16]byte)(unsafe.Add(s, e-16))
+				*(*[16]byte)(unsafe.Add(t, e)) = *(*[16]byte)(unsafe.Add(s, e))
 				d, o = d+innerDst, o+innerSrc
 			}
 		case rowBytes >= 16:

@@ -345,7 +345,7 @@ func abs(x int) int { return max(x, -x) }
 // stores asked for, at run lengths around each path's size classes and at
 // every destination alignment in a 64-byte line, against the plain loop.
 func TestRowStores(t *testing.T) {
-	lengths := []int{1, 2, 7, 15, 16, 17, 31, 32, 33, 63, 64, 65, 96, 127, 128, 129, 160, 255, 256, 257,
+	lengths := []int{1, 2, 7, 15, 16, 17, 24, 31, 32, 33, 47, 48, 49, 63, 64, 65, 80, 96, 112, 113, 127, 128, 129, 160, 255, 256, 257,
 		2047, 2048, 2049, 4096 + 7, 16383, 16384, 16385, 70001}
 	forEachMode(t, func(t *testing.T) {
 		defer func(was bool) { generated.FastStrings = was }(generated.FastStrings)
