@@ -1285,6 +1285,16 @@ const stringRunMin = 16 << 10
 //		}
 //		tilesUint32Go(dst, src, ti, tj, si, dj)
 //	}
+//
+// On amd64, copyRows sends rows shorter than a line beyond the cache
+// (stream) to copyRowsGo: its 16-byte moves with ordinary stores, walking
+// the source in order (see emitCopyRowsGo), against copyRowsAVX2 for rows of
+// 16 bytes and copyRowsStream's non-temporal half lines for rows of 32, on
+// the 2-vCPU EPYC VM (x-ceiling, medians of 3 interleaved rounds of 8x):
+// shortrows uint8 (16 bytes) 0.41 to 0.47 at 16 MiB, 0.44 to 0.59 at 64;
+// bfloat16 (32 bytes) 0.45 to 0.51 and 0.54 to 0.61; mixed6d uint8 (32
+// bytes) 0.25 to 0.48 and 0.36 to 0.46. Rows of 64-128 bytes the same way
+// lost 30-45% (heads and mixed5d, uint8 and bfloat16), so they stay.
 func renderAccel(maxRank int, b *backend) *jen.File {
 	asm := b != nil && b.Arch == "amd64"  // the AVX2 kernels
 	neon := b != nil && b.Arch == "arm64" // the NEON kernels
@@ -1437,6 +1447,8 @@ func renderAccel(maxRank int, b *backend) *jen.File {
 	}
 	var body []jen.Code
 	if asm {
+		body = append(body, jen.If(jen.Id("stream").Op("&&").Id("rowBytes").Op("<").Lit(build.CacheLine)).Block(
+			jen.Id("copyRowsGo").Call(append(rowArgs(), jen.Id("stream"))...), jen.Return()))
 		body = append(body, jen.If(jen.Id("Accelerated").Op("&&").Id("rowBytes").Op(">=").Lit(16).Op("&&").Id("rowBytes").Op("<=").Lit(rowsAsmMax)).Block(
 			jen.If(jen.Id("stream").Op("&&").Id("rowBytes").Op("%").Lit(32).Op("==").Lit(0).Op("&&").Uintptr().Call(jen.Id("dst")).Op("%").Lit(32).Op("==").Lit(0)).Block(
 				jen.Id("copyRowsStream").Call(rowArgs()...), jen.Return()),
@@ -1444,10 +1456,16 @@ func renderAccel(maxRank int, b *backend) *jen.File {
 	}
 	rowsDoc := []string{"copyRows copies rows (see copyRowsGo) with the fastest kernel this build and",
 		fmt.Sprintf("CPU have. Rows over %d bytes go to copyRun one at a time, whose long-copy", rowsAsmMax),
-		"paths win there. With stream, rows of whole 32-byte units into a 32-byte",
-		"aligned dst take non-temporal stores (copyRowsStream); other rows keep",
-		"ordinary stores, since a non-temporal store of part of a line costs more",
-		"than the line."}
+		"paths win there. With stream, rows shorter than a line go to copyRowsGo,",
+		"whose walk reads the source in order and whose ordinary stores beat the",
+		"AVX2 rows and non-temporal half lines there (see renderAccel); longer",
+		"rows of whole 32-byte units into a 32-byte aligned dst take non-temporal",
+		"stores (copyRowsStream); other rows keep ordinary stores, since a",
+		"non-temporal store of part of a line costs more than the line."}
+	if !asm && !neon {
+		rowsDoc = []string{"copyRows copies rows (see copyRowsGo): this build has no assembly, and",
+			"copyRowsGo is the only form."}
+	}
 	if neon {
 		body = append(body, jen.If(jen.Id("Accelerated").Op("&&").Id("rowBytes").Op(">=").Lit(16).Op("&&").Id("rowBytes").Op("<=").Lit(rowsAsmMax)).Block(
 			jen.Id("copyRowsNEON").Call(rowArgs()...), jen.Return()))

@@ -1112,11 +1112,17 @@ func tilesUint64(dst, src, off unsafe.Pointer, col, ti, tj, dj int, stores tileS
 
 // copyRows copies rows (see copyRowsGo) with the fastest kernel this build and
 // CPU have. Rows over 2048 bytes go to copyRun one at a time, whose long-copy
-// paths win there. With stream, rows of whole 32-byte units into a 32-byte
-// aligned dst take non-temporal stores (copyRowsStream); other rows keep
-// ordinary stores, since a non-temporal store of part of a line costs more
-// than the line.
+// paths win there. With stream, rows shorter than a line go to copyRowsGo,
+// whose walk reads the source in order and whose ordinary stores beat the
+// AVX2 rows and non-temporal half lines there (see renderAccel); longer
+// rows of whole 32-byte units into a 32-byte aligned dst take non-temporal
+// stores (copyRowsStream); other rows keep ordinary stores, since a
+// non-temporal store of part of a line costs more than the line.
 func copyRows(dst, src unsafe.Pointer, planes, planeStride, rows, rowBytes, srcStride int, stream bool) {
+	if stream && rowBytes < 64 {
+		copyRowsGo(dst, src, planes, planeStride, rows, rowBytes, srcStride, stream)
+		return
+	}
 	if Accelerated && rowBytes >= 16 && rowBytes <= 2048 {
 		if stream && rowBytes%32 == 0 && uintptr(dst)%32 == 0 {
 			copyRowsStream(dst, src, planes, planeStride, rows, rowBytes, srcStride)

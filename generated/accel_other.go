@@ -73,12 +73,8 @@ func tilesUint64(dst, src, off unsafe.Pointer, col, ti, tj, dj int, stores tileS
 	tilesUint64Go(dst, src, off, col, ti, tj, dj, stores != cachedTiles)
 }
 
-// copyRows copies rows (see copyRowsGo) with the fastest kernel this build and
-// CPU have. Rows over 2048 bytes go to copyRun one at a time, whose long-copy
-// paths win there. With stream, rows of whole 32-byte units into a 32-byte
-// aligned dst take non-temporal stores (copyRowsStream); other rows keep
-// ordinary stores, since a non-temporal store of part of a line costs more
-// than the line.
+// copyRows copies rows (see copyRowsGo): this build has no assembly, and
+// copyRowsGo is the only form.
 func copyRows(dst, src unsafe.Pointer, planes, planeStride, rows, rowBytes, srcStride int, stream bool) {
 	copyRowsGo(dst, src, planes, planeStride, rows, rowBytes, srcStride, stream)
 }
