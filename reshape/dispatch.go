@@ -214,31 +214,51 @@ const rowChunk = 512
 // generated.CrowdBuffer on this goroutine's stack serves every transpose of
 // the copy.
 func transposeAxes(op copyOp, dst, src unsafe.Pointer, cshape, cstrides []int, b int) {
-	nj, dj := cshape[b], 1
+	transposeAxesPart(op, dst, src, cshape, cstrides, b, 0, transposeRows(cshape, b))
+}
+
+// transposeRows is the number of source rows of transposeAxes' transposes
+// of axis b: the product of the axes after it, the length of each
+// destination row.
+func transposeRows(cshape []int, b int) int {
+	dj := 1
 	for _, e := range cshape[b+1:] {
 		dj *= e
 	}
-	if !op.stream && generated.Crowds(op.dstSize(), nj, dj) {
-		var buf generated.CrowdBuffer // on the stack, cleared once per copy
-		transposeAxesWith(op, dst, src, cshape, cstrides, b, nj, dj, &buf)
-		return
-	}
-	transposeAxesWith(op, dst, src, cshape, cstrides, b, nj, dj, nil)
+	return dj
 }
 
-// transposeAxesWith is transposeAxes, axis b of nj elements before dj
-// destination elements, with the buffer for destinations whose rows crowd
-// the L1 cache (generated.Crowds), or nil.
-func transposeAxesWith(op copyOp, dst, src unsafe.Pointer, cshape, cstrides []int, b, nj, dj int, buf *generated.CrowdBuffer) {
+// transposeAxesPart is transposeAxes for source rows [r0, r1) only: the
+// elements r0..r1-1 of every destination row (a worker's part when
+// parallel splits the rows).
+func transposeAxesPart(op copyOp, dst, src unsafe.Pointer, cshape, cstrides []int, b, r0, r1 int) {
+	nj, dj := cshape[b], transposeRows(cshape, b)
+	if !op.stream && generated.Crowds(op.dstSize(), nj, dj) {
+		var buf generated.CrowdBuffer // on the stack, cleared once per copy
+		transposeAxesWith(op, dst, src, cshape, cstrides, b, nj, dj, r0, r1, &buf)
+		return
+	}
+	transposeAxesWith(op, dst, src, cshape, cstrides, b, nj, dj, r0, r1, nil)
+}
+
+// transposeAxesWith is transposeAxesPart, axis b of nj elements before dj
+// destination elements, rows [r0, r1) of them, with the buffer for
+// destinations whose rows crowd the L1 cache (generated.Crowds), or nil.
+func transposeAxesWith(op copyOp, dst, src unsafe.Pointer, cshape, cstrides []int, b, nj, dj, r0, r1 int, buf *generated.CrowdBuffer) {
 	dt := op.dt
 	size, dsize := dt.Size(), op.dstSize()
 	r := len(cshape)
 
 	var table [rowChunk]int // on the stack: TransposeRows calls directly
 	var rowIdx, outerIdx [stackRank]int
-	o := 0 // source offset of the next row, in elements
-	for i0 := 0; i0 < dj; i0 += rowChunk {
-		rows := table[:min(rowChunk, dj-i0)]
+	o := 0 // source offset of the next row, in elements: row r0's
+	for a, rest := r-1, r0; a > b; a-- {
+		rowIdx[a] = rest % cshape[a]
+		o += rowIdx[a] * cstrides[a]
+		rest /= cshape[a]
+	}
+	for i0 := r0; i0 < r1; i0 += rowChunk {
+		rows := table[:min(rowChunk, r1-i0)]
 		fillRows(rows, cshape[b+1:], cstrides[b+1:], rowIdx[b+1:r], &o, size)
 		// The axes before b lead the destination: each of their indices
 		// is the next nj*dj elements of it.
@@ -274,10 +294,15 @@ const unitsPerWorker = 8
 // first axis at which there are unitsPerWorker units per worker (or the last
 // axis; for a transpose, its stride-1 axis, which each part keeps at least a
 // tile column of). Each worker copies a contiguous range of units, which is a
-// contiguous range of dst. Range boundaries are placed where dst is at a
-// 64-byte boundary, so no two workers write to one cache line; when the
-// alignment of dst and the size of a unit allow no such boundary, they fall
-// on whole units, and at most one line is shared per boundary.
+// contiguous range of dst. A transpose whose split would reach its stride-1
+// axis and leave each worker a short share of every source row (rowSplit)
+// is split by its source rows instead: each worker copies a range of them,
+// the same elements of every destination row. Range boundaries are placed
+// where dst is at a 64-byte boundary, so no two workers write to one cache
+// line; when the alignment of dst and the size of a unit allow no such
+// boundary, they fall on whole units, and at most one line is shared per
+// boundary (splitting rows, rowSplit asks for destination rows of whole
+// lines, so the boundaries of every row fall alike).
 func parallel(op copyOp, dst, src unsafe.Pointer, cshape, cstrides []int, workers int) bool {
 	dt := op.dt
 	size := op.dstSize()
@@ -300,23 +325,32 @@ func parallel(op copyOp, dst, src unsafe.Pointer, cshape, cstrides []int, worker
 		p++
 		units *= cshape[p]
 	}
+	splitRows := false
 	switch {
 	case p == b && keep: // no parts of a chain's stride-1 axis
 		return false
+	case p == b && tileCols && rowSplit(dt.Size(), size, cshape[b], transposeRows(cshape, b), workers):
+		splitRows = true // parts of the transposes' source rows
 	case p == b && tileCols: // parts of the transposes' tile columns
 		workers = min(workers, cshape[b]/generated.Transposes[dt].TileJ)
 	}
-	unitBytes := size
-	for _, e := range cshape[p+1:] {
-		unitBytes *= e
+	unitBytes, period := size, 0
+	if splitRows {
+		units, period = transposeRows(cshape, b), rowChunk
+	} else {
+		for _, e := range cshape[p+1:] {
+			unitBytes *= e
+		}
 	}
 
 	// Boundaries are first + m*period units: first aligns dst to a line
-	// where possible, period keeps the alignment.
-	period := cacheLine >> bits.TrailingZeros(uint(unitBytes|cacheLine))
+	// where possible, period keeps the alignment (and, splitting rows,
+	// gives each part whole chunks of rows).
+	linePeriod := cacheLine >> bits.TrailingZeros(uint(unitBytes|cacheLine))
+	period = max(period, linePeriod)
 	first := 0
 	mis := int(uintptr(dst) % cacheLine)
-	for k := 0; k < period; k++ {
+	for k := 0; k < linePeriod; k++ {
 		if (mis+k*unitBytes)%cacheLine == 0 {
 			first = k
 			break
@@ -337,7 +371,7 @@ func parallel(op copyOp, dst, src unsafe.Pointer, cshape, cstrides []int, worker
 	}
 	defer crew.busy.Unlock()
 	job := &crew.job
-	*job = splitJob{op: op, dst: dst, src: src, r: r, p: p, unitBytes: unitBytes}
+	*job = splitJob{op: op, dst: dst, src: src, r: r, p: p, unitBytes: unitBytes, rows: splitRows}
 	copy(job.shape[:], cshape)
 	copy(job.strides[:], cstrides)
 	bounds := crew.bounds[:0]
@@ -357,12 +391,56 @@ type splitJob struct {
 	dst, src        unsafe.Pointer
 	shape, strides  [stackRank]int // the canonical view, r axes
 	r, p, unitBytes int            // its rank, the last split axis, bytes of dst per unit
+	// rows marks a split of a transpose's source rows (see rowSplit): axis
+	// p is its stride-1 axis, and units are its rows, one element of every
+	// destination row each.
+	rows bool
+}
+
+// rowShareMax is the largest share of each source row, in bytes, below
+// which parallel splits a transpose's rows rather than its tile columns.
+// Cut into columns, each worker reads its share of every source row, and
+// the CPU's prefetchers run on past it into the other's; with rows of 1
+// KiB or less per worker (two workers, float32 [r, c] views transposed,
+// and the suite's reverse4d, whose source rows are 2 KiB) the row split
+// was faster on the 2-vCPU EPYC VM (medians of 3-4 interleaved rounds of
+// 8x, two workers): reverse4d at 4 and 16 MiB 1.26-1.56x in uint8 and
+// bfloat16, float32 2.38/1.08, float64 0.96/1.43, at 64 MiB 1.05-1.18x;
+// transpose2d uint8 4 MiB ([2048, 2048]) 1.55x; c = 64 and 256 (256 B and
+// 1 KiB rows) 1.55-2.2x and 1.14-1.44x at 16 and 64 MiB, c = 512 1.07-1.10x.
+// With 2 KiB and more per worker (transpose2d from 16 MiB) it measured
+// 0.87-1.14x, noise or worse, so the columns stay.
+const rowShareMax = 1024
+
+// rowRunMin is the shortest part of each destination row, in bytes, that
+// a worker of a row split writes: with 1 KiB (transpose2d uint8 4 MiB,
+// [2048, 2048]) the row split measured 0.29 against 0.37 ms (medians of 6
+// interleaved rounds, two workers), where reverse4d, with parts of 8 KiB and
+// more, gained (float64 4 MiB 0.33 to 0.19 ms, 64 MiB 7.4 to 6.6; uint8 4
+// MiB 0.60 to 0.47).
+const rowRunMin = 4096
+
+// rowSplit reports whether parallel splits a transpose of nj columns of
+// size-byte elements (their stride-1 source axis) by dj source rows into
+// dsize-byte elements by its rows: when each of the workers' share of a
+// source row would be at most rowShareMax bytes, each part of a destination
+// row is at least rowRunMin bytes, the rows give every part some chunks
+// (rowChunk), and the destination rows are whole lines long, so that the
+// parts, which cut every destination row at the same place, share no line.
+func rowSplit(size, dsize, nj, dj, workers int) bool {
+	return nj*size <= workers*rowShareMax && dj*dsize >= workers*rowRunMin &&
+		dj >= 2*workers*rowChunk && dj*dsize%cacheLine == 0
 }
 
 // run copies units [lo, hi): the indices of axes 0..p flattened. It runs
 // serial once per stretch of units with the indices of axes 0..p-1 fixed,
-// on the sub-view of axes p.. with axis p cut to the stretch.
+// on the sub-view of axes p.. with axis p cut to the stretch. Splitting a
+// transpose's rows, it runs the transposes of source rows [lo, hi).
 func (j *splitJob) run(lo, hi int) {
+	if j.rows {
+		transposeAxesPart(j.op, j.dst, j.src, j.shape[:j.r], j.strides[:j.r], j.p, lo, hi)
+		return
+	}
 	size := j.op.dt.Size()
 	cshape, cstrides, p := j.shape[:j.r], j.strides[:j.r], j.p
 	var shapeBuf, stridesBuf [stackRank]int

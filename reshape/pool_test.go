@@ -1,6 +1,8 @@
 package reshape
 
 import (
+	"bytes"
+	"fmt"
 	"testing"
 	"time"
 	"unsafe"
@@ -104,4 +106,119 @@ func TestHelperPanic(t *testing.T) {
 	want := make([]float32, len(data))
 	referenceCopy(want, view.Data, view.Shape, view.Strides, view.Offset)
 	require.Equal(t, want, out)
+}
+
+// TestSplitRows checks the split of a transpose's source rows (rowSplit):
+// views whose stride-1 source axis is short enough, with two and three
+// workers, destinations on and off a line boundary, a transpose behind a
+// few outer indices, a converting transpose, and a view the rule leaves to
+// the column split (destination rows not whole lines), against the
+// reference, with guards around the destination. It also checks which
+// split ran.
+func TestSplitRows(t *testing.T) {
+	views := []struct {
+		shape, perm []int
+		rows        bool // whether two workers split its rows
+	}{
+		{[]int{16, 16, 32, 128}, []int{3, 2, 1, 0}, true}, // reverse4d's kind: 128 columns, 8192 rows
+		{[]int{8320, 64}, []int{1, 0}, true},              // a [r, c] view transposed, r a multiple of a line
+		{[]int{3, 8256, 48}, []int{0, 2, 1}, true},        // three outer indices, fewer than a split needs
+		{[]int{4097, 128}, []int{1, 0}, false},            // destination rows not whole lines
+	}
+	same := func(v uint8) uint8 { return v }
+	for _, v := range views {
+		for _, workers := range []int{2, 3} {
+			for _, shift := range []int{0, 3} {
+				name := fmt.Sprintf("%v/%v/workers=%d/shift=%d", v.shape, v.perm, workers, shift)
+				t.Run(name+"/uint8", func(t *testing.T) {
+					checkSplitRows(t, v.shape, v.perm, workers, shift, v.rows, func(k int) uint8 { return uint8(k) }, same)
+				})
+				t.Run(name+"/float64", func(t *testing.T) {
+					checkSplitRows(t, v.shape, v.perm, workers, shift, v.rows, func(k int) float64 { return float64(k) }, func(f float64) float64 { return f })
+				})
+				t.Run(name+"/bfloat16-float32", func(t *testing.T) {
+					checkSplitRows(t, v.shape, v.perm, workers, shift, v.rows, func(k int) BFloat16 { return BFloat16FromFloat32(float32(k)) }, BFloat16.Float32)
+				})
+			}
+		}
+	}
+}
+
+// checkSplitRows copies data of this shape (element k made by mk(k%251)),
+// permuted, into a D destination shift elements past a line boundary with
+// guards around it, with the split forced, and compares it with the
+// reference converted by conv. The split must cut the rows exactly where
+// rowSplit says (a copy the column split declines runs on one goroutine),
+// and with two workers rowSplit must say what wantRows says.
+func checkSplitRows[D, S Element](t *testing.T, shape, perm []int, workers, shift int, wantRows bool, mk func(int) S, conv func(S) D) {
+	n := 1
+	for _, e := range shape {
+		n *= e
+	}
+	data := make([]S, n)
+	for i := range data {
+		data[i] = mk(i % 251)
+	}
+	view, err := New(data, shape...)
+	require.NoError(t, err)
+	view, err = view.Permute(perm...)
+	require.NoError(t, err)
+	all, window := guardedAligned[D](n+shift, 64)
+	dst := window[shift:]
+	before := bytes.Clone(asBytes(all))
+
+	crew.busy.Lock()
+	gen := crew.gen
+	crew.busy.Unlock()
+	splitSetting(t, workers, func() { require.NoError(t, ContiguousAs(dst, view)) })
+	crew.busy.Lock()
+	split, rows := crew.gen != gen, crew.job.rows
+	crew.busy.Unlock()
+
+	want := make([]S, n)
+	referenceCopy(want, view.Data, view.Shape, view.Strides, view.Offset)
+	for i, w := range want {
+		if dst[i] != conv(w) {
+			t.Fatalf("element %d: got %v, want %v", i, dst[i], conv(w))
+		}
+	}
+	size := int(unsafe.Sizeof(dst[0]))
+	lo := int(uintptr(unsafe.Pointer(&dst[0])) - uintptr(unsafe.Pointer(&all[0])))
+	after := asBytes(all)
+	for i := range after {
+		if (i < lo || i >= lo+n*size) && after[i] != before[i] {
+			t.Fatalf("byte %d outside the destination written", i-lo)
+		}
+	}
+
+	b := 0 // the view's stride-1 axis
+	for view.Strides[b] != 1 {
+		b++
+	}
+	dj := 1
+	for _, e := range view.Shape[b+1:] {
+		dj *= e
+	}
+	expect := rowSplit(int(unsafe.Sizeof(data[0])), size, view.Shape[b], dj, workers)
+	if workers == 2 {
+		require.Equal(t, wantRows, expect, "rowSplit disagrees with the test's view")
+	}
+	if expect {
+		require.True(t, split && rows, "split %v, rows %v: the rows were not split", split, rows)
+	} else {
+		require.False(t, split && rows, "the rows were split")
+	}
+}
+
+// TestRowSplitRule checks each condition of rowSplit.
+func TestRowSplitRule(t *testing.T) {
+	require.True(t, rowSplit(4, 4, 16, 32768, 2), "reverse4d float32")
+	require.True(t, rowSplit(1, 1, 2048, 8192, 2), "1 KiB of each source row per worker")
+	require.False(t, rowSplit(1, 1, 2049, 8192, 2), "over 1 KiB of each source row per worker")
+	require.True(t, rowSplit(1, 1, 3072, 12288, 3), "1 KiB of each source row per worker of three")
+	require.False(t, rowSplit(1, 1, 2048, 8128, 2), "under 4 KiB of each destination row per worker")
+	require.True(t, rowSplit(1, 4, 2048, 2048, 2), "4 KiB of each converted destination row per worker")
+	require.False(t, rowSplit(8, 8, 16, 2047, 2), "fewer than two chunks of rows per worker")
+	require.False(t, rowSplit(4, 4, 16, 32768+1, 2), "destination rows not whole lines")
+	require.True(t, rowSplit(2, 4, 16, 32768+16, 2), "destination rows whole lines of the converted type")
 }
