@@ -536,6 +536,9 @@ func emitTransposeRows() jen.Code {
 //		if rows <= crowdWays || span >= crowdSpans[size] {
 //			return false
 //		}
+//		if lines := stride / cacheLine; span <= 2*rows*stride && stride%cacheLine == 0 && rows > 64>>min(bits.TrailingZeros(uint(lines)), 6)*crowdWays {
+//			return true
+//		}
 //		d := stride % (64 * cacheLine)
 //		if rows*min(d, 64*cacheLine-d) <= 2*cacheLine {
 //			return true
@@ -543,6 +546,18 @@ func emitTransposeRows() jen.Code {
 //		h := stride % (32 * cacheLine)
 //		return stride%cacheLine != 0 && rows/2 > crowdWays && rows/2*min(h, 32*cacheLine-h) <= 2*cacheLine
 //	}
+//
+// The second test, for a destination of one or two blocks of rows (a
+// short stride-1 source axis, as in rank-5 and rank-6 permutations of small
+// heads), counts the sets: rows a whole number of lines apart, l lines,
+// start in 64/gcd(l, 64) of the 64 sets. On the 2-vCPU EPYC VM (x-ceiling,
+// medians of 5 interleaved rounds of 100ms) it took mixed5d-t (destination
+// rows 1024 elements apart, source axis 64) uint8 from 0.15/0.28/0.33 to
+// 0.19/0.36/0.40 at 256 KiB/1/4 MiB (rows 1 KiB apart, four sets) and
+// bfloat16 from 0.15/0.29/0.32 to 0.18/0.35/0.40 (2 KiB, two sets). The
+// same count for every transpose also buffered transpose2d uint8 at 1 MiB
+// ([1024, 1024], 16 blocks of rows), which lost 14% (0.43 to 0.37), so it
+// stays with the short axes.
 func emitCrowded() jen.Code {
 	period := jen.Lit(64).Op("*").Id("cacheLine")
 	return jen.Add(doc(
@@ -571,12 +586,19 @@ func emitCrowded() jen.Code {
 		"within an element or two of that; or, rows that do not start on a line",
 		"boundary, an odd multiple of 32 lines apart (2 KiB) or within an element",
 		"or two of it, half of them in each of two sets, still more than it has",
-		"ways. Written a line at a time down a block, such rows miss the cache in",
-		"one set at once (rows not on a line boundary, in two lines each); through",
-		"the buffer each row's part of a block goes out as a run of consecutive",
-		"lines instead.",
+		"ways; or, where the destination is at most two blocks of rows (a short",
+		"stride-1 source axis), rows a whole number of lines apart that start in",
+		"so few sets that some set has more of them than ways. Written a line at",
+		"a time down a block, such rows miss the cache in one set at once (rows",
+		"not on a line boundary, in two lines each); through the buffer each",
+		"row's part of a block goes out as a run of consecutive lines instead.",
 	)).Line().Func().Id("crowded").Params(jen.List(jen.Id("size"), jen.Id("rows"), jen.Id("stride"), jen.Id("span")).Int()).Bool().Block(
 		jen.If(jen.Id("rows").Op("<=").Id("crowdWays").Op("||").Id("span").Op(">=").Id("crowdSpans").Index(jen.Id("size"))).Block(jen.Return(jen.False())),
+		jen.If(
+			jen.Id("lines").Op(":=").Id("stride").Op("/").Id("cacheLine"),
+			jen.Id("span").Op("<=").Lit(2).Op("*").Id("rows").Op("*").Id("stride").Op("&&").Id("stride").Op("%").Id("cacheLine").Op("==").Lit(0).Op("&&").
+				Id("rows").Op(">").Lit(64).Op(">>").Min(jen.Qual("math/bits", "TrailingZeros").Call(jen.Uint().Call(jen.Id("lines"))), jen.Lit(6)).Op("*").Id("crowdWays"),
+		).Block(jen.Return(jen.True())),
 		jen.Id("d").Op(":=").Id("stride").Op("%").Parens(period.Clone()),
 		jen.If(jen.Id("rows").Op("*").Min(jen.Id("d"), period.Clone().Op("-").Id("d")).Op("<=").Lit(2).Op("*").Id("cacheLine")).Block(jen.Return(jen.True())),
 		jen.Id("h").Op(":=").Id("stride").Op("%").Parens(jen.Lit(32).Op("*").Id("cacheLine")),

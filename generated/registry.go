@@ -4,7 +4,10 @@
 
 package generated
 
-import "unsafe"
+import (
+	"math/bits"
+	"unsafe"
+)
 
 // Registry holds the kernel for every dtype, rank and kind: Registry[d][r][k]
 // copies a rank-r view of dtype d whose innermost loop is of kind k. Entries
@@ -194,13 +197,18 @@ func Crowds(size, nj, dj int) bool {
 // within an element or two of that; or, rows that do not start on a line
 // boundary, an odd multiple of 32 lines apart (2 KiB) or within an element
 // or two of it, half of them in each of two sets, still more than it has
-// ways. Written a line at a time down a block, such rows miss the cache in
-// one set at once (rows not on a line boundary, in two lines each); through
-// the buffer each row's part of a block goes out as a run of consecutive
-// lines instead.
+// ways; or, where the destination is at most two blocks of rows (a short
+// stride-1 source axis), rows a whole number of lines apart that start in
+// so few sets that some set has more of them than ways. Written a line at
+// a time down a block, such rows miss the cache in one set at once (rows
+// not on a line boundary, in two lines each); through the buffer each
+// row's part of a block goes out as a run of consecutive lines instead.
 func crowded(size, rows, stride, span int) bool {
 	if rows <= crowdWays || span >= crowdSpans[size] {
 		return false
+	}
+	if lines := stride / cacheLine; span <= 2*rows*stride && stride%cacheLine == 0 && rows > 64>>min(bits.TrailingZeros(uint(lines)), 6)*crowdWays {
+		return true
 	}
 	d := stride % (64 * cacheLine)
 	if rows*min(d, 64*cacheLine-d) <= 2*cacheLine {

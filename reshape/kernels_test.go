@@ -252,7 +252,7 @@ func testTransposes(t *testing.T, crowd bool) {
 }
 
 // checkTranspose runs one random case of the transpose of dtype dt; with
-// crowd, destination rows 4 KiB or 2 KiB apart or within two elements of
+// crowd, destination rows 4, 2 or 1 KiB apart or within two elements of
 // it (and up to three blocks of source rows), not streamed.
 func checkTranspose[C uint8 | uint16 | uint32 | uint64](t *testing.T, rng *rand.Rand, dt generated.DType, trial int, crowd bool) {
 	tr := generated.Transposes[dt]
@@ -269,7 +269,7 @@ func checkTranspose[C uint8 | uint16 | uint32 | uint64](t *testing.T, rng *rand.
 	ni, nj := extent(tr.TileI), extent(tr.TileJ)
 	size := int(unsafe.Sizeof(C(0)))
 	if crowd {
-		ni = rng.IntN(3 * 4096 / size / 8) // up to three blocks (512 bytes of destination row each)
+		ni = rng.IntN(min(3*4096/size/8, (4096>>(trial%3))/size-2)) // up to three blocks (512 bytes of destination row each), within the row
 	}
 	// Source rows of nj elements: at a stride (which may be negative, or
 	// narrower than a row: the source is only read), or shuffled.
@@ -305,8 +305,8 @@ func checkTranspose[C uint8 | uint16 | uint32 | uint64](t *testing.T, rng *rand.
 	// stores.
 	stream := rng.IntN(2) == 0 && !crowd
 	align := 1
-	if crowd { // a 4 KiB stride, or (half the trials) 2 KiB, two elements either side
-		dj = (4096>>(trial%2))/size + rng.IntN(5) - 2
+	if crowd { // a 4 KiB stride, or (a third of the trials each) 2 or 1 KiB, two elements either side
+		dj = (4096>>(trial%3))/size + rng.IntN(5) - 2
 	}
 	if stream && rng.IntN(2) == 0 {
 		align = 64
@@ -405,5 +405,30 @@ func checkRowStores(t *testing.T, rng *rand.Rand, n, mis int, stream bool) {
 			}
 		}
 		require.True(t, bytes.Equal(before, src), "%s: source modified", name)
+	}
+}
+
+// TestCrowdsShortAxes checks the count of sets in generated.Crowds for
+// destinations of at most two blocks of rows (a short stride-1 source
+// axis), in the builds that buffer 1- and 2-byte transposes: rows 1 KiB
+// apart start in 4 of the 64 sets, 2 KiB apart in 2, 17 lines apart in all.
+func TestCrowdsShortAxes(t *testing.T) {
+	for _, size := range []int{1, 2} {
+		line := 64 / size // elements in a line: one block of destination rows
+		if !generated.Crowds(size, line, 4096/size) {
+			t.Logf("this build buffers no %d-byte transposes", size)
+			continue
+		}
+		require.True(t, generated.Crowds(size, line, 2048/size), "%d bytes: one block, rows 2 KiB apart", size)
+		require.True(t, generated.Crowds(size, 2*line, 2048/size), "%d bytes: two blocks, rows 2 KiB apart", size)
+		require.False(t, generated.Crowds(size, 2*line+1, 2048/size), "%d bytes: over two blocks, rows 2 KiB apart", size)
+		require.False(t, generated.Crowds(size, line, 17*64/size), "%d bytes: rows 17 lines apart", size)
+		require.False(t, generated.Crowds(size, line, 1024/size+1), "%d bytes: rows 1 KiB and an element apart", size)
+		if size == 1 {
+			require.True(t, generated.Crowds(size, line, 1024), "one block of bytes, rows 1 KiB apart")
+			require.False(t, generated.Crowds(size, 1024, 1024), "16 blocks of bytes, rows 1 KiB apart (transpose2d)")
+		} else {
+			require.False(t, generated.Crowds(size, line, 1024/size), "%d bytes: %d rows in 4 sets", size, line)
+		}
 	}
 }
