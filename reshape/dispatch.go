@@ -406,10 +406,10 @@ type splitJob struct {
 // was faster on the 2-vCPU EPYC VM (medians of 3-4 interleaved rounds of
 // 8x, two workers): reverse4d at 4 and 16 MiB 1.26-1.56x in uint8 and
 // bfloat16, float32 2.38/1.08, float64 0.96/1.43, at 64 MiB 1.05-1.18x;
-// transpose2d uint8 4 MiB ([2048, 2048]) 1.55x; c = 64 and 256 (256 B and
-// 1 KiB rows) 1.55-2.2x and 1.14-1.44x at 16 and 64 MiB, c = 512 1.07-1.10x.
-// With 2 KiB and more per worker (transpose2d from 16 MiB) it measured
-// 0.87-1.14x, noise or worse, so the columns stay.
+// [r, c] float32 with c = 64 and 256 (256 B and 1 KiB rows) 1.55-2.2x and
+// 1.14-1.44x at 16 and 64 MiB, c = 512 1.07-1.10x. With 2 KiB and more per
+// worker (transpose2d from 16 MiB) it measured 0.87-1.14x, noise or worse,
+// so the columns stay. (See rowRunMin for a second condition.)
 const rowShareMax = 1024
 
 // rowRunMin is the shortest part of each destination row, in bytes, that
