@@ -50,9 +50,12 @@ var (
 // rows of one block, more than Ways (the L1 data cache's ways), fall into
 // one or two of its sets (rows a multiple of 4 KiB apart, or an element or
 // two more; or rows off line boundaries about an odd multiple of 2 KiB
-// apart, half of them in each of two sets, still more than Ways), its
-// elements are of a size that Sizes lists, and its destination spans less
-// than that entry's bytes (0: any span). The zero value never buffers.
+// apart, half of them in each of two sets, still more than Ways; or, for a
+// destination of at most two blocks of rows, rows whole lines apart that
+// start in so few sets that one holds more than Ways: see crowded in
+// emit_transpose.go), its elements are of a size that Sizes lists, and its
+// destination spans less than that entry's bytes (0: any span). The zero
+// value never buffers.
 type crowding struct {
 	Ways  int
 	Sizes map[int]int
@@ -86,7 +89,8 @@ func (c crowding) check(sizes map[int]bool) error {
 // element, 8 KiB): 64 KiB-512 KiB 1.05-4.2× in every width, 8-12 MiB
 // uint8 1.15-1.7×, bfloat16 1.0-1.8×, float32 0.7-1.2× (so float32 stops
 // at 8 MiB); with rows on line boundaries 2 KiB apart 0.85-1.0×, so those
-// do not buffer, but rows 2 KiB and an element or two apart (2046-2050
+// do not buffer (unless the destination is one or two blocks of rows, as
+// for mixed5d-t in bfloat16: see crowded), but rows 2 KiB and an element or two apart (2046-2050
 // bytes), whose every 64-byte store straddles two lines, 1.1-3× for 1- and
 // 2-byte elements (transpose2d-odd uint8 at 4 MiB, rows 2047 bytes apart,
 // 1.20× in benchmarks/, 4 rounds); 4-byte blocks have too few rows for

@@ -1156,14 +1156,14 @@ func emitCopyRowsWalkGo(unaligned bool) jen.Code {
 	from16 := "per row from 16"
 	short := []string{"bytes, two overlapping loads and stores below that (a copy() call costs more", "than the move of a short row). It is the plain loop"}
 	if unaligned {
-		mid := make([]jen.Code, 0, len(midRows)+len(cases))
+		var mid []jen.Code
 		for _, m := range midRows {
 			mid = append(mid, jen.Case(jen.Id("rowBytes").Op(">=").Lit(16).Op("&&").Id("rowBytes").Op("<=").Lit(m)).Block(
 				jen.Id("e").Op(":=").Id("rowBytes").Op("-").Lit(16),
 				loop(append([]jen.Code{jen.List(jen.Id("s"), jen.Id("t")).Op(":=").List(at("src", "o"), at("dst", "d"))}, midMoves(m)...)...),
 			))
 		}
-		cases = append(cases[:1:1], append(mid, cases[1:]...)...)
+		cases = slices.Insert(cases, 1, mid...) // after the copyRun rows, before copy()
 		from16 = fmt.Sprintf("per row above %d bytes, 16-byte moves from 16", midRows[len(midRows)-1])
 		for _, sr := range shortRows {
 			w := width{Carrier: sr.Carrier}
@@ -1334,7 +1334,7 @@ func renderAccel(maxRank int, b *backend) *jen.File {
 		"take one source line of columns of (see the backends in gen/backend.go)."))
 	f.Const().Id("cacheLine").Op("=").Lit(build.CacheLine)
 	f.Add(doc("A blocked transpose writes through a buffer (see crowded) when the",
-		"destination rows of one block, more than crowdWays, fall into one or two",
+		"destination rows of one block, more than crowdWays, fall into too few",
 		"sets of the L1 data cache and its destination spans fewer bytes than",
 		"crowdSpans has for its element size (see the backends in gen/backend.go)."))
 	f.Const().Id("crowdWays").Op("=").Lit(build.Crowd.Ways)

@@ -12,7 +12,7 @@ import "unsafe"
 const cacheLine = 128
 
 // A blocked transpose writes through a buffer (see crowded) when the
-// destination rows of one block, more than crowdWays, fall into one or two
+// destination rows of one block, more than crowdWays, fall into too few
 // sets of the L1 data cache and its destination spans fewer bytes than
 // crowdSpans has for its element size (see the backends in gen/backend.go).
 const crowdWays = 0

@@ -329,14 +329,16 @@ func parallel(op copyOp, dst, src unsafe.Pointer, cshape, cstrides []int, worker
 	switch {
 	case p == b && keep: // no parts of a chain's stride-1 axis
 		return false
-	case p == b && tileCols && rowSplit(dt.Size(), size, cshape[b], transposeRows(cshape, b), workers):
-		splitRows = true // parts of the transposes' source rows
-	case p == b && tileCols: // parts of the transposes' tile columns
-		workers = min(workers, cshape[b]/generated.Transposes[dt].TileJ)
+	case p == b && tileCols:
+		if dj := transposeRows(cshape, b); rowSplit(dt.Size(), size, cshape[b], dj, workers) {
+			splitRows, units = true, dj // parts of the transposes' source rows
+		} else { // parts of the transposes' tile columns
+			workers = min(workers, cshape[b]/generated.Transposes[dt].TileJ)
+		}
 	}
 	unitBytes, period := size, 0
 	if splitRows {
-		units, period = transposeRows(cshape, b), rowChunk
+		period = rowChunk
 	} else {
 		for _, e := range cshape[p+1:] {
 			unitBytes *= e
