@@ -214,7 +214,8 @@ const rowChunk = 512
 // generated.CrowdBuffer on this goroutine's stack serves every transpose of
 // the copy.
 func transposeAxes(op copyOp, dst, src unsafe.Pointer, cshape, cstrides []int, b int) {
-	transposeAxesPart(op, dst, src, cshape, cstrides, b, 0, transposeRows(cshape, b))
+	dj := transposeRows(cshape, b)
+	transposeAxesPart(op, dst, src, cshape, cstrides, b, dj, 0, dj)
 }
 
 // transposeRows is the number of source rows of transposeAxes' transposes
@@ -228,11 +229,11 @@ func transposeRows(cshape []int, b int) int {
 	return dj
 }
 
-// transposeAxesPart is transposeAxes for source rows [r0, r1) only: the
-// elements r0..r1-1 of every destination row (a worker's part when
-// parallel splits the rows).
-func transposeAxesPart(op copyOp, dst, src unsafe.Pointer, cshape, cstrides []int, b, r0, r1 int) {
-	nj, dj := cshape[b], transposeRows(cshape, b)
+// transposeAxesPart is transposeAxes, dj rows (transposeRows), for source
+// rows [r0, r1) only: the elements r0..r1-1 of every destination row (a
+// worker's part when parallel splits the rows).
+func transposeAxesPart(op copyOp, dst, src unsafe.Pointer, cshape, cstrides []int, b, dj, r0, r1 int) {
+	nj := cshape[b]
 	if !op.stream && generated.Crowds(op.dstSize(), nj, dj) {
 		var buf generated.CrowdBuffer // on the stack, cleared once per copy
 		transposeAxesWith(op, dst, src, cshape, cstrides, b, nj, dj, r0, r1, &buf)
@@ -440,7 +441,8 @@ func rowSplit(size, dsize, nj, dj, workers int) bool {
 // transpose's rows, it runs the transposes of source rows [lo, hi).
 func (j *splitJob) run(lo, hi int) {
 	if j.rows {
-		transposeAxesPart(j.op, j.dst, j.src, j.shape[:j.r], j.strides[:j.r], j.p, lo, hi)
+		cshape := j.shape[:j.r]
+		transposeAxesPart(j.op, j.dst, j.src, cshape, j.strides[:j.r], j.p, transposeRows(cshape, j.p), lo, hi)
 		return
 	}
 	size := j.op.dt.Size()
