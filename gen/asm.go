@@ -61,7 +61,7 @@ func asmFuncs() []asmFunc {
 	var fs []asmFunc
 	for _, w := range widths {
 		w := w
-		fs = append(fs, formFuncs(tilesName(w), "AVX2", w.Stage,
+		fs = append(fs, formFuncs(tilesName(w), "AVX2", w.Stage, false,
 			func(name string) []string { return tilesDoc(w, name, "with AVX2 register shuffles") },
 			"It needs AVX2 (see Accelerated).",
 			func(c *build.Context, f tileForm) {
@@ -145,7 +145,11 @@ func asmFuncs() []asmFunc {
 //     more streams than the hardware prefetchers follow);
 //   - Stream, Prefetch with non-temporal stores (VMOVNTDQ) of the whole
 //     destination lines, which go to memory without first being read into
-//     the cache, for destinations whose rows are whole aligned lines.
+//     the cache, for destinations whose rows are whole aligned lines;
+//   - Packed, the plain form that first copies the source line of each row
+//     of a whole band to a buffer on the stack, for source rows that crowd
+//     the L1 cache's sets (only the kernels with bands that packs lists:
+//     see packForms).
 //
 // Measured on the 2-vCPU EPYC VM (transpose2d, one worker, ratios to the
 // ceiling, medians of 2 interleaved rounds, 64 MiB): the non-temporal
@@ -161,6 +165,7 @@ type tileForm struct {
 	ConstDoc []string // and that constant's doc
 	Prefetch bool     // prefetch the next line of every source row
 	Stream   bool     // non-temporal stores of whole bands
+	Pack     bool     // copy each whole band's source lines to the stack first
 	Doc      []string
 }
 
@@ -186,14 +191,34 @@ var tileForms = []tileForm{
 		"keep ordinary stores. The stores are visible to other cores when it",
 		"returns (SFENCE).",
 	}},
+	{Suffix: "Packed", Const: "packedTiles", Pack: true, ConstDoc: []string{
+		"packedTiles is cachedTiles for source rows that crowd the L1 cache's",
+		"sets, where the kernel has that form (see packs): tj tile columns",
+		"must span one whole line of each row, 64 bytes.",
+	}, Doc: []string{
+		"Before the tile columns of each whole band, it copies the 64 bytes from",
+		"col of each of the band's source rows, one line each, to a buffer on",
+		"its stack, from which the columns then read: tj*TileJ elements must be",
+		"those 64 bytes. Rows that fall into a few of the L1 cache's sets are",
+		"then each read from the next level once, not once per tile column. The",
+		"tile rows after the last whole band read the rows in place.",
+	}},
 }
 
+// packForms reports whether a form is generated for a kernel whose whole
+// bands can be packed (pack): the Packed form only there.
+func packForms(f tileForm, pack bool) bool { return pack || !f.Pack }
+
 // formFuncs lists the assembly functions of one tile transpose, base+ISA,
-// one per form: contract gives the doc of each name, needs says what the
-// kernel needs, and emit writes its body in a form.
-func formFuncs(base, isa string, frame bool, contract func(name string) []string, needs string, emit func(c *build.Context, f tileForm)) []asmFunc {
+// one per form (the Packed one only with pack): contract gives the doc of
+// each name, needs says what the kernel needs, and emit writes its body in
+// a form.
+func formFuncs(base, isa string, frame, pack bool, contract func(name string) []string, needs string, emit func(c *build.Context, f tileForm)) []asmFunc {
 	var fs []asmFunc
 	for _, f := range tileForms {
+		if !packForms(f, pack) {
+			continue
+		}
 		f := f
 		name := base + f.Suffix + isa
 		fs = append(fs, asmFunc{
@@ -201,7 +226,7 @@ func formFuncs(base, isa string, frame bool, contract func(name string) []string
 			Params: tileParams,
 			Doc:    f.doc(contract(name), needs),
 			Body:   func(c *build.Context) { emit(c, f) },
-			Frame:  frame,
+			Frame:  frame || f.Pack, // the packed rows are on its stack
 		})
 	}
 	return fs
@@ -219,7 +244,7 @@ func (f tileForm) doc(contract []string, needs string) []string {
 // form sets the tile's prefetch and stores to those of f, and its name.
 func (t *tile) form(f tileForm) {
 	t.name += f.Suffix
-	t.prefetch, t.stream = f.Prefetch, f.Stream
+	t.prefetch, t.stream, t.pack = f.Prefetch, f.Stream, f.Pack
 }
 
 // rowsLoopDoc is the plain loop that states the contract of the row copies.
@@ -359,6 +384,11 @@ type tile struct {
 	// cache first. It needs every destination line of a band 64-byte
 	// aligned; the single tile rows after the bands keep ordinary stores.
 	stream bool
+	// pack copies the source line of each row of a whole band (bands()
+	// tile rows, 64 bytes from col of each) to a buffer on the stack, with
+	// ZMM moves, before the band's tile columns read them from there (see
+	// tileForm); it needs band, which reads them (bandRegs.packed).
+	pack bool
 	// setup, when set, loads constants that load and store use, once.
 	setup func(c *build.Context) []reg.VecVirtual
 	// load returns source row r of a tile, read at m.
@@ -443,9 +473,15 @@ func emitTilesAVX2(c *build.Context, tl tile) {
 
 	// With stage, whole bands go through a buffer of one line per
 	// destination row, then out a line at a time.
-	var buf Mem
+	var buf, pbuf Mem
 	if tl.stage {
 		buf = c.AllocLocal(tl.tileJ * cacheLineBytes)
+	}
+	if tl.pack {
+		if tl.band == nil {
+			panic("unreachable: packForms gives the Packed form only to kernels with bands")
+		}
+		pbuf = c.AllocLocal(tl.bands()*tl.tileI*cacheLineBytes + cacheLineBytes)
 	}
 	bandLoop := func(bands int, label string) {
 		staged := tl.stage && bands == tl.bands()
@@ -457,9 +493,24 @@ func emitTilesAVX2(c *build.Context, tl tile) {
 		c.MOVQ(tj, kk)
 		c.TESTQ(kk, kk)
 		c.JZ(LabelRef(name + "_done"))
+		packed := tl.pack && bands == tl.bands()
+		if packed { // to the buffer, from its first line boundary; s then points there
+			c.LEAQ(pbuf.Offset(cacheLineBytes-1), tmp)
+			c.ANDQ(I32(-cacheLineBytes), tmp)
+			for r := 0; r < bands*tl.tileI; r++ {
+				c.MOVQ(Mem{Base: off, Disp: 8 * r}, t)
+				if tl.prefetch {
+					c.PREFETCHT0(Mem{Base: s, Index: t, Scale: 1, Disp: cacheLineBytes})
+				}
+				z := c.ZMM()
+				c.VMOVDQU64(Mem{Base: s, Index: t, Scale: 1}, z)
+				c.VMOVDQA64(z, Mem{Base: tmp, Disp: r * cacheLineBytes})
+			}
+			c.MOVQ(tmp, s)
+		}
 		c.Label(label + "_j")
 		if tl.band != nil && bands == tl.bands() {
-			tl.band(c, bandRegs{s: s, off: off, t: t, d: d, dj: dj, dj3: dj3, tmp: tmp}, nt)
+			tl.band(c, bandRegs{s: s, off: off, t: t, d: d, dj: dj, dj3: dj3, tmp: tmp, packed: packed}, nt)
 		} else {
 			for b := 0; b < bands; b++ {
 				rows := make([]reg.VecVirtual, tl.tileI)

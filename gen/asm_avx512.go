@@ -44,7 +44,7 @@ func avx512Funcs() []asmFunc {
 		if !avx512Widths[w.Size] {
 			continue
 		}
-		fs = append(fs, formFuncs(tilesName(w), "AVX512", false,
+		fs = append(fs, formFuncs(tilesName(w), "AVX512", false, avx512Packs[w.Size],
 			func(name string) []string {
 				if avx512Lanes[w.Size] {
 					return tilesDoc(w, name, "with AVX-512 unpacks within 16-byte lanes")
@@ -59,9 +59,12 @@ func avx512Funcs() []asmFunc {
 
 // bandRegs are the registers of emitTilesAVX2's loops that a band step
 // uses: the source column s, the row table off, a scratch t, the
-// destination d, its row stride dj and 3*dj, and a scratch tmp.
+// destination d, its row stride dj and 3*dj, and a scratch tmp. Where
+// packed, s is the column in the Packed form's buffer instead, whose rows
+// are the band's rows in order, one line each.
 type bandRegs struct {
 	s, off, t, d, dj, dj3, tmp reg.GPVirtual
+	packed                     bool
 }
 
 // emitTilesAVX512 emits the AVX-512 tile transpose of w: emitTilesAVX2's
@@ -135,9 +138,12 @@ func emitBandAVX512(c *build.Context, w width, perm Mem, stages int, r bandRegs,
 	for g := range regs {
 		z := c.ZMM()
 		for q := range per {
-			c.MOVQ(Mem{Base: r.off, Disp: 8 * (g*per + q)}, r.t)
-			m := Mem{Base: r.s, Index: r.t, Scale: 1}
-			if prefetch {
+			m := Mem{Base: r.s, Disp: cacheLineBytes * (g*per + q)}
+			if !r.packed {
+				c.MOVQ(Mem{Base: r.off, Disp: 8 * (g*per + q)}, r.t)
+				m = Mem{Base: r.s, Index: r.t, Scale: 1}
+			}
+			if prefetch && !r.packed { // the packing prefetches
 				c.PREFETCHT0(m.Offset(cacheLineBytes))
 			}
 			switch {
@@ -275,6 +281,19 @@ func bandStages(w width) ([][2][]int, error) {
 	return stages, nil
 }
 
+// avx512Packs are the element sizes whose AVX-512 tiles have a Packed
+// form (tileForm), chosen by packs for source rows that crowd the L1
+// cache's sets. Their bands read 16 bytes of each of 64 (uint8) or 32
+// (bfloat16) rows per tile column, four columns to a line: rows in one or
+// two sets miss L1 on every one of those reads. On the 2-vCPU EPYC VM
+// (TransposeRows on its own, 2 interleaved rounds, µs per call, both
+// through the buffer): reverse4d's 4 MiB source, uint8 582 -> 230,
+// bfloat16 308 -> 206; rows 2 KiB apart ([2048, 2048] uint8) 326 -> 227.
+// Not float32: its bands are 16 rows of 32 bytes, and packing them took
+// [1024, 1024] (rows 4 KiB apart) from 254 to 277 and reverse4d from 195 to
+// 180 (noise).
+var avx512Packs = map[int]bool{1: true, 2: true}
+
 // avx512Lanes are the element sizes whose AVX-512 bands transpose within
 // 16-byte lanes (emitBandLanesAVX512) instead of with two-source permutes.
 // On the 2-vCPU EPYC VM (Zen 5), against the permutes, 3-4 interleaved
@@ -312,9 +331,12 @@ func emitBandLanesAVX512(c *build.Context, w width, r bandRegs, nt, prefetch boo
 		for m := range regs {
 			z := c.ZMM()
 			for l := range lanes {
-				c.MOVQ(Mem{Base: r.off, Disp: 8 * (l*n + m)}, r.t)
-				src := Mem{Base: r.s, Index: r.t, Scale: 1, Disp: 16 * g}
-				if prefetch && g == 0 {
+				src := Mem{Base: r.s, Disp: cacheLineBytes*(l*n+m) + 16*g}
+				if !r.packed {
+					c.MOVQ(Mem{Base: r.off, Disp: 8 * (l*n + m)}, r.t)
+					src = Mem{Base: r.s, Index: r.t, Scale: 1, Disp: 16 * g}
+				}
+				if prefetch && g == 0 && !r.packed { // the packing prefetches
 					c.PREFETCHT0(Mem{Base: r.s, Index: r.t, Scale: 1, Disp: cacheLineBytes})
 				}
 				if l == 0 {

@@ -496,7 +496,7 @@ func convTileAsmFuncs() []asmFunc {
 				"destination elements.",
 			}
 		}
-		fs = append(fs, formFuncs(tl.name, "AVX2", false, contract, fmt.Sprintf("It needs %s.", need),
+		fs = append(fs, formFuncs(tl.name, "AVX2", false, false, contract, fmt.Sprintf("It needs %s.", need),
 			func(c *build.Context, f tileForm) {
 				tl := tl
 				tl.form(f)
@@ -632,7 +632,7 @@ func emitConvTilesChoice(cv conversion, asm bool) jen.Code {
 		if cv.F16C {
 			cond = jen.Id("Accelerated").Op("&&").Id("hasF16C")
 		}
-		body = append(body, jen.If(cond).Block(formSwitch(tl.name, "AVX2"), jen.Return()))
+		body = append(body, jen.If(cond).Block(formSwitch(tl.name, "AVX2", false), jen.Return()))
 	}
 	body = append(body, jen.Id(tl.name+"Go").Call(tileArgs()...))
 	return jen.Add(doc(fmt.Sprintf("%s transposes whole tiles with the fastest kernel this build", tl.name),

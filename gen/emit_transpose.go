@@ -607,6 +607,76 @@ func emitCrowded() jen.Code {
 	)
 }
 
+// packSets is the most L1 sets the first band's source rows may start in
+// for the buffered transpose to take the Packed tiles (packs). On the
+// 2-vCPU EPYC VM (TransposeRows on its own, 2 interleaved rounds, µs per
+// call, without -> with packing, both through the buffer): uint8 rows in
+// one set (reverse4d's [16,32,64,128] source, 4 MiB) 582 -> 230, in two
+// (rows 2 KiB apart, [2048, 2048]) 326 -> 227, but in four (1 KiB apart,
+// [1024, 1024], in L2) 47 -> 58 (the unbuffered transpose); bfloat16 in one
+// set 308 -> 206, in two (2 KiB apart, 2 MiB) 120 -> 109.
+const packSets = 2
+
+// packSpan is the smallest destination, in bytes, that the packed tiles
+// send through the buffer for its source rows alone, its own rows not
+// crowding the cache (crowded). Below it the buffer's extra copy costs more
+// than the packing saves: transpose2d bfloat16 at 1 MiB ([512, 1024], rows
+// 2 KiB apart, destination rows 1 KiB apart) ran at 0.75× through it, while
+// at 2 MiB ([1024, 1024]) 1.07× and at 4 MiB (uint8 [2048, 2048]) 1.41×;
+// the EPYC VM's L2 is 1 MiB.
+const packSpan = 2 << 20
+
+// emitPacks emits the test of whether a blocked transpose's source rows
+// take the Packed tiles, and its exported form for the dispatcher:
+//
+//	func Packs(size, nj, dj int, src unsafe.Pointer, off []int) bool {
+//		return nj*dj*size >= 2097152 && packs(size, nj, src, off)
+//	}
+//
+//	func packs(size, nj int, src unsafe.Pointer, off []int) bool {
+//		n := packRows[size]
+//		if n == 0 || !Accelerated || !AVX512 || nj < cacheLine/size || len(off) < n {
+//			return false
+//		}
+//		var sets uint64
+//		for _, o := range off[:n] {
+//			sets |= 1 << ((uintptr(src) + uintptr(o)) / cacheLine % 64)
+//		}
+//		return bits.OnesCount64(sets) <= 2
+//	}
+func emitPacks() jen.Code {
+	sig := jen.Params(jen.List(jen.Id("size"), jen.Id("nj")).Int(), jen.Id("src").Add(ptr()), jen.Id("off").Index().Int()).Bool()
+	return jen.Add(doc(
+		"Packs reports whether the blocked transposes of a copy into nj",
+		"destination rows of dj elements of size bytes, whose first source rows",
+		"are off (byte offsets from src), write through a CrowdBuffer for their",
+		"source rows alone, which they read through the Packed tiles (see packs),",
+		fmt.Sprintf("where the destination spans at least %d bytes: so that the caller", packSpan),
+		"knows whether to declare one where Crowds does not. Give it the first",
+		"64 rows of the copy, or all of them if fewer.",
+	)).Line().Func().Id("Packs").Params(jen.List(jen.Id("size"), jen.Id("nj"), jen.Id("dj")).Int(), jen.Id("src").Add(ptr()), jen.Id("off").Index().Int()).Bool().Block(
+		jen.Return(jen.Id("nj").Op("*").Id("dj").Op("*").Id("size").Op(">=").Lit(packSpan).Op("&&").Id("packs").Call(jen.Id("size"), jen.Id("nj"), jen.Id("src"), jen.Id("off"))),
+	).Line().Line().Add(doc(
+		"packs reports whether a blocked transpose of size-byte elements, nj",
+		"columns, source rows off (byte offsets from src), that is not streamed,",
+		"reads the source rows of its whole bands through the Packed tiles",
+		"(packedTiles): where this build and CPU have them for the size",
+		"(packRows: the AVX-512 tiles), there is a block a whole line wide, and",
+		fmt.Sprintf("the first band's rows start in at most %d of the L1 cache's 64 sets.", packSets),
+		"Its tile columns would read such rows, all in one or two sets, from the",
+		"next level once per column; the Packed tiles read each line once.",
+	)).Line().Func().Id("packs").Add(sig).Block(
+		jen.Id("n").Op(":=").Id("packRows").Index(jen.Id("size")),
+		jen.If(jen.Id("n").Op("==").Lit(0).Op("||").Op("!").Id("Accelerated").Op("||").Op("!").Id("AVX512").Op("||").
+			Id("nj").Op("<").Id("cacheLine").Op("/").Id("size").Op("||").Len(jen.Id("off")).Op("<").Id("n")).Block(jen.Return(jen.False())),
+		jen.Var().Id("sets").Uint64(),
+		jen.For(jen.List(jen.Id("_"), jen.Id("o")).Op(":=").Range().Id("off").Index(jen.Empty(), jen.Id("n"))).Block(
+			jen.Id("sets").Op("|=").Lit(1).Op("<<").Parens(jen.Parens(jen.Uintptr().Call(jen.Id("src")).Op("+").Uintptr().Call(jen.Id("o"))).Op("/").Id("cacheLine").Op("%").Lit(64)),
+		),
+		jen.Return(jen.Qual("math/bits", "OnesCount64").Call(jen.Id("sets")).Op("<=").Lit(packSets)),
+	)
+}
+
 // emitTileStores emits the enum of the tile transposes' forms (tileForms
 // in asm.go), which transpose<W> picks from its stream and alignment:
 //
@@ -662,10 +732,15 @@ func emitStoresChoice(dstSize int, prefetchUnaligned bool) jen.Code {
 }
 
 // formSwitch is the Go that calls the form of tile transpose base+ISA that
-// the tileStores value stores names, with the tiles functions' arguments.
-func formSwitch(base, isa string) jen.Code {
+// the tileStores value stores names, with the tiles functions' arguments:
+// the forms formFuncs gives it with pack (any other value takes the
+// first).
+func formSwitch(base, isa string, pack bool) jen.Code {
 	var cases []jen.Code
 	for i, f := range tileForms {
+		if !packForms(f, pack) {
+			continue
+		}
 		call := jen.Id(base + f.Suffix + isa).Call(tileArgs()...)
 		if i == 0 {
 			cases = append(cases, jen.Default().Block(call))
@@ -762,7 +837,7 @@ func plainWalk(w width) blockWalk {
 	return blockWalk{
 		tiles: tilesName(w), edge: edgeName(w), buffered: bufferedName(w),
 		tileI: w.TileI, tileJ: w.TileJ, blockI: w.BlockI, blockJ: blockJExpr(w), lineCols: func(line int) int { return blockJ(w, line) },
-		srcSize: w.Size, dstSize: w.Size,
+		srcSize: w.Size, dstSize: w.Size, pack: avx512Packs[w.Size],
 	}
 }
 
@@ -801,6 +876,9 @@ type blockWalk struct {
 	// bytes: the destination rows of a block.
 	lineCols         func(line int) int
 	srcSize, dstSize int
+	// pack: some build has Packed tiles for the width (avx512Packs), which
+	// the buffered form takes for source rows that crowd (packs).
+	pack bool
 }
 
 // buffersOn reports whether the walk writes through the buffer in build
@@ -823,13 +901,22 @@ func (b blockWalk) body(stores jen.Code) []jen.Code {
 	if !b.hasBuffered() {
 		return []jen.Code{stores, b.loops(false)}
 	}
-	branch := jen.If(jen.Id("buf").Op("!=").Nil().Op("&&").Op("!").Id("stream").Op("&&").Id("crowded").Call(
-		jen.Lit(b.dstSize), jen.Min(b.blockJ.Clone(), jen.Id("nj")), times(jen.Id("dj"), b.dstSize), jen.Id("nj").Op("*").Add(times(jen.Id("dj"), b.dstSize))),
-	).Block(
+	crowd := jen.Id("crowded").Call(
+		jen.Lit(b.dstSize), jen.Min(b.blockJ.Clone(), jen.Id("nj")), times(jen.Id("dj"), b.dstSize), jen.Id("nj").Op("*").Add(times(jen.Id("dj"), b.dstSize)))
+	if b.pack {
+		crowd = jen.Parens(crowd.Op("||").Id("nj").Op("*").Add(times(jen.Id("dj"), b.dstSize)).Op(">=").Lit(packSpan).Op("&&").Add(b.packsCall()))
+	}
+	branch := jen.If(jen.Id("buf").Op("!=").Nil().Op("&&").Op("!").Id("stream").Op("&&").Add(crowd)).Block(
 		jen.Id(b.buffered).Call(jen.Id("dst"), jen.Id("src"), jen.Id("off"), jen.Id("nj"), jen.Id("dj"), jen.Id("buf")),
 		jen.Return(),
 	)
 	return []jen.Code{stores, branch, b.loops(false)}
+}
+
+// packsCall is the test of whether the walk's source rows take the Packed
+// tiles: packs(1, nj, src, off).
+func (b blockWalk) packsCall() *jen.Statement {
+	return jen.Id("packs").Call(jen.Lit(b.srcSize), jen.Id("nj"), jen.Id("src"), jen.Id("off"))
 }
 
 // bufferedFunc is the buffered form of the transpose name, where the walk
@@ -838,19 +925,30 @@ func (b blockWalk) bufferedFunc(name string) jen.Code {
 	if !b.hasBuffered() {
 		return jen.Null()
 	}
-	return jen.Line().Line().Add(doc(
+	text := []string{
 		fmt.Sprintf("%s is %s for destinations whose rows crowd the sets", b.buffered, name),
 		"of the L1 cache (crowded): the whole tiles of each block go to a buffer",
 		fmt.Sprintf("of %d-byte rows, whose rows are then copied out whole, each", b.blockI*b.dstSize),
 		"a run of consecutive lines, instead of a line per row at a time down",
 		"the block. The edges go straight to dst. The buffer's rows start at its",
 		"first line boundary, so that its stores and loads are whole lines.",
-	)).Line().Func().Id(b.buffered).Params(
+	}
+	var pack jen.Code = jen.Null()
+	if b.pack {
+		text = append(text,
+			"Where the source rows crowd the sets too (packs), the tiles of blocks",
+			"a whole line wide take their Packed form (see packedTiles); the",
+			"destination must then go through the buffer as well, or the packing",
+			"gains nothing.")
+		pack = jen.Id("pack").Op(":=").Add(b.packsCall())
+	}
+	return jen.Line().Line().Add(doc(text...)).Line().Func().Id(b.buffered).Params(
 		jen.List(jen.Id("dst"), jen.Id("src")).Add(ptr()),
 		jen.Id("off").Index().Int(),
 		jen.List(jen.Id("nj"), jen.Id("dj")).Int(),
 		jen.Id("crowd").Op("*").Id("CrowdBuffer"),
 	).Block(
+		pack,
 		jen.Id("p").Op(":=").Add(ptr()).Call(jen.Id("crowd")),
 		jen.Id("buf").Op(":=").Parens(jen.Op("*").Index(b.blockJ.Clone()).Index(jen.Lit(b.blockI*b.dstSize/8)).Uint64()).Call(
 			jen.Qual("unsafe", "Add").Call(jen.Id("p"), jen.Op("-").Int().Call(jen.Uintptr().Call(jen.Id("p"))).Op("&").Lit(63))), // from its first line boundary
@@ -886,14 +984,23 @@ func (b blockWalk) loops(buffered bool) jen.Code {
 		}
 		line := b.blockI * b.dstSize // bytes of a buffer row
 		bufRow := ptr().Call(jen.Op("&").Id("buf").Index(jen.Id("j")))
-		whole = []jen.Code{
-			tiles(ptr().Call(jen.Id("buf")), jen.Lit(line), jen.Id("cachedTiles")),
+		stores := jen.Id("cachedTiles")
+		var choose []jen.Code
+		if b.pack { // whole lines of the source rows only
+			stores = jen.Id("stores")
+			choose = []jen.Code{
+				jen.Id("stores").Op(":=").Id("cachedTiles"),
+				jen.If(jen.Id("pack").Op("&&").Id("mj").Op("==").Add(b.blockJ.Clone())).Block(jen.Id("stores").Op("=").Id("packedTiles")),
+			}
+		}
+		whole = append(choose,
+			tiles(ptr().Call(jen.Id("buf")), jen.Lit(line), stores),
 			jen.If(jen.Id("n").Op(":=").Id("fi").Op("*").Lit(b.tileI*b.dstSize), jen.Id("n").Op("==").Lit(line)).Block(
 				rowsOut(jen.Op("*").Parens(jen.Op("*").Index(jen.Lit(line)).Byte()).Parens(row).Op("=").Op("*").Parens(jen.Op("*").Index(jen.Lit(line)).Byte()).Parens(bufRow)),
 			).Else().Block(
 				rowsOut(jen.Copy(jen.Qual("unsafe", "Slice").Call(jen.Parens(jen.Op("*").Byte()).Parens(row), jen.Id("n")), jen.Qual("unsafe", "Slice").Call(jen.Parens(jen.Op("*").Byte()).Parens(bufRow.Clone()), jen.Id("n")))),
 			),
-		}
+		)
 	}
 	inner := []jen.Code{
 		jen.Id("mj").Op(":=").Min(b.blockJ.Clone(), jen.Id("nj").Op("-").Id("j0")),
@@ -1353,6 +1460,17 @@ func renderAccel(maxRank int, b *backend) *jen.File {
 			}
 		}
 	})
+	f.Add(doc("packRows is, by element size, the source rows of a whole band of the",
+		"tiles that have a Packed form in this build (see packs): 0 for the sizes",
+		"without one."))
+	f.Var().Id("packRows").Op("=").Index(jen.Lit(9)).Int().ValuesFunc(func(g *jen.Group) {
+		for _, w := range widths {
+			if asm && avx512Packs[w.Size] {
+				tl := tileOf(w)
+				g.Lit(w.Size).Op(":").Lit(tl.bands() * tl.tileI)
+			}
+		}
+	})
 	if neon {
 		f.Add(doc("Accelerated reports whether the NEON assembly runs: true on arm64, whose",
 			"CPUs all have NEON, unless built with the purego tag. Tests set it to false",
@@ -1452,7 +1570,7 @@ func renderAccel(maxRank int, b *backend) *jen.File {
 				if !asm {
 					return jen.Id(tilesName(w) + isa).Call(tileArgs()...)
 				}
-				return formSwitch(tilesName(w), isa)
+				return formSwitch(tilesName(w), isa, isa == "AVX512" && avx512Packs[w.Size])
 			}
 			var accel []jen.Code
 			if asm && avx512Widths[w.Size] {

@@ -262,5 +262,6 @@ func renderRegistry(maxRank int) *jen.File {
 	f.Add(emitTileStores())
 	f.Add(emitTransposeRows())
 	f.Add(emitCrowded())
+	f.Add(emitPacks())
 	return f
 }

@@ -25,6 +25,11 @@ const crowdWays = 12
 // a crowded transpose no longer buffers: 0 for the sizes that never do.
 var crowdSpans = [9]int{1: math.MaxInt, 2: math.MaxInt, 4: 8388608}
 
+// packRows is, by element size, the source rows of a whole band of the
+// tiles that have a Packed form in this build (see packs): 0 for the sizes
+// without one.
+var packRows = [9]int{1: 64, 2: 32}
+
 // tilesUint8AVX2 transposes ti × tj whole tiles of 8×16 1-byte elements with AVX2 register shuffles.
 // Source row i starts off[i]+col bytes from src, its elements j adjacent (the
 // rows may come from several source axes: off is a table); destination row j
@@ -847,6 +852,29 @@ func tilesUint8PrefetchAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe
 //go:noescape
 func tilesUint8StreamAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
 
+// tilesUint8PackedAVX512 transposes ti × tj whole tiles of 8×16 1-byte elements with AVX-512 unpacks within 16-byte lanes.
+// Source row i starts off[i]+col bytes from src, its elements j adjacent (the
+// rows may come from several source axes: off is a table); destination row j
+// starts j*dj bytes from dst, its elements i adjacent. It is the plain loop
+//
+//	for i := 0; i < ti*8; i++ {
+//		for j := 0; j < tj*16; j++ {
+//			*(dst + j*dj + i*1) = *(src + off[i] + col + j*1) // byte addresses
+//		}
+//	}
+//
+// Before the tile columns of each whole band, it copies the 64 bytes from
+// col of each of the band's source rows, one line each, to a buffer on
+// its stack, from which the columns then read: tj*TileJ elements must be
+// those 64 bytes. Rows that fall into a few of the L1 cache's sets are
+// then each read from the next level once, not once per tile column. The
+// tile rows after the last whole band read the rows in place.
+//
+// It needs AVX-512 F, BW, VL and VBMI (see AVX512).
+//
+//go:noescape
+func tilesUint8PackedAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
 // tilesUint16AVX512 transposes ti × tj whole tiles of 8×8 2-byte elements with AVX-512 unpacks within 16-byte lanes.
 // Source row i starts off[i]+col bytes from src, its elements j adjacent (the
 // rows may come from several source axes: off is a table); destination row j
@@ -905,6 +933,29 @@ func tilesUint16PrefetchAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsaf
 //
 //go:noescape
 func tilesUint16StreamAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
+// tilesUint16PackedAVX512 transposes ti × tj whole tiles of 8×8 2-byte elements with AVX-512 unpacks within 16-byte lanes.
+// Source row i starts off[i]+col bytes from src, its elements j adjacent (the
+// rows may come from several source axes: off is a table); destination row j
+// starts j*dj bytes from dst, its elements i adjacent. It is the plain loop
+//
+//	for i := 0; i < ti*8; i++ {
+//		for j := 0; j < tj*8; j++ {
+//			*(dst + j*dj + i*2) = *(src + off[i] + col + j*2) // byte addresses
+//		}
+//	}
+//
+// Before the tile columns of each whole band, it copies the 64 bytes from
+// col of each of the band's source rows, one line each, to a buffer on
+// its stack, from which the columns then read: tj*TileJ elements must be
+// those 64 bytes. Rows that fall into a few of the L1 cache's sets are
+// then each read from the next level once, not once per tile column. The
+// tile rows after the last whole band read the rows in place.
+//
+// It needs AVX-512 F, BW, VL and VBMI (see AVX512).
+//
+//go:noescape
+func tilesUint16PackedAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
 
 // tilesUint32AVX512 transposes ti × tj whole tiles of 8×8 4-byte elements with AVX-512 permutes.
 // Source row i starts off[i]+col bytes from src, its elements j adjacent (the
@@ -1018,6 +1069,8 @@ func tilesUint8(dst, src, off unsafe.Pointer, col, ti, tj, dj int, stores tileSt
 				tilesUint8PrefetchAVX512(dst, src, off, col, ti, tj, dj)
 			case streamTiles:
 				tilesUint8StreamAVX512(dst, src, off, col, ti, tj, dj)
+			case packedTiles:
+				tilesUint8PackedAVX512(dst, src, off, col, ti, tj, dj)
 			}
 			return
 		}
@@ -1047,6 +1100,8 @@ func tilesUint16(dst, src, off unsafe.Pointer, col, ti, tj, dj int, stores tileS
 				tilesUint16PrefetchAVX512(dst, src, off, col, ti, tj, dj)
 			case streamTiles:
 				tilesUint16StreamAVX512(dst, src, off, col, ti, tj, dj)
+			case packedTiles:
+				tilesUint16PackedAVX512(dst, src, off, col, ti, tj, dj)
 			}
 			return
 		}

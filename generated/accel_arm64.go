@@ -21,6 +21,11 @@ const crowdWays = 0
 // a crowded transpose no longer buffers: 0 for the sizes that never do.
 var crowdSpans = [9]int{}
 
+// packRows is, by element size, the source rows of a whole band of the
+// tiles that have a Packed form in this build (see packs): 0 for the sizes
+// without one.
+var packRows = [9]int{}
+
 // Accelerated reports whether the NEON assembly runs: true on arm64, whose
 // CPUs all have NEON, unless built with the purego tag. Tests set it to false
 // to run the Go fallback on the same machine; nothing else should change it.

@@ -24,6 +24,11 @@ const crowdWays = 12
 // a crowded transpose no longer buffers: 0 for the sizes that never do.
 var crowdSpans = [9]int{2: math.MaxInt}
 
+// packRows is, by element size, the source rows of a whole band of the
+// tiles that have a Packed form in this build (see packs): 0 for the sizes
+// without one.
+var packRows = [9]int{}
+
 // Accelerated reports whether assembly kernels run: never in this build.
 var Accelerated = false
 

@@ -871,7 +871,7 @@ func transposeUint16(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool
 	if stream && uintptr(dst)%64 == 0 && dj*2%64 == 0 {
 		stores = streamTiles
 	}
-	if buf != nil && !stream && crowded(2, min(cacheLine/2, nj), dj*2, nj*dj*2) {
+	if buf != nil && !stream && (crowded(2, min(cacheLine/2, nj), dj*2, nj*dj*2) || nj*dj*2 >= 2097152 && packs(2, nj, src, off)) {
 		transposeBufferedUint16(dst, src, off, nj, dj, buf)
 		return
 	}
@@ -897,7 +897,12 @@ func transposeUint16(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool
 // a run of consecutive lines, instead of a line per row at a time down
 // the block. The edges go straight to dst. The buffer's rows start at its
 // first line boundary, so that its stores and loads are whole lines.
+// Where the source rows crowd the sets too (packs), the tiles of blocks
+// a whole line wide take their Packed form (see packedTiles); the
+// destination must then go through the buffer as well, or the packing
+// gains nothing.
 func transposeBufferedUint16(dst, src unsafe.Pointer, off []int, nj, dj int, crowd *CrowdBuffer) {
+	pack := packs(2, nj, src, off)
 	p := unsafe.Pointer(crowd)
 	buf := (*[cacheLine / 2][64]uint64)(unsafe.Add(p, -int(uintptr(p))&63))
 	for i0 := 0; i0 < len(off); i0 += 256 {
@@ -908,7 +913,11 @@ func transposeBufferedUint16(dst, src unsafe.Pointer, off []int, nj, dj int, cro
 			d := unsafe.Add(dst, (j0*dj+i0)*2)
 			fi, fj := mi/8, mj/8
 			if fi > 0 && fj > 0 {
-				tilesUint16(unsafe.Pointer(buf), src, unsafe.Pointer(&rows[0]), j0*2, fi, fj, 512, cachedTiles)
+				stores := cachedTiles
+				if pack && mj == cacheLine/2 {
+					stores = packedTiles
+				}
+				tilesUint16(unsafe.Pointer(buf), src, unsafe.Pointer(&rows[0]), j0*2, fi, fj, 512, stores)
 				if n := fi * 16; n == 512 {
 					for j := range fj * 8 {
 						*(*[512]byte)(unsafe.Add(d, j*dj*2)) = *(*[512]byte)(unsafe.Pointer(&buf[j]))

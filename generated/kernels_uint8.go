@@ -874,7 +874,7 @@ func transposeUint8(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool,
 			stores = streamTiles
 		}
 	}
-	if buf != nil && !stream && crowded(1, min(cacheLine/1, nj), dj, nj*dj) {
+	if buf != nil && !stream && (crowded(1, min(cacheLine/1, nj), dj, nj*dj) || nj*dj >= 2097152 && packs(1, nj, src, off)) {
 		transposeBufferedUint8(dst, src, off, nj, dj, buf)
 		return
 	}
@@ -900,7 +900,12 @@ func transposeUint8(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool,
 // a run of consecutive lines, instead of a line per row at a time down
 // the block. The edges go straight to dst. The buffer's rows start at its
 // first line boundary, so that its stores and loads are whole lines.
+// Where the source rows crowd the sets too (packs), the tiles of blocks
+// a whole line wide take their Packed form (see packedTiles); the
+// destination must then go through the buffer as well, or the packing
+// gains nothing.
 func transposeBufferedUint8(dst, src unsafe.Pointer, off []int, nj, dj int, crowd *CrowdBuffer) {
+	pack := packs(1, nj, src, off)
 	p := unsafe.Pointer(crowd)
 	buf := (*[cacheLine / 1][64]uint64)(unsafe.Add(p, -int(uintptr(p))&63))
 	for i0 := 0; i0 < len(off); i0 += 512 {
@@ -911,7 +916,11 @@ func transposeBufferedUint8(dst, src unsafe.Pointer, off []int, nj, dj int, crow
 			d := unsafe.Add(dst, (j0*dj + i0))
 			fi, fj := mi/8, mj/16
 			if fi > 0 && fj > 0 {
-				tilesUint8(unsafe.Pointer(buf), src, unsafe.Pointer(&rows[0]), j0, fi, fj, 512, cachedTiles)
+				stores := cachedTiles
+				if pack && mj == cacheLine/1 {
+					stores = packedTiles
+				}
+				tilesUint8(unsafe.Pointer(buf), src, unsafe.Pointer(&rows[0]), j0, fi, fj, 512, stores)
 				if n := fi * 8; n == 512 {
 					for j := range fj * 16 {
 						*(*[512]byte)(unsafe.Add(d, j*dj)) = *(*[512]byte)(unsafe.Pointer(&buf[j]))

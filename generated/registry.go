@@ -143,6 +143,10 @@ const (
 	// streamTiles is prefetchTiles with non-temporal stores of whole
 	// destination lines: dst and dj must be multiples of 64.
 	streamTiles
+	// packedTiles is cachedTiles for source rows that crowd the L1 cache's
+	// sets, where the kernel has that form (see packs): tj tile columns
+	// must span one whole line of each row, 64 bytes.
+	packedTiles
 )
 
 // TransposeRows is the blocked 2-D transpose of dtype dt: for i < len(off)
@@ -216,4 +220,35 @@ func crowded(size, rows, stride, span int) bool {
 	}
 	h := stride % (32 * cacheLine)
 	return stride%cacheLine != 0 && rows/2 > crowdWays && rows/2*min(h, 32*cacheLine-h) <= 2*cacheLine
+}
+
+// Packs reports whether the blocked transposes of a copy into nj
+// destination rows of dj elements of size bytes, whose first source rows
+// are off (byte offsets from src), write through a CrowdBuffer for their
+// source rows alone, which they read through the Packed tiles (see packs),
+// where the destination spans at least 2097152 bytes: so that the caller
+// knows whether to declare one where Crowds does not. Give it the first
+// 64 rows of the copy, or all of them if fewer.
+func Packs(size, nj, dj int, src unsafe.Pointer, off []int) bool {
+	return nj*dj*size >= 2097152 && packs(size, nj, src, off)
+}
+
+// packs reports whether a blocked transpose of size-byte elements, nj
+// columns, source rows off (byte offsets from src), that is not streamed,
+// reads the source rows of its whole bands through the Packed tiles
+// (packedTiles): where this build and CPU have them for the size
+// (packRows: the AVX-512 tiles), there is a block a whole line wide, and
+// the first band's rows start in at most 2 of the L1 cache's 64 sets.
+// Its tile columns would read such rows, all in one or two sets, from the
+// next level once per column; the Packed tiles read each line once.
+func packs(size, nj int, src unsafe.Pointer, off []int) bool {
+	n := packRows[size]
+	if n == 0 || !Accelerated || !AVX512 || nj < cacheLine/size || len(off) < n {
+		return false
+	}
+	var sets uint64
+	for _, o := range off[:n] {
+		sets |= 1 << ((uintptr(src) + uintptr(o)) / cacheLine % 64)
+	}
+	return bits.OnesCount64(sets) <= 2
 }

@@ -234,12 +234,45 @@ func transposeRows(cshape []int, b int) int {
 // worker's part when parallel splits the rows).
 func transposeAxesPart(op copyOp, dst, src unsafe.Pointer, cshape, cstrides []int, b, dj, r0, r1 int) {
 	nj := cshape[b]
-	if !op.stream && generated.Crowds(op.dstSize(), nj, dj) {
+	if !op.stream && (generated.Crowds(op.dstSize(), nj, dj) || packsRows(op, src, cshape, cstrides, b, dj, r0, r1)) {
 		var buf generated.CrowdBuffer // on the stack, cleared once per copy
 		transposeAxesWith(op, dst, src, cshape, cstrides, b, nj, dj, r0, r1, &buf)
 		return
 	}
 	transposeAxesWith(op, dst, src, cshape, cstrides, b, nj, dj, r0, r1, nil)
+}
+
+// packsRows reports whether the plain transposes of transposeAxesPart take
+// the buffer for their source rows alone, which they read through the
+// packed tiles (generated.Packs): it tries the offsets of the first rows,
+// from r0, at most a band's worth (packSample).
+func packsRows(op copyOp, src unsafe.Pointer, cshape, cstrides []int, b, dj, r0, r1 int) bool {
+	if op.conv.run != nil {
+		return false
+	}
+	var rows [packSample]int
+	var idx [stackRank]int
+	o := firstRow(cshape, cstrides, b, r0, idx[:])
+	n := min(packSample, r1-r0)
+	fillRows(rows[:n], cshape[b+1:], cstrides[b+1:], idx[b+1:len(cshape)], &o, op.dt.Size())
+	return generated.Packs(op.dt.Size(), cshape[b], dj, src, rows[:n])
+}
+
+// packSample is how many source rows packsRows gives generated.Packs: the
+// rows of its largest band.
+const packSample = 64
+
+// firstRow sets idx, over the axes after b, to the indices of transpose row
+// r0 (of transposeAxesPart's rows, in order) and returns its source offset
+// in elements.
+func firstRow(cshape, cstrides []int, b, r0 int, idx []int) int {
+	o := 0
+	for a, rest := len(cshape)-1, r0; a > b; a-- {
+		idx[a] = rest % cshape[a]
+		o += idx[a] * cstrides[a]
+		rest /= cshape[a]
+	}
+	return o
 }
 
 // transposeAxesWith is transposeAxesPart, axis b of nj elements before dj
@@ -252,12 +285,7 @@ func transposeAxesWith(op copyOp, dst, src unsafe.Pointer, cshape, cstrides []in
 
 	var table [rowChunk]int // on the stack: TransposeRows calls directly
 	var rowIdx, outerIdx [stackRank]int
-	o := 0 // source offset of the next row, in elements: row r0's
-	for a, rest := r-1, r0; a > b; a-- {
-		rowIdx[a] = rest % cshape[a]
-		o += rowIdx[a] * cstrides[a]
-		rest /= cshape[a]
-	}
+	o := firstRow(cshape, cstrides, b, r0, rowIdx[:]) // source offset of the next row, in elements: row r0's
 	for i0 := r0; i0 < r1; i0 += rowChunk {
 		rows := table[:min(rowChunk, r1-i0)]
 		fillRows(rows, cshape[b+1:], cstrides[b+1:], rowIdx[b+1:r], &o, size)

@@ -432,3 +432,93 @@ func TestCrowdsShortAxes(t *testing.T) {
 		}
 	}
 }
+
+// TestTransposesPacked runs the blocked transposes whose source rows start
+// in one or two of the L1 cache's sets (rows 2, 4 or 8 KiB apart, 4 KiB
+// less a byte, negative, or shuffled), which the AVX-512 1- and 2-byte
+// tiles read through their Packed form (generated.Packs), against the plain
+// loop: one to three blocks of rows and their edges, column counts from
+// one block a line wide to several and a partial one, destinations whose
+// rows crowd the cache (buffered anyway) and, in a few trials, large ones
+// whose rows do not (buffered for the packing), with gaps and guards that
+// must stay untouched.
+func TestTransposesPacked(t *testing.T) {
+	forEachMode(t, func(t *testing.T) {
+		for dt := range generated.DType(generated.NumDTypes) {
+			t.Run(fmt.Sprintf("dtype=%v", dt), func(t *testing.T) {
+				rng := rand.New(rand.NewPCG(uint64(dt), 7))
+				trials := 24
+				if testing.Short() {
+					trials = 8
+				}
+				for trial := range trials {
+					switch dt.Size() {
+					case 1:
+						checkPacked[uint8](t, rng, dt, trial)
+					case 2:
+						checkPacked[uint16](t, rng, dt, trial)
+					case 4:
+						checkPacked[uint32](t, rng, dt, trial)
+					case 8:
+						checkPacked[uint64](t, rng, dt, trial)
+					}
+				}
+			})
+		}
+	})
+}
+
+// checkPacked runs one random case of TestTransposesPacked.
+func checkPacked[C uint8 | uint16 | uint32 | uint64](t *testing.T, rng *rand.Rand, dt generated.DType, trial int) {
+	size := int(unsafe.Sizeof(C(0)))
+	line := 64 / size
+	tr := generated.Transposes[dt]
+	nj := line * (1 + rng.IntN(3))
+	if trial%2 == 1 {
+		nj += 1 + rng.IntN(line-1) // a partial block of columns: it reads its rows in place
+	}
+	ni := 64 + rng.IntN(2*512/size) + tr.TileI*rng.IntN(2) // up to three blocks of rows
+	big := trial%4 == 3                                    // a destination of over 2 MiB, rows not crowding
+	if big {
+		ni = 512 + rng.IntN(64)
+	}
+	si := []int{2048, 4096, 8192, 4095, -4096}[rng.IntN(5)] / size * size // bytes
+	rowAt := make([]int, ni)                                              // bytes from the lowest row
+	for i := range rowAt {
+		rowAt[i] = i * si
+	}
+	if trial%3 == 2 {
+		rng.Shuffle(ni, func(a, b int) { rowAt[a], rowAt[b] = rowAt[b], rowAt[a] })
+	}
+	lo := min(0, (ni-1)*si)
+	src := make([]C, ((ni-1)*abs(si)+nj*size)/size+2*line)
+	randomFill(rng, src)
+	base := line - lo/size // index of the element the rows are relative to
+	off := make([]int, ni)
+	copy(off, rowAt)
+	before := bytes.Clone(asBytes(src))
+
+	dj := 4096/size + rng.IntN(5) - 2 // crowded: buffered anyway
+	if big {
+		dj = (2<<20)/size/nj + ni + rng.IntN(3)
+	}
+	n := nj * dj
+	all, dst := guarded[C](n)
+	want := bytes.Clone(asBytes(all))
+	at := int(uintptr(unsafe.Pointer(&dst[0])) - uintptr(unsafe.Pointer(&all[0])))
+	wantDst := unsafe.Slice((*C)(unsafe.Pointer(&want[at])), n)
+	for i := range ni {
+		for j := range nj {
+			wantDst[j*dj+i] = src[base+rowAt[i]/size+j]
+		}
+	}
+	s := unsafe.Pointer(&src[base])
+	if big && si%2048 == 0 { // rows in one or two sets, however shuffled
+		packs := generated.Packs(size, nj, dj, s, off[:64])
+		require.Equal(t, generated.Accelerated && generated.AVX512 && size <= 2, packs, "trial %d: Packs, rows %d bytes apart", trial, si)
+	}
+	generated.TransposeRows(dt, unsafe.Pointer(&dst[0]), s, off, nj, dj, false, new(generated.CrowdBuffer))
+	name := fmt.Sprintf("trial %d: ni %d nj %d si %d dj %d", trial, ni, nj, si, dj)
+	require.True(t, bytes.Equal(want, asBytes(all)), "%s: destination (gaps and guards included) differs", name)
+	require.True(t, bytes.Equal(before, asBytes(src)), "%s: source modified", name)
+}

@@ -222,3 +222,32 @@ func TestRowSplitRule(t *testing.T) {
 	require.False(t, rowSplit(4, 4, 16, 32768+1, 2), "destination rows not whole lines")
 	require.True(t, rowSplit(2, 4, 16, 32768+16, 2), "destination rows whole lines of the converted type")
 }
+
+// TestPacksRows checks which transposes take the buffer for their source
+// rows alone (packsRows): with the AVX-512 tiles, 1- and 2-byte ones whose
+// rows lie 2 KiB and a byte or 4 KiB apart (in one or two of the L1's sets)
+// into 2 MiB or more; not rows 1 KiB apart (four sets), not smaller
+// results, not 4-byte elements, not conversions.
+func TestPacksRows(t *testing.T) {
+	src := make([]byte, 128)
+	s := unsafe.Pointer(&src[0]) // only its address counts, on a line boundary: nothing is read
+	s = unsafe.Add(s, -int(uintptr(s))&63)
+	avx512 := generated.Accelerated && generated.AVX512
+	packs := func(dt generated.DType, cols, rowStride int) bool {
+		// The transposed [rows, cols] view: cshape [cols, rows], strides
+		// [1, rowStride], its stride-1 axis first.
+		rows := (4 << 20) / dt.Size() / cols
+		cshape, cstrides := []int{cols, rows}, []int{1, rowStride}
+		return packsRows(copyOp{dt: dt}, s, cshape, cstrides, 0, rows, 0, rows)
+	}
+	require.Equal(t, avx512, packs(generated.Uint8, 2048, 2048), "uint8 [2048, 2048]")
+	require.Equal(t, avx512, packs(generated.Uint8, 2049, 2049), "uint8 [2047, 2049]: rows 2 KiB and a byte apart")
+	require.Equal(t, avx512, packs(generated.BFloat16, 2048, 2048), "bfloat16 rows 4 KiB apart")
+	require.False(t, packs(generated.Uint8, 1024, 1024), "uint8 rows 1 KiB apart: four sets")
+	require.False(t, packs(generated.Float32, 1024, 1024), "float32")
+	small := packsRows(copyOp{dt: generated.Uint8}, s, []int{1024, 1024}, []int{1, 2048}, 0, 1024, 0, 1024)
+	require.False(t, small, "uint8 into 1 MiB")
+	bf := conversion{from: generated.BFloat16, to: generated.Float32, run: converterOf[float32, BFloat16](generated.BFloat16, generated.Float32)}
+	conv := packsRows(copyOp{dt: generated.BFloat16, conv: bf}, s, []int{2048, 1024}, []int{1, 2048}, 0, 1024, 0, 1024)
+	require.False(t, conv, "a conversion")
+}
