@@ -626,16 +626,24 @@ const packSets = 2
 // the EPYC VM's L2 is 1 MiB.
 const packSpan = 2 << 20
 
+// packMaxSpan is the destination, in bytes, from which the tiles no longer
+// pack: there the transposes wait on memory, not on L1 misses. At 16 MiB,
+// not streamed, packing left the suite's transposes where they were or
+// slower (transpose2d bfloat16, destination rows 4 KiB apart and so
+// buffered either way, 0.85-0.89× in two runs of 3 and 5 rounds), while at
+// 4 MiB it gained 1.2-2.3×.
+const packMaxSpan = 16 << 20
+
 // emitPacks emits the test of whether a blocked transpose's source rows
 // take the Packed tiles, and its exported form for the dispatcher:
 //
 //	func Packs(size, nj, dj int, src unsafe.Pointer, off []int) bool {
-//		return nj*dj*size >= 2097152 && packs(size, nj, src, off)
+//		return nj*dj*size >= 2097152 && packs(size, nj, dj, src, off)
 //	}
 //
-//	func packs(size, nj int, src unsafe.Pointer, off []int) bool {
+//	func packs(size, nj, dj int, src unsafe.Pointer, off []int) bool {
 //		n := packRows[size]
-//		if n == 0 || !Accelerated || !AVX512 || nj < cacheLine/size || len(off) < n {
+//		if n == 0 || !Accelerated || !AVX512 || nj < cacheLine/size || len(off) < n || nj*dj*size >= 16777216 {
 //			return false
 //		}
 //		var sets uint64
@@ -645,7 +653,8 @@ const packSpan = 2 << 20
 //		return bits.OnesCount64(sets) <= 2
 //	}
 func emitPacks() jen.Code {
-	sig := jen.Params(jen.List(jen.Id("size"), jen.Id("nj")).Int(), jen.Id("src").Add(ptr()), jen.Id("off").Index().Int()).Bool()
+	sig := jen.Params(jen.List(jen.Id("size"), jen.Id("nj"), jen.Id("dj")).Int(), jen.Id("src").Add(ptr()), jen.Id("off").Index().Int()).Bool()
+	args := []jen.Code{jen.Id("size"), jen.Id("nj"), jen.Id("dj"), jen.Id("src"), jen.Id("off")}
 	return jen.Add(doc(
 		"Packs reports whether the blocked transposes of a copy into nj",
 		"destination rows of dj elements of size bytes, whose first source rows",
@@ -654,21 +663,23 @@ func emitPacks() jen.Code {
 		fmt.Sprintf("where the destination spans at least %d bytes: so that the caller", packSpan),
 		"knows whether to declare one where Crowds does not. Give it the first",
 		"64 rows of the copy, or all of them if fewer.",
-	)).Line().Func().Id("Packs").Params(jen.List(jen.Id("size"), jen.Id("nj"), jen.Id("dj")).Int(), jen.Id("src").Add(ptr()), jen.Id("off").Index().Int()).Bool().Block(
-		jen.Return(jen.Id("nj").Op("*").Id("dj").Op("*").Id("size").Op(">=").Lit(packSpan).Op("&&").Id("packs").Call(jen.Id("size"), jen.Id("nj"), jen.Id("src"), jen.Id("off"))),
+	)).Line().Func().Id("Packs").Add(sig.Clone()).Block(
+		jen.Return(jen.Id("nj").Op("*").Id("dj").Op("*").Id("size").Op(">=").Lit(packSpan).Op("&&").Id("packs").Call(args...)),
 	).Line().Line().Add(doc(
 		"packs reports whether a blocked transpose of size-byte elements, nj",
-		"columns, source rows off (byte offsets from src), that is not streamed,",
-		"reads the source rows of its whole bands through the Packed tiles",
-		"(packedTiles): where this build and CPU have them for the size",
-		"(packRows: the AVX-512 tiles), there is a block a whole line wide, and",
-		fmt.Sprintf("the first band's rows start in at most %d of the L1 cache's 64 sets.", packSets),
-		"Its tile columns would read such rows, all in one or two sets, from the",
-		"next level once per column; the Packed tiles read each line once.",
+		"columns into rows of dj, source rows off (byte offsets from src), that",
+		"is not streamed, reads the source rows of its whole bands through the",
+		"Packed tiles (packedTiles): where this build and CPU have them for the",
+		"size (packRows: the AVX-512 tiles), there is a block a whole line wide,",
+		fmt.Sprintf("the destination spans less than %d bytes, and the first band's", packMaxSpan),
+		fmt.Sprintf("rows start in at most %d of the L1 cache's 64 sets. Its tile columns", packSets),
+		"would read such rows from the next level once per column; the Packed",
+		"tiles read each line once.",
 	)).Line().Func().Id("packs").Add(sig).Block(
 		jen.Id("n").Op(":=").Id("packRows").Index(jen.Id("size")),
 		jen.If(jen.Id("n").Op("==").Lit(0).Op("||").Op("!").Id("Accelerated").Op("||").Op("!").Id("AVX512").Op("||").
-			Id("nj").Op("<").Id("cacheLine").Op("/").Id("size").Op("||").Len(jen.Id("off")).Op("<").Id("n")).Block(jen.Return(jen.False())),
+			Id("nj").Op("<").Id("cacheLine").Op("/").Id("size").Op("||").Len(jen.Id("off")).Op("<").Id("n").Op("||").
+			Id("nj").Op("*").Id("dj").Op("*").Id("size").Op(">=").Lit(packMaxSpan)).Block(jen.Return(jen.False())),
 		jen.Var().Id("sets").Uint64(),
 		jen.For(jen.List(jen.Id("_"), jen.Id("o")).Op(":=").Range().Id("off").Index(jen.Empty(), jen.Id("n"))).Block(
 			jen.Id("sets").Op("|=").Lit(1).Op("<<").Parens(jen.Parens(jen.Uintptr().Call(jen.Id("src")).Op("+").Uintptr().Call(jen.Id("o"))).Op("/").Id("cacheLine").Op("%").Lit(64)),
@@ -914,9 +925,9 @@ func (b blockWalk) body(stores jen.Code) []jen.Code {
 }
 
 // packsCall is the test of whether the walk's source rows take the Packed
-// tiles: packs(1, nj, src, off).
+// tiles: packs(1, nj, dj, src, off).
 func (b blockWalk) packsCall() *jen.Statement {
-	return jen.Id("packs").Call(jen.Lit(b.srcSize), jen.Id("nj"), jen.Id("src"), jen.Id("off"))
+	return jen.Id("packs").Call(jen.Lit(b.srcSize), jen.Id("nj"), jen.Id("dj"), jen.Id("src"), jen.Id("off"))
 }
 
 // bufferedFunc is the buffered form of the transpose name, where the walk

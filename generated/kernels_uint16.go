@@ -871,7 +871,7 @@ func transposeUint16(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool
 	if stream && uintptr(dst)%64 == 0 && dj*2%64 == 0 {
 		stores = streamTiles
 	}
-	if buf != nil && !stream && (crowded(2, min(cacheLine/2, nj), dj*2, nj*dj*2) || nj*dj*2 >= 2097152 && packs(2, nj, src, off)) {
+	if buf != nil && !stream && (crowded(2, min(cacheLine/2, nj), dj*2, nj*dj*2) || nj*dj*2 >= 2097152 && packs(2, nj, dj, src, off)) {
 		transposeBufferedUint16(dst, src, off, nj, dj, buf)
 		return
 	}
@@ -902,7 +902,7 @@ func transposeUint16(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool
 // destination must then go through the buffer as well, or the packing
 // gains nothing.
 func transposeBufferedUint16(dst, src unsafe.Pointer, off []int, nj, dj int, crowd *CrowdBuffer) {
-	pack := packs(2, nj, src, off)
+	pack := packs(2, nj, dj, src, off)
 	p := unsafe.Pointer(crowd)
 	buf := (*[cacheLine / 2][64]uint64)(unsafe.Add(p, -int(uintptr(p))&63))
 	for i0 := 0; i0 < len(off); i0 += 256 {

@@ -874,7 +874,7 @@ func transposeUint8(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool,
 			stores = streamTiles
 		}
 	}
-	if buf != nil && !stream && (crowded(1, min(cacheLine/1, nj), dj, nj*dj) || nj*dj >= 2097152 && packs(1, nj, src, off)) {
+	if buf != nil && !stream && (crowded(1, min(cacheLine/1, nj), dj, nj*dj) || nj*dj >= 2097152 && packs(1, nj, dj, src, off)) {
 		transposeBufferedUint8(dst, src, off, nj, dj, buf)
 		return
 	}
@@ -905,7 +905,7 @@ func transposeUint8(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool,
 // destination must then go through the buffer as well, or the packing
 // gains nothing.
 func transposeBufferedUint8(dst, src unsafe.Pointer, off []int, nj, dj int, crowd *CrowdBuffer) {
-	pack := packs(1, nj, src, off)
+	pack := packs(1, nj, dj, src, off)
 	p := unsafe.Pointer(crowd)
 	buf := (*[cacheLine / 1][64]uint64)(unsafe.Add(p, -int(uintptr(p))&63))
 	for i0 := 0; i0 < len(off); i0 += 512 {

@@ -230,20 +230,21 @@ func crowded(size, rows, stride, span int) bool {
 // knows whether to declare one where Crowds does not. Give it the first
 // 64 rows of the copy, or all of them if fewer.
 func Packs(size, nj, dj int, src unsafe.Pointer, off []int) bool {
-	return nj*dj*size >= 2097152 && packs(size, nj, src, off)
+	return nj*dj*size >= 2097152 && packs(size, nj, dj, src, off)
 }
 
 // packs reports whether a blocked transpose of size-byte elements, nj
-// columns, source rows off (byte offsets from src), that is not streamed,
-// reads the source rows of its whole bands through the Packed tiles
-// (packedTiles): where this build and CPU have them for the size
-// (packRows: the AVX-512 tiles), there is a block a whole line wide, and
-// the first band's rows start in at most 2 of the L1 cache's 64 sets.
-// Its tile columns would read such rows, all in one or two sets, from the
-// next level once per column; the Packed tiles read each line once.
-func packs(size, nj int, src unsafe.Pointer, off []int) bool {
+// columns into rows of dj, source rows off (byte offsets from src), that
+// is not streamed, reads the source rows of its whole bands through the
+// Packed tiles (packedTiles): where this build and CPU have them for the
+// size (packRows: the AVX-512 tiles), there is a block a whole line wide,
+// the destination spans less than 16777216 bytes, and the first band's
+// rows start in at most 2 of the L1 cache's 64 sets. Its tile columns
+// would read such rows from the next level once per column; the Packed
+// tiles read each line once.
+func packs(size, nj, dj int, src unsafe.Pointer, off []int) bool {
 	n := packRows[size]
-	if n == 0 || !Accelerated || !AVX512 || nj < cacheLine/size || len(off) < n {
+	if n == 0 || !Accelerated || !AVX512 || nj < cacheLine/size || len(off) < n || nj*dj*size >= 16777216 {
 		return false
 	}
 	var sets uint64

@@ -226,8 +226,8 @@ func TestRowSplitRule(t *testing.T) {
 // TestPacksRows checks which transposes take the buffer for their source
 // rows alone (packsRows): with the AVX-512 tiles, 1- and 2-byte ones whose
 // rows lie 2 KiB and a byte or 4 KiB apart (in one or two of the L1's sets)
-// into 2 MiB or more; not rows 1 KiB apart (four sets), not smaller
-// results, not 4-byte elements, not conversions.
+// into 2 MiB or more, under 16 MiB; not rows 1 KiB apart (four sets), not
+// smaller or larger results, not 4-byte elements, not conversions.
 func TestPacksRows(t *testing.T) {
 	src := make([]byte, 128)
 	s := unsafe.Pointer(&src[0]) // only its address counts, on a line boundary: nothing is read
@@ -247,6 +247,8 @@ func TestPacksRows(t *testing.T) {
 	require.False(t, packs(generated.Float32, 1024, 1024), "float32")
 	small := packsRows(copyOp{dt: generated.Uint8}, s, []int{1024, 1024}, []int{1, 2048}, 0, 1024, 0, 1024)
 	require.False(t, small, "uint8 into 1 MiB")
+	large := packsRows(copyOp{dt: generated.Uint8}, s, []int{4096, 4096}, []int{1, 4096}, 0, 4096, 0, 4096)
+	require.False(t, large, "uint8 into 16 MiB")
 	bf := conversion{from: generated.BFloat16, to: generated.Float32, run: converterOf[float32, BFloat16](generated.BFloat16, generated.Float32)}
 	conv := packsRows(copyOp{dt: generated.BFloat16, conv: bf}, s, []int{2048, 1024}, []int{1, 2048}, 0, 1024, 0, 1024)
 	require.False(t, conv, "a conversion")
