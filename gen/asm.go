@@ -133,7 +133,7 @@ func asmFuncs() []asmFunc {
 		Body: emitCPUID,
 	})
 	fs = append(fs, convAsmFuncs()...)
-	return append(fs, avx512Funcs()...)
+	return append(append(fs, avx512Funcs()...), avx512TailFuncs()...)
 }
 
 // tileForm is one of the forms of every tile transpose of the assembly,

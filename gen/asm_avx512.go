@@ -61,10 +61,13 @@ func avx512Funcs() []asmFunc {
 // uses: the source column s, the row table off, a scratch t, the
 // destination d, its row stride dj and 3*dj, and a scratch tmp. Where
 // packed, s is the column in the Packed form's buffer instead, whose rows
-// are the band's rows in order, one line each.
+// are the band's rows in order, one line each. Where mask is set, the
+// stores write only the bytes it selects of each destination line (the
+// tail kernels, emitTailAVX512).
 type bandRegs struct {
 	s, off, t, d, dj, dj3, tmp reg.GPVirtual
 	packed                     bool
+	mask                       reg.OpmaskVirtual
 }
 
 // emitTilesAVX512 emits the AVX-512 tile transpose of w: emitTilesAVX2's
@@ -350,10 +353,94 @@ func emitBandLanesAVX512(c *build.Context, w width, r bandRegs, nt, prefetch boo
 		out = append(out, unpackLadder(c, regs, w.Size, c.ZMM)...)
 	}
 	eachRow(c, w.TileJ, r.d, r.dj, r.dj3, r.tmp, 0, func(j int, m Mem) {
-		if nt {
+		switch {
+		case r.mask != nil:
+			c.VMOVDQU8(out[j], r.mask, m)
+		case nt:
 			c.VMOVNTDQ(out[j], m)
-		} else {
+		default:
 			c.VMOVDQU64(out[j], m)
 		}
 	})
+}
+
+// avx512Tails are the element sizes whose AVX-512 tiles have a tail
+// kernel (emitTailAVX512), for the source rows of a block after its whole
+// bands: the lanes bands, 64 rows of bytes or 32 of halfwords.
+var avx512Tails = map[int]bool{1: true, 2: true}
+
+// tailName is the name of the AVX-512 tail kernel of a width.
+func tailName(w width) string { return tilesName(w) + "TailAVX512" }
+
+// avx512TailFuncs lists the tail kernels, one per width of avx512Tails.
+func avx512TailFuncs() []asmFunc {
+	var fs []asmFunc
+	for _, w := range widths {
+		w := w
+		if !avx512Tails[w.Size] {
+			continue
+		}
+		rows := cacheLineBytes / w.Size
+		fs = append(fs, asmFunc{
+			Name:   tailName(w),
+			Params: tileParams,
+			Doc: []string{
+				fmt.Sprintf("%s transposes the first ti rows of a band of %d", tailName(w), rows),
+				fmt.Sprintf("source rows, tj tiles of %d %d-byte elements wide: a whole band (see", w.TileJ, w.Size),
+				fmt.Sprintf("%s) whose stores write only the first ti elements of each", tilesName(w)+"AVX512"),
+				fmt.Sprintf("destination line, through a mask. off must hold %d rows, all readable:", rows),
+				fmt.Sprintf("the caller repeats the last of its ti rows; 0 < ti < %d. It is the plain", rows),
+				"loop",
+				"",
+				"\tfor i := 0; i < ti; i++ {",
+				fmt.Sprintf("\t\tfor j := 0; j < tj*%d; j++ {", w.TileJ),
+				fmt.Sprintf("\t\t\t*(dst + j*dj + i*%d) = *(src + off[i] + col + j*%d) // byte addresses", w.Size, w.Size),
+				"\t\t}",
+				"\t}",
+				"",
+				"It needs AVX-512 F, BW, VL and VBMI (see AVX512).",
+			},
+			Body: func(c *build.Context) { emitTailAVX512(c, w) },
+		})
+	}
+	return fs
+}
+
+// emitTailAVX512 emits the tail kernel of w: one band per tile column
+// (emitBandLanesAVX512) with masked stores of ti*Size bytes per
+// destination line:
+//
+//	MOVQ ti, t; SHLQ $1, t              // bytes per line (2-byte elements)
+//	MOVQ $-1, m; BZHIQ t, m, m; KMOVQ m, K1
+//	loop: the band, VMOVDQU8 Z.., K1, (d)(dj*1) ...; s += 16; d += TileJ*dj
+func emitTailAVX512(c *build.Context, w width) {
+	dst, src, off, ti, dj := param(c, "dst"), param(c, "src"), param(c, "off"), param(c, "ti"), param(c, "dj")
+	s, d, kk, t, tmp := c.GP64(), c.GP64(), c.GP64(), c.GP64(), c.GP64()
+	if sh := bits.TrailingZeros(uint(w.Size)); sh > 0 {
+		c.SHLQ(U8(sh), ti)
+	}
+	m := c.GP64()
+	c.MOVQ(I64(-1), m)
+	c.BZHIQ(ti, m, m)
+	k := c.K()
+	c.KMOVQ(m, k)
+	dj3 := c.GP64()
+	c.LEAQ(Mem{Base: dj, Index: dj, Scale: 2}, dj3)
+	djStep := c.GP64()
+	c.IMUL3Q(Imm(uint64(w.TileJ)), dj, djStep)
+	c.MOVQ(src, s)
+	c.ADDQ(paramAddr(c, "col"), s)
+	c.MOVQ(dst, d)
+	c.MOVQ(paramAddr(c, "tj"), kk)
+	c.TESTQ(kk, kk)
+	c.JZ(LabelRef(tailName(w) + "_done"))
+	c.Label(tailName(w) + "_j")
+	emitBandLanesAVX512(c, w, bandRegs{s: s, off: off, t: t, d: d, dj: dj, dj3: dj3, tmp: tmp, mask: k}, false, false)
+	c.ADDQ(U32(w.TileJ*w.Size), s)
+	c.ADDQ(djStep, d)
+	c.DECQ(kk)
+	c.JNZ(LabelRef(tailName(w) + "_j"))
+	c.Label(tailName(w) + "_done")
+	c.VZEROUPPER()
+	c.RET()
 }

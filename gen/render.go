@@ -208,6 +208,9 @@ func renderKernels(maxRank int, w width) *jen.File {
 	}
 	f.Add(emitTranspose(w))
 	f.Add(emitEdge(w))
+	if tailOf(w) != "" {
+		f.Add(emitTail(w))
+	}
 	if !swarWidth(w) { // the others are in tilesSwarFile or tilesPlainFile
 		f.Add(emitTilesGo(w))
 	}

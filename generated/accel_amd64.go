@@ -1016,6 +1016,42 @@ func tilesUint32PrefetchAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsaf
 //go:noescape
 func tilesUint32StreamAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
 
+// tilesUint8TailAVX512 transposes the first ti rows of a band of 64
+// source rows, tj tiles of 16 1-byte elements wide: a whole band (see
+// tilesUint8AVX512) whose stores write only the first ti elements of each
+// destination line, through a mask. off must hold 64 rows, all readable:
+// the caller repeats the last of its ti rows; 0 < ti < 64. It is the plain
+// loop
+//
+//	for i := 0; i < ti; i++ {
+//		for j := 0; j < tj*16; j++ {
+//			*(dst + j*dj + i*1) = *(src + off[i] + col + j*1) // byte addresses
+//		}
+//	}
+//
+// It needs AVX-512 F, BW, VL and VBMI (see AVX512).
+//
+//go:noescape
+func tilesUint8TailAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
+// tilesUint16TailAVX512 transposes the first ti rows of a band of 32
+// source rows, tj tiles of 8 2-byte elements wide: a whole band (see
+// tilesUint16AVX512) whose stores write only the first ti elements of each
+// destination line, through a mask. off must hold 32 rows, all readable:
+// the caller repeats the last of its ti rows; 0 < ti < 32. It is the plain
+// loop
+//
+//	for i := 0; i < ti; i++ {
+//		for j := 0; j < tj*8; j++ {
+//			*(dst + j*dj + i*2) = *(src + off[i] + col + j*2) // byte addresses
+//		}
+//	}
+//
+// It needs AVX-512 F, BW, VL and VBMI (see AVX512).
+//
+//go:noescape
+func tilesUint16TailAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
 // Accelerated reports whether the AVX2 assembly runs: true on amd64 CPUs with
 // AVX2 unless built with the purego tag. Tests set it to false to run the Go
 // fallback on the same machine; nothing else should change it.
@@ -1087,6 +1123,25 @@ func tilesUint8(dst, src, off unsafe.Pointer, col, ti, tj, dj int, stores tileSt
 	tilesUint8Go(dst, src, off, col, ti, tj, dj)
 }
 
+// tilesUint8Tail transposes rows, the source rows of a block after its whole
+// bands (fewer than a band), and tj tile columns from byte col of each into
+// dst, whose rows are dj bytes apart, and reports true; or reports false, and
+// writes nothing, where it has no kernel for them.
+// It runs tilesUint8TailAVX512 where Accelerated and AVX512, on rows that
+// are not whole tiles (of 8), its band's table filled with the last row.
+func tilesUint8Tail(dst, src unsafe.Pointer, rows []int, col, tj, dj int) bool {
+	if !Accelerated || !AVX512 || len(rows)%8 == 0 {
+		return false
+	}
+	var tab [64]int
+	n := copy(tab[:], rows)
+	for k := n; k < len(tab); k++ {
+		tab[k] = rows[n-1]
+	}
+	tilesUint8TailAVX512(dst, src, unsafe.Pointer(&tab[0]), col, n, tj, dj)
+	return true
+}
+
 // tilesUint16 transposes whole tiles (see tilesUint16Go) with the fastest
 // kernel this build and CPU have, in the form that stores asks for (see
 // tileStores).
@@ -1116,6 +1171,25 @@ func tilesUint16(dst, src, off unsafe.Pointer, col, ti, tj, dj int, stores tileS
 		return
 	}
 	tilesUint16Go(dst, src, off, col, ti, tj, dj, stores != cachedTiles)
+}
+
+// tilesUint16Tail transposes rows, the source rows of a block after its whole
+// bands (fewer than a band), and tj tile columns from byte col of each into
+// dst, whose rows are dj bytes apart, and reports true; or reports false, and
+// writes nothing, where it has no kernel for them.
+// It runs tilesUint16TailAVX512 where Accelerated and AVX512, on rows that
+// are not whole tiles (of 8), its band's table filled with the last row.
+func tilesUint16Tail(dst, src unsafe.Pointer, rows []int, col, tj, dj int) bool {
+	if !Accelerated || !AVX512 || len(rows)%8 == 0 {
+		return false
+	}
+	var tab [32]int
+	n := copy(tab[:], rows)
+	for k := n; k < len(tab); k++ {
+		tab[k] = rows[n-1]
+	}
+	tilesUint16TailAVX512(dst, src, unsafe.Pointer(&tab[0]), col, n, tj, dj)
+	return true
 }
 
 // tilesUint32 transposes whole tiles (see tilesUint32Go) with the fastest

@@ -16427,3 +16427,368 @@ tilesUint32Stream_done:
 	SFENCE
 	VZEROUPPER
 	RET
+
+// func tilesUint8TailAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+// Requires: AVX, AVX512BW, AVX512F, BMI2
+TEXT ·tilesUint8TailAVX512(SB), NOSPLIT, $0-56
+	MOVQ   dst+0(FP), AX
+	MOVQ   src+8(FP), CX
+	MOVQ   off+16(FP), DX
+	MOVQ   ti+32(FP), BX
+	MOVQ   dj+48(FP), SI
+	MOVQ   $-1, DI
+	BZHIQ  BX, DI, DI
+	KMOVQ  DI, K1
+	LEAQ   (SI)(SI*2), BX
+	IMUL3Q $0x10, SI, DI
+	ADDQ   col+24(FP), CX
+	MOVQ   tj+40(FP), R8
+	TESTQ  R8, R8
+	JZ     tilesUint8TailAVX512_done
+
+tilesUint8TailAVX512_j:
+	MOVQ            (DX), R9
+	VBROADCASTI32X4 (CX)(R9*1), Z0
+	MOVQ            128(DX), R9
+	VINSERTI32X4    $0x01, (CX)(R9*1), Z0, Z0
+	MOVQ            256(DX), R9
+	VINSERTI32X4    $0x02, (CX)(R9*1), Z0, Z0
+	MOVQ            384(DX), R9
+	VINSERTI32X4    $0x03, (CX)(R9*1), Z0, Z0
+	MOVQ            8(DX), R9
+	VBROADCASTI32X4 (CX)(R9*1), Z1
+	MOVQ            136(DX), R9
+	VINSERTI32X4    $0x01, (CX)(R9*1), Z1, Z1
+	MOVQ            264(DX), R9
+	VINSERTI32X4    $0x02, (CX)(R9*1), Z1, Z1
+	MOVQ            392(DX), R9
+	VINSERTI32X4    $0x03, (CX)(R9*1), Z1, Z1
+	MOVQ            16(DX), R9
+	VBROADCASTI32X4 (CX)(R9*1), Z2
+	MOVQ            144(DX), R9
+	VINSERTI32X4    $0x01, (CX)(R9*1), Z2, Z2
+	MOVQ            272(DX), R9
+	VINSERTI32X4    $0x02, (CX)(R9*1), Z2, Z2
+	MOVQ            400(DX), R9
+	VINSERTI32X4    $0x03, (CX)(R9*1), Z2, Z2
+	MOVQ            24(DX), R9
+	VBROADCASTI32X4 (CX)(R9*1), Z3
+	MOVQ            152(DX), R9
+	VINSERTI32X4    $0x01, (CX)(R9*1), Z3, Z3
+	MOVQ            280(DX), R9
+	VINSERTI32X4    $0x02, (CX)(R9*1), Z3, Z3
+	MOVQ            408(DX), R9
+	VINSERTI32X4    $0x03, (CX)(R9*1), Z3, Z3
+	MOVQ            32(DX), R9
+	VBROADCASTI32X4 (CX)(R9*1), Z4
+	MOVQ            160(DX), R9
+	VINSERTI32X4    $0x01, (CX)(R9*1), Z4, Z4
+	MOVQ            288(DX), R9
+	VINSERTI32X4    $0x02, (CX)(R9*1), Z4, Z4
+	MOVQ            416(DX), R9
+	VINSERTI32X4    $0x03, (CX)(R9*1), Z4, Z4
+	MOVQ            40(DX), R9
+	VBROADCASTI32X4 (CX)(R9*1), Z5
+	MOVQ            168(DX), R9
+	VINSERTI32X4    $0x01, (CX)(R9*1), Z5, Z5
+	MOVQ            296(DX), R9
+	VINSERTI32X4    $0x02, (CX)(R9*1), Z5, Z5
+	MOVQ            424(DX), R9
+	VINSERTI32X4    $0x03, (CX)(R9*1), Z5, Z5
+	MOVQ            48(DX), R9
+	VBROADCASTI32X4 (CX)(R9*1), Z6
+	MOVQ            176(DX), R9
+	VINSERTI32X4    $0x01, (CX)(R9*1), Z6, Z6
+	MOVQ            304(DX), R9
+	VINSERTI32X4    $0x02, (CX)(R9*1), Z6, Z6
+	MOVQ            432(DX), R9
+	VINSERTI32X4    $0x03, (CX)(R9*1), Z6, Z6
+	MOVQ            56(DX), R9
+	VBROADCASTI32X4 (CX)(R9*1), Z7
+	MOVQ            184(DX), R9
+	VINSERTI32X4    $0x01, (CX)(R9*1), Z7, Z7
+	MOVQ            312(DX), R9
+	VINSERTI32X4    $0x02, (CX)(R9*1), Z7, Z7
+	MOVQ            440(DX), R9
+	VINSERTI32X4    $0x03, (CX)(R9*1), Z7, Z7
+	MOVQ            64(DX), R9
+	VBROADCASTI32X4 (CX)(R9*1), Z8
+	MOVQ            192(DX), R9
+	VINSERTI32X4    $0x01, (CX)(R9*1), Z8, Z8
+	MOVQ            320(DX), R9
+	VINSERTI32X4    $0x02, (CX)(R9*1), Z8, Z8
+	MOVQ            448(DX), R9
+	VINSERTI32X4    $0x03, (CX)(R9*1), Z8, Z8
+	MOVQ            72(DX), R9
+	VBROADCASTI32X4 (CX)(R9*1), Z9
+	MOVQ            200(DX), R9
+	VINSERTI32X4    $0x01, (CX)(R9*1), Z9, Z9
+	MOVQ            328(DX), R9
+	VINSERTI32X4    $0x02, (CX)(R9*1), Z9, Z9
+	MOVQ            456(DX), R9
+	VINSERTI32X4    $0x03, (CX)(R9*1), Z9, Z9
+	MOVQ            80(DX), R9
+	VBROADCASTI32X4 (CX)(R9*1), Z10
+	MOVQ            208(DX), R9
+	VINSERTI32X4    $0x01, (CX)(R9*1), Z10, Z10
+	MOVQ            336(DX), R9
+	VINSERTI32X4    $0x02, (CX)(R9*1), Z10, Z10
+	MOVQ            464(DX), R9
+	VINSERTI32X4    $0x03, (CX)(R9*1), Z10, Z10
+	MOVQ            88(DX), R9
+	VBROADCASTI32X4 (CX)(R9*1), Z11
+	MOVQ            216(DX), R9
+	VINSERTI32X4    $0x01, (CX)(R9*1), Z11, Z11
+	MOVQ            344(DX), R9
+	VINSERTI32X4    $0x02, (CX)(R9*1), Z11, Z11
+	MOVQ            472(DX), R9
+	VINSERTI32X4    $0x03, (CX)(R9*1), Z11, Z11
+	MOVQ            96(DX), R9
+	VBROADCASTI32X4 (CX)(R9*1), Z12
+	MOVQ            224(DX), R9
+	VINSERTI32X4    $0x01, (CX)(R9*1), Z12, Z12
+	MOVQ            352(DX), R9
+	VINSERTI32X4    $0x02, (CX)(R9*1), Z12, Z12
+	MOVQ            480(DX), R9
+	VINSERTI32X4    $0x03, (CX)(R9*1), Z12, Z12
+	MOVQ            104(DX), R9
+	VBROADCASTI32X4 (CX)(R9*1), Z13
+	MOVQ            232(DX), R9
+	VINSERTI32X4    $0x01, (CX)(R9*1), Z13, Z13
+	MOVQ            360(DX), R9
+	VINSERTI32X4    $0x02, (CX)(R9*1), Z13, Z13
+	MOVQ            488(DX), R9
+	VINSERTI32X4    $0x03, (CX)(R9*1), Z13, Z13
+	MOVQ            112(DX), R9
+	VBROADCASTI32X4 (CX)(R9*1), Z14
+	MOVQ            240(DX), R9
+	VINSERTI32X4    $0x01, (CX)(R9*1), Z14, Z14
+	MOVQ            368(DX), R9
+	VINSERTI32X4    $0x02, (CX)(R9*1), Z14, Z14
+	MOVQ            496(DX), R9
+	VINSERTI32X4    $0x03, (CX)(R9*1), Z14, Z14
+	MOVQ            120(DX), R9
+	VBROADCASTI32X4 (CX)(R9*1), Z15
+	MOVQ            248(DX), R9
+	VINSERTI32X4    $0x01, (CX)(R9*1), Z15, Z15
+	MOVQ            376(DX), R9
+	VINSERTI32X4    $0x02, (CX)(R9*1), Z15, Z15
+	MOVQ            504(DX), R9
+	VINSERTI32X4    $0x03, (CX)(R9*1), Z15, Z15
+	VPUNPCKLBW      Z1, Z0, Z16
+	VPUNPCKHBW      Z1, Z0, Z0
+	VPUNPCKLBW      Z3, Z2, Z1
+	VPUNPCKHBW      Z3, Z2, Z2
+	VPUNPCKLBW      Z5, Z4, Z3
+	VPUNPCKHBW      Z5, Z4, Z4
+	VPUNPCKLBW      Z7, Z6, Z5
+	VPUNPCKHBW      Z7, Z6, Z6
+	VPUNPCKLBW      Z9, Z8, Z7
+	VPUNPCKHBW      Z9, Z8, Z8
+	VPUNPCKLBW      Z11, Z10, Z9
+	VPUNPCKHBW      Z11, Z10, Z10
+	VPUNPCKLBW      Z13, Z12, Z11
+	VPUNPCKHBW      Z13, Z12, Z12
+	VPUNPCKLBW      Z15, Z14, Z13
+	VPUNPCKHBW      Z15, Z14, Z14
+	VPUNPCKLWD      Z1, Z16, Z15
+	VPUNPCKHWD      Z1, Z16, Z1
+	VPUNPCKLWD      Z2, Z0, Z16
+	VPUNPCKHWD      Z2, Z0, Z0
+	VPUNPCKLWD      Z5, Z3, Z2
+	VPUNPCKHWD      Z5, Z3, Z3
+	VPUNPCKLWD      Z6, Z4, Z5
+	VPUNPCKHWD      Z6, Z4, Z4
+	VPUNPCKLWD      Z9, Z7, Z6
+	VPUNPCKHWD      Z9, Z7, Z7
+	VPUNPCKLWD      Z10, Z8, Z9
+	VPUNPCKHWD      Z10, Z8, Z8
+	VPUNPCKLWD      Z13, Z11, Z10
+	VPUNPCKHWD      Z13, Z11, Z11
+	VPUNPCKLWD      Z14, Z12, Z13
+	VPUNPCKHWD      Z14, Z12, Z12
+	VPUNPCKLDQ      Z2, Z15, Z14
+	VPUNPCKHDQ      Z2, Z15, Z2
+	VPUNPCKLDQ      Z3, Z1, Z15
+	VPUNPCKHDQ      Z3, Z1, Z1
+	VPUNPCKLDQ      Z5, Z16, Z3
+	VPUNPCKHDQ      Z5, Z16, Z5
+	VPUNPCKLDQ      Z4, Z0, Z16
+	VPUNPCKHDQ      Z4, Z0, Z0
+	VPUNPCKLDQ      Z10, Z6, Z4
+	VPUNPCKHDQ      Z10, Z6, Z6
+	VPUNPCKLDQ      Z11, Z7, Z10
+	VPUNPCKHDQ      Z11, Z7, Z7
+	VPUNPCKLDQ      Z13, Z9, Z11
+	VPUNPCKHDQ      Z13, Z9, Z9
+	VPUNPCKLDQ      Z12, Z8, Z13
+	VPUNPCKHDQ      Z12, Z8, Z8
+	VPUNPCKLQDQ     Z4, Z14, Z12
+	VPUNPCKHQDQ     Z4, Z14, Z4
+	VPUNPCKLQDQ     Z6, Z2, Z14
+	VPUNPCKHQDQ     Z6, Z2, Z2
+	VPUNPCKLQDQ     Z10, Z15, Z6
+	VPUNPCKHQDQ     Z10, Z15, Z10
+	VPUNPCKLQDQ     Z7, Z1, Z15
+	VPUNPCKHQDQ     Z7, Z1, Z1
+	VPUNPCKLQDQ     Z11, Z3, Z7
+	VPUNPCKHQDQ     Z11, Z3, Z3
+	VPUNPCKLQDQ     Z9, Z5, Z11
+	VPUNPCKHQDQ     Z9, Z5, Z5
+	VPUNPCKLQDQ     Z13, Z16, Z9
+	VPUNPCKHQDQ     Z13, Z16, Z13
+	VPUNPCKLQDQ     Z8, Z0, Z16
+	VPUNPCKHQDQ     Z8, Z0, Z0
+	VMOVDQU8        Z12, K1, (AX)
+	VMOVDQU8        Z4, K1, (AX)(SI*1)
+	VMOVDQU8        Z14, K1, (AX)(SI*2)
+	VMOVDQU8        Z2, K1, (AX)(BX*1)
+	LEAQ            (AX)(SI*4), R9
+	VMOVDQU8        Z6, K1, (R9)
+	VMOVDQU8        Z10, K1, (R9)(SI*1)
+	VMOVDQU8        Z15, K1, (R9)(SI*2)
+	VMOVDQU8        Z1, K1, (R9)(BX*1)
+	LEAQ            (R9)(SI*4), R9
+	VMOVDQU8        Z7, K1, (R9)
+	VMOVDQU8        Z3, K1, (R9)(SI*1)
+	VMOVDQU8        Z11, K1, (R9)(SI*2)
+	VMOVDQU8        Z5, K1, (R9)(BX*1)
+	LEAQ            (R9)(SI*4), R9
+	VMOVDQU8        Z9, K1, (R9)
+	VMOVDQU8        Z13, K1, (R9)(SI*1)
+	VMOVDQU8        Z16, K1, (R9)(SI*2)
+	VMOVDQU8        Z0, K1, (R9)(BX*1)
+	ADDQ            $0x00000010, CX
+	ADDQ            DI, AX
+	DECQ            R8
+	JNZ             tilesUint8TailAVX512_j
+
+tilesUint8TailAVX512_done:
+	VZEROUPPER
+	RET
+
+// func tilesUint16TailAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+// Requires: AVX, AVX512BW, AVX512F, BMI2
+TEXT ·tilesUint16TailAVX512(SB), NOSPLIT, $0-56
+	MOVQ   dst+0(FP), AX
+	MOVQ   src+8(FP), CX
+	MOVQ   off+16(FP), DX
+	MOVQ   ti+32(FP), BX
+	MOVQ   dj+48(FP), SI
+	SHLQ   $0x01, BX
+	MOVQ   $-1, DI
+	BZHIQ  BX, DI, DI
+	KMOVQ  DI, K1
+	LEAQ   (SI)(SI*2), BX
+	IMUL3Q $0x08, SI, DI
+	ADDQ   col+24(FP), CX
+	MOVQ   tj+40(FP), R8
+	TESTQ  R8, R8
+	JZ     tilesUint16TailAVX512_done
+
+tilesUint16TailAVX512_j:
+	MOVQ            (DX), R9
+	VBROADCASTI32X4 (CX)(R9*1), Z0
+	MOVQ            64(DX), R9
+	VINSERTI32X4    $0x01, (CX)(R9*1), Z0, Z0
+	MOVQ            128(DX), R9
+	VINSERTI32X4    $0x02, (CX)(R9*1), Z0, Z0
+	MOVQ            192(DX), R9
+	VINSERTI32X4    $0x03, (CX)(R9*1), Z0, Z0
+	MOVQ            8(DX), R9
+	VBROADCASTI32X4 (CX)(R9*1), Z1
+	MOVQ            72(DX), R9
+	VINSERTI32X4    $0x01, (CX)(R9*1), Z1, Z1
+	MOVQ            136(DX), R9
+	VINSERTI32X4    $0x02, (CX)(R9*1), Z1, Z1
+	MOVQ            200(DX), R9
+	VINSERTI32X4    $0x03, (CX)(R9*1), Z1, Z1
+	MOVQ            16(DX), R9
+	VBROADCASTI32X4 (CX)(R9*1), Z2
+	MOVQ            80(DX), R9
+	VINSERTI32X4    $0x01, (CX)(R9*1), Z2, Z2
+	MOVQ            144(DX), R9
+	VINSERTI32X4    $0x02, (CX)(R9*1), Z2, Z2
+	MOVQ            208(DX), R9
+	VINSERTI32X4    $0x03, (CX)(R9*1), Z2, Z2
+	MOVQ            24(DX), R9
+	VBROADCASTI32X4 (CX)(R9*1), Z3
+	MOVQ            88(DX), R9
+	VINSERTI32X4    $0x01, (CX)(R9*1), Z3, Z3
+	MOVQ            152(DX), R9
+	VINSERTI32X4    $0x02, (CX)(R9*1), Z3, Z3
+	MOVQ            216(DX), R9
+	VINSERTI32X4    $0x03, (CX)(R9*1), Z3, Z3
+	MOVQ            32(DX), R9
+	VBROADCASTI32X4 (CX)(R9*1), Z4
+	MOVQ            96(DX), R9
+	VINSERTI32X4    $0x01, (CX)(R9*1), Z4, Z4
+	MOVQ            160(DX), R9
+	VINSERTI32X4    $0x02, (CX)(R9*1), Z4, Z4
+	MOVQ            224(DX), R9
+	VINSERTI32X4    $0x03, (CX)(R9*1), Z4, Z4
+	MOVQ            40(DX), R9
+	VBROADCASTI32X4 (CX)(R9*1), Z5
+	MOVQ            104(DX), R9
+	VINSERTI32X4    $0x01, (CX)(R9*1), Z5, Z5
+	MOVQ            168(DX), R9
+	VINSERTI32X4    $0x02, (CX)(R9*1), Z5, Z5
+	MOVQ            232(DX), R9
+	VINSERTI32X4    $0x03, (CX)(R9*1), Z5, Z5
+	MOVQ            48(DX), R9
+	VBROADCASTI32X4 (CX)(R9*1), Z6
+	MOVQ            112(DX), R9
+	VINSERTI32X4    $0x01, (CX)(R9*1), Z6, Z6
+	MOVQ            176(DX), R9
+	VINSERTI32X4    $0x02, (CX)(R9*1), Z6, Z6
+	MOVQ            240(DX), R9
+	VINSERTI32X4    $0x03, (CX)(R9*1), Z6, Z6
+	MOVQ            56(DX), R9
+	VBROADCASTI32X4 (CX)(R9*1), Z7
+	MOVQ            120(DX), R9
+	VINSERTI32X4    $0x01, (CX)(R9*1), Z7, Z7
+	MOVQ            184(DX), R9
+	VINSERTI32X4    $0x02, (CX)(R9*1), Z7, Z7
+	MOVQ            248(DX), R9
+	VINSERTI32X4    $0x03, (CX)(R9*1), Z7, Z7
+	VPUNPCKLWD      Z1, Z0, Z8
+	VPUNPCKHWD      Z1, Z0, Z0
+	VPUNPCKLWD      Z3, Z2, Z1
+	VPUNPCKHWD      Z3, Z2, Z2
+	VPUNPCKLWD      Z5, Z4, Z3
+	VPUNPCKHWD      Z5, Z4, Z4
+	VPUNPCKLWD      Z7, Z6, Z5
+	VPUNPCKHWD      Z7, Z6, Z6
+	VPUNPCKLDQ      Z1, Z8, Z7
+	VPUNPCKHDQ      Z1, Z8, Z1
+	VPUNPCKLDQ      Z2, Z0, Z8
+	VPUNPCKHDQ      Z2, Z0, Z0
+	VPUNPCKLDQ      Z5, Z3, Z2
+	VPUNPCKHDQ      Z5, Z3, Z3
+	VPUNPCKLDQ      Z6, Z4, Z5
+	VPUNPCKHDQ      Z6, Z4, Z4
+	VPUNPCKLQDQ     Z2, Z7, Z6
+	VPUNPCKHQDQ     Z2, Z7, Z2
+	VPUNPCKLQDQ     Z3, Z1, Z7
+	VPUNPCKHQDQ     Z3, Z1, Z1
+	VPUNPCKLQDQ     Z5, Z8, Z3
+	VPUNPCKHQDQ     Z5, Z8, Z5
+	VPUNPCKLQDQ     Z4, Z0, Z8
+	VPUNPCKHQDQ     Z4, Z0, Z0
+	VMOVDQU8        Z6, K1, (AX)
+	VMOVDQU8        Z2, K1, (AX)(SI*1)
+	VMOVDQU8        Z7, K1, (AX)(SI*2)
+	VMOVDQU8        Z1, K1, (AX)(BX*1)
+	LEAQ            (AX)(SI*4), R9
+	VMOVDQU8        Z3, K1, (R9)
+	VMOVDQU8        Z5, K1, (R9)(SI*1)
+	VMOVDQU8        Z8, K1, (R9)(SI*2)
+	VMOVDQU8        Z0, K1, (R9)(BX*1)
+	ADDQ            $0x00000010, CX
+	ADDQ            DI, AX
+	DECQ            R8
+	JNZ             tilesUint16TailAVX512_j
+
+tilesUint16TailAVX512_done:
+	VZEROUPPER
+	RET

@@ -54,12 +54,30 @@ func tilesUint8(dst, src, off unsafe.Pointer, col, ti, tj, dj int, stores tileSt
 	tilesUint8Go(dst, src, off, col, ti, tj, dj)
 }
 
+// tilesUint8Tail transposes rows, the source rows of a block after its whole
+// bands (fewer than a band), and tj tile columns from byte col of each into
+// dst, whose rows are dj bytes apart, and reports true; or reports false, and
+// writes nothing, where it has no kernel for them.
+// This build has none.
+func tilesUint8Tail(dst, src unsafe.Pointer, rows []int, col, tj, dj int) bool {
+	return false
+}
+
 // tilesUint16 transposes whole tiles (see tilesUint16Go) with the fastest
 // kernel this build and CPU have, in the form that stores asks for (see
 // tileStores).
 // This build's Go form takes another form unless stores is cachedTiles (see tilesUint16Go).
 func tilesUint16(dst, src, off unsafe.Pointer, col, ti, tj, dj int, stores tileStores) {
 	tilesUint16Go(dst, src, off, col, ti, tj, dj, stores != cachedTiles)
+}
+
+// tilesUint16Tail transposes rows, the source rows of a block after its whole
+// bands (fewer than a band), and tj tile columns from byte col of each into
+// dst, whose rows are dj bytes apart, and reports true; or reports false, and
+// writes nothing, where it has no kernel for them.
+// This build has none.
+func tilesUint16Tail(dst, src unsafe.Pointer, rows []int, col, tj, dj int) bool {
+	return false
 }
 
 // tilesUint32 transposes whole tiles (see tilesUint32Go) with the fastest

@@ -878,15 +878,18 @@ func transposeUint16(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool
 	for i0 := 0; i0 < len(off); i0 += 256 {
 		mi := min(256, len(off)-i0)
 		rows := off[i0 : i0+mi]
+		fb := mi - mi%(cacheLine/2)
 		for j0 := 0; j0 < nj; j0 += cacheLine / 2 {
 			mj := min(cacheLine/2, nj-j0)
 			d := unsafe.Add(dst, (j0*dj+i0)*2)
-			fi, fj := mi/8, mj/8
+			fi, fj := fb/8, mj/8
 			if fi > 0 && fj > 0 {
 				tilesUint16(d, src, unsafe.Pointer(&rows[0]), j0*2, fi, fj, dj*2, stores)
 			}
+			if fb < mi && fj > 0 {
+				tailUint16(unsafe.Add(d, fb*2), src, rows[fb:], j0, fj, dj, stores)
+			}
 			edgeUint16(d, src, rows, j0, 0, mi, fj*8, mj, dj)
-			edgeUint16(d, src, rows, j0, fi*8, mi, 0, fj*8, dj)
 		}
 	}
 }
@@ -908,17 +911,23 @@ func transposeBufferedUint16(dst, src unsafe.Pointer, off []int, nj, dj int, cro
 	for i0 := 0; i0 < len(off); i0 += 256 {
 		mi := min(256, len(off)-i0)
 		rows := off[i0 : i0+mi]
+		fb := mi - mi%(cacheLine/2)
 		for j0 := 0; j0 < nj; j0 += cacheLine / 2 {
 			mj := min(cacheLine/2, nj-j0)
 			d := unsafe.Add(dst, (j0*dj+i0)*2)
-			fi, fj := mi/8, mj/8
-			if fi > 0 && fj > 0 {
+			fi, fj := fb/8, mj/8
+			if fj > 0 {
 				stores := cachedTiles
 				if pack && mj == cacheLine/2 {
 					stores = packedTiles
 				}
-				tilesUint16(unsafe.Pointer(buf), src, unsafe.Pointer(&rows[0]), j0*2, fi, fj, 512, stores)
-				if n := fi * 16; n == 512 {
+				if fi > 0 {
+					tilesUint16(unsafe.Pointer(buf), src, unsafe.Pointer(&rows[0]), j0*2, fi, fj, 512, stores)
+				}
+				if fb < mi {
+					tailUint16(unsafe.Add(unsafe.Pointer(buf), fb*2), src, rows[fb:], j0, fj, 256, cachedTiles)
+				}
+				if n := mi * 2; n == 512 {
 					for j := range fj * 8 {
 						*(*[512]byte)(unsafe.Add(d, j*dj*2)) = *(*[512]byte)(unsafe.Pointer(&buf[j]))
 					}
@@ -929,7 +938,6 @@ func transposeBufferedUint16(dst, src unsafe.Pointer, off []int, nj, dj int, cro
 				}
 			}
 			edgeUint16(d, src, rows, j0, 0, mi, fj*8, mj, dj)
-			edgeUint16(d, src, rows, j0, fi*8, mi, 0, fj*8, dj)
 		}
 	}
 }
@@ -943,4 +951,20 @@ func edgeUint16(d, src unsafe.Pointer, rows []int, j0, i0, i1, j1, j2, dj int) {
 			*(*uint16)(unsafe.Add(d, (j*dj+i)*2)) = *(*uint16)(unsafe.Add(src, rows[i]+(j0+j)*2))
 		}
 	}
+}
+
+// tailUint16 transposes rows, the source rows of a block after its whole
+// bands (fewer than cacheLine/2), and fj tile columns from column j0 into the
+// block at d, whose rows are dj elements apart: with tilesUint16Tail where this
+// build and CPU have it, else with the whole tiles (tilesUint16) and the rest
+// one element at a time (edgeUint16).
+func tailUint16(d, src unsafe.Pointer, rows []int, j0, fj, dj int, stores tileStores) {
+	if tilesUint16Tail(d, src, rows, j0*2, fj, dj*2) {
+		return
+	}
+	fi := len(rows) / 8
+	if fi > 0 {
+		tilesUint16(d, src, unsafe.Pointer(&rows[0]), j0*2, fi, fj, dj*2, stores)
+	}
+	edgeUint16(d, src, rows, j0, fi*8, len(rows), 0, fj*8, dj)
 }

@@ -881,15 +881,18 @@ func transposeUint8(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool,
 	for i0 := 0; i0 < len(off); i0 += 512 {
 		mi := min(512, len(off)-i0)
 		rows := off[i0 : i0+mi]
+		fb := mi - mi%(cacheLine/1)
 		for j0 := 0; j0 < nj; j0 += cacheLine / 1 {
 			mj := min(cacheLine/1, nj-j0)
 			d := unsafe.Add(dst, (j0*dj + i0))
-			fi, fj := mi/8, mj/16
+			fi, fj := fb/8, mj/16
 			if fi > 0 && fj > 0 {
 				tilesUint8(d, src, unsafe.Pointer(&rows[0]), j0, fi, fj, dj, stores)
 			}
+			if fb < mi && fj > 0 {
+				tailUint8(unsafe.Add(d, fb), src, rows[fb:], j0, fj, dj, stores)
+			}
 			edgeUint8(d, src, rows, j0, 0, mi, fj*16, mj, dj)
-			edgeUint8(d, src, rows, j0, fi*8, mi, 0, fj*16, dj)
 		}
 	}
 }
@@ -911,17 +914,23 @@ func transposeBufferedUint8(dst, src unsafe.Pointer, off []int, nj, dj int, crow
 	for i0 := 0; i0 < len(off); i0 += 512 {
 		mi := min(512, len(off)-i0)
 		rows := off[i0 : i0+mi]
+		fb := mi - mi%(cacheLine/1)
 		for j0 := 0; j0 < nj; j0 += cacheLine / 1 {
 			mj := min(cacheLine/1, nj-j0)
 			d := unsafe.Add(dst, (j0*dj + i0))
-			fi, fj := mi/8, mj/16
-			if fi > 0 && fj > 0 {
+			fi, fj := fb/8, mj/16
+			if fj > 0 {
 				stores := cachedTiles
 				if pack && mj == cacheLine/1 {
 					stores = packedTiles
 				}
-				tilesUint8(unsafe.Pointer(buf), src, unsafe.Pointer(&rows[0]), j0, fi, fj, 512, stores)
-				if n := fi * 8; n == 512 {
+				if fi > 0 {
+					tilesUint8(unsafe.Pointer(buf), src, unsafe.Pointer(&rows[0]), j0, fi, fj, 512, stores)
+				}
+				if fb < mi {
+					tailUint8(unsafe.Add(unsafe.Pointer(buf), fb), src, rows[fb:], j0, fj, 512, cachedTiles)
+				}
+				if n := mi * 1; n == 512 {
 					for j := range fj * 16 {
 						*(*[512]byte)(unsafe.Add(d, j*dj)) = *(*[512]byte)(unsafe.Pointer(&buf[j]))
 					}
@@ -932,7 +941,6 @@ func transposeBufferedUint8(dst, src unsafe.Pointer, off []int, nj, dj int, crow
 				}
 			}
 			edgeUint8(d, src, rows, j0, 0, mi, fj*16, mj, dj)
-			edgeUint8(d, src, rows, j0, fi*8, mi, 0, fj*16, dj)
 		}
 	}
 }
@@ -946,6 +954,22 @@ func edgeUint8(d, src unsafe.Pointer, rows []int, j0, i0, i1, j1, j2, dj int) {
 			*(*uint8)(unsafe.Add(d, (j*dj + i))) = *(*uint8)(unsafe.Add(src, rows[i]+(j0+j)))
 		}
 	}
+}
+
+// tailUint8 transposes rows, the source rows of a block after its whole
+// bands (fewer than cacheLine/1), and fj tile columns from column j0 into the
+// block at d, whose rows are dj elements apart: with tilesUint8Tail where this
+// build and CPU have it, else with the whole tiles (tilesUint8) and the rest
+// one element at a time (edgeUint8).
+func tailUint8(d, src unsafe.Pointer, rows []int, j0, fj, dj int, stores tileStores) {
+	if tilesUint8Tail(d, src, rows, j0, fj, dj) {
+		return
+	}
+	fi := len(rows) / 8
+	if fi > 0 {
+		tilesUint8(d, src, unsafe.Pointer(&rows[0]), j0, fi, fj, dj, stores)
+	}
+	edgeUint8(d, src, rows, j0, fi*8, len(rows), 0, fj*16, dj)
 }
 
 // copyRunGo copies n bytes from src to dst with copy(): in one call when

@@ -522,3 +522,62 @@ func checkPacked[C uint8 | uint16 | uint32 | uint64](t *testing.T, rng *rand.Ran
 	require.True(t, bytes.Equal(want, asBytes(all)), "%s: destination (gaps and guards included) differs", name)
 	require.True(t, bytes.Equal(before, asBytes(src)), "%s: source modified", name)
 }
+
+// TestTransposeTails runs the blocked transposes on every count of rows
+// after a block's whole bands, 1 to 63, which the AVX-512 1- and 2-byte
+// transposes write with their tail kernels (masked stores) where they are
+// not whole tiles, against the plain loop: after no band and after one,
+// two blocks of columns and a partial one, destination rows with a gap
+// after them that must stay untouched, with and without the buffer.
+func TestTransposeTails(t *testing.T) {
+	forEachMode(t, func(t *testing.T) {
+		for _, dt := range []generated.DType{generated.Uint8, generated.BFloat16, generated.Float32} {
+			t.Run(fmt.Sprintf("dtype=%v", dt), func(t *testing.T) {
+				rng := rand.New(rand.NewPCG(uint64(dt), 63))
+				for r := 1; r < 64; r++ {
+					switch dt.Size() {
+					case 1:
+						checkTail[uint8](t, rng, dt, r)
+					case 2:
+						checkTail[uint16](t, rng, dt, r)
+					case 4:
+						checkTail[uint32](t, rng, dt, r)
+					}
+				}
+			})
+		}
+	})
+}
+
+// checkTail runs one case of TestTransposeTails: r rows after none or one
+// band of the width, crowded destination rows (4 KiB apart, buffered) in
+// one case of three.
+func checkTail[C uint8 | uint16 | uint32](t *testing.T, rng *rand.Rand, dt generated.DType, r int) {
+	size := int(unsafe.Sizeof(C(0)))
+	band := 64 / size
+	ni := r + band*rng.IntN(2)
+	nj := 2*band + 1 + rng.IntN(band-1)
+	si := nj + rng.IntN(9) // elements between source rows
+	src := make([]C, ni*si)
+	randomFill(rng, src)
+	off := make([]int, ni)
+	for i := range off {
+		off[i] = i * si * size
+	}
+	dj := ni + 1 + rng.IntN(3)
+	var buf *generated.CrowdBuffer
+	if rng.IntN(3) == 0 {
+		dj, buf = 4096/size, new(generated.CrowdBuffer)
+	}
+	all, dst := guarded[C](nj * dj)
+	want := bytes.Clone(asBytes(all))
+	at := int(uintptr(unsafe.Pointer(&dst[0])) - uintptr(unsafe.Pointer(&all[0])))
+	wantDst := unsafe.Slice((*C)(unsafe.Pointer(&want[at])), nj*dj)
+	for i := range ni {
+		for j := range nj {
+			wantDst[j*dj+i] = src[i*si+j]
+		}
+	}
+	generated.TransposeRows(dt, unsafe.Pointer(&dst[0]), unsafe.Pointer(&src[0]), off, nj, dj, false, buf)
+	require.True(t, bytes.Equal(want, asBytes(all)), "ni %d nj %d dj %d buffer %v: destination (gaps and guards included) differs", ni, nj, dj, buf != nil)
+}
