@@ -184,9 +184,12 @@ func emitBandAVX512(c *build.Context, w width, perm Mem, stages int, r bandRegs,
 		regs = next
 	}
 	eachRow(c, w.TileJ, r.d, r.dj, r.dj3, r.tmp, 0, func(j int, m Mem) {
-		if nt {
+		switch {
+		case r.mask != nil:
+			c.VMOVDQU8(regs[j], r.mask, m)
+		case nt:
 			c.VMOVNTDQ(regs[j], m)
-		} else {
+		default:
 			c.VMOVDQU64(regs[j], m)
 		}
 	})
@@ -366,8 +369,8 @@ func emitBandLanesAVX512(c *build.Context, w width, r bandRegs, nt, prefetch boo
 
 // avx512Tails are the element sizes whose AVX-512 tiles have a tail
 // kernel (emitTailAVX512), for the source rows of a block after its whole
-// bands: the lanes bands, 64 rows of bytes or 32 of halfwords.
-var avx512Tails = map[int]bool{1: true, 2: true}
+// bands: 64 rows of bytes, 32 of halfwords, 16 of words.
+var avx512Tails = map[int]bool{1: true, 2: true, 4: true}
 
 // tailName is the name of the AVX-512 tail kernel of a width.
 func tailName(w width) string { return tilesName(w) + "TailAVX512" }
@@ -407,7 +410,7 @@ func avx512TailFuncs() []asmFunc {
 }
 
 // emitTailAVX512 emits the tail kernel of w: one band per tile column
-// (emitBandLanesAVX512) with masked stores of ti*Size bytes per
+// (emitBandLanesAVX512 or emitBandAVX512) with masked stores of ti*Size bytes per
 // destination line:
 //
 //	MOVQ ti, t; SHLQ $1, t              // bytes per line (2-byte elements)
@@ -435,7 +438,17 @@ func emitTailAVX512(c *build.Context, w width) {
 	c.TESTQ(kk, kk)
 	c.JZ(LabelRef(tailName(w) + "_done"))
 	c.Label(tailName(w) + "_j")
-	emitBandLanesAVX512(c, w, bandRegs{s: s, off: off, t: t, d: d, dj: dj, dj3: dj3, tmp: tmp, mask: k}, false, false)
+	r := bandRegs{s: s, off: off, t: t, d: d, dj: dj, dj3: dj3, tmp: tmp, mask: k}
+	if avx512Lanes[w.Size] {
+		emitBandLanesAVX512(c, w, r, false, false)
+	} else {
+		stages, err := bandStages(w)
+		if err != nil {
+			panic("unreachable: validate checked the bands of every width: " + err.Error())
+		}
+		// The index vectors of the tiles' first form (emitTilesAVX512).
+		emitBandAVX512(c, w, NewDataAddr(NewStaticSymbol(tilesName(w)+"Perm"), 0), len(stages), r, false, false)
+	}
 	c.ADDQ(U32(w.TileJ*w.Size), s)
 	c.ADDQ(djStep, d)
 	c.DECQ(kk)

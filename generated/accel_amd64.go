@@ -1052,6 +1052,24 @@ func tilesUint8TailAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Poi
 //go:noescape
 func tilesUint16TailAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
 
+// tilesUint32TailAVX512 transposes the first ti rows of a band of 16
+// source rows, tj tiles of 8 4-byte elements wide: a whole band (see
+// tilesUint32AVX512) whose stores write only the first ti elements of each
+// destination line, through a mask. off must hold 16 rows, all readable:
+// the caller repeats the last of its ti rows; 0 < ti < 16. It is the plain
+// loop
+//
+//	for i := 0; i < ti; i++ {
+//		for j := 0; j < tj*8; j++ {
+//			*(dst + j*dj + i*4) = *(src + off[i] + col + j*4) // byte addresses
+//		}
+//	}
+//
+// It needs AVX-512 F, BW, VL and VBMI (see AVX512).
+//
+//go:noescape
+func tilesUint32TailAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
 // Accelerated reports whether the AVX2 assembly runs: true on amd64 CPUs with
 // AVX2 unless built with the purego tag. Tests set it to false to run the Go
 // fallback on the same machine; nothing else should change it.
@@ -1219,6 +1237,25 @@ func tilesUint32(dst, src, off unsafe.Pointer, col, ti, tj, dj int, stores tileS
 		return
 	}
 	tilesUint32Go(dst, src, off, col, ti, tj, dj)
+}
+
+// tilesUint32Tail transposes rows, the source rows of a block after its whole
+// bands (fewer than a band), and tj tile columns from byte col of each into
+// dst, whose rows are dj bytes apart, and reports true; or reports false, and
+// writes nothing, where it has no kernel for them.
+// It runs tilesUint32TailAVX512 where Accelerated and AVX512, on rows that
+// are not whole tiles (of 8), its band's table filled with the last row.
+func tilesUint32Tail(dst, src unsafe.Pointer, rows []int, col, tj, dj int) bool {
+	if !Accelerated || !AVX512 || len(rows)%8 == 0 {
+		return false
+	}
+	var tab [16]int
+	n := copy(tab[:], rows)
+	for k := n; k < len(tab); k++ {
+		tab[k] = rows[n-1]
+	}
+	tilesUint32TailAVX512(dst, src, unsafe.Pointer(&tab[0]), col, n, tj, dj)
+	return true
 }
 
 // tilesUint64 transposes whole tiles (see tilesUint64Go) with the fastest

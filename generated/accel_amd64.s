@@ -16792,3 +16792,127 @@ tilesUint16TailAVX512_j:
 tilesUint16TailAVX512_done:
 	VZEROUPPER
 	RET
+
+// func tilesUint32TailAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+// Requires: AVX, AVX512BW, AVX512F, BMI2
+TEXT ·tilesUint32TailAVX512(SB), NOSPLIT, $0-56
+	MOVQ   dst+0(FP), AX
+	MOVQ   src+8(FP), CX
+	MOVQ   off+16(FP), DX
+	MOVQ   ti+32(FP), BX
+	MOVQ   dj+48(FP), SI
+	SHLQ   $0x02, BX
+	MOVQ   $-1, DI
+	BZHIQ  BX, DI, DI
+	KMOVQ  DI, K1
+	LEAQ   (SI)(SI*2), BX
+	IMUL3Q $0x08, SI, DI
+	ADDQ   col+24(FP), CX
+	MOVQ   tj+40(FP), R8
+	TESTQ  R8, R8
+	JZ     tilesUint32TailAVX512_done
+
+tilesUint32TailAVX512_j:
+	MOVQ            (DX), R9
+	VBROADCASTI64X4 (CX)(R9*1), Z0
+	MOVQ            8(DX), R9
+	VINSERTI64X4    $0x01, (CX)(R9*1), Z0, Z0
+	MOVQ            16(DX), R9
+	VBROADCASTI64X4 (CX)(R9*1), Z1
+	MOVQ            24(DX), R9
+	VINSERTI64X4    $0x01, (CX)(R9*1), Z1, Z1
+	MOVQ            32(DX), R9
+	VBROADCASTI64X4 (CX)(R9*1), Z2
+	MOVQ            40(DX), R9
+	VINSERTI64X4    $0x01, (CX)(R9*1), Z2, Z2
+	MOVQ            48(DX), R9
+	VBROADCASTI64X4 (CX)(R9*1), Z3
+	MOVQ            56(DX), R9
+	VINSERTI64X4    $0x01, (CX)(R9*1), Z3, Z3
+	MOVQ            64(DX), R9
+	VBROADCASTI64X4 (CX)(R9*1), Z4
+	MOVQ            72(DX), R9
+	VINSERTI64X4    $0x01, (CX)(R9*1), Z4, Z4
+	MOVQ            80(DX), R9
+	VBROADCASTI64X4 (CX)(R9*1), Z5
+	MOVQ            88(DX), R9
+	VINSERTI64X4    $0x01, (CX)(R9*1), Z5, Z5
+	MOVQ            96(DX), R9
+	VBROADCASTI64X4 (CX)(R9*1), Z6
+	MOVQ            104(DX), R9
+	VINSERTI64X4    $0x01, (CX)(R9*1), Z6, Z6
+	MOVQ            112(DX), R9
+	VBROADCASTI64X4 (CX)(R9*1), Z7
+	MOVQ            120(DX), R9
+	VINSERTI64X4    $0x01, (CX)(R9*1), Z7, Z7
+	VMOVDQU64       tilesUint32Perm<>+0(SB), Z8
+	VMOVDQU64       tilesUint32Perm<>+64(SB), Z9
+	VMOVDQA64       Z0, Z10
+	VPERMT2D        Z1, Z8, Z10
+	VMOVDQA64       Z0, Z0
+	VPERMT2D        Z1, Z9, Z0
+	VMOVDQA64       Z2, Z1
+	VPERMT2D        Z3, Z8, Z1
+	VMOVDQA64       Z2, Z2
+	VPERMT2D        Z3, Z9, Z2
+	VMOVDQA64       Z4, Z3
+	VPERMT2D        Z5, Z8, Z3
+	VMOVDQA64       Z4, Z4
+	VPERMT2D        Z5, Z9, Z4
+	VMOVDQA64       Z6, Z5
+	VPERMT2D        Z7, Z8, Z5
+	VMOVDQA64       Z6, Z6
+	VPERMT2D        Z7, Z9, Z6
+	VMOVDQU64       tilesUint32Perm<>+128(SB), Z7
+	VMOVDQU64       tilesUint32Perm<>+192(SB), Z8
+	VMOVDQA64       Z10, Z9
+	VPERMT2D        Z1, Z7, Z9
+	VMOVDQA64       Z10, Z10
+	VPERMT2D        Z1, Z8, Z10
+	VMOVDQA64       Z0, Z1
+	VPERMT2D        Z2, Z7, Z1
+	VMOVDQA64       Z0, Z0
+	VPERMT2D        Z2, Z8, Z0
+	VMOVDQA64       Z3, Z2
+	VPERMT2D        Z5, Z7, Z2
+	VMOVDQA64       Z3, Z3
+	VPERMT2D        Z5, Z8, Z3
+	VMOVDQA64       Z4, Z5
+	VPERMT2D        Z6, Z7, Z5
+	VMOVDQA64       Z4, Z4
+	VPERMT2D        Z6, Z8, Z4
+	VMOVDQU64       tilesUint32Perm<>+256(SB), Z6
+	VMOVDQU64       tilesUint32Perm<>+320(SB), Z7
+	VMOVDQA64       Z9, Z8
+	VPERMT2D        Z2, Z6, Z8
+	VMOVDQA64       Z9, Z9
+	VPERMT2D        Z2, Z7, Z9
+	VMOVDQA64       Z1, Z2
+	VPERMT2D        Z5, Z6, Z2
+	VMOVDQA64       Z1, Z1
+	VPERMT2D        Z5, Z7, Z1
+	VMOVDQA64       Z10, Z5
+	VPERMT2D        Z3, Z6, Z5
+	VMOVDQA64       Z10, Z10
+	VPERMT2D        Z3, Z7, Z10
+	VMOVDQA64       Z0, Z3
+	VPERMT2D        Z4, Z6, Z3
+	VMOVDQA64       Z0, Z0
+	VPERMT2D        Z4, Z7, Z0
+	VMOVDQU8        Z8, K1, (AX)
+	VMOVDQU8        Z2, K1, (AX)(SI*1)
+	VMOVDQU8        Z5, K1, (AX)(SI*2)
+	VMOVDQU8        Z3, K1, (AX)(BX*1)
+	LEAQ            (AX)(SI*4), R9
+	VMOVDQU8        Z9, K1, (R9)
+	VMOVDQU8        Z1, K1, (R9)(SI*1)
+	VMOVDQU8        Z10, K1, (R9)(SI*2)
+	VMOVDQU8        Z0, K1, (R9)(BX*1)
+	ADDQ            $0x00000020, CX
+	ADDQ            DI, AX
+	DECQ            R8
+	JNZ             tilesUint32TailAVX512_j
+
+tilesUint32TailAVX512_done:
+	VZEROUPPER
+	RET

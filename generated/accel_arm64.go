@@ -171,6 +171,15 @@ func tilesUint32(dst, src, off unsafe.Pointer, col, ti, tj, dj int, stores tileS
 	tilesUint32Go(dst, src, off, col, ti, tj, dj)
 }
 
+// tilesUint32Tail transposes rows, the source rows of a block after its whole
+// bands (fewer than a band), and tj tile columns from byte col of each into
+// dst, whose rows are dj bytes apart, and reports true; or reports false, and
+// writes nothing, where it has no kernel for them.
+// This build has none.
+func tilesUint32Tail(dst, src unsafe.Pointer, rows []int, col, tj, dj int) bool {
+	return false
+}
+
 // tilesUint64 transposes whole tiles (see tilesUint64Go) with the fastest
 // kernel this build and CPU have, in the form that stores asks for (see
 // tileStores).

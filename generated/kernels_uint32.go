@@ -878,15 +878,18 @@ func transposeUint32(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool
 	for i0 := 0; i0 < len(off); i0 += 128 {
 		mi := min(128, len(off)-i0)
 		rows := off[i0 : i0+mi]
+		fb := mi - mi%(cacheLine/4)
 		for j0 := 0; j0 < nj; j0 += cacheLine / 4 {
 			mj := min(cacheLine/4, nj-j0)
 			d := unsafe.Add(dst, (j0*dj+i0)*4)
-			fi, fj := mi/8, mj/8
+			fi, fj := fb/8, mj/8
 			if fi > 0 && fj > 0 {
 				tilesUint32(d, src, unsafe.Pointer(&rows[0]), j0*4, fi, fj, dj*4, stores)
 			}
+			if fb < mi && fj > 0 {
+				tailUint32(unsafe.Add(d, fb*4), src, rows[fb:], j0, fj, dj, stores)
+			}
 			edgeUint32(d, src, rows, j0, 0, mi, fj*8, mj, dj)
-			edgeUint32(d, src, rows, j0, fi*8, mi, 0, fj*8, dj)
 		}
 	}
 }
@@ -903,13 +906,19 @@ func transposeBufferedUint32(dst, src unsafe.Pointer, off []int, nj, dj int, cro
 	for i0 := 0; i0 < len(off); i0 += 128 {
 		mi := min(128, len(off)-i0)
 		rows := off[i0 : i0+mi]
+		fb := mi - mi%(cacheLine/4)
 		for j0 := 0; j0 < nj; j0 += cacheLine / 4 {
 			mj := min(cacheLine/4, nj-j0)
 			d := unsafe.Add(dst, (j0*dj+i0)*4)
-			fi, fj := mi/8, mj/8
-			if fi > 0 && fj > 0 {
-				tilesUint32(unsafe.Pointer(buf), src, unsafe.Pointer(&rows[0]), j0*4, fi, fj, 512, cachedTiles)
-				if n := fi * 32; n == 512 {
+			fi, fj := fb/8, mj/8
+			if fj > 0 {
+				if fi > 0 {
+					tilesUint32(unsafe.Pointer(buf), src, unsafe.Pointer(&rows[0]), j0*4, fi, fj, 512, cachedTiles)
+				}
+				if fb < mi {
+					tailUint32(unsafe.Add(unsafe.Pointer(buf), fb*4), src, rows[fb:], j0, fj, 128, cachedTiles)
+				}
+				if n := mi * 4; n == 512 {
 					for j := range fj * 8 {
 						*(*[512]byte)(unsafe.Add(d, j*dj*4)) = *(*[512]byte)(unsafe.Pointer(&buf[j]))
 					}
@@ -920,7 +929,6 @@ func transposeBufferedUint32(dst, src unsafe.Pointer, off []int, nj, dj int, cro
 				}
 			}
 			edgeUint32(d, src, rows, j0, 0, mi, fj*8, mj, dj)
-			edgeUint32(d, src, rows, j0, fi*8, mi, 0, fj*8, dj)
 		}
 	}
 }
@@ -934,4 +942,20 @@ func edgeUint32(d, src unsafe.Pointer, rows []int, j0, i0, i1, j1, j2, dj int) {
 			*(*uint32)(unsafe.Add(d, (j*dj+i)*4)) = *(*uint32)(unsafe.Add(src, rows[i]+(j0+j)*4))
 		}
 	}
+}
+
+// tailUint32 transposes rows, the source rows of a block after its whole
+// bands (fewer than cacheLine/4), and fj tile columns from column j0 into the
+// block at d, whose rows are dj elements apart: with tilesUint32Tail where this
+// build and CPU have it, else with the whole tiles (tilesUint32) and the rest
+// one element at a time (edgeUint32).
+func tailUint32(d, src unsafe.Pointer, rows []int, j0, fj, dj int, stores tileStores) {
+	if tilesUint32Tail(d, src, rows, j0*4, fj, dj*4) {
+		return
+	}
+	fi := len(rows) / 8
+	if fi > 0 {
+		tilesUint32(d, src, unsafe.Pointer(&rows[0]), j0*4, fi, fj, dj*4, stores)
+	}
+	edgeUint32(d, src, rows, j0, fi*8, len(rows), 0, fj*8, dj)
 }
