@@ -55,10 +55,14 @@ var (
 // start in so few sets that one holds more than Ways: see crowded in
 // emit_transpose.go), its elements are of a size that Sizes lists, and its
 // destination spans less than that entry's bytes (0: any span). The zero
-// value never buffers.
+// value never buffers. Beyond the cache (streamed), a transpose whose
+// destination rows are not whole aligned lines, which its tiles cannot
+// write with non-temporal stores, goes through the buffer where Streamed
+// lists its element size.
 type crowding struct {
-	Ways  int
-	Sizes map[int]int
+	Ways     int
+	Sizes    map[int]int
+	Streamed map[int]bool
 }
 
 // check reports whether the crowding can be generated: sizes of widths
@@ -70,6 +74,11 @@ func (c crowding) check(sizes map[int]bool) error {
 		}
 		if span < 0 {
 			return fmt.Errorf("%d-byte elements: a negative span", sz)
+		}
+	}
+	for sz := range c.Streamed {
+		if !sizes[sz] {
+			return fmt.Errorf("streamed: no width of %d bytes", sz)
 		}
 	}
 	if len(c.Sizes) > 0 && c.Ways <= 0 {
@@ -95,15 +104,27 @@ func (c crowding) check(sizes map[int]bool) error {
 // 2-byte elements (transpose2d-odd uint8 at 4 MiB, rows 2047 bytes apart,
 // 1.20× in benchmarks/, 4 rounds); 4-byte blocks have too few rows for
 // that (8 per set). float64 blocks have 8 rows: never.
-var amd64Crowd = crowding{Ways: 12, Sizes: map[int]int{1: 0, 2: 0, 4: 8 << 20}}
+//
+// Streamed, against the tiles' ordinary stores straight to rows that are
+// not whole lines (transpose2d-odd at 64 MiB, x-ceiling, medians of 3
+// interleaved rounds, three runs): uint8 0.18-0.19 to 0.22-0.23, bfloat16
+// 0.23 to 0.28-0.30; float32 0.39-0.42 to 0.31-0.34, so not float32; the
+// suite's other transposes, whose rows are whole lines, 0.96-1.05. Copying the
+// buffer's rows out with non-temporal stores of their whole lines (masked
+// ordinary stores at either end) ran slower than the ordinary copy: uint8
+// 0.22, bfloat16 0.25, float32 0.28.
+var amd64Crowd = crowding{Ways: 12, Sizes: map[int]int{1: 0, 2: 0, 4: 8 << 20}, Streamed: map[int]bool{1: true, 2: true}}
 
 // otherCrowd is the crowding of the Go fallback everywhere else, measured
 // as the purego build on the same VM: 2-byte Go tiles, which write 8 bytes
 // of a destination row at a time, ran 1.3-3.3× as fast through the buffer
 // from 64 KiB to 12 MiB (bfloat16 transpose-4k at 1 and 4 MiB 2.4-2.9×,
 // reverse4d at 4 MiB 2.0×); 1- and 4-byte ones within 5% (transpose-4k),
-// and 0.84-0.92× on the harness: so only 2 bytes.
-var otherCrowd = crowding{Ways: 12, Sizes: map[int]int{2: 0}}
+// and 0.84-0.92× on the harness: so only 2 bytes. Streamed, to rows that
+// are not whole lines (transpose2d-odd, 64 MiB, 2 and 3 rounds): bfloat16
+// 0.146-0.148 to 0.177-0.211, uint8 0.146-0.148 to 0.142-0.157 (even, and
+// buffered alike on amd64), float32 0.284 to 0.264.
+var otherCrowd = crowding{Ways: 12, Sizes: map[int]int{2: 0}, Streamed: map[int]bool{1: true, 2: true}}
 
 // otherCacheLine is the cache line the Go fallback's blocks assume on
 // every other architecture.

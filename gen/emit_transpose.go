@@ -634,6 +634,39 @@ const packSpan = 2 << 20
 // 4 MiB it gained 1.2-2.3×.
 const packMaxSpan = 16 << 20
 
+// emitStreamCrowded emits the test of whether a streamed transpose writes
+// through the buffer, and its exported form for the dispatcher:
+//
+//	func StreamCrowds(size, dj int, dst unsafe.Pointer) bool {
+//		return streamCrowded(size, dj, dst)
+//	}
+//
+//	func streamCrowded(size, dj int, dst unsafe.Pointer) bool {
+//		return streamCrowd[size] && (uintptr(dst)%64 != 0 || dj*size%64 != 0)
+//	}
+func emitStreamCrowded() jen.Code {
+	sig := jen.Params(jen.List(jen.Id("size"), jen.Id("dj")).Int(), jen.Id("dst").Add(ptr())).Bool()
+	return jen.Add(doc(
+		"StreamCrowds reports whether the blocked transposes of a copy beyond the",
+		"cache (streamed) into rows of dj elements of size bytes from dst write",
+		"through a CrowdBuffer (see streamCrowded), so that the caller knows",
+		"whether to declare one.",
+	)).Line().Func().Id("StreamCrowds").Add(sig.Clone()).Block(
+		jen.Return(jen.Id("streamCrowded").Call(jen.Id("size"), jen.Id("dj"), jen.Id("dst"))),
+	).Line().Line().Add(doc(
+		"streamCrowded reports whether a streamed blocked transpose of size-byte",
+		"elements into rows dj elements apart from dst writes through a",
+		"CrowdBuffer: where the build says so for the size (streamCrowd) and the",
+		"rows are not whole aligned lines, which its tiles cannot write with",
+		"non-temporal stores. Written down a block a line's worth at a time, each",
+		"line of such rows is written in two parts at two times; through the",
+		"buffer each row's part of a block goes out as one run.",
+	)).Line().Func().Id("streamCrowded").Add(sig).Block(
+		jen.Return(jen.Id("streamCrowd").Index(jen.Id("size")).Op("&&").Parens(
+			jen.Uintptr().Call(jen.Id("dst")).Op("%").Lit(64).Op("!=").Lit(0).Op("||").Id("dj").Op("*").Id("size").Op("%").Lit(64).Op("!=").Lit(0))),
+	)
+}
+
 // emitPacks emits the test of whether a blocked transpose's source rows
 // take the Packed tiles, and its exported form for the dispatcher:
 //
@@ -848,7 +881,7 @@ func plainWalk(w width) blockWalk {
 	return blockWalk{
 		tiles: tilesName(w), edge: edgeName(w), buffered: bufferedName(w),
 		tileI: w.TileI, tileJ: w.TileJ, blockI: w.BlockI, blockJ: blockJExpr(w), lineCols: func(line int) int { return blockJ(w, line) },
-		srcSize: w.Size, dstSize: w.Size, pack: avx512Packs[w.Size], tail: tailOf(w),
+		srcSize: w.Size, dstSize: w.Size, pack: avx512Packs[w.Size], tail: tailOf(w), streamOut: true,
 	}
 }
 
@@ -901,6 +934,10 @@ type blockWalk struct {
 	// tail, where set, is the function for the rows of each block after
 	// its whole bands (emitTail, avx512Tails); else whole tiles and edges.
 	tail string
+	// streamOut: beyond the cache, destinations whose rows are not whole
+	// aligned lines go through the buffer where the build says so
+	// (crowding.Streamed, streamCrowded).
+	streamOut bool
 }
 
 // buffersOn reports whether the walk writes through the buffer in build
@@ -908,7 +945,7 @@ type blockWalk struct {
 // has more destination rows there than the L1 cache's ways.
 func (b blockWalk) buffersOn(be backend) bool {
 	_, ok := be.Crowd.Sizes[b.dstSize]
-	return ok && b.lineCols(be.CacheLine) > be.Crowd.Ways
+	return ok && b.lineCols(be.CacheLine) > be.Crowd.Ways || b.streamOut && be.Crowd.Streamed[b.dstSize]
 }
 
 // hasBuffered reports whether the walk has a buffered form: whether it
@@ -928,11 +965,29 @@ func (b blockWalk) body(stores jen.Code) []jen.Code {
 	if b.pack {
 		crowd = jen.Parens(crowd.Op("||").Id("nj").Op("*").Add(times(jen.Id("dj"), b.dstSize)).Op(">=").Lit(packSpan).Op("&&").Add(b.packsCall()))
 	}
-	branch := jen.If(jen.Id("buf").Op("!=").Nil().Op("&&").Op("!").Id("stream").Op("&&").Add(crowd)).Block(
-		jen.Id(b.buffered).Call(jen.Id("dst"), jen.Id("src"), jen.Id("off"), jen.Id("nj"), jen.Id("dj"), jen.Id("buf")),
+	cond := jen.Op("!").Id("stream").Op("&&").Add(crowd)
+	if b.streamOut {
+		cond = jen.Parens(cond.Op("||").Id("stream").Op("&&").Id("streamCrowded").Call(jen.Lit(b.dstSize), jen.Id("dj"), jen.Id("dst")))
+	}
+	args := []jen.Code{jen.Id("dst"), jen.Id("src"), jen.Id("off"), jen.Id("nj"), jen.Id("dj")}
+	if b.streamOut {
+		args = append(args, jen.Id("stream"))
+	}
+	branch := jen.If(jen.Id("buf").Op("!=").Nil().Op("&&").Add(cond)).Block(
+		jen.Id(b.buffered).Call(append(args, jen.Id("buf"))...),
 		jen.Return(),
 	)
 	return []jen.Code{stores, branch, b.loops(false)}
+}
+
+// baseStores is the form of the buffered tiles where nothing else
+// decides: base (cachedTiles, or prefetchTiles with stream) where the walk
+// has streamOut, else cachedTiles.
+func (b blockWalk) baseStores() *jen.Statement {
+	if b.streamOut {
+		return jen.Id("base")
+	}
+	return jen.Id("cachedTiles")
 }
 
 // packsCall is the test of whether the walk's source rows take the Packed
@@ -962,15 +1017,21 @@ func (b blockWalk) bufferedFunc(name string) jen.Code {
 			"a whole line wide take their Packed form (see packedTiles); the",
 			"destination must then go through the buffer as well, or the packing",
 			"gains nothing.")
-		pack = jen.Id("pack").Op(":=").Add(b.packsCall())
+		pack = jen.Id("pack").Op(":=").Op("!").Id("stream").Op("&&").Add(b.packsCall())
 	}
-	return jen.Line().Line().Add(doc(text...)).Line().Func().Id(b.buffered).Params(
-		jen.List(jen.Id("dst"), jen.Id("src")).Add(ptr()),
-		jen.Id("off").Index().Int(),
-		jen.List(jen.Id("nj"), jen.Id("dj")).Int(),
-		jen.Id("crowd").Op("*").Id("CrowdBuffer"),
-	).Block(
+	params := []jen.Code{jen.List(jen.Id("dst"), jen.Id("src")).Add(ptr()), jen.Id("off").Index().Int(), jen.List(jen.Id("nj"), jen.Id("dj")).Int()}
+	var base jen.Code = jen.Null()
+	if b.streamOut {
+		text = append(text,
+			"With stream (beyond the cache, destination rows that are not whole",
+			"aligned lines: streamCrowded), the tiles prefetch as they do there.")
+		params = append(params, jen.Id("stream").Bool())
+		base = jen.Id("base").Op(":=").Id("cachedTiles").Line().If(jen.Id("stream")).Block(jen.Id("base").Op("=").Id("prefetchTiles"))
+	}
+	params = append(params, jen.Id("crowd").Op("*").Id("CrowdBuffer"))
+	return jen.Line().Line().Add(doc(text...)).Line().Func().Id(b.buffered).Params(params...).Block(
 		pack,
+		base,
 		jen.Id("p").Op(":=").Add(ptr()).Call(jen.Id("crowd")),
 		jen.Id("buf").Op(":=").Parens(jen.Op("*").Index(b.blockJ.Clone()).Index(jen.Lit(b.blockI*b.dstSize/8)).Uint64()).Call(
 			jen.Qual("unsafe", "Add").Call(jen.Id("p"), jen.Op("-").Int().Call(jen.Uintptr().Call(jen.Id("p"))).Op("&").Lit(63))), // from its first line boundary
@@ -984,7 +1045,7 @@ func bufferedName(w width) string { return "transposeBuffered" + exported(w.Carr
 // loops are the loops over the blocks, whose whole tiles go straight to
 // dst, or, where buffered, to buf and from there to dst a row at a time:
 //
-//	tilesUint32(unsafe.Pointer(buf), src, unsafe.Pointer(&rows[0]), j0*4, fi, fj, 512, cachedTiles)
+//	tilesUint32(unsafe.Pointer(buf), src, unsafe.Pointer(&rows[0]), j0*4, fi, fj, 512, base)
 //	if n := fi * 32; n == 512 {
 //		for j := range fj * 8 {
 //			*(*[512]byte)(unsafe.Add(d, j*dj*4)) = *(*[512]byte)(unsafe.Pointer(&buf[j]))
@@ -1006,12 +1067,12 @@ func (b blockWalk) loops(buffered bool) jen.Code {
 		}
 		line := b.blockI * b.dstSize // bytes of a buffer row
 		bufRow := ptr().Call(jen.Op("&").Id("buf").Index(jen.Id("j")))
-		stores := jen.Id("cachedTiles")
+		stores := b.baseStores()
 		var choose []jen.Code
 		if b.pack { // whole lines of the source rows only
 			stores = jen.Id("stores")
 			choose = []jen.Code{
-				jen.Id("stores").Op(":=").Id("cachedTiles"),
+				jen.Id("stores").Op(":=").Add(b.baseStores()),
 				jen.If(jen.Id("pack").Op("&&").Id("mj").Op("==").Add(b.blockJ.Clone())).Block(jen.Id("stores").Op("=").Id("packedTiles")),
 			}
 		}
@@ -1087,18 +1148,18 @@ func (b blockWalk) tailLoops(buffered bool, tiles func(to, dj, stores jen.Code) 
 		rowsOut := func(move jen.Code) jen.Code {
 			return jen.For(jen.Id("j").Op(":=").Range().Id("fj").Op("*").Lit(b.tileJ)).Block(move)
 		}
-		stores := jen.Id("cachedTiles")
+		stores := b.baseStores()
 		var choose []jen.Code
 		if b.pack { // whole lines of the source rows only
 			stores = jen.Id("stores")
 			choose = []jen.Code{
-				jen.Id("stores").Op(":=").Id("cachedTiles"),
+				jen.Id("stores").Op(":=").Add(b.baseStores()),
 				jen.If(jen.Id("pack").Op("&&").Id("mj").Op("==").Add(b.blockJ.Clone())).Block(jen.Id("stores").Op("=").Id("packedTiles")),
 			}
 		}
 		whole := append(choose,
 			jen.If(jen.Id("fi").Op(">").Lit(0)).Block(tiles(ptr().Call(jen.Id("buf")), jen.Lit(line), stores)),
-			jen.If(jen.Id("fb").Op("<").Id("mi")).Block(tail(ptr().Call(jen.Id("buf")), jen.Lit(b.blockI), jen.Id("cachedTiles"))),
+			jen.If(jen.Id("fb").Op("<").Id("mi")).Block(tail(ptr().Call(jen.Id("buf")), jen.Lit(b.blockI), b.baseStores())),
 			jen.If(jen.Id("n").Op(":=").Id("mi").Op("*").Lit(b.dstSize), jen.Id("n").Op("==").Lit(line)).Block(
 				rowsOut(jen.Op("*").Parens(jen.Op("*").Index(jen.Lit(line)).Byte()).Parens(row).Op("=").Op("*").Parens(jen.Op("*").Index(jen.Lit(line)).Byte()).Parens(bufRow)),
 			).Else().Block(
@@ -1645,6 +1706,16 @@ func renderAccel(maxRank int, b *backend) *jen.File {
 				g.Lit(w.Size).Op(":").Qual("math", "MaxInt")
 			default:
 				g.Lit(w.Size).Op(":").Lit(span)
+			}
+		}
+	})
+	f.Add(doc("streamCrowd is, by element size, whether a streamed transpose into",
+		"destination rows that are not whole aligned lines writes through the",
+		"buffer (see streamCrowded and the backends in gen/backend.go)."))
+	f.Var().Id("streamCrowd").Op("=").Index(jen.Lit(9)).Bool().ValuesFunc(func(g *jen.Group) {
+		for _, w := range widths {
+			if build.Crowd.Streamed[w.Size] {
+				g.Lit(w.Size).Op(":").True()
 			}
 		}
 	})

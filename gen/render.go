@@ -266,5 +266,6 @@ func renderRegistry(maxRank int) *jen.File {
 	f.Add(emitTransposeRows())
 	f.Add(emitCrowded())
 	f.Add(emitPacks())
+	f.Add(emitStreamCrowded())
 	return f
 }

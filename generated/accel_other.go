@@ -24,6 +24,11 @@ const crowdWays = 12
 // a crowded transpose no longer buffers: 0 for the sizes that never do.
 var crowdSpans = [9]int{2: math.MaxInt}
 
+// streamCrowd is, by element size, whether a streamed transpose into
+// destination rows that are not whole aligned lines writes through the
+// buffer (see streamCrowded and the backends in gen/backend.go).
+var streamCrowd = [9]bool{1: true, 2: true}
+
 // packRows is, by element size, the source rows of a whole band of the
 // tiles that have a Packed form in this build (see packs): 0 for the sizes
 // without one.

@@ -871,8 +871,8 @@ func transposeUint16(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool
 	if stream && uintptr(dst)%64 == 0 && dj*2%64 == 0 {
 		stores = streamTiles
 	}
-	if buf != nil && !stream && (crowded(2, min(cacheLine/2, nj), dj*2, nj*dj*2) || nj*dj*2 >= 2097152 && packs(2, nj, dj, src, off)) {
-		transposeBufferedUint16(dst, src, off, nj, dj, buf)
+	if buf != nil && (!stream && (crowded(2, min(cacheLine/2, nj), dj*2, nj*dj*2) || nj*dj*2 >= 2097152 && packs(2, nj, dj, src, off)) || stream && streamCrowded(2, dj, dst)) {
+		transposeBufferedUint16(dst, src, off, nj, dj, stream, buf)
 		return
 	}
 	for i0 := 0; i0 < len(off); i0 += 256 {
@@ -904,8 +904,14 @@ func transposeUint16(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool
 // a whole line wide take their Packed form (see packedTiles); the
 // destination must then go through the buffer as well, or the packing
 // gains nothing.
-func transposeBufferedUint16(dst, src unsafe.Pointer, off []int, nj, dj int, crowd *CrowdBuffer) {
-	pack := packs(2, nj, dj, src, off)
+// With stream (beyond the cache, destination rows that are not whole
+// aligned lines: streamCrowded), the tiles prefetch as they do there.
+func transposeBufferedUint16(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool, crowd *CrowdBuffer) {
+	pack := !stream && packs(2, nj, dj, src, off)
+	base := cachedTiles
+	if stream {
+		base = prefetchTiles
+	}
 	p := unsafe.Pointer(crowd)
 	buf := (*[cacheLine / 2][64]uint64)(unsafe.Add(p, -int(uintptr(p))&63))
 	for i0 := 0; i0 < len(off); i0 += 256 {
@@ -917,7 +923,7 @@ func transposeBufferedUint16(dst, src unsafe.Pointer, off []int, nj, dj int, cro
 			d := unsafe.Add(dst, (j0*dj+i0)*2)
 			fi, fj := fb/8, mj/8
 			if fj > 0 {
-				stores := cachedTiles
+				stores := base
 				if pack && mj == cacheLine/2 {
 					stores = packedTiles
 				}
@@ -925,7 +931,7 @@ func transposeBufferedUint16(dst, src unsafe.Pointer, off []int, nj, dj int, cro
 					tilesUint16(unsafe.Pointer(buf), src, unsafe.Pointer(&rows[0]), j0*2, fi, fj, 512, stores)
 				}
 				if fb < mi {
-					tailUint16(unsafe.Add(unsafe.Pointer(buf), fb*2), src, rows[fb:], j0, fj, 256, cachedTiles)
+					tailUint16(unsafe.Add(unsafe.Pointer(buf), fb*2), src, rows[fb:], j0, fj, 256, base)
 				}
 				if n := mi * 2; n == 512 {
 					for j := range fj * 8 {

@@ -871,8 +871,8 @@ func transposeUint32(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool
 	if stream && uintptr(dst)%64 == 0 && dj*4%64 == 0 {
 		stores = streamTiles
 	}
-	if buf != nil && !stream && crowded(4, min(cacheLine/4, nj), dj*4, nj*dj*4) {
-		transposeBufferedUint32(dst, src, off, nj, dj, buf)
+	if buf != nil && (!stream && crowded(4, min(cacheLine/4, nj), dj*4, nj*dj*4) || stream && streamCrowded(4, dj, dst)) {
+		transposeBufferedUint32(dst, src, off, nj, dj, stream, buf)
 		return
 	}
 	for i0 := 0; i0 < len(off); i0 += 128 {
@@ -900,7 +900,13 @@ func transposeUint32(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool
 // a run of consecutive lines, instead of a line per row at a time down
 // the block. The edges go straight to dst. The buffer's rows start at its
 // first line boundary, so that its stores and loads are whole lines.
-func transposeBufferedUint32(dst, src unsafe.Pointer, off []int, nj, dj int, crowd *CrowdBuffer) {
+// With stream (beyond the cache, destination rows that are not whole
+// aligned lines: streamCrowded), the tiles prefetch as they do there.
+func transposeBufferedUint32(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool, crowd *CrowdBuffer) {
+	base := cachedTiles
+	if stream {
+		base = prefetchTiles
+	}
 	p := unsafe.Pointer(crowd)
 	buf := (*[cacheLine / 4][64]uint64)(unsafe.Add(p, -int(uintptr(p))&63))
 	for i0 := 0; i0 < len(off); i0 += 128 {
@@ -913,10 +919,10 @@ func transposeBufferedUint32(dst, src unsafe.Pointer, off []int, nj, dj int, cro
 			fi, fj := fb/8, mj/8
 			if fj > 0 {
 				if fi > 0 {
-					tilesUint32(unsafe.Pointer(buf), src, unsafe.Pointer(&rows[0]), j0*4, fi, fj, 512, cachedTiles)
+					tilesUint32(unsafe.Pointer(buf), src, unsafe.Pointer(&rows[0]), j0*4, fi, fj, 512, base)
 				}
 				if fb < mi {
-					tailUint32(unsafe.Add(unsafe.Pointer(buf), fb*4), src, rows[fb:], j0, fj, 128, cachedTiles)
+					tailUint32(unsafe.Add(unsafe.Pointer(buf), fb*4), src, rows[fb:], j0, fj, 128, base)
 				}
 				if n := mi * 4; n == 512 {
 					for j := range fj * 8 {

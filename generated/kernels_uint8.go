@@ -874,8 +874,8 @@ func transposeUint8(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool,
 			stores = streamTiles
 		}
 	}
-	if buf != nil && !stream && (crowded(1, min(cacheLine/1, nj), dj, nj*dj) || nj*dj >= 2097152 && packs(1, nj, dj, src, off)) {
-		transposeBufferedUint8(dst, src, off, nj, dj, buf)
+	if buf != nil && (!stream && (crowded(1, min(cacheLine/1, nj), dj, nj*dj) || nj*dj >= 2097152 && packs(1, nj, dj, src, off)) || stream && streamCrowded(1, dj, dst)) {
+		transposeBufferedUint8(dst, src, off, nj, dj, stream, buf)
 		return
 	}
 	for i0 := 0; i0 < len(off); i0 += 512 {
@@ -907,8 +907,14 @@ func transposeUint8(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool,
 // a whole line wide take their Packed form (see packedTiles); the
 // destination must then go through the buffer as well, or the packing
 // gains nothing.
-func transposeBufferedUint8(dst, src unsafe.Pointer, off []int, nj, dj int, crowd *CrowdBuffer) {
-	pack := packs(1, nj, dj, src, off)
+// With stream (beyond the cache, destination rows that are not whole
+// aligned lines: streamCrowded), the tiles prefetch as they do there.
+func transposeBufferedUint8(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool, crowd *CrowdBuffer) {
+	pack := !stream && packs(1, nj, dj, src, off)
+	base := cachedTiles
+	if stream {
+		base = prefetchTiles
+	}
 	p := unsafe.Pointer(crowd)
 	buf := (*[cacheLine / 1][64]uint64)(unsafe.Add(p, -int(uintptr(p))&63))
 	for i0 := 0; i0 < len(off); i0 += 512 {
@@ -920,7 +926,7 @@ func transposeBufferedUint8(dst, src unsafe.Pointer, off []int, nj, dj int, crow
 			d := unsafe.Add(dst, (j0*dj + i0))
 			fi, fj := fb/8, mj/16
 			if fj > 0 {
-				stores := cachedTiles
+				stores := base
 				if pack && mj == cacheLine/1 {
 					stores = packedTiles
 				}
@@ -928,7 +934,7 @@ func transposeBufferedUint8(dst, src unsafe.Pointer, off []int, nj, dj int, crow
 					tilesUint8(unsafe.Pointer(buf), src, unsafe.Pointer(&rows[0]), j0, fi, fj, 512, stores)
 				}
 				if fb < mi {
-					tailUint8(unsafe.Add(unsafe.Pointer(buf), fb), src, rows[fb:], j0, fj, 512, cachedTiles)
+					tailUint8(unsafe.Add(unsafe.Pointer(buf), fb), src, rows[fb:], j0, fj, 512, base)
 				}
 				if n := mi * 1; n == 512 {
 					for j := range fj * 16 {

@@ -253,3 +253,22 @@ func packs(size, nj, dj int, src unsafe.Pointer, off []int) bool {
 	}
 	return bits.OnesCount64(sets) <= 2
 }
+
+// StreamCrowds reports whether the blocked transposes of a copy beyond the
+// cache (streamed) into rows of dj elements of size bytes from dst write
+// through a CrowdBuffer (see streamCrowded), so that the caller knows
+// whether to declare one.
+func StreamCrowds(size, dj int, dst unsafe.Pointer) bool {
+	return streamCrowded(size, dj, dst)
+}
+
+// streamCrowded reports whether a streamed blocked transpose of size-byte
+// elements into rows dj elements apart from dst writes through a
+// CrowdBuffer: where the build says so for the size (streamCrowd) and the
+// rows are not whole aligned lines, which its tiles cannot write with
+// non-temporal stores. Written down a block a line's worth at a time, each
+// line of such rows is written in two parts at two times; through the
+// buffer each row's part of a block goes out as one run.
+func streamCrowded(size, dj int, dst unsafe.Pointer) bool {
+	return streamCrowd[size] && (uintptr(dst)%64 != 0 || dj*size%64 != 0)
+}

@@ -234,12 +234,25 @@ func transposeRows(cshape []int, b int) int {
 // worker's part when parallel splits the rows).
 func transposeAxesPart(op copyOp, dst, src unsafe.Pointer, cshape, cstrides []int, b, dj, r0, r1 int) {
 	nj := cshape[b]
-	if !op.stream && (generated.Crowds(op.dstSize(), nj, dj) || packsRows(op, src, cshape, cstrides, b, dj, r0, r1)) {
+	if op.buffers(dst, src, cshape, cstrides, b, dj, r0, r1) {
 		var buf generated.CrowdBuffer // on the stack, cleared once per copy
 		transposeAxesWith(op, dst, src, cshape, cstrides, b, nj, dj, r0, r1, &buf)
 		return
 	}
 	transposeAxesWith(op, dst, src, cshape, cstrides, b, nj, dj, r0, r1, nil)
+}
+
+// buffers reports whether the transposes of transposeAxesPart, into rows
+// of dj elements from dst, may write through a generated.CrowdBuffer: in
+// the cache, where their destination rows crowd the L1 cache
+// (generated.Crowds) or their source rows do (packsRows); beyond it, a
+// plain copy's where the destination rows are not whole aligned lines
+// (generated.StreamCrowds).
+func (op copyOp) buffers(dst, src unsafe.Pointer, cshape, cstrides []int, b, dj, r0, r1 int) bool {
+	if op.stream {
+		return op.conv.run == nil && generated.StreamCrowds(op.dstSize(), dj, dst)
+	}
+	return generated.Crowds(op.dstSize(), cshape[b], dj) || packsRows(op, src, cshape, cstrides, b, dj, r0, r1)
 }
 
 // packsRows reports whether the plain transposes of transposeAxesPart take

@@ -3,6 +3,7 @@ package reshape
 import (
 	"bytes"
 	"fmt"
+	"runtime"
 	"testing"
 	"time"
 	"unsafe"
@@ -252,4 +253,26 @@ func TestPacksRows(t *testing.T) {
 	bf := conversion{from: generated.BFloat16, to: generated.Float32, run: converterOf[float32, BFloat16](generated.BFloat16, generated.Float32)}
 	conv := packsRows(copyOp{dt: generated.BFloat16, conv: bf}, s, []int{2048, 1024}, []int{1, 2048}, 0, 1024, 0, 1024)
 	require.False(t, conv, "a conversion")
+}
+
+// TestStreamCrowds checks which streamed transposes go through the buffer
+// (generated.StreamCrowds, copyOp.buffers): those of the sizes the build
+// lists into rows that are not whole aligned lines; never rows of whole
+// aligned lines, which the tiles write with non-temporal stores, and never
+// 4-byte elements or conversions.
+func TestStreamCrowds(t *testing.T) {
+	raw := make([]byte, 256)
+	line := unsafe.Add(unsafe.Pointer(&raw[0]), -int(uintptr(unsafe.Pointer(&raw[0])))&63)
+	for _, size := range []int{1, 2} {
+		odd := generated.StreamCrowds(size, 4095, line)
+		require.Equal(t, !(runtime.GOARCH == "arm64" && generated.Accelerated), odd, "%d bytes: rows 4095 elements apart (every build but arm64's NEON lists 1 and 2 bytes)", size)
+		require.Equal(t, odd, generated.StreamCrowds(size, 4096/size, unsafe.Add(line, 1)), "%d bytes: dst off a line", size)
+		require.False(t, generated.StreamCrowds(size, 4096/size, line), "%d bytes: whole aligned lines", size)
+		op := copyOp{dt: map[int]generated.DType{1: generated.Uint8, 2: generated.BFloat16}[size], stream: true}
+		require.Equal(t, odd, op.buffers(line, line, []int{64, 4095}, []int{1, 64}, 0, 4095, 0, 4095), "%d bytes: buffers", size)
+	}
+	require.False(t, generated.StreamCrowds(4, 4095, line), "4 bytes")
+	bf := conversion{from: generated.BFloat16, to: generated.Float32, run: converterOf[float32, BFloat16](generated.BFloat16, generated.Float32)}
+	conv := copyOp{dt: generated.BFloat16, stream: true, conv: bf}
+	require.False(t, conv.buffers(line, line, []int{64, 4095}, []int{1, 64}, 0, 4095, 0, 4095), "a conversion")
 }
