@@ -4195,10 +4195,32 @@ TEXT ·copyRowsAVX2(SB), NOSPLIT, $0-56
 	CMPQ  SI, $0x20
 	JB    rows_short
 	LEAQ  -32(SI), R10
+	CMPQ  SI, $0x40
+	JA    rows_long_plane
+
+rows_mid_plane:
+	MOVQ    CX, R8
+	MOVQ    rows+32(FP), R9
+	PCALIGN $0x40
+
+rows_mid:
+	VMOVDQU (R8), Y0
+	VMOVDQU (R8)(R10*1), Y1
+	VMOVDQU Y0, (AX)
+	VMOVDQU Y1, (AX)(R10*1)
+	ADDQ    DI, R8
+	ADDQ    SI, AX
+	DECQ    R9
+	JNZ     rows_mid
+	ADDQ    BX, CX
+	DECQ    DX
+	JNZ     rows_mid_plane
+	JMP     rows_done
 
 rows_long_plane:
-	MOVQ CX, R8
-	MOVQ rows+32(FP), R9
+	MOVQ    CX, R8
+	MOVQ    rows+32(FP), R9
+	PCALIGN $0x40
 
 rows_long:
 	XORQ R11, R11
@@ -4227,8 +4249,9 @@ rows_short:
 	LEAQ -16(SI), R10
 
 rows_short_loop_plane:
-	MOVQ CX, R8
-	MOVQ rows+32(FP), R9
+	MOVQ    CX, R8
+	MOVQ    rows+32(FP), R9
+	PCALIGN $0x40
 
 rows_short_loop:
 	VMOVDQU (R8), X0
