@@ -622,9 +622,11 @@ const packSets = 2
 // crowding the cache (crowded). Below it the buffer's extra copy costs more
 // than the packing saves: transpose2d bfloat16 at 1 MiB ([512, 1024], rows
 // 2 KiB apart, destination rows 1 KiB apart) ran at 0.75× through it, while
-// at 2 MiB ([1024, 1024]) 1.07× and at 4 MiB (uint8 [2048, 2048]) 1.41×;
-// the EPYC VM's L2 is 1 MiB.
-const packSpan = 2 << 20
+// at 4 MiB (uint8 [2048, 2048]) 1.41×; the EPYC VM's L2 is 1 MiB. At 2 MiB
+// ([1024, 1024] bfloat16) it gained 1.07× alone, but two workers that each
+// packed a 2 MiB half of a 4 MiB transpose2d took 1.5-1.9× as long as two
+// that did not (8 interleaved rounds), so 4 MiB.
+const packSpan = 4 << 20
 
 // packMaxSpan is the destination, in bytes, from which the tiles no longer
 // pack: there the transposes wait on memory, not on L1 misses. At 16 MiB,

@@ -226,11 +226,11 @@ func crowded(size, rows, stride, span int) bool {
 // destination rows of dj elements of size bytes, whose first source rows
 // are off (byte offsets from src), write through a CrowdBuffer for their
 // source rows alone, which they read through the Packed tiles (see packs),
-// where the destination spans at least 2097152 bytes: so that the caller
+// where the destination spans at least 4194304 bytes: so that the caller
 // knows whether to declare one where Crowds does not. Give it the first
 // 64 rows of the copy, or all of them if fewer.
 func Packs(size, nj, dj int, src unsafe.Pointer, off []int) bool {
-	return nj*dj*size >= 2097152 && packs(size, nj, dj, src, off)
+	return nj*dj*size >= 4194304 && packs(size, nj, dj, src, off)
 }
 
 // packs reports whether a blocked transpose of size-byte elements, nj

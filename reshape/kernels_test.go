@@ -478,7 +478,7 @@ func checkPacked[C uint8 | uint16 | uint32 | uint64](t *testing.T, rng *rand.Ran
 		nj += 1 + rng.IntN(line-1) // a partial block of columns: it reads its rows in place
 	}
 	ni := 64 + rng.IntN(2*512/size) + tr.TileI*rng.IntN(2) // up to three blocks of rows
-	big := trial%4 == 3                                    // a destination of over 2 MiB, rows not crowding
+	big := trial%4 == 3                                    // a destination of over 4 MiB, rows not crowding
 	if big {
 		ni = 512 + rng.IntN(64)
 	}
@@ -500,7 +500,7 @@ func checkPacked[C uint8 | uint16 | uint32 | uint64](t *testing.T, rng *rand.Ran
 
 	dj := 4096/size + rng.IntN(5) - 2 // crowded: buffered anyway
 	if big {
-		dj = (2<<20)/size/nj + ni + rng.IntN(3)
+		dj = (4<<20)/size/nj + ni + rng.IntN(3)
 	}
 	n := nj * dj
 	all, dst := guarded[C](n)

@@ -227,7 +227,7 @@ func TestRowSplitRule(t *testing.T) {
 // TestPacksRows checks which transposes take the buffer for their source
 // rows alone (packsRows): with the AVX-512 tiles, 1- and 2-byte ones whose
 // rows lie 2 KiB and a byte or 4 KiB apart (in one or two of the L1's sets)
-// into 2 MiB or more, under 16 MiB; not rows 1 KiB apart (four sets), not
+// into 4 MiB or more, under 16 MiB; not rows 1 KiB apart (four sets), not
 // smaller or larger results, not 4-byte elements, not conversions.
 func TestPacksRows(t *testing.T) {
 	src := make([]byte, 128)
@@ -237,7 +237,7 @@ func TestPacksRows(t *testing.T) {
 	packs := func(dt generated.DType, cols, rowStride int) bool {
 		// The transposed [rows, cols] view: cshape [cols, rows], strides
 		// [1, rowStride], its stride-1 axis first.
-		rows := (4 << 20) / dt.Size() / cols
+		rows := (4<<20)/dt.Size()/cols + 1 // 4 MiB or a little more
 		cshape, cstrides := []int{cols, rows}, []int{1, rowStride}
 		return packsRows(copyOp{dt: dt}, s, cshape, cstrides, 0, rows, 0, rows)
 	}
