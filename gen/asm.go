@@ -771,13 +771,18 @@ func emitCopyRowsAVX2(c *build.Context) {
 	c.LEAQ(Mem{Base: n, Disp: -32}, last)
 	c.CMPQ(n, Imm(64))
 	c.JA(LabelRef("rows_long_plane"))
-	planeLoop("rows_mid", func() {
-		a, b := c.YMM(), c.YMM()
-		c.VMOVDQU(Mem{Base: s}, a)
-		c.VMOVDQU(Mem{Base: s, Index: last, Scale: 1}, b)
-		c.VMOVDQU(a, Mem{Base: d})
-		c.VMOVDQU(b, Mem{Base: d, Index: last, Scale: 1})
-	})
+	// overlapping moves a row of two vectors' bytes or fewer: one vector
+	// from its start, one ending at its end (at last).
+	overlapping := func(vec func() reg.VecVirtual) func() {
+		return func() {
+			a, b := vec(), vec()
+			c.VMOVDQU(Mem{Base: s}, a)
+			c.VMOVDQU(Mem{Base: s, Index: last, Scale: 1}, b)
+			c.VMOVDQU(a, Mem{Base: d})
+			c.VMOVDQU(b, Mem{Base: d, Index: last, Scale: 1})
+		}
+	}
+	planeLoop("rows_mid", overlapping(c.YMM))
 	planeLoop("rows_long", func() {
 		c.XORQ(i, i)
 		c.JMP(LabelRef("rows_check"))
@@ -796,13 +801,7 @@ func emitCopyRowsAVX2(c *build.Context) {
 
 	c.Label("rows_short")
 	c.LEAQ(Mem{Base: n, Disp: -16}, last)
-	planeLoop("rows_short_loop", func() {
-		a, b := c.XMM(), c.XMM()
-		c.VMOVDQU(Mem{Base: s}, a)
-		c.VMOVDQU(Mem{Base: s, Index: last, Scale: 1}, b)
-		c.VMOVDQU(a, Mem{Base: d})
-		c.VMOVDQU(b, Mem{Base: d, Index: last, Scale: 1})
-	})
+	planeLoop("rows_short_loop", overlapping(c.XMM))
 
 	c.Label("rows_done")
 	c.VZEROUPPER()

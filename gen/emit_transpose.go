@@ -992,6 +992,20 @@ func (b blockWalk) baseStores() *jen.Statement {
 	return jen.Id("cachedTiles")
 }
 
+// bufferedStores is the form of the buffered tiles of a block (stores)
+// and the Go that chooses it (choose): baseStores, or where the walk packs,
+// a variable that takes packedTiles for blocks a whole source line wide
+// when pack (bufferedFunc) says so.
+func (b blockWalk) bufferedStores() (stores jen.Code, choose []jen.Code) {
+	if !b.pack {
+		return b.baseStores(), nil
+	}
+	return jen.Id("stores"), []jen.Code{
+		jen.Id("stores").Op(":=").Add(b.baseStores()),
+		jen.If(jen.Id("pack").Op("&&").Id("mj").Op("==").Add(b.blockJ.Clone())).Block(jen.Id("stores").Op("=").Id("packedTiles")),
+	}
+}
+
 // packsCall is the test of whether the walk's source rows take the Packed
 // tiles: packs(1, nj, dj, src, off).
 func (b blockWalk) packsCall() *jen.Statement {
@@ -1069,15 +1083,7 @@ func (b blockWalk) loops(buffered bool) jen.Code {
 		}
 		line := b.blockI * b.dstSize // bytes of a buffer row
 		bufRow := ptr().Call(jen.Op("&").Id("buf").Index(jen.Id("j")))
-		stores := b.baseStores()
-		var choose []jen.Code
-		if b.pack { // whole lines of the source rows only
-			stores = jen.Id("stores")
-			choose = []jen.Code{
-				jen.Id("stores").Op(":=").Add(b.baseStores()),
-				jen.If(jen.Id("pack").Op("&&").Id("mj").Op("==").Add(b.blockJ.Clone())).Block(jen.Id("stores").Op("=").Id("packedTiles")),
-			}
-		}
+		stores, choose := b.bufferedStores()
 		whole = append(choose,
 			tiles(ptr().Call(jen.Id("buf")), jen.Lit(line), stores),
 			jen.If(jen.Id("n").Op(":=").Id("fi").Op("*").Lit(b.tileI*b.dstSize), jen.Id("n").Op("==").Lit(line)).Block(
@@ -1150,15 +1156,7 @@ func (b blockWalk) tailLoops(buffered bool, tiles func(to, dj, stores jen.Code) 
 		rowsOut := func(move jen.Code) jen.Code {
 			return jen.For(jen.Id("j").Op(":=").Range().Id("fj").Op("*").Lit(b.tileJ)).Block(move)
 		}
-		stores := b.baseStores()
-		var choose []jen.Code
-		if b.pack { // whole lines of the source rows only
-			stores = jen.Id("stores")
-			choose = []jen.Code{
-				jen.Id("stores").Op(":=").Add(b.baseStores()),
-				jen.If(jen.Id("pack").Op("&&").Id("mj").Op("==").Add(b.blockJ.Clone())).Block(jen.Id("stores").Op("=").Id("packedTiles")),
-			}
-		}
+		stores, choose := b.bufferedStores()
 		whole := append(choose,
 			jen.If(jen.Id("fi").Op(">").Lit(0)).Block(tiles(ptr().Call(jen.Id("buf")), jen.Lit(line), stores)),
 			jen.If(jen.Id("fb").Op("<").Id("mi")).Block(tail(ptr().Call(jen.Id("buf")), jen.Lit(b.blockI), b.baseStores())),
