@@ -629,11 +629,14 @@ const packSets = 2
 const packSpan = 4 << 20
 
 // packMaxSpan is the destination, in bytes, from which the tiles no longer
-// pack: there the transposes wait on memory, not on L1 misses. At 16 MiB,
-// not streamed, packing left the suite's transposes where they were or
-// slower (transpose2d bfloat16, destination rows 4 KiB apart and so
-// buffered either way, 0.85-0.89× in two runs of 3 and 5 rounds), while at
-// 4 MiB it gained 1.2-2.3×.
+// pack. Packing was measured on results of up to 4 MiB (1.2-2.3× there);
+// results from 12 MiB are streamed under the default threshold (their
+// footprint, source and result, passes 24 MiB on the EPYC VM), and
+// streamed tiles do not pack (at 64 MiB packing lost 13-21%). This bound
+// keeps a raised streaming threshold (SetStreamingThreshold) from packing
+// results four times the size of any measured, where the transposes wait on
+// memory more than on L1 misses. (The suite's 16 MiB cells, which first
+// seemed to call for it, are streamed: their 0.85-0.89× was noise.)
 const packMaxSpan = 16 << 20
 
 // emitStreamCrowded emits the test of whether a streamed transpose writes
@@ -673,7 +676,7 @@ func emitStreamCrowded() jen.Code {
 // take the Packed tiles, and its exported form for the dispatcher:
 //
 //	func Packs(size, nj, dj int, src unsafe.Pointer, off []int) bool {
-//		return nj*dj*size >= 2097152 && packs(size, nj, dj, src, off)
+//		return nj*dj*size >= 4194304 && packs(size, nj, dj, src, off)
 //	}
 //
 //	func packs(size, nj, dj int, src unsafe.Pointer, off []int) bool {
