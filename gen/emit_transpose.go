@@ -679,6 +679,8 @@ func emitStreamCrowded() jen.Code {
 //		return nj*dj*size >= 4194304 && packs(size, nj, dj, src, off)
 //	}
 //
+//	func PackRows(size, nj, dj int) int { ... } // packRows[size] where Packs may be true, else 0
+//
 //	func packs(size, nj, dj int, src unsafe.Pointer, off []int) bool {
 //		n := packRows[size]
 //		if n == 0 || !Accelerated || !AVX512 || nj < cacheLine/size || len(off) < n || nj*dj*size >= 16777216 {
@@ -700,9 +702,18 @@ func emitPacks() jen.Code {
 		"source rows alone, which they read through the Packed tiles (see packs),",
 		fmt.Sprintf("where the destination spans at least %d bytes: so that the caller", packSpan),
 		"knows whether to declare one where Crowds does not. Give it the first",
-		"64 rows of the copy, or all of them if fewer.",
+		"PackRows rows of the copy, or all of them if fewer.",
 	)).Line().Func().Id("Packs").Add(sig.Clone()).Block(
 		jen.Return(jen.Id("nj").Op("*").Id("dj").Op("*").Id("size").Op(">=").Lit(packSpan).Op("&&").Id("packs").Call(args...)),
+	).Line().Line().Add(doc(
+		"PackRows is how many of a copy's first source rows Packs looks at for",
+		"a copy into nj destination rows of dj elements of size bytes: the rows",
+		"of the Packed tiles' band, or 0 where Packs is false whatever the rows,",
+		"so that the caller need not list them.",
+	)).Line().Func().Id("PackRows").Params(jen.List(jen.Id("size"), jen.Id("nj"), jen.Id("dj")).Int()).Int().Block(
+		jen.If(jen.Id("span").Op(":=").Id("nj").Op("*").Id("dj").Op("*").Id("size"), jen.Op("!").Id("Accelerated").Op("||").Op("!").Id("AVX512").Op("||").
+			Id("nj").Op("<").Id("cacheLine").Op("/").Id("size").Op("||").Id("span").Op("<").Lit(packSpan).Op("||").Id("span").Op(">=").Lit(packMaxSpan)).Block(jen.Return(jen.Lit(0))),
+		jen.Return(jen.Id("packRows").Index(jen.Id("size"))),
 	).Line().Line().Add(doc(
 		"packs reports whether a blocked transpose of size-byte elements, nj",
 		"columns into rows of dj, source rows off (byte offsets from src), that",

@@ -228,9 +228,20 @@ func crowded(size, rows, stride, span int) bool {
 // source rows alone, which they read through the Packed tiles (see packs),
 // where the destination spans at least 4194304 bytes: so that the caller
 // knows whether to declare one where Crowds does not. Give it the first
-// 64 rows of the copy, or all of them if fewer.
+// PackRows rows of the copy, or all of them if fewer.
 func Packs(size, nj, dj int, src unsafe.Pointer, off []int) bool {
 	return nj*dj*size >= 4194304 && packs(size, nj, dj, src, off)
+}
+
+// PackRows is how many of a copy's first source rows Packs looks at for
+// a copy into nj destination rows of dj elements of size bytes: the rows
+// of the Packed tiles' band, or 0 where Packs is false whatever the rows,
+// so that the caller need not list them.
+func PackRows(size, nj, dj int) int {
+	if span := nj * dj * size; !Accelerated || !AVX512 || nj < cacheLine/size || span < 4194304 || span >= 16777216 {
+		return 0
+	}
+	return packRows[size]
 }
 
 // packs reports whether a blocked transpose of size-byte elements, nj

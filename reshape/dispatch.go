@@ -257,22 +257,24 @@ func (op copyOp) buffers(dst, src unsafe.Pointer, cshape, cstrides []int, b, dj,
 
 // packsRows reports whether the plain transposes of transposeAxesPart take
 // the buffer for their source rows alone, which they read through the
-// packed tiles (generated.Packs): it tries the offsets of the first rows,
-// from r0, at most a band's worth (packSample).
+// packed tiles (generated.Packs): it lists the offsets of the first rows,
+// from r0, as many as generated.PackRows asks for (none for most copies).
 func packsRows(op copyOp, src unsafe.Pointer, cshape, cstrides []int, b, dj, r0, r1 int) bool {
-	if op.conv.run != nil {
+	size := op.dt.Size()
+	n := min(generated.PackRows(size, cshape[b], dj), r1-r0, packSample)
+	if op.conv.run != nil || n <= 0 {
 		return false
 	}
 	var rows [packSample]int
 	var idx [stackRank]int
 	o := firstRow(cshape, cstrides, b, r0, idx[:])
-	n := min(packSample, r1-r0)
-	fillRows(rows[:n], cshape[b+1:], cstrides[b+1:], idx[b+1:len(cshape)], &o, op.dt.Size())
-	return generated.Packs(op.dt.Size(), cshape[b], dj, src, rows[:n])
+	fillRows(rows[:n], cshape[b+1:], cstrides[b+1:], idx[b+1:len(cshape)], &o, size)
+	return generated.Packs(size, cshape[b], dj, src, rows[:n])
 }
 
-// packSample is how many source rows packsRows gives generated.Packs: the
-// rows of its largest band.
+// packSample is the most source rows packsRows lists: the rows of the
+// largest band of the packed tiles (generated.PackRows), and a table that
+// the stack holds.
 const packSample = 64
 
 // firstRow sets idx, over the axes after b, to the indices of transpose row

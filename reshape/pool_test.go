@@ -248,6 +248,11 @@ func TestPacksRows(t *testing.T) {
 	require.False(t, packs(generated.Float32, 1024, 1024), "float32")
 	small := packsRows(copyOp{dt: generated.Uint8}, s, []int{1024, 1024}, []int{1, 2048}, 0, 1024, 0, 1024)
 	require.False(t, small, "uint8 into 1 MiB")
+	for _, size := range []int{1, 2, 4, 8} { // the rows packsRows lists fit its table
+		require.LessOrEqual(t, generated.PackRows(size, 4096/size, 2048), packSample, "%d bytes", size)
+	}
+	require.Equal(t, map[bool]int{true: 32}[avx512], generated.PackRows(2, 2048, 1024), "bfloat16 into 4 MiB: a band of 32 rows")
+	require.Zero(t, generated.PackRows(1, 1024, 1024), "uint8 into 1 MiB: no rows to list")
 	large := packsRows(copyOp{dt: generated.Uint8}, s, []int{4096, 4096}, []int{1, 4096}, 0, 4096, 0, 4096)
 	require.False(t, large, "uint8 into 16 MiB")
 	bf := conversion{from: generated.BFloat16, to: generated.Float32, run: converterOf[float32, BFloat16](generated.BFloat16, generated.Float32)}
