@@ -209,21 +209,33 @@ func transposeChain(op copyOp, dst, src unsafe.Pointer, cshape, cstrides []int, 
 // table (see transposeAxes): rows are the indices of the axes shape, in
 // row-major order, with source strides strides; idx and *o (in elements)
 // are where the table left off, and are advanced past the rows written.
-// The innermost axis runs in a loop of one store per row (tables of short
-// rows cost as much as the tiles).
+// The innermost axis runs in a loop of eight independent stores per step
+// (tables of short rows cost as much as the tiles: a store per row, each
+// after the add before it, took a fifth of transpose-4k's time at
+// 256 KiB).
 func fillRows(rows []int, shape, strides, idx []int, o *int, size int) {
 	r := len(shape)
 	n, st := shape[r-1], strides[r-1]
+	s1 := st * size
+	s2, s3, s4 := 2*s1, 3*s1, 4*s1
 	for k := 0; k < len(rows); {
-		run := min(n-idx[r-1], len(rows)-k)
+		run := rows[k:min(k+n-idx[r-1], len(rows))]
 		ob := *o * size
-		for q := range rows[k : k+run] {
-			rows[k+q] = ob
-			ob += st * size
+		q := 0
+		for ; q+8 <= len(run); q += 8 {
+			e := run[q : q+8 : q+8]
+			e[0], e[1], e[2], e[3] = ob, ob+s1, ob+s2, ob+s3
+			ob += s4
+			e[4], e[5], e[6], e[7] = ob, ob+s1, ob+s2, ob+s3
+			ob += s4
 		}
-		k += run
-		idx[r-1] += run
-		*o += run * st
+		for ; q < len(run); q++ {
+			run[q] = ob
+			ob += s1
+		}
+		k += len(run)
+		idx[r-1] += len(run)
+		*o += len(run) * st
 		if idx[r-1] < n {
 			continue
 		}

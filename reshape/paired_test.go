@@ -180,3 +180,50 @@ func checkChainConvert[D, S Element](t *testing.T, view Tensor[S], want []S, ops
 	}
 	require.True(t, guardsIntact(all), "%v → %v, %s: wrote outside dst", from, to, ops)
 }
+
+// TestFillRows checks the row tables of the blocked transposes against the
+// offsets computed from each row's indices, for random shapes, strides
+// (negative and zero among them) and chunk sizes, so that every split of
+// the innermost runs (whole, partial, longer and shorter than the eight
+// stores of a step) is covered.
+func TestFillRows(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 11))
+	for trial := range 500 {
+		r := 1 + rng.IntN(4)
+		shape, strides := make([]int, r), make([]int, r)
+		total := 1
+		for a := range shape {
+			shape[a] = 1 + rng.IntN(20)
+			strides[a] = rng.IntN(2001) - 1000
+			total *= shape[a]
+		}
+		size := []int{1, 2, 4, 8}[rng.IntN(4)]
+		start := rng.IntN(50)
+		want := make([]int, total)
+		for i := range want {
+			rest, off := i, start
+			for a := r - 1; a >= 0; a-- {
+				off += rest % shape[a] * strides[a]
+				rest /= shape[a]
+			}
+			want[i] = off * size
+		}
+		got := make([]int, total+1)
+		got[total] = -1 // a guard after the table
+		idx := make([]int, r)
+		o := start
+		for k := 0; k < total; {
+			n := min(total-k, 1+rng.IntN(40))
+			fillRows(got[k:k+n], shape, strides, idx, &o, size)
+			k += n
+		}
+		if got[total] != -1 {
+			t.Fatalf("trial %d: the guard after the table was overwritten", trial)
+		}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("trial %d: shape %v strides %v size %d start %d: row %d at %d, want %d", trial, shape, strides, size, start, i, got[i], want[i])
+			}
+		}
+	}
+}
