@@ -160,6 +160,9 @@ func BenchmarkLimitKernelSides(b *testing.B) {
 								}
 								generated.TransposeRows(dt, unsafe.Add(unsafe.Pointer(&dst[0]), at), unsafe.Pointer(&src[0]), side.off[i0:min(i0+512, n)], n, side.dj, stream, nil)
 							}
+							if stream { // once per copy, as reshape does
+								generated.StreamFence()
+							}
 						}
 						turn := 0
 						measure(b, op, oneGoroutine(dst, src), int64(2*bytes), false, false, &turn)

@@ -511,6 +511,8 @@ func emitTransposeRows() jen.Code {
 		"dj*dt.Size() are multiples of 64, the assembly tiles then prefetch each",
 		"source row's next line and write whole destination lines with",
 		"non-temporal stores (tileStores); 1-byte tiles prefetch in either case.",
+		"Those stores are not fenced: after the last streamed call of a copy, and",
+		"before its result is read elsewhere, the caller calls StreamFence.",
 		"buf, where not nil, is the scratch through which a transpose that is not",
 		"streamed writes destinations whose rows crowd the L1 cache (see Crowds).",
 	)).Line().Func().Id("TransposeRows").Params(
@@ -1811,6 +1813,20 @@ func renderAccel(maxRank int, b *backend) *jen.File {
 	regs := []jen.Code{jen.Id("eax"), jen.Id("ebx"), jen.Id("ecx"), jen.Id("edx")}
 	sig := func() *jen.Statement {
 		return jen.Func().Id("CPUID").Params(jen.List(jen.Id("leaf"), jen.Id("sub")).Uint32()).Params(jen.List(regs...).Uint32(), jen.Id("ok").Bool())
+	}
+	fenceDoc := []string{
+		"StreamFence makes the non-temporal stores of the streamed transposes",
+		"(TransposeRows and ConvTransposeRows with stream) before it visible to",
+		"other cores before any store after it. Those kernels leave their stores",
+		"unfenced so that a copy fences once, not once a block: a goroutine calls",
+		"it after its last streamed call and before it hands the result on. (A",
+		"goroutine that moves to another thread in between goes through the",
+		"scheduler's locked instructions, which order its earlier stores too.)",
+	}
+	if asm {
+		f.Add(doc(append(fenceDoc, "On amd64 it is SFENCE.")...)).Line().Func().Id("StreamFence").Params().Block(jen.Id("fenceStores").Call())
+	} else {
+		f.Add(doc(append(fenceDoc, "This build has no non-temporal stores: it does nothing.")...)).Line().Func().Id("StreamFence").Params().Block()
 	}
 	if asm {
 		f.Add(doc(cpuidDoc...)).Line().Add(sig()).Block(

@@ -86,8 +86,8 @@ func tilesUint8PrefetchAVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.P
 // 64-byte line of each destination row they touch, write it with
 // non-temporal stores (VMOVNTDQ), for results larger than the cache: dst
 // and dj must be multiples of 64. The tile rows after the last whole band
-// keep ordinary stores. The stores are visible to other cores when it
-// returns (SFENCE).
+// keep ordinary stores. It leaves its non-temporal stores unfenced: the
+// caller fences them once, after its last streamed call (StreamFence).
 //
 // It needs AVX2 (see Accelerated).
 //
@@ -145,8 +145,8 @@ func tilesUint16PrefetchAVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.
 // 64-byte line of each destination row they touch, write it with
 // non-temporal stores (VMOVNTDQ), for results larger than the cache: dst
 // and dj must be multiples of 64. The tile rows after the last whole band
-// keep ordinary stores. The stores are visible to other cores when it
-// returns (SFENCE).
+// keep ordinary stores. It leaves its non-temporal stores unfenced: the
+// caller fences them once, after its last streamed call (StreamFence).
 //
 // It needs AVX2 (see Accelerated).
 //
@@ -204,8 +204,8 @@ func tilesUint32PrefetchAVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.
 // 64-byte line of each destination row they touch, write it with
 // non-temporal stores (VMOVNTDQ), for results larger than the cache: dst
 // and dj must be multiples of 64. The tile rows after the last whole band
-// keep ordinary stores. The stores are visible to other cores when it
-// returns (SFENCE).
+// keep ordinary stores. It leaves its non-temporal stores unfenced: the
+// caller fences them once, after its last streamed call (StreamFence).
 //
 // It needs AVX2 (see Accelerated).
 //
@@ -263,8 +263,8 @@ func tilesUint64PrefetchAVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.
 // 64-byte line of each destination row they touch, write it with
 // non-temporal stores (VMOVNTDQ), for results larger than the cache: dst
 // and dj must be multiples of 64. The tile rows after the last whole band
-// keep ordinary stores. The stores are visible to other cores when it
-// returns (SFENCE).
+// keep ordinary stores. It leaves its non-temporal stores unfenced: the
+// caller fences them once, after its last streamed call (StreamFence).
 //
 // It needs AVX2 (see Accelerated).
 //
@@ -323,6 +323,12 @@ func copyRunERMS(dst unsafe.Pointer, src unsafe.Pointer, n int)
 //
 //go:noescape
 func copyRunStreamAVX2(dst unsafe.Pointer, src unsafe.Pointer, n int)
+
+// fenceStores orders every store before it, non-temporal ones included,
+// before every store after it (SFENCE).
+//
+//go:noescape
+func fenceStores()
 
 // cpuid runs CPUID with EAX = leaf and ECX = sub and stores EAX, EBX, ECX
 // and EDX in the four uint32 at out.
@@ -438,8 +444,8 @@ func convTilesBFloat16Float32PrefetchAVX2(dst unsafe.Pointer, src unsafe.Pointer
 // 64-byte line of each destination row they touch, write it with
 // non-temporal stores (VMOVNTDQ), for results larger than the cache: dst
 // and dj must be multiples of 64. The tile rows after the last whole band
-// keep ordinary stores. The stores are visible to other cores when it
-// returns (SFENCE).
+// keep ordinary stores. It leaves its non-temporal stores unfenced: the
+// caller fences them once, after its last streamed call (StreamFence).
 //
 // It needs AVX2.
 //
@@ -482,8 +488,8 @@ func convTilesFloat16Float32PrefetchAVX2(dst unsafe.Pointer, src unsafe.Pointer,
 // 64-byte line of each destination row they touch, write it with
 // non-temporal stores (VMOVNTDQ), for results larger than the cache: dst
 // and dj must be multiples of 64. The tile rows after the last whole band
-// keep ordinary stores. The stores are visible to other cores when it
-// returns (SFENCE).
+// keep ordinary stores. It leaves its non-temporal stores unfenced: the
+// caller fences them once, after its last streamed call (StreamFence).
 //
 // It needs AVX2 and F16C.
 //
@@ -526,8 +532,8 @@ func convTilesFloat64Float32PrefetchAVX2(dst unsafe.Pointer, src unsafe.Pointer,
 // 64-byte line of each destination row they touch, write it with
 // non-temporal stores (VMOVNTDQ), for results larger than the cache: dst
 // and dj must be multiples of 64. The tile rows after the last whole band
-// keep ordinary stores. The stores are visible to other cores when it
-// returns (SFENCE).
+// keep ordinary stores. It leaves its non-temporal stores unfenced: the
+// caller fences them once, after its last streamed call (StreamFence).
 //
 // It needs AVX2.
 //
@@ -570,8 +576,8 @@ func convTilesFloat32BFloat16PrefetchAVX2(dst unsafe.Pointer, src unsafe.Pointer
 // 64-byte line of each destination row they touch, write it with
 // non-temporal stores (VMOVNTDQ), for results larger than the cache: dst
 // and dj must be multiples of 64. The tile rows after the last whole band
-// keep ordinary stores. The stores are visible to other cores when it
-// returns (SFENCE).
+// keep ordinary stores. It leaves its non-temporal stores unfenced: the
+// caller fences them once, after its last streamed call (StreamFence).
 //
 // It needs AVX2.
 //
@@ -614,8 +620,8 @@ func convTilesFloat32Float16PrefetchAVX2(dst unsafe.Pointer, src unsafe.Pointer,
 // 64-byte line of each destination row they touch, write it with
 // non-temporal stores (VMOVNTDQ), for results larger than the cache: dst
 // and dj must be multiples of 64. The tile rows after the last whole band
-// keep ordinary stores. The stores are visible to other cores when it
-// returns (SFENCE).
+// keep ordinary stores. It leaves its non-temporal stores unfenced: the
+// caller fences them once, after its last streamed call (StreamFence).
 //
 // It needs AVX2 and F16C.
 //
@@ -658,8 +664,8 @@ func convTilesFloat32Float64PrefetchAVX2(dst unsafe.Pointer, src unsafe.Pointer,
 // 64-byte line of each destination row they touch, write it with
 // non-temporal stores (VMOVNTDQ), for results larger than the cache: dst
 // and dj must be multiples of 64. The tile rows after the last whole band
-// keep ordinary stores. The stores are visible to other cores when it
-// returns (SFENCE).
+// keep ordinary stores. It leaves its non-temporal stores unfenced: the
+// caller fences them once, after its last streamed call (StreamFence).
 //
 // It needs AVX2.
 //
@@ -702,8 +708,8 @@ func convTilesInt8Float32PrefetchAVX2(dst unsafe.Pointer, src unsafe.Pointer, of
 // 64-byte line of each destination row they touch, write it with
 // non-temporal stores (VMOVNTDQ), for results larger than the cache: dst
 // and dj must be multiples of 64. The tile rows after the last whole band
-// keep ordinary stores. The stores are visible to other cores when it
-// returns (SFENCE).
+// keep ordinary stores. It leaves its non-temporal stores unfenced: the
+// caller fences them once, after its last streamed call (StreamFence).
 //
 // It needs AVX2.
 //
@@ -746,8 +752,8 @@ func convTilesUint8Float32PrefetchAVX2(dst unsafe.Pointer, src unsafe.Pointer, o
 // 64-byte line of each destination row they touch, write it with
 // non-temporal stores (VMOVNTDQ), for results larger than the cache: dst
 // and dj must be multiples of 64. The tile rows after the last whole band
-// keep ordinary stores. The stores are visible to other cores when it
-// returns (SFENCE).
+// keep ordinary stores. It leaves its non-temporal stores unfenced: the
+// caller fences them once, after its last streamed call (StreamFence).
 //
 // It needs AVX2.
 //
@@ -790,8 +796,8 @@ func convTilesInt16Float32PrefetchAVX2(dst unsafe.Pointer, src unsafe.Pointer, o
 // 64-byte line of each destination row they touch, write it with
 // non-temporal stores (VMOVNTDQ), for results larger than the cache: dst
 // and dj must be multiples of 64. The tile rows after the last whole band
-// keep ordinary stores. The stores are visible to other cores when it
-// returns (SFENCE).
+// keep ordinary stores. It leaves its non-temporal stores unfenced: the
+// caller fences them once, after its last streamed call (StreamFence).
 //
 // It needs AVX2.
 //
@@ -849,8 +855,8 @@ func tilesUint8PrefetchAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe
 // 64-byte line of each destination row they touch, write it with
 // non-temporal stores (VMOVNTDQ), for results larger than the cache: dst
 // and dj must be multiples of 64. The tile rows after the last whole band
-// keep ordinary stores. The stores are visible to other cores when it
-// returns (SFENCE).
+// keep ordinary stores. It leaves its non-temporal stores unfenced: the
+// caller fences them once, after its last streamed call (StreamFence).
 //
 // It needs AVX-512 F, BW, VL and VBMI (see AVX512).
 //
@@ -931,8 +937,8 @@ func tilesUint16PrefetchAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsaf
 // 64-byte line of each destination row they touch, write it with
 // non-temporal stores (VMOVNTDQ), for results larger than the cache: dst
 // and dj must be multiples of 64. The tile rows after the last whole band
-// keep ordinary stores. The stores are visible to other cores when it
-// returns (SFENCE).
+// keep ordinary stores. It leaves its non-temporal stores unfenced: the
+// caller fences them once, after its last streamed call (StreamFence).
 //
 // It needs AVX-512 F, BW, VL and VBMI (see AVX512).
 //
@@ -1013,8 +1019,8 @@ func tilesUint32PrefetchAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsaf
 // 64-byte line of each destination row they touch, write it with
 // non-temporal stores (VMOVNTDQ), for results larger than the cache: dst
 // and dj must be multiples of 64. The tile rows after the last whole band
-// keep ordinary stores. The stores are visible to other cores when it
-// returns (SFENCE).
+// keep ordinary stores. It leaves its non-temporal stores unfenced: the
+// caller fences them once, after its last streamed call (StreamFence).
 //
 // It needs AVX-512 F, BW, VL and VBMI (see AVX512).
 //
@@ -1103,6 +1109,18 @@ var hasF16C = cpu.X86.HasF16C
 func hasFSRM() bool {
 	_, _, _, edx, _ := CPUID(7, 0)
 	return edx&(1<<4) != 0
+}
+
+// StreamFence makes the non-temporal stores of the streamed transposes
+// (TransposeRows and ConvTransposeRows with stream) before it visible to
+// other cores before any store after it. Those kernels leave their stores
+// unfenced so that a copy fences once, not once a block: a goroutine calls
+// it after its last streamed call and before it hands the result on. (A
+// goroutine that moves to another thread in between goes through the
+// scheduler's locked instructions, which order its earlier stores too.)
+// On amd64 it is SFENCE.
+func StreamFence() {
+	fenceStores()
 }
 
 // CPUID returns EAX, EBX, ECX and EDX of the CPUID instruction for leaf and

@@ -2052,7 +2052,6 @@ tilesUint8Stream_one_j:
 	JNZ        tilesUint8Stream_one
 
 tilesUint8Stream_done:
-	SFENCE
 	VZEROUPPER
 	RET
 
@@ -3132,7 +3131,6 @@ tilesUint16Stream_one_j:
 	JNZ         tilesUint16Stream_one
 
 tilesUint16Stream_done:
-	SFENCE
 	VZEROUPPER
 	RET
 
@@ -3796,7 +3794,6 @@ tilesUint32Stream_one_j:
 	JNZ        tilesUint32Stream_one
 
 tilesUint32Stream_done:
-	SFENCE
 	VZEROUPPER
 	RET
 
@@ -4175,7 +4172,6 @@ tilesUint64Stream_one_j:
 	JNZ        tilesUint64Stream_one
 
 tilesUint64Stream_done:
-	SFENCE
 	VZEROUPPER
 	RET
 
@@ -4370,6 +4366,12 @@ run_tail:
 	VMOVDQU Y0, -32(AX)(DX*1)
 	SFENCE
 	VZEROUPPER
+	RET
+
+// func fenceStores()
+// Requires: MMX+
+TEXT ·fenceStores(SB), NOSPLIT, $0
+	SFENCE
 	RET
 
 // func cpuid(leaf int, sub int, out unsafe.Pointer)
@@ -5586,7 +5588,6 @@ convTilesBFloat16Float32Stream_one_j:
 	JNZ        convTilesBFloat16Float32Stream_one
 
 convTilesBFloat16Float32Stream_done:
-	SFENCE
 	VZEROUPPER
 	RET
 
@@ -6250,7 +6251,6 @@ convTilesFloat16Float32Stream_one_j:
 	JNZ        convTilesFloat16Float32Stream_one
 
 convTilesFloat16Float32Stream_done:
-	SFENCE
 	VZEROUPPER
 	RET
 
@@ -7058,7 +7058,6 @@ convTilesFloat64Float32Stream_one_j:
 	JNZ         convTilesFloat64Float32Stream_one
 
 convTilesFloat64Float32Stream_done:
-	SFENCE
 	VZEROUPPER
 	RET
 
@@ -9533,7 +9532,6 @@ convTilesFloat32BFloat16Stream_one_j:
 	JNZ        convTilesFloat32BFloat16Stream_one
 
 convTilesFloat32BFloat16Stream_done:
-	SFENCE
 	VZEROUPPER
 	RET
 
@@ -10555,7 +10553,6 @@ convTilesFloat32Float16Stream_one_j:
 	JNZ        convTilesFloat32Float16Stream_one
 
 convTilesFloat32Float16Stream_done:
-	SFENCE
 	VZEROUPPER
 	RET
 
@@ -10934,7 +10931,6 @@ convTilesFloat32Float64Stream_one_j:
 	JNZ        convTilesFloat32Float64Stream_one
 
 convTilesFloat32Float64Stream_done:
-	SFENCE
 	VZEROUPPER
 	RET
 
@@ -11670,7 +11666,6 @@ convTilesInt8Float32Stream_one_j:
 	JNZ        convTilesInt8Float32Stream_one
 
 convTilesInt8Float32Stream_done:
-	SFENCE
 	VZEROUPPER
 	RET
 
@@ -12406,7 +12401,6 @@ convTilesUint8Float32Stream_one_j:
 	JNZ        convTilesUint8Float32Stream_one
 
 convTilesUint8Float32Stream_done:
-	SFENCE
 	VZEROUPPER
 	RET
 
@@ -13142,7 +13136,6 @@ convTilesInt16Float32Stream_one_j:
 	JNZ        convTilesInt16Float32Stream_one
 
 convTilesInt16Float32Stream_done:
-	SFENCE
 	VZEROUPPER
 	RET
 
@@ -14271,7 +14264,6 @@ tilesUint8Stream_one_j:
 	JNZ        tilesUint8Stream_one
 
 tilesUint8Stream_done:
-	SFENCE
 	VZEROUPPER
 	RET
 
@@ -15423,7 +15415,6 @@ tilesUint16Stream_one_j:
 	JNZ         tilesUint16Stream_one
 
 tilesUint16Stream_done:
-	SFENCE
 	VZEROUPPER
 	RET
 
@@ -16447,7 +16438,6 @@ tilesUint32Stream_one_j:
 	JNZ        tilesUint32Stream_one
 
 tilesUint32Stream_done:
-	SFENCE
 	VZEROUPPER
 	RET
 

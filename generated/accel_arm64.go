@@ -114,6 +114,16 @@ func tilesUint64NEON(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer,
 //go:noescape
 func copyRowsNEON(dst unsafe.Pointer, src unsafe.Pointer, planes int, planeStride int, rows int, rowBytes int, srcStride int)
 
+// StreamFence makes the non-temporal stores of the streamed transposes
+// (TransposeRows and ConvTransposeRows with stream) before it visible to
+// other cores before any store after it. Those kernels leave their stores
+// unfenced so that a copy fences once, not once a block: a goroutine calls
+// it after its last streamed call and before it hands the result on. (A
+// goroutine that moves to another thread in between goes through the
+// scheduler's locked instructions, which order its earlier stores too.)
+// This build has no non-temporal stores: it does nothing.
+func StreamFence() {}
+
 // CPUID returns EAX, EBX, ECX and EDX of the CPUID instruction for leaf and
 // subleaf sub, and ok = true, on amd64; elsewhere, and in the purego build,
 // zeros and ok = false. The caller checks that the leaf exists (leaf 0 and

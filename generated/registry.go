@@ -159,6 +159,8 @@ const (
 // dj*dt.Size() are multiples of 64, the assembly tiles then prefetch each
 // source row's next line and write whole destination lines with
 // non-temporal stores (tileStores); 1-byte tiles prefetch in either case.
+// Those stores are not fenced: after the last streamed call of a copy, and
+// before its result is read elsewhere, the caller calls StreamFence.
 // buf, where not nil, is the scratch through which a transpose that is not
 // streamed writes destinations whose rows crowd the L1 cache (see Crowds).
 func TransposeRows(dt DType, dst, src unsafe.Pointer, off []int, nj, dj int, stream bool, buf *CrowdBuffer) {

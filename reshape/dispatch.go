@@ -234,6 +234,9 @@ func transposeRows(cshape []int, b int) int {
 // worker's part when parallel splits the rows).
 func transposeAxesPart(op copyOp, dst, src unsafe.Pointer, cshape, cstrides []int, b, dj, r0, r1 int) {
 	nj := cshape[b]
+	if op.stream { // the streamed tiles leave their stores to this one fence
+		defer generated.StreamFence()
+	}
 	if op.buffers(dst, src, cshape, cstrides, b, dj, r0, r1) {
 		var buf generated.CrowdBuffer // on the stack, cleared once per copy
 		transposeAxesWith(op, dst, src, cshape, cstrides, b, nj, dj, r0, r1, &buf)
