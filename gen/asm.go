@@ -100,7 +100,9 @@ func asmFuncs() []asmFunc {
 			"\t\t}",
 			"\t}",
 			"",
-			"It needs AVX2 (see Accelerated).",
+			"It needs AVX2 (see Accelerated). It leaves its non-temporal stores",
+			"unfenced: the kernels that call it fence once when they return",
+			"(StreamFence).",
 		},
 		Body: emitCopyRowsStreamAVX2,
 	}, asmFunc{
@@ -120,7 +122,9 @@ func asmFuncs() []asmFunc {
 			"stores: one ordinary 32-byte move up to the first 32-byte boundary of dst,",
 			"aligned VMOVNTDQ stores from there, and one ordinary move of the last 32",
 			"bytes, which overlap bytes already written with the same values. dst and",
-			"src must not overlap. It needs AVX2 (see Accelerated).",
+			"src must not overlap. It needs AVX2 (see Accelerated). It leaves its",
+			"non-temporal stores unfenced: the kernels that call it fence once when",
+			"they return (StreamFence).",
 		},
 		Body: emitCopyRunStreamAVX2,
 	}, asmFunc{
@@ -829,7 +833,8 @@ func emitCopyRowsAVX2(c *build.Context) {
 //		CMPQ i, rowBytes; JB move
 //		ADDQ innerSrc, s; ADDQ innerDst, d; DECQ k; JNZ inner_loop
 //		ADDQ outerSrc, src; ADDQ outerDst, dst; DECQ outer; JNZ outer_loop
-//		SFENCE
+//
+// and no SFENCE: its callers fence once (StreamFence; see emitTilesAVX2).
 func emitCopyRowsStreamAVX2(c *build.Context) {
 	dst, src, outer := param(c, "dst"), param(c, "src"), param(c, "outer")
 	n := param(c, "rowBytes")
@@ -862,7 +867,6 @@ func emitCopyRowsStreamAVX2(c *build.Context) {
 	c.DECQ(outer)
 	c.JNZ(LabelRef("stream_outer"))
 	c.Label("stream_done")
-	c.SFENCE()
 	c.VZEROUPPER()
 	c.RET()
 }
@@ -895,7 +899,8 @@ func emitCopyRunERMS(c *build.Context) {
 //		...
 //	tail:
 //		VMOVDQU -32(src)(n*1), Y0; VMOVDQU Y0, -32(dst)(n*1)
-//		SFENCE
+//
+// and no SFENCE: its callers fence once (StreamFence; see emitTilesAVX2).
 func emitCopyRunStreamAVX2(c *build.Context) {
 	dst, src, n := param(c, "dst"), param(c, "src"), param(c, "n")
 	d, s, k, t := c.GP64(), c.GP64(), c.GP64(), c.GP64()
@@ -943,7 +948,6 @@ func emitCopyRunStreamAVX2(c *build.Context) {
 	tail := c.YMM()
 	c.VMOVDQU(Mem{Base: src, Index: n, Scale: 1, Disp: -32}, tail)
 	c.VMOVDQU(tail, Mem{Base: dst, Index: n, Scale: 1, Disp: -32})
-	c.SFENCE()
 	c.VZEROUPPER()
 	c.RET()
 }

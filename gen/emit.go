@@ -106,6 +106,9 @@ func emitKernel(rank int, w width, k kind) jen.Code {
 		jen.Id(o(0)).Op(":=").Lit(0),
 	)
 	body = append(body, emitAxis(0, rank, w, k)...)
+	if k.Stride == 1 { // the row copies' non-temporal stores, fenced once (see Kernel)
+		body = append(body, jen.If(jen.Id("stream")).Block(jen.Id("StreamFence").Call()))
+	}
 	return jen.Add(kernelDoc(name, rank, w, k)).Line().
 		Func().Id(name).Params(
 		jen.List(jen.Id("dst"), jen.Id("src")).Qual("unsafe", "Pointer"),

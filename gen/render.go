@@ -176,7 +176,8 @@ func renderTypes(maxRank int) *jen.File {
 		"in the cache for whatever reads them next. The row copies honour it (see",
 		"copyRun and copyRows), as do the transposes (TransposeRows); the",
 		"element-by-element gathers and fills have no non-temporal form and ignore",
-		"it."))
+		"it. A row copy's non-temporal stores are fenced once, when it returns",
+		"(StreamFence), not once a call of copyRows or copyRun."))
 	f.Type().Id("Kernel").Func().Params(
 		jen.List(jen.Id("dst"), jen.Id("src")).Qual("unsafe", "Pointer"),
 		jen.List(jen.Id("shape"), jen.Id("strides")).Index(jen.Id("MaxRank")).Int(),

@@ -303,7 +303,9 @@ func copyRowsAVX2(dst unsafe.Pointer, src unsafe.Pointer, planes int, planeStrid
 //		}
 //	}
 //
-// It needs AVX2 (see Accelerated).
+// It needs AVX2 (see Accelerated). It leaves its non-temporal stores
+// unfenced: the kernels that call it fence once when they return
+// (StreamFence).
 //
 //go:noescape
 func copyRowsStreamAVX2(dst unsafe.Pointer, src unsafe.Pointer, outer int, outerSrc int, outerDst int, inner int, innerSrc int, innerDst int, rowBytes int)
@@ -319,7 +321,9 @@ func copyRunERMS(dst unsafe.Pointer, src unsafe.Pointer, n int)
 // stores: one ordinary 32-byte move up to the first 32-byte boundary of dst,
 // aligned VMOVNTDQ stores from there, and one ordinary move of the last 32
 // bytes, which overlap bytes already written with the same values. dst and
-// src must not overlap. It needs AVX2 (see Accelerated).
+// src must not overlap. It needs AVX2 (see Accelerated). It leaves its
+// non-temporal stores unfenced: the kernels that call it fence once when
+// they return (StreamFence).
 //
 //go:noescape
 func copyRunStreamAVX2(dst unsafe.Pointer, src unsafe.Pointer, n int)

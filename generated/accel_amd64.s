@@ -4267,7 +4267,7 @@ rows_done:
 	RET
 
 // func copyRowsStreamAVX2(dst unsafe.Pointer, src unsafe.Pointer, outer int, outerSrc int, outerDst int, inner int, innerSrc int, innerDst int, rowBytes int)
-// Requires: AVX, MMX+
+// Requires: AVX
 TEXT ·copyRowsStreamAVX2(SB), NOSPLIT, $0-72
 	MOVQ  dst+0(FP), AX
 	MOVQ  src+8(FP), CX
@@ -4304,7 +4304,6 @@ stream_move:
 	JNZ      stream_outer
 
 stream_done:
-	SFENCE
 	VZEROUPPER
 	RET
 
@@ -4317,7 +4316,7 @@ TEXT ·copyRunERMS(SB), NOSPLIT, $0-24
 	RET
 
 // func copyRunStreamAVX2(dst unsafe.Pointer, src unsafe.Pointer, n int)
-// Requires: AVX, MMX+
+// Requires: AVX
 TEXT ·copyRunStreamAVX2(SB), NOSPLIT, $0-24
 	MOVQ    dst+0(FP), AX
 	MOVQ    src+8(FP), CX
@@ -4364,7 +4363,6 @@ run_small:
 run_tail:
 	VMOVDQU -32(CX)(DX*1), Y0
 	VMOVDQU Y0, -32(AX)(DX*1)
-	SFENCE
 	VZEROUPPER
 	RET
 

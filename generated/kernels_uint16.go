@@ -27,6 +27,9 @@ func copyRank1Uint16Rows(dst, src unsafe.Pointer, shape, strides [MaxRank]int, s
 	d := 0
 	o0 := 0
 	copyRun(unsafe.Add(dst, d), unsafe.Add(src, o0), nb, stream)
+	if stream {
+		StreamFence()
+	}
 }
 
 // copyRank1Uint16Gather copies the rank-1 view of 2-byte elements that starts at src
@@ -129,6 +132,9 @@ func copyRank2Uint16Rows(dst, src unsafe.Pointer, shape, strides [MaxRank]int, s
 	d := 0
 	o0 := 0
 	copyRows(unsafe.Add(dst, d), unsafe.Add(src, o0), 1, 0, n0, nb, s0, stream)
+	if stream {
+		StreamFence()
+	}
 }
 
 // copyRank2Uint16Gather copies the rank-2 view of 2-byte elements that starts at src
@@ -246,6 +252,9 @@ func copyRank3Uint16Rows(dst, src unsafe.Pointer, shape, strides [MaxRank]int, s
 	d := 0
 	o0 := 0
 	copyRows(unsafe.Add(dst, d), unsafe.Add(src, o0), n0, s0, n1, nb, s1, stream)
+	if stream {
+		StreamFence()
+	}
 }
 
 // copyRank3Uint16Gather copies the rank-3 view of 2-byte elements that starts at src
@@ -381,6 +390,9 @@ func copyRank4Uint16Rows(dst, src unsafe.Pointer, shape, strides [MaxRank]int, s
 		copyRows(unsafe.Add(dst, d), unsafe.Add(src, o1), n1, s1, n2, nb, s2, stream)
 		d += n1 * n2 * nb
 		o0 += s0
+	}
+	if stream {
+		StreamFence()
 	}
 }
 
@@ -535,6 +547,9 @@ func copyRank5Uint16Rows(dst, src unsafe.Pointer, shape, strides [MaxRank]int, s
 			o1 += s1
 		}
 		o0 += s0
+	}
+	if stream {
+		StreamFence()
 	}
 }
 
@@ -707,6 +722,9 @@ func copyRank6Uint16Rows(dst, src unsafe.Pointer, shape, strides [MaxRank]int, s
 			o1 += s1
 		}
 		o0 += s0
+	}
+	if stream {
+		StreamFence()
 	}
 }
 

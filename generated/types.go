@@ -136,7 +136,8 @@ func (k Kind) String() string {
 // in the cache for whatever reads them next. The row copies honour it (see
 // copyRun and copyRows), as do the transposes (TransposeRows); the
 // element-by-element gathers and fills have no non-temporal form and ignore
-// it.
+// it. A row copy's non-temporal stores are fenced once, when it returns
+// (StreamFence), not once a call of copyRows or copyRun.
 type Kernel func(dst, src unsafe.Pointer, shape, strides [MaxRank]int, stream bool)
 
 // Transpose describes the blocked 2-D transpose of one dtype (see
