@@ -102,6 +102,42 @@ func TestRenderDeterministic(t *testing.T) {
 	}
 }
 
+// TestStreamsFenced checks the rendered kernels against the fencing rule
+// of the non-temporal stores: the assembly that streams leaves its stores
+// unfenced (fenceStores alone has SFENCE), so every Kernel that passes
+// stream on to copyRows or copyRun must call StreamFence before it returns.
+// A Rows kernel without it would hand a result on with stores still in the
+// write-combining buffers.
+func TestStreamsFenced(t *testing.T) {
+	files, err := render(directiveMaxRank(t))
+	require.NoError(t, err)
+	fences, kernels := 0, 0
+	for _, f := range files {
+		src := string(f.Src)
+		switch {
+		case strings.HasSuffix(f.Name, ".s"):
+			for _, fn := range strings.Split(src, "\nTEXT ")[1:] {
+				name, _, _ := strings.Cut(fn, "(")
+				if strings.Contains(fn, "SFENCE") {
+					assert.Equal(t, "·fenceStores", name, "%s: SFENCE outside fenceStores", f.Name)
+					fences++
+				}
+			}
+		case strings.HasPrefix(f.Name, "kernels_"):
+			for _, fn := range strings.Split(src, "\nfunc ")[1:] {
+				body, _, _ := strings.Cut(fn, "\n}\n")
+				if strings.Contains(body, ", stream)") {
+					kernels++
+					name, _, _ := strings.Cut(fn, "(")
+					assert.Contains(t, body, "if stream {\n\t\tStreamFence()\n\t}", "%s: %s streams without StreamFence", f.Name, name)
+				}
+			}
+		}
+	}
+	assert.Equal(t, 1, fences, "fenceStores")
+	assert.Positive(t, kernels, "no kernel passes stream on: the rule checked nothing")
+}
+
 // TestValidateRejects checks that bad tables and flags stop the generator
 // before anything is rendered.
 func TestValidateRejects(t *testing.T) {
