@@ -21,6 +21,11 @@ type backend struct {
 	CacheLine int
 	// Crowd says which blocked transposes go through a buffer.
 	Crowd crowding
+	// StreamRows, where not 0, is the most destination rows a block of a
+	// streamed transpose writes (a narrower block than a source line of
+	// columns), for the blocks whose non-temporal stores go to more rows
+	// than the memory takes at speed (amd64StreamRows).
+	StreamRows int
 	// Asm renders accel_<Arch>.s.
 	Asm func(maxRank int) ([]byte, error)
 	// Funcs lists its assembly functions, for the Go stubs.
@@ -38,7 +43,7 @@ func (b backend) constraint() string { return b.Arch + " && !purego" }
 // Neoverse and Cortex cores 64: the arm64 blocks take 128 bytes of source
 // columns, a whole line on the first, two on the others.
 var (
-	amd64Backend = backend{Arch: "amd64", ISA: "AVX2", CacheLine: cacheLineBytes, Crowd: amd64Crowd, Asm: renderAsm, Funcs: asmFuncs,
+	amd64Backend = backend{Arch: "amd64", ISA: "AVX2", CacheLine: cacheLineBytes, Crowd: amd64Crowd, StreamRows: amd64StreamRows, Asm: renderAsm, Funcs: asmFuncs,
 		HasTile: func(w width) bool { return avx2Shuffles[w.Size] != nil }}
 	arm64Backend = backend{Arch: "arm64", ISA: neonSuffix, CacheLine: 128, Asm: renderNEON, Funcs: neonFuncs,
 		HasTile: func(w width) bool { v := w.TileJ * w.Size; return v == 16 || v == 32 }}
@@ -114,6 +119,20 @@ func (c crowding) check(sizes map[int]bool) error {
 // ordinary stores at either end) ran slower than the ordinary copy: uint8
 // 0.22, bfloat16 0.25, float32 0.28.
 var amd64Crowd = crowding{Ways: 12, Sizes: map[int]int{1: 0, 2: 0, 4: 8 << 20}, Streamed: map[int]bool{1: true, 2: true}}
+
+// amd64StreamRows: a streamed uint8 block (512 source rows by a line, 64
+// columns) wrote a line to each of 64 destination rows in turn, and the
+// non-temporal stores alone (BenchmarkLimitKernelSides, side=write, source
+// rows in L1) ran at 0.37 of the ceiling at 64 MiB; 32 rows a block, 1.03,
+// as bfloat16 (32 rows) and float32 (16) already were. In the suite (2-vCPU
+// EPYC VM, x-ceiling, one worker, 3-5 interleaved rounds): mixed5d-t
+// 16 MiB 0.23-0.27 -> 0.48-0.53, 64 MiB 0.38-0.39 -> 0.48-0.50, reverse4d
+// 16 MiB 1.11-1.21x but 64 MiB 0.81-0.87x (its 512 rows, all 128 KiB apart,
+// share one set of every cache level, and each line is now read by two
+// blocks), transpose2d and transpose-4k 0.94-1.04x; with the AVX2 tiles
+// (no AVX-512) transpose2d, mixed5d-t and reverse4d at 16 MiB 1.5-1.6x,
+// transpose2d at 64 MiB 1.36x, reverse4d 0.90x.
+const amd64StreamRows = 32
 
 // otherCrowd is the crowding of the Go fallback everywhere else, measured
 // as the purego build on the same VM: 2-byte Go tiles, which write 8 bytes

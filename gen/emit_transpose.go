@@ -862,8 +862,11 @@ func emitTranspose(w width) jen.Code {
 	stores := emitStoresChoice(w.Size, w.Size == 1)
 	walk := plainWalk(w)
 	more := ""
+	if walk.narrows {
+		more = " Streamed, its blocks are at most streamRows columns wide where the build sets it."
+	}
 	if walk.hasBuffered() {
-		more = fmt.Sprintf(" Destinations whose rows crowd the L1 cache (crowded) take %s, given buf.", bufferedName(w))
+		more += fmt.Sprintf(" Destinations whose rows crowd the L1 cache (crowded) take %s, given buf.", bufferedName(w))
 	}
 	return jen.Add(doc(
 		fmt.Sprintf("%s transposes len(off) × nj %d-byte elements: source row i starts", name, w.Size),
@@ -896,11 +899,13 @@ func emitTranspose(w width) jen.Code {
 
 // plainWalk is the block walk of a width's transpose.
 func plainWalk(w width) blockWalk {
-	return blockWalk{
+	b := blockWalk{
 		tiles: tilesName(w), edge: edgeName(w), buffered: bufferedName(w),
 		tileI: w.TileI, tileJ: w.TileJ, blockI: w.BlockI, blockJ: blockJExpr(w), lineCols: func(line int) int { return blockJ(w, line) },
 		srcSize: w.Size, dstSize: w.Size, pack: avx512Packs[w.Size], tail: tailOf(w), streamOut: true,
 	}
+	b.narrows = slices.ContainsFunc(builds(), b.narrowsIn)
+	return b
 }
 
 // tailOf is the tail function of a width's transpose, "" for none.
@@ -956,6 +961,10 @@ type blockWalk struct {
 	// aligned lines go through the buffer where the build says so
 	// (crowding.Streamed, streamCrowded).
 	streamOut bool
+	// narrows: the walk has a stream parameter, and its blocks are wider
+	// than some build's backend.StreamRows: streamed, its unbuffered
+	// blocks take at most streamRows columns (bj).
+	narrows bool
 }
 
 // buffersOn reports whether the walk writes through the buffer in build
@@ -972,11 +981,41 @@ func (b blockWalk) hasBuffered() bool {
 	return slices.ContainsFunc(builds(), b.buffersOn)
 }
 
+// narrowsIn reports whether a streamed block of the walk is narrower in
+// build be than a line of columns (backend.StreamRows).
+func (b blockWalk) narrowsIn(be backend) bool {
+	return be.StreamRows > 0 && b.lineCols(be.CacheLine) > be.StreamRows
+}
+
+// blockCols is the columns of the walk's blocks: bj where narrowed
+// (streamBlock), else the block's line of columns.
+func (b blockWalk) blockCols(buffered bool) *jen.Statement {
+	if b.narrows && !buffered {
+		return jen.Id("bj")
+	}
+	return b.blockJ.Clone()
+}
+
+// streamBlock declares bj, the columns of the unbuffered blocks of a walk
+// that narrows them when streamed:
+//
+//	bj := cacheLine / 1
+//	if stream && streamRows > 0 {
+//		bj = min(bj, streamRows)
+//	}
+func (b blockWalk) streamBlock() jen.Code {
+	if !b.narrows {
+		return jen.Null()
+	}
+	return jen.Id("bj").Op(":=").Add(b.blockJ.Clone()).Line().
+		If(jen.Id("stream").Op("&&").Id("streamRows").Op(">").Lit(0)).Block(jen.Id("bj").Op("=").Min(jen.Id("bj"), jen.Id("streamRows")))
+}
+
 // body is the body of the transpose: the choice of stores, the branch to
 // the buffered form where the walk has one, and the loops.
 func (b blockWalk) body(stores jen.Code) []jen.Code {
 	if !b.hasBuffered() {
-		return []jen.Code{stores, b.loops(false)}
+		return []jen.Code{stores, b.streamBlock(), b.loops(false)}
 	}
 	crowd := jen.Id("crowded").Call(
 		jen.Lit(b.dstSize), jen.Min(b.blockJ.Clone(), jen.Id("nj")), times(jen.Id("dj"), b.dstSize), jen.Id("nj").Op("*").Add(times(jen.Id("dj"), b.dstSize)))
@@ -995,7 +1034,7 @@ func (b blockWalk) body(stores jen.Code) []jen.Code {
 		jen.Id(b.buffered).Call(append(args, jen.Id("buf"))...),
 		jen.Return(),
 	)
-	return []jen.Code{stores, branch, b.loops(false)}
+	return []jen.Code{stores, branch, b.streamBlock(), b.loops(false)}
 }
 
 // baseStores is the form of the buffered tiles where nothing else
@@ -1113,25 +1152,25 @@ func (b blockWalk) loops(buffered bool) jen.Code {
 		return b.tailLoops(buffered, tiles)
 	}
 	inner := []jen.Code{
-		jen.Id("mj").Op(":=").Min(b.blockJ.Clone(), jen.Id("nj").Op("-").Id("j0")),
+		jen.Id("mj").Op(":=").Min(b.blockCols(buffered), jen.Id("nj").Op("-").Id("j0")),
 		jen.Id("d").Op(":=").Add(add(jen.Id("dst"), times(jen.Parens(jen.Id("j0").Op("*").Id("dj").Op("+").Id("i0")), b.dstSize))),
 		jen.List(jen.Id("fi"), jen.Id("fj")).Op(":=").List(jen.Id("mi").Op("/").Lit(b.tileI), jen.Id("mj").Op("/").Lit(b.tileJ)),
 		jen.If(jen.Id("fi").Op(">").Lit(0).Op("&&").Id("fj").Op(">").Lit(0)).Block(whole...),
 		jen.Id(b.edge).Call(jen.Id("d"), jen.Id("src"), jen.Id("rows"), jen.Id("j0"), jen.Lit(0), jen.Id("mi"), jen.Id("fj").Op("*").Lit(b.tileJ), jen.Id("mj"), jen.Id("dj")),
 		jen.Id(b.edge).Call(jen.Id("d"), jen.Id("src"), jen.Id("rows"), jen.Id("j0"), jen.Id("fi").Op("*").Lit(b.tileI), jen.Id("mi"), jen.Lit(0), jen.Id("fj").Op("*").Lit(b.tileJ), jen.Id("dj")),
 	}
-	return b.blocks(nil, inner)
+	return b.blocks(nil, inner, b.blockCols(buffered))
 }
 
-// blocks is the loop over the blocks of rows and, in each, of columns,
-// with before at the top of each block of rows and inner the body of each
-// block.
-func (b blockWalk) blocks(before, inner []jen.Code) jen.Code {
+// blocks is the loop over the blocks of rows and, in each, of columns (cols
+// at a time), with before at the top of each block of rows and inner the
+// body of each block.
+func (b blockWalk) blocks(before, inner []jen.Code, cols *jen.Statement) jen.Code {
 	return jen.For(jen.Id("i0").Op(":=").Lit(0), jen.Id("i0").Op("<").Len(jen.Id("off")), jen.Id("i0").Op("+=").Lit(b.blockI)).Block(append(append([]jen.Code{
 		jen.Id("mi").Op(":=").Min(jen.Lit(b.blockI), jen.Len(jen.Id("off")).Op("-").Id("i0")),
 		jen.Id("rows").Op(":=").Id("off").Index(jen.Id("i0").Op(":").Id("i0").Op("+").Id("mi")),
 	}, before...),
-		jen.For(jen.Id("j0").Op(":=").Lit(0), jen.Id("j0").Op("<").Id("nj"), jen.Id("j0").Op("+=").Add(b.blockJ.Clone())).Block(inner...),
+		jen.For(jen.Id("j0").Op(":=").Lit(0), jen.Id("j0").Op("<").Id("nj"), jen.Id("j0").Op("+=").Add(cols)).Block(inner...),
 	)...)
 }
 
@@ -1185,12 +1224,12 @@ func (b blockWalk) tailLoops(buffered bool, tiles func(to, dj, stores jen.Code) 
 		body = []jen.Code{jen.If(jen.Id("fj").Op(">").Lit(0)).Block(whole...)}
 	}
 	inner := append([]jen.Code{
-		jen.Id("mj").Op(":=").Min(b.blockJ.Clone(), jen.Id("nj").Op("-").Id("j0")),
+		jen.Id("mj").Op(":=").Min(b.blockCols(buffered), jen.Id("nj").Op("-").Id("j0")),
 		jen.Id("d").Op(":=").Add(add(jen.Id("dst"), times(jen.Parens(jen.Id("j0").Op("*").Id("dj").Op("+").Id("i0")), b.dstSize))),
 		jen.List(jen.Id("fi"), jen.Id("fj")).Op(":=").List(jen.Id("fb").Op("/").Lit(b.tileI), jen.Id("mj").Op("/").Lit(b.tileJ)),
 	}, body...)
 	inner = append(inner, jen.Id(b.edge).Call(jen.Id("d"), jen.Id("src"), jen.Id("rows"), jen.Id("j0"), jen.Lit(0), jen.Id("mi"), jen.Id("fj").Op("*").Lit(b.tileJ), jen.Id("mj"), jen.Id("dj")))
-	return b.blocks(fb, inner)
+	return b.blocks(fb, inner, b.blockCols(buffered))
 }
 
 // emitTilesTail emits tiles<W>Tail of a build: with the assembly (asm),
@@ -1705,6 +1744,9 @@ func renderAccel(maxRank int, b *backend) *jen.File {
 	f.Add(doc("cacheLine is the cache line, in bytes, that the blocks of the transposes",
 		"take one source line of columns of (see the backends in gen/backend.go)."))
 	f.Const().Id("cacheLine").Op("=").Lit(build.CacheLine)
+	f.Add(doc("streamRows, where not 0, is the most destination rows, and so columns, of",
+		"a block of a streamed transpose (see the backends in gen/backend.go)."))
+	f.Const().Id("streamRows").Op("=").Lit(build.StreamRows)
 	f.Add(doc("A blocked transpose writes through a buffer (see crowded) when the",
 		"destination rows of one block, more than crowdWays, fall into too few",
 		"sets of the L1 data cache and its destination spans fewer bytes than",

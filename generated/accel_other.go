@@ -14,6 +14,10 @@ import (
 // take one source line of columns of (see the backends in gen/backend.go).
 const cacheLine = 64
 
+// streamRows, where not 0, is the most destination rows, and so columns, of
+// a block of a streamed transpose (see the backends in gen/backend.go).
+const streamRows = 0
+
 // A blocked transpose writes through a buffer (see crowded) when the
 // destination rows of one block, more than crowdWays, fall into too few
 // sets of the L1 data cache and its destination spans fewer bytes than

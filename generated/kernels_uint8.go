@@ -883,7 +883,7 @@ func copyRank6Uint8Broadcast(dst, src unsafe.Pointer, shape, strides [MaxRank]in
 // lines, the tiles prefetch the source rows' next lines and write whole
 // destination lines with non-temporal stores (the edges keep ordinary ones);
 // where they are not, 1-byte tiles only prefetch and the others run as in
-// the cache. Destinations whose rows crowd the L1 cache (crowded) take transposeBufferedUint8, given buf.
+// the cache. Streamed, its blocks are at most streamRows columns wide where the build sets it. Destinations whose rows crowd the L1 cache (crowded) take transposeBufferedUint8, given buf.
 func transposeUint8(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool, buf *CrowdBuffer) {
 	stores := cachedTiles
 	if stream {
@@ -896,12 +896,16 @@ func transposeUint8(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool,
 		transposeBufferedUint8(dst, src, off, nj, dj, stream, buf)
 		return
 	}
+	bj := cacheLine / 1
+	if stream && streamRows > 0 {
+		bj = min(bj, streamRows)
+	}
 	for i0 := 0; i0 < len(off); i0 += 512 {
 		mi := min(512, len(off)-i0)
 		rows := off[i0 : i0+mi]
 		fb := mi - mi%(cacheLine/1)
-		for j0 := 0; j0 < nj; j0 += cacheLine / 1 {
-			mj := min(cacheLine/1, nj-j0)
+		for j0 := 0; j0 < nj; j0 += bj {
+			mj := min(bj, nj-j0)
 			d := unsafe.Add(dst, (j0*dj + i0))
 			fi, fj := fb/8, mj/16
 			if fi > 0 && fj > 0 {
