@@ -25,6 +25,9 @@ var split = flag.Bool("stridekit.split", false,
 var streamAt = flag.Int("stridekit.stream", 0,
 	"the streaming threshold in bytes for the run (reshape.SetStreamingThreshold; 0 keeps the default), to show where non-temporal stores pay")
 
+var apart = flag.Bool("stridekit.apart", false,
+	"give the Reshape cases' baselines a destination of their own instead of stridekit's: by default they write stridekit's twice before each of its turns, which on some CPUs makes non-temporal stores to it 2.5x slower than after one write or none")
+
 var kernels = flag.String("stridekit.kernels", "best",
 	"the kernels to run: best (what the CPU has), avx2 (no AVX-512 tiles) or go (no assembly), to compare them on one machine")
 
@@ -206,7 +209,7 @@ func benchName(c Case, dtype string, size Size) string {
 // for a Fixed case, which measures a call, where reshape stays on one
 // goroutine): copy() (CopyParallel) and the cached copy (CopyCached). They
 // read CopySource and write the destination stridekit writes, so all touch
-// the same memory.
+// the same memory, or with -stridekit.apart a destination of their own.
 func benchReshape[T reshape.Element](b *testing.B, c Case) {
 	src, err := Build[T](c)
 	if err != nil {
@@ -215,6 +218,10 @@ func benchReshape[T reshape.Element](b *testing.B, c Case) {
 	n := c.Elements()
 	dst := make([]T, n)
 	from := CopySource(src, n)
+	to := dst
+	if *apart {
+		to = make([]T, n)
+	}
 	bytes := c.Bytes(int(unsafe.Sizeof(*new(T))))
 	var crew Crew
 	defer crew.Park()
@@ -238,15 +245,15 @@ func benchReshape[T reshape.Element](b *testing.B, c Case) {
 			bases := baselines{
 				crew:    &crew,
 				workers: copyWorkers,
-				copy:    func() { CopyParallel(&crew, dst, from, copyWorkers) },
-				cached:  func() { CopyCached(&crew, dst, from, copyWorkers) },
+				copy:    func() { CopyParallel(&crew, to, from, copyWorkers) },
+				cached:  func() { CopyCached(&crew, to, from, copyWorkers) },
 			}
 			measure(b, op, bases, bytes, c.ZeroCopy, c.Scale == Fixed, &turn)
 		})
 	}
 	// The next case's buffers are as large: return these to the heap first,
 	// so that a run needs memory for one case, not two.
-	src, dst, from = reshape.Tensor[T]{}, nil, nil
+	src, dst, from, to = reshape.Tensor[T]{}, nil, nil, nil
 	runtime.GC()
 }
 
