@@ -110,10 +110,11 @@ func cacheBudget(llc int, amd bool) int {
 	if llc <= 0 {
 		return unknownCacheBudget
 	}
+	most := maxCacheBudget
 	if amd {
-		return min(max(llc, minCacheBudget), maxCacheBudgetAMD)
+		most = maxCacheBudgetAMD
 	}
-	return min(max(llc, minCacheBudget), maxCacheBudget)
+	return min(max(llc, minCacheBudget), most)
 }
 
 // lastLevelCache returns the size in bytes of the largest data or unified
