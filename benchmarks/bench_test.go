@@ -31,7 +31,11 @@ var apart = flag.Bool("stridekit.apart", false,
 var kernels = flag.String("stridekit.kernels", "best",
 	"the kernels to run: best (what the CPU has), avx2 (no AVX-512 tiles) or go (no assembly), to compare them on one machine")
 
-// TestMain applies -stridekit.stream and -stridekit.kernels to the whole run.
+var crowds = flag.String("stridekit.crowds", "cpu",
+	"whether the AVX-512 tiles buffer rows that crowd the L1 cache (generated.BufferCrowds): cpu (AMD's CPUs do, others not), on or off, to compare both on one machine")
+
+// TestMain applies -stridekit.stream, -stridekit.kernels and
+// -stridekit.crowds to the whole run.
 func TestMain(m *testing.M) {
 	flag.Parse()
 	if *streamAt > 0 {
@@ -45,6 +49,14 @@ func TestMain(m *testing.M) {
 		generated.Accelerated = false
 	default:
 		fmt.Fprintf(os.Stderr, "-stridekit.kernels %q: want best, avx2 or go\n", *kernels)
+		os.Exit(2)
+	}
+	switch *crowds {
+	case "cpu":
+	case "on", "off":
+		generated.BufferCrowds = *crowds == "on"
+	default:
+		fmt.Fprintf(os.Stderr, "-stridekit.crowds %q: want cpu, on or off\n", *crowds)
 		os.Exit(2)
 	}
 	os.Exit(m.Run())

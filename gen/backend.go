@@ -64,10 +64,20 @@ var (
 // destination rows are not whole aligned lines, which its tiles cannot
 // write with non-temporal stores, goes through the buffer where Streamed
 // lists its element size.
+//
+// Where the AVX-512 tiles run on a CPU that is not AMD's (generated's
+// BufferCrowds is false), rows whole lines apart never buffer: each band
+// stores a whole line of every destination row at once, and such a CPU
+// takes those stores into crowded sets in stride. Rows that are not whole
+// lines apart, each store of which straddles two lines, buffer only for the
+// sizes that Straddled lists, below that entry's bytes (0: any span); its
+// sizes must be among those of Sizes. Nor do the AVX-512 tiles pack their
+// source rows there (packs in emit_transpose.go, through the same buffer).
 type crowding struct {
-	Ways     int
-	Sizes    map[int]int
-	Streamed map[int]bool
+	Ways      int
+	Sizes     map[int]int
+	Straddled map[int]int
+	Streamed  map[int]bool
 }
 
 // check reports whether the crowding can be generated: sizes of widths
@@ -79,6 +89,14 @@ func (c crowding) check(sizes map[int]bool) error {
 		}
 		if span < 0 {
 			return fmt.Errorf("%d-byte elements: a negative span", sz)
+		}
+	}
+	for sz, span := range c.Straddled {
+		if _, ok := c.Sizes[sz]; !ok {
+			return fmt.Errorf("straddled: %d-byte elements do not buffer at all", sz)
+		}
+		if span < 0 {
+			return fmt.Errorf("straddled %d-byte elements: a negative span", sz)
 		}
 	}
 	for sz := range c.Streamed {
@@ -118,7 +136,27 @@ func (c crowding) check(sizes map[int]bool) error {
 // buffer's rows out with non-temporal stores of their whole lines (masked
 // ordinary stores at either end) ran slower than the ordinary copy: uint8
 // 0.22, bfloat16 0.25, float32 0.28.
-var amd64Crowd = crowding{Ways: 12, Sizes: map[int]int{1: 0, 2: 0, 4: 8 << 20}, Streamed: map[int]bool{1: true, 2: true}}
+//
+// Straddled is measured on the 2-vCPU Intel Xeon VM (48 KiB 12-way L1, 2
+// MiB L2), where buffering the AVX-512 tiles cost more than it saved. In
+// benchmarks/, x-ceiling, one worker, medians of 4 interleaved rounds,
+// buffered -> not at 256 KiB/1/4/16 MiB: transpose-4k uint8
+// 0.32/0.35/0.45/0.37 -> 0.39/0.42/0.54/0.44, bfloat16 0.37/0.41/0.55/0.45
+// -> 0.44/0.49/0.65/0.57, float32 0.43/0.49/0.65 -> 0.46/0.53/0.67;
+// mixed5d-t uint8 0.27/0.35/0.52/0.51 -> 0.40/0.46/0.62/0.62, bfloat16
+// 0.34/0.40/0.60/0.56 -> 0.48/0.54/0.68/0.67; mixed6d-t uint8
+// 0.33/0.38/0.49/0.45 -> 0.47/0.55/0.64/0.58; reverse4d bfloat16 16 MiB
+// 0.40 -> 0.56; bfloat16 and float16 to float32 transpose2d at 4 MiB
+// 0.38 -> 0.46-0.48. Of the rows off line boundaries (transpose2d-odd at
+// 4 MiB), uint8 0.40 -> 0.54 and bfloat16 0.45 -> 0.54, but float32 (rows
+// 4092 bytes apart) 0.63 -> 0.52: so float32 alone, as on the EPYC.
+// Packing the source rows (with that rule in place) cost as much:
+// transpose2d at 4 MiB uint8 0.42 packed, 0.59 not, bfloat16 0.45 and 0.58,
+// reverse4d uint8 0.37 and 0.46, bfloat16 0.40 and 0.53. With
+// the AVX2 tiles the buffer still won there (transpose-4k uint8
+// 0.21/0.24/0.40 buffered, 0.15/0.19/0.33 not), and BufferCrowds matters only
+// with the AVX-512 tiles.
+var amd64Crowd = crowding{Ways: 12, Sizes: map[int]int{1: 0, 2: 0, 4: 8 << 20}, Straddled: map[int]int{4: 8 << 20}, Streamed: map[int]bool{1: true, 2: true}}
 
 // amd64StreamRows: a streamed uint8 block (512 source rows by a line, 64
 // columns) wrote a line to each of 64 destination rows in turn, and the

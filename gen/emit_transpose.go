@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"strings"
@@ -535,7 +536,14 @@ func emitTransposeRows() jen.Code {
 //	}
 //
 //	func crowded(size, rows, stride, span int) bool {
-//		if rows <= crowdWays || span >= crowdSpans[size] {
+//		spans := &crowdSpans
+//		if Accelerated && AVX512 && !BufferCrowds {
+//			if stride%cacheLine == 0 {
+//				return false
+//			}
+//			spans = &straddledSpans
+//		}
+//		if rows <= crowdWays || span >= spans[size] {
 //			return false
 //		}
 //		if lines := stride / cacheLine; span <= 2*rows*stride && stride%cacheLine == 0 && rows > 64>>min(bits.TrailingZeros(uint(lines)), 6)*crowdWays {
@@ -594,8 +602,16 @@ func emitCrowded() jen.Code {
 		"a time down a block, such rows miss the cache in one set at once (rows",
 		"not on a line boundary, in two lines each); through the buffer each",
 		"row's part of a block goes out as a run of consecutive lines instead.",
+		"With the AVX-512 tiles on a CPU whose L1 takes their whole-line stores",
+		"into crowded sets in stride (BufferCrowds false), rows whole lines apart",
+		"never buffer, and rows that are not take straddledSpans.",
 	)).Line().Func().Id("crowded").Params(jen.List(jen.Id("size"), jen.Id("rows"), jen.Id("stride"), jen.Id("span")).Int()).Bool().Block(
-		jen.If(jen.Id("rows").Op("<=").Id("crowdWays").Op("||").Id("span").Op(">=").Id("crowdSpans").Index(jen.Id("size"))).Block(jen.Return(jen.False())),
+		jen.Id("spans").Op(":=").Op("&").Id("crowdSpans"),
+		jen.If(jen.Id("Accelerated").Op("&&").Id("AVX512").Op("&&").Op("!").Id("BufferCrowds")).Block(
+			jen.If(jen.Id("stride").Op("%").Id("cacheLine").Op("==").Lit(0)).Block(jen.Return(jen.False())),
+			jen.Id("spans").Op("=").Op("&").Id("straddledSpans"),
+		),
+		jen.If(jen.Id("rows").Op("<=").Id("crowdWays").Op("||").Id("span").Op(">=").Id("spans").Index(jen.Id("size"))).Block(jen.Return(jen.False())),
 		jen.If(
 			jen.Id("lines").Op(":=").Id("stride").Op("/").Id("cacheLine"),
 			jen.Id("span").Op("<=").Lit(2).Op("*").Id("rows").Op("*").Id("stride").Op("&&").Id("stride").Op("%").Id("cacheLine").Op("==").Lit(0).Op("&&").
@@ -606,6 +622,29 @@ func emitCrowded() jen.Code {
 		jen.Id("h").Op(":=").Id("stride").Op("%").Parens(jen.Lit(32).Op("*").Id("cacheLine")),
 		jen.Return(jen.Id("stride").Op("%").Id("cacheLine").Op("!=").Lit(0).Op("&&").Id("rows").Op("/").Lit(2).Op(">").Id("crowdWays").Op("&&").
 			Id("rows").Op("/").Lit(2).Op("*").Min(jen.Id("h"), jen.Lit(32).Op("*").Id("cacheLine").Op("-").Id("h")).Op("<=").Lit(2).Op("*").Id("cacheLine")),
+	)
+}
+
+// emitVendor emits the test of the CPU's maker from CPUID leaf 0:
+//
+//	func VendorAMD() bool {
+//		_, ebx, ecx, edx, ok := CPUID(0, 0)
+//		return ok && (ebx == 0x68747541 && edx == 0x69746e65 && ecx == 0x444d4163 || ebx == 0x6f677948 && edx == 0x6e65476e && ecx == 0x656e6975)
+//	}
+func emitVendor() jen.Code {
+	is := func(name string) *jen.Statement {
+		word := func(i int) jen.Code {
+			return jen.Op(fmt.Sprintf("%#08x", binary.LittleEndian.Uint32([]byte(name[i:]))))
+		}
+		return jen.Id("ebx").Op("==").Add(word(0)).Op("&&").Id("edx").Op("==").Add(word(4)).Op("&&").Id("ecx").Op("==").Add(word(8))
+	}
+	return jen.Add(doc(
+		"VendorAMD reports whether CPUID names AMD or Hygon as the CPU's maker",
+		"(\"AuthenticAMD\", \"HygonGenuine\"): false where there is no CPUID (see",
+		"CPUID).",
+	)).Line().Func().Id("VendorAMD").Params().Bool().Block(
+		jen.List(jen.Id("_"), jen.Id("ebx"), jen.Id("ecx"), jen.Id("edx"), jen.Id("ok")).Op(":=").Id("CPUID").Call(jen.Lit(0), jen.Lit(0)),
+		jen.Return(jen.Id("ok").Op("&&").Parens(is("AuthenticAMD").Op("||").Add(is("HygonGenuine")))),
 	)
 }
 
@@ -685,7 +724,7 @@ func emitStreamCrowded() jen.Code {
 //
 //	func packs(size, nj, dj int, src unsafe.Pointer, off []int) bool {
 //		n := packRows[size]
-//		if n == 0 || !Accelerated || !AVX512 || nj < cacheLine/size || len(off) < n || nj*dj*size >= 16777216 {
+//		if n == 0 || !Accelerated || !AVX512 || !BufferCrowds || nj < cacheLine/size || len(off) < n || nj*dj*size >= 16777216 {
 //			return false
 //		}
 //		var sets uint64
@@ -713,7 +752,7 @@ func emitPacks() jen.Code {
 		"of the Packed tiles' band, or 0 where Packs is false whatever the rows,",
 		"so that the caller need not list them.",
 	)).Line().Func().Id("PackRows").Params(jen.List(jen.Id("size"), jen.Id("nj"), jen.Id("dj")).Int()).Int().Block(
-		jen.If(jen.Id("span").Op(":=").Id("nj").Op("*").Id("dj").Op("*").Id("size"), jen.Op("!").Id("Accelerated").Op("||").Op("!").Id("AVX512").Op("||").
+		jen.If(jen.Id("span").Op(":=").Id("nj").Op("*").Id("dj").Op("*").Id("size"), jen.Op("!").Id("Accelerated").Op("||").Op("!").Id("AVX512").Op("||").Op("!").Id("BufferCrowds").Op("||").
 			Id("nj").Op("<").Id("cacheLine").Op("/").Id("size").Op("||").Id("span").Op("<").Lit(packSpan).Op("||").Id("span").Op(">=").Lit(packMaxSpan)).Block(jen.Return(jen.Lit(0))),
 		jen.Return(jen.Id("packRows").Index(jen.Id("size"))),
 	).Line().Line().Add(doc(
@@ -721,14 +760,14 @@ func emitPacks() jen.Code {
 		"columns into rows of dj, source rows off (byte offsets from src), that",
 		"is not streamed, reads the source rows of its whole bands through the",
 		"Packed tiles (packedTiles): where this build and CPU have them for the",
-		"size (packRows: the AVX-512 tiles), there is a block a whole line wide,",
+		"size (packRows: the AVX-512 tiles) and BufferCrowds, there is a block a whole line wide,",
 		fmt.Sprintf("the destination spans less than %d bytes, and the first band's", packMaxSpan),
 		fmt.Sprintf("rows start in at most %d of the L1 cache's 64 sets. Its tile columns", packSets),
 		"would read such rows from the next level once per column; the Packed",
 		"tiles read each line once.",
 	)).Line().Func().Id("packs").Add(sig).Block(
 		jen.Id("n").Op(":=").Id("packRows").Index(jen.Id("size")),
-		jen.If(jen.Id("n").Op("==").Lit(0).Op("||").Op("!").Id("Accelerated").Op("||").Op("!").Id("AVX512").Op("||").
+		jen.If(jen.Id("n").Op("==").Lit(0).Op("||").Op("!").Id("Accelerated").Op("||").Op("!").Id("AVX512").Op("||").Op("!").Id("BufferCrowds").Op("||").
 			Id("nj").Op("<").Id("cacheLine").Op("/").Id("size").Op("||").Len(jen.Id("off")).Op("<").Id("n").Op("||").
 			Id("nj").Op("*").Id("dj").Op("*").Id("size").Op(">=").Lit(packMaxSpan)).Block(jen.Return(jen.False())),
 		jen.Var().Id("sets").Uint64(),
@@ -791,6 +830,24 @@ func emitStoresChoice(dstSize int, prefetchUnaligned bool) jen.Code {
 		)
 	}
 	return jen.Id("stores").Op(":=").Id("cachedTiles").Line().Add(choice)
+}
+
+// spanTable is a [9]int of spans by element size: math.MaxInt for a size
+// whose entry is 0 (any span), 0 for the sizes the map lacks.
+func spanTable(spans map[int]int) *jen.Statement {
+	return jen.Index(jen.Lit(9)).Int().ValuesFunc(func(g *jen.Group) {
+		for _, w := range widths {
+			span, ok := spans[w.Size]
+			switch {
+			case !ok:
+				continue
+			case span == 0:
+				g.Lit(w.Size).Op(":").Qual("math", "MaxInt")
+			default:
+				g.Lit(w.Size).Op(":").Lit(span)
+			}
+		}
+	})
 }
 
 // formSwitch is the Go that calls the form of tile transpose base+ISA that
@@ -1754,19 +1811,11 @@ func renderAccel(maxRank int, b *backend) *jen.File {
 	f.Const().Id("crowdWays").Op("=").Lit(build.Crowd.Ways)
 	f.Add(doc("crowdSpans is, by element size, the destination span in bytes from which",
 		"a crowded transpose no longer buffers: 0 for the sizes that never do."))
-	f.Var().Id("crowdSpans").Op("=").Index(jen.Lit(9)).Int().ValuesFunc(func(g *jen.Group) {
-		for _, w := range widths {
-			span, ok := build.Crowd.Sizes[w.Size]
-			switch {
-			case !ok:
-				continue
-			case span == 0:
-				g.Lit(w.Size).Op(":").Qual("math", "MaxInt")
-			default:
-				g.Lit(w.Size).Op(":").Lit(span)
-			}
-		}
-	})
+	f.Var().Id("crowdSpans").Op("=").Add(spanTable(build.Crowd.Sizes))
+	f.Add(doc("straddledSpans is crowdSpans where BufferCrowds is false, for destination",
+		"rows that are not whole lines apart (rows whole lines apart never buffer",
+		"there; see crowded and the backends in gen/backend.go)."))
+	f.Var().Id("straddledSpans").Op("=").Add(spanTable(build.Crowd.Straddled))
 	f.Add(doc("streamCrowd is, by element size, whether a streamed transpose into",
 		"destination rows that are not whole aligned lines writes through the",
 		"buffer (see streamCrowded and the backends in gen/backend.go)."))
@@ -1797,6 +1846,9 @@ func renderAccel(maxRank int, b *backend) *jen.File {
 		f.Var().Id("FastStrings").Op("=").False()
 		f.Add(doc("AVX512 reports whether the tile transposes use AVX-512: never on arm64."))
 		f.Var().Id("AVX512").Op("=").False()
+		f.Add(doc("BufferCrowds reports whether the AVX-512 tiles buffer rows that crowd",
+			"the L1 cache: it takes effect only where AVX512, never on arm64."))
+		f.Var().Id("BufferCrowds").Op("=").True()
 	}
 	if b != nil {
 		for _, af := range b.Funcs() {
@@ -1829,6 +1881,13 @@ func renderAccel(maxRank int, b *backend) *jen.File {
 			"AVX2 tiles on the same machine; nothing else should change it."))
 		x86 := func(f string) *jen.Statement { return jen.Qual("golang.org/x/sys/cpu", "X86").Dot(f) }
 		f.Var().Id("AVX512").Op("=").Add(x86("HasAVX512F")).Op("&&").Add(x86("HasAVX512BW")).Op("&&").Add(x86("HasAVX512VL")).Op("&&").Add(x86("HasAVX512VBMI"))
+		f.Add(doc("BufferCrowds reports whether the AVX-512 tiles go through a CrowdBuffer",
+			"for rows that crowd the L1 cache's sets: destination rows whole lines",
+			"apart (crowded) and source rows (packs). On AMD's CPUs the buffer won",
+			"1.1-2× (measured on Zen 5); on others both ran 1.1-1.5× as fast without",
+			"it (measured on an Intel Xeon), so it is VendorAMD. It takes effect only",
+			"where AVX512; tests set it to run both paths; nothing else should change it."))
+		f.Var().Id("BufferCrowds").Op("=").Id("VendorAMD").Call()
 		f.Add(doc("hasF16C reports whether the CPU converts float16 (VCVTPH2PS, VCVTPS2PH), which",
 			"the float16 conversions need besides AVX2."))
 		f.Var().Id("hasF16C").Op("=").Qual("golang.org/x/sys/cpu", "X86").Dot("HasF16C")
@@ -1845,6 +1904,9 @@ func renderAccel(maxRank int, b *backend) *jen.File {
 		f.Var().Id("FastStrings").Op("=").False()
 		f.Add(doc("AVX512 reports whether the tile transposes use AVX-512: never in this build."))
 		f.Var().Id("AVX512").Op("=").False()
+		f.Add(doc("BufferCrowds reports whether the AVX-512 tiles buffer rows that crowd",
+			"the L1 cache: it takes effect only where AVX512, never in this build."))
+		f.Var().Id("BufferCrowds").Op("=").True()
 	}
 	cpuidDoc := []string{
 		"CPUID returns EAX, EBX, ECX and EDX of the CPUID instruction for leaf and",

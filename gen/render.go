@@ -268,5 +268,6 @@ func renderRegistry(maxRank int) *jen.File {
 	f.Add(emitCrowded())
 	f.Add(emitPacks())
 	f.Add(emitStreamCrowded())
+	f.Add(emitVendor())
 	return f
 }

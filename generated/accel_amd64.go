@@ -29,6 +29,11 @@ const crowdWays = 12
 // a crowded transpose no longer buffers: 0 for the sizes that never do.
 var crowdSpans = [9]int{1: math.MaxInt, 2: math.MaxInt, 4: 8388608}
 
+// straddledSpans is crowdSpans where BufferCrowds is false, for destination
+// rows that are not whole lines apart (rows whole lines apart never buffer
+// there; see crowded and the backends in gen/backend.go).
+var straddledSpans = [9]int{4: 8388608}
+
 // streamCrowd is, by element size, whether a streamed transpose into
 // destination rows that are not whole aligned lines writes through the
 // buffer (see streamCrowded and the backends in gen/backend.go).
@@ -1107,6 +1112,14 @@ var FastStrings = cpu.X86.HasERMS && hasFSRM()
 // It takes effect only where Accelerated; tests set it to false to run the
 // AVX2 tiles on the same machine; nothing else should change it.
 var AVX512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512VBMI
+
+// BufferCrowds reports whether the AVX-512 tiles go through a CrowdBuffer
+// for rows that crowd the L1 cache's sets: destination rows whole lines
+// apart (crowded) and source rows (packs). On AMD's CPUs the buffer won
+// 1.1-2× (measured on Zen 5); on others both ran 1.1-1.5× as fast without
+// it (measured on an Intel Xeon), so it is VendorAMD. It takes effect only
+// where AVX512; tests set it to run both paths; nothing else should change it.
+var BufferCrowds = VendorAMD()
 
 // hasF16C reports whether the CPU converts float16 (VCVTPH2PS, VCVTPS2PH), which
 // the float16 conversions need besides AVX2.

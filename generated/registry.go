@@ -209,8 +209,18 @@ func Crowds(size, nj, dj int) bool {
 // a time down a block, such rows miss the cache in one set at once (rows
 // not on a line boundary, in two lines each); through the buffer each
 // row's part of a block goes out as a run of consecutive lines instead.
+// With the AVX-512 tiles on a CPU whose L1 takes their whole-line stores
+// into crowded sets in stride (BufferCrowds false), rows whole lines apart
+// never buffer, and rows that are not take straddledSpans.
 func crowded(size, rows, stride, span int) bool {
-	if rows <= crowdWays || span >= crowdSpans[size] {
+	spans := &crowdSpans
+	if Accelerated && AVX512 && !BufferCrowds {
+		if stride%cacheLine == 0 {
+			return false
+		}
+		spans = &straddledSpans
+	}
+	if rows <= crowdWays || span >= spans[size] {
 		return false
 	}
 	if lines := stride / cacheLine; span <= 2*rows*stride && stride%cacheLine == 0 && rows > 64>>min(bits.TrailingZeros(uint(lines)), 6)*crowdWays {
@@ -240,7 +250,7 @@ func Packs(size, nj, dj int, src unsafe.Pointer, off []int) bool {
 // of the Packed tiles' band, or 0 where Packs is false whatever the rows,
 // so that the caller need not list them.
 func PackRows(size, nj, dj int) int {
-	if span := nj * dj * size; !Accelerated || !AVX512 || nj < cacheLine/size || span < 4194304 || span >= 16777216 {
+	if span := nj * dj * size; !Accelerated || !AVX512 || !BufferCrowds || nj < cacheLine/size || span < 4194304 || span >= 16777216 {
 		return 0
 	}
 	return packRows[size]
@@ -250,14 +260,14 @@ func PackRows(size, nj, dj int) int {
 // columns into rows of dj, source rows off (byte offsets from src), that
 // is not streamed, reads the source rows of its whole bands through the
 // Packed tiles (packedTiles): where this build and CPU have them for the
-// size (packRows: the AVX-512 tiles), there is a block a whole line wide,
+// size (packRows: the AVX-512 tiles) and BufferCrowds, there is a block a whole line wide,
 // the destination spans less than 16777216 bytes, and the first band's
 // rows start in at most 2 of the L1 cache's 64 sets. Its tile columns
 // would read such rows from the next level once per column; the Packed
 // tiles read each line once.
 func packs(size, nj, dj int, src unsafe.Pointer, off []int) bool {
 	n := packRows[size]
-	if n == 0 || !Accelerated || !AVX512 || nj < cacheLine/size || len(off) < n || nj*dj*size >= 16777216 {
+	if n == 0 || !Accelerated || !AVX512 || !BufferCrowds || nj < cacheLine/size || len(off) < n || nj*dj*size >= 16777216 {
 		return false
 	}
 	var sets uint64
@@ -284,4 +294,12 @@ func StreamCrowds(size, dj int, dst unsafe.Pointer) bool {
 // buffer each row's part of a block goes out as one run.
 func streamCrowded(size, dj int, dst unsafe.Pointer) bool {
 	return streamCrowd[size] && (uintptr(dst)%64 != 0 || dj*size%64 != 0)
+}
+
+// VendorAMD reports whether CPUID names AMD or Hygon as the CPU's maker
+// ("AuthenticAMD", "HygonGenuine"): false where there is no CPUID (see
+// CPUID).
+func VendorAMD() bool {
+	_, ebx, ecx, edx, ok := CPUID(0, 0)
+	return ok && (ebx == 0x68747541 && edx == 0x69746e65 && ecx == 0x444d4163 || ebx == 0x6f677948 && edx == 0x6e65476e && ecx == 0x656e6975)
 }

@@ -71,26 +71,30 @@ func TestAVX512Chosen(t *testing.T) {
 }
 
 // forEachMode runs test once per kernel implementation this machine has:
-// with the AVX-512 tiles (where generated.AVX512 is true), with the AVX2
-// assembly (where generated.Accelerated is true), and with the Go
-// fallback, as the purego build and other architectures run it.
+// with the AVX-512 tiles (where generated.AVX512 is true), twice, with and
+// without the buffer for crowded rows whole lines apart
+// (generated.BufferCrowds), with the AVX2 assembly (where
+// generated.Accelerated is true), and with the Go fallback, as the purego
+// build and other architectures run it.
 func forEachMode(t *testing.T, test func(t *testing.T)) {
-	type mode struct{ accel, avx512 bool }
-	modes := []mode{{false, false}}
+	type mode struct{ accel, avx512, bufferCrowds bool }
+	modes := []mode{{false, false, true}}
 	if generated.Accelerated {
-		modes = append(modes, mode{true, false})
+		modes = append(modes, mode{true, false, true})
 		if generated.AVX512 {
-			modes = append(modes, mode{true, true})
+			modes = append(modes, mode{true, true, generated.BufferCrowds}, mode{true, true, !generated.BufferCrowds})
 		}
 	}
 	for _, m := range modes {
 		name := fmt.Sprintf("accelerated=%v", m.accel)
 		if m.avx512 {
-			name = "accelerated=avx512"
+			name = fmt.Sprintf("accelerated=avx512/buffercrowds=%v", m.bufferCrowds)
 		}
 		t.Run(name, func(t *testing.T) {
-			defer func(accel, avx512 bool) { generated.Accelerated, generated.AVX512 = accel, avx512 }(generated.Accelerated, generated.AVX512)
-			generated.Accelerated, generated.AVX512 = m.accel, m.avx512
+			defer func(accel, avx512, bufferCrowds bool) {
+				generated.Accelerated, generated.AVX512, generated.BufferCrowds = accel, avx512, bufferCrowds
+			}(generated.Accelerated, generated.AVX512, generated.BufferCrowds)
+			generated.Accelerated, generated.AVX512, generated.BufferCrowds = m.accel, m.avx512, m.bufferCrowds
 			test(t)
 		})
 	}
@@ -414,6 +418,8 @@ func checkRowStores(t *testing.T, rng *rand.Rand, n, mis int, stream bool) {
 // axis), in the builds that buffer 1- and 2-byte transposes: rows 1 KiB
 // apart start in 4 of the 64 sets, 2 KiB apart in 2, 17 lines apart in all.
 func TestCrowdsShortAxes(t *testing.T) {
+	defer func(l bool) { generated.BufferCrowds = l }(generated.BufferCrowds)
+	generated.BufferCrowds = true // where it is false, rows whole lines apart never buffer (TestBufferCrowds)
 	for _, size := range []int{1, 2} {
 		line := 64 / size // elements in a line: one block of destination rows
 		if !generated.Crowds(size, line, 4096/size) {
@@ -430,6 +436,34 @@ func TestCrowdsShortAxes(t *testing.T) {
 			require.False(t, generated.Crowds(size, 1024, 1024), "16 blocks of bytes, rows 1 KiB apart (transpose2d)")
 		} else {
 			require.False(t, generated.Crowds(size, line, 1024/size), "%d bytes: %d rows in 4 sets", size, line)
+		}
+	}
+}
+
+// TestBufferCrowds checks generated.BufferCrowds: where it is false, the
+// AVX-512 tiles never buffer crowded rows whole lines apart, buffer rows
+// off line boundaries only for 4-byte elements into less than 8 MiB, and
+// never pack, while the AVX2 tiles buffer as before; where it is true, the
+// AVX-512 tiles buffer as the AVX2 ones do, and pack.
+func TestBufferCrowds(t *testing.T) {
+	if !generated.Accelerated || !generated.AVX512 {
+		t.Skip("no AVX-512 tiles here: BufferCrowds takes no effect")
+	}
+	defer func(a, l bool) { generated.AVX512, generated.BufferCrowds = a, l }(generated.AVX512, generated.BufferCrowds)
+	for _, avx512 := range []bool{false, true} {
+		for _, lines := range []bool{false, true} {
+			generated.AVX512, generated.BufferCrowds = avx512, lines
+			buffers := !avx512 || lines // rows whole lines apart
+			name := fmt.Sprintf("avx512 %v BufferCrowds %v", avx512, lines)
+			require.Equal(t, buffers, generated.Crowds(1, 4096, 4096), "%s: uint8 rows 4 KiB apart", name)
+			require.Equal(t, buffers, generated.Crowds(2, 2048, 2048), "%s: bfloat16 rows 4 KiB apart", name)
+			require.Equal(t, buffers, generated.Crowds(4, 1024, 1024), "%s: float32 rows 4 KiB apart, 4 MiB", name)
+			require.False(t, generated.Crowds(4, 4096, 4096), "%s: float32 rows 16 KiB apart, 64 MiB", name)
+			require.True(t, generated.Crowds(4, 1025, 1023), "%s: float32 rows 4092 bytes apart, 4 MiB", name)
+			require.Equal(t, buffers, generated.Crowds(1, 2049, 2047), "%s: uint8 rows 2047 bytes apart", name)
+			require.Equal(t, buffers, generated.Crowds(2, 2049, 2047), "%s: bfloat16 rows 4094 bytes apart", name)
+			require.False(t, generated.Crowds(4, 1024, 1000), "%s: float32 rows 4000 bytes apart", name)
+			require.Equal(t, avx512 && lines, generated.PackRows(1, 2048, 2048) > 0, "%s: uint8 [2048, 2048] packs", name)
 		}
 	}
 }
@@ -519,7 +553,7 @@ func checkPacked[C uint8 | uint16 | uint32 | uint64](t *testing.T, rng *rand.Ran
 	s := unsafe.Pointer(&src[base])
 	if big && si%2048 == 0 { // rows in one or two sets, however shuffled
 		packs := generated.Packs(size, nj, dj, s, off[:64])
-		require.Equal(t, generated.Accelerated && generated.AVX512 && size <= 2, packs, "trial %d: Packs, rows %d bytes apart", trial, si)
+		require.Equal(t, generated.Accelerated && generated.AVX512 && generated.BufferCrowds && size <= 2, packs, "trial %d: Packs, rows %d bytes apart", trial, si)
 	}
 	generated.TransposeRows(dt, unsafe.Pointer(&dst[0]), s, off, nj, dj, false, new(generated.CrowdBuffer))
 	name := fmt.Sprintf("trial %d: ni %d nj %d si %d dj %d", trial, ni, nj, si, dj)

@@ -124,13 +124,11 @@ func cacheBudget(llc int, amd bool) int {
 // 0x8000001D (AMD and Hygon, with topology extensions), else AMD's leaf
 // 0x80000006.
 func lastLevelCache() (size int, amd bool) {
-	maxLeaf, ebx, ecx, edx, ok := generated.CPUID(0, 0)
+	maxLeaf, _, _, _, ok := generated.CPUID(0, 0)
 	if !ok {
 		return 0, false
 	}
-	amd = ebx == 0x68747541 && edx == 0x69746e65 && ecx == 0x444d4163 || // "AuthenticAMD"
-		ebx == 0x6f677948 && edx == 0x6e65476e && ecx == 0x656e6975 // "HygonGenuine"
-	if !amd {
+	if amd = generated.VendorAMD(); !amd {
 		if maxLeaf < 4 {
 			return 0, false
 		}

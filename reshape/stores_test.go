@@ -1,9 +1,12 @@
 package reshape
 
 import (
+	"encoding/binary"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+
+	"github.com/stridekit/stridekit/generated"
 )
 
 // TestCacheBudget checks the clamp behind DefaultStreamingThreshold: AMD's
@@ -32,4 +35,20 @@ func TestCacheBudget(t *testing.T) {
 	llc, amd := lastLevelCache()
 	assert.Equal(t, cacheBudget(llc, amd)/4*3, DefaultStreamingThreshold())
 	assert.GreaterOrEqual(t, DefaultStreamingThreshold(), 3<<20/4)
+}
+
+// TestVendorAMD checks generated.VendorAMD against the vendor string that
+// CPUID leaf 0 spells in EBX, EDX and ECX, and that the buffering of crowded
+// rows by the AVX-512 tiles (generated.BufferCrowds) starts out as it says.
+func TestVendorAMD(t *testing.T) {
+	_, ebx, ecx, edx, ok := generated.CPUID(0, 0)
+	var vendor []byte
+	for _, r := range []uint32{ebx, edx, ecx} {
+		vendor = binary.LittleEndian.AppendUint32(vendor, r)
+	}
+	amd := ok && (string(vendor) == "AuthenticAMD" || string(vendor) == "HygonGenuine")
+	assert.Equal(t, amd, generated.VendorAMD(), "vendor %q", vendor)
+	if ok {
+		assert.Equal(t, amd, generated.BufferCrowds, "vendor %q", vendor)
+	}
 }
