@@ -31,11 +31,11 @@ var apart = flag.Bool("stridekit.apart", false,
 var kernels = flag.String("stridekit.kernels", "best",
 	"the kernels to run: best (what the CPU has), avx2 (no AVX-512 tiles) or go (no assembly), to compare them on one machine")
 
-var crowds = flag.String("stridekit.crowds", "cpu",
-	"whether the AVX-512 tiles buffer rows that crowd the L1 cache (generated.BufferCrowds): cpu (AMD's CPUs do, others not), on or off, to compare both on one machine")
+var tuning = flag.String("stridekit.tuning", "cpu",
+	"the choices the AVX-512 kernels follow where AMD's CPUs and others differ (generated.AMDTuned): cpu (as the CPU's maker), amd or other, to compare both on one machine")
 
 // TestMain applies -stridekit.stream, -stridekit.kernels and
-// -stridekit.crowds to the whole run.
+// -stridekit.tuning to the whole run.
 func TestMain(m *testing.M) {
 	flag.Parse()
 	if *streamAt > 0 {
@@ -51,12 +51,12 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "-stridekit.kernels %q: want best, avx2 or go\n", *kernels)
 		os.Exit(2)
 	}
-	switch *crowds {
+	switch *tuning {
 	case "cpu":
-	case "on", "off":
-		generated.BufferCrowds = *crowds == "on"
+	case "amd", "other":
+		generated.AMDTuned = *tuning == "amd"
 	default:
-		fmt.Fprintf(os.Stderr, "-stridekit.crowds %q: want cpu, on or off\n", *crowds)
+		fmt.Fprintf(os.Stderr, "-stridekit.tuning %q: want cpu, amd or other\n", *tuning)
 		os.Exit(2)
 	}
 	os.Exit(m.Run())

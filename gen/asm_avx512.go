@@ -27,13 +27,26 @@ import (
 // generator computes by following each element and checks before it
 // writes anything.
 
-// avx512Widths are the element sizes that get AVX-512 tiles. Not 8 bytes:
-// there the AVX2 4×4 tile is 8 shuffles per 4 rows, and the band's inserts
-// cost more than its permutes save; on the 2-vCPU EPYC VM (shared), float64
-// transposes ran 0-28% slower with them (reverse4d 256 KiB-16 MiB 7-16%,
-// transpose2d-odd at 256 KiB 28%, medians of 5 interleaved rounds), while
-// uint8, bfloat16 and float32 ones ran up to 1.5-2× faster.
-var avx512Widths = map[int]bool{1: true, 2: true, 4: true}
+// avx512Widths are the element sizes that get AVX-512 tiles.
+var avx512Widths = map[int]bool{1: true, 2: true, 4: true, 8: true}
+
+// avx512Straight are the element sizes whose AVX-512 tiles run only where
+// the CPU is not tuned as AMD's (AMDTuned false) and the destination rows
+// are whole aligned lines (dst and dj multiples of 64 bytes); elsewhere
+// their AVX2 tiles run. For 8 bytes the AVX2 4×4 tile is 8 shuffles per 4
+// rows, and the band's inserts cost about what its permutes save. On the
+// 2-vCPU EPYC VM (shared) float64 transposes ran 0-28% slower with them
+// (reverse4d 256 KiB-16 MiB 7-16%, transpose2d-odd at 256 KiB 28%, medians
+// of 5 interleaved rounds). On the 2-vCPU Intel Xeon VM (x-ceiling, one
+// worker, 5 rounds at 256 KiB-4 MiB, 3 at 16-64 MiB) they ran faster where
+// the rows are whole lines: mixed6d-t 0.45/0.52/0.76 -> 0.50/0.58/0.80 at
+// 256 KiB/1/4 MiB, transpose-4k 0.46/0.56/0.69 -> 0.52/0.58/0.81, and
+// beyond the cache, where their bands stream whole lines, 64 MiB
+// mixed5d-t 0.51 -> 0.72, transpose-4k 0.50 -> 0.70, reverse4d 0.46 ->
+// 0.71; but transpose2d-odd (rows 8 bytes short of a whole number of
+// lines, each 64-byte store across two) 0.51/0.63/0.35 -> 0.46/0.55/0.28
+// at 1/4/64 MiB.
+var avx512Straight = map[int]bool{8: true}
 
 // avx512Funcs lists the AVX-512 tile transposes, one per width of
 // avx512Widths.

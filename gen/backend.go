@@ -66,7 +66,7 @@ var (
 // lists its element size.
 //
 // Where the AVX-512 tiles run on a CPU that is not AMD's (generated's
-// BufferCrowds is false), rows whole lines apart never buffer: each band
+// AMDTuned is false), rows whole lines apart never buffer: each band
 // stores a whole line of every destination row at once, and such a CPU
 // takes those stores into crowded sets in stride. Rows that are not whole
 // lines apart, each store of which straddles two lines, buffer only for the
@@ -154,7 +154,7 @@ func (c crowding) check(sizes map[int]bool) error {
 // transpose2d at 4 MiB uint8 0.42 packed, 0.59 not, bfloat16 0.45 and 0.58,
 // reverse4d uint8 0.37 and 0.46, bfloat16 0.40 and 0.53. With
 // the AVX2 tiles the buffer still won there (transpose-4k uint8
-// 0.21/0.24/0.40 buffered, 0.15/0.19/0.33 not), and BufferCrowds matters only
+// 0.21/0.24/0.40 buffered, 0.15/0.19/0.33 not), and AMDTuned matters only
 // with the AVX-512 tiles.
 var amd64Crowd = crowding{Ways: 12, Sizes: map[int]int{1: 0, 2: 0, 4: 8 << 20}, Straddled: map[int]int{4: 8 << 20}, Streamed: map[int]bool{1: true, 2: true}}
 

@@ -537,7 +537,7 @@ func emitTransposeRows() jen.Code {
 //
 //	func crowded(size, rows, stride, span int) bool {
 //		spans := &crowdSpans
-//		if Accelerated && AVX512 && !BufferCrowds {
+//		if Accelerated && AVX512 && !AMDTuned {
 //			if stride%cacheLine == 0 {
 //				return false
 //			}
@@ -603,11 +603,11 @@ func emitCrowded() jen.Code {
 		"not on a line boundary, in two lines each); through the buffer each",
 		"row's part of a block goes out as a run of consecutive lines instead.",
 		"With the AVX-512 tiles on a CPU whose L1 takes their whole-line stores",
-		"into crowded sets in stride (BufferCrowds false), rows whole lines apart",
+		"into crowded sets in stride (AMDTuned false), rows whole lines apart",
 		"never buffer, and rows that are not take straddledSpans.",
 	)).Line().Func().Id("crowded").Params(jen.List(jen.Id("size"), jen.Id("rows"), jen.Id("stride"), jen.Id("span")).Int()).Bool().Block(
 		jen.Id("spans").Op(":=").Op("&").Id("crowdSpans"),
-		jen.If(jen.Id("Accelerated").Op("&&").Id("AVX512").Op("&&").Op("!").Id("BufferCrowds")).Block(
+		jen.If(jen.Id("Accelerated").Op("&&").Id("AVX512").Op("&&").Op("!").Id("AMDTuned")).Block(
 			jen.If(jen.Id("stride").Op("%").Id("cacheLine").Op("==").Lit(0)).Block(jen.Return(jen.False())),
 			jen.Id("spans").Op("=").Op("&").Id("straddledSpans"),
 		),
@@ -724,7 +724,7 @@ func emitStreamCrowded() jen.Code {
 //
 //	func packs(size, nj, dj int, src unsafe.Pointer, off []int) bool {
 //		n := packRows[size]
-//		if n == 0 || !Accelerated || !AVX512 || !BufferCrowds || nj < cacheLine/size || len(off) < n || nj*dj*size >= 16777216 {
+//		if n == 0 || !Accelerated || !AVX512 || !AMDTuned || nj < cacheLine/size || len(off) < n || nj*dj*size >= 16777216 {
 //			return false
 //		}
 //		var sets uint64
@@ -752,7 +752,7 @@ func emitPacks() jen.Code {
 		"of the Packed tiles' band, or 0 where Packs is false whatever the rows,",
 		"so that the caller need not list them.",
 	)).Line().Func().Id("PackRows").Params(jen.List(jen.Id("size"), jen.Id("nj"), jen.Id("dj")).Int()).Int().Block(
-		jen.If(jen.Id("span").Op(":=").Id("nj").Op("*").Id("dj").Op("*").Id("size"), jen.Op("!").Id("Accelerated").Op("||").Op("!").Id("AVX512").Op("||").Op("!").Id("BufferCrowds").Op("||").
+		jen.If(jen.Id("span").Op(":=").Id("nj").Op("*").Id("dj").Op("*").Id("size"), jen.Op("!").Id("Accelerated").Op("||").Op("!").Id("AVX512").Op("||").Op("!").Id("AMDTuned").Op("||").
 			Id("nj").Op("<").Id("cacheLine").Op("/").Id("size").Op("||").Id("span").Op("<").Lit(packSpan).Op("||").Id("span").Op(">=").Lit(packMaxSpan)).Block(jen.Return(jen.Lit(0))),
 		jen.Return(jen.Id("packRows").Index(jen.Id("size"))),
 	).Line().Line().Add(doc(
@@ -760,14 +760,14 @@ func emitPacks() jen.Code {
 		"columns into rows of dj, source rows off (byte offsets from src), that",
 		"is not streamed, reads the source rows of its whole bands through the",
 		"Packed tiles (packedTiles): where this build and CPU have them for the",
-		"size (packRows: the AVX-512 tiles) and BufferCrowds, there is a block a whole line wide,",
+		"size (packRows: the AVX-512 tiles) and AMDTuned, there is a block a whole line wide,",
 		fmt.Sprintf("the destination spans less than %d bytes, and the first band's", packMaxSpan),
 		fmt.Sprintf("rows start in at most %d of the L1 cache's 64 sets. Its tile columns", packSets),
 		"would read such rows from the next level once per column; the Packed",
 		"tiles read each line once.",
 	)).Line().Func().Id("packs").Add(sig).Block(
 		jen.Id("n").Op(":=").Id("packRows").Index(jen.Id("size")),
-		jen.If(jen.Id("n").Op("==").Lit(0).Op("||").Op("!").Id("Accelerated").Op("||").Op("!").Id("AVX512").Op("||").Op("!").Id("BufferCrowds").Op("||").
+		jen.If(jen.Id("n").Op("==").Lit(0).Op("||").Op("!").Id("Accelerated").Op("||").Op("!").Id("AVX512").Op("||").Op("!").Id("AMDTuned").Op("||").
 			Id("nj").Op("<").Id("cacheLine").Op("/").Id("size").Op("||").Len(jen.Id("off")).Op("<").Id("n").Op("||").
 			Id("nj").Op("*").Id("dj").Op("*").Id("size").Op(">=").Lit(packMaxSpan)).Block(jen.Return(jen.False())),
 		jen.Var().Id("sets").Uint64(),
@@ -1812,7 +1812,7 @@ func renderAccel(maxRank int, b *backend) *jen.File {
 	f.Add(doc("crowdSpans is, by element size, the destination span in bytes from which",
 		"a crowded transpose no longer buffers: 0 for the sizes that never do."))
 	f.Var().Id("crowdSpans").Op("=").Add(spanTable(build.Crowd.Sizes))
-	f.Add(doc("straddledSpans is crowdSpans where BufferCrowds is false, for destination",
+	f.Add(doc("straddledSpans is crowdSpans where AMDTuned is false, for destination",
 		"rows that are not whole lines apart (rows whole lines apart never buffer",
 		"there; see crowded and the backends in gen/backend.go)."))
 	f.Var().Id("straddledSpans").Op("=").Add(spanTable(build.Crowd.Straddled))
@@ -1846,9 +1846,9 @@ func renderAccel(maxRank int, b *backend) *jen.File {
 		f.Var().Id("FastStrings").Op("=").False()
 		f.Add(doc("AVX512 reports whether the tile transposes use AVX-512: never on arm64."))
 		f.Var().Id("AVX512").Op("=").False()
-		f.Add(doc("BufferCrowds reports whether the AVX-512 tiles buffer rows that crowd",
-			"the L1 cache: it takes effect only where AVX512, never on arm64."))
-		f.Var().Id("BufferCrowds").Op("=").True()
+		f.Add(doc("AMDTuned reports whether the AVX-512 kernels follow the choices measured",
+			"on AMD's CPUs: it takes effect only where AVX512, never on arm64."))
+		f.Var().Id("AMDTuned").Op("=").True()
 	}
 	if b != nil {
 		for _, af := range b.Funcs() {
@@ -1881,13 +1881,18 @@ func renderAccel(maxRank int, b *backend) *jen.File {
 			"AVX2 tiles on the same machine; nothing else should change it."))
 		x86 := func(f string) *jen.Statement { return jen.Qual("golang.org/x/sys/cpu", "X86").Dot(f) }
 		f.Var().Id("AVX512").Op("=").Add(x86("HasAVX512F")).Op("&&").Add(x86("HasAVX512BW")).Op("&&").Add(x86("HasAVX512VL")).Op("&&").Add(x86("HasAVX512VBMI"))
-		f.Add(doc("BufferCrowds reports whether the AVX-512 tiles go through a CrowdBuffer",
-			"for rows that crowd the L1 cache's sets: destination rows whole lines",
-			"apart (crowded) and source rows (packs). On AMD's CPUs the buffer won",
-			"1.1-2× (measured on Zen 5); on others both ran 1.1-1.5× as fast without",
-			"it (measured on an Intel Xeon), so it is VendorAMD. It takes effect only",
-			"where AVX512; tests set it to run both paths; nothing else should change it."))
-		f.Var().Id("BufferCrowds").Op("=").Id("VendorAMD").Call()
+		f.Add(doc("AMDTuned reports whether the AVX-512 kernels follow the choices measured",
+			"on AMD's Zen 5 rather than those measured on an Intel Xeon, where the two",
+			"differ: on the first, rows that crowd the L1 cache's sets go through a",
+			"CrowdBuffer (destination rows, crowded; source rows, packs), which won",
+			"1.1-2× there, and 8-byte elements take the AVX2 tiles; on the second,",
+			"without the buffer they ran 1.1-1.5× as fast, so rows whole lines apart",
+			"go straight to the destination and nothing packs, and 8-byte elements",
+			"into whole aligned lines take the AVX-512 tiles (1.05-1.5×; see",
+			"avx512Straight in gen). It is VendorAMD at start and takes effect only",
+			"where AVX512; tests and benchmarks set it to run both; nothing else",
+			"should change it."))
+		f.Var().Id("AMDTuned").Op("=").Id("VendorAMD").Call()
 		f.Add(doc("hasF16C reports whether the CPU converts float16 (VCVTPH2PS, VCVTPS2PH), which",
 			"the float16 conversions need besides AVX2."))
 		f.Var().Id("hasF16C").Op("=").Qual("golang.org/x/sys/cpu", "X86").Dot("HasF16C")
@@ -1904,9 +1909,9 @@ func renderAccel(maxRank int, b *backend) *jen.File {
 		f.Var().Id("FastStrings").Op("=").False()
 		f.Add(doc("AVX512 reports whether the tile transposes use AVX-512: never in this build."))
 		f.Var().Id("AVX512").Op("=").False()
-		f.Add(doc("BufferCrowds reports whether the AVX-512 tiles buffer rows that crowd",
-			"the L1 cache: it takes effect only where AVX512, never in this build."))
-		f.Var().Id("BufferCrowds").Op("=").True()
+		f.Add(doc("AMDTuned reports whether the AVX-512 kernels follow the choices measured",
+			"on AMD's CPUs: it takes effect only where AVX512, never in this build."))
+		f.Var().Id("AMDTuned").Op("=").True()
 	}
 	cpuidDoc := []string{
 		"CPUID returns EAX, EBX, ECX and EDX of the CPUID instruction for leaf and",
@@ -1966,7 +1971,13 @@ func renderAccel(maxRank int, b *backend) *jen.File {
 				return formSwitch(tilesName(w), isa, isa == "AVX512" && avx512Packs[w.Size])
 			}
 			var accel []jen.Code
-			if asm && avx512Widths[w.Size] {
+			switch {
+			case asm && avx512Straight[w.Size]:
+				whole := jen.Uintptr().Call(jen.Id("dst")).Op("%").Lit(64).Op("==").Lit(0).Op("&&").Id("dj").Op("%").Lit(64).Op("==").Lit(0)
+				accel = append(accel, jen.If(jen.Id("AVX512").Op("&&").Op("!").Id("AMDTuned").Op("&&").Add(whole)).Block(pick("AVX512"), jen.Return()))
+				tilesDoc = append(tilesDoc[:3], "Its AVX-512 tiles run only where AMDTuned is false and the destination",
+					"rows are whole aligned lines (see avx512Straight in gen).", tilesDoc[3])
+			case asm && avx512Widths[w.Size]:
 				accel = append(accel, jen.If(jen.Id("AVX512")).Block(pick("AVX512"), jen.Return()))
 			}
 			accel = append(accel, pick(b.ISA), jen.Return())

@@ -29,7 +29,7 @@ const crowdWays = 12
 // a crowded transpose no longer buffers: 0 for the sizes that never do.
 var crowdSpans = [9]int{1: math.MaxInt, 2: math.MaxInt, 4: 8388608}
 
-// straddledSpans is crowdSpans where BufferCrowds is false, for destination
+// straddledSpans is crowdSpans where AMDTuned is false, for destination
 // rows that are not whole lines apart (rows whole lines apart never buffer
 // there; see crowded and the backends in gen/backend.go).
 var straddledSpans = [9]int{4: 8388608}
@@ -1040,6 +1040,65 @@ func tilesUint32PrefetchAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsaf
 //go:noescape
 func tilesUint32StreamAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
 
+// tilesUint64AVX512 transposes ti × tj whole tiles of 4×4 8-byte elements with AVX-512 permutes.
+// Source row i starts off[i]+col bytes from src, its elements j adjacent (the
+// rows may come from several source axes: off is a table); destination row j
+// starts j*dj bytes from dst, its elements i adjacent. It is the plain loop
+//
+//	for i := 0; i < ti*4; i++ {
+//		for j := 0; j < tj*4; j++ {
+//			*(dst + j*dj + i*8) = *(src + off[i] + col + j*8) // byte addresses
+//		}
+//	}
+//
+// It needs AVX-512 F, BW, VL and VBMI (see AVX512).
+//
+//go:noescape
+func tilesUint64AVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
+// tilesUint64PrefetchAVX512 transposes ti × tj whole tiles of 4×4 8-byte elements with AVX-512 permutes.
+// Source row i starts off[i]+col bytes from src, its elements j adjacent (the
+// rows may come from several source axes: off is a table); destination row j
+// starts j*dj bytes from dst, its elements i adjacent. It is the plain loop
+//
+//	for i := 0; i < ti*4; i++ {
+//		for j := 0; j < tj*4; j++ {
+//			*(dst + j*dj + i*8) = *(src + off[i] + col + j*8) // byte addresses
+//		}
+//	}
+//
+// With every source row it loads, it prefetches the row's next line (the
+// line the next block reads), for results larger than the cache.
+//
+// It needs AVX-512 F, BW, VL and VBMI (see AVX512).
+//
+//go:noescape
+func tilesUint64PrefetchAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
+// tilesUint64StreamAVX512 transposes ti × tj whole tiles of 4×4 8-byte elements with AVX-512 permutes.
+// Source row i starts off[i]+col bytes from src, its elements j adjacent (the
+// rows may come from several source axes: off is a table); destination row j
+// starts j*dj bytes from dst, its elements i adjacent. It is the plain loop
+//
+//	for i := 0; i < ti*4; i++ {
+//		for j := 0; j < tj*4; j++ {
+//			*(dst + j*dj + i*8) = *(src + off[i] + col + j*8) // byte addresses
+//		}
+//	}
+//
+// With every source row it loads, it prefetches the row's next line (the
+// line the next block reads), and whole bands of tiles, which write a
+// 64-byte line of each destination row they touch, write it with
+// non-temporal stores (VMOVNTDQ), for results larger than the cache: dst
+// and dj must be multiples of 64. The tile rows after the last whole band
+// keep ordinary stores. It leaves its non-temporal stores unfenced: the
+// caller fences them once, after its last streamed call (StreamFence).
+//
+// It needs AVX-512 F, BW, VL and VBMI (see AVX512).
+//
+//go:noescape
+func tilesUint64StreamAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
 // tilesUint8TailAVX512 transposes the first ti rows of a band of 64
 // source rows, tj tiles of 16 1-byte elements wide: a whole band (see
 // tilesUint8AVX512) whose stores write only the first ti elements of each
@@ -1113,13 +1172,18 @@ var FastStrings = cpu.X86.HasERMS && hasFSRM()
 // AVX2 tiles on the same machine; nothing else should change it.
 var AVX512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512VBMI
 
-// BufferCrowds reports whether the AVX-512 tiles go through a CrowdBuffer
-// for rows that crowd the L1 cache's sets: destination rows whole lines
-// apart (crowded) and source rows (packs). On AMD's CPUs the buffer won
-// 1.1-2× (measured on Zen 5); on others both ran 1.1-1.5× as fast without
-// it (measured on an Intel Xeon), so it is VendorAMD. It takes effect only
-// where AVX512; tests set it to run both paths; nothing else should change it.
-var BufferCrowds = VendorAMD()
+// AMDTuned reports whether the AVX-512 kernels follow the choices measured
+// on AMD's Zen 5 rather than those measured on an Intel Xeon, where the two
+// differ: on the first, rows that crowd the L1 cache's sets go through a
+// CrowdBuffer (destination rows, crowded; source rows, packs), which won
+// 1.1-2× there, and 8-byte elements take the AVX2 tiles; on the second,
+// without the buffer they ran 1.1-1.5× as fast, so rows whole lines apart
+// go straight to the destination and nothing packs, and 8-byte elements
+// into whole aligned lines take the AVX-512 tiles (1.05-1.5×; see
+// avx512Straight in gen). It is VendorAMD at start and takes effect only
+// where AVX512; tests and benchmarks set it to run both; nothing else
+// should change it.
+var AMDTuned = VendorAMD()
 
 // hasF16C reports whether the CPU converts float16 (VCVTPH2PS, VCVTPS2PH), which
 // the float16 conversions need besides AVX2.
@@ -1305,8 +1369,21 @@ func tilesUint32Tail(dst, src unsafe.Pointer, rows []int, col, tj, dj int) bool 
 // tilesUint64 transposes whole tiles (see tilesUint64Go) with the fastest
 // kernel this build and CPU have, in the form that stores asks for (see
 // tileStores).
+// Its AVX-512 tiles run only where AMDTuned is false and the destination
+// rows are whole aligned lines (see avx512Straight in gen).
 func tilesUint64(dst, src, off unsafe.Pointer, col, ti, tj, dj int, stores tileStores) {
 	if Accelerated {
+		if AVX512 && !AMDTuned && uintptr(dst)%64 == 0 && dj%64 == 0 {
+			switch stores {
+			default:
+				tilesUint64AVX512(dst, src, off, col, ti, tj, dj)
+			case prefetchTiles:
+				tilesUint64PrefetchAVX512(dst, src, off, col, ti, tj, dj)
+			case streamTiles:
+				tilesUint64StreamAVX512(dst, src, off, col, ti, tj, dj)
+			}
+			return
+		}
 		switch stores {
 		default:
 			tilesUint64AVX2(dst, src, off, col, ti, tj, dj)

@@ -16439,6 +16439,418 @@ tilesUint32Stream_done:
 	VZEROUPPER
 	RET
 
+// func tilesUint64AVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+// Requires: AVX, AVX512F
+TEXT ·tilesUint64AVX512(SB), NOSPLIT, $0-56
+	MOVQ   dst+0(FP), AX
+	MOVQ   src+8(FP), CX
+	MOVQ   off+16(FP), DX
+	MOVQ   ti+32(FP), BX
+	MOVQ   dj+48(FP), SI
+	LEAQ   (SI)(SI*2), DI
+	IMUL3Q $0x04, SI, R8
+	CMPQ   BX, $0x02
+	JB     tilesUint64_single
+
+tilesUint64_bands:
+	MOVQ  CX, R9
+	ADDQ  col+24(FP), R9
+	MOVQ  AX, R10
+	MOVQ  tj+40(FP), R11
+	TESTQ R11, R11
+	JZ    tilesUint64_done
+
+tilesUint64_bands_j:
+	MOVQ            (DX), R12
+	VBROADCASTI64X4 (R9)(R12*1), Z0
+	MOVQ            8(DX), R12
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z0, Z0
+	MOVQ            16(DX), R12
+	VBROADCASTI64X4 (R9)(R12*1), Z1
+	MOVQ            24(DX), R12
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z1, Z1
+	MOVQ            32(DX), R12
+	VBROADCASTI64X4 (R9)(R12*1), Z2
+	MOVQ            40(DX), R12
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z2, Z2
+	MOVQ            48(DX), R12
+	VBROADCASTI64X4 (R9)(R12*1), Z3
+	MOVQ            56(DX), R12
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z3, Z3
+	VMOVDQU64       tilesUint64Perm<>+0(SB), Z4
+	VMOVDQU64       tilesUint64Perm<>+64(SB), Z5
+	VMOVDQA64       Z0, Z6
+	VPERMT2Q        Z1, Z4, Z6
+	VMOVDQA64       Z0, Z0
+	VPERMT2Q        Z1, Z5, Z0
+	VMOVDQA64       Z2, Z1
+	VPERMT2Q        Z3, Z4, Z1
+	VMOVDQA64       Z2, Z2
+	VPERMT2Q        Z3, Z5, Z2
+	VMOVDQU64       tilesUint64Perm<>+128(SB), Z3
+	VMOVDQU64       tilesUint64Perm<>+192(SB), Z4
+	VMOVDQA64       Z6, Z5
+	VPERMT2Q        Z1, Z3, Z5
+	VMOVDQA64       Z6, Z6
+	VPERMT2Q        Z1, Z4, Z6
+	VMOVDQA64       Z0, Z1
+	VPERMT2Q        Z2, Z3, Z1
+	VMOVDQA64       Z0, Z0
+	VPERMT2Q        Z2, Z4, Z0
+	VMOVDQU64       Z5, (R10)
+	VMOVDQU64       Z1, (R10)(SI*1)
+	VMOVDQU64       Z6, (R10)(SI*2)
+	VMOVDQU64       Z0, (R10)(DI*1)
+	ADDQ            $0x00000020, R9
+	ADDQ            R8, R10
+	DECQ            R11
+	JNZ             tilesUint64_bands_j
+	ADDQ            $0x00000040, DX
+	ADDQ            $0x00000040, AX
+	SUBQ            $0x02, BX
+	CMPQ            BX, $0x02
+	JAE             tilesUint64_bands
+
+tilesUint64_single:
+	TESTQ BX, BX
+	JZ    tilesUint64_done
+
+tilesUint64_one:
+	MOVQ  CX, R9
+	ADDQ  col+24(FP), R9
+	MOVQ  AX, R10
+	MOVQ  tj+40(FP), R11
+	TESTQ R11, R11
+	JZ    tilesUint64_done
+
+tilesUint64_one_j:
+	MOVQ       (DX), R12
+	VMOVDQU    (R9)(R12*1), Y0
+	MOVQ       8(DX), R12
+	VMOVDQU    (R9)(R12*1), Y1
+	MOVQ       16(DX), R12
+	VMOVDQU    (R9)(R12*1), Y2
+	MOVQ       24(DX), R12
+	VMOVDQU    (R9)(R12*1), Y3
+	VUNPCKLPD  Y1, Y0, Y4
+	VUNPCKHPD  Y1, Y0, Y0
+	VUNPCKLPD  Y3, Y2, Y1
+	VUNPCKHPD  Y3, Y2, Y2
+	VPERM2F128 $0x20, Y1, Y4, Y3
+	VPERM2F128 $0x31, Y1, Y4, Y1
+	VPERM2F128 $0x20, Y2, Y0, Y4
+	VPERM2F128 $0x31, Y2, Y0, Y0
+	VMOVDQU    Y3, (R10)
+	VMOVDQU    Y4, (R10)(SI*1)
+	VMOVDQU    Y1, (R10)(SI*2)
+	VMOVDQU    Y0, (R10)(DI*1)
+	ADDQ       $0x00000020, R9
+	ADDQ       R8, R10
+	DECQ       R11
+	JNZ        tilesUint64_one_j
+	ADDQ       $0x00000020, DX
+	ADDQ       $0x00000020, AX
+	DECQ       BX
+	JNZ        tilesUint64_one
+
+tilesUint64_done:
+	VZEROUPPER
+	RET
+
+DATA tilesUint64Perm<>+0(SB)/8, $0x0000000000000000
+DATA tilesUint64Perm<>+8(SB)/8, $0x0000000000000008
+DATA tilesUint64Perm<>+16(SB)/8, $0x0000000000000002
+DATA tilesUint64Perm<>+24(SB)/8, $0x000000000000000a
+DATA tilesUint64Perm<>+32(SB)/8, $0x0000000000000004
+DATA tilesUint64Perm<>+40(SB)/8, $0x000000000000000c
+DATA tilesUint64Perm<>+48(SB)/8, $0x0000000000000006
+DATA tilesUint64Perm<>+56(SB)/8, $0x000000000000000e
+DATA tilesUint64Perm<>+64(SB)/8, $0x0000000000000001
+DATA tilesUint64Perm<>+72(SB)/8, $0x0000000000000009
+DATA tilesUint64Perm<>+80(SB)/8, $0x0000000000000003
+DATA tilesUint64Perm<>+88(SB)/8, $0x000000000000000b
+DATA tilesUint64Perm<>+96(SB)/8, $0x0000000000000005
+DATA tilesUint64Perm<>+104(SB)/8, $0x000000000000000d
+DATA tilesUint64Perm<>+112(SB)/8, $0x0000000000000007
+DATA tilesUint64Perm<>+120(SB)/8, $0x000000000000000f
+DATA tilesUint64Perm<>+128(SB)/8, $0x0000000000000000
+DATA tilesUint64Perm<>+136(SB)/8, $0x0000000000000004
+DATA tilesUint64Perm<>+144(SB)/8, $0x0000000000000001
+DATA tilesUint64Perm<>+152(SB)/8, $0x0000000000000005
+DATA tilesUint64Perm<>+160(SB)/8, $0x0000000000000008
+DATA tilesUint64Perm<>+168(SB)/8, $0x000000000000000c
+DATA tilesUint64Perm<>+176(SB)/8, $0x0000000000000009
+DATA tilesUint64Perm<>+184(SB)/8, $0x000000000000000d
+DATA tilesUint64Perm<>+192(SB)/8, $0x0000000000000002
+DATA tilesUint64Perm<>+200(SB)/8, $0x0000000000000006
+DATA tilesUint64Perm<>+208(SB)/8, $0x0000000000000003
+DATA tilesUint64Perm<>+216(SB)/8, $0x0000000000000007
+DATA tilesUint64Perm<>+224(SB)/8, $0x000000000000000a
+DATA tilesUint64Perm<>+232(SB)/8, $0x000000000000000e
+DATA tilesUint64Perm<>+240(SB)/8, $0x000000000000000b
+DATA tilesUint64Perm<>+248(SB)/8, $0x000000000000000f
+GLOBL tilesUint64Perm<>(SB), RODATA|NOPTR, $256
+
+// func tilesUint64PrefetchAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·tilesUint64PrefetchAVX512(SB), NOSPLIT, $0-56
+	MOVQ   dst+0(FP), AX
+	MOVQ   src+8(FP), CX
+	MOVQ   off+16(FP), DX
+	MOVQ   ti+32(FP), BX
+	MOVQ   dj+48(FP), SI
+	LEAQ   (SI)(SI*2), DI
+	IMUL3Q $0x04, SI, R8
+	CMPQ   BX, $0x02
+	JB     tilesUint64Prefetch_single
+
+tilesUint64Prefetch_bands:
+	MOVQ  CX, R9
+	ADDQ  col+24(FP), R9
+	MOVQ  AX, R10
+	MOVQ  tj+40(FP), R11
+	TESTQ R11, R11
+	JZ    tilesUint64Prefetch_done
+
+tilesUint64Prefetch_bands_j:
+	MOVQ            (DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI64X4 (R9)(R12*1), Z0
+	MOVQ            8(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z0, Z0
+	MOVQ            16(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI64X4 (R9)(R12*1), Z1
+	MOVQ            24(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z1, Z1
+	MOVQ            32(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI64X4 (R9)(R12*1), Z2
+	MOVQ            40(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z2, Z2
+	MOVQ            48(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI64X4 (R9)(R12*1), Z3
+	MOVQ            56(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z3, Z3
+	VMOVDQU64       tilesUint64Perm<>+0(SB), Z4
+	VMOVDQU64       tilesUint64Perm<>+64(SB), Z5
+	VMOVDQA64       Z0, Z6
+	VPERMT2Q        Z1, Z4, Z6
+	VMOVDQA64       Z0, Z0
+	VPERMT2Q        Z1, Z5, Z0
+	VMOVDQA64       Z2, Z1
+	VPERMT2Q        Z3, Z4, Z1
+	VMOVDQA64       Z2, Z2
+	VPERMT2Q        Z3, Z5, Z2
+	VMOVDQU64       tilesUint64Perm<>+128(SB), Z3
+	VMOVDQU64       tilesUint64Perm<>+192(SB), Z4
+	VMOVDQA64       Z6, Z5
+	VPERMT2Q        Z1, Z3, Z5
+	VMOVDQA64       Z6, Z6
+	VPERMT2Q        Z1, Z4, Z6
+	VMOVDQA64       Z0, Z1
+	VPERMT2Q        Z2, Z3, Z1
+	VMOVDQA64       Z0, Z0
+	VPERMT2Q        Z2, Z4, Z0
+	VMOVDQU64       Z5, (R10)
+	VMOVDQU64       Z1, (R10)(SI*1)
+	VMOVDQU64       Z6, (R10)(SI*2)
+	VMOVDQU64       Z0, (R10)(DI*1)
+	ADDQ            $0x00000020, R9
+	ADDQ            R8, R10
+	DECQ            R11
+	JNZ             tilesUint64Prefetch_bands_j
+	ADDQ            $0x00000040, DX
+	ADDQ            $0x00000040, AX
+	SUBQ            $0x02, BX
+	CMPQ            BX, $0x02
+	JAE             tilesUint64Prefetch_bands
+
+tilesUint64Prefetch_single:
+	TESTQ BX, BX
+	JZ    tilesUint64Prefetch_done
+
+tilesUint64Prefetch_one:
+	MOVQ  CX, R9
+	ADDQ  col+24(FP), R9
+	MOVQ  AX, R10
+	MOVQ  tj+40(FP), R11
+	TESTQ R11, R11
+	JZ    tilesUint64Prefetch_done
+
+tilesUint64Prefetch_one_j:
+	MOVQ       (DX), R12
+	PREFETCHT0 64(R9)(R12*1)
+	VMOVDQU    (R9)(R12*1), Y0
+	MOVQ       8(DX), R12
+	PREFETCHT0 64(R9)(R12*1)
+	VMOVDQU    (R9)(R12*1), Y1
+	MOVQ       16(DX), R12
+	PREFETCHT0 64(R9)(R12*1)
+	VMOVDQU    (R9)(R12*1), Y2
+	MOVQ       24(DX), R12
+	PREFETCHT0 64(R9)(R12*1)
+	VMOVDQU    (R9)(R12*1), Y3
+	VUNPCKLPD  Y1, Y0, Y4
+	VUNPCKHPD  Y1, Y0, Y0
+	VUNPCKLPD  Y3, Y2, Y1
+	VUNPCKHPD  Y3, Y2, Y2
+	VPERM2F128 $0x20, Y1, Y4, Y3
+	VPERM2F128 $0x31, Y1, Y4, Y1
+	VPERM2F128 $0x20, Y2, Y0, Y4
+	VPERM2F128 $0x31, Y2, Y0, Y0
+	VMOVDQU    Y3, (R10)
+	VMOVDQU    Y4, (R10)(SI*1)
+	VMOVDQU    Y1, (R10)(SI*2)
+	VMOVDQU    Y0, (R10)(DI*1)
+	ADDQ       $0x00000020, R9
+	ADDQ       R8, R10
+	DECQ       R11
+	JNZ        tilesUint64Prefetch_one_j
+	ADDQ       $0x00000020, DX
+	ADDQ       $0x00000020, AX
+	DECQ       BX
+	JNZ        tilesUint64Prefetch_one
+
+tilesUint64Prefetch_done:
+	VZEROUPPER
+	RET
+
+// func tilesUint64StreamAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·tilesUint64StreamAVX512(SB), NOSPLIT, $0-56
+	MOVQ   dst+0(FP), AX
+	MOVQ   src+8(FP), CX
+	MOVQ   off+16(FP), DX
+	MOVQ   ti+32(FP), BX
+	MOVQ   dj+48(FP), SI
+	LEAQ   (SI)(SI*2), DI
+	IMUL3Q $0x04, SI, R8
+	CMPQ   BX, $0x02
+	JB     tilesUint64Stream_single
+
+tilesUint64Stream_bands:
+	MOVQ  CX, R9
+	ADDQ  col+24(FP), R9
+	MOVQ  AX, R10
+	MOVQ  tj+40(FP), R11
+	TESTQ R11, R11
+	JZ    tilesUint64Stream_done
+
+tilesUint64Stream_bands_j:
+	MOVQ            (DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI64X4 (R9)(R12*1), Z0
+	MOVQ            8(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z0, Z0
+	MOVQ            16(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI64X4 (R9)(R12*1), Z1
+	MOVQ            24(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z1, Z1
+	MOVQ            32(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI64X4 (R9)(R12*1), Z2
+	MOVQ            40(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z2, Z2
+	MOVQ            48(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI64X4 (R9)(R12*1), Z3
+	MOVQ            56(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z3, Z3
+	VMOVDQU64       tilesUint64Perm<>+0(SB), Z4
+	VMOVDQU64       tilesUint64Perm<>+64(SB), Z5
+	VMOVDQA64       Z0, Z6
+	VPERMT2Q        Z1, Z4, Z6
+	VMOVDQA64       Z0, Z0
+	VPERMT2Q        Z1, Z5, Z0
+	VMOVDQA64       Z2, Z1
+	VPERMT2Q        Z3, Z4, Z1
+	VMOVDQA64       Z2, Z2
+	VPERMT2Q        Z3, Z5, Z2
+	VMOVDQU64       tilesUint64Perm<>+128(SB), Z3
+	VMOVDQU64       tilesUint64Perm<>+192(SB), Z4
+	VMOVDQA64       Z6, Z5
+	VPERMT2Q        Z1, Z3, Z5
+	VMOVDQA64       Z6, Z6
+	VPERMT2Q        Z1, Z4, Z6
+	VMOVDQA64       Z0, Z1
+	VPERMT2Q        Z2, Z3, Z1
+	VMOVDQA64       Z0, Z0
+	VPERMT2Q        Z2, Z4, Z0
+	VMOVNTDQ        Z5, (R10)
+	VMOVNTDQ        Z1, (R10)(SI*1)
+	VMOVNTDQ        Z6, (R10)(SI*2)
+	VMOVNTDQ        Z0, (R10)(DI*1)
+	ADDQ            $0x00000020, R9
+	ADDQ            R8, R10
+	DECQ            R11
+	JNZ             tilesUint64Stream_bands_j
+	ADDQ            $0x00000040, DX
+	ADDQ            $0x00000040, AX
+	SUBQ            $0x02, BX
+	CMPQ            BX, $0x02
+	JAE             tilesUint64Stream_bands
+
+tilesUint64Stream_single:
+	TESTQ BX, BX
+	JZ    tilesUint64Stream_done
+
+tilesUint64Stream_one:
+	MOVQ  CX, R9
+	ADDQ  col+24(FP), R9
+	MOVQ  AX, R10
+	MOVQ  tj+40(FP), R11
+	TESTQ R11, R11
+	JZ    tilesUint64Stream_done
+
+tilesUint64Stream_one_j:
+	MOVQ       (DX), R12
+	PREFETCHT0 64(R9)(R12*1)
+	VMOVDQU    (R9)(R12*1), Y0
+	MOVQ       8(DX), R12
+	PREFETCHT0 64(R9)(R12*1)
+	VMOVDQU    (R9)(R12*1), Y1
+	MOVQ       16(DX), R12
+	PREFETCHT0 64(R9)(R12*1)
+	VMOVDQU    (R9)(R12*1), Y2
+	MOVQ       24(DX), R12
+	PREFETCHT0 64(R9)(R12*1)
+	VMOVDQU    (R9)(R12*1), Y3
+	VUNPCKLPD  Y1, Y0, Y4
+	VUNPCKHPD  Y1, Y0, Y0
+	VUNPCKLPD  Y3, Y2, Y1
+	VUNPCKHPD  Y3, Y2, Y2
+	VPERM2F128 $0x20, Y1, Y4, Y3
+	VPERM2F128 $0x31, Y1, Y4, Y1
+	VPERM2F128 $0x20, Y2, Y0, Y4
+	VPERM2F128 $0x31, Y2, Y0, Y0
+	VMOVDQU    Y3, (R10)
+	VMOVDQU    Y4, (R10)(SI*1)
+	VMOVDQU    Y1, (R10)(SI*2)
+	VMOVDQU    Y0, (R10)(DI*1)
+	ADDQ       $0x00000020, R9
+	ADDQ       R8, R10
+	DECQ       R11
+	JNZ        tilesUint64Stream_one_j
+	ADDQ       $0x00000020, DX
+	ADDQ       $0x00000020, AX
+	DECQ       BX
+	JNZ        tilesUint64Stream_one
+
+tilesUint64Stream_done:
+	VZEROUPPER
+	RET
+
 // func tilesUint8TailAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
 // Requires: AVX, AVX512BW, AVX512F, BMI2
 TEXT ·tilesUint8TailAVX512(SB), NOSPLIT, $0-56

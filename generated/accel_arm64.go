@@ -25,7 +25,7 @@ const crowdWays = 0
 // a crowded transpose no longer buffers: 0 for the sizes that never do.
 var crowdSpans = [9]int{}
 
-// straddledSpans is crowdSpans where BufferCrowds is false, for destination
+// straddledSpans is crowdSpans where AMDTuned is false, for destination
 // rows that are not whole lines apart (rows whole lines apart never buffer
 // there; see crowded and the backends in gen/backend.go).
 var straddledSpans = [9]int{}
@@ -51,9 +51,9 @@ var FastStrings = false
 // AVX512 reports whether the tile transposes use AVX-512: never on arm64.
 var AVX512 = false
 
-// BufferCrowds reports whether the AVX-512 tiles buffer rows that crowd
-// the L1 cache: it takes effect only where AVX512, never on arm64.
-var BufferCrowds = true
+// AMDTuned reports whether the AVX-512 kernels follow the choices measured
+// on AMD's CPUs: it takes effect only where AVX512, never on arm64.
+var AMDTuned = true
 
 // tilesUint8NEON transposes ti × tj whole tiles of 8×16 1-byte elements with NEON register transposes (VTRN1, VTRN2).
 // Source row i starts off[i]+col bytes from src, its elements j adjacent (the

@@ -28,7 +28,7 @@ const crowdWays = 12
 // a crowded transpose no longer buffers: 0 for the sizes that never do.
 var crowdSpans = [9]int{2: math.MaxInt}
 
-// straddledSpans is crowdSpans where BufferCrowds is false, for destination
+// straddledSpans is crowdSpans where AMDTuned is false, for destination
 // rows that are not whole lines apart (rows whole lines apart never buffer
 // there; see crowded and the backends in gen/backend.go).
 var straddledSpans = [9]int{}
@@ -52,9 +52,9 @@ var FastStrings = false
 // AVX512 reports whether the tile transposes use AVX-512: never in this build.
 var AVX512 = false
 
-// BufferCrowds reports whether the AVX-512 tiles buffer rows that crowd
-// the L1 cache: it takes effect only where AVX512, never in this build.
-var BufferCrowds = true
+// AMDTuned reports whether the AVX-512 kernels follow the choices measured
+// on AMD's CPUs: it takes effect only where AVX512, never in this build.
+var AMDTuned = true
 
 // StreamFence makes the non-temporal stores of the streamed transposes
 // (TransposeRows and ConvTransposeRows with stream) before it visible to

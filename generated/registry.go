@@ -210,11 +210,11 @@ func Crowds(size, nj, dj int) bool {
 // not on a line boundary, in two lines each); through the buffer each
 // row's part of a block goes out as a run of consecutive lines instead.
 // With the AVX-512 tiles on a CPU whose L1 takes their whole-line stores
-// into crowded sets in stride (BufferCrowds false), rows whole lines apart
+// into crowded sets in stride (AMDTuned false), rows whole lines apart
 // never buffer, and rows that are not take straddledSpans.
 func crowded(size, rows, stride, span int) bool {
 	spans := &crowdSpans
-	if Accelerated && AVX512 && !BufferCrowds {
+	if Accelerated && AVX512 && !AMDTuned {
 		if stride%cacheLine == 0 {
 			return false
 		}
@@ -250,7 +250,7 @@ func Packs(size, nj, dj int, src unsafe.Pointer, off []int) bool {
 // of the Packed tiles' band, or 0 where Packs is false whatever the rows,
 // so that the caller need not list them.
 func PackRows(size, nj, dj int) int {
-	if span := nj * dj * size; !Accelerated || !AVX512 || !BufferCrowds || nj < cacheLine/size || span < 4194304 || span >= 16777216 {
+	if span := nj * dj * size; !Accelerated || !AVX512 || !AMDTuned || nj < cacheLine/size || span < 4194304 || span >= 16777216 {
 		return 0
 	}
 	return packRows[size]
@@ -260,14 +260,14 @@ func PackRows(size, nj, dj int) int {
 // columns into rows of dj, source rows off (byte offsets from src), that
 // is not streamed, reads the source rows of its whole bands through the
 // Packed tiles (packedTiles): where this build and CPU have them for the
-// size (packRows: the AVX-512 tiles) and BufferCrowds, there is a block a whole line wide,
+// size (packRows: the AVX-512 tiles) and AMDTuned, there is a block a whole line wide,
 // the destination spans less than 16777216 bytes, and the first band's
 // rows start in at most 2 of the L1 cache's 64 sets. Its tile columns
 // would read such rows from the next level once per column; the Packed
 // tiles read each line once.
 func packs(size, nj, dj int, src unsafe.Pointer, off []int) bool {
 	n := packRows[size]
-	if n == 0 || !Accelerated || !AVX512 || !BufferCrowds || nj < cacheLine/size || len(off) < n || nj*dj*size >= 16777216 {
+	if n == 0 || !Accelerated || !AVX512 || !AMDTuned || nj < cacheLine/size || len(off) < n || nj*dj*size >= 16777216 {
 		return false
 	}
 	var sets uint64

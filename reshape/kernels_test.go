@@ -71,30 +71,30 @@ func TestAVX512Chosen(t *testing.T) {
 }
 
 // forEachMode runs test once per kernel implementation this machine has:
-// with the AVX-512 tiles (where generated.AVX512 is true), twice, with and
-// without the buffer for crowded rows whole lines apart
-// (generated.BufferCrowds), with the AVX2 assembly (where
+// with the AVX-512 tiles (where generated.AVX512 is true), twice, tuned as
+// for AMD's CPUs and as for others (generated.AMDTuned), with the AVX2
+// assembly (where
 // generated.Accelerated is true), and with the Go fallback, as the purego
 // build and other architectures run it.
 func forEachMode(t *testing.T, test func(t *testing.T)) {
-	type mode struct{ accel, avx512, bufferCrowds bool }
+	type mode struct{ accel, avx512, amdTuned bool }
 	modes := []mode{{false, false, true}}
 	if generated.Accelerated {
 		modes = append(modes, mode{true, false, true})
 		if generated.AVX512 {
-			modes = append(modes, mode{true, true, generated.BufferCrowds}, mode{true, true, !generated.BufferCrowds})
+			modes = append(modes, mode{true, true, generated.AMDTuned}, mode{true, true, !generated.AMDTuned})
 		}
 	}
 	for _, m := range modes {
 		name := fmt.Sprintf("accelerated=%v", m.accel)
 		if m.avx512 {
-			name = fmt.Sprintf("accelerated=avx512/buffercrowds=%v", m.bufferCrowds)
+			name = fmt.Sprintf("accelerated=avx512/amdtuned=%v", m.amdTuned)
 		}
 		t.Run(name, func(t *testing.T) {
-			defer func(accel, avx512, bufferCrowds bool) {
-				generated.Accelerated, generated.AVX512, generated.BufferCrowds = accel, avx512, bufferCrowds
-			}(generated.Accelerated, generated.AVX512, generated.BufferCrowds)
-			generated.Accelerated, generated.AVX512, generated.BufferCrowds = m.accel, m.avx512, m.bufferCrowds
+			defer func(accel, avx512, amdTuned bool) {
+				generated.Accelerated, generated.AVX512, generated.AMDTuned = accel, avx512, amdTuned
+			}(generated.Accelerated, generated.AVX512, generated.AMDTuned)
+			generated.Accelerated, generated.AVX512, generated.AMDTuned = m.accel, m.avx512, m.amdTuned
 			test(t)
 		})
 	}
@@ -305,14 +305,15 @@ func checkTranspose[C uint8 | uint16 | uint32 | uint64](t *testing.T, rng *rand.
 	dj := ni + rng.IntN(3)
 	// Non-temporal stores, asked for in half the trials, take whole
 	// destination lines: rows that are whole lines apart, from a line
-	// boundary, in half of those; the others must fall back to ordinary
-	// stores.
+	// boundary, in half of the trials that do not crowd (as the 8-byte
+	// AVX-512 tiles need too); the others must fall back to ordinary
+	// stores, or tiles.
 	stream := rng.IntN(2) == 0 && !crowd
 	align := 1
 	if crowd { // a 4 KiB stride, or (a third of the trials each) 2 or 1 KiB, two elements either side
 		dj = (4096>>(trial%3))/size + rng.IntN(5) - 2
 	}
-	if stream && rng.IntN(2) == 0 {
+	if !crowd && rng.IntN(2) == 0 {
 		align = 64
 		dj = (dj*size + 63) / 64 * 64 / size
 	}
@@ -418,8 +419,8 @@ func checkRowStores(t *testing.T, rng *rand.Rand, n, mis int, stream bool) {
 // axis), in the builds that buffer 1- and 2-byte transposes: rows 1 KiB
 // apart start in 4 of the 64 sets, 2 KiB apart in 2, 17 lines apart in all.
 func TestCrowdsShortAxes(t *testing.T) {
-	defer func(l bool) { generated.BufferCrowds = l }(generated.BufferCrowds)
-	generated.BufferCrowds = true // where it is false, rows whole lines apart never buffer (TestBufferCrowds)
+	defer func(l bool) { generated.AMDTuned = l }(generated.AMDTuned)
+	generated.AMDTuned = true // where it is false, rows whole lines apart never buffer with AVX-512 (TestAMDTuned)
 	for _, size := range []int{1, 2} {
 		line := 64 / size // elements in a line: one block of destination rows
 		if !generated.Crowds(size, line, 4096/size) {
@@ -440,21 +441,22 @@ func TestCrowdsShortAxes(t *testing.T) {
 	}
 }
 
-// TestBufferCrowds checks generated.BufferCrowds: where it is false, the
-// AVX-512 tiles never buffer crowded rows whole lines apart, buffer rows
-// off line boundaries only for 4-byte elements into less than 8 MiB, and
-// never pack, while the AVX2 tiles buffer as before; where it is true, the
-// AVX-512 tiles buffer as the AVX2 ones do, and pack.
-func TestBufferCrowds(t *testing.T) {
+// TestAMDTuned checks the buffering that generated.AMDTuned picks: where
+// it is false, the AVX-512 tiles never buffer crowded rows whole lines
+// apart, buffer rows off line boundaries only for 4-byte elements into less
+// than 8 MiB, and never pack, while the AVX2 tiles buffer as before; where
+// it is true, the AVX-512 tiles buffer as the AVX2 ones do, and pack. (The
+// 8-byte tiles it picks run in forEachMode's tests both ways.)
+func TestAMDTuned(t *testing.T) {
 	if !generated.Accelerated || !generated.AVX512 {
-		t.Skip("no AVX-512 tiles here: BufferCrowds takes no effect")
+		t.Skip("no AVX-512 tiles here: AMDTuned takes no effect")
 	}
-	defer func(a, l bool) { generated.AVX512, generated.BufferCrowds = a, l }(generated.AVX512, generated.BufferCrowds)
+	defer func(a, l bool) { generated.AVX512, generated.AMDTuned = a, l }(generated.AVX512, generated.AMDTuned)
 	for _, avx512 := range []bool{false, true} {
-		for _, lines := range []bool{false, true} {
-			generated.AVX512, generated.BufferCrowds = avx512, lines
-			buffers := !avx512 || lines // rows whole lines apart
-			name := fmt.Sprintf("avx512 %v BufferCrowds %v", avx512, lines)
+		for _, amd := range []bool{false, true} {
+			generated.AVX512, generated.AMDTuned = avx512, amd
+			buffers := !avx512 || amd // rows whole lines apart
+			name := fmt.Sprintf("avx512 %v AMDTuned %v", avx512, amd)
 			require.Equal(t, buffers, generated.Crowds(1, 4096, 4096), "%s: uint8 rows 4 KiB apart", name)
 			require.Equal(t, buffers, generated.Crowds(2, 2048, 2048), "%s: bfloat16 rows 4 KiB apart", name)
 			require.Equal(t, buffers, generated.Crowds(4, 1024, 1024), "%s: float32 rows 4 KiB apart, 4 MiB", name)
@@ -463,7 +465,7 @@ func TestBufferCrowds(t *testing.T) {
 			require.Equal(t, buffers, generated.Crowds(1, 2049, 2047), "%s: uint8 rows 2047 bytes apart", name)
 			require.Equal(t, buffers, generated.Crowds(2, 2049, 2047), "%s: bfloat16 rows 4094 bytes apart", name)
 			require.False(t, generated.Crowds(4, 1024, 1000), "%s: float32 rows 4000 bytes apart", name)
-			require.Equal(t, avx512 && lines, generated.PackRows(1, 2048, 2048) > 0, "%s: uint8 [2048, 2048] packs", name)
+			require.Equal(t, avx512 && amd, generated.PackRows(1, 2048, 2048) > 0, "%s: uint8 [2048, 2048] packs", name)
 		}
 	}
 }
@@ -553,7 +555,7 @@ func checkPacked[C uint8 | uint16 | uint32 | uint64](t *testing.T, rng *rand.Ran
 	s := unsafe.Pointer(&src[base])
 	if big && si%2048 == 0 { // rows in one or two sets, however shuffled
 		packs := generated.Packs(size, nj, dj, s, off[:64])
-		require.Equal(t, generated.Accelerated && generated.AVX512 && generated.BufferCrowds && size <= 2, packs, "trial %d: Packs, rows %d bytes apart", trial, si)
+		require.Equal(t, generated.Accelerated && generated.AVX512 && generated.AMDTuned && size <= 2, packs, "trial %d: Packs, rows %d bytes apart", trial, si)
 	}
 	generated.TransposeRows(dt, unsafe.Pointer(&dst[0]), s, off, nj, dj, false, new(generated.CrowdBuffer))
 	name := fmt.Sprintf("trial %d: ni %d nj %d si %d dj %d", trial, ni, nj, si, dj)

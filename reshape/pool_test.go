@@ -233,8 +233,8 @@ func TestPacksRows(t *testing.T) {
 	src := make([]byte, 128)
 	s := unsafe.Pointer(&src[0]) // only its address counts, on a line boundary: nothing is read
 	s = unsafe.Add(s, -int(uintptr(s))&63)
-	defer func(b bool) { generated.BufferCrowds = b }(generated.BufferCrowds)
-	generated.BufferCrowds = true // where it is false, nothing packs (TestBufferCrowds)
+	defer func(b bool) { generated.AMDTuned = b }(generated.AMDTuned)
+	generated.AMDTuned = true // where it is false, nothing packs (TestAMDTuned)
 	avx512 := generated.Accelerated && generated.AVX512
 	packs := func(dt generated.DType, cols, rowStride int) bool {
 		// The transposed [rows, cols] view: cshape [cols, rows], strides

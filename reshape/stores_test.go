@@ -38,8 +38,8 @@ func TestCacheBudget(t *testing.T) {
 }
 
 // TestVendorAMD checks generated.VendorAMD against the vendor string that
-// CPUID leaf 0 spells in EBX, EDX and ECX, and that the buffering of crowded
-// rows by the AVX-512 tiles (generated.BufferCrowds) starts out as it says.
+// CPUID leaf 0 spells in EBX, EDX and ECX, and that the kernels' tuning
+// (generated.AMDTuned) starts out as it says.
 func TestVendorAMD(t *testing.T) {
 	_, ebx, ecx, edx, ok := generated.CPUID(0, 0)
 	var vendor []byte
@@ -49,6 +49,6 @@ func TestVendorAMD(t *testing.T) {
 	amd := ok && (string(vendor) == "AuthenticAMD" || string(vendor) == "HygonGenuine")
 	assert.Equal(t, amd, generated.VendorAMD(), "vendor %q", vendor)
 	if ok {
-		assert.Equal(t, amd, generated.BufferCrowds, "vendor %q", vendor)
+		assert.Equal(t, amd, generated.AMDTuned, "vendor %q", vendor)
 	}
 }
