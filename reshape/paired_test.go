@@ -148,22 +148,47 @@ func testChainTransposes[T Element](t *testing.T) {
 		if _, ok, _ := chainOf(view); ok {
 			chained++
 		}
-		n := view.Len()
-		want := make([]T, n)
-		referenceCopy(want, view.Data, view.Shape, view.Strides, view.Offset)
-		all, dst := guarded[T](n)
-		before := bytes.Clone(asBytes(data))
-		require.NoError(t, Contiguous(dst, view), ops)
-		require.True(t, bytes.Equal(asBytes(want), asBytes(dst)), "trial %d: %s: values differ", trial, ops)
-		require.True(t, guardsIntact(all), "trial %d: %s: wrote outside dst", trial, ops)
-		require.Equal(t, before, asBytes(data), "trial %d: %s: source modified", trial, ops)
-
-		// Conversions: to float32 (specialised for bfloat16 and uint8
-		// sources) and to float64 (the generic converter for most).
-		checkChainConvert[float32](t, view, want, ops)
-		checkChainConvert[float64](t, view, want, ops)
+		checkChainView(t, view, fmt.Sprintf("trial %d: %s", trial, ops))
 	}
 	require.Greater(t, chained, trials/4, "too few views were chained to test transposeChain")
+
+	// A long chain (4 × 300 elements) with a last chunk of 5 rows (261 =
+	// 256 + 5), whose passes take many more columns than a whole chunk's.
+	shape := []int{261, 300, 4}
+	data := make([]T, product(shape))
+	randomFill(rng, data)
+	view, err := New(data, shape...)
+	require.NoError(t, err)
+	view, err = view.Permute(2, 1, 0)
+	require.NoError(t, err)
+	p, ok, cshape := chainOf(view)
+	require.True(t, ok, "the long chain is not chained")
+	nj := 1
+	for _, a := range p.axes[:p.n] {
+		nj *= cshape[a]
+	}
+	require.Equal(t, 1200, nj, "the chain's elements")
+	checkChainView(t, view, "New([261 300 4]).Permute(2, 1, 0)")
+}
+
+// checkChainView copies view, and converts it to float32 and float64, and
+// compares the results with the reference copy, guards and source
+// included.
+func checkChainView[T Element](t *testing.T, view Tensor[T], ops string) {
+	n := view.Len()
+	want := make([]T, n)
+	referenceCopy(want, view.Data, view.Shape, view.Strides, view.Offset)
+	all, dst := guarded[T](n)
+	before := bytes.Clone(asBytes(view.Data))
+	require.NoError(t, Contiguous(dst, view), ops)
+	require.True(t, bytes.Equal(asBytes(want), asBytes(dst)), "%s: values differ", ops)
+	require.True(t, guardsIntact(all), "%s: wrote outside dst", ops)
+	require.Equal(t, before, asBytes(view.Data), "%s: source modified", ops)
+
+	// Conversions: to float32 (specialised for bfloat16 and uint8
+	// sources) and to float64 (the generic converter for most).
+	checkChainConvert[float32](t, view, want, ops)
+	checkChainConvert[float64](t, view, want, ops)
 }
 
 // checkChainConvert converts view to D and compares each element with
