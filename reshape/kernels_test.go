@@ -73,9 +73,8 @@ func TestAVX512Chosen(t *testing.T) {
 // forEachMode runs test once per kernel implementation this machine has:
 // with the AVX-512 tiles (where generated.AVX512 is true), twice, tuned as
 // for AMD's CPUs and as for others (generated.AMDTuned), with the AVX2
-// assembly (where
-// generated.Accelerated is true), and with the Go fallback, as the purego
-// build and other architectures run it.
+// assembly (where generated.Accelerated is true), and with the Go
+// fallback, as the purego build and other architectures run it.
 func forEachMode(t *testing.T, test func(t *testing.T)) {
 	type mode struct{ accel, avx512, amdTuned bool }
 	modes := []mode{{false, false, true}}
