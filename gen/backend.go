@@ -73,11 +73,19 @@ var (
 // sizes that Straddled lists, below that entry's bytes (0: any span); its
 // sizes must be among those of Sizes. Nor do the AVX-512 tiles pack their
 // source rows there (packs in emit_transpose.go, through the same buffer).
+//
+// Unaligned lists element sizes whose destination rows, where they are not
+// whole lines apart, go through the buffer on such a CPU (the assembly
+// running, AMDTuned false) however few rows a block has, from a
+// destination of that entry's bytes up (0: any span), streamed or not.
+// Their buffered blocks are unalignedRows source rows tall, so that each
+// destination row gets a long run at a time.
 type crowding struct {
 	Ways      int
 	Sizes     map[int]int
 	Straddled map[int]int
 	Streamed  map[int]bool
+	Unaligned map[int]int
 }
 
 // check reports whether the crowding can be generated: sizes of widths
@@ -102,6 +110,14 @@ func (c crowding) check(sizes map[int]bool) error {
 	for sz := range c.Streamed {
 		if !sizes[sz] {
 			return fmt.Errorf("streamed: no width of %d bytes", sz)
+		}
+	}
+	for sz, span := range c.Unaligned {
+		if !sizes[sz] {
+			return fmt.Errorf("unaligned: no width of %d bytes", sz)
+		}
+		if span < 0 {
+			return fmt.Errorf("unaligned %d-byte elements: a negative span", sz)
 		}
 	}
 	if len(c.Sizes) > 0 && c.Ways <= 0 {
@@ -156,7 +172,28 @@ func (c crowding) check(sizes map[int]bool) error {
 // the AVX2 tiles the buffer still won there (transpose-4k uint8
 // 0.21/0.24/0.40 buffered, 0.15/0.19/0.33 not), and AMDTuned matters only
 // with the AVX-512 tiles.
-var amd64Crowd = crowding{Ways: 12, Sizes: map[int]int{1: 0, 2: 0, 4: 8 << 20}, Straddled: map[int]int{4: 8 << 20}, Streamed: map[int]bool{1: true, 2: true}}
+//
+// Unaligned is measured on the same Xeon VM, float64 [N-1, N+1] and
+// [N, N] transposed (destination rows N-1 or N elements apart, not whole
+// lines), against the transposes straight to dst, through TransposeRows
+// into an aligned buffer of 512-row blocks and copy() out (5 interleaved
+// rounds of 200ms, medians, as a fraction of copy()): 1.25 MiB 0.45 ->
+// 0.55, 1.5 MiB 0.47 -> 0.61, 2 MiB 0.37 -> 0.66, 4 MiB 0.45-0.50 ->
+// 0.65-0.72, 16 MiB 0.36-0.42 -> 0.66, 64 MiB 0.15-0.34 -> 0.37-0.47
+// ([2047, 4097], bimodal from run to run); [1001, 1001] (rows 8008 bytes
+// apart, crowding no set) 0.38-0.49 -> 0.50-0.63; the same with the
+// AVX-512 tiles off (so the AVX2 ones in both) 0.50 -> 0.65. The long runs
+// are what gains: 64-row blocks took 4 MiB only to 0.48-0.51. In the cache
+// it lost (1 MiB 0.58 -> 0.44, 256 KiB 0.49 -> 0.40), and rows whole lines
+// apart, which the AVX-512 tiles write straight, lost too (0.54-0.57 ->
+// 0.48-0.51). float32 gained nothing where its rows crowd no set ([1001,
+// 1001] 0.58 -> 0.51-0.60), and buffers where they do (Straddled).
+var amd64Crowd = crowding{Ways: 12, Sizes: map[int]int{1: 0, 2: 0, 4: 8 << 20}, Straddled: map[int]int{4: 8 << 20}, Streamed: map[int]bool{1: true, 2: true}, Unaligned: map[int]int{8: 5 << 18}}
+
+// unalignedRows is the source rows of a buffered block of the sizes that
+// crowding.Unaligned lists: 512 rows of float64 are a 4 KiB run of each
+// destination row, and the block's 8 rows fill the 32 KiB buffer.
+const unalignedRows = 512
 
 // amd64StreamRows: a streamed uint8 block (512 source rows by a line, 64
 // columns) wrote a line to each of 64 destination rows in turn, and the

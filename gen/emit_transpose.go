@@ -536,6 +536,9 @@ func emitTransposeRows() jen.Code {
 //	}
 //
 //	func crowded(size, rows, stride, span int) bool {
+//		if Accelerated && !AMDTuned && stride%cacheLine != 0 && span >= unalignedSpans[size] {
+//			return true
+//		}
 //		spans := &crowdSpans
 //		if Accelerated && AVX512 && !AMDTuned {
 //			if stride%cacheLine == 0 {
@@ -604,8 +607,13 @@ func emitCrowded() jen.Code {
 		"row's part of a block goes out as a run of consecutive lines instead.",
 		"With the AVX-512 tiles on a CPU whose L1 takes their whole-line stores",
 		"into crowded sets in stride (AMDTuned false), rows whole lines apart",
-		"never buffer, and rows that are not take straddledSpans.",
+		"never buffer, and rows that are not take straddledSpans. On such a CPU",
+		"with the assembly, rows that are not whole lines apart of the sizes",
+		"unalignedSpans lists buffer from its span up, however few rows a block",
+		"has: their buffered blocks are tall, and each destination row gets a",
+		"long run at a time.",
 	)).Line().Func().Id("crowded").Params(jen.List(jen.Id("size"), jen.Id("rows"), jen.Id("stride"), jen.Id("span")).Int()).Bool().Block(
+		jen.If(jen.Id("Accelerated").Op("&&").Op("!").Id("AMDTuned").Op("&&").Id("stride").Op("%").Id("cacheLine").Op("!=").Lit(0).Op("&&").Id("span").Op(">=").Id("unalignedSpans").Index(jen.Id("size"))).Block(jen.Return(jen.True())),
 		jen.Id("spans").Op(":=").Op("&").Id("crowdSpans"),
 		jen.If(jen.Id("Accelerated").Op("&&").Id("AVX512").Op("&&").Op("!").Id("AMDTuned")).Block(
 			jen.If(jen.Id("stride").Op("%").Id("cacheLine").Op("==").Lit(0)).Block(jen.Return(jen.False())),
@@ -688,7 +696,7 @@ const packMaxSpan = 16 << 20
 //	}
 //
 //	func streamCrowded(size, dj int, dst unsafe.Pointer) bool {
-//		return streamCrowd[size] && (uintptr(dst)%64 != 0 || dj*size%64 != 0)
+//		return (streamCrowd[size] || Accelerated && !AMDTuned && unalignedSpans[size] < math.MaxInt) && (uintptr(dst)%64 != 0 || dj*size%64 != 0)
 //	}
 func emitStreamCrowded() jen.Code {
 	sig := jen.Params(jen.List(jen.Id("size"), jen.Id("dj")).Int(), jen.Id("dst").Add(ptr())).Bool()
@@ -702,13 +710,15 @@ func emitStreamCrowded() jen.Code {
 	).Line().Line().Add(doc(
 		"streamCrowded reports whether a streamed blocked transpose of size-byte",
 		"elements into rows dj elements apart from dst writes through a",
-		"CrowdBuffer: where the build says so for the size (streamCrowd) and the",
-		"rows are not whole aligned lines, which its tiles cannot write with",
-		"non-temporal stores. Written down a block a line's worth at a time, each",
-		"line of such rows is written in two parts at two times; through the",
-		"buffer each row's part of a block goes out as one run.",
+		"CrowdBuffer: where the build says so for the size (streamCrowd, or",
+		"unalignedSpans where crowded takes it) and the rows are not whole",
+		"aligned lines, which its tiles cannot write with non-temporal stores.",
+		"Written down a block a line's worth at a time, each line of such rows is",
+		"written in two parts at two times; through the buffer each row's part",
+		"of a block goes out as one run.",
 	)).Line().Func().Id("streamCrowded").Add(sig).Block(
-		jen.Return(jen.Id("streamCrowd").Index(jen.Id("size")).Op("&&").Parens(
+		jen.Return(jen.Parens(jen.Id("streamCrowd").Index(jen.Id("size")).Op("||").Id("Accelerated").Op("&&").Op("!").Id("AMDTuned").Op("&&").
+			Id("unalignedSpans").Index(jen.Id("size")).Op("<").Qual("math", "MaxInt")).Op("&&").Parens(
 			jen.Uintptr().Call(jen.Id("dst")).Op("%").Lit(64).Op("!=").Lit(0).Op("||").Id("dj").Op("*").Id("size").Op("%").Lit(64).Op("!=").Lit(0))),
 	)
 }
@@ -850,6 +860,20 @@ func spanTable(spans map[int]int) *jen.Statement {
 	})
 }
 
+// fromTable is a [9]int of smallest spans by element size: the map's
+// entry, math.MaxInt for the sizes of widths it lacks.
+func fromTable(spans map[int]int) *jen.Statement {
+	return jen.Index(jen.Lit(9)).Int().ValuesFunc(func(g *jen.Group) {
+		for _, w := range widths {
+			if span, ok := spans[w.Size]; ok {
+				g.Lit(w.Size).Op(":").Lit(span)
+			} else {
+				g.Lit(w.Size).Op(":").Qual("math", "MaxInt")
+			}
+		}
+	})
+}
+
 // formSwitch is the Go that calls the form of tile transpose base+ISA that
 // the tileStores value stores names, with the tiles functions' arguments:
 // the forms formFuncs gives it with pack (any other value takes the
@@ -959,9 +983,13 @@ func plainWalk(w width) blockWalk {
 	b := blockWalk{
 		tiles: tilesName(w), edge: edgeName(w), buffered: bufferedName(w),
 		tileI: w.TileI, tileJ: w.TileJ, blockI: w.BlockI, blockJ: blockJExpr(w), lineCols: func(line int) int { return blockJ(w, line) },
-		srcSize: w.Size, dstSize: w.Size, pack: avx512Packs[w.Size], tail: tailOf(w), streamOut: true,
+		srcSize: w.Size, dstSize: w.Size, pack: avx512Packs[w.Size], tail: tailOf(w), streamOut: true, bufI: w.BlockI,
 	}
 	b.narrows = slices.ContainsFunc(builds(), b.narrowsIn)
+	b.unaligned = slices.ContainsFunc(builds(), func(be backend) bool { _, ok := be.Crowd.Unaligned[w.Size]; return ok })
+	if b.unaligned {
+		b.bufI = unalignedRows
+	}
 	return b
 }
 
@@ -988,7 +1016,7 @@ func crowdBufferWords() int {
 	for _, b := range walks {
 		for _, be := range builds() {
 			if b.buffersOn(be) {
-				words = max(words, b.lineCols(be.CacheLine)*b.blockI*b.dstSize/8)
+				words = max(words, b.lineCols(be.CacheLine)*b.bufI*b.dstSize/8)
 			}
 		}
 	}
@@ -1022,14 +1050,32 @@ type blockWalk struct {
 	// than some build's backend.StreamRows: streamed, its unbuffered
 	// blocks take at most streamRows columns (bj).
 	narrows bool
+	// unaligned: some build buffers the walk's destination rows that are
+	// not whole lines apart (crowding.Unaligned), in blocks of bufI rows.
+	unaligned bool
+	// bufI is the source rows of a block of the buffered form: blockI, or
+	// unalignedRows where unaligned.
+	bufI int
 }
 
 // buffersOn reports whether the walk writes through the buffer in build
 // be: whether be buffers its destination size (crowding.Sizes) and a block
-// has more destination rows there than the L1 cache's ways.
+// has more destination rows there than the L1 cache's ways, or be buffers
+// it beyond the cache (crowding.Streamed) or where its rows are not whole
+// lines apart (crowding.Unaligned).
 func (b blockWalk) buffersOn(be backend) bool {
 	_, ok := be.Crowd.Sizes[b.dstSize]
-	return ok && b.lineCols(be.CacheLine) > be.Crowd.Ways || b.streamOut && be.Crowd.Streamed[b.dstSize]
+	_, unaligned := be.Crowd.Unaligned[b.dstSize]
+	return ok && b.lineCols(be.CacheLine) > be.Crowd.Ways || b.streamOut && be.Crowd.Streamed[b.dstSize] || b.unaligned && unaligned
+}
+
+// rowsOf is the source rows of the walk's blocks: bufI where buffered,
+// else blockI.
+func (b blockWalk) rowsOf(buffered bool) int {
+	if buffered {
+		return b.bufI
+	}
+	return b.blockI
 }
 
 // hasBuffered reports whether the walk has a buffered form: whether it
@@ -1132,11 +1178,17 @@ func (b blockWalk) bufferedFunc(name string) jen.Code {
 	}
 	text := []string{
 		fmt.Sprintf("%s is %s for destinations whose rows crowd the sets", b.buffered, name),
-		"of the L1 cache (crowded): the whole tiles of each block go to a buffer",
-		fmt.Sprintf("of %d-byte rows, whose rows are then copied out whole, each", b.blockI*b.dstSize),
+		fmt.Sprintf("of the L1 cache (crowded): the whole tiles of each block of %d rows go", b.bufI),
+		fmt.Sprintf("to a buffer of %d-byte rows, whose rows are then copied out whole, each", b.bufI*b.dstSize),
 		"a run of consecutive lines, instead of a line per row at a time down",
 		"the block. The edges go straight to dst. The buffer's rows start at its",
 		"first line boundary, so that its stores and loads are whole lines.",
+	}
+	if b.unaligned {
+		text = append(text,
+			"Rows that are not whole lines apart come here too where the build",
+			"says so (unalignedSpans), whether they crowd or not: its blocks are",
+			fmt.Sprintf("taller than %s's %d rows, so that each run is long.", name, b.blockI))
 	}
 	var pack jen.Code = jen.Null()
 	if b.pack {
@@ -1161,7 +1213,7 @@ func (b blockWalk) bufferedFunc(name string) jen.Code {
 		pack,
 		base,
 		jen.Id("p").Op(":=").Add(ptr()).Call(jen.Id("crowd")),
-		jen.Id("buf").Op(":=").Parens(jen.Op("*").Index(b.blockJ.Clone()).Index(jen.Lit(b.blockI*b.dstSize/8)).Uint64()).Call(
+		jen.Id("buf").Op(":=").Parens(jen.Op("*").Index(b.blockJ.Clone()).Index(jen.Lit(b.bufI*b.dstSize/8)).Uint64()).Call(
 			jen.Qual("unsafe", "Add").Call(jen.Id("p"), jen.Op("-").Int().Call(jen.Uintptr().Call(jen.Id("p"))).Op("&").Lit(63))), // from its first line boundary
 		b.loops(true),
 	)
@@ -1193,7 +1245,7 @@ func (b blockWalk) loops(buffered bool) jen.Code {
 		rowsOut := func(move jen.Code) jen.Code {
 			return jen.For(jen.Id("j").Op(":=").Range().Id("fj").Op("*").Lit(b.tileJ)).Block(move)
 		}
-		line := b.blockI * b.dstSize // bytes of a buffer row
+		line := b.bufI * b.dstSize // bytes of a buffer row
 		bufRow := ptr().Call(jen.Op("&").Id("buf").Index(jen.Id("j")))
 		stores, choose := b.bufferedStores()
 		whole = append(choose,
@@ -1216,15 +1268,15 @@ func (b blockWalk) loops(buffered bool) jen.Code {
 		jen.Id(b.edge).Call(jen.Id("d"), jen.Id("src"), jen.Id("rows"), jen.Id("j0"), jen.Lit(0), jen.Id("mi"), jen.Id("fj").Op("*").Lit(b.tileJ), jen.Id("mj"), jen.Id("dj")),
 		jen.Id(b.edge).Call(jen.Id("d"), jen.Id("src"), jen.Id("rows"), jen.Id("j0"), jen.Id("fi").Op("*").Lit(b.tileI), jen.Id("mi"), jen.Lit(0), jen.Id("fj").Op("*").Lit(b.tileJ), jen.Id("dj")),
 	}
-	return b.blocks(nil, inner, b.blockCols(buffered))
+	return b.blocks(nil, inner, b.blockCols(buffered), b.rowsOf(buffered))
 }
 
-// blocks is the loop over the blocks of rows and, in each, of columns (cols
-// at a time), with before at the top of each block of rows and inner the
-// body of each block.
-func (b blockWalk) blocks(before, inner []jen.Code, cols *jen.Statement) jen.Code {
-	return jen.For(jen.Id("i0").Op(":=").Lit(0), jen.Id("i0").Op("<").Len(jen.Id("off")), jen.Id("i0").Op("+=").Lit(b.blockI)).Block(append(append([]jen.Code{
-		jen.Id("mi").Op(":=").Min(jen.Lit(b.blockI), jen.Len(jen.Id("off")).Op("-").Id("i0")),
+// blocks is the loop over the blocks of rows (rows at a time) and, in
+// each, of columns (cols at a time), with before at the top of each block
+// of rows and inner the body of each block.
+func (b blockWalk) blocks(before, inner []jen.Code, cols *jen.Statement, rows int) jen.Code {
+	return jen.For(jen.Id("i0").Op(":=").Lit(0), jen.Id("i0").Op("<").Len(jen.Id("off")), jen.Id("i0").Op("+=").Lit(rows)).Block(append(append([]jen.Code{
+		jen.Id("mi").Op(":=").Min(jen.Lit(rows), jen.Len(jen.Id("off")).Op("-").Id("i0")),
 		jen.Id("rows").Op(":=").Id("off").Index(jen.Id("i0").Op(":").Id("i0").Op("+").Id("mi")),
 	}, before...),
 		jen.For(jen.Id("j0").Op(":=").Lit(0), jen.Id("j0").Op("<").Id("nj"), jen.Id("j0").Op("+=").Add(cols)).Block(inner...),
@@ -1262,7 +1314,7 @@ func (b blockWalk) tailLoops(buffered bool, tiles func(to, dj, stores jen.Code) 
 			jen.If(jen.Id("fb").Op("<").Id("mi").Op("&&").Id("fj").Op(">").Lit(0)).Block(tail(jen.Id("d"), jen.Id("dj"), jen.Id("stores"))),
 		}
 	} else {
-		line := b.blockI * b.dstSize // bytes of a buffer row
+		line := b.bufI * b.dstSize // bytes of a buffer row
 		row := add(jen.Id("d"), jen.Id("j").Op("*").Add(times(jen.Id("dj"), b.dstSize)))
 		bufRow := ptr().Call(jen.Op("&").Id("buf").Index(jen.Id("j")))
 		rowsOut := func(move jen.Code) jen.Code {
@@ -1271,7 +1323,7 @@ func (b blockWalk) tailLoops(buffered bool, tiles func(to, dj, stores jen.Code) 
 		stores, choose := b.bufferedStores()
 		whole := append(choose,
 			jen.If(jen.Id("fi").Op(">").Lit(0)).Block(tiles(ptr().Call(jen.Id("buf")), jen.Lit(line), stores)),
-			jen.If(jen.Id("fb").Op("<").Id("mi")).Block(tail(ptr().Call(jen.Id("buf")), jen.Lit(b.blockI), b.baseStores())),
+			jen.If(jen.Id("fb").Op("<").Id("mi")).Block(tail(ptr().Call(jen.Id("buf")), jen.Lit(b.bufI), b.baseStores())),
 			jen.If(jen.Id("n").Op(":=").Id("mi").Op("*").Lit(b.dstSize), jen.Id("n").Op("==").Lit(line)).Block(
 				rowsOut(jen.Op("*").Parens(jen.Op("*").Index(jen.Lit(line)).Byte()).Parens(row).Op("=").Op("*").Parens(jen.Op("*").Index(jen.Lit(line)).Byte()).Parens(bufRow)),
 			).Else().Block(
@@ -1286,7 +1338,7 @@ func (b blockWalk) tailLoops(buffered bool, tiles func(to, dj, stores jen.Code) 
 		jen.List(jen.Id("fi"), jen.Id("fj")).Op(":=").List(jen.Id("fb").Op("/").Lit(b.tileI), jen.Id("mj").Op("/").Lit(b.tileJ)),
 	}, body...)
 	inner = append(inner, jen.Id(b.edge).Call(jen.Id("d"), jen.Id("src"), jen.Id("rows"), jen.Id("j0"), jen.Lit(0), jen.Id("mi"), jen.Id("fj").Op("*").Lit(b.tileJ), jen.Id("mj"), jen.Id("dj")))
-	return b.blocks(fb, inner, b.blockCols(buffered))
+	return b.blocks(fb, inner, b.blockCols(buffered), b.rowsOf(buffered))
 }
 
 // emitTilesTail emits tiles<W>Tail of a build: with the assembly (asm),
@@ -1816,6 +1868,11 @@ func renderAccel(maxRank int, b *backend) *jen.File {
 		"rows that are not whole lines apart (rows whole lines apart never buffer",
 		"there; see crowded and the backends in gen/backend.go)."))
 	f.Var().Id("straddledSpans").Op("=").Add(spanTable(build.Crowd.Straddled))
+	f.Add(doc("unalignedSpans is, by element size, the destination span in bytes from",
+		"which a transpose into rows that are not whole lines apart buffers where",
+		"AMDTuned is false, in blocks of unalignedRows (see crowded and the",
+		"backends in gen/backend.go): math.MaxInt for the sizes that never do."))
+	f.Var().Id("unalignedSpans").Op("=").Add(fromTable(build.Crowd.Unaligned))
 	f.Add(doc("streamCrowd is, by element size, whether a streamed transpose into",
 		"destination rows that are not whole aligned lines writes through the",
 		"buffer (see streamCrowded and the backends in gen/backend.go)."))

@@ -169,6 +169,9 @@ func TestValidateRejects(t *testing.T) {
 		{"crowding up to a negative span", func() { otherCrowd.Sizes = map[int]int{2: -1} }, "a negative span"},
 		{"straddled rows of a size that never buffers", func() { otherCrowd.Straddled = map[int]int{4: 0} }, "straddled: 4-byte elements do not buffer at all"},
 		{"straddled rows up to a negative span", func() { otherCrowd.Straddled = map[int]int{2: -1} }, "straddled 2-byte elements: a negative span"},
+		{"unaligned rows of a size without a width", func() { otherCrowd.Unaligned = map[int]int{3: 0} }, "unaligned: no width of 3 bytes"},
+		{"unaligned rows from a negative span", func() { otherCrowd.Unaligned = map[int]int{8: -1} }, "unaligned 8-byte elements: a negative span"},
+		{"unaligned rows not whole bands", func() { otherCrowd.Unaligned = map[int]int{8: 0}; widths[3].TileI = 24 }, "block of 512 rows (unalignedRows) is not made of whole bands"},
 	}
 	for _, e := range edits {
 		t.Run(e.name, func(t *testing.T) {

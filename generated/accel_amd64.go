@@ -34,6 +34,12 @@ var crowdSpans = [9]int{1: math.MaxInt, 2: math.MaxInt, 4: 8388608}
 // there; see crowded and the backends in gen/backend.go).
 var straddledSpans = [9]int{4: 8388608}
 
+// unalignedSpans is, by element size, the destination span in bytes from
+// which a transpose into rows that are not whole lines apart buffers where
+// AMDTuned is false, in blocks of unalignedRows (see crowded and the
+// backends in gen/backend.go): math.MaxInt for the sizes that never do.
+var unalignedSpans = [9]int{1: math.MaxInt, 2: math.MaxInt, 4: math.MaxInt, 8: 1310720}
+
 // streamCrowd is, by element size, whether a streamed transpose into
 // destination rows that are not whole aligned lines writes through the
 // buffer (see streamCrowded and the backends in gen/backend.go).

@@ -5,7 +5,10 @@
 
 package generated
 
-import "unsafe"
+import (
+	"math"
+	"unsafe"
+)
 
 // cacheLine is the cache line, in bytes, that the blocks of the transposes
 // take one source line of columns of (see the backends in gen/backend.go).
@@ -29,6 +32,12 @@ var crowdSpans = [9]int{}
 // rows that are not whole lines apart (rows whole lines apart never buffer
 // there; see crowded and the backends in gen/backend.go).
 var straddledSpans = [9]int{}
+
+// unalignedSpans is, by element size, the destination span in bytes from
+// which a transpose into rows that are not whole lines apart buffers where
+// AMDTuned is false, in blocks of unalignedRows (see crowded and the
+// backends in gen/backend.go): math.MaxInt for the sizes that never do.
+var unalignedSpans = [9]int{1: math.MaxInt, 2: math.MaxInt, 4: math.MaxInt, 8: math.MaxInt}
 
 // streamCrowd is, by element size, whether a streamed transpose into
 // destination rows that are not whole aligned lines writes through the

@@ -396,8 +396,8 @@ func convTransposeBFloat16Float32(dst, src unsafe.Pointer, off []int, nj, dj int
 }
 
 // convTransposeBufferedBFloat16Float32 is convTransposeBFloat16Float32 for destinations whose rows crowd the sets
-// of the L1 cache (crowded): the whole tiles of each block go to a buffer
-// of 512-byte rows, whose rows are then copied out whole, each
+// of the L1 cache (crowded): the whole tiles of each block of 128 rows go
+// to a buffer of 512-byte rows, whose rows are then copied out whole, each
 // a run of consecutive lines, instead of a line per row at a time down
 // the block. The edges go straight to dst. The buffer's rows start at its
 // first line boundary, so that its stores and loads are whole lines.
@@ -480,8 +480,8 @@ func convTransposeFloat16Float32(dst, src unsafe.Pointer, off []int, nj, dj int,
 }
 
 // convTransposeBufferedFloat16Float32 is convTransposeFloat16Float32 for destinations whose rows crowd the sets
-// of the L1 cache (crowded): the whole tiles of each block go to a buffer
-// of 512-byte rows, whose rows are then copied out whole, each
+// of the L1 cache (crowded): the whole tiles of each block of 128 rows go
+// to a buffer of 512-byte rows, whose rows are then copied out whole, each
 // a run of consecutive lines, instead of a line per row at a time down
 // the block. The edges go straight to dst. The buffer's rows start at its
 // first line boundary, so that its stores and loads are whole lines.
@@ -610,8 +610,8 @@ func convTransposeFloat32BFloat16(dst, src unsafe.Pointer, off []int, nj, dj int
 }
 
 // convTransposeBufferedFloat32BFloat16 is convTransposeFloat32BFloat16 for destinations whose rows crowd the sets
-// of the L1 cache (crowded): the whole tiles of each block go to a buffer
-// of 512-byte rows, whose rows are then copied out whole, each
+// of the L1 cache (crowded): the whole tiles of each block of 256 rows go
+// to a buffer of 512-byte rows, whose rows are then copied out whole, each
 // a run of consecutive lines, instead of a line per row at a time down
 // the block. The edges go straight to dst. The buffer's rows start at its
 // first line boundary, so that its stores and loads are whole lines.
@@ -694,8 +694,8 @@ func convTransposeFloat32Float16(dst, src unsafe.Pointer, off []int, nj, dj int,
 }
 
 // convTransposeBufferedFloat32Float16 is convTransposeFloat32Float16 for destinations whose rows crowd the sets
-// of the L1 cache (crowded): the whole tiles of each block go to a buffer
-// of 512-byte rows, whose rows are then copied out whole, each
+// of the L1 cache (crowded): the whole tiles of each block of 256 rows go
+// to a buffer of 512-byte rows, whose rows are then copied out whole, each
 // a run of consecutive lines, instead of a line per row at a time down
 // the block. The edges go straight to dst. The buffer's rows start at its
 // first line boundary, so that its stores and loads are whole lines.
@@ -824,8 +824,8 @@ func convTransposeInt8Float32(dst, src unsafe.Pointer, off []int, nj, dj int, st
 }
 
 // convTransposeBufferedInt8Float32 is convTransposeInt8Float32 for destinations whose rows crowd the sets
-// of the L1 cache (crowded): the whole tiles of each block go to a buffer
-// of 512-byte rows, whose rows are then copied out whole, each
+// of the L1 cache (crowded): the whole tiles of each block of 128 rows go
+// to a buffer of 512-byte rows, whose rows are then copied out whole, each
 // a run of consecutive lines, instead of a line per row at a time down
 // the block. The edges go straight to dst. The buffer's rows start at its
 // first line boundary, so that its stores and loads are whole lines.
@@ -908,8 +908,8 @@ func convTransposeUint8Float32(dst, src unsafe.Pointer, off []int, nj, dj int, s
 }
 
 // convTransposeBufferedUint8Float32 is convTransposeUint8Float32 for destinations whose rows crowd the sets
-// of the L1 cache (crowded): the whole tiles of each block go to a buffer
-// of 512-byte rows, whose rows are then copied out whole, each
+// of the L1 cache (crowded): the whole tiles of each block of 128 rows go
+// to a buffer of 512-byte rows, whose rows are then copied out whole, each
 // a run of consecutive lines, instead of a line per row at a time down
 // the block. The edges go straight to dst. The buffer's rows start at its
 // first line boundary, so that its stores and loads are whole lines.
@@ -992,8 +992,8 @@ func convTransposeInt16Float32(dst, src unsafe.Pointer, off []int, nj, dj int, s
 }
 
 // convTransposeBufferedInt16Float32 is convTransposeInt16Float32 for destinations whose rows crowd the sets
-// of the L1 cache (crowded): the whole tiles of each block go to a buffer
-// of 512-byte rows, whose rows are then copied out whole, each
+// of the L1 cache (crowded): the whole tiles of each block of 128 rows go
+// to a buffer of 512-byte rows, whose rows are then copied out whole, each
 // a run of consecutive lines, instead of a line per row at a time down
 // the block. The edges go straight to dst. The buffer's rows start at its
 // first line boundary, so that its stores and loads are whole lines.

@@ -913,8 +913,8 @@ func transposeUint16(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool
 }
 
 // transposeBufferedUint16 is transposeUint16 for destinations whose rows crowd the sets
-// of the L1 cache (crowded): the whole tiles of each block go to a buffer
-// of 512-byte rows, whose rows are then copied out whole, each
+// of the L1 cache (crowded): the whole tiles of each block of 256 rows go
+// to a buffer of 512-byte rows, whose rows are then copied out whole, each
 // a run of consecutive lines, instead of a line per row at a time down
 // the block. The edges go straight to dst. The buffer's rows start at its
 // first line boundary, so that its stores and loads are whole lines.

@@ -883,11 +883,15 @@ func copyRank6Uint64Broadcast(dst, src unsafe.Pointer, shape, strides [MaxRank]i
 // lines, the tiles prefetch the source rows' next lines and write whole
 // destination lines with non-temporal stores (the edges keep ordinary ones);
 // where they are not, 1-byte tiles only prefetch and the others run as in
-// the cache.
+// the cache. Destinations whose rows crowd the L1 cache (crowded) take transposeBufferedUint64, given buf.
 func transposeUint64(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool, buf *CrowdBuffer) {
 	stores := cachedTiles
 	if stream && uintptr(dst)%64 == 0 && dj*8%64 == 0 {
 		stores = streamTiles
+	}
+	if buf != nil && (!stream && crowded(8, min(cacheLine/8, nj), dj*8, nj*dj*8) || stream && streamCrowded(8, dj, dst)) {
+		transposeBufferedUint64(dst, src, off, nj, dj, stream, buf)
+		return
 	}
 	for i0 := 0; i0 < len(off); i0 += 64 {
 		mi := min(64, len(off)-i0)
@@ -898,6 +902,49 @@ func transposeUint64(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool
 			fi, fj := mi/4, mj/4
 			if fi > 0 && fj > 0 {
 				tilesUint64(d, src, unsafe.Pointer(&rows[0]), j0*8, fi, fj, dj*8, stores)
+			}
+			edgeUint64(d, src, rows, j0, 0, mi, fj*4, mj, dj)
+			edgeUint64(d, src, rows, j0, fi*4, mi, 0, fj*4, dj)
+		}
+	}
+}
+
+// transposeBufferedUint64 is transposeUint64 for destinations whose rows crowd the sets
+// of the L1 cache (crowded): the whole tiles of each block of 512 rows go
+// to a buffer of 4096-byte rows, whose rows are then copied out whole, each
+// a run of consecutive lines, instead of a line per row at a time down
+// the block. The edges go straight to dst. The buffer's rows start at its
+// first line boundary, so that its stores and loads are whole lines.
+// Rows that are not whole lines apart come here too where the build
+// says so (unalignedSpans), whether they crowd or not: its blocks are
+// taller than transposeUint64's 64 rows, so that each run is long.
+// With stream (beyond the cache, destination rows that are not whole
+// aligned lines: streamCrowded), the tiles prefetch as they do there.
+func transposeBufferedUint64(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool, crowd *CrowdBuffer) {
+	base := cachedTiles
+	if stream {
+		base = prefetchTiles
+	}
+	p := unsafe.Pointer(crowd)
+	buf := (*[cacheLine / 8][512]uint64)(unsafe.Add(p, -int(uintptr(p))&63))
+	for i0 := 0; i0 < len(off); i0 += 512 {
+		mi := min(512, len(off)-i0)
+		rows := off[i0 : i0+mi]
+		for j0 := 0; j0 < nj; j0 += cacheLine / 8 {
+			mj := min(cacheLine/8, nj-j0)
+			d := unsafe.Add(dst, (j0*dj+i0)*8)
+			fi, fj := mi/4, mj/4
+			if fi > 0 && fj > 0 {
+				tilesUint64(unsafe.Pointer(buf), src, unsafe.Pointer(&rows[0]), j0*8, fi, fj, 4096, base)
+				if n := fi * 32; n == 4096 {
+					for j := range fj * 4 {
+						*(*[4096]byte)(unsafe.Add(d, j*dj*8)) = *(*[4096]byte)(unsafe.Pointer(&buf[j]))
+					}
+				} else {
+					for j := range fj * 4 {
+						copy(unsafe.Slice((*byte)(unsafe.Add(d, j*dj*8)), n), unsafe.Slice((*byte)(unsafe.Pointer(&buf[j])), n))
+					}
+				}
 			}
 			edgeUint64(d, src, rows, j0, 0, mi, fj*4, mj, dj)
 			edgeUint64(d, src, rows, j0, fi*4, mi, 0, fj*4, dj)

@@ -5,6 +5,7 @@
 package generated
 
 import (
+	"math"
 	"math/bits"
 	"unsafe"
 )
@@ -211,8 +212,15 @@ func Crowds(size, nj, dj int) bool {
 // row's part of a block goes out as a run of consecutive lines instead.
 // With the AVX-512 tiles on a CPU whose L1 takes their whole-line stores
 // into crowded sets in stride (AMDTuned false), rows whole lines apart
-// never buffer, and rows that are not take straddledSpans.
+// never buffer, and rows that are not take straddledSpans. On such a CPU
+// with the assembly, rows that are not whole lines apart of the sizes
+// unalignedSpans lists buffer from its span up, however few rows a block
+// has: their buffered blocks are tall, and each destination row gets a
+// long run at a time.
 func crowded(size, rows, stride, span int) bool {
+	if Accelerated && !AMDTuned && stride%cacheLine != 0 && span >= unalignedSpans[size] {
+		return true
+	}
 	spans := &crowdSpans
 	if Accelerated && AVX512 && !AMDTuned {
 		if stride%cacheLine == 0 {
@@ -287,13 +295,14 @@ func StreamCrowds(size, dj int, dst unsafe.Pointer) bool {
 
 // streamCrowded reports whether a streamed blocked transpose of size-byte
 // elements into rows dj elements apart from dst writes through a
-// CrowdBuffer: where the build says so for the size (streamCrowd) and the
-// rows are not whole aligned lines, which its tiles cannot write with
-// non-temporal stores. Written down a block a line's worth at a time, each
-// line of such rows is written in two parts at two times; through the
-// buffer each row's part of a block goes out as one run.
+// CrowdBuffer: where the build says so for the size (streamCrowd, or
+// unalignedSpans where crowded takes it) and the rows are not whole
+// aligned lines, which its tiles cannot write with non-temporal stores.
+// Written down a block a line's worth at a time, each line of such rows is
+// written in two parts at two times; through the buffer each row's part
+// of a block goes out as one run.
 func streamCrowded(size, dj int, dst unsafe.Pointer) bool {
-	return streamCrowd[size] && (uintptr(dst)%64 != 0 || dj*size%64 != 0)
+	return (streamCrowd[size] || Accelerated && !AMDTuned && unalignedSpans[size] < math.MaxInt) && (uintptr(dst)%64 != 0 || dj*size%64 != 0)
 }
 
 // VendorAMD reports whether CPUID names AMD or Hygon as the CPU's maker

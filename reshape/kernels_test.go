@@ -343,6 +343,79 @@ func checkTranspose[C uint8 | uint16 | uint32 | uint64](t *testing.T, rng *rand.
 
 func abs(x int) int { return max(x, -x) }
 
+// TestTransposesUnaligned checks the 8-byte transposes into destination
+// rows that are not whole lines apart, large enough that the assembly
+// writes them through the buffer in tall blocks where generated.AMDTuned is
+// false (generated.Crowds, streamed or not), with the AVX-512 tiles and
+// with the AVX2 ones (as on Intel CPUs without AVX-512), and straight to
+// dst in the other modes: more than one block of source rows with a ragged
+// last one, source rows strided, reversed or shuffled, guard regions
+// around the destination.
+func TestTransposesUnaligned(t *testing.T) {
+	type mode struct{ accel, avx512, amdTuned bool }
+	modes := []mode{{false, false, true}}
+	if generated.Accelerated {
+		modes = append(modes, mode{true, false, false}, mode{true, false, true})
+		if generated.AVX512 {
+			modes = append(modes, mode{true, true, false}, mode{true, true, true})
+		}
+	}
+	for _, m := range modes {
+		t.Run(fmt.Sprintf("accelerated=%v/avx512=%v/amdtuned=%v", m.accel, m.avx512, m.amdTuned), func(t *testing.T) {
+			defer func(accel, avx512, amdTuned bool) {
+				generated.Accelerated, generated.AVX512, generated.AMDTuned = accel, avx512, amdTuned
+			}(generated.Accelerated, generated.AVX512, generated.AMDTuned)
+			generated.Accelerated, generated.AVX512, generated.AMDTuned = m.accel, m.avx512, m.amdTuned
+			rng := rand.New(rand.NewPCG(8, 512))
+			for trial := range 4 {
+				ni := 513 + rng.IntN(600) // two or three blocks of 512 rows
+				dj := ni + rng.IntN(3)
+				if dj%8 == 0 {
+					dj++ // rows not whole lines apart
+				}
+				nj := (5<<18)/(dj*8) + 1 + rng.IntN(16) // a destination of more than 1.25 MiB
+				buffered := m.accel && !m.amdTuned && runtime.GOARCH == "amd64"
+				require.Equal(t, buffered, generated.Crowds(8, nj, dj), "trial %d: ni %d nj %d dj %d: through the buffer", trial, ni, nj, dj)
+				stream := trial%2 == 1
+				require.Equal(t, buffered, generated.StreamCrowds(8, dj, nil), "trial %d: dj %d: streamed through the buffer", trial, dj)
+
+				si := nj + rng.IntN(5) - 2
+				if trial == 2 {
+					si = -si
+				}
+				rowAt := make([]int, ni)
+				for i := range rowAt {
+					rowAt[i] = i * si
+				}
+				if trial == 3 {
+					rng.Shuffle(ni, func(a, b int) { rowAt[a], rowAt[b] = rowAt[b], rowAt[a] })
+				}
+				lo := min(0, (ni-1)*si)
+				src := make([]uint64, ni*abs(si)+nj+abs(si))
+				randomFill(rng, src)
+				base := -lo
+				off := make([]int, ni)
+				for i, o := range rowAt {
+					off[i] = o * 8
+				}
+				n := nj * dj
+				all, dst := guardedAligned[uint64](n, 1)
+				at := int(uintptr(unsafe.Pointer(&dst[0])) - uintptr(unsafe.Pointer(&all[0])))
+				want := bytes.Clone(asBytes(all))
+				wantDst := unsafe.Slice((*uint64)(unsafe.Pointer(&want[at])), n)
+				for i := range ni {
+					for j := range nj {
+						wantDst[j*dj+i] = src[base+rowAt[i]+j]
+					}
+				}
+				generated.TransposeRows(generated.Float64, unsafe.Pointer(&dst[0]), unsafe.Pointer(&src[base]), off, nj, dj, stream, new(generated.CrowdBuffer))
+				generated.StreamFence()
+				require.True(t, bytes.Equal(want, asBytes(all)), "trial %d: ni %d nj %d si %d dj %d stream %v: destination (gaps and guards included) differs", trial, ni, nj, si, dj, stream)
+			}
+		})
+	}
+}
+
 // TestRowStores runs the row copies and whole-run copies that pick their
 // stores by size (generated.Kernel's stream) through the Rows kernels of
 // ranks 1 and 3 in bytes: every store path (non-temporal rows and runs,
