@@ -165,7 +165,10 @@ func (c crowding) check(sizes map[int]bool) error {
 // 0.40 -> 0.56; bfloat16 and float16 to float32 transpose2d at 4 MiB
 // 0.38 -> 0.46-0.48. Of the rows off line boundaries (transpose2d-odd at
 // 4 MiB), uint8 0.40 -> 0.54 and bfloat16 0.45 -> 0.54, but float32 (rows
-// 4092 bytes apart) 0.63 -> 0.52: so float32 alone, as on the EPYC.
+// 4092 bytes apart) 0.63 -> 0.52: so float32 alone, as on the EPYC. It
+// stopped at 8 MiB there too until its blocks grew to tallRows: through
+// them transpose2d-odd at 16 MiB ran 0.47 -> 0.64 (two workers 0.44 ->
+// 0.56, 5 interleaved rounds), so on this CPU it buffers at any span.
 // Packing the source rows (with that rule in place) cost as much:
 // transpose2d at 4 MiB uint8 0.42 packed, 0.59 not, bfloat16 0.45 and 0.58,
 // reverse4d uint8 0.37 and 0.46, bfloat16 0.40 and 0.53. With
@@ -188,12 +191,25 @@ func (c crowding) check(sizes map[int]bool) error {
 // apart, which the AVX-512 tiles write straight, lost too (0.54-0.57 ->
 // 0.48-0.51). float32 gained nothing where its rows crowd no set ([1001,
 // 1001] 0.58 -> 0.51-0.60), and buffers where they do (Straddled).
-var amd64Crowd = crowding{Ways: 12, Sizes: map[int]int{1: 0, 2: 0, 4: 8 << 20}, Straddled: map[int]int{4: 8 << 20}, Streamed: map[int]bool{1: true, 2: true}, Unaligned: map[int]int{8: 5 << 18}}
+var amd64Crowd = crowding{Ways: 12, Sizes: map[int]int{1: 0, 2: 0, 4: 8 << 20}, Straddled: map[int]int{4: 0}, Streamed: map[int]bool{1: true, 2: true}, Unaligned: map[int]int{8: 5 << 18}}
 
-// unalignedRows is the source rows of a buffered block of the sizes that
-// crowding.Unaligned lists: 512 rows of float64 are a 4 KiB run of each
-// destination row, and the block's 8 rows fill the 32 KiB buffer.
-const unalignedRows = 512
+// tallRows is the source rows of the buffered transposes' blocks where
+// AMDTuned is false, for the widths of tallSizes (their BlockI is less): a
+// line of columns by 512 rows fills the 32 KiB buffer in every width, and
+// each destination row gets a run of 512 elements at a time (4 KiB of
+// float64). On the Xeon VM, x-ceiling, one worker, medians of 3
+// interleaved rounds, float32 transpose2d-odd at 4 MiB (buffered as
+// Straddled) 0.62 -> 0.65-0.66 against 128-row blocks, and at 16 MiB,
+// where it did not buffer, 0.46 unbuffered, 0.51 through 128-row blocks,
+// 0.63 through 512-row ones (two workers 0.42, 0.50, 0.59); float64 see
+// Unaligned.
+const tallRows = 512
+
+// tallSizes are the element sizes whose buffered blocks take tallRows. Not
+// bfloat16, which this CPU buffers only beyond the cache (Streamed):
+// transpose2d-odd at 64 MiB ran 0.93-1.10× through 512-row blocks in three
+// runs, so its 256 rows stay. uint8 blocks are 512 rows already.
+var tallSizes = map[int]bool{4: true, 8: true}
 
 // amd64StreamRows: a streamed uint8 block (512 source rows by a line, 64
 // columns) wrote a line to each of 64 destination rows in turn, and the

@@ -515,7 +515,7 @@ func convWalk(cv conversion) blockWalk {
 	blockI, blockJ := convBlock(cv)
 	return blockWalk{
 		tiles: tl.name, edge: "convEdge" + convName(cv), buffered: "convTransposeBuffered" + convName(cv),
-		tileI: tl.tileI, tileJ: tl.tileJ, blockI: blockI, bufI: blockI, blockJ: jen.Lit(blockJ), lineCols: func(int) int { return blockJ },
+		tileI: tl.tileI, tileJ: tl.tileJ, blockI: blockI, blockJ: jen.Lit(blockJ), lineCols: func(int) int { return blockJ },
 		srcSize: from.Size, dstSize: to.Size,
 	}
 }

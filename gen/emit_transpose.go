@@ -983,12 +983,12 @@ func plainWalk(w width) blockWalk {
 	b := blockWalk{
 		tiles: tilesName(w), edge: edgeName(w), buffered: bufferedName(w),
 		tileI: w.TileI, tileJ: w.TileJ, blockI: w.BlockI, blockJ: blockJExpr(w), lineCols: func(line int) int { return blockJ(w, line) },
-		srcSize: w.Size, dstSize: w.Size, pack: avx512Packs[w.Size], tail: tailOf(w), streamOut: true, bufI: w.BlockI,
+		srcSize: w.Size, dstSize: w.Size, pack: avx512Packs[w.Size], tail: tailOf(w), streamOut: true,
 	}
 	b.narrows = slices.ContainsFunc(builds(), b.narrowsIn)
 	b.unaligned = slices.ContainsFunc(builds(), func(be backend) bool { _, ok := be.Crowd.Unaligned[w.Size]; return ok })
-	if b.unaligned {
-		b.bufI = unalignedRows
+	if tallSizes[w.Size] && w.BlockI < tallRows {
+		b.tallI = tallRows
 	}
 	return b
 }
@@ -1016,7 +1016,7 @@ func crowdBufferWords() int {
 	for _, b := range walks {
 		for _, be := range builds() {
 			if b.buffersOn(be) {
-				words = max(words, b.lineCols(be.CacheLine)*b.bufI*b.dstSize/8)
+				words = max(words, b.lineCols(be.CacheLine)*max(b.blockI, b.tallI)*b.dstSize/8)
 			}
 		}
 	}
@@ -1051,11 +1051,12 @@ type blockWalk struct {
 	// blocks take at most streamRows columns (bj).
 	narrows bool
 	// unaligned: some build buffers the walk's destination rows that are
-	// not whole lines apart (crowding.Unaligned), in blocks of bufI rows.
+	// not whole lines apart (crowding.Unaligned).
 	unaligned bool
-	// bufI is the source rows of a block of the buffered form: blockI, or
-	// unalignedRows where unaligned.
-	bufI int
+	// tallI, where not 0, is the source rows of the buffered form's blocks
+	// where AMDTuned is false (tallRows); blockI where it is true, and in
+	// the walks without it.
+	tallI int
 }
 
 // buffersOn reports whether the walk writes through the buffer in build
@@ -1069,13 +1070,54 @@ func (b blockWalk) buffersOn(be backend) bool {
 	return ok && b.lineCols(be.CacheLine) > be.Crowd.Ways || b.streamOut && be.Crowd.Streamed[b.dstSize] || b.unaligned && unaligned
 }
 
-// rowsOf is the source rows of the walk's blocks: bufI where buffered,
-// else blockI.
-func (b blockWalk) rowsOf(buffered bool) int {
-	if buffered {
-		return b.bufI
+// rowsOf is the source rows of the walk's blocks, as Go: bi in the
+// buffered form of a walk with tallI (bufferedFunc sets it), else blockI.
+func (b blockWalk) rowsOf(buffered bool) jen.Code {
+	if buffered && b.tallI > 0 {
+		return jen.Id("bi")
 	}
-	return b.blockI
+	return jen.Lit(b.blockI)
+}
+
+// bufLine is the bytes of a buffer row, as Go: line where the walk has
+// tallI (bufferedFunc sets it), else the literal.
+func (b blockWalk) bufLine() jen.Code {
+	if b.tallI > 0 {
+		return jen.Id("line")
+	}
+	return jen.Lit(b.blockI * b.dstSize)
+}
+
+// bufAt is the buffer as an unsafe.Pointer, and bufRow its row j.
+func (b blockWalk) bufAt() *jen.Statement {
+	if b.tallI > 0 {
+		return jen.Id("buf")
+	}
+	return ptr().Call(jen.Id("buf"))
+}
+
+// bufRow is row j of the buffer, as an unsafe.Pointer.
+func (b blockWalk) bufRow() *jen.Statement {
+	if b.tallI > 0 {
+		return add(jen.Id("buf"), jen.Id("j").Op("*").Id("line"))
+	}
+	return ptr().Call(jen.Op("&").Id("buf").Index(jen.Id("j")))
+}
+
+// rowsOut is the copy of the fj tile columns' buffer rows, n bytes each
+// (n the Go of their length), to the block at d: a buffer row of blockI
+// (512 bytes) as one array move, other lengths through copy.
+func (b blockWalk) rowsOut(n jen.Code) jen.Code {
+	full := b.blockI * b.dstSize
+	row := add(jen.Id("d"), jen.Id("j").Op("*").Add(times(jen.Id("dj"), b.dstSize)))
+	each := func(move jen.Code) jen.Code {
+		return jen.For(jen.Id("j").Op(":=").Range().Id("fj").Op("*").Lit(b.tileJ)).Block(move)
+	}
+	return jen.If(jen.Id("n").Op(":=").Add(n), jen.Id("n").Op("==").Lit(full)).Block(
+		each(jen.Op("*").Parens(jen.Op("*").Index(jen.Lit(full)).Byte()).Parens(row).Op("=").Op("*").Parens(jen.Op("*").Index(jen.Lit(full)).Byte()).Parens(b.bufRow())),
+	).Else().Block(
+		each(jen.Copy(jen.Qual("unsafe", "Slice").Call(jen.Parens(jen.Op("*").Byte()).Parens(row.Clone()), jen.Id("n")), jen.Qual("unsafe", "Slice").Call(jen.Parens(jen.Op("*").Byte()).Parens(b.bufRow()), jen.Id("n")))),
+	)
 }
 
 // hasBuffered reports whether the walk has a buffered form: whether it
@@ -1178,17 +1220,20 @@ func (b blockWalk) bufferedFunc(name string) jen.Code {
 	}
 	text := []string{
 		fmt.Sprintf("%s is %s for destinations whose rows crowd the sets", b.buffered, name),
-		fmt.Sprintf("of the L1 cache (crowded): the whole tiles of each block of %d rows go", b.bufI),
-		fmt.Sprintf("to a buffer of %d-byte rows, whose rows are then copied out whole, each", b.bufI*b.dstSize),
+		fmt.Sprintf("of the L1 cache (crowded): the whole tiles of each block of %d rows go", b.blockI),
+		fmt.Sprintf("to a buffer of %d-byte rows, whose rows are then copied out whole, each", b.blockI*b.dstSize),
 		"a run of consecutive lines, instead of a line per row at a time down",
 		"the block. The edges go straight to dst. The buffer's rows start at its",
 		"first line boundary, so that its stores and loads are whole lines.",
 	}
+	if b.tallI > 0 {
+		text = append(text, fmt.Sprintf("Where AMDTuned is false its blocks are %d rows tall, so that each run", b.tallI),
+			"is longer (see tallRows in gen/backend.go).")
+	}
 	if b.unaligned {
 		text = append(text,
 			"Rows that are not whole lines apart come here too where the build",
-			"says so (unalignedSpans), whether they crowd or not: its blocks are",
-			fmt.Sprintf("taller than %s's %d rows, so that each run is long.", name, b.blockI))
+			"says so (unalignedSpans), whether they crowd or not.")
 	}
 	var pack jen.Code = jen.Null()
 	if b.pack {
@@ -1209,12 +1254,22 @@ func (b blockWalk) bufferedFunc(name string) jen.Code {
 		base = jen.Id("base").Op(":=").Id("cachedTiles").Line().If(jen.Id("stream")).Block(jen.Id("base").Op("=").Id("prefetchTiles"))
 	}
 	params = append(params, jen.Id("crowd").Op("*").Id("CrowdBuffer"))
+	aligned := jen.Qual("unsafe", "Add").Call(jen.Id("p"), jen.Op("-").Int().Call(jen.Uintptr().Call(jen.Id("p"))).Op("&").Lit(63)) // from its first line boundary
+	var height, buf jen.Code
+	if b.tallI > 0 {
+		height = jen.List(jen.Id("bi"), jen.Id("line")).Op(":=").List(jen.Lit(b.blockI), jen.Lit(b.blockI*b.dstSize)).Line().
+			If(jen.Op("!").Id("AMDTuned")).Block(jen.List(jen.Id("bi"), jen.Id("line")).Op("=").List(jen.Lit(b.tallI), jen.Lit(b.tallI*b.dstSize)))
+		buf = jen.Id("buf").Op(":=").Add(aligned)
+	} else {
+		height = jen.Null()
+		buf = jen.Id("buf").Op(":=").Parens(jen.Op("*").Index(b.blockJ.Clone()).Index(jen.Lit(b.blockI * b.dstSize / 8)).Uint64()).Call(aligned)
+	}
 	return jen.Line().Line().Add(doc(text...)).Line().Func().Id(b.buffered).Params(params...).Block(
 		pack,
 		base,
+		height,
 		jen.Id("p").Op(":=").Add(ptr()).Call(jen.Id("crowd")),
-		jen.Id("buf").Op(":=").Parens(jen.Op("*").Index(b.blockJ.Clone()).Index(jen.Lit(b.bufI*b.dstSize/8)).Uint64()).Call(
-			jen.Qual("unsafe", "Add").Call(jen.Id("p"), jen.Op("-").Int().Call(jen.Uintptr().Call(jen.Id("p"))).Op("&").Lit(63))), // from its first line boundary
+		buf,
 		b.loops(true),
 	)
 }
@@ -1241,20 +1296,10 @@ func (b blockWalk) loops(buffered bool) jen.Code {
 	}
 	whole := []jen.Code{tiles(jen.Id("d"), times(jen.Id("dj"), b.dstSize), jen.Id("stores"))}
 	if buffered {
-		row := add(jen.Id("d"), jen.Id("j").Op("*").Add(times(jen.Id("dj"), b.dstSize)))
-		rowsOut := func(move jen.Code) jen.Code {
-			return jen.For(jen.Id("j").Op(":=").Range().Id("fj").Op("*").Lit(b.tileJ)).Block(move)
-		}
-		line := b.bufI * b.dstSize // bytes of a buffer row
-		bufRow := ptr().Call(jen.Op("&").Id("buf").Index(jen.Id("j")))
 		stores, choose := b.bufferedStores()
 		whole = append(choose,
-			tiles(ptr().Call(jen.Id("buf")), jen.Lit(line), stores),
-			jen.If(jen.Id("n").Op(":=").Id("fi").Op("*").Lit(b.tileI*b.dstSize), jen.Id("n").Op("==").Lit(line)).Block(
-				rowsOut(jen.Op("*").Parens(jen.Op("*").Index(jen.Lit(line)).Byte()).Parens(row).Op("=").Op("*").Parens(jen.Op("*").Index(jen.Lit(line)).Byte()).Parens(bufRow)),
-			).Else().Block(
-				rowsOut(jen.Copy(jen.Qual("unsafe", "Slice").Call(jen.Parens(jen.Op("*").Byte()).Parens(row), jen.Id("n")), jen.Qual("unsafe", "Slice").Call(jen.Parens(jen.Op("*").Byte()).Parens(bufRow.Clone()), jen.Id("n")))),
-			),
+			tiles(b.bufAt(), b.bufLine(), stores),
+			b.rowsOut(jen.Id("fi").Op("*").Lit(b.tileI*b.dstSize)),
 		)
 	}
 	if b.tail != "" {
@@ -1274,9 +1319,9 @@ func (b blockWalk) loops(buffered bool) jen.Code {
 // blocks is the loop over the blocks of rows (rows at a time) and, in
 // each, of columns (cols at a time), with before at the top of each block
 // of rows and inner the body of each block.
-func (b blockWalk) blocks(before, inner []jen.Code, cols *jen.Statement, rows int) jen.Code {
-	return jen.For(jen.Id("i0").Op(":=").Lit(0), jen.Id("i0").Op("<").Len(jen.Id("off")), jen.Id("i0").Op("+=").Lit(rows)).Block(append(append([]jen.Code{
-		jen.Id("mi").Op(":=").Min(jen.Lit(rows), jen.Len(jen.Id("off")).Op("-").Id("i0")),
+func (b blockWalk) blocks(before, inner []jen.Code, cols *jen.Statement, rows jen.Code) jen.Code {
+	return jen.For(jen.Id("i0").Op(":=").Lit(0), jen.Id("i0").Op("<").Len(jen.Id("off")), jen.Id("i0").Op("+=").Add(rows)).Block(append(append([]jen.Code{
+		jen.Id("mi").Op(":=").Min(rows, jen.Len(jen.Id("off")).Op("-").Id("i0")),
 		jen.Id("rows").Op(":=").Id("off").Index(jen.Id("i0").Op(":").Id("i0").Op("+").Id("mi")),
 	}, before...),
 		jen.For(jen.Id("j0").Op(":=").Lit(0), jen.Id("j0").Op("<").Id("nj"), jen.Id("j0").Op("+=").Add(cols)).Block(inner...),
@@ -1314,21 +1359,15 @@ func (b blockWalk) tailLoops(buffered bool, tiles func(to, dj, stores jen.Code) 
 			jen.If(jen.Id("fb").Op("<").Id("mi").Op("&&").Id("fj").Op(">").Lit(0)).Block(tail(jen.Id("d"), jen.Id("dj"), jen.Id("stores"))),
 		}
 	} else {
-		line := b.bufI * b.dstSize // bytes of a buffer row
-		row := add(jen.Id("d"), jen.Id("j").Op("*").Add(times(jen.Id("dj"), b.dstSize)))
-		bufRow := ptr().Call(jen.Op("&").Id("buf").Index(jen.Id("j")))
-		rowsOut := func(move jen.Code) jen.Code {
-			return jen.For(jen.Id("j").Op(":=").Range().Id("fj").Op("*").Lit(b.tileJ)).Block(move)
-		}
 		stores, choose := b.bufferedStores()
+		bufDj := jen.Lit(b.blockI) // the buffer's rows, in elements
+		if b.tallI > 0 {
+			bufDj = jen.Id("bi")
+		}
 		whole := append(choose,
-			jen.If(jen.Id("fi").Op(">").Lit(0)).Block(tiles(ptr().Call(jen.Id("buf")), jen.Lit(line), stores)),
-			jen.If(jen.Id("fb").Op("<").Id("mi")).Block(tail(ptr().Call(jen.Id("buf")), jen.Lit(b.bufI), b.baseStores())),
-			jen.If(jen.Id("n").Op(":=").Id("mi").Op("*").Lit(b.dstSize), jen.Id("n").Op("==").Lit(line)).Block(
-				rowsOut(jen.Op("*").Parens(jen.Op("*").Index(jen.Lit(line)).Byte()).Parens(row).Op("=").Op("*").Parens(jen.Op("*").Index(jen.Lit(line)).Byte()).Parens(bufRow)),
-			).Else().Block(
-				rowsOut(jen.Copy(jen.Qual("unsafe", "Slice").Call(jen.Parens(jen.Op("*").Byte()).Parens(row), jen.Id("n")), jen.Qual("unsafe", "Slice").Call(jen.Parens(jen.Op("*").Byte()).Parens(bufRow.Clone()), jen.Id("n")))),
-			),
+			jen.If(jen.Id("fi").Op(">").Lit(0)).Block(tiles(b.bufAt(), b.bufLine(), stores)),
+			jen.If(jen.Id("fb").Op("<").Id("mi")).Block(tail(b.bufAt(), bufDj, b.baseStores())),
+			b.rowsOut(jen.Id("mi").Op("*").Lit(b.dstSize)),
 		)
 		body = []jen.Code{jen.If(jen.Id("fj").Op(">").Lit(0)).Block(whole...)}
 	}

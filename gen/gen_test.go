@@ -171,7 +171,7 @@ func TestValidateRejects(t *testing.T) {
 		{"straddled rows up to a negative span", func() { otherCrowd.Straddled = map[int]int{2: -1} }, "straddled 2-byte elements: a negative span"},
 		{"unaligned rows of a size without a width", func() { otherCrowd.Unaligned = map[int]int{3: 0} }, "unaligned: no width of 3 bytes"},
 		{"unaligned rows from a negative span", func() { otherCrowd.Unaligned = map[int]int{8: -1} }, "unaligned 8-byte elements: a negative span"},
-		{"unaligned rows not whole bands", func() { otherCrowd.Unaligned = map[int]int{8: 0}; widths[3].TileI = 24 }, "block of 512 rows (unalignedRows) is not made of whole bands"},
+		{"tall blocks not whole bands", func() { widths[3].TileI = 24 }, "block of 512 rows (tallRows) is not made of whole bands"},
 	}
 	for _, e := range edits {
 		t.Run(e.name, func(t *testing.T) {

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"regexp"
-	"slices"
 
 	"github.com/dave/jennifer/jen"
 	"github.com/mmcloughlin/avo/build"
@@ -157,8 +156,8 @@ func validate(maxRank int) error {
 		if v := w.TileJ * w.Size; v != 16 && v != 32 {
 			return fmt.Errorf("width %s: a tile row of %d bytes is not one XMM or YMM vector (one or two Q registers)", w.Carrier, v)
 		}
-		if slices.ContainsFunc(builds(), func(b backend) bool { _, ok := b.Crowd.Unaligned[w.Size]; return ok }) && unalignedRows%(w.TileI*w.Bands()) != 0 {
-			return fmt.Errorf("width %s: a buffered block of %d rows (unalignedRows) is not made of whole bands of %d×%d tiles", w.Carrier, unalignedRows, w.TileI, w.TileJ)
+		if tallSizes[w.Size] && w.BlockI < tallRows && tallRows%(w.TileI*w.Bands()) != 0 {
+			return fmt.Errorf("width %s: a buffered block of %d rows (tallRows) is not made of whole bands of %d×%d tiles", w.Carrier, tallRows, w.TileI, w.TileJ)
 		}
 		if w.BlockI <= 0 || w.BlockI%(w.TileI*w.Bands()) != 0 {
 			return fmt.Errorf("width %s: block of %d rows is not made of whole bands of %d×%d tiles", w.Carrier, w.BlockI, w.TileI, w.TileJ)

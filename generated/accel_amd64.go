@@ -32,7 +32,7 @@ var crowdSpans = [9]int{1: math.MaxInt, 2: math.MaxInt, 4: 8388608}
 // straddledSpans is crowdSpans where AMDTuned is false, for destination
 // rows that are not whole lines apart (rows whole lines apart never buffer
 // there; see crowded and the backends in gen/backend.go).
-var straddledSpans = [9]int{4: 8388608}
+var straddledSpans = [9]int{4: math.MaxInt}
 
 // unalignedSpans is, by element size, the destination span in bytes from
 // which a transpose into rows that are not whole lines apart buffers where

@@ -918,6 +918,8 @@ func transposeUint32(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool
 // a run of consecutive lines, instead of a line per row at a time down
 // the block. The edges go straight to dst. The buffer's rows start at its
 // first line boundary, so that its stores and loads are whole lines.
+// Where AMDTuned is false its blocks are 512 rows tall, so that each run
+// is longer (see tallRows in gen/backend.go).
 // With stream (beyond the cache, destination rows that are not whole
 // aligned lines: streamCrowded), the tiles prefetch as they do there.
 func transposeBufferedUint32(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool, crowd *CrowdBuffer) {
@@ -925,10 +927,14 @@ func transposeBufferedUint32(dst, src unsafe.Pointer, off []int, nj, dj int, str
 	if stream {
 		base = prefetchTiles
 	}
+	bi, line := 128, 512
+	if !AMDTuned {
+		bi, line = 512, 2048
+	}
 	p := unsafe.Pointer(crowd)
-	buf := (*[cacheLine / 4][64]uint64)(unsafe.Add(p, -int(uintptr(p))&63))
-	for i0 := 0; i0 < len(off); i0 += 128 {
-		mi := min(128, len(off)-i0)
+	buf := unsafe.Add(p, -int(uintptr(p))&63)
+	for i0 := 0; i0 < len(off); i0 += bi {
+		mi := min(bi, len(off)-i0)
 		rows := off[i0 : i0+mi]
 		fb := mi - mi%(cacheLine/4)
 		for j0 := 0; j0 < nj; j0 += cacheLine / 4 {
@@ -937,18 +943,18 @@ func transposeBufferedUint32(dst, src unsafe.Pointer, off []int, nj, dj int, str
 			fi, fj := fb/8, mj/8
 			if fj > 0 {
 				if fi > 0 {
-					tilesUint32(unsafe.Pointer(buf), src, unsafe.Pointer(&rows[0]), j0*4, fi, fj, 512, base)
+					tilesUint32(buf, src, unsafe.Pointer(&rows[0]), j0*4, fi, fj, line, base)
 				}
 				if fb < mi {
-					tailUint32(unsafe.Add(unsafe.Pointer(buf), fb*4), src, rows[fb:], j0, fj, 128, base)
+					tailUint32(unsafe.Add(buf, fb*4), src, rows[fb:], j0, fj, bi, base)
 				}
 				if n := mi * 4; n == 512 {
 					for j := range fj * 8 {
-						*(*[512]byte)(unsafe.Add(d, j*dj*4)) = *(*[512]byte)(unsafe.Pointer(&buf[j]))
+						*(*[512]byte)(unsafe.Add(d, j*dj*4)) = *(*[512]byte)(unsafe.Add(buf, j*line))
 					}
 				} else {
 					for j := range fj * 8 {
-						copy(unsafe.Slice((*byte)(unsafe.Add(d, j*dj*4)), n), unsafe.Slice((*byte)(unsafe.Pointer(&buf[j])), n))
+						copy(unsafe.Slice((*byte)(unsafe.Add(d, j*dj*4)), n), unsafe.Slice((*byte)(unsafe.Add(buf, j*line)), n))
 					}
 				}
 			}

@@ -910,14 +910,15 @@ func transposeUint64(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool
 }
 
 // transposeBufferedUint64 is transposeUint64 for destinations whose rows crowd the sets
-// of the L1 cache (crowded): the whole tiles of each block of 512 rows go
-// to a buffer of 4096-byte rows, whose rows are then copied out whole, each
+// of the L1 cache (crowded): the whole tiles of each block of 64 rows go
+// to a buffer of 512-byte rows, whose rows are then copied out whole, each
 // a run of consecutive lines, instead of a line per row at a time down
 // the block. The edges go straight to dst. The buffer's rows start at its
 // first line boundary, so that its stores and loads are whole lines.
+// Where AMDTuned is false its blocks are 512 rows tall, so that each run
+// is longer (see tallRows in gen/backend.go).
 // Rows that are not whole lines apart come here too where the build
-// says so (unalignedSpans), whether they crowd or not: its blocks are
-// taller than transposeUint64's 64 rows, so that each run is long.
+// says so (unalignedSpans), whether they crowd or not.
 // With stream (beyond the cache, destination rows that are not whole
 // aligned lines: streamCrowded), the tiles prefetch as they do there.
 func transposeBufferedUint64(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool, crowd *CrowdBuffer) {
@@ -925,24 +926,28 @@ func transposeBufferedUint64(dst, src unsafe.Pointer, off []int, nj, dj int, str
 	if stream {
 		base = prefetchTiles
 	}
+	bi, line := 64, 512
+	if !AMDTuned {
+		bi, line = 512, 4096
+	}
 	p := unsafe.Pointer(crowd)
-	buf := (*[cacheLine / 8][512]uint64)(unsafe.Add(p, -int(uintptr(p))&63))
-	for i0 := 0; i0 < len(off); i0 += 512 {
-		mi := min(512, len(off)-i0)
+	buf := unsafe.Add(p, -int(uintptr(p))&63)
+	for i0 := 0; i0 < len(off); i0 += bi {
+		mi := min(bi, len(off)-i0)
 		rows := off[i0 : i0+mi]
 		for j0 := 0; j0 < nj; j0 += cacheLine / 8 {
 			mj := min(cacheLine/8, nj-j0)
 			d := unsafe.Add(dst, (j0*dj+i0)*8)
 			fi, fj := mi/4, mj/4
 			if fi > 0 && fj > 0 {
-				tilesUint64(unsafe.Pointer(buf), src, unsafe.Pointer(&rows[0]), j0*8, fi, fj, 4096, base)
-				if n := fi * 32; n == 4096 {
+				tilesUint64(buf, src, unsafe.Pointer(&rows[0]), j0*8, fi, fj, line, base)
+				if n := fi * 32; n == 512 {
 					for j := range fj * 4 {
-						*(*[4096]byte)(unsafe.Add(d, j*dj*8)) = *(*[4096]byte)(unsafe.Pointer(&buf[j]))
+						*(*[512]byte)(unsafe.Add(d, j*dj*8)) = *(*[512]byte)(unsafe.Add(buf, j*line))
 					}
 				} else {
 					for j := range fj * 4 {
-						copy(unsafe.Slice((*byte)(unsafe.Add(d, j*dj*8)), n), unsafe.Slice((*byte)(unsafe.Pointer(&buf[j])), n))
+						copy(unsafe.Slice((*byte)(unsafe.Add(d, j*dj*8)), n), unsafe.Slice((*byte)(unsafe.Add(buf, j*line)), n))
 					}
 				}
 			}

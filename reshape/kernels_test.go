@@ -343,15 +343,17 @@ func checkTranspose[C uint8 | uint16 | uint32 | uint64](t *testing.T, rng *rand.
 
 func abs(x int) int { return max(x, -x) }
 
-// TestTransposesUnaligned checks the 8-byte transposes into destination
-// rows that are not whole lines apart, large enough that the assembly
-// writes them through the buffer in tall blocks where generated.AMDTuned is
-// false (generated.Crowds, streamed or not), with the AVX-512 tiles and
-// with the AVX2 ones (as on Intel CPUs without AVX-512), and straight to
-// dst in the other modes: more than one block of source rows with a ragged
-// last one, source rows strided, reversed or shuffled, guard regions
-// around the destination.
-func TestTransposesUnaligned(t *testing.T) {
+// TestTransposesTall checks the buffered transposes whose blocks are
+// taller where generated.AMDTuned is false (512 rows: gen's tallRows), in
+// every mode, with the AVX-512 tiles and with the AVX2 ones (as on Intel
+// CPUs without AVX-512), the tuning both ways: more than one block of
+// source rows with a ragged last one, source rows strided, reversed or
+// shuffled, guard regions around the destination. 8-byte rows not whole
+// lines apart, large enough to go through the buffer on such a CPU
+// (crowding.Unaligned), streamed or not; 4-byte rows 4 KiB and an element
+// or two apart (crowded); and, whose blocks stay as they are, 2-byte rows
+// off line boundaries, streamed.
+func TestTransposesTall(t *testing.T) {
 	type mode struct{ accel, avx512, amdTuned bool }
 	modes := []mode{{false, false, true}}
 	if generated.Accelerated {
@@ -360,6 +362,7 @@ func TestTransposesUnaligned(t *testing.T) {
 			modes = append(modes, mode{true, true, false}, mode{true, true, true})
 		}
 	}
+	amd64 := runtime.GOARCH == "amd64"
 	for _, m := range modes {
 		t.Run(fmt.Sprintf("accelerated=%v/avx512=%v/amdtuned=%v", m.accel, m.avx512, m.amdTuned), func(t *testing.T) {
 			defer func(accel, avx512, amdTuned bool) {
@@ -368,52 +371,76 @@ func TestTransposesUnaligned(t *testing.T) {
 			generated.Accelerated, generated.AVX512, generated.AMDTuned = m.accel, m.avx512, m.amdTuned
 			rng := rand.New(rand.NewPCG(8, 512))
 			for trial := range 4 {
-				ni := 513 + rng.IntN(600) // two or three blocks of 512 rows
-				dj := ni + rng.IntN(3)
+				ni := 513 + rng.IntN(500) // two blocks of 512 rows, the second ragged
+				dj := ni + 1 + rng.IntN(3)
 				if dj%8 == 0 {
 					dj++ // rows not whole lines apart
 				}
 				nj := (5<<18)/(dj*8) + 1 + rng.IntN(16) // a destination of more than 1.25 MiB
-				buffered := m.accel && !m.amdTuned && runtime.GOARCH == "amd64"
+				buffered := m.accel && !m.amdTuned && amd64
 				require.Equal(t, buffered, generated.Crowds(8, nj, dj), "trial %d: ni %d nj %d dj %d: through the buffer", trial, ni, nj, dj)
-				stream := trial%2 == 1
 				require.Equal(t, buffered, generated.StreamCrowds(8, dj, nil), "trial %d: dj %d: streamed through the buffer", trial, dj)
+				checkTallTranspose[uint64](t, rng, generated.Float64, trial, ni, nj, dj, trial%2 == 1)
 
-				si := nj + rng.IntN(5) - 2
-				if trial == 2 {
-					si = -si
+				ni = 513 + rng.IntN(500)
+				dj = 1024 + []int{-2, -1, 1, 2}[rng.IntN(4)]
+				nj = 16 + rng.IntN(40)
+				if m.accel && amd64 {
+					require.True(t, generated.Crowds(4, nj, dj), "trial %d: nj %d dj %d: 4-byte rows crowd", trial, nj, dj)
 				}
-				rowAt := make([]int, ni)
-				for i := range rowAt {
-					rowAt[i] = i * si
+				checkTallTranspose[uint32](t, rng, generated.Float32, trial, ni, nj, dj, false)
+
+				ni = 513 + rng.IntN(500)
+				dj = ni + 1 + rng.IntN(3)
+				if dj%32 == 0 {
+					dj++
 				}
-				if trial == 3 {
-					rng.Shuffle(ni, func(a, b int) { rowAt[a], rowAt[b] = rowAt[b], rowAt[a] })
+				nj = 32 + rng.IntN(40)
+				if amd64 {
+					require.True(t, generated.StreamCrowds(2, dj, nil), "trial %d: dj %d: 2-byte rows streamed through the buffer", trial, dj)
 				}
-				lo := min(0, (ni-1)*si)
-				src := make([]uint64, ni*abs(si)+nj+abs(si))
-				randomFill(rng, src)
-				base := -lo
-				off := make([]int, ni)
-				for i, o := range rowAt {
-					off[i] = o * 8
-				}
-				n := nj * dj
-				all, dst := guardedAligned[uint64](n, 1)
-				at := int(uintptr(unsafe.Pointer(&dst[0])) - uintptr(unsafe.Pointer(&all[0])))
-				want := bytes.Clone(asBytes(all))
-				wantDst := unsafe.Slice((*uint64)(unsafe.Pointer(&want[at])), n)
-				for i := range ni {
-					for j := range nj {
-						wantDst[j*dj+i] = src[base+rowAt[i]+j]
-					}
-				}
-				generated.TransposeRows(generated.Float64, unsafe.Pointer(&dst[0]), unsafe.Pointer(&src[base]), off, nj, dj, stream, new(generated.CrowdBuffer))
-				generated.StreamFence()
-				require.True(t, bytes.Equal(want, asBytes(all)), "trial %d: ni %d nj %d si %d dj %d stream %v: destination (gaps and guards included) differs", trial, ni, nj, si, dj, stream)
+				checkTallTranspose[uint16](t, rng, generated.BFloat16, trial, ni, nj, dj, true)
 			}
 		})
 	}
+}
+
+// checkTallTranspose runs generated.TransposeRows of dtype dt, ni source
+// rows of nj elements into rows dj apart, against the plain loop: in trial
+// 2 the source rows are reversed, in trial 3 shuffled.
+func checkTallTranspose[C uint16 | uint32 | uint64](t *testing.T, rng *rand.Rand, dt generated.DType, trial, ni, nj, dj int, stream bool) {
+	size := int(unsafe.Sizeof(C(0)))
+	si := nj + rng.IntN(5) - 2
+	if trial == 2 {
+		si = -si
+	}
+	rowAt := make([]int, ni)
+	for i := range rowAt {
+		rowAt[i] = i * si
+	}
+	if trial == 3 {
+		rng.Shuffle(ni, func(a, b int) { rowAt[a], rowAt[b] = rowAt[b], rowAt[a] })
+	}
+	src := make([]C, ni*abs(si)+nj+abs(si))
+	randomFill(rng, src)
+	base := -min(0, (ni-1)*si)
+	off := make([]int, ni)
+	for i, o := range rowAt {
+		off[i] = o * size
+	}
+	n := nj * dj
+	all, dst := guardedAligned[C](n, 1)
+	at := int(uintptr(unsafe.Pointer(&dst[0])) - uintptr(unsafe.Pointer(&all[0])))
+	want := bytes.Clone(asBytes(all))
+	wantDst := unsafe.Slice((*C)(unsafe.Pointer(&want[at])), n)
+	for i := range ni {
+		for j := range nj {
+			wantDst[j*dj+i] = src[base+rowAt[i]+j]
+		}
+	}
+	generated.TransposeRows(dt, unsafe.Pointer(&dst[0]), unsafe.Pointer(&src[base]), off, nj, dj, stream, new(generated.CrowdBuffer))
+	generated.StreamFence()
+	require.True(t, bytes.Equal(want, asBytes(all)), "%v trial %d: ni %d nj %d si %d dj %d stream %v: destination (gaps and guards included) differs", dt, trial, ni, nj, si, dj, stream)
 }
 
 // TestRowStores runs the row copies and whole-run copies that pick their
