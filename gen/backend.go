@@ -77,15 +77,18 @@ var (
 // Unaligned lists element sizes whose destination rows, where they are not
 // whole lines apart, go through the buffer on such a CPU (the assembly
 // running, AMDTuned false) however few rows a block has, from a
-// destination of that entry's bytes up (0: any span), streamed or not.
-// Their buffered blocks are unalignedRows source rows tall, so that each
-// destination row gets a long run at a time.
+// destination of that entry's bytes up (0: any span), not streamed; and
+// StreamedTall those that do so streamed, beyond the cache, where the rows
+// are not whole aligned lines. On such a CPU the buffered blocks of
+// tallSizes are tallRows source rows tall, so that each destination row
+// gets a long run at a time.
 type crowding struct {
-	Ways      int
-	Sizes     map[int]int
-	Straddled map[int]int
-	Streamed  map[int]bool
-	Unaligned map[int]int
+	Ways         int
+	Sizes        map[int]int
+	Straddled    map[int]int
+	Streamed     map[int]bool
+	Unaligned    map[int]int
+	StreamedTall map[int]bool
 }
 
 // check reports whether the crowding can be generated: sizes of widths
@@ -118,6 +121,11 @@ func (c crowding) check(sizes map[int]bool) error {
 		}
 		if span < 0 {
 			return fmt.Errorf("unaligned %d-byte elements: a negative span", sz)
+		}
+	}
+	for sz := range c.StreamedTall {
+		if !sizes[sz] {
+			return fmt.Errorf("streamed tall: no width of %d bytes", sz)
 		}
 	}
 	if len(c.Sizes) > 0 && c.Ways <= 0 {
@@ -182,8 +190,10 @@ func (c crowding) check(sizes map[int]bool) error {
 // into an aligned buffer of 512-row blocks and copy() out (5 interleaved
 // rounds of 200ms, medians, as a fraction of copy()): 1.25 MiB 0.45 ->
 // 0.55, 1.5 MiB 0.47 -> 0.61, 2 MiB 0.37 -> 0.66, 4 MiB 0.45-0.50 ->
-// 0.65-0.72, 16 MiB 0.36-0.42 -> 0.66, 64 MiB 0.15-0.34 -> 0.37-0.47
-// ([2047, 4097], bimodal from run to run); [1001, 1001] (rows 8008 bytes
+// 0.65-0.72, 16 MiB 0.36-0.42 -> 0.66, 64 MiB (streamed: StreamedTall)
+// 0.15-0.34 -> 0.37-0.47 ([2047, 4097], bimodal from run to run); float32
+// streamed, in the suite, transpose2d-odd 64 MiB 0.21 -> 0.43 (two
+// workers 0.22 -> 0.41, 4 interleaved rounds); [1001, 1001] (rows 8008 bytes
 // apart, crowding no set) 0.38-0.49 -> 0.50-0.63; the same with the
 // AVX-512 tiles off (so the AVX2 ones in both) 0.50 -> 0.65. The long runs
 // are what gains: 64-row blocks took 4 MiB only to 0.48-0.51. In the cache
@@ -191,7 +201,8 @@ func (c crowding) check(sizes map[int]bool) error {
 // apart, which the AVX-512 tiles write straight, lost too (0.54-0.57 ->
 // 0.48-0.51). float32 gained nothing where its rows crowd no set ([1001,
 // 1001] 0.58 -> 0.51-0.60), and buffers where they do (Straddled).
-var amd64Crowd = crowding{Ways: 12, Sizes: map[int]int{1: 0, 2: 0, 4: 8 << 20}, Straddled: map[int]int{4: 0}, Streamed: map[int]bool{1: true, 2: true}, Unaligned: map[int]int{8: 5 << 18}}
+var amd64Crowd = crowding{Ways: 12, Sizes: map[int]int{1: 0, 2: 0, 4: 8 << 20}, Straddled: map[int]int{4: 0}, Streamed: map[int]bool{1: true, 2: true},
+	Unaligned: map[int]int{8: 5 << 18}, StreamedTall: map[int]bool{4: true, 8: true}}
 
 // tallRows is the source rows of the buffered transposes' blocks where
 // AMDTuned is false, for the widths of tallSizes (their BlockI is less): a

@@ -696,7 +696,7 @@ const packMaxSpan = 16 << 20
 //	}
 //
 //	func streamCrowded(size, dj int, dst unsafe.Pointer) bool {
-//		return (streamCrowd[size] || Accelerated && !AMDTuned && unalignedSpans[size] < math.MaxInt) && (uintptr(dst)%64 != 0 || dj*size%64 != 0)
+//		return (streamCrowd[size] || Accelerated && !AMDTuned && tallStreamCrowd[size]) && (uintptr(dst)%64 != 0 || dj*size%64 != 0)
 //	}
 func emitStreamCrowded() jen.Code {
 	sig := jen.Params(jen.List(jen.Id("size"), jen.Id("dj")).Int(), jen.Id("dst").Add(ptr())).Bool()
@@ -711,14 +711,14 @@ func emitStreamCrowded() jen.Code {
 		"streamCrowded reports whether a streamed blocked transpose of size-byte",
 		"elements into rows dj elements apart from dst writes through a",
 		"CrowdBuffer: where the build says so for the size (streamCrowd, or",
-		"unalignedSpans where crowded takes it) and the rows are not whole",
+		"tallStreamCrowd where AMDTuned is false) and the rows are not whole",
 		"aligned lines, which its tiles cannot write with non-temporal stores.",
 		"Written down a block a line's worth at a time, each line of such rows is",
 		"written in two parts at two times; through the buffer each row's part",
 		"of a block goes out as one run.",
 	)).Line().Func().Id("streamCrowded").Add(sig).Block(
 		jen.Return(jen.Parens(jen.Id("streamCrowd").Index(jen.Id("size")).Op("||").Id("Accelerated").Op("&&").Op("!").Id("AMDTuned").Op("&&").
-			Id("unalignedSpans").Index(jen.Id("size")).Op("<").Qual("math", "MaxInt")).Op("&&").Parens(
+			Id("tallStreamCrowd").Index(jen.Id("size"))).Op("&&").Parens(
 			jen.Uintptr().Call(jen.Id("dst")).Op("%").Lit(64).Op("!=").Lit(0).Op("||").Id("dj").Op("*").Id("size").Op("%").Lit(64).Op("!=").Lit(0))),
 	)
 }
@@ -1062,12 +1062,13 @@ type blockWalk struct {
 // buffersOn reports whether the walk writes through the buffer in build
 // be: whether be buffers its destination size (crowding.Sizes) and a block
 // has more destination rows there than the L1 cache's ways, or be buffers
-// it beyond the cache (crowding.Streamed) or where its rows are not whole
-// lines apart (crowding.Unaligned).
+// it beyond the cache (crowding.Streamed, StreamedTall) or where its rows
+// are not whole lines apart (crowding.Unaligned).
 func (b blockWalk) buffersOn(be backend) bool {
 	_, ok := be.Crowd.Sizes[b.dstSize]
 	_, unaligned := be.Crowd.Unaligned[b.dstSize]
-	return ok && b.lineCols(be.CacheLine) > be.Crowd.Ways || b.streamOut && be.Crowd.Streamed[b.dstSize] || b.unaligned && unaligned
+	streamed := be.Crowd.Streamed[b.dstSize] || be.Crowd.StreamedTall[b.dstSize]
+	return ok && b.lineCols(be.CacheLine) > be.Crowd.Ways || b.streamOut && streamed || b.unaligned && unaligned
 }
 
 // rowsOf is the source rows of the walk's blocks, as Go: bi in the
@@ -1918,6 +1919,16 @@ func renderAccel(maxRank int, b *backend) *jen.File {
 	f.Var().Id("streamCrowd").Op("=").Index(jen.Lit(9)).Bool().ValuesFunc(func(g *jen.Group) {
 		for _, w := range widths {
 			if build.Crowd.Streamed[w.Size] {
+				g.Lit(w.Size).Op(":").True()
+			}
+		}
+	})
+	f.Add(doc("tallStreamCrowd is streamCrowd where AMDTuned is false, for the sizes",
+		"that buffer there alone (see streamCrowded and the backends in",
+		"gen/backend.go)."))
+	f.Var().Id("tallStreamCrowd").Op("=").Index(jen.Lit(9)).Bool().ValuesFunc(func(g *jen.Group) {
+		for _, w := range widths {
+			if build.Crowd.StreamedTall[w.Size] {
 				g.Lit(w.Size).Op(":").True()
 			}
 		}

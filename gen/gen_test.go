@@ -171,6 +171,7 @@ func TestValidateRejects(t *testing.T) {
 		{"straddled rows up to a negative span", func() { otherCrowd.Straddled = map[int]int{2: -1} }, "straddled 2-byte elements: a negative span"},
 		{"unaligned rows of a size without a width", func() { otherCrowd.Unaligned = map[int]int{3: 0} }, "unaligned: no width of 3 bytes"},
 		{"unaligned rows from a negative span", func() { otherCrowd.Unaligned = map[int]int{8: -1} }, "unaligned 8-byte elements: a negative span"},
+		{"streamed tall rows of a size without a width", func() { otherCrowd.StreamedTall = map[int]bool{3: true} }, "streamed tall: no width of 3 bytes"},
 		{"tall blocks not whole bands", func() { widths[3].TileI = 24 }, "block of 512 rows (tallRows) is not made of whole bands"},
 	}
 	for _, e := range edits {

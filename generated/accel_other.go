@@ -44,6 +44,11 @@ var unalignedSpans = [9]int{1: math.MaxInt, 2: math.MaxInt, 4: math.MaxInt, 8: m
 // buffer (see streamCrowded and the backends in gen/backend.go).
 var streamCrowd = [9]bool{1: true, 2: true}
 
+// tallStreamCrowd is streamCrowd where AMDTuned is false, for the sizes
+// that buffer there alone (see streamCrowded and the backends in
+// gen/backend.go).
+var tallStreamCrowd = [9]bool{}
+
 // packRows is, by element size, the source rows of a whole band of the
 // tiles that have a Packed form in this build (see packs): 0 for the sizes
 // without one.

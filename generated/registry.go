@@ -5,7 +5,6 @@
 package generated
 
 import (
-	"math"
 	"math/bits"
 	"unsafe"
 )
@@ -296,13 +295,13 @@ func StreamCrowds(size, dj int, dst unsafe.Pointer) bool {
 // streamCrowded reports whether a streamed blocked transpose of size-byte
 // elements into rows dj elements apart from dst writes through a
 // CrowdBuffer: where the build says so for the size (streamCrowd, or
-// unalignedSpans where crowded takes it) and the rows are not whole
+// tallStreamCrowd where AMDTuned is false) and the rows are not whole
 // aligned lines, which its tiles cannot write with non-temporal stores.
 // Written down a block a line's worth at a time, each line of such rows is
 // written in two parts at two times; through the buffer each row's part
 // of a block goes out as one run.
 func streamCrowded(size, dj int, dst unsafe.Pointer) bool {
-	return (streamCrowd[size] || Accelerated && !AMDTuned && unalignedSpans[size] < math.MaxInt) && (uintptr(dst)%64 != 0 || dj*size%64 != 0)
+	return (streamCrowd[size] || Accelerated && !AMDTuned && tallStreamCrowd[size]) && (uintptr(dst)%64 != 0 || dj*size%64 != 0)
 }
 
 // VendorAMD reports whether CPUID names AMD or Hygon as the CPU's maker

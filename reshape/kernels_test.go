@@ -350,9 +350,9 @@ func abs(x int) int { return max(x, -x) }
 // source rows with a ragged last one, source rows strided, reversed or
 // shuffled, guard regions around the destination. 8-byte rows not whole
 // lines apart, large enough to go through the buffer on such a CPU
-// (crowding.Unaligned), streamed or not; 4-byte rows 4 KiB and an element
-// or two apart (crowded); and, whose blocks stay as they are, 2-byte rows
-// off line boundaries, streamed.
+// (crowding.Unaligned), streamed or not (StreamedTall); 4-byte rows 4 KiB
+// and an element or two apart, crowded or streamed; and, whose blocks stay
+// as they are, 2-byte rows off line boundaries, streamed.
 func TestTransposesTall(t *testing.T) {
 	type mode struct{ accel, avx512, amdTuned bool }
 	modes := []mode{{false, false, true}}
@@ -388,7 +388,8 @@ func TestTransposesTall(t *testing.T) {
 				if m.accel && amd64 {
 					require.True(t, generated.Crowds(4, nj, dj), "trial %d: nj %d dj %d: 4-byte rows crowd", trial, nj, dj)
 				}
-				checkTallTranspose[uint32](t, rng, generated.Float32, trial, ni, nj, dj, false)
+				require.Equal(t, buffered, generated.StreamCrowds(4, dj, nil), "trial %d: dj %d: 4-byte rows streamed through the buffer", trial, dj)
+				checkTallTranspose[uint32](t, rng, generated.Float32, trial, ni, nj, dj, trial%2 == 1)
 
 				ni = 513 + rng.IntN(500)
 				dj = ni + 1 + rng.IntN(3)

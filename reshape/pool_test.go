@@ -266,7 +266,8 @@ func TestPacksRows(t *testing.T) {
 // (generated.StreamCrowds, copyOp.buffers): those of the sizes the build
 // lists into rows that are not whole aligned lines; never rows of whole
 // aligned lines, which the tiles write with non-temporal stores, and never
-// 4-byte elements or conversions.
+// conversions; 4- and 8-byte elements only where the amd64 assembly runs
+// tuned for CPUs other than AMD's (generated.AMDTuned false).
 func TestStreamCrowds(t *testing.T) {
 	raw := make([]byte, 256)
 	line := unsafe.Add(unsafe.Pointer(&raw[0]), -int(uintptr(unsafe.Pointer(&raw[0])))&63)
@@ -278,7 +279,15 @@ func TestStreamCrowds(t *testing.T) {
 		op := copyOp{dt: map[int]generated.DType{1: generated.Uint8, 2: generated.BFloat16}[size], stream: true}
 		require.Equal(t, odd, op.buffers(line, line, []int{64, 4095}, []int{1, 64}, 0, 4095, 0, 4095), "%d bytes: buffers", size)
 	}
-	require.False(t, generated.StreamCrowds(4, 4095, line), "4 bytes")
+	defer func(amdTuned bool) { generated.AMDTuned = amdTuned }(generated.AMDTuned)
+	for _, amdTuned := range []bool{true, false} {
+		generated.AMDTuned = amdTuned
+		want := runtime.GOARCH == "amd64" && generated.Accelerated && !amdTuned
+		for _, size := range []int{4, 8} {
+			require.Equal(t, want, generated.StreamCrowds(size, 4095, line), "%d bytes, AMDTuned %v", size, amdTuned)
+			require.False(t, generated.StreamCrowds(size, 4096/size, line), "%d bytes, AMDTuned %v: whole aligned lines", size, amdTuned)
+		}
+	}
 	bf := conversion{from: generated.BFloat16, to: generated.Float32, run: converterOf[float32, BFloat16](generated.BFloat16, generated.Float32)}
 	conv := copyOp{dt: generated.BFloat16, stream: true, conv: bf}
 	require.False(t, conv.buffers(line, line, []int{64, 4095}, []int{1, 64}, 0, 4095, 0, 4095), "a conversion")
