@@ -110,9 +110,11 @@ func (c crowding) check(sizes map[int]bool) error {
 			return fmt.Errorf("straddled %d-byte elements: a negative span", sz)
 		}
 	}
-	for sz := range c.Streamed {
-		if !sizes[sz] {
-			return fmt.Errorf("streamed: no width of %d bytes", sz)
+	for name, set := range map[string]map[int]bool{"streamed": c.Streamed, "streamed tall": c.StreamedTall} {
+		for sz := range set {
+			if !sizes[sz] {
+				return fmt.Errorf("%s: no width of %d bytes", name, sz)
+			}
 		}
 	}
 	for sz, span := range c.Unaligned {
@@ -121,11 +123,6 @@ func (c crowding) check(sizes map[int]bool) error {
 		}
 		if span < 0 {
 			return fmt.Errorf("unaligned %d-byte elements: a negative span", sz)
-		}
-	}
-	for sz := range c.StreamedTall {
-		if !sizes[sz] {
-			return fmt.Errorf("streamed tall: no width of %d bytes", sz)
 		}
 	}
 	if len(c.Sizes) > 0 && c.Ways <= 0 {

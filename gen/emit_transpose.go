@@ -860,6 +860,18 @@ func spanTable(spans map[int]int) *jen.Statement {
 	})
 }
 
+// sizeTable is a [9]bool by element size: true for the sizes of widths
+// that sizes lists.
+func sizeTable(sizes map[int]bool) *jen.Statement {
+	return jen.Index(jen.Lit(9)).Bool().ValuesFunc(func(g *jen.Group) {
+		for _, w := range widths {
+			if sizes[w.Size] {
+				g.Lit(w.Size).Op(":").True()
+			}
+		}
+	})
+}
+
 // fromTable is a [9]int of smallest spans by element size: the map's
 // entry, math.MaxInt for the sizes of widths it lacks.
 func fromTable(spans map[int]int) *jen.Statement {
@@ -1910,29 +1922,17 @@ func renderAccel(maxRank int, b *backend) *jen.File {
 	f.Var().Id("straddledSpans").Op("=").Add(spanTable(build.Crowd.Straddled))
 	f.Add(doc("unalignedSpans is, by element size, the destination span in bytes from",
 		"which a transpose into rows that are not whole lines apart buffers where",
-		"AMDTuned is false, in blocks of unalignedRows (see crowded and the",
+		"AMDTuned is false, in blocks of tallRows (see crowded and the",
 		"backends in gen/backend.go): math.MaxInt for the sizes that never do."))
 	f.Var().Id("unalignedSpans").Op("=").Add(fromTable(build.Crowd.Unaligned))
 	f.Add(doc("streamCrowd is, by element size, whether a streamed transpose into",
 		"destination rows that are not whole aligned lines writes through the",
 		"buffer (see streamCrowded and the backends in gen/backend.go)."))
-	f.Var().Id("streamCrowd").Op("=").Index(jen.Lit(9)).Bool().ValuesFunc(func(g *jen.Group) {
-		for _, w := range widths {
-			if build.Crowd.Streamed[w.Size] {
-				g.Lit(w.Size).Op(":").True()
-			}
-		}
-	})
+	f.Var().Id("streamCrowd").Op("=").Add(sizeTable(build.Crowd.Streamed))
 	f.Add(doc("tallStreamCrowd is streamCrowd where AMDTuned is false, for the sizes",
 		"that buffer there alone (see streamCrowded and the backends in",
 		"gen/backend.go)."))
-	f.Var().Id("tallStreamCrowd").Op("=").Index(jen.Lit(9)).Bool().ValuesFunc(func(g *jen.Group) {
-		for _, w := range widths {
-			if build.Crowd.StreamedTall[w.Size] {
-				g.Lit(w.Size).Op(":").True()
-			}
-		}
-	})
+	f.Var().Id("tallStreamCrowd").Op("=").Add(sizeTable(build.Crowd.StreamedTall))
 	f.Add(doc("packRows is, by element size, the source rows of a whole band of the",
 		"tiles that have a Packed form in this build (see packs): 0 for the sizes",
 		"without one."))

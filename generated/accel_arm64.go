@@ -35,7 +35,7 @@ var straddledSpans = [9]int{}
 
 // unalignedSpans is, by element size, the destination span in bytes from
 // which a transpose into rows that are not whole lines apart buffers where
-// AMDTuned is false, in blocks of unalignedRows (see crowded and the
+// AMDTuned is false, in blocks of tallRows (see crowded and the
 // backends in gen/backend.go): math.MaxInt for the sizes that never do.
 var unalignedSpans = [9]int{1: math.MaxInt, 2: math.MaxInt, 4: math.MaxInt, 8: math.MaxInt}
 
