@@ -1101,7 +1101,7 @@ func (b blockWalk) bufLine() jen.Code {
 	return jen.Lit(b.blockI * b.dstSize)
 }
 
-// bufAt is the buffer as an unsafe.Pointer, and bufRow its row j.
+// bufAt is the buffer as an unsafe.Pointer.
 func (b blockWalk) bufAt() *jen.Statement {
 	if b.tallI > 0 {
 		return jen.Id("buf")
