@@ -1291,16 +1291,17 @@ func (b blockWalk) bufferedFunc(name string) jen.Code {
 func bufferedName(w width) string { return "transposeBuffered" + exported(w.Carrier) }
 
 // loops are the loops over the blocks, whose whole tiles go straight to
-// dst, or, where buffered, to buf and from there to dst a row at a time:
+// dst, or, where buffered, to buf and from there to dst a row at a time
+// (a walk with tallI: buf an unsafe.Pointer, its rows line bytes apart):
 //
-//	tilesUint32(unsafe.Pointer(buf), src, unsafe.Pointer(&rows[0]), j0*4, fi, fj, 512, base)
+//	tilesUint64(buf, src, unsafe.Pointer(&rows[0]), j0*8, fi, fj, line, base)
 //	if n := fi * 32; n == 512 {
-//		for j := range fj * 8 {
-//			*(*[512]byte)(unsafe.Add(d, j*dj*4)) = *(*[512]byte)(unsafe.Pointer(&buf[j]))
+//		for j := range fj * 4 {
+//			*(*[512]byte)(unsafe.Add(d, j*dj*8)) = *(*[512]byte)(unsafe.Add(buf, j*line))
 //		}
 //	} else {
-//		for j := range fj * 8 {
-//			copy(unsafe.Slice((*byte)(unsafe.Add(d, j*dj*4)), n), unsafe.Slice((*byte)(unsafe.Pointer(&buf[j])), n))
+//		for j := range fj * 4 {
+//			copy(unsafe.Slice((*byte)(unsafe.Add(d, j*dj*8)), n), unsafe.Slice((*byte)(unsafe.Add(buf, j*line)), n))
 //		}
 //	}
 func (b blockWalk) loops(buffered bool) jen.Code {
