@@ -173,7 +173,12 @@ func (c crowding) check(sizes map[int]bool) error {
 // 4092 bytes apart) 0.63 -> 0.52: so float32 alone, as on the EPYC. It
 // stopped at 8 MiB there too until its blocks grew to tallRows: through
 // them transpose2d-odd at 16 MiB ran 0.47 -> 0.64 (two workers 0.44 ->
-// 0.56, 5 interleaved rounds), so on this CPU it buffers at any span.
+// 0.56, 5 interleaved rounds), so on this CPU it buffers at any span. With
+// the AVX2 tiles (-stridekit.kernels=avx2), where rows whole lines apart
+// keep Sizes, rows that are not take the larger of the two spans: float32
+// transpose2d-odd at 16 MiB 0.41 -> 0.60 (two workers 0.37 -> 0.54, 3
+// rounds), while buffering the crowded rows whole lines apart at any span
+// too cost transpose-4k 10-17%.
 // Packing the source rows (with that rule in place) cost as much:
 // transpose2d at 4 MiB uint8 0.42 packed, 0.59 not, bfloat16 0.45 and 0.58,
 // reverse4d uint8 0.37 and 0.46, bfloat16 0.40 and 0.53. With

@@ -540,6 +540,9 @@ func emitTransposeRows() jen.Code {
 //			return true
 //		}
 //		spans := &crowdSpans
+//		if Accelerated && !AMDTuned && stride%cacheLine != 0 && straddledSpans[size] > crowdSpans[size] {
+//			spans = &straddledSpans
+//		}
 //		if Accelerated && AVX512 && !AMDTuned {
 //			if stride%cacheLine == 0 {
 //				return false
@@ -607,7 +610,8 @@ func emitCrowded() jen.Code {
 		"row's part of a block goes out as a run of consecutive lines instead.",
 		"With the AVX-512 tiles on a CPU whose L1 takes their whole-line stores",
 		"into crowded sets in stride (AMDTuned false), rows whole lines apart",
-		"never buffer, and rows that are not take straddledSpans. On such a CPU",
+		"never buffer, and rows that are not take straddledSpans; with the AVX2",
+		"tiles, rows that are not take the larger of the two spans. On such a CPU",
 		"with the assembly, rows that are not whole lines apart of the sizes",
 		"unalignedSpans lists buffer from its span up, however few rows a block",
 		"has: their buffered blocks are tall, and each destination row gets a",
@@ -615,6 +619,8 @@ func emitCrowded() jen.Code {
 	)).Line().Func().Id("crowded").Params(jen.List(jen.Id("size"), jen.Id("rows"), jen.Id("stride"), jen.Id("span")).Int()).Bool().Block(
 		jen.If(jen.Id("Accelerated").Op("&&").Op("!").Id("AMDTuned").Op("&&").Id("stride").Op("%").Id("cacheLine").Op("!=").Lit(0).Op("&&").Id("span").Op(">=").Id("unalignedSpans").Index(jen.Id("size"))).Block(jen.Return(jen.True())),
 		jen.Id("spans").Op(":=").Op("&").Id("crowdSpans"),
+		jen.If(jen.Id("Accelerated").Op("&&").Op("!").Id("AMDTuned").Op("&&").Id("stride").Op("%").Id("cacheLine").Op("!=").Lit(0).Op("&&").
+			Id("straddledSpans").Index(jen.Id("size")).Op(">").Id("crowdSpans").Index(jen.Id("size"))).Block(jen.Id("spans").Op("=").Op("&").Id("straddledSpans")),
 		jen.If(jen.Id("Accelerated").Op("&&").Id("AVX512").Op("&&").Op("!").Id("AMDTuned")).Block(
 			jen.If(jen.Id("stride").Op("%").Id("cacheLine").Op("==").Lit(0)).Block(jen.Return(jen.False())),
 			jen.Id("spans").Op("=").Op("&").Id("straddledSpans"),

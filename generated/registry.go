@@ -211,7 +211,8 @@ func Crowds(size, nj, dj int) bool {
 // row's part of a block goes out as a run of consecutive lines instead.
 // With the AVX-512 tiles on a CPU whose L1 takes their whole-line stores
 // into crowded sets in stride (AMDTuned false), rows whole lines apart
-// never buffer, and rows that are not take straddledSpans. On such a CPU
+// never buffer, and rows that are not take straddledSpans; with the AVX2
+// tiles, rows that are not take the larger of the two spans. On such a CPU
 // with the assembly, rows that are not whole lines apart of the sizes
 // unalignedSpans lists buffer from its span up, however few rows a block
 // has: their buffered blocks are tall, and each destination row gets a
@@ -221,6 +222,9 @@ func crowded(size, rows, stride, span int) bool {
 		return true
 	}
 	spans := &crowdSpans
+	if Accelerated && !AMDTuned && stride%cacheLine != 0 && straddledSpans[size] > crowdSpans[size] {
+		spans = &straddledSpans
+	}
 	if Accelerated && AVX512 && !AMDTuned {
 		if stride%cacheLine == 0 {
 			return false
