@@ -550,6 +550,19 @@ func convWalk(cv conversion) blockWalk {
 //			}
 //		}
 //	}
+//
+// Narrowing pairs (float32 to bfloat16 or float16, float64 to float32)
+// stream their tiles only where AMDTuned: on the 2-vCPU Intel Xeon VM their
+// non-temporal stores, 16 bytes of each destination row at a time, ran the
+// suite's float32 -> bfloat16 transpose2d at 64 MiB at 0.16-0.18 of the
+// ceiling, the prefetching form with ordinary stores at 0.45-0.48 (two
+// workers 0.16-0.18 -> 0.50-0.54; 3 interleaved rounds, -stridekit.apart;
+// 0.40-0.50 with the default baselines). Through reshape.ContiguousAs
+// ([8192, 4096] transposed, medians of 5 rounds of 300ms): float32 ->
+// bfloat16 94 -> 31 ms (two workers 50 -> 16), float32 -> float16 82 ->
+// 34, float64 -> float32 61 -> 54; [4096, 4096] alike or faster. The
+// widening pairs split (one worker 0.29-0.32 -> 0.24-0.25, two 0.30-0.32
+// -> 0.41-0.44), so they keep streaming.
 func emitConvTranspose(cv conversion) jen.Code {
 	from, to := convDTypes(cv)
 	tl := convTile(cv)
@@ -572,7 +585,7 @@ func emitConvTranspose(cv conversion) jen.Code {
 		jen.List(jen.Id("nj"), jen.Id("dj")).Int(),
 		jen.Id("stream").Bool(),
 		jen.Id("buf").Op("*").Id("CrowdBuffer"),
-	).Block(walk.body(emitStoresChoice(to.Size, true))...).Add(walk.bufferedFunc(name))
+	).Block(walk.body(emitStoresChoice(to.Size, true, to.Size < from.Size))...).Add(walk.bufferedFunc(name))
 }
 
 // emitConvEdge emits the scalar transpose of a pair's block edges, as

@@ -539,7 +539,7 @@ func convTransposeFloat64Float32(dst, src unsafe.Pointer, off []int, nj, dj int,
 	stores := cachedTiles
 	if stream {
 		stores = prefetchTiles
-		if uintptr(dst)%64 == 0 && dj*4%64 == 0 {
+		if AMDTuned && uintptr(dst)%64 == 0 && dj*4%64 == 0 {
 			stores = streamTiles
 		}
 	}
@@ -585,7 +585,7 @@ func convTransposeFloat32BFloat16(dst, src unsafe.Pointer, off []int, nj, dj int
 	stores := cachedTiles
 	if stream {
 		stores = prefetchTiles
-		if uintptr(dst)%64 == 0 && dj*2%64 == 0 {
+		if AMDTuned && uintptr(dst)%64 == 0 && dj*2%64 == 0 {
 			stores = streamTiles
 		}
 	}
@@ -669,7 +669,7 @@ func convTransposeFloat32Float16(dst, src unsafe.Pointer, off []int, nj, dj int,
 	stores := cachedTiles
 	if stream {
 		stores = prefetchTiles
-		if uintptr(dst)%64 == 0 && dj*2%64 == 0 {
+		if AMDTuned && uintptr(dst)%64 == 0 && dj*2%64 == 0 {
 			stores = streamTiles
 		}
 	}
