@@ -536,18 +536,17 @@ func emitTransposeRows() jen.Code {
 //	}
 //
 //	func crowded(size, rows, stride, span int) bool {
-//		if Accelerated && !AMDTuned && stride%cacheLine != 0 && span >= unalignedSpans[size] {
-//			return true
-//		}
 //		spans := &crowdSpans
-//		if Accelerated && !AMDTuned && stride%cacheLine != 0 && straddledSpans[size] > crowdSpans[size] {
-//			spans = &straddledSpans
-//		}
-//		if Accelerated && AVX512 && !AMDTuned {
+//		if Accelerated && !AMDTuned {
 //			if stride%cacheLine == 0 {
-//				return false
+//				if AVX512 {
+//					return false
+//				}
+//			} else if span >= unalignedSpans[size] {
+//				return true
+//			} else if AVX512 || straddledSpans[size] > crowdSpans[size] {
+//				spans = &straddledSpans
 //			}
-//			spans = &straddledSpans
 //		}
 //		if rows <= crowdWays || span >= spans[size] {
 //			return false
@@ -617,13 +616,15 @@ func emitCrowded() jen.Code {
 		"has: their buffered blocks are tall, and each destination row gets a",
 		"long run at a time.",
 	)).Line().Func().Id("crowded").Params(jen.List(jen.Id("size"), jen.Id("rows"), jen.Id("stride"), jen.Id("span")).Int()).Bool().Block(
-		jen.If(jen.Id("Accelerated").Op("&&").Op("!").Id("AMDTuned").Op("&&").Id("stride").Op("%").Id("cacheLine").Op("!=").Lit(0).Op("&&").Id("span").Op(">=").Id("unalignedSpans").Index(jen.Id("size"))).Block(jen.Return(jen.True())),
 		jen.Id("spans").Op(":=").Op("&").Id("crowdSpans"),
-		jen.If(jen.Id("Accelerated").Op("&&").Op("!").Id("AMDTuned").Op("&&").Id("stride").Op("%").Id("cacheLine").Op("!=").Lit(0).Op("&&").
-			Id("straddledSpans").Index(jen.Id("size")).Op(">").Id("crowdSpans").Index(jen.Id("size"))).Block(jen.Id("spans").Op("=").Op("&").Id("straddledSpans")),
-		jen.If(jen.Id("Accelerated").Op("&&").Id("AVX512").Op("&&").Op("!").Id("AMDTuned")).Block(
-			jen.If(jen.Id("stride").Op("%").Id("cacheLine").Op("==").Lit(0)).Block(jen.Return(jen.False())),
-			jen.Id("spans").Op("=").Op("&").Id("straddledSpans"),
+		jen.If(jen.Id("Accelerated").Op("&&").Op("!").Id("AMDTuned")).Block(
+			jen.If(jen.Id("stride").Op("%").Id("cacheLine").Op("==").Lit(0)).Block(
+				jen.If(jen.Id("AVX512")).Block(jen.Return(jen.False())),
+			).Else().If(jen.Id("span").Op(">=").Id("unalignedSpans").Index(jen.Id("size"))).Block(
+				jen.Return(jen.True()),
+			).Else().If(jen.Id("AVX512").Op("||").Id("straddledSpans").Index(jen.Id("size")).Op(">").Id("crowdSpans").Index(jen.Id("size"))).Block(
+				jen.Id("spans").Op("=").Op("&").Id("straddledSpans"),
+			),
 		),
 		jen.If(jen.Id("rows").Op("<=").Id("crowdWays").Op("||").Id("span").Op(">=").Id("spans").Index(jen.Id("size"))).Block(jen.Return(jen.False())),
 		jen.If(
@@ -1279,8 +1280,9 @@ func (b blockWalk) bufferedFunc(name string) jen.Code {
 	aligned := jen.Qual("unsafe", "Add").Call(jen.Id("p"), jen.Op("-").Int().Call(jen.Uintptr().Call(jen.Id("p"))).Op("&").Lit(63)) // from its first line boundary
 	var height, buf jen.Code
 	if b.tallI > 0 {
-		height = jen.List(jen.Id("bi"), jen.Id("line")).Op(":=").List(jen.Lit(b.blockI), jen.Lit(b.blockI*b.dstSize)).Line().
-			If(jen.Op("!").Id("AMDTuned")).Block(jen.List(jen.Id("bi"), jen.Id("line")).Op("=").List(jen.Lit(b.tallI), jen.Lit(b.tallI*b.dstSize)))
+		height = jen.Id("bi").Op(":=").Lit(b.blockI).Line().
+			If(jen.Op("!").Id("AMDTuned")).Block(jen.Id("bi").Op("=").Lit(b.tallI)).Line().
+			Id("line").Op(":=").Add(times(jen.Id("bi"), b.dstSize))
 		buf = jen.Id("buf").Op(":=").Add(aligned)
 	} else {
 		height = jen.Null()
@@ -1383,13 +1385,9 @@ func (b blockWalk) tailLoops(buffered bool, tiles func(to, dj, stores jen.Code) 
 		}
 	} else {
 		stores, choose := b.bufferedStores()
-		bufDj := jen.Lit(b.blockI) // the buffer's rows, in elements
-		if b.tallI > 0 {
-			bufDj = jen.Id("bi")
-		}
 		whole := append(choose,
 			jen.If(jen.Id("fi").Op(">").Lit(0)).Block(tiles(b.bufAt(), b.bufLine(), stores)),
-			jen.If(jen.Id("fb").Op("<").Id("mi")).Block(tail(b.bufAt(), bufDj, b.baseStores())),
+			jen.If(jen.Id("fb").Op("<").Id("mi")).Block(tail(b.bufAt(), b.rowsOf(true), b.baseStores())), // buffer rows bi elements apart
 			b.rowsOut(jen.Id("mi").Op("*").Lit(b.dstSize)),
 		)
 		body = []jen.Code{jen.If(jen.Id("fj").Op(">").Lit(0)).Block(whole...)}

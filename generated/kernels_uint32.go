@@ -927,10 +927,11 @@ func transposeBufferedUint32(dst, src unsafe.Pointer, off []int, nj, dj int, str
 	if stream {
 		base = prefetchTiles
 	}
-	bi, line := 128, 512
+	bi := 128
 	if !AMDTuned {
-		bi, line = 512, 2048
+		bi = 512
 	}
+	line := bi * 4
 	p := unsafe.Pointer(crowd)
 	buf := unsafe.Add(p, -int(uintptr(p))&63)
 	for i0 := 0; i0 < len(off); i0 += bi {

@@ -926,10 +926,11 @@ func transposeBufferedUint64(dst, src unsafe.Pointer, off []int, nj, dj int, str
 	if stream {
 		base = prefetchTiles
 	}
-	bi, line := 64, 512
+	bi := 64
 	if !AMDTuned {
-		bi, line = 512, 4096
+		bi = 512
 	}
+	line := bi * 8
 	p := unsafe.Pointer(crowd)
 	buf := unsafe.Add(p, -int(uintptr(p))&63)
 	for i0 := 0; i0 < len(off); i0 += bi {

@@ -218,18 +218,17 @@ func Crowds(size, nj, dj int) bool {
 // has: their buffered blocks are tall, and each destination row gets a
 // long run at a time.
 func crowded(size, rows, stride, span int) bool {
-	if Accelerated && !AMDTuned && stride%cacheLine != 0 && span >= unalignedSpans[size] {
-		return true
-	}
 	spans := &crowdSpans
-	if Accelerated && !AMDTuned && stride%cacheLine != 0 && straddledSpans[size] > crowdSpans[size] {
-		spans = &straddledSpans
-	}
-	if Accelerated && AVX512 && !AMDTuned {
+	if Accelerated && !AMDTuned {
 		if stride%cacheLine == 0 {
-			return false
+			if AVX512 {
+				return false
+			}
+		} else if span >= unalignedSpans[size] {
+			return true
+		} else if AVX512 || straddledSpans[size] > crowdSpans[size] {
+			spans = &straddledSpans
 		}
-		spans = &straddledSpans
 	}
 	if rows <= crowdWays || span >= spans[size] {
 		return false
