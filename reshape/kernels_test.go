@@ -71,23 +71,24 @@ func TestAVX512Chosen(t *testing.T) {
 }
 
 // forEachMode runs test once per kernel implementation this machine has:
-// with the AVX-512 tiles (where generated.AVX512 is true), twice, tuned as
-// for AMD's CPUs and as for others (generated.AMDTuned), with the AVX2
-// assembly (where generated.Accelerated is true), and with the Go
-// fallback, as the purego build and other architectures run it.
+// with the AVX-512 tiles (where generated.AVX512 is true) and with the AVX2
+// assembly (where generated.Accelerated is true), each twice, tuned as for
+// AMD's CPUs and as for others (generated.AMDTuned: the AVX2 one as on an
+// Intel CPU without AVX-512), and with the Go fallback, as the purego build
+// and other architectures run it.
 func forEachMode(t *testing.T, test func(t *testing.T)) {
 	type mode struct{ accel, avx512, amdTuned bool }
 	modes := []mode{{false, false, true}}
 	if generated.Accelerated {
-		modes = append(modes, mode{true, false, true})
+		modes = append(modes, mode{true, false, true}, mode{true, false, false})
 		if generated.AVX512 {
 			modes = append(modes, mode{true, true, generated.AMDTuned}, mode{true, true, !generated.AMDTuned})
 		}
 	}
 	for _, m := range modes {
-		name := fmt.Sprintf("accelerated=%v", m.accel)
-		if m.avx512 {
-			name = fmt.Sprintf("accelerated=avx512/amdtuned=%v", m.amdTuned)
+		name := "accelerated=false"
+		if m.accel {
+			name = fmt.Sprintf("accelerated=%s/amdtuned=%v", map[bool]string{false: "true", true: "avx512"}[m.avx512], m.amdTuned)
 		}
 		t.Run(name, func(t *testing.T) {
 			defer func(accel, avx512, amdTuned bool) {
@@ -345,8 +346,7 @@ func abs(x int) int { return max(x, -x) }
 
 // TestTransposesTall checks the buffered transposes whose blocks are
 // taller where generated.AMDTuned is false (512 rows: gen's tallRows), in
-// every mode, with the AVX-512 tiles and with the AVX2 ones (as on Intel
-// CPUs without AVX-512), the tuning both ways: more than one block of
+// every mode (forEachMode): more than one block of
 // source rows with a ragged last one, source rows strided, reversed or
 // shuffled, guard regions around the destination. 8-byte rows not whole
 // lines apart, large enough to go through the buffer on such a CPU
@@ -354,57 +354,44 @@ func abs(x int) int { return max(x, -x) }
 // and an element or two apart, crowded or streamed; and, whose blocks stay
 // as they are, 2-byte rows off line boundaries, streamed.
 func TestTransposesTall(t *testing.T) {
-	type mode struct{ accel, avx512, amdTuned bool }
-	modes := []mode{{false, false, true}}
-	if generated.Accelerated {
-		modes = append(modes, mode{true, false, false}, mode{true, false, true})
-		if generated.AVX512 {
-			modes = append(modes, mode{true, true, false}, mode{true, true, true})
-		}
-	}
 	amd64 := runtime.GOARCH == "amd64"
-	for _, m := range modes {
-		t.Run(fmt.Sprintf("accelerated=%v/avx512=%v/amdtuned=%v", m.accel, m.avx512, m.amdTuned), func(t *testing.T) {
-			defer func(accel, avx512, amdTuned bool) {
-				generated.Accelerated, generated.AVX512, generated.AMDTuned = accel, avx512, amdTuned
-			}(generated.Accelerated, generated.AVX512, generated.AMDTuned)
-			generated.Accelerated, generated.AVX512, generated.AMDTuned = m.accel, m.avx512, m.amdTuned
-			rng := rand.New(rand.NewPCG(8, 512))
-			for trial := range 4 {
-				ni := 513 + rng.IntN(500) // two blocks of 512 rows, the second ragged
-				dj := ni + 1 + rng.IntN(3)
-				if dj%8 == 0 {
-					dj++ // rows not whole lines apart
-				}
-				nj := (5<<18)/(dj*8) + 1 + rng.IntN(16) // a destination of more than 1.25 MiB
-				buffered := m.accel && !m.amdTuned && amd64
-				require.Equal(t, buffered, generated.Crowds(8, nj, dj), "trial %d: ni %d nj %d dj %d: through the buffer", trial, ni, nj, dj)
-				require.Equal(t, buffered, generated.StreamCrowds(8, dj, nil), "trial %d: dj %d: streamed through the buffer", trial, dj)
-				checkTallTranspose[uint64](t, rng, generated.Float64, trial, ni, nj, dj, trial%2 == 1)
-
-				ni = 513 + rng.IntN(500)
-				dj = 1024 + []int{-2, -1, 1, 2}[rng.IntN(4)]
-				nj = 16 + rng.IntN(40)
-				if m.accel && amd64 {
-					require.True(t, generated.Crowds(4, nj, dj), "trial %d: nj %d dj %d: 4-byte rows crowd", trial, nj, dj)
-				}
-				require.Equal(t, buffered, generated.Crowds(4, 2100, dj), "trial %d: dj %d: 4-byte rows crowding 8 MiB and more buffer only where AMDTuned is false", trial, dj)
-				require.Equal(t, buffered, generated.StreamCrowds(4, dj, nil), "trial %d: dj %d: 4-byte rows streamed through the buffer", trial, dj)
-				checkTallTranspose[uint32](t, rng, generated.Float32, trial, ni, nj, dj, trial%2 == 1)
-
-				ni = 513 + rng.IntN(500)
-				dj = ni + 1 + rng.IntN(3)
-				if dj%32 == 0 {
-					dj++
-				}
-				nj = 32 + rng.IntN(40)
-				if amd64 {
-					require.True(t, generated.StreamCrowds(2, dj, nil), "trial %d: dj %d: 2-byte rows streamed through the buffer", trial, dj)
-				}
-				checkTallTranspose[uint16](t, rng, generated.BFloat16, trial, ni, nj, dj, true)
+	forEachMode(t, func(t *testing.T) {
+		accel := generated.Accelerated
+		buffered := accel && !generated.AMDTuned && amd64
+		rng := rand.New(rand.NewPCG(8, 512))
+		for trial := range 4 {
+			ni := 513 + rng.IntN(500) // two blocks of 512 rows, the second ragged
+			dj := ni + 1 + rng.IntN(3)
+			if dj%8 == 0 {
+				dj++ // rows not whole lines apart
 			}
-		})
-	}
+			nj := (5<<18)/(dj*8) + 1 + rng.IntN(16) // a destination of more than 1.25 MiB
+			require.Equal(t, buffered, generated.Crowds(8, nj, dj), "trial %d: ni %d nj %d dj %d: through the buffer", trial, ni, nj, dj)
+			require.Equal(t, buffered, generated.StreamCrowds(8, dj, nil), "trial %d: dj %d: streamed through the buffer", trial, dj)
+			checkTallTranspose[uint64](t, rng, generated.Float64, trial, ni, nj, dj, trial%2 == 1)
+
+			ni = 513 + rng.IntN(500)
+			dj = 1024 + []int{-2, -1, 1, 2}[rng.IntN(4)]
+			nj = 16 + rng.IntN(40)
+			if accel && amd64 {
+				require.True(t, generated.Crowds(4, nj, dj), "trial %d: nj %d dj %d: 4-byte rows crowd", trial, nj, dj)
+			}
+			require.Equal(t, buffered, generated.Crowds(4, 2100, dj), "trial %d: dj %d: 4-byte rows crowding 8 MiB and more buffer only where AMDTuned is false", trial, dj)
+			require.Equal(t, buffered, generated.StreamCrowds(4, dj, nil), "trial %d: dj %d: 4-byte rows streamed through the buffer", trial, dj)
+			checkTallTranspose[uint32](t, rng, generated.Float32, trial, ni, nj, dj, trial%2 == 1)
+
+			ni = 513 + rng.IntN(500)
+			dj = ni + 1 + rng.IntN(3)
+			if dj%32 == 0 {
+				dj++
+			}
+			nj = 32 + rng.IntN(40)
+			if amd64 {
+				require.True(t, generated.StreamCrowds(2, dj, nil), "trial %d: dj %d: 2-byte rows streamed through the buffer", trial, dj)
+			}
+			checkTallTranspose[uint16](t, rng, generated.BFloat16, trial, ni, nj, dj, true)
+		}
+	})
 }
 
 // checkTallTranspose runs generated.TransposeRows of dtype dt, ni source
