@@ -58,15 +58,13 @@ type goTile struct {
 	// transposed in registers, stored as Groups words to each of q
 	// destination rows.
 	Groups int
-	// Ahead, where not 0, gives the element form a read-ahead for copies
-	// larger than the cache (the tiles' stores not cachedTiles): each step
-	// first loads a byte of each of the rows Ahead rows further on, so that
-	// their cache misses overlap with this step's work, as the assembly's
-	// prefetches of the next block do (Go has no prefetch instruction).
-	Ahead int
 	// FarGroups, where not 0, is the number of word blocks (as Groups) for
 	// copies larger than the cache; Groups stays for the others.
 	FarGroups int
+	// TouchSource: beyond the cache, the walk reads a byte of each source
+	// line of a block before its tiles, as it does of each destination
+	// line (see emitTouch).
+	TouchSource bool
 }
 
 // goTiles lists the Go tile blocks, one per width. Measured on the 2-vCPU
@@ -114,15 +112,22 @@ var goTiles = []goTile{
 	// 8 bytes: 4×2, 8 locals without spills, against 4×4, 16 locals of
 	// which 9 spilled: transpose2d-odd float64 at 64 MiB 35 to 12 ms
 	// (assembly 10.7), transpose2d 17 to 15 ms (11.4).
-	// Reading 16 rows ahead beyond the cache, 64 MiB: transpose2d 17.0 to
-	// 11.8 ms (assembly 6.0), mixed5d-t 19.4 to 12.3 (7.2), mixed6d-t 25 to
-	// 22 (6.1); at 4 MiB, where it is off, within the noise.
-	{Size: 8, Rows: 4, Cols: 2, Ahead: 16},
+	// Beyond the cache the tiles used to read a byte of the rows 16 rows
+	// ahead at each step (64 MiB: transpose2d 17.0 to 11.8 ms, assembly
+	// 6.0). Reading every source line of a block before its tiles
+	// (TouchSource, emitTouch) with the destination lines instead, on the
+	// Xeon VM (x-ceiling, 3 interleaved rounds, the read-ahead alone ->
+	// both -> the block's lines alone): 64 MiB transpose2d 0.24 -> 0.42 ->
+	// 0.50, transpose-4k 0.23 -> 0.40 -> 0.49, reverse4d 0.28 -> 0.39 ->
+	// 0.43, mixed5d-t 0.35 -> 0.52 -> 0.46; 16 MiB within 0.93-1.18 of
+	// the read-ahead alone, both 0.81-1.07. Destination lines alone: 64 MiB
+	// mixed5d-t 0.36, reverse4d 0.35.
+	{Size: 8, Rows: 4, Cols: 2, TouchSource: true},
 }
 
 // goFar reports whether w's Go tiles take the far flag: whether the copy
 // is larger than the cache (the tiles' stores not cachedTiles).
-func goFar(w width) bool { g := goTileOf(w); return g.Ahead > 0 || g.FarGroups > 0 }
+func goFar(w width) bool { return goTileOf(w).FarGroups > 0 }
 
 // goTileOf is w's entry in goTiles; checkGoTile has made sure there is one.
 func goTileOf(w width) goTile {
@@ -207,25 +212,6 @@ func emitTilesGo(w width) jen.Code {
 		}
 	}
 	pass := goPass{Rows: g.Rows, Cols: g.Cols, Body: body}
-	if g.Ahead > 0 {
-		var loads []jen.Code
-		for r := range g.Rows {
-			idx := jen.Id("k")
-			if r > 0 {
-				idx = jen.Id("k").Op("+").Lit(r)
-			}
-			loads = append(loads, jen.Op("*").Parens(jen.Op("*").Uint8()).Parens(add(jen.Id("src"), jen.Id("rows").Index(idx).Op("+").Id("col"))))
-		}
-		xor := jen.Add(loads[0])
-		for _, l := range loads[1:] {
-			xor = xor.Op("^").Add(l)
-		}
-		pass.Ahead = jen.If(jen.Id("far")).Block(
-			jen.If(jen.Id("k").Op(":=").Id("i").Op("+").Lit(g.Ahead), jen.Id("k").Op("+").Lit(g.Rows).Op("<=").Id("ti").Op("*").Lit(w.TileI)).Block(
-				jen.Id("touched").Op("^=").Add(xor),
-			),
-		)
-	}
 	return tilesFuncGo(w, fmt.Sprintf("in Go, %d×%d elements at a time", g.Rows, g.Cols), pass)
 }
 
@@ -235,7 +221,6 @@ func emitTilesGo(w width) jen.Code {
 type goPass struct {
 	Rows, Cols int
 	Body       []jen.Code
-	Ahead      jen.Code // before the columns: the read-ahead, if any (goTile.Ahead)
 }
 
 // tilesFuncGo wraps passes in the function tilesName(w)+"Go": its loops
@@ -260,18 +245,9 @@ func tilesFuncGoFar(w width, how string, far, passes []goPass) jen.Code {
 	params := tileParamsGo()
 	if goFar(w) {
 		params = append(params, jen.Id("far").Bool())
-		if far == nil && goTileOf(w).Ahead == 0 {
+		if far == nil {
 			lines = append(lines, "", "far (a copy larger than the cache) changes nothing in this form.")
 		}
-	}
-	if goTileOf(w).Ahead > 0 {
-		lines = append(lines, "",
-			fmt.Sprintf("With far (a copy larger than the cache), each step first reads a byte of each of the rows %d rows further on,", goTileOf(w).Ahead),
-			"so that their cache misses overlap with this step's work. It returns the xor of those bytes,",
-			"so that the compiler keeps the loads; callers ignore it.")
-		body = append(body, jen.Return())
-		return jen.Add(doc(lines...)).Line().
-			Func().Id(name).Params(params...).Params(jen.Id("touched").Uint8()).Block(body...)
 	}
 	return jen.Add(doc(lines...)).Line().
 		Func().Id(name).Params(params...).Block(body...)
@@ -303,9 +279,6 @@ func goLoops(w width, passes []goPass) []jen.Code {
 			}
 		}
 		loop := []jen.Code{jen.List(os...).Op(":=").List(rows...)}
-		if p.Ahead != nil {
-			loop = append(loop, p.Ahead)
-		}
 		loop = append(loop, jen.For(jen.Id("j").Op(":=").Lit(0), jen.Id("j").Op("<").Id("tj").Op("*").Lit(w.TileJ), jen.Id("j").Op("+=").Lit(p.Cols)).Block(p.Body...))
 		body = append(body, jen.For(init, cond, jen.Id("i").Op("+=").Lit(p.Rows)).Block(loop...))
 	}
@@ -730,6 +703,79 @@ func emitStreamCrowded() jen.Code {
 	)
 }
 
+// emitTouch emits the reading ahead of the blocked transposes that run
+// the Go tiles beyond the cache (stream, Accelerated false: the purego
+// build, the architectures without a backend, amd64 without AVX2). Go has
+// neither prefetches nor non-temporal stores: each store of the tiles to
+// a destination line not in the cache waited for that line to be read,
+// one miss at a time, down the block's rows on as many pages. So each
+// block first reads a byte of every destination line it is about to
+// write (and, for the widths whose goTiles entry has TouchSource, of every
+// source line it reads): those loads have no store before them to wait
+// for, and their misses overlap. On the Xeon VM a scratch [4096, 4096]
+// float32 transpose (rows padded by 16 elements) through the Go tiles ran
+// 1.8 GB/s as it was, 1.75 reading the source lines first, 3.7 reading
+// the destination lines, 3.75 both; [4096, 4097] 1.3 -> 2.4, [4096, 4096]
+// 1.4 -> 2.9. Reading the next block's lines instead was no faster. In
+// benchmarks/ (purego, x-ceiling, one worker, 3 interleaved rounds), at
+// 64 MiB: transpose2d uint8/bfloat16/float32/float64 0.14/0.16/0.14/0.20
+// -> 0.18/0.24/0.28/0.38, transpose-4k 0.15/0.17/0.16/0.13 ->
+// 0.17/0.21/0.27/0.35, reverse4d 0.11/0.10/0.08/0.11 -> 0.14/0.15/0.18/0.27,
+// transpose2d-odd and mixed5d-t 1.05-1.45×; at 16 MiB (streamed in the
+// purego build, which knows no cache size, but in this VM's L3) 1.0-1.4×.
+// mixed6d-t, whose 256 KiB calls write a compact destination, ran
+// 0.84-1.09×. The converting transposes do not read ahead: bfloat16 and
+// float32 to each other ran 0.78-0.92× with it.
+//
+//	func touchLines(dst unsafe.Pointer, rows, n, dj int) (x byte) {
+//		for j := range rows {
+//			p := unsafe.Add(dst, j*dj)
+//			for k := 0; k < n; k += cacheLine {
+//				x ^= *(*byte)(unsafe.Add(p, k))
+//			}
+//			x ^= *(*byte)(unsafe.Add(p, n-1))
+//		}
+//		return x
+//	}
+//
+//	func touchRows(src unsafe.Pointer, rows []int, col, n int) (x byte) // likewise, n bytes from col of each row
+func emitTouch() jen.Code {
+	// lines is the loop over the lines of n bytes from p, and the last.
+	lines := func(p jen.Code) []jen.Code {
+		at := func(k jen.Code) jen.Code {
+			return jen.Id("x").Op("^=").Op("*").Parens(jen.Op("*").Byte()).Parens(add(p, k))
+		}
+		return []jen.Code{
+			jen.For(jen.Id("k").Op(":=").Lit(0), jen.Id("k").Op("<").Id("n"), jen.Id("k").Op("+=").Id("cacheLine")).Block(at(jen.Id("k"))),
+			at(jen.Id("n").Op("-").Lit(1)),
+		}
+	}
+	result := jen.Params(jen.Id("x").Byte())
+	return jen.Add(doc(
+		"touchLines reads a byte of each cache line of rows runs of n bytes, dj",
+		"bytes apart from dst, and returns their xor, which callers ignore: the",
+		"destination of a block of a transpose beyond the cache, read before the",
+		"Go tiles write it, so that their stores find its lines in the cache",
+		"(see emitTouch in gen). It is not inlined, so that the loads stay.",
+	)).Line().Comment("//go:noinline").Line().Func().Id("touchLines").Params(jen.Id("dst").Add(ptr()), jen.List(jen.Id("rows"), jen.Id("n"), jen.Id("dj")).Int()).Add(result.Clone()).Block(
+		jen.For(jen.Id("j").Op(":=").Range().Id("rows")).Block(append([]jen.Code{
+			jen.Id("p").Op(":=").Add(add(jen.Id("dst"), jen.Id("j").Op("*").Id("dj"))),
+		}, lines(jen.Id("p"))...)...),
+		jen.Return(jen.Id("x")),
+	).Line().Line().Add(doc(
+		"touchRows reads a byte of each cache line of the n bytes from byte col of",
+		"each source row (off as TransposeRows has it) and returns their xor, which",
+		"callers ignore: the source of a block of a transpose beyond the cache,",
+		"as touchLines reads its destination. It is not inlined, so that the",
+		"loads stay.",
+	)).Line().Comment("//go:noinline").Line().Func().Id("touchRows").Params(jen.Id("src").Add(ptr()), jen.Id("rows").Index().Int(), jen.List(jen.Id("col"), jen.Id("n")).Int()).Add(result).Block(
+		jen.For(jen.List(jen.Id("_"), jen.Id("r")).Op(":=").Range().Id("rows")).Block(append([]jen.Code{
+			jen.Id("p").Op(":=").Add(add(jen.Id("src"), jen.Id("r").Op("+").Id("col"))),
+		}, lines(jen.Id("p"))...)...),
+		jen.Return(jen.Id("x")),
+	)
+}
+
 // emitPacks emits the test of whether a blocked transpose's source rows
 // take the Packed tiles, and its exported form for the dispatcher:
 //
@@ -964,6 +1010,10 @@ func emitTranspose(w width) jen.Code {
 	// 0.20-0.22) and left float32 and float64 where they were.
 	stores := emitStoresChoice(w.Size, w.Size == 1, false)
 	walk := plainWalk(w)
+	src := ""
+	if walk.touchSrc {
+		src = " and source lines (touchRows)"
+	}
 	more := ""
 	if walk.narrows {
 		more = " Streamed, its blocks are at most streamRows columns wide where the build sets it."
@@ -990,7 +1040,9 @@ func emitTranspose(w width) jen.Code {
 		"lines, the tiles prefetch the source rows' next lines and write whole",
 		"destination lines with non-temporal stores (the edges keep ordinary ones);",
 		"where they are not, 1-byte tiles only prefetch and the others run as in",
-		"the cache."+more,
+		"the cache. With the Go tiles (Accelerated false) and stream, each block",
+		"first reads a byte of each of its destination lines (touchLines)"+src+",",
+		"so that the tiles' stores find them in the cache."+more,
 	)).Line().Func().Id(name).Params(
 		jen.List(jen.Id("dst"), jen.Id("src")).Add(ptr()),
 		jen.Id("off").Index().Int(),
@@ -1012,6 +1064,7 @@ func plainWalk(w width) blockWalk {
 	if tallSizes[w.Size] && w.BlockI < tallRows {
 		b.tallI = tallRows
 	}
+	b.touch, b.touchSrc = true, goTileOf(w).TouchSource
 	return b
 }
 
@@ -1079,6 +1132,10 @@ type blockWalk struct {
 	// where AMDTuned is false (tallRows); blockI where it is true, and in
 	// the walks without it.
 	tallI int
+	// touch: beyond the cache, with the Go tiles, the walk reads a byte of
+	// each destination line of a block before its tiles (emitTouch); and
+	// touchSrc, of each source line too.
+	touch, touchSrc bool
 }
 
 // buffersOn reports whether the walk writes through the buffer in build
@@ -1183,7 +1240,7 @@ func (b blockWalk) streamBlock() jen.Code {
 // the buffered form where the walk has one, and the loops.
 func (b blockWalk) body(stores jen.Code) []jen.Code {
 	if !b.hasBuffered() {
-		return []jen.Code{stores, b.streamBlock(), b.loops(false)}
+		return []jen.Code{stores, b.streamBlock(), b.touchDecl(), b.loops(false)}
 	}
 	crowd := jen.Id("crowded").Call(
 		jen.Lit(b.dstSize), jen.Min(b.blockJ.Clone(), jen.Id("nj")), times(jen.Id("dj"), b.dstSize), jen.Id("nj").Op("*").Add(times(jen.Id("dj"), b.dstSize)))
@@ -1202,7 +1259,7 @@ func (b blockWalk) body(stores jen.Code) []jen.Code {
 		jen.Id(b.buffered).Call(append(args, jen.Id("buf"))...),
 		jen.Return(),
 	)
-	return []jen.Code{stores, branch, b.streamBlock(), b.loops(false)}
+	return []jen.Code{stores, branch, b.streamBlock(), b.touchDecl(), b.loops(false)}
 }
 
 // baseStores is the form of the buffered tiles where nothing else
@@ -1274,7 +1331,7 @@ func (b blockWalk) bufferedFunc(name string) jen.Code {
 			"With stream (beyond the cache, destination rows that are not whole",
 			"aligned lines: streamCrowded), the tiles prefetch as they do there.")
 		params = append(params, jen.Id("stream").Bool())
-		base = jen.Id("base").Op(":=").Id("cachedTiles").Line().If(jen.Id("stream")).Block(jen.Id("base").Op("=").Id("prefetchTiles"))
+		base = jen.Id("base").Op(":=").Id("cachedTiles").Line().If(jen.Id("stream")).Block(jen.Id("base").Op("=").Id("prefetchTiles")).Line().Add(b.touchDecl())
 	}
 	params = append(params, jen.Id("crowd").Op("*").Id("CrowdBuffer"))
 	aligned := jen.Qual("unsafe", "Add").Call(jen.Id("p"), jen.Op("-").Int().Call(jen.Uintptr().Call(jen.Id("p"))).Op("&").Lit(63)) // from its first line boundary
@@ -1333,6 +1390,7 @@ func (b blockWalk) loops(buffered bool) jen.Code {
 	inner := []jen.Code{
 		jen.Id("mj").Op(":=").Min(b.blockCols(buffered), jen.Id("nj").Op("-").Id("j0")),
 		jen.Id("d").Op(":=").Add(add(jen.Id("dst"), times(jen.Parens(jen.Id("j0").Op("*").Id("dj").Op("+").Id("i0")), b.dstSize))),
+		b.touches(buffered),
 		jen.List(jen.Id("fi"), jen.Id("fj")).Op(":=").List(jen.Id("mi").Op("/").Lit(b.tileI), jen.Id("mj").Op("/").Lit(b.tileJ)),
 		jen.If(jen.Id("fi").Op(">").Lit(0).Op("&&").Id("fj").Op(">").Lit(0)).Block(whole...),
 		jen.Id(b.edge).Call(jen.Id("d"), jen.Id("src"), jen.Id("rows"), jen.Id("j0"), jen.Lit(0), jen.Id("mi"), jen.Id("fj").Op("*").Lit(b.tileJ), jen.Id("mj"), jen.Id("dj")),
@@ -1351,6 +1409,35 @@ func (b blockWalk) blocks(before, inner []jen.Code, cols *jen.Statement, rows je
 	}, before...),
 		jen.For(jen.Id("j0").Op(":=").Lit(0), jen.Id("j0").Op("<").Id("nj"), jen.Id("j0").Op("+=").Add(cols)).Block(inner...),
 	)...)
+}
+
+// touchDecl declares touch in a walk that reads ahead of its Go tiles
+// beyond the cache (emitTouch): touch := stream && !Accelerated.
+func (b blockWalk) touchDecl() jen.Code {
+	if !b.touch {
+		return jen.Null()
+	}
+	return jen.Id("touch").Op(":=").Id("stream").Op("&&").Op("!").Id("Accelerated")
+}
+
+// touches is the reading ahead of a block (emitTouch) at the top of its
+// body in loops and tailLoops, in the forms that have touch: the plain
+// form, and the buffered one of a walk with streamOut. For 8-byte
+// elements:
+//
+//	if touch {
+//		touchLines(d, mj, mi*8, dj*8)
+//		touchRows(src, rows, j0*8, mj*8)
+//	}
+func (b blockWalk) touches(buffered bool) jen.Code {
+	if !b.touch || buffered && !b.streamOut {
+		return jen.Null()
+	}
+	calls := []jen.Code{jen.Id("touchLines").Call(jen.Id("d"), jen.Id("mj"), times(jen.Id("mi"), b.dstSize), times(jen.Id("dj"), b.dstSize))}
+	if b.touchSrc {
+		calls = append(calls, jen.Id("touchRows").Call(jen.Id("src"), jen.Id("rows"), times(jen.Id("j0"), b.srcSize), times(jen.Id("mj"), b.srcSize)))
+	}
+	return jen.If(jen.Id("touch")).Block(calls...)
 }
 
 // tailLoops are loops for a walk with a tail (emitTail): the rows of each
@@ -1395,6 +1482,7 @@ func (b blockWalk) tailLoops(buffered bool, tiles func(to, dj, stores jen.Code) 
 	inner := append([]jen.Code{
 		jen.Id("mj").Op(":=").Min(b.blockCols(buffered), jen.Id("nj").Op("-").Id("j0")),
 		jen.Id("d").Op(":=").Add(add(jen.Id("dst"), times(jen.Parens(jen.Id("j0").Op("*").Id("dj").Op("+").Id("i0")), b.dstSize))),
+		b.touches(buffered),
 		jen.List(jen.Id("fi"), jen.Id("fj")).Op(":=").List(jen.Id("fb").Op("/").Lit(b.tileI), jen.Id("mj").Op("/").Lit(b.tileJ)),
 	}, body...)
 	inner = append(inner, jen.Id(b.edge).Call(jen.Id("d"), jen.Id("src"), jen.Id("rows"), jen.Id("j0"), jen.Lit(0), jen.Id("mi"), jen.Id("fj").Op("*").Lit(b.tileJ), jen.Id("mj"), jen.Id("dj")))

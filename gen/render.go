@@ -268,6 +268,7 @@ func renderRegistry(maxRank int) *jen.File {
 	f.Add(emitCrowded())
 	f.Add(emitPacks())
 	f.Add(emitStreamCrowded())
+	f.Add(emitTouch())
 	f.Add(emitVendor())
 	return f
 }

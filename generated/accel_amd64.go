@@ -1405,7 +1405,7 @@ func tilesUint64(dst, src, off unsafe.Pointer, col, ti, tj, dj int, stores tileS
 		}
 		return
 	}
-	tilesUint64Go(dst, src, off, col, ti, tj, dj, stores != cachedTiles)
+	tilesUint64Go(dst, src, off, col, ti, tj, dj)
 }
 
 // copyRows copies rows (see copyRowsGo) with the fastest kernel this build and

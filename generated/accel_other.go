@@ -139,9 +139,9 @@ func tilesUint32Tail(dst, src unsafe.Pointer, rows []int, col, tj, dj int) bool 
 // tilesUint64 transposes whole tiles (see tilesUint64Go) with the fastest
 // kernel this build and CPU have, in the form that stores asks for (see
 // tileStores).
-// This build's Go form takes another form unless stores is cachedTiles (see tilesUint64Go).
+// This build has one form and ignores it.
 func tilesUint64(dst, src, off unsafe.Pointer, col, ti, tj, dj int, stores tileStores) {
-	tilesUint64Go(dst, src, off, col, ti, tj, dj, stores != cachedTiles)
+	tilesUint64Go(dst, src, off, col, ti, tj, dj)
 }
 
 // copyRows copies rows (see copyRowsGo): this build has no assembly, and

@@ -883,7 +883,9 @@ func copyRank6Uint16Broadcast(dst, src unsafe.Pointer, shape, strides [MaxRank]i
 // lines, the tiles prefetch the source rows' next lines and write whole
 // destination lines with non-temporal stores (the edges keep ordinary ones);
 // where they are not, 1-byte tiles only prefetch and the others run as in
-// the cache. Destinations whose rows crowd the L1 cache (crowded) take transposeBufferedUint16, given buf.
+// the cache. With the Go tiles (Accelerated false) and stream, each block
+// first reads a byte of each of its destination lines (touchLines),
+// so that the tiles' stores find them in the cache. Destinations whose rows crowd the L1 cache (crowded) take transposeBufferedUint16, given buf.
 func transposeUint16(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool, buf *CrowdBuffer) {
 	stores := cachedTiles
 	if stream && uintptr(dst)%64 == 0 && dj*2%64 == 0 {
@@ -893,6 +895,7 @@ func transposeUint16(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool
 		transposeBufferedUint16(dst, src, off, nj, dj, stream, buf)
 		return
 	}
+	touch := stream && !Accelerated
 	for i0 := 0; i0 < len(off); i0 += 256 {
 		mi := min(256, len(off)-i0)
 		rows := off[i0 : i0+mi]
@@ -900,6 +903,9 @@ func transposeUint16(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool
 		for j0 := 0; j0 < nj; j0 += cacheLine / 2 {
 			mj := min(cacheLine/2, nj-j0)
 			d := unsafe.Add(dst, (j0*dj+i0)*2)
+			if touch {
+				touchLines(d, mj, mi*2, dj*2)
+			}
 			fi, fj := fb/8, mj/8
 			if fi > 0 && fj > 0 {
 				tilesUint16(d, src, unsafe.Pointer(&rows[0]), j0*2, fi, fj, dj*2, stores)
@@ -930,6 +936,7 @@ func transposeBufferedUint16(dst, src unsafe.Pointer, off []int, nj, dj int, str
 	if stream {
 		base = prefetchTiles
 	}
+	touch := stream && !Accelerated
 	p := unsafe.Pointer(crowd)
 	buf := (*[cacheLine / 2][64]uint64)(unsafe.Add(p, -int(uintptr(p))&63))
 	for i0 := 0; i0 < len(off); i0 += 256 {
@@ -939,6 +946,9 @@ func transposeBufferedUint16(dst, src unsafe.Pointer, off []int, nj, dj int, str
 		for j0 := 0; j0 < nj; j0 += cacheLine / 2 {
 			mj := min(cacheLine/2, nj-j0)
 			d := unsafe.Add(dst, (j0*dj+i0)*2)
+			if touch {
+				touchLines(d, mj, mi*2, dj*2)
+			}
 			fi, fj := fb/8, mj/8
 			if fj > 0 {
 				stores := base

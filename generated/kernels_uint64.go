@@ -883,7 +883,9 @@ func copyRank6Uint64Broadcast(dst, src unsafe.Pointer, shape, strides [MaxRank]i
 // lines, the tiles prefetch the source rows' next lines and write whole
 // destination lines with non-temporal stores (the edges keep ordinary ones);
 // where they are not, 1-byte tiles only prefetch and the others run as in
-// the cache. Destinations whose rows crowd the L1 cache (crowded) take transposeBufferedUint64, given buf.
+// the cache. With the Go tiles (Accelerated false) and stream, each block
+// first reads a byte of each of its destination lines (touchLines) and source lines (touchRows),
+// so that the tiles' stores find them in the cache. Destinations whose rows crowd the L1 cache (crowded) take transposeBufferedUint64, given buf.
 func transposeUint64(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool, buf *CrowdBuffer) {
 	stores := cachedTiles
 	if stream && uintptr(dst)%64 == 0 && dj*8%64 == 0 {
@@ -893,12 +895,17 @@ func transposeUint64(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool
 		transposeBufferedUint64(dst, src, off, nj, dj, stream, buf)
 		return
 	}
+	touch := stream && !Accelerated
 	for i0 := 0; i0 < len(off); i0 += 64 {
 		mi := min(64, len(off)-i0)
 		rows := off[i0 : i0+mi]
 		for j0 := 0; j0 < nj; j0 += cacheLine / 8 {
 			mj := min(cacheLine/8, nj-j0)
 			d := unsafe.Add(dst, (j0*dj+i0)*8)
+			if touch {
+				touchLines(d, mj, mi*8, dj*8)
+				touchRows(src, rows, j0*8, mj*8)
+			}
 			fi, fj := mi/4, mj/4
 			if fi > 0 && fj > 0 {
 				tilesUint64(d, src, unsafe.Pointer(&rows[0]), j0*8, fi, fj, dj*8, stores)
@@ -926,6 +933,7 @@ func transposeBufferedUint64(dst, src unsafe.Pointer, off []int, nj, dj int, str
 	if stream {
 		base = prefetchTiles
 	}
+	touch := stream && !Accelerated
 	bi := 64
 	if !AMDTuned {
 		bi = 512
@@ -939,6 +947,10 @@ func transposeBufferedUint64(dst, src unsafe.Pointer, off []int, nj, dj int, str
 		for j0 := 0; j0 < nj; j0 += cacheLine / 8 {
 			mj := min(cacheLine/8, nj-j0)
 			d := unsafe.Add(dst, (j0*dj+i0)*8)
+			if touch {
+				touchLines(d, mj, mi*8, dj*8)
+				touchRows(src, rows, j0*8, mj*8)
+			}
 			fi, fj := mi/4, mj/4
 			if fi > 0 && fj > 0 {
 				tilesUint64(buf, src, unsafe.Pointer(&rows[0]), j0*8, fi, fj, line, base)
@@ -979,19 +991,10 @@ func edgeUint64(d, src unsafe.Pointer, rows []int, j0, i0, i1, j1, j2, dj int) {
 //			*(dst + j*dj + i*8) = *(src + off[i] + col + j*8) // byte addresses
 //		}
 //	}
-//
-// With far (a copy larger than the cache), each step first reads a byte of each of the rows 16 rows further on,
-// so that their cache misses overlap with this step's work. It returns the xor of those bytes,
-// so that the compiler keeps the loads; callers ignore it.
-func tilesUint64Go(dst, src, off unsafe.Pointer, col, ti, tj, dj int, far bool) (touched uint8) {
+func tilesUint64Go(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
 	rows := unsafe.Slice((*int)(off), ti*4)
 	for i := 0; i < ti*4; i += 4 {
 		o0, o1, o2, o3 := rows[i]+col, rows[i+1]+col, rows[i+2]+col, rows[i+3]+col
-		if far {
-			if k := i + 16; k+4 <= ti*4 {
-				touched ^= *(*uint8)(unsafe.Add(src, rows[k]+col)) ^ *(*uint8)(unsafe.Add(src, rows[k+1]+col)) ^ *(*uint8)(unsafe.Add(src, rows[k+2]+col)) ^ *(*uint8)(unsafe.Add(src, rows[k+3]+col))
-			}
-		}
 		for j := 0; j < tj*4; j += 2 {
 			a00 := *(*uint64)(unsafe.Add(src, o0+j*8))
 			a01 := *(*uint64)(unsafe.Add(src, o0+j*8+8))
@@ -1013,5 +1016,4 @@ func tilesUint64Go(dst, src, off unsafe.Pointer, col, ti, tj, dj int, far bool) 
 			*(*uint64)(unsafe.Add(d1, 24)) = a31
 		}
 	}
-	return
 }

@@ -883,7 +883,9 @@ func copyRank6Uint8Broadcast(dst, src unsafe.Pointer, shape, strides [MaxRank]in
 // lines, the tiles prefetch the source rows' next lines and write whole
 // destination lines with non-temporal stores (the edges keep ordinary ones);
 // where they are not, 1-byte tiles only prefetch and the others run as in
-// the cache. Streamed, its blocks are at most streamRows columns wide where the build sets it. Destinations whose rows crowd the L1 cache (crowded) take transposeBufferedUint8, given buf.
+// the cache. With the Go tiles (Accelerated false) and stream, each block
+// first reads a byte of each of its destination lines (touchLines),
+// so that the tiles' stores find them in the cache. Streamed, its blocks are at most streamRows columns wide where the build sets it. Destinations whose rows crowd the L1 cache (crowded) take transposeBufferedUint8, given buf.
 func transposeUint8(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool, buf *CrowdBuffer) {
 	stores := cachedTiles
 	if stream {
@@ -900,6 +902,7 @@ func transposeUint8(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool,
 	if stream && streamRows > 0 {
 		bj = min(bj, streamRows)
 	}
+	touch := stream && !Accelerated
 	for i0 := 0; i0 < len(off); i0 += 512 {
 		mi := min(512, len(off)-i0)
 		rows := off[i0 : i0+mi]
@@ -907,6 +910,9 @@ func transposeUint8(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool,
 		for j0 := 0; j0 < nj; j0 += bj {
 			mj := min(bj, nj-j0)
 			d := unsafe.Add(dst, (j0*dj + i0))
+			if touch {
+				touchLines(d, mj, mi, dj)
+			}
 			fi, fj := fb/8, mj/16
 			if fi > 0 && fj > 0 {
 				tilesUint8(d, src, unsafe.Pointer(&rows[0]), j0, fi, fj, dj, stores)
@@ -937,6 +943,7 @@ func transposeBufferedUint8(dst, src unsafe.Pointer, off []int, nj, dj int, stre
 	if stream {
 		base = prefetchTiles
 	}
+	touch := stream && !Accelerated
 	p := unsafe.Pointer(crowd)
 	buf := (*[cacheLine / 1][64]uint64)(unsafe.Add(p, -int(uintptr(p))&63))
 	for i0 := 0; i0 < len(off); i0 += 512 {
@@ -946,6 +953,9 @@ func transposeBufferedUint8(dst, src unsafe.Pointer, off []int, nj, dj int, stre
 		for j0 := 0; j0 < nj; j0 += cacheLine / 1 {
 			mj := min(cacheLine/1, nj-j0)
 			d := unsafe.Add(dst, (j0*dj + i0))
+			if touch {
+				touchLines(d, mj, mi, dj)
+			}
 			fi, fj := fb/8, mj/16
 			if fj > 0 {
 				stores := base

@@ -307,6 +307,42 @@ func streamCrowded(size, dj int, dst unsafe.Pointer) bool {
 	return (streamCrowd[size] || Accelerated && !AMDTuned && tallStreamCrowd[size]) && (uintptr(dst)%64 != 0 || dj*size%64 != 0)
 }
 
+// touchLines reads a byte of each cache line of rows runs of n bytes, dj
+// bytes apart from dst, and returns their xor, which callers ignore: the
+// destination of a block of a transpose beyond the cache, read before the
+// Go tiles write it, so that their stores find its lines in the cache
+// (see emitTouch in gen). It is not inlined, so that the loads stay.
+//
+//go:noinline
+func touchLines(dst unsafe.Pointer, rows, n, dj int) (x byte) {
+	for j := range rows {
+		p := unsafe.Add(dst, j*dj)
+		for k := 0; k < n; k += cacheLine {
+			x ^= *(*byte)(unsafe.Add(p, k))
+		}
+		x ^= *(*byte)(unsafe.Add(p, n-1))
+	}
+	return x
+}
+
+// touchRows reads a byte of each cache line of the n bytes from byte col of
+// each source row (off as TransposeRows has it) and returns their xor, which
+// callers ignore: the source of a block of a transpose beyond the cache,
+// as touchLines reads its destination. It is not inlined, so that the
+// loads stay.
+//
+//go:noinline
+func touchRows(src unsafe.Pointer, rows []int, col, n int) (x byte) {
+	for _, r := range rows {
+		p := unsafe.Add(src, r+col)
+		for k := 0; k < n; k += cacheLine {
+			x ^= *(*byte)(unsafe.Add(p, k))
+		}
+		x ^= *(*byte)(unsafe.Add(p, n-1))
+	}
+	return x
+}
+
 // VendorAMD reports whether CPUID names AMD or Hygon as the CPU's maker
 // ("AuthenticAMD", "HygonGenuine"): false where there is no CPUID (see
 // CPUID).

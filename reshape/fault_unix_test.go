@@ -3,6 +3,8 @@
 package reshape
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -100,4 +102,87 @@ func TestFaultElsewherePanics(t *testing.T) {
 	_, ok := r.(interface{ Addr() uintptr })
 	assert.True(t, ok, "the fault's own panic goes on: %v", r)
 	assert.NoError(t, err)
+}
+
+// unreadable returns n elements of T mapped between two pages the process
+// may not read (PROT_NONE): ending at the second where atEnd, else starting
+// right after the first.
+func unreadable[T any](t *testing.T, n int, atEnd bool) []T {
+	t.Helper()
+	page := os.Getpagesize()
+	size := int(unsafe.Sizeof(*new(T)))
+	span := (n*size + page - 1) / page * page
+	b, err := unix.Mmap(-1, 0, span+2*page, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANON)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = unix.Munmap(b) })
+	require.NoError(t, unix.Mprotect(b[:page], unix.PROT_NONE))
+	require.NoError(t, unix.Mprotect(b[page+span:], unix.PROT_NONE))
+	at := page
+	if atEnd {
+		at = page + span - n*size
+	}
+	return unsafe.Slice((*T)(unsafe.Pointer(&b[at])), n)
+}
+
+// TestTouchStaysInside runs streamed transposes, plain and converting, whose
+// source and destination each start or end at a page the process may not
+// read, in every mode: beyond the cache the plain walks of the Go tiles
+// read a byte of each line of a block before they write it (touchLines and
+// touchRows in generated), and those reads must stay within the block.
+// A read past either end would fault and fail the copy. (Reading one byte
+// past either end, in either function, fails it.)
+func TestTouchStaysInside(t *testing.T) {
+	defer SetMaxWorkers(SetMaxWorkers(1))
+	defer SetParallelThreshold(SetParallelThreshold(0))
+	defer SetStreamingThreshold(SetStreamingThreshold(1))
+	forEachMode(t, func(t *testing.T) {
+		for _, workers := range []int{1, 2} {
+			SetMaxWorkers(workers)
+			SetParallelThreshold(1)
+			for _, shape := range [][]int{{67, 130}, {256, 96}, {33, 1001}, {5, 7, 64, 3}} {
+				for _, ends := range [][2]bool{{false, false}, {true, true}, {false, true}, {true, false}} {
+					name := fmt.Sprintf("workers=%d/shape=%v/srcAtEnd=%v/dstAtEnd=%v", workers, shape, ends[0], ends[1])
+					t.Run(name, func(t *testing.T) {
+						touchCase[uint8, uint8](t, shape, ends)
+						touchCase[BFloat16, BFloat16](t, shape, ends)
+						touchCase[float32, float32](t, shape, ends)
+						touchCase[float64, float64](t, shape, ends)
+						touchCase[BFloat16, float32](t, shape, ends)
+						touchCase[float32, BFloat16](t, shape, ends)
+						touchCase[float64, float32](t, shape, ends)
+					})
+				}
+			}
+		}
+	})
+}
+
+// touchCase copies shape with its first and last axes swapped from an
+// unreadable-bounded source of S into one of D, and checks it against the
+// reference.
+func touchCase[S, D Element](t *testing.T, shape []int, ends [2]bool) {
+	t.Helper()
+	n := product(shape)
+	data := unreadable[S](t, n, ends[0])
+	rng := rand.New(rand.NewPCG(uint64(n), 5))
+	randomFill(rng, data)
+	view, err := New(data, shape...)
+	require.NoError(t, err)
+	perm := make([]int, len(shape))
+	for a := range perm {
+		perm[a] = a
+	}
+	perm[0], perm[len(perm)-1] = perm[len(perm)-1], perm[0]
+	view, err = view.Permute(perm...)
+	require.NoError(t, err)
+	want := make([]S, n)
+	referenceCopy(want, view.Data, view.Shape, view.Strides, view.Offset)
+	dst := unreadable[D](t, n, ends[1])
+	require.NoError(t, ContiguousAs(dst, view))
+	from, to := valueDTypeOf[S](), valueDTypeOf[D]()
+	for k := range n {
+		if got, exp := bitsOf(dst[k]), refConvert(from, to, bitsOf(want[k])); !sameConverted(to, got, exp) {
+			t.Fatalf("%v → %v: element %d of %d: %#x, want %#x", from, to, k, n, got, exp)
+		}
+	}
 }
