@@ -243,11 +243,19 @@ const amd64StreamRows = 32
 // of a destination row at a time, ran 1.3-3.3× as fast through the buffer
 // from 64 KiB to 12 MiB (bfloat16 transpose-4k at 1 and 4 MiB 2.4-2.9×,
 // reverse4d at 4 MiB 2.0×); 1- and 4-byte ones within 5% (transpose-4k),
-// and 0.84-0.92× on the harness: so only 2 bytes. Streamed, to rows that
+// and 0.84-0.92× on the harness: so only 2 bytes there. Streamed, to rows that
 // are not whole lines (transpose2d-odd, 64 MiB, 2 and 3 rounds): bfloat16
 // 0.146-0.148 to 0.177-0.211, uint8 0.146-0.148 to 0.142-0.157 (even, and
 // buffered alike on amd64), float32 0.284 to 0.264.
-var otherCrowd = crowding{Ways: 12, Sizes: map[int]int{2: 0}, Streamed: map[int]bool{1: true, 2: true}}
+// On the 2-vCPU Xeon VM (48 KiB 12-way L1, purego, x-ceiling, one worker,
+// 3 interleaved rounds, 256 KiB/1/4 MiB) 1- and 4-byte tiles gained where
+// rows crowd: transpose-4k uint8 0.067/0.088/0.187 -> 0.093/0.126/0.250,
+// float32 0.142/0.191/0.405 -> 0.191/0.246/0.385; mixed5d-t and mixed6d-t
+// float32 1.11-1.42×, uint8 1.02-1.14×; transpose2d-odd and reverse4d at
+// 4 MiB uint8 1.25-1.36×, float32 1.03-1.19×; the rest 0.96-1.03×. So
+// every size that has more rows a block than ways buffers (float64's 8
+// do not).
+var otherCrowd = crowding{Ways: 12, Sizes: map[int]int{1: 0, 2: 0, 4: 0}, Streamed: map[int]bool{1: true, 2: true}}
 
 // otherCacheLine is the cache line the Go fallback's blocks assume on
 // every other architecture.

@@ -167,7 +167,7 @@ func TestValidateRejects(t *testing.T) {
 		{"crowding of a size without a width", func() { otherCrowd.Sizes = map[int]int{3: 0} }, "other crowding: no width of 3 bytes"},
 		{"crowding without ways", func() { otherCrowd.Ways = 0 }, "want at least one"},
 		{"crowding up to a negative span", func() { otherCrowd.Sizes = map[int]int{2: -1} }, "a negative span"},
-		{"straddled rows of a size that never buffers", func() { otherCrowd.Straddled = map[int]int{4: 0} }, "straddled: 4-byte elements do not buffer at all"},
+		{"straddled rows of a size that never buffers", func() { otherCrowd.Straddled = map[int]int{8: 0} }, "straddled: 8-byte elements do not buffer at all"},
 		{"straddled rows up to a negative span", func() { otherCrowd.Straddled = map[int]int{2: -1} }, "straddled 2-byte elements: a negative span"},
 		{"unaligned rows of a size without a width", func() { otherCrowd.Unaligned = map[int]int{3: 0} }, "unaligned: no width of 3 bytes"},
 		{"unaligned rows from a negative span", func() { otherCrowd.Unaligned = map[int]int{8: -1} }, "unaligned 8-byte elements: a negative span"},

@@ -26,7 +26,7 @@ const crowdWays = 12
 
 // crowdSpans is, by element size, the destination span in bytes from which
 // a crowded transpose no longer buffers: 0 for the sizes that never do.
-var crowdSpans = [9]int{2: math.MaxInt}
+var crowdSpans = [9]int{1: math.MaxInt, 2: math.MaxInt, 4: math.MaxInt}
 
 // straddledSpans is crowdSpans where AMDTuned is false, for destination
 // rows that are not whole lines apart (rows whole lines apart never buffer

@@ -376,7 +376,9 @@ func TestTransposesTall(t *testing.T) {
 			if accel && amd64 {
 				require.True(t, generated.Crowds(4, nj, dj), "trial %d: nj %d dj %d: 4-byte rows crowd", trial, nj, dj)
 			}
-			require.Equal(t, buffered, generated.Crowds(4, 2100, dj), "trial %d: dj %d: 4-byte rows crowding 8 MiB and more buffer only where AMDTuned is false", trial, dj)
+			if accel { // the Go fallback's spans differ by build (otherCrowd in gen; TestOtherCrowds)
+				require.Equal(t, buffered, generated.Crowds(4, 2100, dj), "trial %d: dj %d: 4-byte rows crowding 8 MiB and more buffer only where AMDTuned is false", trial, dj)
+			}
 			require.Equal(t, buffered, generated.StreamCrowds(4, dj, nil), "trial %d: dj %d: 4-byte rows streamed through the buffer", trial, dj)
 			checkTallTranspose[uint32](t, rng, generated.Float32, trial, ni, nj, dj, trial%2 == 1)
 
