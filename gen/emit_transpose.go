@@ -61,6 +61,13 @@ type goTile struct {
 	// FarGroups, where not 0, is the number of word blocks (as Groups) for
 	// copies larger than the cache; Groups stays for the others.
 	FarGroups int
+	// Compose: on amd64, the word form builds each destination word from q
+	// loads of one element each, shifted into their lanes and or-ed,
+	// rather than loading a word a row and exchanging lanes (swarBody).
+	// amd64 has 16 general registers, and the compiler spilled the
+	// exchanged words; arm64 and ppc64le have 32 and keep the exchange
+	// (on arm64 its step is 45 instructions, the composed one 55).
+	Compose bool
 	// TouchSource: beyond the cache, the walk reads a byte of each source
 	// line of a block before its tiles, as it does of each destination
 	// line (see emitTouch).
@@ -108,7 +115,21 @@ var goTiles = []goTile{
 	// 0.32-0.33; mixed5d-t 1-4 MiB +10-15% but 16-64 MiB 6-13% slower;
 	// transpose2d-odd, mixed6d-t and reverse4d within 5% beyond the cache.
 	// Two blocks from 4 rows (16 bytes a row) lost 25-40% in the cache.
-	{Size: 4, Rows: 8, Cols: 2, Groups: 4},
+	// Each destination word built from two 4-byte loads (Compose) against
+	// the delta swap of two words, on the Xeon VM, a scratch transpose
+	// through the same 8-row steps, 5 rounds: [256, 256] 13.3 -> 16.2
+	// GB/s, [512, 512] 11.0 -> 12.5, [1024, 1024] 7.6 -> 8.5, in L1 14.0
+	// -> 18.3. The shifts and ors of loads need fewer registers than the
+	// swaps of loaded words, whose live words the compiler spilled. In
+	// benchmarks/ (purego, x-ceiling, one worker, 3 interleaved rounds),
+	// with crowded rows buffered (otherCrowd), 256 KiB-4 MiB 1.06-1.28×
+	// in all six transposes (transpose2d-odd 1 MiB 0.23 -> 0.28,
+	// mixed6d-t 4 MiB 0.44 -> 0.50); 16-64 MiB 0.91-1.13× (2 rounds).
+	// Before crowded float32 rows buffered there, they lost 6-13% of it
+	// (transpose-4k, mixed5d-t, mixed6d-t); storing each destination row's
+	// four words in a row, rather than a block's two rows in turn, lost
+	// 5-33%.
+	{Size: 4, Rows: 8, Cols: 2, Groups: 4, Compose: true},
 	// 8 bytes: 4×2, 8 locals without spills, against 4×4, 16 locals of
 	// which 9 spilled: transpose2d-odd float64 at 64 MiB 35 to 12 ms
 	// (assembly 10.7), transpose2d 17 to 15 ms (11.4).
@@ -380,6 +401,9 @@ func emitTilesSwar(w width) jen.Code {
 		return passes, how
 	}
 	passes, how := swarPasses(g.Groups)
+	if g.Compose {
+		how += fmt.Sprintf("; on amd64 each word built from %d element loads", q)
+	}
 	if g.FarGroups == 0 {
 		return tilesFuncGo(w, "in Go, "+how, passes...)
 	}
@@ -402,7 +426,20 @@ func emitTilesSwar(w width) jen.Code {
 // of a block before the next one's loads, to keep fewer words live) lost up
 // to 35% where destination rows are 2-4 KiB apart: each row then gets its
 // two words at different times.
+//
+// Where the width has Compose, the body is composeBody's on amd64 and
+// exchangeBody's elsewhere, picked by runtime.GOARCH, a constant the
+// compiler folds.
 func swarBody(w width, groups int) []jen.Code {
+	if goTileOf(w).Compose {
+		return []jen.Code{jen.If(jen.Qual("runtime", "GOARCH").Op("==").Lit("amd64")).Block(composeBody(w, groups)...).Else().Block(exchangeBody(w, groups)...)}
+	}
+	return exchangeBody(w, groups)
+}
+
+// exchangeBody is swarBody's words loaded a row each and exchanged in
+// registers by delta swaps.
+func exchangeBody(w width, groups int) []jen.Code {
 	q := 8 / w.Size
 	word := func(p jen.Code) *jen.Statement { return jen.Op("*").Parens(jen.Op("*").Uint64()).Parens(p) }
 	var body []jen.Code
@@ -450,6 +487,50 @@ func swarBody(w width, groups int) []jen.Code {
 				at = add(at, jen.Lit(8*g))
 			}
 			body = append(body, word(at).Op("=").Id(cur[g*q+c]))
+		}
+	}
+	return body
+}
+
+// composeBody is swarBody for the widths with Compose: destination row c
+// of block g gets the word whose lane r is element j+c of source row
+// g*q+r, loaded alone, shifted into its lane and or-ed with the others; a
+// block's rows one after the other, so that its row offsets serve all its
+// words. For 4-byte elements (q = 2), block 0:
+//
+//	d0 := unsafe.Add(dst, j*dj+i*4)
+//	d1 := unsafe.Add(d0, dj)
+//	*(*uint64)(d0) = uint64(*(*uint32)(unsafe.Add(src, o0+j*4))) | uint64(*(*uint32)(unsafe.Add(src, o1+j*4)))<<32
+//	*(*uint64)(d1) = uint64(*(*uint32)(unsafe.Add(src, o0+j*4+4))) | uint64(*(*uint32)(unsafe.Add(src, o1+j*4+4)))<<32
+func composeBody(w width, groups int) []jen.Code {
+	q := 8 / w.Size
+	body := []jen.Code{jen.Id("d0").Op(":=").Add(add(jen.Id("dst"), jen.Id("j").Op("*").Id("dj").Op("+").Add(times(jen.Id("i"), w.Size))))}
+	for c := 1; c < q; c++ {
+		body = append(body, jen.Id(fmt.Sprintf("d%d", c)).Op(":=").Add(add(jen.Id(fmt.Sprintf("d%d", c-1)), jen.Id("dj"))))
+	}
+	for g := range groups {
+		for c := range q {
+			var val *jen.Statement
+			for r := range q {
+				off := jen.Id(fmt.Sprintf("o%d", g*q+r)).Op("+").Add(times(jen.Id("j"), w.Size))
+				if c > 0 {
+					off = off.Op("+").Lit(c * w.Size)
+				}
+				lane := jen.Uint64().Call(deref(w, add(jen.Id("src"), off)))
+				if r > 0 {
+					lane = lane.Op("<<").Lit(8 * w.Size * r)
+				}
+				if val == nil {
+					val = lane
+				} else {
+					val = val.Op("|").Add(lane)
+				}
+			}
+			at := jen.Id(fmt.Sprintf("d%d", c))
+			if g > 0 {
+				at = add(at, jen.Lit(8*g))
+			}
+			body = append(body, jen.Op("*").Parens(jen.Op("*").Uint64()).Parens(at).Op("=").Add(val))
 		}
 	}
 	return body
