@@ -90,7 +90,16 @@ var goTiles = []goTile{
 	// as slowly as one block (transpose2d 64 MiB 59 ms). In the cache it
 	// costs some (1 MiB transpose2d-odd 0.20 to 0.25 ms: 16 words live,
 	// some spilled on amd64). The element form keeps its 4×4 block.
-	{Size: 1, Rows: 4, Cols: 4, Groups: 2},
+	// So, on the Xeon VM, one block in the cache (8 words live) against two,
+	// with crowded rows buffered as otherCrowd and crowded say (purego,
+	// x-ceiling, one worker, 3 interleaved rounds, 256 KiB/1/4 MiB):
+	// transpose2d 0.104/0.121/0.206 -> 0.132/0.141/0.262, transpose-4k
+	// 0.091/0.121/0.228 -> 0.114/0.147/0.260, mixed5d-t, mixed6d-t and
+	// reverse4d 1.11-1.28×, transpose2d-odd 0.99-1.32×. Without the buffer
+	// for transpose2d's rows 1-2 KiB apart (16 or 32 of a block's 64 rows
+	// in one L1 set) one block lost there, 0.73-0.79×. Beyond the cache
+	// the two blocks stay (FarGroups).
+	{Size: 1, Rows: 4, Cols: 4, Groups: 1, FarGroups: 2},
 	// 2 bytes: two 4×4 blocks of words from 8 rows, 16 bytes stored to each
 	// destination row: transpose2d bfloat16 64 MiB 50 to 31 ms (assembly
 	// 11), mixed5d-t 49 to 30 (17); one 4×4 block of words (8 bytes a row)
@@ -656,8 +665,9 @@ func emitCrowded() jen.Code {
 		"boundary, an odd multiple of 32 lines apart (2 KiB) or within an element",
 		"or two of it, half of them in each of two sets, still more than it has",
 		"ways; or, where the destination is at most two blocks of rows (a short",
-		"stride-1 source axis), rows a whole number of lines apart that start in",
-		"so few sets that some set has more of them than ways. Written a line at",
+		"stride-1 source axis), or at any span with the Go tiles (Accelerated",
+		"false), rows a whole number of lines apart that start in so few sets",
+		"that some set has more of them than ways. Written a line at",
 		"a time down a block, such rows miss the cache in one set at once (rows",
 		"not on a line boundary, in two lines each); through the buffer each",
 		"row's part of a block goes out as a run of consecutive lines instead.",
@@ -683,7 +693,7 @@ func emitCrowded() jen.Code {
 		jen.If(jen.Id("rows").Op("<=").Id("crowdWays").Op("||").Id("span").Op(">=").Id("spans").Index(jen.Id("size"))).Block(jen.Return(jen.False())),
 		jen.If(
 			jen.Id("lines").Op(":=").Id("stride").Op("/").Id("cacheLine"),
-			jen.Id("span").Op("<=").Lit(2).Op("*").Id("rows").Op("*").Id("stride").Op("&&").Id("stride").Op("%").Id("cacheLine").Op("==").Lit(0).Op("&&").
+			jen.Parens(jen.Id("span").Op("<=").Lit(2).Op("*").Id("rows").Op("*").Id("stride").Op("||").Op("!").Id("Accelerated")).Op("&&").Id("stride").Op("%").Id("cacheLine").Op("==").Lit(0).Op("&&").
 				Id("rows").Op(">").Lit(64).Op(">>").Min(jen.Qual("math/bits", "TrailingZeros").Call(jen.Uint().Call(jen.Id("lines"))), jen.Lit(6)).Op("*").Id("crowdWays"),
 		).Block(jen.Return(jen.True())),
 		jen.Id("d").Op(":=").Id("stride").Op("%").Parens(period.Clone()),

@@ -1257,7 +1257,7 @@ func tilesUint8(dst, src, off unsafe.Pointer, col, ti, tj, dj int, stores tileSt
 		}
 		return
 	}
-	tilesUint8Go(dst, src, off, col, ti, tj, dj)
+	tilesUint8Go(dst, src, off, col, ti, tj, dj, stores != cachedTiles)
 }
 
 // tilesUint8Tail transposes rows, the source rows of a block after its whole

@@ -88,9 +88,9 @@ func CPUID(leaf, sub uint32) (eax, ebx, ecx, edx uint32, ok bool) {
 // tilesUint8 transposes whole tiles (see tilesUint8Go) with the fastest
 // kernel this build and CPU have, in the form that stores asks for (see
 // tileStores).
-// This build has one form and ignores it.
+// This build's Go form takes another form unless stores is cachedTiles (see tilesUint8Go).
 func tilesUint8(dst, src, off unsafe.Pointer, col, ti, tj, dj int, stores tileStores) {
-	tilesUint8Go(dst, src, off, col, ti, tj, dj)
+	tilesUint8Go(dst, src, off, col, ti, tj, dj, stores != cachedTiles)
 }
 
 // tilesUint8Tail transposes rows, the source rows of a block after its whole

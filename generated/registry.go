@@ -204,8 +204,9 @@ func Crowds(size, nj, dj int) bool {
 // boundary, an odd multiple of 32 lines apart (2 KiB) or within an element
 // or two of it, half of them in each of two sets, still more than it has
 // ways; or, where the destination is at most two blocks of rows (a short
-// stride-1 source axis), rows a whole number of lines apart that start in
-// so few sets that some set has more of them than ways. Written a line at
+// stride-1 source axis), or at any span with the Go tiles (Accelerated
+// false), rows a whole number of lines apart that start in so few sets
+// that some set has more of them than ways. Written a line at
 // a time down a block, such rows miss the cache in one set at once (rows
 // not on a line boundary, in two lines each); through the buffer each
 // row's part of a block goes out as a run of consecutive lines instead.
@@ -233,7 +234,7 @@ func crowded(size, rows, stride, span int) bool {
 	if rows <= crowdWays || span >= spans[size] {
 		return false
 	}
-	if lines := stride / cacheLine; span <= 2*rows*stride && stride%cacheLine == 0 && rows > 64>>min(bits.TrailingZeros(uint(lines)), 6)*crowdWays {
+	if lines := stride / cacheLine; (span <= 2*rows*stride || !Accelerated) && stride%cacheLine == 0 && rows > 64>>min(bits.TrailingZeros(uint(lines)), 6)*crowdWays {
 		return true
 	}
 	d := stride % (64 * cacheLine)

@@ -17,7 +17,9 @@ import "unsafe"
 //			*(dst + j*dj + i*1) = *(src + off[i] + col + j*1) // byte addresses
 //		}
 //	}
-func tilesUint8Go(dst, src, off unsafe.Pointer, col, ti, tj, dj int) {
+//
+// far (a copy larger than the cache) changes nothing in this form.
+func tilesUint8Go(dst, src, off unsafe.Pointer, col, ti, tj, dj int, far bool) {
 	rows := unsafe.Slice((*int)(off), ti*8)
 	for i := 0; i < ti*8; i += 4 {
 		o0, o1, o2, o3 := rows[i]+col, rows[i+1]+col, rows[i+2]+col, rows[i+3]+col

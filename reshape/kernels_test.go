@@ -508,25 +508,34 @@ func checkRowStores(t *testing.T, rng *rand.Rand, n, mis int, stream bool) {
 // destinations of at most two blocks of rows (a short stride-1 source
 // axis), in the builds that buffer 1- and 2-byte transposes: rows 1 KiB
 // apart start in 4 of the 64 sets, 2 KiB apart in 2, 17 lines apart in all.
+// With the assembly that holds for at most two blocks; with the Go tiles
+// (Accelerated false) at any span.
 func TestCrowdsShortAxes(t *testing.T) {
-	defer func(l bool) { generated.AMDTuned = l }(generated.AMDTuned)
+	defer func(l, a bool) { generated.AMDTuned, generated.Accelerated = l, a }(generated.AMDTuned, generated.Accelerated)
 	generated.AMDTuned = true // where it is false, rows whole lines apart never buffer with AVX-512 (TestAMDTuned)
-	for _, size := range []int{1, 2} {
-		line := 64 / size // elements in a line: one block of destination rows
-		if !generated.Crowds(size, line, 4096/size) {
-			t.Logf("this build buffers no %d-byte transposes", size)
-			continue
-		}
-		require.True(t, generated.Crowds(size, line, 2048/size), "%d bytes: one block, rows 2 KiB apart", size)
-		require.True(t, generated.Crowds(size, 2*line, 2048/size), "%d bytes: two blocks, rows 2 KiB apart", size)
-		require.False(t, generated.Crowds(size, 2*line+1, 2048/size), "%d bytes: over two blocks, rows 2 KiB apart", size)
-		require.False(t, generated.Crowds(size, line, 17*64/size), "%d bytes: rows 17 lines apart", size)
-		require.False(t, generated.Crowds(size, line, 1024/size+1), "%d bytes: rows 1 KiB and an element apart", size)
-		if size == 1 {
-			require.True(t, generated.Crowds(size, line, 1024), "one block of bytes, rows 1 KiB apart")
-			require.False(t, generated.Crowds(size, 1024, 1024), "16 blocks of bytes, rows 1 KiB apart (transpose2d)")
-		} else {
-			require.False(t, generated.Crowds(size, line, 1024/size), "%d bytes: %d rows in 4 sets", size, line)
+	accels := []bool{false}
+	if generated.Accelerated {
+		accels = append(accels, true)
+	}
+	for _, accel := range accels {
+		generated.Accelerated = accel
+		for _, size := range []int{1, 2} {
+			line := 64 / size // elements in a line: one block of destination rows
+			if !generated.Crowds(size, line, 4096/size) {
+				t.Logf("accelerated %v: this build buffers no %d-byte transposes", accel, size)
+				continue
+			}
+			require.True(t, generated.Crowds(size, line, 2048/size), "accelerated %v, %d bytes: one block, rows 2 KiB apart", accel, size)
+			require.True(t, generated.Crowds(size, 2*line, 2048/size), "accelerated %v, %d bytes: two blocks, rows 2 KiB apart", accel, size)
+			require.Equal(t, !accel, generated.Crowds(size, 2*line+1, 2048/size), "accelerated %v, %d bytes: over two blocks, rows 2 KiB apart", accel, size)
+			require.False(t, generated.Crowds(size, line, 17*64/size), "accelerated %v, %d bytes: rows 17 lines apart", accel, size)
+			require.False(t, generated.Crowds(size, line, 1024/size+1), "accelerated %v, %d bytes: rows 1 KiB and an element apart", accel, size)
+			if size == 1 {
+				require.True(t, generated.Crowds(size, line, 1024), "accelerated %v: one block of bytes, rows 1 KiB apart", accel)
+				require.Equal(t, !accel, generated.Crowds(size, 1024, 1024), "accelerated %v: 16 blocks of bytes, rows 1 KiB apart (transpose2d)", accel)
+			} else {
+				require.False(t, generated.Crowds(size, line, 1024/size), "accelerated %v, %d bytes: %d rows in 4 sets", accel, size, line)
+			}
 		}
 	}
 }
