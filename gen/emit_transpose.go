@@ -266,10 +266,19 @@ func tilesFuncGo(w width, how string, passes ...goPass) jen.Code {
 func tilesFuncGoFar(w width, how string, far, passes []goPass) jen.Code {
 	n := jen.Id("ti").Op("*").Lit(w.TileI)
 	body := []jen.Code{jen.Id("rows").Op(":=").Qual("unsafe", "Slice").Call(jen.Parens(jen.Op("*").Int()).Parens(jen.Id("off")), n)}
-	if far != nil {
+	switch last := len(far) - 1; {
+	case far == nil:
+		body = append(body, goLoops(w, passes)...)
+	case last > 0 && len(passes) == 1 && far[last].Rows == passes[0].Rows && far[last].Cols == passes[0].Cols:
+		// The far passes end with the cache's one pass (the same
+		// blocks: emitTilesSwar builds both from swarBody with as many
+		// groups): far runs its others first, and both share that loop.
+		loops := goLoops(w, far)
+		body = append(body, loops[0], jen.If(jen.Id("far")).Block(loops[1:len(loops)-1]...), loops[len(loops)-1])
+	default:
 		body = append(body, jen.If(jen.Id("far")).Block(append(goLoops(w, far), jen.Return())...))
+		body = append(body, goLoops(w, passes)...)
 	}
-	body = append(body, goLoops(w, passes)...)
 	name := tilesName(w) + "Go"
 	lines := tilesDoc(w, name, how)
 	params := tileParamsGo()

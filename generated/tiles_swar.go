@@ -22,8 +22,8 @@ import (
 //	}
 func tilesUint8Go(dst, src, off unsafe.Pointer, col, ti, tj, dj int, far bool) {
 	rows := unsafe.Slice((*int)(off), ti*8)
+	i := 0
 	if far {
-		i := 0
 		for ; i+16 <= ti*8; i += 16 {
 			o0, o1, o2, o3, o4, o5, o6, o7, o8, o9, o10, o11, o12, o13, o14, o15 := rows[i]+col, rows[i+1]+col, rows[i+2]+col, rows[i+3]+col, rows[i+4]+col, rows[i+5]+col, rows[i+6]+col, rows[i+7]+col, rows[i+8]+col, rows[i+9]+col, rows[i+10]+col, rows[i+11]+col, rows[i+12]+col, rows[i+13]+col, rows[i+14]+col, rows[i+15]+col
 			for j := 0; j < tj*16; j += 8 {
@@ -117,62 +117,8 @@ func tilesUint8Go(dst, src, off unsafe.Pointer, col, ti, tj, dj int, far bool) {
 				*(*uint64)(unsafe.Add(d7, 8)) = t15
 			}
 		}
-		for ; i < ti*8; i += 8 {
-			o0, o1, o2, o3, o4, o5, o6, o7 := rows[i]+col, rows[i+1]+col, rows[i+2]+col, rows[i+3]+col, rows[i+4]+col, rows[i+5]+col, rows[i+6]+col, rows[i+7]+col
-			for j := 0; j < tj*16; j += 8 {
-				w0 := *(*uint64)(unsafe.Add(src, o0+j))
-				w1 := *(*uint64)(unsafe.Add(src, o1+j))
-				w2 := *(*uint64)(unsafe.Add(src, o2+j))
-				w3 := *(*uint64)(unsafe.Add(src, o3+j))
-				w4 := *(*uint64)(unsafe.Add(src, o4+j))
-				w5 := *(*uint64)(unsafe.Add(src, o5+j))
-				w6 := *(*uint64)(unsafe.Add(src, o6+j))
-				w7 := *(*uint64)(unsafe.Add(src, o7+j))
-				xv0 := (w0>>8 ^ w1) & 0xff00ff00ff00ff
-				v0, v1 := w0^xv0<<8, w1^xv0
-				xv2 := (w2>>8 ^ w3) & 0xff00ff00ff00ff
-				v2, v3 := w2^xv2<<8, w3^xv2
-				xv4 := (w4>>8 ^ w5) & 0xff00ff00ff00ff
-				v4, v5 := w4^xv4<<8, w5^xv4
-				xv6 := (w6>>8 ^ w7) & 0xff00ff00ff00ff
-				v6, v7 := w6^xv6<<8, w7^xv6
-				xu0 := (v0>>16 ^ v2) & 0xffff0000ffff
-				u0, u2 := v0^xu0<<16, v2^xu0
-				xu1 := (v1>>16 ^ v3) & 0xffff0000ffff
-				u1, u3 := v1^xu1<<16, v3^xu1
-				xu4 := (v4>>16 ^ v6) & 0xffff0000ffff
-				u4, u6 := v4^xu4<<16, v6^xu4
-				xu5 := (v5>>16 ^ v7) & 0xffff0000ffff
-				u5, u7 := v5^xu5<<16, v7^xu5
-				xt0 := (u0>>32 ^ u4) & 0xffffffff
-				t0, t4 := u0^xt0<<32, u4^xt0
-				xt1 := (u1>>32 ^ u5) & 0xffffffff
-				t1, t5 := u1^xt1<<32, u5^xt1
-				xt2 := (u2>>32 ^ u6) & 0xffffffff
-				t2, t6 := u2^xt2<<32, u6^xt2
-				xt3 := (u3>>32 ^ u7) & 0xffffffff
-				t3, t7 := u3^xt3<<32, u7^xt3
-				d0 := unsafe.Add(dst, j*dj+i)
-				*(*uint64)(d0) = t0
-				d1 := unsafe.Add(d0, dj)
-				*(*uint64)(d1) = t1
-				d2 := unsafe.Add(d1, dj)
-				*(*uint64)(d2) = t2
-				d3 := unsafe.Add(d2, dj)
-				*(*uint64)(d3) = t3
-				d4 := unsafe.Add(d3, dj)
-				*(*uint64)(d4) = t4
-				d5 := unsafe.Add(d4, dj)
-				*(*uint64)(d5) = t5
-				d6 := unsafe.Add(d5, dj)
-				*(*uint64)(d6) = t6
-				d7 := unsafe.Add(d6, dj)
-				*(*uint64)(d7) = t7
-			}
-		}
-		return
 	}
-	for i := 0; i < ti*8; i += 8 {
+	for ; i < ti*8; i += 8 {
 		o0, o1, o2, o3, o4, o5, o6, o7 := rows[i]+col, rows[i+1]+col, rows[i+2]+col, rows[i+3]+col, rows[i+4]+col, rows[i+5]+col, rows[i+6]+col, rows[i+7]+col
 		for j := 0; j < tj*16; j += 8 {
 			w0 := *(*uint64)(unsafe.Add(src, o0+j))
