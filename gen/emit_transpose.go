@@ -795,7 +795,8 @@ func emitStreamCrowded() jen.Code {
 		"aligned lines, which its tiles cannot write with non-temporal stores.",
 		"Written down a block a line's worth at a time, each line of such rows is",
 		"written in two parts at two times; through the buffer each row's part",
-		"of a block goes out as one run.",
+		"of a block goes out as one run, its whole lines with non-temporal",
+		"stores where the build has them (copyRun).",
 	)).Line().Func().Id("streamCrowded").Add(sig).Block(
 		jen.Return(jen.Parens(jen.Id("streamCrowd").Index(jen.Id("size")).Op("||").Id("Accelerated").Op("&&").Op("!").Id("AMDTuned").Op("&&").
 			Id("tallStreamCrowd").Index(jen.Id("size"))).Op("&&").Parens(
@@ -1286,14 +1287,22 @@ func (b blockWalk) bufRow() *jen.Statement {
 
 // rowsOut is the copy of the fj tile columns' buffer rows, n bytes each
 // (n the Go of their length), to the block at d: a buffer row of blockI
-// (512 bytes) as one array move, other lengths through copy.
+// (512 bytes) as one array move, other lengths through copy; in a walk
+// with streamOut, when stream, each through copyRun with non-temporal
+// stores (of the whole lines of the run, with copyRunStreamAVX2).
 func (b blockWalk) rowsOut(n jen.Code) jen.Code {
 	full := b.blockI * b.dstSize
 	row := add(jen.Id("d"), jen.Id("j").Op("*").Add(times(jen.Id("dj"), b.dstSize)))
 	each := func(move jen.Code) jen.Code {
 		return jen.For(jen.Id("j").Op(":=").Range().Id("fj").Op("*").Lit(b.tileJ)).Block(move)
 	}
-	return jen.If(jen.Id("n").Op(":=").Add(n), jen.Id("n").Op("==").Lit(full)).Block(
+	first := jen.If(jen.Id("n").Op(":=").Add(n), jen.Id("n").Op("==").Lit(full))
+	if b.streamOut {
+		first = jen.If(jen.Id("n").Op(":=").Add(n), jen.Id("stream")).Block(
+			each(jen.Id("copyRun").Call(row.Clone(), b.bufRow(), jen.Id("n"), jen.True())),
+		).Else().If(jen.Id("n").Op("==").Lit(full))
+	}
+	return first.Block(
 		each(jen.Op("*").Parens(jen.Op("*").Index(jen.Lit(full)).Byte()).Parens(row).Op("=").Op("*").Parens(jen.Op("*").Index(jen.Lit(full)).Byte()).Parens(b.bufRow())),
 	).Else().Block(
 		each(jen.Copy(jen.Qual("unsafe", "Slice").Call(jen.Parens(jen.Op("*").Byte()).Parens(row.Clone()), jen.Id("n")), jen.Qual("unsafe", "Slice").Call(jen.Parens(jen.Op("*").Byte()).Parens(b.bufRow()), jen.Id("n")))),
@@ -1429,7 +1438,9 @@ func (b blockWalk) bufferedFunc(name string) jen.Code {
 	if b.streamOut {
 		text = append(text,
 			"With stream (beyond the cache, destination rows that are not whole",
-			"aligned lines: streamCrowded), the tiles prefetch as they do there.")
+			"aligned lines: streamCrowded), the tiles prefetch as they do there,",
+			"and each row goes out through copyRun, with non-temporal stores of the",
+			"whole lines it covers.")
 		params = append(params, jen.Id("stream").Bool())
 		base = jen.Id("base").Op(":=").Id("cachedTiles").Line().If(jen.Id("stream")).Block(jen.Id("base").Op("=").Id("prefetchTiles")).Line().Add(b.touchDecl())
 	}

@@ -4321,48 +4321,135 @@ TEXT ·copyRunStreamAVX2(SB), NOSPLIT, $0-24
 	MOVQ    dst+0(FP), AX
 	MOVQ    src+8(FP), CX
 	MOVQ    n+16(FP), DX
+	MOVQ    CX, CX
 	MOVQ    AX, BX
-	MOVQ    CX, SI
-	MOVQ    DX, DI
-	VMOVDQU (SI), Y0
-	VMOVDQU Y0, (BX)
-	MOVQ    BX, R8
-	ANDQ    $0x1f, R8
-	NEGQ    R8
-	ADDQ    $0x20, R8
-	ADDQ    R8, SI
-	ADDQ    R8, BX
-	SUBQ    R8, DI
+	NEGQ    BX
+	ANDQ    $0x3f, BX
+	SUBQ    BX, DX
+	TESTQ   $0x00000020, BX
+	JZ      head_past32
+	VMOVDQU (CX), Y0
+	VMOVDQU Y0, (AX)
+	ADDQ    $0x20, CX
+	ADDQ    $0x20, AX
 
+head_past32:
+	TESTQ   $0x00000010, BX
+	JZ      head_past16
+	VMOVDQU (CX), X0
+	VMOVDQU X0, (AX)
+	ADDQ    $0x10, CX
+	ADDQ    $0x10, AX
+
+head_past16:
+	TESTQ $0x00000008, BX
+	JZ    head_past8
+	MOVQ  (CX), SI
+	MOVQ  SI, (AX)
+	ADDQ  $0x08, CX
+	ADDQ  $0x08, AX
+
+head_past8:
+	TESTQ $0x00000004, BX
+	JZ    head_past4
+	MOVL  (CX), SI
+	MOVL  SI, (AX)
+	ADDQ  $0x04, CX
+	ADDQ  $0x04, AX
+
+head_past4:
+	TESTQ $0x00000002, BX
+	JZ    head_past2
+	MOVW  (CX), SI
+	MOVW  SI, (AX)
+	ADDQ  $0x02, CX
+	ADDQ  $0x02, AX
+
+head_past2:
+	TESTQ $0x00000001, BX
+	JZ    head_past1
+	MOVB  (CX), SI
+	MOVB  SI, (AX)
+	ADDQ  $0x01, CX
+	ADDQ  $0x01, AX
+
+head_past1:
 run_big:
-	CMPQ     DI, $0x80
-	JB       run_small
-	VMOVDQU  (SI), Y0
-	VMOVDQU  32(SI), Y1
-	VMOVDQU  64(SI), Y2
-	VMOVDQU  96(SI), Y3
-	VMOVNTDQ Y0, (BX)
-	VMOVNTDQ Y1, 32(BX)
-	VMOVNTDQ Y2, 64(BX)
-	VMOVNTDQ Y3, 96(BX)
-	ADDQ     $0x80, SI
-	ADDQ     $0x80, BX
-	SUBQ     $0x80, DI
+	CMPQ     DX, $0x80
+	JB       run_line
+	VMOVDQU  (CX), Y0
+	VMOVDQU  32(CX), Y1
+	VMOVDQU  64(CX), Y2
+	VMOVDQU  96(CX), Y3
+	VMOVNTDQ Y0, (AX)
+	VMOVNTDQ Y1, 32(AX)
+	VMOVNTDQ Y2, 64(AX)
+	VMOVNTDQ Y3, 96(AX)
+	ADDQ     $0x80, CX
+	ADDQ     $0x80, AX
+	SUBQ     $0x80, DX
 	JMP      run_big
 
-run_small:
-	CMPQ     DI, $0x20
+run_line:
+	CMPQ     DX, $0x40
 	JB       run_tail
-	VMOVDQU  (SI), Y0
-	VMOVNTDQ Y0, (BX)
-	ADDQ     $0x20, SI
-	ADDQ     $0x20, BX
-	SUBQ     $0x20, DI
-	JMP      run_small
+	VMOVDQU  (CX), Y0
+	VMOVDQU  32(CX), Y1
+	VMOVNTDQ Y0, (AX)
+	VMOVNTDQ Y1, 32(AX)
+	ADDQ     $0x40, CX
+	ADDQ     $0x40, AX
+	SUBQ     $0x40, DX
 
 run_tail:
-	VMOVDQU -32(CX)(DX*1), Y0
-	VMOVDQU Y0, -32(AX)(DX*1)
+	TESTQ   $0x00000020, DX
+	JZ      tail_past32
+	VMOVDQU (CX), Y0
+	VMOVDQU Y0, (AX)
+	ADDQ    $0x20, CX
+	ADDQ    $0x20, AX
+
+tail_past32:
+	TESTQ   $0x00000010, DX
+	JZ      tail_past16
+	VMOVDQU (CX), X0
+	VMOVDQU X0, (AX)
+	ADDQ    $0x10, CX
+	ADDQ    $0x10, AX
+
+tail_past16:
+	TESTQ $0x00000008, DX
+	JZ    tail_past8
+	MOVQ  (CX), BX
+	MOVQ  BX, (AX)
+	ADDQ  $0x08, CX
+	ADDQ  $0x08, AX
+
+tail_past8:
+	TESTQ $0x00000004, DX
+	JZ    tail_past4
+	MOVL  (CX), BX
+	MOVL  BX, (AX)
+	ADDQ  $0x04, CX
+	ADDQ  $0x04, AX
+
+tail_past4:
+	TESTQ $0x00000002, DX
+	JZ    tail_past2
+	MOVW  (CX), BX
+	MOVW  BX, (AX)
+	ADDQ  $0x02, CX
+	ADDQ  $0x02, AX
+
+tail_past2:
+	TESTQ $0x00000001, DX
+	JZ    tail_past1
+	MOVB  (CX), BL
+	MOVB  BL, (AX)
+	ADDQ  $0x01, CX
+	ADDQ  $0x01, AX
+
+tail_past1:
 	VZEROUPPER
 	RET
 

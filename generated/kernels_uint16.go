@@ -929,7 +929,9 @@ func transposeUint16(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool
 // destination must then go through the buffer as well, or the packing
 // gains nothing.
 // With stream (beyond the cache, destination rows that are not whole
-// aligned lines: streamCrowded), the tiles prefetch as they do there.
+// aligned lines: streamCrowded), the tiles prefetch as they do there,
+// and each row goes out through copyRun, with non-temporal stores of the
+// whole lines it covers.
 func transposeBufferedUint16(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool, crowd *CrowdBuffer) {
 	pack := !stream && packs(2, nj, dj, src, off)
 	base := cachedTiles
@@ -961,7 +963,11 @@ func transposeBufferedUint16(dst, src unsafe.Pointer, off []int, nj, dj int, str
 				if fb < mi {
 					tailUint16(unsafe.Add(unsafe.Pointer(buf), fb*2), src, rows[fb:], j0, fj, 256, base)
 				}
-				if n := mi * 2; n == 512 {
+				if n := mi * 2; stream {
+					for j := range fj * 8 {
+						copyRun(unsafe.Add(d, j*dj*2), unsafe.Pointer(&buf[j]), n, true)
+					}
+				} else if n == 512 {
 					for j := range fj * 8 {
 						*(*[512]byte)(unsafe.Add(d, j*dj*2)) = *(*[512]byte)(unsafe.Pointer(&buf[j]))
 					}

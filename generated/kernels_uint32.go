@@ -927,7 +927,9 @@ func transposeUint32(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool
 // Where AMDTuned is false its blocks are 512 rows tall, so that each run
 // is longer (see tallRows in gen/backend.go).
 // With stream (beyond the cache, destination rows that are not whole
-// aligned lines: streamCrowded), the tiles prefetch as they do there.
+// aligned lines: streamCrowded), the tiles prefetch as they do there,
+// and each row goes out through copyRun, with non-temporal stores of the
+// whole lines it covers.
 func transposeBufferedUint32(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool, crowd *CrowdBuffer) {
 	base := cachedTiles
 	if stream {
@@ -959,7 +961,11 @@ func transposeBufferedUint32(dst, src unsafe.Pointer, off []int, nj, dj int, str
 				if fb < mi {
 					tailUint32(unsafe.Add(buf, fb*4), src, rows[fb:], j0, fj, bi, base)
 				}
-				if n := mi * 4; n == 512 {
+				if n := mi * 4; stream {
+					for j := range fj * 8 {
+						copyRun(unsafe.Add(d, j*dj*4), unsafe.Add(buf, j*line), n, true)
+					}
+				} else if n == 512 {
 					for j := range fj * 8 {
 						*(*[512]byte)(unsafe.Add(d, j*dj*4)) = *(*[512]byte)(unsafe.Add(buf, j*line))
 					}

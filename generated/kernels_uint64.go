@@ -927,7 +927,9 @@ func transposeUint64(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool
 // Rows that are not whole lines apart come here too where the build
 // says so (unalignedSpans), whether they crowd or not.
 // With stream (beyond the cache, destination rows that are not whole
-// aligned lines: streamCrowded), the tiles prefetch as they do there.
+// aligned lines: streamCrowded), the tiles prefetch as they do there,
+// and each row goes out through copyRun, with non-temporal stores of the
+// whole lines it covers.
 func transposeBufferedUint64(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool, crowd *CrowdBuffer) {
 	base := cachedTiles
 	if stream {
@@ -954,7 +956,11 @@ func transposeBufferedUint64(dst, src unsafe.Pointer, off []int, nj, dj int, str
 			fi, fj := mi/4, mj/4
 			if fi > 0 && fj > 0 {
 				tilesUint64(buf, src, unsafe.Pointer(&rows[0]), j0*8, fi, fj, line, base)
-				if n := fi * 32; n == 512 {
+				if n := fi * 32; stream {
+					for j := range fj * 4 {
+						copyRun(unsafe.Add(d, j*dj*8), unsafe.Add(buf, j*line), n, true)
+					}
+				} else if n == 512 {
 					for j := range fj * 4 {
 						*(*[512]byte)(unsafe.Add(d, j*dj*8)) = *(*[512]byte)(unsafe.Add(buf, j*line))
 					}

@@ -936,7 +936,9 @@ func transposeUint8(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool,
 // destination must then go through the buffer as well, or the packing
 // gains nothing.
 // With stream (beyond the cache, destination rows that are not whole
-// aligned lines: streamCrowded), the tiles prefetch as they do there.
+// aligned lines: streamCrowded), the tiles prefetch as they do there,
+// and each row goes out through copyRun, with non-temporal stores of the
+// whole lines it covers.
 func transposeBufferedUint8(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool, crowd *CrowdBuffer) {
 	pack := !stream && packs(1, nj, dj, src, off)
 	base := cachedTiles
@@ -968,7 +970,11 @@ func transposeBufferedUint8(dst, src unsafe.Pointer, off []int, nj, dj int, stre
 				if fb < mi {
 					tailUint8(unsafe.Add(unsafe.Pointer(buf), fb), src, rows[fb:], j0, fj, 512, base)
 				}
-				if n := mi * 1; n == 512 {
+				if n := mi * 1; stream {
+					for j := range fj * 16 {
+						copyRun(unsafe.Add(d, j*dj), unsafe.Pointer(&buf[j]), n, true)
+					}
+				} else if n == 512 {
 					for j := range fj * 16 {
 						*(*[512]byte)(unsafe.Add(d, j*dj)) = *(*[512]byte)(unsafe.Pointer(&buf[j]))
 					}

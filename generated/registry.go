@@ -303,7 +303,8 @@ func StreamCrowds(size, dj int, dst unsafe.Pointer) bool {
 // aligned lines, which its tiles cannot write with non-temporal stores.
 // Written down a block a line's worth at a time, each line of such rows is
 // written in two parts at two times; through the buffer each row's part
-// of a block goes out as one run.
+// of a block goes out as one run, its whole lines with non-temporal
+// stores where the build has them (copyRun).
 func streamCrowded(size, dj int, dst unsafe.Pointer) bool {
 	return (streamCrowd[size] || Accelerated && !AMDTuned && tallStreamCrowd[size]) && (uintptr(dst)%64 != 0 || dj*size%64 != 0)
 }
