@@ -216,11 +216,67 @@ func transposeChain(op copyOp, dst, src unsafe.Pointer, cshape, cstrides []int, 
 // table (see transposeAxes): rows are the indices of the axes shape, in
 // row-major order, with source strides strides; idx and *o (in elements)
 // are where the table left off, and are advanced past the rows written.
-// The innermost axis runs in a loop of eight independent stores per step
-// (tables of short rows cost as much as the tiles: a store per row, each
-// after the add before it, took a fifth of transpose-4k's time at
-// 256 KiB).
+//
+// Where the innermost axis is short (fewer than groupRows rows), the
+// table repeats itself: each index of the axes before a group of trailing
+// axes of at least groupRows rows starts the same pattern of offsets,
+// moved. So the first whole group of the call is filled axis by axis
+// (fillRuns) and every later one is that group plus the distance between
+// their starts: a load, an add and a store a row, where the runs of a few
+// rows cost an odometer step each (a fifth of mixed6d-t's time at
+// 256 KiB, whose runs are 8 rows long).
 func fillRows(rows []int, shape, strides, idx []int, o *int, size int) {
+	r := len(shape)
+	g, rowsPer := r-1, shape[r-1] // the group: axes g.., rowsPer rows
+	for g > 0 && rowsPer < groupRows {
+		g--
+		rowsPer *= shape[g]
+	}
+	if shape[r-1] >= groupRows || g == r-1 || 2*rowsPer > len(rows) {
+		fillRuns(rows, shape, strides, idx, o, size)
+		return
+	}
+	k := 0
+	if at := flatIndex(idx[g:], shape[g:]); at > 0 { // finish the group begun before
+		k = min(rowsPer-at, len(rows))
+		fillRuns(rows[:k], shape, strides, idx, o, size)
+	}
+	if k+2*rowsPer > len(rows) {
+		fillRuns(rows[k:], shape, strides, idx, o, size)
+		return
+	}
+	first, o0 := rows[k:k+rowsPer:k+rowsPer], *o
+	fillRuns(first, shape, strides, idx, o, size)
+	k += rowsPer
+	for ; k+rowsPer <= len(rows); k += rowsPer {
+		delta := (*o - o0) * size
+		next := rows[k : k+rowsPer : k+rowsPer]
+		for q, v := range first {
+			next[q] = v + delta
+		}
+		step(idx[:g], shape[:g], strides[:g], o) // past the group, as fillRuns leaves it
+	}
+	fillRuns(rows[k:], shape, strides, idx, o, size)
+}
+
+// groupRows is the fewest rows of a group that fillRows repeats: shorter
+// runs of the innermost axis are filled as groups of its trailing axes.
+const groupRows = 32
+
+// flatIndex is the row-major position of idx in shape.
+func flatIndex(idx, shape []int) int {
+	at := 0
+	for a, i := range idx {
+		at = at*shape[a] + i
+	}
+	return at
+}
+
+// fillRuns is fillRows axis by axis: the innermost axis runs in a loop of
+// eight independent stores per step (tables of short rows cost as much as
+// the tiles: a store per row, each after the add before it, took a fifth
+// of transpose-4k's time at 256 KiB).
+func fillRuns(rows []int, shape, strides, idx []int, o *int, size int) {
 	r := len(shape)
 	n, st := shape[r-1], strides[r-1]
 	s1 := st * size

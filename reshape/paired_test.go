@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"unsafe"
 
@@ -210,15 +211,21 @@ func checkChainConvert[D, S Element](t *testing.T, view Tensor[S], want []S, ops
 // offsets computed from each row's indices, for random shapes, strides
 // (negative and zero among them) and chunk sizes, so that every split of
 // the innermost runs (whole, partial, longer and shorter than the eight
-// stores of a step) is covered.
+// stores of a step) is covered, and, with short innermost axes and chunks
+// of up to 600 rows, the groups that fillRows repeats (whole, begun in the
+// chunk before, cut short by the chunk's end). A whole table must leave
+// the odometer where it started.
 func TestFillRows(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 11))
-	for trial := range 500 {
-		r := 1 + rng.IntN(4)
+	for trial := range 1000 {
+		r := 1 + rng.IntN(5)
 		shape, strides := make([]int, r), make([]int, r)
 		total := 1
 		for a := range shape {
 			shape[a] = 1 + rng.IntN(20)
+			if trial%2 == 1 && a == r-1 {
+				shape[a] = 1 + rng.IntN(groupRows) // short runs: groups of axes
+			}
 			strides[a] = rng.IntN(2001) - 1000
 			total *= shape[a]
 		}
@@ -237,13 +244,20 @@ func TestFillRows(t *testing.T) {
 		got[total] = -1 // a guard after the table
 		idx := make([]int, r)
 		o := start
+		chunk := 40
+		if trial%4 >= 2 {
+			chunk = 600
+		}
 		for k := 0; k < total; {
-			n := min(total-k, 1+rng.IntN(40))
+			n := min(total-k, 1+rng.IntN(chunk))
 			fillRows(got[k:k+n], shape, strides, idx, &o, size)
 			k += n
 		}
 		if got[total] != -1 {
 			t.Fatalf("trial %d: the guard after the table was overwritten", trial)
+		}
+		if o != start || slices.ContainsFunc(idx, func(i int) bool { return i != 0 }) {
+			t.Fatalf("trial %d: shape %v: the whole table left the odometer at %v, offset %d, not where it started (%d)", trial, shape, idx, o, start)
 		}
 		for i := range want {
 			if got[i] != want[i] {
