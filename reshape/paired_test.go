@@ -170,6 +170,26 @@ func testChainTransposes[T Element](t *testing.T) {
 	}
 	require.Equal(t, 1200, nj, "the chain's elements")
 	checkChainView(t, view, "New([261 300 4]).Permute(2, 1, 0)")
+
+	// reverse4d's shape with short destination rows, of whole lines and
+	// not: the fewest bytes a chain's rows may have (chainRowBytes) and
+	// up to five times that.
+	for _, rowBytes := range []int{64, 96, 128, 192, 256, 320} {
+		rows := rowBytes / size
+		if rows%4 != 0 || rows*size != rowBytes {
+			continue
+		}
+		shape := []int{rows / 4, 4, 64, 2} // the chain [2, 64], rows [4, rows/4]
+		data := make([]T, product(shape))
+		randomFill(rng, data)
+		view, err := New(data, shape...)
+		require.NoError(t, err)
+		view, err = view.Permute(3, 2, 1, 0)
+		require.NoError(t, err)
+		_, ok, _ := chainOf(view)
+		require.True(t, ok, "New(%v).Permute(3, 2, 1, 0) is not chained", shape)
+		checkChainView(t, view, fmt.Sprintf("New(%v).Permute(3, 2, 1, 0), rows of %d bytes", shape, rowBytes))
+	}
 }
 
 // checkChainView copies view, and converts it to float32 and float64, and
