@@ -82,6 +82,12 @@ var (
 // are not whole aligned lines. On such a CPU the buffered blocks of
 // tallSizes are tallRows source rows tall, so that each destination row
 // gets a long run at a time.
+//
+// StreamedConv says that the converting transposes, with the assembly,
+// go through the buffer beyond the cache whatever their rows: their tiles
+// store a half line (8 float32) of each destination row at a time, and
+// through the buffer each row's run goes out as whole lines with
+// non-temporal stores (copyRun).
 type crowding struct {
 	Ways         int
 	Sizes        map[int]int
@@ -89,6 +95,7 @@ type crowding struct {
 	Streamed     map[int]bool
 	Unaligned    map[int]int
 	StreamedTall map[int]bool
+	StreamedConv bool
 }
 
 // check reports whether the crowding can be generated: sizes of widths
@@ -203,8 +210,17 @@ func (c crowding) check(sizes map[int]bool) error {
 // apart, which the AVX-512 tiles write straight, lost too (0.54-0.57 ->
 // 0.48-0.51). float32 gained nothing where its rows crowd no set ([1001,
 // 1001] 0.58 -> 0.51-0.60), and buffers where they do (Straddled).
+//
+// StreamedConv is measured on the same Xeon VM, the suite's conversions at
+// 64 MiB, 3 interleaved rounds, before -> after: transpose2d bfloat16 ->
+// float32 0.29 -> 0.80 (two workers 0.29 -> 0.72), float16 -> float32
+// 0.25 -> 0.83 (0.29 -> 0.69), float32 -> bfloat16 0.41 -> 0.50 (0.46 ->
+// 0.49); and [4095, 4097] transposed (ContiguousAs, medians of 5 rounds
+// of 200ms) bfloat16 -> float32 33-34 -> 12 ms, float32 -> float64 68-77
+// -> 26-27, uint8 -> float32 19-21 -> 8-10, float64 -> float32 34-36 either
+// way. Not measured on AMD's CPUs.
 var amd64Crowd = crowding{Ways: 12, Sizes: map[int]int{1: 0, 2: 0, 4: 8 << 20}, Straddled: map[int]int{4: 0}, Streamed: map[int]bool{1: true, 2: true},
-	Unaligned: map[int]int{8: 5 << 18}, StreamedTall: map[int]bool{4: true, 8: true}}
+	Unaligned: map[int]int{8: 5 << 18}, StreamedTall: map[int]bool{4: true, 8: true}, StreamedConv: true}
 
 // tallRows is the source rows of the buffered transposes' blocks where
 // AMDTuned is false, for the widths of tallSizes (their BlockI is less): a

@@ -516,7 +516,7 @@ func convWalk(cv conversion) blockWalk {
 	return blockWalk{
 		tiles: tl.name, edge: "convEdge" + convName(cv), buffered: "convTransposeBuffered" + convName(cv),
 		tileI: tl.tileI, tileJ: tl.tileJ, blockI: blockI, blockJ: jen.Lit(blockJ), lineCols: func(int) int { return blockJ },
-		srcSize: from.Size, dstSize: to.Size,
+		srcSize: from.Size, dstSize: to.Size, streamOut: true, conv: true,
 	}
 }
 

@@ -769,7 +769,8 @@ const packSpan = 4 << 20
 const packMaxSpan = 16 << 20
 
 // emitStreamCrowded emits the test of whether a streamed transpose writes
-// through the buffer, and its exported form for the dispatcher:
+// through the buffer, and its exported form for the dispatcher, and that
+// of the converting transposes (ConvStreamCrowds):
 //
 //	func StreamCrowds(size, dj int, dst unsafe.Pointer) bool {
 //		return streamCrowded(size, dj, dst)
@@ -801,6 +802,15 @@ func emitStreamCrowded() jen.Code {
 		jen.Return(jen.Parens(jen.Id("streamCrowd").Index(jen.Id("size")).Op("||").Id("Accelerated").Op("&&").Op("!").Id("AMDTuned").Op("&&").
 			Id("tallStreamCrowd").Index(jen.Id("size"))).Op("&&").Parens(
 			jen.Uintptr().Call(jen.Id("dst")).Op("%").Lit(64).Op("!=").Lit(0).Op("||").Id("dj").Op("*").Id("size").Op("%").Lit(64).Op("!=").Lit(0))),
+	).Line().Line().Add(doc(
+		"ConvStreamCrowds reports whether the converting transposes of a copy",
+		"beyond the cache (streamed) write through a CrowdBuffer, whatever their",
+		"rows (convStreamCrowd, with the assembly), so that the caller knows",
+		"whether to declare one: the conversion tiles store half a line of each",
+		"destination row at a time, and through the buffer each row's run goes",
+		"out as whole lines with non-temporal stores (copyRun).",
+	)).Line().Func().Id("ConvStreamCrowds").Params().Bool().Block(
+		jen.Return(jen.Id("convStreamCrowd").Op("&&").Id("Accelerated")),
 	)
 }
 
@@ -1222,6 +1232,10 @@ type blockWalk struct {
 	// aligned lines go through the buffer where the build says so
 	// (crowding.Streamed, streamCrowded).
 	streamOut bool
+	// conv: the walk of a converting transpose, which streams through the
+	// buffer where ConvStreamCrowds says so (crowding.StreamedConv), not
+	// streamCrowded.
+	conv bool
 	// narrows: the walk has a stream parameter, and its blocks are wider
 	// than some build's backend.StreamRows: streamed, its unbuffered
 	// blocks take at most streamRows columns (bj).
@@ -1248,6 +1262,9 @@ func (b blockWalk) buffersOn(be backend) bool {
 	_, ok := be.Crowd.Sizes[b.dstSize]
 	_, unaligned := be.Crowd.Unaligned[b.dstSize]
 	streamed := be.Crowd.Streamed[b.dstSize] || be.Crowd.StreamedTall[b.dstSize]
+	if b.conv {
+		streamed = be.Crowd.StreamedConv
+	}
 	return ok && b.lineCols(be.CacheLine) > be.Crowd.Ways || b.streamOut && streamed || b.unaligned && unaligned
 }
 
@@ -1358,7 +1375,11 @@ func (b blockWalk) body(stores jen.Code) []jen.Code {
 	}
 	cond := jen.Op("!").Id("stream").Op("&&").Add(crowd)
 	if b.streamOut {
-		cond = jen.Parens(cond.Op("||").Id("stream").Op("&&").Id("streamCrowded").Call(jen.Lit(b.dstSize), jen.Id("dj"), jen.Id("dst")))
+		streamed := jen.Id("streamCrowded").Call(jen.Lit(b.dstSize), jen.Id("dj"), jen.Id("dst"))
+		if b.conv {
+			streamed = jen.Id("ConvStreamCrowds").Call()
+		}
+		cond = jen.Parens(cond.Op("||").Id("stream").Op("&&").Add(streamed))
 	}
 	args := []jen.Code{jen.Id("dst"), jen.Id("src"), jen.Id("off"), jen.Id("nj"), jen.Id("dj")}
 	if b.streamOut {
@@ -1436,9 +1457,13 @@ func (b blockWalk) bufferedFunc(name string) jen.Code {
 	params := []jen.Code{jen.List(jen.Id("dst"), jen.Id("src")).Add(ptr()), jen.Id("off").Index().Int(), jen.List(jen.Id("nj"), jen.Id("dj")).Int()}
 	var base jen.Code = jen.Null()
 	if b.streamOut {
-		text = append(text,
-			"With stream (beyond the cache, destination rows that are not whole",
-			"aligned lines: streamCrowded), the tiles prefetch as they do there,",
+		when := []string{"With stream (beyond the cache, destination rows that are not whole",
+			"aligned lines: streamCrowded), the tiles prefetch as they do there,"}
+		if b.conv {
+			when = []string{"With stream (beyond the cache, whatever the rows where",
+				"ConvStreamCrowds says so), the tiles prefetch as they do there,"}
+		}
+		text = append(append(text, when...),
 			"and each row goes out through copyRun, with non-temporal stores of the",
 			"whole lines it covers.")
 		params = append(params, jen.Id("stream").Bool())
@@ -2140,6 +2165,10 @@ func renderAccel(maxRank int, b *backend) *jen.File {
 		"that buffer there alone (see streamCrowded and the backends in",
 		"gen/backend.go)."))
 	f.Var().Id("tallStreamCrowd").Op("=").Add(sizeTable(build.Crowd.StreamedTall))
+	f.Add(doc("convStreamCrowd is whether the converting transposes write through the",
+		"buffer beyond the cache whatever their rows, with the assembly (see",
+		"ConvStreamCrowds and the backends in gen/backend.go)."))
+	f.Const().Id("convStreamCrowd").Op("=").Lit(build.Crowd.StreamedConv)
 	f.Add(doc("packRows is, by element size, the source rows of a whole band of the",
 		"tiles that have a Packed form in this build (see packs): 0 for the sizes",
 		"without one."))

@@ -49,6 +49,11 @@ var streamCrowd = [9]bool{}
 // gen/backend.go).
 var tallStreamCrowd = [9]bool{}
 
+// convStreamCrowd is whether the converting transposes write through the
+// buffer beyond the cache whatever their rows, with the assembly (see
+// ConvStreamCrowds and the backends in gen/backend.go).
+const convStreamCrowd = false
+
 // packRows is, by element size, the source rows of a whole band of the
 // tiles that have a Packed form in this build (see packs): 0 for the sizes
 // without one.

@@ -375,8 +375,8 @@ func convTransposeBFloat16Float32(dst, src unsafe.Pointer, off []int, nj, dj int
 			stores = streamTiles
 		}
 	}
-	if buf != nil && !stream && crowded(4, min(16, nj), dj*4, nj*dj*4) {
-		convTransposeBufferedBFloat16Float32(dst, src, off, nj, dj, buf)
+	if buf != nil && (!stream && crowded(4, min(16, nj), dj*4, nj*dj*4) || stream && ConvStreamCrowds()) {
+		convTransposeBufferedBFloat16Float32(dst, src, off, nj, dj, stream, buf)
 		return
 	}
 	for i0 := 0; i0 < len(off); i0 += 128 {
@@ -401,7 +401,16 @@ func convTransposeBFloat16Float32(dst, src unsafe.Pointer, off []int, nj, dj int
 // a run of consecutive lines, instead of a line per row at a time down
 // the block. The edges go straight to dst. The buffer's rows start at its
 // first line boundary, so that its stores and loads are whole lines.
-func convTransposeBufferedBFloat16Float32(dst, src unsafe.Pointer, off []int, nj, dj int, crowd *CrowdBuffer) {
+// With stream (beyond the cache, whatever the rows where
+// ConvStreamCrowds says so), the tiles prefetch as they do there,
+// and each row goes out through copyRun, with non-temporal stores of the
+// whole lines it covers.
+func convTransposeBufferedBFloat16Float32(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool, crowd *CrowdBuffer) {
+	base := cachedTiles
+	if stream {
+		base = prefetchTiles
+	}
+
 	p := unsafe.Pointer(crowd)
 	buf := (*[16][64]uint64)(unsafe.Add(p, -int(uintptr(p))&63))
 	for i0 := 0; i0 < len(off); i0 += 128 {
@@ -412,8 +421,12 @@ func convTransposeBufferedBFloat16Float32(dst, src unsafe.Pointer, off []int, nj
 			d := unsafe.Add(dst, (j0*dj+i0)*4)
 			fi, fj := mi/8, mj/8
 			if fi > 0 && fj > 0 {
-				convTilesBFloat16Float32(unsafe.Pointer(buf), src, unsafe.Pointer(&rows[0]), j0*2, fi, fj, 512, cachedTiles)
-				if n := fi * 32; n == 512 {
+				convTilesBFloat16Float32(unsafe.Pointer(buf), src, unsafe.Pointer(&rows[0]), j0*2, fi, fj, 512, base)
+				if n := fi * 32; stream {
+					for j := range fj * 8 {
+						copyRun(unsafe.Add(d, j*dj*4), unsafe.Pointer(&buf[j]), n, true)
+					}
+				} else if n == 512 {
 					for j := range fj * 8 {
 						*(*[512]byte)(unsafe.Add(d, j*dj*4)) = *(*[512]byte)(unsafe.Pointer(&buf[j]))
 					}
@@ -459,8 +472,8 @@ func convTransposeFloat16Float32(dst, src unsafe.Pointer, off []int, nj, dj int,
 			stores = streamTiles
 		}
 	}
-	if buf != nil && !stream && crowded(4, min(16, nj), dj*4, nj*dj*4) {
-		convTransposeBufferedFloat16Float32(dst, src, off, nj, dj, buf)
+	if buf != nil && (!stream && crowded(4, min(16, nj), dj*4, nj*dj*4) || stream && ConvStreamCrowds()) {
+		convTransposeBufferedFloat16Float32(dst, src, off, nj, dj, stream, buf)
 		return
 	}
 	for i0 := 0; i0 < len(off); i0 += 128 {
@@ -485,7 +498,16 @@ func convTransposeFloat16Float32(dst, src unsafe.Pointer, off []int, nj, dj int,
 // a run of consecutive lines, instead of a line per row at a time down
 // the block. The edges go straight to dst. The buffer's rows start at its
 // first line boundary, so that its stores and loads are whole lines.
-func convTransposeBufferedFloat16Float32(dst, src unsafe.Pointer, off []int, nj, dj int, crowd *CrowdBuffer) {
+// With stream (beyond the cache, whatever the rows where
+// ConvStreamCrowds says so), the tiles prefetch as they do there,
+// and each row goes out through copyRun, with non-temporal stores of the
+// whole lines it covers.
+func convTransposeBufferedFloat16Float32(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool, crowd *CrowdBuffer) {
+	base := cachedTiles
+	if stream {
+		base = prefetchTiles
+	}
+
 	p := unsafe.Pointer(crowd)
 	buf := (*[16][64]uint64)(unsafe.Add(p, -int(uintptr(p))&63))
 	for i0 := 0; i0 < len(off); i0 += 128 {
@@ -496,8 +518,12 @@ func convTransposeBufferedFloat16Float32(dst, src unsafe.Pointer, off []int, nj,
 			d := unsafe.Add(dst, (j0*dj+i0)*4)
 			fi, fj := mi/8, mj/8
 			if fi > 0 && fj > 0 {
-				convTilesFloat16Float32(unsafe.Pointer(buf), src, unsafe.Pointer(&rows[0]), j0*2, fi, fj, 512, cachedTiles)
-				if n := fi * 32; n == 512 {
+				convTilesFloat16Float32(unsafe.Pointer(buf), src, unsafe.Pointer(&rows[0]), j0*2, fi, fj, 512, base)
+				if n := fi * 32; stream {
+					for j := range fj * 8 {
+						copyRun(unsafe.Add(d, j*dj*4), unsafe.Pointer(&buf[j]), n, true)
+					}
+				} else if n == 512 {
 					for j := range fj * 8 {
 						*(*[512]byte)(unsafe.Add(d, j*dj*4)) = *(*[512]byte)(unsafe.Pointer(&buf[j]))
 					}
@@ -534,7 +560,7 @@ func convTilesFloat16Float32Go(dst, src, off unsafe.Pointer, col, ti, tj, dj int
 // TransposeRows does (see ConvTransposeRows), in blocks whose whole tiles go to
 // convTilesFloat64Float32 and whose edges to convEdgeFloat64Float32; stream picks the tiles' form as
 // the plain transposes do (prefetching, and non-temporal where dst and dj
-// are whole lines).
+// are whole lines). Destinations whose rows crowd the L1 cache (crowded) take convTransposeBufferedFloat64Float32, given buf.
 func convTransposeFloat64Float32(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool, buf *CrowdBuffer) {
 	stores := cachedTiles
 	if stream {
@@ -542,6 +568,10 @@ func convTransposeFloat64Float32(dst, src unsafe.Pointer, off []int, nj, dj int,
 		if AMDTuned && uintptr(dst)%64 == 0 && dj*4%64 == 0 {
 			stores = streamTiles
 		}
+	}
+	if buf != nil && (!stream && crowded(4, min(8, nj), dj*4, nj*dj*4) || stream && ConvStreamCrowds()) {
+		convTransposeBufferedFloat64Float32(dst, src, off, nj, dj, stream, buf)
+		return
 	}
 	for i0 := 0; i0 < len(off); i0 += 128 {
 		mi := min(128, len(off)-i0)
@@ -552,6 +582,53 @@ func convTransposeFloat64Float32(dst, src unsafe.Pointer, off []int, nj, dj int,
 			fi, fj := mi/8, mj/8
 			if fi > 0 && fj > 0 {
 				convTilesFloat64Float32(d, src, unsafe.Pointer(&rows[0]), j0*8, fi, fj, dj*4, stores)
+			}
+			convEdgeFloat64Float32(d, src, rows, j0, 0, mi, fj*8, mj, dj)
+			convEdgeFloat64Float32(d, src, rows, j0, fi*8, mi, 0, fj*8, dj)
+		}
+	}
+}
+
+// convTransposeBufferedFloat64Float32 is convTransposeFloat64Float32 for destinations whose rows crowd the sets
+// of the L1 cache (crowded): the whole tiles of each block of 128 rows go
+// to a buffer of 512-byte rows, whose rows are then copied out whole, each
+// a run of consecutive lines, instead of a line per row at a time down
+// the block. The edges go straight to dst. The buffer's rows start at its
+// first line boundary, so that its stores and loads are whole lines.
+// With stream (beyond the cache, whatever the rows where
+// ConvStreamCrowds says so), the tiles prefetch as they do there,
+// and each row goes out through copyRun, with non-temporal stores of the
+// whole lines it covers.
+func convTransposeBufferedFloat64Float32(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool, crowd *CrowdBuffer) {
+	base := cachedTiles
+	if stream {
+		base = prefetchTiles
+	}
+
+	p := unsafe.Pointer(crowd)
+	buf := (*[8][64]uint64)(unsafe.Add(p, -int(uintptr(p))&63))
+	for i0 := 0; i0 < len(off); i0 += 128 {
+		mi := min(128, len(off)-i0)
+		rows := off[i0 : i0+mi]
+		for j0 := 0; j0 < nj; j0 += 8 {
+			mj := min(8, nj-j0)
+			d := unsafe.Add(dst, (j0*dj+i0)*4)
+			fi, fj := mi/8, mj/8
+			if fi > 0 && fj > 0 {
+				convTilesFloat64Float32(unsafe.Pointer(buf), src, unsafe.Pointer(&rows[0]), j0*8, fi, fj, 512, base)
+				if n := fi * 32; stream {
+					for j := range fj * 8 {
+						copyRun(unsafe.Add(d, j*dj*4), unsafe.Pointer(&buf[j]), n, true)
+					}
+				} else if n == 512 {
+					for j := range fj * 8 {
+						*(*[512]byte)(unsafe.Add(d, j*dj*4)) = *(*[512]byte)(unsafe.Pointer(&buf[j]))
+					}
+				} else {
+					for j := range fj * 8 {
+						copy(unsafe.Slice((*byte)(unsafe.Add(d, j*dj*4)), n), unsafe.Slice((*byte)(unsafe.Pointer(&buf[j])), n))
+					}
+				}
 			}
 			convEdgeFloat64Float32(d, src, rows, j0, 0, mi, fj*8, mj, dj)
 			convEdgeFloat64Float32(d, src, rows, j0, fi*8, mi, 0, fj*8, dj)
@@ -589,8 +666,8 @@ func convTransposeFloat32BFloat16(dst, src unsafe.Pointer, off []int, nj, dj int
 			stores = streamTiles
 		}
 	}
-	if buf != nil && !stream && crowded(2, min(16, nj), dj*2, nj*dj*2) {
-		convTransposeBufferedFloat32BFloat16(dst, src, off, nj, dj, buf)
+	if buf != nil && (!stream && crowded(2, min(16, nj), dj*2, nj*dj*2) || stream && ConvStreamCrowds()) {
+		convTransposeBufferedFloat32BFloat16(dst, src, off, nj, dj, stream, buf)
 		return
 	}
 	for i0 := 0; i0 < len(off); i0 += 256 {
@@ -615,7 +692,16 @@ func convTransposeFloat32BFloat16(dst, src unsafe.Pointer, off []int, nj, dj int
 // a run of consecutive lines, instead of a line per row at a time down
 // the block. The edges go straight to dst. The buffer's rows start at its
 // first line boundary, so that its stores and loads are whole lines.
-func convTransposeBufferedFloat32BFloat16(dst, src unsafe.Pointer, off []int, nj, dj int, crowd *CrowdBuffer) {
+// With stream (beyond the cache, whatever the rows where
+// ConvStreamCrowds says so), the tiles prefetch as they do there,
+// and each row goes out through copyRun, with non-temporal stores of the
+// whole lines it covers.
+func convTransposeBufferedFloat32BFloat16(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool, crowd *CrowdBuffer) {
+	base := cachedTiles
+	if stream {
+		base = prefetchTiles
+	}
+
 	p := unsafe.Pointer(crowd)
 	buf := (*[16][64]uint64)(unsafe.Add(p, -int(uintptr(p))&63))
 	for i0 := 0; i0 < len(off); i0 += 256 {
@@ -626,8 +712,12 @@ func convTransposeBufferedFloat32BFloat16(dst, src unsafe.Pointer, off []int, nj
 			d := unsafe.Add(dst, (j0*dj+i0)*2)
 			fi, fj := mi/8, mj/8
 			if fi > 0 && fj > 0 {
-				convTilesFloat32BFloat16(unsafe.Pointer(buf), src, unsafe.Pointer(&rows[0]), j0*4, fi, fj, 512, cachedTiles)
-				if n := fi * 16; n == 512 {
+				convTilesFloat32BFloat16(unsafe.Pointer(buf), src, unsafe.Pointer(&rows[0]), j0*4, fi, fj, 512, base)
+				if n := fi * 16; stream {
+					for j := range fj * 8 {
+						copyRun(unsafe.Add(d, j*dj*2), unsafe.Pointer(&buf[j]), n, true)
+					}
+				} else if n == 512 {
 					for j := range fj * 8 {
 						*(*[512]byte)(unsafe.Add(d, j*dj*2)) = *(*[512]byte)(unsafe.Pointer(&buf[j]))
 					}
@@ -673,8 +763,8 @@ func convTransposeFloat32Float16(dst, src unsafe.Pointer, off []int, nj, dj int,
 			stores = streamTiles
 		}
 	}
-	if buf != nil && !stream && crowded(2, min(16, nj), dj*2, nj*dj*2) {
-		convTransposeBufferedFloat32Float16(dst, src, off, nj, dj, buf)
+	if buf != nil && (!stream && crowded(2, min(16, nj), dj*2, nj*dj*2) || stream && ConvStreamCrowds()) {
+		convTransposeBufferedFloat32Float16(dst, src, off, nj, dj, stream, buf)
 		return
 	}
 	for i0 := 0; i0 < len(off); i0 += 256 {
@@ -699,7 +789,16 @@ func convTransposeFloat32Float16(dst, src unsafe.Pointer, off []int, nj, dj int,
 // a run of consecutive lines, instead of a line per row at a time down
 // the block. The edges go straight to dst. The buffer's rows start at its
 // first line boundary, so that its stores and loads are whole lines.
-func convTransposeBufferedFloat32Float16(dst, src unsafe.Pointer, off []int, nj, dj int, crowd *CrowdBuffer) {
+// With stream (beyond the cache, whatever the rows where
+// ConvStreamCrowds says so), the tiles prefetch as they do there,
+// and each row goes out through copyRun, with non-temporal stores of the
+// whole lines it covers.
+func convTransposeBufferedFloat32Float16(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool, crowd *CrowdBuffer) {
+	base := cachedTiles
+	if stream {
+		base = prefetchTiles
+	}
+
 	p := unsafe.Pointer(crowd)
 	buf := (*[16][64]uint64)(unsafe.Add(p, -int(uintptr(p))&63))
 	for i0 := 0; i0 < len(off); i0 += 256 {
@@ -710,8 +809,12 @@ func convTransposeBufferedFloat32Float16(dst, src unsafe.Pointer, off []int, nj,
 			d := unsafe.Add(dst, (j0*dj+i0)*2)
 			fi, fj := mi/8, mj/8
 			if fi > 0 && fj > 0 {
-				convTilesFloat32Float16(unsafe.Pointer(buf), src, unsafe.Pointer(&rows[0]), j0*4, fi, fj, 512, cachedTiles)
-				if n := fi * 16; n == 512 {
+				convTilesFloat32Float16(unsafe.Pointer(buf), src, unsafe.Pointer(&rows[0]), j0*4, fi, fj, 512, base)
+				if n := fi * 16; stream {
+					for j := range fj * 8 {
+						copyRun(unsafe.Add(d, j*dj*2), unsafe.Pointer(&buf[j]), n, true)
+					}
+				} else if n == 512 {
 					for j := range fj * 8 {
 						*(*[512]byte)(unsafe.Add(d, j*dj*2)) = *(*[512]byte)(unsafe.Pointer(&buf[j]))
 					}
@@ -748,7 +851,7 @@ func convTilesFloat32Float16Go(dst, src, off unsafe.Pointer, col, ti, tj, dj int
 // TransposeRows does (see ConvTransposeRows), in blocks whose whole tiles go to
 // convTilesFloat32Float64 and whose edges to convEdgeFloat32Float64; stream picks the tiles' form as
 // the plain transposes do (prefetching, and non-temporal where dst and dj
-// are whole lines).
+// are whole lines). Destinations whose rows crowd the L1 cache (crowded) take convTransposeBufferedFloat32Float64, given buf.
 func convTransposeFloat32Float64(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool, buf *CrowdBuffer) {
 	stores := cachedTiles
 	if stream {
@@ -756,6 +859,10 @@ func convTransposeFloat32Float64(dst, src unsafe.Pointer, off []int, nj, dj int,
 		if uintptr(dst)%64 == 0 && dj*8%64 == 0 {
 			stores = streamTiles
 		}
+	}
+	if buf != nil && (!stream && crowded(8, min(8, nj), dj*8, nj*dj*8) || stream && ConvStreamCrowds()) {
+		convTransposeBufferedFloat32Float64(dst, src, off, nj, dj, stream, buf)
+		return
 	}
 	for i0 := 0; i0 < len(off); i0 += 64 {
 		mi := min(64, len(off)-i0)
@@ -766,6 +873,53 @@ func convTransposeFloat32Float64(dst, src unsafe.Pointer, off []int, nj, dj int,
 			fi, fj := mi/4, mj/4
 			if fi > 0 && fj > 0 {
 				convTilesFloat32Float64(d, src, unsafe.Pointer(&rows[0]), j0*4, fi, fj, dj*8, stores)
+			}
+			convEdgeFloat32Float64(d, src, rows, j0, 0, mi, fj*4, mj, dj)
+			convEdgeFloat32Float64(d, src, rows, j0, fi*4, mi, 0, fj*4, dj)
+		}
+	}
+}
+
+// convTransposeBufferedFloat32Float64 is convTransposeFloat32Float64 for destinations whose rows crowd the sets
+// of the L1 cache (crowded): the whole tiles of each block of 64 rows go
+// to a buffer of 512-byte rows, whose rows are then copied out whole, each
+// a run of consecutive lines, instead of a line per row at a time down
+// the block. The edges go straight to dst. The buffer's rows start at its
+// first line boundary, so that its stores and loads are whole lines.
+// With stream (beyond the cache, whatever the rows where
+// ConvStreamCrowds says so), the tiles prefetch as they do there,
+// and each row goes out through copyRun, with non-temporal stores of the
+// whole lines it covers.
+func convTransposeBufferedFloat32Float64(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool, crowd *CrowdBuffer) {
+	base := cachedTiles
+	if stream {
+		base = prefetchTiles
+	}
+
+	p := unsafe.Pointer(crowd)
+	buf := (*[8][64]uint64)(unsafe.Add(p, -int(uintptr(p))&63))
+	for i0 := 0; i0 < len(off); i0 += 64 {
+		mi := min(64, len(off)-i0)
+		rows := off[i0 : i0+mi]
+		for j0 := 0; j0 < nj; j0 += 8 {
+			mj := min(8, nj-j0)
+			d := unsafe.Add(dst, (j0*dj+i0)*8)
+			fi, fj := mi/4, mj/4
+			if fi > 0 && fj > 0 {
+				convTilesFloat32Float64(unsafe.Pointer(buf), src, unsafe.Pointer(&rows[0]), j0*4, fi, fj, 512, base)
+				if n := fi * 32; stream {
+					for j := range fj * 4 {
+						copyRun(unsafe.Add(d, j*dj*8), unsafe.Pointer(&buf[j]), n, true)
+					}
+				} else if n == 512 {
+					for j := range fj * 4 {
+						*(*[512]byte)(unsafe.Add(d, j*dj*8)) = *(*[512]byte)(unsafe.Pointer(&buf[j]))
+					}
+				} else {
+					for j := range fj * 4 {
+						copy(unsafe.Slice((*byte)(unsafe.Add(d, j*dj*8)), n), unsafe.Slice((*byte)(unsafe.Pointer(&buf[j])), n))
+					}
+				}
 			}
 			convEdgeFloat32Float64(d, src, rows, j0, 0, mi, fj*4, mj, dj)
 			convEdgeFloat32Float64(d, src, rows, j0, fi*4, mi, 0, fj*4, dj)
@@ -803,8 +957,8 @@ func convTransposeInt8Float32(dst, src unsafe.Pointer, off []int, nj, dj int, st
 			stores = streamTiles
 		}
 	}
-	if buf != nil && !stream && crowded(4, min(16, nj), dj*4, nj*dj*4) {
-		convTransposeBufferedInt8Float32(dst, src, off, nj, dj, buf)
+	if buf != nil && (!stream && crowded(4, min(16, nj), dj*4, nj*dj*4) || stream && ConvStreamCrowds()) {
+		convTransposeBufferedInt8Float32(dst, src, off, nj, dj, stream, buf)
 		return
 	}
 	for i0 := 0; i0 < len(off); i0 += 128 {
@@ -829,7 +983,16 @@ func convTransposeInt8Float32(dst, src unsafe.Pointer, off []int, nj, dj int, st
 // a run of consecutive lines, instead of a line per row at a time down
 // the block. The edges go straight to dst. The buffer's rows start at its
 // first line boundary, so that its stores and loads are whole lines.
-func convTransposeBufferedInt8Float32(dst, src unsafe.Pointer, off []int, nj, dj int, crowd *CrowdBuffer) {
+// With stream (beyond the cache, whatever the rows where
+// ConvStreamCrowds says so), the tiles prefetch as they do there,
+// and each row goes out through copyRun, with non-temporal stores of the
+// whole lines it covers.
+func convTransposeBufferedInt8Float32(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool, crowd *CrowdBuffer) {
+	base := cachedTiles
+	if stream {
+		base = prefetchTiles
+	}
+
 	p := unsafe.Pointer(crowd)
 	buf := (*[16][64]uint64)(unsafe.Add(p, -int(uintptr(p))&63))
 	for i0 := 0; i0 < len(off); i0 += 128 {
@@ -840,8 +1003,12 @@ func convTransposeBufferedInt8Float32(dst, src unsafe.Pointer, off []int, nj, dj
 			d := unsafe.Add(dst, (j0*dj+i0)*4)
 			fi, fj := mi/8, mj/8
 			if fi > 0 && fj > 0 {
-				convTilesInt8Float32(unsafe.Pointer(buf), src, unsafe.Pointer(&rows[0]), j0, fi, fj, 512, cachedTiles)
-				if n := fi * 32; n == 512 {
+				convTilesInt8Float32(unsafe.Pointer(buf), src, unsafe.Pointer(&rows[0]), j0, fi, fj, 512, base)
+				if n := fi * 32; stream {
+					for j := range fj * 8 {
+						copyRun(unsafe.Add(d, j*dj*4), unsafe.Pointer(&buf[j]), n, true)
+					}
+				} else if n == 512 {
 					for j := range fj * 8 {
 						*(*[512]byte)(unsafe.Add(d, j*dj*4)) = *(*[512]byte)(unsafe.Pointer(&buf[j]))
 					}
@@ -887,8 +1054,8 @@ func convTransposeUint8Float32(dst, src unsafe.Pointer, off []int, nj, dj int, s
 			stores = streamTiles
 		}
 	}
-	if buf != nil && !stream && crowded(4, min(16, nj), dj*4, nj*dj*4) {
-		convTransposeBufferedUint8Float32(dst, src, off, nj, dj, buf)
+	if buf != nil && (!stream && crowded(4, min(16, nj), dj*4, nj*dj*4) || stream && ConvStreamCrowds()) {
+		convTransposeBufferedUint8Float32(dst, src, off, nj, dj, stream, buf)
 		return
 	}
 	for i0 := 0; i0 < len(off); i0 += 128 {
@@ -913,7 +1080,16 @@ func convTransposeUint8Float32(dst, src unsafe.Pointer, off []int, nj, dj int, s
 // a run of consecutive lines, instead of a line per row at a time down
 // the block. The edges go straight to dst. The buffer's rows start at its
 // first line boundary, so that its stores and loads are whole lines.
-func convTransposeBufferedUint8Float32(dst, src unsafe.Pointer, off []int, nj, dj int, crowd *CrowdBuffer) {
+// With stream (beyond the cache, whatever the rows where
+// ConvStreamCrowds says so), the tiles prefetch as they do there,
+// and each row goes out through copyRun, with non-temporal stores of the
+// whole lines it covers.
+func convTransposeBufferedUint8Float32(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool, crowd *CrowdBuffer) {
+	base := cachedTiles
+	if stream {
+		base = prefetchTiles
+	}
+
 	p := unsafe.Pointer(crowd)
 	buf := (*[16][64]uint64)(unsafe.Add(p, -int(uintptr(p))&63))
 	for i0 := 0; i0 < len(off); i0 += 128 {
@@ -924,8 +1100,12 @@ func convTransposeBufferedUint8Float32(dst, src unsafe.Pointer, off []int, nj, d
 			d := unsafe.Add(dst, (j0*dj+i0)*4)
 			fi, fj := mi/8, mj/8
 			if fi > 0 && fj > 0 {
-				convTilesUint8Float32(unsafe.Pointer(buf), src, unsafe.Pointer(&rows[0]), j0, fi, fj, 512, cachedTiles)
-				if n := fi * 32; n == 512 {
+				convTilesUint8Float32(unsafe.Pointer(buf), src, unsafe.Pointer(&rows[0]), j0, fi, fj, 512, base)
+				if n := fi * 32; stream {
+					for j := range fj * 8 {
+						copyRun(unsafe.Add(d, j*dj*4), unsafe.Pointer(&buf[j]), n, true)
+					}
+				} else if n == 512 {
 					for j := range fj * 8 {
 						*(*[512]byte)(unsafe.Add(d, j*dj*4)) = *(*[512]byte)(unsafe.Pointer(&buf[j]))
 					}
@@ -971,8 +1151,8 @@ func convTransposeInt16Float32(dst, src unsafe.Pointer, off []int, nj, dj int, s
 			stores = streamTiles
 		}
 	}
-	if buf != nil && !stream && crowded(4, min(16, nj), dj*4, nj*dj*4) {
-		convTransposeBufferedInt16Float32(dst, src, off, nj, dj, buf)
+	if buf != nil && (!stream && crowded(4, min(16, nj), dj*4, nj*dj*4) || stream && ConvStreamCrowds()) {
+		convTransposeBufferedInt16Float32(dst, src, off, nj, dj, stream, buf)
 		return
 	}
 	for i0 := 0; i0 < len(off); i0 += 128 {
@@ -997,7 +1177,16 @@ func convTransposeInt16Float32(dst, src unsafe.Pointer, off []int, nj, dj int, s
 // a run of consecutive lines, instead of a line per row at a time down
 // the block. The edges go straight to dst. The buffer's rows start at its
 // first line boundary, so that its stores and loads are whole lines.
-func convTransposeBufferedInt16Float32(dst, src unsafe.Pointer, off []int, nj, dj int, crowd *CrowdBuffer) {
+// With stream (beyond the cache, whatever the rows where
+// ConvStreamCrowds says so), the tiles prefetch as they do there,
+// and each row goes out through copyRun, with non-temporal stores of the
+// whole lines it covers.
+func convTransposeBufferedInt16Float32(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool, crowd *CrowdBuffer) {
+	base := cachedTiles
+	if stream {
+		base = prefetchTiles
+	}
+
 	p := unsafe.Pointer(crowd)
 	buf := (*[16][64]uint64)(unsafe.Add(p, -int(uintptr(p))&63))
 	for i0 := 0; i0 < len(off); i0 += 128 {
@@ -1008,8 +1197,12 @@ func convTransposeBufferedInt16Float32(dst, src unsafe.Pointer, off []int, nj, d
 			d := unsafe.Add(dst, (j0*dj+i0)*4)
 			fi, fj := mi/8, mj/8
 			if fi > 0 && fj > 0 {
-				convTilesInt16Float32(unsafe.Pointer(buf), src, unsafe.Pointer(&rows[0]), j0*2, fi, fj, 512, cachedTiles)
-				if n := fi * 32; n == 512 {
+				convTilesInt16Float32(unsafe.Pointer(buf), src, unsafe.Pointer(&rows[0]), j0*2, fi, fj, 512, base)
+				if n := fi * 32; stream {
+					for j := range fj * 8 {
+						copyRun(unsafe.Add(d, j*dj*4), unsafe.Pointer(&buf[j]), n, true)
+					}
+				} else if n == 512 {
 					for j := range fj * 8 {
 						*(*[512]byte)(unsafe.Add(d, j*dj*4)) = *(*[512]byte)(unsafe.Pointer(&buf[j]))
 					}

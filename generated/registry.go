@@ -309,6 +309,16 @@ func streamCrowded(size, dj int, dst unsafe.Pointer) bool {
 	return (streamCrowd[size] || Accelerated && !AMDTuned && tallStreamCrowd[size]) && (uintptr(dst)%64 != 0 || dj*size%64 != 0)
 }
 
+// ConvStreamCrowds reports whether the converting transposes of a copy
+// beyond the cache (streamed) write through a CrowdBuffer, whatever their
+// rows (convStreamCrowd, with the assembly), so that the caller knows
+// whether to declare one: the conversion tiles store half a line of each
+// destination row at a time, and through the buffer each row's run goes
+// out as whole lines with non-temporal stores (copyRun).
+func ConvStreamCrowds() bool {
+	return convStreamCrowd && Accelerated
+}
+
 // touchLines reads a byte of each cache line of rows runs of n bytes, dj
 // bytes apart from dst, and returns their xor, which callers ignore: the
 // destination of a block of a transpose beyond the cache, read before the

@@ -250,10 +250,14 @@ func transposeAxesPart(op copyOp, dst, src unsafe.Pointer, cshape, cstrides []in
 // the cache, where their destination rows crowd the L1 cache
 // (generated.Crowds) or their source rows do (packsRows); beyond it, a
 // plain copy's where the destination rows are not whole aligned lines
-// (generated.StreamCrowds).
+// (generated.StreamCrowds), a converting copy's where the build says so
+// (generated.ConvStreamCrowds).
 func (op copyOp) buffers(dst, src unsafe.Pointer, cshape, cstrides []int, b, dj, r0, r1 int) bool {
 	if op.stream {
-		return op.conv.run == nil && generated.StreamCrowds(op.dstSize(), dj, dst)
+		if op.conv.run != nil {
+			return generated.ConvStreamCrowds()
+		}
+		return generated.StreamCrowds(op.dstSize(), dj, dst)
 	}
 	return generated.Crowds(op.dstSize(), cshape[b], dj) || packsRows(op, src, cshape, cstrides, b, dj, r0, r1)
 }

@@ -265,9 +265,11 @@ func TestPacksRows(t *testing.T) {
 // TestStreamCrowds checks which streamed transposes go through the buffer
 // (generated.StreamCrowds, copyOp.buffers): those of the sizes the build
 // lists into rows that are not whole aligned lines; never rows of whole
-// aligned lines, which the tiles write with non-temporal stores, and never
-// conversions; 4- and 8-byte elements only where the amd64 assembly runs
-// tuned for CPUs other than AMD's (generated.AMDTuned false).
+// aligned lines, which the tiles write with non-temporal stores; 4- and
+// 8-byte elements only where the amd64 assembly runs tuned for CPUs other
+// than AMD's (generated.AMDTuned false). Conversions
+// (generated.ConvStreamCrowds) go through it whatever their rows where the
+// amd64 assembly runs, and nowhere else.
 func TestStreamCrowds(t *testing.T) {
 	raw := make([]byte, 256)
 	line := unsafe.Add(unsafe.Pointer(&raw[0]), -int(uintptr(unsafe.Pointer(&raw[0])))&63)
@@ -290,5 +292,10 @@ func TestStreamCrowds(t *testing.T) {
 	}
 	bf := conversion{from: generated.BFloat16, to: generated.Float32, run: converterOf[float32, BFloat16](generated.BFloat16, generated.Float32)}
 	conv := copyOp{dt: generated.BFloat16, stream: true, conv: bf}
-	require.False(t, conv.buffers(line, line, []int{64, 4095}, []int{1, 64}, 0, 4095, 0, 4095), "a conversion")
+	want := runtime.GOARCH == "amd64" && generated.Accelerated
+	require.Equal(t, want, generated.ConvStreamCrowds(), "conversions")
+	require.Equal(t, want, conv.buffers(line, line, []int{64, 4095}, []int{1, 64}, 0, 4095, 0, 4095), "a conversion into rows 4095 elements apart")
+	require.Equal(t, want, conv.buffers(line, line, []int{64, 4096}, []int{1, 64}, 0, 4096, 0, 4096), "a conversion into whole aligned lines")
+	conv.stream = false
+	require.False(t, conv.buffers(line, line, []int{64, 1001}, []int{1, 64}, 0, 1001, 0, 1001), "a conversion in the cache, rows crowding no set")
 }
