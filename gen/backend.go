@@ -83,6 +83,13 @@ var (
 // tallSizes are tallRows source rows tall, so that each destination row
 // gets a long run at a time.
 //
+// StreamedAligned lists the element sizes whose streamed transposes into
+// rows of whole aligned lines go through the buffer too on such a CPU
+// (AMDTuned false) where the AVX2 tiles run (no AVX-512), and
+// StreamedAligned512 those that do so where the AVX-512 tiles run: the
+// tiles' own non-temporal stores cover less than a line of each row at a
+// time, and through the buffer each row's run goes out as whole lines.
+//
 // StreamedConv says that the converting transposes, with the assembly,
 // go through the buffer beyond the cache whatever their rows: their tiles
 // store a half line (8 float32) of each destination row at a time, and
@@ -96,6 +103,9 @@ type crowding struct {
 	Unaligned    map[int]int
 	StreamedTall map[int]bool
 	StreamedConv bool
+
+	StreamedAligned    map[int]bool
+	StreamedAligned512 map[int]bool
 }
 
 // check reports whether the crowding can be generated: sizes of widths
@@ -117,7 +127,7 @@ func (c crowding) check(sizes map[int]bool) error {
 			return fmt.Errorf("straddled %d-byte elements: a negative span", sz)
 		}
 	}
-	for name, set := range map[string]map[int]bool{"streamed": c.Streamed, "streamed tall": c.StreamedTall} {
+	for name, set := range map[string]map[int]bool{"streamed": c.Streamed, "streamed tall": c.StreamedTall, "streamed aligned": c.StreamedAligned, "streamed aligned (AVX-512)": c.StreamedAligned512} {
 		for sz := range set {
 			if !sizes[sz] {
 				return fmt.Errorf("%s: no width of %d bytes", name, sz)
@@ -219,8 +229,20 @@ func (c crowding) check(sizes map[int]bool) error {
 // of 200ms) bfloat16 -> float32 33-34 -> 12 ms, float32 -> float64 68-77
 // -> 26-27, uint8 -> float32 19-21 -> 8-10, float64 -> float32 34-36 either
 // way. Not measured on AMD's CPUs.
+//
+// StreamedAligned and StreamedAligned512 are measured on the same Xeon VM,
+// transpose2d, transpose-4k, mixed5d-t and reverse4d at 64 MiB (rows of
+// whole aligned lines), one worker, 2 interleaved rounds, the tiles' own
+// non-temporal stores against the buffer: with the AVX2 tiles
+// (-stridekit.kernels=avx2) uint8 0.15-0.18 -> 0.46-0.69, bfloat16
+// 0.23-0.31 -> 0.63-0.77, float32 0.30-0.36 -> 0.65-0.76, float64
+// 0.96-1.10 -> 0.66-0.80 (so not float64); with the AVX-512 tiles, whose
+// stores are whole lines for 4 and 8 bytes, uint8 0.42-0.73 ->
+// 0.50-0.80, bfloat16 0.94-1.17x by case (so not), float32 and float64
+// 0.65-0.72x.
 var amd64Crowd = crowding{Ways: 12, Sizes: map[int]int{1: 0, 2: 0, 4: 8 << 20}, Straddled: map[int]int{4: 0}, Streamed: map[int]bool{1: true, 2: true},
-	Unaligned: map[int]int{8: 5 << 18}, StreamedTall: map[int]bool{4: true, 8: true}, StreamedConv: true}
+	Unaligned: map[int]int{8: 5 << 18}, StreamedTall: map[int]bool{4: true, 8: true}, StreamedConv: true,
+	StreamedAligned: map[int]bool{1: true, 2: true, 4: true}, StreamedAligned512: map[int]bool{1: true}}
 
 // tallRows is the source rows of the buffered transposes' blocks where
 // AMDTuned is false, for the widths of tallSizes (their BlockI is less): a

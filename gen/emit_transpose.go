@@ -777,7 +777,10 @@ const packMaxSpan = 16 << 20
 //	}
 //
 //	func streamCrowded(size, dj int, dst unsafe.Pointer) bool {
-//		return (streamCrowd[size] || Accelerated && !AMDTuned && tallStreamCrowd[size]) && (uintptr(dst)%64 != 0 || dj*size%64 != 0)
+//		if uintptr(dst)%64 == 0 && dj*size%64 == 0 {
+//			return Accelerated && !AMDTuned && (AVX512 && alignedStreamCrowd512[size] || !AVX512 && alignedStreamCrowd[size])
+//		}
+//		return streamCrowd[size] || Accelerated && !AMDTuned && tallStreamCrowd[size]
 //	}
 func emitStreamCrowded() jen.Code {
 	sig := jen.Params(jen.List(jen.Id("size"), jen.Id("dj")).Int(), jen.Id("dst").Add(ptr())).Bool()
@@ -791,17 +794,24 @@ func emitStreamCrowded() jen.Code {
 	).Line().Line().Add(doc(
 		"streamCrowded reports whether a streamed blocked transpose of size-byte",
 		"elements into rows dj elements apart from dst writes through a",
-		"CrowdBuffer: where the build says so for the size (streamCrowd, or",
-		"tallStreamCrowd where AMDTuned is false) and the rows are not whole",
-		"aligned lines, which its tiles cannot write with non-temporal stores.",
-		"Written down a block a line's worth at a time, each line of such rows is",
-		"written in two parts at two times; through the buffer each row's part",
-		"of a block goes out as one run, its whole lines with non-temporal",
-		"stores where the build has them (copyRun).",
+		"CrowdBuffer: where the rows are not whole aligned lines, which its tiles",
+		"cannot write with non-temporal stores, for the sizes the build says",
+		"(streamCrowd, or tallStreamCrowd where AMDTuned is false): written down",
+		"a block a line's worth at a time, each line of such rows is written in",
+		"two parts at two times; where they are, with the assembly and AMDTuned",
+		"false, for the sizes whose tiles store less than a line of each row at",
+		"a time (alignedStreamCrowd for the AVX2 tiles, alignedStreamCrowd512",
+		"for the AVX-512 ones). Through the buffer each row's part of a block",
+		"goes out as one run, its whole lines with non-temporal stores where the",
+		"build has them (copyRun).",
 	)).Line().Func().Id("streamCrowded").Add(sig).Block(
-		jen.Return(jen.Parens(jen.Id("streamCrowd").Index(jen.Id("size")).Op("||").Id("Accelerated").Op("&&").Op("!").Id("AMDTuned").Op("&&").
-			Id("tallStreamCrowd").Index(jen.Id("size"))).Op("&&").Parens(
-			jen.Uintptr().Call(jen.Id("dst")).Op("%").Lit(64).Op("!=").Lit(0).Op("||").Id("dj").Op("*").Id("size").Op("%").Lit(64).Op("!=").Lit(0))),
+		jen.If(jen.Uintptr().Call(jen.Id("dst")).Op("%").Lit(64).Op("==").Lit(0).Op("&&").Id("dj").Op("*").Id("size").Op("%").Lit(64).Op("==").Lit(0)).Block(
+			jen.Return(jen.Id("Accelerated").Op("&&").Op("!").Id("AMDTuned").Op("&&").Parens(
+				jen.Id("AVX512").Op("&&").Id("alignedStreamCrowd512").Index(jen.Id("size")).Op("||").
+					Op("!").Id("AVX512").Op("&&").Id("alignedStreamCrowd").Index(jen.Id("size")))),
+		),
+		jen.Return(jen.Id("streamCrowd").Index(jen.Id("size")).Op("||").Id("Accelerated").Op("&&").Op("!").Id("AMDTuned").Op("&&").
+			Id("tallStreamCrowd").Index(jen.Id("size"))),
 	).Line().Line().Add(doc(
 		"ConvStreamCrowds reports whether the converting transposes of a copy",
 		"beyond the cache (streamed) write through a CrowdBuffer, whatever their",
@@ -2165,6 +2175,12 @@ func renderAccel(maxRank int, b *backend) *jen.File {
 		"that buffer there alone (see streamCrowded and the backends in",
 		"gen/backend.go)."))
 	f.Var().Id("tallStreamCrowd").Op("=").Add(sizeTable(build.Crowd.StreamedTall))
+	f.Add(doc("alignedStreamCrowd is, by element size, whether a streamed transpose",
+		"into rows of whole aligned lines writes through the buffer where AMDTuned",
+		"is false and the AVX2 tiles run; alignedStreamCrowd512 where the AVX-512",
+		"tiles run (see streamCrowded and the backends in gen/backend.go)."))
+	f.Var().Id("alignedStreamCrowd").Op("=").Add(sizeTable(build.Crowd.StreamedAligned))
+	f.Var().Id("alignedStreamCrowd512").Op("=").Add(sizeTable(build.Crowd.StreamedAligned512))
 	f.Add(doc("convStreamCrowd is whether the converting transposes write through the",
 		"buffer beyond the cache whatever their rows, with the assembly (see",
 		"ConvStreamCrowds and the backends in gen/backend.go)."))

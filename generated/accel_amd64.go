@@ -50,6 +50,13 @@ var streamCrowd = [9]bool{1: true, 2: true}
 // gen/backend.go).
 var tallStreamCrowd = [9]bool{4: true, 8: true}
 
+// alignedStreamCrowd is, by element size, whether a streamed transpose
+// into rows of whole aligned lines writes through the buffer where AMDTuned
+// is false and the AVX2 tiles run; alignedStreamCrowd512 where the AVX-512
+// tiles run (see streamCrowded and the backends in gen/backend.go).
+var alignedStreamCrowd = [9]bool{1: true, 2: true, 4: true}
+var alignedStreamCrowd512 = [9]bool{1: true}
+
 // convStreamCrowd is whether the converting transposes write through the
 // buffer beyond the cache whatever their rows, with the assembly (see
 // ConvStreamCrowds and the backends in gen/backend.go).

@@ -49,6 +49,13 @@ var streamCrowd = [9]bool{}
 // gen/backend.go).
 var tallStreamCrowd = [9]bool{}
 
+// alignedStreamCrowd is, by element size, whether a streamed transpose
+// into rows of whole aligned lines writes through the buffer where AMDTuned
+// is false and the AVX2 tiles run; alignedStreamCrowd512 where the AVX-512
+// tiles run (see streamCrowded and the backends in gen/backend.go).
+var alignedStreamCrowd = [9]bool{}
+var alignedStreamCrowd512 = [9]bool{}
+
 // convStreamCrowd is whether the converting transposes write through the
 // buffer beyond the cache whatever their rows, with the assembly (see
 // ConvStreamCrowds and the backends in gen/backend.go).

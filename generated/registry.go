@@ -298,15 +298,21 @@ func StreamCrowds(size, dj int, dst unsafe.Pointer) bool {
 
 // streamCrowded reports whether a streamed blocked transpose of size-byte
 // elements into rows dj elements apart from dst writes through a
-// CrowdBuffer: where the build says so for the size (streamCrowd, or
-// tallStreamCrowd where AMDTuned is false) and the rows are not whole
-// aligned lines, which its tiles cannot write with non-temporal stores.
-// Written down a block a line's worth at a time, each line of such rows is
-// written in two parts at two times; through the buffer each row's part
-// of a block goes out as one run, its whole lines with non-temporal
-// stores where the build has them (copyRun).
+// CrowdBuffer: where the rows are not whole aligned lines, which its tiles
+// cannot write with non-temporal stores, for the sizes the build says
+// (streamCrowd, or tallStreamCrowd where AMDTuned is false): written down
+// a block a line's worth at a time, each line of such rows is written in
+// two parts at two times; where they are, with the assembly and AMDTuned
+// false, for the sizes whose tiles store less than a line of each row at
+// a time (alignedStreamCrowd for the AVX2 tiles, alignedStreamCrowd512
+// for the AVX-512 ones). Through the buffer each row's part of a block
+// goes out as one run, its whole lines with non-temporal stores where the
+// build has them (copyRun).
 func streamCrowded(size, dj int, dst unsafe.Pointer) bool {
-	return (streamCrowd[size] || Accelerated && !AMDTuned && tallStreamCrowd[size]) && (uintptr(dst)%64 != 0 || dj*size%64 != 0)
+	if uintptr(dst)%64 == 0 && dj*size%64 == 0 {
+		return Accelerated && !AMDTuned && (AVX512 && alignedStreamCrowd512[size] || !AVX512 && alignedStreamCrowd[size])
+	}
+	return streamCrowd[size] || Accelerated && !AMDTuned && tallStreamCrowd[size]
 }
 
 // ConvStreamCrowds reports whether the converting transposes of a copy

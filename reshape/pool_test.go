@@ -264,10 +264,12 @@ func TestPacksRows(t *testing.T) {
 
 // TestStreamCrowds checks which streamed transposes go through the buffer
 // (generated.StreamCrowds, copyOp.buffers): those of the sizes the build
-// lists into rows that are not whole aligned lines; never rows of whole
-// aligned lines, which the tiles write with non-temporal stores; 4- and
-// 8-byte elements only where the amd64 assembly runs tuned for CPUs other
-// than AMD's (generated.AMDTuned false). Conversions
+// lists into rows that are not whole aligned lines, 4- and 8-byte elements
+// only where the amd64 assembly runs tuned for CPUs other than AMD's
+// (generated.AMDTuned false); rows of whole aligned lines, which the tiles
+// write with non-temporal stores, only there too, for 1-, 2- and 4-byte
+// elements with the AVX2 tiles and 1-byte ones with the AVX-512 tiles,
+// whose stores are less than a line of each row at a time. Conversions
 // (generated.ConvStreamCrowds) go through it whatever their rows where the
 // amd64 assembly runs, and nowhere else.
 func TestStreamCrowds(t *testing.T) {
@@ -277,17 +279,21 @@ func TestStreamCrowds(t *testing.T) {
 		odd := generated.StreamCrowds(size, 4095, line)
 		require.Equal(t, !(runtime.GOARCH == "arm64" && generated.Accelerated), odd, "%d bytes: rows 4095 elements apart (every build but arm64's NEON lists 1 and 2 bytes)", size)
 		require.Equal(t, odd, generated.StreamCrowds(size, 4096/size, unsafe.Add(line, 1)), "%d bytes: dst off a line", size)
-		require.False(t, generated.StreamCrowds(size, 4096/size, line), "%d bytes: whole aligned lines", size)
 		op := copyOp{dt: map[int]generated.DType{1: generated.Uint8, 2: generated.BFloat16}[size], stream: true}
 		require.Equal(t, odd, op.buffers(line, line, []int{64, 4095}, []int{1, 64}, 0, 4095, 0, 4095), "%d bytes: buffers", size)
 	}
-	defer func(amdTuned bool) { generated.AMDTuned = amdTuned }(generated.AMDTuned)
-	for _, amdTuned := range []bool{true, false} {
-		generated.AMDTuned = amdTuned
-		want := runtime.GOARCH == "amd64" && generated.Accelerated && !amdTuned
-		for _, size := range []int{4, 8} {
-			require.Equal(t, want, generated.StreamCrowds(size, 4095, line), "%d bytes, AMDTuned %v", size, amdTuned)
-			require.False(t, generated.StreamCrowds(size, 4096/size, line), "%d bytes, AMDTuned %v: whole aligned lines", size, amdTuned)
+	defer func(amdTuned, avx512 bool) { generated.AMDTuned, generated.AVX512 = amdTuned, avx512 }(generated.AMDTuned, generated.AVX512)
+	for _, avx512 := range []bool{false, generated.AVX512} {
+		for _, amdTuned := range []bool{true, false} {
+			generated.AMDTuned, generated.AVX512 = amdTuned, avx512
+			tuned := runtime.GOARCH == "amd64" && generated.Accelerated && !amdTuned
+			for _, size := range []int{1, 2, 4, 8} {
+				if size >= 4 {
+					require.Equal(t, tuned, generated.StreamCrowds(size, 4095, line), "%d bytes, AMDTuned %v", size, amdTuned)
+				}
+				aligned := tuned && (size == 1 || !avx512 && size <= 4)
+				require.Equal(t, aligned, generated.StreamCrowds(size, 4096/size, line), "%d bytes, AMDTuned %v, AVX512 %v: whole aligned lines", size, amdTuned, avx512)
+			}
 		}
 	}
 	bf := conversion{from: generated.BFloat16, to: generated.Float32, run: converterOf[float32, BFloat16](generated.BFloat16, generated.Float32)}
