@@ -891,7 +891,7 @@ func transposeUint16(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool
 	if stream && uintptr(dst)%64 == 0 && dj*2%64 == 0 {
 		stores = streamTiles
 	}
-	if buf != nil && (!stream && (crowded(2, min(cacheLine/2, nj), dj*2, nj*dj*2) || nj*dj*2 >= 4194304 && packs(2, nj, dj, src, off)) || stream && streamCrowded(2, dj, dst)) {
+	if buf != nil && (!stream && (crowded(2, min(cacheLine/2, nj), dj*2, nj*dj*2) || nj*dj*2 >= 4194304 && packs(2, nj, dj, src, off)) || stream && streamCrowded(2, nj, dj, dst)) {
 		transposeBufferedUint16(dst, src, off, nj, dj, stream, buf)
 		return
 	}

@@ -891,7 +891,7 @@ func transposeUint32(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool
 	if stream && uintptr(dst)%64 == 0 && dj*4%64 == 0 {
 		stores = streamTiles
 	}
-	if buf != nil && (!stream && crowded(4, min(cacheLine/4, nj), dj*4, nj*dj*4) || stream && streamCrowded(4, dj, dst)) {
+	if buf != nil && (!stream && crowded(4, min(cacheLine/4, nj), dj*4, nj*dj*4) || stream && streamCrowded(4, nj, dj, dst)) {
 		transposeBufferedUint32(dst, src, off, nj, dj, stream, buf)
 		return
 	}

@@ -891,7 +891,7 @@ func transposeUint64(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool
 	if stream && uintptr(dst)%64 == 0 && dj*8%64 == 0 {
 		stores = streamTiles
 	}
-	if buf != nil && (!stream && crowded(8, min(cacheLine/8, nj), dj*8, nj*dj*8) || stream && streamCrowded(8, dj, dst)) {
+	if buf != nil && (!stream && crowded(8, min(cacheLine/8, nj), dj*8, nj*dj*8) || stream && streamCrowded(8, nj, dj, dst)) {
 		transposeBufferedUint64(dst, src, off, nj, dj, stream, buf)
 		return
 	}

@@ -894,7 +894,7 @@ func transposeUint8(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool,
 			stores = streamTiles
 		}
 	}
-	if buf != nil && (!stream && (crowded(1, min(cacheLine/1, nj), dj, nj*dj) || nj*dj >= 4194304 && packs(1, nj, dj, src, off)) || stream && streamCrowded(1, dj, dst)) {
+	if buf != nil && (!stream && (crowded(1, min(cacheLine/1, nj), dj, nj*dj) || nj*dj >= 4194304 && packs(1, nj, dj, src, off)) || stream && streamCrowded(1, nj, dj, dst)) {
 		transposeBufferedUint8(dst, src, off, nj, dj, stream, buf)
 		return
 	}

@@ -289,11 +289,12 @@ func packs(size, nj, dj int, src unsafe.Pointer, off []int) bool {
 }
 
 // StreamCrowds reports whether the blocked transposes of a copy beyond the
-// cache (streamed) into rows of dj elements of size bytes from dst write
+// cache (streamed) of nj source columns into rows of dj elements of size
+// bytes from dst write
 // through a CrowdBuffer (see streamCrowded), so that the caller knows
 // whether to declare one.
-func StreamCrowds(size, dj int, dst unsafe.Pointer) bool {
-	return streamCrowded(size, dj, dst)
+func StreamCrowds(size, nj, dj int, dst unsafe.Pointer) bool {
+	return streamCrowded(size, nj, dj, dst)
 }
 
 // streamCrowded reports whether a streamed blocked transpose of size-byte
@@ -305,12 +306,14 @@ func StreamCrowds(size, dj int, dst unsafe.Pointer) bool {
 // two parts at two times; where they are, with the assembly and AMDTuned
 // false, for the sizes whose tiles store less than a line of each row at
 // a time (alignedStreamCrowd for the AVX2 tiles, alignedStreamCrowd512
-// for the AVX-512 ones). Through the buffer each row's part of a block
+// for the AVX-512 ones, whose buffered blocks must be a line of columns
+// wide: nj source columns of half a line, uint8 mixed6d-t's, lost 0.88×
+// through it). Through the buffer each row's part of a block
 // goes out as one run, its whole lines with non-temporal stores where the
 // build has them (copyRun).
-func streamCrowded(size, dj int, dst unsafe.Pointer) bool {
+func streamCrowded(size, nj, dj int, dst unsafe.Pointer) bool {
 	if uintptr(dst)%64 == 0 && dj*size%64 == 0 {
-		return Accelerated && !AMDTuned && (AVX512 && alignedStreamCrowd512[size] || !AVX512 && alignedStreamCrowd[size])
+		return Accelerated && !AMDTuned && (AVX512 && alignedStreamCrowd512[size] && nj*size >= 64 || !AVX512 && alignedStreamCrowd[size])
 	}
 	return streamCrowd[size] || Accelerated && !AMDTuned && tallStreamCrowd[size]
 }

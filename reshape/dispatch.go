@@ -257,7 +257,7 @@ func (op copyOp) buffers(dst, src unsafe.Pointer, cshape, cstrides []int, b, dj,
 		if op.conv.run != nil {
 			return generated.ConvStreamCrowds()
 		}
-		return generated.StreamCrowds(op.dstSize(), dj, dst)
+		return generated.StreamCrowds(op.dstSize(), cshape[b], dj, dst)
 	}
 	return generated.Crowds(op.dstSize(), cshape[b], dj) || packsRows(op, src, cshape, cstrides, b, dj, r0, r1)
 }

@@ -367,7 +367,7 @@ func TestTransposesTall(t *testing.T) {
 			}
 			nj := (5<<18)/(dj*8) + 1 + rng.IntN(16) // a destination of more than 1.25 MiB
 			require.Equal(t, buffered, generated.Crowds(8, nj, dj), "trial %d: ni %d nj %d dj %d: through the buffer", trial, ni, nj, dj)
-			require.Equal(t, buffered, generated.StreamCrowds(8, dj, nil), "trial %d: dj %d: streamed through the buffer", trial, dj)
+			require.Equal(t, buffered, generated.StreamCrowds(8, 64, dj, nil), "trial %d: dj %d: streamed through the buffer", trial, dj)
 			checkTallTranspose[uint64](t, rng, generated.Float64, trial, ni, nj, dj, trial%2 == 1)
 
 			ni = 513 + rng.IntN(500)
@@ -379,7 +379,7 @@ func TestTransposesTall(t *testing.T) {
 			if accel { // the Go fallback's spans differ by build (otherCrowd in gen; TestOtherCrowds)
 				require.Equal(t, buffered, generated.Crowds(4, 2100, dj), "trial %d: dj %d: 4-byte rows crowding 8 MiB and more buffer only where AMDTuned is false", trial, dj)
 			}
-			require.Equal(t, buffered, generated.StreamCrowds(4, dj, nil), "trial %d: dj %d: 4-byte rows streamed through the buffer", trial, dj)
+			require.Equal(t, buffered, generated.StreamCrowds(4, 64, dj, nil), "trial %d: dj %d: 4-byte rows streamed through the buffer", trial, dj)
 			checkTallTranspose[uint32](t, rng, generated.Float32, trial, ni, nj, dj, trial%2 == 1)
 
 			ni = 513 + rng.IntN(500)
@@ -389,7 +389,7 @@ func TestTransposesTall(t *testing.T) {
 			}
 			nj = 32 + rng.IntN(40)
 			if amd64 {
-				require.True(t, generated.StreamCrowds(2, dj, nil), "trial %d: dj %d: 2-byte rows streamed through the buffer", trial, dj)
+				require.True(t, generated.StreamCrowds(2, 64, dj, nil), "trial %d: dj %d: 2-byte rows streamed through the buffer", trial, dj)
 			}
 			checkTallTranspose[uint16](t, rng, generated.BFloat16, trial, ni, nj, dj, true)
 		}

@@ -268,17 +268,18 @@ func TestPacksRows(t *testing.T) {
 // only where the amd64 assembly runs tuned for CPUs other than AMD's
 // (generated.AMDTuned false); rows of whole aligned lines, which the tiles
 // write with non-temporal stores, only there too, for 1-, 2- and 4-byte
-// elements with the AVX2 tiles and 1-byte ones with the AVX-512 tiles,
-// whose stores are less than a line of each row at a time. Conversions
+// elements with the AVX2 tiles and 1-byte ones with the AVX-512 tiles
+// (where the source has a line of columns), whose stores are less than a
+// line of each row at a time. Conversions
 // (generated.ConvStreamCrowds) go through it whatever their rows where the
 // amd64 assembly runs, and nowhere else.
 func TestStreamCrowds(t *testing.T) {
 	raw := make([]byte, 256)
 	line := unsafe.Add(unsafe.Pointer(&raw[0]), -int(uintptr(unsafe.Pointer(&raw[0])))&63)
 	for _, size := range []int{1, 2} {
-		odd := generated.StreamCrowds(size, 4095, line)
+		odd := generated.StreamCrowds(size, 64, 4095, line)
 		require.Equal(t, !(runtime.GOARCH == "arm64" && generated.Accelerated), odd, "%d bytes: rows 4095 elements apart (every build but arm64's NEON lists 1 and 2 bytes)", size)
-		require.Equal(t, odd, generated.StreamCrowds(size, 4096/size, unsafe.Add(line, 1)), "%d bytes: dst off a line", size)
+		require.Equal(t, odd, generated.StreamCrowds(size, 64, 4096/size, unsafe.Add(line, 1)), "%d bytes: dst off a line", size)
 		op := copyOp{dt: map[int]generated.DType{1: generated.Uint8, 2: generated.BFloat16}[size], stream: true}
 		require.Equal(t, odd, op.buffers(line, line, []int{64, 4095}, []int{1, 64}, 0, 4095, 0, 4095), "%d bytes: buffers", size)
 	}
@@ -289,10 +290,12 @@ func TestStreamCrowds(t *testing.T) {
 			tuned := runtime.GOARCH == "amd64" && generated.Accelerated && !amdTuned
 			for _, size := range []int{1, 2, 4, 8} {
 				if size >= 4 {
-					require.Equal(t, tuned, generated.StreamCrowds(size, 4095, line), "%d bytes, AMDTuned %v", size, amdTuned)
+					require.Equal(t, tuned, generated.StreamCrowds(size, 64, 4095, line), "%d bytes, AMDTuned %v", size, amdTuned)
 				}
 				aligned := tuned && (size == 1 || !avx512 && size <= 4)
-				require.Equal(t, aligned, generated.StreamCrowds(size, 4096/size, line), "%d bytes, AMDTuned %v, AVX512 %v: whole aligned lines", size, amdTuned, avx512)
+				require.Equal(t, aligned, generated.StreamCrowds(size, 64, 4096/size, line), "%d bytes, AMDTuned %v, AVX512 %v: whole aligned lines", size, amdTuned, avx512)
+				narrow := tuned && !avx512 && size <= 4 // the AVX-512 tiles' blocks must be a line wide
+				require.Equal(t, narrow, generated.StreamCrowds(size, 32/size, 4096/size, line), "%d bytes, AMDTuned %v, AVX512 %v: whole aligned lines, half a line of columns", size, amdTuned, avx512)
 			}
 		}
 	}
