@@ -357,9 +357,9 @@ func copyRunERMS(dst unsafe.Pointer, src unsafe.Pointer, n int)
 // buffered transposes' rows do, ran 2-2.5x slower with non-temporal half
 // lines at their ends than with ordinary stores throughout, and 1.6-2x
 // faster with whole lines alone (transpose2d-odd at 64 MiB on the Xeon
-// VM). dst and src must not overlap. It needs AVX2 (see Accelerated). It leaves its
-// non-temporal stores unfenced: the kernels that call it fence once when
-// they return (StreamFence).
+// VM). dst and src must not overlap. It needs AVX2 (see Accelerated).
+// It leaves its non-temporal stores unfenced: the kernels that call it
+// fence once when they return (StreamFence).
 //
 //go:noescape
 func copyRunStreamAVX2(dst unsafe.Pointer, src unsafe.Pointer, n int)

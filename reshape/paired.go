@@ -232,7 +232,7 @@ func fillRows(rows []int, shape, strides, idx []int, o *int, size int) {
 		g--
 		rowsPer *= shape[g]
 	}
-	if shape[r-1] >= groupRows || g == r-1 || 2*rowsPer > len(rows) {
+	if g == r-1 { // runs of groupRows or more: nothing to repeat
 		fillRuns(rows, shape, strides, idx, o, size)
 		return
 	}
@@ -241,7 +241,7 @@ func fillRows(rows []int, shape, strides, idx []int, o *int, size int) {
 		k = min(rowsPer-at, len(rows))
 		fillRuns(rows[:k], shape, strides, idx, o, size)
 	}
-	if k+2*rowsPer > len(rows) {
+	if k+2*rowsPer > len(rows) { // no group to repeat after the first
 		fillRuns(rows[k:], shape, strides, idx, o, size)
 		return
 	}
