@@ -417,12 +417,21 @@ type tile struct {
 	// column) in place of the tile-by-tile load, shuffle and store (see
 	// asm_avx512.go), with non-temporal stores where nt.
 	band func(c *build.Context, r bandRegs, nt bool)
+	// bandTiles, when set, is the tile rows of a band, in place of those
+	// of one destination line (a band that writes two lines of each
+	// destination row, emitConvBandAVX512).
+	bandTiles int
 }
 
 // bands is how many tile rows the assembly transposes per step along a
 // tile column: enough for one destination line, 64 bytes, per destination
-// row.
-func (t tile) bands() int { return max(1, cacheLineBytes/(t.tileI*t.dstSize)) }
+// row, or bandTiles.
+func (t tile) bands() int {
+	if t.bandTiles > 0 {
+		return t.bandTiles
+	}
+	return max(1, cacheLineBytes/(t.tileI*t.dstSize))
+}
 
 // tileOf is the plain transpose tile of a width: rows loaded whole, stored
 // whole, or two 8-byte rows per vector for 1-byte elements.

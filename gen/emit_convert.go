@@ -247,7 +247,7 @@ func convAsmFuncs() []asmFunc {
 			Body: func(c *build.Context) { emitConvRows(c, cv) },
 		})
 	}
-	return append(fs, convTileAsmFuncs()...)
+	return append(append(fs, convTileAsmFuncs()...), avx512ConvFuncs()...)
 }
 
 // emitConvRows emits a pair's row loop around its vector conversion:
@@ -484,21 +484,11 @@ func convTileAsmFuncs() []asmFunc {
 	for _, cv := range conversions {
 		cv := cv
 		tl := convTile(cv)
-		from, to := convDTypes(cv)
 		need := "AVX2"
 		if cv.F16C {
 			need = "AVX2 and F16C"
 		}
-		contract := func(name string) []string {
-			return []string{
-				fmt.Sprintf("%s transposes ti × tj whole tiles of %d×%d elements, %s to %s,", name, tl.tileI, tl.tileJ, from.Name, to.Name),
-				"converting each as it goes through the registers. Source row i starts",
-				"off[i]+col bytes from src; destination row j starts j*dj bytes from dst. It",
-				fmt.Sprintf("is the loop of the plain transpose, with %d-byte source and %d-byte", from.Size, to.Size),
-				"destination elements.",
-			}
-		}
-		fs = append(fs, formFuncs(tl.name, "AVX2", false, false, contract, fmt.Sprintf("It needs %s.", need),
+		fs = append(fs, formFuncs(tl.name, "AVX2", false, false, convTilesContract(cv), fmt.Sprintf("It needs %s.", need),
 			func(c *build.Context, f tileForm) {
 				tl := tl
 				tl.form(f)
@@ -506,6 +496,22 @@ func convTileAsmFuncs() []asmFunc {
 			})...)
 	}
 	return fs
+}
+
+// convTilesContract states the contract of a pair's tile transposes, for
+// the kernel called name.
+func convTilesContract(cv conversion) func(name string) []string {
+	from, to := convDTypes(cv)
+	tl := convTile(cv)
+	return func(name string) []string {
+		return []string{
+			fmt.Sprintf("%s transposes ti × tj whole tiles of %d×%d elements, %s to %s,", name, tl.tileI, tl.tileJ, from.Name, to.Name),
+			"converting each as it goes through the registers. Source row i starts",
+			"off[i]+col bytes from src; destination row j starts j*dj bytes from dst. It",
+			fmt.Sprintf("is the loop of the plain transpose, with %d-byte source and %d-byte", from.Size, to.Size),
+			"destination elements.",
+		}
+	}
 }
 
 // convWalk is the block walk of a pair's transpose.
@@ -516,7 +522,7 @@ func convWalk(cv conversion) blockWalk {
 	return blockWalk{
 		tiles: tl.name, edge: "convEdge" + convName(cv), buffered: "convTransposeBuffered" + convName(cv),
 		tileI: tl.tileI, tileJ: tl.tileJ, blockI: blockI, blockJ: jen.Lit(blockJ), lineCols: func(int) int { return blockJ },
-		srcSize: from.Size, dstSize: to.Size, streamOut: true, conv: true,
+		srcSize: from.Size, dstSize: to.Size, streamOut: true, conv: &cv,
 	}
 }
 
@@ -638,10 +644,13 @@ func emitConvTilesGo(cv conversion) jen.Code {
 }
 
 // emitConvTilesChoice emits, for the accel files, the choice between a
-// pair's AVX2 tiles and their Go form.
+// pair's AVX-512 tiles (avx512ConvBands), its AVX2 tiles and their Go form.
 func emitConvTilesChoice(cv conversion, asm bool) jen.Code {
 	tl := convTile(cv)
 	var body []jen.Code
+	if _, ok := avx512ConvBands[convName(cv)]; asm && ok {
+		body = append(body, jen.If(jen.Id("Accelerated").Op("&&").Id("AVX512")).Block(formSwitch(tl.name, "AVX512", false), jen.Return()))
+	}
 	if asm {
 		cond := jen.Id("Accelerated")
 		if cv.F16C {

@@ -770,7 +770,14 @@ const packMaxSpan = 16 << 20
 
 // emitStreamCrowded emits the test of whether a streamed transpose writes
 // through the buffer, and its exported form for the dispatcher, and that
-// of the converting transposes (ConvStreamCrowds):
+// of the converting transposes:
+//
+//	func ConvStreamCrowds(from, to DType, dj int, dst unsafe.Pointer) bool {
+//		if AVX512 && (from == BFloat16 && to == Float32 || from == Float16 && to == Float32) && uintptr(dst)%64 == 0 && dj*to.Size()%64 == 0 {
+//			return false
+//		}
+//		return convStreamCrowd && Accelerated
+//	}
 //
 //	func StreamCrowds(size, nj, dj int, dst unsafe.Pointer) bool {
 //		return streamCrowded(size, nj, dj, dst)
@@ -817,12 +824,19 @@ func emitStreamCrowded() jen.Code {
 			Id("tallStreamCrowd").Index(jen.Id("size"))),
 	).Line().Line().Add(doc(
 		"ConvStreamCrowds reports whether the converting transposes of a copy",
-		"beyond the cache (streamed) write through a CrowdBuffer, whatever their",
-		"rows (convStreamCrowd, with the assembly), so that the caller knows",
-		"whether to declare one: the conversion tiles store half a line of each",
-		"destination row at a time, and through the buffer each row's run goes",
-		"out as whole lines with non-temporal stores (copyRun).",
-	)).Line().Func().Id("ConvStreamCrowds").Params().Bool().Block(
+		"beyond the cache (streamed) from from to to, into rows of dj elements",
+		"from dst, write through a CrowdBuffer (convStreamCrowd, with the",
+		"assembly), so that the caller knows whether to declare one: the AVX2",
+		"conversion tiles store half a line of each destination row at a time,",
+		"and through the buffer each row's run goes out as whole lines with",
+		"non-temporal stores (copyRun). The AVX-512 tiles of the pairs that have",
+		"them store two whole lines of each row at a time, non-temporally",
+		"where the rows are whole aligned lines, which then go straight to dst.",
+	)).Line().Func().Id("ConvStreamCrowds").Params(jen.List(jen.Id("from"), jen.Id("to")).Id("DType"), jen.Id("dj").Int(), jen.Id("dst").Add(ptr())).Bool().Block(
+		jen.If(jen.Id("AVX512").Op("&&").Parens(convBandsCond()).Op("&&").
+			Uintptr().Call(jen.Id("dst")).Op("%").Lit(64).Op("==").Lit(0).Op("&&").Id("dj").Op("*").Id("to").Dot("Size").Call().Op("%").Lit(64).Op("==").Lit(0)).Block(
+			jen.Return(jen.False()),
+		),
 		jen.Return(jen.Id("convStreamCrowd").Op("&&").Id("Accelerated")),
 	)
 }
@@ -1245,10 +1259,10 @@ type blockWalk struct {
 	// aligned lines go through the buffer where the build says so
 	// (crowding.Streamed, streamCrowded).
 	streamOut bool
-	// conv: the walk of a converting transpose, which streams through the
-	// buffer where ConvStreamCrowds says so (crowding.StreamedConv), not
-	// streamCrowded.
-	conv bool
+	// conv: the pair of a converting transpose's walk, which streams
+	// through the buffer where ConvStreamCrowds says so
+	// (crowding.StreamedConv), not streamCrowded; nil for a plain one.
+	conv *conversion
 	// narrows: the walk has a stream parameter, and its blocks are wider
 	// than some build's backend.StreamRows: streamed, its unbuffered
 	// blocks take at most streamRows columns (bj).
@@ -1275,7 +1289,7 @@ func (b blockWalk) buffersOn(be backend) bool {
 	_, ok := be.Crowd.Sizes[b.dstSize]
 	_, unaligned := be.Crowd.Unaligned[b.dstSize]
 	streamed := be.Crowd.Streamed[b.dstSize] || be.Crowd.StreamedTall[b.dstSize]
-	if b.conv {
+	if b.conv != nil {
 		streamed = be.Crowd.StreamedConv
 	}
 	return ok && b.lineCols(be.CacheLine) > be.Crowd.Ways || b.streamOut && streamed || b.unaligned && unaligned
@@ -1389,8 +1403,8 @@ func (b blockWalk) body(stores jen.Code) []jen.Code {
 	cond := jen.Op("!").Id("stream").Op("&&").Add(crowd)
 	if b.streamOut {
 		streamed := jen.Id("streamCrowded").Call(jen.Lit(b.dstSize), jen.Id("nj"), jen.Id("dj"), jen.Id("dst"))
-		if b.conv {
-			streamed = jen.Id("ConvStreamCrowds").Call()
+		if b.conv != nil {
+			streamed = jen.Id("ConvStreamCrowds").Call(jen.Id(b.conv.From), jen.Id(b.conv.To), jen.Id("dj"), jen.Id("dst"))
 		}
 		cond = jen.Parens(cond.Op("||").Id("stream").Op("&&").Add(streamed))
 	}
@@ -1472,9 +1486,9 @@ func (b blockWalk) bufferedFunc(name string) jen.Code {
 	if b.streamOut {
 		when := []string{"With stream (beyond the cache, destination rows that are not whole",
 			"aligned lines: streamCrowded), the tiles prefetch as they do there,"}
-		if b.conv {
-			when = []string{"With stream (beyond the cache, whatever the rows where",
-				"ConvStreamCrowds says so), the tiles prefetch as they do there,"}
+		if b.conv != nil {
+			when = []string{"With stream (beyond the cache, where ConvStreamCrowds says",
+				"so), the tiles prefetch as they do there,"}
 		}
 		text = append(append(text, when...),
 			"and each row goes out through copyRun, with non-temporal stores of the",

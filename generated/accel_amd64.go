@@ -844,6 +844,94 @@ func convTilesInt16Float32PrefetchAVX2(dst unsafe.Pointer, src unsafe.Pointer, o
 //go:noescape
 func convTilesInt16Float32StreamAVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
 
+// convTilesBFloat16Float32AVX512 transposes ti × tj whole tiles of 8×8 elements, bfloat16 to float32,
+// converting each as it goes through the registers. Source row i starts
+// off[i]+col bytes from src; destination row j starts j*dj bytes from dst. It
+// is the loop of the plain transpose, with 2-byte source and 4-byte
+// destination elements.
+//
+// It needs AVX-512 F and BW (see AVX512).
+//
+//go:noescape
+func convTilesBFloat16Float32AVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
+// convTilesBFloat16Float32PrefetchAVX512 transposes ti × tj whole tiles of 8×8 elements, bfloat16 to float32,
+// converting each as it goes through the registers. Source row i starts
+// off[i]+col bytes from src; destination row j starts j*dj bytes from dst. It
+// is the loop of the plain transpose, with 2-byte source and 4-byte
+// destination elements.
+//
+// With every source row it loads, it prefetches the row's next line (the
+// line the next block reads), for results larger than the cache.
+//
+// It needs AVX-512 F and BW (see AVX512).
+//
+//go:noescape
+func convTilesBFloat16Float32PrefetchAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
+// convTilesBFloat16Float32StreamAVX512 transposes ti × tj whole tiles of 8×8 elements, bfloat16 to float32,
+// converting each as it goes through the registers. Source row i starts
+// off[i]+col bytes from src; destination row j starts j*dj bytes from dst. It
+// is the loop of the plain transpose, with 2-byte source and 4-byte
+// destination elements.
+//
+// With every source row it loads, it prefetches the row's next line (the
+// line the next block reads), and whole bands of tiles, which write a
+// 64-byte line of each destination row they touch, write it with
+// non-temporal stores (VMOVNTDQ), for results larger than the cache: dst
+// and dj must be multiples of 64. The tile rows after the last whole band
+// keep ordinary stores. It leaves its non-temporal stores unfenced: the
+// caller fences them once, after its last streamed call (StreamFence).
+//
+// It needs AVX-512 F and BW (see AVX512).
+//
+//go:noescape
+func convTilesBFloat16Float32StreamAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
+// convTilesFloat16Float32AVX512 transposes ti × tj whole tiles of 8×8 elements, float16 to float32,
+// converting each as it goes through the registers. Source row i starts
+// off[i]+col bytes from src; destination row j starts j*dj bytes from dst. It
+// is the loop of the plain transpose, with 2-byte source and 4-byte
+// destination elements.
+//
+// It needs AVX-512 F and BW (see AVX512).
+//
+//go:noescape
+func convTilesFloat16Float32AVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
+// convTilesFloat16Float32PrefetchAVX512 transposes ti × tj whole tiles of 8×8 elements, float16 to float32,
+// converting each as it goes through the registers. Source row i starts
+// off[i]+col bytes from src; destination row j starts j*dj bytes from dst. It
+// is the loop of the plain transpose, with 2-byte source and 4-byte
+// destination elements.
+//
+// With every source row it loads, it prefetches the row's next line (the
+// line the next block reads), for results larger than the cache.
+//
+// It needs AVX-512 F and BW (see AVX512).
+//
+//go:noescape
+func convTilesFloat16Float32PrefetchAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
+// convTilesFloat16Float32StreamAVX512 transposes ti × tj whole tiles of 8×8 elements, float16 to float32,
+// converting each as it goes through the registers. Source row i starts
+// off[i]+col bytes from src; destination row j starts j*dj bytes from dst. It
+// is the loop of the plain transpose, with 2-byte source and 4-byte
+// destination elements.
+//
+// With every source row it loads, it prefetches the row's next line (the
+// line the next block reads), and whole bands of tiles, which write a
+// 64-byte line of each destination row they touch, write it with
+// non-temporal stores (VMOVNTDQ), for results larger than the cache: dst
+// and dj must be multiples of 64. The tile rows after the last whole band
+// keep ordinary stores. It leaves its non-temporal stores unfenced: the
+// caller fences them once, after its last streamed call (StreamFence).
+//
+// It needs AVX-512 F and BW (see AVX512).
+//
+//go:noescape
+func convTilesFloat16Float32StreamAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
 // tilesUint8AVX512 transposes ti × tj whole tiles of 8×16 1-byte elements with AVX-512 unpacks within 16-byte lanes.
 // Source row i starts off[i]+col bytes from src, its elements j adjacent (the
 // rows may come from several source axes: off is a table); destination row j
@@ -1474,6 +1562,17 @@ func convRowsBFloat16Float32(dst, src unsafe.Pointer, planes, planeStride, rows,
 // and CPU have, in the form that stores asks for where the kernel has forms
 // (see tileStores).
 func convTilesBFloat16Float32(dst, src, off unsafe.Pointer, col, ti, tj, dj int, stores tileStores) {
+	if Accelerated && AVX512 {
+		switch stores {
+		default:
+			convTilesBFloat16Float32AVX512(dst, src, off, col, ti, tj, dj)
+		case prefetchTiles:
+			convTilesBFloat16Float32PrefetchAVX512(dst, src, off, col, ti, tj, dj)
+		case streamTiles:
+			convTilesBFloat16Float32StreamAVX512(dst, src, off, col, ti, tj, dj)
+		}
+		return
+	}
 	if Accelerated {
 		switch stores {
 		default:
@@ -1503,6 +1602,17 @@ func convRowsFloat16Float32(dst, src unsafe.Pointer, planes, planeStride, rows, 
 // and CPU have, in the form that stores asks for where the kernel has forms
 // (see tileStores).
 func convTilesFloat16Float32(dst, src, off unsafe.Pointer, col, ti, tj, dj int, stores tileStores) {
+	if Accelerated && AVX512 {
+		switch stores {
+		default:
+			convTilesFloat16Float32AVX512(dst, src, off, col, ti, tj, dj)
+		case prefetchTiles:
+			convTilesFloat16Float32PrefetchAVX512(dst, src, off, col, ti, tj, dj)
+		case streamTiles:
+			convTilesFloat16Float32StreamAVX512(dst, src, off, col, ti, tj, dj)
+		}
+		return
+	}
 	if Accelerated && hasF16C {
 		switch stores {
 		default:

@@ -12956,6 +12956,1588 @@ convTilesInt16Float32Stream_done:
 	VZEROUPPER
 	RET
 
+// func convTilesBFloat16Float32AVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+// Requires: AVX, AVX2, AVX512BW, AVX512F
+TEXT ·convTilesBFloat16Float32AVX512(SB), NOSPLIT, $0-56
+	MOVQ   dst+0(FP), AX
+	MOVQ   src+8(FP), CX
+	MOVQ   off+16(FP), DX
+	MOVQ   ti+32(FP), BX
+	MOVQ   dj+48(FP), SI
+	LEAQ   (SI)(SI*2), DI
+	IMUL3Q $0x08, SI, R8
+	CMPQ   BX, $0x04
+	JB     convTilesBFloat16Float32_single
+
+convTilesBFloat16Float32_bands:
+	MOVQ  CX, R9
+	ADDQ  col+24(FP), R9
+	MOVQ  AX, R10
+	MOVQ  tj+40(FP), R11
+	TESTQ R11, R11
+	JZ    convTilesBFloat16Float32_done
+
+convTilesBFloat16Float32_bands_j:
+	MOVQ            (DX), R12
+	VBROADCASTI32X4 (R9)(R12*1), Z0
+	MOVQ            32(DX), R12
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z0, Z0
+	MOVQ            64(DX), R12
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z0, Z0
+	MOVQ            96(DX), R12
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z0, Z0
+	MOVQ            8(DX), R12
+	VBROADCASTI32X4 (R9)(R12*1), Z1
+	MOVQ            40(DX), R12
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z1, Z1
+	MOVQ            72(DX), R12
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z1, Z1
+	MOVQ            104(DX), R12
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z1, Z1
+	MOVQ            16(DX), R12
+	VBROADCASTI32X4 (R9)(R12*1), Z2
+	MOVQ            48(DX), R12
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z2, Z2
+	MOVQ            80(DX), R12
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z2, Z2
+	MOVQ            112(DX), R12
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z2, Z2
+	MOVQ            24(DX), R12
+	VBROADCASTI32X4 (R9)(R12*1), Z3
+	MOVQ            56(DX), R12
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z3, Z3
+	MOVQ            88(DX), R12
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z3, Z3
+	MOVQ            120(DX), R12
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z3, Z3
+	MOVQ            128(DX), R12
+	VBROADCASTI32X4 (R9)(R12*1), Z4
+	MOVQ            160(DX), R12
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z4, Z4
+	MOVQ            192(DX), R12
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z4, Z4
+	MOVQ            224(DX), R12
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z4, Z4
+	MOVQ            136(DX), R12
+	VBROADCASTI32X4 (R9)(R12*1), Z5
+	MOVQ            168(DX), R12
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z5, Z5
+	MOVQ            200(DX), R12
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z5, Z5
+	MOVQ            232(DX), R12
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z5, Z5
+	MOVQ            144(DX), R12
+	VBROADCASTI32X4 (R9)(R12*1), Z6
+	MOVQ            176(DX), R12
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z6, Z6
+	MOVQ            208(DX), R12
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z6, Z6
+	MOVQ            240(DX), R12
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z6, Z6
+	MOVQ            152(DX), R12
+	VBROADCASTI32X4 (R9)(R12*1), Z7
+	MOVQ            184(DX), R12
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z7, Z7
+	MOVQ            216(DX), R12
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z7, Z7
+	MOVQ            248(DX), R12
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z7, Z7
+	VPUNPCKLWD      Z1, Z0, Z8
+	VPUNPCKHWD      Z1, Z0, Z0
+	VPUNPCKLWD      Z3, Z2, Z1
+	VPUNPCKHWD      Z3, Z2, Z2
+	VPUNPCKLWD      Z5, Z4, Z3
+	VPUNPCKHWD      Z5, Z4, Z4
+	VPUNPCKLWD      Z7, Z6, Z5
+	VPUNPCKHWD      Z7, Z6, Z6
+	VPUNPCKLDQ      Z1, Z8, Z7
+	VPUNPCKHDQ      Z1, Z8, Z1
+	VPUNPCKLDQ      Z2, Z0, Z8
+	VPUNPCKHDQ      Z2, Z0, Z0
+	VPUNPCKLDQ      Z5, Z3, Z2
+	VPUNPCKHDQ      Z5, Z3, Z3
+	VPUNPCKLDQ      Z6, Z4, Z5
+	VPUNPCKHDQ      Z6, Z4, Z4
+	VPUNPCKLQDQ     Z2, Z7, Z6
+	VPUNPCKHQDQ     Z2, Z7, Z2
+	VPUNPCKLQDQ     Z3, Z1, Z7
+	VPUNPCKHQDQ     Z3, Z1, Z1
+	VPUNPCKLQDQ     Z5, Z8, Z3
+	VPUNPCKHQDQ     Z5, Z8, Z5
+	VPUNPCKLQDQ     Z4, Z0, Z8
+	VPUNPCKHQDQ     Z4, Z0, Z0
+	VPXORD          Z9, Z9, Z9
+	VPUNPCKLWD      Z6, Z9, Z4
+	VPUNPCKHWD      Z6, Z9, Z6
+	VMOVDQU64       Z4, (R10)
+	VMOVDQU64       Z6, 64(R10)
+	VPUNPCKLWD      Z2, Z9, Z4
+	VPUNPCKHWD      Z2, Z9, Z2
+	VMOVDQU64       Z4, (R10)(SI*1)
+	VMOVDQU64       Z2, 64(R10)(SI*1)
+	VPUNPCKLWD      Z7, Z9, Z2
+	VPUNPCKHWD      Z7, Z9, Z4
+	VMOVDQU64       Z2, (R10)(SI*2)
+	VMOVDQU64       Z4, 64(R10)(SI*2)
+	VPUNPCKLWD      Z1, Z9, Z2
+	VPUNPCKHWD      Z1, Z9, Z1
+	VMOVDQU64       Z2, (R10)(DI*1)
+	VMOVDQU64       Z1, 64(R10)(DI*1)
+	LEAQ            (R10)(SI*4), R12
+	VPUNPCKLWD      Z3, Z9, Z1
+	VPUNPCKHWD      Z3, Z9, Z2
+	VMOVDQU64       Z1, (R12)
+	VMOVDQU64       Z2, 64(R12)
+	VPUNPCKLWD      Z5, Z9, Z1
+	VPUNPCKHWD      Z5, Z9, Z2
+	VMOVDQU64       Z1, (R12)(SI*1)
+	VMOVDQU64       Z2, 64(R12)(SI*1)
+	VPUNPCKLWD      Z8, Z9, Z1
+	VPUNPCKHWD      Z8, Z9, Z2
+	VMOVDQU64       Z1, (R12)(SI*2)
+	VMOVDQU64       Z2, 64(R12)(SI*2)
+	VPUNPCKLWD      Z0, Z9, Z1
+	VPUNPCKHWD      Z0, Z9, Z0
+	VMOVDQU64       Z1, (R12)(DI*1)
+	VMOVDQU64       Z0, 64(R12)(DI*1)
+	ADDQ            $0x00000010, R9
+	ADDQ            R8, R10
+	DECQ            R11
+	JNZ             convTilesBFloat16Float32_bands_j
+	ADDQ            $0x00000100, DX
+	ADDQ            $0x00000080, AX
+	SUBQ            $0x04, BX
+	CMPQ            BX, $0x04
+	JAE             convTilesBFloat16Float32_bands
+
+convTilesBFloat16Float32_single:
+	TESTQ BX, BX
+	JZ    convTilesBFloat16Float32_done
+
+convTilesBFloat16Float32_one:
+	MOVQ  CX, R9
+	ADDQ  col+24(FP), R9
+	MOVQ  AX, R10
+	MOVQ  tj+40(FP), R11
+	TESTQ R11, R11
+	JZ    convTilesBFloat16Float32_done
+
+convTilesBFloat16Float32_one_j:
+	MOVQ       (DX), R12
+	VPMOVZXWD  (R9)(R12*1), Y0
+	VPSLLD     $0x10, Y0, Y0
+	MOVQ       8(DX), R12
+	VPMOVZXWD  (R9)(R12*1), Y1
+	VPSLLD     $0x10, Y1, Y1
+	MOVQ       16(DX), R12
+	VPMOVZXWD  (R9)(R12*1), Y2
+	VPSLLD     $0x10, Y2, Y2
+	MOVQ       24(DX), R12
+	VPMOVZXWD  (R9)(R12*1), Y3
+	VPSLLD     $0x10, Y3, Y3
+	MOVQ       32(DX), R12
+	VPMOVZXWD  (R9)(R12*1), Y4
+	VPSLLD     $0x10, Y4, Y4
+	MOVQ       40(DX), R12
+	VPMOVZXWD  (R9)(R12*1), Y5
+	VPSLLD     $0x10, Y5, Y5
+	MOVQ       48(DX), R12
+	VPMOVZXWD  (R9)(R12*1), Y6
+	VPSLLD     $0x10, Y6, Y6
+	MOVQ       56(DX), R12
+	VPMOVZXWD  (R9)(R12*1), Y7
+	VPSLLD     $0x10, Y7, Y7
+	VUNPCKLPS  Y1, Y0, Y8
+	VUNPCKHPS  Y1, Y0, Y0
+	VUNPCKLPS  Y3, Y2, Y1
+	VUNPCKHPS  Y3, Y2, Y2
+	VUNPCKLPS  Y5, Y4, Y3
+	VUNPCKHPS  Y5, Y4, Y4
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VSHUFPS    $0x44, Y1, Y8, Y7
+	VSHUFPS    $0xee, Y1, Y8, Y1
+	VSHUFPS    $0x44, Y2, Y0, Y8
+	VSHUFPS    $0xee, Y2, Y0, Y0
+	VSHUFPS    $0x44, Y5, Y3, Y2
+	VSHUFPS    $0xee, Y5, Y3, Y3
+	VSHUFPS    $0x44, Y6, Y4, Y5
+	VSHUFPS    $0xee, Y6, Y4, Y4
+	VPERM2F128 $0x20, Y2, Y7, Y6
+	VPERM2F128 $0x31, Y2, Y7, Y2
+	VPERM2F128 $0x20, Y3, Y1, Y7
+	VPERM2F128 $0x31, Y3, Y1, Y1
+	VPERM2F128 $0x20, Y5, Y8, Y3
+	VPERM2F128 $0x31, Y5, Y8, Y5
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VPERM2F128 $0x31, Y4, Y0, Y0
+	VMOVDQU    Y6, (R10)
+	VMOVDQU    Y7, (R10)(SI*1)
+	VMOVDQU    Y3, (R10)(SI*2)
+	VMOVDQU    Y8, (R10)(DI*1)
+	LEAQ       (R10)(SI*4), R12
+	VMOVDQU    Y2, (R12)
+	VMOVDQU    Y1, (R12)(SI*1)
+	VMOVDQU    Y5, (R12)(SI*2)
+	VMOVDQU    Y0, (R12)(DI*1)
+	ADDQ       $0x00000010, R9
+	ADDQ       R8, R10
+	DECQ       R11
+	JNZ        convTilesBFloat16Float32_one_j
+	ADDQ       $0x00000040, DX
+	ADDQ       $0x00000020, AX
+	DECQ       BX
+	JNZ        convTilesBFloat16Float32_one
+
+convTilesBFloat16Float32_done:
+	VZEROUPPER
+	RET
+
+// func convTilesBFloat16Float32PrefetchAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, MMX+
+TEXT ·convTilesBFloat16Float32PrefetchAVX512(SB), NOSPLIT, $0-56
+	MOVQ   dst+0(FP), AX
+	MOVQ   src+8(FP), CX
+	MOVQ   off+16(FP), DX
+	MOVQ   ti+32(FP), BX
+	MOVQ   dj+48(FP), SI
+	LEAQ   (SI)(SI*2), DI
+	IMUL3Q $0x08, SI, R8
+	CMPQ   BX, $0x04
+	JB     convTilesBFloat16Float32Prefetch_single
+
+convTilesBFloat16Float32Prefetch_bands:
+	MOVQ  CX, R9
+	ADDQ  col+24(FP), R9
+	MOVQ  AX, R10
+	MOVQ  tj+40(FP), R11
+	TESTQ R11, R11
+	JZ    convTilesBFloat16Float32Prefetch_done
+
+convTilesBFloat16Float32Prefetch_bands_j:
+	MOVQ            (DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z0
+	MOVQ            32(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z0, Z0
+	MOVQ            64(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z0, Z0
+	MOVQ            96(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z0, Z0
+	MOVQ            8(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z1
+	MOVQ            40(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z1, Z1
+	MOVQ            72(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z1, Z1
+	MOVQ            104(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z1, Z1
+	MOVQ            16(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z2
+	MOVQ            48(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z2, Z2
+	MOVQ            80(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z2, Z2
+	MOVQ            112(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z2, Z2
+	MOVQ            24(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z3
+	MOVQ            56(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z3, Z3
+	MOVQ            88(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z3, Z3
+	MOVQ            120(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z3, Z3
+	MOVQ            128(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z4
+	MOVQ            160(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z4, Z4
+	MOVQ            192(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z4, Z4
+	MOVQ            224(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z4, Z4
+	MOVQ            136(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z5
+	MOVQ            168(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z5, Z5
+	MOVQ            200(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z5, Z5
+	MOVQ            232(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z5, Z5
+	MOVQ            144(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z6
+	MOVQ            176(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z6, Z6
+	MOVQ            208(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z6, Z6
+	MOVQ            240(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z6, Z6
+	MOVQ            152(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z7
+	MOVQ            184(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z7, Z7
+	MOVQ            216(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z7, Z7
+	MOVQ            248(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z7, Z7
+	VPUNPCKLWD      Z1, Z0, Z8
+	VPUNPCKHWD      Z1, Z0, Z0
+	VPUNPCKLWD      Z3, Z2, Z1
+	VPUNPCKHWD      Z3, Z2, Z2
+	VPUNPCKLWD      Z5, Z4, Z3
+	VPUNPCKHWD      Z5, Z4, Z4
+	VPUNPCKLWD      Z7, Z6, Z5
+	VPUNPCKHWD      Z7, Z6, Z6
+	VPUNPCKLDQ      Z1, Z8, Z7
+	VPUNPCKHDQ      Z1, Z8, Z1
+	VPUNPCKLDQ      Z2, Z0, Z8
+	VPUNPCKHDQ      Z2, Z0, Z0
+	VPUNPCKLDQ      Z5, Z3, Z2
+	VPUNPCKHDQ      Z5, Z3, Z3
+	VPUNPCKLDQ      Z6, Z4, Z5
+	VPUNPCKHDQ      Z6, Z4, Z4
+	VPUNPCKLQDQ     Z2, Z7, Z6
+	VPUNPCKHQDQ     Z2, Z7, Z2
+	VPUNPCKLQDQ     Z3, Z1, Z7
+	VPUNPCKHQDQ     Z3, Z1, Z1
+	VPUNPCKLQDQ     Z5, Z8, Z3
+	VPUNPCKHQDQ     Z5, Z8, Z5
+	VPUNPCKLQDQ     Z4, Z0, Z8
+	VPUNPCKHQDQ     Z4, Z0, Z0
+	VPXORD          Z9, Z9, Z9
+	VPUNPCKLWD      Z6, Z9, Z4
+	VPUNPCKHWD      Z6, Z9, Z6
+	VMOVDQU64       Z4, (R10)
+	VMOVDQU64       Z6, 64(R10)
+	VPUNPCKLWD      Z2, Z9, Z4
+	VPUNPCKHWD      Z2, Z9, Z2
+	VMOVDQU64       Z4, (R10)(SI*1)
+	VMOVDQU64       Z2, 64(R10)(SI*1)
+	VPUNPCKLWD      Z7, Z9, Z2
+	VPUNPCKHWD      Z7, Z9, Z4
+	VMOVDQU64       Z2, (R10)(SI*2)
+	VMOVDQU64       Z4, 64(R10)(SI*2)
+	VPUNPCKLWD      Z1, Z9, Z2
+	VPUNPCKHWD      Z1, Z9, Z1
+	VMOVDQU64       Z2, (R10)(DI*1)
+	VMOVDQU64       Z1, 64(R10)(DI*1)
+	LEAQ            (R10)(SI*4), R12
+	VPUNPCKLWD      Z3, Z9, Z1
+	VPUNPCKHWD      Z3, Z9, Z2
+	VMOVDQU64       Z1, (R12)
+	VMOVDQU64       Z2, 64(R12)
+	VPUNPCKLWD      Z5, Z9, Z1
+	VPUNPCKHWD      Z5, Z9, Z2
+	VMOVDQU64       Z1, (R12)(SI*1)
+	VMOVDQU64       Z2, 64(R12)(SI*1)
+	VPUNPCKLWD      Z8, Z9, Z1
+	VPUNPCKHWD      Z8, Z9, Z2
+	VMOVDQU64       Z1, (R12)(SI*2)
+	VMOVDQU64       Z2, 64(R12)(SI*2)
+	VPUNPCKLWD      Z0, Z9, Z1
+	VPUNPCKHWD      Z0, Z9, Z0
+	VMOVDQU64       Z1, (R12)(DI*1)
+	VMOVDQU64       Z0, 64(R12)(DI*1)
+	ADDQ            $0x00000010, R9
+	ADDQ            R8, R10
+	DECQ            R11
+	JNZ             convTilesBFloat16Float32Prefetch_bands_j
+	ADDQ            $0x00000100, DX
+	ADDQ            $0x00000080, AX
+	SUBQ            $0x04, BX
+	CMPQ            BX, $0x04
+	JAE             convTilesBFloat16Float32Prefetch_bands
+
+convTilesBFloat16Float32Prefetch_single:
+	TESTQ BX, BX
+	JZ    convTilesBFloat16Float32Prefetch_done
+
+convTilesBFloat16Float32Prefetch_one:
+	MOVQ  CX, R9
+	ADDQ  col+24(FP), R9
+	MOVQ  AX, R10
+	MOVQ  tj+40(FP), R11
+	TESTQ R11, R11
+	JZ    convTilesBFloat16Float32Prefetch_done
+
+convTilesBFloat16Float32Prefetch_one_j:
+	MOVQ       (DX), R12
+	PREFETCHT0 64(R9)(R12*1)
+	VPMOVZXWD  (R9)(R12*1), Y0
+	VPSLLD     $0x10, Y0, Y0
+	MOVQ       8(DX), R12
+	PREFETCHT0 64(R9)(R12*1)
+	VPMOVZXWD  (R9)(R12*1), Y1
+	VPSLLD     $0x10, Y1, Y1
+	MOVQ       16(DX), R12
+	PREFETCHT0 64(R9)(R12*1)
+	VPMOVZXWD  (R9)(R12*1), Y2
+	VPSLLD     $0x10, Y2, Y2
+	MOVQ       24(DX), R12
+	PREFETCHT0 64(R9)(R12*1)
+	VPMOVZXWD  (R9)(R12*1), Y3
+	VPSLLD     $0x10, Y3, Y3
+	MOVQ       32(DX), R12
+	PREFETCHT0 64(R9)(R12*1)
+	VPMOVZXWD  (R9)(R12*1), Y4
+	VPSLLD     $0x10, Y4, Y4
+	MOVQ       40(DX), R12
+	PREFETCHT0 64(R9)(R12*1)
+	VPMOVZXWD  (R9)(R12*1), Y5
+	VPSLLD     $0x10, Y5, Y5
+	MOVQ       48(DX), R12
+	PREFETCHT0 64(R9)(R12*1)
+	VPMOVZXWD  (R9)(R12*1), Y6
+	VPSLLD     $0x10, Y6, Y6
+	MOVQ       56(DX), R12
+	PREFETCHT0 64(R9)(R12*1)
+	VPMOVZXWD  (R9)(R12*1), Y7
+	VPSLLD     $0x10, Y7, Y7
+	VUNPCKLPS  Y1, Y0, Y8
+	VUNPCKHPS  Y1, Y0, Y0
+	VUNPCKLPS  Y3, Y2, Y1
+	VUNPCKHPS  Y3, Y2, Y2
+	VUNPCKLPS  Y5, Y4, Y3
+	VUNPCKHPS  Y5, Y4, Y4
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VSHUFPS    $0x44, Y1, Y8, Y7
+	VSHUFPS    $0xee, Y1, Y8, Y1
+	VSHUFPS    $0x44, Y2, Y0, Y8
+	VSHUFPS    $0xee, Y2, Y0, Y0
+	VSHUFPS    $0x44, Y5, Y3, Y2
+	VSHUFPS    $0xee, Y5, Y3, Y3
+	VSHUFPS    $0x44, Y6, Y4, Y5
+	VSHUFPS    $0xee, Y6, Y4, Y4
+	VPERM2F128 $0x20, Y2, Y7, Y6
+	VPERM2F128 $0x31, Y2, Y7, Y2
+	VPERM2F128 $0x20, Y3, Y1, Y7
+	VPERM2F128 $0x31, Y3, Y1, Y1
+	VPERM2F128 $0x20, Y5, Y8, Y3
+	VPERM2F128 $0x31, Y5, Y8, Y5
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VPERM2F128 $0x31, Y4, Y0, Y0
+	VMOVDQU    Y6, (R10)
+	VMOVDQU    Y7, (R10)(SI*1)
+	VMOVDQU    Y3, (R10)(SI*2)
+	VMOVDQU    Y8, (R10)(DI*1)
+	LEAQ       (R10)(SI*4), R12
+	VMOVDQU    Y2, (R12)
+	VMOVDQU    Y1, (R12)(SI*1)
+	VMOVDQU    Y5, (R12)(SI*2)
+	VMOVDQU    Y0, (R12)(DI*1)
+	ADDQ       $0x00000010, R9
+	ADDQ       R8, R10
+	DECQ       R11
+	JNZ        convTilesBFloat16Float32Prefetch_one_j
+	ADDQ       $0x00000040, DX
+	ADDQ       $0x00000020, AX
+	DECQ       BX
+	JNZ        convTilesBFloat16Float32Prefetch_one
+
+convTilesBFloat16Float32Prefetch_done:
+	VZEROUPPER
+	RET
+
+// func convTilesBFloat16Float32StreamAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, MMX+
+TEXT ·convTilesBFloat16Float32StreamAVX512(SB), NOSPLIT, $0-56
+	MOVQ   dst+0(FP), AX
+	MOVQ   src+8(FP), CX
+	MOVQ   off+16(FP), DX
+	MOVQ   ti+32(FP), BX
+	MOVQ   dj+48(FP), SI
+	LEAQ   (SI)(SI*2), DI
+	IMUL3Q $0x08, SI, R8
+	CMPQ   BX, $0x04
+	JB     convTilesBFloat16Float32Stream_single
+
+convTilesBFloat16Float32Stream_bands:
+	MOVQ  CX, R9
+	ADDQ  col+24(FP), R9
+	MOVQ  AX, R10
+	MOVQ  tj+40(FP), R11
+	TESTQ R11, R11
+	JZ    convTilesBFloat16Float32Stream_done
+
+convTilesBFloat16Float32Stream_bands_j:
+	MOVQ            (DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z0
+	MOVQ            32(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z0, Z0
+	MOVQ            64(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z0, Z0
+	MOVQ            96(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z0, Z0
+	MOVQ            8(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z1
+	MOVQ            40(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z1, Z1
+	MOVQ            72(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z1, Z1
+	MOVQ            104(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z1, Z1
+	MOVQ            16(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z2
+	MOVQ            48(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z2, Z2
+	MOVQ            80(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z2, Z2
+	MOVQ            112(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z2, Z2
+	MOVQ            24(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z3
+	MOVQ            56(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z3, Z3
+	MOVQ            88(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z3, Z3
+	MOVQ            120(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z3, Z3
+	MOVQ            128(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z4
+	MOVQ            160(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z4, Z4
+	MOVQ            192(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z4, Z4
+	MOVQ            224(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z4, Z4
+	MOVQ            136(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z5
+	MOVQ            168(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z5, Z5
+	MOVQ            200(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z5, Z5
+	MOVQ            232(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z5, Z5
+	MOVQ            144(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z6
+	MOVQ            176(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z6, Z6
+	MOVQ            208(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z6, Z6
+	MOVQ            240(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z6, Z6
+	MOVQ            152(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z7
+	MOVQ            184(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z7, Z7
+	MOVQ            216(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z7, Z7
+	MOVQ            248(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z7, Z7
+	VPUNPCKLWD      Z1, Z0, Z8
+	VPUNPCKHWD      Z1, Z0, Z0
+	VPUNPCKLWD      Z3, Z2, Z1
+	VPUNPCKHWD      Z3, Z2, Z2
+	VPUNPCKLWD      Z5, Z4, Z3
+	VPUNPCKHWD      Z5, Z4, Z4
+	VPUNPCKLWD      Z7, Z6, Z5
+	VPUNPCKHWD      Z7, Z6, Z6
+	VPUNPCKLDQ      Z1, Z8, Z7
+	VPUNPCKHDQ      Z1, Z8, Z1
+	VPUNPCKLDQ      Z2, Z0, Z8
+	VPUNPCKHDQ      Z2, Z0, Z0
+	VPUNPCKLDQ      Z5, Z3, Z2
+	VPUNPCKHDQ      Z5, Z3, Z3
+	VPUNPCKLDQ      Z6, Z4, Z5
+	VPUNPCKHDQ      Z6, Z4, Z4
+	VPUNPCKLQDQ     Z2, Z7, Z6
+	VPUNPCKHQDQ     Z2, Z7, Z2
+	VPUNPCKLQDQ     Z3, Z1, Z7
+	VPUNPCKHQDQ     Z3, Z1, Z1
+	VPUNPCKLQDQ     Z5, Z8, Z3
+	VPUNPCKHQDQ     Z5, Z8, Z5
+	VPUNPCKLQDQ     Z4, Z0, Z8
+	VPUNPCKHQDQ     Z4, Z0, Z0
+	VPXORD          Z9, Z9, Z9
+	VPUNPCKLWD      Z6, Z9, Z4
+	VPUNPCKHWD      Z6, Z9, Z6
+	VMOVNTDQ        Z4, (R10)
+	VMOVNTDQ        Z6, 64(R10)
+	VPUNPCKLWD      Z2, Z9, Z4
+	VPUNPCKHWD      Z2, Z9, Z2
+	VMOVNTDQ        Z4, (R10)(SI*1)
+	VMOVNTDQ        Z2, 64(R10)(SI*1)
+	VPUNPCKLWD      Z7, Z9, Z2
+	VPUNPCKHWD      Z7, Z9, Z4
+	VMOVNTDQ        Z2, (R10)(SI*2)
+	VMOVNTDQ        Z4, 64(R10)(SI*2)
+	VPUNPCKLWD      Z1, Z9, Z2
+	VPUNPCKHWD      Z1, Z9, Z1
+	VMOVNTDQ        Z2, (R10)(DI*1)
+	VMOVNTDQ        Z1, 64(R10)(DI*1)
+	LEAQ            (R10)(SI*4), R12
+	VPUNPCKLWD      Z3, Z9, Z1
+	VPUNPCKHWD      Z3, Z9, Z2
+	VMOVNTDQ        Z1, (R12)
+	VMOVNTDQ        Z2, 64(R12)
+	VPUNPCKLWD      Z5, Z9, Z1
+	VPUNPCKHWD      Z5, Z9, Z2
+	VMOVNTDQ        Z1, (R12)(SI*1)
+	VMOVNTDQ        Z2, 64(R12)(SI*1)
+	VPUNPCKLWD      Z8, Z9, Z1
+	VPUNPCKHWD      Z8, Z9, Z2
+	VMOVNTDQ        Z1, (R12)(SI*2)
+	VMOVNTDQ        Z2, 64(R12)(SI*2)
+	VPUNPCKLWD      Z0, Z9, Z1
+	VPUNPCKHWD      Z0, Z9, Z0
+	VMOVNTDQ        Z1, (R12)(DI*1)
+	VMOVNTDQ        Z0, 64(R12)(DI*1)
+	ADDQ            $0x00000010, R9
+	ADDQ            R8, R10
+	DECQ            R11
+	JNZ             convTilesBFloat16Float32Stream_bands_j
+	ADDQ            $0x00000100, DX
+	ADDQ            $0x00000080, AX
+	SUBQ            $0x04, BX
+	CMPQ            BX, $0x04
+	JAE             convTilesBFloat16Float32Stream_bands
+
+convTilesBFloat16Float32Stream_single:
+	TESTQ BX, BX
+	JZ    convTilesBFloat16Float32Stream_done
+
+convTilesBFloat16Float32Stream_one:
+	MOVQ  CX, R9
+	ADDQ  col+24(FP), R9
+	MOVQ  AX, R10
+	MOVQ  tj+40(FP), R11
+	TESTQ R11, R11
+	JZ    convTilesBFloat16Float32Stream_done
+
+convTilesBFloat16Float32Stream_one_j:
+	MOVQ       (DX), R12
+	PREFETCHT0 64(R9)(R12*1)
+	VPMOVZXWD  (R9)(R12*1), Y0
+	VPSLLD     $0x10, Y0, Y0
+	MOVQ       8(DX), R12
+	PREFETCHT0 64(R9)(R12*1)
+	VPMOVZXWD  (R9)(R12*1), Y1
+	VPSLLD     $0x10, Y1, Y1
+	MOVQ       16(DX), R12
+	PREFETCHT0 64(R9)(R12*1)
+	VPMOVZXWD  (R9)(R12*1), Y2
+	VPSLLD     $0x10, Y2, Y2
+	MOVQ       24(DX), R12
+	PREFETCHT0 64(R9)(R12*1)
+	VPMOVZXWD  (R9)(R12*1), Y3
+	VPSLLD     $0x10, Y3, Y3
+	MOVQ       32(DX), R12
+	PREFETCHT0 64(R9)(R12*1)
+	VPMOVZXWD  (R9)(R12*1), Y4
+	VPSLLD     $0x10, Y4, Y4
+	MOVQ       40(DX), R12
+	PREFETCHT0 64(R9)(R12*1)
+	VPMOVZXWD  (R9)(R12*1), Y5
+	VPSLLD     $0x10, Y5, Y5
+	MOVQ       48(DX), R12
+	PREFETCHT0 64(R9)(R12*1)
+	VPMOVZXWD  (R9)(R12*1), Y6
+	VPSLLD     $0x10, Y6, Y6
+	MOVQ       56(DX), R12
+	PREFETCHT0 64(R9)(R12*1)
+	VPMOVZXWD  (R9)(R12*1), Y7
+	VPSLLD     $0x10, Y7, Y7
+	VUNPCKLPS  Y1, Y0, Y8
+	VUNPCKHPS  Y1, Y0, Y0
+	VUNPCKLPS  Y3, Y2, Y1
+	VUNPCKHPS  Y3, Y2, Y2
+	VUNPCKLPS  Y5, Y4, Y3
+	VUNPCKHPS  Y5, Y4, Y4
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VSHUFPS    $0x44, Y1, Y8, Y7
+	VSHUFPS    $0xee, Y1, Y8, Y1
+	VSHUFPS    $0x44, Y2, Y0, Y8
+	VSHUFPS    $0xee, Y2, Y0, Y0
+	VSHUFPS    $0x44, Y5, Y3, Y2
+	VSHUFPS    $0xee, Y5, Y3, Y3
+	VSHUFPS    $0x44, Y6, Y4, Y5
+	VSHUFPS    $0xee, Y6, Y4, Y4
+	VPERM2F128 $0x20, Y2, Y7, Y6
+	VPERM2F128 $0x31, Y2, Y7, Y2
+	VPERM2F128 $0x20, Y3, Y1, Y7
+	VPERM2F128 $0x31, Y3, Y1, Y1
+	VPERM2F128 $0x20, Y5, Y8, Y3
+	VPERM2F128 $0x31, Y5, Y8, Y5
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VPERM2F128 $0x31, Y4, Y0, Y0
+	VMOVDQU    Y6, (R10)
+	VMOVDQU    Y7, (R10)(SI*1)
+	VMOVDQU    Y3, (R10)(SI*2)
+	VMOVDQU    Y8, (R10)(DI*1)
+	LEAQ       (R10)(SI*4), R12
+	VMOVDQU    Y2, (R12)
+	VMOVDQU    Y1, (R12)(SI*1)
+	VMOVDQU    Y5, (R12)(SI*2)
+	VMOVDQU    Y0, (R12)(DI*1)
+	ADDQ       $0x00000010, R9
+	ADDQ       R8, R10
+	DECQ       R11
+	JNZ        convTilesBFloat16Float32Stream_one_j
+	ADDQ       $0x00000040, DX
+	ADDQ       $0x00000020, AX
+	DECQ       BX
+	JNZ        convTilesBFloat16Float32Stream_one
+
+convTilesBFloat16Float32Stream_done:
+	VZEROUPPER
+	RET
+
+// func convTilesFloat16Float32AVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+// Requires: AVX, AVX512BW, AVX512F, F16C
+TEXT ·convTilesFloat16Float32AVX512(SB), NOSPLIT, $0-56
+	MOVQ   dst+0(FP), AX
+	MOVQ   src+8(FP), CX
+	MOVQ   off+16(FP), DX
+	MOVQ   ti+32(FP), BX
+	MOVQ   dj+48(FP), SI
+	LEAQ   (SI)(SI*2), DI
+	IMUL3Q $0x08, SI, R8
+	CMPQ   BX, $0x04
+	JB     convTilesFloat16Float32_single
+
+convTilesFloat16Float32_bands:
+	MOVQ  CX, R9
+	ADDQ  col+24(FP), R9
+	MOVQ  AX, R10
+	MOVQ  tj+40(FP), R11
+	TESTQ R11, R11
+	JZ    convTilesFloat16Float32_done
+
+convTilesFloat16Float32_bands_j:
+	MOVQ            (DX), R12
+	VBROADCASTI32X4 (R9)(R12*1), Z0
+	MOVQ            64(DX), R12
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z0, Z0
+	MOVQ            128(DX), R12
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z0, Z0
+	MOVQ            192(DX), R12
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z0, Z0
+	MOVQ            8(DX), R12
+	VBROADCASTI32X4 (R9)(R12*1), Z1
+	MOVQ            72(DX), R12
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z1, Z1
+	MOVQ            136(DX), R12
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z1, Z1
+	MOVQ            200(DX), R12
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z1, Z1
+	MOVQ            16(DX), R12
+	VBROADCASTI32X4 (R9)(R12*1), Z2
+	MOVQ            80(DX), R12
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z2, Z2
+	MOVQ            144(DX), R12
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z2, Z2
+	MOVQ            208(DX), R12
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z2, Z2
+	MOVQ            24(DX), R12
+	VBROADCASTI32X4 (R9)(R12*1), Z3
+	MOVQ            88(DX), R12
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z3, Z3
+	MOVQ            152(DX), R12
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z3, Z3
+	MOVQ            216(DX), R12
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z3, Z3
+	MOVQ            32(DX), R12
+	VBROADCASTI32X4 (R9)(R12*1), Z4
+	MOVQ            96(DX), R12
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z4, Z4
+	MOVQ            160(DX), R12
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z4, Z4
+	MOVQ            224(DX), R12
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z4, Z4
+	MOVQ            40(DX), R12
+	VBROADCASTI32X4 (R9)(R12*1), Z5
+	MOVQ            104(DX), R12
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z5, Z5
+	MOVQ            168(DX), R12
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z5, Z5
+	MOVQ            232(DX), R12
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z5, Z5
+	MOVQ            48(DX), R12
+	VBROADCASTI32X4 (R9)(R12*1), Z6
+	MOVQ            112(DX), R12
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z6, Z6
+	MOVQ            176(DX), R12
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z6, Z6
+	MOVQ            240(DX), R12
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z6, Z6
+	MOVQ            56(DX), R12
+	VBROADCASTI32X4 (R9)(R12*1), Z7
+	MOVQ            120(DX), R12
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z7, Z7
+	MOVQ            184(DX), R12
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z7, Z7
+	MOVQ            248(DX), R12
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z7, Z7
+	VPUNPCKLWD      Z1, Z0, Z8
+	VPUNPCKHWD      Z1, Z0, Z0
+	VPUNPCKLWD      Z3, Z2, Z1
+	VPUNPCKHWD      Z3, Z2, Z2
+	VPUNPCKLWD      Z5, Z4, Z3
+	VPUNPCKHWD      Z5, Z4, Z4
+	VPUNPCKLWD      Z7, Z6, Z5
+	VPUNPCKHWD      Z7, Z6, Z6
+	VPUNPCKLDQ      Z1, Z8, Z7
+	VPUNPCKHDQ      Z1, Z8, Z1
+	VPUNPCKLDQ      Z2, Z0, Z8
+	VPUNPCKHDQ      Z2, Z0, Z0
+	VPUNPCKLDQ      Z5, Z3, Z2
+	VPUNPCKHDQ      Z5, Z3, Z3
+	VPUNPCKLDQ      Z6, Z4, Z5
+	VPUNPCKHDQ      Z6, Z4, Z4
+	VPUNPCKLQDQ     Z2, Z7, Z6
+	VPUNPCKHQDQ     Z2, Z7, Z2
+	VPUNPCKLQDQ     Z3, Z1, Z7
+	VPUNPCKHQDQ     Z3, Z1, Z1
+	VPUNPCKLQDQ     Z5, Z8, Z3
+	VPUNPCKHQDQ     Z5, Z8, Z5
+	VPUNPCKLQDQ     Z4, Z0, Z8
+	VPUNPCKHQDQ     Z4, Z0, Z0
+	VPXORD          Z9, Z9, Z9
+	VCVTPH2PS       Y6, Z4
+	VEXTRACTI64X4   $0x01, Z6, Y6
+	VCVTPH2PS       Y6, Z6
+	VMOVDQU64       Z4, (R10)
+	VMOVDQU64       Z6, 64(R10)
+	VCVTPH2PS       Y2, Z4
+	VEXTRACTI64X4   $0x01, Z2, Y2
+	VCVTPH2PS       Y2, Z2
+	VMOVDQU64       Z4, (R10)(SI*1)
+	VMOVDQU64       Z2, 64(R10)(SI*1)
+	VCVTPH2PS       Y7, Z2
+	VEXTRACTI64X4   $0x01, Z7, Y4
+	VCVTPH2PS       Y4, Z4
+	VMOVDQU64       Z2, (R10)(SI*2)
+	VMOVDQU64       Z4, 64(R10)(SI*2)
+	VCVTPH2PS       Y1, Z2
+	VEXTRACTI64X4   $0x01, Z1, Y1
+	VCVTPH2PS       Y1, Z1
+	VMOVDQU64       Z2, (R10)(DI*1)
+	VMOVDQU64       Z1, 64(R10)(DI*1)
+	LEAQ            (R10)(SI*4), R12
+	VCVTPH2PS       Y3, Z1
+	VEXTRACTI64X4   $0x01, Z3, Y2
+	VCVTPH2PS       Y2, Z2
+	VMOVDQU64       Z1, (R12)
+	VMOVDQU64       Z2, 64(R12)
+	VCVTPH2PS       Y5, Z1
+	VEXTRACTI64X4   $0x01, Z5, Y2
+	VCVTPH2PS       Y2, Z2
+	VMOVDQU64       Z1, (R12)(SI*1)
+	VMOVDQU64       Z2, 64(R12)(SI*1)
+	VCVTPH2PS       Y8, Z1
+	VEXTRACTI64X4   $0x01, Z8, Y2
+	VCVTPH2PS       Y2, Z2
+	VMOVDQU64       Z1, (R12)(SI*2)
+	VMOVDQU64       Z2, 64(R12)(SI*2)
+	VCVTPH2PS       Y0, Z1
+	VEXTRACTI64X4   $0x01, Z0, Y0
+	VCVTPH2PS       Y0, Z0
+	VMOVDQU64       Z1, (R12)(DI*1)
+	VMOVDQU64       Z0, 64(R12)(DI*1)
+	ADDQ            $0x00000010, R9
+	ADDQ            R8, R10
+	DECQ            R11
+	JNZ             convTilesFloat16Float32_bands_j
+	ADDQ            $0x00000100, DX
+	ADDQ            $0x00000080, AX
+	SUBQ            $0x04, BX
+	CMPQ            BX, $0x04
+	JAE             convTilesFloat16Float32_bands
+
+convTilesFloat16Float32_single:
+	TESTQ BX, BX
+	JZ    convTilesFloat16Float32_done
+
+convTilesFloat16Float32_one:
+	MOVQ  CX, R9
+	ADDQ  col+24(FP), R9
+	MOVQ  AX, R10
+	MOVQ  tj+40(FP), R11
+	TESTQ R11, R11
+	JZ    convTilesFloat16Float32_done
+
+convTilesFloat16Float32_one_j:
+	MOVQ       (DX), R12
+	VCVTPH2PS  (R9)(R12*1), Y0
+	MOVQ       8(DX), R12
+	VCVTPH2PS  (R9)(R12*1), Y1
+	MOVQ       16(DX), R12
+	VCVTPH2PS  (R9)(R12*1), Y2
+	MOVQ       24(DX), R12
+	VCVTPH2PS  (R9)(R12*1), Y3
+	MOVQ       32(DX), R12
+	VCVTPH2PS  (R9)(R12*1), Y4
+	MOVQ       40(DX), R12
+	VCVTPH2PS  (R9)(R12*1), Y5
+	MOVQ       48(DX), R12
+	VCVTPH2PS  (R9)(R12*1), Y6
+	MOVQ       56(DX), R12
+	VCVTPH2PS  (R9)(R12*1), Y7
+	VUNPCKLPS  Y1, Y0, Y8
+	VUNPCKHPS  Y1, Y0, Y0
+	VUNPCKLPS  Y3, Y2, Y1
+	VUNPCKHPS  Y3, Y2, Y2
+	VUNPCKLPS  Y5, Y4, Y3
+	VUNPCKHPS  Y5, Y4, Y4
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VSHUFPS    $0x44, Y1, Y8, Y7
+	VSHUFPS    $0xee, Y1, Y8, Y1
+	VSHUFPS    $0x44, Y2, Y0, Y8
+	VSHUFPS    $0xee, Y2, Y0, Y0
+	VSHUFPS    $0x44, Y5, Y3, Y2
+	VSHUFPS    $0xee, Y5, Y3, Y3
+	VSHUFPS    $0x44, Y6, Y4, Y5
+	VSHUFPS    $0xee, Y6, Y4, Y4
+	VPERM2F128 $0x20, Y2, Y7, Y6
+	VPERM2F128 $0x31, Y2, Y7, Y2
+	VPERM2F128 $0x20, Y3, Y1, Y7
+	VPERM2F128 $0x31, Y3, Y1, Y1
+	VPERM2F128 $0x20, Y5, Y8, Y3
+	VPERM2F128 $0x31, Y5, Y8, Y5
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VPERM2F128 $0x31, Y4, Y0, Y0
+	VMOVDQU    Y6, (R10)
+	VMOVDQU    Y7, (R10)(SI*1)
+	VMOVDQU    Y3, (R10)(SI*2)
+	VMOVDQU    Y8, (R10)(DI*1)
+	LEAQ       (R10)(SI*4), R12
+	VMOVDQU    Y2, (R12)
+	VMOVDQU    Y1, (R12)(SI*1)
+	VMOVDQU    Y5, (R12)(SI*2)
+	VMOVDQU    Y0, (R12)(DI*1)
+	ADDQ       $0x00000010, R9
+	ADDQ       R8, R10
+	DECQ       R11
+	JNZ        convTilesFloat16Float32_one_j
+	ADDQ       $0x00000040, DX
+	ADDQ       $0x00000020, AX
+	DECQ       BX
+	JNZ        convTilesFloat16Float32_one
+
+convTilesFloat16Float32_done:
+	VZEROUPPER
+	RET
+
+// func convTilesFloat16Float32PrefetchAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+// Requires: AVX, AVX512BW, AVX512F, F16C, MMX+
+TEXT ·convTilesFloat16Float32PrefetchAVX512(SB), NOSPLIT, $0-56
+	MOVQ   dst+0(FP), AX
+	MOVQ   src+8(FP), CX
+	MOVQ   off+16(FP), DX
+	MOVQ   ti+32(FP), BX
+	MOVQ   dj+48(FP), SI
+	LEAQ   (SI)(SI*2), DI
+	IMUL3Q $0x08, SI, R8
+	CMPQ   BX, $0x04
+	JB     convTilesFloat16Float32Prefetch_single
+
+convTilesFloat16Float32Prefetch_bands:
+	MOVQ  CX, R9
+	ADDQ  col+24(FP), R9
+	MOVQ  AX, R10
+	MOVQ  tj+40(FP), R11
+	TESTQ R11, R11
+	JZ    convTilesFloat16Float32Prefetch_done
+
+convTilesFloat16Float32Prefetch_bands_j:
+	MOVQ            (DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z0
+	MOVQ            64(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z0, Z0
+	MOVQ            128(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z0, Z0
+	MOVQ            192(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z0, Z0
+	MOVQ            8(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z1
+	MOVQ            72(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z1, Z1
+	MOVQ            136(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z1, Z1
+	MOVQ            200(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z1, Z1
+	MOVQ            16(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z2
+	MOVQ            80(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z2, Z2
+	MOVQ            144(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z2, Z2
+	MOVQ            208(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z2, Z2
+	MOVQ            24(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z3
+	MOVQ            88(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z3, Z3
+	MOVQ            152(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z3, Z3
+	MOVQ            216(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z3, Z3
+	MOVQ            32(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z4
+	MOVQ            96(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z4, Z4
+	MOVQ            160(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z4, Z4
+	MOVQ            224(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z4, Z4
+	MOVQ            40(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z5
+	MOVQ            104(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z5, Z5
+	MOVQ            168(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z5, Z5
+	MOVQ            232(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z5, Z5
+	MOVQ            48(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z6
+	MOVQ            112(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z6, Z6
+	MOVQ            176(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z6, Z6
+	MOVQ            240(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z6, Z6
+	MOVQ            56(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z7
+	MOVQ            120(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z7, Z7
+	MOVQ            184(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z7, Z7
+	MOVQ            248(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z7, Z7
+	VPUNPCKLWD      Z1, Z0, Z8
+	VPUNPCKHWD      Z1, Z0, Z0
+	VPUNPCKLWD      Z3, Z2, Z1
+	VPUNPCKHWD      Z3, Z2, Z2
+	VPUNPCKLWD      Z5, Z4, Z3
+	VPUNPCKHWD      Z5, Z4, Z4
+	VPUNPCKLWD      Z7, Z6, Z5
+	VPUNPCKHWD      Z7, Z6, Z6
+	VPUNPCKLDQ      Z1, Z8, Z7
+	VPUNPCKHDQ      Z1, Z8, Z1
+	VPUNPCKLDQ      Z2, Z0, Z8
+	VPUNPCKHDQ      Z2, Z0, Z0
+	VPUNPCKLDQ      Z5, Z3, Z2
+	VPUNPCKHDQ      Z5, Z3, Z3
+	VPUNPCKLDQ      Z6, Z4, Z5
+	VPUNPCKHDQ      Z6, Z4, Z4
+	VPUNPCKLQDQ     Z2, Z7, Z6
+	VPUNPCKHQDQ     Z2, Z7, Z2
+	VPUNPCKLQDQ     Z3, Z1, Z7
+	VPUNPCKHQDQ     Z3, Z1, Z1
+	VPUNPCKLQDQ     Z5, Z8, Z3
+	VPUNPCKHQDQ     Z5, Z8, Z5
+	VPUNPCKLQDQ     Z4, Z0, Z8
+	VPUNPCKHQDQ     Z4, Z0, Z0
+	VPXORD          Z9, Z9, Z9
+	VCVTPH2PS       Y6, Z4
+	VEXTRACTI64X4   $0x01, Z6, Y6
+	VCVTPH2PS       Y6, Z6
+	VMOVDQU64       Z4, (R10)
+	VMOVDQU64       Z6, 64(R10)
+	VCVTPH2PS       Y2, Z4
+	VEXTRACTI64X4   $0x01, Z2, Y2
+	VCVTPH2PS       Y2, Z2
+	VMOVDQU64       Z4, (R10)(SI*1)
+	VMOVDQU64       Z2, 64(R10)(SI*1)
+	VCVTPH2PS       Y7, Z2
+	VEXTRACTI64X4   $0x01, Z7, Y4
+	VCVTPH2PS       Y4, Z4
+	VMOVDQU64       Z2, (R10)(SI*2)
+	VMOVDQU64       Z4, 64(R10)(SI*2)
+	VCVTPH2PS       Y1, Z2
+	VEXTRACTI64X4   $0x01, Z1, Y1
+	VCVTPH2PS       Y1, Z1
+	VMOVDQU64       Z2, (R10)(DI*1)
+	VMOVDQU64       Z1, 64(R10)(DI*1)
+	LEAQ            (R10)(SI*4), R12
+	VCVTPH2PS       Y3, Z1
+	VEXTRACTI64X4   $0x01, Z3, Y2
+	VCVTPH2PS       Y2, Z2
+	VMOVDQU64       Z1, (R12)
+	VMOVDQU64       Z2, 64(R12)
+	VCVTPH2PS       Y5, Z1
+	VEXTRACTI64X4   $0x01, Z5, Y2
+	VCVTPH2PS       Y2, Z2
+	VMOVDQU64       Z1, (R12)(SI*1)
+	VMOVDQU64       Z2, 64(R12)(SI*1)
+	VCVTPH2PS       Y8, Z1
+	VEXTRACTI64X4   $0x01, Z8, Y2
+	VCVTPH2PS       Y2, Z2
+	VMOVDQU64       Z1, (R12)(SI*2)
+	VMOVDQU64       Z2, 64(R12)(SI*2)
+	VCVTPH2PS       Y0, Z1
+	VEXTRACTI64X4   $0x01, Z0, Y0
+	VCVTPH2PS       Y0, Z0
+	VMOVDQU64       Z1, (R12)(DI*1)
+	VMOVDQU64       Z0, 64(R12)(DI*1)
+	ADDQ            $0x00000010, R9
+	ADDQ            R8, R10
+	DECQ            R11
+	JNZ             convTilesFloat16Float32Prefetch_bands_j
+	ADDQ            $0x00000100, DX
+	ADDQ            $0x00000080, AX
+	SUBQ            $0x04, BX
+	CMPQ            BX, $0x04
+	JAE             convTilesFloat16Float32Prefetch_bands
+
+convTilesFloat16Float32Prefetch_single:
+	TESTQ BX, BX
+	JZ    convTilesFloat16Float32Prefetch_done
+
+convTilesFloat16Float32Prefetch_one:
+	MOVQ  CX, R9
+	ADDQ  col+24(FP), R9
+	MOVQ  AX, R10
+	MOVQ  tj+40(FP), R11
+	TESTQ R11, R11
+	JZ    convTilesFloat16Float32Prefetch_done
+
+convTilesFloat16Float32Prefetch_one_j:
+	MOVQ       (DX), R12
+	PREFETCHT0 64(R9)(R12*1)
+	VCVTPH2PS  (R9)(R12*1), Y0
+	MOVQ       8(DX), R12
+	PREFETCHT0 64(R9)(R12*1)
+	VCVTPH2PS  (R9)(R12*1), Y1
+	MOVQ       16(DX), R12
+	PREFETCHT0 64(R9)(R12*1)
+	VCVTPH2PS  (R9)(R12*1), Y2
+	MOVQ       24(DX), R12
+	PREFETCHT0 64(R9)(R12*1)
+	VCVTPH2PS  (R9)(R12*1), Y3
+	MOVQ       32(DX), R12
+	PREFETCHT0 64(R9)(R12*1)
+	VCVTPH2PS  (R9)(R12*1), Y4
+	MOVQ       40(DX), R12
+	PREFETCHT0 64(R9)(R12*1)
+	VCVTPH2PS  (R9)(R12*1), Y5
+	MOVQ       48(DX), R12
+	PREFETCHT0 64(R9)(R12*1)
+	VCVTPH2PS  (R9)(R12*1), Y6
+	MOVQ       56(DX), R12
+	PREFETCHT0 64(R9)(R12*1)
+	VCVTPH2PS  (R9)(R12*1), Y7
+	VUNPCKLPS  Y1, Y0, Y8
+	VUNPCKHPS  Y1, Y0, Y0
+	VUNPCKLPS  Y3, Y2, Y1
+	VUNPCKHPS  Y3, Y2, Y2
+	VUNPCKLPS  Y5, Y4, Y3
+	VUNPCKHPS  Y5, Y4, Y4
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VSHUFPS    $0x44, Y1, Y8, Y7
+	VSHUFPS    $0xee, Y1, Y8, Y1
+	VSHUFPS    $0x44, Y2, Y0, Y8
+	VSHUFPS    $0xee, Y2, Y0, Y0
+	VSHUFPS    $0x44, Y5, Y3, Y2
+	VSHUFPS    $0xee, Y5, Y3, Y3
+	VSHUFPS    $0x44, Y6, Y4, Y5
+	VSHUFPS    $0xee, Y6, Y4, Y4
+	VPERM2F128 $0x20, Y2, Y7, Y6
+	VPERM2F128 $0x31, Y2, Y7, Y2
+	VPERM2F128 $0x20, Y3, Y1, Y7
+	VPERM2F128 $0x31, Y3, Y1, Y1
+	VPERM2F128 $0x20, Y5, Y8, Y3
+	VPERM2F128 $0x31, Y5, Y8, Y5
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VPERM2F128 $0x31, Y4, Y0, Y0
+	VMOVDQU    Y6, (R10)
+	VMOVDQU    Y7, (R10)(SI*1)
+	VMOVDQU    Y3, (R10)(SI*2)
+	VMOVDQU    Y8, (R10)(DI*1)
+	LEAQ       (R10)(SI*4), R12
+	VMOVDQU    Y2, (R12)
+	VMOVDQU    Y1, (R12)(SI*1)
+	VMOVDQU    Y5, (R12)(SI*2)
+	VMOVDQU    Y0, (R12)(DI*1)
+	ADDQ       $0x00000010, R9
+	ADDQ       R8, R10
+	DECQ       R11
+	JNZ        convTilesFloat16Float32Prefetch_one_j
+	ADDQ       $0x00000040, DX
+	ADDQ       $0x00000020, AX
+	DECQ       BX
+	JNZ        convTilesFloat16Float32Prefetch_one
+
+convTilesFloat16Float32Prefetch_done:
+	VZEROUPPER
+	RET
+
+// func convTilesFloat16Float32StreamAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+// Requires: AVX, AVX512BW, AVX512F, F16C, MMX+
+TEXT ·convTilesFloat16Float32StreamAVX512(SB), NOSPLIT, $0-56
+	MOVQ   dst+0(FP), AX
+	MOVQ   src+8(FP), CX
+	MOVQ   off+16(FP), DX
+	MOVQ   ti+32(FP), BX
+	MOVQ   dj+48(FP), SI
+	LEAQ   (SI)(SI*2), DI
+	IMUL3Q $0x08, SI, R8
+	CMPQ   BX, $0x04
+	JB     convTilesFloat16Float32Stream_single
+
+convTilesFloat16Float32Stream_bands:
+	MOVQ  CX, R9
+	ADDQ  col+24(FP), R9
+	MOVQ  AX, R10
+	MOVQ  tj+40(FP), R11
+	TESTQ R11, R11
+	JZ    convTilesFloat16Float32Stream_done
+
+convTilesFloat16Float32Stream_bands_j:
+	MOVQ            (DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z0
+	MOVQ            64(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z0, Z0
+	MOVQ            128(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z0, Z0
+	MOVQ            192(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z0, Z0
+	MOVQ            8(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z1
+	MOVQ            72(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z1, Z1
+	MOVQ            136(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z1, Z1
+	MOVQ            200(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z1, Z1
+	MOVQ            16(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z2
+	MOVQ            80(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z2, Z2
+	MOVQ            144(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z2, Z2
+	MOVQ            208(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z2, Z2
+	MOVQ            24(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z3
+	MOVQ            88(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z3, Z3
+	MOVQ            152(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z3, Z3
+	MOVQ            216(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z3, Z3
+	MOVQ            32(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z4
+	MOVQ            96(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z4, Z4
+	MOVQ            160(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z4, Z4
+	MOVQ            224(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z4, Z4
+	MOVQ            40(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z5
+	MOVQ            104(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z5, Z5
+	MOVQ            168(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z5, Z5
+	MOVQ            232(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z5, Z5
+	MOVQ            48(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z6
+	MOVQ            112(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z6, Z6
+	MOVQ            176(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z6, Z6
+	MOVQ            240(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z6, Z6
+	MOVQ            56(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI32X4 (R9)(R12*1), Z7
+	MOVQ            120(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x01, (R9)(R12*1), Z7, Z7
+	MOVQ            184(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x02, (R9)(R12*1), Z7, Z7
+	MOVQ            248(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI32X4    $0x03, (R9)(R12*1), Z7, Z7
+	VPUNPCKLWD      Z1, Z0, Z8
+	VPUNPCKHWD      Z1, Z0, Z0
+	VPUNPCKLWD      Z3, Z2, Z1
+	VPUNPCKHWD      Z3, Z2, Z2
+	VPUNPCKLWD      Z5, Z4, Z3
+	VPUNPCKHWD      Z5, Z4, Z4
+	VPUNPCKLWD      Z7, Z6, Z5
+	VPUNPCKHWD      Z7, Z6, Z6
+	VPUNPCKLDQ      Z1, Z8, Z7
+	VPUNPCKHDQ      Z1, Z8, Z1
+	VPUNPCKLDQ      Z2, Z0, Z8
+	VPUNPCKHDQ      Z2, Z0, Z0
+	VPUNPCKLDQ      Z5, Z3, Z2
+	VPUNPCKHDQ      Z5, Z3, Z3
+	VPUNPCKLDQ      Z6, Z4, Z5
+	VPUNPCKHDQ      Z6, Z4, Z4
+	VPUNPCKLQDQ     Z2, Z7, Z6
+	VPUNPCKHQDQ     Z2, Z7, Z2
+	VPUNPCKLQDQ     Z3, Z1, Z7
+	VPUNPCKHQDQ     Z3, Z1, Z1
+	VPUNPCKLQDQ     Z5, Z8, Z3
+	VPUNPCKHQDQ     Z5, Z8, Z5
+	VPUNPCKLQDQ     Z4, Z0, Z8
+	VPUNPCKHQDQ     Z4, Z0, Z0
+	VPXORD          Z9, Z9, Z9
+	VCVTPH2PS       Y6, Z4
+	VEXTRACTI64X4   $0x01, Z6, Y6
+	VCVTPH2PS       Y6, Z6
+	VMOVNTDQ        Z4, (R10)
+	VMOVNTDQ        Z6, 64(R10)
+	VCVTPH2PS       Y2, Z4
+	VEXTRACTI64X4   $0x01, Z2, Y2
+	VCVTPH2PS       Y2, Z2
+	VMOVNTDQ        Z4, (R10)(SI*1)
+	VMOVNTDQ        Z2, 64(R10)(SI*1)
+	VCVTPH2PS       Y7, Z2
+	VEXTRACTI64X4   $0x01, Z7, Y4
+	VCVTPH2PS       Y4, Z4
+	VMOVNTDQ        Z2, (R10)(SI*2)
+	VMOVNTDQ        Z4, 64(R10)(SI*2)
+	VCVTPH2PS       Y1, Z2
+	VEXTRACTI64X4   $0x01, Z1, Y1
+	VCVTPH2PS       Y1, Z1
+	VMOVNTDQ        Z2, (R10)(DI*1)
+	VMOVNTDQ        Z1, 64(R10)(DI*1)
+	LEAQ            (R10)(SI*4), R12
+	VCVTPH2PS       Y3, Z1
+	VEXTRACTI64X4   $0x01, Z3, Y2
+	VCVTPH2PS       Y2, Z2
+	VMOVNTDQ        Z1, (R12)
+	VMOVNTDQ        Z2, 64(R12)
+	VCVTPH2PS       Y5, Z1
+	VEXTRACTI64X4   $0x01, Z5, Y2
+	VCVTPH2PS       Y2, Z2
+	VMOVNTDQ        Z1, (R12)(SI*1)
+	VMOVNTDQ        Z2, 64(R12)(SI*1)
+	VCVTPH2PS       Y8, Z1
+	VEXTRACTI64X4   $0x01, Z8, Y2
+	VCVTPH2PS       Y2, Z2
+	VMOVNTDQ        Z1, (R12)(SI*2)
+	VMOVNTDQ        Z2, 64(R12)(SI*2)
+	VCVTPH2PS       Y0, Z1
+	VEXTRACTI64X4   $0x01, Z0, Y0
+	VCVTPH2PS       Y0, Z0
+	VMOVNTDQ        Z1, (R12)(DI*1)
+	VMOVNTDQ        Z0, 64(R12)(DI*1)
+	ADDQ            $0x00000010, R9
+	ADDQ            R8, R10
+	DECQ            R11
+	JNZ             convTilesFloat16Float32Stream_bands_j
+	ADDQ            $0x00000100, DX
+	ADDQ            $0x00000080, AX
+	SUBQ            $0x04, BX
+	CMPQ            BX, $0x04
+	JAE             convTilesFloat16Float32Stream_bands
+
+convTilesFloat16Float32Stream_single:
+	TESTQ BX, BX
+	JZ    convTilesFloat16Float32Stream_done
+
+convTilesFloat16Float32Stream_one:
+	MOVQ  CX, R9
+	ADDQ  col+24(FP), R9
+	MOVQ  AX, R10
+	MOVQ  tj+40(FP), R11
+	TESTQ R11, R11
+	JZ    convTilesFloat16Float32Stream_done
+
+convTilesFloat16Float32Stream_one_j:
+	MOVQ       (DX), R12
+	PREFETCHT0 64(R9)(R12*1)
+	VCVTPH2PS  (R9)(R12*1), Y0
+	MOVQ       8(DX), R12
+	PREFETCHT0 64(R9)(R12*1)
+	VCVTPH2PS  (R9)(R12*1), Y1
+	MOVQ       16(DX), R12
+	PREFETCHT0 64(R9)(R12*1)
+	VCVTPH2PS  (R9)(R12*1), Y2
+	MOVQ       24(DX), R12
+	PREFETCHT0 64(R9)(R12*1)
+	VCVTPH2PS  (R9)(R12*1), Y3
+	MOVQ       32(DX), R12
+	PREFETCHT0 64(R9)(R12*1)
+	VCVTPH2PS  (R9)(R12*1), Y4
+	MOVQ       40(DX), R12
+	PREFETCHT0 64(R9)(R12*1)
+	VCVTPH2PS  (R9)(R12*1), Y5
+	MOVQ       48(DX), R12
+	PREFETCHT0 64(R9)(R12*1)
+	VCVTPH2PS  (R9)(R12*1), Y6
+	MOVQ       56(DX), R12
+	PREFETCHT0 64(R9)(R12*1)
+	VCVTPH2PS  (R9)(R12*1), Y7
+	VUNPCKLPS  Y1, Y0, Y8
+	VUNPCKHPS  Y1, Y0, Y0
+	VUNPCKLPS  Y3, Y2, Y1
+	VUNPCKHPS  Y3, Y2, Y2
+	VUNPCKLPS  Y5, Y4, Y3
+	VUNPCKHPS  Y5, Y4, Y4
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VSHUFPS    $0x44, Y1, Y8, Y7
+	VSHUFPS    $0xee, Y1, Y8, Y1
+	VSHUFPS    $0x44, Y2, Y0, Y8
+	VSHUFPS    $0xee, Y2, Y0, Y0
+	VSHUFPS    $0x44, Y5, Y3, Y2
+	VSHUFPS    $0xee, Y5, Y3, Y3
+	VSHUFPS    $0x44, Y6, Y4, Y5
+	VSHUFPS    $0xee, Y6, Y4, Y4
+	VPERM2F128 $0x20, Y2, Y7, Y6
+	VPERM2F128 $0x31, Y2, Y7, Y2
+	VPERM2F128 $0x20, Y3, Y1, Y7
+	VPERM2F128 $0x31, Y3, Y1, Y1
+	VPERM2F128 $0x20, Y5, Y8, Y3
+	VPERM2F128 $0x31, Y5, Y8, Y5
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VPERM2F128 $0x31, Y4, Y0, Y0
+	VMOVDQU    Y6, (R10)
+	VMOVDQU    Y7, (R10)(SI*1)
+	VMOVDQU    Y3, (R10)(SI*2)
+	VMOVDQU    Y8, (R10)(DI*1)
+	LEAQ       (R10)(SI*4), R12
+	VMOVDQU    Y2, (R12)
+	VMOVDQU    Y1, (R12)(SI*1)
+	VMOVDQU    Y5, (R12)(SI*2)
+	VMOVDQU    Y0, (R12)(DI*1)
+	ADDQ       $0x00000010, R9
+	ADDQ       R8, R10
+	DECQ       R11
+	JNZ        convTilesFloat16Float32Stream_one_j
+	ADDQ       $0x00000040, DX
+	ADDQ       $0x00000020, AX
+	DECQ       BX
+	JNZ        convTilesFloat16Float32Stream_one
+
+convTilesFloat16Float32Stream_done:
+	VZEROUPPER
+	RET
+
 // func tilesUint8AVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
 // Requires: AVX, AVX512BW, AVX512F
 TEXT ·tilesUint8AVX512(SB), NOSPLIT, $0-56

@@ -375,7 +375,7 @@ func convTransposeBFloat16Float32(dst, src unsafe.Pointer, off []int, nj, dj int
 			stores = streamTiles
 		}
 	}
-	if buf != nil && (!stream && crowded(4, min(16, nj), dj*4, nj*dj*4) || stream && ConvStreamCrowds()) {
+	if buf != nil && (!stream && crowded(4, min(16, nj), dj*4, nj*dj*4) || stream && ConvStreamCrowds(BFloat16, Float32, dj, dst)) {
 		convTransposeBufferedBFloat16Float32(dst, src, off, nj, dj, stream, buf)
 		return
 	}
@@ -401,8 +401,8 @@ func convTransposeBFloat16Float32(dst, src unsafe.Pointer, off []int, nj, dj int
 // a run of consecutive lines, instead of a line per row at a time down
 // the block. The edges go straight to dst. The buffer's rows start at its
 // first line boundary, so that its stores and loads are whole lines.
-// With stream (beyond the cache, whatever the rows where
-// ConvStreamCrowds says so), the tiles prefetch as they do there,
+// With stream (beyond the cache, where ConvStreamCrowds says
+// so), the tiles prefetch as they do there,
 // and each row goes out through copyRun, with non-temporal stores of the
 // whole lines it covers.
 func convTransposeBufferedBFloat16Float32(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool, crowd *CrowdBuffer) {
@@ -472,7 +472,7 @@ func convTransposeFloat16Float32(dst, src unsafe.Pointer, off []int, nj, dj int,
 			stores = streamTiles
 		}
 	}
-	if buf != nil && (!stream && crowded(4, min(16, nj), dj*4, nj*dj*4) || stream && ConvStreamCrowds()) {
+	if buf != nil && (!stream && crowded(4, min(16, nj), dj*4, nj*dj*4) || stream && ConvStreamCrowds(Float16, Float32, dj, dst)) {
 		convTransposeBufferedFloat16Float32(dst, src, off, nj, dj, stream, buf)
 		return
 	}
@@ -498,8 +498,8 @@ func convTransposeFloat16Float32(dst, src unsafe.Pointer, off []int, nj, dj int,
 // a run of consecutive lines, instead of a line per row at a time down
 // the block. The edges go straight to dst. The buffer's rows start at its
 // first line boundary, so that its stores and loads are whole lines.
-// With stream (beyond the cache, whatever the rows where
-// ConvStreamCrowds says so), the tiles prefetch as they do there,
+// With stream (beyond the cache, where ConvStreamCrowds says
+// so), the tiles prefetch as they do there,
 // and each row goes out through copyRun, with non-temporal stores of the
 // whole lines it covers.
 func convTransposeBufferedFloat16Float32(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool, crowd *CrowdBuffer) {
@@ -569,7 +569,7 @@ func convTransposeFloat64Float32(dst, src unsafe.Pointer, off []int, nj, dj int,
 			stores = streamTiles
 		}
 	}
-	if buf != nil && (!stream && crowded(4, min(8, nj), dj*4, nj*dj*4) || stream && ConvStreamCrowds()) {
+	if buf != nil && (!stream && crowded(4, min(8, nj), dj*4, nj*dj*4) || stream && ConvStreamCrowds(Float64, Float32, dj, dst)) {
 		convTransposeBufferedFloat64Float32(dst, src, off, nj, dj, stream, buf)
 		return
 	}
@@ -595,8 +595,8 @@ func convTransposeFloat64Float32(dst, src unsafe.Pointer, off []int, nj, dj int,
 // a run of consecutive lines, instead of a line per row at a time down
 // the block. The edges go straight to dst. The buffer's rows start at its
 // first line boundary, so that its stores and loads are whole lines.
-// With stream (beyond the cache, whatever the rows where
-// ConvStreamCrowds says so), the tiles prefetch as they do there,
+// With stream (beyond the cache, where ConvStreamCrowds says
+// so), the tiles prefetch as they do there,
 // and each row goes out through copyRun, with non-temporal stores of the
 // whole lines it covers.
 func convTransposeBufferedFloat64Float32(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool, crowd *CrowdBuffer) {
@@ -666,7 +666,7 @@ func convTransposeFloat32BFloat16(dst, src unsafe.Pointer, off []int, nj, dj int
 			stores = streamTiles
 		}
 	}
-	if buf != nil && (!stream && crowded(2, min(16, nj), dj*2, nj*dj*2) || stream && ConvStreamCrowds()) {
+	if buf != nil && (!stream && crowded(2, min(16, nj), dj*2, nj*dj*2) || stream && ConvStreamCrowds(Float32, BFloat16, dj, dst)) {
 		convTransposeBufferedFloat32BFloat16(dst, src, off, nj, dj, stream, buf)
 		return
 	}
@@ -692,8 +692,8 @@ func convTransposeFloat32BFloat16(dst, src unsafe.Pointer, off []int, nj, dj int
 // a run of consecutive lines, instead of a line per row at a time down
 // the block. The edges go straight to dst. The buffer's rows start at its
 // first line boundary, so that its stores and loads are whole lines.
-// With stream (beyond the cache, whatever the rows where
-// ConvStreamCrowds says so), the tiles prefetch as they do there,
+// With stream (beyond the cache, where ConvStreamCrowds says
+// so), the tiles prefetch as they do there,
 // and each row goes out through copyRun, with non-temporal stores of the
 // whole lines it covers.
 func convTransposeBufferedFloat32BFloat16(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool, crowd *CrowdBuffer) {
@@ -763,7 +763,7 @@ func convTransposeFloat32Float16(dst, src unsafe.Pointer, off []int, nj, dj int,
 			stores = streamTiles
 		}
 	}
-	if buf != nil && (!stream && crowded(2, min(16, nj), dj*2, nj*dj*2) || stream && ConvStreamCrowds()) {
+	if buf != nil && (!stream && crowded(2, min(16, nj), dj*2, nj*dj*2) || stream && ConvStreamCrowds(Float32, Float16, dj, dst)) {
 		convTransposeBufferedFloat32Float16(dst, src, off, nj, dj, stream, buf)
 		return
 	}
@@ -789,8 +789,8 @@ func convTransposeFloat32Float16(dst, src unsafe.Pointer, off []int, nj, dj int,
 // a run of consecutive lines, instead of a line per row at a time down
 // the block. The edges go straight to dst. The buffer's rows start at its
 // first line boundary, so that its stores and loads are whole lines.
-// With stream (beyond the cache, whatever the rows where
-// ConvStreamCrowds says so), the tiles prefetch as they do there,
+// With stream (beyond the cache, where ConvStreamCrowds says
+// so), the tiles prefetch as they do there,
 // and each row goes out through copyRun, with non-temporal stores of the
 // whole lines it covers.
 func convTransposeBufferedFloat32Float16(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool, crowd *CrowdBuffer) {
@@ -860,7 +860,7 @@ func convTransposeFloat32Float64(dst, src unsafe.Pointer, off []int, nj, dj int,
 			stores = streamTiles
 		}
 	}
-	if buf != nil && (!stream && crowded(8, min(8, nj), dj*8, nj*dj*8) || stream && ConvStreamCrowds()) {
+	if buf != nil && (!stream && crowded(8, min(8, nj), dj*8, nj*dj*8) || stream && ConvStreamCrowds(Float32, Float64, dj, dst)) {
 		convTransposeBufferedFloat32Float64(dst, src, off, nj, dj, stream, buf)
 		return
 	}
@@ -886,8 +886,8 @@ func convTransposeFloat32Float64(dst, src unsafe.Pointer, off []int, nj, dj int,
 // a run of consecutive lines, instead of a line per row at a time down
 // the block. The edges go straight to dst. The buffer's rows start at its
 // first line boundary, so that its stores and loads are whole lines.
-// With stream (beyond the cache, whatever the rows where
-// ConvStreamCrowds says so), the tiles prefetch as they do there,
+// With stream (beyond the cache, where ConvStreamCrowds says
+// so), the tiles prefetch as they do there,
 // and each row goes out through copyRun, with non-temporal stores of the
 // whole lines it covers.
 func convTransposeBufferedFloat32Float64(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool, crowd *CrowdBuffer) {
@@ -957,7 +957,7 @@ func convTransposeInt8Float32(dst, src unsafe.Pointer, off []int, nj, dj int, st
 			stores = streamTiles
 		}
 	}
-	if buf != nil && (!stream && crowded(4, min(16, nj), dj*4, nj*dj*4) || stream && ConvStreamCrowds()) {
+	if buf != nil && (!stream && crowded(4, min(16, nj), dj*4, nj*dj*4) || stream && ConvStreamCrowds(Int8, Float32, dj, dst)) {
 		convTransposeBufferedInt8Float32(dst, src, off, nj, dj, stream, buf)
 		return
 	}
@@ -983,8 +983,8 @@ func convTransposeInt8Float32(dst, src unsafe.Pointer, off []int, nj, dj int, st
 // a run of consecutive lines, instead of a line per row at a time down
 // the block. The edges go straight to dst. The buffer's rows start at its
 // first line boundary, so that its stores and loads are whole lines.
-// With stream (beyond the cache, whatever the rows where
-// ConvStreamCrowds says so), the tiles prefetch as they do there,
+// With stream (beyond the cache, where ConvStreamCrowds says
+// so), the tiles prefetch as they do there,
 // and each row goes out through copyRun, with non-temporal stores of the
 // whole lines it covers.
 func convTransposeBufferedInt8Float32(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool, crowd *CrowdBuffer) {
@@ -1054,7 +1054,7 @@ func convTransposeUint8Float32(dst, src unsafe.Pointer, off []int, nj, dj int, s
 			stores = streamTiles
 		}
 	}
-	if buf != nil && (!stream && crowded(4, min(16, nj), dj*4, nj*dj*4) || stream && ConvStreamCrowds()) {
+	if buf != nil && (!stream && crowded(4, min(16, nj), dj*4, nj*dj*4) || stream && ConvStreamCrowds(Uint8, Float32, dj, dst)) {
 		convTransposeBufferedUint8Float32(dst, src, off, nj, dj, stream, buf)
 		return
 	}
@@ -1080,8 +1080,8 @@ func convTransposeUint8Float32(dst, src unsafe.Pointer, off []int, nj, dj int, s
 // a run of consecutive lines, instead of a line per row at a time down
 // the block. The edges go straight to dst. The buffer's rows start at its
 // first line boundary, so that its stores and loads are whole lines.
-// With stream (beyond the cache, whatever the rows where
-// ConvStreamCrowds says so), the tiles prefetch as they do there,
+// With stream (beyond the cache, where ConvStreamCrowds says
+// so), the tiles prefetch as they do there,
 // and each row goes out through copyRun, with non-temporal stores of the
 // whole lines it covers.
 func convTransposeBufferedUint8Float32(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool, crowd *CrowdBuffer) {
@@ -1151,7 +1151,7 @@ func convTransposeInt16Float32(dst, src unsafe.Pointer, off []int, nj, dj int, s
 			stores = streamTiles
 		}
 	}
-	if buf != nil && (!stream && crowded(4, min(16, nj), dj*4, nj*dj*4) || stream && ConvStreamCrowds()) {
+	if buf != nil && (!stream && crowded(4, min(16, nj), dj*4, nj*dj*4) || stream && ConvStreamCrowds(Int16, Float32, dj, dst)) {
 		convTransposeBufferedInt16Float32(dst, src, off, nj, dj, stream, buf)
 		return
 	}
@@ -1177,8 +1177,8 @@ func convTransposeInt16Float32(dst, src unsafe.Pointer, off []int, nj, dj int, s
 // a run of consecutive lines, instead of a line per row at a time down
 // the block. The edges go straight to dst. The buffer's rows start at its
 // first line boundary, so that its stores and loads are whole lines.
-// With stream (beyond the cache, whatever the rows where
-// ConvStreamCrowds says so), the tiles prefetch as they do there,
+// With stream (beyond the cache, where ConvStreamCrowds says
+// so), the tiles prefetch as they do there,
 // and each row goes out through copyRun, with non-temporal stores of the
 // whole lines it covers.
 func convTransposeBufferedInt16Float32(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool, crowd *CrowdBuffer) {

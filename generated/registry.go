@@ -319,12 +319,18 @@ func streamCrowded(size, nj, dj int, dst unsafe.Pointer) bool {
 }
 
 // ConvStreamCrowds reports whether the converting transposes of a copy
-// beyond the cache (streamed) write through a CrowdBuffer, whatever their
-// rows (convStreamCrowd, with the assembly), so that the caller knows
-// whether to declare one: the conversion tiles store half a line of each
-// destination row at a time, and through the buffer each row's run goes
-// out as whole lines with non-temporal stores (copyRun).
-func ConvStreamCrowds() bool {
+// beyond the cache (streamed) from from to to, into rows of dj elements
+// from dst, write through a CrowdBuffer (convStreamCrowd, with the
+// assembly), so that the caller knows whether to declare one: the AVX2
+// conversion tiles store half a line of each destination row at a time,
+// and through the buffer each row's run goes out as whole lines with
+// non-temporal stores (copyRun). The AVX-512 tiles of the pairs that have
+// them store two whole lines of each row at a time, non-temporally
+// where the rows are whole aligned lines, which then go straight to dst.
+func ConvStreamCrowds(from, to DType, dj int, dst unsafe.Pointer) bool {
+	if AVX512 && (from == BFloat16 && to == Float32 || from == Float16 && to == Float32) && uintptr(dst)%64 == 0 && dj*to.Size()%64 == 0 {
+		return false
+	}
 	return convStreamCrowd && Accelerated
 }
 

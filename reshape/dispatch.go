@@ -250,12 +250,12 @@ func transposeAxesPart(op copyOp, dst, src unsafe.Pointer, cshape, cstrides []in
 // the cache, where their destination rows crowd the L1 cache
 // (generated.Crowds) or their source rows do (packsRows); beyond it, a
 // plain copy's where the destination rows are not whole aligned lines
-// (generated.StreamCrowds), a converting copy's where the build says so
-// (generated.ConvStreamCrowds).
+// (generated.StreamCrowds), a converting copy's where the build and its
+// tiles say so (generated.ConvStreamCrowds).
 func (op copyOp) buffers(dst, src unsafe.Pointer, cshape, cstrides []int, b, dj, r0, r1 int) bool {
 	if op.stream {
 		if op.conv.run != nil {
-			return generated.ConvStreamCrowds()
+			return generated.ConvStreamCrowds(op.dt, op.conv.to, dj, dst)
 		}
 		return generated.StreamCrowds(op.dstSize(), cshape[b], dj, dst)
 	}

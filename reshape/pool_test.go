@@ -272,7 +272,9 @@ func TestPacksRows(t *testing.T) {
 // (where the source has a line of columns), whose stores are less than a
 // line of each row at a time. Conversions
 // (generated.ConvStreamCrowds) go through it whatever their rows where the
-// amd64 assembly runs, and nowhere else.
+// amd64 assembly runs, and nowhere else, but for those of bfloat16 and
+// float16 to float32 into whole aligned lines with the AVX-512 tiles,
+// which store whole lines themselves.
 func TestStreamCrowds(t *testing.T) {
 	raw := make([]byte, 256)
 	line := unsafe.Add(unsafe.Pointer(&raw[0]), -int(uintptr(unsafe.Pointer(&raw[0])))&63)
@@ -300,11 +302,22 @@ func TestStreamCrowds(t *testing.T) {
 		}
 	}
 	bf := conversion{from: generated.BFloat16, to: generated.Float32, run: converterOf[float32, BFloat16](generated.BFloat16, generated.Float32)}
-	conv := copyOp{dt: generated.BFloat16, stream: true, conv: bf}
-	want := runtime.GOARCH == "amd64" && generated.Accelerated
-	require.Equal(t, want, generated.ConvStreamCrowds(), "conversions")
-	require.Equal(t, want, conv.buffers(line, line, []int{64, 4095}, []int{1, 64}, 0, 4095, 0, 4095), "a conversion into rows 4095 elements apart")
-	require.Equal(t, want, conv.buffers(line, line, []int{64, 4096}, []int{1, 64}, 0, 4096, 0, 4096), "a conversion into whole aligned lines")
-	conv.stream = false
-	require.False(t, conv.buffers(line, line, []int{64, 1001}, []int{1, 64}, 0, 1001, 0, 1001), "a conversion in the cache, rows crowding no set")
+	narrow := conversion{from: generated.Float32, to: generated.BFloat16, run: converterOf[BFloat16, float32](generated.Float32, generated.BFloat16)}
+	for _, avx512 := range []bool{false, generated.AVX512} {
+		generated.AVX512 = avx512
+		want := runtime.GOARCH == "amd64" && generated.Accelerated
+		for _, from := range []generated.DType{generated.BFloat16, generated.Float16} {
+			require.Equal(t, want, generated.ConvStreamCrowds(from, generated.Float32, 4095, line), "%v → float32, rows 4095 elements apart, AVX512 %v", from, avx512)
+			require.Equal(t, want, generated.ConvStreamCrowds(from, generated.Float32, 4096, unsafe.Add(line, 4)), "%v → float32, dst off a line, AVX512 %v", from, avx512)
+			require.Equal(t, want && !avx512, generated.ConvStreamCrowds(from, generated.Float32, 4096, line), "%v → float32, whole aligned lines, AVX512 %v", from, avx512)
+		}
+		require.Equal(t, want, generated.ConvStreamCrowds(generated.Float32, generated.BFloat16, 4096, line), "float32 → bfloat16, whole aligned lines, AVX512 %v", avx512)
+		conv := copyOp{dt: generated.BFloat16, stream: true, conv: bf}
+		require.Equal(t, want, conv.buffers(line, line, []int{64, 4095}, []int{1, 64}, 0, 4095, 0, 4095), "a conversion into rows 4095 elements apart, AVX512 %v", avx512)
+		require.Equal(t, want && !avx512, conv.buffers(line, line, []int{64, 4096}, []int{1, 64}, 0, 4096, 0, 4096), "a conversion into whole aligned lines, AVX512 %v", avx512)
+		conv = copyOp{dt: generated.Float32, stream: true, conv: narrow}
+		require.Equal(t, want, conv.buffers(line, line, []int{64, 4096}, []int{1, 64}, 0, 4096, 0, 4096), "a narrowing conversion into whole aligned lines, AVX512 %v", avx512)
+		conv.stream = false
+		require.False(t, conv.buffers(line, line, []int{64, 1001}, []int{1, 64}, 0, 1001, 0, 1001), "a conversion in the cache, rows crowding no set")
+	}
 }

@@ -1,0 +1,161 @@
+package main
+
+import (
+	"github.com/dave/jennifer/jen"
+	"github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	"github.com/mmcloughlin/avo/reg"
+)
+
+// The AVX-512 tiles of the widening converting transposes from 16-bit
+// floats to float32: the loops of the pair's AVX2 tiles (convTile,
+// emitTilesAVX2), whose whole bands of four 8×8 tiles (32 source rows of
+// one tile column) move as a bfloat16 band of the plain AVX-512 tiles does
+// (emitBandLanesAVX512): a source row's 16 bytes into each 16-byte lane of
+// eight ZMM registers, the 16-bit unpack ladder within the lanes, then each
+// column, 32 16-bit elements, widened into two float32 registers, two whole
+// lines of its destination row. The AVX2 tiles widen each source row as it
+// loads (VPMOVZXWD or VCVTPH2PS) and transpose 32-bit elements: 16 shuffles
+// of one port per 8×8 tile besides 8 widenings, for half a line of 8
+// destination rows. The bands take 3 unpacks per register for 32 rows, and
+// 2 more (bfloat16) or 3 (float16) per column to widen it.
+
+// convBand says how a pair's AVX-512 band loads its source rows and widens
+// the transposed columns.
+type convBand struct {
+	// row is the band's source row (of 32) whose 16 bytes go into lane
+	// lane of register m (of 8): after the ladder, 16-bit element 8*lane+m
+	// of each column register holds it.
+	row func(lane, m int) int
+	// widen converts col, one transposed column, into the float32 of the
+	// band's rows 0-15 (lo) and 16-31 (hi); zero is a zeroed register.
+	widen func(c *build.Context, col, zero reg.VecVirtual) (lo, hi reg.VecVirtual)
+}
+
+// avx512ConvBands are the pairs (convName) with AVX-512 tiles.
+//
+// bfloat16 is the top half of a float32, so an unpack with zero widens
+// it, but within 16-byte lanes: VPUNPCKLWD takes the low four elements of
+// each lane into that lane, VPUNPCKHWD the high four. So row puts rows
+// 4L..4L+3 in the low half of lane L and 16+4L..16+4L+3 in its high half,
+// and the two unpacks come out as rows 0-15 and 16-31 in order. float16
+// keeps the rows in order and converts each half of the register with
+// VCVTPH2PS, the high one after VEXTRACTI64X4.
+var avx512ConvBands = map[string]convBand{
+	"BFloat16Float32": {
+		row: func(lane, m int) int {
+			if m < 4 {
+				return 4*lane + m
+			}
+			return 16 + 4*lane + m - 4
+		},
+		widen: func(c *build.Context, col, zero reg.VecVirtual) (lo, hi reg.VecVirtual) {
+			lo, hi = c.ZMM(), c.ZMM()
+			c.VPUNPCKLWD(col, zero, lo)
+			c.VPUNPCKHWD(col, zero, hi)
+			return lo, hi
+		},
+	},
+	"Float16Float32": {
+		row: func(lane, m int) int { return 8*lane + m },
+		widen: func(c *build.Context, col, _ reg.VecVirtual) (lo, hi reg.VecVirtual) {
+			lo, hi, top := c.ZMM(), c.ZMM(), c.YMM()
+			c.VCVTPH2PS(col.AsY(), lo)
+			c.VEXTRACTI64X4(Imm(1), col, top)
+			c.VCVTPH2PS(top, hi)
+			return lo, hi
+		},
+	},
+}
+
+// avx512ConvFuncs lists the AVX-512 tiles of the pairs of avx512ConvBands.
+func avx512ConvFuncs() []asmFunc {
+	var fs []asmFunc
+	for _, cv := range conversions {
+		cb, ok := avx512ConvBands[convName(cv)]
+		if !ok {
+			continue
+		}
+		tl := convTile(cv)
+		fs = append(fs, formFuncs(tl.name, "AVX512", false, false, convTilesContract(cv), "It needs AVX-512 F and BW (see AVX512).",
+			func(c *build.Context, f tileForm) {
+				tl := tl
+				tl.form(f)
+				tl.bandTiles = convBandRows / tl.tileI
+				tl.band = func(c *build.Context, r bandRegs, nt bool) { emitConvBandAVX512(c, cb, r, nt, f.Prefetch) }
+				emitTilesAVX2(c, tl)
+			})...)
+	}
+	return fs
+}
+
+// convBandRows is the source rows of a converting AVX-512 band: 8 rows of
+// 16-bit elements in each of the four 16-byte lanes of a ZMM register.
+const convBandRows = 32
+
+// emitConvBandAVX512 emits one band of a pair of avx512ConvBands: 32 source
+// rows of 8 elements (16 bytes each) become 8 destination rows of 32
+// float32 (two lines each):
+//
+//	MOVQ (off), t; VBROADCASTI32X4 (s)(t*1), Z0         // row cb.row(0, 0) into lane 0
+//	MOVQ 32(off), t; VINSERTI32X4 $1, (s)(t*1), Z0, Z0  // row cb.row(1, 0) into lane 1 ...
+//	... Z1..Z7
+//	VPUNPCKLWD Z1, Z0, Z8; VPUNPCKHWD Z1, Z0, Z9 ...    // the ladder, in every lane
+//	VPXORD Z16, Z16, Z16
+//	VPUNPCKLWD Z8, Z16, Z17; VPUNPCKHWD Z8, Z16, Z18    // column 0 widened (bfloat16)
+//	VMOVDQU64 Z17, (d); VMOVDQU64 Z18, 64(d) ...         // two lines of each row
+func emitConvBandAVX512(c *build.Context, cb convBand, r bandRegs, nt, prefetch bool) {
+	if r.packed || r.mask != nil {
+		panic("unreachable: the converting tiles have no packed or tail forms")
+	}
+	const n = 8 // rows and columns of a lane's block of 16-bit elements
+	lanes := cacheLineBytes / 16
+	regs := make([]reg.VecVirtual, n)
+	for m := range regs {
+		z := c.ZMM()
+		for l := range lanes {
+			c.MOVQ(Mem{Base: r.off, Disp: 8 * cb.row(l, m)}, r.t)
+			src := Mem{Base: r.s, Index: r.t, Scale: 1}
+			if prefetch {
+				c.PREFETCHT0(src.Offset(cacheLineBytes))
+			}
+			if l == 0 {
+				c.VBROADCASTI32X4(src, z)
+			} else {
+				c.VINSERTI32X4(Imm(uint64(l)), src, z, z)
+			}
+		}
+		regs[m] = z
+	}
+	cols := unpackLadder(c, regs, 2, c.ZMM)
+	zero := c.ZMM()
+	c.VPXORD(zero, zero, zero)
+	eachRow(c, n, r.d, r.dj, r.dj3, r.tmp, 0, func(j int, m Mem) {
+		lo, hi := cb.widen(c, cols[j], zero)
+		for h, v := range []reg.VecVirtual{lo, hi} {
+			if nt {
+				c.VMOVNTDQ(v, m.Offset(h*cacheLineBytes))
+			} else {
+				c.VMOVDQU64(v, m.Offset(h*cacheLineBytes))
+			}
+		}
+	})
+}
+
+// convBandsCond is the Go condition that a pair, from and to, has AVX-512
+// tiles (avx512ConvBands).
+func convBandsCond() *jen.Statement {
+	var cond *jen.Statement
+	for _, cv := range conversions {
+		if _, ok := avx512ConvBands[convName(cv)]; !ok {
+			continue
+		}
+		is := jen.Id("from").Op("==").Id(cv.From).Op("&&").Id("to").Op("==").Id(cv.To)
+		if cond == nil {
+			cond = is
+		} else {
+			cond = cond.Op("||").Add(is)
+		}
+	}
+	return cond
+}
