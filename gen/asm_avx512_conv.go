@@ -7,8 +7,8 @@ import (
 	"github.com/mmcloughlin/avo/reg"
 )
 
-// The AVX-512 tiles of the widening converting transposes from 16-bit
-// floats to float32: the loops of the pair's AVX2 tiles (convTile,
+// The AVX-512 tiles of the converting transposes between float32 and the
+// 16-bit floats. Widening: the loops of the pair's AVX2 tiles (convTile,
 // emitTilesAVX2), whose whole bands of four 8×8 tiles (32 source rows of
 // one tile column) move as a bfloat16 band of the plain AVX-512 tiles does
 // (emitBandLanesAVX512): a source row's 16 bytes into each 16-byte lane of
@@ -19,6 +19,14 @@ import (
 // of one port per 8×8 tile besides 8 widenings, for half a line of 8
 // destination rows. The bands take 3 unpacks per register for 32 rows, and
 // 2 more (bfloat16) or 3 (float16) per column to widen it.
+//
+// Narrowing (float32 to bfloat16 or float16) converts first: two source
+// rows of 8 float32 per ZMM register, converted into a YMM of 16-bit
+// elements, two of those joined into the four lanes of a ladder register;
+// after the ladder each column is 32 16-bit elements, one whole
+// destination line. The AVX2 tiles transpose 32-bit elements and convert
+// each destination row's 8 as they store them: a 16-byte store, a quarter
+// of a line.
 
 // convBand says how a pair's AVX-512 band loads its source rows and widens
 // the transposed columns.
@@ -30,6 +38,12 @@ type convBand struct {
 	// widen converts col, one transposed column, into the float32 of the
 	// band's rows 0-15 (lo) and 16-31 (hi); zero is a zeroed register.
 	widen func(c *build.Context, col, zero reg.VecVirtual) (lo, hi reg.VecVirtual)
+	// narrow, set in place of widen for the narrowing pairs, converts z,
+	// two source rows of 8 float32 (one per 32-byte half), into a YMM of
+	// their 16 16-bit elements, in order; k holds setup's constants.
+	narrow func(c *build.Context, z reg.VecVirtual, k []reg.VecVirtual) reg.VecVirtual
+	// setup, when set, loads narrow's constants once per band.
+	setup func(c *build.Context) []reg.VecVirtual
 }
 
 // avx512ConvBands are the pairs (convName) with AVX-512 tiles.
@@ -66,6 +80,50 @@ var avx512ConvBands = map[string]convBand{
 			return lo, hi
 		},
 	},
+	"Float32BFloat16": {
+		row:    func(lane, m int) int { return 8*lane + m },
+		narrow: narrowBF16,
+		setup: func(c *build.Context) []reg.VecVirtual {
+			var k []reg.VecVirtual
+			for _, v := range []uint32{0x7fff, 1, 0x40} { // as setupBF16
+				t, z := c.GP32(), c.ZMM()
+				c.MOVL(U32(v), t)
+				c.VPBROADCASTD(t, z)
+				k = append(k, z)
+			}
+			return k
+		},
+	},
+	"Float32Float16": {
+		row: func(lane, m int) int { return 8*lane + m },
+		narrow: func(c *build.Context, z reg.VecVirtual, _ []reg.VecVirtual) reg.VecVirtual {
+			y := c.YMM()
+			c.VCVTPS2PH(Imm(0), z, y) // to nearest, ties to even, as storeF16
+			return y
+		},
+	},
+}
+
+// narrowBF16 rounds the 16 float32 of z to bfloat16 as storeBF16 does 8
+// (k: its constants 0x7fff, 1 and 0x40), the NaN lanes through a mask:
+//
+//	VPSRLD $16, Z, H; VPANDD one, H, T
+//	VPADDD bias, Z, R; VPADDD T, R, R; VPSRLD $16, R, R
+//	VCMPPS $3, Z, Z, K1                       // NaN lanes (unordered)
+//	VPORD quiet, H, K1, R                     // their quiet NaN
+//	VPMOVDW R, Y                              // 16 dwords to 16 words
+func narrowBF16(c *build.Context, z reg.VecVirtual, k []reg.VecVirtual) reg.VecVirtual {
+	bias, one, quiet := k[0], k[1], k[2]
+	h, t, r, y, nan := c.ZMM(), c.ZMM(), c.ZMM(), c.YMM(), c.K()
+	c.VPSRLD(Imm(16), z, h)
+	c.VPANDD(one, h, t)
+	c.VPADDD(bias, z, r)
+	c.VPADDD(t, r, r)
+	c.VPSRLD(Imm(16), r, r)
+	c.VCMPPS(Imm(3), z, z, nan)
+	c.VPORD(quiet, h, nan, r)
+	c.VPMOVDW(r, y)
+	return y
 }
 
 // avx512ConvFuncs lists the AVX-512 tiles of the pairs of avx512ConvBands.
@@ -94,8 +152,9 @@ func avx512ConvFuncs() []asmFunc {
 const convBandRows = 32
 
 // emitConvBandAVX512 emits one band of a pair of avx512ConvBands: 32 source
-// rows of 8 elements (16 bytes each) become 8 destination rows of 32
-// float32 (two lines each):
+// rows of 8 elements become 8 destination rows of 32, two lines each
+// where it widens (16 bytes of each source row), one where it narrows (32
+// bytes). Widening:
 //
 //	MOVQ (off), t; VBROADCASTI32X4 (s)(t*1), Z0         // row cb.row(0, 0) into lane 0
 //	MOVQ 32(off), t; VINSERTI32X4 $1, (s)(t*1), Z0, Z0  // row cb.row(1, 0) into lane 1 ...
@@ -104,30 +163,68 @@ const convBandRows = 32
 //	VPXORD Z16, Z16, Z16
 //	VPUNPCKLWD Z8, Z16, Z17; VPUNPCKHWD Z8, Z16, Z18    // column 0 widened (bfloat16)
 //	VMOVDQU64 Z17, (d); VMOVDQU64 Z18, 64(d) ...         // two lines of each row
+//
+// Narrowing, each ladder register from four rows:
+//
+//	MOVQ (off), t; VBROADCASTI64X4 (s)(t*1), Z20          // row 0 (cb.row(0, 0))
+//	MOVQ 64(off), t; VINSERTI64X4 $1, (s)(t*1), Z20, Z20  // and row 8
+//	<cb.narrow: Z20 into Y21>; ... rows 16 and 24 into Y22
+//	VINSERTI64X4 $1, Y22, Z21, Z0                          // lanes: rows 0, 8, 16, 24
+//	... Z1..Z7, the ladder, then one line of each destination row per column
 func emitConvBandAVX512(c *build.Context, cb convBand, r bandRegs, nt, prefetch bool) {
 	if r.packed || r.mask != nil {
 		panic("unreachable: the converting tiles have no packed or tail forms")
 	}
 	const n = 8 // rows and columns of a lane's block of 16-bit elements
 	lanes := cacheLineBytes / 16
+	var k []reg.VecVirtual
+	if cb.setup != nil {
+		k = cb.setup(c)
+	}
+	// row returns the source of the band's row for lane l of register m.
+	row := func(l, m int) Mem {
+		c.MOVQ(Mem{Base: r.off, Disp: 8 * cb.row(l, m)}, r.t)
+		src := Mem{Base: r.s, Index: r.t, Scale: 1}
+		if prefetch {
+			c.PREFETCHT0(src.Offset(cacheLineBytes))
+		}
+		return src
+	}
 	regs := make([]reg.VecVirtual, n)
 	for m := range regs {
 		z := c.ZMM()
-		for l := range lanes {
-			c.MOVQ(Mem{Base: r.off, Disp: 8 * cb.row(l, m)}, r.t)
-			src := Mem{Base: r.s, Index: r.t, Scale: 1}
-			if prefetch {
-				c.PREFETCHT0(src.Offset(cacheLineBytes))
+		if cb.narrow != nil { // lanes 0-1 and 2-3 from two rows of float32 each
+			var half [2]reg.VecVirtual
+			for h := range half {
+				w := c.ZMM()
+				c.VBROADCASTI64X4(row(2*h, m), w)
+				c.VINSERTI64X4(Imm(1), row(2*h+1, m), w, w)
+				half[h] = cb.narrow(c, w, k)
 			}
+			c.VINSERTI64X4(Imm(1), half[1], half[0].AsZ(), z)
+			regs[m] = z
+			continue
+		}
+		for l := range lanes {
 			if l == 0 {
-				c.VBROADCASTI32X4(src, z)
+				c.VBROADCASTI32X4(row(l, m), z)
 			} else {
-				c.VINSERTI32X4(Imm(uint64(l)), src, z, z)
+				c.VINSERTI32X4(Imm(uint64(l)), row(l, m), z, z)
 			}
 		}
 		regs[m] = z
 	}
 	cols := unpackLadder(c, regs, 2, c.ZMM)
+	if cb.narrow != nil {
+		eachRow(c, n, r.d, r.dj, r.dj3, r.tmp, 0, func(j int, m Mem) {
+			if nt {
+				c.VMOVNTDQ(cols[j], m)
+			} else {
+				c.VMOVDQU64(cols[j], m)
+			}
+		})
+		return
+	}
 	zero := c.ZMM()
 	c.VPXORD(zero, zero, zero)
 	eachRow(c, n, r.d, r.dj, r.dj3, r.tmp, 0, func(j int, m Mem) {

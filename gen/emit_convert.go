@@ -526,6 +526,20 @@ func convWalk(cv conversion) blockWalk {
 	}
 }
 
+// narrowStreams is the condition, besides whole aligned lines, on which a
+// pair's tiles stream (emitStoresChoice): nil (always) for a widening pair;
+// AMDTuned for a narrowing one, or AVX512 where it has AVX-512 tiles.
+func narrowStreams(cv conversion) *jen.Statement {
+	from, to := convDTypes(cv)
+	if to.Size >= from.Size {
+		return nil
+	}
+	if _, ok := avx512ConvBands[convName(cv)]; ok {
+		return jen.Parens(jen.Id("AMDTuned").Op("||").Id("AVX512"))
+	}
+	return jen.Id("AMDTuned")
+}
+
 // emitConvTranspose emits the blocked transpose of a pair, as
 // emitTranspose does for a width:
 //
@@ -558,7 +572,9 @@ func convWalk(cv conversion) blockWalk {
 //	}
 //
 // Narrowing pairs (float32 to bfloat16 or float16, float64 to float32)
-// stream their tiles only where AMDTuned: on the 2-vCPU Intel Xeon VM their
+// stream their tiles only where AMDTuned or, for those with AVX-512 tiles
+// (avx512ConvBands), whose bands store whole lines, AVX512 (narrowStreams):
+// on the 2-vCPU Intel Xeon VM the AVX2 tiles'
 // non-temporal stores, 16 bytes of each destination row at a time, ran the
 // suite's float32 -> bfloat16 transpose2d at 64 MiB at 0.16-0.18 of the
 // ceiling, the prefetching form with ordinary stores at 0.45-0.48 (two
@@ -591,7 +607,7 @@ func emitConvTranspose(cv conversion) jen.Code {
 		jen.List(jen.Id("nj"), jen.Id("dj")).Int(),
 		jen.Id("stream").Bool(),
 		jen.Id("buf").Op("*").Id("CrowdBuffer"),
-	).Block(walk.body(emitStoresChoice(to.Size, true, to.Size < from.Size))...).Add(walk.bufferedFunc(name))
+	).Block(walk.body(emitStoresChoice(to.Size, true, narrowStreams(cv)))...).Add(walk.bufferedFunc(name))
 }
 
 // emitConvEdge emits the scalar transpose of a pair's block edges, as

@@ -1011,8 +1011,8 @@ func emitTileStores() jen.Code {
 // emitStoresChoice emits the choice of a blocked transpose's tileStores
 // from its stream flag: streamTiles for a result larger than the cache
 // whose destination rows are whole lines (dst and dj*dstSize multiples of
-// 64), and where amdOnly only where AMDTuned; for one whose rows are not,
-// prefetchTiles where prefetchUnaligned, else cachedTiles:
+// 64), and where onlyIf is not nil only where it holds; for one whose rows
+// are not, prefetchTiles where prefetchUnaligned, else cachedTiles:
 //
 //	stores := cachedTiles
 //	if stream {
@@ -1021,10 +1021,10 @@ func emitTileStores() jen.Code {
 //			stores = streamTiles
 //		}
 //	}
-func emitStoresChoice(dstSize int, prefetchUnaligned, amdOnly bool) jen.Code {
+func emitStoresChoice(dstSize int, prefetchUnaligned bool, onlyIf *jen.Statement) jen.Code {
 	whole := jen.Uintptr().Call(jen.Id("dst")).Op("%").Lit(64).Op("==").Lit(0).Op("&&").Add(times(jen.Id("dj"), dstSize)).Op("%").Lit(64).Op("==").Lit(0)
-	if amdOnly {
-		whole = jen.Id("AMDTuned").Op("&&").Add(whole)
+	if onlyIf != nil {
+		whole = onlyIf.Op("&&").Add(whole)
 	}
 	choice := jen.If(jen.Id("stream").Op("&&").Add(whole)).Block(jen.Id("stores").Op("=").Id("streamTiles"))
 	if prefetchUnaligned {
@@ -1146,7 +1146,7 @@ func emitTranspose(w width) jen.Code {
 	// rounds) the prefetch took uint8 0.14-0.15 to 0.17 of the ceiling at
 	// 16-64 MiB, cost bfloat16 10-30% at 16 MiB-1 GiB (1 GiB 0.26-0.28 to
 	// 0.20-0.22) and left float32 and float64 where they were.
-	stores := emitStoresChoice(w.Size, w.Size == 1, false)
+	stores := emitStoresChoice(w.Size, w.Size == 1, nil)
 	walk := plainWalk(w)
 	src := ""
 	if walk.touchSrc {

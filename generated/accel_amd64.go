@@ -932,6 +932,94 @@ func convTilesFloat16Float32PrefetchAVX512(dst unsafe.Pointer, src unsafe.Pointe
 //go:noescape
 func convTilesFloat16Float32StreamAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
 
+// convTilesFloat32BFloat16AVX512 transposes ti × tj whole tiles of 8×8 elements, float32 to bfloat16,
+// converting each as it goes through the registers. Source row i starts
+// off[i]+col bytes from src; destination row j starts j*dj bytes from dst. It
+// is the loop of the plain transpose, with 4-byte source and 2-byte
+// destination elements.
+//
+// It needs AVX-512 F and BW (see AVX512).
+//
+//go:noescape
+func convTilesFloat32BFloat16AVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
+// convTilesFloat32BFloat16PrefetchAVX512 transposes ti × tj whole tiles of 8×8 elements, float32 to bfloat16,
+// converting each as it goes through the registers. Source row i starts
+// off[i]+col bytes from src; destination row j starts j*dj bytes from dst. It
+// is the loop of the plain transpose, with 4-byte source and 2-byte
+// destination elements.
+//
+// With every source row it loads, it prefetches the row's next line (the
+// line the next block reads), for results larger than the cache.
+//
+// It needs AVX-512 F and BW (see AVX512).
+//
+//go:noescape
+func convTilesFloat32BFloat16PrefetchAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
+// convTilesFloat32BFloat16StreamAVX512 transposes ti × tj whole tiles of 8×8 elements, float32 to bfloat16,
+// converting each as it goes through the registers. Source row i starts
+// off[i]+col bytes from src; destination row j starts j*dj bytes from dst. It
+// is the loop of the plain transpose, with 4-byte source and 2-byte
+// destination elements.
+//
+// With every source row it loads, it prefetches the row's next line (the
+// line the next block reads), and whole bands of tiles, which write a
+// 64-byte line of each destination row they touch, write it with
+// non-temporal stores (VMOVNTDQ), for results larger than the cache: dst
+// and dj must be multiples of 64. The tile rows after the last whole band
+// keep ordinary stores. It leaves its non-temporal stores unfenced: the
+// caller fences them once, after its last streamed call (StreamFence).
+//
+// It needs AVX-512 F and BW (see AVX512).
+//
+//go:noescape
+func convTilesFloat32BFloat16StreamAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
+// convTilesFloat32Float16AVX512 transposes ti × tj whole tiles of 8×8 elements, float32 to float16,
+// converting each as it goes through the registers. Source row i starts
+// off[i]+col bytes from src; destination row j starts j*dj bytes from dst. It
+// is the loop of the plain transpose, with 4-byte source and 2-byte
+// destination elements.
+//
+// It needs AVX-512 F and BW (see AVX512).
+//
+//go:noescape
+func convTilesFloat32Float16AVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
+// convTilesFloat32Float16PrefetchAVX512 transposes ti × tj whole tiles of 8×8 elements, float32 to float16,
+// converting each as it goes through the registers. Source row i starts
+// off[i]+col bytes from src; destination row j starts j*dj bytes from dst. It
+// is the loop of the plain transpose, with 4-byte source and 2-byte
+// destination elements.
+//
+// With every source row it loads, it prefetches the row's next line (the
+// line the next block reads), for results larger than the cache.
+//
+// It needs AVX-512 F and BW (see AVX512).
+//
+//go:noescape
+func convTilesFloat32Float16PrefetchAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
+// convTilesFloat32Float16StreamAVX512 transposes ti × tj whole tiles of 8×8 elements, float32 to float16,
+// converting each as it goes through the registers. Source row i starts
+// off[i]+col bytes from src; destination row j starts j*dj bytes from dst. It
+// is the loop of the plain transpose, with 4-byte source and 2-byte
+// destination elements.
+//
+// With every source row it loads, it prefetches the row's next line (the
+// line the next block reads), and whole bands of tiles, which write a
+// 64-byte line of each destination row they touch, write it with
+// non-temporal stores (VMOVNTDQ), for results larger than the cache: dst
+// and dj must be multiples of 64. The tile rows after the last whole band
+// keep ordinary stores. It leaves its non-temporal stores unfenced: the
+// caller fences them once, after its last streamed call (StreamFence).
+//
+// It needs AVX-512 F and BW (see AVX512).
+//
+//go:noescape
+func convTilesFloat32Float16StreamAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
 // tilesUint8AVX512 transposes ti × tj whole tiles of 8×16 1-byte elements with AVX-512 unpacks within 16-byte lanes.
 // Source row i starts off[i]+col bytes from src, its elements j adjacent (the
 // rows may come from several source axes: off is a table); destination row j
@@ -1671,6 +1759,17 @@ func convRowsFloat32BFloat16(dst, src unsafe.Pointer, planes, planeStride, rows,
 // and CPU have, in the form that stores asks for where the kernel has forms
 // (see tileStores).
 func convTilesFloat32BFloat16(dst, src, off unsafe.Pointer, col, ti, tj, dj int, stores tileStores) {
+	if Accelerated && AVX512 {
+		switch stores {
+		default:
+			convTilesFloat32BFloat16AVX512(dst, src, off, col, ti, tj, dj)
+		case prefetchTiles:
+			convTilesFloat32BFloat16PrefetchAVX512(dst, src, off, col, ti, tj, dj)
+		case streamTiles:
+			convTilesFloat32BFloat16StreamAVX512(dst, src, off, col, ti, tj, dj)
+		}
+		return
+	}
 	if Accelerated {
 		switch stores {
 		default:
@@ -1700,6 +1799,17 @@ func convRowsFloat32Float16(dst, src unsafe.Pointer, planes, planeStride, rows, 
 // and CPU have, in the form that stores asks for where the kernel has forms
 // (see tileStores).
 func convTilesFloat32Float16(dst, src, off unsafe.Pointer, col, ti, tj, dj int, stores tileStores) {
+	if Accelerated && AVX512 {
+		switch stores {
+		default:
+			convTilesFloat32Float16AVX512(dst, src, off, col, ti, tj, dj)
+		case prefetchTiles:
+			convTilesFloat32Float16PrefetchAVX512(dst, src, off, col, ti, tj, dj)
+		case streamTiles:
+			convTilesFloat32Float16StreamAVX512(dst, src, off, col, ti, tj, dj)
+		}
+		return
+	}
 	if Accelerated && hasF16C {
 		switch stores {
 		default:

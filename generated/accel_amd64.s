@@ -14538,6 +14538,2155 @@ convTilesFloat16Float32Stream_done:
 	VZEROUPPER
 	RET
 
+// func convTilesFloat32BFloat16AVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+// Requires: AVX, AVX2, AVX512BW, AVX512F
+TEXT ·convTilesFloat32BFloat16AVX512(SB), NOSPLIT, $0-56
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         off+16(FP), DX
+	MOVQ         ti+32(FP), BX
+	MOVQ         dj+48(FP), SI
+	MOVL         $0x00007fff, DI
+	VMOVD        DI, X0
+	VPBROADCASTD X0, Y0
+	MOVL         $0x00000001, DI
+	VMOVD        DI, X1
+	VPBROADCASTD X1, Y1
+	MOVL         $0x00000040, DI
+	VMOVD        DI, X2
+	VPBROADCASTD X2, Y2
+	LEAQ         (SI)(SI*2), DI
+	IMUL3Q       $0x08, SI, R8
+	CMPQ         BX, $0x04
+	JB           convTilesFloat32BFloat16_single
+
+convTilesFloat32BFloat16_bands:
+	MOVQ  CX, R9
+	ADDQ  col+24(FP), R9
+	MOVQ  AX, R10
+	MOVQ  tj+40(FP), R11
+	TESTQ R11, R11
+	JZ    convTilesFloat32BFloat16_done
+
+convTilesFloat32BFloat16_bands_j:
+	MOVL            $0x00007fff, R12
+	VPBROADCASTD    R12, Z3
+	MOVL            $0x00000001, R12
+	VPBROADCASTD    R12, Z4
+	MOVL            $0x00000040, R12
+	VPBROADCASTD    R12, Z5
+	MOVQ            (DX), R12
+	VBROADCASTI64X4 (R9)(R12*1), Z6
+	MOVQ            64(DX), R12
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z6, Z6
+	VPSRLD          $0x10, Z6, Z8
+	VPANDD          Z4, Z8, Z9
+	VPADDD          Z3, Z6, Z10
+	VPADDD          Z9, Z10, Z10
+	VPSRLD          $0x10, Z10, Z10
+	VCMPPS          $0x03, Z6, Z6, K1
+	VPORD           Z5, Z8, K1, Z10
+	VPMOVDW         Z10, Y7
+	MOVQ            128(DX), R12
+	VBROADCASTI64X4 (R9)(R12*1), Z6
+	MOVQ            192(DX), R12
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z6, Z6
+	VPSRLD          $0x10, Z6, Z8
+	VPANDD          Z4, Z8, Z9
+	VPADDD          Z3, Z6, Z10
+	VPADDD          Z9, Z10, Z10
+	VPSRLD          $0x10, Z10, Z10
+	VCMPPS          $0x03, Z6, Z6, K1
+	VPORD           Z5, Z8, K1, Z10
+	VPMOVDW         Z10, Y6
+	VINSERTI64X4    $0x01, Y6, Z7, Z6
+	MOVQ            8(DX), R12
+	VBROADCASTI64X4 (R9)(R12*1), Z8
+	MOVQ            72(DX), R12
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z8, Z8
+	VPSRLD          $0x10, Z8, Z9
+	VPANDD          Z4, Z9, Z10
+	VPADDD          Z3, Z8, Z11
+	VPADDD          Z10, Z11, Z11
+	VPSRLD          $0x10, Z11, Z11
+	VCMPPS          $0x03, Z8, Z8, K1
+	VPORD           Z5, Z9, K1, Z11
+	VPMOVDW         Z11, Y7
+	MOVQ            136(DX), R12
+	VBROADCASTI64X4 (R9)(R12*1), Z8
+	MOVQ            200(DX), R12
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z8, Z8
+	VPSRLD          $0x10, Z8, Z9
+	VPANDD          Z4, Z9, Z10
+	VPADDD          Z3, Z8, Z11
+	VPADDD          Z10, Z11, Z11
+	VPSRLD          $0x10, Z11, Z11
+	VCMPPS          $0x03, Z8, Z8, K1
+	VPORD           Z5, Z9, K1, Z11
+	VPMOVDW         Z11, Y8
+	VINSERTI64X4    $0x01, Y8, Z7, Z8
+	MOVQ            16(DX), R12
+	VBROADCASTI64X4 (R9)(R12*1), Z9
+	MOVQ            80(DX), R12
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z9, Z9
+	VPSRLD          $0x10, Z9, Z10
+	VPANDD          Z4, Z10, Z11
+	VPADDD          Z3, Z9, Z12
+	VPADDD          Z11, Z12, Z12
+	VPSRLD          $0x10, Z12, Z12
+	VCMPPS          $0x03, Z9, Z9, K1
+	VPORD           Z5, Z10, K1, Z12
+	VPMOVDW         Z12, Y7
+	MOVQ            144(DX), R12
+	VBROADCASTI64X4 (R9)(R12*1), Z9
+	MOVQ            208(DX), R12
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z9, Z9
+	VPSRLD          $0x10, Z9, Z10
+	VPANDD          Z4, Z10, Z11
+	VPADDD          Z3, Z9, Z12
+	VPADDD          Z11, Z12, Z12
+	VPSRLD          $0x10, Z12, Z12
+	VCMPPS          $0x03, Z9, Z9, K1
+	VPORD           Z5, Z10, K1, Z12
+	VPMOVDW         Z12, Y9
+	VINSERTI64X4    $0x01, Y9, Z7, Z9
+	MOVQ            24(DX), R12
+	VBROADCASTI64X4 (R9)(R12*1), Z10
+	MOVQ            88(DX), R12
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z10, Z10
+	VPSRLD          $0x10, Z10, Z11
+	VPANDD          Z4, Z11, Z12
+	VPADDD          Z3, Z10, Z13
+	VPADDD          Z12, Z13, Z13
+	VPSRLD          $0x10, Z13, Z13
+	VCMPPS          $0x03, Z10, Z10, K1
+	VPORD           Z5, Z11, K1, Z13
+	VPMOVDW         Z13, Y7
+	MOVQ            152(DX), R12
+	VBROADCASTI64X4 (R9)(R12*1), Z10
+	MOVQ            216(DX), R12
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z10, Z10
+	VPSRLD          $0x10, Z10, Z11
+	VPANDD          Z4, Z11, Z12
+	VPADDD          Z3, Z10, Z13
+	VPADDD          Z12, Z13, Z13
+	VPSRLD          $0x10, Z13, Z13
+	VCMPPS          $0x03, Z10, Z10, K1
+	VPORD           Z5, Z11, K1, Z13
+	VPMOVDW         Z13, Y10
+	VINSERTI64X4    $0x01, Y10, Z7, Z10
+	MOVQ            32(DX), R12
+	VBROADCASTI64X4 (R9)(R12*1), Z11
+	MOVQ            96(DX), R12
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z11, Z11
+	VPSRLD          $0x10, Z11, Z12
+	VPANDD          Z4, Z12, Z13
+	VPADDD          Z3, Z11, Z14
+	VPADDD          Z13, Z14, Z14
+	VPSRLD          $0x10, Z14, Z14
+	VCMPPS          $0x03, Z11, Z11, K1
+	VPORD           Z5, Z12, K1, Z14
+	VPMOVDW         Z14, Y7
+	MOVQ            160(DX), R12
+	VBROADCASTI64X4 (R9)(R12*1), Z11
+	MOVQ            224(DX), R12
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z11, Z11
+	VPSRLD          $0x10, Z11, Z12
+	VPANDD          Z4, Z12, Z13
+	VPADDD          Z3, Z11, Z14
+	VPADDD          Z13, Z14, Z14
+	VPSRLD          $0x10, Z14, Z14
+	VCMPPS          $0x03, Z11, Z11, K1
+	VPORD           Z5, Z12, K1, Z14
+	VPMOVDW         Z14, Y11
+	VINSERTI64X4    $0x01, Y11, Z7, Z11
+	MOVQ            40(DX), R12
+	VBROADCASTI64X4 (R9)(R12*1), Z12
+	MOVQ            104(DX), R12
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z12, Z12
+	VPSRLD          $0x10, Z12, Z13
+	VPANDD          Z4, Z13, Z14
+	VPADDD          Z3, Z12, Z15
+	VPADDD          Z14, Z15, Z15
+	VPSRLD          $0x10, Z15, Z15
+	VCMPPS          $0x03, Z12, Z12, K1
+	VPORD           Z5, Z13, K1, Z15
+	VPMOVDW         Z15, Y7
+	MOVQ            168(DX), R12
+	VBROADCASTI64X4 (R9)(R12*1), Z12
+	MOVQ            232(DX), R12
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z12, Z12
+	VPSRLD          $0x10, Z12, Z13
+	VPANDD          Z4, Z13, Z14
+	VPADDD          Z3, Z12, Z15
+	VPADDD          Z14, Z15, Z15
+	VPSRLD          $0x10, Z15, Z15
+	VCMPPS          $0x03, Z12, Z12, K1
+	VPORD           Z5, Z13, K1, Z15
+	VPMOVDW         Z15, Y12
+	VINSERTI64X4    $0x01, Y12, Z7, Z12
+	MOVQ            48(DX), R12
+	VBROADCASTI64X4 (R9)(R12*1), Z13
+	MOVQ            112(DX), R12
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z13, Z13
+	VPSRLD          $0x10, Z13, Z14
+	VPANDD          Z4, Z14, Z15
+	VPADDD          Z3, Z13, Z16
+	VPADDD          Z15, Z16, Z16
+	VPSRLD          $0x10, Z16, Z16
+	VCMPPS          $0x03, Z13, Z13, K1
+	VPORD           Z5, Z14, K1, Z16
+	VPMOVDW         Z16, Y7
+	MOVQ            176(DX), R12
+	VBROADCASTI64X4 (R9)(R12*1), Z13
+	MOVQ            240(DX), R12
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z13, Z13
+	VPSRLD          $0x10, Z13, Z14
+	VPANDD          Z4, Z14, Z15
+	VPADDD          Z3, Z13, Z16
+	VPADDD          Z15, Z16, Z16
+	VPSRLD          $0x10, Z16, Z16
+	VCMPPS          $0x03, Z13, Z13, K1
+	VPORD           Z5, Z14, K1, Z16
+	VPMOVDW         Z16, Y13
+	VINSERTI64X4    $0x01, Y13, Z7, Z13
+	MOVQ            56(DX), R12
+	VBROADCASTI64X4 (R9)(R12*1), Z14
+	MOVQ            120(DX), R12
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z14, Z14
+	VPSRLD          $0x10, Z14, Z15
+	VPANDD          Z4, Z15, Z16
+	VPADDD          Z3, Z14, Z17
+	VPADDD          Z16, Z17, Z17
+	VPSRLD          $0x10, Z17, Z17
+	VCMPPS          $0x03, Z14, Z14, K1
+	VPORD           Z5, Z15, K1, Z17
+	VPMOVDW         Z17, Y7
+	MOVQ            184(DX), R12
+	VBROADCASTI64X4 (R9)(R12*1), Z14
+	MOVQ            248(DX), R12
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z14, Z14
+	VPSRLD          $0x10, Z14, Z15
+	VPANDD          Z4, Z15, Z4
+	VPADDD          Z3, Z14, Z3
+	VPADDD          Z4, Z3, Z3
+	VPSRLD          $0x10, Z3, Z3
+	VCMPPS          $0x03, Z14, Z14, K1
+	VPORD           Z5, Z15, K1, Z3
+	VPMOVDW         Z3, Y3
+	VINSERTI64X4    $0x01, Y3, Z7, Z3
+	VPUNPCKLWD      Z8, Z6, Z4
+	VPUNPCKHWD      Z8, Z6, Z5
+	VPUNPCKLWD      Z10, Z9, Z6
+	VPUNPCKHWD      Z10, Z9, Z8
+	VPUNPCKLWD      Z12, Z11, Z9
+	VPUNPCKHWD      Z12, Z11, Z10
+	VPUNPCKLWD      Z3, Z13, Z11
+	VPUNPCKHWD      Z3, Z13, Z3
+	VPUNPCKLDQ      Z6, Z4, Z12
+	VPUNPCKHDQ      Z6, Z4, Z4
+	VPUNPCKLDQ      Z8, Z5, Z6
+	VPUNPCKHDQ      Z8, Z5, Z5
+	VPUNPCKLDQ      Z11, Z9, Z8
+	VPUNPCKHDQ      Z11, Z9, Z9
+	VPUNPCKLDQ      Z3, Z10, Z11
+	VPUNPCKHDQ      Z3, Z10, Z3
+	VPUNPCKLQDQ     Z8, Z12, Z10
+	VPUNPCKHQDQ     Z8, Z12, Z8
+	VPUNPCKLQDQ     Z9, Z4, Z12
+	VPUNPCKHQDQ     Z9, Z4, Z4
+	VPUNPCKLQDQ     Z11, Z6, Z9
+	VPUNPCKHQDQ     Z11, Z6, Z6
+	VPUNPCKLQDQ     Z3, Z5, Z11
+	VPUNPCKHQDQ     Z3, Z5, Z3
+	VMOVDQU64       Z10, (R10)
+	VMOVDQU64       Z8, (R10)(SI*1)
+	VMOVDQU64       Z12, (R10)(SI*2)
+	VMOVDQU64       Z4, (R10)(DI*1)
+	LEAQ            (R10)(SI*4), R12
+	VMOVDQU64       Z9, (R12)
+	VMOVDQU64       Z6, (R12)(SI*1)
+	VMOVDQU64       Z11, (R12)(SI*2)
+	VMOVDQU64       Z3, (R12)(DI*1)
+	ADDQ            $0x00000020, R9
+	ADDQ            R8, R10
+	DECQ            R11
+	JNZ             convTilesFloat32BFloat16_bands_j
+	ADDQ            $0x00000100, DX
+	ADDQ            $0x00000040, AX
+	SUBQ            $0x04, BX
+	CMPQ            BX, $0x04
+	JAE             convTilesFloat32BFloat16_bands
+
+convTilesFloat32BFloat16_single:
+	TESTQ BX, BX
+	JZ    convTilesFloat32BFloat16_done
+
+convTilesFloat32BFloat16_one:
+	MOVQ  CX, R9
+	ADDQ  col+24(FP), R9
+	MOVQ  AX, R10
+	MOVQ  tj+40(FP), R11
+	TESTQ R11, R11
+	JZ    convTilesFloat32BFloat16_done
+
+convTilesFloat32BFloat16_one_j:
+	MOVQ       (DX), R12
+	VMOVDQU    (R9)(R12*1), Y3
+	MOVQ       8(DX), R12
+	VMOVDQU    (R9)(R12*1), Y4
+	MOVQ       16(DX), R12
+	VMOVDQU    (R9)(R12*1), Y5
+	MOVQ       24(DX), R12
+	VMOVDQU    (R9)(R12*1), Y6
+	MOVQ       32(DX), R12
+	VMOVDQU    (R9)(R12*1), Y7
+	MOVQ       40(DX), R12
+	VMOVDQU    (R9)(R12*1), Y8
+	MOVQ       48(DX), R12
+	VMOVDQU    (R9)(R12*1), Y9
+	MOVQ       56(DX), R12
+	VMOVDQU    (R9)(R12*1), Y10
+	VUNPCKLPS  Y4, Y3, Y11
+	VUNPCKHPS  Y4, Y3, Y3
+	VUNPCKLPS  Y6, Y5, Y4
+	VUNPCKHPS  Y6, Y5, Y5
+	VUNPCKLPS  Y8, Y7, Y6
+	VUNPCKHPS  Y8, Y7, Y7
+	VUNPCKLPS  Y10, Y9, Y8
+	VUNPCKHPS  Y10, Y9, Y9
+	VSHUFPS    $0x44, Y4, Y11, Y10
+	VSHUFPS    $0xee, Y4, Y11, Y4
+	VSHUFPS    $0x44, Y5, Y3, Y11
+	VSHUFPS    $0xee, Y5, Y3, Y3
+	VSHUFPS    $0x44, Y8, Y6, Y5
+	VSHUFPS    $0xee, Y8, Y6, Y6
+	VSHUFPS    $0x44, Y9, Y7, Y8
+	VSHUFPS    $0xee, Y9, Y7, Y7
+	VPERM2F128 $0x20, Y5, Y10, Y9
+	VPERM2F128 $0x31, Y5, Y10, Y5
+	VPERM2F128 $0x20, Y6, Y4, Y10
+	VPERM2F128 $0x31, Y6, Y4, Y4
+	VPERM2F128 $0x20, Y8, Y11, Y6
+	VPERM2F128 $0x31, Y8, Y11, Y8
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y7, Y3, Y3
+	VPSRLD     $0x10, Y9, Y7
+	VPAND      Y1, Y7, Y12
+	VPADDD     Y0, Y9, Y13
+	VPADDD     Y12, Y13, Y13
+	VPSRLD     $0x10, Y13, Y13
+	VCMPPS     $0x03, Y9, Y9, Y9
+	VPOR       Y2, Y7, Y7
+	VPBLENDVB  Y9, Y7, Y13, Y13
+	VPACKUSDW  Y13, Y13, Y13
+	VPERMQ     $0x08, Y13, Y13
+	VMOVDQU    X13, (R10)
+	VPSRLD     $0x10, Y10, Y7
+	VPAND      Y1, Y7, Y9
+	VPADDD     Y0, Y10, Y12
+	VPADDD     Y9, Y12, Y12
+	VPSRLD     $0x10, Y12, Y12
+	VCMPPS     $0x03, Y10, Y10, Y9
+	VPOR       Y2, Y7, Y7
+	VPBLENDVB  Y9, Y7, Y12, Y12
+	VPACKUSDW  Y12, Y12, Y12
+	VPERMQ     $0x08, Y12, Y12
+	VMOVDQU    X12, (R10)(SI*1)
+	VPSRLD     $0x10, Y6, Y7
+	VPAND      Y1, Y7, Y9
+	VPADDD     Y0, Y6, Y10
+	VPADDD     Y9, Y10, Y10
+	VPSRLD     $0x10, Y10, Y10
+	VCMPPS     $0x03, Y6, Y6, Y6
+	VPOR       Y2, Y7, Y7
+	VPBLENDVB  Y6, Y7, Y10, Y10
+	VPACKUSDW  Y10, Y10, Y10
+	VPERMQ     $0x08, Y10, Y10
+	VMOVDQU    X10, (R10)(SI*2)
+	VPSRLD     $0x10, Y11, Y6
+	VPAND      Y1, Y6, Y7
+	VPADDD     Y0, Y11, Y9
+	VPADDD     Y7, Y9, Y9
+	VPSRLD     $0x10, Y9, Y9
+	VCMPPS     $0x03, Y11, Y11, Y7
+	VPOR       Y2, Y6, Y6
+	VPBLENDVB  Y7, Y6, Y9, Y9
+	VPACKUSDW  Y9, Y9, Y9
+	VPERMQ     $0x08, Y9, Y9
+	VMOVDQU    X9, (R10)(DI*1)
+	LEAQ       (R10)(SI*4), R12
+	VPSRLD     $0x10, Y5, Y6
+	VPAND      Y1, Y6, Y7
+	VPADDD     Y0, Y5, Y9
+	VPADDD     Y7, Y9, Y9
+	VPSRLD     $0x10, Y9, Y9
+	VCMPPS     $0x03, Y5, Y5, Y5
+	VPOR       Y2, Y6, Y6
+	VPBLENDVB  Y5, Y6, Y9, Y9
+	VPACKUSDW  Y9, Y9, Y9
+	VPERMQ     $0x08, Y9, Y9
+	VMOVDQU    X9, (R12)
+	VPSRLD     $0x10, Y4, Y5
+	VPAND      Y1, Y5, Y6
+	VPADDD     Y0, Y4, Y7
+	VPADDD     Y6, Y7, Y7
+	VPSRLD     $0x10, Y7, Y7
+	VCMPPS     $0x03, Y4, Y4, Y4
+	VPOR       Y2, Y5, Y5
+	VPBLENDVB  Y4, Y5, Y7, Y7
+	VPACKUSDW  Y7, Y7, Y7
+	VPERMQ     $0x08, Y7, Y7
+	VMOVDQU    X7, (R12)(SI*1)
+	VPSRLD     $0x10, Y8, Y4
+	VPAND      Y1, Y4, Y5
+	VPADDD     Y0, Y8, Y6
+	VPADDD     Y5, Y6, Y6
+	VPSRLD     $0x10, Y6, Y6
+	VCMPPS     $0x03, Y8, Y8, Y5
+	VPOR       Y2, Y4, Y4
+	VPBLENDVB  Y5, Y4, Y6, Y6
+	VPACKUSDW  Y6, Y6, Y6
+	VPERMQ     $0x08, Y6, Y6
+	VMOVDQU    X6, (R12)(SI*2)
+	VPSRLD     $0x10, Y3, Y4
+	VPAND      Y1, Y4, Y5
+	VPADDD     Y0, Y3, Y6
+	VPADDD     Y5, Y6, Y6
+	VPSRLD     $0x10, Y6, Y6
+	VCMPPS     $0x03, Y3, Y3, Y3
+	VPOR       Y2, Y4, Y4
+	VPBLENDVB  Y3, Y4, Y6, Y6
+	VPACKUSDW  Y6, Y6, Y6
+	VPERMQ     $0x08, Y6, Y6
+	VMOVDQU    X6, (R12)(DI*1)
+	ADDQ       $0x00000020, R9
+	ADDQ       R8, R10
+	DECQ       R11
+	JNZ        convTilesFloat32BFloat16_one_j
+	ADDQ       $0x00000040, DX
+	ADDQ       $0x00000010, AX
+	DECQ       BX
+	JNZ        convTilesFloat32BFloat16_one
+
+convTilesFloat32BFloat16_done:
+	VZEROUPPER
+	RET
+
+// func convTilesFloat32BFloat16PrefetchAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, MMX+
+TEXT ·convTilesFloat32BFloat16PrefetchAVX512(SB), NOSPLIT, $0-56
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         off+16(FP), DX
+	MOVQ         ti+32(FP), BX
+	MOVQ         dj+48(FP), SI
+	MOVL         $0x00007fff, DI
+	VMOVD        DI, X0
+	VPBROADCASTD X0, Y0
+	MOVL         $0x00000001, DI
+	VMOVD        DI, X1
+	VPBROADCASTD X1, Y1
+	MOVL         $0x00000040, DI
+	VMOVD        DI, X2
+	VPBROADCASTD X2, Y2
+	LEAQ         (SI)(SI*2), DI
+	IMUL3Q       $0x08, SI, R8
+	CMPQ         BX, $0x04
+	JB           convTilesFloat32BFloat16Prefetch_single
+
+convTilesFloat32BFloat16Prefetch_bands:
+	MOVQ  CX, R9
+	ADDQ  col+24(FP), R9
+	MOVQ  AX, R10
+	MOVQ  tj+40(FP), R11
+	TESTQ R11, R11
+	JZ    convTilesFloat32BFloat16Prefetch_done
+
+convTilesFloat32BFloat16Prefetch_bands_j:
+	MOVL            $0x00007fff, R12
+	VPBROADCASTD    R12, Z3
+	MOVL            $0x00000001, R12
+	VPBROADCASTD    R12, Z4
+	MOVL            $0x00000040, R12
+	VPBROADCASTD    R12, Z5
+	MOVQ            (DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI64X4 (R9)(R12*1), Z6
+	MOVQ            64(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z6, Z6
+	VPSRLD          $0x10, Z6, Z8
+	VPANDD          Z4, Z8, Z9
+	VPADDD          Z3, Z6, Z10
+	VPADDD          Z9, Z10, Z10
+	VPSRLD          $0x10, Z10, Z10
+	VCMPPS          $0x03, Z6, Z6, K1
+	VPORD           Z5, Z8, K1, Z10
+	VPMOVDW         Z10, Y7
+	MOVQ            128(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI64X4 (R9)(R12*1), Z6
+	MOVQ            192(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z6, Z6
+	VPSRLD          $0x10, Z6, Z8
+	VPANDD          Z4, Z8, Z9
+	VPADDD          Z3, Z6, Z10
+	VPADDD          Z9, Z10, Z10
+	VPSRLD          $0x10, Z10, Z10
+	VCMPPS          $0x03, Z6, Z6, K1
+	VPORD           Z5, Z8, K1, Z10
+	VPMOVDW         Z10, Y6
+	VINSERTI64X4    $0x01, Y6, Z7, Z6
+	MOVQ            8(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI64X4 (R9)(R12*1), Z8
+	MOVQ            72(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z8, Z8
+	VPSRLD          $0x10, Z8, Z9
+	VPANDD          Z4, Z9, Z10
+	VPADDD          Z3, Z8, Z11
+	VPADDD          Z10, Z11, Z11
+	VPSRLD          $0x10, Z11, Z11
+	VCMPPS          $0x03, Z8, Z8, K1
+	VPORD           Z5, Z9, K1, Z11
+	VPMOVDW         Z11, Y7
+	MOVQ            136(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI64X4 (R9)(R12*1), Z8
+	MOVQ            200(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z8, Z8
+	VPSRLD          $0x10, Z8, Z9
+	VPANDD          Z4, Z9, Z10
+	VPADDD          Z3, Z8, Z11
+	VPADDD          Z10, Z11, Z11
+	VPSRLD          $0x10, Z11, Z11
+	VCMPPS          $0x03, Z8, Z8, K1
+	VPORD           Z5, Z9, K1, Z11
+	VPMOVDW         Z11, Y8
+	VINSERTI64X4    $0x01, Y8, Z7, Z8
+	MOVQ            16(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI64X4 (R9)(R12*1), Z9
+	MOVQ            80(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z9, Z9
+	VPSRLD          $0x10, Z9, Z10
+	VPANDD          Z4, Z10, Z11
+	VPADDD          Z3, Z9, Z12
+	VPADDD          Z11, Z12, Z12
+	VPSRLD          $0x10, Z12, Z12
+	VCMPPS          $0x03, Z9, Z9, K1
+	VPORD           Z5, Z10, K1, Z12
+	VPMOVDW         Z12, Y7
+	MOVQ            144(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI64X4 (R9)(R12*1), Z9
+	MOVQ            208(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z9, Z9
+	VPSRLD          $0x10, Z9, Z10
+	VPANDD          Z4, Z10, Z11
+	VPADDD          Z3, Z9, Z12
+	VPADDD          Z11, Z12, Z12
+	VPSRLD          $0x10, Z12, Z12
+	VCMPPS          $0x03, Z9, Z9, K1
+	VPORD           Z5, Z10, K1, Z12
+	VPMOVDW         Z12, Y9
+	VINSERTI64X4    $0x01, Y9, Z7, Z9
+	MOVQ            24(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI64X4 (R9)(R12*1), Z10
+	MOVQ            88(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z10, Z10
+	VPSRLD          $0x10, Z10, Z11
+	VPANDD          Z4, Z11, Z12
+	VPADDD          Z3, Z10, Z13
+	VPADDD          Z12, Z13, Z13
+	VPSRLD          $0x10, Z13, Z13
+	VCMPPS          $0x03, Z10, Z10, K1
+	VPORD           Z5, Z11, K1, Z13
+	VPMOVDW         Z13, Y7
+	MOVQ            152(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI64X4 (R9)(R12*1), Z10
+	MOVQ            216(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z10, Z10
+	VPSRLD          $0x10, Z10, Z11
+	VPANDD          Z4, Z11, Z12
+	VPADDD          Z3, Z10, Z13
+	VPADDD          Z12, Z13, Z13
+	VPSRLD          $0x10, Z13, Z13
+	VCMPPS          $0x03, Z10, Z10, K1
+	VPORD           Z5, Z11, K1, Z13
+	VPMOVDW         Z13, Y10
+	VINSERTI64X4    $0x01, Y10, Z7, Z10
+	MOVQ            32(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI64X4 (R9)(R12*1), Z11
+	MOVQ            96(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z11, Z11
+	VPSRLD          $0x10, Z11, Z12
+	VPANDD          Z4, Z12, Z13
+	VPADDD          Z3, Z11, Z14
+	VPADDD          Z13, Z14, Z14
+	VPSRLD          $0x10, Z14, Z14
+	VCMPPS          $0x03, Z11, Z11, K1
+	VPORD           Z5, Z12, K1, Z14
+	VPMOVDW         Z14, Y7
+	MOVQ            160(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI64X4 (R9)(R12*1), Z11
+	MOVQ            224(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z11, Z11
+	VPSRLD          $0x10, Z11, Z12
+	VPANDD          Z4, Z12, Z13
+	VPADDD          Z3, Z11, Z14
+	VPADDD          Z13, Z14, Z14
+	VPSRLD          $0x10, Z14, Z14
+	VCMPPS          $0x03, Z11, Z11, K1
+	VPORD           Z5, Z12, K1, Z14
+	VPMOVDW         Z14, Y11
+	VINSERTI64X4    $0x01, Y11, Z7, Z11
+	MOVQ            40(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI64X4 (R9)(R12*1), Z12
+	MOVQ            104(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z12, Z12
+	VPSRLD          $0x10, Z12, Z13
+	VPANDD          Z4, Z13, Z14
+	VPADDD          Z3, Z12, Z15
+	VPADDD          Z14, Z15, Z15
+	VPSRLD          $0x10, Z15, Z15
+	VCMPPS          $0x03, Z12, Z12, K1
+	VPORD           Z5, Z13, K1, Z15
+	VPMOVDW         Z15, Y7
+	MOVQ            168(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI64X4 (R9)(R12*1), Z12
+	MOVQ            232(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z12, Z12
+	VPSRLD          $0x10, Z12, Z13
+	VPANDD          Z4, Z13, Z14
+	VPADDD          Z3, Z12, Z15
+	VPADDD          Z14, Z15, Z15
+	VPSRLD          $0x10, Z15, Z15
+	VCMPPS          $0x03, Z12, Z12, K1
+	VPORD           Z5, Z13, K1, Z15
+	VPMOVDW         Z15, Y12
+	VINSERTI64X4    $0x01, Y12, Z7, Z12
+	MOVQ            48(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI64X4 (R9)(R12*1), Z13
+	MOVQ            112(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z13, Z13
+	VPSRLD          $0x10, Z13, Z14
+	VPANDD          Z4, Z14, Z15
+	VPADDD          Z3, Z13, Z16
+	VPADDD          Z15, Z16, Z16
+	VPSRLD          $0x10, Z16, Z16
+	VCMPPS          $0x03, Z13, Z13, K1
+	VPORD           Z5, Z14, K1, Z16
+	VPMOVDW         Z16, Y7
+	MOVQ            176(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI64X4 (R9)(R12*1), Z13
+	MOVQ            240(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z13, Z13
+	VPSRLD          $0x10, Z13, Z14
+	VPANDD          Z4, Z14, Z15
+	VPADDD          Z3, Z13, Z16
+	VPADDD          Z15, Z16, Z16
+	VPSRLD          $0x10, Z16, Z16
+	VCMPPS          $0x03, Z13, Z13, K1
+	VPORD           Z5, Z14, K1, Z16
+	VPMOVDW         Z16, Y13
+	VINSERTI64X4    $0x01, Y13, Z7, Z13
+	MOVQ            56(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI64X4 (R9)(R12*1), Z14
+	MOVQ            120(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z14, Z14
+	VPSRLD          $0x10, Z14, Z15
+	VPANDD          Z4, Z15, Z16
+	VPADDD          Z3, Z14, Z17
+	VPADDD          Z16, Z17, Z17
+	VPSRLD          $0x10, Z17, Z17
+	VCMPPS          $0x03, Z14, Z14, K1
+	VPORD           Z5, Z15, K1, Z17
+	VPMOVDW         Z17, Y7
+	MOVQ            184(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI64X4 (R9)(R12*1), Z14
+	MOVQ            248(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z14, Z14
+	VPSRLD          $0x10, Z14, Z15
+	VPANDD          Z4, Z15, Z4
+	VPADDD          Z3, Z14, Z3
+	VPADDD          Z4, Z3, Z3
+	VPSRLD          $0x10, Z3, Z3
+	VCMPPS          $0x03, Z14, Z14, K1
+	VPORD           Z5, Z15, K1, Z3
+	VPMOVDW         Z3, Y3
+	VINSERTI64X4    $0x01, Y3, Z7, Z3
+	VPUNPCKLWD      Z8, Z6, Z4
+	VPUNPCKHWD      Z8, Z6, Z5
+	VPUNPCKLWD      Z10, Z9, Z6
+	VPUNPCKHWD      Z10, Z9, Z8
+	VPUNPCKLWD      Z12, Z11, Z9
+	VPUNPCKHWD      Z12, Z11, Z10
+	VPUNPCKLWD      Z3, Z13, Z11
+	VPUNPCKHWD      Z3, Z13, Z3
+	VPUNPCKLDQ      Z6, Z4, Z12
+	VPUNPCKHDQ      Z6, Z4, Z4
+	VPUNPCKLDQ      Z8, Z5, Z6
+	VPUNPCKHDQ      Z8, Z5, Z5
+	VPUNPCKLDQ      Z11, Z9, Z8
+	VPUNPCKHDQ      Z11, Z9, Z9
+	VPUNPCKLDQ      Z3, Z10, Z11
+	VPUNPCKHDQ      Z3, Z10, Z3
+	VPUNPCKLQDQ     Z8, Z12, Z10
+	VPUNPCKHQDQ     Z8, Z12, Z8
+	VPUNPCKLQDQ     Z9, Z4, Z12
+	VPUNPCKHQDQ     Z9, Z4, Z4
+	VPUNPCKLQDQ     Z11, Z6, Z9
+	VPUNPCKHQDQ     Z11, Z6, Z6
+	VPUNPCKLQDQ     Z3, Z5, Z11
+	VPUNPCKHQDQ     Z3, Z5, Z3
+	VMOVDQU64       Z10, (R10)
+	VMOVDQU64       Z8, (R10)(SI*1)
+	VMOVDQU64       Z12, (R10)(SI*2)
+	VMOVDQU64       Z4, (R10)(DI*1)
+	LEAQ            (R10)(SI*4), R12
+	VMOVDQU64       Z9, (R12)
+	VMOVDQU64       Z6, (R12)(SI*1)
+	VMOVDQU64       Z11, (R12)(SI*2)
+	VMOVDQU64       Z3, (R12)(DI*1)
+	ADDQ            $0x00000020, R9
+	ADDQ            R8, R10
+	DECQ            R11
+	JNZ             convTilesFloat32BFloat16Prefetch_bands_j
+	ADDQ            $0x00000100, DX
+	ADDQ            $0x00000040, AX
+	SUBQ            $0x04, BX
+	CMPQ            BX, $0x04
+	JAE             convTilesFloat32BFloat16Prefetch_bands
+
+convTilesFloat32BFloat16Prefetch_single:
+	TESTQ BX, BX
+	JZ    convTilesFloat32BFloat16Prefetch_done
+
+convTilesFloat32BFloat16Prefetch_one:
+	MOVQ  CX, R9
+	ADDQ  col+24(FP), R9
+	MOVQ  AX, R10
+	MOVQ  tj+40(FP), R11
+	TESTQ R11, R11
+	JZ    convTilesFloat32BFloat16Prefetch_done
+
+convTilesFloat32BFloat16Prefetch_one_j:
+	MOVQ       (DX), R12
+	PREFETCHT0 64(R9)(R12*1)
+	VMOVDQU    (R9)(R12*1), Y3
+	MOVQ       8(DX), R12
+	PREFETCHT0 64(R9)(R12*1)
+	VMOVDQU    (R9)(R12*1), Y4
+	MOVQ       16(DX), R12
+	PREFETCHT0 64(R9)(R12*1)
+	VMOVDQU    (R9)(R12*1), Y5
+	MOVQ       24(DX), R12
+	PREFETCHT0 64(R9)(R12*1)
+	VMOVDQU    (R9)(R12*1), Y6
+	MOVQ       32(DX), R12
+	PREFETCHT0 64(R9)(R12*1)
+	VMOVDQU    (R9)(R12*1), Y7
+	MOVQ       40(DX), R12
+	PREFETCHT0 64(R9)(R12*1)
+	VMOVDQU    (R9)(R12*1), Y8
+	MOVQ       48(DX), R12
+	PREFETCHT0 64(R9)(R12*1)
+	VMOVDQU    (R9)(R12*1), Y9
+	MOVQ       56(DX), R12
+	PREFETCHT0 64(R9)(R12*1)
+	VMOVDQU    (R9)(R12*1), Y10
+	VUNPCKLPS  Y4, Y3, Y11
+	VUNPCKHPS  Y4, Y3, Y3
+	VUNPCKLPS  Y6, Y5, Y4
+	VUNPCKHPS  Y6, Y5, Y5
+	VUNPCKLPS  Y8, Y7, Y6
+	VUNPCKHPS  Y8, Y7, Y7
+	VUNPCKLPS  Y10, Y9, Y8
+	VUNPCKHPS  Y10, Y9, Y9
+	VSHUFPS    $0x44, Y4, Y11, Y10
+	VSHUFPS    $0xee, Y4, Y11, Y4
+	VSHUFPS    $0x44, Y5, Y3, Y11
+	VSHUFPS    $0xee, Y5, Y3, Y3
+	VSHUFPS    $0x44, Y8, Y6, Y5
+	VSHUFPS    $0xee, Y8, Y6, Y6
+	VSHUFPS    $0x44, Y9, Y7, Y8
+	VSHUFPS    $0xee, Y9, Y7, Y7
+	VPERM2F128 $0x20, Y5, Y10, Y9
+	VPERM2F128 $0x31, Y5, Y10, Y5
+	VPERM2F128 $0x20, Y6, Y4, Y10
+	VPERM2F128 $0x31, Y6, Y4, Y4
+	VPERM2F128 $0x20, Y8, Y11, Y6
+	VPERM2F128 $0x31, Y8, Y11, Y8
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y7, Y3, Y3
+	VPSRLD     $0x10, Y9, Y7
+	VPAND      Y1, Y7, Y12
+	VPADDD     Y0, Y9, Y13
+	VPADDD     Y12, Y13, Y13
+	VPSRLD     $0x10, Y13, Y13
+	VCMPPS     $0x03, Y9, Y9, Y9
+	VPOR       Y2, Y7, Y7
+	VPBLENDVB  Y9, Y7, Y13, Y13
+	VPACKUSDW  Y13, Y13, Y13
+	VPERMQ     $0x08, Y13, Y13
+	VMOVDQU    X13, (R10)
+	VPSRLD     $0x10, Y10, Y7
+	VPAND      Y1, Y7, Y9
+	VPADDD     Y0, Y10, Y12
+	VPADDD     Y9, Y12, Y12
+	VPSRLD     $0x10, Y12, Y12
+	VCMPPS     $0x03, Y10, Y10, Y9
+	VPOR       Y2, Y7, Y7
+	VPBLENDVB  Y9, Y7, Y12, Y12
+	VPACKUSDW  Y12, Y12, Y12
+	VPERMQ     $0x08, Y12, Y12
+	VMOVDQU    X12, (R10)(SI*1)
+	VPSRLD     $0x10, Y6, Y7
+	VPAND      Y1, Y7, Y9
+	VPADDD     Y0, Y6, Y10
+	VPADDD     Y9, Y10, Y10
+	VPSRLD     $0x10, Y10, Y10
+	VCMPPS     $0x03, Y6, Y6, Y6
+	VPOR       Y2, Y7, Y7
+	VPBLENDVB  Y6, Y7, Y10, Y10
+	VPACKUSDW  Y10, Y10, Y10
+	VPERMQ     $0x08, Y10, Y10
+	VMOVDQU    X10, (R10)(SI*2)
+	VPSRLD     $0x10, Y11, Y6
+	VPAND      Y1, Y6, Y7
+	VPADDD     Y0, Y11, Y9
+	VPADDD     Y7, Y9, Y9
+	VPSRLD     $0x10, Y9, Y9
+	VCMPPS     $0x03, Y11, Y11, Y7
+	VPOR       Y2, Y6, Y6
+	VPBLENDVB  Y7, Y6, Y9, Y9
+	VPACKUSDW  Y9, Y9, Y9
+	VPERMQ     $0x08, Y9, Y9
+	VMOVDQU    X9, (R10)(DI*1)
+	LEAQ       (R10)(SI*4), R12
+	VPSRLD     $0x10, Y5, Y6
+	VPAND      Y1, Y6, Y7
+	VPADDD     Y0, Y5, Y9
+	VPADDD     Y7, Y9, Y9
+	VPSRLD     $0x10, Y9, Y9
+	VCMPPS     $0x03, Y5, Y5, Y5
+	VPOR       Y2, Y6, Y6
+	VPBLENDVB  Y5, Y6, Y9, Y9
+	VPACKUSDW  Y9, Y9, Y9
+	VPERMQ     $0x08, Y9, Y9
+	VMOVDQU    X9, (R12)
+	VPSRLD     $0x10, Y4, Y5
+	VPAND      Y1, Y5, Y6
+	VPADDD     Y0, Y4, Y7
+	VPADDD     Y6, Y7, Y7
+	VPSRLD     $0x10, Y7, Y7
+	VCMPPS     $0x03, Y4, Y4, Y4
+	VPOR       Y2, Y5, Y5
+	VPBLENDVB  Y4, Y5, Y7, Y7
+	VPACKUSDW  Y7, Y7, Y7
+	VPERMQ     $0x08, Y7, Y7
+	VMOVDQU    X7, (R12)(SI*1)
+	VPSRLD     $0x10, Y8, Y4
+	VPAND      Y1, Y4, Y5
+	VPADDD     Y0, Y8, Y6
+	VPADDD     Y5, Y6, Y6
+	VPSRLD     $0x10, Y6, Y6
+	VCMPPS     $0x03, Y8, Y8, Y5
+	VPOR       Y2, Y4, Y4
+	VPBLENDVB  Y5, Y4, Y6, Y6
+	VPACKUSDW  Y6, Y6, Y6
+	VPERMQ     $0x08, Y6, Y6
+	VMOVDQU    X6, (R12)(SI*2)
+	VPSRLD     $0x10, Y3, Y4
+	VPAND      Y1, Y4, Y5
+	VPADDD     Y0, Y3, Y6
+	VPADDD     Y5, Y6, Y6
+	VPSRLD     $0x10, Y6, Y6
+	VCMPPS     $0x03, Y3, Y3, Y3
+	VPOR       Y2, Y4, Y4
+	VPBLENDVB  Y3, Y4, Y6, Y6
+	VPACKUSDW  Y6, Y6, Y6
+	VPERMQ     $0x08, Y6, Y6
+	VMOVDQU    X6, (R12)(DI*1)
+	ADDQ       $0x00000020, R9
+	ADDQ       R8, R10
+	DECQ       R11
+	JNZ        convTilesFloat32BFloat16Prefetch_one_j
+	ADDQ       $0x00000040, DX
+	ADDQ       $0x00000010, AX
+	DECQ       BX
+	JNZ        convTilesFloat32BFloat16Prefetch_one
+
+convTilesFloat32BFloat16Prefetch_done:
+	VZEROUPPER
+	RET
+
+// func convTilesFloat32BFloat16StreamAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, MMX+
+TEXT ·convTilesFloat32BFloat16StreamAVX512(SB), NOSPLIT, $0-56
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         off+16(FP), DX
+	MOVQ         ti+32(FP), BX
+	MOVQ         dj+48(FP), SI
+	MOVL         $0x00007fff, DI
+	VMOVD        DI, X0
+	VPBROADCASTD X0, Y0
+	MOVL         $0x00000001, DI
+	VMOVD        DI, X1
+	VPBROADCASTD X1, Y1
+	MOVL         $0x00000040, DI
+	VMOVD        DI, X2
+	VPBROADCASTD X2, Y2
+	LEAQ         (SI)(SI*2), DI
+	IMUL3Q       $0x08, SI, R8
+	CMPQ         BX, $0x04
+	JB           convTilesFloat32BFloat16Stream_single
+
+convTilesFloat32BFloat16Stream_bands:
+	MOVQ  CX, R9
+	ADDQ  col+24(FP), R9
+	MOVQ  AX, R10
+	MOVQ  tj+40(FP), R11
+	TESTQ R11, R11
+	JZ    convTilesFloat32BFloat16Stream_done
+
+convTilesFloat32BFloat16Stream_bands_j:
+	MOVL            $0x00007fff, R12
+	VPBROADCASTD    R12, Z3
+	MOVL            $0x00000001, R12
+	VPBROADCASTD    R12, Z4
+	MOVL            $0x00000040, R12
+	VPBROADCASTD    R12, Z5
+	MOVQ            (DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI64X4 (R9)(R12*1), Z6
+	MOVQ            64(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z6, Z6
+	VPSRLD          $0x10, Z6, Z8
+	VPANDD          Z4, Z8, Z9
+	VPADDD          Z3, Z6, Z10
+	VPADDD          Z9, Z10, Z10
+	VPSRLD          $0x10, Z10, Z10
+	VCMPPS          $0x03, Z6, Z6, K1
+	VPORD           Z5, Z8, K1, Z10
+	VPMOVDW         Z10, Y7
+	MOVQ            128(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI64X4 (R9)(R12*1), Z6
+	MOVQ            192(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z6, Z6
+	VPSRLD          $0x10, Z6, Z8
+	VPANDD          Z4, Z8, Z9
+	VPADDD          Z3, Z6, Z10
+	VPADDD          Z9, Z10, Z10
+	VPSRLD          $0x10, Z10, Z10
+	VCMPPS          $0x03, Z6, Z6, K1
+	VPORD           Z5, Z8, K1, Z10
+	VPMOVDW         Z10, Y6
+	VINSERTI64X4    $0x01, Y6, Z7, Z6
+	MOVQ            8(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI64X4 (R9)(R12*1), Z8
+	MOVQ            72(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z8, Z8
+	VPSRLD          $0x10, Z8, Z9
+	VPANDD          Z4, Z9, Z10
+	VPADDD          Z3, Z8, Z11
+	VPADDD          Z10, Z11, Z11
+	VPSRLD          $0x10, Z11, Z11
+	VCMPPS          $0x03, Z8, Z8, K1
+	VPORD           Z5, Z9, K1, Z11
+	VPMOVDW         Z11, Y7
+	MOVQ            136(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI64X4 (R9)(R12*1), Z8
+	MOVQ            200(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z8, Z8
+	VPSRLD          $0x10, Z8, Z9
+	VPANDD          Z4, Z9, Z10
+	VPADDD          Z3, Z8, Z11
+	VPADDD          Z10, Z11, Z11
+	VPSRLD          $0x10, Z11, Z11
+	VCMPPS          $0x03, Z8, Z8, K1
+	VPORD           Z5, Z9, K1, Z11
+	VPMOVDW         Z11, Y8
+	VINSERTI64X4    $0x01, Y8, Z7, Z8
+	MOVQ            16(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI64X4 (R9)(R12*1), Z9
+	MOVQ            80(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z9, Z9
+	VPSRLD          $0x10, Z9, Z10
+	VPANDD          Z4, Z10, Z11
+	VPADDD          Z3, Z9, Z12
+	VPADDD          Z11, Z12, Z12
+	VPSRLD          $0x10, Z12, Z12
+	VCMPPS          $0x03, Z9, Z9, K1
+	VPORD           Z5, Z10, K1, Z12
+	VPMOVDW         Z12, Y7
+	MOVQ            144(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI64X4 (R9)(R12*1), Z9
+	MOVQ            208(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z9, Z9
+	VPSRLD          $0x10, Z9, Z10
+	VPANDD          Z4, Z10, Z11
+	VPADDD          Z3, Z9, Z12
+	VPADDD          Z11, Z12, Z12
+	VPSRLD          $0x10, Z12, Z12
+	VCMPPS          $0x03, Z9, Z9, K1
+	VPORD           Z5, Z10, K1, Z12
+	VPMOVDW         Z12, Y9
+	VINSERTI64X4    $0x01, Y9, Z7, Z9
+	MOVQ            24(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI64X4 (R9)(R12*1), Z10
+	MOVQ            88(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z10, Z10
+	VPSRLD          $0x10, Z10, Z11
+	VPANDD          Z4, Z11, Z12
+	VPADDD          Z3, Z10, Z13
+	VPADDD          Z12, Z13, Z13
+	VPSRLD          $0x10, Z13, Z13
+	VCMPPS          $0x03, Z10, Z10, K1
+	VPORD           Z5, Z11, K1, Z13
+	VPMOVDW         Z13, Y7
+	MOVQ            152(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI64X4 (R9)(R12*1), Z10
+	MOVQ            216(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z10, Z10
+	VPSRLD          $0x10, Z10, Z11
+	VPANDD          Z4, Z11, Z12
+	VPADDD          Z3, Z10, Z13
+	VPADDD          Z12, Z13, Z13
+	VPSRLD          $0x10, Z13, Z13
+	VCMPPS          $0x03, Z10, Z10, K1
+	VPORD           Z5, Z11, K1, Z13
+	VPMOVDW         Z13, Y10
+	VINSERTI64X4    $0x01, Y10, Z7, Z10
+	MOVQ            32(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI64X4 (R9)(R12*1), Z11
+	MOVQ            96(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z11, Z11
+	VPSRLD          $0x10, Z11, Z12
+	VPANDD          Z4, Z12, Z13
+	VPADDD          Z3, Z11, Z14
+	VPADDD          Z13, Z14, Z14
+	VPSRLD          $0x10, Z14, Z14
+	VCMPPS          $0x03, Z11, Z11, K1
+	VPORD           Z5, Z12, K1, Z14
+	VPMOVDW         Z14, Y7
+	MOVQ            160(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI64X4 (R9)(R12*1), Z11
+	MOVQ            224(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z11, Z11
+	VPSRLD          $0x10, Z11, Z12
+	VPANDD          Z4, Z12, Z13
+	VPADDD          Z3, Z11, Z14
+	VPADDD          Z13, Z14, Z14
+	VPSRLD          $0x10, Z14, Z14
+	VCMPPS          $0x03, Z11, Z11, K1
+	VPORD           Z5, Z12, K1, Z14
+	VPMOVDW         Z14, Y11
+	VINSERTI64X4    $0x01, Y11, Z7, Z11
+	MOVQ            40(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI64X4 (R9)(R12*1), Z12
+	MOVQ            104(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z12, Z12
+	VPSRLD          $0x10, Z12, Z13
+	VPANDD          Z4, Z13, Z14
+	VPADDD          Z3, Z12, Z15
+	VPADDD          Z14, Z15, Z15
+	VPSRLD          $0x10, Z15, Z15
+	VCMPPS          $0x03, Z12, Z12, K1
+	VPORD           Z5, Z13, K1, Z15
+	VPMOVDW         Z15, Y7
+	MOVQ            168(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI64X4 (R9)(R12*1), Z12
+	MOVQ            232(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z12, Z12
+	VPSRLD          $0x10, Z12, Z13
+	VPANDD          Z4, Z13, Z14
+	VPADDD          Z3, Z12, Z15
+	VPADDD          Z14, Z15, Z15
+	VPSRLD          $0x10, Z15, Z15
+	VCMPPS          $0x03, Z12, Z12, K1
+	VPORD           Z5, Z13, K1, Z15
+	VPMOVDW         Z15, Y12
+	VINSERTI64X4    $0x01, Y12, Z7, Z12
+	MOVQ            48(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI64X4 (R9)(R12*1), Z13
+	MOVQ            112(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z13, Z13
+	VPSRLD          $0x10, Z13, Z14
+	VPANDD          Z4, Z14, Z15
+	VPADDD          Z3, Z13, Z16
+	VPADDD          Z15, Z16, Z16
+	VPSRLD          $0x10, Z16, Z16
+	VCMPPS          $0x03, Z13, Z13, K1
+	VPORD           Z5, Z14, K1, Z16
+	VPMOVDW         Z16, Y7
+	MOVQ            176(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI64X4 (R9)(R12*1), Z13
+	MOVQ            240(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z13, Z13
+	VPSRLD          $0x10, Z13, Z14
+	VPANDD          Z4, Z14, Z15
+	VPADDD          Z3, Z13, Z16
+	VPADDD          Z15, Z16, Z16
+	VPSRLD          $0x10, Z16, Z16
+	VCMPPS          $0x03, Z13, Z13, K1
+	VPORD           Z5, Z14, K1, Z16
+	VPMOVDW         Z16, Y13
+	VINSERTI64X4    $0x01, Y13, Z7, Z13
+	MOVQ            56(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI64X4 (R9)(R12*1), Z14
+	MOVQ            120(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z14, Z14
+	VPSRLD          $0x10, Z14, Z15
+	VPANDD          Z4, Z15, Z16
+	VPADDD          Z3, Z14, Z17
+	VPADDD          Z16, Z17, Z17
+	VPSRLD          $0x10, Z17, Z17
+	VCMPPS          $0x03, Z14, Z14, K1
+	VPORD           Z5, Z15, K1, Z17
+	VPMOVDW         Z17, Y7
+	MOVQ            184(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI64X4 (R9)(R12*1), Z14
+	MOVQ            248(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z14, Z14
+	VPSRLD          $0x10, Z14, Z15
+	VPANDD          Z4, Z15, Z4
+	VPADDD          Z3, Z14, Z3
+	VPADDD          Z4, Z3, Z3
+	VPSRLD          $0x10, Z3, Z3
+	VCMPPS          $0x03, Z14, Z14, K1
+	VPORD           Z5, Z15, K1, Z3
+	VPMOVDW         Z3, Y3
+	VINSERTI64X4    $0x01, Y3, Z7, Z3
+	VPUNPCKLWD      Z8, Z6, Z4
+	VPUNPCKHWD      Z8, Z6, Z5
+	VPUNPCKLWD      Z10, Z9, Z6
+	VPUNPCKHWD      Z10, Z9, Z8
+	VPUNPCKLWD      Z12, Z11, Z9
+	VPUNPCKHWD      Z12, Z11, Z10
+	VPUNPCKLWD      Z3, Z13, Z11
+	VPUNPCKHWD      Z3, Z13, Z3
+	VPUNPCKLDQ      Z6, Z4, Z12
+	VPUNPCKHDQ      Z6, Z4, Z4
+	VPUNPCKLDQ      Z8, Z5, Z6
+	VPUNPCKHDQ      Z8, Z5, Z5
+	VPUNPCKLDQ      Z11, Z9, Z8
+	VPUNPCKHDQ      Z11, Z9, Z9
+	VPUNPCKLDQ      Z3, Z10, Z11
+	VPUNPCKHDQ      Z3, Z10, Z3
+	VPUNPCKLQDQ     Z8, Z12, Z10
+	VPUNPCKHQDQ     Z8, Z12, Z8
+	VPUNPCKLQDQ     Z9, Z4, Z12
+	VPUNPCKHQDQ     Z9, Z4, Z4
+	VPUNPCKLQDQ     Z11, Z6, Z9
+	VPUNPCKHQDQ     Z11, Z6, Z6
+	VPUNPCKLQDQ     Z3, Z5, Z11
+	VPUNPCKHQDQ     Z3, Z5, Z3
+	VMOVNTDQ        Z10, (R10)
+	VMOVNTDQ        Z8, (R10)(SI*1)
+	VMOVNTDQ        Z12, (R10)(SI*2)
+	VMOVNTDQ        Z4, (R10)(DI*1)
+	LEAQ            (R10)(SI*4), R12
+	VMOVNTDQ        Z9, (R12)
+	VMOVNTDQ        Z6, (R12)(SI*1)
+	VMOVNTDQ        Z11, (R12)(SI*2)
+	VMOVNTDQ        Z3, (R12)(DI*1)
+	ADDQ            $0x00000020, R9
+	ADDQ            R8, R10
+	DECQ            R11
+	JNZ             convTilesFloat32BFloat16Stream_bands_j
+	ADDQ            $0x00000100, DX
+	ADDQ            $0x00000040, AX
+	SUBQ            $0x04, BX
+	CMPQ            BX, $0x04
+	JAE             convTilesFloat32BFloat16Stream_bands
+
+convTilesFloat32BFloat16Stream_single:
+	TESTQ BX, BX
+	JZ    convTilesFloat32BFloat16Stream_done
+
+convTilesFloat32BFloat16Stream_one:
+	MOVQ  CX, R9
+	ADDQ  col+24(FP), R9
+	MOVQ  AX, R10
+	MOVQ  tj+40(FP), R11
+	TESTQ R11, R11
+	JZ    convTilesFloat32BFloat16Stream_done
+
+convTilesFloat32BFloat16Stream_one_j:
+	MOVQ       (DX), R12
+	PREFETCHT0 64(R9)(R12*1)
+	VMOVDQU    (R9)(R12*1), Y3
+	MOVQ       8(DX), R12
+	PREFETCHT0 64(R9)(R12*1)
+	VMOVDQU    (R9)(R12*1), Y4
+	MOVQ       16(DX), R12
+	PREFETCHT0 64(R9)(R12*1)
+	VMOVDQU    (R9)(R12*1), Y5
+	MOVQ       24(DX), R12
+	PREFETCHT0 64(R9)(R12*1)
+	VMOVDQU    (R9)(R12*1), Y6
+	MOVQ       32(DX), R12
+	PREFETCHT0 64(R9)(R12*1)
+	VMOVDQU    (R9)(R12*1), Y7
+	MOVQ       40(DX), R12
+	PREFETCHT0 64(R9)(R12*1)
+	VMOVDQU    (R9)(R12*1), Y8
+	MOVQ       48(DX), R12
+	PREFETCHT0 64(R9)(R12*1)
+	VMOVDQU    (R9)(R12*1), Y9
+	MOVQ       56(DX), R12
+	PREFETCHT0 64(R9)(R12*1)
+	VMOVDQU    (R9)(R12*1), Y10
+	VUNPCKLPS  Y4, Y3, Y11
+	VUNPCKHPS  Y4, Y3, Y3
+	VUNPCKLPS  Y6, Y5, Y4
+	VUNPCKHPS  Y6, Y5, Y5
+	VUNPCKLPS  Y8, Y7, Y6
+	VUNPCKHPS  Y8, Y7, Y7
+	VUNPCKLPS  Y10, Y9, Y8
+	VUNPCKHPS  Y10, Y9, Y9
+	VSHUFPS    $0x44, Y4, Y11, Y10
+	VSHUFPS    $0xee, Y4, Y11, Y4
+	VSHUFPS    $0x44, Y5, Y3, Y11
+	VSHUFPS    $0xee, Y5, Y3, Y3
+	VSHUFPS    $0x44, Y8, Y6, Y5
+	VSHUFPS    $0xee, Y8, Y6, Y6
+	VSHUFPS    $0x44, Y9, Y7, Y8
+	VSHUFPS    $0xee, Y9, Y7, Y7
+	VPERM2F128 $0x20, Y5, Y10, Y9
+	VPERM2F128 $0x31, Y5, Y10, Y5
+	VPERM2F128 $0x20, Y6, Y4, Y10
+	VPERM2F128 $0x31, Y6, Y4, Y4
+	VPERM2F128 $0x20, Y8, Y11, Y6
+	VPERM2F128 $0x31, Y8, Y11, Y8
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y7, Y3, Y3
+	VPSRLD     $0x10, Y9, Y7
+	VPAND      Y1, Y7, Y12
+	VPADDD     Y0, Y9, Y13
+	VPADDD     Y12, Y13, Y13
+	VPSRLD     $0x10, Y13, Y13
+	VCMPPS     $0x03, Y9, Y9, Y9
+	VPOR       Y2, Y7, Y7
+	VPBLENDVB  Y9, Y7, Y13, Y13
+	VPACKUSDW  Y13, Y13, Y13
+	VPERMQ     $0x08, Y13, Y13
+	VMOVDQU    X13, (R10)
+	VPSRLD     $0x10, Y10, Y7
+	VPAND      Y1, Y7, Y9
+	VPADDD     Y0, Y10, Y12
+	VPADDD     Y9, Y12, Y12
+	VPSRLD     $0x10, Y12, Y12
+	VCMPPS     $0x03, Y10, Y10, Y9
+	VPOR       Y2, Y7, Y7
+	VPBLENDVB  Y9, Y7, Y12, Y12
+	VPACKUSDW  Y12, Y12, Y12
+	VPERMQ     $0x08, Y12, Y12
+	VMOVDQU    X12, (R10)(SI*1)
+	VPSRLD     $0x10, Y6, Y7
+	VPAND      Y1, Y7, Y9
+	VPADDD     Y0, Y6, Y10
+	VPADDD     Y9, Y10, Y10
+	VPSRLD     $0x10, Y10, Y10
+	VCMPPS     $0x03, Y6, Y6, Y6
+	VPOR       Y2, Y7, Y7
+	VPBLENDVB  Y6, Y7, Y10, Y10
+	VPACKUSDW  Y10, Y10, Y10
+	VPERMQ     $0x08, Y10, Y10
+	VMOVDQU    X10, (R10)(SI*2)
+	VPSRLD     $0x10, Y11, Y6
+	VPAND      Y1, Y6, Y7
+	VPADDD     Y0, Y11, Y9
+	VPADDD     Y7, Y9, Y9
+	VPSRLD     $0x10, Y9, Y9
+	VCMPPS     $0x03, Y11, Y11, Y7
+	VPOR       Y2, Y6, Y6
+	VPBLENDVB  Y7, Y6, Y9, Y9
+	VPACKUSDW  Y9, Y9, Y9
+	VPERMQ     $0x08, Y9, Y9
+	VMOVDQU    X9, (R10)(DI*1)
+	LEAQ       (R10)(SI*4), R12
+	VPSRLD     $0x10, Y5, Y6
+	VPAND      Y1, Y6, Y7
+	VPADDD     Y0, Y5, Y9
+	VPADDD     Y7, Y9, Y9
+	VPSRLD     $0x10, Y9, Y9
+	VCMPPS     $0x03, Y5, Y5, Y5
+	VPOR       Y2, Y6, Y6
+	VPBLENDVB  Y5, Y6, Y9, Y9
+	VPACKUSDW  Y9, Y9, Y9
+	VPERMQ     $0x08, Y9, Y9
+	VMOVDQU    X9, (R12)
+	VPSRLD     $0x10, Y4, Y5
+	VPAND      Y1, Y5, Y6
+	VPADDD     Y0, Y4, Y7
+	VPADDD     Y6, Y7, Y7
+	VPSRLD     $0x10, Y7, Y7
+	VCMPPS     $0x03, Y4, Y4, Y4
+	VPOR       Y2, Y5, Y5
+	VPBLENDVB  Y4, Y5, Y7, Y7
+	VPACKUSDW  Y7, Y7, Y7
+	VPERMQ     $0x08, Y7, Y7
+	VMOVDQU    X7, (R12)(SI*1)
+	VPSRLD     $0x10, Y8, Y4
+	VPAND      Y1, Y4, Y5
+	VPADDD     Y0, Y8, Y6
+	VPADDD     Y5, Y6, Y6
+	VPSRLD     $0x10, Y6, Y6
+	VCMPPS     $0x03, Y8, Y8, Y5
+	VPOR       Y2, Y4, Y4
+	VPBLENDVB  Y5, Y4, Y6, Y6
+	VPACKUSDW  Y6, Y6, Y6
+	VPERMQ     $0x08, Y6, Y6
+	VMOVDQU    X6, (R12)(SI*2)
+	VPSRLD     $0x10, Y3, Y4
+	VPAND      Y1, Y4, Y5
+	VPADDD     Y0, Y3, Y6
+	VPADDD     Y5, Y6, Y6
+	VPSRLD     $0x10, Y6, Y6
+	VCMPPS     $0x03, Y3, Y3, Y3
+	VPOR       Y2, Y4, Y4
+	VPBLENDVB  Y3, Y4, Y6, Y6
+	VPACKUSDW  Y6, Y6, Y6
+	VPERMQ     $0x08, Y6, Y6
+	VMOVDQU    X6, (R12)(DI*1)
+	ADDQ       $0x00000020, R9
+	ADDQ       R8, R10
+	DECQ       R11
+	JNZ        convTilesFloat32BFloat16Stream_one_j
+	ADDQ       $0x00000040, DX
+	ADDQ       $0x00000010, AX
+	DECQ       BX
+	JNZ        convTilesFloat32BFloat16Stream_one
+
+convTilesFloat32BFloat16Stream_done:
+	VZEROUPPER
+	RET
+
+// func convTilesFloat32Float16AVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+// Requires: AVX, AVX512BW, AVX512F, F16C
+TEXT ·convTilesFloat32Float16AVX512(SB), NOSPLIT, $0-56
+	MOVQ   dst+0(FP), AX
+	MOVQ   src+8(FP), CX
+	MOVQ   off+16(FP), DX
+	MOVQ   ti+32(FP), BX
+	MOVQ   dj+48(FP), SI
+	LEAQ   (SI)(SI*2), DI
+	IMUL3Q $0x08, SI, R8
+	CMPQ   BX, $0x04
+	JB     convTilesFloat32Float16_single
+
+convTilesFloat32Float16_bands:
+	MOVQ  CX, R9
+	ADDQ  col+24(FP), R9
+	MOVQ  AX, R10
+	MOVQ  tj+40(FP), R11
+	TESTQ R11, R11
+	JZ    convTilesFloat32Float16_done
+
+convTilesFloat32Float16_bands_j:
+	MOVQ            (DX), R12
+	VBROADCASTI64X4 (R9)(R12*1), Z0
+	MOVQ            64(DX), R12
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z0, Z0
+	VCVTPS2PH       $0x00, Z0, Y1
+	MOVQ            128(DX), R12
+	VBROADCASTI64X4 (R9)(R12*1), Z0
+	MOVQ            192(DX), R12
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z0, Z0
+	VCVTPS2PH       $0x00, Z0, Y0
+	VINSERTI64X4    $0x01, Y0, Z1, Z0
+	MOVQ            8(DX), R12
+	VBROADCASTI64X4 (R9)(R12*1), Z2
+	MOVQ            72(DX), R12
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z2, Z2
+	VCVTPS2PH       $0x00, Z2, Y1
+	MOVQ            136(DX), R12
+	VBROADCASTI64X4 (R9)(R12*1), Z2
+	MOVQ            200(DX), R12
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z2, Z2
+	VCVTPS2PH       $0x00, Z2, Y2
+	VINSERTI64X4    $0x01, Y2, Z1, Z2
+	MOVQ            16(DX), R12
+	VBROADCASTI64X4 (R9)(R12*1), Z3
+	MOVQ            80(DX), R12
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z3, Z3
+	VCVTPS2PH       $0x00, Z3, Y1
+	MOVQ            144(DX), R12
+	VBROADCASTI64X4 (R9)(R12*1), Z3
+	MOVQ            208(DX), R12
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z3, Z3
+	VCVTPS2PH       $0x00, Z3, Y3
+	VINSERTI64X4    $0x01, Y3, Z1, Z3
+	MOVQ            24(DX), R12
+	VBROADCASTI64X4 (R9)(R12*1), Z4
+	MOVQ            88(DX), R12
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z4, Z4
+	VCVTPS2PH       $0x00, Z4, Y1
+	MOVQ            152(DX), R12
+	VBROADCASTI64X4 (R9)(R12*1), Z4
+	MOVQ            216(DX), R12
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z4, Z4
+	VCVTPS2PH       $0x00, Z4, Y4
+	VINSERTI64X4    $0x01, Y4, Z1, Z4
+	MOVQ            32(DX), R12
+	VBROADCASTI64X4 (R9)(R12*1), Z5
+	MOVQ            96(DX), R12
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z5, Z5
+	VCVTPS2PH       $0x00, Z5, Y1
+	MOVQ            160(DX), R12
+	VBROADCASTI64X4 (R9)(R12*1), Z5
+	MOVQ            224(DX), R12
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z5, Z5
+	VCVTPS2PH       $0x00, Z5, Y5
+	VINSERTI64X4    $0x01, Y5, Z1, Z5
+	MOVQ            40(DX), R12
+	VBROADCASTI64X4 (R9)(R12*1), Z6
+	MOVQ            104(DX), R12
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z6, Z6
+	VCVTPS2PH       $0x00, Z6, Y1
+	MOVQ            168(DX), R12
+	VBROADCASTI64X4 (R9)(R12*1), Z6
+	MOVQ            232(DX), R12
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z6, Z6
+	VCVTPS2PH       $0x00, Z6, Y6
+	VINSERTI64X4    $0x01, Y6, Z1, Z6
+	MOVQ            48(DX), R12
+	VBROADCASTI64X4 (R9)(R12*1), Z7
+	MOVQ            112(DX), R12
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z7, Z7
+	VCVTPS2PH       $0x00, Z7, Y1
+	MOVQ            176(DX), R12
+	VBROADCASTI64X4 (R9)(R12*1), Z7
+	MOVQ            240(DX), R12
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z7, Z7
+	VCVTPS2PH       $0x00, Z7, Y7
+	VINSERTI64X4    $0x01, Y7, Z1, Z7
+	MOVQ            56(DX), R12
+	VBROADCASTI64X4 (R9)(R12*1), Z8
+	MOVQ            120(DX), R12
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z8, Z8
+	VCVTPS2PH       $0x00, Z8, Y1
+	MOVQ            184(DX), R12
+	VBROADCASTI64X4 (R9)(R12*1), Z8
+	MOVQ            248(DX), R12
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z8, Z8
+	VCVTPS2PH       $0x00, Z8, Y8
+	VINSERTI64X4    $0x01, Y8, Z1, Z8
+	VPUNPCKLWD      Z2, Z0, Z9
+	VPUNPCKHWD      Z2, Z0, Z0
+	VPUNPCKLWD      Z4, Z3, Z2
+	VPUNPCKHWD      Z4, Z3, Z3
+	VPUNPCKLWD      Z6, Z5, Z4
+	VPUNPCKHWD      Z6, Z5, Z5
+	VPUNPCKLWD      Z8, Z7, Z6
+	VPUNPCKHWD      Z8, Z7, Z7
+	VPUNPCKLDQ      Z2, Z9, Z8
+	VPUNPCKHDQ      Z2, Z9, Z2
+	VPUNPCKLDQ      Z3, Z0, Z9
+	VPUNPCKHDQ      Z3, Z0, Z0
+	VPUNPCKLDQ      Z6, Z4, Z3
+	VPUNPCKHDQ      Z6, Z4, Z4
+	VPUNPCKLDQ      Z7, Z5, Z6
+	VPUNPCKHDQ      Z7, Z5, Z5
+	VPUNPCKLQDQ     Z3, Z8, Z7
+	VPUNPCKHQDQ     Z3, Z8, Z3
+	VPUNPCKLQDQ     Z4, Z2, Z8
+	VPUNPCKHQDQ     Z4, Z2, Z2
+	VPUNPCKLQDQ     Z6, Z9, Z4
+	VPUNPCKHQDQ     Z6, Z9, Z6
+	VPUNPCKLQDQ     Z5, Z0, Z9
+	VPUNPCKHQDQ     Z5, Z0, Z0
+	VMOVDQU64       Z7, (R10)
+	VMOVDQU64       Z3, (R10)(SI*1)
+	VMOVDQU64       Z8, (R10)(SI*2)
+	VMOVDQU64       Z2, (R10)(DI*1)
+	LEAQ            (R10)(SI*4), R12
+	VMOVDQU64       Z4, (R12)
+	VMOVDQU64       Z6, (R12)(SI*1)
+	VMOVDQU64       Z9, (R12)(SI*2)
+	VMOVDQU64       Z0, (R12)(DI*1)
+	ADDQ            $0x00000020, R9
+	ADDQ            R8, R10
+	DECQ            R11
+	JNZ             convTilesFloat32Float16_bands_j
+	ADDQ            $0x00000100, DX
+	ADDQ            $0x00000040, AX
+	SUBQ            $0x04, BX
+	CMPQ            BX, $0x04
+	JAE             convTilesFloat32Float16_bands
+
+convTilesFloat32Float16_single:
+	TESTQ BX, BX
+	JZ    convTilesFloat32Float16_done
+
+convTilesFloat32Float16_one:
+	MOVQ  CX, R9
+	ADDQ  col+24(FP), R9
+	MOVQ  AX, R10
+	MOVQ  tj+40(FP), R11
+	TESTQ R11, R11
+	JZ    convTilesFloat32Float16_done
+
+convTilesFloat32Float16_one_j:
+	MOVQ       (DX), R12
+	VMOVDQU    (R9)(R12*1), Y0
+	MOVQ       8(DX), R12
+	VMOVDQU    (R9)(R12*1), Y1
+	MOVQ       16(DX), R12
+	VMOVDQU    (R9)(R12*1), Y2
+	MOVQ       24(DX), R12
+	VMOVDQU    (R9)(R12*1), Y3
+	MOVQ       32(DX), R12
+	VMOVDQU    (R9)(R12*1), Y4
+	MOVQ       40(DX), R12
+	VMOVDQU    (R9)(R12*1), Y5
+	MOVQ       48(DX), R12
+	VMOVDQU    (R9)(R12*1), Y6
+	MOVQ       56(DX), R12
+	VMOVDQU    (R9)(R12*1), Y7
+	VUNPCKLPS  Y1, Y0, Y8
+	VUNPCKHPS  Y1, Y0, Y0
+	VUNPCKLPS  Y3, Y2, Y1
+	VUNPCKHPS  Y3, Y2, Y2
+	VUNPCKLPS  Y5, Y4, Y3
+	VUNPCKHPS  Y5, Y4, Y4
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VSHUFPS    $0x44, Y1, Y8, Y7
+	VSHUFPS    $0xee, Y1, Y8, Y1
+	VSHUFPS    $0x44, Y2, Y0, Y8
+	VSHUFPS    $0xee, Y2, Y0, Y0
+	VSHUFPS    $0x44, Y5, Y3, Y2
+	VSHUFPS    $0xee, Y5, Y3, Y3
+	VSHUFPS    $0x44, Y6, Y4, Y5
+	VSHUFPS    $0xee, Y6, Y4, Y4
+	VPERM2F128 $0x20, Y2, Y7, Y6
+	VPERM2F128 $0x31, Y2, Y7, Y2
+	VPERM2F128 $0x20, Y3, Y1, Y7
+	VPERM2F128 $0x31, Y3, Y1, Y1
+	VPERM2F128 $0x20, Y5, Y8, Y3
+	VPERM2F128 $0x31, Y5, Y8, Y5
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VPERM2F128 $0x31, Y4, Y0, Y0
+	VCVTPS2PH  $0x00, Y6, (R10)
+	VCVTPS2PH  $0x00, Y7, (R10)(SI*1)
+	VCVTPS2PH  $0x00, Y3, (R10)(SI*2)
+	VCVTPS2PH  $0x00, Y8, (R10)(DI*1)
+	LEAQ       (R10)(SI*4), R12
+	VCVTPS2PH  $0x00, Y2, (R12)
+	VCVTPS2PH  $0x00, Y1, (R12)(SI*1)
+	VCVTPS2PH  $0x00, Y5, (R12)(SI*2)
+	VCVTPS2PH  $0x00, Y0, (R12)(DI*1)
+	ADDQ       $0x00000020, R9
+	ADDQ       R8, R10
+	DECQ       R11
+	JNZ        convTilesFloat32Float16_one_j
+	ADDQ       $0x00000040, DX
+	ADDQ       $0x00000010, AX
+	DECQ       BX
+	JNZ        convTilesFloat32Float16_one
+
+convTilesFloat32Float16_done:
+	VZEROUPPER
+	RET
+
+// func convTilesFloat32Float16PrefetchAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+// Requires: AVX, AVX512BW, AVX512F, F16C, MMX+
+TEXT ·convTilesFloat32Float16PrefetchAVX512(SB), NOSPLIT, $0-56
+	MOVQ   dst+0(FP), AX
+	MOVQ   src+8(FP), CX
+	MOVQ   off+16(FP), DX
+	MOVQ   ti+32(FP), BX
+	MOVQ   dj+48(FP), SI
+	LEAQ   (SI)(SI*2), DI
+	IMUL3Q $0x08, SI, R8
+	CMPQ   BX, $0x04
+	JB     convTilesFloat32Float16Prefetch_single
+
+convTilesFloat32Float16Prefetch_bands:
+	MOVQ  CX, R9
+	ADDQ  col+24(FP), R9
+	MOVQ  AX, R10
+	MOVQ  tj+40(FP), R11
+	TESTQ R11, R11
+	JZ    convTilesFloat32Float16Prefetch_done
+
+convTilesFloat32Float16Prefetch_bands_j:
+	MOVQ            (DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI64X4 (R9)(R12*1), Z0
+	MOVQ            64(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z0, Z0
+	VCVTPS2PH       $0x00, Z0, Y1
+	MOVQ            128(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI64X4 (R9)(R12*1), Z0
+	MOVQ            192(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z0, Z0
+	VCVTPS2PH       $0x00, Z0, Y0
+	VINSERTI64X4    $0x01, Y0, Z1, Z0
+	MOVQ            8(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI64X4 (R9)(R12*1), Z2
+	MOVQ            72(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z2, Z2
+	VCVTPS2PH       $0x00, Z2, Y1
+	MOVQ            136(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI64X4 (R9)(R12*1), Z2
+	MOVQ            200(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z2, Z2
+	VCVTPS2PH       $0x00, Z2, Y2
+	VINSERTI64X4    $0x01, Y2, Z1, Z2
+	MOVQ            16(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI64X4 (R9)(R12*1), Z3
+	MOVQ            80(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z3, Z3
+	VCVTPS2PH       $0x00, Z3, Y1
+	MOVQ            144(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI64X4 (R9)(R12*1), Z3
+	MOVQ            208(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z3, Z3
+	VCVTPS2PH       $0x00, Z3, Y3
+	VINSERTI64X4    $0x01, Y3, Z1, Z3
+	MOVQ            24(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI64X4 (R9)(R12*1), Z4
+	MOVQ            88(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z4, Z4
+	VCVTPS2PH       $0x00, Z4, Y1
+	MOVQ            152(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI64X4 (R9)(R12*1), Z4
+	MOVQ            216(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z4, Z4
+	VCVTPS2PH       $0x00, Z4, Y4
+	VINSERTI64X4    $0x01, Y4, Z1, Z4
+	MOVQ            32(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI64X4 (R9)(R12*1), Z5
+	MOVQ            96(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z5, Z5
+	VCVTPS2PH       $0x00, Z5, Y1
+	MOVQ            160(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI64X4 (R9)(R12*1), Z5
+	MOVQ            224(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z5, Z5
+	VCVTPS2PH       $0x00, Z5, Y5
+	VINSERTI64X4    $0x01, Y5, Z1, Z5
+	MOVQ            40(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI64X4 (R9)(R12*1), Z6
+	MOVQ            104(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z6, Z6
+	VCVTPS2PH       $0x00, Z6, Y1
+	MOVQ            168(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI64X4 (R9)(R12*1), Z6
+	MOVQ            232(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z6, Z6
+	VCVTPS2PH       $0x00, Z6, Y6
+	VINSERTI64X4    $0x01, Y6, Z1, Z6
+	MOVQ            48(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI64X4 (R9)(R12*1), Z7
+	MOVQ            112(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z7, Z7
+	VCVTPS2PH       $0x00, Z7, Y1
+	MOVQ            176(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI64X4 (R9)(R12*1), Z7
+	MOVQ            240(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z7, Z7
+	VCVTPS2PH       $0x00, Z7, Y7
+	VINSERTI64X4    $0x01, Y7, Z1, Z7
+	MOVQ            56(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI64X4 (R9)(R12*1), Z8
+	MOVQ            120(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z8, Z8
+	VCVTPS2PH       $0x00, Z8, Y1
+	MOVQ            184(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI64X4 (R9)(R12*1), Z8
+	MOVQ            248(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z8, Z8
+	VCVTPS2PH       $0x00, Z8, Y8
+	VINSERTI64X4    $0x01, Y8, Z1, Z8
+	VPUNPCKLWD      Z2, Z0, Z9
+	VPUNPCKHWD      Z2, Z0, Z0
+	VPUNPCKLWD      Z4, Z3, Z2
+	VPUNPCKHWD      Z4, Z3, Z3
+	VPUNPCKLWD      Z6, Z5, Z4
+	VPUNPCKHWD      Z6, Z5, Z5
+	VPUNPCKLWD      Z8, Z7, Z6
+	VPUNPCKHWD      Z8, Z7, Z7
+	VPUNPCKLDQ      Z2, Z9, Z8
+	VPUNPCKHDQ      Z2, Z9, Z2
+	VPUNPCKLDQ      Z3, Z0, Z9
+	VPUNPCKHDQ      Z3, Z0, Z0
+	VPUNPCKLDQ      Z6, Z4, Z3
+	VPUNPCKHDQ      Z6, Z4, Z4
+	VPUNPCKLDQ      Z7, Z5, Z6
+	VPUNPCKHDQ      Z7, Z5, Z5
+	VPUNPCKLQDQ     Z3, Z8, Z7
+	VPUNPCKHQDQ     Z3, Z8, Z3
+	VPUNPCKLQDQ     Z4, Z2, Z8
+	VPUNPCKHQDQ     Z4, Z2, Z2
+	VPUNPCKLQDQ     Z6, Z9, Z4
+	VPUNPCKHQDQ     Z6, Z9, Z6
+	VPUNPCKLQDQ     Z5, Z0, Z9
+	VPUNPCKHQDQ     Z5, Z0, Z0
+	VMOVDQU64       Z7, (R10)
+	VMOVDQU64       Z3, (R10)(SI*1)
+	VMOVDQU64       Z8, (R10)(SI*2)
+	VMOVDQU64       Z2, (R10)(DI*1)
+	LEAQ            (R10)(SI*4), R12
+	VMOVDQU64       Z4, (R12)
+	VMOVDQU64       Z6, (R12)(SI*1)
+	VMOVDQU64       Z9, (R12)(SI*2)
+	VMOVDQU64       Z0, (R12)(DI*1)
+	ADDQ            $0x00000020, R9
+	ADDQ            R8, R10
+	DECQ            R11
+	JNZ             convTilesFloat32Float16Prefetch_bands_j
+	ADDQ            $0x00000100, DX
+	ADDQ            $0x00000040, AX
+	SUBQ            $0x04, BX
+	CMPQ            BX, $0x04
+	JAE             convTilesFloat32Float16Prefetch_bands
+
+convTilesFloat32Float16Prefetch_single:
+	TESTQ BX, BX
+	JZ    convTilesFloat32Float16Prefetch_done
+
+convTilesFloat32Float16Prefetch_one:
+	MOVQ  CX, R9
+	ADDQ  col+24(FP), R9
+	MOVQ  AX, R10
+	MOVQ  tj+40(FP), R11
+	TESTQ R11, R11
+	JZ    convTilesFloat32Float16Prefetch_done
+
+convTilesFloat32Float16Prefetch_one_j:
+	MOVQ       (DX), R12
+	PREFETCHT0 64(R9)(R12*1)
+	VMOVDQU    (R9)(R12*1), Y0
+	MOVQ       8(DX), R12
+	PREFETCHT0 64(R9)(R12*1)
+	VMOVDQU    (R9)(R12*1), Y1
+	MOVQ       16(DX), R12
+	PREFETCHT0 64(R9)(R12*1)
+	VMOVDQU    (R9)(R12*1), Y2
+	MOVQ       24(DX), R12
+	PREFETCHT0 64(R9)(R12*1)
+	VMOVDQU    (R9)(R12*1), Y3
+	MOVQ       32(DX), R12
+	PREFETCHT0 64(R9)(R12*1)
+	VMOVDQU    (R9)(R12*1), Y4
+	MOVQ       40(DX), R12
+	PREFETCHT0 64(R9)(R12*1)
+	VMOVDQU    (R9)(R12*1), Y5
+	MOVQ       48(DX), R12
+	PREFETCHT0 64(R9)(R12*1)
+	VMOVDQU    (R9)(R12*1), Y6
+	MOVQ       56(DX), R12
+	PREFETCHT0 64(R9)(R12*1)
+	VMOVDQU    (R9)(R12*1), Y7
+	VUNPCKLPS  Y1, Y0, Y8
+	VUNPCKHPS  Y1, Y0, Y0
+	VUNPCKLPS  Y3, Y2, Y1
+	VUNPCKHPS  Y3, Y2, Y2
+	VUNPCKLPS  Y5, Y4, Y3
+	VUNPCKHPS  Y5, Y4, Y4
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VSHUFPS    $0x44, Y1, Y8, Y7
+	VSHUFPS    $0xee, Y1, Y8, Y1
+	VSHUFPS    $0x44, Y2, Y0, Y8
+	VSHUFPS    $0xee, Y2, Y0, Y0
+	VSHUFPS    $0x44, Y5, Y3, Y2
+	VSHUFPS    $0xee, Y5, Y3, Y3
+	VSHUFPS    $0x44, Y6, Y4, Y5
+	VSHUFPS    $0xee, Y6, Y4, Y4
+	VPERM2F128 $0x20, Y2, Y7, Y6
+	VPERM2F128 $0x31, Y2, Y7, Y2
+	VPERM2F128 $0x20, Y3, Y1, Y7
+	VPERM2F128 $0x31, Y3, Y1, Y1
+	VPERM2F128 $0x20, Y5, Y8, Y3
+	VPERM2F128 $0x31, Y5, Y8, Y5
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VPERM2F128 $0x31, Y4, Y0, Y0
+	VCVTPS2PH  $0x00, Y6, (R10)
+	VCVTPS2PH  $0x00, Y7, (R10)(SI*1)
+	VCVTPS2PH  $0x00, Y3, (R10)(SI*2)
+	VCVTPS2PH  $0x00, Y8, (R10)(DI*1)
+	LEAQ       (R10)(SI*4), R12
+	VCVTPS2PH  $0x00, Y2, (R12)
+	VCVTPS2PH  $0x00, Y1, (R12)(SI*1)
+	VCVTPS2PH  $0x00, Y5, (R12)(SI*2)
+	VCVTPS2PH  $0x00, Y0, (R12)(DI*1)
+	ADDQ       $0x00000020, R9
+	ADDQ       R8, R10
+	DECQ       R11
+	JNZ        convTilesFloat32Float16Prefetch_one_j
+	ADDQ       $0x00000040, DX
+	ADDQ       $0x00000010, AX
+	DECQ       BX
+	JNZ        convTilesFloat32Float16Prefetch_one
+
+convTilesFloat32Float16Prefetch_done:
+	VZEROUPPER
+	RET
+
+// func convTilesFloat32Float16StreamAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+// Requires: AVX, AVX512BW, AVX512F, F16C, MMX+
+TEXT ·convTilesFloat32Float16StreamAVX512(SB), NOSPLIT, $0-56
+	MOVQ   dst+0(FP), AX
+	MOVQ   src+8(FP), CX
+	MOVQ   off+16(FP), DX
+	MOVQ   ti+32(FP), BX
+	MOVQ   dj+48(FP), SI
+	LEAQ   (SI)(SI*2), DI
+	IMUL3Q $0x08, SI, R8
+	CMPQ   BX, $0x04
+	JB     convTilesFloat32Float16Stream_single
+
+convTilesFloat32Float16Stream_bands:
+	MOVQ  CX, R9
+	ADDQ  col+24(FP), R9
+	MOVQ  AX, R10
+	MOVQ  tj+40(FP), R11
+	TESTQ R11, R11
+	JZ    convTilesFloat32Float16Stream_done
+
+convTilesFloat32Float16Stream_bands_j:
+	MOVQ            (DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI64X4 (R9)(R12*1), Z0
+	MOVQ            64(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z0, Z0
+	VCVTPS2PH       $0x00, Z0, Y1
+	MOVQ            128(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI64X4 (R9)(R12*1), Z0
+	MOVQ            192(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z0, Z0
+	VCVTPS2PH       $0x00, Z0, Y0
+	VINSERTI64X4    $0x01, Y0, Z1, Z0
+	MOVQ            8(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI64X4 (R9)(R12*1), Z2
+	MOVQ            72(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z2, Z2
+	VCVTPS2PH       $0x00, Z2, Y1
+	MOVQ            136(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI64X4 (R9)(R12*1), Z2
+	MOVQ            200(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z2, Z2
+	VCVTPS2PH       $0x00, Z2, Y2
+	VINSERTI64X4    $0x01, Y2, Z1, Z2
+	MOVQ            16(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI64X4 (R9)(R12*1), Z3
+	MOVQ            80(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z3, Z3
+	VCVTPS2PH       $0x00, Z3, Y1
+	MOVQ            144(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI64X4 (R9)(R12*1), Z3
+	MOVQ            208(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z3, Z3
+	VCVTPS2PH       $0x00, Z3, Y3
+	VINSERTI64X4    $0x01, Y3, Z1, Z3
+	MOVQ            24(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI64X4 (R9)(R12*1), Z4
+	MOVQ            88(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z4, Z4
+	VCVTPS2PH       $0x00, Z4, Y1
+	MOVQ            152(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI64X4 (R9)(R12*1), Z4
+	MOVQ            216(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z4, Z4
+	VCVTPS2PH       $0x00, Z4, Y4
+	VINSERTI64X4    $0x01, Y4, Z1, Z4
+	MOVQ            32(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI64X4 (R9)(R12*1), Z5
+	MOVQ            96(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z5, Z5
+	VCVTPS2PH       $0x00, Z5, Y1
+	MOVQ            160(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI64X4 (R9)(R12*1), Z5
+	MOVQ            224(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z5, Z5
+	VCVTPS2PH       $0x00, Z5, Y5
+	VINSERTI64X4    $0x01, Y5, Z1, Z5
+	MOVQ            40(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI64X4 (R9)(R12*1), Z6
+	MOVQ            104(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z6, Z6
+	VCVTPS2PH       $0x00, Z6, Y1
+	MOVQ            168(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI64X4 (R9)(R12*1), Z6
+	MOVQ            232(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z6, Z6
+	VCVTPS2PH       $0x00, Z6, Y6
+	VINSERTI64X4    $0x01, Y6, Z1, Z6
+	MOVQ            48(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI64X4 (R9)(R12*1), Z7
+	MOVQ            112(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z7, Z7
+	VCVTPS2PH       $0x00, Z7, Y1
+	MOVQ            176(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI64X4 (R9)(R12*1), Z7
+	MOVQ            240(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z7, Z7
+	VCVTPS2PH       $0x00, Z7, Y7
+	VINSERTI64X4    $0x01, Y7, Z1, Z7
+	MOVQ            56(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI64X4 (R9)(R12*1), Z8
+	MOVQ            120(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z8, Z8
+	VCVTPS2PH       $0x00, Z8, Y1
+	MOVQ            184(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VBROADCASTI64X4 (R9)(R12*1), Z8
+	MOVQ            248(DX), R12
+	PREFETCHT0      64(R9)(R12*1)
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z8, Z8
+	VCVTPS2PH       $0x00, Z8, Y8
+	VINSERTI64X4    $0x01, Y8, Z1, Z8
+	VPUNPCKLWD      Z2, Z0, Z9
+	VPUNPCKHWD      Z2, Z0, Z0
+	VPUNPCKLWD      Z4, Z3, Z2
+	VPUNPCKHWD      Z4, Z3, Z3
+	VPUNPCKLWD      Z6, Z5, Z4
+	VPUNPCKHWD      Z6, Z5, Z5
+	VPUNPCKLWD      Z8, Z7, Z6
+	VPUNPCKHWD      Z8, Z7, Z7
+	VPUNPCKLDQ      Z2, Z9, Z8
+	VPUNPCKHDQ      Z2, Z9, Z2
+	VPUNPCKLDQ      Z3, Z0, Z9
+	VPUNPCKHDQ      Z3, Z0, Z0
+	VPUNPCKLDQ      Z6, Z4, Z3
+	VPUNPCKHDQ      Z6, Z4, Z4
+	VPUNPCKLDQ      Z7, Z5, Z6
+	VPUNPCKHDQ      Z7, Z5, Z5
+	VPUNPCKLQDQ     Z3, Z8, Z7
+	VPUNPCKHQDQ     Z3, Z8, Z3
+	VPUNPCKLQDQ     Z4, Z2, Z8
+	VPUNPCKHQDQ     Z4, Z2, Z2
+	VPUNPCKLQDQ     Z6, Z9, Z4
+	VPUNPCKHQDQ     Z6, Z9, Z6
+	VPUNPCKLQDQ     Z5, Z0, Z9
+	VPUNPCKHQDQ     Z5, Z0, Z0
+	VMOVNTDQ        Z7, (R10)
+	VMOVNTDQ        Z3, (R10)(SI*1)
+	VMOVNTDQ        Z8, (R10)(SI*2)
+	VMOVNTDQ        Z2, (R10)(DI*1)
+	LEAQ            (R10)(SI*4), R12
+	VMOVNTDQ        Z4, (R12)
+	VMOVNTDQ        Z6, (R12)(SI*1)
+	VMOVNTDQ        Z9, (R12)(SI*2)
+	VMOVNTDQ        Z0, (R12)(DI*1)
+	ADDQ            $0x00000020, R9
+	ADDQ            R8, R10
+	DECQ            R11
+	JNZ             convTilesFloat32Float16Stream_bands_j
+	ADDQ            $0x00000100, DX
+	ADDQ            $0x00000040, AX
+	SUBQ            $0x04, BX
+	CMPQ            BX, $0x04
+	JAE             convTilesFloat32Float16Stream_bands
+
+convTilesFloat32Float16Stream_single:
+	TESTQ BX, BX
+	JZ    convTilesFloat32Float16Stream_done
+
+convTilesFloat32Float16Stream_one:
+	MOVQ  CX, R9
+	ADDQ  col+24(FP), R9
+	MOVQ  AX, R10
+	MOVQ  tj+40(FP), R11
+	TESTQ R11, R11
+	JZ    convTilesFloat32Float16Stream_done
+
+convTilesFloat32Float16Stream_one_j:
+	MOVQ       (DX), R12
+	PREFETCHT0 64(R9)(R12*1)
+	VMOVDQU    (R9)(R12*1), Y0
+	MOVQ       8(DX), R12
+	PREFETCHT0 64(R9)(R12*1)
+	VMOVDQU    (R9)(R12*1), Y1
+	MOVQ       16(DX), R12
+	PREFETCHT0 64(R9)(R12*1)
+	VMOVDQU    (R9)(R12*1), Y2
+	MOVQ       24(DX), R12
+	PREFETCHT0 64(R9)(R12*1)
+	VMOVDQU    (R9)(R12*1), Y3
+	MOVQ       32(DX), R12
+	PREFETCHT0 64(R9)(R12*1)
+	VMOVDQU    (R9)(R12*1), Y4
+	MOVQ       40(DX), R12
+	PREFETCHT0 64(R9)(R12*1)
+	VMOVDQU    (R9)(R12*1), Y5
+	MOVQ       48(DX), R12
+	PREFETCHT0 64(R9)(R12*1)
+	VMOVDQU    (R9)(R12*1), Y6
+	MOVQ       56(DX), R12
+	PREFETCHT0 64(R9)(R12*1)
+	VMOVDQU    (R9)(R12*1), Y7
+	VUNPCKLPS  Y1, Y0, Y8
+	VUNPCKHPS  Y1, Y0, Y0
+	VUNPCKLPS  Y3, Y2, Y1
+	VUNPCKHPS  Y3, Y2, Y2
+	VUNPCKLPS  Y5, Y4, Y3
+	VUNPCKHPS  Y5, Y4, Y4
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VSHUFPS    $0x44, Y1, Y8, Y7
+	VSHUFPS    $0xee, Y1, Y8, Y1
+	VSHUFPS    $0x44, Y2, Y0, Y8
+	VSHUFPS    $0xee, Y2, Y0, Y0
+	VSHUFPS    $0x44, Y5, Y3, Y2
+	VSHUFPS    $0xee, Y5, Y3, Y3
+	VSHUFPS    $0x44, Y6, Y4, Y5
+	VSHUFPS    $0xee, Y6, Y4, Y4
+	VPERM2F128 $0x20, Y2, Y7, Y6
+	VPERM2F128 $0x31, Y2, Y7, Y2
+	VPERM2F128 $0x20, Y3, Y1, Y7
+	VPERM2F128 $0x31, Y3, Y1, Y1
+	VPERM2F128 $0x20, Y5, Y8, Y3
+	VPERM2F128 $0x31, Y5, Y8, Y5
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VPERM2F128 $0x31, Y4, Y0, Y0
+	VCVTPS2PH  $0x00, Y6, (R10)
+	VCVTPS2PH  $0x00, Y7, (R10)(SI*1)
+	VCVTPS2PH  $0x00, Y3, (R10)(SI*2)
+	VCVTPS2PH  $0x00, Y8, (R10)(DI*1)
+	LEAQ       (R10)(SI*4), R12
+	VCVTPS2PH  $0x00, Y2, (R12)
+	VCVTPS2PH  $0x00, Y1, (R12)(SI*1)
+	VCVTPS2PH  $0x00, Y5, (R12)(SI*2)
+	VCVTPS2PH  $0x00, Y0, (R12)(DI*1)
+	ADDQ       $0x00000020, R9
+	ADDQ       R8, R10
+	DECQ       R11
+	JNZ        convTilesFloat32Float16Stream_one_j
+	ADDQ       $0x00000040, DX
+	ADDQ       $0x00000010, AX
+	DECQ       BX
+	JNZ        convTilesFloat32Float16Stream_one
+
+convTilesFloat32Float16Stream_done:
+	VZEROUPPER
+	RET
+
 // func tilesUint8AVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
 // Requires: AVX, AVX512BW, AVX512F
 TEXT ·tilesUint8AVX512(SB), NOSPLIT, $0-56

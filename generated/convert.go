@@ -662,7 +662,7 @@ func convTransposeFloat32BFloat16(dst, src unsafe.Pointer, off []int, nj, dj int
 	stores := cachedTiles
 	if stream {
 		stores = prefetchTiles
-		if AMDTuned && uintptr(dst)%64 == 0 && dj*2%64 == 0 {
+		if (AMDTuned || AVX512) && uintptr(dst)%64 == 0 && dj*2%64 == 0 {
 			stores = streamTiles
 		}
 	}
@@ -759,7 +759,7 @@ func convTransposeFloat32Float16(dst, src unsafe.Pointer, off []int, nj, dj int,
 	stores := cachedTiles
 	if stream {
 		stores = prefetchTiles
-		if AMDTuned && uintptr(dst)%64 == 0 && dj*2%64 == 0 {
+		if (AMDTuned || AVX512) && uintptr(dst)%64 == 0 && dj*2%64 == 0 {
 			stores = streamTiles
 		}
 	}

@@ -272,8 +272,8 @@ func TestPacksRows(t *testing.T) {
 // (where the source has a line of columns), whose stores are less than a
 // line of each row at a time. Conversions
 // (generated.ConvStreamCrowds) go through it whatever their rows where the
-// amd64 assembly runs, and nowhere else, but for those of bfloat16 and
-// float16 to float32 into whole aligned lines with the AVX-512 tiles,
+// amd64 assembly runs, and nowhere else, but for those between float32
+// and bfloat16 or float16 into whole aligned lines with the AVX-512 tiles,
 // which store whole lines themselves.
 func TestStreamCrowds(t *testing.T) {
 	raw := make([]byte, 256)
@@ -306,17 +306,21 @@ func TestStreamCrowds(t *testing.T) {
 	for _, avx512 := range []bool{false, generated.AVX512} {
 		generated.AVX512 = avx512
 		want := runtime.GOARCH == "amd64" && generated.Accelerated
-		for _, from := range []generated.DType{generated.BFloat16, generated.Float16} {
-			require.Equal(t, want, generated.ConvStreamCrowds(from, generated.Float32, 4095, line), "%v → float32, rows 4095 elements apart, AVX512 %v", from, avx512)
-			require.Equal(t, want, generated.ConvStreamCrowds(from, generated.Float32, 4096, unsafe.Add(line, 4)), "%v → float32, dst off a line, AVX512 %v", from, avx512)
-			require.Equal(t, want && !avx512, generated.ConvStreamCrowds(from, generated.Float32, 4096, line), "%v → float32, whole aligned lines, AVX512 %v", from, avx512)
+		for _, pair := range [][2]generated.DType{
+			{generated.BFloat16, generated.Float32}, {generated.Float16, generated.Float32},
+			{generated.Float32, generated.BFloat16}, {generated.Float32, generated.Float16},
+		} {
+			from, to := pair[0], pair[1]
+			require.Equal(t, want, generated.ConvStreamCrowds(from, to, 4095, line), "%v → %v, rows 4095 elements apart, AVX512 %v", from, to, avx512)
+			require.Equal(t, want, generated.ConvStreamCrowds(from, to, 4096, unsafe.Add(line, 4)), "%v → %v, dst off a line, AVX512 %v", from, to, avx512)
+			require.Equal(t, want && !avx512, generated.ConvStreamCrowds(from, to, 4096, line), "%v → %v, whole aligned lines, AVX512 %v", from, to, avx512)
 		}
-		require.Equal(t, want, generated.ConvStreamCrowds(generated.Float32, generated.BFloat16, 4096, line), "float32 → bfloat16, whole aligned lines, AVX512 %v", avx512)
+		require.Equal(t, want, generated.ConvStreamCrowds(generated.Float64, generated.Float32, 4096, line), "float64 → float32 (no AVX-512 tiles), whole aligned lines, AVX512 %v", avx512)
 		conv := copyOp{dt: generated.BFloat16, stream: true, conv: bf}
 		require.Equal(t, want, conv.buffers(line, line, []int{64, 4095}, []int{1, 64}, 0, 4095, 0, 4095), "a conversion into rows 4095 elements apart, AVX512 %v", avx512)
 		require.Equal(t, want && !avx512, conv.buffers(line, line, []int{64, 4096}, []int{1, 64}, 0, 4096, 0, 4096), "a conversion into whole aligned lines, AVX512 %v", avx512)
 		conv = copyOp{dt: generated.Float32, stream: true, conv: narrow}
-		require.Equal(t, want, conv.buffers(line, line, []int{64, 4096}, []int{1, 64}, 0, 4096, 0, 4096), "a narrowing conversion into whole aligned lines, AVX512 %v", avx512)
+		require.Equal(t, want && !avx512, conv.buffers(line, line, []int{64, 4096}, []int{1, 64}, 0, 4096, 0, 4096), "a narrowing conversion into whole aligned lines, AVX512 %v", avx512)
 		conv.stream = false
 		require.False(t, conv.buffers(line, line, []int{64, 1001}, []int{1, 64}, 0, 1001, 0, 1001), "a conversion in the cache, rows crowding no set")
 	}
