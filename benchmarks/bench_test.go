@@ -22,6 +22,15 @@ var large = flag.Bool("stridekit.large", false,
 var split = flag.Bool("stridekit.split", false,
 	"split every copy of two or more workers, whatever its size (parallel threshold 1 byte), to show where a split pays")
 
+// splitThreshold is the parallel threshold of the runs of two or more
+// workers: 1 byte with -stridekit.split, else 0 (the default).
+func splitThreshold() int {
+	if *split {
+		return 1
+	}
+	return 0
+}
+
 var streamAt = flag.Int("stridekit.stream", 0,
 	"the streaming threshold in bytes for the run (reshape.SetStreamingThreshold; 0 keeps the default), to show where non-temporal stores pay")
 
@@ -163,7 +172,7 @@ func benchConvert[D, S reshape.Element](b *testing.B, c Case, size Size) {
 	for _, w := range workerCounts {
 		turn := 0
 		b.Run(fmt.Sprintf("workers=%d", w), func(b *testing.B) {
-			b.Cleanup(SetWorkers(c, w, 0))
+			b.Cleanup(SetWorkers(c, w, splitThreshold()))
 			op := func() {
 				if err := reshape.ContiguousAs(dst, src); err != nil {
 					b.Fatal(err)
@@ -237,14 +246,10 @@ func benchReshape[T reshape.Element](b *testing.B, c Case) {
 	bytes := c.Bytes(int(unsafe.Sizeof(*new(T))))
 	var crew Crew
 	defer crew.Park()
-	threshold := 0
-	if *split {
-		threshold = 1
-	}
 	for _, w := range workerCounts {
 		turn := 0 // set by the first call of the benchmark function, kept by the next
 		b.Run(fmt.Sprintf("workers=%d", w), func(b *testing.B) {
-			b.Cleanup(SetWorkers(c, w, threshold))
+			b.Cleanup(SetWorkers(c, w, splitThreshold()))
 			copyWorkers := w
 			if c.Scale == Fixed {
 				copyWorkers = 1
