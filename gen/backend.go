@@ -91,10 +91,12 @@ var (
 // time, and through the buffer each row's run goes out as whole lines.
 //
 // StreamedConv says that the converting transposes, with the assembly,
-// go through the buffer beyond the cache whatever their rows: their tiles
-// store a half line (8 float32) of each destination row at a time, and
-// through the buffer each row's run goes out as whole lines with
-// non-temporal stores (copyRun).
+// go through the buffer beyond the cache whatever their rows: their AVX2
+// tiles store a half line (8 float32) of each destination row at a time,
+// and through the buffer each row's run goes out as whole lines with
+// non-temporal stores (copyRun). The AVX-512 tiles of some pairs
+// (avx512ConvBands) store whole lines, and those into whole aligned lines
+// go straight to the destination (ConvStreamCrowds).
 type crowding struct {
 	Ways         int
 	Sizes        map[int]int

@@ -2199,8 +2199,9 @@ func renderAccel(maxRank int, b *backend) *jen.File {
 	f.Var().Id("alignedStreamCrowd").Op("=").Add(sizeTable(build.Crowd.StreamedAligned))
 	f.Var().Id("alignedStreamCrowd512").Op("=").Add(sizeTable(build.Crowd.StreamedAligned512))
 	f.Add(doc("convStreamCrowd is whether the converting transposes write through the",
-		"buffer beyond the cache whatever their rows, with the assembly (see",
-		"ConvStreamCrowds and the backends in gen/backend.go)."))
+		"buffer beyond the cache, with the assembly, whatever their rows but where",
+		"their AVX-512 tiles stream whole aligned lines (see ConvStreamCrowds and",
+		"the backends in gen/backend.go)."))
 	f.Const().Id("convStreamCrowd").Op("=").Lit(build.Crowd.StreamedConv)
 	f.Add(doc("packRows is, by element size, the source rows of a whole band of the",
 		"tiles that have a Packed form in this build (see packs): 0 for the sizes",

@@ -58,8 +58,9 @@ var alignedStreamCrowd = [9]bool{1: true, 2: true, 4: true}
 var alignedStreamCrowd512 = [9]bool{1: true}
 
 // convStreamCrowd is whether the converting transposes write through the
-// buffer beyond the cache whatever their rows, with the assembly (see
-// ConvStreamCrowds and the backends in gen/backend.go).
+// buffer beyond the cache, with the assembly, whatever their rows but where
+// their AVX-512 tiles stream whole aligned lines (see ConvStreamCrowds and
+// the backends in gen/backend.go).
 const convStreamCrowd = true
 
 // packRows is, by element size, the source rows of a whole band of the
