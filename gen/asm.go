@@ -199,12 +199,13 @@ var tileForms = []tileForm{
 		"destination lines: dst and dj must be multiples of 64.",
 	}, Doc: []string{
 		"With every source row it loads, it prefetches the row's next line (the",
-		"line the next block reads), and whole bands of tiles, which write a",
-		"64-byte line of each destination row they touch, write it with",
-		"non-temporal stores (VMOVNTDQ), for results larger than the cache: dst",
-		"and dj must be multiples of 64. The tile rows after the last whole band",
-		"keep ordinary stores. It leaves its non-temporal stores unfenced: the",
-		"caller fences them once, after its last streamed call (StreamFence).",
+		"line the next block reads), and whole bands of tiles, which write one",
+		"or two whole 64-byte lines of each destination row they touch, write",
+		"them with non-temporal stores (VMOVNTDQ), for results larger than the",
+		"cache: dst and dj must be multiples of 64 (a ZMM one faults on any other",
+		"address). The tile rows after the last whole band keep ordinary stores.",
+		"It leaves its non-temporal stores unfenced: the caller fences them once,",
+		"after its last streamed call (StreamFence).",
 	}},
 	{Suffix: "Packed", Const: "packedTiles", Pack: true, ConstDoc: []string{
 		"packedTiles is cachedTiles for source rows that crowd the L1 cache's",
@@ -418,8 +419,8 @@ type tile struct {
 	// asm_avx512.go), with non-temporal stores where nt.
 	band func(c *build.Context, r bandRegs, nt bool)
 	// bandTiles, when set, is the tile rows of a band, in place of those
-	// of one destination line (a band that writes two lines of each
-	// destination row, emitConvBandAVX512).
+	// of one destination line (the converting AVX-512 bands,
+	// emitConvBandAVX512, which read 32 source rows whatever the widths).
 	bandTiles int
 }
 

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/dave/jennifer/jen"
 	"github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
@@ -31,9 +33,10 @@ import (
 // convBand says how a pair's AVX-512 band loads its source rows and widens
 // the transposed columns.
 type convBand struct {
-	// row is the band's source row (of 32) whose 16 bytes go into lane
-	// lane of register m (of 8): after the ladder, 16-bit element 8*lane+m
-	// of each column register holds it.
+	// row is the band's source row (of 32) whose 8 elements (16 bytes
+	// where it widens, 32 of float32 where it narrows) go into lane lane of
+	// register m (of 8), as 16-bit elements: after the ladder, element
+	// 8*lane+m of each column register holds it.
 	row func(lane, m int) int
 	// widen converts col, one transposed column, into the float32 of the
 	// band's rows 0-15 (lo) and 16-31 (hi); zero is a zeroed register.
@@ -42,7 +45,8 @@ type convBand struct {
 	// two source rows of 8 float32 (one per 32-byte half), into a YMM of
 	// their 16 16-bit elements, in order; k holds setup's constants.
 	narrow func(c *build.Context, z reg.VecVirtual, k []reg.VecVirtual) reg.VecVirtual
-	// setup, when set, loads narrow's constants once per band.
+	// setup, when set, loads narrow's constants, once per call of the
+	// tiles (passed to emitConvBandAVX512 as k).
 	setup func(c *build.Context) []reg.VecVirtual
 }
 
@@ -83,16 +87,7 @@ var avx512ConvBands = map[string]convBand{
 	"Float32BFloat16": {
 		row:    func(lane, m int) int { return 8*lane + m },
 		narrow: narrowBF16,
-		setup: func(c *build.Context) []reg.VecVirtual {
-			var k []reg.VecVirtual
-			for _, v := range []uint32{0x7fff, 1, 0x40} { // as setupBF16
-				t, z := c.GP32(), c.ZMM()
-				c.MOVL(U32(v), t)
-				c.VPBROADCASTD(t, z)
-				k = append(k, z)
-			}
-			return k
-		},
+		setup:  setupBF16x16,
 	},
 	"Float32Float16": {
 		row: func(lane, m int) int { return 8*lane + m },
@@ -102,6 +97,19 @@ var avx512ConvBands = map[string]convBand{
 			return y
 		},
 	},
+}
+
+// setupBF16x16 broadcasts the constants of narrowBF16, those of setupBF16,
+// into ZMM registers.
+func setupBF16x16(c *build.Context) []reg.VecVirtual {
+	var k []reg.VecVirtual
+	for _, v := range []uint32{0x7fff, 1, 0x40} {
+		t, z := c.GP32(), c.ZMM()
+		c.MOVL(U32(v), t)
+		c.VPBROADCASTD(t, z)
+		k = append(k, z)
+	}
+	return k
 }
 
 // narrowBF16 rounds the 16 float32 of z to bfloat16 as storeBF16 does 8
@@ -135,12 +143,27 @@ func avx512ConvFuncs() []asmFunc {
 			continue
 		}
 		tl := convTile(cv)
-		fs = append(fs, formFuncs(tl.name, "AVX512", false, false, convTilesContract(cv), "It needs AVX-512 F and BW (see AVX512).",
+		needs := "It needs AVX-512 F and BW (see AVX512)."
+		if cv.F16C {
+			needs = "It needs AVX-512 F and BW (see AVX512), and F16C for the tile rows after the bands."
+		}
+		fs = append(fs, formFuncs(tl.name, "AVX512", false, false, convTilesContract(cv), needs,
 			func(c *build.Context, f tileForm) {
 				tl := tl
 				tl.form(f)
 				tl.bandTiles = convBandRows / tl.tileI
-				tl.band = func(c *build.Context, r bandRegs, nt bool) { emitConvBandAVX512(c, cb, r, nt, f.Prefetch) }
+				var k []reg.VecVirtual // the bands' constants, loaded once with the AVX2 code's
+				if cb.setup != nil {
+					avx2 := tl.setup
+					tl.setup = func(c *build.Context) []reg.VecVirtual {
+						k = cb.setup(c)
+						if avx2 == nil {
+							return nil
+						}
+						return avx2(c)
+					}
+				}
+				tl.band = func(c *build.Context, r bandRegs, nt bool) { emitConvBandAVX512(c, cb, k, r, nt, f.Prefetch) }
 				emitTilesAVX2(c, tl)
 			})...)
 	}
@@ -171,16 +194,12 @@ const convBandRows = 32
 //	<cb.narrow: Z20 into Y21>; ... rows 16 and 24 into Y22
 //	VINSERTI64X4 $1, Y22, Z21, Z0                          // lanes: rows 0, 8, 16, 24
 //	... Z1..Z7, the ladder, then one line of each destination row per column
-func emitConvBandAVX512(c *build.Context, cb convBand, r bandRegs, nt, prefetch bool) {
+func emitConvBandAVX512(c *build.Context, cb convBand, k []reg.VecVirtual, r bandRegs, nt, prefetch bool) {
 	if r.packed || r.mask != nil {
 		panic("unreachable: the converting tiles have no packed or tail forms")
 	}
 	const n = 8 // rows and columns of a lane's block of 16-bit elements
 	lanes := cacheLineBytes / 16
-	var k []reg.VecVirtual
-	if cb.setup != nil {
-		k = cb.setup(c)
-	}
 	// row returns the source of the band's row for lane l of register m.
 	row := func(l, m int) Mem {
 		c.MOVQ(Mem{Base: r.off, Disp: 8 * cb.row(l, m)}, r.t)
@@ -255,4 +274,74 @@ func convBandsCond() *jen.Statement {
 		}
 	}
 	return cond
+}
+
+// convVector512 is how many elements one step of the AVX-512 row loops
+// converts; a row needs at least that many (shorter ones take the AVX2
+// loop).
+const convVector512 = 16
+
+// avx512RowSteps converts 16 elements of a narrowing pair (by convName)
+// from src to dst with ZMM registers, where the AVX2 row loop takes two
+// steps of 8 (convStep); k holds the constants of avx512RowSetups. Only the
+// narrowing pairs, whose conversions cost more than their memory traffic
+// in the cache: rows of 256 elements 512 apart ([256, 256], one worker, a
+// scratch program, µs, AVX2 → AVX-512, 2 alternations) float32 → bfloat16
+// 11.1-13.8 → 6.5-6.6, float32 → float16 5.5-5.7 → 3.8-3.9, float64 →
+// float32 9.2-9.9 → 8.0-8.1; [4096, 256] 408-452 → 281-312, 259-268 →
+// 248-259 and 283-294 either way; bfloat16 → float32 alike at every size
+// (5.5-5.6, 31-38, 137-162), and the suite's widening heads 0.91-1.01×
+// in the cache, so the widening pairs keep the AVX2 loop.
+var avx512RowSteps = map[string]func(c *build.Context, dst, src Mem, k []reg.VecVirtual){
+	"Float64Float32": func(c *build.Context, dst, src Mem, _ []reg.VecVirtual) {
+		for h := range 2 {
+			y := c.YMM()
+			c.VCVTPD2PS(src.Offset(64*h), y)
+			c.VMOVDQU(y, dst.Offset(32*h))
+		}
+	},
+	"Float32BFloat16": func(c *build.Context, dst, src Mem, k []reg.VecVirtual) {
+		z := c.ZMM()
+		c.VMOVDQU64(src, z)
+		c.VMOVDQU(narrowBF16(c, z, k), dst)
+	},
+	"Float32Float16": func(c *build.Context, dst, src Mem, _ []reg.VecVirtual) {
+		z := c.ZMM()
+		c.VMOVDQU64(src, z)
+		c.VCVTPS2PH(Imm(0), z, dst) // to nearest, ties to even, as storeF16
+	},
+}
+
+// avx512RowSetups loads the constants of a pair's row step, once per call.
+var avx512RowSetups = map[string]func(c *build.Context) []reg.VecVirtual{
+	"Float32BFloat16": setupBF16x16,
+}
+
+// avx512ConvRowFuncs lists the AVX-512 row loops, one per pair of
+// avx512RowSteps: the loop of the AVX2 ones (emitConvRowsLoop) around the
+// step.
+func avx512ConvRowFuncs() []asmFunc {
+	var fs []asmFunc
+	for _, cv := range conversions {
+		step, ok := avx512RowSteps[convName(cv)]
+		if !ok {
+			continue
+		}
+		from, to := convDTypes(cv)
+		name := "convRows" + convName(cv) + "AVX512"
+		fs = append(fs, asmFunc{
+			Name:   name,
+			Params: convRowParams,
+			Doc: []string{
+				fmt.Sprintf("%s converts planes × rows rows of n >= %d adjacent %s", name, convVector512, from.Name),
+				fmt.Sprintf("elements to %s, %d at a time, the last %d of a row again instead of a", to.Name, convVector512, convVector512),
+				"scalar tail (they convert to the same values). It is the loop of Convert",
+				fmt.Sprintf("with stride %d; it needs AVX-512 F and BW (see AVX512).", from.Size),
+			},
+			Body: func(c *build.Context) {
+				emitConvRowsLoop(c, cv, convVector512, avx512RowSetups[convName(cv)], func(dst, src Mem, k []reg.VecVirtual) { step(c, dst, src, k) })
+			},
+		})
+	}
+	return fs
 }

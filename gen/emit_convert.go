@@ -192,11 +192,15 @@ func renderConvert(maxRank int) *jen.File {
 // pair's contiguous rows to its AVX2 loop when the CPU has it, and reports
 // whether it did:
 //
-//	func convRowsBFloat16Float32(dst, src unsafe.Pointer, planes, planeStride, rows, rowStride, n int) bool {
+//	func convRowsFloat32BFloat16(dst, src unsafe.Pointer, planes, planeStride, rows, rowStride, n int) bool {
+//		if Accelerated && AVX512 && n >= 16 { // the narrowing pairs (avx512RowSteps)
+//			convRowsFloat32BFloat16AVX512(dst, src, planes, planeStride, rows, rowStride, n)
+//			return true
+//		}
 //		if !Accelerated || n < 8 {
 //			return false
 //		}
-//		convRowsBFloat16Float32AVX2(dst, src, planes, planeStride, rows, rowStride, n)
+//		convRowsFloat32BFloat16AVX2(dst, src, planes, planeStride, rows, rowStride, n)
 //		return true
 //	}
 func emitConvRowsChoice(cv conversion, asm bool) jen.Code {
@@ -208,11 +212,17 @@ func emitConvRowsChoice(cv conversion, asm bool) jen.Code {
 		if cv.F16C {
 			cond = jen.Op("!").Id("Accelerated").Op("||").Op("!").Id("hasF16C").Op("||").Id("n").Op("<").Lit(convVector)
 		}
-		body = []jen.Code{
+		if _, ok := avx512RowSteps[convName(cv)]; ok {
+			body = append(body, jen.If(jen.Id("Accelerated").Op("&&").Id("AVX512").Op("&&").Id("n").Op(">=").Lit(convVector512)).Block(
+				jen.Id(name+"AVX512").Call(jen.Id("dst"), jen.Id("src"), jen.Id("planes"), jen.Id("planeStride"), jen.Id("rows"), jen.Id("rowStride"), jen.Id("n")),
+				jen.Return(jen.True()),
+			))
+		}
+		body = append(body,
 			jen.If(cond).Block(jen.Return(jen.False())),
 			jen.Id(name+"AVX2").Call(jen.Id("dst"), jen.Id("src"), jen.Id("planes"), jen.Id("planeStride"), jen.Id("rows"), jen.Id("rowStride"), jen.Id("n")),
 			jen.Return(jen.True()),
-		}
+		)
 	} else {
 		body = []jen.Code{jen.Return(jen.False())}
 	}
@@ -225,7 +235,8 @@ func emitConvRowsChoice(cv conversion, asm bool) jen.Code {
 // needs at least that many.
 const convVector = 8
 
-// convAsmFuncs returns the AVX2 row loop of every pair.
+// convAsmFuncs returns the row loops of every pair (AVX2 and AVX-512) and
+// their tiles (convTileAsmFuncs, avx512ConvFuncs).
 func convAsmFuncs() []asmFunc {
 	var fs []asmFunc
 	for _, cv := range conversions {
@@ -247,7 +258,7 @@ func convAsmFuncs() []asmFunc {
 			Body: func(c *build.Context) { emitConvRows(c, cv) },
 		})
 	}
-	return append(append(fs, convTileAsmFuncs()...), avx512ConvFuncs()...)
+	return append(append(append(fs, avx512ConvRowFuncs()...), convTileAsmFuncs()...), avx512ConvFuncs()...)
 }
 
 // emitConvRows emits a pair's row loop around its vector conversion:
@@ -265,6 +276,13 @@ func convAsmFuncs() []asmFunc {
 //		ADDQ n*4, d; ADDQ rowStride, s; DECQ r; JNZ row
 //		ADDQ planeStride, src; DECQ planes; JNZ plane
 func emitConvRows(c *build.Context, cv conversion) {
+	emitConvRowsLoop(c, cv, convVector, cv.Setup, func(dst, src Mem, k []reg.VecVirtual) { convStep(c, cv, dst, src, k) })
+}
+
+// emitConvRowsLoop emits the row loop of emitConvRows around step, which
+// converts vec elements from src to dst with the constants that setup
+// loads once (setup may be nil).
+func emitConvRowsLoop(c *build.Context, cv conversion, vec int, setup func(c *build.Context) []reg.VecVirtual, step func(dst, src Mem, k []reg.VecVirtual)) {
 	from, to := convDTypes(cv)
 	d, src := param(c, "dst"), param(c, "src")
 	planes, planeStride := param(c, "planes"), param(c, "planeStride")
@@ -272,14 +290,14 @@ func emitConvRows(c *build.Context, cv conversion) {
 	rowsParam := paramAddr(c, "rows")
 	s, r, i, last, rowBytes := c.GP64(), c.GP64(), c.GP64(), c.GP64(), c.GP64()
 	var consts []reg.VecVirtual
-	if cv.Setup != nil {
-		consts = cv.Setup(c)
+	if setup != nil {
+		consts = setup(c)
 	}
 	c.TESTQ(planes, planes)
 	c.JZ(LabelRef("conv_done"))
 	c.CMPQ(rowsParam, Imm(0))
 	c.JE(LabelRef("conv_done"))
-	c.LEAQ(Mem{Base: n, Disp: -convVector}, last)
+	c.LEAQ(Mem{Base: n, Disp: -vec}, last)
 	c.IMUL3Q(Imm(uint64(to.Size)), n, rowBytes)
 	at := func(base reg.GPVirtual, index reg.GPVirtual, size int) Mem {
 		return Mem{Base: base, Index: index, Scale: uint8(size)}
@@ -292,11 +310,11 @@ func emitConvRows(c *build.Context, cv conversion) {
 	c.Label("conv_step")
 	c.CMPQ(i, last)
 	c.JAE(LabelRef("conv_tail"))
-	convStep(c, cv, at(d, i, to.Size), at(s, i, from.Size), consts)
-	c.ADDQ(Imm(convVector), i)
+	step(at(d, i, to.Size), at(s, i, from.Size), consts)
+	c.ADDQ(Imm(uint64(vec)), i)
 	c.JMP(LabelRef("conv_step"))
 	c.Label("conv_tail")
-	convStep(c, cv, at(d, last, to.Size), at(s, last, from.Size), consts)
+	step(at(d, last, to.Size), at(s, last, from.Size), consts)
 	c.ADDQ(rowBytes, d)
 	c.ADDQ(rowStride, s)
 	c.DECQ(r)
@@ -551,7 +569,7 @@ func narrowStreams(cv conversion) *jen.Statement {
 //				stores = streamTiles
 //			}
 //		}
-//		if buf != nil && !stream && crowded(4, min(16, nj), dj*4, nj*dj*4) {
+//		if buf != nil && (!stream && crowded(4, min(16, nj), dj*4, nj*dj*4) || stream && ConvStreamCrowds(BFloat16, Float32, dj, dst)) {
 //			convTransposeBufferedBFloat16Float32(dst, src, off, nj, dj, buf) // its tiles through buf (blockWalk)
 //			return
 //		}

@@ -115,12 +115,13 @@ func tilesUint8PrefetchAVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.P
 //	}
 //
 // With every source row it loads, it prefetches the row's next line (the
-// line the next block reads), and whole bands of tiles, which write a
-// 64-byte line of each destination row they touch, write it with
-// non-temporal stores (VMOVNTDQ), for results larger than the cache: dst
-// and dj must be multiples of 64. The tile rows after the last whole band
-// keep ordinary stores. It leaves its non-temporal stores unfenced: the
-// caller fences them once, after its last streamed call (StreamFence).
+// line the next block reads), and whole bands of tiles, which write one
+// or two whole 64-byte lines of each destination row they touch, write
+// them with non-temporal stores (VMOVNTDQ), for results larger than the
+// cache: dst and dj must be multiples of 64 (a ZMM one faults on any other
+// address). The tile rows after the last whole band keep ordinary stores.
+// It leaves its non-temporal stores unfenced: the caller fences them once,
+// after its last streamed call (StreamFence).
 //
 // It needs AVX2 (see Accelerated).
 //
@@ -174,12 +175,13 @@ func tilesUint16PrefetchAVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.
 //	}
 //
 // With every source row it loads, it prefetches the row's next line (the
-// line the next block reads), and whole bands of tiles, which write a
-// 64-byte line of each destination row they touch, write it with
-// non-temporal stores (VMOVNTDQ), for results larger than the cache: dst
-// and dj must be multiples of 64. The tile rows after the last whole band
-// keep ordinary stores. It leaves its non-temporal stores unfenced: the
-// caller fences them once, after its last streamed call (StreamFence).
+// line the next block reads), and whole bands of tiles, which write one
+// or two whole 64-byte lines of each destination row they touch, write
+// them with non-temporal stores (VMOVNTDQ), for results larger than the
+// cache: dst and dj must be multiples of 64 (a ZMM one faults on any other
+// address). The tile rows after the last whole band keep ordinary stores.
+// It leaves its non-temporal stores unfenced: the caller fences them once,
+// after its last streamed call (StreamFence).
 //
 // It needs AVX2 (see Accelerated).
 //
@@ -233,12 +235,13 @@ func tilesUint32PrefetchAVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.
 //	}
 //
 // With every source row it loads, it prefetches the row's next line (the
-// line the next block reads), and whole bands of tiles, which write a
-// 64-byte line of each destination row they touch, write it with
-// non-temporal stores (VMOVNTDQ), for results larger than the cache: dst
-// and dj must be multiples of 64. The tile rows after the last whole band
-// keep ordinary stores. It leaves its non-temporal stores unfenced: the
-// caller fences them once, after its last streamed call (StreamFence).
+// line the next block reads), and whole bands of tiles, which write one
+// or two whole 64-byte lines of each destination row they touch, write
+// them with non-temporal stores (VMOVNTDQ), for results larger than the
+// cache: dst and dj must be multiples of 64 (a ZMM one faults on any other
+// address). The tile rows after the last whole band keep ordinary stores.
+// It leaves its non-temporal stores unfenced: the caller fences them once,
+// after its last streamed call (StreamFence).
 //
 // It needs AVX2 (see Accelerated).
 //
@@ -292,12 +295,13 @@ func tilesUint64PrefetchAVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.
 //	}
 //
 // With every source row it loads, it prefetches the row's next line (the
-// line the next block reads), and whole bands of tiles, which write a
-// 64-byte line of each destination row they touch, write it with
-// non-temporal stores (VMOVNTDQ), for results larger than the cache: dst
-// and dj must be multiples of 64. The tile rows after the last whole band
-// keep ordinary stores. It leaves its non-temporal stores unfenced: the
-// caller fences them once, after its last streamed call (StreamFence).
+// line the next block reads), and whole bands of tiles, which write one
+// or two whole 64-byte lines of each destination row they touch, write
+// them with non-temporal stores (VMOVNTDQ), for results larger than the
+// cache: dst and dj must be multiples of 64 (a ZMM one faults on any other
+// address). The tile rows after the last whole band keep ordinary stores.
+// It leaves its non-temporal stores unfenced: the caller fences them once,
+// after its last streamed call (StreamFence).
 //
 // It needs AVX2 (see Accelerated).
 //
@@ -449,6 +453,30 @@ func convRowsUint8Float32AVX2(dst unsafe.Pointer, src unsafe.Pointer, planes int
 //go:noescape
 func convRowsInt16Float32AVX2(dst unsafe.Pointer, src unsafe.Pointer, planes int, planeStride int, rows int, rowStride int, n int)
 
+// convRowsFloat64Float32AVX512 converts planes × rows rows of n >= 16 adjacent float64
+// elements to float32, 16 at a time, the last 16 of a row again instead of a
+// scalar tail (they convert to the same values). It is the loop of Convert
+// with stride 8; it needs AVX-512 F and BW (see AVX512).
+//
+//go:noescape
+func convRowsFloat64Float32AVX512(dst unsafe.Pointer, src unsafe.Pointer, planes int, planeStride int, rows int, rowStride int, n int)
+
+// convRowsFloat32BFloat16AVX512 converts planes × rows rows of n >= 16 adjacent float32
+// elements to bfloat16, 16 at a time, the last 16 of a row again instead of a
+// scalar tail (they convert to the same values). It is the loop of Convert
+// with stride 4; it needs AVX-512 F and BW (see AVX512).
+//
+//go:noescape
+func convRowsFloat32BFloat16AVX512(dst unsafe.Pointer, src unsafe.Pointer, planes int, planeStride int, rows int, rowStride int, n int)
+
+// convRowsFloat32Float16AVX512 converts planes × rows rows of n >= 16 adjacent float32
+// elements to float16, 16 at a time, the last 16 of a row again instead of a
+// scalar tail (they convert to the same values). It is the loop of Convert
+// with stride 4; it needs AVX-512 F and BW (see AVX512).
+//
+//go:noescape
+func convRowsFloat32Float16AVX512(dst unsafe.Pointer, src unsafe.Pointer, planes int, planeStride int, rows int, rowStride int, n int)
+
 // convTilesBFloat16Float32AVX2 transposes ti × tj whole tiles of 8×8 elements, bfloat16 to float32,
 // converting each as it goes through the registers. Source row i starts
 // off[i]+col bytes from src; destination row j starts j*dj bytes from dst. It
@@ -481,12 +509,13 @@ func convTilesBFloat16Float32PrefetchAVX2(dst unsafe.Pointer, src unsafe.Pointer
 // destination elements.
 //
 // With every source row it loads, it prefetches the row's next line (the
-// line the next block reads), and whole bands of tiles, which write a
-// 64-byte line of each destination row they touch, write it with
-// non-temporal stores (VMOVNTDQ), for results larger than the cache: dst
-// and dj must be multiples of 64. The tile rows after the last whole band
-// keep ordinary stores. It leaves its non-temporal stores unfenced: the
-// caller fences them once, after its last streamed call (StreamFence).
+// line the next block reads), and whole bands of tiles, which write one
+// or two whole 64-byte lines of each destination row they touch, write
+// them with non-temporal stores (VMOVNTDQ), for results larger than the
+// cache: dst and dj must be multiples of 64 (a ZMM one faults on any other
+// address). The tile rows after the last whole band keep ordinary stores.
+// It leaves its non-temporal stores unfenced: the caller fences them once,
+// after its last streamed call (StreamFence).
 //
 // It needs AVX2.
 //
@@ -525,12 +554,13 @@ func convTilesFloat16Float32PrefetchAVX2(dst unsafe.Pointer, src unsafe.Pointer,
 // destination elements.
 //
 // With every source row it loads, it prefetches the row's next line (the
-// line the next block reads), and whole bands of tiles, which write a
-// 64-byte line of each destination row they touch, write it with
-// non-temporal stores (VMOVNTDQ), for results larger than the cache: dst
-// and dj must be multiples of 64. The tile rows after the last whole band
-// keep ordinary stores. It leaves its non-temporal stores unfenced: the
-// caller fences them once, after its last streamed call (StreamFence).
+// line the next block reads), and whole bands of tiles, which write one
+// or two whole 64-byte lines of each destination row they touch, write
+// them with non-temporal stores (VMOVNTDQ), for results larger than the
+// cache: dst and dj must be multiples of 64 (a ZMM one faults on any other
+// address). The tile rows after the last whole band keep ordinary stores.
+// It leaves its non-temporal stores unfenced: the caller fences them once,
+// after its last streamed call (StreamFence).
 //
 // It needs AVX2 and F16C.
 //
@@ -569,12 +599,13 @@ func convTilesFloat64Float32PrefetchAVX2(dst unsafe.Pointer, src unsafe.Pointer,
 // destination elements.
 //
 // With every source row it loads, it prefetches the row's next line (the
-// line the next block reads), and whole bands of tiles, which write a
-// 64-byte line of each destination row they touch, write it with
-// non-temporal stores (VMOVNTDQ), for results larger than the cache: dst
-// and dj must be multiples of 64. The tile rows after the last whole band
-// keep ordinary stores. It leaves its non-temporal stores unfenced: the
-// caller fences them once, after its last streamed call (StreamFence).
+// line the next block reads), and whole bands of tiles, which write one
+// or two whole 64-byte lines of each destination row they touch, write
+// them with non-temporal stores (VMOVNTDQ), for results larger than the
+// cache: dst and dj must be multiples of 64 (a ZMM one faults on any other
+// address). The tile rows after the last whole band keep ordinary stores.
+// It leaves its non-temporal stores unfenced: the caller fences them once,
+// after its last streamed call (StreamFence).
 //
 // It needs AVX2.
 //
@@ -613,12 +644,13 @@ func convTilesFloat32BFloat16PrefetchAVX2(dst unsafe.Pointer, src unsafe.Pointer
 // destination elements.
 //
 // With every source row it loads, it prefetches the row's next line (the
-// line the next block reads), and whole bands of tiles, which write a
-// 64-byte line of each destination row they touch, write it with
-// non-temporal stores (VMOVNTDQ), for results larger than the cache: dst
-// and dj must be multiples of 64. The tile rows after the last whole band
-// keep ordinary stores. It leaves its non-temporal stores unfenced: the
-// caller fences them once, after its last streamed call (StreamFence).
+// line the next block reads), and whole bands of tiles, which write one
+// or two whole 64-byte lines of each destination row they touch, write
+// them with non-temporal stores (VMOVNTDQ), for results larger than the
+// cache: dst and dj must be multiples of 64 (a ZMM one faults on any other
+// address). The tile rows after the last whole band keep ordinary stores.
+// It leaves its non-temporal stores unfenced: the caller fences them once,
+// after its last streamed call (StreamFence).
 //
 // It needs AVX2.
 //
@@ -657,12 +689,13 @@ func convTilesFloat32Float16PrefetchAVX2(dst unsafe.Pointer, src unsafe.Pointer,
 // destination elements.
 //
 // With every source row it loads, it prefetches the row's next line (the
-// line the next block reads), and whole bands of tiles, which write a
-// 64-byte line of each destination row they touch, write it with
-// non-temporal stores (VMOVNTDQ), for results larger than the cache: dst
-// and dj must be multiples of 64. The tile rows after the last whole band
-// keep ordinary stores. It leaves its non-temporal stores unfenced: the
-// caller fences them once, after its last streamed call (StreamFence).
+// line the next block reads), and whole bands of tiles, which write one
+// or two whole 64-byte lines of each destination row they touch, write
+// them with non-temporal stores (VMOVNTDQ), for results larger than the
+// cache: dst and dj must be multiples of 64 (a ZMM one faults on any other
+// address). The tile rows after the last whole band keep ordinary stores.
+// It leaves its non-temporal stores unfenced: the caller fences them once,
+// after its last streamed call (StreamFence).
 //
 // It needs AVX2 and F16C.
 //
@@ -701,12 +734,13 @@ func convTilesFloat32Float64PrefetchAVX2(dst unsafe.Pointer, src unsafe.Pointer,
 // destination elements.
 //
 // With every source row it loads, it prefetches the row's next line (the
-// line the next block reads), and whole bands of tiles, which write a
-// 64-byte line of each destination row they touch, write it with
-// non-temporal stores (VMOVNTDQ), for results larger than the cache: dst
-// and dj must be multiples of 64. The tile rows after the last whole band
-// keep ordinary stores. It leaves its non-temporal stores unfenced: the
-// caller fences them once, after its last streamed call (StreamFence).
+// line the next block reads), and whole bands of tiles, which write one
+// or two whole 64-byte lines of each destination row they touch, write
+// them with non-temporal stores (VMOVNTDQ), for results larger than the
+// cache: dst and dj must be multiples of 64 (a ZMM one faults on any other
+// address). The tile rows after the last whole band keep ordinary stores.
+// It leaves its non-temporal stores unfenced: the caller fences them once,
+// after its last streamed call (StreamFence).
 //
 // It needs AVX2.
 //
@@ -745,12 +779,13 @@ func convTilesInt8Float32PrefetchAVX2(dst unsafe.Pointer, src unsafe.Pointer, of
 // destination elements.
 //
 // With every source row it loads, it prefetches the row's next line (the
-// line the next block reads), and whole bands of tiles, which write a
-// 64-byte line of each destination row they touch, write it with
-// non-temporal stores (VMOVNTDQ), for results larger than the cache: dst
-// and dj must be multiples of 64. The tile rows after the last whole band
-// keep ordinary stores. It leaves its non-temporal stores unfenced: the
-// caller fences them once, after its last streamed call (StreamFence).
+// line the next block reads), and whole bands of tiles, which write one
+// or two whole 64-byte lines of each destination row they touch, write
+// them with non-temporal stores (VMOVNTDQ), for results larger than the
+// cache: dst and dj must be multiples of 64 (a ZMM one faults on any other
+// address). The tile rows after the last whole band keep ordinary stores.
+// It leaves its non-temporal stores unfenced: the caller fences them once,
+// after its last streamed call (StreamFence).
 //
 // It needs AVX2.
 //
@@ -789,12 +824,13 @@ func convTilesUint8Float32PrefetchAVX2(dst unsafe.Pointer, src unsafe.Pointer, o
 // destination elements.
 //
 // With every source row it loads, it prefetches the row's next line (the
-// line the next block reads), and whole bands of tiles, which write a
-// 64-byte line of each destination row they touch, write it with
-// non-temporal stores (VMOVNTDQ), for results larger than the cache: dst
-// and dj must be multiples of 64. The tile rows after the last whole band
-// keep ordinary stores. It leaves its non-temporal stores unfenced: the
-// caller fences them once, after its last streamed call (StreamFence).
+// line the next block reads), and whole bands of tiles, which write one
+// or two whole 64-byte lines of each destination row they touch, write
+// them with non-temporal stores (VMOVNTDQ), for results larger than the
+// cache: dst and dj must be multiples of 64 (a ZMM one faults on any other
+// address). The tile rows after the last whole band keep ordinary stores.
+// It leaves its non-temporal stores unfenced: the caller fences them once,
+// after its last streamed call (StreamFence).
 //
 // It needs AVX2.
 //
@@ -833,12 +869,13 @@ func convTilesInt16Float32PrefetchAVX2(dst unsafe.Pointer, src unsafe.Pointer, o
 // destination elements.
 //
 // With every source row it loads, it prefetches the row's next line (the
-// line the next block reads), and whole bands of tiles, which write a
-// 64-byte line of each destination row they touch, write it with
-// non-temporal stores (VMOVNTDQ), for results larger than the cache: dst
-// and dj must be multiples of 64. The tile rows after the last whole band
-// keep ordinary stores. It leaves its non-temporal stores unfenced: the
-// caller fences them once, after its last streamed call (StreamFence).
+// line the next block reads), and whole bands of tiles, which write one
+// or two whole 64-byte lines of each destination row they touch, write
+// them with non-temporal stores (VMOVNTDQ), for results larger than the
+// cache: dst and dj must be multiples of 64 (a ZMM one faults on any other
+// address). The tile rows after the last whole band keep ordinary stores.
+// It leaves its non-temporal stores unfenced: the caller fences them once,
+// after its last streamed call (StreamFence).
 //
 // It needs AVX2.
 //
@@ -877,12 +914,13 @@ func convTilesBFloat16Float32PrefetchAVX512(dst unsafe.Pointer, src unsafe.Point
 // destination elements.
 //
 // With every source row it loads, it prefetches the row's next line (the
-// line the next block reads), and whole bands of tiles, which write a
-// 64-byte line of each destination row they touch, write it with
-// non-temporal stores (VMOVNTDQ), for results larger than the cache: dst
-// and dj must be multiples of 64. The tile rows after the last whole band
-// keep ordinary stores. It leaves its non-temporal stores unfenced: the
-// caller fences them once, after its last streamed call (StreamFence).
+// line the next block reads), and whole bands of tiles, which write one
+// or two whole 64-byte lines of each destination row they touch, write
+// them with non-temporal stores (VMOVNTDQ), for results larger than the
+// cache: dst and dj must be multiples of 64 (a ZMM one faults on any other
+// address). The tile rows after the last whole band keep ordinary stores.
+// It leaves its non-temporal stores unfenced: the caller fences them once,
+// after its last streamed call (StreamFence).
 //
 // It needs AVX-512 F and BW (see AVX512).
 //
@@ -895,7 +933,7 @@ func convTilesBFloat16Float32StreamAVX512(dst unsafe.Pointer, src unsafe.Pointer
 // is the loop of the plain transpose, with 2-byte source and 4-byte
 // destination elements.
 //
-// It needs AVX-512 F and BW (see AVX512).
+// It needs AVX-512 F and BW (see AVX512), and F16C for the tile rows after the bands.
 //
 //go:noescape
 func convTilesFloat16Float32AVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
@@ -909,7 +947,7 @@ func convTilesFloat16Float32AVX512(dst unsafe.Pointer, src unsafe.Pointer, off u
 // With every source row it loads, it prefetches the row's next line (the
 // line the next block reads), for results larger than the cache.
 //
-// It needs AVX-512 F and BW (see AVX512).
+// It needs AVX-512 F and BW (see AVX512), and F16C for the tile rows after the bands.
 //
 //go:noescape
 func convTilesFloat16Float32PrefetchAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
@@ -921,14 +959,15 @@ func convTilesFloat16Float32PrefetchAVX512(dst unsafe.Pointer, src unsafe.Pointe
 // destination elements.
 //
 // With every source row it loads, it prefetches the row's next line (the
-// line the next block reads), and whole bands of tiles, which write a
-// 64-byte line of each destination row they touch, write it with
-// non-temporal stores (VMOVNTDQ), for results larger than the cache: dst
-// and dj must be multiples of 64. The tile rows after the last whole band
-// keep ordinary stores. It leaves its non-temporal stores unfenced: the
-// caller fences them once, after its last streamed call (StreamFence).
+// line the next block reads), and whole bands of tiles, which write one
+// or two whole 64-byte lines of each destination row they touch, write
+// them with non-temporal stores (VMOVNTDQ), for results larger than the
+// cache: dst and dj must be multiples of 64 (a ZMM one faults on any other
+// address). The tile rows after the last whole band keep ordinary stores.
+// It leaves its non-temporal stores unfenced: the caller fences them once,
+// after its last streamed call (StreamFence).
 //
-// It needs AVX-512 F and BW (see AVX512).
+// It needs AVX-512 F and BW (see AVX512), and F16C for the tile rows after the bands.
 //
 //go:noescape
 func convTilesFloat16Float32StreamAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
@@ -965,12 +1004,13 @@ func convTilesFloat32BFloat16PrefetchAVX512(dst unsafe.Pointer, src unsafe.Point
 // destination elements.
 //
 // With every source row it loads, it prefetches the row's next line (the
-// line the next block reads), and whole bands of tiles, which write a
-// 64-byte line of each destination row they touch, write it with
-// non-temporal stores (VMOVNTDQ), for results larger than the cache: dst
-// and dj must be multiples of 64. The tile rows after the last whole band
-// keep ordinary stores. It leaves its non-temporal stores unfenced: the
-// caller fences them once, after its last streamed call (StreamFence).
+// line the next block reads), and whole bands of tiles, which write one
+// or two whole 64-byte lines of each destination row they touch, write
+// them with non-temporal stores (VMOVNTDQ), for results larger than the
+// cache: dst and dj must be multiples of 64 (a ZMM one faults on any other
+// address). The tile rows after the last whole band keep ordinary stores.
+// It leaves its non-temporal stores unfenced: the caller fences them once,
+// after its last streamed call (StreamFence).
 //
 // It needs AVX-512 F and BW (see AVX512).
 //
@@ -983,7 +1023,7 @@ func convTilesFloat32BFloat16StreamAVX512(dst unsafe.Pointer, src unsafe.Pointer
 // is the loop of the plain transpose, with 4-byte source and 2-byte
 // destination elements.
 //
-// It needs AVX-512 F and BW (see AVX512).
+// It needs AVX-512 F and BW (see AVX512), and F16C for the tile rows after the bands.
 //
 //go:noescape
 func convTilesFloat32Float16AVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
@@ -997,7 +1037,7 @@ func convTilesFloat32Float16AVX512(dst unsafe.Pointer, src unsafe.Pointer, off u
 // With every source row it loads, it prefetches the row's next line (the
 // line the next block reads), for results larger than the cache.
 //
-// It needs AVX-512 F and BW (see AVX512).
+// It needs AVX-512 F and BW (see AVX512), and F16C for the tile rows after the bands.
 //
 //go:noescape
 func convTilesFloat32Float16PrefetchAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
@@ -1009,14 +1049,15 @@ func convTilesFloat32Float16PrefetchAVX512(dst unsafe.Pointer, src unsafe.Pointe
 // destination elements.
 //
 // With every source row it loads, it prefetches the row's next line (the
-// line the next block reads), and whole bands of tiles, which write a
-// 64-byte line of each destination row they touch, write it with
-// non-temporal stores (VMOVNTDQ), for results larger than the cache: dst
-// and dj must be multiples of 64. The tile rows after the last whole band
-// keep ordinary stores. It leaves its non-temporal stores unfenced: the
-// caller fences them once, after its last streamed call (StreamFence).
+// line the next block reads), and whole bands of tiles, which write one
+// or two whole 64-byte lines of each destination row they touch, write
+// them with non-temporal stores (VMOVNTDQ), for results larger than the
+// cache: dst and dj must be multiples of 64 (a ZMM one faults on any other
+// address). The tile rows after the last whole band keep ordinary stores.
+// It leaves its non-temporal stores unfenced: the caller fences them once,
+// after its last streamed call (StreamFence).
 //
-// It needs AVX-512 F and BW (see AVX512).
+// It needs AVX-512 F and BW (see AVX512), and F16C for the tile rows after the bands.
 //
 //go:noescape
 func convTilesFloat32Float16StreamAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
@@ -1068,12 +1109,13 @@ func tilesUint8PrefetchAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe
 //	}
 //
 // With every source row it loads, it prefetches the row's next line (the
-// line the next block reads), and whole bands of tiles, which write a
-// 64-byte line of each destination row they touch, write it with
-// non-temporal stores (VMOVNTDQ), for results larger than the cache: dst
-// and dj must be multiples of 64. The tile rows after the last whole band
-// keep ordinary stores. It leaves its non-temporal stores unfenced: the
-// caller fences them once, after its last streamed call (StreamFence).
+// line the next block reads), and whole bands of tiles, which write one
+// or two whole 64-byte lines of each destination row they touch, write
+// them with non-temporal stores (VMOVNTDQ), for results larger than the
+// cache: dst and dj must be multiples of 64 (a ZMM one faults on any other
+// address). The tile rows after the last whole band keep ordinary stores.
+// It leaves its non-temporal stores unfenced: the caller fences them once,
+// after its last streamed call (StreamFence).
 //
 // It needs AVX-512 F, BW, VL and VBMI (see AVX512).
 //
@@ -1150,12 +1192,13 @@ func tilesUint16PrefetchAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsaf
 //	}
 //
 // With every source row it loads, it prefetches the row's next line (the
-// line the next block reads), and whole bands of tiles, which write a
-// 64-byte line of each destination row they touch, write it with
-// non-temporal stores (VMOVNTDQ), for results larger than the cache: dst
-// and dj must be multiples of 64. The tile rows after the last whole band
-// keep ordinary stores. It leaves its non-temporal stores unfenced: the
-// caller fences them once, after its last streamed call (StreamFence).
+// line the next block reads), and whole bands of tiles, which write one
+// or two whole 64-byte lines of each destination row they touch, write
+// them with non-temporal stores (VMOVNTDQ), for results larger than the
+// cache: dst and dj must be multiples of 64 (a ZMM one faults on any other
+// address). The tile rows after the last whole band keep ordinary stores.
+// It leaves its non-temporal stores unfenced: the caller fences them once,
+// after its last streamed call (StreamFence).
 //
 // It needs AVX-512 F, BW, VL and VBMI (see AVX512).
 //
@@ -1232,12 +1275,13 @@ func tilesUint32PrefetchAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsaf
 //	}
 //
 // With every source row it loads, it prefetches the row's next line (the
-// line the next block reads), and whole bands of tiles, which write a
-// 64-byte line of each destination row they touch, write it with
-// non-temporal stores (VMOVNTDQ), for results larger than the cache: dst
-// and dj must be multiples of 64. The tile rows after the last whole band
-// keep ordinary stores. It leaves its non-temporal stores unfenced: the
-// caller fences them once, after its last streamed call (StreamFence).
+// line the next block reads), and whole bands of tiles, which write one
+// or two whole 64-byte lines of each destination row they touch, write
+// them with non-temporal stores (VMOVNTDQ), for results larger than the
+// cache: dst and dj must be multiples of 64 (a ZMM one faults on any other
+// address). The tile rows after the last whole band keep ordinary stores.
+// It leaves its non-temporal stores unfenced: the caller fences them once,
+// after its last streamed call (StreamFence).
 //
 // It needs AVX-512 F, BW, VL and VBMI (see AVX512).
 //
@@ -1291,12 +1335,13 @@ func tilesUint64PrefetchAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsaf
 //	}
 //
 // With every source row it loads, it prefetches the row's next line (the
-// line the next block reads), and whole bands of tiles, which write a
-// 64-byte line of each destination row they touch, write it with
-// non-temporal stores (VMOVNTDQ), for results larger than the cache: dst
-// and dj must be multiples of 64. The tile rows after the last whole band
-// keep ordinary stores. It leaves its non-temporal stores unfenced: the
-// caller fences them once, after its last streamed call (StreamFence).
+// line the next block reads), and whole bands of tiles, which write one
+// or two whole 64-byte lines of each destination row they touch, write
+// them with non-temporal stores (VMOVNTDQ), for results larger than the
+// cache: dst and dj must be multiples of 64 (a ZMM one faults on any other
+// address). The tile rows after the last whole band keep ordinary stores.
+// It leaves its non-temporal stores unfenced: the caller fences them once,
+// after its last streamed call (StreamFence).
 //
 // It needs AVX-512 F, BW, VL and VBMI (see AVX512).
 //
@@ -1720,6 +1765,10 @@ func convTilesFloat16Float32(dst, src, off unsafe.Pointer, col, ti, tj, dj int, 
 // this build and CPU have, and reports false, having done nothing, where that
 // is the Go loop of the caller.
 func convRowsFloat64Float32(dst, src unsafe.Pointer, planes, planeStride, rows, rowStride, n int) bool {
+	if Accelerated && AVX512 && n >= 16 {
+		convRowsFloat64Float32AVX512(dst, src, planes, planeStride, rows, rowStride, n)
+		return true
+	}
 	if !Accelerated || n < 8 {
 		return false
 	}
@@ -1749,6 +1798,10 @@ func convTilesFloat64Float32(dst, src, off unsafe.Pointer, col, ti, tj, dj int, 
 // this build and CPU have, and reports false, having done nothing, where that
 // is the Go loop of the caller.
 func convRowsFloat32BFloat16(dst, src unsafe.Pointer, planes, planeStride, rows, rowStride, n int) bool {
+	if Accelerated && AVX512 && n >= 16 {
+		convRowsFloat32BFloat16AVX512(dst, src, planes, planeStride, rows, rowStride, n)
+		return true
+	}
 	if !Accelerated || n < 8 {
 		return false
 	}
@@ -1789,6 +1842,10 @@ func convTilesFloat32BFloat16(dst, src, off unsafe.Pointer, col, ti, tj, dj int,
 // this build and CPU have, and reports false, having done nothing, where that
 // is the Go loop of the caller.
 func convRowsFloat32Float16(dst, src unsafe.Pointer, planes, planeStride, rows, rowStride, n int) bool {
+	if Accelerated && AVX512 && n >= 16 {
+		convRowsFloat32Float16AVX512(dst, src, planes, planeStride, rows, rowStride, n)
+		return true
+	}
 	if !Accelerated || !hasF16C || n < 8 {
 		return false
 	}

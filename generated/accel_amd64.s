@@ -4931,6 +4931,170 @@ conv_done:
 	VZEROUPPER
 	RET
 
+// func convRowsFloat64Float32AVX512(dst unsafe.Pointer, src unsafe.Pointer, planes int, planeStride int, rows int, rowStride int, n int)
+// Requires: AVX, AVX512F
+TEXT ·convRowsFloat64Float32AVX512(SB), NOSPLIT, $0-56
+	MOVQ   dst+0(FP), AX
+	MOVQ   src+8(FP), CX
+	MOVQ   planes+16(FP), DX
+	MOVQ   planeStride+24(FP), BX
+	MOVQ   n+48(FP), SI
+	MOVQ   rowStride+40(FP), DI
+	TESTQ  DX, DX
+	JZ     conv_done
+	CMPQ   rows+32(FP), $0x00
+	JE     conv_done
+	LEAQ   -16(SI), R8
+	IMUL3Q $0x04, SI, R11
+
+conv_plane:
+	MOVQ CX, SI
+	MOVQ rows+32(FP), R9
+
+conv_row:
+	XORQ R10, R10
+
+conv_step:
+	CMPQ      R10, R8
+	JAE       conv_tail
+	VCVTPD2PS (SI)(R10*8), Y0
+	VMOVDQU   Y0, (AX)(R10*4)
+	VCVTPD2PS 64(SI)(R10*8), Y0
+	VMOVDQU   Y0, 32(AX)(R10*4)
+	ADDQ      $0x10, R10
+	JMP       conv_step
+
+conv_tail:
+	VCVTPD2PS (SI)(R8*8), Y0
+	VMOVDQU   Y0, (AX)(R8*4)
+	VCVTPD2PS 64(SI)(R8*8), Y0
+	VMOVDQU   Y0, 32(AX)(R8*4)
+	ADDQ      R11, AX
+	ADDQ      DI, SI
+	DECQ      R9
+	JNZ       conv_row
+	ADDQ      BX, CX
+	DECQ      DX
+	JNZ       conv_plane
+
+conv_done:
+	VZEROUPPER
+	RET
+
+// func convRowsFloat32BFloat16AVX512(dst unsafe.Pointer, src unsafe.Pointer, planes int, planeStride int, rows int, rowStride int, n int)
+// Requires: AVX, AVX512F
+TEXT ·convRowsFloat32BFloat16AVX512(SB), NOSPLIT, $0-56
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         planes+16(FP), DX
+	MOVQ         planeStride+24(FP), BX
+	MOVQ         n+48(FP), SI
+	MOVQ         rowStride+40(FP), DI
+	MOVL         $0x00007fff, R8
+	VPBROADCASTD R8, Z0
+	MOVL         $0x00000001, R8
+	VPBROADCASTD R8, Z1
+	MOVL         $0x00000040, R8
+	VPBROADCASTD R8, Z2
+	TESTQ        DX, DX
+	JZ           conv_done
+	CMPQ         rows+32(FP), $0x00
+	JE           conv_done
+	LEAQ         -16(SI), R8
+	IMUL3Q       $0x02, SI, R11
+
+conv_plane:
+	MOVQ CX, SI
+	MOVQ rows+32(FP), R9
+
+conv_row:
+	XORQ R10, R10
+
+conv_step:
+	CMPQ      R10, R8
+	JAE       conv_tail
+	VMOVDQU64 (SI)(R10*4), Z3
+	VPSRLD    $0x10, Z3, Z4
+	VPANDD    Z1, Z4, Z5
+	VPADDD    Z0, Z3, Z6
+	VPADDD    Z5, Z6, Z6
+	VPSRLD    $0x10, Z6, Z6
+	VCMPPS    $0x03, Z3, Z3, K1
+	VPORD     Z2, Z4, K1, Z6
+	VPMOVDW   Z6, Y3
+	VMOVDQU   Y3, (AX)(R10*2)
+	ADDQ      $0x10, R10
+	JMP       conv_step
+
+conv_tail:
+	VMOVDQU64 (SI)(R8*4), Z3
+	VPSRLD    $0x10, Z3, Z4
+	VPANDD    Z1, Z4, Z5
+	VPADDD    Z0, Z3, Z6
+	VPADDD    Z5, Z6, Z6
+	VPSRLD    $0x10, Z6, Z6
+	VCMPPS    $0x03, Z3, Z3, K1
+	VPORD     Z2, Z4, K1, Z6
+	VPMOVDW   Z6, Y3
+	VMOVDQU   Y3, (AX)(R8*2)
+	ADDQ      R11, AX
+	ADDQ      DI, SI
+	DECQ      R9
+	JNZ       conv_row
+	ADDQ      BX, CX
+	DECQ      DX
+	JNZ       conv_plane
+
+conv_done:
+	VZEROUPPER
+	RET
+
+// func convRowsFloat32Float16AVX512(dst unsafe.Pointer, src unsafe.Pointer, planes int, planeStride int, rows int, rowStride int, n int)
+// Requires: AVX, AVX512F
+TEXT ·convRowsFloat32Float16AVX512(SB), NOSPLIT, $0-56
+	MOVQ   dst+0(FP), AX
+	MOVQ   src+8(FP), CX
+	MOVQ   planes+16(FP), DX
+	MOVQ   planeStride+24(FP), BX
+	MOVQ   n+48(FP), SI
+	MOVQ   rowStride+40(FP), DI
+	TESTQ  DX, DX
+	JZ     conv_done
+	CMPQ   rows+32(FP), $0x00
+	JE     conv_done
+	LEAQ   -16(SI), R8
+	IMUL3Q $0x02, SI, R11
+
+conv_plane:
+	MOVQ CX, SI
+	MOVQ rows+32(FP), R9
+
+conv_row:
+	XORQ R10, R10
+
+conv_step:
+	CMPQ      R10, R8
+	JAE       conv_tail
+	VMOVDQU64 (SI)(R10*4), Z0
+	VCVTPS2PH $0x00, Z0, (AX)(R10*2)
+	ADDQ      $0x10, R10
+	JMP       conv_step
+
+conv_tail:
+	VMOVDQU64 (SI)(R8*4), Z0
+	VCVTPS2PH $0x00, Z0, (AX)(R8*2)
+	ADDQ      R11, AX
+	ADDQ      DI, SI
+	DECQ      R9
+	JNZ       conv_row
+	ADDQ      BX, CX
+	DECQ      DX
+	JNZ       conv_plane
+
+conv_done:
+	VZEROUPPER
+	RET
+
 // func convTilesBFloat16Float32AVX2(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
 // Requires: AVX, AVX2
 TEXT ·convTilesBFloat16Float32AVX2(SB), NOSPLIT, $0-56
@@ -14547,14 +14711,20 @@ TEXT ·convTilesFloat32BFloat16AVX512(SB), NOSPLIT, $0-56
 	MOVQ         ti+32(FP), BX
 	MOVQ         dj+48(FP), SI
 	MOVL         $0x00007fff, DI
-	VMOVD        DI, X0
-	VPBROADCASTD X0, Y0
+	VPBROADCASTD DI, Z0
 	MOVL         $0x00000001, DI
-	VMOVD        DI, X1
-	VPBROADCASTD X1, Y1
+	VPBROADCASTD DI, Z1
 	MOVL         $0x00000040, DI
-	VMOVD        DI, X2
-	VPBROADCASTD X2, Y2
+	VPBROADCASTD DI, Z2
+	MOVL         $0x00007fff, DI
+	VMOVD        DI, X3
+	VPBROADCASTD X3, Y3
+	MOVL         $0x00000001, DI
+	VMOVD        DI, X4
+	VPBROADCASTD X4, Y4
+	MOVL         $0x00000040, DI
+	VMOVD        DI, X5
+	VPBROADCASTD X5, Y5
 	LEAQ         (SI)(SI*2), DI
 	IMUL3Q       $0x08, SI, R8
 	CMPQ         BX, $0x04
@@ -14569,35 +14739,29 @@ convTilesFloat32BFloat16_bands:
 	JZ    convTilesFloat32BFloat16_done
 
 convTilesFloat32BFloat16_bands_j:
-	MOVL            $0x00007fff, R12
-	VPBROADCASTD    R12, Z3
-	MOVL            $0x00000001, R12
-	VPBROADCASTD    R12, Z4
-	MOVL            $0x00000040, R12
-	VPBROADCASTD    R12, Z5
 	MOVQ            (DX), R12
 	VBROADCASTI64X4 (R9)(R12*1), Z6
 	MOVQ            64(DX), R12
 	VINSERTI64X4    $0x01, (R9)(R12*1), Z6, Z6
 	VPSRLD          $0x10, Z6, Z8
-	VPANDD          Z4, Z8, Z9
-	VPADDD          Z3, Z6, Z10
+	VPANDD          Z1, Z8, Z9
+	VPADDD          Z0, Z6, Z10
 	VPADDD          Z9, Z10, Z10
 	VPSRLD          $0x10, Z10, Z10
 	VCMPPS          $0x03, Z6, Z6, K1
-	VPORD           Z5, Z8, K1, Z10
+	VPORD           Z2, Z8, K1, Z10
 	VPMOVDW         Z10, Y7
 	MOVQ            128(DX), R12
 	VBROADCASTI64X4 (R9)(R12*1), Z6
 	MOVQ            192(DX), R12
 	VINSERTI64X4    $0x01, (R9)(R12*1), Z6, Z6
 	VPSRLD          $0x10, Z6, Z8
-	VPANDD          Z4, Z8, Z9
-	VPADDD          Z3, Z6, Z10
+	VPANDD          Z1, Z8, Z9
+	VPADDD          Z0, Z6, Z10
 	VPADDD          Z9, Z10, Z10
 	VPSRLD          $0x10, Z10, Z10
 	VCMPPS          $0x03, Z6, Z6, K1
-	VPORD           Z5, Z8, K1, Z10
+	VPORD           Z2, Z8, K1, Z10
 	VPMOVDW         Z10, Y6
 	VINSERTI64X4    $0x01, Y6, Z7, Z6
 	MOVQ            8(DX), R12
@@ -14605,24 +14769,24 @@ convTilesFloat32BFloat16_bands_j:
 	MOVQ            72(DX), R12
 	VINSERTI64X4    $0x01, (R9)(R12*1), Z8, Z8
 	VPSRLD          $0x10, Z8, Z9
-	VPANDD          Z4, Z9, Z10
-	VPADDD          Z3, Z8, Z11
+	VPANDD          Z1, Z9, Z10
+	VPADDD          Z0, Z8, Z11
 	VPADDD          Z10, Z11, Z11
 	VPSRLD          $0x10, Z11, Z11
 	VCMPPS          $0x03, Z8, Z8, K1
-	VPORD           Z5, Z9, K1, Z11
+	VPORD           Z2, Z9, K1, Z11
 	VPMOVDW         Z11, Y7
 	MOVQ            136(DX), R12
 	VBROADCASTI64X4 (R9)(R12*1), Z8
 	MOVQ            200(DX), R12
 	VINSERTI64X4    $0x01, (R9)(R12*1), Z8, Z8
 	VPSRLD          $0x10, Z8, Z9
-	VPANDD          Z4, Z9, Z10
-	VPADDD          Z3, Z8, Z11
+	VPANDD          Z1, Z9, Z10
+	VPADDD          Z0, Z8, Z11
 	VPADDD          Z10, Z11, Z11
 	VPSRLD          $0x10, Z11, Z11
 	VCMPPS          $0x03, Z8, Z8, K1
-	VPORD           Z5, Z9, K1, Z11
+	VPORD           Z2, Z9, K1, Z11
 	VPMOVDW         Z11, Y8
 	VINSERTI64X4    $0x01, Y8, Z7, Z8
 	MOVQ            16(DX), R12
@@ -14630,24 +14794,24 @@ convTilesFloat32BFloat16_bands_j:
 	MOVQ            80(DX), R12
 	VINSERTI64X4    $0x01, (R9)(R12*1), Z9, Z9
 	VPSRLD          $0x10, Z9, Z10
-	VPANDD          Z4, Z10, Z11
-	VPADDD          Z3, Z9, Z12
+	VPANDD          Z1, Z10, Z11
+	VPADDD          Z0, Z9, Z12
 	VPADDD          Z11, Z12, Z12
 	VPSRLD          $0x10, Z12, Z12
 	VCMPPS          $0x03, Z9, Z9, K1
-	VPORD           Z5, Z10, K1, Z12
+	VPORD           Z2, Z10, K1, Z12
 	VPMOVDW         Z12, Y7
 	MOVQ            144(DX), R12
 	VBROADCASTI64X4 (R9)(R12*1), Z9
 	MOVQ            208(DX), R12
 	VINSERTI64X4    $0x01, (R9)(R12*1), Z9, Z9
 	VPSRLD          $0x10, Z9, Z10
-	VPANDD          Z4, Z10, Z11
-	VPADDD          Z3, Z9, Z12
+	VPANDD          Z1, Z10, Z11
+	VPADDD          Z0, Z9, Z12
 	VPADDD          Z11, Z12, Z12
 	VPSRLD          $0x10, Z12, Z12
 	VCMPPS          $0x03, Z9, Z9, K1
-	VPORD           Z5, Z10, K1, Z12
+	VPORD           Z2, Z10, K1, Z12
 	VPMOVDW         Z12, Y9
 	VINSERTI64X4    $0x01, Y9, Z7, Z9
 	MOVQ            24(DX), R12
@@ -14655,24 +14819,24 @@ convTilesFloat32BFloat16_bands_j:
 	MOVQ            88(DX), R12
 	VINSERTI64X4    $0x01, (R9)(R12*1), Z10, Z10
 	VPSRLD          $0x10, Z10, Z11
-	VPANDD          Z4, Z11, Z12
-	VPADDD          Z3, Z10, Z13
+	VPANDD          Z1, Z11, Z12
+	VPADDD          Z0, Z10, Z13
 	VPADDD          Z12, Z13, Z13
 	VPSRLD          $0x10, Z13, Z13
 	VCMPPS          $0x03, Z10, Z10, K1
-	VPORD           Z5, Z11, K1, Z13
+	VPORD           Z2, Z11, K1, Z13
 	VPMOVDW         Z13, Y7
 	MOVQ            152(DX), R12
 	VBROADCASTI64X4 (R9)(R12*1), Z10
 	MOVQ            216(DX), R12
 	VINSERTI64X4    $0x01, (R9)(R12*1), Z10, Z10
 	VPSRLD          $0x10, Z10, Z11
-	VPANDD          Z4, Z11, Z12
-	VPADDD          Z3, Z10, Z13
+	VPANDD          Z1, Z11, Z12
+	VPADDD          Z0, Z10, Z13
 	VPADDD          Z12, Z13, Z13
 	VPSRLD          $0x10, Z13, Z13
 	VCMPPS          $0x03, Z10, Z10, K1
-	VPORD           Z5, Z11, K1, Z13
+	VPORD           Z2, Z11, K1, Z13
 	VPMOVDW         Z13, Y10
 	VINSERTI64X4    $0x01, Y10, Z7, Z10
 	MOVQ            32(DX), R12
@@ -14680,24 +14844,24 @@ convTilesFloat32BFloat16_bands_j:
 	MOVQ            96(DX), R12
 	VINSERTI64X4    $0x01, (R9)(R12*1), Z11, Z11
 	VPSRLD          $0x10, Z11, Z12
-	VPANDD          Z4, Z12, Z13
-	VPADDD          Z3, Z11, Z14
+	VPANDD          Z1, Z12, Z13
+	VPADDD          Z0, Z11, Z14
 	VPADDD          Z13, Z14, Z14
 	VPSRLD          $0x10, Z14, Z14
 	VCMPPS          $0x03, Z11, Z11, K1
-	VPORD           Z5, Z12, K1, Z14
+	VPORD           Z2, Z12, K1, Z14
 	VPMOVDW         Z14, Y7
 	MOVQ            160(DX), R12
 	VBROADCASTI64X4 (R9)(R12*1), Z11
 	MOVQ            224(DX), R12
 	VINSERTI64X4    $0x01, (R9)(R12*1), Z11, Z11
 	VPSRLD          $0x10, Z11, Z12
-	VPANDD          Z4, Z12, Z13
-	VPADDD          Z3, Z11, Z14
+	VPANDD          Z1, Z12, Z13
+	VPADDD          Z0, Z11, Z14
 	VPADDD          Z13, Z14, Z14
 	VPSRLD          $0x10, Z14, Z14
 	VCMPPS          $0x03, Z11, Z11, K1
-	VPORD           Z5, Z12, K1, Z14
+	VPORD           Z2, Z12, K1, Z14
 	VPMOVDW         Z14, Y11
 	VINSERTI64X4    $0x01, Y11, Z7, Z11
 	MOVQ            40(DX), R12
@@ -14705,24 +14869,24 @@ convTilesFloat32BFloat16_bands_j:
 	MOVQ            104(DX), R12
 	VINSERTI64X4    $0x01, (R9)(R12*1), Z12, Z12
 	VPSRLD          $0x10, Z12, Z13
-	VPANDD          Z4, Z13, Z14
-	VPADDD          Z3, Z12, Z15
+	VPANDD          Z1, Z13, Z14
+	VPADDD          Z0, Z12, Z15
 	VPADDD          Z14, Z15, Z15
 	VPSRLD          $0x10, Z15, Z15
 	VCMPPS          $0x03, Z12, Z12, K1
-	VPORD           Z5, Z13, K1, Z15
+	VPORD           Z2, Z13, K1, Z15
 	VPMOVDW         Z15, Y7
 	MOVQ            168(DX), R12
 	VBROADCASTI64X4 (R9)(R12*1), Z12
 	MOVQ            232(DX), R12
 	VINSERTI64X4    $0x01, (R9)(R12*1), Z12, Z12
 	VPSRLD          $0x10, Z12, Z13
-	VPANDD          Z4, Z13, Z14
-	VPADDD          Z3, Z12, Z15
+	VPANDD          Z1, Z13, Z14
+	VPADDD          Z0, Z12, Z15
 	VPADDD          Z14, Z15, Z15
 	VPSRLD          $0x10, Z15, Z15
 	VCMPPS          $0x03, Z12, Z12, K1
-	VPORD           Z5, Z13, K1, Z15
+	VPORD           Z2, Z13, K1, Z15
 	VPMOVDW         Z15, Y12
 	VINSERTI64X4    $0x01, Y12, Z7, Z12
 	MOVQ            48(DX), R12
@@ -14730,24 +14894,24 @@ convTilesFloat32BFloat16_bands_j:
 	MOVQ            112(DX), R12
 	VINSERTI64X4    $0x01, (R9)(R12*1), Z13, Z13
 	VPSRLD          $0x10, Z13, Z14
-	VPANDD          Z4, Z14, Z15
-	VPADDD          Z3, Z13, Z16
+	VPANDD          Z1, Z14, Z15
+	VPADDD          Z0, Z13, Z16
 	VPADDD          Z15, Z16, Z16
 	VPSRLD          $0x10, Z16, Z16
 	VCMPPS          $0x03, Z13, Z13, K1
-	VPORD           Z5, Z14, K1, Z16
+	VPORD           Z2, Z14, K1, Z16
 	VPMOVDW         Z16, Y7
 	MOVQ            176(DX), R12
 	VBROADCASTI64X4 (R9)(R12*1), Z13
 	MOVQ            240(DX), R12
 	VINSERTI64X4    $0x01, (R9)(R12*1), Z13, Z13
 	VPSRLD          $0x10, Z13, Z14
-	VPANDD          Z4, Z14, Z15
-	VPADDD          Z3, Z13, Z16
+	VPANDD          Z1, Z14, Z15
+	VPADDD          Z0, Z13, Z16
 	VPADDD          Z15, Z16, Z16
 	VPSRLD          $0x10, Z16, Z16
 	VCMPPS          $0x03, Z13, Z13, K1
-	VPORD           Z5, Z14, K1, Z16
+	VPORD           Z2, Z14, K1, Z16
 	VPMOVDW         Z16, Y13
 	VINSERTI64X4    $0x01, Y13, Z7, Z13
 	MOVQ            56(DX), R12
@@ -14755,59 +14919,59 @@ convTilesFloat32BFloat16_bands_j:
 	MOVQ            120(DX), R12
 	VINSERTI64X4    $0x01, (R9)(R12*1), Z14, Z14
 	VPSRLD          $0x10, Z14, Z15
-	VPANDD          Z4, Z15, Z16
-	VPADDD          Z3, Z14, Z17
+	VPANDD          Z1, Z15, Z16
+	VPADDD          Z0, Z14, Z17
 	VPADDD          Z16, Z17, Z17
 	VPSRLD          $0x10, Z17, Z17
 	VCMPPS          $0x03, Z14, Z14, K1
-	VPORD           Z5, Z15, K1, Z17
+	VPORD           Z2, Z15, K1, Z17
 	VPMOVDW         Z17, Y7
 	MOVQ            184(DX), R12
 	VBROADCASTI64X4 (R9)(R12*1), Z14
 	MOVQ            248(DX), R12
 	VINSERTI64X4    $0x01, (R9)(R12*1), Z14, Z14
 	VPSRLD          $0x10, Z14, Z15
-	VPANDD          Z4, Z15, Z4
-	VPADDD          Z3, Z14, Z3
-	VPADDD          Z4, Z3, Z3
-	VPSRLD          $0x10, Z3, Z3
+	VPANDD          Z1, Z15, Z16
+	VPADDD          Z0, Z14, Z17
+	VPADDD          Z16, Z17, Z17
+	VPSRLD          $0x10, Z17, Z17
 	VCMPPS          $0x03, Z14, Z14, K1
-	VPORD           Z5, Z15, K1, Z3
-	VPMOVDW         Z3, Y3
-	VINSERTI64X4    $0x01, Y3, Z7, Z3
-	VPUNPCKLWD      Z8, Z6, Z4
-	VPUNPCKHWD      Z8, Z6, Z5
-	VPUNPCKLWD      Z10, Z9, Z6
-	VPUNPCKHWD      Z10, Z9, Z8
-	VPUNPCKLWD      Z12, Z11, Z9
-	VPUNPCKHWD      Z12, Z11, Z10
-	VPUNPCKLWD      Z3, Z13, Z11
-	VPUNPCKHWD      Z3, Z13, Z3
-	VPUNPCKLDQ      Z6, Z4, Z12
-	VPUNPCKHDQ      Z6, Z4, Z4
-	VPUNPCKLDQ      Z8, Z5, Z6
-	VPUNPCKHDQ      Z8, Z5, Z5
-	VPUNPCKLDQ      Z11, Z9, Z8
-	VPUNPCKHDQ      Z11, Z9, Z9
-	VPUNPCKLDQ      Z3, Z10, Z11
-	VPUNPCKHDQ      Z3, Z10, Z3
-	VPUNPCKLQDQ     Z8, Z12, Z10
-	VPUNPCKHQDQ     Z8, Z12, Z8
-	VPUNPCKLQDQ     Z9, Z4, Z12
-	VPUNPCKHQDQ     Z9, Z4, Z4
-	VPUNPCKLQDQ     Z11, Z6, Z9
+	VPORD           Z2, Z15, K1, Z17
+	VPMOVDW         Z17, Y14
+	VINSERTI64X4    $0x01, Y14, Z7, Z14
+	VPUNPCKLWD      Z8, Z6, Z15
+	VPUNPCKHWD      Z8, Z6, Z6
+	VPUNPCKLWD      Z10, Z9, Z8
+	VPUNPCKHWD      Z10, Z9, Z9
+	VPUNPCKLWD      Z12, Z11, Z10
+	VPUNPCKHWD      Z12, Z11, Z11
+	VPUNPCKLWD      Z14, Z13, Z12
+	VPUNPCKHWD      Z14, Z13, Z13
+	VPUNPCKLDQ      Z8, Z15, Z14
+	VPUNPCKHDQ      Z8, Z15, Z8
+	VPUNPCKLDQ      Z9, Z6, Z15
+	VPUNPCKHDQ      Z9, Z6, Z6
+	VPUNPCKLDQ      Z12, Z10, Z9
+	VPUNPCKHDQ      Z12, Z10, Z10
+	VPUNPCKLDQ      Z13, Z11, Z12
+	VPUNPCKHDQ      Z13, Z11, Z11
+	VPUNPCKLQDQ     Z9, Z14, Z13
+	VPUNPCKHQDQ     Z9, Z14, Z9
+	VPUNPCKLQDQ     Z10, Z8, Z14
+	VPUNPCKHQDQ     Z10, Z8, Z8
+	VPUNPCKLQDQ     Z12, Z15, Z10
+	VPUNPCKHQDQ     Z12, Z15, Z12
+	VPUNPCKLQDQ     Z11, Z6, Z15
 	VPUNPCKHQDQ     Z11, Z6, Z6
-	VPUNPCKLQDQ     Z3, Z5, Z11
-	VPUNPCKHQDQ     Z3, Z5, Z3
-	VMOVDQU64       Z10, (R10)
-	VMOVDQU64       Z8, (R10)(SI*1)
-	VMOVDQU64       Z12, (R10)(SI*2)
-	VMOVDQU64       Z4, (R10)(DI*1)
+	VMOVDQU64       Z13, (R10)
+	VMOVDQU64       Z9, (R10)(SI*1)
+	VMOVDQU64       Z14, (R10)(SI*2)
+	VMOVDQU64       Z8, (R10)(DI*1)
 	LEAQ            (R10)(SI*4), R12
-	VMOVDQU64       Z9, (R12)
-	VMOVDQU64       Z6, (R12)(SI*1)
-	VMOVDQU64       Z11, (R12)(SI*2)
-	VMOVDQU64       Z3, (R12)(DI*1)
+	VMOVDQU64       Z10, (R12)
+	VMOVDQU64       Z12, (R12)(SI*1)
+	VMOVDQU64       Z15, (R12)(SI*2)
+	VMOVDQU64       Z6, (R12)(DI*1)
 	ADDQ            $0x00000020, R9
 	ADDQ            R8, R10
 	DECQ            R11
@@ -14832,11 +14996,11 @@ convTilesFloat32BFloat16_one:
 
 convTilesFloat32BFloat16_one_j:
 	MOVQ       (DX), R12
-	VMOVDQU    (R9)(R12*1), Y3
+	VMOVDQU    (R9)(R12*1), Y0
 	MOVQ       8(DX), R12
-	VMOVDQU    (R9)(R12*1), Y4
+	VMOVDQU    (R9)(R12*1), Y1
 	MOVQ       16(DX), R12
-	VMOVDQU    (R9)(R12*1), Y5
+	VMOVDQU    (R9)(R12*1), Y2
 	MOVQ       24(DX), R12
 	VMOVDQU    (R9)(R12*1), Y6
 	MOVQ       32(DX), R12
@@ -14847,116 +15011,116 @@ convTilesFloat32BFloat16_one_j:
 	VMOVDQU    (R9)(R12*1), Y9
 	MOVQ       56(DX), R12
 	VMOVDQU    (R9)(R12*1), Y10
-	VUNPCKLPS  Y4, Y3, Y11
-	VUNPCKHPS  Y4, Y3, Y3
-	VUNPCKLPS  Y6, Y5, Y4
-	VUNPCKHPS  Y6, Y5, Y5
+	VUNPCKLPS  Y1, Y0, Y11
+	VUNPCKHPS  Y1, Y0, Y0
+	VUNPCKLPS  Y6, Y2, Y1
+	VUNPCKHPS  Y6, Y2, Y2
 	VUNPCKLPS  Y8, Y7, Y6
 	VUNPCKHPS  Y8, Y7, Y7
 	VUNPCKLPS  Y10, Y9, Y8
 	VUNPCKHPS  Y10, Y9, Y9
-	VSHUFPS    $0x44, Y4, Y11, Y10
-	VSHUFPS    $0xee, Y4, Y11, Y4
-	VSHUFPS    $0x44, Y5, Y3, Y11
-	VSHUFPS    $0xee, Y5, Y3, Y3
-	VSHUFPS    $0x44, Y8, Y6, Y5
+	VSHUFPS    $0x44, Y1, Y11, Y10
+	VSHUFPS    $0xee, Y1, Y11, Y1
+	VSHUFPS    $0x44, Y2, Y0, Y11
+	VSHUFPS    $0xee, Y2, Y0, Y0
+	VSHUFPS    $0x44, Y8, Y6, Y2
 	VSHUFPS    $0xee, Y8, Y6, Y6
 	VSHUFPS    $0x44, Y9, Y7, Y8
 	VSHUFPS    $0xee, Y9, Y7, Y7
-	VPERM2F128 $0x20, Y5, Y10, Y9
-	VPERM2F128 $0x31, Y5, Y10, Y5
-	VPERM2F128 $0x20, Y6, Y4, Y10
-	VPERM2F128 $0x31, Y6, Y4, Y4
+	VPERM2F128 $0x20, Y2, Y10, Y9
+	VPERM2F128 $0x31, Y2, Y10, Y2
+	VPERM2F128 $0x20, Y6, Y1, Y10
+	VPERM2F128 $0x31, Y6, Y1, Y1
 	VPERM2F128 $0x20, Y8, Y11, Y6
 	VPERM2F128 $0x31, Y8, Y11, Y8
-	VPERM2F128 $0x20, Y7, Y3, Y11
-	VPERM2F128 $0x31, Y7, Y3, Y3
+	VPERM2F128 $0x20, Y7, Y0, Y11
+	VPERM2F128 $0x31, Y7, Y0, Y0
 	VPSRLD     $0x10, Y9, Y7
-	VPAND      Y1, Y7, Y12
-	VPADDD     Y0, Y9, Y13
+	VPAND      Y4, Y7, Y12
+	VPADDD     Y3, Y9, Y13
 	VPADDD     Y12, Y13, Y13
 	VPSRLD     $0x10, Y13, Y13
 	VCMPPS     $0x03, Y9, Y9, Y9
-	VPOR       Y2, Y7, Y7
+	VPOR       Y5, Y7, Y7
 	VPBLENDVB  Y9, Y7, Y13, Y13
 	VPACKUSDW  Y13, Y13, Y13
 	VPERMQ     $0x08, Y13, Y13
 	VMOVDQU    X13, (R10)
 	VPSRLD     $0x10, Y10, Y7
-	VPAND      Y1, Y7, Y9
-	VPADDD     Y0, Y10, Y12
+	VPAND      Y4, Y7, Y9
+	VPADDD     Y3, Y10, Y12
 	VPADDD     Y9, Y12, Y12
 	VPSRLD     $0x10, Y12, Y12
 	VCMPPS     $0x03, Y10, Y10, Y9
-	VPOR       Y2, Y7, Y7
+	VPOR       Y5, Y7, Y7
 	VPBLENDVB  Y9, Y7, Y12, Y12
 	VPACKUSDW  Y12, Y12, Y12
 	VPERMQ     $0x08, Y12, Y12
 	VMOVDQU    X12, (R10)(SI*1)
 	VPSRLD     $0x10, Y6, Y7
-	VPAND      Y1, Y7, Y9
-	VPADDD     Y0, Y6, Y10
+	VPAND      Y4, Y7, Y9
+	VPADDD     Y3, Y6, Y10
 	VPADDD     Y9, Y10, Y10
 	VPSRLD     $0x10, Y10, Y10
 	VCMPPS     $0x03, Y6, Y6, Y6
-	VPOR       Y2, Y7, Y7
+	VPOR       Y5, Y7, Y7
 	VPBLENDVB  Y6, Y7, Y10, Y10
 	VPACKUSDW  Y10, Y10, Y10
 	VPERMQ     $0x08, Y10, Y10
 	VMOVDQU    X10, (R10)(SI*2)
 	VPSRLD     $0x10, Y11, Y6
-	VPAND      Y1, Y6, Y7
-	VPADDD     Y0, Y11, Y9
+	VPAND      Y4, Y6, Y7
+	VPADDD     Y3, Y11, Y9
 	VPADDD     Y7, Y9, Y9
 	VPSRLD     $0x10, Y9, Y9
 	VCMPPS     $0x03, Y11, Y11, Y7
-	VPOR       Y2, Y6, Y6
+	VPOR       Y5, Y6, Y6
 	VPBLENDVB  Y7, Y6, Y9, Y9
 	VPACKUSDW  Y9, Y9, Y9
 	VPERMQ     $0x08, Y9, Y9
 	VMOVDQU    X9, (R10)(DI*1)
 	LEAQ       (R10)(SI*4), R12
-	VPSRLD     $0x10, Y5, Y6
-	VPAND      Y1, Y6, Y7
-	VPADDD     Y0, Y5, Y9
+	VPSRLD     $0x10, Y2, Y6
+	VPAND      Y4, Y6, Y7
+	VPADDD     Y3, Y2, Y9
 	VPADDD     Y7, Y9, Y9
 	VPSRLD     $0x10, Y9, Y9
-	VCMPPS     $0x03, Y5, Y5, Y5
-	VPOR       Y2, Y6, Y6
-	VPBLENDVB  Y5, Y6, Y9, Y9
+	VCMPPS     $0x03, Y2, Y2, Y2
+	VPOR       Y5, Y6, Y6
+	VPBLENDVB  Y2, Y6, Y9, Y9
 	VPACKUSDW  Y9, Y9, Y9
 	VPERMQ     $0x08, Y9, Y9
 	VMOVDQU    X9, (R12)
-	VPSRLD     $0x10, Y4, Y5
-	VPAND      Y1, Y5, Y6
-	VPADDD     Y0, Y4, Y7
+	VPSRLD     $0x10, Y1, Y2
+	VPAND      Y4, Y2, Y6
+	VPADDD     Y3, Y1, Y7
 	VPADDD     Y6, Y7, Y7
 	VPSRLD     $0x10, Y7, Y7
-	VCMPPS     $0x03, Y4, Y4, Y4
-	VPOR       Y2, Y5, Y5
-	VPBLENDVB  Y4, Y5, Y7, Y7
+	VCMPPS     $0x03, Y1, Y1, Y1
+	VPOR       Y5, Y2, Y2
+	VPBLENDVB  Y1, Y2, Y7, Y7
 	VPACKUSDW  Y7, Y7, Y7
 	VPERMQ     $0x08, Y7, Y7
 	VMOVDQU    X7, (R12)(SI*1)
-	VPSRLD     $0x10, Y8, Y4
-	VPAND      Y1, Y4, Y5
-	VPADDD     Y0, Y8, Y6
-	VPADDD     Y5, Y6, Y6
+	VPSRLD     $0x10, Y8, Y1
+	VPAND      Y4, Y1, Y2
+	VPADDD     Y3, Y8, Y6
+	VPADDD     Y2, Y6, Y6
 	VPSRLD     $0x10, Y6, Y6
-	VCMPPS     $0x03, Y8, Y8, Y5
-	VPOR       Y2, Y4, Y4
-	VPBLENDVB  Y5, Y4, Y6, Y6
+	VCMPPS     $0x03, Y8, Y8, Y2
+	VPOR       Y5, Y1, Y1
+	VPBLENDVB  Y2, Y1, Y6, Y6
 	VPACKUSDW  Y6, Y6, Y6
 	VPERMQ     $0x08, Y6, Y6
 	VMOVDQU    X6, (R12)(SI*2)
-	VPSRLD     $0x10, Y3, Y4
-	VPAND      Y1, Y4, Y5
-	VPADDD     Y0, Y3, Y6
-	VPADDD     Y5, Y6, Y6
+	VPSRLD     $0x10, Y0, Y1
+	VPAND      Y4, Y1, Y2
+	VPADDD     Y3, Y0, Y6
+	VPADDD     Y2, Y6, Y6
 	VPSRLD     $0x10, Y6, Y6
-	VCMPPS     $0x03, Y3, Y3, Y3
-	VPOR       Y2, Y4, Y4
-	VPBLENDVB  Y3, Y4, Y6, Y6
+	VCMPPS     $0x03, Y0, Y0, Y0
+	VPOR       Y5, Y1, Y1
+	VPBLENDVB  Y0, Y1, Y6, Y6
 	VPACKUSDW  Y6, Y6, Y6
 	VPERMQ     $0x08, Y6, Y6
 	VMOVDQU    X6, (R12)(DI*1)
@@ -14982,14 +15146,20 @@ TEXT ·convTilesFloat32BFloat16PrefetchAVX512(SB), NOSPLIT, $0-56
 	MOVQ         ti+32(FP), BX
 	MOVQ         dj+48(FP), SI
 	MOVL         $0x00007fff, DI
-	VMOVD        DI, X0
-	VPBROADCASTD X0, Y0
+	VPBROADCASTD DI, Z0
 	MOVL         $0x00000001, DI
-	VMOVD        DI, X1
-	VPBROADCASTD X1, Y1
+	VPBROADCASTD DI, Z1
 	MOVL         $0x00000040, DI
-	VMOVD        DI, X2
-	VPBROADCASTD X2, Y2
+	VPBROADCASTD DI, Z2
+	MOVL         $0x00007fff, DI
+	VMOVD        DI, X3
+	VPBROADCASTD X3, Y3
+	MOVL         $0x00000001, DI
+	VMOVD        DI, X4
+	VPBROADCASTD X4, Y4
+	MOVL         $0x00000040, DI
+	VMOVD        DI, X5
+	VPBROADCASTD X5, Y5
 	LEAQ         (SI)(SI*2), DI
 	IMUL3Q       $0x08, SI, R8
 	CMPQ         BX, $0x04
@@ -15004,12 +15174,6 @@ convTilesFloat32BFloat16Prefetch_bands:
 	JZ    convTilesFloat32BFloat16Prefetch_done
 
 convTilesFloat32BFloat16Prefetch_bands_j:
-	MOVL            $0x00007fff, R12
-	VPBROADCASTD    R12, Z3
-	MOVL            $0x00000001, R12
-	VPBROADCASTD    R12, Z4
-	MOVL            $0x00000040, R12
-	VPBROADCASTD    R12, Z5
 	MOVQ            (DX), R12
 	PREFETCHT0      64(R9)(R12*1)
 	VBROADCASTI64X4 (R9)(R12*1), Z6
@@ -15017,12 +15181,12 @@ convTilesFloat32BFloat16Prefetch_bands_j:
 	PREFETCHT0      64(R9)(R12*1)
 	VINSERTI64X4    $0x01, (R9)(R12*1), Z6, Z6
 	VPSRLD          $0x10, Z6, Z8
-	VPANDD          Z4, Z8, Z9
-	VPADDD          Z3, Z6, Z10
+	VPANDD          Z1, Z8, Z9
+	VPADDD          Z0, Z6, Z10
 	VPADDD          Z9, Z10, Z10
 	VPSRLD          $0x10, Z10, Z10
 	VCMPPS          $0x03, Z6, Z6, K1
-	VPORD           Z5, Z8, K1, Z10
+	VPORD           Z2, Z8, K1, Z10
 	VPMOVDW         Z10, Y7
 	MOVQ            128(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
@@ -15031,12 +15195,12 @@ convTilesFloat32BFloat16Prefetch_bands_j:
 	PREFETCHT0      64(R9)(R12*1)
 	VINSERTI64X4    $0x01, (R9)(R12*1), Z6, Z6
 	VPSRLD          $0x10, Z6, Z8
-	VPANDD          Z4, Z8, Z9
-	VPADDD          Z3, Z6, Z10
+	VPANDD          Z1, Z8, Z9
+	VPADDD          Z0, Z6, Z10
 	VPADDD          Z9, Z10, Z10
 	VPSRLD          $0x10, Z10, Z10
 	VCMPPS          $0x03, Z6, Z6, K1
-	VPORD           Z5, Z8, K1, Z10
+	VPORD           Z2, Z8, K1, Z10
 	VPMOVDW         Z10, Y6
 	VINSERTI64X4    $0x01, Y6, Z7, Z6
 	MOVQ            8(DX), R12
@@ -15046,12 +15210,12 @@ convTilesFloat32BFloat16Prefetch_bands_j:
 	PREFETCHT0      64(R9)(R12*1)
 	VINSERTI64X4    $0x01, (R9)(R12*1), Z8, Z8
 	VPSRLD          $0x10, Z8, Z9
-	VPANDD          Z4, Z9, Z10
-	VPADDD          Z3, Z8, Z11
+	VPANDD          Z1, Z9, Z10
+	VPADDD          Z0, Z8, Z11
 	VPADDD          Z10, Z11, Z11
 	VPSRLD          $0x10, Z11, Z11
 	VCMPPS          $0x03, Z8, Z8, K1
-	VPORD           Z5, Z9, K1, Z11
+	VPORD           Z2, Z9, K1, Z11
 	VPMOVDW         Z11, Y7
 	MOVQ            136(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
@@ -15060,12 +15224,12 @@ convTilesFloat32BFloat16Prefetch_bands_j:
 	PREFETCHT0      64(R9)(R12*1)
 	VINSERTI64X4    $0x01, (R9)(R12*1), Z8, Z8
 	VPSRLD          $0x10, Z8, Z9
-	VPANDD          Z4, Z9, Z10
-	VPADDD          Z3, Z8, Z11
+	VPANDD          Z1, Z9, Z10
+	VPADDD          Z0, Z8, Z11
 	VPADDD          Z10, Z11, Z11
 	VPSRLD          $0x10, Z11, Z11
 	VCMPPS          $0x03, Z8, Z8, K1
-	VPORD           Z5, Z9, K1, Z11
+	VPORD           Z2, Z9, K1, Z11
 	VPMOVDW         Z11, Y8
 	VINSERTI64X4    $0x01, Y8, Z7, Z8
 	MOVQ            16(DX), R12
@@ -15075,12 +15239,12 @@ convTilesFloat32BFloat16Prefetch_bands_j:
 	PREFETCHT0      64(R9)(R12*1)
 	VINSERTI64X4    $0x01, (R9)(R12*1), Z9, Z9
 	VPSRLD          $0x10, Z9, Z10
-	VPANDD          Z4, Z10, Z11
-	VPADDD          Z3, Z9, Z12
+	VPANDD          Z1, Z10, Z11
+	VPADDD          Z0, Z9, Z12
 	VPADDD          Z11, Z12, Z12
 	VPSRLD          $0x10, Z12, Z12
 	VCMPPS          $0x03, Z9, Z9, K1
-	VPORD           Z5, Z10, K1, Z12
+	VPORD           Z2, Z10, K1, Z12
 	VPMOVDW         Z12, Y7
 	MOVQ            144(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
@@ -15089,12 +15253,12 @@ convTilesFloat32BFloat16Prefetch_bands_j:
 	PREFETCHT0      64(R9)(R12*1)
 	VINSERTI64X4    $0x01, (R9)(R12*1), Z9, Z9
 	VPSRLD          $0x10, Z9, Z10
-	VPANDD          Z4, Z10, Z11
-	VPADDD          Z3, Z9, Z12
+	VPANDD          Z1, Z10, Z11
+	VPADDD          Z0, Z9, Z12
 	VPADDD          Z11, Z12, Z12
 	VPSRLD          $0x10, Z12, Z12
 	VCMPPS          $0x03, Z9, Z9, K1
-	VPORD           Z5, Z10, K1, Z12
+	VPORD           Z2, Z10, K1, Z12
 	VPMOVDW         Z12, Y9
 	VINSERTI64X4    $0x01, Y9, Z7, Z9
 	MOVQ            24(DX), R12
@@ -15104,12 +15268,12 @@ convTilesFloat32BFloat16Prefetch_bands_j:
 	PREFETCHT0      64(R9)(R12*1)
 	VINSERTI64X4    $0x01, (R9)(R12*1), Z10, Z10
 	VPSRLD          $0x10, Z10, Z11
-	VPANDD          Z4, Z11, Z12
-	VPADDD          Z3, Z10, Z13
+	VPANDD          Z1, Z11, Z12
+	VPADDD          Z0, Z10, Z13
 	VPADDD          Z12, Z13, Z13
 	VPSRLD          $0x10, Z13, Z13
 	VCMPPS          $0x03, Z10, Z10, K1
-	VPORD           Z5, Z11, K1, Z13
+	VPORD           Z2, Z11, K1, Z13
 	VPMOVDW         Z13, Y7
 	MOVQ            152(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
@@ -15118,12 +15282,12 @@ convTilesFloat32BFloat16Prefetch_bands_j:
 	PREFETCHT0      64(R9)(R12*1)
 	VINSERTI64X4    $0x01, (R9)(R12*1), Z10, Z10
 	VPSRLD          $0x10, Z10, Z11
-	VPANDD          Z4, Z11, Z12
-	VPADDD          Z3, Z10, Z13
+	VPANDD          Z1, Z11, Z12
+	VPADDD          Z0, Z10, Z13
 	VPADDD          Z12, Z13, Z13
 	VPSRLD          $0x10, Z13, Z13
 	VCMPPS          $0x03, Z10, Z10, K1
-	VPORD           Z5, Z11, K1, Z13
+	VPORD           Z2, Z11, K1, Z13
 	VPMOVDW         Z13, Y10
 	VINSERTI64X4    $0x01, Y10, Z7, Z10
 	MOVQ            32(DX), R12
@@ -15133,12 +15297,12 @@ convTilesFloat32BFloat16Prefetch_bands_j:
 	PREFETCHT0      64(R9)(R12*1)
 	VINSERTI64X4    $0x01, (R9)(R12*1), Z11, Z11
 	VPSRLD          $0x10, Z11, Z12
-	VPANDD          Z4, Z12, Z13
-	VPADDD          Z3, Z11, Z14
+	VPANDD          Z1, Z12, Z13
+	VPADDD          Z0, Z11, Z14
 	VPADDD          Z13, Z14, Z14
 	VPSRLD          $0x10, Z14, Z14
 	VCMPPS          $0x03, Z11, Z11, K1
-	VPORD           Z5, Z12, K1, Z14
+	VPORD           Z2, Z12, K1, Z14
 	VPMOVDW         Z14, Y7
 	MOVQ            160(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
@@ -15147,12 +15311,12 @@ convTilesFloat32BFloat16Prefetch_bands_j:
 	PREFETCHT0      64(R9)(R12*1)
 	VINSERTI64X4    $0x01, (R9)(R12*1), Z11, Z11
 	VPSRLD          $0x10, Z11, Z12
-	VPANDD          Z4, Z12, Z13
-	VPADDD          Z3, Z11, Z14
+	VPANDD          Z1, Z12, Z13
+	VPADDD          Z0, Z11, Z14
 	VPADDD          Z13, Z14, Z14
 	VPSRLD          $0x10, Z14, Z14
 	VCMPPS          $0x03, Z11, Z11, K1
-	VPORD           Z5, Z12, K1, Z14
+	VPORD           Z2, Z12, K1, Z14
 	VPMOVDW         Z14, Y11
 	VINSERTI64X4    $0x01, Y11, Z7, Z11
 	MOVQ            40(DX), R12
@@ -15162,12 +15326,12 @@ convTilesFloat32BFloat16Prefetch_bands_j:
 	PREFETCHT0      64(R9)(R12*1)
 	VINSERTI64X4    $0x01, (R9)(R12*1), Z12, Z12
 	VPSRLD          $0x10, Z12, Z13
-	VPANDD          Z4, Z13, Z14
-	VPADDD          Z3, Z12, Z15
+	VPANDD          Z1, Z13, Z14
+	VPADDD          Z0, Z12, Z15
 	VPADDD          Z14, Z15, Z15
 	VPSRLD          $0x10, Z15, Z15
 	VCMPPS          $0x03, Z12, Z12, K1
-	VPORD           Z5, Z13, K1, Z15
+	VPORD           Z2, Z13, K1, Z15
 	VPMOVDW         Z15, Y7
 	MOVQ            168(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
@@ -15176,12 +15340,12 @@ convTilesFloat32BFloat16Prefetch_bands_j:
 	PREFETCHT0      64(R9)(R12*1)
 	VINSERTI64X4    $0x01, (R9)(R12*1), Z12, Z12
 	VPSRLD          $0x10, Z12, Z13
-	VPANDD          Z4, Z13, Z14
-	VPADDD          Z3, Z12, Z15
+	VPANDD          Z1, Z13, Z14
+	VPADDD          Z0, Z12, Z15
 	VPADDD          Z14, Z15, Z15
 	VPSRLD          $0x10, Z15, Z15
 	VCMPPS          $0x03, Z12, Z12, K1
-	VPORD           Z5, Z13, K1, Z15
+	VPORD           Z2, Z13, K1, Z15
 	VPMOVDW         Z15, Y12
 	VINSERTI64X4    $0x01, Y12, Z7, Z12
 	MOVQ            48(DX), R12
@@ -15191,12 +15355,12 @@ convTilesFloat32BFloat16Prefetch_bands_j:
 	PREFETCHT0      64(R9)(R12*1)
 	VINSERTI64X4    $0x01, (R9)(R12*1), Z13, Z13
 	VPSRLD          $0x10, Z13, Z14
-	VPANDD          Z4, Z14, Z15
-	VPADDD          Z3, Z13, Z16
+	VPANDD          Z1, Z14, Z15
+	VPADDD          Z0, Z13, Z16
 	VPADDD          Z15, Z16, Z16
 	VPSRLD          $0x10, Z16, Z16
 	VCMPPS          $0x03, Z13, Z13, K1
-	VPORD           Z5, Z14, K1, Z16
+	VPORD           Z2, Z14, K1, Z16
 	VPMOVDW         Z16, Y7
 	MOVQ            176(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
@@ -15205,12 +15369,12 @@ convTilesFloat32BFloat16Prefetch_bands_j:
 	PREFETCHT0      64(R9)(R12*1)
 	VINSERTI64X4    $0x01, (R9)(R12*1), Z13, Z13
 	VPSRLD          $0x10, Z13, Z14
-	VPANDD          Z4, Z14, Z15
-	VPADDD          Z3, Z13, Z16
+	VPANDD          Z1, Z14, Z15
+	VPADDD          Z0, Z13, Z16
 	VPADDD          Z15, Z16, Z16
 	VPSRLD          $0x10, Z16, Z16
 	VCMPPS          $0x03, Z13, Z13, K1
-	VPORD           Z5, Z14, K1, Z16
+	VPORD           Z2, Z14, K1, Z16
 	VPMOVDW         Z16, Y13
 	VINSERTI64X4    $0x01, Y13, Z7, Z13
 	MOVQ            56(DX), R12
@@ -15220,12 +15384,12 @@ convTilesFloat32BFloat16Prefetch_bands_j:
 	PREFETCHT0      64(R9)(R12*1)
 	VINSERTI64X4    $0x01, (R9)(R12*1), Z14, Z14
 	VPSRLD          $0x10, Z14, Z15
-	VPANDD          Z4, Z15, Z16
-	VPADDD          Z3, Z14, Z17
+	VPANDD          Z1, Z15, Z16
+	VPADDD          Z0, Z14, Z17
 	VPADDD          Z16, Z17, Z17
 	VPSRLD          $0x10, Z17, Z17
 	VCMPPS          $0x03, Z14, Z14, K1
-	VPORD           Z5, Z15, K1, Z17
+	VPORD           Z2, Z15, K1, Z17
 	VPMOVDW         Z17, Y7
 	MOVQ            184(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
@@ -15234,47 +15398,47 @@ convTilesFloat32BFloat16Prefetch_bands_j:
 	PREFETCHT0      64(R9)(R12*1)
 	VINSERTI64X4    $0x01, (R9)(R12*1), Z14, Z14
 	VPSRLD          $0x10, Z14, Z15
-	VPANDD          Z4, Z15, Z4
-	VPADDD          Z3, Z14, Z3
-	VPADDD          Z4, Z3, Z3
-	VPSRLD          $0x10, Z3, Z3
+	VPANDD          Z1, Z15, Z16
+	VPADDD          Z0, Z14, Z17
+	VPADDD          Z16, Z17, Z17
+	VPSRLD          $0x10, Z17, Z17
 	VCMPPS          $0x03, Z14, Z14, K1
-	VPORD           Z5, Z15, K1, Z3
-	VPMOVDW         Z3, Y3
-	VINSERTI64X4    $0x01, Y3, Z7, Z3
-	VPUNPCKLWD      Z8, Z6, Z4
-	VPUNPCKHWD      Z8, Z6, Z5
-	VPUNPCKLWD      Z10, Z9, Z6
-	VPUNPCKHWD      Z10, Z9, Z8
-	VPUNPCKLWD      Z12, Z11, Z9
-	VPUNPCKHWD      Z12, Z11, Z10
-	VPUNPCKLWD      Z3, Z13, Z11
-	VPUNPCKHWD      Z3, Z13, Z3
-	VPUNPCKLDQ      Z6, Z4, Z12
-	VPUNPCKHDQ      Z6, Z4, Z4
-	VPUNPCKLDQ      Z8, Z5, Z6
-	VPUNPCKHDQ      Z8, Z5, Z5
-	VPUNPCKLDQ      Z11, Z9, Z8
-	VPUNPCKHDQ      Z11, Z9, Z9
-	VPUNPCKLDQ      Z3, Z10, Z11
-	VPUNPCKHDQ      Z3, Z10, Z3
-	VPUNPCKLQDQ     Z8, Z12, Z10
-	VPUNPCKHQDQ     Z8, Z12, Z8
-	VPUNPCKLQDQ     Z9, Z4, Z12
-	VPUNPCKHQDQ     Z9, Z4, Z4
-	VPUNPCKLQDQ     Z11, Z6, Z9
+	VPORD           Z2, Z15, K1, Z17
+	VPMOVDW         Z17, Y14
+	VINSERTI64X4    $0x01, Y14, Z7, Z14
+	VPUNPCKLWD      Z8, Z6, Z15
+	VPUNPCKHWD      Z8, Z6, Z6
+	VPUNPCKLWD      Z10, Z9, Z8
+	VPUNPCKHWD      Z10, Z9, Z9
+	VPUNPCKLWD      Z12, Z11, Z10
+	VPUNPCKHWD      Z12, Z11, Z11
+	VPUNPCKLWD      Z14, Z13, Z12
+	VPUNPCKHWD      Z14, Z13, Z13
+	VPUNPCKLDQ      Z8, Z15, Z14
+	VPUNPCKHDQ      Z8, Z15, Z8
+	VPUNPCKLDQ      Z9, Z6, Z15
+	VPUNPCKHDQ      Z9, Z6, Z6
+	VPUNPCKLDQ      Z12, Z10, Z9
+	VPUNPCKHDQ      Z12, Z10, Z10
+	VPUNPCKLDQ      Z13, Z11, Z12
+	VPUNPCKHDQ      Z13, Z11, Z11
+	VPUNPCKLQDQ     Z9, Z14, Z13
+	VPUNPCKHQDQ     Z9, Z14, Z9
+	VPUNPCKLQDQ     Z10, Z8, Z14
+	VPUNPCKHQDQ     Z10, Z8, Z8
+	VPUNPCKLQDQ     Z12, Z15, Z10
+	VPUNPCKHQDQ     Z12, Z15, Z12
+	VPUNPCKLQDQ     Z11, Z6, Z15
 	VPUNPCKHQDQ     Z11, Z6, Z6
-	VPUNPCKLQDQ     Z3, Z5, Z11
-	VPUNPCKHQDQ     Z3, Z5, Z3
-	VMOVDQU64       Z10, (R10)
-	VMOVDQU64       Z8, (R10)(SI*1)
-	VMOVDQU64       Z12, (R10)(SI*2)
-	VMOVDQU64       Z4, (R10)(DI*1)
+	VMOVDQU64       Z13, (R10)
+	VMOVDQU64       Z9, (R10)(SI*1)
+	VMOVDQU64       Z14, (R10)(SI*2)
+	VMOVDQU64       Z8, (R10)(DI*1)
 	LEAQ            (R10)(SI*4), R12
-	VMOVDQU64       Z9, (R12)
-	VMOVDQU64       Z6, (R12)(SI*1)
-	VMOVDQU64       Z11, (R12)(SI*2)
-	VMOVDQU64       Z3, (R12)(DI*1)
+	VMOVDQU64       Z10, (R12)
+	VMOVDQU64       Z12, (R12)(SI*1)
+	VMOVDQU64       Z15, (R12)(SI*2)
+	VMOVDQU64       Z6, (R12)(DI*1)
 	ADDQ            $0x00000020, R9
 	ADDQ            R8, R10
 	DECQ            R11
@@ -15300,13 +15464,13 @@ convTilesFloat32BFloat16Prefetch_one:
 convTilesFloat32BFloat16Prefetch_one_j:
 	MOVQ       (DX), R12
 	PREFETCHT0 64(R9)(R12*1)
-	VMOVDQU    (R9)(R12*1), Y3
+	VMOVDQU    (R9)(R12*1), Y0
 	MOVQ       8(DX), R12
 	PREFETCHT0 64(R9)(R12*1)
-	VMOVDQU    (R9)(R12*1), Y4
+	VMOVDQU    (R9)(R12*1), Y1
 	MOVQ       16(DX), R12
 	PREFETCHT0 64(R9)(R12*1)
-	VMOVDQU    (R9)(R12*1), Y5
+	VMOVDQU    (R9)(R12*1), Y2
 	MOVQ       24(DX), R12
 	PREFETCHT0 64(R9)(R12*1)
 	VMOVDQU    (R9)(R12*1), Y6
@@ -15322,116 +15486,116 @@ convTilesFloat32BFloat16Prefetch_one_j:
 	MOVQ       56(DX), R12
 	PREFETCHT0 64(R9)(R12*1)
 	VMOVDQU    (R9)(R12*1), Y10
-	VUNPCKLPS  Y4, Y3, Y11
-	VUNPCKHPS  Y4, Y3, Y3
-	VUNPCKLPS  Y6, Y5, Y4
-	VUNPCKHPS  Y6, Y5, Y5
+	VUNPCKLPS  Y1, Y0, Y11
+	VUNPCKHPS  Y1, Y0, Y0
+	VUNPCKLPS  Y6, Y2, Y1
+	VUNPCKHPS  Y6, Y2, Y2
 	VUNPCKLPS  Y8, Y7, Y6
 	VUNPCKHPS  Y8, Y7, Y7
 	VUNPCKLPS  Y10, Y9, Y8
 	VUNPCKHPS  Y10, Y9, Y9
-	VSHUFPS    $0x44, Y4, Y11, Y10
-	VSHUFPS    $0xee, Y4, Y11, Y4
-	VSHUFPS    $0x44, Y5, Y3, Y11
-	VSHUFPS    $0xee, Y5, Y3, Y3
-	VSHUFPS    $0x44, Y8, Y6, Y5
+	VSHUFPS    $0x44, Y1, Y11, Y10
+	VSHUFPS    $0xee, Y1, Y11, Y1
+	VSHUFPS    $0x44, Y2, Y0, Y11
+	VSHUFPS    $0xee, Y2, Y0, Y0
+	VSHUFPS    $0x44, Y8, Y6, Y2
 	VSHUFPS    $0xee, Y8, Y6, Y6
 	VSHUFPS    $0x44, Y9, Y7, Y8
 	VSHUFPS    $0xee, Y9, Y7, Y7
-	VPERM2F128 $0x20, Y5, Y10, Y9
-	VPERM2F128 $0x31, Y5, Y10, Y5
-	VPERM2F128 $0x20, Y6, Y4, Y10
-	VPERM2F128 $0x31, Y6, Y4, Y4
+	VPERM2F128 $0x20, Y2, Y10, Y9
+	VPERM2F128 $0x31, Y2, Y10, Y2
+	VPERM2F128 $0x20, Y6, Y1, Y10
+	VPERM2F128 $0x31, Y6, Y1, Y1
 	VPERM2F128 $0x20, Y8, Y11, Y6
 	VPERM2F128 $0x31, Y8, Y11, Y8
-	VPERM2F128 $0x20, Y7, Y3, Y11
-	VPERM2F128 $0x31, Y7, Y3, Y3
+	VPERM2F128 $0x20, Y7, Y0, Y11
+	VPERM2F128 $0x31, Y7, Y0, Y0
 	VPSRLD     $0x10, Y9, Y7
-	VPAND      Y1, Y7, Y12
-	VPADDD     Y0, Y9, Y13
+	VPAND      Y4, Y7, Y12
+	VPADDD     Y3, Y9, Y13
 	VPADDD     Y12, Y13, Y13
 	VPSRLD     $0x10, Y13, Y13
 	VCMPPS     $0x03, Y9, Y9, Y9
-	VPOR       Y2, Y7, Y7
+	VPOR       Y5, Y7, Y7
 	VPBLENDVB  Y9, Y7, Y13, Y13
 	VPACKUSDW  Y13, Y13, Y13
 	VPERMQ     $0x08, Y13, Y13
 	VMOVDQU    X13, (R10)
 	VPSRLD     $0x10, Y10, Y7
-	VPAND      Y1, Y7, Y9
-	VPADDD     Y0, Y10, Y12
+	VPAND      Y4, Y7, Y9
+	VPADDD     Y3, Y10, Y12
 	VPADDD     Y9, Y12, Y12
 	VPSRLD     $0x10, Y12, Y12
 	VCMPPS     $0x03, Y10, Y10, Y9
-	VPOR       Y2, Y7, Y7
+	VPOR       Y5, Y7, Y7
 	VPBLENDVB  Y9, Y7, Y12, Y12
 	VPACKUSDW  Y12, Y12, Y12
 	VPERMQ     $0x08, Y12, Y12
 	VMOVDQU    X12, (R10)(SI*1)
 	VPSRLD     $0x10, Y6, Y7
-	VPAND      Y1, Y7, Y9
-	VPADDD     Y0, Y6, Y10
+	VPAND      Y4, Y7, Y9
+	VPADDD     Y3, Y6, Y10
 	VPADDD     Y9, Y10, Y10
 	VPSRLD     $0x10, Y10, Y10
 	VCMPPS     $0x03, Y6, Y6, Y6
-	VPOR       Y2, Y7, Y7
+	VPOR       Y5, Y7, Y7
 	VPBLENDVB  Y6, Y7, Y10, Y10
 	VPACKUSDW  Y10, Y10, Y10
 	VPERMQ     $0x08, Y10, Y10
 	VMOVDQU    X10, (R10)(SI*2)
 	VPSRLD     $0x10, Y11, Y6
-	VPAND      Y1, Y6, Y7
-	VPADDD     Y0, Y11, Y9
+	VPAND      Y4, Y6, Y7
+	VPADDD     Y3, Y11, Y9
 	VPADDD     Y7, Y9, Y9
 	VPSRLD     $0x10, Y9, Y9
 	VCMPPS     $0x03, Y11, Y11, Y7
-	VPOR       Y2, Y6, Y6
+	VPOR       Y5, Y6, Y6
 	VPBLENDVB  Y7, Y6, Y9, Y9
 	VPACKUSDW  Y9, Y9, Y9
 	VPERMQ     $0x08, Y9, Y9
 	VMOVDQU    X9, (R10)(DI*1)
 	LEAQ       (R10)(SI*4), R12
-	VPSRLD     $0x10, Y5, Y6
-	VPAND      Y1, Y6, Y7
-	VPADDD     Y0, Y5, Y9
+	VPSRLD     $0x10, Y2, Y6
+	VPAND      Y4, Y6, Y7
+	VPADDD     Y3, Y2, Y9
 	VPADDD     Y7, Y9, Y9
 	VPSRLD     $0x10, Y9, Y9
-	VCMPPS     $0x03, Y5, Y5, Y5
-	VPOR       Y2, Y6, Y6
-	VPBLENDVB  Y5, Y6, Y9, Y9
+	VCMPPS     $0x03, Y2, Y2, Y2
+	VPOR       Y5, Y6, Y6
+	VPBLENDVB  Y2, Y6, Y9, Y9
 	VPACKUSDW  Y9, Y9, Y9
 	VPERMQ     $0x08, Y9, Y9
 	VMOVDQU    X9, (R12)
-	VPSRLD     $0x10, Y4, Y5
-	VPAND      Y1, Y5, Y6
-	VPADDD     Y0, Y4, Y7
+	VPSRLD     $0x10, Y1, Y2
+	VPAND      Y4, Y2, Y6
+	VPADDD     Y3, Y1, Y7
 	VPADDD     Y6, Y7, Y7
 	VPSRLD     $0x10, Y7, Y7
-	VCMPPS     $0x03, Y4, Y4, Y4
-	VPOR       Y2, Y5, Y5
-	VPBLENDVB  Y4, Y5, Y7, Y7
+	VCMPPS     $0x03, Y1, Y1, Y1
+	VPOR       Y5, Y2, Y2
+	VPBLENDVB  Y1, Y2, Y7, Y7
 	VPACKUSDW  Y7, Y7, Y7
 	VPERMQ     $0x08, Y7, Y7
 	VMOVDQU    X7, (R12)(SI*1)
-	VPSRLD     $0x10, Y8, Y4
-	VPAND      Y1, Y4, Y5
-	VPADDD     Y0, Y8, Y6
-	VPADDD     Y5, Y6, Y6
+	VPSRLD     $0x10, Y8, Y1
+	VPAND      Y4, Y1, Y2
+	VPADDD     Y3, Y8, Y6
+	VPADDD     Y2, Y6, Y6
 	VPSRLD     $0x10, Y6, Y6
-	VCMPPS     $0x03, Y8, Y8, Y5
-	VPOR       Y2, Y4, Y4
-	VPBLENDVB  Y5, Y4, Y6, Y6
+	VCMPPS     $0x03, Y8, Y8, Y2
+	VPOR       Y5, Y1, Y1
+	VPBLENDVB  Y2, Y1, Y6, Y6
 	VPACKUSDW  Y6, Y6, Y6
 	VPERMQ     $0x08, Y6, Y6
 	VMOVDQU    X6, (R12)(SI*2)
-	VPSRLD     $0x10, Y3, Y4
-	VPAND      Y1, Y4, Y5
-	VPADDD     Y0, Y3, Y6
-	VPADDD     Y5, Y6, Y6
+	VPSRLD     $0x10, Y0, Y1
+	VPAND      Y4, Y1, Y2
+	VPADDD     Y3, Y0, Y6
+	VPADDD     Y2, Y6, Y6
 	VPSRLD     $0x10, Y6, Y6
-	VCMPPS     $0x03, Y3, Y3, Y3
-	VPOR       Y2, Y4, Y4
-	VPBLENDVB  Y3, Y4, Y6, Y6
+	VCMPPS     $0x03, Y0, Y0, Y0
+	VPOR       Y5, Y1, Y1
+	VPBLENDVB  Y0, Y1, Y6, Y6
 	VPACKUSDW  Y6, Y6, Y6
 	VPERMQ     $0x08, Y6, Y6
 	VMOVDQU    X6, (R12)(DI*1)
@@ -15457,14 +15621,20 @@ TEXT ·convTilesFloat32BFloat16StreamAVX512(SB), NOSPLIT, $0-56
 	MOVQ         ti+32(FP), BX
 	MOVQ         dj+48(FP), SI
 	MOVL         $0x00007fff, DI
-	VMOVD        DI, X0
-	VPBROADCASTD X0, Y0
+	VPBROADCASTD DI, Z0
 	MOVL         $0x00000001, DI
-	VMOVD        DI, X1
-	VPBROADCASTD X1, Y1
+	VPBROADCASTD DI, Z1
 	MOVL         $0x00000040, DI
-	VMOVD        DI, X2
-	VPBROADCASTD X2, Y2
+	VPBROADCASTD DI, Z2
+	MOVL         $0x00007fff, DI
+	VMOVD        DI, X3
+	VPBROADCASTD X3, Y3
+	MOVL         $0x00000001, DI
+	VMOVD        DI, X4
+	VPBROADCASTD X4, Y4
+	MOVL         $0x00000040, DI
+	VMOVD        DI, X5
+	VPBROADCASTD X5, Y5
 	LEAQ         (SI)(SI*2), DI
 	IMUL3Q       $0x08, SI, R8
 	CMPQ         BX, $0x04
@@ -15479,12 +15649,6 @@ convTilesFloat32BFloat16Stream_bands:
 	JZ    convTilesFloat32BFloat16Stream_done
 
 convTilesFloat32BFloat16Stream_bands_j:
-	MOVL            $0x00007fff, R12
-	VPBROADCASTD    R12, Z3
-	MOVL            $0x00000001, R12
-	VPBROADCASTD    R12, Z4
-	MOVL            $0x00000040, R12
-	VPBROADCASTD    R12, Z5
 	MOVQ            (DX), R12
 	PREFETCHT0      64(R9)(R12*1)
 	VBROADCASTI64X4 (R9)(R12*1), Z6
@@ -15492,12 +15656,12 @@ convTilesFloat32BFloat16Stream_bands_j:
 	PREFETCHT0      64(R9)(R12*1)
 	VINSERTI64X4    $0x01, (R9)(R12*1), Z6, Z6
 	VPSRLD          $0x10, Z6, Z8
-	VPANDD          Z4, Z8, Z9
-	VPADDD          Z3, Z6, Z10
+	VPANDD          Z1, Z8, Z9
+	VPADDD          Z0, Z6, Z10
 	VPADDD          Z9, Z10, Z10
 	VPSRLD          $0x10, Z10, Z10
 	VCMPPS          $0x03, Z6, Z6, K1
-	VPORD           Z5, Z8, K1, Z10
+	VPORD           Z2, Z8, K1, Z10
 	VPMOVDW         Z10, Y7
 	MOVQ            128(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
@@ -15506,12 +15670,12 @@ convTilesFloat32BFloat16Stream_bands_j:
 	PREFETCHT0      64(R9)(R12*1)
 	VINSERTI64X4    $0x01, (R9)(R12*1), Z6, Z6
 	VPSRLD          $0x10, Z6, Z8
-	VPANDD          Z4, Z8, Z9
-	VPADDD          Z3, Z6, Z10
+	VPANDD          Z1, Z8, Z9
+	VPADDD          Z0, Z6, Z10
 	VPADDD          Z9, Z10, Z10
 	VPSRLD          $0x10, Z10, Z10
 	VCMPPS          $0x03, Z6, Z6, K1
-	VPORD           Z5, Z8, K1, Z10
+	VPORD           Z2, Z8, K1, Z10
 	VPMOVDW         Z10, Y6
 	VINSERTI64X4    $0x01, Y6, Z7, Z6
 	MOVQ            8(DX), R12
@@ -15521,12 +15685,12 @@ convTilesFloat32BFloat16Stream_bands_j:
 	PREFETCHT0      64(R9)(R12*1)
 	VINSERTI64X4    $0x01, (R9)(R12*1), Z8, Z8
 	VPSRLD          $0x10, Z8, Z9
-	VPANDD          Z4, Z9, Z10
-	VPADDD          Z3, Z8, Z11
+	VPANDD          Z1, Z9, Z10
+	VPADDD          Z0, Z8, Z11
 	VPADDD          Z10, Z11, Z11
 	VPSRLD          $0x10, Z11, Z11
 	VCMPPS          $0x03, Z8, Z8, K1
-	VPORD           Z5, Z9, K1, Z11
+	VPORD           Z2, Z9, K1, Z11
 	VPMOVDW         Z11, Y7
 	MOVQ            136(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
@@ -15535,12 +15699,12 @@ convTilesFloat32BFloat16Stream_bands_j:
 	PREFETCHT0      64(R9)(R12*1)
 	VINSERTI64X4    $0x01, (R9)(R12*1), Z8, Z8
 	VPSRLD          $0x10, Z8, Z9
-	VPANDD          Z4, Z9, Z10
-	VPADDD          Z3, Z8, Z11
+	VPANDD          Z1, Z9, Z10
+	VPADDD          Z0, Z8, Z11
 	VPADDD          Z10, Z11, Z11
 	VPSRLD          $0x10, Z11, Z11
 	VCMPPS          $0x03, Z8, Z8, K1
-	VPORD           Z5, Z9, K1, Z11
+	VPORD           Z2, Z9, K1, Z11
 	VPMOVDW         Z11, Y8
 	VINSERTI64X4    $0x01, Y8, Z7, Z8
 	MOVQ            16(DX), R12
@@ -15550,12 +15714,12 @@ convTilesFloat32BFloat16Stream_bands_j:
 	PREFETCHT0      64(R9)(R12*1)
 	VINSERTI64X4    $0x01, (R9)(R12*1), Z9, Z9
 	VPSRLD          $0x10, Z9, Z10
-	VPANDD          Z4, Z10, Z11
-	VPADDD          Z3, Z9, Z12
+	VPANDD          Z1, Z10, Z11
+	VPADDD          Z0, Z9, Z12
 	VPADDD          Z11, Z12, Z12
 	VPSRLD          $0x10, Z12, Z12
 	VCMPPS          $0x03, Z9, Z9, K1
-	VPORD           Z5, Z10, K1, Z12
+	VPORD           Z2, Z10, K1, Z12
 	VPMOVDW         Z12, Y7
 	MOVQ            144(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
@@ -15564,12 +15728,12 @@ convTilesFloat32BFloat16Stream_bands_j:
 	PREFETCHT0      64(R9)(R12*1)
 	VINSERTI64X4    $0x01, (R9)(R12*1), Z9, Z9
 	VPSRLD          $0x10, Z9, Z10
-	VPANDD          Z4, Z10, Z11
-	VPADDD          Z3, Z9, Z12
+	VPANDD          Z1, Z10, Z11
+	VPADDD          Z0, Z9, Z12
 	VPADDD          Z11, Z12, Z12
 	VPSRLD          $0x10, Z12, Z12
 	VCMPPS          $0x03, Z9, Z9, K1
-	VPORD           Z5, Z10, K1, Z12
+	VPORD           Z2, Z10, K1, Z12
 	VPMOVDW         Z12, Y9
 	VINSERTI64X4    $0x01, Y9, Z7, Z9
 	MOVQ            24(DX), R12
@@ -15579,12 +15743,12 @@ convTilesFloat32BFloat16Stream_bands_j:
 	PREFETCHT0      64(R9)(R12*1)
 	VINSERTI64X4    $0x01, (R9)(R12*1), Z10, Z10
 	VPSRLD          $0x10, Z10, Z11
-	VPANDD          Z4, Z11, Z12
-	VPADDD          Z3, Z10, Z13
+	VPANDD          Z1, Z11, Z12
+	VPADDD          Z0, Z10, Z13
 	VPADDD          Z12, Z13, Z13
 	VPSRLD          $0x10, Z13, Z13
 	VCMPPS          $0x03, Z10, Z10, K1
-	VPORD           Z5, Z11, K1, Z13
+	VPORD           Z2, Z11, K1, Z13
 	VPMOVDW         Z13, Y7
 	MOVQ            152(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
@@ -15593,12 +15757,12 @@ convTilesFloat32BFloat16Stream_bands_j:
 	PREFETCHT0      64(R9)(R12*1)
 	VINSERTI64X4    $0x01, (R9)(R12*1), Z10, Z10
 	VPSRLD          $0x10, Z10, Z11
-	VPANDD          Z4, Z11, Z12
-	VPADDD          Z3, Z10, Z13
+	VPANDD          Z1, Z11, Z12
+	VPADDD          Z0, Z10, Z13
 	VPADDD          Z12, Z13, Z13
 	VPSRLD          $0x10, Z13, Z13
 	VCMPPS          $0x03, Z10, Z10, K1
-	VPORD           Z5, Z11, K1, Z13
+	VPORD           Z2, Z11, K1, Z13
 	VPMOVDW         Z13, Y10
 	VINSERTI64X4    $0x01, Y10, Z7, Z10
 	MOVQ            32(DX), R12
@@ -15608,12 +15772,12 @@ convTilesFloat32BFloat16Stream_bands_j:
 	PREFETCHT0      64(R9)(R12*1)
 	VINSERTI64X4    $0x01, (R9)(R12*1), Z11, Z11
 	VPSRLD          $0x10, Z11, Z12
-	VPANDD          Z4, Z12, Z13
-	VPADDD          Z3, Z11, Z14
+	VPANDD          Z1, Z12, Z13
+	VPADDD          Z0, Z11, Z14
 	VPADDD          Z13, Z14, Z14
 	VPSRLD          $0x10, Z14, Z14
 	VCMPPS          $0x03, Z11, Z11, K1
-	VPORD           Z5, Z12, K1, Z14
+	VPORD           Z2, Z12, K1, Z14
 	VPMOVDW         Z14, Y7
 	MOVQ            160(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
@@ -15622,12 +15786,12 @@ convTilesFloat32BFloat16Stream_bands_j:
 	PREFETCHT0      64(R9)(R12*1)
 	VINSERTI64X4    $0x01, (R9)(R12*1), Z11, Z11
 	VPSRLD          $0x10, Z11, Z12
-	VPANDD          Z4, Z12, Z13
-	VPADDD          Z3, Z11, Z14
+	VPANDD          Z1, Z12, Z13
+	VPADDD          Z0, Z11, Z14
 	VPADDD          Z13, Z14, Z14
 	VPSRLD          $0x10, Z14, Z14
 	VCMPPS          $0x03, Z11, Z11, K1
-	VPORD           Z5, Z12, K1, Z14
+	VPORD           Z2, Z12, K1, Z14
 	VPMOVDW         Z14, Y11
 	VINSERTI64X4    $0x01, Y11, Z7, Z11
 	MOVQ            40(DX), R12
@@ -15637,12 +15801,12 @@ convTilesFloat32BFloat16Stream_bands_j:
 	PREFETCHT0      64(R9)(R12*1)
 	VINSERTI64X4    $0x01, (R9)(R12*1), Z12, Z12
 	VPSRLD          $0x10, Z12, Z13
-	VPANDD          Z4, Z13, Z14
-	VPADDD          Z3, Z12, Z15
+	VPANDD          Z1, Z13, Z14
+	VPADDD          Z0, Z12, Z15
 	VPADDD          Z14, Z15, Z15
 	VPSRLD          $0x10, Z15, Z15
 	VCMPPS          $0x03, Z12, Z12, K1
-	VPORD           Z5, Z13, K1, Z15
+	VPORD           Z2, Z13, K1, Z15
 	VPMOVDW         Z15, Y7
 	MOVQ            168(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
@@ -15651,12 +15815,12 @@ convTilesFloat32BFloat16Stream_bands_j:
 	PREFETCHT0      64(R9)(R12*1)
 	VINSERTI64X4    $0x01, (R9)(R12*1), Z12, Z12
 	VPSRLD          $0x10, Z12, Z13
-	VPANDD          Z4, Z13, Z14
-	VPADDD          Z3, Z12, Z15
+	VPANDD          Z1, Z13, Z14
+	VPADDD          Z0, Z12, Z15
 	VPADDD          Z14, Z15, Z15
 	VPSRLD          $0x10, Z15, Z15
 	VCMPPS          $0x03, Z12, Z12, K1
-	VPORD           Z5, Z13, K1, Z15
+	VPORD           Z2, Z13, K1, Z15
 	VPMOVDW         Z15, Y12
 	VINSERTI64X4    $0x01, Y12, Z7, Z12
 	MOVQ            48(DX), R12
@@ -15666,12 +15830,12 @@ convTilesFloat32BFloat16Stream_bands_j:
 	PREFETCHT0      64(R9)(R12*1)
 	VINSERTI64X4    $0x01, (R9)(R12*1), Z13, Z13
 	VPSRLD          $0x10, Z13, Z14
-	VPANDD          Z4, Z14, Z15
-	VPADDD          Z3, Z13, Z16
+	VPANDD          Z1, Z14, Z15
+	VPADDD          Z0, Z13, Z16
 	VPADDD          Z15, Z16, Z16
 	VPSRLD          $0x10, Z16, Z16
 	VCMPPS          $0x03, Z13, Z13, K1
-	VPORD           Z5, Z14, K1, Z16
+	VPORD           Z2, Z14, K1, Z16
 	VPMOVDW         Z16, Y7
 	MOVQ            176(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
@@ -15680,12 +15844,12 @@ convTilesFloat32BFloat16Stream_bands_j:
 	PREFETCHT0      64(R9)(R12*1)
 	VINSERTI64X4    $0x01, (R9)(R12*1), Z13, Z13
 	VPSRLD          $0x10, Z13, Z14
-	VPANDD          Z4, Z14, Z15
-	VPADDD          Z3, Z13, Z16
+	VPANDD          Z1, Z14, Z15
+	VPADDD          Z0, Z13, Z16
 	VPADDD          Z15, Z16, Z16
 	VPSRLD          $0x10, Z16, Z16
 	VCMPPS          $0x03, Z13, Z13, K1
-	VPORD           Z5, Z14, K1, Z16
+	VPORD           Z2, Z14, K1, Z16
 	VPMOVDW         Z16, Y13
 	VINSERTI64X4    $0x01, Y13, Z7, Z13
 	MOVQ            56(DX), R12
@@ -15695,12 +15859,12 @@ convTilesFloat32BFloat16Stream_bands_j:
 	PREFETCHT0      64(R9)(R12*1)
 	VINSERTI64X4    $0x01, (R9)(R12*1), Z14, Z14
 	VPSRLD          $0x10, Z14, Z15
-	VPANDD          Z4, Z15, Z16
-	VPADDD          Z3, Z14, Z17
+	VPANDD          Z1, Z15, Z16
+	VPADDD          Z0, Z14, Z17
 	VPADDD          Z16, Z17, Z17
 	VPSRLD          $0x10, Z17, Z17
 	VCMPPS          $0x03, Z14, Z14, K1
-	VPORD           Z5, Z15, K1, Z17
+	VPORD           Z2, Z15, K1, Z17
 	VPMOVDW         Z17, Y7
 	MOVQ            184(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
@@ -15709,47 +15873,47 @@ convTilesFloat32BFloat16Stream_bands_j:
 	PREFETCHT0      64(R9)(R12*1)
 	VINSERTI64X4    $0x01, (R9)(R12*1), Z14, Z14
 	VPSRLD          $0x10, Z14, Z15
-	VPANDD          Z4, Z15, Z4
-	VPADDD          Z3, Z14, Z3
-	VPADDD          Z4, Z3, Z3
-	VPSRLD          $0x10, Z3, Z3
+	VPANDD          Z1, Z15, Z16
+	VPADDD          Z0, Z14, Z17
+	VPADDD          Z16, Z17, Z17
+	VPSRLD          $0x10, Z17, Z17
 	VCMPPS          $0x03, Z14, Z14, K1
-	VPORD           Z5, Z15, K1, Z3
-	VPMOVDW         Z3, Y3
-	VINSERTI64X4    $0x01, Y3, Z7, Z3
-	VPUNPCKLWD      Z8, Z6, Z4
-	VPUNPCKHWD      Z8, Z6, Z5
-	VPUNPCKLWD      Z10, Z9, Z6
-	VPUNPCKHWD      Z10, Z9, Z8
-	VPUNPCKLWD      Z12, Z11, Z9
-	VPUNPCKHWD      Z12, Z11, Z10
-	VPUNPCKLWD      Z3, Z13, Z11
-	VPUNPCKHWD      Z3, Z13, Z3
-	VPUNPCKLDQ      Z6, Z4, Z12
-	VPUNPCKHDQ      Z6, Z4, Z4
-	VPUNPCKLDQ      Z8, Z5, Z6
-	VPUNPCKHDQ      Z8, Z5, Z5
-	VPUNPCKLDQ      Z11, Z9, Z8
-	VPUNPCKHDQ      Z11, Z9, Z9
-	VPUNPCKLDQ      Z3, Z10, Z11
-	VPUNPCKHDQ      Z3, Z10, Z3
-	VPUNPCKLQDQ     Z8, Z12, Z10
-	VPUNPCKHQDQ     Z8, Z12, Z8
-	VPUNPCKLQDQ     Z9, Z4, Z12
-	VPUNPCKHQDQ     Z9, Z4, Z4
-	VPUNPCKLQDQ     Z11, Z6, Z9
+	VPORD           Z2, Z15, K1, Z17
+	VPMOVDW         Z17, Y14
+	VINSERTI64X4    $0x01, Y14, Z7, Z14
+	VPUNPCKLWD      Z8, Z6, Z15
+	VPUNPCKHWD      Z8, Z6, Z6
+	VPUNPCKLWD      Z10, Z9, Z8
+	VPUNPCKHWD      Z10, Z9, Z9
+	VPUNPCKLWD      Z12, Z11, Z10
+	VPUNPCKHWD      Z12, Z11, Z11
+	VPUNPCKLWD      Z14, Z13, Z12
+	VPUNPCKHWD      Z14, Z13, Z13
+	VPUNPCKLDQ      Z8, Z15, Z14
+	VPUNPCKHDQ      Z8, Z15, Z8
+	VPUNPCKLDQ      Z9, Z6, Z15
+	VPUNPCKHDQ      Z9, Z6, Z6
+	VPUNPCKLDQ      Z12, Z10, Z9
+	VPUNPCKHDQ      Z12, Z10, Z10
+	VPUNPCKLDQ      Z13, Z11, Z12
+	VPUNPCKHDQ      Z13, Z11, Z11
+	VPUNPCKLQDQ     Z9, Z14, Z13
+	VPUNPCKHQDQ     Z9, Z14, Z9
+	VPUNPCKLQDQ     Z10, Z8, Z14
+	VPUNPCKHQDQ     Z10, Z8, Z8
+	VPUNPCKLQDQ     Z12, Z15, Z10
+	VPUNPCKHQDQ     Z12, Z15, Z12
+	VPUNPCKLQDQ     Z11, Z6, Z15
 	VPUNPCKHQDQ     Z11, Z6, Z6
-	VPUNPCKLQDQ     Z3, Z5, Z11
-	VPUNPCKHQDQ     Z3, Z5, Z3
-	VMOVNTDQ        Z10, (R10)
-	VMOVNTDQ        Z8, (R10)(SI*1)
-	VMOVNTDQ        Z12, (R10)(SI*2)
-	VMOVNTDQ        Z4, (R10)(DI*1)
+	VMOVNTDQ        Z13, (R10)
+	VMOVNTDQ        Z9, (R10)(SI*1)
+	VMOVNTDQ        Z14, (R10)(SI*2)
+	VMOVNTDQ        Z8, (R10)(DI*1)
 	LEAQ            (R10)(SI*4), R12
-	VMOVNTDQ        Z9, (R12)
-	VMOVNTDQ        Z6, (R12)(SI*1)
-	VMOVNTDQ        Z11, (R12)(SI*2)
-	VMOVNTDQ        Z3, (R12)(DI*1)
+	VMOVNTDQ        Z10, (R12)
+	VMOVNTDQ        Z12, (R12)(SI*1)
+	VMOVNTDQ        Z15, (R12)(SI*2)
+	VMOVNTDQ        Z6, (R12)(DI*1)
 	ADDQ            $0x00000020, R9
 	ADDQ            R8, R10
 	DECQ            R11
@@ -15775,13 +15939,13 @@ convTilesFloat32BFloat16Stream_one:
 convTilesFloat32BFloat16Stream_one_j:
 	MOVQ       (DX), R12
 	PREFETCHT0 64(R9)(R12*1)
-	VMOVDQU    (R9)(R12*1), Y3
+	VMOVDQU    (R9)(R12*1), Y0
 	MOVQ       8(DX), R12
 	PREFETCHT0 64(R9)(R12*1)
-	VMOVDQU    (R9)(R12*1), Y4
+	VMOVDQU    (R9)(R12*1), Y1
 	MOVQ       16(DX), R12
 	PREFETCHT0 64(R9)(R12*1)
-	VMOVDQU    (R9)(R12*1), Y5
+	VMOVDQU    (R9)(R12*1), Y2
 	MOVQ       24(DX), R12
 	PREFETCHT0 64(R9)(R12*1)
 	VMOVDQU    (R9)(R12*1), Y6
@@ -15797,116 +15961,116 @@ convTilesFloat32BFloat16Stream_one_j:
 	MOVQ       56(DX), R12
 	PREFETCHT0 64(R9)(R12*1)
 	VMOVDQU    (R9)(R12*1), Y10
-	VUNPCKLPS  Y4, Y3, Y11
-	VUNPCKHPS  Y4, Y3, Y3
-	VUNPCKLPS  Y6, Y5, Y4
-	VUNPCKHPS  Y6, Y5, Y5
+	VUNPCKLPS  Y1, Y0, Y11
+	VUNPCKHPS  Y1, Y0, Y0
+	VUNPCKLPS  Y6, Y2, Y1
+	VUNPCKHPS  Y6, Y2, Y2
 	VUNPCKLPS  Y8, Y7, Y6
 	VUNPCKHPS  Y8, Y7, Y7
 	VUNPCKLPS  Y10, Y9, Y8
 	VUNPCKHPS  Y10, Y9, Y9
-	VSHUFPS    $0x44, Y4, Y11, Y10
-	VSHUFPS    $0xee, Y4, Y11, Y4
-	VSHUFPS    $0x44, Y5, Y3, Y11
-	VSHUFPS    $0xee, Y5, Y3, Y3
-	VSHUFPS    $0x44, Y8, Y6, Y5
+	VSHUFPS    $0x44, Y1, Y11, Y10
+	VSHUFPS    $0xee, Y1, Y11, Y1
+	VSHUFPS    $0x44, Y2, Y0, Y11
+	VSHUFPS    $0xee, Y2, Y0, Y0
+	VSHUFPS    $0x44, Y8, Y6, Y2
 	VSHUFPS    $0xee, Y8, Y6, Y6
 	VSHUFPS    $0x44, Y9, Y7, Y8
 	VSHUFPS    $0xee, Y9, Y7, Y7
-	VPERM2F128 $0x20, Y5, Y10, Y9
-	VPERM2F128 $0x31, Y5, Y10, Y5
-	VPERM2F128 $0x20, Y6, Y4, Y10
-	VPERM2F128 $0x31, Y6, Y4, Y4
+	VPERM2F128 $0x20, Y2, Y10, Y9
+	VPERM2F128 $0x31, Y2, Y10, Y2
+	VPERM2F128 $0x20, Y6, Y1, Y10
+	VPERM2F128 $0x31, Y6, Y1, Y1
 	VPERM2F128 $0x20, Y8, Y11, Y6
 	VPERM2F128 $0x31, Y8, Y11, Y8
-	VPERM2F128 $0x20, Y7, Y3, Y11
-	VPERM2F128 $0x31, Y7, Y3, Y3
+	VPERM2F128 $0x20, Y7, Y0, Y11
+	VPERM2F128 $0x31, Y7, Y0, Y0
 	VPSRLD     $0x10, Y9, Y7
-	VPAND      Y1, Y7, Y12
-	VPADDD     Y0, Y9, Y13
+	VPAND      Y4, Y7, Y12
+	VPADDD     Y3, Y9, Y13
 	VPADDD     Y12, Y13, Y13
 	VPSRLD     $0x10, Y13, Y13
 	VCMPPS     $0x03, Y9, Y9, Y9
-	VPOR       Y2, Y7, Y7
+	VPOR       Y5, Y7, Y7
 	VPBLENDVB  Y9, Y7, Y13, Y13
 	VPACKUSDW  Y13, Y13, Y13
 	VPERMQ     $0x08, Y13, Y13
 	VMOVDQU    X13, (R10)
 	VPSRLD     $0x10, Y10, Y7
-	VPAND      Y1, Y7, Y9
-	VPADDD     Y0, Y10, Y12
+	VPAND      Y4, Y7, Y9
+	VPADDD     Y3, Y10, Y12
 	VPADDD     Y9, Y12, Y12
 	VPSRLD     $0x10, Y12, Y12
 	VCMPPS     $0x03, Y10, Y10, Y9
-	VPOR       Y2, Y7, Y7
+	VPOR       Y5, Y7, Y7
 	VPBLENDVB  Y9, Y7, Y12, Y12
 	VPACKUSDW  Y12, Y12, Y12
 	VPERMQ     $0x08, Y12, Y12
 	VMOVDQU    X12, (R10)(SI*1)
 	VPSRLD     $0x10, Y6, Y7
-	VPAND      Y1, Y7, Y9
-	VPADDD     Y0, Y6, Y10
+	VPAND      Y4, Y7, Y9
+	VPADDD     Y3, Y6, Y10
 	VPADDD     Y9, Y10, Y10
 	VPSRLD     $0x10, Y10, Y10
 	VCMPPS     $0x03, Y6, Y6, Y6
-	VPOR       Y2, Y7, Y7
+	VPOR       Y5, Y7, Y7
 	VPBLENDVB  Y6, Y7, Y10, Y10
 	VPACKUSDW  Y10, Y10, Y10
 	VPERMQ     $0x08, Y10, Y10
 	VMOVDQU    X10, (R10)(SI*2)
 	VPSRLD     $0x10, Y11, Y6
-	VPAND      Y1, Y6, Y7
-	VPADDD     Y0, Y11, Y9
+	VPAND      Y4, Y6, Y7
+	VPADDD     Y3, Y11, Y9
 	VPADDD     Y7, Y9, Y9
 	VPSRLD     $0x10, Y9, Y9
 	VCMPPS     $0x03, Y11, Y11, Y7
-	VPOR       Y2, Y6, Y6
+	VPOR       Y5, Y6, Y6
 	VPBLENDVB  Y7, Y6, Y9, Y9
 	VPACKUSDW  Y9, Y9, Y9
 	VPERMQ     $0x08, Y9, Y9
 	VMOVDQU    X9, (R10)(DI*1)
 	LEAQ       (R10)(SI*4), R12
-	VPSRLD     $0x10, Y5, Y6
-	VPAND      Y1, Y6, Y7
-	VPADDD     Y0, Y5, Y9
+	VPSRLD     $0x10, Y2, Y6
+	VPAND      Y4, Y6, Y7
+	VPADDD     Y3, Y2, Y9
 	VPADDD     Y7, Y9, Y9
 	VPSRLD     $0x10, Y9, Y9
-	VCMPPS     $0x03, Y5, Y5, Y5
-	VPOR       Y2, Y6, Y6
-	VPBLENDVB  Y5, Y6, Y9, Y9
+	VCMPPS     $0x03, Y2, Y2, Y2
+	VPOR       Y5, Y6, Y6
+	VPBLENDVB  Y2, Y6, Y9, Y9
 	VPACKUSDW  Y9, Y9, Y9
 	VPERMQ     $0x08, Y9, Y9
 	VMOVDQU    X9, (R12)
-	VPSRLD     $0x10, Y4, Y5
-	VPAND      Y1, Y5, Y6
-	VPADDD     Y0, Y4, Y7
+	VPSRLD     $0x10, Y1, Y2
+	VPAND      Y4, Y2, Y6
+	VPADDD     Y3, Y1, Y7
 	VPADDD     Y6, Y7, Y7
 	VPSRLD     $0x10, Y7, Y7
-	VCMPPS     $0x03, Y4, Y4, Y4
-	VPOR       Y2, Y5, Y5
-	VPBLENDVB  Y4, Y5, Y7, Y7
+	VCMPPS     $0x03, Y1, Y1, Y1
+	VPOR       Y5, Y2, Y2
+	VPBLENDVB  Y1, Y2, Y7, Y7
 	VPACKUSDW  Y7, Y7, Y7
 	VPERMQ     $0x08, Y7, Y7
 	VMOVDQU    X7, (R12)(SI*1)
-	VPSRLD     $0x10, Y8, Y4
-	VPAND      Y1, Y4, Y5
-	VPADDD     Y0, Y8, Y6
-	VPADDD     Y5, Y6, Y6
+	VPSRLD     $0x10, Y8, Y1
+	VPAND      Y4, Y1, Y2
+	VPADDD     Y3, Y8, Y6
+	VPADDD     Y2, Y6, Y6
 	VPSRLD     $0x10, Y6, Y6
-	VCMPPS     $0x03, Y8, Y8, Y5
-	VPOR       Y2, Y4, Y4
-	VPBLENDVB  Y5, Y4, Y6, Y6
+	VCMPPS     $0x03, Y8, Y8, Y2
+	VPOR       Y5, Y1, Y1
+	VPBLENDVB  Y2, Y1, Y6, Y6
 	VPACKUSDW  Y6, Y6, Y6
 	VPERMQ     $0x08, Y6, Y6
 	VMOVDQU    X6, (R12)(SI*2)
-	VPSRLD     $0x10, Y3, Y4
-	VPAND      Y1, Y4, Y5
-	VPADDD     Y0, Y3, Y6
-	VPADDD     Y5, Y6, Y6
+	VPSRLD     $0x10, Y0, Y1
+	VPAND      Y4, Y1, Y2
+	VPADDD     Y3, Y0, Y6
+	VPADDD     Y2, Y6, Y6
 	VPSRLD     $0x10, Y6, Y6
-	VCMPPS     $0x03, Y3, Y3, Y3
-	VPOR       Y2, Y4, Y4
-	VPBLENDVB  Y3, Y4, Y6, Y6
+	VCMPPS     $0x03, Y0, Y0, Y0
+	VPOR       Y5, Y1, Y1
+	VPBLENDVB  Y0, Y1, Y6, Y6
 	VPACKUSDW  Y6, Y6, Y6
 	VPERMQ     $0x08, Y6, Y6
 	VMOVDQU    X6, (R12)(DI*1)

@@ -289,7 +289,8 @@ func TestConvertPairs(t *testing.T) {
 
 // TestConvertAllHalves converts all 65,536 float16 and bfloat16 values to
 // float32 and back, through the specialised kernels (rows of every length
-// around the vector width, so that tails are covered) and the transposes,
+// around the vector widths, 8 and 16, so that tails are covered) and the
+// transposes,
 // with the stores of results in the cache and, forced by a streaming
 // threshold of one byte, of results larger than it (the transposes'
 // prefetching and non-temporal tiles).
@@ -312,7 +313,7 @@ func testAllHalves[H Element](t *testing.T, dt generated.DType) {
 	for i := range src {
 		src[i] = H(i)
 	}
-	for _, cols := range []int{1 << 16, 1 << 8, 23, 9, 8, 7} {
+	for _, cols := range []int{1 << 16, 1 << 8, 33, 31, 23, 17, 16, 15, 9, 8, 7} {
 		rows := len(src) / cols
 		view, err := New(src[:rows*cols], rows, cols)
 		require.NoError(t, err)
@@ -512,7 +513,17 @@ func TestConvertAllocations(t *testing.T) {
 // float16 ones without assembly) write through the buffer given: up to three
 // blocks of source rows, at a random stride, with guards around the
 // destination, against refConvert.
-func TestConvTransposesBuffered(t *testing.T) {
+func TestConvTransposesBuffered(t *testing.T) { testConvTransposes(t, false) }
+
+// TestConvTransposesStreamed runs every converting transpose streamed
+// (beyond the cache), without a buffer, into whole aligned lines: the
+// tiles' non-temporal form (with the AVX-512 tiles, whole bands of every
+// pair between float32 and bfloat16 or float16; with the AVX2 ones, the
+// widening pairs' and, where AMDTuned, the narrowing ones'), with part
+// bands and tiles in the odd trials.
+func TestConvTransposesStreamed(t *testing.T) { testConvTransposes(t, true) }
+
+func testConvTransposes(t *testing.T, streamed bool) {
 	forEachMode(t, func(t *testing.T) {
 		for from := range generated.DType(generated.NumDTypes) {
 			for to := range generated.DType(generated.NumDTypes) {
@@ -521,14 +532,21 @@ func TestConvTransposesBuffered(t *testing.T) {
 				}
 				rng := rand.New(rand.NewPCG(uint64(from), uint64(to)))
 				for trial := range 6 {
-					checkConvTransposeBuffered(t, rng, from, to, trial)
+					checkConvTranspose(t, rng, from, to, trial, streamed)
 				}
 			}
 		}
 	})
 }
 
-func checkConvTransposeBuffered(t *testing.T, rng *rand.Rand, from, to generated.DType, trial int) {
+// checkConvTranspose runs generated.ConvTransposeRows from from to to on a
+// random block against refConvert: in the cache with a CrowdBuffer (rows
+// about 4 KiB apart, which crowd the L1 cache's sets), or, where streamed,
+// beyond the cache without one into whole aligned lines (dst a multiple of
+// 64 bytes, rows a multiple of 64 bytes apart), where the tiles store
+// non-temporally. Odd trials take row and column counts that leave part
+// tiles and bands.
+func checkConvTranspose(t *testing.T, rng *rand.Rand, from, to generated.DType, trial int, streamed bool) {
 	fs, ts := from.Size(), to.Size()
 	ni, nj := rng.IntN(3*512/ts), rng.IntN(100)
 	if trial%2 == 0 {
@@ -544,7 +562,13 @@ func checkConvTransposeBuffered(t *testing.T, rng *rand.Rand, from, to generated
 		off[i] = i * si * fs
 	}
 	dj := 4096/ts + rng.IntN(5) - 2
-	all, dst := guarded[byte](max(1, nj*dj*ts))
+	align := 1
+	if streamed {
+		line := 64 / ts // elements of a line
+		dj = (ni + rng.IntN(3*line) + line) / line * line
+		align = 64
+	}
+	all, dst := guardedAligned[byte](max(1, nj*dj*ts), align)
 	want := bytes.Clone(asBytes(all))
 	at := int(uintptr(unsafe.Pointer(&dst[0])) - uintptr(unsafe.Pointer(&all[0])))
 	load := func(b []byte, size int) uint64 { // in the host's order, as the kernels read
@@ -577,7 +601,14 @@ func checkConvTransposeBuffered(t *testing.T, rng *rand.Rand, from, to generated
 		}
 	}
 	if ni > 0 && nj > 0 {
-		require.True(t, generated.ConvTransposeRows(from, to, unsafe.Pointer(&dst[0]), unsafe.Pointer(&src[0]), off, nj, dj, false, new(generated.CrowdBuffer)))
+		buf := new(generated.CrowdBuffer)
+		if streamed {
+			buf = nil
+		}
+		require.True(t, generated.ConvTransposeRows(from, to, unsafe.Pointer(&dst[0]), unsafe.Pointer(&src[0]), off, nj, dj, streamed, buf))
+		if streamed {
+			generated.StreamFence()
+		}
 	}
 	got := asBytes(all)
 	for k := range got {

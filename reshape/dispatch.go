@@ -255,7 +255,7 @@ func transposeAxesPart(op copyOp, dst, src unsafe.Pointer, cshape, cstrides []in
 func (op copyOp) buffers(dst, src unsafe.Pointer, cshape, cstrides []int, b, dj, r0, r1 int) bool {
 	if op.stream {
 		if op.conv.run != nil {
-			return generated.ConvStreamCrowds(op.dt, op.conv.to, dj, dst)
+			return generated.ConvStreamCrowds(op.conv.from, op.conv.to, dj, dst)
 		}
 		return generated.StreamCrowds(op.dstSize(), cshape[b], dj, dst)
 	}
