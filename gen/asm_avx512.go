@@ -175,6 +175,24 @@ func emitBandAVX512(c *build.Context, w width, perm Mem, stages int, r bandRegs,
 		}
 		regs[g] = z
 	}
+	regs = permuteBand(c, w, perm, stages, regs)
+	eachRow(c, w.TileJ, r.d, r.dj, r.dj3, r.tmp, 0, func(j int, m Mem) {
+		switch {
+		case r.mask != nil:
+			c.VMOVDQU8(regs[j], r.mask, m)
+		case nt:
+			c.VMOVNTDQ(regs[j], m)
+		default:
+			c.VMOVDQU64(regs[j], m)
+		}
+	})
+}
+
+// permuteBand runs the permute stages of a band of w (bandStages, whose
+// index vectors are at perm) on regs, the TileJ registers as the loads of
+// emitBandAVX512 leave them, and returns the destination rows, one
+// register each.
+func permuteBand(c *build.Context, w width, perm Mem, stages int, regs []reg.VecVirtual) []reg.VecVirtual {
 	permute := map[int]func(...Op){1: c.VPERMT2B, 2: c.VPERMT2W, 4: c.VPERMT2D, 8: c.VPERMT2Q}[w.Size]
 	for k := range stages {
 		idx := [2]reg.VecVirtual{c.ZMM(), c.ZMM()}
@@ -196,16 +214,7 @@ func emitBandAVX512(c *build.Context, w width, perm Mem, stages int, r bandRegs,
 		}
 		regs = next
 	}
-	eachRow(c, w.TileJ, r.d, r.dj, r.dj3, r.tmp, 0, func(j int, m Mem) {
-		switch {
-		case r.mask != nil:
-			c.VMOVDQU8(regs[j], r.mask, m)
-		case nt:
-			c.VMOVNTDQ(regs[j], m)
-		default:
-			c.VMOVDQU64(regs[j], m)
-		}
-	})
+	return regs
 }
 
 // bandStages returns the index vectors of the permute stages of a band of

@@ -10,7 +10,8 @@ import (
 )
 
 // The AVX-512 tiles of the converting transposes between float32 and the
-// 16-bit floats. Widening: the loops of the pair's AVX2 tiles (convTile,
+// 16-bit floats, and from float64 to float32 (emitConvBand32AVX512).
+// Widening: the loops of the pair's AVX2 tiles (convTile,
 // emitTilesAVX2), whose whole bands of four 8×8 tiles (32 source rows of
 // one tile column) move as a bfloat16 band of the plain AVX-512 tiles does
 // (emitBandLanesAVX512): a source row's 16 bytes into each 16-byte lane of
@@ -48,6 +49,15 @@ type convBand struct {
 	// setup, when set, loads narrow's constants, once per call of the
 	// tiles (passed to emitConvBandAVX512 as k).
 	setup func(c *build.Context) []reg.VecVirtual
+	// words, set in place of all the above, converts each source row of 8
+	// elements into 8 float32 as it loads (VCVTPD2PS), two rows per
+	// register, and transposes them with the permutes of the plain float32
+	// AVX-512 tiles (emitConvBand32AVX512).
+	words bool
+	// straight keeps the tiles to destinations of whole aligned lines (dst
+	// and dj multiples of 64 bytes), as avx512Straight does the plain
+	// float64 ones; the AVX2 tiles take the others.
+	straight bool
 }
 
 // avx512ConvBands are the pairs (convName) with AVX-512 tiles.
@@ -89,6 +99,11 @@ var avx512ConvBands = map[string]convBand{
 		narrow: narrowBF16,
 		setup:  setupBF16x16,
 	},
+	// float64: into rows off line boundaries (each 64-byte store across two
+	// lines) [2047, 2049] ran 1.7-2.0 ms with the AVX2 tiles against 1.9-2.2
+	// (ContiguousAs, one worker, 3 alternations), hence straight; [4096,
+	// 4096] streamed 8.4-8.8 → 5.1-5.5, [1024, 1024] 0.41-0.43 either way.
+	"Float64Float32": {words: true, straight: true},
 	"Float32Float16": {
 		row: func(lane, m int) int { return 8*lane + m },
 		narrow: func(c *build.Context, z reg.VecVirtual, _ []reg.VecVirtual) reg.VecVirtual {
@@ -151,6 +166,12 @@ func avx512ConvFuncs() []asmFunc {
 			func(c *build.Context, f tileForm) {
 				tl := tl
 				tl.form(f)
+				if cb.words {
+					_, to := convDTypes(cv)
+					tl.band = func(c *build.Context, r bandRegs, nt bool) { emitConvBand32AVX512(c, widthOf(to), r, nt, f.Prefetch) }
+					emitTilesAVX2(c, tl)
+					return
+				}
 				tl.bandTiles = convBandRows / tl.tileI
 				var k []reg.VecVirtual // the bands' constants, loaded once with the AVX2 code's
 				if cb.setup != nil {
@@ -344,4 +365,54 @@ func avx512ConvRowFuncs() []asmFunc {
 		})
 	}
 	return fs
+}
+
+// emitConvBand32AVX512 emits one band of float64 to float32 (the
+// convBand with words; w is float32's width): 16 source rows of 8 float64 (one line each) become
+// 8 destination rows of 16 float32, one line each, through the permutes of
+// the plain float32 band (permuteBand, with its index vectors):
+//
+//	MOVQ (off), t; VCVTPD2PS (s)(t*1), Y16           // row 0 as float32
+//	MOVQ 8(off), t; VCVTPD2PS (s)(t*1), Y17          // row 1
+//	VINSERTF64X4 $1, Y17, Z16, Z0                    // rows 0 and 1
+//	... Z1..Z7; the permute stages; one line of each destination row
+//
+// The AVX2 tiles convert each row the same way, two 16-byte halves joined
+// into a YMM register, then shuffle 8×8 tiles that store half a line of
+// each destination row.
+func emitConvBand32AVX512(c *build.Context, w width, r bandRegs, nt, prefetch bool) {
+	if r.packed || r.mask != nil {
+		panic("unreachable: the converting tiles have no packed or tail forms")
+	}
+	stages, err := bandStages(w)
+	if err != nil {
+		panic("unreachable: validate checked the bands of every width: " + err.Error())
+	}
+	per := cacheLineBytes / (w.TileJ * w.Size) // source rows per register: 2
+	regs := make([]reg.VecVirtual, w.TileJ)
+	for g := range regs {
+		var half [2]reg.VecVirtual
+		for q := range per {
+			c.MOVQ(Mem{Base: r.off, Disp: 8 * (g*per + q)}, r.t)
+			src := Mem{Base: r.s, Index: r.t, Scale: 1}
+			if prefetch {
+				c.PREFETCHT0(src.Offset(cacheLineBytes))
+			}
+			half[q] = c.YMM()
+			c.VCVTPD2PS(src, half[q])
+		}
+		z := c.ZMM()
+		c.VINSERTF64X4(Imm(1), half[1], half[0].AsZ(), z)
+		regs[g] = z
+	}
+	// The index vectors of the float32 AVX-512 tiles (emitTilesAVX512).
+	perm := NewDataAddr(NewStaticSymbol(tilesName(w)+"Perm"), 0)
+	cols := permuteBand(c, w, perm, len(stages), regs)
+	eachRow(c, w.TileJ, r.d, r.dj, r.dj3, r.tmp, 0, func(j int, m Mem) {
+		if nt {
+			c.VMOVNTDQ(cols[j], m)
+		} else {
+			c.VMOVDQU64(cols[j], m)
+		}
+	})
 }

@@ -682,8 +682,12 @@ func emitConvTilesGo(cv conversion) jen.Code {
 func emitConvTilesChoice(cv conversion, asm bool) jen.Code {
 	tl := convTile(cv)
 	var body []jen.Code
-	if _, ok := avx512ConvBands[convName(cv)]; asm && ok {
-		body = append(body, jen.If(jen.Id("Accelerated").Op("&&").Id("AVX512")).Block(formSwitch(tl.name, "AVX512", false), jen.Return()))
+	if cb, ok := avx512ConvBands[convName(cv)]; asm && ok {
+		cond := jen.Id("Accelerated").Op("&&").Id("AVX512")
+		if cb.straight {
+			cond = cond.Op("&&").Uintptr().Call(jen.Id("dst")).Op("%").Lit(64).Op("==").Lit(0).Op("&&").Id("dj").Op("%").Lit(64).Op("==").Lit(0)
+		}
+		body = append(body, jen.If(cond).Block(formSwitch(tl.name, "AVX512", false), jen.Return()))
 	}
 	if asm {
 		cond := jen.Id("Accelerated")

@@ -972,6 +972,51 @@ func convTilesFloat16Float32PrefetchAVX512(dst unsafe.Pointer, src unsafe.Pointe
 //go:noescape
 func convTilesFloat16Float32StreamAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
 
+// convTilesFloat64Float32AVX512 transposes ti × tj whole tiles of 8×8 elements, float64 to float32,
+// converting each as it goes through the registers. Source row i starts
+// off[i]+col bytes from src; destination row j starts j*dj bytes from dst. It
+// is the loop of the plain transpose, with 8-byte source and 4-byte
+// destination elements.
+//
+// It needs AVX-512 F and BW (see AVX512).
+//
+//go:noescape
+func convTilesFloat64Float32AVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
+// convTilesFloat64Float32PrefetchAVX512 transposes ti × tj whole tiles of 8×8 elements, float64 to float32,
+// converting each as it goes through the registers. Source row i starts
+// off[i]+col bytes from src; destination row j starts j*dj bytes from dst. It
+// is the loop of the plain transpose, with 8-byte source and 4-byte
+// destination elements.
+//
+// With every source row it loads, it prefetches the row's next line (the
+// line the next block reads), for results larger than the cache.
+//
+// It needs AVX-512 F and BW (see AVX512).
+//
+//go:noescape
+func convTilesFloat64Float32PrefetchAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
+// convTilesFloat64Float32StreamAVX512 transposes ti × tj whole tiles of 8×8 elements, float64 to float32,
+// converting each as it goes through the registers. Source row i starts
+// off[i]+col bytes from src; destination row j starts j*dj bytes from dst. It
+// is the loop of the plain transpose, with 8-byte source and 4-byte
+// destination elements.
+//
+// With every source row it loads, it prefetches the row's next line (the
+// line the next block reads), and whole bands of tiles, which write one
+// or two whole 64-byte lines of each destination row they touch, write
+// them with non-temporal stores (VMOVNTDQ), for results larger than the
+// cache: dst and dj must be multiples of 64 (a ZMM one faults on any other
+// address). The tile rows after the last whole band keep ordinary stores.
+// It leaves its non-temporal stores unfenced: the caller fences them once,
+// after its last streamed call (StreamFence).
+//
+// It needs AVX-512 F and BW (see AVX512).
+//
+//go:noescape
+func convTilesFloat64Float32StreamAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
 // convTilesFloat32BFloat16AVX512 transposes ti × tj whole tiles of 8×8 elements, float32 to bfloat16,
 // converting each as it goes through the registers. Source row i starts
 // off[i]+col bytes from src; destination row j starts j*dj bytes from dst. It
@@ -1780,6 +1825,17 @@ func convRowsFloat64Float32(dst, src unsafe.Pointer, planes, planeStride, rows, 
 // and CPU have, in the form that stores asks for where the kernel has forms
 // (see tileStores).
 func convTilesFloat64Float32(dst, src, off unsafe.Pointer, col, ti, tj, dj int, stores tileStores) {
+	if Accelerated && AVX512 && uintptr(dst)%64 == 0 && dj%64 == 0 {
+		switch stores {
+		default:
+			convTilesFloat64Float32AVX512(dst, src, off, col, ti, tj, dj)
+		case prefetchTiles:
+			convTilesFloat64Float32PrefetchAVX512(dst, src, off, col, ti, tj, dj)
+		case streamTiles:
+			convTilesFloat64Float32StreamAVX512(dst, src, off, col, ti, tj, dj)
+		}
+		return
+	}
 	if Accelerated {
 		switch stores {
 		default:

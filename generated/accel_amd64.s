@@ -14702,6 +14702,732 @@ convTilesFloat16Float32Stream_done:
 	VZEROUPPER
 	RET
 
+// func convTilesFloat64Float32AVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+// Requires: AVX, AVX512F
+TEXT ·convTilesFloat64Float32AVX512(SB), NOSPLIT, $0-56
+	MOVQ   dst+0(FP), AX
+	MOVQ   src+8(FP), CX
+	MOVQ   off+16(FP), DX
+	MOVQ   ti+32(FP), BX
+	MOVQ   dj+48(FP), SI
+	LEAQ   (SI)(SI*2), DI
+	IMUL3Q $0x08, SI, R8
+	CMPQ   BX, $0x02
+	JB     convTilesFloat64Float32_single
+
+convTilesFloat64Float32_bands:
+	MOVQ  CX, R9
+	ADDQ  col+24(FP), R9
+	MOVQ  AX, R10
+	MOVQ  tj+40(FP), R11
+	TESTQ R11, R11
+	JZ    convTilesFloat64Float32_done
+
+convTilesFloat64Float32_bands_j:
+	MOVQ         (DX), R12
+	VCVTPD2PS    (R9)(R12*1), Y0
+	MOVQ         8(DX), R12
+	VCVTPD2PS    (R9)(R12*1), Y1
+	VINSERTF64X4 $0x01, Y1, Z0, Z1
+	MOVQ         16(DX), R12
+	VCVTPD2PS    (R9)(R12*1), Y0
+	MOVQ         24(DX), R12
+	VCVTPD2PS    (R9)(R12*1), Y3
+	VINSERTF64X4 $0x01, Y3, Z0, Z3
+	MOVQ         32(DX), R12
+	VCVTPD2PS    (R9)(R12*1), Y0
+	MOVQ         40(DX), R12
+	VCVTPD2PS    (R9)(R12*1), Y4
+	VINSERTF64X4 $0x01, Y4, Z0, Z4
+	MOVQ         48(DX), R12
+	VCVTPD2PS    (R9)(R12*1), Y0
+	MOVQ         56(DX), R12
+	VCVTPD2PS    (R9)(R12*1), Y5
+	VINSERTF64X4 $0x01, Y5, Z0, Z5
+	MOVQ         64(DX), R12
+	VCVTPD2PS    (R9)(R12*1), Y0
+	MOVQ         72(DX), R12
+	VCVTPD2PS    (R9)(R12*1), Y6
+	VINSERTF64X4 $0x01, Y6, Z0, Z6
+	MOVQ         80(DX), R12
+	VCVTPD2PS    (R9)(R12*1), Y0
+	MOVQ         88(DX), R12
+	VCVTPD2PS    (R9)(R12*1), Y7
+	VINSERTF64X4 $0x01, Y7, Z0, Z7
+	MOVQ         96(DX), R12
+	VCVTPD2PS    (R9)(R12*1), Y0
+	MOVQ         104(DX), R12
+	VCVTPD2PS    (R9)(R12*1), Y8
+	VINSERTF64X4 $0x01, Y8, Z0, Z8
+	MOVQ         112(DX), R12
+	VCVTPD2PS    (R9)(R12*1), Y0
+	MOVQ         120(DX), R12
+	VCVTPD2PS    (R9)(R12*1), Y9
+	VINSERTF64X4 $0x01, Y9, Z0, Z9
+	VMOVDQU64    tilesUint32Perm<>+0(SB), Z10
+	VMOVDQU64    tilesUint32Perm<>+64(SB), Z11
+	VMOVDQA64    Z1, Z12
+	VPERMT2D     Z3, Z10, Z12
+	VMOVDQA64    Z1, Z1
+	VPERMT2D     Z3, Z11, Z1
+	VMOVDQA64    Z4, Z3
+	VPERMT2D     Z5, Z10, Z3
+	VMOVDQA64    Z4, Z4
+	VPERMT2D     Z5, Z11, Z4
+	VMOVDQA64    Z6, Z5
+	VPERMT2D     Z7, Z10, Z5
+	VMOVDQA64    Z6, Z6
+	VPERMT2D     Z7, Z11, Z6
+	VMOVDQA64    Z8, Z7
+	VPERMT2D     Z9, Z10, Z7
+	VMOVDQA64    Z8, Z8
+	VPERMT2D     Z9, Z11, Z8
+	VMOVDQU64    tilesUint32Perm<>+128(SB), Z9
+	VMOVDQU64    tilesUint32Perm<>+192(SB), Z10
+	VMOVDQA64    Z12, Z11
+	VPERMT2D     Z3, Z9, Z11
+	VMOVDQA64    Z12, Z12
+	VPERMT2D     Z3, Z10, Z12
+	VMOVDQA64    Z1, Z3
+	VPERMT2D     Z4, Z9, Z3
+	VMOVDQA64    Z1, Z1
+	VPERMT2D     Z4, Z10, Z1
+	VMOVDQA64    Z5, Z4
+	VPERMT2D     Z7, Z9, Z4
+	VMOVDQA64    Z5, Z5
+	VPERMT2D     Z7, Z10, Z5
+	VMOVDQA64    Z6, Z7
+	VPERMT2D     Z8, Z9, Z7
+	VMOVDQA64    Z6, Z6
+	VPERMT2D     Z8, Z10, Z6
+	VMOVDQU64    tilesUint32Perm<>+256(SB), Z8
+	VMOVDQU64    tilesUint32Perm<>+320(SB), Z9
+	VMOVDQA64    Z11, Z10
+	VPERMT2D     Z4, Z8, Z10
+	VMOVDQA64    Z11, Z11
+	VPERMT2D     Z4, Z9, Z11
+	VMOVDQA64    Z3, Z4
+	VPERMT2D     Z7, Z8, Z4
+	VMOVDQA64    Z3, Z3
+	VPERMT2D     Z7, Z9, Z3
+	VMOVDQA64    Z12, Z7
+	VPERMT2D     Z5, Z8, Z7
+	VMOVDQA64    Z12, Z12
+	VPERMT2D     Z5, Z9, Z12
+	VMOVDQA64    Z1, Z5
+	VPERMT2D     Z6, Z8, Z5
+	VMOVDQA64    Z1, Z1
+	VPERMT2D     Z6, Z9, Z1
+	VMOVDQU64    Z10, (R10)
+	VMOVDQU64    Z4, (R10)(SI*1)
+	VMOVDQU64    Z7, (R10)(SI*2)
+	VMOVDQU64    Z5, (R10)(DI*1)
+	LEAQ         (R10)(SI*4), R12
+	VMOVDQU64    Z11, (R12)
+	VMOVDQU64    Z3, (R12)(SI*1)
+	VMOVDQU64    Z12, (R12)(SI*2)
+	VMOVDQU64    Z1, (R12)(DI*1)
+	ADDQ         $0x00000040, R9
+	ADDQ         R8, R10
+	DECQ         R11
+	JNZ          convTilesFloat64Float32_bands_j
+	ADDQ         $0x00000080, DX
+	ADDQ         $0x00000040, AX
+	SUBQ         $0x02, BX
+	CMPQ         BX, $0x02
+	JAE          convTilesFloat64Float32_bands
+
+convTilesFloat64Float32_single:
+	TESTQ BX, BX
+	JZ    convTilesFloat64Float32_done
+
+convTilesFloat64Float32_one:
+	MOVQ  CX, R9
+	ADDQ  col+24(FP), R9
+	MOVQ  AX, R10
+	MOVQ  tj+40(FP), R11
+	TESTQ R11, R11
+	JZ    convTilesFloat64Float32_done
+
+convTilesFloat64Float32_one_j:
+	MOVQ        (DX), R12
+	VCVTPD2PSY  (R9)(R12*1), X2
+	VCVTPD2PSY  32(R9)(R12*1), X0
+	VINSERTF128 $0x01, X0, Y2, Y0
+	MOVQ        8(DX), R12
+	VCVTPD2PSY  (R9)(R12*1), X2
+	VCVTPD2PSY  32(R9)(R12*1), X1
+	VINSERTF128 $0x01, X1, Y2, Y1
+	MOVQ        16(DX), R12
+	VCVTPD2PSY  (R9)(R12*1), X2
+	VCVTPD2PSY  32(R9)(R12*1), X3
+	VINSERTF128 $0x01, X3, Y2, Y3
+	MOVQ        24(DX), R12
+	VCVTPD2PSY  (R9)(R12*1), X2
+	VCVTPD2PSY  32(R9)(R12*1), X4
+	VINSERTF128 $0x01, X4, Y2, Y4
+	MOVQ        32(DX), R12
+	VCVTPD2PSY  (R9)(R12*1), X2
+	VCVTPD2PSY  32(R9)(R12*1), X5
+	VINSERTF128 $0x01, X5, Y2, Y5
+	MOVQ        40(DX), R12
+	VCVTPD2PSY  (R9)(R12*1), X2
+	VCVTPD2PSY  32(R9)(R12*1), X6
+	VINSERTF128 $0x01, X6, Y2, Y6
+	MOVQ        48(DX), R12
+	VCVTPD2PSY  (R9)(R12*1), X2
+	VCVTPD2PSY  32(R9)(R12*1), X7
+	VINSERTF128 $0x01, X7, Y2, Y7
+	MOVQ        56(DX), R12
+	VCVTPD2PSY  (R9)(R12*1), X2
+	VCVTPD2PSY  32(R9)(R12*1), X8
+	VINSERTF128 $0x01, X8, Y2, Y8
+	VUNPCKLPS   Y1, Y0, Y9
+	VUNPCKHPS   Y1, Y0, Y0
+	VUNPCKLPS   Y4, Y3, Y1
+	VUNPCKHPS   Y4, Y3, Y3
+	VUNPCKLPS   Y6, Y5, Y4
+	VUNPCKHPS   Y6, Y5, Y5
+	VUNPCKLPS   Y8, Y7, Y6
+	VUNPCKHPS   Y8, Y7, Y7
+	VSHUFPS     $0x44, Y1, Y9, Y8
+	VSHUFPS     $0xee, Y1, Y9, Y1
+	VSHUFPS     $0x44, Y3, Y0, Y9
+	VSHUFPS     $0xee, Y3, Y0, Y0
+	VSHUFPS     $0x44, Y6, Y4, Y3
+	VSHUFPS     $0xee, Y6, Y4, Y4
+	VSHUFPS     $0x44, Y7, Y5, Y6
+	VSHUFPS     $0xee, Y7, Y5, Y5
+	VPERM2F128  $0x20, Y3, Y8, Y7
+	VPERM2F128  $0x31, Y3, Y8, Y3
+	VPERM2F128  $0x20, Y4, Y1, Y8
+	VPERM2F128  $0x31, Y4, Y1, Y1
+	VPERM2F128  $0x20, Y6, Y9, Y4
+	VPERM2F128  $0x31, Y6, Y9, Y6
+	VPERM2F128  $0x20, Y5, Y0, Y9
+	VPERM2F128  $0x31, Y5, Y0, Y0
+	VMOVDQU     Y7, (R10)
+	VMOVDQU     Y8, (R10)(SI*1)
+	VMOVDQU     Y4, (R10)(SI*2)
+	VMOVDQU     Y9, (R10)(DI*1)
+	LEAQ        (R10)(SI*4), R12
+	VMOVDQU     Y3, (R12)
+	VMOVDQU     Y1, (R12)(SI*1)
+	VMOVDQU     Y6, (R12)(SI*2)
+	VMOVDQU     Y0, (R12)(DI*1)
+	ADDQ        $0x00000040, R9
+	ADDQ        R8, R10
+	DECQ        R11
+	JNZ         convTilesFloat64Float32_one_j
+	ADDQ        $0x00000040, DX
+	ADDQ        $0x00000020, AX
+	DECQ        BX
+	JNZ         convTilesFloat64Float32_one
+
+convTilesFloat64Float32_done:
+	VZEROUPPER
+	RET
+
+// func convTilesFloat64Float32PrefetchAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·convTilesFloat64Float32PrefetchAVX512(SB), NOSPLIT, $0-56
+	MOVQ   dst+0(FP), AX
+	MOVQ   src+8(FP), CX
+	MOVQ   off+16(FP), DX
+	MOVQ   ti+32(FP), BX
+	MOVQ   dj+48(FP), SI
+	LEAQ   (SI)(SI*2), DI
+	IMUL3Q $0x08, SI, R8
+	CMPQ   BX, $0x02
+	JB     convTilesFloat64Float32Prefetch_single
+
+convTilesFloat64Float32Prefetch_bands:
+	MOVQ  CX, R9
+	ADDQ  col+24(FP), R9
+	MOVQ  AX, R10
+	MOVQ  tj+40(FP), R11
+	TESTQ R11, R11
+	JZ    convTilesFloat64Float32Prefetch_done
+
+convTilesFloat64Float32Prefetch_bands_j:
+	MOVQ         (DX), R12
+	PREFETCHT0   64(R9)(R12*1)
+	VCVTPD2PS    (R9)(R12*1), Y0
+	MOVQ         8(DX), R12
+	PREFETCHT0   64(R9)(R12*1)
+	VCVTPD2PS    (R9)(R12*1), Y1
+	VINSERTF64X4 $0x01, Y1, Z0, Z1
+	MOVQ         16(DX), R12
+	PREFETCHT0   64(R9)(R12*1)
+	VCVTPD2PS    (R9)(R12*1), Y0
+	MOVQ         24(DX), R12
+	PREFETCHT0   64(R9)(R12*1)
+	VCVTPD2PS    (R9)(R12*1), Y3
+	VINSERTF64X4 $0x01, Y3, Z0, Z3
+	MOVQ         32(DX), R12
+	PREFETCHT0   64(R9)(R12*1)
+	VCVTPD2PS    (R9)(R12*1), Y0
+	MOVQ         40(DX), R12
+	PREFETCHT0   64(R9)(R12*1)
+	VCVTPD2PS    (R9)(R12*1), Y4
+	VINSERTF64X4 $0x01, Y4, Z0, Z4
+	MOVQ         48(DX), R12
+	PREFETCHT0   64(R9)(R12*1)
+	VCVTPD2PS    (R9)(R12*1), Y0
+	MOVQ         56(DX), R12
+	PREFETCHT0   64(R9)(R12*1)
+	VCVTPD2PS    (R9)(R12*1), Y5
+	VINSERTF64X4 $0x01, Y5, Z0, Z5
+	MOVQ         64(DX), R12
+	PREFETCHT0   64(R9)(R12*1)
+	VCVTPD2PS    (R9)(R12*1), Y0
+	MOVQ         72(DX), R12
+	PREFETCHT0   64(R9)(R12*1)
+	VCVTPD2PS    (R9)(R12*1), Y6
+	VINSERTF64X4 $0x01, Y6, Z0, Z6
+	MOVQ         80(DX), R12
+	PREFETCHT0   64(R9)(R12*1)
+	VCVTPD2PS    (R9)(R12*1), Y0
+	MOVQ         88(DX), R12
+	PREFETCHT0   64(R9)(R12*1)
+	VCVTPD2PS    (R9)(R12*1), Y7
+	VINSERTF64X4 $0x01, Y7, Z0, Z7
+	MOVQ         96(DX), R12
+	PREFETCHT0   64(R9)(R12*1)
+	VCVTPD2PS    (R9)(R12*1), Y0
+	MOVQ         104(DX), R12
+	PREFETCHT0   64(R9)(R12*1)
+	VCVTPD2PS    (R9)(R12*1), Y8
+	VINSERTF64X4 $0x01, Y8, Z0, Z8
+	MOVQ         112(DX), R12
+	PREFETCHT0   64(R9)(R12*1)
+	VCVTPD2PS    (R9)(R12*1), Y0
+	MOVQ         120(DX), R12
+	PREFETCHT0   64(R9)(R12*1)
+	VCVTPD2PS    (R9)(R12*1), Y9
+	VINSERTF64X4 $0x01, Y9, Z0, Z9
+	VMOVDQU64    tilesUint32Perm<>+0(SB), Z10
+	VMOVDQU64    tilesUint32Perm<>+64(SB), Z11
+	VMOVDQA64    Z1, Z12
+	VPERMT2D     Z3, Z10, Z12
+	VMOVDQA64    Z1, Z1
+	VPERMT2D     Z3, Z11, Z1
+	VMOVDQA64    Z4, Z3
+	VPERMT2D     Z5, Z10, Z3
+	VMOVDQA64    Z4, Z4
+	VPERMT2D     Z5, Z11, Z4
+	VMOVDQA64    Z6, Z5
+	VPERMT2D     Z7, Z10, Z5
+	VMOVDQA64    Z6, Z6
+	VPERMT2D     Z7, Z11, Z6
+	VMOVDQA64    Z8, Z7
+	VPERMT2D     Z9, Z10, Z7
+	VMOVDQA64    Z8, Z8
+	VPERMT2D     Z9, Z11, Z8
+	VMOVDQU64    tilesUint32Perm<>+128(SB), Z9
+	VMOVDQU64    tilesUint32Perm<>+192(SB), Z10
+	VMOVDQA64    Z12, Z11
+	VPERMT2D     Z3, Z9, Z11
+	VMOVDQA64    Z12, Z12
+	VPERMT2D     Z3, Z10, Z12
+	VMOVDQA64    Z1, Z3
+	VPERMT2D     Z4, Z9, Z3
+	VMOVDQA64    Z1, Z1
+	VPERMT2D     Z4, Z10, Z1
+	VMOVDQA64    Z5, Z4
+	VPERMT2D     Z7, Z9, Z4
+	VMOVDQA64    Z5, Z5
+	VPERMT2D     Z7, Z10, Z5
+	VMOVDQA64    Z6, Z7
+	VPERMT2D     Z8, Z9, Z7
+	VMOVDQA64    Z6, Z6
+	VPERMT2D     Z8, Z10, Z6
+	VMOVDQU64    tilesUint32Perm<>+256(SB), Z8
+	VMOVDQU64    tilesUint32Perm<>+320(SB), Z9
+	VMOVDQA64    Z11, Z10
+	VPERMT2D     Z4, Z8, Z10
+	VMOVDQA64    Z11, Z11
+	VPERMT2D     Z4, Z9, Z11
+	VMOVDQA64    Z3, Z4
+	VPERMT2D     Z7, Z8, Z4
+	VMOVDQA64    Z3, Z3
+	VPERMT2D     Z7, Z9, Z3
+	VMOVDQA64    Z12, Z7
+	VPERMT2D     Z5, Z8, Z7
+	VMOVDQA64    Z12, Z12
+	VPERMT2D     Z5, Z9, Z12
+	VMOVDQA64    Z1, Z5
+	VPERMT2D     Z6, Z8, Z5
+	VMOVDQA64    Z1, Z1
+	VPERMT2D     Z6, Z9, Z1
+	VMOVDQU64    Z10, (R10)
+	VMOVDQU64    Z4, (R10)(SI*1)
+	VMOVDQU64    Z7, (R10)(SI*2)
+	VMOVDQU64    Z5, (R10)(DI*1)
+	LEAQ         (R10)(SI*4), R12
+	VMOVDQU64    Z11, (R12)
+	VMOVDQU64    Z3, (R12)(SI*1)
+	VMOVDQU64    Z12, (R12)(SI*2)
+	VMOVDQU64    Z1, (R12)(DI*1)
+	ADDQ         $0x00000040, R9
+	ADDQ         R8, R10
+	DECQ         R11
+	JNZ          convTilesFloat64Float32Prefetch_bands_j
+	ADDQ         $0x00000080, DX
+	ADDQ         $0x00000040, AX
+	SUBQ         $0x02, BX
+	CMPQ         BX, $0x02
+	JAE          convTilesFloat64Float32Prefetch_bands
+
+convTilesFloat64Float32Prefetch_single:
+	TESTQ BX, BX
+	JZ    convTilesFloat64Float32Prefetch_done
+
+convTilesFloat64Float32Prefetch_one:
+	MOVQ  CX, R9
+	ADDQ  col+24(FP), R9
+	MOVQ  AX, R10
+	MOVQ  tj+40(FP), R11
+	TESTQ R11, R11
+	JZ    convTilesFloat64Float32Prefetch_done
+
+convTilesFloat64Float32Prefetch_one_j:
+	MOVQ        (DX), R12
+	PREFETCHT0  64(R9)(R12*1)
+	VCVTPD2PSY  (R9)(R12*1), X2
+	VCVTPD2PSY  32(R9)(R12*1), X0
+	VINSERTF128 $0x01, X0, Y2, Y0
+	MOVQ        8(DX), R12
+	PREFETCHT0  64(R9)(R12*1)
+	VCVTPD2PSY  (R9)(R12*1), X2
+	VCVTPD2PSY  32(R9)(R12*1), X1
+	VINSERTF128 $0x01, X1, Y2, Y1
+	MOVQ        16(DX), R12
+	PREFETCHT0  64(R9)(R12*1)
+	VCVTPD2PSY  (R9)(R12*1), X2
+	VCVTPD2PSY  32(R9)(R12*1), X3
+	VINSERTF128 $0x01, X3, Y2, Y3
+	MOVQ        24(DX), R12
+	PREFETCHT0  64(R9)(R12*1)
+	VCVTPD2PSY  (R9)(R12*1), X2
+	VCVTPD2PSY  32(R9)(R12*1), X4
+	VINSERTF128 $0x01, X4, Y2, Y4
+	MOVQ        32(DX), R12
+	PREFETCHT0  64(R9)(R12*1)
+	VCVTPD2PSY  (R9)(R12*1), X2
+	VCVTPD2PSY  32(R9)(R12*1), X5
+	VINSERTF128 $0x01, X5, Y2, Y5
+	MOVQ        40(DX), R12
+	PREFETCHT0  64(R9)(R12*1)
+	VCVTPD2PSY  (R9)(R12*1), X2
+	VCVTPD2PSY  32(R9)(R12*1), X6
+	VINSERTF128 $0x01, X6, Y2, Y6
+	MOVQ        48(DX), R12
+	PREFETCHT0  64(R9)(R12*1)
+	VCVTPD2PSY  (R9)(R12*1), X2
+	VCVTPD2PSY  32(R9)(R12*1), X7
+	VINSERTF128 $0x01, X7, Y2, Y7
+	MOVQ        56(DX), R12
+	PREFETCHT0  64(R9)(R12*1)
+	VCVTPD2PSY  (R9)(R12*1), X2
+	VCVTPD2PSY  32(R9)(R12*1), X8
+	VINSERTF128 $0x01, X8, Y2, Y8
+	VUNPCKLPS   Y1, Y0, Y9
+	VUNPCKHPS   Y1, Y0, Y0
+	VUNPCKLPS   Y4, Y3, Y1
+	VUNPCKHPS   Y4, Y3, Y3
+	VUNPCKLPS   Y6, Y5, Y4
+	VUNPCKHPS   Y6, Y5, Y5
+	VUNPCKLPS   Y8, Y7, Y6
+	VUNPCKHPS   Y8, Y7, Y7
+	VSHUFPS     $0x44, Y1, Y9, Y8
+	VSHUFPS     $0xee, Y1, Y9, Y1
+	VSHUFPS     $0x44, Y3, Y0, Y9
+	VSHUFPS     $0xee, Y3, Y0, Y0
+	VSHUFPS     $0x44, Y6, Y4, Y3
+	VSHUFPS     $0xee, Y6, Y4, Y4
+	VSHUFPS     $0x44, Y7, Y5, Y6
+	VSHUFPS     $0xee, Y7, Y5, Y5
+	VPERM2F128  $0x20, Y3, Y8, Y7
+	VPERM2F128  $0x31, Y3, Y8, Y3
+	VPERM2F128  $0x20, Y4, Y1, Y8
+	VPERM2F128  $0x31, Y4, Y1, Y1
+	VPERM2F128  $0x20, Y6, Y9, Y4
+	VPERM2F128  $0x31, Y6, Y9, Y6
+	VPERM2F128  $0x20, Y5, Y0, Y9
+	VPERM2F128  $0x31, Y5, Y0, Y0
+	VMOVDQU     Y7, (R10)
+	VMOVDQU     Y8, (R10)(SI*1)
+	VMOVDQU     Y4, (R10)(SI*2)
+	VMOVDQU     Y9, (R10)(DI*1)
+	LEAQ        (R10)(SI*4), R12
+	VMOVDQU     Y3, (R12)
+	VMOVDQU     Y1, (R12)(SI*1)
+	VMOVDQU     Y6, (R12)(SI*2)
+	VMOVDQU     Y0, (R12)(DI*1)
+	ADDQ        $0x00000040, R9
+	ADDQ        R8, R10
+	DECQ        R11
+	JNZ         convTilesFloat64Float32Prefetch_one_j
+	ADDQ        $0x00000040, DX
+	ADDQ        $0x00000020, AX
+	DECQ        BX
+	JNZ         convTilesFloat64Float32Prefetch_one
+
+convTilesFloat64Float32Prefetch_done:
+	VZEROUPPER
+	RET
+
+// func convTilesFloat64Float32StreamAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·convTilesFloat64Float32StreamAVX512(SB), NOSPLIT, $0-56
+	MOVQ   dst+0(FP), AX
+	MOVQ   src+8(FP), CX
+	MOVQ   off+16(FP), DX
+	MOVQ   ti+32(FP), BX
+	MOVQ   dj+48(FP), SI
+	LEAQ   (SI)(SI*2), DI
+	IMUL3Q $0x08, SI, R8
+	CMPQ   BX, $0x02
+	JB     convTilesFloat64Float32Stream_single
+
+convTilesFloat64Float32Stream_bands:
+	MOVQ  CX, R9
+	ADDQ  col+24(FP), R9
+	MOVQ  AX, R10
+	MOVQ  tj+40(FP), R11
+	TESTQ R11, R11
+	JZ    convTilesFloat64Float32Stream_done
+
+convTilesFloat64Float32Stream_bands_j:
+	MOVQ         (DX), R12
+	PREFETCHT0   64(R9)(R12*1)
+	VCVTPD2PS    (R9)(R12*1), Y0
+	MOVQ         8(DX), R12
+	PREFETCHT0   64(R9)(R12*1)
+	VCVTPD2PS    (R9)(R12*1), Y1
+	VINSERTF64X4 $0x01, Y1, Z0, Z1
+	MOVQ         16(DX), R12
+	PREFETCHT0   64(R9)(R12*1)
+	VCVTPD2PS    (R9)(R12*1), Y0
+	MOVQ         24(DX), R12
+	PREFETCHT0   64(R9)(R12*1)
+	VCVTPD2PS    (R9)(R12*1), Y3
+	VINSERTF64X4 $0x01, Y3, Z0, Z3
+	MOVQ         32(DX), R12
+	PREFETCHT0   64(R9)(R12*1)
+	VCVTPD2PS    (R9)(R12*1), Y0
+	MOVQ         40(DX), R12
+	PREFETCHT0   64(R9)(R12*1)
+	VCVTPD2PS    (R9)(R12*1), Y4
+	VINSERTF64X4 $0x01, Y4, Z0, Z4
+	MOVQ         48(DX), R12
+	PREFETCHT0   64(R9)(R12*1)
+	VCVTPD2PS    (R9)(R12*1), Y0
+	MOVQ         56(DX), R12
+	PREFETCHT0   64(R9)(R12*1)
+	VCVTPD2PS    (R9)(R12*1), Y5
+	VINSERTF64X4 $0x01, Y5, Z0, Z5
+	MOVQ         64(DX), R12
+	PREFETCHT0   64(R9)(R12*1)
+	VCVTPD2PS    (R9)(R12*1), Y0
+	MOVQ         72(DX), R12
+	PREFETCHT0   64(R9)(R12*1)
+	VCVTPD2PS    (R9)(R12*1), Y6
+	VINSERTF64X4 $0x01, Y6, Z0, Z6
+	MOVQ         80(DX), R12
+	PREFETCHT0   64(R9)(R12*1)
+	VCVTPD2PS    (R9)(R12*1), Y0
+	MOVQ         88(DX), R12
+	PREFETCHT0   64(R9)(R12*1)
+	VCVTPD2PS    (R9)(R12*1), Y7
+	VINSERTF64X4 $0x01, Y7, Z0, Z7
+	MOVQ         96(DX), R12
+	PREFETCHT0   64(R9)(R12*1)
+	VCVTPD2PS    (R9)(R12*1), Y0
+	MOVQ         104(DX), R12
+	PREFETCHT0   64(R9)(R12*1)
+	VCVTPD2PS    (R9)(R12*1), Y8
+	VINSERTF64X4 $0x01, Y8, Z0, Z8
+	MOVQ         112(DX), R12
+	PREFETCHT0   64(R9)(R12*1)
+	VCVTPD2PS    (R9)(R12*1), Y0
+	MOVQ         120(DX), R12
+	PREFETCHT0   64(R9)(R12*1)
+	VCVTPD2PS    (R9)(R12*1), Y9
+	VINSERTF64X4 $0x01, Y9, Z0, Z9
+	VMOVDQU64    tilesUint32Perm<>+0(SB), Z10
+	VMOVDQU64    tilesUint32Perm<>+64(SB), Z11
+	VMOVDQA64    Z1, Z12
+	VPERMT2D     Z3, Z10, Z12
+	VMOVDQA64    Z1, Z1
+	VPERMT2D     Z3, Z11, Z1
+	VMOVDQA64    Z4, Z3
+	VPERMT2D     Z5, Z10, Z3
+	VMOVDQA64    Z4, Z4
+	VPERMT2D     Z5, Z11, Z4
+	VMOVDQA64    Z6, Z5
+	VPERMT2D     Z7, Z10, Z5
+	VMOVDQA64    Z6, Z6
+	VPERMT2D     Z7, Z11, Z6
+	VMOVDQA64    Z8, Z7
+	VPERMT2D     Z9, Z10, Z7
+	VMOVDQA64    Z8, Z8
+	VPERMT2D     Z9, Z11, Z8
+	VMOVDQU64    tilesUint32Perm<>+128(SB), Z9
+	VMOVDQU64    tilesUint32Perm<>+192(SB), Z10
+	VMOVDQA64    Z12, Z11
+	VPERMT2D     Z3, Z9, Z11
+	VMOVDQA64    Z12, Z12
+	VPERMT2D     Z3, Z10, Z12
+	VMOVDQA64    Z1, Z3
+	VPERMT2D     Z4, Z9, Z3
+	VMOVDQA64    Z1, Z1
+	VPERMT2D     Z4, Z10, Z1
+	VMOVDQA64    Z5, Z4
+	VPERMT2D     Z7, Z9, Z4
+	VMOVDQA64    Z5, Z5
+	VPERMT2D     Z7, Z10, Z5
+	VMOVDQA64    Z6, Z7
+	VPERMT2D     Z8, Z9, Z7
+	VMOVDQA64    Z6, Z6
+	VPERMT2D     Z8, Z10, Z6
+	VMOVDQU64    tilesUint32Perm<>+256(SB), Z8
+	VMOVDQU64    tilesUint32Perm<>+320(SB), Z9
+	VMOVDQA64    Z11, Z10
+	VPERMT2D     Z4, Z8, Z10
+	VMOVDQA64    Z11, Z11
+	VPERMT2D     Z4, Z9, Z11
+	VMOVDQA64    Z3, Z4
+	VPERMT2D     Z7, Z8, Z4
+	VMOVDQA64    Z3, Z3
+	VPERMT2D     Z7, Z9, Z3
+	VMOVDQA64    Z12, Z7
+	VPERMT2D     Z5, Z8, Z7
+	VMOVDQA64    Z12, Z12
+	VPERMT2D     Z5, Z9, Z12
+	VMOVDQA64    Z1, Z5
+	VPERMT2D     Z6, Z8, Z5
+	VMOVDQA64    Z1, Z1
+	VPERMT2D     Z6, Z9, Z1
+	VMOVNTDQ     Z10, (R10)
+	VMOVNTDQ     Z4, (R10)(SI*1)
+	VMOVNTDQ     Z7, (R10)(SI*2)
+	VMOVNTDQ     Z5, (R10)(DI*1)
+	LEAQ         (R10)(SI*4), R12
+	VMOVNTDQ     Z11, (R12)
+	VMOVNTDQ     Z3, (R12)(SI*1)
+	VMOVNTDQ     Z12, (R12)(SI*2)
+	VMOVNTDQ     Z1, (R12)(DI*1)
+	ADDQ         $0x00000040, R9
+	ADDQ         R8, R10
+	DECQ         R11
+	JNZ          convTilesFloat64Float32Stream_bands_j
+	ADDQ         $0x00000080, DX
+	ADDQ         $0x00000040, AX
+	SUBQ         $0x02, BX
+	CMPQ         BX, $0x02
+	JAE          convTilesFloat64Float32Stream_bands
+
+convTilesFloat64Float32Stream_single:
+	TESTQ BX, BX
+	JZ    convTilesFloat64Float32Stream_done
+
+convTilesFloat64Float32Stream_one:
+	MOVQ  CX, R9
+	ADDQ  col+24(FP), R9
+	MOVQ  AX, R10
+	MOVQ  tj+40(FP), R11
+	TESTQ R11, R11
+	JZ    convTilesFloat64Float32Stream_done
+
+convTilesFloat64Float32Stream_one_j:
+	MOVQ        (DX), R12
+	PREFETCHT0  64(R9)(R12*1)
+	VCVTPD2PSY  (R9)(R12*1), X2
+	VCVTPD2PSY  32(R9)(R12*1), X0
+	VINSERTF128 $0x01, X0, Y2, Y0
+	MOVQ        8(DX), R12
+	PREFETCHT0  64(R9)(R12*1)
+	VCVTPD2PSY  (R9)(R12*1), X2
+	VCVTPD2PSY  32(R9)(R12*1), X1
+	VINSERTF128 $0x01, X1, Y2, Y1
+	MOVQ        16(DX), R12
+	PREFETCHT0  64(R9)(R12*1)
+	VCVTPD2PSY  (R9)(R12*1), X2
+	VCVTPD2PSY  32(R9)(R12*1), X3
+	VINSERTF128 $0x01, X3, Y2, Y3
+	MOVQ        24(DX), R12
+	PREFETCHT0  64(R9)(R12*1)
+	VCVTPD2PSY  (R9)(R12*1), X2
+	VCVTPD2PSY  32(R9)(R12*1), X4
+	VINSERTF128 $0x01, X4, Y2, Y4
+	MOVQ        32(DX), R12
+	PREFETCHT0  64(R9)(R12*1)
+	VCVTPD2PSY  (R9)(R12*1), X2
+	VCVTPD2PSY  32(R9)(R12*1), X5
+	VINSERTF128 $0x01, X5, Y2, Y5
+	MOVQ        40(DX), R12
+	PREFETCHT0  64(R9)(R12*1)
+	VCVTPD2PSY  (R9)(R12*1), X2
+	VCVTPD2PSY  32(R9)(R12*1), X6
+	VINSERTF128 $0x01, X6, Y2, Y6
+	MOVQ        48(DX), R12
+	PREFETCHT0  64(R9)(R12*1)
+	VCVTPD2PSY  (R9)(R12*1), X2
+	VCVTPD2PSY  32(R9)(R12*1), X7
+	VINSERTF128 $0x01, X7, Y2, Y7
+	MOVQ        56(DX), R12
+	PREFETCHT0  64(R9)(R12*1)
+	VCVTPD2PSY  (R9)(R12*1), X2
+	VCVTPD2PSY  32(R9)(R12*1), X8
+	VINSERTF128 $0x01, X8, Y2, Y8
+	VUNPCKLPS   Y1, Y0, Y9
+	VUNPCKHPS   Y1, Y0, Y0
+	VUNPCKLPS   Y4, Y3, Y1
+	VUNPCKHPS   Y4, Y3, Y3
+	VUNPCKLPS   Y6, Y5, Y4
+	VUNPCKHPS   Y6, Y5, Y5
+	VUNPCKLPS   Y8, Y7, Y6
+	VUNPCKHPS   Y8, Y7, Y7
+	VSHUFPS     $0x44, Y1, Y9, Y8
+	VSHUFPS     $0xee, Y1, Y9, Y1
+	VSHUFPS     $0x44, Y3, Y0, Y9
+	VSHUFPS     $0xee, Y3, Y0, Y0
+	VSHUFPS     $0x44, Y6, Y4, Y3
+	VSHUFPS     $0xee, Y6, Y4, Y4
+	VSHUFPS     $0x44, Y7, Y5, Y6
+	VSHUFPS     $0xee, Y7, Y5, Y5
+	VPERM2F128  $0x20, Y3, Y8, Y7
+	VPERM2F128  $0x31, Y3, Y8, Y3
+	VPERM2F128  $0x20, Y4, Y1, Y8
+	VPERM2F128  $0x31, Y4, Y1, Y1
+	VPERM2F128  $0x20, Y6, Y9, Y4
+	VPERM2F128  $0x31, Y6, Y9, Y6
+	VPERM2F128  $0x20, Y5, Y0, Y9
+	VPERM2F128  $0x31, Y5, Y0, Y0
+	VMOVDQU     Y7, (R10)
+	VMOVDQU     Y8, (R10)(SI*1)
+	VMOVDQU     Y4, (R10)(SI*2)
+	VMOVDQU     Y9, (R10)(DI*1)
+	LEAQ        (R10)(SI*4), R12
+	VMOVDQU     Y3, (R12)
+	VMOVDQU     Y1, (R12)(SI*1)
+	VMOVDQU     Y6, (R12)(SI*2)
+	VMOVDQU     Y0, (R12)(DI*1)
+	ADDQ        $0x00000040, R9
+	ADDQ        R8, R10
+	DECQ        R11
+	JNZ         convTilesFloat64Float32Stream_one_j
+	ADDQ        $0x00000040, DX
+	ADDQ        $0x00000020, AX
+	DECQ        BX
+	JNZ         convTilesFloat64Float32Stream_one
+
+convTilesFloat64Float32Stream_done:
+	VZEROUPPER
+	RET
+
 // func convTilesFloat32BFloat16AVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
 // Requires: AVX, AVX2, AVX512BW, AVX512F
 TEXT ·convTilesFloat32BFloat16AVX512(SB), NOSPLIT, $0-56

@@ -565,7 +565,7 @@ func convTransposeFloat64Float32(dst, src unsafe.Pointer, off []int, nj, dj int,
 	stores := cachedTiles
 	if stream {
 		stores = prefetchTiles
-		if AMDTuned && uintptr(dst)%64 == 0 && dj*4%64 == 0 {
+		if (AMDTuned || AVX512) && uintptr(dst)%64 == 0 && dj*4%64 == 0 {
 			stores = streamTiles
 		}
 	}

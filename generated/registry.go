@@ -328,7 +328,7 @@ func streamCrowded(size, nj, dj int, dst unsafe.Pointer) bool {
 // them store one or two whole lines of each row at a time, non-temporally
 // where the rows are whole aligned lines, which then go straight to dst.
 func ConvStreamCrowds(from, to DType, dj int, dst unsafe.Pointer) bool {
-	if AVX512 && (from == BFloat16 && to == Float32 || from == Float16 && to == Float32 || from == Float32 && to == BFloat16 || from == Float32 && to == Float16) && uintptr(dst)%64 == 0 && dj*to.Size()%64 == 0 {
+	if AVX512 && (from == BFloat16 && to == Float32 || from == Float16 && to == Float32 || from == Float64 && to == Float32 || from == Float32 && to == BFloat16 || from == Float32 && to == Float16) && uintptr(dst)%64 == 0 && dj*to.Size()%64 == 0 {
 		return false
 	}
 	return convStreamCrowd && Accelerated

@@ -273,8 +273,8 @@ func TestPacksRows(t *testing.T) {
 // line of each row at a time. Conversions
 // (generated.ConvStreamCrowds) go through it whatever their rows where the
 // amd64 assembly runs, and nowhere else, but for those between float32
-// and bfloat16 or float16 into whole aligned lines with the AVX-512 tiles,
-// which store whole lines themselves.
+// and bfloat16 or float16, and float64 to float32, into whole aligned
+// lines with the AVX-512 tiles, which store whole lines themselves.
 func TestStreamCrowds(t *testing.T) {
 	raw := make([]byte, 256)
 	line := unsafe.Add(unsafe.Pointer(&raw[0]), -int(uintptr(unsafe.Pointer(&raw[0])))&63)
@@ -309,13 +309,14 @@ func TestStreamCrowds(t *testing.T) {
 		for _, pair := range [][2]generated.DType{
 			{generated.BFloat16, generated.Float32}, {generated.Float16, generated.Float32},
 			{generated.Float32, generated.BFloat16}, {generated.Float32, generated.Float16},
+			{generated.Float64, generated.Float32},
 		} {
 			from, to := pair[0], pair[1]
 			require.Equal(t, want, generated.ConvStreamCrowds(from, to, 4095, line), "%v → %v, rows 4095 elements apart, AVX512 %v", from, to, avx512)
 			require.Equal(t, want, generated.ConvStreamCrowds(from, to, 4096, unsafe.Add(line, 4)), "%v → %v, dst off a line, AVX512 %v", from, to, avx512)
 			require.Equal(t, want && !avx512, generated.ConvStreamCrowds(from, to, 4096, line), "%v → %v, whole aligned lines, AVX512 %v", from, to, avx512)
 		}
-		require.Equal(t, want, generated.ConvStreamCrowds(generated.Float64, generated.Float32, 4096, line), "float64 → float32 (no AVX-512 tiles), whole aligned lines, AVX512 %v", avx512)
+		require.Equal(t, want, generated.ConvStreamCrowds(generated.Float32, generated.Float64, 4096, line), "float32 → float64 (no AVX-512 tiles), whole aligned lines, AVX512 %v", avx512)
 		conv := copyOp{dt: generated.BFloat16, stream: true, conv: bf}
 		require.Equal(t, want, conv.buffers(line, line, []int{64, 4095}, []int{1, 64}, 0, 4095, 0, 4095), "a conversion into rows 4095 elements apart, AVX512 %v", avx512)
 		require.Equal(t, want && !avx512, conv.buffers(line, line, []int{64, 4096}, []int{1, 64}, 0, 4096, 0, 4096), "a conversion into whole aligned lines, AVX512 %v", avx512)
