@@ -175,15 +175,20 @@ func emitBandAVX512(c *build.Context, w width, perm Mem, stages int, r bandRegs,
 		}
 		regs[g] = z
 	}
-	regs = permuteBand(c, w, perm, stages, regs)
-	eachRow(c, w.TileJ, r.d, r.dj, r.dj3, r.tmp, 0, func(j int, m Mem) {
+	storeBand(c, permuteBand(c, w, perm, stages, regs), r, nt)
+}
+
+// storeBand stores cols[j], a line, as destination row j of a band: through
+// r.mask where set (the tail kernels), non-temporally where nt.
+func storeBand(c *build.Context, cols []reg.VecVirtual, r bandRegs, nt bool) {
+	eachRow(c, len(cols), r.d, r.dj, r.dj3, r.tmp, 0, func(j int, m Mem) {
 		switch {
 		case r.mask != nil:
-			c.VMOVDQU8(regs[j], r.mask, m)
+			c.VMOVDQU8(cols[j], r.mask, m)
 		case nt:
-			c.VMOVNTDQ(regs[j], m)
+			c.VMOVNTDQ(cols[j], m)
 		default:
-			c.VMOVDQU64(regs[j], m)
+			c.VMOVDQU64(cols[j], m)
 		}
 	})
 }
@@ -377,16 +382,7 @@ func emitBandLanesAVX512(c *build.Context, w width, r bandRegs, nt, prefetch boo
 		}
 		out = append(out, unpackLadder(c, regs, w.Size, c.ZMM)...)
 	}
-	eachRow(c, w.TileJ, r.d, r.dj, r.dj3, r.tmp, 0, func(j int, m Mem) {
-		switch {
-		case r.mask != nil:
-			c.VMOVDQU8(out[j], r.mask, m)
-		case nt:
-			c.VMOVNTDQ(out[j], m)
-		default:
-			c.VMOVDQU64(out[j], m)
-		}
-	})
+	storeBand(c, out, r, nt)
 }
 
 // avx512Tails are the element sizes whose AVX-512 tiles have a tail

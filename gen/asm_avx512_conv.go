@@ -256,13 +256,7 @@ func emitConvBandAVX512(c *build.Context, cb convBand, k []reg.VecVirtual, r ban
 	}
 	cols := unpackLadder(c, regs, 2, c.ZMM)
 	if cb.narrow != nil {
-		eachRow(c, n, r.d, r.dj, r.dj3, r.tmp, 0, func(j int, m Mem) {
-			if nt {
-				c.VMOVNTDQ(cols[j], m)
-			} else {
-				c.VMOVDQU64(cols[j], m)
-			}
-		})
+		storeBand(c, cols, r, nt)
 		return
 	}
 	zero := c.ZMM()
@@ -407,12 +401,5 @@ func emitConvBand32AVX512(c *build.Context, w width, r bandRegs, nt, prefetch bo
 	}
 	// The index vectors of the float32 AVX-512 tiles (emitTilesAVX512).
 	perm := NewDataAddr(NewStaticSymbol(tilesName(w)+"Perm"), 0)
-	cols := permuteBand(c, w, perm, len(stages), regs)
-	eachRow(c, w.TileJ, r.d, r.dj, r.dj3, r.tmp, 0, func(j int, m Mem) {
-		if nt {
-			c.VMOVNTDQ(cols[j], m)
-		} else {
-			c.VMOVDQU64(cols[j], m)
-		}
-	})
+	storeBand(c, permuteBand(c, w, perm, len(stages), regs), r, nt)
 }
