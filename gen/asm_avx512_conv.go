@@ -114,11 +114,10 @@ var avx512ConvBands = map[string]convBand{
 	},
 }
 
-// setupBF16x16 broadcasts the constants of narrowBF16, those of setupBF16,
-// into ZMM registers.
+// setupBF16x16 broadcasts bf16Consts into ZMM registers, for narrowBF16.
 func setupBF16x16(c *build.Context) []reg.VecVirtual {
 	var k []reg.VecVirtual
-	for _, v := range []uint32{0x7fff, 1, 0x40} {
+	for _, v := range bf16Consts {
 		t, z := c.GP32(), c.ZMM()
 		c.MOVL(U32(v), t)
 		c.VPBROADCASTD(t, z)
@@ -166,13 +165,9 @@ func avx512ConvFuncs() []asmFunc {
 			func(c *build.Context, f tileForm) {
 				tl := tl
 				tl.form(f)
-				if cb.words {
-					_, to := convDTypes(cv)
-					tl.band = func(c *build.Context, r bandRegs, nt bool) { emitConvBand32AVX512(c, widthOf(to), r, nt, f.Prefetch) }
-					emitTilesAVX2(c, tl)
-					return
+				if !cb.words { // the ladder's 32 rows; words keeps a line of float32 per row
+					tl.bandTiles = convBandRows / tl.tileI
 				}
-				tl.bandTiles = convBandRows / tl.tileI
 				var k []reg.VecVirtual // the bands' constants, loaded once with the AVX2 code's
 				if cb.setup != nil {
 					avx2 := tl.setup
@@ -184,7 +179,17 @@ func avx512ConvFuncs() []asmFunc {
 						return avx2(c)
 					}
 				}
-				tl.band = func(c *build.Context, r bandRegs, nt bool) { emitConvBandAVX512(c, cb, k, r, nt, f.Prefetch) }
+				_, to := convDTypes(cv)
+				tl.band = func(c *build.Context, r bandRegs, nt bool) {
+					if r.packed || r.mask != nil {
+						panic("unreachable: the converting tiles have no packed or tail forms")
+					}
+					if cb.words {
+						emitConvBand32AVX512(c, widthOf(to), r, nt, f.Prefetch)
+						return
+					}
+					emitConvBandAVX512(c, cb, k, r, nt, f.Prefetch)
+				}
 				emitTilesAVX2(c, tl)
 			})...)
 	}
@@ -216,9 +221,6 @@ const convBandRows = 32
 //	VINSERTI64X4 $1, Y22, Z21, Z0                          // lanes: rows 0, 8, 16, 24
 //	... Z1..Z7, the ladder, then one line of each destination row per column
 func emitConvBandAVX512(c *build.Context, cb convBand, k []reg.VecVirtual, r bandRegs, nt, prefetch bool) {
-	if r.packed || r.mask != nil {
-		panic("unreachable: the converting tiles have no packed or tail forms")
-	}
 	const n = 8 // rows and columns of a lane's block of 16-bit elements
 	lanes := cacheLineBytes / 16
 	// row returns the source of the band's row for lane l of register m.
@@ -296,9 +298,16 @@ func convBandsCond() *jen.Statement {
 // loop).
 const convVector512 = 16
 
-// avx512RowSteps converts 16 elements of a narrowing pair (by convName)
-// from src to dst with ZMM registers, where the AVX2 row loop takes two
-// steps of 8 (convStep); k holds the constants of avx512RowSetups. Only the
+// rowStep512 is a pair's step of the AVX-512 row loop: step converts 16
+// elements from src to dst with ZMM registers, where the AVX2 loop takes
+// two steps of 8 (convStep), with k the constants that setup (if set)
+// loads once per call.
+type rowStep512 struct {
+	step  func(c *build.Context, dst, src Mem, k []reg.VecVirtual)
+	setup func(c *build.Context) []reg.VecVirtual
+}
+
+// avx512RowSteps are the AVX-512 row steps, by convName. Only the
 // narrowing pairs, whose conversions cost more than their memory traffic
 // in the cache: rows of 256 elements 512 apart ([256, 256], one worker, a
 // scratch program, µs, AVX2 → AVX-512, 2 alternations) float32 → bfloat16
@@ -307,29 +316,24 @@ const convVector512 = 16
 // 248-259 and 283-294 either way; bfloat16 → float32 alike at every size
 // (5.5-5.6, 31-38, 137-162), and the suite's widening heads 0.91-1.01×
 // in the cache, so the widening pairs keep the AVX2 loop.
-var avx512RowSteps = map[string]func(c *build.Context, dst, src Mem, k []reg.VecVirtual){
-	"Float64Float32": func(c *build.Context, dst, src Mem, _ []reg.VecVirtual) {
+var avx512RowSteps = map[string]rowStep512{
+	"Float64Float32": {step: func(c *build.Context, dst, src Mem, _ []reg.VecVirtual) {
 		for h := range 2 {
 			y := c.YMM()
 			c.VCVTPD2PS(src.Offset(64*h), y)
 			c.VMOVDQU(y, dst.Offset(32*h))
 		}
-	},
-	"Float32BFloat16": func(c *build.Context, dst, src Mem, k []reg.VecVirtual) {
+	}},
+	"Float32BFloat16": {step: func(c *build.Context, dst, src Mem, k []reg.VecVirtual) {
 		z := c.ZMM()
 		c.VMOVDQU64(src, z)
 		c.VMOVDQU(narrowBF16(c, z, k), dst)
-	},
-	"Float32Float16": func(c *build.Context, dst, src Mem, _ []reg.VecVirtual) {
+	}, setup: setupBF16x16},
+	"Float32Float16": {step: func(c *build.Context, dst, src Mem, _ []reg.VecVirtual) {
 		z := c.ZMM()
 		c.VMOVDQU64(src, z)
 		c.VCVTPS2PH(Imm(0), z, dst) // to nearest, ties to even, as storeF16
-	},
-}
-
-// avx512RowSetups loads the constants of a pair's row step, once per call.
-var avx512RowSetups = map[string]func(c *build.Context) []reg.VecVirtual{
-	"Float32BFloat16": setupBF16x16,
+	}},
 }
 
 // avx512ConvRowFuncs lists the AVX-512 row loops, one per pair of
@@ -338,7 +342,7 @@ var avx512RowSetups = map[string]func(c *build.Context) []reg.VecVirtual{
 func avx512ConvRowFuncs() []asmFunc {
 	var fs []asmFunc
 	for _, cv := range conversions {
-		step, ok := avx512RowSteps[convName(cv)]
+		rs, ok := avx512RowSteps[convName(cv)]
 		if !ok {
 			continue
 		}
@@ -354,7 +358,7 @@ func avx512ConvRowFuncs() []asmFunc {
 				fmt.Sprintf("with stride %d; it needs AVX-512 F and BW (see AVX512).", from.Size),
 			},
 			Body: func(c *build.Context) {
-				emitConvRowsLoop(c, cv, convVector512, avx512RowSetups[convName(cv)], func(dst, src Mem, k []reg.VecVirtual) { step(c, dst, src, k) })
+				emitConvRowsLoop(c, cv, convVector512, rs.setup, func(dst, src Mem, k []reg.VecVirtual) { rs.step(c, dst, src, k) })
 			},
 		})
 	}
@@ -375,9 +379,6 @@ func avx512ConvRowFuncs() []asmFunc {
 // into a YMM register, then shuffle 8×8 tiles that store half a line of
 // each destination row.
 func emitConvBand32AVX512(c *build.Context, w width, r bandRegs, nt, prefetch bool) {
-	if r.packed || r.mask != nil {
-		panic("unreachable: the converting tiles have no packed or tail forms")
-	}
 	stages, err := bandStages(w)
 	if err != nil {
 		panic("unreachable: validate checked the bands of every width: " + err.Error())

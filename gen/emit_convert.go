@@ -417,13 +417,17 @@ func loadF32AsF64(c *build.Context, m Mem, _ []reg.VecVirtual) reg.VecVirtual {
 	return y
 }
 
-// setupBF16 broadcasts the constants of storeBF16: 0x7fff, 1 and 0x40 (the
-// quiet bit of a bfloat16 NaN).
+// bf16Consts are the constants of the integer rounding to bfloat16
+// (storeBF16, narrowBF16): the bias 0x7fff, 1 (the bit that breaks ties)
+// and 0x40 (the quiet bit of a bfloat16 NaN).
+var bf16Consts = []uint32{0x7fff, 1, 0x40}
+
+// setupBF16 broadcasts bf16Consts into YMM registers, for storeBF16.
 //
 //	MOVL $0x7fff, AX; VMOVD AX, X0; VPBROADCASTD X0, Y0 ...
 func setupBF16(c *build.Context) []reg.VecVirtual {
 	var vs []reg.VecVirtual
-	for _, k := range []uint32{0x7fff, 1, 0x40} {
+	for _, k := range bf16Consts {
 		t := c.GP32()
 		c.MOVL(U32(k), t)
 		x := c.XMM()
