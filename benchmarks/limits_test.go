@@ -172,3 +172,66 @@ func BenchmarkLimitKernelSides(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkLimitAlignment times the blocked transpose itself
+// (generated.TransposeRows) of an [n-1, n+1] matrix of each width, the
+// shape of the suite's transpose2d-odd, of about 256 KiB and 1 MiB (in the
+// cache), with its rows laid out four ways:
+//   - "odd": source rows n+1 elements apart and destination rows n-1, as
+//     transpose2d-odd has them: rows start anywhere in a line, and the
+//     tiles' loads and stores straddle lines;
+//   - "dst-lines": the destination rows padded to whole 64-byte lines plus
+//     one (so that a block's rows do not share L1 sets), from a line
+//     boundary; the source as in odd;
+//   - "src-lines": the source rows padded so instead, the destination as
+//     in odd;
+//   - "lines": both.
+//
+// The elements moved are the same in all four; x-copy is copy() of as
+// many bytes over the time taken. What odd loses against the others is
+// what rows off line boundaries cost the tiles, on each side.
+func BenchmarkLimitAlignment(b *testing.B) {
+	for _, dt := range []generated.DType{generated.Uint8, generated.BFloat16, generated.Float32, generated.Float64} {
+		size := dt.Size()
+		for _, sz := range []Size{Tiny, Small} {
+			n := 2
+			for int64((n+2)*(n+2)*size) <= sz.Bytes {
+				n += 2
+			}
+			ni, nj := n-1, n+1 // source rows, and their elements
+			lines := func(elems int) int { return (elems*size+cacheLine-1)/cacheLine*cacheLine/size + cacheLine/size }
+			bytes := ni * nj * size
+			for _, layout := range []struct {
+				name   string
+				ss, dj int // source and destination row strides, in elements
+			}{{"odd", nj, ni}, {"dst-lines", nj, lines(ni)}, {"src-lines", lines(nj), ni}, {"lines", lines(nj), lines(ni)}} {
+				src := alignedBytes(ni * layout.ss * size)
+				dst := alignedBytes(nj * layout.dj * size)
+				fill(src)
+				off := make([]int, ni)
+				for i := range off {
+					off[i] = i * layout.ss * size
+				}
+				b.Run(fmt.Sprintf("dtype=%v/size=%s/rows=%s", dt, sz.Name, layout.name), func(b *testing.B) {
+					op := func() {
+						for i0 := 0; i0 < ni; i0 += 512 { // in row chunks, as the dispatcher calls it
+							generated.TransposeRows(dt, unsafe.Pointer(&dst[i0*size]), unsafe.Pointer(&src[0]), off[i0:min(i0+512, ni)], nj, layout.dj, false, nil)
+						}
+					}
+					turn := 0
+					measure(b, op, oneGoroutine(dst[:bytes], src[:bytes]), int64(2*bytes), false, false, &turn)
+				})
+			}
+		}
+	}
+}
+
+// cacheLine is the line size the layouts of BenchmarkLimitAlignment pad to.
+const cacheLine = 64
+
+// alignedBytes returns n bytes from a cacheLine boundary.
+func alignedBytes(n int) []byte {
+	buf := make([]byte, n+cacheLine)
+	at := -int(uintptr(unsafe.Pointer(&buf[0]))) & (cacheLine - 1)
+	return buf[at : at+n : at+n]
+}
