@@ -148,6 +148,13 @@ func addPerm(c *build.Context, w width, stages [][2][]int) {
 //	... stages 1-3 on pairs 2 and 4 and 8 apart
 //	VMOVDQU64 Z18, (d); VMOVDQU64 ..., (d)(dj*1) ...            // 16 lines
 func emitBandAVX512(c *build.Context, w width, perm Mem, stages int, r bandRegs, nt, prefetch bool) {
+	storeBand(c, permuteBand(c, w, perm, stages, loadBand(c, w, r, prefetch)), r, nt)
+}
+
+// loadBand loads the source rows of a band of w for emitBandAVX512 and
+// returns its TileJ registers, per source rows to each (two rows of 32
+// bytes, or four of 16).
+func loadBand(c *build.Context, w width, r bandRegs, prefetch bool) []reg.VecVirtual {
 	piece := w.TileJ * w.Size     // bytes of a source row in a band: 16 or 32
 	per := cacheLineBytes / piece // source rows per register
 	regs := make([]reg.VecVirtual, w.TileJ)
@@ -175,7 +182,7 @@ func emitBandAVX512(c *build.Context, w width, perm Mem, stages int, r bandRegs,
 		}
 		regs[g] = z
 	}
-	storeBand(c, permuteBand(c, w, perm, stages, regs), r, nt)
+	return regs
 }
 
 // storeBand stores cols[j], a line, as destination row j of a band: through
@@ -211,8 +218,11 @@ func permuteBand(c *build.Context, w width, perm Mem, stages int, regs []reg.Vec
 				continue
 			}
 			for x, to := range []int{a, a | bit} {
-				o := c.ZMM()
-				c.VMOVDQA64(regs[a], o)
+				o := regs[a] // the second permute overwrites it: its last use
+				if x == 0 {
+					o = c.ZMM()
+					c.VMOVDQA64(regs[a], o)
+				}
 				permute(regs[a|bit], idx[x], o)
 				next[to] = o
 			}
