@@ -148,7 +148,7 @@ func asmFuncs() []asmFunc {
 		Body: emitCPUID,
 	})
 	fs = append(fs, convAsmFuncs()...)
-	return append(append(fs, avx512Funcs()...), avx512TailFuncs()...)
+	return append(append(append(fs, avx512Funcs()...), avx512TailFuncs()...), avx512AlignedFuncs()...)
 }
 
 // tileForm is one of the forms of every tile transpose of the assembly,

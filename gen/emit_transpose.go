@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/binary"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -1203,6 +1204,7 @@ func plainWalk(w width) blockWalk {
 		b.tallI = tallRows
 	}
 	b.touch, b.touchSrc = true, goTileOf(w).TouchSource
+	b.aligned = avx512Aligned[w.Size]
 	return b
 }
 
@@ -1278,6 +1280,10 @@ type blockWalk struct {
 	// each destination line of a block before its tiles (emitTouch); and
 	// touchSrc, of each source line too.
 	touch, touchSrc bool
+	// aligned: some build has Aligned tiles for the width (avx512Aligned),
+	// whose unbuffered blocks are alignedRows tall where alignedBands says
+	// so (ai).
+	aligned bool
 }
 
 // buffersOn reports whether the walk writes through the buffer in build
@@ -1301,7 +1307,25 @@ func (b blockWalk) rowsOf(buffered bool) jen.Code {
 	if buffered && b.tallI > 0 {
 		return jen.Id("bi")
 	}
+	if !buffered && b.aligned {
+		return jen.Id("ai")
+	}
 	return jen.Lit(b.blockI)
+}
+
+// alignedDecl declares ai, the source rows of the unbuffered blocks of a
+// walk with aligned:
+//
+//	ai := 128
+//	if !stream && alignedBands(4, dst, dj*4) {
+//		ai = alignedRows
+//	}
+func (b blockWalk) alignedDecl() jen.Code {
+	if !b.aligned {
+		return jen.Null()
+	}
+	return jen.Id("ai").Op(":=").Lit(b.blockI).Line().
+		If(jen.Op("!").Id("stream").Op("&&").Id("alignedBands").Call(jen.Lit(b.dstSize), jen.Id("dst"), times(jen.Id("dj"), b.dstSize))).Block(jen.Id("ai").Op("=").Lit(alignedRows))
 }
 
 // bufLine is the bytes of a buffer row, as Go: line where the walk has
@@ -1393,7 +1417,7 @@ func (b blockWalk) streamBlock() jen.Code {
 // the buffered form where the walk has one, and the loops.
 func (b blockWalk) body(stores jen.Code) []jen.Code {
 	if !b.hasBuffered() {
-		return []jen.Code{stores, b.streamBlock(), b.touchDecl(), b.loops(false)}
+		return []jen.Code{stores, b.streamBlock(), b.touchDecl(), b.alignedDecl(), b.loops(false)}
 	}
 	crowd := jen.Id("crowded").Call(
 		jen.Lit(b.dstSize), jen.Min(b.blockJ.Clone(), jen.Id("nj")), times(jen.Id("dj"), b.dstSize), jen.Id("nj").Op("*").Add(times(jen.Id("dj"), b.dstSize)))
@@ -1416,7 +1440,7 @@ func (b blockWalk) body(stores jen.Code) []jen.Code {
 		jen.Id(b.buffered).Call(append(args, jen.Id("buf"))...),
 		jen.Return(),
 	)
-	return []jen.Code{stores, branch, b.streamBlock(), b.touchDecl(), b.loops(false)}
+	return []jen.Code{stores, branch, b.streamBlock(), b.touchDecl(), b.alignedDecl(), b.loops(false)}
 }
 
 // baseStores is the form of the buffered tiles where nothing else
@@ -2167,6 +2191,7 @@ func renderAccel(maxRank int, b *backend) *jen.File {
 	f.Add(doc("streamRows, where not 0, is the most destination rows, and so columns, of",
 		"a block of a streamed transpose (see the backends in gen/backend.go)."))
 	f.Const().Id("streamRows").Op("=").Lit(build.StreamRows)
+	f.Add(emitAlignedBands(asm))
 	f.Add(doc("A blocked transpose writes through a buffer (see crowded) when the",
 		"destination rows of one block, more than crowdWays, fall into too few",
 		"sets of the L1 data cache and its destination spans fewer bytes than",
@@ -2354,6 +2379,11 @@ func renderAccel(maxRank int, b *backend) *jen.File {
 				accel = append(accel, jen.If(jen.Id("AVX512").Op("&&").Op("!").Id("AMDTuned").Op("&&").Add(whole)).Block(pick("AVX512"), jen.Return()))
 				tilesDoc = append(tilesDoc[:3], "Its AVX-512 tiles run only where AMDTuned is false and the destination",
 					"rows are whole aligned lines (see avx512Straight in gen).", tilesDoc[3])
+			case asm && avx512Aligned[w.Size]:
+				accel = append(accel, jen.If(jen.Id("AVX512")).Block(append(alignedChoice(w), pick("AVX512"), jen.Return())...))
+				tilesDoc = append(tilesDoc[:3], fmt.Sprintf("Its bands go out as whole aligned lines (%s) where the destination", alignedName(w)),
+					"rows are not whole aligned lines, the result fits the cache and AMDTuned",
+					"is false (see avx512Aligned in gen).", tilesDoc[3])
 			case asm && avx512Widths[w.Size]:
 				accel = append(accel, jen.If(jen.Id("AVX512")).Block(pick("AVX512"), jen.Return()))
 			}
@@ -2425,4 +2455,65 @@ func renderAccel(maxRank int, b *backend) *jen.File {
 		fmt.Sprintf("REP MOVSB (copyRunERMS, see FastStrings) from %d KiB otherwise, and copyRunGo", stringRunMin>>10),
 		"for the rest.")).Line().Func().Id("copyRun").Params(runParamsGo()...).Block(body...)
 	return f
+}
+
+// alignedChoice is the start of the AVX-512 branch of a tiles function of a
+// width with Aligned tiles (avx512Aligned): where stores is cachedTiles,
+// the tiles are whole bands (the walks' blocks always are; a tail's single
+// tile row is not) and alignedBands says so, they go to the Aligned kernel:
+//
+//	if stores == cachedTiles && ti%2 == 0 && alignedBands(4, dst, dj) {
+//		tilesUint32AlignedAVX512(dst, src, off, col, ti, tj, dj)
+//		return
+//	}
+func alignedChoice(w width) []jen.Code {
+	band := 2 // tile rows of a band: 64 bytes of destination row
+	cond := jen.Id("stores").Op("==").Id("cachedTiles").Op("&&").Id("ti").Op("%").Lit(band).Op("==").Lit(0).Op("&&").Id("alignedBands").Call(jen.Lit(w.Size), jen.Id("dst"), jen.Id("dj"))
+	return []jen.Code{jen.If(cond).Block(jen.Id(alignedName(w)).Call(tileArgs()...), jen.Return())}
+}
+
+// alignedRows is the source rows of the blocks of a transpose whose tiles
+// go to the Aligned kernels (alignedBands): they walk a block's bands down
+// each pair of tile columns, and set up each destination row's shift and
+// masks once per block, so taller blocks spread that over more lines
+// (float32 transpose2d-odd, 2-vCPU Intel Xeon VM, 3 interleaved rounds:
+// 0.43/0.52/0.58 of the ceiling at 256 KiB/1/4 MiB with blocks of 128
+// rows, 0.46/0.55/0.60 with 512).
+const alignedRows = 512
+
+// emitAlignedBands emits alignedBands, which the tiles functions and the
+// walks of the widths with Aligned tiles (avx512Aligned) ask:
+//
+//	func alignedBands(size int, dst unsafe.Pointer, dj int) bool {
+//		switch size {
+//		case 4:
+//			return Accelerated && AVX512 && !AMDTuned && (uintptr(dst)%64 != 0 || dj%64 != 0) && uintptr(dst)%4 == 0 && dj%4 == 0
+//		}
+//		return false
+//	}
+//
+// (in builds without the assembly, return false).
+func emitAlignedBands(asm bool) jen.Code {
+	var body []jen.Code
+	if asm {
+		var cases []jen.Code
+		for _, size := range slices.Sorted(maps.Keys(avx512Aligned)) {
+			cases = append(cases, jen.Case(jen.Lit(size)).Block(jen.Return(
+				jen.Id("Accelerated").Op("&&").Id("AVX512").Op("&&").Op("!").Id("AMDTuned").
+					Op("&&").Parens(jen.Uintptr().Call(jen.Id("dst")).Op("%").Lit(64).Op("!=").Lit(0).Op("||").Id("dj").Op("%").Lit(64).Op("!=").Lit(0)).
+					Op("&&").Uintptr().Call(jen.Id("dst")).Op("%").Lit(size).Op("==").Lit(0).Op("&&").Id("dj").Op("%").Lit(size).Op("==").Lit(0))))
+		}
+		body = append(body, jen.Switch(jen.Id("size")).Block(cases...))
+	}
+	body = append(body, jen.Return(jen.False()))
+	text := []string{"alignedBands reports whether the whole bands of a blocked transpose of",
+		"size-byte elements into dst, whose rows are dj bytes apart, that is not",
+		"streamed go out as whole aligned lines (the Aligned AVX-512 tiles, see",
+		"avx512Aligned in gen): where this build and CPU have them for the size,",
+		"AMDTuned is false, and dst or dj is not a whole number of lines. Their",
+		fmt.Sprintf("walks then take blocks of %d rows (alignedRows in gen).", alignedRows)}
+	if !asm {
+		text = append(text, "This build has none.")
+	}
+	return jen.Add(doc(text...)).Line().Func().Id("alignedBands").Params(jen.Id("size").Int(), jen.Id("dst").Add(ptr()), jen.Id("dj").Int()).Bool().Block(body...)
 }

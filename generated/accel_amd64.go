@@ -19,6 +19,20 @@ const cacheLine = 64
 // a block of a streamed transpose (see the backends in gen/backend.go).
 const streamRows = 32
 
+// alignedBands reports whether the whole bands of a blocked transpose of
+// size-byte elements into dst, whose rows are dj bytes apart, that is not
+// streamed go out as whole aligned lines (the Aligned AVX-512 tiles, see
+// avx512Aligned in gen): where this build and CPU have them for the size,
+// AMDTuned is false, and dst or dj is not a whole number of lines. Their
+// walks then take blocks of 512 rows (alignedRows in gen).
+func alignedBands(size int, dst unsafe.Pointer, dj int) bool {
+	switch size {
+	case 4:
+		return Accelerated && AVX512 && !AMDTuned && (uintptr(dst)%64 != 0 || dj%64 != 0) && uintptr(dst)%4 == 0 && dj%4 == 0
+	}
+	return false
+}
+
 // A blocked transpose writes through a buffer (see crowded) when the
 // destination rows of one block, more than crowdWays, fall into too few
 // sets of the L1 data cache and its destination spans fewer bytes than
@@ -1447,6 +1461,28 @@ func tilesUint16TailAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Po
 //go:noescape
 func tilesUint32TailAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
 
+// tilesUint32AlignedAVX512 transposes ti × tj whole tiles of 8×8 4-byte elements with AVX-512 permutes, in whole aligned destination lines.
+// Source row i starts off[i]+col bytes from src, its elements j adjacent (the
+// rows may come from several source axes: off is a table); destination row j
+// starts j*dj bytes from dst, its elements i adjacent. It is the plain loop
+//
+//	for i := 0; i < ti*8; i++ {
+//		for j := 0; j < tj*8; j++ {
+//			*(dst + j*dj + i*4) = *(src + off[i] + col + j*4) // byte addresses
+//		}
+//	}
+//
+// for destination rows that do not start on a line boundary: dst and dj must be multiples of 4,
+// and ti even (whole bands of 16 source rows). Each destination row's first
+// and last lines are written through a mask, the lines between whole and
+// aligned, with the elements of two bands each. It is for results in the
+// cache: plain stores, no prefetch.
+//
+// It needs AVX-512 F, BW, VL and VBMI (see AVX512), and BMI2.
+//
+//go:noescape
+func tilesUint32AlignedAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
 // Accelerated reports whether the AVX2 assembly runs: true on amd64 CPUs with
 // AVX2 unless built with the purego tag. Tests set it to false to run the Go
 // fallback on the same machine; nothing else should change it.
@@ -1615,9 +1651,16 @@ func tilesUint16Tail(dst, src unsafe.Pointer, rows []int, col, tj, dj int) bool 
 // tilesUint32 transposes whole tiles (see tilesUint32Go) with the fastest
 // kernel this build and CPU have, in the form that stores asks for (see
 // tileStores).
+// Its bands go out as whole aligned lines (tilesUint32AlignedAVX512) where the destination
+// rows are not whole aligned lines, the result fits the cache and AMDTuned
+// is false (see avx512Aligned in gen).
 func tilesUint32(dst, src, off unsafe.Pointer, col, ti, tj, dj int, stores tileStores) {
 	if Accelerated {
 		if AVX512 {
+			if stores == cachedTiles && ti%2 == 0 && alignedBands(4, dst, dj) {
+				tilesUint32AlignedAVX512(dst, src, off, col, ti, tj, dj)
+				return
+			}
 			switch stores {
 			default:
 				tilesUint32AVX512(dst, src, off, col, ti, tj, dj)

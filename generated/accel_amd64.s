@@ -21683,3 +21683,1517 @@ tilesUint32TailAVX512_j:
 tilesUint32TailAVX512_done:
 	VZEROUPPER
 	RET
+
+// func tilesUint32AlignedAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·tilesUint32AlignedAVX512(SB), $1408-56
+	MOVQ src+8(FP), AX
+	ADDQ col+24(FP), AX
+	MOVQ dst+0(FP), CX
+	MOVQ tj+40(FP), DX
+	MOVQ ti+32(FP), BX
+	SHRQ $0x01, BX
+	JZ   tilesUint32AlignedAVX512_done
+	CMPQ DX, $0x02
+	JB   tilesUint32AlignedAVX512_one
+
+tilesUint32AlignedAVX512_pairs:
+	MOVQ            dj+48(FP), SI
+	MOVQ            CX, BX
+	ANDQ            $0x0000003f, BX
+	MOVQ            CX, DI
+	SUBQ            BX, DI
+	MOVQ            DI, 1024(SP)
+	LEAQ            tilesUint32AlignedAVX512Shifts<>+0(SB), DI
+	SHLQ            $0x04, BX
+	VMOVDQU64       (DI)(BX*1), Z0
+	VMOVDQU64       Z0, (SP)
+	SHRQ            $0x06, BX
+	MOVQ            $0x0000ffff, DI
+	SHLXQ           BX, DI, DI
+	MOVQ            DI, 1032(SP)
+	XORQ            $0x0000ffff, DI
+	MOVQ            DI, 1040(SP)
+	ADDQ            SI, CX
+	MOVQ            CX, BX
+	ANDQ            $0x0000003f, BX
+	MOVQ            CX, DI
+	SUBQ            BX, DI
+	MOVQ            DI, 1048(SP)
+	LEAQ            tilesUint32AlignedAVX512Shifts<>+0(SB), DI
+	SHLQ            $0x04, BX
+	VMOVDQU64       (DI)(BX*1), Z0
+	VMOVDQU64       Z0, 64(SP)
+	SHRQ            $0x06, BX
+	MOVQ            $0x0000ffff, DI
+	SHLXQ           BX, DI, DI
+	MOVQ            DI, 1056(SP)
+	XORQ            $0x0000ffff, DI
+	MOVQ            DI, 1064(SP)
+	ADDQ            SI, CX
+	MOVQ            CX, BX
+	ANDQ            $0x0000003f, BX
+	MOVQ            CX, DI
+	SUBQ            BX, DI
+	MOVQ            DI, 1072(SP)
+	LEAQ            tilesUint32AlignedAVX512Shifts<>+0(SB), DI
+	SHLQ            $0x04, BX
+	VMOVDQU64       (DI)(BX*1), Z0
+	VMOVDQU64       Z0, 128(SP)
+	SHRQ            $0x06, BX
+	MOVQ            $0x0000ffff, DI
+	SHLXQ           BX, DI, DI
+	MOVQ            DI, 1080(SP)
+	XORQ            $0x0000ffff, DI
+	MOVQ            DI, 1088(SP)
+	ADDQ            SI, CX
+	MOVQ            CX, BX
+	ANDQ            $0x0000003f, BX
+	MOVQ            CX, DI
+	SUBQ            BX, DI
+	MOVQ            DI, 1096(SP)
+	LEAQ            tilesUint32AlignedAVX512Shifts<>+0(SB), DI
+	SHLQ            $0x04, BX
+	VMOVDQU64       (DI)(BX*1), Z0
+	VMOVDQU64       Z0, 192(SP)
+	SHRQ            $0x06, BX
+	MOVQ            $0x0000ffff, DI
+	SHLXQ           BX, DI, DI
+	MOVQ            DI, 1104(SP)
+	XORQ            $0x0000ffff, DI
+	MOVQ            DI, 1112(SP)
+	ADDQ            SI, CX
+	MOVQ            CX, BX
+	ANDQ            $0x0000003f, BX
+	MOVQ            CX, DI
+	SUBQ            BX, DI
+	MOVQ            DI, 1120(SP)
+	LEAQ            tilesUint32AlignedAVX512Shifts<>+0(SB), DI
+	SHLQ            $0x04, BX
+	VMOVDQU64       (DI)(BX*1), Z0
+	VMOVDQU64       Z0, 256(SP)
+	SHRQ            $0x06, BX
+	MOVQ            $0x0000ffff, DI
+	SHLXQ           BX, DI, DI
+	MOVQ            DI, 1128(SP)
+	XORQ            $0x0000ffff, DI
+	MOVQ            DI, 1136(SP)
+	ADDQ            SI, CX
+	MOVQ            CX, BX
+	ANDQ            $0x0000003f, BX
+	MOVQ            CX, DI
+	SUBQ            BX, DI
+	MOVQ            DI, 1144(SP)
+	LEAQ            tilesUint32AlignedAVX512Shifts<>+0(SB), DI
+	SHLQ            $0x04, BX
+	VMOVDQU64       (DI)(BX*1), Z0
+	VMOVDQU64       Z0, 320(SP)
+	SHRQ            $0x06, BX
+	MOVQ            $0x0000ffff, DI
+	SHLXQ           BX, DI, DI
+	MOVQ            DI, 1152(SP)
+	XORQ            $0x0000ffff, DI
+	MOVQ            DI, 1160(SP)
+	ADDQ            SI, CX
+	MOVQ            CX, BX
+	ANDQ            $0x0000003f, BX
+	MOVQ            CX, DI
+	SUBQ            BX, DI
+	MOVQ            DI, 1168(SP)
+	LEAQ            tilesUint32AlignedAVX512Shifts<>+0(SB), DI
+	SHLQ            $0x04, BX
+	VMOVDQU64       (DI)(BX*1), Z0
+	VMOVDQU64       Z0, 384(SP)
+	SHRQ            $0x06, BX
+	MOVQ            $0x0000ffff, DI
+	SHLXQ           BX, DI, DI
+	MOVQ            DI, 1176(SP)
+	XORQ            $0x0000ffff, DI
+	MOVQ            DI, 1184(SP)
+	ADDQ            SI, CX
+	MOVQ            CX, BX
+	ANDQ            $0x0000003f, BX
+	MOVQ            CX, DI
+	SUBQ            BX, DI
+	MOVQ            DI, 1192(SP)
+	LEAQ            tilesUint32AlignedAVX512Shifts<>+0(SB), DI
+	SHLQ            $0x04, BX
+	VMOVDQU64       (DI)(BX*1), Z0
+	VMOVDQU64       Z0, 448(SP)
+	SHRQ            $0x06, BX
+	MOVQ            $0x0000ffff, DI
+	SHLXQ           BX, DI, DI
+	MOVQ            DI, 1200(SP)
+	XORQ            $0x0000ffff, DI
+	MOVQ            DI, 1208(SP)
+	ADDQ            SI, CX
+	MOVQ            CX, BX
+	ANDQ            $0x0000003f, BX
+	MOVQ            CX, DI
+	SUBQ            BX, DI
+	MOVQ            DI, 1216(SP)
+	LEAQ            tilesUint32AlignedAVX512Shifts<>+0(SB), DI
+	SHLQ            $0x04, BX
+	VMOVDQU64       (DI)(BX*1), Z0
+	VMOVDQU64       Z0, 512(SP)
+	SHRQ            $0x06, BX
+	MOVQ            $0x0000ffff, DI
+	SHLXQ           BX, DI, DI
+	MOVQ            DI, 1224(SP)
+	XORQ            $0x0000ffff, DI
+	MOVQ            DI, 1232(SP)
+	ADDQ            SI, CX
+	MOVQ            CX, BX
+	ANDQ            $0x0000003f, BX
+	MOVQ            CX, DI
+	SUBQ            BX, DI
+	MOVQ            DI, 1240(SP)
+	LEAQ            tilesUint32AlignedAVX512Shifts<>+0(SB), DI
+	SHLQ            $0x04, BX
+	VMOVDQU64       (DI)(BX*1), Z0
+	VMOVDQU64       Z0, 576(SP)
+	SHRQ            $0x06, BX
+	MOVQ            $0x0000ffff, DI
+	SHLXQ           BX, DI, DI
+	MOVQ            DI, 1248(SP)
+	XORQ            $0x0000ffff, DI
+	MOVQ            DI, 1256(SP)
+	ADDQ            SI, CX
+	MOVQ            CX, BX
+	ANDQ            $0x0000003f, BX
+	MOVQ            CX, DI
+	SUBQ            BX, DI
+	MOVQ            DI, 1264(SP)
+	LEAQ            tilesUint32AlignedAVX512Shifts<>+0(SB), DI
+	SHLQ            $0x04, BX
+	VMOVDQU64       (DI)(BX*1), Z0
+	VMOVDQU64       Z0, 640(SP)
+	SHRQ            $0x06, BX
+	MOVQ            $0x0000ffff, DI
+	SHLXQ           BX, DI, DI
+	MOVQ            DI, 1272(SP)
+	XORQ            $0x0000ffff, DI
+	MOVQ            DI, 1280(SP)
+	ADDQ            SI, CX
+	MOVQ            CX, BX
+	ANDQ            $0x0000003f, BX
+	MOVQ            CX, DI
+	SUBQ            BX, DI
+	MOVQ            DI, 1288(SP)
+	LEAQ            tilesUint32AlignedAVX512Shifts<>+0(SB), DI
+	SHLQ            $0x04, BX
+	VMOVDQU64       (DI)(BX*1), Z0
+	VMOVDQU64       Z0, 704(SP)
+	SHRQ            $0x06, BX
+	MOVQ            $0x0000ffff, DI
+	SHLXQ           BX, DI, DI
+	MOVQ            DI, 1296(SP)
+	XORQ            $0x0000ffff, DI
+	MOVQ            DI, 1304(SP)
+	ADDQ            SI, CX
+	MOVQ            CX, BX
+	ANDQ            $0x0000003f, BX
+	MOVQ            CX, DI
+	SUBQ            BX, DI
+	MOVQ            DI, 1312(SP)
+	LEAQ            tilesUint32AlignedAVX512Shifts<>+0(SB), DI
+	SHLQ            $0x04, BX
+	VMOVDQU64       (DI)(BX*1), Z0
+	VMOVDQU64       Z0, 768(SP)
+	SHRQ            $0x06, BX
+	MOVQ            $0x0000ffff, DI
+	SHLXQ           BX, DI, DI
+	MOVQ            DI, 1320(SP)
+	XORQ            $0x0000ffff, DI
+	MOVQ            DI, 1328(SP)
+	ADDQ            SI, CX
+	MOVQ            CX, BX
+	ANDQ            $0x0000003f, BX
+	MOVQ            CX, DI
+	SUBQ            BX, DI
+	MOVQ            DI, 1336(SP)
+	LEAQ            tilesUint32AlignedAVX512Shifts<>+0(SB), DI
+	SHLQ            $0x04, BX
+	VMOVDQU64       (DI)(BX*1), Z0
+	VMOVDQU64       Z0, 832(SP)
+	SHRQ            $0x06, BX
+	MOVQ            $0x0000ffff, DI
+	SHLXQ           BX, DI, DI
+	MOVQ            DI, 1344(SP)
+	XORQ            $0x0000ffff, DI
+	MOVQ            DI, 1352(SP)
+	ADDQ            SI, CX
+	MOVQ            CX, BX
+	ANDQ            $0x0000003f, BX
+	MOVQ            CX, DI
+	SUBQ            BX, DI
+	MOVQ            DI, 1360(SP)
+	LEAQ            tilesUint32AlignedAVX512Shifts<>+0(SB), DI
+	SHLQ            $0x04, BX
+	VMOVDQU64       (DI)(BX*1), Z0
+	VMOVDQU64       Z0, 896(SP)
+	SHRQ            $0x06, BX
+	MOVQ            $0x0000ffff, DI
+	SHLXQ           BX, DI, DI
+	MOVQ            DI, 1368(SP)
+	XORQ            $0x0000ffff, DI
+	MOVQ            DI, 1376(SP)
+	ADDQ            SI, CX
+	MOVQ            CX, BX
+	ANDQ            $0x0000003f, BX
+	MOVQ            CX, DI
+	SUBQ            BX, DI
+	MOVQ            DI, 1384(SP)
+	LEAQ            tilesUint32AlignedAVX512Shifts<>+0(SB), DI
+	SHLQ            $0x04, BX
+	VMOVDQU64       (DI)(BX*1), Z0
+	VMOVDQU64       Z0, 960(SP)
+	SHRQ            $0x06, BX
+	MOVQ            $0x0000ffff, DI
+	SHLXQ           BX, DI, DI
+	MOVQ            DI, 1392(SP)
+	XORQ            $0x0000ffff, DI
+	MOVQ            DI, 1400(SP)
+	ADDQ            SI, CX
+	MOVQ            off+16(FP), SI
+	XORQ            DI, DI
+	MOVQ            ti+32(FP), R8
+	SHRQ            $0x01, R8
+	MOVQ            (SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z0
+	MOVQ            8(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z0, Z0
+	MOVQ            16(SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z1
+	MOVQ            24(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z1, Z1
+	MOVQ            32(SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z2
+	MOVQ            40(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z2, Z2
+	MOVQ            48(SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z3
+	MOVQ            56(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z3, Z3
+	MOVQ            64(SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z4
+	MOVQ            72(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z4, Z4
+	MOVQ            80(SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z5
+	MOVQ            88(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z5, Z5
+	MOVQ            96(SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z6
+	MOVQ            104(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z6, Z6
+	MOVQ            112(SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z7
+	MOVQ            120(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z7, Z7
+	VMOVDQU64       tilesUint32Perm<>+0(SB), Z8
+	VMOVDQU64       tilesUint32Perm<>+64(SB), Z9
+	VMOVDQA64       Z0, Z10
+	VPERMT2D        Z1, Z8, Z10
+	VPERMT2D        Z1, Z9, Z0
+	VMOVDQA64       Z2, Z1
+	VPERMT2D        Z3, Z8, Z1
+	VPERMT2D        Z3, Z9, Z2
+	VMOVDQA64       Z4, Z3
+	VPERMT2D        Z5, Z8, Z3
+	VPERMT2D        Z5, Z9, Z4
+	VMOVDQA64       Z6, Z5
+	VPERMT2D        Z7, Z8, Z5
+	VPERMT2D        Z7, Z9, Z6
+	VMOVDQU64       tilesUint32Perm<>+128(SB), Z7
+	VMOVDQU64       tilesUint32Perm<>+192(SB), Z8
+	VMOVDQA64       Z10, Z9
+	VPERMT2D        Z1, Z7, Z9
+	VPERMT2D        Z1, Z8, Z10
+	VMOVDQA64       Z0, Z1
+	VPERMT2D        Z2, Z7, Z1
+	VPERMT2D        Z2, Z8, Z0
+	VMOVDQA64       Z3, Z2
+	VPERMT2D        Z5, Z7, Z2
+	VPERMT2D        Z5, Z8, Z3
+	VMOVDQA64       Z4, Z5
+	VPERMT2D        Z6, Z7, Z5
+	VPERMT2D        Z6, Z8, Z4
+	VMOVDQU64       tilesUint32Perm<>+256(SB), Z6
+	VMOVDQU64       tilesUint32Perm<>+320(SB), Z7
+	VMOVDQA64       Z9, Z8
+	VPERMT2D        Z2, Z6, Z8
+	VPERMT2D        Z2, Z7, Z9
+	VMOVDQA64       Z1, Z2
+	VPERMT2D        Z5, Z6, Z2
+	VPERMT2D        Z5, Z7, Z1
+	VMOVDQA64       Z10, Z5
+	VPERMT2D        Z3, Z6, Z5
+	VPERMT2D        Z3, Z7, Z10
+	VMOVDQA64       Z0, Z3
+	VPERMT2D        Z4, Z6, Z3
+	VPERMT2D        Z4, Z7, Z0
+	VMOVDQU64       (SP), Z4
+	VPERMT2D        Z8, Z4, Z4
+	KMOVW           1032(SP), K1
+	MOVQ            1024(SP), BX
+	VMOVDQU32       Z4, K1, (BX)
+	VMOVDQU64       64(SP), Z4
+	VPERMT2D        Z2, Z4, Z4
+	KMOVW           1056(SP), K1
+	MOVQ            1048(SP), BX
+	VMOVDQU32       Z4, K1, (BX)
+	VMOVDQU64       128(SP), Z4
+	VPERMT2D        Z5, Z4, Z4
+	KMOVW           1080(SP), K1
+	MOVQ            1072(SP), BX
+	VMOVDQU32       Z4, K1, (BX)
+	VMOVDQU64       192(SP), Z4
+	VPERMT2D        Z3, Z4, Z4
+	KMOVW           1104(SP), K1
+	MOVQ            1096(SP), BX
+	VMOVDQU32       Z4, K1, (BX)
+	VMOVDQU64       256(SP), Z4
+	VPERMT2D        Z9, Z4, Z4
+	KMOVW           1128(SP), K1
+	MOVQ            1120(SP), BX
+	VMOVDQU32       Z4, K1, (BX)
+	VMOVDQU64       320(SP), Z4
+	VPERMT2D        Z1, Z4, Z4
+	KMOVW           1152(SP), K1
+	MOVQ            1144(SP), BX
+	VMOVDQU32       Z4, K1, (BX)
+	VMOVDQU64       384(SP), Z4
+	VPERMT2D        Z10, Z4, Z4
+	KMOVW           1176(SP), K1
+	MOVQ            1168(SP), BX
+	VMOVDQU32       Z4, K1, (BX)
+	VMOVDQU64       448(SP), Z4
+	VPERMT2D        Z0, Z4, Z4
+	KMOVW           1200(SP), K1
+	MOVQ            1192(SP), BX
+	VMOVDQU32       Z4, K1, (BX)
+	ADDQ            $0x00000020, AX
+	MOVQ            (SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z4
+	MOVQ            8(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z4, Z4
+	MOVQ            16(SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z6
+	MOVQ            24(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z6, Z6
+	MOVQ            32(SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z7
+	MOVQ            40(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z7, Z7
+	MOVQ            48(SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z11
+	MOVQ            56(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z11, Z11
+	MOVQ            64(SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z12
+	MOVQ            72(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z12, Z12
+	MOVQ            80(SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z13
+	MOVQ            88(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z13, Z13
+	MOVQ            96(SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z14
+	MOVQ            104(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z14, Z14
+	MOVQ            112(SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z15
+	MOVQ            120(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z15, Z15
+	VMOVDQU64       tilesUint32Perm<>+0(SB), Z16
+	VMOVDQU64       tilesUint32Perm<>+64(SB), Z17
+	VMOVDQA64       Z4, Z18
+	VPERMT2D        Z6, Z16, Z18
+	VPERMT2D        Z6, Z17, Z4
+	VMOVDQA64       Z7, Z6
+	VPERMT2D        Z11, Z16, Z6
+	VPERMT2D        Z11, Z17, Z7
+	VMOVDQA64       Z12, Z11
+	VPERMT2D        Z13, Z16, Z11
+	VPERMT2D        Z13, Z17, Z12
+	VMOVDQA64       Z14, Z13
+	VPERMT2D        Z15, Z16, Z13
+	VPERMT2D        Z15, Z17, Z14
+	VMOVDQU64       tilesUint32Perm<>+128(SB), Z15
+	VMOVDQU64       tilesUint32Perm<>+192(SB), Z16
+	VMOVDQA64       Z18, Z17
+	VPERMT2D        Z6, Z15, Z17
+	VPERMT2D        Z6, Z16, Z18
+	VMOVDQA64       Z4, Z6
+	VPERMT2D        Z7, Z15, Z6
+	VPERMT2D        Z7, Z16, Z4
+	VMOVDQA64       Z11, Z7
+	VPERMT2D        Z13, Z15, Z7
+	VPERMT2D        Z13, Z16, Z11
+	VMOVDQA64       Z12, Z13
+	VPERMT2D        Z14, Z15, Z13
+	VPERMT2D        Z14, Z16, Z12
+	VMOVDQU64       tilesUint32Perm<>+256(SB), Z14
+	VMOVDQU64       tilesUint32Perm<>+320(SB), Z15
+	VMOVDQA64       Z17, Z16
+	VPERMT2D        Z7, Z14, Z16
+	VPERMT2D        Z7, Z15, Z17
+	VMOVDQA64       Z6, Z7
+	VPERMT2D        Z13, Z14, Z7
+	VPERMT2D        Z13, Z15, Z6
+	VMOVDQA64       Z18, Z13
+	VPERMT2D        Z11, Z14, Z13
+	VPERMT2D        Z11, Z15, Z18
+	VMOVDQA64       Z4, Z11
+	VPERMT2D        Z12, Z14, Z11
+	VPERMT2D        Z12, Z15, Z4
+	VMOVDQU64       512(SP), Z12
+	VPERMT2D        Z16, Z12, Z12
+	KMOVW           1224(SP), K1
+	MOVQ            1216(SP), BX
+	VMOVDQU32       Z12, K1, (BX)
+	VMOVDQU64       576(SP), Z12
+	VPERMT2D        Z7, Z12, Z12
+	KMOVW           1248(SP), K1
+	MOVQ            1240(SP), BX
+	VMOVDQU32       Z12, K1, (BX)
+	VMOVDQU64       640(SP), Z12
+	VPERMT2D        Z13, Z12, Z12
+	KMOVW           1272(SP), K1
+	MOVQ            1264(SP), BX
+	VMOVDQU32       Z12, K1, (BX)
+	VMOVDQU64       704(SP), Z12
+	VPERMT2D        Z11, Z12, Z12
+	KMOVW           1296(SP), K1
+	MOVQ            1288(SP), BX
+	VMOVDQU32       Z12, K1, (BX)
+	VMOVDQU64       768(SP), Z12
+	VPERMT2D        Z17, Z12, Z12
+	KMOVW           1320(SP), K1
+	MOVQ            1312(SP), BX
+	VMOVDQU32       Z12, K1, (BX)
+	VMOVDQU64       832(SP), Z12
+	VPERMT2D        Z6, Z12, Z12
+	KMOVW           1344(SP), K1
+	MOVQ            1336(SP), BX
+	VMOVDQU32       Z12, K1, (BX)
+	VMOVDQU64       896(SP), Z12
+	VPERMT2D        Z18, Z12, Z12
+	KMOVW           1368(SP), K1
+	MOVQ            1360(SP), BX
+	VMOVDQU32       Z12, K1, (BX)
+	VMOVDQU64       960(SP), Z12
+	VPERMT2D        Z4, Z12, Z12
+	KMOVW           1392(SP), K1
+	MOVQ            1384(SP), BX
+	VMOVDQU32       Z12, K1, (BX)
+	SUBQ            $0x00000020, AX
+	DECQ            R8
+	JZ              tilesUint32AlignedAVX512_pairs_last
+
+tilesUint32AlignedAVX512_pairs_b:
+	ADDQ            $0x00000080, SI
+	ADDQ            $0x00000040, DI
+	MOVQ            (SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z12
+	MOVQ            8(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z12, Z12
+	MOVQ            16(SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z14
+	MOVQ            24(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z14, Z14
+	MOVQ            32(SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z15
+	MOVQ            40(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z15, Z15
+	MOVQ            48(SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z19
+	MOVQ            56(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z19, Z19
+	MOVQ            64(SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z20
+	MOVQ            72(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z20, Z20
+	MOVQ            80(SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z21
+	MOVQ            88(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z21, Z21
+	MOVQ            96(SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z22
+	MOVQ            104(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z22, Z22
+	MOVQ            112(SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z23
+	MOVQ            120(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z23, Z23
+	VMOVDQU64       tilesUint32Perm<>+0(SB), Z24
+	VMOVDQU64       tilesUint32Perm<>+64(SB), Z25
+	VMOVDQA64       Z12, Z26
+	VPERMT2D        Z14, Z24, Z26
+	VPERMT2D        Z14, Z25, Z12
+	VMOVDQA64       Z15, Z14
+	VPERMT2D        Z19, Z24, Z14
+	VPERMT2D        Z19, Z25, Z15
+	VMOVDQA64       Z20, Z19
+	VPERMT2D        Z21, Z24, Z19
+	VPERMT2D        Z21, Z25, Z20
+	VMOVDQA64       Z22, Z21
+	VPERMT2D        Z23, Z24, Z21
+	VPERMT2D        Z23, Z25, Z22
+	VMOVDQU64       tilesUint32Perm<>+128(SB), Z23
+	VMOVDQU64       tilesUint32Perm<>+192(SB), Z24
+	VMOVDQA64       Z26, Z25
+	VPERMT2D        Z14, Z23, Z25
+	VPERMT2D        Z14, Z24, Z26
+	VMOVDQA64       Z12, Z14
+	VPERMT2D        Z15, Z23, Z14
+	VPERMT2D        Z15, Z24, Z12
+	VMOVDQA64       Z19, Z15
+	VPERMT2D        Z21, Z23, Z15
+	VPERMT2D        Z21, Z24, Z19
+	VMOVDQA64       Z20, Z21
+	VPERMT2D        Z22, Z23, Z21
+	VPERMT2D        Z22, Z24, Z20
+	VMOVDQU64       tilesUint32Perm<>+256(SB), Z22
+	VMOVDQU64       tilesUint32Perm<>+320(SB), Z23
+	VMOVDQA64       Z25, Z24
+	VPERMT2D        Z15, Z22, Z24
+	VPERMT2D        Z15, Z23, Z25
+	VMOVDQA64       Z14, Z15
+	VPERMT2D        Z21, Z22, Z15
+	VPERMT2D        Z21, Z23, Z14
+	VMOVDQA64       Z26, Z21
+	VPERMT2D        Z19, Z22, Z21
+	VPERMT2D        Z19, Z23, Z26
+	VMOVDQA64       Z12, Z19
+	VPERMT2D        Z20, Z22, Z19
+	VPERMT2D        Z20, Z23, Z12
+	VMOVDQU64       (SP), Z20
+	VPERMT2D        Z24, Z20, Z8
+	MOVQ            1024(SP), BX
+	VMOVDQA64       Z8, (BX)(DI*1)
+	VMOVDQA64       Z24, Z8
+	VMOVDQU64       64(SP), Z20
+	VPERMT2D        Z15, Z20, Z2
+	MOVQ            1048(SP), BX
+	VMOVDQA64       Z2, (BX)(DI*1)
+	VMOVDQA64       Z15, Z2
+	VMOVDQU64       128(SP), Z15
+	VPERMT2D        Z21, Z15, Z5
+	MOVQ            1072(SP), BX
+	VMOVDQA64       Z5, (BX)(DI*1)
+	VMOVDQA64       Z21, Z5
+	VMOVDQU64       192(SP), Z15
+	VPERMT2D        Z19, Z15, Z3
+	MOVQ            1096(SP), BX
+	VMOVDQA64       Z3, (BX)(DI*1)
+	VMOVDQA64       Z19, Z3
+	VMOVDQU64       256(SP), Z15
+	VPERMT2D        Z25, Z15, Z9
+	MOVQ            1120(SP), BX
+	VMOVDQA64       Z9, (BX)(DI*1)
+	VMOVDQA64       Z25, Z9
+	VMOVDQU64       320(SP), Z15
+	VPERMT2D        Z14, Z15, Z1
+	MOVQ            1144(SP), BX
+	VMOVDQA64       Z1, (BX)(DI*1)
+	VMOVDQA64       Z14, Z1
+	VMOVDQU64       384(SP), Z14
+	VPERMT2D        Z26, Z14, Z10
+	MOVQ            1168(SP), BX
+	VMOVDQA64       Z10, (BX)(DI*1)
+	VMOVDQA64       Z26, Z10
+	VMOVDQU64       448(SP), Z14
+	VPERMT2D        Z12, Z14, Z0
+	MOVQ            1192(SP), BX
+	VMOVDQA64       Z0, (BX)(DI*1)
+	VMOVDQA64       Z12, Z0
+	ADDQ            $0x00000020, AX
+	MOVQ            (SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z12
+	MOVQ            8(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z12, Z12
+	MOVQ            16(SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z14
+	MOVQ            24(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z14, Z14
+	MOVQ            32(SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z15
+	MOVQ            40(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z15, Z15
+	MOVQ            48(SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z19
+	MOVQ            56(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z19, Z19
+	MOVQ            64(SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z20
+	MOVQ            72(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z20, Z20
+	MOVQ            80(SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z21
+	MOVQ            88(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z21, Z21
+	MOVQ            96(SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z22
+	MOVQ            104(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z22, Z22
+	MOVQ            112(SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z23
+	MOVQ            120(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z23, Z23
+	VMOVDQU64       tilesUint32Perm<>+0(SB), Z24
+	VMOVDQU64       tilesUint32Perm<>+64(SB), Z25
+	VMOVDQA64       Z12, Z26
+	VPERMT2D        Z14, Z24, Z26
+	VPERMT2D        Z14, Z25, Z12
+	VMOVDQA64       Z15, Z14
+	VPERMT2D        Z19, Z24, Z14
+	VPERMT2D        Z19, Z25, Z15
+	VMOVDQA64       Z20, Z19
+	VPERMT2D        Z21, Z24, Z19
+	VPERMT2D        Z21, Z25, Z20
+	VMOVDQA64       Z22, Z21
+	VPERMT2D        Z23, Z24, Z21
+	VPERMT2D        Z23, Z25, Z22
+	VMOVDQU64       tilesUint32Perm<>+128(SB), Z23
+	VMOVDQU64       tilesUint32Perm<>+192(SB), Z24
+	VMOVDQA64       Z26, Z25
+	VPERMT2D        Z14, Z23, Z25
+	VPERMT2D        Z14, Z24, Z26
+	VMOVDQA64       Z12, Z14
+	VPERMT2D        Z15, Z23, Z14
+	VPERMT2D        Z15, Z24, Z12
+	VMOVDQA64       Z19, Z15
+	VPERMT2D        Z21, Z23, Z15
+	VPERMT2D        Z21, Z24, Z19
+	VMOVDQA64       Z20, Z21
+	VPERMT2D        Z22, Z23, Z21
+	VPERMT2D        Z22, Z24, Z20
+	VMOVDQU64       tilesUint32Perm<>+256(SB), Z22
+	VMOVDQU64       tilesUint32Perm<>+320(SB), Z23
+	VMOVDQA64       Z25, Z24
+	VPERMT2D        Z15, Z22, Z24
+	VPERMT2D        Z15, Z23, Z25
+	VMOVDQA64       Z14, Z15
+	VPERMT2D        Z21, Z22, Z15
+	VPERMT2D        Z21, Z23, Z14
+	VMOVDQA64       Z26, Z21
+	VPERMT2D        Z19, Z22, Z21
+	VPERMT2D        Z19, Z23, Z26
+	VMOVDQA64       Z12, Z19
+	VPERMT2D        Z20, Z22, Z19
+	VPERMT2D        Z20, Z23, Z12
+	VMOVDQU64       512(SP), Z20
+	VPERMT2D        Z24, Z20, Z16
+	MOVQ            1216(SP), BX
+	VMOVDQA64       Z16, (BX)(DI*1)
+	VMOVDQA64       Z24, Z16
+	VMOVDQU64       576(SP), Z20
+	VPERMT2D        Z15, Z20, Z7
+	MOVQ            1240(SP), BX
+	VMOVDQA64       Z7, (BX)(DI*1)
+	VMOVDQA64       Z15, Z7
+	VMOVDQU64       640(SP), Z15
+	VPERMT2D        Z21, Z15, Z13
+	MOVQ            1264(SP), BX
+	VMOVDQA64       Z13, (BX)(DI*1)
+	VMOVDQA64       Z21, Z13
+	VMOVDQU64       704(SP), Z15
+	VPERMT2D        Z19, Z15, Z11
+	MOVQ            1288(SP), BX
+	VMOVDQA64       Z11, (BX)(DI*1)
+	VMOVDQA64       Z19, Z11
+	VMOVDQU64       768(SP), Z15
+	VPERMT2D        Z25, Z15, Z17
+	MOVQ            1312(SP), BX
+	VMOVDQA64       Z17, (BX)(DI*1)
+	VMOVDQA64       Z25, Z17
+	VMOVDQU64       832(SP), Z15
+	VPERMT2D        Z14, Z15, Z6
+	MOVQ            1336(SP), BX
+	VMOVDQA64       Z6, (BX)(DI*1)
+	VMOVDQA64       Z14, Z6
+	VMOVDQU64       896(SP), Z14
+	VPERMT2D        Z26, Z14, Z18
+	MOVQ            1360(SP), BX
+	VMOVDQA64       Z18, (BX)(DI*1)
+	VMOVDQA64       Z26, Z18
+	VMOVDQU64       960(SP), Z14
+	VPERMT2D        Z12, Z14, Z4
+	MOVQ            1384(SP), BX
+	VMOVDQA64       Z4, (BX)(DI*1)
+	VMOVDQA64       Z12, Z4
+	SUBQ            $0x00000020, AX
+	DECQ            R8
+	JNZ             tilesUint32AlignedAVX512_pairs_b
+
+tilesUint32AlignedAVX512_pairs_last:
+	ADDQ      $0x00000040, DI
+	VMOVDQU64 (SP), Z12
+	VPERMT2D  Z8, Z12, Z8
+	KMOVW     1040(SP), K1
+	MOVQ      1024(SP), BX
+	VMOVDQU32 Z8, K1, (BX)(DI*1)
+	VMOVDQU64 64(SP), Z8
+	VPERMT2D  Z2, Z8, Z2
+	KMOVW     1064(SP), K1
+	MOVQ      1048(SP), BX
+	VMOVDQU32 Z2, K1, (BX)(DI*1)
+	VMOVDQU64 128(SP), Z2
+	VPERMT2D  Z5, Z2, Z5
+	KMOVW     1088(SP), K1
+	MOVQ      1072(SP), BX
+	VMOVDQU32 Z5, K1, (BX)(DI*1)
+	VMOVDQU64 192(SP), Z2
+	VPERMT2D  Z3, Z2, Z3
+	KMOVW     1112(SP), K1
+	MOVQ      1096(SP), BX
+	VMOVDQU32 Z3, K1, (BX)(DI*1)
+	VMOVDQU64 256(SP), Z2
+	VPERMT2D  Z9, Z2, Z9
+	KMOVW     1136(SP), K1
+	MOVQ      1120(SP), BX
+	VMOVDQU32 Z9, K1, (BX)(DI*1)
+	VMOVDQU64 320(SP), Z2
+	VPERMT2D  Z1, Z2, Z1
+	KMOVW     1160(SP), K1
+	MOVQ      1144(SP), BX
+	VMOVDQU32 Z1, K1, (BX)(DI*1)
+	VMOVDQU64 384(SP), Z1
+	VPERMT2D  Z10, Z1, Z10
+	KMOVW     1184(SP), K1
+	MOVQ      1168(SP), BX
+	VMOVDQU32 Z10, K1, (BX)(DI*1)
+	VMOVDQU64 448(SP), Z1
+	VPERMT2D  Z0, Z1, Z0
+	KMOVW     1208(SP), K1
+	MOVQ      1192(SP), BX
+	VMOVDQU32 Z0, K1, (BX)(DI*1)
+	VMOVDQU64 512(SP), Z0
+	VPERMT2D  Z16, Z0, Z16
+	KMOVW     1232(SP), K1
+	MOVQ      1216(SP), BX
+	VMOVDQU32 Z16, K1, (BX)(DI*1)
+	VMOVDQU64 576(SP), Z0
+	VPERMT2D  Z7, Z0, Z7
+	KMOVW     1256(SP), K1
+	MOVQ      1240(SP), BX
+	VMOVDQU32 Z7, K1, (BX)(DI*1)
+	VMOVDQU64 640(SP), Z0
+	VPERMT2D  Z13, Z0, Z13
+	KMOVW     1280(SP), K1
+	MOVQ      1264(SP), BX
+	VMOVDQU32 Z13, K1, (BX)(DI*1)
+	VMOVDQU64 704(SP), Z0
+	VPERMT2D  Z11, Z0, Z11
+	KMOVW     1304(SP), K1
+	MOVQ      1288(SP), BX
+	VMOVDQU32 Z11, K1, (BX)(DI*1)
+	VMOVDQU64 768(SP), Z0
+	VPERMT2D  Z17, Z0, Z17
+	KMOVW     1328(SP), K1
+	MOVQ      1312(SP), BX
+	VMOVDQU32 Z17, K1, (BX)(DI*1)
+	VMOVDQU64 832(SP), Z0
+	VPERMT2D  Z6, Z0, Z6
+	KMOVW     1352(SP), K1
+	MOVQ      1336(SP), BX
+	VMOVDQU32 Z6, K1, (BX)(DI*1)
+	VMOVDQU64 896(SP), Z0
+	VPERMT2D  Z18, Z0, Z18
+	KMOVW     1376(SP), K1
+	MOVQ      1360(SP), BX
+	VMOVDQU32 Z18, K1, (BX)(DI*1)
+	VMOVDQU64 960(SP), Z0
+	VPERMT2D  Z4, Z0, Z4
+	KMOVW     1400(SP), K1
+	MOVQ      1384(SP), BX
+	VMOVDQU32 Z4, K1, (BX)(DI*1)
+	ADDQ      $0x00000040, AX
+	SUBQ      $0x02, DX
+	CMPQ      DX, $0x02
+	JAE       tilesUint32AlignedAVX512_pairs
+
+tilesUint32AlignedAVX512_one:
+	TESTQ DX, DX
+	JZ    tilesUint32AlignedAVX512_done
+
+tilesUint32AlignedAVX512_single:
+	MOVQ            dj+48(FP), SI
+	MOVQ            CX, BX
+	ANDQ            $0x0000003f, BX
+	MOVQ            CX, DI
+	SUBQ            BX, DI
+	MOVQ            DI, 1024(SP)
+	LEAQ            tilesUint32AlignedAVX512Shifts<>+0(SB), DI
+	SHLQ            $0x04, BX
+	VMOVDQU64       (DI)(BX*1), Z0
+	VMOVDQU64       Z0, (SP)
+	SHRQ            $0x06, BX
+	MOVQ            $0x0000ffff, DI
+	SHLXQ           BX, DI, DI
+	MOVQ            DI, 1032(SP)
+	XORQ            $0x0000ffff, DI
+	MOVQ            DI, 1040(SP)
+	ADDQ            SI, CX
+	MOVQ            CX, BX
+	ANDQ            $0x0000003f, BX
+	MOVQ            CX, DI
+	SUBQ            BX, DI
+	MOVQ            DI, 1048(SP)
+	LEAQ            tilesUint32AlignedAVX512Shifts<>+0(SB), DI
+	SHLQ            $0x04, BX
+	VMOVDQU64       (DI)(BX*1), Z0
+	VMOVDQU64       Z0, 64(SP)
+	SHRQ            $0x06, BX
+	MOVQ            $0x0000ffff, DI
+	SHLXQ           BX, DI, DI
+	MOVQ            DI, 1056(SP)
+	XORQ            $0x0000ffff, DI
+	MOVQ            DI, 1064(SP)
+	ADDQ            SI, CX
+	MOVQ            CX, BX
+	ANDQ            $0x0000003f, BX
+	MOVQ            CX, DI
+	SUBQ            BX, DI
+	MOVQ            DI, 1072(SP)
+	LEAQ            tilesUint32AlignedAVX512Shifts<>+0(SB), DI
+	SHLQ            $0x04, BX
+	VMOVDQU64       (DI)(BX*1), Z0
+	VMOVDQU64       Z0, 128(SP)
+	SHRQ            $0x06, BX
+	MOVQ            $0x0000ffff, DI
+	SHLXQ           BX, DI, DI
+	MOVQ            DI, 1080(SP)
+	XORQ            $0x0000ffff, DI
+	MOVQ            DI, 1088(SP)
+	ADDQ            SI, CX
+	MOVQ            CX, BX
+	ANDQ            $0x0000003f, BX
+	MOVQ            CX, DI
+	SUBQ            BX, DI
+	MOVQ            DI, 1096(SP)
+	LEAQ            tilesUint32AlignedAVX512Shifts<>+0(SB), DI
+	SHLQ            $0x04, BX
+	VMOVDQU64       (DI)(BX*1), Z0
+	VMOVDQU64       Z0, 192(SP)
+	SHRQ            $0x06, BX
+	MOVQ            $0x0000ffff, DI
+	SHLXQ           BX, DI, DI
+	MOVQ            DI, 1104(SP)
+	XORQ            $0x0000ffff, DI
+	MOVQ            DI, 1112(SP)
+	ADDQ            SI, CX
+	MOVQ            CX, BX
+	ANDQ            $0x0000003f, BX
+	MOVQ            CX, DI
+	SUBQ            BX, DI
+	MOVQ            DI, 1120(SP)
+	LEAQ            tilesUint32AlignedAVX512Shifts<>+0(SB), DI
+	SHLQ            $0x04, BX
+	VMOVDQU64       (DI)(BX*1), Z0
+	VMOVDQU64       Z0, 256(SP)
+	SHRQ            $0x06, BX
+	MOVQ            $0x0000ffff, DI
+	SHLXQ           BX, DI, DI
+	MOVQ            DI, 1128(SP)
+	XORQ            $0x0000ffff, DI
+	MOVQ            DI, 1136(SP)
+	ADDQ            SI, CX
+	MOVQ            CX, BX
+	ANDQ            $0x0000003f, BX
+	MOVQ            CX, DI
+	SUBQ            BX, DI
+	MOVQ            DI, 1144(SP)
+	LEAQ            tilesUint32AlignedAVX512Shifts<>+0(SB), DI
+	SHLQ            $0x04, BX
+	VMOVDQU64       (DI)(BX*1), Z0
+	VMOVDQU64       Z0, 320(SP)
+	SHRQ            $0x06, BX
+	MOVQ            $0x0000ffff, DI
+	SHLXQ           BX, DI, DI
+	MOVQ            DI, 1152(SP)
+	XORQ            $0x0000ffff, DI
+	MOVQ            DI, 1160(SP)
+	ADDQ            SI, CX
+	MOVQ            CX, BX
+	ANDQ            $0x0000003f, BX
+	MOVQ            CX, DI
+	SUBQ            BX, DI
+	MOVQ            DI, 1168(SP)
+	LEAQ            tilesUint32AlignedAVX512Shifts<>+0(SB), DI
+	SHLQ            $0x04, BX
+	VMOVDQU64       (DI)(BX*1), Z0
+	VMOVDQU64       Z0, 384(SP)
+	SHRQ            $0x06, BX
+	MOVQ            $0x0000ffff, DI
+	SHLXQ           BX, DI, DI
+	MOVQ            DI, 1176(SP)
+	XORQ            $0x0000ffff, DI
+	MOVQ            DI, 1184(SP)
+	ADDQ            SI, CX
+	MOVQ            CX, BX
+	ANDQ            $0x0000003f, BX
+	MOVQ            CX, DI
+	SUBQ            BX, DI
+	MOVQ            DI, 1192(SP)
+	LEAQ            tilesUint32AlignedAVX512Shifts<>+0(SB), DI
+	SHLQ            $0x04, BX
+	VMOVDQU64       (DI)(BX*1), Z0
+	VMOVDQU64       Z0, 448(SP)
+	SHRQ            $0x06, BX
+	MOVQ            $0x0000ffff, DI
+	SHLXQ           BX, DI, DI
+	MOVQ            DI, 1200(SP)
+	XORQ            $0x0000ffff, DI
+	MOVQ            DI, 1208(SP)
+	ADDQ            SI, CX
+	MOVQ            off+16(FP), SI
+	XORQ            DI, DI
+	MOVQ            ti+32(FP), R8
+	SHRQ            $0x01, R8
+	MOVQ            (SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z0
+	MOVQ            8(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z0, Z0
+	MOVQ            16(SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z1
+	MOVQ            24(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z1, Z1
+	MOVQ            32(SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z2
+	MOVQ            40(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z2, Z2
+	MOVQ            48(SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z3
+	MOVQ            56(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z3, Z3
+	MOVQ            64(SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z4
+	MOVQ            72(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z4, Z4
+	MOVQ            80(SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z5
+	MOVQ            88(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z5, Z5
+	MOVQ            96(SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z6
+	MOVQ            104(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z6, Z6
+	MOVQ            112(SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z7
+	MOVQ            120(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z7, Z7
+	VMOVDQU64       tilesUint32Perm<>+0(SB), Z8
+	VMOVDQU64       tilesUint32Perm<>+64(SB), Z9
+	VMOVDQA64       Z0, Z10
+	VPERMT2D        Z1, Z8, Z10
+	VPERMT2D        Z1, Z9, Z0
+	VMOVDQA64       Z2, Z1
+	VPERMT2D        Z3, Z8, Z1
+	VPERMT2D        Z3, Z9, Z2
+	VMOVDQA64       Z4, Z3
+	VPERMT2D        Z5, Z8, Z3
+	VPERMT2D        Z5, Z9, Z4
+	VMOVDQA64       Z6, Z5
+	VPERMT2D        Z7, Z8, Z5
+	VPERMT2D        Z7, Z9, Z6
+	VMOVDQU64       tilesUint32Perm<>+128(SB), Z7
+	VMOVDQU64       tilesUint32Perm<>+192(SB), Z8
+	VMOVDQA64       Z10, Z9
+	VPERMT2D        Z1, Z7, Z9
+	VPERMT2D        Z1, Z8, Z10
+	VMOVDQA64       Z0, Z1
+	VPERMT2D        Z2, Z7, Z1
+	VPERMT2D        Z2, Z8, Z0
+	VMOVDQA64       Z3, Z2
+	VPERMT2D        Z5, Z7, Z2
+	VPERMT2D        Z5, Z8, Z3
+	VMOVDQA64       Z4, Z5
+	VPERMT2D        Z6, Z7, Z5
+	VPERMT2D        Z6, Z8, Z4
+	VMOVDQU64       tilesUint32Perm<>+256(SB), Z6
+	VMOVDQU64       tilesUint32Perm<>+320(SB), Z7
+	VMOVDQA64       Z9, Z8
+	VPERMT2D        Z2, Z6, Z8
+	VPERMT2D        Z2, Z7, Z9
+	VMOVDQA64       Z1, Z2
+	VPERMT2D        Z5, Z6, Z2
+	VPERMT2D        Z5, Z7, Z1
+	VMOVDQA64       Z10, Z5
+	VPERMT2D        Z3, Z6, Z5
+	VPERMT2D        Z3, Z7, Z10
+	VMOVDQA64       Z0, Z3
+	VPERMT2D        Z4, Z6, Z3
+	VPERMT2D        Z4, Z7, Z0
+	VMOVDQU64       (SP), Z4
+	VPERMT2D        Z8, Z4, Z4
+	KMOVW           1032(SP), K1
+	MOVQ            1024(SP), BX
+	VMOVDQU32       Z4, K1, (BX)
+	VMOVDQU64       64(SP), Z4
+	VPERMT2D        Z2, Z4, Z4
+	KMOVW           1056(SP), K1
+	MOVQ            1048(SP), BX
+	VMOVDQU32       Z4, K1, (BX)
+	VMOVDQU64       128(SP), Z4
+	VPERMT2D        Z5, Z4, Z4
+	KMOVW           1080(SP), K1
+	MOVQ            1072(SP), BX
+	VMOVDQU32       Z4, K1, (BX)
+	VMOVDQU64       192(SP), Z4
+	VPERMT2D        Z3, Z4, Z4
+	KMOVW           1104(SP), K1
+	MOVQ            1096(SP), BX
+	VMOVDQU32       Z4, K1, (BX)
+	VMOVDQU64       256(SP), Z4
+	VPERMT2D        Z9, Z4, Z4
+	KMOVW           1128(SP), K1
+	MOVQ            1120(SP), BX
+	VMOVDQU32       Z4, K1, (BX)
+	VMOVDQU64       320(SP), Z4
+	VPERMT2D        Z1, Z4, Z4
+	KMOVW           1152(SP), K1
+	MOVQ            1144(SP), BX
+	VMOVDQU32       Z4, K1, (BX)
+	VMOVDQU64       384(SP), Z4
+	VPERMT2D        Z10, Z4, Z4
+	KMOVW           1176(SP), K1
+	MOVQ            1168(SP), BX
+	VMOVDQU32       Z4, K1, (BX)
+	VMOVDQU64       448(SP), Z4
+	VPERMT2D        Z0, Z4, Z4
+	KMOVW           1200(SP), K1
+	MOVQ            1192(SP), BX
+	VMOVDQU32       Z4, K1, (BX)
+	DECQ            R8
+	JZ              tilesUint32AlignedAVX512_single_last
+
+tilesUint32AlignedAVX512_single_b:
+	ADDQ            $0x00000080, SI
+	ADDQ            $0x00000040, DI
+	MOVQ            (SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z4
+	MOVQ            8(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z4, Z4
+	MOVQ            16(SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z6
+	MOVQ            24(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z6, Z6
+	MOVQ            32(SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z7
+	MOVQ            40(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z7, Z7
+	MOVQ            48(SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z11
+	MOVQ            56(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z11, Z11
+	MOVQ            64(SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z12
+	MOVQ            72(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z12, Z12
+	MOVQ            80(SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z13
+	MOVQ            88(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z13, Z13
+	MOVQ            96(SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z14
+	MOVQ            104(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z14, Z14
+	MOVQ            112(SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z15
+	MOVQ            120(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z15, Z15
+	VMOVDQU64       tilesUint32Perm<>+0(SB), Z16
+	VMOVDQU64       tilesUint32Perm<>+64(SB), Z17
+	VMOVDQA64       Z4, Z18
+	VPERMT2D        Z6, Z16, Z18
+	VPERMT2D        Z6, Z17, Z4
+	VMOVDQA64       Z7, Z6
+	VPERMT2D        Z11, Z16, Z6
+	VPERMT2D        Z11, Z17, Z7
+	VMOVDQA64       Z12, Z11
+	VPERMT2D        Z13, Z16, Z11
+	VPERMT2D        Z13, Z17, Z12
+	VMOVDQA64       Z14, Z13
+	VPERMT2D        Z15, Z16, Z13
+	VPERMT2D        Z15, Z17, Z14
+	VMOVDQU64       tilesUint32Perm<>+128(SB), Z15
+	VMOVDQU64       tilesUint32Perm<>+192(SB), Z16
+	VMOVDQA64       Z18, Z17
+	VPERMT2D        Z6, Z15, Z17
+	VPERMT2D        Z6, Z16, Z18
+	VMOVDQA64       Z4, Z6
+	VPERMT2D        Z7, Z15, Z6
+	VPERMT2D        Z7, Z16, Z4
+	VMOVDQA64       Z11, Z7
+	VPERMT2D        Z13, Z15, Z7
+	VPERMT2D        Z13, Z16, Z11
+	VMOVDQA64       Z12, Z13
+	VPERMT2D        Z14, Z15, Z13
+	VPERMT2D        Z14, Z16, Z12
+	VMOVDQU64       tilesUint32Perm<>+256(SB), Z14
+	VMOVDQU64       tilesUint32Perm<>+320(SB), Z15
+	VMOVDQA64       Z17, Z16
+	VPERMT2D        Z7, Z14, Z16
+	VPERMT2D        Z7, Z15, Z17
+	VMOVDQA64       Z6, Z7
+	VPERMT2D        Z13, Z14, Z7
+	VPERMT2D        Z13, Z15, Z6
+	VMOVDQA64       Z18, Z13
+	VPERMT2D        Z11, Z14, Z13
+	VPERMT2D        Z11, Z15, Z18
+	VMOVDQA64       Z4, Z11
+	VPERMT2D        Z12, Z14, Z11
+	VPERMT2D        Z12, Z15, Z4
+	VMOVDQU64       (SP), Z12
+	VPERMT2D        Z16, Z12, Z8
+	MOVQ            1024(SP), BX
+	VMOVDQA64       Z8, (BX)(DI*1)
+	VMOVDQA64       Z16, Z8
+	VMOVDQU64       64(SP), Z12
+	VPERMT2D        Z7, Z12, Z2
+	MOVQ            1048(SP), BX
+	VMOVDQA64       Z2, (BX)(DI*1)
+	VMOVDQA64       Z7, Z2
+	VMOVDQU64       128(SP), Z7
+	VPERMT2D        Z13, Z7, Z5
+	MOVQ            1072(SP), BX
+	VMOVDQA64       Z5, (BX)(DI*1)
+	VMOVDQA64       Z13, Z5
+	VMOVDQU64       192(SP), Z7
+	VPERMT2D        Z11, Z7, Z3
+	MOVQ            1096(SP), BX
+	VMOVDQA64       Z3, (BX)(DI*1)
+	VMOVDQA64       Z11, Z3
+	VMOVDQU64       256(SP), Z7
+	VPERMT2D        Z17, Z7, Z9
+	MOVQ            1120(SP), BX
+	VMOVDQA64       Z9, (BX)(DI*1)
+	VMOVDQA64       Z17, Z9
+	VMOVDQU64       320(SP), Z7
+	VPERMT2D        Z6, Z7, Z1
+	MOVQ            1144(SP), BX
+	VMOVDQA64       Z1, (BX)(DI*1)
+	VMOVDQA64       Z6, Z1
+	VMOVDQU64       384(SP), Z6
+	VPERMT2D        Z18, Z6, Z10
+	MOVQ            1168(SP), BX
+	VMOVDQA64       Z10, (BX)(DI*1)
+	VMOVDQA64       Z18, Z10
+	VMOVDQU64       448(SP), Z6
+	VPERMT2D        Z4, Z6, Z0
+	MOVQ            1192(SP), BX
+	VMOVDQA64       Z0, (BX)(DI*1)
+	VMOVDQA64       Z4, Z0
+	DECQ            R8
+	JNZ             tilesUint32AlignedAVX512_single_b
+
+tilesUint32AlignedAVX512_single_last:
+	ADDQ      $0x00000040, DI
+	VMOVDQU64 (SP), Z4
+	VPERMT2D  Z8, Z4, Z8
+	KMOVW     1040(SP), K1
+	MOVQ      1024(SP), BX
+	VMOVDQU32 Z8, K1, (BX)(DI*1)
+	VMOVDQU64 64(SP), Z4
+	VPERMT2D  Z2, Z4, Z2
+	KMOVW     1064(SP), K1
+	MOVQ      1048(SP), BX
+	VMOVDQU32 Z2, K1, (BX)(DI*1)
+	VMOVDQU64 128(SP), Z2
+	VPERMT2D  Z5, Z2, Z5
+	KMOVW     1088(SP), K1
+	MOVQ      1072(SP), BX
+	VMOVDQU32 Z5, K1, (BX)(DI*1)
+	VMOVDQU64 192(SP), Z2
+	VPERMT2D  Z3, Z2, Z3
+	KMOVW     1112(SP), K1
+	MOVQ      1096(SP), BX
+	VMOVDQU32 Z3, K1, (BX)(DI*1)
+	VMOVDQU64 256(SP), Z2
+	VPERMT2D  Z9, Z2, Z9
+	KMOVW     1136(SP), K1
+	MOVQ      1120(SP), BX
+	VMOVDQU32 Z9, K1, (BX)(DI*1)
+	VMOVDQU64 320(SP), Z2
+	VPERMT2D  Z1, Z2, Z1
+	KMOVW     1160(SP), K1
+	MOVQ      1144(SP), BX
+	VMOVDQU32 Z1, K1, (BX)(DI*1)
+	VMOVDQU64 384(SP), Z1
+	VPERMT2D  Z10, Z1, Z10
+	KMOVW     1184(SP), K1
+	MOVQ      1168(SP), BX
+	VMOVDQU32 Z10, K1, (BX)(DI*1)
+	VMOVDQU64 448(SP), Z1
+	VPERMT2D  Z0, Z1, Z0
+	KMOVW     1208(SP), K1
+	MOVQ      1192(SP), BX
+	VMOVDQU32 Z0, K1, (BX)(DI*1)
+	ADDQ      $0x00000020, AX
+	DECQ      DX
+	JNZ       tilesUint32AlignedAVX512_single
+
+tilesUint32AlignedAVX512_done:
+	VZEROUPPER
+	RET
+
+DATA tilesUint32AlignedAVX512Shifts<>+0(SB)/4, $0x00000010
+DATA tilesUint32AlignedAVX512Shifts<>+4(SB)/4, $0x00000011
+DATA tilesUint32AlignedAVX512Shifts<>+8(SB)/4, $0x00000012
+DATA tilesUint32AlignedAVX512Shifts<>+12(SB)/4, $0x00000013
+DATA tilesUint32AlignedAVX512Shifts<>+16(SB)/4, $0x00000014
+DATA tilesUint32AlignedAVX512Shifts<>+20(SB)/4, $0x00000015
+DATA tilesUint32AlignedAVX512Shifts<>+24(SB)/4, $0x00000016
+DATA tilesUint32AlignedAVX512Shifts<>+28(SB)/4, $0x00000017
+DATA tilesUint32AlignedAVX512Shifts<>+32(SB)/4, $0x00000018
+DATA tilesUint32AlignedAVX512Shifts<>+36(SB)/4, $0x00000019
+DATA tilesUint32AlignedAVX512Shifts<>+40(SB)/4, $0x0000001a
+DATA tilesUint32AlignedAVX512Shifts<>+44(SB)/4, $0x0000001b
+DATA tilesUint32AlignedAVX512Shifts<>+48(SB)/4, $0x0000001c
+DATA tilesUint32AlignedAVX512Shifts<>+52(SB)/4, $0x0000001d
+DATA tilesUint32AlignedAVX512Shifts<>+56(SB)/4, $0x0000001e
+DATA tilesUint32AlignedAVX512Shifts<>+60(SB)/4, $0x0000001f
+DATA tilesUint32AlignedAVX512Shifts<>+64(SB)/4, $0x0000000f
+DATA tilesUint32AlignedAVX512Shifts<>+68(SB)/4, $0x00000010
+DATA tilesUint32AlignedAVX512Shifts<>+72(SB)/4, $0x00000011
+DATA tilesUint32AlignedAVX512Shifts<>+76(SB)/4, $0x00000012
+DATA tilesUint32AlignedAVX512Shifts<>+80(SB)/4, $0x00000013
+DATA tilesUint32AlignedAVX512Shifts<>+84(SB)/4, $0x00000014
+DATA tilesUint32AlignedAVX512Shifts<>+88(SB)/4, $0x00000015
+DATA tilesUint32AlignedAVX512Shifts<>+92(SB)/4, $0x00000016
+DATA tilesUint32AlignedAVX512Shifts<>+96(SB)/4, $0x00000017
+DATA tilesUint32AlignedAVX512Shifts<>+100(SB)/4, $0x00000018
+DATA tilesUint32AlignedAVX512Shifts<>+104(SB)/4, $0x00000019
+DATA tilesUint32AlignedAVX512Shifts<>+108(SB)/4, $0x0000001a
+DATA tilesUint32AlignedAVX512Shifts<>+112(SB)/4, $0x0000001b
+DATA tilesUint32AlignedAVX512Shifts<>+116(SB)/4, $0x0000001c
+DATA tilesUint32AlignedAVX512Shifts<>+120(SB)/4, $0x0000001d
+DATA tilesUint32AlignedAVX512Shifts<>+124(SB)/4, $0x0000001e
+DATA tilesUint32AlignedAVX512Shifts<>+128(SB)/4, $0x0000000e
+DATA tilesUint32AlignedAVX512Shifts<>+132(SB)/4, $0x0000000f
+DATA tilesUint32AlignedAVX512Shifts<>+136(SB)/4, $0x00000010
+DATA tilesUint32AlignedAVX512Shifts<>+140(SB)/4, $0x00000011
+DATA tilesUint32AlignedAVX512Shifts<>+144(SB)/4, $0x00000012
+DATA tilesUint32AlignedAVX512Shifts<>+148(SB)/4, $0x00000013
+DATA tilesUint32AlignedAVX512Shifts<>+152(SB)/4, $0x00000014
+DATA tilesUint32AlignedAVX512Shifts<>+156(SB)/4, $0x00000015
+DATA tilesUint32AlignedAVX512Shifts<>+160(SB)/4, $0x00000016
+DATA tilesUint32AlignedAVX512Shifts<>+164(SB)/4, $0x00000017
+DATA tilesUint32AlignedAVX512Shifts<>+168(SB)/4, $0x00000018
+DATA tilesUint32AlignedAVX512Shifts<>+172(SB)/4, $0x00000019
+DATA tilesUint32AlignedAVX512Shifts<>+176(SB)/4, $0x0000001a
+DATA tilesUint32AlignedAVX512Shifts<>+180(SB)/4, $0x0000001b
+DATA tilesUint32AlignedAVX512Shifts<>+184(SB)/4, $0x0000001c
+DATA tilesUint32AlignedAVX512Shifts<>+188(SB)/4, $0x0000001d
+DATA tilesUint32AlignedAVX512Shifts<>+192(SB)/4, $0x0000000d
+DATA tilesUint32AlignedAVX512Shifts<>+196(SB)/4, $0x0000000e
+DATA tilesUint32AlignedAVX512Shifts<>+200(SB)/4, $0x0000000f
+DATA tilesUint32AlignedAVX512Shifts<>+204(SB)/4, $0x00000010
+DATA tilesUint32AlignedAVX512Shifts<>+208(SB)/4, $0x00000011
+DATA tilesUint32AlignedAVX512Shifts<>+212(SB)/4, $0x00000012
+DATA tilesUint32AlignedAVX512Shifts<>+216(SB)/4, $0x00000013
+DATA tilesUint32AlignedAVX512Shifts<>+220(SB)/4, $0x00000014
+DATA tilesUint32AlignedAVX512Shifts<>+224(SB)/4, $0x00000015
+DATA tilesUint32AlignedAVX512Shifts<>+228(SB)/4, $0x00000016
+DATA tilesUint32AlignedAVX512Shifts<>+232(SB)/4, $0x00000017
+DATA tilesUint32AlignedAVX512Shifts<>+236(SB)/4, $0x00000018
+DATA tilesUint32AlignedAVX512Shifts<>+240(SB)/4, $0x00000019
+DATA tilesUint32AlignedAVX512Shifts<>+244(SB)/4, $0x0000001a
+DATA tilesUint32AlignedAVX512Shifts<>+248(SB)/4, $0x0000001b
+DATA tilesUint32AlignedAVX512Shifts<>+252(SB)/4, $0x0000001c
+DATA tilesUint32AlignedAVX512Shifts<>+256(SB)/4, $0x0000000c
+DATA tilesUint32AlignedAVX512Shifts<>+260(SB)/4, $0x0000000d
+DATA tilesUint32AlignedAVX512Shifts<>+264(SB)/4, $0x0000000e
+DATA tilesUint32AlignedAVX512Shifts<>+268(SB)/4, $0x0000000f
+DATA tilesUint32AlignedAVX512Shifts<>+272(SB)/4, $0x00000010
+DATA tilesUint32AlignedAVX512Shifts<>+276(SB)/4, $0x00000011
+DATA tilesUint32AlignedAVX512Shifts<>+280(SB)/4, $0x00000012
+DATA tilesUint32AlignedAVX512Shifts<>+284(SB)/4, $0x00000013
+DATA tilesUint32AlignedAVX512Shifts<>+288(SB)/4, $0x00000014
+DATA tilesUint32AlignedAVX512Shifts<>+292(SB)/4, $0x00000015
+DATA tilesUint32AlignedAVX512Shifts<>+296(SB)/4, $0x00000016
+DATA tilesUint32AlignedAVX512Shifts<>+300(SB)/4, $0x00000017
+DATA tilesUint32AlignedAVX512Shifts<>+304(SB)/4, $0x00000018
+DATA tilesUint32AlignedAVX512Shifts<>+308(SB)/4, $0x00000019
+DATA tilesUint32AlignedAVX512Shifts<>+312(SB)/4, $0x0000001a
+DATA tilesUint32AlignedAVX512Shifts<>+316(SB)/4, $0x0000001b
+DATA tilesUint32AlignedAVX512Shifts<>+320(SB)/4, $0x0000000b
+DATA tilesUint32AlignedAVX512Shifts<>+324(SB)/4, $0x0000000c
+DATA tilesUint32AlignedAVX512Shifts<>+328(SB)/4, $0x0000000d
+DATA tilesUint32AlignedAVX512Shifts<>+332(SB)/4, $0x0000000e
+DATA tilesUint32AlignedAVX512Shifts<>+336(SB)/4, $0x0000000f
+DATA tilesUint32AlignedAVX512Shifts<>+340(SB)/4, $0x00000010
+DATA tilesUint32AlignedAVX512Shifts<>+344(SB)/4, $0x00000011
+DATA tilesUint32AlignedAVX512Shifts<>+348(SB)/4, $0x00000012
+DATA tilesUint32AlignedAVX512Shifts<>+352(SB)/4, $0x00000013
+DATA tilesUint32AlignedAVX512Shifts<>+356(SB)/4, $0x00000014
+DATA tilesUint32AlignedAVX512Shifts<>+360(SB)/4, $0x00000015
+DATA tilesUint32AlignedAVX512Shifts<>+364(SB)/4, $0x00000016
+DATA tilesUint32AlignedAVX512Shifts<>+368(SB)/4, $0x00000017
+DATA tilesUint32AlignedAVX512Shifts<>+372(SB)/4, $0x00000018
+DATA tilesUint32AlignedAVX512Shifts<>+376(SB)/4, $0x00000019
+DATA tilesUint32AlignedAVX512Shifts<>+380(SB)/4, $0x0000001a
+DATA tilesUint32AlignedAVX512Shifts<>+384(SB)/4, $0x0000000a
+DATA tilesUint32AlignedAVX512Shifts<>+388(SB)/4, $0x0000000b
+DATA tilesUint32AlignedAVX512Shifts<>+392(SB)/4, $0x0000000c
+DATA tilesUint32AlignedAVX512Shifts<>+396(SB)/4, $0x0000000d
+DATA tilesUint32AlignedAVX512Shifts<>+400(SB)/4, $0x0000000e
+DATA tilesUint32AlignedAVX512Shifts<>+404(SB)/4, $0x0000000f
+DATA tilesUint32AlignedAVX512Shifts<>+408(SB)/4, $0x00000010
+DATA tilesUint32AlignedAVX512Shifts<>+412(SB)/4, $0x00000011
+DATA tilesUint32AlignedAVX512Shifts<>+416(SB)/4, $0x00000012
+DATA tilesUint32AlignedAVX512Shifts<>+420(SB)/4, $0x00000013
+DATA tilesUint32AlignedAVX512Shifts<>+424(SB)/4, $0x00000014
+DATA tilesUint32AlignedAVX512Shifts<>+428(SB)/4, $0x00000015
+DATA tilesUint32AlignedAVX512Shifts<>+432(SB)/4, $0x00000016
+DATA tilesUint32AlignedAVX512Shifts<>+436(SB)/4, $0x00000017
+DATA tilesUint32AlignedAVX512Shifts<>+440(SB)/4, $0x00000018
+DATA tilesUint32AlignedAVX512Shifts<>+444(SB)/4, $0x00000019
+DATA tilesUint32AlignedAVX512Shifts<>+448(SB)/4, $0x00000009
+DATA tilesUint32AlignedAVX512Shifts<>+452(SB)/4, $0x0000000a
+DATA tilesUint32AlignedAVX512Shifts<>+456(SB)/4, $0x0000000b
+DATA tilesUint32AlignedAVX512Shifts<>+460(SB)/4, $0x0000000c
+DATA tilesUint32AlignedAVX512Shifts<>+464(SB)/4, $0x0000000d
+DATA tilesUint32AlignedAVX512Shifts<>+468(SB)/4, $0x0000000e
+DATA tilesUint32AlignedAVX512Shifts<>+472(SB)/4, $0x0000000f
+DATA tilesUint32AlignedAVX512Shifts<>+476(SB)/4, $0x00000010
+DATA tilesUint32AlignedAVX512Shifts<>+480(SB)/4, $0x00000011
+DATA tilesUint32AlignedAVX512Shifts<>+484(SB)/4, $0x00000012
+DATA tilesUint32AlignedAVX512Shifts<>+488(SB)/4, $0x00000013
+DATA tilesUint32AlignedAVX512Shifts<>+492(SB)/4, $0x00000014
+DATA tilesUint32AlignedAVX512Shifts<>+496(SB)/4, $0x00000015
+DATA tilesUint32AlignedAVX512Shifts<>+500(SB)/4, $0x00000016
+DATA tilesUint32AlignedAVX512Shifts<>+504(SB)/4, $0x00000017
+DATA tilesUint32AlignedAVX512Shifts<>+508(SB)/4, $0x00000018
+DATA tilesUint32AlignedAVX512Shifts<>+512(SB)/4, $0x00000008
+DATA tilesUint32AlignedAVX512Shifts<>+516(SB)/4, $0x00000009
+DATA tilesUint32AlignedAVX512Shifts<>+520(SB)/4, $0x0000000a
+DATA tilesUint32AlignedAVX512Shifts<>+524(SB)/4, $0x0000000b
+DATA tilesUint32AlignedAVX512Shifts<>+528(SB)/4, $0x0000000c
+DATA tilesUint32AlignedAVX512Shifts<>+532(SB)/4, $0x0000000d
+DATA tilesUint32AlignedAVX512Shifts<>+536(SB)/4, $0x0000000e
+DATA tilesUint32AlignedAVX512Shifts<>+540(SB)/4, $0x0000000f
+DATA tilesUint32AlignedAVX512Shifts<>+544(SB)/4, $0x00000010
+DATA tilesUint32AlignedAVX512Shifts<>+548(SB)/4, $0x00000011
+DATA tilesUint32AlignedAVX512Shifts<>+552(SB)/4, $0x00000012
+DATA tilesUint32AlignedAVX512Shifts<>+556(SB)/4, $0x00000013
+DATA tilesUint32AlignedAVX512Shifts<>+560(SB)/4, $0x00000014
+DATA tilesUint32AlignedAVX512Shifts<>+564(SB)/4, $0x00000015
+DATA tilesUint32AlignedAVX512Shifts<>+568(SB)/4, $0x00000016
+DATA tilesUint32AlignedAVX512Shifts<>+572(SB)/4, $0x00000017
+DATA tilesUint32AlignedAVX512Shifts<>+576(SB)/4, $0x00000007
+DATA tilesUint32AlignedAVX512Shifts<>+580(SB)/4, $0x00000008
+DATA tilesUint32AlignedAVX512Shifts<>+584(SB)/4, $0x00000009
+DATA tilesUint32AlignedAVX512Shifts<>+588(SB)/4, $0x0000000a
+DATA tilesUint32AlignedAVX512Shifts<>+592(SB)/4, $0x0000000b
+DATA tilesUint32AlignedAVX512Shifts<>+596(SB)/4, $0x0000000c
+DATA tilesUint32AlignedAVX512Shifts<>+600(SB)/4, $0x0000000d
+DATA tilesUint32AlignedAVX512Shifts<>+604(SB)/4, $0x0000000e
+DATA tilesUint32AlignedAVX512Shifts<>+608(SB)/4, $0x0000000f
+DATA tilesUint32AlignedAVX512Shifts<>+612(SB)/4, $0x00000010
+DATA tilesUint32AlignedAVX512Shifts<>+616(SB)/4, $0x00000011
+DATA tilesUint32AlignedAVX512Shifts<>+620(SB)/4, $0x00000012
+DATA tilesUint32AlignedAVX512Shifts<>+624(SB)/4, $0x00000013
+DATA tilesUint32AlignedAVX512Shifts<>+628(SB)/4, $0x00000014
+DATA tilesUint32AlignedAVX512Shifts<>+632(SB)/4, $0x00000015
+DATA tilesUint32AlignedAVX512Shifts<>+636(SB)/4, $0x00000016
+DATA tilesUint32AlignedAVX512Shifts<>+640(SB)/4, $0x00000006
+DATA tilesUint32AlignedAVX512Shifts<>+644(SB)/4, $0x00000007
+DATA tilesUint32AlignedAVX512Shifts<>+648(SB)/4, $0x00000008
+DATA tilesUint32AlignedAVX512Shifts<>+652(SB)/4, $0x00000009
+DATA tilesUint32AlignedAVX512Shifts<>+656(SB)/4, $0x0000000a
+DATA tilesUint32AlignedAVX512Shifts<>+660(SB)/4, $0x0000000b
+DATA tilesUint32AlignedAVX512Shifts<>+664(SB)/4, $0x0000000c
+DATA tilesUint32AlignedAVX512Shifts<>+668(SB)/4, $0x0000000d
+DATA tilesUint32AlignedAVX512Shifts<>+672(SB)/4, $0x0000000e
+DATA tilesUint32AlignedAVX512Shifts<>+676(SB)/4, $0x0000000f
+DATA tilesUint32AlignedAVX512Shifts<>+680(SB)/4, $0x00000010
+DATA tilesUint32AlignedAVX512Shifts<>+684(SB)/4, $0x00000011
+DATA tilesUint32AlignedAVX512Shifts<>+688(SB)/4, $0x00000012
+DATA tilesUint32AlignedAVX512Shifts<>+692(SB)/4, $0x00000013
+DATA tilesUint32AlignedAVX512Shifts<>+696(SB)/4, $0x00000014
+DATA tilesUint32AlignedAVX512Shifts<>+700(SB)/4, $0x00000015
+DATA tilesUint32AlignedAVX512Shifts<>+704(SB)/4, $0x00000005
+DATA tilesUint32AlignedAVX512Shifts<>+708(SB)/4, $0x00000006
+DATA tilesUint32AlignedAVX512Shifts<>+712(SB)/4, $0x00000007
+DATA tilesUint32AlignedAVX512Shifts<>+716(SB)/4, $0x00000008
+DATA tilesUint32AlignedAVX512Shifts<>+720(SB)/4, $0x00000009
+DATA tilesUint32AlignedAVX512Shifts<>+724(SB)/4, $0x0000000a
+DATA tilesUint32AlignedAVX512Shifts<>+728(SB)/4, $0x0000000b
+DATA tilesUint32AlignedAVX512Shifts<>+732(SB)/4, $0x0000000c
+DATA tilesUint32AlignedAVX512Shifts<>+736(SB)/4, $0x0000000d
+DATA tilesUint32AlignedAVX512Shifts<>+740(SB)/4, $0x0000000e
+DATA tilesUint32AlignedAVX512Shifts<>+744(SB)/4, $0x0000000f
+DATA tilesUint32AlignedAVX512Shifts<>+748(SB)/4, $0x00000010
+DATA tilesUint32AlignedAVX512Shifts<>+752(SB)/4, $0x00000011
+DATA tilesUint32AlignedAVX512Shifts<>+756(SB)/4, $0x00000012
+DATA tilesUint32AlignedAVX512Shifts<>+760(SB)/4, $0x00000013
+DATA tilesUint32AlignedAVX512Shifts<>+764(SB)/4, $0x00000014
+DATA tilesUint32AlignedAVX512Shifts<>+768(SB)/4, $0x00000004
+DATA tilesUint32AlignedAVX512Shifts<>+772(SB)/4, $0x00000005
+DATA tilesUint32AlignedAVX512Shifts<>+776(SB)/4, $0x00000006
+DATA tilesUint32AlignedAVX512Shifts<>+780(SB)/4, $0x00000007
+DATA tilesUint32AlignedAVX512Shifts<>+784(SB)/4, $0x00000008
+DATA tilesUint32AlignedAVX512Shifts<>+788(SB)/4, $0x00000009
+DATA tilesUint32AlignedAVX512Shifts<>+792(SB)/4, $0x0000000a
+DATA tilesUint32AlignedAVX512Shifts<>+796(SB)/4, $0x0000000b
+DATA tilesUint32AlignedAVX512Shifts<>+800(SB)/4, $0x0000000c
+DATA tilesUint32AlignedAVX512Shifts<>+804(SB)/4, $0x0000000d
+DATA tilesUint32AlignedAVX512Shifts<>+808(SB)/4, $0x0000000e
+DATA tilesUint32AlignedAVX512Shifts<>+812(SB)/4, $0x0000000f
+DATA tilesUint32AlignedAVX512Shifts<>+816(SB)/4, $0x00000010
+DATA tilesUint32AlignedAVX512Shifts<>+820(SB)/4, $0x00000011
+DATA tilesUint32AlignedAVX512Shifts<>+824(SB)/4, $0x00000012
+DATA tilesUint32AlignedAVX512Shifts<>+828(SB)/4, $0x00000013
+DATA tilesUint32AlignedAVX512Shifts<>+832(SB)/4, $0x00000003
+DATA tilesUint32AlignedAVX512Shifts<>+836(SB)/4, $0x00000004
+DATA tilesUint32AlignedAVX512Shifts<>+840(SB)/4, $0x00000005
+DATA tilesUint32AlignedAVX512Shifts<>+844(SB)/4, $0x00000006
+DATA tilesUint32AlignedAVX512Shifts<>+848(SB)/4, $0x00000007
+DATA tilesUint32AlignedAVX512Shifts<>+852(SB)/4, $0x00000008
+DATA tilesUint32AlignedAVX512Shifts<>+856(SB)/4, $0x00000009
+DATA tilesUint32AlignedAVX512Shifts<>+860(SB)/4, $0x0000000a
+DATA tilesUint32AlignedAVX512Shifts<>+864(SB)/4, $0x0000000b
+DATA tilesUint32AlignedAVX512Shifts<>+868(SB)/4, $0x0000000c
+DATA tilesUint32AlignedAVX512Shifts<>+872(SB)/4, $0x0000000d
+DATA tilesUint32AlignedAVX512Shifts<>+876(SB)/4, $0x0000000e
+DATA tilesUint32AlignedAVX512Shifts<>+880(SB)/4, $0x0000000f
+DATA tilesUint32AlignedAVX512Shifts<>+884(SB)/4, $0x00000010
+DATA tilesUint32AlignedAVX512Shifts<>+888(SB)/4, $0x00000011
+DATA tilesUint32AlignedAVX512Shifts<>+892(SB)/4, $0x00000012
+DATA tilesUint32AlignedAVX512Shifts<>+896(SB)/4, $0x00000002
+DATA tilesUint32AlignedAVX512Shifts<>+900(SB)/4, $0x00000003
+DATA tilesUint32AlignedAVX512Shifts<>+904(SB)/4, $0x00000004
+DATA tilesUint32AlignedAVX512Shifts<>+908(SB)/4, $0x00000005
+DATA tilesUint32AlignedAVX512Shifts<>+912(SB)/4, $0x00000006
+DATA tilesUint32AlignedAVX512Shifts<>+916(SB)/4, $0x00000007
+DATA tilesUint32AlignedAVX512Shifts<>+920(SB)/4, $0x00000008
+DATA tilesUint32AlignedAVX512Shifts<>+924(SB)/4, $0x00000009
+DATA tilesUint32AlignedAVX512Shifts<>+928(SB)/4, $0x0000000a
+DATA tilesUint32AlignedAVX512Shifts<>+932(SB)/4, $0x0000000b
+DATA tilesUint32AlignedAVX512Shifts<>+936(SB)/4, $0x0000000c
+DATA tilesUint32AlignedAVX512Shifts<>+940(SB)/4, $0x0000000d
+DATA tilesUint32AlignedAVX512Shifts<>+944(SB)/4, $0x0000000e
+DATA tilesUint32AlignedAVX512Shifts<>+948(SB)/4, $0x0000000f
+DATA tilesUint32AlignedAVX512Shifts<>+952(SB)/4, $0x00000010
+DATA tilesUint32AlignedAVX512Shifts<>+956(SB)/4, $0x00000011
+DATA tilesUint32AlignedAVX512Shifts<>+960(SB)/4, $0x00000001
+DATA tilesUint32AlignedAVX512Shifts<>+964(SB)/4, $0x00000002
+DATA tilesUint32AlignedAVX512Shifts<>+968(SB)/4, $0x00000003
+DATA tilesUint32AlignedAVX512Shifts<>+972(SB)/4, $0x00000004
+DATA tilesUint32AlignedAVX512Shifts<>+976(SB)/4, $0x00000005
+DATA tilesUint32AlignedAVX512Shifts<>+980(SB)/4, $0x00000006
+DATA tilesUint32AlignedAVX512Shifts<>+984(SB)/4, $0x00000007
+DATA tilesUint32AlignedAVX512Shifts<>+988(SB)/4, $0x00000008
+DATA tilesUint32AlignedAVX512Shifts<>+992(SB)/4, $0x00000009
+DATA tilesUint32AlignedAVX512Shifts<>+996(SB)/4, $0x0000000a
+DATA tilesUint32AlignedAVX512Shifts<>+1000(SB)/4, $0x0000000b
+DATA tilesUint32AlignedAVX512Shifts<>+1004(SB)/4, $0x0000000c
+DATA tilesUint32AlignedAVX512Shifts<>+1008(SB)/4, $0x0000000d
+DATA tilesUint32AlignedAVX512Shifts<>+1012(SB)/4, $0x0000000e
+DATA tilesUint32AlignedAVX512Shifts<>+1016(SB)/4, $0x0000000f
+DATA tilesUint32AlignedAVX512Shifts<>+1020(SB)/4, $0x00000010
+GLOBL tilesUint32AlignedAVX512Shifts<>(SB), RODATA|NOPTR, $1024

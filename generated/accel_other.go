@@ -18,6 +18,17 @@ const cacheLine = 64
 // a block of a streamed transpose (see the backends in gen/backend.go).
 const streamRows = 0
 
+// alignedBands reports whether the whole bands of a blocked transpose of
+// size-byte elements into dst, whose rows are dj bytes apart, that is not
+// streamed go out as whole aligned lines (the Aligned AVX-512 tiles, see
+// avx512Aligned in gen): where this build and CPU have them for the size,
+// AMDTuned is false, and dst or dj is not a whole number of lines. Their
+// walks then take blocks of 512 rows (alignedRows in gen).
+// This build has none.
+func alignedBands(size int, dst unsafe.Pointer, dj int) bool {
+	return false
+}
+
 // A blocked transpose writes through a buffer (see crowded) when the
 // destination rows of one block, more than crowdWays, fall into too few
 // sets of the L1 data cache and its destination spans fewer bytes than

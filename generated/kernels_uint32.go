@@ -896,8 +896,12 @@ func transposeUint32(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool
 		return
 	}
 	touch := stream && !Accelerated
-	for i0 := 0; i0 < len(off); i0 += 128 {
-		mi := min(128, len(off)-i0)
+	ai := 128
+	if !stream && alignedBands(4, dst, dj*4) {
+		ai = 512
+	}
+	for i0 := 0; i0 < len(off); i0 += ai {
+		mi := min(ai, len(off)-i0)
 		rows := off[i0 : i0+mi]
 		fb := mi - mi%(cacheLine/4)
 		for j0 := 0; j0 < nj; j0 += cacheLine / 4 {

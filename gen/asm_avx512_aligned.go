@@ -1,0 +1,250 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/mmcloughlin/avo/attr"
+	"github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	"github.com/mmcloughlin/avo/reg"
+)
+
+// The Aligned AVX-512 tiles: the bands of emitBandAVX512 for destination
+// rows that do not start on a line boundary (rows off line boundaries, as
+// in a transpose of [4095, 4097]), in the cache. There each of a band's
+// 64-byte stores straddles two lines, and on the Intel Xeon VM that alone
+// made the float32 tiles 1.3-1.5x slower than the same tiles into rows
+// padded to whole lines (BenchmarkLimitAlignment in benchmarks/).
+//
+// The Aligned form walks the bands of one tile column down its source rows
+// (the plain tiles walk the tile columns of one band), so that destination
+// row r gets its consecutive lines from consecutive bands. Each band's line
+// of row r is joined with the one before it by a two-source permute
+// (VPERMT2D) whose index vector shifts them by the row's distance from its
+// line boundary, s_r elements, and stored whole and aligned: the line that
+// holds elements [16b-s_r, 16b+16-s_r) after band b. The first and last
+// lines of each row, which hold elements of other calls' rows too, go out
+// through a mask (VMOVDQU32). The index vector and both masks of each row
+// are worked out once per tile column, on the stack.
+
+// avx512Aligned are the element sizes that get an Aligned AVX-512 tile
+// kernel: 4 bytes, whose bands store 16 elements of each of 8 destination
+// rows.
+var avx512Aligned = map[int]bool{4: true}
+
+// alignedName is the name of the Aligned AVX-512 tiles of w.
+func alignedName(w width) string { return tilesName(w) + "AlignedAVX512" }
+
+// avx512AlignedFuncs lists the Aligned tile kernels, one per width of
+// avx512Aligned.
+func avx512AlignedFuncs() []asmFunc {
+	var fs []asmFunc
+	for _, w := range widths {
+		w := w
+		if !avx512Aligned[w.Size] {
+			continue
+		}
+		doc := tilesDoc(w, alignedName(w), "with AVX-512 permutes, in whole aligned destination lines")
+		doc = append(doc, "",
+			fmt.Sprintf("for destination rows that do not start on a line boundary: dst and dj must be multiples of %d,", w.Size),
+			fmt.Sprintf("and ti even (whole bands of %d source rows). Each destination row's first", 2*w.TileI),
+			"and last lines are written through a mask, the lines between whole and",
+			"aligned, with the elements of two bands each. It is for results in the",
+			"cache: plain stores, no prefetch.",
+			"",
+			"It needs AVX-512 F, BW, VL and VBMI (see AVX512), and BMI2.")
+		fs = append(fs, asmFunc{
+			Name:   alignedName(w),
+			Params: tileParams,
+			Doc:    doc,
+			Body:   func(c *build.Context) { emitTilesAlignedAVX512(c, w) },
+			Frame:  true, // each row's index vector, line and masks
+		})
+	}
+	return fs
+}
+
+// alignedShifts writes the index vectors of the Aligned tiles of w into the
+// active global: vector s (64 bytes at s*64) takes lane k from lane
+// k+lanes-s of the two sources (the one before, then the band's own), so
+// that it holds the elements [16b-s, 16b+16-s) of a row whose start is s
+// elements past a line boundary.
+func alignedShifts(c *build.Context, w width) {
+	lanes := cacheLineBytes / w.Size
+	for s := range lanes {
+		for k := range lanes {
+			c.AddDatum(s*cacheLineBytes+k*w.Size, U32(k+lanes-s))
+		}
+	}
+}
+
+// alignedGroup is how many tile columns the Aligned tiles walk down their
+// bands together: two, 16 source columns of 4 bytes, so that the band of the
+// second reads the other half of the lines the first has just read (rows
+// about 4 KiB apart would otherwise evict them before a second walk came
+// back for them), and 16 destination rows' lines (16 ZMM registers) carry
+// from band to band.
+const alignedGroup = 2
+
+// emitTilesAlignedAVX512 emits the Aligned tiles of w (4-byte elements:
+// bands of 16 source rows by 8 columns), alignedGroup tile columns at a
+// time, then one:
+//
+//	loop_pairs:                      // while tj >= 2
+//		for each of the 16 destination rows r, at a = d + r*dj:
+//			line[r] = a &^ 63; idx[r] = shifts + (a&63)*16
+//			head[r] = 0xFFFF << ((a&63)/4); tail[r] = ^head[r]
+//		band 0 of both columns (loadBand, permuteBand) -> cur[r]
+//		VPERMT2D cur[r], idx[r], Zx; VMOVDQU32 Zx, K(head[r]), (line[r])
+//	loop_pairs_b:                    // the other ti/2-1 bands
+//		band b -> next[r]; VPERMT2D next[r], idx[r], cur[r]
+//		VMOVDQA64 cur[r], 64*b(line[r]); cur[r] = next[r]
+//		VPERMT2D cur[r], idx[r], cur[r]; VMOVDQU32 cur[r], K(tail[r]), 64*(b+1)(line[r])
+//	one: the same for a last single tile column
+func emitTilesAlignedAVX512(c *build.Context, w width) {
+	name := alignedName(w)
+	lanes := cacheLineBytes / w.Size
+	stages, err := bandStages(w)
+	if err != nil {
+		panic("unreachable: validate checked the bands of every width: " + err.Error())
+	}
+	perm := NewDataAddr(NewStaticSymbol(tilesName(w)+"Perm"), 0) // the tiles' first form writes them
+	shifts := c.StaticGlobal(name + "Shifts")
+	c.DataAttributes(attr.RODATA | attr.NOPTR)
+	alignedShifts(c, w)
+
+	most := alignedGroup * w.TileJ // destination rows at a time
+	// The frame: each row's index vector, then its line, head and tail mask.
+	frame := c.AllocLocal(most*cacheLineBytes + most*3*8)
+	idxAt := func(r int) Mem { return frame.Offset(r * cacheLineBytes) }
+	lineAt := func(r int) Mem { return frame.Offset(most*cacheLineBytes + r*24) }
+	headAt := func(r int) Mem { return lineAt(r).Offset(8) }
+	tailAt := func(r int) Mem { return lineAt(r).Offset(16) }
+
+	// Registers held across the loops: the source column s, the
+	// destination d, the tile columns left kk; the parameters are read
+	// again from the frame where needed.
+	s, d, kk := c.GP64(), c.GP64(), c.GP64()
+	c.MOVQ(paramAddr(c, "src"), s)
+	c.ADDQ(paramAddr(c, "col"), s)
+	c.MOVQ(paramAddr(c, "dst"), d)
+	c.MOVQ(paramAddr(c, "tj"), kk)
+	t := c.GP64()
+	c.MOVQ(paramAddr(c, "ti"), t)
+	c.SHRQ(U8(1), t) // bands
+	c.JZ(LabelRef(name + "_done"))
+
+	group := func(cols int, label string) {
+		rows := cols * w.TileJ
+		c.Label(label)
+		a, tmp, dj := c.GP64(), c.GP64(), c.GP64()
+		c.MOVQ(paramAddr(c, "dj"), dj)
+		c.MOVQ(d, a)
+		for r := range rows {
+			c.MOVQ(a, t)
+			c.ANDQ(U32(cacheLineBytes-1), t) // bytes past the line boundary
+			c.MOVQ(a, tmp)
+			c.SUBQ(t, tmp)
+			c.MOVQ(tmp, lineAt(r))
+			c.LEAQ(shifts, tmp)
+			c.SHLQ(U8(6-2), t) // (bytes/4)*64: that row's index vector
+			z := c.ZMM()
+			c.VMOVDQU64(Mem{Base: tmp, Index: t, Scale: 1}, z)
+			c.VMOVDQU64(z, idxAt(r))
+			c.SHRQ(U8(6), t) // elements past the line boundary
+			c.MOVQ(U32(1<<lanes-1), tmp)
+			c.SHLXQ(t, tmp, tmp)
+			c.MOVQ(tmp, headAt(r))
+			c.XORQ(U32(1<<lanes-1), tmp)
+			c.MOVQ(tmp, tailAt(r))
+			c.ADDQ(dj, a)
+		}
+		c.MOVQ(a, d) // the next group's first row
+		p, o, nb := c.GP64(), c.GP64(), c.GP64()
+		c.MOVQ(paramAddr(c, "off"), p)
+		c.XORQ(o, o)
+		c.MOVQ(paramAddr(c, "ti"), nb)
+		c.SHRQ(U8(1), nb)
+		// band returns the destination lines of the band at p of tile
+		// column g of the group, its rows in order. Each column's lines
+		// are joined and stored before the next column's band loads, so
+		// that only the carried lines and one band are in registers.
+		band := func(g int) []reg.VecVirtual {
+			if g > 0 {
+				c.ADDQ(U32(w.TileJ*w.Size), s)
+			}
+			return permuteBand(c, w, perm, len(stages), loadBand(c, w, bandRegs{s: s, off: p, t: t}, false))
+		}
+		back := func() { // s to the group's first column again
+			if cols > 1 {
+				c.SUBQ(U32((cols-1)*w.TileJ*w.Size), s)
+			}
+		}
+		k := c.K()
+		cur := make([]reg.VecVirtual, rows)
+		for g := range cols {
+			lines := band(g)
+			for q, l := range lines {
+				r := g*w.TileJ + q
+				x := c.ZMM()
+				c.VMOVDQU64(idxAt(r), x)
+				c.VPERMT2D(l, x, x) // the lanes before the row's start are masked off
+				c.KMOVW(headAt(r), k)
+				c.MOVQ(lineAt(r), t)
+				c.VMOVDQU32(x, k, Mem{Base: t})
+				cur[r] = l
+			}
+		}
+		back()
+		c.DECQ(nb)
+		c.JZ(LabelRef(label + "_last"))
+
+		c.Label(label + "_b")
+		c.ADDQ(U32(8*2*w.TileI), p)
+		c.ADDQ(U32(cacheLineBytes), o)
+		for g := range cols {
+			next := band(g)
+			for q := range next {
+				r := g*w.TileJ + q
+				x := c.ZMM()
+				c.VMOVDQU64(idxAt(r), x)
+				c.VPERMT2D(next[q], x, cur[r])
+				c.MOVQ(lineAt(r), t)
+				c.VMOVDQA64(cur[r], Mem{Base: t, Index: o, Scale: 1})
+				c.VMOVDQA64(next[q], cur[r])
+			}
+		}
+		back()
+		c.DECQ(nb)
+		c.JNZ(LabelRef(label + "_b"))
+
+		c.Label(label + "_last")
+		c.ADDQ(U32(cacheLineBytes), o)
+		for r := range rows {
+			x := c.ZMM()
+			c.VMOVDQU64(idxAt(r), x)
+			c.VPERMT2D(cur[r], x, cur[r]) // the lanes after the row's last element are masked off
+			c.KMOVW(tailAt(r), k)
+			c.MOVQ(lineAt(r), t)
+			c.VMOVDQU32(cur[r], k, Mem{Base: t, Index: o, Scale: 1})
+		}
+		c.ADDQ(U32(cols*w.TileJ*w.Size), s)
+	}
+
+	c.CMPQ(kk, Imm(alignedGroup))
+	c.JB(LabelRef(name + "_one"))
+	group(alignedGroup, name+"_pairs")
+	c.SUBQ(Imm(alignedGroup), kk)
+	c.CMPQ(kk, Imm(alignedGroup))
+	c.JAE(LabelRef(name + "_pairs"))
+	c.Label(name + "_one")
+	c.TESTQ(kk, kk)
+	c.JZ(LabelRef(name + "_done"))
+	group(1, name+"_single")
+	c.DECQ(kk)
+	c.JNZ(LabelRef(name + "_single"))
+
+	c.Label(name + "_done")
+	c.VZEROUPPER()
+	c.RET()
+}
