@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math/bits"
 
 	"github.com/mmcloughlin/avo/attr"
 	"github.com/mmcloughlin/avo/build"
@@ -14,23 +15,29 @@ import (
 // in a transpose of [4095, 4097]), in the cache. There each of a band's
 // 64-byte stores straddles two lines, and on the Intel Xeon VM that alone
 // made the float32 tiles 1.3-1.5x slower than the same tiles into rows
-// padded to whole lines (BenchmarkLimitAlignment in benchmarks/).
+// padded to whole lines, the float64 ones (AVX2 4×4 tiles there, as
+// avx512Straight says) 1.2-1.4x (BenchmarkLimitAlignment in benchmarks/).
 //
-// The Aligned form walks the bands of one tile column down its source rows
-// (the plain tiles walk the tile columns of one band), so that destination
-// row r gets its consecutive lines from consecutive bands. Each band's line
-// of row r is joined with the one before it by a two-source permute
-// (VPERMT2D) whose index vector shifts them by the row's distance from its
-// line boundary, s_r elements, and stored whole and aligned: the line that
-// holds elements [16b-s_r, 16b+16-s_r) after band b. The first and last
-// lines of each row, which hold elements of other calls' rows too, go out
-// through a mask (VMOVDQU32). The index vector and both masks of each row
-// are worked out once per tile column, on the stack.
+// The Aligned form walks the bands of a pair of tile columns down its
+// source rows (the plain tiles walk the tile columns of one band), so that
+// destination row r gets its consecutive lines from consecutive bands.
+// Each band's line of row r is joined with the one before it by a
+// two-source permute (VPERMT2D, VPERMT2Q) whose index vector shifts them
+// by the row's distance from its line boundary, s_r elements, and stored
+// whole and aligned: with L elements a line, the line that holds elements
+// [Lb-s_r, Lb+L-s_r) after band b. The first and last lines of each row,
+// which hold elements of other calls' rows too, go out through a mask
+// (VMOVDQU32, VMOVDQU64). The index vector and both masks of each row are
+// worked out once per pair of tile columns, on the stack.
 
 // avx512Aligned are the element sizes that get an Aligned AVX-512 tile
-// kernel: 4 bytes, whose bands store 16 elements of each of 8 destination
-// rows.
-var avx512Aligned = map[int]bool{4: true}
+// kernel: 4 and 8 bytes, whose bands store a line of each of 8 (4 bytes) or
+// 4 (8 bytes) destination rows. transpose2d-odd, x-ceiling, one worker, 2-3
+// interleaved rounds, at 256 KiB/1 MiB: float32 0.41/0.46 -> 0.51/0.58,
+// float64 0.42/0.46 -> 0.44/0.51. float64 rows off line boundaries from
+// 1310720 bytes take the buffer (unalignedSpans) as before: unbuffered
+// with these tiles they ran 0.81-0.87x at 4 MiB.
+var avx512Aligned = map[int]bool{4: true, 8: true}
 
 // alignedName is the name of the Aligned AVX-512 tiles of w.
 func alignedName(w width) string { return tilesName(w) + "AlignedAVX512" }
@@ -73,22 +80,26 @@ func alignedShifts(c *build.Context, w width) {
 	lanes := cacheLineBytes / w.Size
 	for s := range lanes {
 		for k := range lanes {
-			c.AddDatum(s*cacheLineBytes+k*w.Size, U32(k+lanes-s))
+			if w.Size == 4 {
+				c.AddDatum(s*cacheLineBytes+k*w.Size, U32(k+lanes-s))
+			} else {
+				c.AddDatum(s*cacheLineBytes+k*w.Size, U64(k+lanes-s))
+			}
 		}
 	}
 }
 
 // alignedGroup is how many tile columns the Aligned tiles walk down their
-// bands together: two, 16 source columns of 4 bytes, so that the band of the
-// second reads the other half of the lines the first has just read (rows
-// about 4 KiB apart would otherwise evict them before a second walk came
-// back for them), and 16 destination rows' lines (16 ZMM registers) carry
-// from band to band.
+// bands together: two, a source line (16 columns of 4 bytes, 8 of 8), so
+// that the band of the second reads the other half of the lines the first
+// has just read (rows about 4 KiB apart would otherwise evict them before
+// a second walk came back for them), and 16 (8) destination rows' lines,
+// one ZMM register each, carry from band to band.
 const alignedGroup = 2
 
-// emitTilesAlignedAVX512 emits the Aligned tiles of w (4-byte elements:
-// bands of 16 source rows by 8 columns), alignedGroup tile columns at a
-// time, then one:
+// emitTilesAlignedAVX512 emits the Aligned tiles of w, alignedGroup tile
+// columns at a time, then one; for 4-byte elements (bands of 16 source rows
+// by 8 columns):
 //
 //	loop_pairs:                      // while tj >= 2
 //		for each of the 16 destination rows r, at a = d + r*dj:
@@ -104,6 +115,10 @@ const alignedGroup = 2
 func emitTilesAlignedAVX512(c *build.Context, w width) {
 	name := alignedName(w)
 	lanes := cacheLineBytes / w.Size
+	permute, store := c.VPERMT2D, c.VMOVDQU32 // one lane per element
+	if w.Size == 8 {
+		permute, store = c.VPERMT2Q, c.VMOVDQU64
+	}
 	stages, err := bandStages(w)
 	if err != nil {
 		panic("unreachable: validate checked the bands of every width: " + err.Error())
@@ -147,7 +162,7 @@ func emitTilesAlignedAVX512(c *build.Context, w width) {
 			c.SUBQ(t, tmp)
 			c.MOVQ(tmp, lineAt(r))
 			c.LEAQ(shifts, tmp)
-			c.SHLQ(U8(6-2), t) // (bytes/4)*64: that row's index vector
+			c.SHLQ(U8(6-bits.TrailingZeros(uint(w.Size))), t) // (bytes/size)*64: that row's index vector
 			z := c.ZMM()
 			c.VMOVDQU64(Mem{Base: tmp, Index: t, Scale: 1}, z)
 			c.VMOVDQU64(z, idxAt(r))
@@ -188,10 +203,10 @@ func emitTilesAlignedAVX512(c *build.Context, w width) {
 				r := g*w.TileJ + q
 				x := c.ZMM()
 				c.VMOVDQU64(idxAt(r), x)
-				c.VPERMT2D(l, x, x) // the lanes before the row's start are masked off
+				permute(l, x, x) // the lanes before the row's start are masked off
 				c.KMOVW(headAt(r), k)
 				c.MOVQ(lineAt(r), t)
-				c.VMOVDQU32(x, k, Mem{Base: t})
+				store(x, k, Mem{Base: t})
 				cur[r] = l
 			}
 		}
@@ -208,7 +223,7 @@ func emitTilesAlignedAVX512(c *build.Context, w width) {
 				r := g*w.TileJ + q
 				x := c.ZMM()
 				c.VMOVDQU64(idxAt(r), x)
-				c.VPERMT2D(next[q], x, cur[r])
+				permute(next[q], x, cur[r])
 				c.MOVQ(lineAt(r), t)
 				c.VMOVDQA64(cur[r], Mem{Base: t, Index: o, Scale: 1})
 				c.VMOVDQA64(next[q], cur[r])
@@ -223,10 +238,10 @@ func emitTilesAlignedAVX512(c *build.Context, w width) {
 		for r := range rows {
 			x := c.ZMM()
 			c.VMOVDQU64(idxAt(r), x)
-			c.VPERMT2D(cur[r], x, cur[r]) // the lanes after the row's last element are masked off
+			permute(cur[r], x, cur[r]) // the lanes after the row's last element are masked off
 			c.KMOVW(tailAt(r), k)
 			c.MOVQ(lineAt(r), t)
-			c.VMOVDQU32(cur[r], k, Mem{Base: t, Index: o, Scale: 1})
+			store(cur[r], k, Mem{Base: t, Index: o, Scale: 1})
 		}
 		c.ADDQ(U32(cols*w.TileJ*w.Size), s)
 	}

@@ -2375,6 +2375,9 @@ func renderAccel(maxRank int, b *backend) *jen.File {
 			var accel []jen.Code
 			switch {
 			case asm && avx512Straight[w.Size]:
+				if avx512Aligned[w.Size] {
+					accel = append(accel, alignedChoice(w)...)
+				}
 				whole := jen.Uintptr().Call(jen.Id("dst")).Op("%").Lit(64).Op("==").Lit(0).Op("&&").Id("dj").Op("%").Lit(64).Op("==").Lit(0)
 				accel = append(accel, jen.If(jen.Id("AVX512").Op("&&").Op("!").Id("AMDTuned").Op("&&").Add(whole)).Block(pick("AVX512"), jen.Return()))
 				tilesDoc = append(tilesDoc[:3], "Its AVX-512 tiles run only where AMDTuned is false and the destination",

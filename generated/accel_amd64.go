@@ -29,6 +29,8 @@ func alignedBands(size int, dst unsafe.Pointer, dj int) bool {
 	switch size {
 	case 4:
 		return Accelerated && AVX512 && !AMDTuned && (uintptr(dst)%64 != 0 || dj%64 != 0) && uintptr(dst)%4 == 0 && dj%4 == 0
+	case 8:
+		return Accelerated && AVX512 && !AMDTuned && (uintptr(dst)%64 != 0 || dj%64 != 0) && uintptr(dst)%8 == 0 && dj%8 == 0
 	}
 	return false
 }
@@ -1483,6 +1485,28 @@ func tilesUint32TailAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Po
 //go:noescape
 func tilesUint32AlignedAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
 
+// tilesUint64AlignedAVX512 transposes ti × tj whole tiles of 4×4 8-byte elements with AVX-512 permutes, in whole aligned destination lines.
+// Source row i starts off[i]+col bytes from src, its elements j adjacent (the
+// rows may come from several source axes: off is a table); destination row j
+// starts j*dj bytes from dst, its elements i adjacent. It is the plain loop
+//
+//	for i := 0; i < ti*4; i++ {
+//		for j := 0; j < tj*4; j++ {
+//			*(dst + j*dj + i*8) = *(src + off[i] + col + j*8) // byte addresses
+//		}
+//	}
+//
+// for destination rows that do not start on a line boundary: dst and dj must be multiples of 8,
+// and ti even (whole bands of 8 source rows). Each destination row's first
+// and last lines are written through a mask, the lines between whole and
+// aligned, with the elements of two bands each. It is for results in the
+// cache: plain stores, no prefetch.
+//
+// It needs AVX-512 F, BW, VL and VBMI (see AVX512), and BMI2.
+//
+//go:noescape
+func tilesUint64AlignedAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
 // Accelerated reports whether the AVX2 assembly runs: true on amd64 CPUs with
 // AVX2 unless built with the purego tag. Tests set it to false to run the Go
 // fallback on the same machine; nothing else should change it.
@@ -1710,6 +1734,10 @@ func tilesUint32Tail(dst, src unsafe.Pointer, rows []int, col, tj, dj int) bool 
 // rows are whole aligned lines (see avx512Straight in gen).
 func tilesUint64(dst, src, off unsafe.Pointer, col, ti, tj, dj int, stores tileStores) {
 	if Accelerated {
+		if stores == cachedTiles && ti%2 == 0 && alignedBands(8, dst, dj) {
+			tilesUint64AlignedAVX512(dst, src, off, col, ti, tj, dj)
+			return
+		}
 		if AVX512 && !AMDTuned && uintptr(dst)%64 == 0 && dj%64 == 0 {
 			switch stores {
 			default:

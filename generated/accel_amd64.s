@@ -23197,3 +23197,701 @@ DATA tilesUint32AlignedAVX512Shifts<>+1012(SB)/4, $0x0000000e
 DATA tilesUint32AlignedAVX512Shifts<>+1016(SB)/4, $0x0000000f
 DATA tilesUint32AlignedAVX512Shifts<>+1020(SB)/4, $0x00000010
 GLOBL tilesUint32AlignedAVX512Shifts<>(SB), RODATA|NOPTR, $1024
+
+// func tilesUint64AlignedAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·tilesUint64AlignedAVX512(SB), $704-56
+	MOVQ src+8(FP), AX
+	ADDQ col+24(FP), AX
+	MOVQ dst+0(FP), CX
+	MOVQ tj+40(FP), DX
+	MOVQ ti+32(FP), BX
+	SHRQ $0x01, BX
+	JZ   tilesUint64AlignedAVX512_done
+	CMPQ DX, $0x02
+	JB   tilesUint64AlignedAVX512_one
+
+tilesUint64AlignedAVX512_pairs:
+	MOVQ            dj+48(FP), SI
+	MOVQ            CX, BX
+	ANDQ            $0x0000003f, BX
+	MOVQ            CX, DI
+	SUBQ            BX, DI
+	MOVQ            DI, 512(SP)
+	LEAQ            tilesUint64AlignedAVX512Shifts<>+0(SB), DI
+	SHLQ            $0x03, BX
+	VMOVDQU64       (DI)(BX*1), Z0
+	VMOVDQU64       Z0, (SP)
+	SHRQ            $0x06, BX
+	MOVQ            $0x000000ff, DI
+	SHLXQ           BX, DI, DI
+	MOVQ            DI, 520(SP)
+	XORQ            $0x000000ff, DI
+	MOVQ            DI, 528(SP)
+	ADDQ            SI, CX
+	MOVQ            CX, BX
+	ANDQ            $0x0000003f, BX
+	MOVQ            CX, DI
+	SUBQ            BX, DI
+	MOVQ            DI, 536(SP)
+	LEAQ            tilesUint64AlignedAVX512Shifts<>+0(SB), DI
+	SHLQ            $0x03, BX
+	VMOVDQU64       (DI)(BX*1), Z0
+	VMOVDQU64       Z0, 64(SP)
+	SHRQ            $0x06, BX
+	MOVQ            $0x000000ff, DI
+	SHLXQ           BX, DI, DI
+	MOVQ            DI, 544(SP)
+	XORQ            $0x000000ff, DI
+	MOVQ            DI, 552(SP)
+	ADDQ            SI, CX
+	MOVQ            CX, BX
+	ANDQ            $0x0000003f, BX
+	MOVQ            CX, DI
+	SUBQ            BX, DI
+	MOVQ            DI, 560(SP)
+	LEAQ            tilesUint64AlignedAVX512Shifts<>+0(SB), DI
+	SHLQ            $0x03, BX
+	VMOVDQU64       (DI)(BX*1), Z0
+	VMOVDQU64       Z0, 128(SP)
+	SHRQ            $0x06, BX
+	MOVQ            $0x000000ff, DI
+	SHLXQ           BX, DI, DI
+	MOVQ            DI, 568(SP)
+	XORQ            $0x000000ff, DI
+	MOVQ            DI, 576(SP)
+	ADDQ            SI, CX
+	MOVQ            CX, BX
+	ANDQ            $0x0000003f, BX
+	MOVQ            CX, DI
+	SUBQ            BX, DI
+	MOVQ            DI, 584(SP)
+	LEAQ            tilesUint64AlignedAVX512Shifts<>+0(SB), DI
+	SHLQ            $0x03, BX
+	VMOVDQU64       (DI)(BX*1), Z0
+	VMOVDQU64       Z0, 192(SP)
+	SHRQ            $0x06, BX
+	MOVQ            $0x000000ff, DI
+	SHLXQ           BX, DI, DI
+	MOVQ            DI, 592(SP)
+	XORQ            $0x000000ff, DI
+	MOVQ            DI, 600(SP)
+	ADDQ            SI, CX
+	MOVQ            CX, BX
+	ANDQ            $0x0000003f, BX
+	MOVQ            CX, DI
+	SUBQ            BX, DI
+	MOVQ            DI, 608(SP)
+	LEAQ            tilesUint64AlignedAVX512Shifts<>+0(SB), DI
+	SHLQ            $0x03, BX
+	VMOVDQU64       (DI)(BX*1), Z0
+	VMOVDQU64       Z0, 256(SP)
+	SHRQ            $0x06, BX
+	MOVQ            $0x000000ff, DI
+	SHLXQ           BX, DI, DI
+	MOVQ            DI, 616(SP)
+	XORQ            $0x000000ff, DI
+	MOVQ            DI, 624(SP)
+	ADDQ            SI, CX
+	MOVQ            CX, BX
+	ANDQ            $0x0000003f, BX
+	MOVQ            CX, DI
+	SUBQ            BX, DI
+	MOVQ            DI, 632(SP)
+	LEAQ            tilesUint64AlignedAVX512Shifts<>+0(SB), DI
+	SHLQ            $0x03, BX
+	VMOVDQU64       (DI)(BX*1), Z0
+	VMOVDQU64       Z0, 320(SP)
+	SHRQ            $0x06, BX
+	MOVQ            $0x000000ff, DI
+	SHLXQ           BX, DI, DI
+	MOVQ            DI, 640(SP)
+	XORQ            $0x000000ff, DI
+	MOVQ            DI, 648(SP)
+	ADDQ            SI, CX
+	MOVQ            CX, BX
+	ANDQ            $0x0000003f, BX
+	MOVQ            CX, DI
+	SUBQ            BX, DI
+	MOVQ            DI, 656(SP)
+	LEAQ            tilesUint64AlignedAVX512Shifts<>+0(SB), DI
+	SHLQ            $0x03, BX
+	VMOVDQU64       (DI)(BX*1), Z0
+	VMOVDQU64       Z0, 384(SP)
+	SHRQ            $0x06, BX
+	MOVQ            $0x000000ff, DI
+	SHLXQ           BX, DI, DI
+	MOVQ            DI, 664(SP)
+	XORQ            $0x000000ff, DI
+	MOVQ            DI, 672(SP)
+	ADDQ            SI, CX
+	MOVQ            CX, BX
+	ANDQ            $0x0000003f, BX
+	MOVQ            CX, DI
+	SUBQ            BX, DI
+	MOVQ            DI, 680(SP)
+	LEAQ            tilesUint64AlignedAVX512Shifts<>+0(SB), DI
+	SHLQ            $0x03, BX
+	VMOVDQU64       (DI)(BX*1), Z0
+	VMOVDQU64       Z0, 448(SP)
+	SHRQ            $0x06, BX
+	MOVQ            $0x000000ff, DI
+	SHLXQ           BX, DI, DI
+	MOVQ            DI, 688(SP)
+	XORQ            $0x000000ff, DI
+	MOVQ            DI, 696(SP)
+	ADDQ            SI, CX
+	MOVQ            off+16(FP), SI
+	XORQ            DI, DI
+	MOVQ            ti+32(FP), R8
+	SHRQ            $0x01, R8
+	MOVQ            (SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z0
+	MOVQ            8(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z0, Z0
+	MOVQ            16(SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z1
+	MOVQ            24(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z1, Z1
+	MOVQ            32(SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z2
+	MOVQ            40(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z2, Z2
+	MOVQ            48(SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z3
+	MOVQ            56(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z3, Z3
+	VMOVDQU64       tilesUint64Perm<>+0(SB), Z4
+	VMOVDQU64       tilesUint64Perm<>+64(SB), Z5
+	VMOVDQA64       Z0, Z6
+	VPERMT2Q        Z1, Z4, Z6
+	VPERMT2Q        Z1, Z5, Z0
+	VMOVDQA64       Z2, Z1
+	VPERMT2Q        Z3, Z4, Z1
+	VPERMT2Q        Z3, Z5, Z2
+	VMOVDQU64       tilesUint64Perm<>+128(SB), Z3
+	VMOVDQU64       tilesUint64Perm<>+192(SB), Z4
+	VMOVDQA64       Z6, Z5
+	VPERMT2Q        Z1, Z3, Z5
+	VPERMT2Q        Z1, Z4, Z6
+	VMOVDQA64       Z0, Z1
+	VPERMT2Q        Z2, Z3, Z1
+	VPERMT2Q        Z2, Z4, Z0
+	VMOVDQU64       (SP), Z2
+	VPERMT2Q        Z5, Z2, Z2
+	KMOVW           520(SP), K1
+	MOVQ            512(SP), BX
+	VMOVDQU64       Z2, K1, (BX)
+	VMOVDQU64       64(SP), Z2
+	VPERMT2Q        Z1, Z2, Z2
+	KMOVW           544(SP), K1
+	MOVQ            536(SP), BX
+	VMOVDQU64       Z2, K1, (BX)
+	VMOVDQU64       128(SP), Z2
+	VPERMT2Q        Z6, Z2, Z2
+	KMOVW           568(SP), K1
+	MOVQ            560(SP), BX
+	VMOVDQU64       Z2, K1, (BX)
+	VMOVDQU64       192(SP), Z2
+	VPERMT2Q        Z0, Z2, Z2
+	KMOVW           592(SP), K1
+	MOVQ            584(SP), BX
+	VMOVDQU64       Z2, K1, (BX)
+	ADDQ            $0x00000020, AX
+	MOVQ            (SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z2
+	MOVQ            8(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z2, Z2
+	MOVQ            16(SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z3
+	MOVQ            24(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z3, Z3
+	MOVQ            32(SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z4
+	MOVQ            40(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z4, Z4
+	MOVQ            48(SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z7
+	MOVQ            56(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z7, Z7
+	VMOVDQU64       tilesUint64Perm<>+0(SB), Z8
+	VMOVDQU64       tilesUint64Perm<>+64(SB), Z9
+	VMOVDQA64       Z2, Z10
+	VPERMT2Q        Z3, Z8, Z10
+	VPERMT2Q        Z3, Z9, Z2
+	VMOVDQA64       Z4, Z3
+	VPERMT2Q        Z7, Z8, Z3
+	VPERMT2Q        Z7, Z9, Z4
+	VMOVDQU64       tilesUint64Perm<>+128(SB), Z7
+	VMOVDQU64       tilesUint64Perm<>+192(SB), Z8
+	VMOVDQA64       Z10, Z9
+	VPERMT2Q        Z3, Z7, Z9
+	VPERMT2Q        Z3, Z8, Z10
+	VMOVDQA64       Z2, Z3
+	VPERMT2Q        Z4, Z7, Z3
+	VPERMT2Q        Z4, Z8, Z2
+	VMOVDQU64       256(SP), Z4
+	VPERMT2Q        Z9, Z4, Z4
+	KMOVW           616(SP), K1
+	MOVQ            608(SP), BX
+	VMOVDQU64       Z4, K1, (BX)
+	VMOVDQU64       320(SP), Z4
+	VPERMT2Q        Z3, Z4, Z4
+	KMOVW           640(SP), K1
+	MOVQ            632(SP), BX
+	VMOVDQU64       Z4, K1, (BX)
+	VMOVDQU64       384(SP), Z4
+	VPERMT2Q        Z10, Z4, Z4
+	KMOVW           664(SP), K1
+	MOVQ            656(SP), BX
+	VMOVDQU64       Z4, K1, (BX)
+	VMOVDQU64       448(SP), Z4
+	VPERMT2Q        Z2, Z4, Z4
+	KMOVW           688(SP), K1
+	MOVQ            680(SP), BX
+	VMOVDQU64       Z4, K1, (BX)
+	SUBQ            $0x00000020, AX
+	DECQ            R8
+	JZ              tilesUint64AlignedAVX512_pairs_last
+
+tilesUint64AlignedAVX512_pairs_b:
+	ADDQ            $0x00000040, SI
+	ADDQ            $0x00000040, DI
+	MOVQ            (SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z4
+	MOVQ            8(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z4, Z4
+	MOVQ            16(SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z7
+	MOVQ            24(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z7, Z7
+	MOVQ            32(SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z8
+	MOVQ            40(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z8, Z8
+	MOVQ            48(SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z11
+	MOVQ            56(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z11, Z11
+	VMOVDQU64       tilesUint64Perm<>+0(SB), Z12
+	VMOVDQU64       tilesUint64Perm<>+64(SB), Z13
+	VMOVDQA64       Z4, Z14
+	VPERMT2Q        Z7, Z12, Z14
+	VPERMT2Q        Z7, Z13, Z4
+	VMOVDQA64       Z8, Z7
+	VPERMT2Q        Z11, Z12, Z7
+	VPERMT2Q        Z11, Z13, Z8
+	VMOVDQU64       tilesUint64Perm<>+128(SB), Z11
+	VMOVDQU64       tilesUint64Perm<>+192(SB), Z12
+	VMOVDQA64       Z14, Z13
+	VPERMT2Q        Z7, Z11, Z13
+	VPERMT2Q        Z7, Z12, Z14
+	VMOVDQA64       Z4, Z7
+	VPERMT2Q        Z8, Z11, Z7
+	VPERMT2Q        Z8, Z12, Z4
+	VMOVDQU64       (SP), Z8
+	VPERMT2Q        Z13, Z8, Z5
+	MOVQ            512(SP), BX
+	VMOVDQA64       Z5, (BX)(DI*1)
+	VMOVDQA64       Z13, Z5
+	VMOVDQU64       64(SP), Z8
+	VPERMT2Q        Z7, Z8, Z1
+	MOVQ            536(SP), BX
+	VMOVDQA64       Z1, (BX)(DI*1)
+	VMOVDQA64       Z7, Z1
+	VMOVDQU64       128(SP), Z7
+	VPERMT2Q        Z14, Z7, Z6
+	MOVQ            560(SP), BX
+	VMOVDQA64       Z6, (BX)(DI*1)
+	VMOVDQA64       Z14, Z6
+	VMOVDQU64       192(SP), Z7
+	VPERMT2Q        Z4, Z7, Z0
+	MOVQ            584(SP), BX
+	VMOVDQA64       Z0, (BX)(DI*1)
+	VMOVDQA64       Z4, Z0
+	ADDQ            $0x00000020, AX
+	MOVQ            (SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z4
+	MOVQ            8(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z4, Z4
+	MOVQ            16(SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z7
+	MOVQ            24(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z7, Z7
+	MOVQ            32(SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z8
+	MOVQ            40(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z8, Z8
+	MOVQ            48(SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z11
+	MOVQ            56(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z11, Z11
+	VMOVDQU64       tilesUint64Perm<>+0(SB), Z12
+	VMOVDQU64       tilesUint64Perm<>+64(SB), Z13
+	VMOVDQA64       Z4, Z14
+	VPERMT2Q        Z7, Z12, Z14
+	VPERMT2Q        Z7, Z13, Z4
+	VMOVDQA64       Z8, Z7
+	VPERMT2Q        Z11, Z12, Z7
+	VPERMT2Q        Z11, Z13, Z8
+	VMOVDQU64       tilesUint64Perm<>+128(SB), Z11
+	VMOVDQU64       tilesUint64Perm<>+192(SB), Z12
+	VMOVDQA64       Z14, Z13
+	VPERMT2Q        Z7, Z11, Z13
+	VPERMT2Q        Z7, Z12, Z14
+	VMOVDQA64       Z4, Z7
+	VPERMT2Q        Z8, Z11, Z7
+	VPERMT2Q        Z8, Z12, Z4
+	VMOVDQU64       256(SP), Z8
+	VPERMT2Q        Z13, Z8, Z9
+	MOVQ            608(SP), BX
+	VMOVDQA64       Z9, (BX)(DI*1)
+	VMOVDQA64       Z13, Z9
+	VMOVDQU64       320(SP), Z8
+	VPERMT2Q        Z7, Z8, Z3
+	MOVQ            632(SP), BX
+	VMOVDQA64       Z3, (BX)(DI*1)
+	VMOVDQA64       Z7, Z3
+	VMOVDQU64       384(SP), Z7
+	VPERMT2Q        Z14, Z7, Z10
+	MOVQ            656(SP), BX
+	VMOVDQA64       Z10, (BX)(DI*1)
+	VMOVDQA64       Z14, Z10
+	VMOVDQU64       448(SP), Z7
+	VPERMT2Q        Z4, Z7, Z2
+	MOVQ            680(SP), BX
+	VMOVDQA64       Z2, (BX)(DI*1)
+	VMOVDQA64       Z4, Z2
+	SUBQ            $0x00000020, AX
+	DECQ            R8
+	JNZ             tilesUint64AlignedAVX512_pairs_b
+
+tilesUint64AlignedAVX512_pairs_last:
+	ADDQ      $0x00000040, DI
+	VMOVDQU64 (SP), Z4
+	VPERMT2Q  Z5, Z4, Z5
+	KMOVW     528(SP), K1
+	MOVQ      512(SP), BX
+	VMOVDQU64 Z5, K1, (BX)(DI*1)
+	VMOVDQU64 64(SP), Z4
+	VPERMT2Q  Z1, Z4, Z1
+	KMOVW     552(SP), K1
+	MOVQ      536(SP), BX
+	VMOVDQU64 Z1, K1, (BX)(DI*1)
+	VMOVDQU64 128(SP), Z1
+	VPERMT2Q  Z6, Z1, Z6
+	KMOVW     576(SP), K1
+	MOVQ      560(SP), BX
+	VMOVDQU64 Z6, K1, (BX)(DI*1)
+	VMOVDQU64 192(SP), Z1
+	VPERMT2Q  Z0, Z1, Z0
+	KMOVW     600(SP), K1
+	MOVQ      584(SP), BX
+	VMOVDQU64 Z0, K1, (BX)(DI*1)
+	VMOVDQU64 256(SP), Z0
+	VPERMT2Q  Z9, Z0, Z9
+	KMOVW     624(SP), K1
+	MOVQ      608(SP), BX
+	VMOVDQU64 Z9, K1, (BX)(DI*1)
+	VMOVDQU64 320(SP), Z0
+	VPERMT2Q  Z3, Z0, Z3
+	KMOVW     648(SP), K1
+	MOVQ      632(SP), BX
+	VMOVDQU64 Z3, K1, (BX)(DI*1)
+	VMOVDQU64 384(SP), Z0
+	VPERMT2Q  Z10, Z0, Z10
+	KMOVW     672(SP), K1
+	MOVQ      656(SP), BX
+	VMOVDQU64 Z10, K1, (BX)(DI*1)
+	VMOVDQU64 448(SP), Z0
+	VPERMT2Q  Z2, Z0, Z2
+	KMOVW     696(SP), K1
+	MOVQ      680(SP), BX
+	VMOVDQU64 Z2, K1, (BX)(DI*1)
+	ADDQ      $0x00000040, AX
+	SUBQ      $0x02, DX
+	CMPQ      DX, $0x02
+	JAE       tilesUint64AlignedAVX512_pairs
+
+tilesUint64AlignedAVX512_one:
+	TESTQ DX, DX
+	JZ    tilesUint64AlignedAVX512_done
+
+tilesUint64AlignedAVX512_single:
+	MOVQ            dj+48(FP), SI
+	MOVQ            CX, BX
+	ANDQ            $0x0000003f, BX
+	MOVQ            CX, DI
+	SUBQ            BX, DI
+	MOVQ            DI, 512(SP)
+	LEAQ            tilesUint64AlignedAVX512Shifts<>+0(SB), DI
+	SHLQ            $0x03, BX
+	VMOVDQU64       (DI)(BX*1), Z0
+	VMOVDQU64       Z0, (SP)
+	SHRQ            $0x06, BX
+	MOVQ            $0x000000ff, DI
+	SHLXQ           BX, DI, DI
+	MOVQ            DI, 520(SP)
+	XORQ            $0x000000ff, DI
+	MOVQ            DI, 528(SP)
+	ADDQ            SI, CX
+	MOVQ            CX, BX
+	ANDQ            $0x0000003f, BX
+	MOVQ            CX, DI
+	SUBQ            BX, DI
+	MOVQ            DI, 536(SP)
+	LEAQ            tilesUint64AlignedAVX512Shifts<>+0(SB), DI
+	SHLQ            $0x03, BX
+	VMOVDQU64       (DI)(BX*1), Z0
+	VMOVDQU64       Z0, 64(SP)
+	SHRQ            $0x06, BX
+	MOVQ            $0x000000ff, DI
+	SHLXQ           BX, DI, DI
+	MOVQ            DI, 544(SP)
+	XORQ            $0x000000ff, DI
+	MOVQ            DI, 552(SP)
+	ADDQ            SI, CX
+	MOVQ            CX, BX
+	ANDQ            $0x0000003f, BX
+	MOVQ            CX, DI
+	SUBQ            BX, DI
+	MOVQ            DI, 560(SP)
+	LEAQ            tilesUint64AlignedAVX512Shifts<>+0(SB), DI
+	SHLQ            $0x03, BX
+	VMOVDQU64       (DI)(BX*1), Z0
+	VMOVDQU64       Z0, 128(SP)
+	SHRQ            $0x06, BX
+	MOVQ            $0x000000ff, DI
+	SHLXQ           BX, DI, DI
+	MOVQ            DI, 568(SP)
+	XORQ            $0x000000ff, DI
+	MOVQ            DI, 576(SP)
+	ADDQ            SI, CX
+	MOVQ            CX, BX
+	ANDQ            $0x0000003f, BX
+	MOVQ            CX, DI
+	SUBQ            BX, DI
+	MOVQ            DI, 584(SP)
+	LEAQ            tilesUint64AlignedAVX512Shifts<>+0(SB), DI
+	SHLQ            $0x03, BX
+	VMOVDQU64       (DI)(BX*1), Z0
+	VMOVDQU64       Z0, 192(SP)
+	SHRQ            $0x06, BX
+	MOVQ            $0x000000ff, DI
+	SHLXQ           BX, DI, DI
+	MOVQ            DI, 592(SP)
+	XORQ            $0x000000ff, DI
+	MOVQ            DI, 600(SP)
+	ADDQ            SI, CX
+	MOVQ            off+16(FP), SI
+	XORQ            DI, DI
+	MOVQ            ti+32(FP), R8
+	SHRQ            $0x01, R8
+	MOVQ            (SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z0
+	MOVQ            8(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z0, Z0
+	MOVQ            16(SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z1
+	MOVQ            24(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z1, Z1
+	MOVQ            32(SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z2
+	MOVQ            40(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z2, Z2
+	MOVQ            48(SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z3
+	MOVQ            56(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z3, Z3
+	VMOVDQU64       tilesUint64Perm<>+0(SB), Z4
+	VMOVDQU64       tilesUint64Perm<>+64(SB), Z5
+	VMOVDQA64       Z0, Z6
+	VPERMT2Q        Z1, Z4, Z6
+	VPERMT2Q        Z1, Z5, Z0
+	VMOVDQA64       Z2, Z1
+	VPERMT2Q        Z3, Z4, Z1
+	VPERMT2Q        Z3, Z5, Z2
+	VMOVDQU64       tilesUint64Perm<>+128(SB), Z3
+	VMOVDQU64       tilesUint64Perm<>+192(SB), Z4
+	VMOVDQA64       Z6, Z5
+	VPERMT2Q        Z1, Z3, Z5
+	VPERMT2Q        Z1, Z4, Z6
+	VMOVDQA64       Z0, Z1
+	VPERMT2Q        Z2, Z3, Z1
+	VPERMT2Q        Z2, Z4, Z0
+	VMOVDQU64       (SP), Z2
+	VPERMT2Q        Z5, Z2, Z2
+	KMOVW           520(SP), K1
+	MOVQ            512(SP), BX
+	VMOVDQU64       Z2, K1, (BX)
+	VMOVDQU64       64(SP), Z2
+	VPERMT2Q        Z1, Z2, Z2
+	KMOVW           544(SP), K1
+	MOVQ            536(SP), BX
+	VMOVDQU64       Z2, K1, (BX)
+	VMOVDQU64       128(SP), Z2
+	VPERMT2Q        Z6, Z2, Z2
+	KMOVW           568(SP), K1
+	MOVQ            560(SP), BX
+	VMOVDQU64       Z2, K1, (BX)
+	VMOVDQU64       192(SP), Z2
+	VPERMT2Q        Z0, Z2, Z2
+	KMOVW           592(SP), K1
+	MOVQ            584(SP), BX
+	VMOVDQU64       Z2, K1, (BX)
+	DECQ            R8
+	JZ              tilesUint64AlignedAVX512_single_last
+
+tilesUint64AlignedAVX512_single_b:
+	ADDQ            $0x00000040, SI
+	ADDQ            $0x00000040, DI
+	MOVQ            (SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z2
+	MOVQ            8(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z2, Z2
+	MOVQ            16(SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z3
+	MOVQ            24(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z3, Z3
+	MOVQ            32(SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z4
+	MOVQ            40(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z4, Z4
+	MOVQ            48(SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z7
+	MOVQ            56(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z7, Z7
+	VMOVDQU64       tilesUint64Perm<>+0(SB), Z8
+	VMOVDQU64       tilesUint64Perm<>+64(SB), Z9
+	VMOVDQA64       Z2, Z10
+	VPERMT2Q        Z3, Z8, Z10
+	VPERMT2Q        Z3, Z9, Z2
+	VMOVDQA64       Z4, Z3
+	VPERMT2Q        Z7, Z8, Z3
+	VPERMT2Q        Z7, Z9, Z4
+	VMOVDQU64       tilesUint64Perm<>+128(SB), Z7
+	VMOVDQU64       tilesUint64Perm<>+192(SB), Z8
+	VMOVDQA64       Z10, Z9
+	VPERMT2Q        Z3, Z7, Z9
+	VPERMT2Q        Z3, Z8, Z10
+	VMOVDQA64       Z2, Z3
+	VPERMT2Q        Z4, Z7, Z3
+	VPERMT2Q        Z4, Z8, Z2
+	VMOVDQU64       (SP), Z4
+	VPERMT2Q        Z9, Z4, Z5
+	MOVQ            512(SP), BX
+	VMOVDQA64       Z5, (BX)(DI*1)
+	VMOVDQA64       Z9, Z5
+	VMOVDQU64       64(SP), Z4
+	VPERMT2Q        Z3, Z4, Z1
+	MOVQ            536(SP), BX
+	VMOVDQA64       Z1, (BX)(DI*1)
+	VMOVDQA64       Z3, Z1
+	VMOVDQU64       128(SP), Z3
+	VPERMT2Q        Z10, Z3, Z6
+	MOVQ            560(SP), BX
+	VMOVDQA64       Z6, (BX)(DI*1)
+	VMOVDQA64       Z10, Z6
+	VMOVDQU64       192(SP), Z3
+	VPERMT2Q        Z2, Z3, Z0
+	MOVQ            584(SP), BX
+	VMOVDQA64       Z0, (BX)(DI*1)
+	VMOVDQA64       Z2, Z0
+	DECQ            R8
+	JNZ             tilesUint64AlignedAVX512_single_b
+
+tilesUint64AlignedAVX512_single_last:
+	ADDQ      $0x00000040, DI
+	VMOVDQU64 (SP), Z2
+	VPERMT2Q  Z5, Z2, Z5
+	KMOVW     528(SP), K1
+	MOVQ      512(SP), BX
+	VMOVDQU64 Z5, K1, (BX)(DI*1)
+	VMOVDQU64 64(SP), Z2
+	VPERMT2Q  Z1, Z2, Z1
+	KMOVW     552(SP), K1
+	MOVQ      536(SP), BX
+	VMOVDQU64 Z1, K1, (BX)(DI*1)
+	VMOVDQU64 128(SP), Z1
+	VPERMT2Q  Z6, Z1, Z6
+	KMOVW     576(SP), K1
+	MOVQ      560(SP), BX
+	VMOVDQU64 Z6, K1, (BX)(DI*1)
+	VMOVDQU64 192(SP), Z1
+	VPERMT2Q  Z0, Z1, Z0
+	KMOVW     600(SP), K1
+	MOVQ      584(SP), BX
+	VMOVDQU64 Z0, K1, (BX)(DI*1)
+	ADDQ      $0x00000020, AX
+	DECQ      DX
+	JNZ       tilesUint64AlignedAVX512_single
+
+tilesUint64AlignedAVX512_done:
+	VZEROUPPER
+	RET
+
+DATA tilesUint64AlignedAVX512Shifts<>+0(SB)/8, $0x0000000000000008
+DATA tilesUint64AlignedAVX512Shifts<>+8(SB)/8, $0x0000000000000009
+DATA tilesUint64AlignedAVX512Shifts<>+16(SB)/8, $0x000000000000000a
+DATA tilesUint64AlignedAVX512Shifts<>+24(SB)/8, $0x000000000000000b
+DATA tilesUint64AlignedAVX512Shifts<>+32(SB)/8, $0x000000000000000c
+DATA tilesUint64AlignedAVX512Shifts<>+40(SB)/8, $0x000000000000000d
+DATA tilesUint64AlignedAVX512Shifts<>+48(SB)/8, $0x000000000000000e
+DATA tilesUint64AlignedAVX512Shifts<>+56(SB)/8, $0x000000000000000f
+DATA tilesUint64AlignedAVX512Shifts<>+64(SB)/8, $0x0000000000000007
+DATA tilesUint64AlignedAVX512Shifts<>+72(SB)/8, $0x0000000000000008
+DATA tilesUint64AlignedAVX512Shifts<>+80(SB)/8, $0x0000000000000009
+DATA tilesUint64AlignedAVX512Shifts<>+88(SB)/8, $0x000000000000000a
+DATA tilesUint64AlignedAVX512Shifts<>+96(SB)/8, $0x000000000000000b
+DATA tilesUint64AlignedAVX512Shifts<>+104(SB)/8, $0x000000000000000c
+DATA tilesUint64AlignedAVX512Shifts<>+112(SB)/8, $0x000000000000000d
+DATA tilesUint64AlignedAVX512Shifts<>+120(SB)/8, $0x000000000000000e
+DATA tilesUint64AlignedAVX512Shifts<>+128(SB)/8, $0x0000000000000006
+DATA tilesUint64AlignedAVX512Shifts<>+136(SB)/8, $0x0000000000000007
+DATA tilesUint64AlignedAVX512Shifts<>+144(SB)/8, $0x0000000000000008
+DATA tilesUint64AlignedAVX512Shifts<>+152(SB)/8, $0x0000000000000009
+DATA tilesUint64AlignedAVX512Shifts<>+160(SB)/8, $0x000000000000000a
+DATA tilesUint64AlignedAVX512Shifts<>+168(SB)/8, $0x000000000000000b
+DATA tilesUint64AlignedAVX512Shifts<>+176(SB)/8, $0x000000000000000c
+DATA tilesUint64AlignedAVX512Shifts<>+184(SB)/8, $0x000000000000000d
+DATA tilesUint64AlignedAVX512Shifts<>+192(SB)/8, $0x0000000000000005
+DATA tilesUint64AlignedAVX512Shifts<>+200(SB)/8, $0x0000000000000006
+DATA tilesUint64AlignedAVX512Shifts<>+208(SB)/8, $0x0000000000000007
+DATA tilesUint64AlignedAVX512Shifts<>+216(SB)/8, $0x0000000000000008
+DATA tilesUint64AlignedAVX512Shifts<>+224(SB)/8, $0x0000000000000009
+DATA tilesUint64AlignedAVX512Shifts<>+232(SB)/8, $0x000000000000000a
+DATA tilesUint64AlignedAVX512Shifts<>+240(SB)/8, $0x000000000000000b
+DATA tilesUint64AlignedAVX512Shifts<>+248(SB)/8, $0x000000000000000c
+DATA tilesUint64AlignedAVX512Shifts<>+256(SB)/8, $0x0000000000000004
+DATA tilesUint64AlignedAVX512Shifts<>+264(SB)/8, $0x0000000000000005
+DATA tilesUint64AlignedAVX512Shifts<>+272(SB)/8, $0x0000000000000006
+DATA tilesUint64AlignedAVX512Shifts<>+280(SB)/8, $0x0000000000000007
+DATA tilesUint64AlignedAVX512Shifts<>+288(SB)/8, $0x0000000000000008
+DATA tilesUint64AlignedAVX512Shifts<>+296(SB)/8, $0x0000000000000009
+DATA tilesUint64AlignedAVX512Shifts<>+304(SB)/8, $0x000000000000000a
+DATA tilesUint64AlignedAVX512Shifts<>+312(SB)/8, $0x000000000000000b
+DATA tilesUint64AlignedAVX512Shifts<>+320(SB)/8, $0x0000000000000003
+DATA tilesUint64AlignedAVX512Shifts<>+328(SB)/8, $0x0000000000000004
+DATA tilesUint64AlignedAVX512Shifts<>+336(SB)/8, $0x0000000000000005
+DATA tilesUint64AlignedAVX512Shifts<>+344(SB)/8, $0x0000000000000006
+DATA tilesUint64AlignedAVX512Shifts<>+352(SB)/8, $0x0000000000000007
+DATA tilesUint64AlignedAVX512Shifts<>+360(SB)/8, $0x0000000000000008
+DATA tilesUint64AlignedAVX512Shifts<>+368(SB)/8, $0x0000000000000009
+DATA tilesUint64AlignedAVX512Shifts<>+376(SB)/8, $0x000000000000000a
+DATA tilesUint64AlignedAVX512Shifts<>+384(SB)/8, $0x0000000000000002
+DATA tilesUint64AlignedAVX512Shifts<>+392(SB)/8, $0x0000000000000003
+DATA tilesUint64AlignedAVX512Shifts<>+400(SB)/8, $0x0000000000000004
+DATA tilesUint64AlignedAVX512Shifts<>+408(SB)/8, $0x0000000000000005
+DATA tilesUint64AlignedAVX512Shifts<>+416(SB)/8, $0x0000000000000006
+DATA tilesUint64AlignedAVX512Shifts<>+424(SB)/8, $0x0000000000000007
+DATA tilesUint64AlignedAVX512Shifts<>+432(SB)/8, $0x0000000000000008
+DATA tilesUint64AlignedAVX512Shifts<>+440(SB)/8, $0x0000000000000009
+DATA tilesUint64AlignedAVX512Shifts<>+448(SB)/8, $0x0000000000000001
+DATA tilesUint64AlignedAVX512Shifts<>+456(SB)/8, $0x0000000000000002
+DATA tilesUint64AlignedAVX512Shifts<>+464(SB)/8, $0x0000000000000003
+DATA tilesUint64AlignedAVX512Shifts<>+472(SB)/8, $0x0000000000000004
+DATA tilesUint64AlignedAVX512Shifts<>+480(SB)/8, $0x0000000000000005
+DATA tilesUint64AlignedAVX512Shifts<>+488(SB)/8, $0x0000000000000006
+DATA tilesUint64AlignedAVX512Shifts<>+496(SB)/8, $0x0000000000000007
+DATA tilesUint64AlignedAVX512Shifts<>+504(SB)/8, $0x0000000000000008
+GLOBL tilesUint64AlignedAVX512Shifts<>(SB), RODATA|NOPTR, $512

@@ -896,8 +896,12 @@ func transposeUint64(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool
 		return
 	}
 	touch := stream && !Accelerated
-	for i0 := 0; i0 < len(off); i0 += 64 {
-		mi := min(64, len(off)-i0)
+	ai := 64
+	if !stream && alignedBands(8, dst, dj*8) {
+		ai = 512
+	}
+	for i0 := 0; i0 < len(off); i0 += ai {
+		mi := min(ai, len(off)-i0)
 		rows := off[i0 : i0+mi]
 		for j0 := 0; j0 < nj; j0 += cacheLine / 8 {
 			mj := min(cacheLine/8, nj-j0)
