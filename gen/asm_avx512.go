@@ -365,6 +365,12 @@ var avx512Lanes = map[int]bool{1: true, 2: true}
 //
 // It takes no index vectors, and its unpacks leave their sources intact.
 func emitBandLanesAVX512(c *build.Context, w width, r bandRegs, nt, prefetch bool) {
+	storeBand(c, laneBand(c, w, r, prefetch), r, nt)
+}
+
+// laneBand loads and transposes a band for emitBandLanesAVX512 and
+// returns its destination lines, one register each.
+func laneBand(c *build.Context, w width, r bandRegs, prefetch bool) []reg.VecVirtual {
 	n := 16 / w.Size      // rows (and columns) of a lane's block
 	groups := w.TileJ / n // 16-byte column groups of a band's source rows
 	lanes := cacheLineBytes / 16
@@ -392,7 +398,7 @@ func emitBandLanesAVX512(c *build.Context, w width, r bandRegs, nt, prefetch boo
 		}
 		out = append(out, unpackLadder(c, regs, w.Size, c.ZMM)...)
 	}
-	storeBand(c, out, r, nt)
+	return out
 }
 
 // avx512Tails are the element sizes whose AVX-512 tiles have a tail

@@ -10,35 +10,41 @@ import (
 	"github.com/mmcloughlin/avo/reg"
 )
 
-// The Aligned AVX-512 tiles: the bands of emitBandAVX512 for destination
-// rows that do not start on a line boundary (rows off line boundaries, as
-// in a transpose of [4095, 4097]), in the cache. There each of a band's
-// 64-byte stores straddles two lines, and on the Intel Xeon VM that alone
-// made the float32 tiles 1.3-1.5x slower than the same tiles into rows
-// padded to whole lines, the float64 ones (AVX2 4×4 tiles there, as
-// avx512Straight says) 1.2-1.4x (BenchmarkLimitAlignment in benchmarks/).
+// The Aligned AVX-512 tiles: the bands of the plain AVX-512 tiles
+// (emitBandAVX512, emitBandLanesAVX512) for destination rows that do not
+// start on a line boundary (rows off line boundaries, as in a transpose of
+// [4095, 4097]), in the cache. There each of a band's 64-byte stores
+// straddles two lines, and on the Intel Xeon VM that alone made the float32
+// tiles 1.3-1.5x slower than the same tiles into rows padded to whole
+// lines, the bfloat16 ones 1.1-1.7x, the float64 ones (AVX2 4×4 tiles
+// there, as avx512Straight says) 1.2-1.4x (BenchmarkLimitAlignment in
+// benchmarks/).
 //
-// The Aligned form walks the bands of a pair of tile columns down its
-// source rows (the plain tiles walk the tile columns of one band), so that
-// destination row r gets its consecutive lines from consecutive bands.
-// Each band's line of row r is joined with the one before it by a
-// two-source permute (VPERMT2D, VPERMT2Q) whose index vector shifts them
-// by the row's distance from its line boundary, s_r elements, and stored
-// whole and aligned: with L elements a line, the line that holds elements
-// [Lb-s_r, Lb+L-s_r) after band b. The first and last lines of each row,
-// which hold elements of other calls' rows too, go out through a mask
-// (VMOVDQU32, VMOVDQU64). The index vector and both masks of each row are
-// worked out once per pair of tile columns, on the stack.
+// The Aligned form walks the bands of a group of tile columns
+// (alignedGroup) down its source rows (the plain tiles walk the tile
+// columns of one band), so that destination row r gets its consecutive
+// lines from consecutive bands. Each band's line of row r is joined with
+// the one before it by a two-source permute (VPERMT2W, VPERMT2D,
+// VPERMT2Q) whose index vector shifts them by the row's distance from its
+// line boundary, s_r elements, and stored whole and aligned: with L
+// elements a line, the line that holds elements [Lb-s_r, Lb+L-s_r) after
+// band b. The first and last lines of each row, which hold elements of
+// other calls' rows too, go out through a mask (VMOVDQU16, VMOVDQU32,
+// VMOVDQU64). The index vector and both masks of each row are worked out
+// once per group, on the stack.
 
 // avx512Aligned are the element sizes that get an Aligned AVX-512 tile
-// kernel: 4 and 8 bytes, whose bands store a line of each of 8 (4 bytes) or
-// 4 (8 bytes) destination rows. transpose2d-odd, x-ceiling, one worker, 2-3
-// interleaved rounds, at 256 KiB/1 MiB: float32 0.41/0.46 -> 0.51/0.58,
-// float64 0.42/0.46 -> 0.44/0.51. float64 rows off line boundaries from
-// 1310720 bytes take the buffer (unalignedSpans) as before: unbuffered
-// with these tiles they ran 0.81-0.87x at 4 MiB.
-var avx512Aligned = map[int]bool{4: true, 8: true}
-
+// kernel: 2, 4 and 8 bytes, whose bands store a line of each of 8 (2 and
+// 4 bytes) or 4 (8 bytes) destination rows. transpose2d-odd, x-ceiling,
+// one worker, 2-3 interleaved rounds, at 256 KiB/1/4 MiB: bfloat16
+// 0.31/0.41/0.50 -> 0.35/0.45/0.53, float32 0.41/0.46/0.57 ->
+// 0.51/0.58/0.59, float64 0.42/0.46 -> 0.44/0.51 (at 4 MiB it is
+// buffered). float64 rows off line boundaries from 1310720 bytes take the
+// buffer (unalignedSpans) as before: unbuffered with these tiles they ran
+// 0.81-0.87x at 4 MiB. Not 1 byte: a band of 16 destination rows, 16
+// carried lines and its 16 loaded registers do not fit the 32 ZMM
+// registers.
+var avx512Aligned = map[int]bool{2: true, 4: true, 8: true}
 // alignedName is the name of the Aligned AVX-512 tiles of w.
 func alignedName(w width) string { return tilesName(w) + "AlignedAVX512" }
 
@@ -54,7 +60,7 @@ func avx512AlignedFuncs() []asmFunc {
 		doc := tilesDoc(w, alignedName(w), "with AVX-512 permutes, in whole aligned destination lines")
 		doc = append(doc, "",
 			fmt.Sprintf("for destination rows that do not start on a line boundary: dst and dj must be multiples of %d,", w.Size),
-			fmt.Sprintf("and ti even (whole bands of %d source rows). Each destination row's first", 2*w.TileI),
+			fmt.Sprintf("and ti a multiple of %d (whole bands of %d source rows). Each destination row's first", w.Bands(), w.Bands()*w.TileI),
 			"and last lines are written through a mask, the lines between whole and",
 			"aligned, with the elements of two bands each. It is for results in the",
 			"cache: plain stores, no prefetch.",
@@ -80,22 +86,31 @@ func alignedShifts(c *build.Context, w width) {
 	lanes := cacheLineBytes / w.Size
 	for s := range lanes {
 		for k := range lanes {
-			if w.Size == 4 {
-				c.AddDatum(s*cacheLineBytes+k*w.Size, U32(k+lanes-s))
-			} else {
-				c.AddDatum(s*cacheLineBytes+k*w.Size, U64(k+lanes-s))
+			at, v := s*cacheLineBytes+k*w.Size, k+lanes-s
+			switch w.Size {
+			case 1:
+				c.AddDatum(at, U8(v))
+			case 2:
+				c.AddDatum(at, U16(v))
+			case 4:
+				c.AddDatum(at, U32(v))
+			default:
+				c.AddDatum(at, U64(v))
 			}
 		}
 	}
 }
 
-// alignedGroup is how many tile columns the Aligned tiles walk down their
-// bands together: two, a source line (16 columns of 4 bytes, 8 of 8), so
-// that the band of the second reads the other half of the lines the first
-// has just read (rows about 4 KiB apart would otherwise evict them before
-// a second walk came back for them), and 16 (8) destination rows' lines,
-// one ZMM register each, carry from band to band.
-const alignedGroup = 2
+// alignedGroup is how many tile columns the Aligned tiles of w walk down
+// their bands together: as many as make a source line (16 columns of 4
+// bytes, 8 of 8), so that the band of the second reads the other half of
+// the lines the first has just read (rows about 4 KiB apart would
+// otherwise evict them before a second walk came back for them), but at
+// most 16 destination rows, whose lines (one ZMM register each) carry from
+// band to band: two tile columns of 2 bytes, one of 1.
+func alignedGroup(w width) int {
+	return min(16/w.TileJ, cacheLineBytes/(w.TileJ*w.Size))
+}
 
 // emitTilesAlignedAVX512 emits the Aligned tiles of w, alignedGroup tile
 // columns at a time, then one; for 4-byte elements (bands of 16 source rows
@@ -114,21 +129,33 @@ const alignedGroup = 2
 //	one: the same for a last single tile column
 func emitTilesAlignedAVX512(c *build.Context, w width) {
 	name := alignedName(w)
-	lanes := cacheLineBytes / w.Size
-	permute, store := c.VPERMT2D, c.VMOVDQU32 // one lane per element
-	if w.Size == 8 {
-		permute, store = c.VPERMT2Q, c.VMOVDQU64
+	// One lane per element: the join, the masked store and the mask's load.
+	permute := map[int]func(...Op){1: c.VPERMT2B, 2: c.VPERMT2W, 4: c.VPERMT2D, 8: c.VPERMT2Q}[w.Size]
+	store := map[int]func(...Op){1: c.VMOVDQU8, 2: c.VMOVDQU16, 4: c.VMOVDQU32, 8: c.VMOVDQU64}[w.Size]
+	kmov := map[int]func(Op, Op){1: c.KMOVQ, 2: c.KMOVD, 4: c.KMOVW, 8: c.KMOVW}[w.Size]
+	bandRows := w.Bands() * w.TileI // source rows of a band
+	// band0 loads and transposes a band at s, its rows at off, and returns
+	// its destination lines: the bands of the plain AVX-512 tiles.
+	var band0 func(s, off, t reg.GPVirtual) []reg.VecVirtual
+	if avx512Lanes[w.Size] {
+		band0 = func(s, off, t reg.GPVirtual) []reg.VecVirtual {
+			return laneBand(c, w, bandRegs{s: s, off: off, t: t}, false)
+		}
+	} else {
+		stages, err := bandStages(w)
+		if err != nil {
+			panic("unreachable: validate checked the bands of every width: " + err.Error())
+		}
+		perm := NewDataAddr(NewStaticSymbol(tilesName(w)+"Perm"), 0) // the tiles' first form writes them
+		band0 = func(s, off, t reg.GPVirtual) []reg.VecVirtual {
+			return permuteBand(c, w, perm, len(stages), loadBand(c, w, bandRegs{s: s, off: off, t: t}, false))
+		}
 	}
-	stages, err := bandStages(w)
-	if err != nil {
-		panic("unreachable: validate checked the bands of every width: " + err.Error())
-	}
-	perm := NewDataAddr(NewStaticSymbol(tilesName(w)+"Perm"), 0) // the tiles' first form writes them
 	shifts := c.StaticGlobal(name + "Shifts")
 	c.DataAttributes(attr.RODATA | attr.NOPTR)
 	alignedShifts(c, w)
 
-	most := alignedGroup * w.TileJ // destination rows at a time
+	most := alignedGroup(w) * w.TileJ // destination rows at a time
 	// The frame: each row's index vector, then its line, head and tail mask.
 	frame := c.AllocLocal(most*cacheLineBytes + most*3*8)
 	idxAt := func(r int) Mem { return frame.Offset(r * cacheLineBytes) }
@@ -146,7 +173,7 @@ func emitTilesAlignedAVX512(c *build.Context, w width) {
 	c.MOVQ(paramAddr(c, "tj"), kk)
 	t := c.GP64()
 	c.MOVQ(paramAddr(c, "ti"), t)
-	c.SHRQ(U8(1), t) // bands
+	c.SHRQ(U8(bits.TrailingZeros(uint(w.Bands()))), t) // bands
 	c.JZ(LabelRef(name + "_done"))
 
 	group := func(cols int, label string) {
@@ -167,10 +194,10 @@ func emitTilesAlignedAVX512(c *build.Context, w width) {
 			c.VMOVDQU64(Mem{Base: tmp, Index: t, Scale: 1}, z)
 			c.VMOVDQU64(z, idxAt(r))
 			c.SHRQ(U8(6), t) // elements past the line boundary
-			c.MOVQ(U32(1<<lanes-1), tmp)
+			c.MOVQ(I32(-1), tmp) // the low lanes bits are the line's lanes
 			c.SHLXQ(t, tmp, tmp)
 			c.MOVQ(tmp, headAt(r))
-			c.XORQ(U32(1<<lanes-1), tmp)
+			c.NOTQ(tmp)
 			c.MOVQ(tmp, tailAt(r))
 			c.ADDQ(dj, a)
 		}
@@ -179,7 +206,7 @@ func emitTilesAlignedAVX512(c *build.Context, w width) {
 		c.MOVQ(paramAddr(c, "off"), p)
 		c.XORQ(o, o)
 		c.MOVQ(paramAddr(c, "ti"), nb)
-		c.SHRQ(U8(1), nb)
+		c.SHRQ(U8(bits.TrailingZeros(uint(w.Bands()))), nb)
 		// band returns the destination lines of the band at p of tile
 		// column g of the group, its rows in order. Each column's lines
 		// are joined and stored before the next column's band loads, so
@@ -188,7 +215,7 @@ func emitTilesAlignedAVX512(c *build.Context, w width) {
 			if g > 0 {
 				c.ADDQ(U32(w.TileJ*w.Size), s)
 			}
-			return permuteBand(c, w, perm, len(stages), loadBand(c, w, bandRegs{s: s, off: p, t: t}, false))
+			return band0(s, p, t)
 		}
 		back := func() { // s to the group's first column again
 			if cols > 1 {
@@ -204,7 +231,7 @@ func emitTilesAlignedAVX512(c *build.Context, w width) {
 				x := c.ZMM()
 				c.VMOVDQU64(idxAt(r), x)
 				permute(l, x, x) // the lanes before the row's start are masked off
-				c.KMOVW(headAt(r), k)
+				kmov(headAt(r), k)
 				c.MOVQ(lineAt(r), t)
 				store(x, k, Mem{Base: t})
 				cur[r] = l
@@ -215,7 +242,7 @@ func emitTilesAlignedAVX512(c *build.Context, w width) {
 		c.JZ(LabelRef(label + "_last"))
 
 		c.Label(label + "_b")
-		c.ADDQ(U32(8*2*w.TileI), p)
+		c.ADDQ(U32(8*bandRows), p)
 		c.ADDQ(U32(cacheLineBytes), o)
 		for g := range cols {
 			next := band(g)
@@ -239,22 +266,24 @@ func emitTilesAlignedAVX512(c *build.Context, w width) {
 			x := c.ZMM()
 			c.VMOVDQU64(idxAt(r), x)
 			permute(cur[r], x, cur[r]) // the lanes after the row's last element are masked off
-			c.KMOVW(tailAt(r), k)
+			kmov(tailAt(r), k)
 			c.MOVQ(lineAt(r), t)
 			store(cur[r], k, Mem{Base: t, Index: o, Scale: 1})
 		}
 		c.ADDQ(U32(cols*w.TileJ*w.Size), s)
 	}
 
-	c.CMPQ(kk, Imm(alignedGroup))
-	c.JB(LabelRef(name + "_one"))
-	group(alignedGroup, name+"_pairs")
-	c.SUBQ(Imm(alignedGroup), kk)
-	c.CMPQ(kk, Imm(alignedGroup))
-	c.JAE(LabelRef(name + "_pairs"))
-	c.Label(name + "_one")
-	c.TESTQ(kk, kk)
-	c.JZ(LabelRef(name + "_done"))
+	if g := alignedGroup(w); g > 1 {
+		c.CMPQ(kk, Imm(uint64(g)))
+		c.JB(LabelRef(name + "_one"))
+		group(g, name+"_pairs")
+		c.SUBQ(Imm(uint64(g)), kk)
+		c.CMPQ(kk, Imm(uint64(g)))
+		c.JAE(LabelRef(name + "_pairs"))
+		c.Label(name + "_one")
+		c.TESTQ(kk, kk)
+		c.JZ(LabelRef(name + "_done"))
+	}
 	group(1, name+"_single")
 	c.DECQ(kk)
 	c.JNZ(LabelRef(name + "_single"))

@@ -2462,15 +2462,16 @@ func renderAccel(maxRank int, b *backend) *jen.File {
 
 // alignedChoice is the start of the AVX-512 branch of a tiles function of a
 // width with Aligned tiles (avx512Aligned): where stores is cachedTiles,
-// the tiles are whole bands (the walks' blocks always are; a tail's single
-// tile row is not) and alignedBands says so, they go to the Aligned kernel:
+// the tiles are whole bands (w.Bands() tile rows; the walks' blocks always
+// are, a tail's single tile row is not) and alignedBands says so, they go
+// to the Aligned kernel (for 4-byte elements):
 //
 //	if stores == cachedTiles && ti%2 == 0 && alignedBands(4, dst, dj) {
 //		tilesUint32AlignedAVX512(dst, src, off, col, ti, tj, dj)
 //		return
 //	}
 func alignedChoice(w width) []jen.Code {
-	band := 2 // tile rows of a band: 64 bytes of destination row
+	band := w.Bands() // tile rows of a band: 64 bytes of destination row
 	cond := jen.Id("stores").Op("==").Id("cachedTiles").Op("&&").Id("ti").Op("%").Lit(band).Op("==").Lit(0).Op("&&").Id("alignedBands").Call(jen.Lit(w.Size), jen.Id("dst"), jen.Id("dj"))
 	return []jen.Code{jen.If(cond).Block(jen.Id(alignedName(w)).Call(tileArgs()...), jen.Return())}
 }

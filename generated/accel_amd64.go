@@ -27,6 +27,8 @@ const streamRows = 32
 // walks then take blocks of 512 rows (alignedRows in gen).
 func alignedBands(size int, dst unsafe.Pointer, dj int) bool {
 	switch size {
+	case 2:
+		return Accelerated && AVX512 && !AMDTuned && (uintptr(dst)%64 != 0 || dj%64 != 0) && uintptr(dst)%2 == 0 && dj%2 == 0
 	case 4:
 		return Accelerated && AVX512 && !AMDTuned && (uintptr(dst)%64 != 0 || dj%64 != 0) && uintptr(dst)%4 == 0 && dj%4 == 0
 	case 8:
@@ -1463,6 +1465,28 @@ func tilesUint16TailAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Po
 //go:noescape
 func tilesUint32TailAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
 
+// tilesUint16AlignedAVX512 transposes ti × tj whole tiles of 8×8 2-byte elements with AVX-512 permutes, in whole aligned destination lines.
+// Source row i starts off[i]+col bytes from src, its elements j adjacent (the
+// rows may come from several source axes: off is a table); destination row j
+// starts j*dj bytes from dst, its elements i adjacent. It is the plain loop
+//
+//	for i := 0; i < ti*8; i++ {
+//		for j := 0; j < tj*8; j++ {
+//			*(dst + j*dj + i*2) = *(src + off[i] + col + j*2) // byte addresses
+//		}
+//	}
+//
+// for destination rows that do not start on a line boundary: dst and dj must be multiples of 2,
+// and ti a multiple of 4 (whole bands of 32 source rows). Each destination row's first
+// and last lines are written through a mask, the lines between whole and
+// aligned, with the elements of two bands each. It is for results in the
+// cache: plain stores, no prefetch.
+//
+// It needs AVX-512 F, BW, VL and VBMI (see AVX512), and BMI2.
+//
+//go:noescape
+func tilesUint16AlignedAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
 // tilesUint32AlignedAVX512 transposes ti × tj whole tiles of 8×8 4-byte elements with AVX-512 permutes, in whole aligned destination lines.
 // Source row i starts off[i]+col bytes from src, its elements j adjacent (the
 // rows may come from several source axes: off is a table); destination row j
@@ -1475,7 +1499,7 @@ func tilesUint32TailAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Po
 //	}
 //
 // for destination rows that do not start on a line boundary: dst and dj must be multiples of 4,
-// and ti even (whole bands of 16 source rows). Each destination row's first
+// and ti a multiple of 2 (whole bands of 16 source rows). Each destination row's first
 // and last lines are written through a mask, the lines between whole and
 // aligned, with the elements of two bands each. It is for results in the
 // cache: plain stores, no prefetch.
@@ -1497,7 +1521,7 @@ func tilesUint32AlignedAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe
 //	}
 //
 // for destination rows that do not start on a line boundary: dst and dj must be multiples of 8,
-// and ti even (whole bands of 8 source rows). Each destination row's first
+// and ti a multiple of 2 (whole bands of 8 source rows). Each destination row's first
 // and last lines are written through a mask, the lines between whole and
 // aligned, with the elements of two bands each. It is for results in the
 // cache: plain stores, no prefetch.
@@ -1625,9 +1649,16 @@ func tilesUint8Tail(dst, src unsafe.Pointer, rows []int, col, tj, dj int) bool {
 // tilesUint16 transposes whole tiles (see tilesUint16Go) with the fastest
 // kernel this build and CPU have, in the form that stores asks for (see
 // tileStores).
+// Its bands go out as whole aligned lines (tilesUint16AlignedAVX512) where the destination
+// rows are not whole aligned lines, the result fits the cache and AMDTuned
+// is false (see avx512Aligned in gen).
 func tilesUint16(dst, src, off unsafe.Pointer, col, ti, tj, dj int, stores tileStores) {
 	if Accelerated {
 		if AVX512 {
+			if stores == cachedTiles && ti%4 == 0 && alignedBands(2, dst, dj) {
+				tilesUint16AlignedAVX512(dst, src, off, col, ti, tj, dj)
+				return
+			}
 			switch stores {
 			default:
 				tilesUint16AVX512(dst, src, off, col, ti, tj, dj)

@@ -21684,6 +21684,2372 @@ tilesUint32TailAVX512_done:
 	VZEROUPPER
 	RET
 
+// func tilesUint16AlignedAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+// Requires: AVX, AVX512BW, AVX512F, BMI2
+TEXT ·tilesUint16AlignedAVX512(SB), $1408-56
+	MOVQ src+8(FP), AX
+	ADDQ col+24(FP), AX
+	MOVQ dst+0(FP), CX
+	MOVQ tj+40(FP), DX
+	MOVQ ti+32(FP), BX
+	SHRQ $0x02, BX
+	JZ   tilesUint16AlignedAVX512_done
+	CMPQ DX, $0x02
+	JB   tilesUint16AlignedAVX512_one
+
+tilesUint16AlignedAVX512_pairs:
+	MOVQ            dj+48(FP), SI
+	MOVQ            CX, BX
+	ANDQ            $0x0000003f, BX
+	MOVQ            CX, DI
+	SUBQ            BX, DI
+	MOVQ            DI, 1024(SP)
+	LEAQ            tilesUint16AlignedAVX512Shifts<>+0(SB), DI
+	SHLQ            $0x05, BX
+	VMOVDQU64       (DI)(BX*1), Z0
+	VMOVDQU64       Z0, (SP)
+	SHRQ            $0x06, BX
+	MOVQ            $-1, DI
+	SHLXQ           BX, DI, DI
+	MOVQ            DI, 1032(SP)
+	NOTQ            DI
+	MOVQ            DI, 1040(SP)
+	ADDQ            SI, CX
+	MOVQ            CX, BX
+	ANDQ            $0x0000003f, BX
+	MOVQ            CX, DI
+	SUBQ            BX, DI
+	MOVQ            DI, 1048(SP)
+	LEAQ            tilesUint16AlignedAVX512Shifts<>+0(SB), DI
+	SHLQ            $0x05, BX
+	VMOVDQU64       (DI)(BX*1), Z0
+	VMOVDQU64       Z0, 64(SP)
+	SHRQ            $0x06, BX
+	MOVQ            $-1, DI
+	SHLXQ           BX, DI, DI
+	MOVQ            DI, 1056(SP)
+	NOTQ            DI
+	MOVQ            DI, 1064(SP)
+	ADDQ            SI, CX
+	MOVQ            CX, BX
+	ANDQ            $0x0000003f, BX
+	MOVQ            CX, DI
+	SUBQ            BX, DI
+	MOVQ            DI, 1072(SP)
+	LEAQ            tilesUint16AlignedAVX512Shifts<>+0(SB), DI
+	SHLQ            $0x05, BX
+	VMOVDQU64       (DI)(BX*1), Z0
+	VMOVDQU64       Z0, 128(SP)
+	SHRQ            $0x06, BX
+	MOVQ            $-1, DI
+	SHLXQ           BX, DI, DI
+	MOVQ            DI, 1080(SP)
+	NOTQ            DI
+	MOVQ            DI, 1088(SP)
+	ADDQ            SI, CX
+	MOVQ            CX, BX
+	ANDQ            $0x0000003f, BX
+	MOVQ            CX, DI
+	SUBQ            BX, DI
+	MOVQ            DI, 1096(SP)
+	LEAQ            tilesUint16AlignedAVX512Shifts<>+0(SB), DI
+	SHLQ            $0x05, BX
+	VMOVDQU64       (DI)(BX*1), Z0
+	VMOVDQU64       Z0, 192(SP)
+	SHRQ            $0x06, BX
+	MOVQ            $-1, DI
+	SHLXQ           BX, DI, DI
+	MOVQ            DI, 1104(SP)
+	NOTQ            DI
+	MOVQ            DI, 1112(SP)
+	ADDQ            SI, CX
+	MOVQ            CX, BX
+	ANDQ            $0x0000003f, BX
+	MOVQ            CX, DI
+	SUBQ            BX, DI
+	MOVQ            DI, 1120(SP)
+	LEAQ            tilesUint16AlignedAVX512Shifts<>+0(SB), DI
+	SHLQ            $0x05, BX
+	VMOVDQU64       (DI)(BX*1), Z0
+	VMOVDQU64       Z0, 256(SP)
+	SHRQ            $0x06, BX
+	MOVQ            $-1, DI
+	SHLXQ           BX, DI, DI
+	MOVQ            DI, 1128(SP)
+	NOTQ            DI
+	MOVQ            DI, 1136(SP)
+	ADDQ            SI, CX
+	MOVQ            CX, BX
+	ANDQ            $0x0000003f, BX
+	MOVQ            CX, DI
+	SUBQ            BX, DI
+	MOVQ            DI, 1144(SP)
+	LEAQ            tilesUint16AlignedAVX512Shifts<>+0(SB), DI
+	SHLQ            $0x05, BX
+	VMOVDQU64       (DI)(BX*1), Z0
+	VMOVDQU64       Z0, 320(SP)
+	SHRQ            $0x06, BX
+	MOVQ            $-1, DI
+	SHLXQ           BX, DI, DI
+	MOVQ            DI, 1152(SP)
+	NOTQ            DI
+	MOVQ            DI, 1160(SP)
+	ADDQ            SI, CX
+	MOVQ            CX, BX
+	ANDQ            $0x0000003f, BX
+	MOVQ            CX, DI
+	SUBQ            BX, DI
+	MOVQ            DI, 1168(SP)
+	LEAQ            tilesUint16AlignedAVX512Shifts<>+0(SB), DI
+	SHLQ            $0x05, BX
+	VMOVDQU64       (DI)(BX*1), Z0
+	VMOVDQU64       Z0, 384(SP)
+	SHRQ            $0x06, BX
+	MOVQ            $-1, DI
+	SHLXQ           BX, DI, DI
+	MOVQ            DI, 1176(SP)
+	NOTQ            DI
+	MOVQ            DI, 1184(SP)
+	ADDQ            SI, CX
+	MOVQ            CX, BX
+	ANDQ            $0x0000003f, BX
+	MOVQ            CX, DI
+	SUBQ            BX, DI
+	MOVQ            DI, 1192(SP)
+	LEAQ            tilesUint16AlignedAVX512Shifts<>+0(SB), DI
+	SHLQ            $0x05, BX
+	VMOVDQU64       (DI)(BX*1), Z0
+	VMOVDQU64       Z0, 448(SP)
+	SHRQ            $0x06, BX
+	MOVQ            $-1, DI
+	SHLXQ           BX, DI, DI
+	MOVQ            DI, 1200(SP)
+	NOTQ            DI
+	MOVQ            DI, 1208(SP)
+	ADDQ            SI, CX
+	MOVQ            CX, BX
+	ANDQ            $0x0000003f, BX
+	MOVQ            CX, DI
+	SUBQ            BX, DI
+	MOVQ            DI, 1216(SP)
+	LEAQ            tilesUint16AlignedAVX512Shifts<>+0(SB), DI
+	SHLQ            $0x05, BX
+	VMOVDQU64       (DI)(BX*1), Z0
+	VMOVDQU64       Z0, 512(SP)
+	SHRQ            $0x06, BX
+	MOVQ            $-1, DI
+	SHLXQ           BX, DI, DI
+	MOVQ            DI, 1224(SP)
+	NOTQ            DI
+	MOVQ            DI, 1232(SP)
+	ADDQ            SI, CX
+	MOVQ            CX, BX
+	ANDQ            $0x0000003f, BX
+	MOVQ            CX, DI
+	SUBQ            BX, DI
+	MOVQ            DI, 1240(SP)
+	LEAQ            tilesUint16AlignedAVX512Shifts<>+0(SB), DI
+	SHLQ            $0x05, BX
+	VMOVDQU64       (DI)(BX*1), Z0
+	VMOVDQU64       Z0, 576(SP)
+	SHRQ            $0x06, BX
+	MOVQ            $-1, DI
+	SHLXQ           BX, DI, DI
+	MOVQ            DI, 1248(SP)
+	NOTQ            DI
+	MOVQ            DI, 1256(SP)
+	ADDQ            SI, CX
+	MOVQ            CX, BX
+	ANDQ            $0x0000003f, BX
+	MOVQ            CX, DI
+	SUBQ            BX, DI
+	MOVQ            DI, 1264(SP)
+	LEAQ            tilesUint16AlignedAVX512Shifts<>+0(SB), DI
+	SHLQ            $0x05, BX
+	VMOVDQU64       (DI)(BX*1), Z0
+	VMOVDQU64       Z0, 640(SP)
+	SHRQ            $0x06, BX
+	MOVQ            $-1, DI
+	SHLXQ           BX, DI, DI
+	MOVQ            DI, 1272(SP)
+	NOTQ            DI
+	MOVQ            DI, 1280(SP)
+	ADDQ            SI, CX
+	MOVQ            CX, BX
+	ANDQ            $0x0000003f, BX
+	MOVQ            CX, DI
+	SUBQ            BX, DI
+	MOVQ            DI, 1288(SP)
+	LEAQ            tilesUint16AlignedAVX512Shifts<>+0(SB), DI
+	SHLQ            $0x05, BX
+	VMOVDQU64       (DI)(BX*1), Z0
+	VMOVDQU64       Z0, 704(SP)
+	SHRQ            $0x06, BX
+	MOVQ            $-1, DI
+	SHLXQ           BX, DI, DI
+	MOVQ            DI, 1296(SP)
+	NOTQ            DI
+	MOVQ            DI, 1304(SP)
+	ADDQ            SI, CX
+	MOVQ            CX, BX
+	ANDQ            $0x0000003f, BX
+	MOVQ            CX, DI
+	SUBQ            BX, DI
+	MOVQ            DI, 1312(SP)
+	LEAQ            tilesUint16AlignedAVX512Shifts<>+0(SB), DI
+	SHLQ            $0x05, BX
+	VMOVDQU64       (DI)(BX*1), Z0
+	VMOVDQU64       Z0, 768(SP)
+	SHRQ            $0x06, BX
+	MOVQ            $-1, DI
+	SHLXQ           BX, DI, DI
+	MOVQ            DI, 1320(SP)
+	NOTQ            DI
+	MOVQ            DI, 1328(SP)
+	ADDQ            SI, CX
+	MOVQ            CX, BX
+	ANDQ            $0x0000003f, BX
+	MOVQ            CX, DI
+	SUBQ            BX, DI
+	MOVQ            DI, 1336(SP)
+	LEAQ            tilesUint16AlignedAVX512Shifts<>+0(SB), DI
+	SHLQ            $0x05, BX
+	VMOVDQU64       (DI)(BX*1), Z0
+	VMOVDQU64       Z0, 832(SP)
+	SHRQ            $0x06, BX
+	MOVQ            $-1, DI
+	SHLXQ           BX, DI, DI
+	MOVQ            DI, 1344(SP)
+	NOTQ            DI
+	MOVQ            DI, 1352(SP)
+	ADDQ            SI, CX
+	MOVQ            CX, BX
+	ANDQ            $0x0000003f, BX
+	MOVQ            CX, DI
+	SUBQ            BX, DI
+	MOVQ            DI, 1360(SP)
+	LEAQ            tilesUint16AlignedAVX512Shifts<>+0(SB), DI
+	SHLQ            $0x05, BX
+	VMOVDQU64       (DI)(BX*1), Z0
+	VMOVDQU64       Z0, 896(SP)
+	SHRQ            $0x06, BX
+	MOVQ            $-1, DI
+	SHLXQ           BX, DI, DI
+	MOVQ            DI, 1368(SP)
+	NOTQ            DI
+	MOVQ            DI, 1376(SP)
+	ADDQ            SI, CX
+	MOVQ            CX, BX
+	ANDQ            $0x0000003f, BX
+	MOVQ            CX, DI
+	SUBQ            BX, DI
+	MOVQ            DI, 1384(SP)
+	LEAQ            tilesUint16AlignedAVX512Shifts<>+0(SB), DI
+	SHLQ            $0x05, BX
+	VMOVDQU64       (DI)(BX*1), Z0
+	VMOVDQU64       Z0, 960(SP)
+	SHRQ            $0x06, BX
+	MOVQ            $-1, DI
+	SHLXQ           BX, DI, DI
+	MOVQ            DI, 1392(SP)
+	NOTQ            DI
+	MOVQ            DI, 1400(SP)
+	ADDQ            SI, CX
+	MOVQ            off+16(FP), SI
+	XORQ            DI, DI
+	MOVQ            ti+32(FP), R8
+	SHRQ            $0x02, R8
+	MOVQ            (SI), BX
+	VBROADCASTI32X4 (AX)(BX*1), Z0
+	MOVQ            64(SI), BX
+	VINSERTI32X4    $0x01, (AX)(BX*1), Z0, Z0
+	MOVQ            128(SI), BX
+	VINSERTI32X4    $0x02, (AX)(BX*1), Z0, Z0
+	MOVQ            192(SI), BX
+	VINSERTI32X4    $0x03, (AX)(BX*1), Z0, Z0
+	MOVQ            8(SI), BX
+	VBROADCASTI32X4 (AX)(BX*1), Z1
+	MOVQ            72(SI), BX
+	VINSERTI32X4    $0x01, (AX)(BX*1), Z1, Z1
+	MOVQ            136(SI), BX
+	VINSERTI32X4    $0x02, (AX)(BX*1), Z1, Z1
+	MOVQ            200(SI), BX
+	VINSERTI32X4    $0x03, (AX)(BX*1), Z1, Z1
+	MOVQ            16(SI), BX
+	VBROADCASTI32X4 (AX)(BX*1), Z2
+	MOVQ            80(SI), BX
+	VINSERTI32X4    $0x01, (AX)(BX*1), Z2, Z2
+	MOVQ            144(SI), BX
+	VINSERTI32X4    $0x02, (AX)(BX*1), Z2, Z2
+	MOVQ            208(SI), BX
+	VINSERTI32X4    $0x03, (AX)(BX*1), Z2, Z2
+	MOVQ            24(SI), BX
+	VBROADCASTI32X4 (AX)(BX*1), Z3
+	MOVQ            88(SI), BX
+	VINSERTI32X4    $0x01, (AX)(BX*1), Z3, Z3
+	MOVQ            152(SI), BX
+	VINSERTI32X4    $0x02, (AX)(BX*1), Z3, Z3
+	MOVQ            216(SI), BX
+	VINSERTI32X4    $0x03, (AX)(BX*1), Z3, Z3
+	MOVQ            32(SI), BX
+	VBROADCASTI32X4 (AX)(BX*1), Z4
+	MOVQ            96(SI), BX
+	VINSERTI32X4    $0x01, (AX)(BX*1), Z4, Z4
+	MOVQ            160(SI), BX
+	VINSERTI32X4    $0x02, (AX)(BX*1), Z4, Z4
+	MOVQ            224(SI), BX
+	VINSERTI32X4    $0x03, (AX)(BX*1), Z4, Z4
+	MOVQ            40(SI), BX
+	VBROADCASTI32X4 (AX)(BX*1), Z5
+	MOVQ            104(SI), BX
+	VINSERTI32X4    $0x01, (AX)(BX*1), Z5, Z5
+	MOVQ            168(SI), BX
+	VINSERTI32X4    $0x02, (AX)(BX*1), Z5, Z5
+	MOVQ            232(SI), BX
+	VINSERTI32X4    $0x03, (AX)(BX*1), Z5, Z5
+	MOVQ            48(SI), BX
+	VBROADCASTI32X4 (AX)(BX*1), Z6
+	MOVQ            112(SI), BX
+	VINSERTI32X4    $0x01, (AX)(BX*1), Z6, Z6
+	MOVQ            176(SI), BX
+	VINSERTI32X4    $0x02, (AX)(BX*1), Z6, Z6
+	MOVQ            240(SI), BX
+	VINSERTI32X4    $0x03, (AX)(BX*1), Z6, Z6
+	MOVQ            56(SI), BX
+	VBROADCASTI32X4 (AX)(BX*1), Z7
+	MOVQ            120(SI), BX
+	VINSERTI32X4    $0x01, (AX)(BX*1), Z7, Z7
+	MOVQ            184(SI), BX
+	VINSERTI32X4    $0x02, (AX)(BX*1), Z7, Z7
+	MOVQ            248(SI), BX
+	VINSERTI32X4    $0x03, (AX)(BX*1), Z7, Z7
+	VPUNPCKLWD      Z1, Z0, Z8
+	VPUNPCKHWD      Z1, Z0, Z0
+	VPUNPCKLWD      Z3, Z2, Z1
+	VPUNPCKHWD      Z3, Z2, Z2
+	VPUNPCKLWD      Z5, Z4, Z3
+	VPUNPCKHWD      Z5, Z4, Z4
+	VPUNPCKLWD      Z7, Z6, Z5
+	VPUNPCKHWD      Z7, Z6, Z6
+	VPUNPCKLDQ      Z1, Z8, Z7
+	VPUNPCKHDQ      Z1, Z8, Z1
+	VPUNPCKLDQ      Z2, Z0, Z8
+	VPUNPCKHDQ      Z2, Z0, Z0
+	VPUNPCKLDQ      Z5, Z3, Z2
+	VPUNPCKHDQ      Z5, Z3, Z3
+	VPUNPCKLDQ      Z6, Z4, Z5
+	VPUNPCKHDQ      Z6, Z4, Z4
+	VPUNPCKLQDQ     Z2, Z7, Z6
+	VPUNPCKHQDQ     Z2, Z7, Z2
+	VPUNPCKLQDQ     Z3, Z1, Z7
+	VPUNPCKHQDQ     Z3, Z1, Z1
+	VPUNPCKLQDQ     Z5, Z8, Z3
+	VPUNPCKHQDQ     Z5, Z8, Z5
+	VPUNPCKLQDQ     Z4, Z0, Z8
+	VPUNPCKHQDQ     Z4, Z0, Z0
+	VMOVDQU64       (SP), Z4
+	VPERMT2W        Z6, Z4, Z4
+	KMOVD           1032(SP), K1
+	MOVQ            1024(SP), BX
+	VMOVDQU16       Z4, K1, (BX)
+	VMOVDQU64       64(SP), Z4
+	VPERMT2W        Z2, Z4, Z4
+	KMOVD           1056(SP), K1
+	MOVQ            1048(SP), BX
+	VMOVDQU16       Z4, K1, (BX)
+	VMOVDQU64       128(SP), Z4
+	VPERMT2W        Z7, Z4, Z4
+	KMOVD           1080(SP), K1
+	MOVQ            1072(SP), BX
+	VMOVDQU16       Z4, K1, (BX)
+	VMOVDQU64       192(SP), Z4
+	VPERMT2W        Z1, Z4, Z4
+	KMOVD           1104(SP), K1
+	MOVQ            1096(SP), BX
+	VMOVDQU16       Z4, K1, (BX)
+	VMOVDQU64       256(SP), Z4
+	VPERMT2W        Z3, Z4, Z4
+	KMOVD           1128(SP), K1
+	MOVQ            1120(SP), BX
+	VMOVDQU16       Z4, K1, (BX)
+	VMOVDQU64       320(SP), Z4
+	VPERMT2W        Z5, Z4, Z4
+	KMOVD           1152(SP), K1
+	MOVQ            1144(SP), BX
+	VMOVDQU16       Z4, K1, (BX)
+	VMOVDQU64       384(SP), Z4
+	VPERMT2W        Z8, Z4, Z4
+	KMOVD           1176(SP), K1
+	MOVQ            1168(SP), BX
+	VMOVDQU16       Z4, K1, (BX)
+	VMOVDQU64       448(SP), Z4
+	VPERMT2W        Z0, Z4, Z4
+	KMOVD           1200(SP), K1
+	MOVQ            1192(SP), BX
+	VMOVDQU16       Z4, K1, (BX)
+	ADDQ            $0x00000010, AX
+	MOVQ            (SI), BX
+	VBROADCASTI32X4 (AX)(BX*1), Z4
+	MOVQ            64(SI), BX
+	VINSERTI32X4    $0x01, (AX)(BX*1), Z4, Z4
+	MOVQ            128(SI), BX
+	VINSERTI32X4    $0x02, (AX)(BX*1), Z4, Z4
+	MOVQ            192(SI), BX
+	VINSERTI32X4    $0x03, (AX)(BX*1), Z4, Z4
+	MOVQ            8(SI), BX
+	VBROADCASTI32X4 (AX)(BX*1), Z9
+	MOVQ            72(SI), BX
+	VINSERTI32X4    $0x01, (AX)(BX*1), Z9, Z9
+	MOVQ            136(SI), BX
+	VINSERTI32X4    $0x02, (AX)(BX*1), Z9, Z9
+	MOVQ            200(SI), BX
+	VINSERTI32X4    $0x03, (AX)(BX*1), Z9, Z9
+	MOVQ            16(SI), BX
+	VBROADCASTI32X4 (AX)(BX*1), Z10
+	MOVQ            80(SI), BX
+	VINSERTI32X4    $0x01, (AX)(BX*1), Z10, Z10
+	MOVQ            144(SI), BX
+	VINSERTI32X4    $0x02, (AX)(BX*1), Z10, Z10
+	MOVQ            208(SI), BX
+	VINSERTI32X4    $0x03, (AX)(BX*1), Z10, Z10
+	MOVQ            24(SI), BX
+	VBROADCASTI32X4 (AX)(BX*1), Z11
+	MOVQ            88(SI), BX
+	VINSERTI32X4    $0x01, (AX)(BX*1), Z11, Z11
+	MOVQ            152(SI), BX
+	VINSERTI32X4    $0x02, (AX)(BX*1), Z11, Z11
+	MOVQ            216(SI), BX
+	VINSERTI32X4    $0x03, (AX)(BX*1), Z11, Z11
+	MOVQ            32(SI), BX
+	VBROADCASTI32X4 (AX)(BX*1), Z12
+	MOVQ            96(SI), BX
+	VINSERTI32X4    $0x01, (AX)(BX*1), Z12, Z12
+	MOVQ            160(SI), BX
+	VINSERTI32X4    $0x02, (AX)(BX*1), Z12, Z12
+	MOVQ            224(SI), BX
+	VINSERTI32X4    $0x03, (AX)(BX*1), Z12, Z12
+	MOVQ            40(SI), BX
+	VBROADCASTI32X4 (AX)(BX*1), Z13
+	MOVQ            104(SI), BX
+	VINSERTI32X4    $0x01, (AX)(BX*1), Z13, Z13
+	MOVQ            168(SI), BX
+	VINSERTI32X4    $0x02, (AX)(BX*1), Z13, Z13
+	MOVQ            232(SI), BX
+	VINSERTI32X4    $0x03, (AX)(BX*1), Z13, Z13
+	MOVQ            48(SI), BX
+	VBROADCASTI32X4 (AX)(BX*1), Z14
+	MOVQ            112(SI), BX
+	VINSERTI32X4    $0x01, (AX)(BX*1), Z14, Z14
+	MOVQ            176(SI), BX
+	VINSERTI32X4    $0x02, (AX)(BX*1), Z14, Z14
+	MOVQ            240(SI), BX
+	VINSERTI32X4    $0x03, (AX)(BX*1), Z14, Z14
+	MOVQ            56(SI), BX
+	VBROADCASTI32X4 (AX)(BX*1), Z15
+	MOVQ            120(SI), BX
+	VINSERTI32X4    $0x01, (AX)(BX*1), Z15, Z15
+	MOVQ            184(SI), BX
+	VINSERTI32X4    $0x02, (AX)(BX*1), Z15, Z15
+	MOVQ            248(SI), BX
+	VINSERTI32X4    $0x03, (AX)(BX*1), Z15, Z15
+	VPUNPCKLWD      Z9, Z4, Z16
+	VPUNPCKHWD      Z9, Z4, Z4
+	VPUNPCKLWD      Z11, Z10, Z9
+	VPUNPCKHWD      Z11, Z10, Z10
+	VPUNPCKLWD      Z13, Z12, Z11
+	VPUNPCKHWD      Z13, Z12, Z12
+	VPUNPCKLWD      Z15, Z14, Z13
+	VPUNPCKHWD      Z15, Z14, Z14
+	VPUNPCKLDQ      Z9, Z16, Z15
+	VPUNPCKHDQ      Z9, Z16, Z9
+	VPUNPCKLDQ      Z10, Z4, Z16
+	VPUNPCKHDQ      Z10, Z4, Z4
+	VPUNPCKLDQ      Z13, Z11, Z10
+	VPUNPCKHDQ      Z13, Z11, Z11
+	VPUNPCKLDQ      Z14, Z12, Z13
+	VPUNPCKHDQ      Z14, Z12, Z12
+	VPUNPCKLQDQ     Z10, Z15, Z14
+	VPUNPCKHQDQ     Z10, Z15, Z10
+	VPUNPCKLQDQ     Z11, Z9, Z15
+	VPUNPCKHQDQ     Z11, Z9, Z9
+	VPUNPCKLQDQ     Z13, Z16, Z11
+	VPUNPCKHQDQ     Z13, Z16, Z13
+	VPUNPCKLQDQ     Z12, Z4, Z16
+	VPUNPCKHQDQ     Z12, Z4, Z4
+	VMOVDQU64       512(SP), Z12
+	VPERMT2W        Z14, Z12, Z12
+	KMOVD           1224(SP), K1
+	MOVQ            1216(SP), BX
+	VMOVDQU16       Z12, K1, (BX)
+	VMOVDQU64       576(SP), Z12
+	VPERMT2W        Z10, Z12, Z12
+	KMOVD           1248(SP), K1
+	MOVQ            1240(SP), BX
+	VMOVDQU16       Z12, K1, (BX)
+	VMOVDQU64       640(SP), Z12
+	VPERMT2W        Z15, Z12, Z12
+	KMOVD           1272(SP), K1
+	MOVQ            1264(SP), BX
+	VMOVDQU16       Z12, K1, (BX)
+	VMOVDQU64       704(SP), Z12
+	VPERMT2W        Z9, Z12, Z12
+	KMOVD           1296(SP), K1
+	MOVQ            1288(SP), BX
+	VMOVDQU16       Z12, K1, (BX)
+	VMOVDQU64       768(SP), Z12
+	VPERMT2W        Z11, Z12, Z12
+	KMOVD           1320(SP), K1
+	MOVQ            1312(SP), BX
+	VMOVDQU16       Z12, K1, (BX)
+	VMOVDQU64       832(SP), Z12
+	VPERMT2W        Z13, Z12, Z12
+	KMOVD           1344(SP), K1
+	MOVQ            1336(SP), BX
+	VMOVDQU16       Z12, K1, (BX)
+	VMOVDQU64       896(SP), Z12
+	VPERMT2W        Z16, Z12, Z12
+	KMOVD           1368(SP), K1
+	MOVQ            1360(SP), BX
+	VMOVDQU16       Z12, K1, (BX)
+	VMOVDQU64       960(SP), Z12
+	VPERMT2W        Z4, Z12, Z12
+	KMOVD           1392(SP), K1
+	MOVQ            1384(SP), BX
+	VMOVDQU16       Z12, K1, (BX)
+	SUBQ            $0x00000010, AX
+	DECQ            R8
+	JZ              tilesUint16AlignedAVX512_pairs_last
+
+tilesUint16AlignedAVX512_pairs_b:
+	ADDQ            $0x00000100, SI
+	ADDQ            $0x00000040, DI
+	MOVQ            (SI), BX
+	VBROADCASTI32X4 (AX)(BX*1), Z12
+	MOVQ            64(SI), BX
+	VINSERTI32X4    $0x01, (AX)(BX*1), Z12, Z12
+	MOVQ            128(SI), BX
+	VINSERTI32X4    $0x02, (AX)(BX*1), Z12, Z12
+	MOVQ            192(SI), BX
+	VINSERTI32X4    $0x03, (AX)(BX*1), Z12, Z12
+	MOVQ            8(SI), BX
+	VBROADCASTI32X4 (AX)(BX*1), Z17
+	MOVQ            72(SI), BX
+	VINSERTI32X4    $0x01, (AX)(BX*1), Z17, Z17
+	MOVQ            136(SI), BX
+	VINSERTI32X4    $0x02, (AX)(BX*1), Z17, Z17
+	MOVQ            200(SI), BX
+	VINSERTI32X4    $0x03, (AX)(BX*1), Z17, Z17
+	MOVQ            16(SI), BX
+	VBROADCASTI32X4 (AX)(BX*1), Z18
+	MOVQ            80(SI), BX
+	VINSERTI32X4    $0x01, (AX)(BX*1), Z18, Z18
+	MOVQ            144(SI), BX
+	VINSERTI32X4    $0x02, (AX)(BX*1), Z18, Z18
+	MOVQ            208(SI), BX
+	VINSERTI32X4    $0x03, (AX)(BX*1), Z18, Z18
+	MOVQ            24(SI), BX
+	VBROADCASTI32X4 (AX)(BX*1), Z19
+	MOVQ            88(SI), BX
+	VINSERTI32X4    $0x01, (AX)(BX*1), Z19, Z19
+	MOVQ            152(SI), BX
+	VINSERTI32X4    $0x02, (AX)(BX*1), Z19, Z19
+	MOVQ            216(SI), BX
+	VINSERTI32X4    $0x03, (AX)(BX*1), Z19, Z19
+	MOVQ            32(SI), BX
+	VBROADCASTI32X4 (AX)(BX*1), Z20
+	MOVQ            96(SI), BX
+	VINSERTI32X4    $0x01, (AX)(BX*1), Z20, Z20
+	MOVQ            160(SI), BX
+	VINSERTI32X4    $0x02, (AX)(BX*1), Z20, Z20
+	MOVQ            224(SI), BX
+	VINSERTI32X4    $0x03, (AX)(BX*1), Z20, Z20
+	MOVQ            40(SI), BX
+	VBROADCASTI32X4 (AX)(BX*1), Z21
+	MOVQ            104(SI), BX
+	VINSERTI32X4    $0x01, (AX)(BX*1), Z21, Z21
+	MOVQ            168(SI), BX
+	VINSERTI32X4    $0x02, (AX)(BX*1), Z21, Z21
+	MOVQ            232(SI), BX
+	VINSERTI32X4    $0x03, (AX)(BX*1), Z21, Z21
+	MOVQ            48(SI), BX
+	VBROADCASTI32X4 (AX)(BX*1), Z22
+	MOVQ            112(SI), BX
+	VINSERTI32X4    $0x01, (AX)(BX*1), Z22, Z22
+	MOVQ            176(SI), BX
+	VINSERTI32X4    $0x02, (AX)(BX*1), Z22, Z22
+	MOVQ            240(SI), BX
+	VINSERTI32X4    $0x03, (AX)(BX*1), Z22, Z22
+	MOVQ            56(SI), BX
+	VBROADCASTI32X4 (AX)(BX*1), Z23
+	MOVQ            120(SI), BX
+	VINSERTI32X4    $0x01, (AX)(BX*1), Z23, Z23
+	MOVQ            184(SI), BX
+	VINSERTI32X4    $0x02, (AX)(BX*1), Z23, Z23
+	MOVQ            248(SI), BX
+	VINSERTI32X4    $0x03, (AX)(BX*1), Z23, Z23
+	VPUNPCKLWD      Z17, Z12, Z24
+	VPUNPCKHWD      Z17, Z12, Z12
+	VPUNPCKLWD      Z19, Z18, Z17
+	VPUNPCKHWD      Z19, Z18, Z18
+	VPUNPCKLWD      Z21, Z20, Z19
+	VPUNPCKHWD      Z21, Z20, Z20
+	VPUNPCKLWD      Z23, Z22, Z21
+	VPUNPCKHWD      Z23, Z22, Z22
+	VPUNPCKLDQ      Z17, Z24, Z23
+	VPUNPCKHDQ      Z17, Z24, Z17
+	VPUNPCKLDQ      Z18, Z12, Z24
+	VPUNPCKHDQ      Z18, Z12, Z12
+	VPUNPCKLDQ      Z21, Z19, Z18
+	VPUNPCKHDQ      Z21, Z19, Z19
+	VPUNPCKLDQ      Z22, Z20, Z21
+	VPUNPCKHDQ      Z22, Z20, Z20
+	VPUNPCKLQDQ     Z18, Z23, Z22
+	VPUNPCKHQDQ     Z18, Z23, Z18
+	VPUNPCKLQDQ     Z19, Z17, Z23
+	VPUNPCKHQDQ     Z19, Z17, Z17
+	VPUNPCKLQDQ     Z21, Z24, Z19
+	VPUNPCKHQDQ     Z21, Z24, Z21
+	VPUNPCKLQDQ     Z20, Z12, Z24
+	VPUNPCKHQDQ     Z20, Z12, Z12
+	VMOVDQU64       (SP), Z20
+	VPERMT2W        Z22, Z20, Z6
+	MOVQ            1024(SP), BX
+	VMOVDQA64       Z6, (BX)(DI*1)
+	VMOVDQA64       Z22, Z6
+	VMOVDQU64       64(SP), Z20
+	VPERMT2W        Z18, Z20, Z2
+	MOVQ            1048(SP), BX
+	VMOVDQA64       Z2, (BX)(DI*1)
+	VMOVDQA64       Z18, Z2
+	VMOVDQU64       128(SP), Z18
+	VPERMT2W        Z23, Z18, Z7
+	MOVQ            1072(SP), BX
+	VMOVDQA64       Z7, (BX)(DI*1)
+	VMOVDQA64       Z23, Z7
+	VMOVDQU64       192(SP), Z18
+	VPERMT2W        Z17, Z18, Z1
+	MOVQ            1096(SP), BX
+	VMOVDQA64       Z1, (BX)(DI*1)
+	VMOVDQA64       Z17, Z1
+	VMOVDQU64       256(SP), Z17
+	VPERMT2W        Z19, Z17, Z3
+	MOVQ            1120(SP), BX
+	VMOVDQA64       Z3, (BX)(DI*1)
+	VMOVDQA64       Z19, Z3
+	VMOVDQU64       320(SP), Z17
+	VPERMT2W        Z21, Z17, Z5
+	MOVQ            1144(SP), BX
+	VMOVDQA64       Z5, (BX)(DI*1)
+	VMOVDQA64       Z21, Z5
+	VMOVDQU64       384(SP), Z17
+	VPERMT2W        Z24, Z17, Z8
+	MOVQ            1168(SP), BX
+	VMOVDQA64       Z8, (BX)(DI*1)
+	VMOVDQA64       Z24, Z8
+	VMOVDQU64       448(SP), Z17
+	VPERMT2W        Z12, Z17, Z0
+	MOVQ            1192(SP), BX
+	VMOVDQA64       Z0, (BX)(DI*1)
+	VMOVDQA64       Z12, Z0
+	ADDQ            $0x00000010, AX
+	MOVQ            (SI), BX
+	VBROADCASTI32X4 (AX)(BX*1), Z12
+	MOVQ            64(SI), BX
+	VINSERTI32X4    $0x01, (AX)(BX*1), Z12, Z12
+	MOVQ            128(SI), BX
+	VINSERTI32X4    $0x02, (AX)(BX*1), Z12, Z12
+	MOVQ            192(SI), BX
+	VINSERTI32X4    $0x03, (AX)(BX*1), Z12, Z12
+	MOVQ            8(SI), BX
+	VBROADCASTI32X4 (AX)(BX*1), Z17
+	MOVQ            72(SI), BX
+	VINSERTI32X4    $0x01, (AX)(BX*1), Z17, Z17
+	MOVQ            136(SI), BX
+	VINSERTI32X4    $0x02, (AX)(BX*1), Z17, Z17
+	MOVQ            200(SI), BX
+	VINSERTI32X4    $0x03, (AX)(BX*1), Z17, Z17
+	MOVQ            16(SI), BX
+	VBROADCASTI32X4 (AX)(BX*1), Z18
+	MOVQ            80(SI), BX
+	VINSERTI32X4    $0x01, (AX)(BX*1), Z18, Z18
+	MOVQ            144(SI), BX
+	VINSERTI32X4    $0x02, (AX)(BX*1), Z18, Z18
+	MOVQ            208(SI), BX
+	VINSERTI32X4    $0x03, (AX)(BX*1), Z18, Z18
+	MOVQ            24(SI), BX
+	VBROADCASTI32X4 (AX)(BX*1), Z19
+	MOVQ            88(SI), BX
+	VINSERTI32X4    $0x01, (AX)(BX*1), Z19, Z19
+	MOVQ            152(SI), BX
+	VINSERTI32X4    $0x02, (AX)(BX*1), Z19, Z19
+	MOVQ            216(SI), BX
+	VINSERTI32X4    $0x03, (AX)(BX*1), Z19, Z19
+	MOVQ            32(SI), BX
+	VBROADCASTI32X4 (AX)(BX*1), Z20
+	MOVQ            96(SI), BX
+	VINSERTI32X4    $0x01, (AX)(BX*1), Z20, Z20
+	MOVQ            160(SI), BX
+	VINSERTI32X4    $0x02, (AX)(BX*1), Z20, Z20
+	MOVQ            224(SI), BX
+	VINSERTI32X4    $0x03, (AX)(BX*1), Z20, Z20
+	MOVQ            40(SI), BX
+	VBROADCASTI32X4 (AX)(BX*1), Z21
+	MOVQ            104(SI), BX
+	VINSERTI32X4    $0x01, (AX)(BX*1), Z21, Z21
+	MOVQ            168(SI), BX
+	VINSERTI32X4    $0x02, (AX)(BX*1), Z21, Z21
+	MOVQ            232(SI), BX
+	VINSERTI32X4    $0x03, (AX)(BX*1), Z21, Z21
+	MOVQ            48(SI), BX
+	VBROADCASTI32X4 (AX)(BX*1), Z22
+	MOVQ            112(SI), BX
+	VINSERTI32X4    $0x01, (AX)(BX*1), Z22, Z22
+	MOVQ            176(SI), BX
+	VINSERTI32X4    $0x02, (AX)(BX*1), Z22, Z22
+	MOVQ            240(SI), BX
+	VINSERTI32X4    $0x03, (AX)(BX*1), Z22, Z22
+	MOVQ            56(SI), BX
+	VBROADCASTI32X4 (AX)(BX*1), Z23
+	MOVQ            120(SI), BX
+	VINSERTI32X4    $0x01, (AX)(BX*1), Z23, Z23
+	MOVQ            184(SI), BX
+	VINSERTI32X4    $0x02, (AX)(BX*1), Z23, Z23
+	MOVQ            248(SI), BX
+	VINSERTI32X4    $0x03, (AX)(BX*1), Z23, Z23
+	VPUNPCKLWD      Z17, Z12, Z24
+	VPUNPCKHWD      Z17, Z12, Z12
+	VPUNPCKLWD      Z19, Z18, Z17
+	VPUNPCKHWD      Z19, Z18, Z18
+	VPUNPCKLWD      Z21, Z20, Z19
+	VPUNPCKHWD      Z21, Z20, Z20
+	VPUNPCKLWD      Z23, Z22, Z21
+	VPUNPCKHWD      Z23, Z22, Z22
+	VPUNPCKLDQ      Z17, Z24, Z23
+	VPUNPCKHDQ      Z17, Z24, Z17
+	VPUNPCKLDQ      Z18, Z12, Z24
+	VPUNPCKHDQ      Z18, Z12, Z12
+	VPUNPCKLDQ      Z21, Z19, Z18
+	VPUNPCKHDQ      Z21, Z19, Z19
+	VPUNPCKLDQ      Z22, Z20, Z21
+	VPUNPCKHDQ      Z22, Z20, Z20
+	VPUNPCKLQDQ     Z18, Z23, Z22
+	VPUNPCKHQDQ     Z18, Z23, Z18
+	VPUNPCKLQDQ     Z19, Z17, Z23
+	VPUNPCKHQDQ     Z19, Z17, Z17
+	VPUNPCKLQDQ     Z21, Z24, Z19
+	VPUNPCKHQDQ     Z21, Z24, Z21
+	VPUNPCKLQDQ     Z20, Z12, Z24
+	VPUNPCKHQDQ     Z20, Z12, Z12
+	VMOVDQU64       512(SP), Z20
+	VPERMT2W        Z22, Z20, Z14
+	MOVQ            1216(SP), BX
+	VMOVDQA64       Z14, (BX)(DI*1)
+	VMOVDQA64       Z22, Z14
+	VMOVDQU64       576(SP), Z20
+	VPERMT2W        Z18, Z20, Z10
+	MOVQ            1240(SP), BX
+	VMOVDQA64       Z10, (BX)(DI*1)
+	VMOVDQA64       Z18, Z10
+	VMOVDQU64       640(SP), Z18
+	VPERMT2W        Z23, Z18, Z15
+	MOVQ            1264(SP), BX
+	VMOVDQA64       Z15, (BX)(DI*1)
+	VMOVDQA64       Z23, Z15
+	VMOVDQU64       704(SP), Z18
+	VPERMT2W        Z17, Z18, Z9
+	MOVQ            1288(SP), BX
+	VMOVDQA64       Z9, (BX)(DI*1)
+	VMOVDQA64       Z17, Z9
+	VMOVDQU64       768(SP), Z17
+	VPERMT2W        Z19, Z17, Z11
+	MOVQ            1312(SP), BX
+	VMOVDQA64       Z11, (BX)(DI*1)
+	VMOVDQA64       Z19, Z11
+	VMOVDQU64       832(SP), Z17
+	VPERMT2W        Z21, Z17, Z13
+	MOVQ            1336(SP), BX
+	VMOVDQA64       Z13, (BX)(DI*1)
+	VMOVDQA64       Z21, Z13
+	VMOVDQU64       896(SP), Z17
+	VPERMT2W        Z24, Z17, Z16
+	MOVQ            1360(SP), BX
+	VMOVDQA64       Z16, (BX)(DI*1)
+	VMOVDQA64       Z24, Z16
+	VMOVDQU64       960(SP), Z17
+	VPERMT2W        Z12, Z17, Z4
+	MOVQ            1384(SP), BX
+	VMOVDQA64       Z4, (BX)(DI*1)
+	VMOVDQA64       Z12, Z4
+	SUBQ            $0x00000010, AX
+	DECQ            R8
+	JNZ             tilesUint16AlignedAVX512_pairs_b
+
+tilesUint16AlignedAVX512_pairs_last:
+	ADDQ      $0x00000040, DI
+	VMOVDQU64 (SP), Z12
+	VPERMT2W  Z6, Z12, Z6
+	KMOVD     1040(SP), K1
+	MOVQ      1024(SP), BX
+	VMOVDQU16 Z6, K1, (BX)(DI*1)
+	VMOVDQU64 64(SP), Z6
+	VPERMT2W  Z2, Z6, Z2
+	KMOVD     1064(SP), K1
+	MOVQ      1048(SP), BX
+	VMOVDQU16 Z2, K1, (BX)(DI*1)
+	VMOVDQU64 128(SP), Z2
+	VPERMT2W  Z7, Z2, Z7
+	KMOVD     1088(SP), K1
+	MOVQ      1072(SP), BX
+	VMOVDQU16 Z7, K1, (BX)(DI*1)
+	VMOVDQU64 192(SP), Z2
+	VPERMT2W  Z1, Z2, Z1
+	KMOVD     1112(SP), K1
+	MOVQ      1096(SP), BX
+	VMOVDQU16 Z1, K1, (BX)(DI*1)
+	VMOVDQU64 256(SP), Z1
+	VPERMT2W  Z3, Z1, Z3
+	KMOVD     1136(SP), K1
+	MOVQ      1120(SP), BX
+	VMOVDQU16 Z3, K1, (BX)(DI*1)
+	VMOVDQU64 320(SP), Z1
+	VPERMT2W  Z5, Z1, Z5
+	KMOVD     1160(SP), K1
+	MOVQ      1144(SP), BX
+	VMOVDQU16 Z5, K1, (BX)(DI*1)
+	VMOVDQU64 384(SP), Z1
+	VPERMT2W  Z8, Z1, Z8
+	KMOVD     1184(SP), K1
+	MOVQ      1168(SP), BX
+	VMOVDQU16 Z8, K1, (BX)(DI*1)
+	VMOVDQU64 448(SP), Z1
+	VPERMT2W  Z0, Z1, Z0
+	KMOVD     1208(SP), K1
+	MOVQ      1192(SP), BX
+	VMOVDQU16 Z0, K1, (BX)(DI*1)
+	VMOVDQU64 512(SP), Z0
+	VPERMT2W  Z14, Z0, Z14
+	KMOVD     1232(SP), K1
+	MOVQ      1216(SP), BX
+	VMOVDQU16 Z14, K1, (BX)(DI*1)
+	VMOVDQU64 576(SP), Z0
+	VPERMT2W  Z10, Z0, Z10
+	KMOVD     1256(SP), K1
+	MOVQ      1240(SP), BX
+	VMOVDQU16 Z10, K1, (BX)(DI*1)
+	VMOVDQU64 640(SP), Z0
+	VPERMT2W  Z15, Z0, Z15
+	KMOVD     1280(SP), K1
+	MOVQ      1264(SP), BX
+	VMOVDQU16 Z15, K1, (BX)(DI*1)
+	VMOVDQU64 704(SP), Z0
+	VPERMT2W  Z9, Z0, Z9
+	KMOVD     1304(SP), K1
+	MOVQ      1288(SP), BX
+	VMOVDQU16 Z9, K1, (BX)(DI*1)
+	VMOVDQU64 768(SP), Z0
+	VPERMT2W  Z11, Z0, Z11
+	KMOVD     1328(SP), K1
+	MOVQ      1312(SP), BX
+	VMOVDQU16 Z11, K1, (BX)(DI*1)
+	VMOVDQU64 832(SP), Z0
+	VPERMT2W  Z13, Z0, Z13
+	KMOVD     1352(SP), K1
+	MOVQ      1336(SP), BX
+	VMOVDQU16 Z13, K1, (BX)(DI*1)
+	VMOVDQU64 896(SP), Z0
+	VPERMT2W  Z16, Z0, Z16
+	KMOVD     1376(SP), K1
+	MOVQ      1360(SP), BX
+	VMOVDQU16 Z16, K1, (BX)(DI*1)
+	VMOVDQU64 960(SP), Z0
+	VPERMT2W  Z4, Z0, Z4
+	KMOVD     1400(SP), K1
+	MOVQ      1384(SP), BX
+	VMOVDQU16 Z4, K1, (BX)(DI*1)
+	ADDQ      $0x00000020, AX
+	SUBQ      $0x02, DX
+	CMPQ      DX, $0x02
+	JAE       tilesUint16AlignedAVX512_pairs
+
+tilesUint16AlignedAVX512_one:
+	TESTQ DX, DX
+	JZ    tilesUint16AlignedAVX512_done
+
+tilesUint16AlignedAVX512_single:
+	MOVQ            dj+48(FP), SI
+	MOVQ            CX, BX
+	ANDQ            $0x0000003f, BX
+	MOVQ            CX, DI
+	SUBQ            BX, DI
+	MOVQ            DI, 1024(SP)
+	LEAQ            tilesUint16AlignedAVX512Shifts<>+0(SB), DI
+	SHLQ            $0x05, BX
+	VMOVDQU64       (DI)(BX*1), Z0
+	VMOVDQU64       Z0, (SP)
+	SHRQ            $0x06, BX
+	MOVQ            $-1, DI
+	SHLXQ           BX, DI, DI
+	MOVQ            DI, 1032(SP)
+	NOTQ            DI
+	MOVQ            DI, 1040(SP)
+	ADDQ            SI, CX
+	MOVQ            CX, BX
+	ANDQ            $0x0000003f, BX
+	MOVQ            CX, DI
+	SUBQ            BX, DI
+	MOVQ            DI, 1048(SP)
+	LEAQ            tilesUint16AlignedAVX512Shifts<>+0(SB), DI
+	SHLQ            $0x05, BX
+	VMOVDQU64       (DI)(BX*1), Z0
+	VMOVDQU64       Z0, 64(SP)
+	SHRQ            $0x06, BX
+	MOVQ            $-1, DI
+	SHLXQ           BX, DI, DI
+	MOVQ            DI, 1056(SP)
+	NOTQ            DI
+	MOVQ            DI, 1064(SP)
+	ADDQ            SI, CX
+	MOVQ            CX, BX
+	ANDQ            $0x0000003f, BX
+	MOVQ            CX, DI
+	SUBQ            BX, DI
+	MOVQ            DI, 1072(SP)
+	LEAQ            tilesUint16AlignedAVX512Shifts<>+0(SB), DI
+	SHLQ            $0x05, BX
+	VMOVDQU64       (DI)(BX*1), Z0
+	VMOVDQU64       Z0, 128(SP)
+	SHRQ            $0x06, BX
+	MOVQ            $-1, DI
+	SHLXQ           BX, DI, DI
+	MOVQ            DI, 1080(SP)
+	NOTQ            DI
+	MOVQ            DI, 1088(SP)
+	ADDQ            SI, CX
+	MOVQ            CX, BX
+	ANDQ            $0x0000003f, BX
+	MOVQ            CX, DI
+	SUBQ            BX, DI
+	MOVQ            DI, 1096(SP)
+	LEAQ            tilesUint16AlignedAVX512Shifts<>+0(SB), DI
+	SHLQ            $0x05, BX
+	VMOVDQU64       (DI)(BX*1), Z0
+	VMOVDQU64       Z0, 192(SP)
+	SHRQ            $0x06, BX
+	MOVQ            $-1, DI
+	SHLXQ           BX, DI, DI
+	MOVQ            DI, 1104(SP)
+	NOTQ            DI
+	MOVQ            DI, 1112(SP)
+	ADDQ            SI, CX
+	MOVQ            CX, BX
+	ANDQ            $0x0000003f, BX
+	MOVQ            CX, DI
+	SUBQ            BX, DI
+	MOVQ            DI, 1120(SP)
+	LEAQ            tilesUint16AlignedAVX512Shifts<>+0(SB), DI
+	SHLQ            $0x05, BX
+	VMOVDQU64       (DI)(BX*1), Z0
+	VMOVDQU64       Z0, 256(SP)
+	SHRQ            $0x06, BX
+	MOVQ            $-1, DI
+	SHLXQ           BX, DI, DI
+	MOVQ            DI, 1128(SP)
+	NOTQ            DI
+	MOVQ            DI, 1136(SP)
+	ADDQ            SI, CX
+	MOVQ            CX, BX
+	ANDQ            $0x0000003f, BX
+	MOVQ            CX, DI
+	SUBQ            BX, DI
+	MOVQ            DI, 1144(SP)
+	LEAQ            tilesUint16AlignedAVX512Shifts<>+0(SB), DI
+	SHLQ            $0x05, BX
+	VMOVDQU64       (DI)(BX*1), Z0
+	VMOVDQU64       Z0, 320(SP)
+	SHRQ            $0x06, BX
+	MOVQ            $-1, DI
+	SHLXQ           BX, DI, DI
+	MOVQ            DI, 1152(SP)
+	NOTQ            DI
+	MOVQ            DI, 1160(SP)
+	ADDQ            SI, CX
+	MOVQ            CX, BX
+	ANDQ            $0x0000003f, BX
+	MOVQ            CX, DI
+	SUBQ            BX, DI
+	MOVQ            DI, 1168(SP)
+	LEAQ            tilesUint16AlignedAVX512Shifts<>+0(SB), DI
+	SHLQ            $0x05, BX
+	VMOVDQU64       (DI)(BX*1), Z0
+	VMOVDQU64       Z0, 384(SP)
+	SHRQ            $0x06, BX
+	MOVQ            $-1, DI
+	SHLXQ           BX, DI, DI
+	MOVQ            DI, 1176(SP)
+	NOTQ            DI
+	MOVQ            DI, 1184(SP)
+	ADDQ            SI, CX
+	MOVQ            CX, BX
+	ANDQ            $0x0000003f, BX
+	MOVQ            CX, DI
+	SUBQ            BX, DI
+	MOVQ            DI, 1192(SP)
+	LEAQ            tilesUint16AlignedAVX512Shifts<>+0(SB), DI
+	SHLQ            $0x05, BX
+	VMOVDQU64       (DI)(BX*1), Z0
+	VMOVDQU64       Z0, 448(SP)
+	SHRQ            $0x06, BX
+	MOVQ            $-1, DI
+	SHLXQ           BX, DI, DI
+	MOVQ            DI, 1200(SP)
+	NOTQ            DI
+	MOVQ            DI, 1208(SP)
+	ADDQ            SI, CX
+	MOVQ            off+16(FP), SI
+	XORQ            DI, DI
+	MOVQ            ti+32(FP), R8
+	SHRQ            $0x02, R8
+	MOVQ            (SI), BX
+	VBROADCASTI32X4 (AX)(BX*1), Z0
+	MOVQ            64(SI), BX
+	VINSERTI32X4    $0x01, (AX)(BX*1), Z0, Z0
+	MOVQ            128(SI), BX
+	VINSERTI32X4    $0x02, (AX)(BX*1), Z0, Z0
+	MOVQ            192(SI), BX
+	VINSERTI32X4    $0x03, (AX)(BX*1), Z0, Z0
+	MOVQ            8(SI), BX
+	VBROADCASTI32X4 (AX)(BX*1), Z1
+	MOVQ            72(SI), BX
+	VINSERTI32X4    $0x01, (AX)(BX*1), Z1, Z1
+	MOVQ            136(SI), BX
+	VINSERTI32X4    $0x02, (AX)(BX*1), Z1, Z1
+	MOVQ            200(SI), BX
+	VINSERTI32X4    $0x03, (AX)(BX*1), Z1, Z1
+	MOVQ            16(SI), BX
+	VBROADCASTI32X4 (AX)(BX*1), Z2
+	MOVQ            80(SI), BX
+	VINSERTI32X4    $0x01, (AX)(BX*1), Z2, Z2
+	MOVQ            144(SI), BX
+	VINSERTI32X4    $0x02, (AX)(BX*1), Z2, Z2
+	MOVQ            208(SI), BX
+	VINSERTI32X4    $0x03, (AX)(BX*1), Z2, Z2
+	MOVQ            24(SI), BX
+	VBROADCASTI32X4 (AX)(BX*1), Z3
+	MOVQ            88(SI), BX
+	VINSERTI32X4    $0x01, (AX)(BX*1), Z3, Z3
+	MOVQ            152(SI), BX
+	VINSERTI32X4    $0x02, (AX)(BX*1), Z3, Z3
+	MOVQ            216(SI), BX
+	VINSERTI32X4    $0x03, (AX)(BX*1), Z3, Z3
+	MOVQ            32(SI), BX
+	VBROADCASTI32X4 (AX)(BX*1), Z4
+	MOVQ            96(SI), BX
+	VINSERTI32X4    $0x01, (AX)(BX*1), Z4, Z4
+	MOVQ            160(SI), BX
+	VINSERTI32X4    $0x02, (AX)(BX*1), Z4, Z4
+	MOVQ            224(SI), BX
+	VINSERTI32X4    $0x03, (AX)(BX*1), Z4, Z4
+	MOVQ            40(SI), BX
+	VBROADCASTI32X4 (AX)(BX*1), Z5
+	MOVQ            104(SI), BX
+	VINSERTI32X4    $0x01, (AX)(BX*1), Z5, Z5
+	MOVQ            168(SI), BX
+	VINSERTI32X4    $0x02, (AX)(BX*1), Z5, Z5
+	MOVQ            232(SI), BX
+	VINSERTI32X4    $0x03, (AX)(BX*1), Z5, Z5
+	MOVQ            48(SI), BX
+	VBROADCASTI32X4 (AX)(BX*1), Z6
+	MOVQ            112(SI), BX
+	VINSERTI32X4    $0x01, (AX)(BX*1), Z6, Z6
+	MOVQ            176(SI), BX
+	VINSERTI32X4    $0x02, (AX)(BX*1), Z6, Z6
+	MOVQ            240(SI), BX
+	VINSERTI32X4    $0x03, (AX)(BX*1), Z6, Z6
+	MOVQ            56(SI), BX
+	VBROADCASTI32X4 (AX)(BX*1), Z7
+	MOVQ            120(SI), BX
+	VINSERTI32X4    $0x01, (AX)(BX*1), Z7, Z7
+	MOVQ            184(SI), BX
+	VINSERTI32X4    $0x02, (AX)(BX*1), Z7, Z7
+	MOVQ            248(SI), BX
+	VINSERTI32X4    $0x03, (AX)(BX*1), Z7, Z7
+	VPUNPCKLWD      Z1, Z0, Z8
+	VPUNPCKHWD      Z1, Z0, Z0
+	VPUNPCKLWD      Z3, Z2, Z1
+	VPUNPCKHWD      Z3, Z2, Z2
+	VPUNPCKLWD      Z5, Z4, Z3
+	VPUNPCKHWD      Z5, Z4, Z4
+	VPUNPCKLWD      Z7, Z6, Z5
+	VPUNPCKHWD      Z7, Z6, Z6
+	VPUNPCKLDQ      Z1, Z8, Z7
+	VPUNPCKHDQ      Z1, Z8, Z1
+	VPUNPCKLDQ      Z2, Z0, Z8
+	VPUNPCKHDQ      Z2, Z0, Z0
+	VPUNPCKLDQ      Z5, Z3, Z2
+	VPUNPCKHDQ      Z5, Z3, Z3
+	VPUNPCKLDQ      Z6, Z4, Z5
+	VPUNPCKHDQ      Z6, Z4, Z4
+	VPUNPCKLQDQ     Z2, Z7, Z6
+	VPUNPCKHQDQ     Z2, Z7, Z2
+	VPUNPCKLQDQ     Z3, Z1, Z7
+	VPUNPCKHQDQ     Z3, Z1, Z1
+	VPUNPCKLQDQ     Z5, Z8, Z3
+	VPUNPCKHQDQ     Z5, Z8, Z5
+	VPUNPCKLQDQ     Z4, Z0, Z8
+	VPUNPCKHQDQ     Z4, Z0, Z0
+	VMOVDQU64       (SP), Z4
+	VPERMT2W        Z6, Z4, Z4
+	KMOVD           1032(SP), K1
+	MOVQ            1024(SP), BX
+	VMOVDQU16       Z4, K1, (BX)
+	VMOVDQU64       64(SP), Z4
+	VPERMT2W        Z2, Z4, Z4
+	KMOVD           1056(SP), K1
+	MOVQ            1048(SP), BX
+	VMOVDQU16       Z4, K1, (BX)
+	VMOVDQU64       128(SP), Z4
+	VPERMT2W        Z7, Z4, Z4
+	KMOVD           1080(SP), K1
+	MOVQ            1072(SP), BX
+	VMOVDQU16       Z4, K1, (BX)
+	VMOVDQU64       192(SP), Z4
+	VPERMT2W        Z1, Z4, Z4
+	KMOVD           1104(SP), K1
+	MOVQ            1096(SP), BX
+	VMOVDQU16       Z4, K1, (BX)
+	VMOVDQU64       256(SP), Z4
+	VPERMT2W        Z3, Z4, Z4
+	KMOVD           1128(SP), K1
+	MOVQ            1120(SP), BX
+	VMOVDQU16       Z4, K1, (BX)
+	VMOVDQU64       320(SP), Z4
+	VPERMT2W        Z5, Z4, Z4
+	KMOVD           1152(SP), K1
+	MOVQ            1144(SP), BX
+	VMOVDQU16       Z4, K1, (BX)
+	VMOVDQU64       384(SP), Z4
+	VPERMT2W        Z8, Z4, Z4
+	KMOVD           1176(SP), K1
+	MOVQ            1168(SP), BX
+	VMOVDQU16       Z4, K1, (BX)
+	VMOVDQU64       448(SP), Z4
+	VPERMT2W        Z0, Z4, Z4
+	KMOVD           1200(SP), K1
+	MOVQ            1192(SP), BX
+	VMOVDQU16       Z4, K1, (BX)
+	DECQ            R8
+	JZ              tilesUint16AlignedAVX512_single_last
+
+tilesUint16AlignedAVX512_single_b:
+	ADDQ            $0x00000100, SI
+	ADDQ            $0x00000040, DI
+	MOVQ            (SI), BX
+	VBROADCASTI32X4 (AX)(BX*1), Z4
+	MOVQ            64(SI), BX
+	VINSERTI32X4    $0x01, (AX)(BX*1), Z4, Z4
+	MOVQ            128(SI), BX
+	VINSERTI32X4    $0x02, (AX)(BX*1), Z4, Z4
+	MOVQ            192(SI), BX
+	VINSERTI32X4    $0x03, (AX)(BX*1), Z4, Z4
+	MOVQ            8(SI), BX
+	VBROADCASTI32X4 (AX)(BX*1), Z9
+	MOVQ            72(SI), BX
+	VINSERTI32X4    $0x01, (AX)(BX*1), Z9, Z9
+	MOVQ            136(SI), BX
+	VINSERTI32X4    $0x02, (AX)(BX*1), Z9, Z9
+	MOVQ            200(SI), BX
+	VINSERTI32X4    $0x03, (AX)(BX*1), Z9, Z9
+	MOVQ            16(SI), BX
+	VBROADCASTI32X4 (AX)(BX*1), Z10
+	MOVQ            80(SI), BX
+	VINSERTI32X4    $0x01, (AX)(BX*1), Z10, Z10
+	MOVQ            144(SI), BX
+	VINSERTI32X4    $0x02, (AX)(BX*1), Z10, Z10
+	MOVQ            208(SI), BX
+	VINSERTI32X4    $0x03, (AX)(BX*1), Z10, Z10
+	MOVQ            24(SI), BX
+	VBROADCASTI32X4 (AX)(BX*1), Z11
+	MOVQ            88(SI), BX
+	VINSERTI32X4    $0x01, (AX)(BX*1), Z11, Z11
+	MOVQ            152(SI), BX
+	VINSERTI32X4    $0x02, (AX)(BX*1), Z11, Z11
+	MOVQ            216(SI), BX
+	VINSERTI32X4    $0x03, (AX)(BX*1), Z11, Z11
+	MOVQ            32(SI), BX
+	VBROADCASTI32X4 (AX)(BX*1), Z12
+	MOVQ            96(SI), BX
+	VINSERTI32X4    $0x01, (AX)(BX*1), Z12, Z12
+	MOVQ            160(SI), BX
+	VINSERTI32X4    $0x02, (AX)(BX*1), Z12, Z12
+	MOVQ            224(SI), BX
+	VINSERTI32X4    $0x03, (AX)(BX*1), Z12, Z12
+	MOVQ            40(SI), BX
+	VBROADCASTI32X4 (AX)(BX*1), Z13
+	MOVQ            104(SI), BX
+	VINSERTI32X4    $0x01, (AX)(BX*1), Z13, Z13
+	MOVQ            168(SI), BX
+	VINSERTI32X4    $0x02, (AX)(BX*1), Z13, Z13
+	MOVQ            232(SI), BX
+	VINSERTI32X4    $0x03, (AX)(BX*1), Z13, Z13
+	MOVQ            48(SI), BX
+	VBROADCASTI32X4 (AX)(BX*1), Z14
+	MOVQ            112(SI), BX
+	VINSERTI32X4    $0x01, (AX)(BX*1), Z14, Z14
+	MOVQ            176(SI), BX
+	VINSERTI32X4    $0x02, (AX)(BX*1), Z14, Z14
+	MOVQ            240(SI), BX
+	VINSERTI32X4    $0x03, (AX)(BX*1), Z14, Z14
+	MOVQ            56(SI), BX
+	VBROADCASTI32X4 (AX)(BX*1), Z15
+	MOVQ            120(SI), BX
+	VINSERTI32X4    $0x01, (AX)(BX*1), Z15, Z15
+	MOVQ            184(SI), BX
+	VINSERTI32X4    $0x02, (AX)(BX*1), Z15, Z15
+	MOVQ            248(SI), BX
+	VINSERTI32X4    $0x03, (AX)(BX*1), Z15, Z15
+	VPUNPCKLWD      Z9, Z4, Z16
+	VPUNPCKHWD      Z9, Z4, Z4
+	VPUNPCKLWD      Z11, Z10, Z9
+	VPUNPCKHWD      Z11, Z10, Z10
+	VPUNPCKLWD      Z13, Z12, Z11
+	VPUNPCKHWD      Z13, Z12, Z12
+	VPUNPCKLWD      Z15, Z14, Z13
+	VPUNPCKHWD      Z15, Z14, Z14
+	VPUNPCKLDQ      Z9, Z16, Z15
+	VPUNPCKHDQ      Z9, Z16, Z9
+	VPUNPCKLDQ      Z10, Z4, Z16
+	VPUNPCKHDQ      Z10, Z4, Z4
+	VPUNPCKLDQ      Z13, Z11, Z10
+	VPUNPCKHDQ      Z13, Z11, Z11
+	VPUNPCKLDQ      Z14, Z12, Z13
+	VPUNPCKHDQ      Z14, Z12, Z12
+	VPUNPCKLQDQ     Z10, Z15, Z14
+	VPUNPCKHQDQ     Z10, Z15, Z10
+	VPUNPCKLQDQ     Z11, Z9, Z15
+	VPUNPCKHQDQ     Z11, Z9, Z9
+	VPUNPCKLQDQ     Z13, Z16, Z11
+	VPUNPCKHQDQ     Z13, Z16, Z13
+	VPUNPCKLQDQ     Z12, Z4, Z16
+	VPUNPCKHQDQ     Z12, Z4, Z4
+	VMOVDQU64       (SP), Z12
+	VPERMT2W        Z14, Z12, Z6
+	MOVQ            1024(SP), BX
+	VMOVDQA64       Z6, (BX)(DI*1)
+	VMOVDQA64       Z14, Z6
+	VMOVDQU64       64(SP), Z12
+	VPERMT2W        Z10, Z12, Z2
+	MOVQ            1048(SP), BX
+	VMOVDQA64       Z2, (BX)(DI*1)
+	VMOVDQA64       Z10, Z2
+	VMOVDQU64       128(SP), Z10
+	VPERMT2W        Z15, Z10, Z7
+	MOVQ            1072(SP), BX
+	VMOVDQA64       Z7, (BX)(DI*1)
+	VMOVDQA64       Z15, Z7
+	VMOVDQU64       192(SP), Z10
+	VPERMT2W        Z9, Z10, Z1
+	MOVQ            1096(SP), BX
+	VMOVDQA64       Z1, (BX)(DI*1)
+	VMOVDQA64       Z9, Z1
+	VMOVDQU64       256(SP), Z9
+	VPERMT2W        Z11, Z9, Z3
+	MOVQ            1120(SP), BX
+	VMOVDQA64       Z3, (BX)(DI*1)
+	VMOVDQA64       Z11, Z3
+	VMOVDQU64       320(SP), Z9
+	VPERMT2W        Z13, Z9, Z5
+	MOVQ            1144(SP), BX
+	VMOVDQA64       Z5, (BX)(DI*1)
+	VMOVDQA64       Z13, Z5
+	VMOVDQU64       384(SP), Z9
+	VPERMT2W        Z16, Z9, Z8
+	MOVQ            1168(SP), BX
+	VMOVDQA64       Z8, (BX)(DI*1)
+	VMOVDQA64       Z16, Z8
+	VMOVDQU64       448(SP), Z9
+	VPERMT2W        Z4, Z9, Z0
+	MOVQ            1192(SP), BX
+	VMOVDQA64       Z0, (BX)(DI*1)
+	VMOVDQA64       Z4, Z0
+	DECQ            R8
+	JNZ             tilesUint16AlignedAVX512_single_b
+
+tilesUint16AlignedAVX512_single_last:
+	ADDQ      $0x00000040, DI
+	VMOVDQU64 (SP), Z4
+	VPERMT2W  Z6, Z4, Z6
+	KMOVD     1040(SP), K1
+	MOVQ      1024(SP), BX
+	VMOVDQU16 Z6, K1, (BX)(DI*1)
+	VMOVDQU64 64(SP), Z4
+	VPERMT2W  Z2, Z4, Z2
+	KMOVD     1064(SP), K1
+	MOVQ      1048(SP), BX
+	VMOVDQU16 Z2, K1, (BX)(DI*1)
+	VMOVDQU64 128(SP), Z2
+	VPERMT2W  Z7, Z2, Z7
+	KMOVD     1088(SP), K1
+	MOVQ      1072(SP), BX
+	VMOVDQU16 Z7, K1, (BX)(DI*1)
+	VMOVDQU64 192(SP), Z2
+	VPERMT2W  Z1, Z2, Z1
+	KMOVD     1112(SP), K1
+	MOVQ      1096(SP), BX
+	VMOVDQU16 Z1, K1, (BX)(DI*1)
+	VMOVDQU64 256(SP), Z1
+	VPERMT2W  Z3, Z1, Z3
+	KMOVD     1136(SP), K1
+	MOVQ      1120(SP), BX
+	VMOVDQU16 Z3, K1, (BX)(DI*1)
+	VMOVDQU64 320(SP), Z1
+	VPERMT2W  Z5, Z1, Z5
+	KMOVD     1160(SP), K1
+	MOVQ      1144(SP), BX
+	VMOVDQU16 Z5, K1, (BX)(DI*1)
+	VMOVDQU64 384(SP), Z1
+	VPERMT2W  Z8, Z1, Z8
+	KMOVD     1184(SP), K1
+	MOVQ      1168(SP), BX
+	VMOVDQU16 Z8, K1, (BX)(DI*1)
+	VMOVDQU64 448(SP), Z1
+	VPERMT2W  Z0, Z1, Z0
+	KMOVD     1208(SP), K1
+	MOVQ      1192(SP), BX
+	VMOVDQU16 Z0, K1, (BX)(DI*1)
+	ADDQ      $0x00000010, AX
+	DECQ      DX
+	JNZ       tilesUint16AlignedAVX512_single
+
+tilesUint16AlignedAVX512_done:
+	VZEROUPPER
+	RET
+
+DATA tilesUint16AlignedAVX512Shifts<>+0(SB)/2, $0x0020
+DATA tilesUint16AlignedAVX512Shifts<>+2(SB)/2, $0x0021
+DATA tilesUint16AlignedAVX512Shifts<>+4(SB)/2, $0x0022
+DATA tilesUint16AlignedAVX512Shifts<>+6(SB)/2, $0x0023
+DATA tilesUint16AlignedAVX512Shifts<>+8(SB)/2, $0x0024
+DATA tilesUint16AlignedAVX512Shifts<>+10(SB)/2, $0x0025
+DATA tilesUint16AlignedAVX512Shifts<>+12(SB)/2, $0x0026
+DATA tilesUint16AlignedAVX512Shifts<>+14(SB)/2, $0x0027
+DATA tilesUint16AlignedAVX512Shifts<>+16(SB)/2, $0x0028
+DATA tilesUint16AlignedAVX512Shifts<>+18(SB)/2, $0x0029
+DATA tilesUint16AlignedAVX512Shifts<>+20(SB)/2, $0x002a
+DATA tilesUint16AlignedAVX512Shifts<>+22(SB)/2, $0x002b
+DATA tilesUint16AlignedAVX512Shifts<>+24(SB)/2, $0x002c
+DATA tilesUint16AlignedAVX512Shifts<>+26(SB)/2, $0x002d
+DATA tilesUint16AlignedAVX512Shifts<>+28(SB)/2, $0x002e
+DATA tilesUint16AlignedAVX512Shifts<>+30(SB)/2, $0x002f
+DATA tilesUint16AlignedAVX512Shifts<>+32(SB)/2, $0x0030
+DATA tilesUint16AlignedAVX512Shifts<>+34(SB)/2, $0x0031
+DATA tilesUint16AlignedAVX512Shifts<>+36(SB)/2, $0x0032
+DATA tilesUint16AlignedAVX512Shifts<>+38(SB)/2, $0x0033
+DATA tilesUint16AlignedAVX512Shifts<>+40(SB)/2, $0x0034
+DATA tilesUint16AlignedAVX512Shifts<>+42(SB)/2, $0x0035
+DATA tilesUint16AlignedAVX512Shifts<>+44(SB)/2, $0x0036
+DATA tilesUint16AlignedAVX512Shifts<>+46(SB)/2, $0x0037
+DATA tilesUint16AlignedAVX512Shifts<>+48(SB)/2, $0x0038
+DATA tilesUint16AlignedAVX512Shifts<>+50(SB)/2, $0x0039
+DATA tilesUint16AlignedAVX512Shifts<>+52(SB)/2, $0x003a
+DATA tilesUint16AlignedAVX512Shifts<>+54(SB)/2, $0x003b
+DATA tilesUint16AlignedAVX512Shifts<>+56(SB)/2, $0x003c
+DATA tilesUint16AlignedAVX512Shifts<>+58(SB)/2, $0x003d
+DATA tilesUint16AlignedAVX512Shifts<>+60(SB)/2, $0x003e
+DATA tilesUint16AlignedAVX512Shifts<>+62(SB)/2, $0x003f
+DATA tilesUint16AlignedAVX512Shifts<>+64(SB)/2, $0x001f
+DATA tilesUint16AlignedAVX512Shifts<>+66(SB)/2, $0x0020
+DATA tilesUint16AlignedAVX512Shifts<>+68(SB)/2, $0x0021
+DATA tilesUint16AlignedAVX512Shifts<>+70(SB)/2, $0x0022
+DATA tilesUint16AlignedAVX512Shifts<>+72(SB)/2, $0x0023
+DATA tilesUint16AlignedAVX512Shifts<>+74(SB)/2, $0x0024
+DATA tilesUint16AlignedAVX512Shifts<>+76(SB)/2, $0x0025
+DATA tilesUint16AlignedAVX512Shifts<>+78(SB)/2, $0x0026
+DATA tilesUint16AlignedAVX512Shifts<>+80(SB)/2, $0x0027
+DATA tilesUint16AlignedAVX512Shifts<>+82(SB)/2, $0x0028
+DATA tilesUint16AlignedAVX512Shifts<>+84(SB)/2, $0x0029
+DATA tilesUint16AlignedAVX512Shifts<>+86(SB)/2, $0x002a
+DATA tilesUint16AlignedAVX512Shifts<>+88(SB)/2, $0x002b
+DATA tilesUint16AlignedAVX512Shifts<>+90(SB)/2, $0x002c
+DATA tilesUint16AlignedAVX512Shifts<>+92(SB)/2, $0x002d
+DATA tilesUint16AlignedAVX512Shifts<>+94(SB)/2, $0x002e
+DATA tilesUint16AlignedAVX512Shifts<>+96(SB)/2, $0x002f
+DATA tilesUint16AlignedAVX512Shifts<>+98(SB)/2, $0x0030
+DATA tilesUint16AlignedAVX512Shifts<>+100(SB)/2, $0x0031
+DATA tilesUint16AlignedAVX512Shifts<>+102(SB)/2, $0x0032
+DATA tilesUint16AlignedAVX512Shifts<>+104(SB)/2, $0x0033
+DATA tilesUint16AlignedAVX512Shifts<>+106(SB)/2, $0x0034
+DATA tilesUint16AlignedAVX512Shifts<>+108(SB)/2, $0x0035
+DATA tilesUint16AlignedAVX512Shifts<>+110(SB)/2, $0x0036
+DATA tilesUint16AlignedAVX512Shifts<>+112(SB)/2, $0x0037
+DATA tilesUint16AlignedAVX512Shifts<>+114(SB)/2, $0x0038
+DATA tilesUint16AlignedAVX512Shifts<>+116(SB)/2, $0x0039
+DATA tilesUint16AlignedAVX512Shifts<>+118(SB)/2, $0x003a
+DATA tilesUint16AlignedAVX512Shifts<>+120(SB)/2, $0x003b
+DATA tilesUint16AlignedAVX512Shifts<>+122(SB)/2, $0x003c
+DATA tilesUint16AlignedAVX512Shifts<>+124(SB)/2, $0x003d
+DATA tilesUint16AlignedAVX512Shifts<>+126(SB)/2, $0x003e
+DATA tilesUint16AlignedAVX512Shifts<>+128(SB)/2, $0x001e
+DATA tilesUint16AlignedAVX512Shifts<>+130(SB)/2, $0x001f
+DATA tilesUint16AlignedAVX512Shifts<>+132(SB)/2, $0x0020
+DATA tilesUint16AlignedAVX512Shifts<>+134(SB)/2, $0x0021
+DATA tilesUint16AlignedAVX512Shifts<>+136(SB)/2, $0x0022
+DATA tilesUint16AlignedAVX512Shifts<>+138(SB)/2, $0x0023
+DATA tilesUint16AlignedAVX512Shifts<>+140(SB)/2, $0x0024
+DATA tilesUint16AlignedAVX512Shifts<>+142(SB)/2, $0x0025
+DATA tilesUint16AlignedAVX512Shifts<>+144(SB)/2, $0x0026
+DATA tilesUint16AlignedAVX512Shifts<>+146(SB)/2, $0x0027
+DATA tilesUint16AlignedAVX512Shifts<>+148(SB)/2, $0x0028
+DATA tilesUint16AlignedAVX512Shifts<>+150(SB)/2, $0x0029
+DATA tilesUint16AlignedAVX512Shifts<>+152(SB)/2, $0x002a
+DATA tilesUint16AlignedAVX512Shifts<>+154(SB)/2, $0x002b
+DATA tilesUint16AlignedAVX512Shifts<>+156(SB)/2, $0x002c
+DATA tilesUint16AlignedAVX512Shifts<>+158(SB)/2, $0x002d
+DATA tilesUint16AlignedAVX512Shifts<>+160(SB)/2, $0x002e
+DATA tilesUint16AlignedAVX512Shifts<>+162(SB)/2, $0x002f
+DATA tilesUint16AlignedAVX512Shifts<>+164(SB)/2, $0x0030
+DATA tilesUint16AlignedAVX512Shifts<>+166(SB)/2, $0x0031
+DATA tilesUint16AlignedAVX512Shifts<>+168(SB)/2, $0x0032
+DATA tilesUint16AlignedAVX512Shifts<>+170(SB)/2, $0x0033
+DATA tilesUint16AlignedAVX512Shifts<>+172(SB)/2, $0x0034
+DATA tilesUint16AlignedAVX512Shifts<>+174(SB)/2, $0x0035
+DATA tilesUint16AlignedAVX512Shifts<>+176(SB)/2, $0x0036
+DATA tilesUint16AlignedAVX512Shifts<>+178(SB)/2, $0x0037
+DATA tilesUint16AlignedAVX512Shifts<>+180(SB)/2, $0x0038
+DATA tilesUint16AlignedAVX512Shifts<>+182(SB)/2, $0x0039
+DATA tilesUint16AlignedAVX512Shifts<>+184(SB)/2, $0x003a
+DATA tilesUint16AlignedAVX512Shifts<>+186(SB)/2, $0x003b
+DATA tilesUint16AlignedAVX512Shifts<>+188(SB)/2, $0x003c
+DATA tilesUint16AlignedAVX512Shifts<>+190(SB)/2, $0x003d
+DATA tilesUint16AlignedAVX512Shifts<>+192(SB)/2, $0x001d
+DATA tilesUint16AlignedAVX512Shifts<>+194(SB)/2, $0x001e
+DATA tilesUint16AlignedAVX512Shifts<>+196(SB)/2, $0x001f
+DATA tilesUint16AlignedAVX512Shifts<>+198(SB)/2, $0x0020
+DATA tilesUint16AlignedAVX512Shifts<>+200(SB)/2, $0x0021
+DATA tilesUint16AlignedAVX512Shifts<>+202(SB)/2, $0x0022
+DATA tilesUint16AlignedAVX512Shifts<>+204(SB)/2, $0x0023
+DATA tilesUint16AlignedAVX512Shifts<>+206(SB)/2, $0x0024
+DATA tilesUint16AlignedAVX512Shifts<>+208(SB)/2, $0x0025
+DATA tilesUint16AlignedAVX512Shifts<>+210(SB)/2, $0x0026
+DATA tilesUint16AlignedAVX512Shifts<>+212(SB)/2, $0x0027
+DATA tilesUint16AlignedAVX512Shifts<>+214(SB)/2, $0x0028
+DATA tilesUint16AlignedAVX512Shifts<>+216(SB)/2, $0x0029
+DATA tilesUint16AlignedAVX512Shifts<>+218(SB)/2, $0x002a
+DATA tilesUint16AlignedAVX512Shifts<>+220(SB)/2, $0x002b
+DATA tilesUint16AlignedAVX512Shifts<>+222(SB)/2, $0x002c
+DATA tilesUint16AlignedAVX512Shifts<>+224(SB)/2, $0x002d
+DATA tilesUint16AlignedAVX512Shifts<>+226(SB)/2, $0x002e
+DATA tilesUint16AlignedAVX512Shifts<>+228(SB)/2, $0x002f
+DATA tilesUint16AlignedAVX512Shifts<>+230(SB)/2, $0x0030
+DATA tilesUint16AlignedAVX512Shifts<>+232(SB)/2, $0x0031
+DATA tilesUint16AlignedAVX512Shifts<>+234(SB)/2, $0x0032
+DATA tilesUint16AlignedAVX512Shifts<>+236(SB)/2, $0x0033
+DATA tilesUint16AlignedAVX512Shifts<>+238(SB)/2, $0x0034
+DATA tilesUint16AlignedAVX512Shifts<>+240(SB)/2, $0x0035
+DATA tilesUint16AlignedAVX512Shifts<>+242(SB)/2, $0x0036
+DATA tilesUint16AlignedAVX512Shifts<>+244(SB)/2, $0x0037
+DATA tilesUint16AlignedAVX512Shifts<>+246(SB)/2, $0x0038
+DATA tilesUint16AlignedAVX512Shifts<>+248(SB)/2, $0x0039
+DATA tilesUint16AlignedAVX512Shifts<>+250(SB)/2, $0x003a
+DATA tilesUint16AlignedAVX512Shifts<>+252(SB)/2, $0x003b
+DATA tilesUint16AlignedAVX512Shifts<>+254(SB)/2, $0x003c
+DATA tilesUint16AlignedAVX512Shifts<>+256(SB)/2, $0x001c
+DATA tilesUint16AlignedAVX512Shifts<>+258(SB)/2, $0x001d
+DATA tilesUint16AlignedAVX512Shifts<>+260(SB)/2, $0x001e
+DATA tilesUint16AlignedAVX512Shifts<>+262(SB)/2, $0x001f
+DATA tilesUint16AlignedAVX512Shifts<>+264(SB)/2, $0x0020
+DATA tilesUint16AlignedAVX512Shifts<>+266(SB)/2, $0x0021
+DATA tilesUint16AlignedAVX512Shifts<>+268(SB)/2, $0x0022
+DATA tilesUint16AlignedAVX512Shifts<>+270(SB)/2, $0x0023
+DATA tilesUint16AlignedAVX512Shifts<>+272(SB)/2, $0x0024
+DATA tilesUint16AlignedAVX512Shifts<>+274(SB)/2, $0x0025
+DATA tilesUint16AlignedAVX512Shifts<>+276(SB)/2, $0x0026
+DATA tilesUint16AlignedAVX512Shifts<>+278(SB)/2, $0x0027
+DATA tilesUint16AlignedAVX512Shifts<>+280(SB)/2, $0x0028
+DATA tilesUint16AlignedAVX512Shifts<>+282(SB)/2, $0x0029
+DATA tilesUint16AlignedAVX512Shifts<>+284(SB)/2, $0x002a
+DATA tilesUint16AlignedAVX512Shifts<>+286(SB)/2, $0x002b
+DATA tilesUint16AlignedAVX512Shifts<>+288(SB)/2, $0x002c
+DATA tilesUint16AlignedAVX512Shifts<>+290(SB)/2, $0x002d
+DATA tilesUint16AlignedAVX512Shifts<>+292(SB)/2, $0x002e
+DATA tilesUint16AlignedAVX512Shifts<>+294(SB)/2, $0x002f
+DATA tilesUint16AlignedAVX512Shifts<>+296(SB)/2, $0x0030
+DATA tilesUint16AlignedAVX512Shifts<>+298(SB)/2, $0x0031
+DATA tilesUint16AlignedAVX512Shifts<>+300(SB)/2, $0x0032
+DATA tilesUint16AlignedAVX512Shifts<>+302(SB)/2, $0x0033
+DATA tilesUint16AlignedAVX512Shifts<>+304(SB)/2, $0x0034
+DATA tilesUint16AlignedAVX512Shifts<>+306(SB)/2, $0x0035
+DATA tilesUint16AlignedAVX512Shifts<>+308(SB)/2, $0x0036
+DATA tilesUint16AlignedAVX512Shifts<>+310(SB)/2, $0x0037
+DATA tilesUint16AlignedAVX512Shifts<>+312(SB)/2, $0x0038
+DATA tilesUint16AlignedAVX512Shifts<>+314(SB)/2, $0x0039
+DATA tilesUint16AlignedAVX512Shifts<>+316(SB)/2, $0x003a
+DATA tilesUint16AlignedAVX512Shifts<>+318(SB)/2, $0x003b
+DATA tilesUint16AlignedAVX512Shifts<>+320(SB)/2, $0x001b
+DATA tilesUint16AlignedAVX512Shifts<>+322(SB)/2, $0x001c
+DATA tilesUint16AlignedAVX512Shifts<>+324(SB)/2, $0x001d
+DATA tilesUint16AlignedAVX512Shifts<>+326(SB)/2, $0x001e
+DATA tilesUint16AlignedAVX512Shifts<>+328(SB)/2, $0x001f
+DATA tilesUint16AlignedAVX512Shifts<>+330(SB)/2, $0x0020
+DATA tilesUint16AlignedAVX512Shifts<>+332(SB)/2, $0x0021
+DATA tilesUint16AlignedAVX512Shifts<>+334(SB)/2, $0x0022
+DATA tilesUint16AlignedAVX512Shifts<>+336(SB)/2, $0x0023
+DATA tilesUint16AlignedAVX512Shifts<>+338(SB)/2, $0x0024
+DATA tilesUint16AlignedAVX512Shifts<>+340(SB)/2, $0x0025
+DATA tilesUint16AlignedAVX512Shifts<>+342(SB)/2, $0x0026
+DATA tilesUint16AlignedAVX512Shifts<>+344(SB)/2, $0x0027
+DATA tilesUint16AlignedAVX512Shifts<>+346(SB)/2, $0x0028
+DATA tilesUint16AlignedAVX512Shifts<>+348(SB)/2, $0x0029
+DATA tilesUint16AlignedAVX512Shifts<>+350(SB)/2, $0x002a
+DATA tilesUint16AlignedAVX512Shifts<>+352(SB)/2, $0x002b
+DATA tilesUint16AlignedAVX512Shifts<>+354(SB)/2, $0x002c
+DATA tilesUint16AlignedAVX512Shifts<>+356(SB)/2, $0x002d
+DATA tilesUint16AlignedAVX512Shifts<>+358(SB)/2, $0x002e
+DATA tilesUint16AlignedAVX512Shifts<>+360(SB)/2, $0x002f
+DATA tilesUint16AlignedAVX512Shifts<>+362(SB)/2, $0x0030
+DATA tilesUint16AlignedAVX512Shifts<>+364(SB)/2, $0x0031
+DATA tilesUint16AlignedAVX512Shifts<>+366(SB)/2, $0x0032
+DATA tilesUint16AlignedAVX512Shifts<>+368(SB)/2, $0x0033
+DATA tilesUint16AlignedAVX512Shifts<>+370(SB)/2, $0x0034
+DATA tilesUint16AlignedAVX512Shifts<>+372(SB)/2, $0x0035
+DATA tilesUint16AlignedAVX512Shifts<>+374(SB)/2, $0x0036
+DATA tilesUint16AlignedAVX512Shifts<>+376(SB)/2, $0x0037
+DATA tilesUint16AlignedAVX512Shifts<>+378(SB)/2, $0x0038
+DATA tilesUint16AlignedAVX512Shifts<>+380(SB)/2, $0x0039
+DATA tilesUint16AlignedAVX512Shifts<>+382(SB)/2, $0x003a
+DATA tilesUint16AlignedAVX512Shifts<>+384(SB)/2, $0x001a
+DATA tilesUint16AlignedAVX512Shifts<>+386(SB)/2, $0x001b
+DATA tilesUint16AlignedAVX512Shifts<>+388(SB)/2, $0x001c
+DATA tilesUint16AlignedAVX512Shifts<>+390(SB)/2, $0x001d
+DATA tilesUint16AlignedAVX512Shifts<>+392(SB)/2, $0x001e
+DATA tilesUint16AlignedAVX512Shifts<>+394(SB)/2, $0x001f
+DATA tilesUint16AlignedAVX512Shifts<>+396(SB)/2, $0x0020
+DATA tilesUint16AlignedAVX512Shifts<>+398(SB)/2, $0x0021
+DATA tilesUint16AlignedAVX512Shifts<>+400(SB)/2, $0x0022
+DATA tilesUint16AlignedAVX512Shifts<>+402(SB)/2, $0x0023
+DATA tilesUint16AlignedAVX512Shifts<>+404(SB)/2, $0x0024
+DATA tilesUint16AlignedAVX512Shifts<>+406(SB)/2, $0x0025
+DATA tilesUint16AlignedAVX512Shifts<>+408(SB)/2, $0x0026
+DATA tilesUint16AlignedAVX512Shifts<>+410(SB)/2, $0x0027
+DATA tilesUint16AlignedAVX512Shifts<>+412(SB)/2, $0x0028
+DATA tilesUint16AlignedAVX512Shifts<>+414(SB)/2, $0x0029
+DATA tilesUint16AlignedAVX512Shifts<>+416(SB)/2, $0x002a
+DATA tilesUint16AlignedAVX512Shifts<>+418(SB)/2, $0x002b
+DATA tilesUint16AlignedAVX512Shifts<>+420(SB)/2, $0x002c
+DATA tilesUint16AlignedAVX512Shifts<>+422(SB)/2, $0x002d
+DATA tilesUint16AlignedAVX512Shifts<>+424(SB)/2, $0x002e
+DATA tilesUint16AlignedAVX512Shifts<>+426(SB)/2, $0x002f
+DATA tilesUint16AlignedAVX512Shifts<>+428(SB)/2, $0x0030
+DATA tilesUint16AlignedAVX512Shifts<>+430(SB)/2, $0x0031
+DATA tilesUint16AlignedAVX512Shifts<>+432(SB)/2, $0x0032
+DATA tilesUint16AlignedAVX512Shifts<>+434(SB)/2, $0x0033
+DATA tilesUint16AlignedAVX512Shifts<>+436(SB)/2, $0x0034
+DATA tilesUint16AlignedAVX512Shifts<>+438(SB)/2, $0x0035
+DATA tilesUint16AlignedAVX512Shifts<>+440(SB)/2, $0x0036
+DATA tilesUint16AlignedAVX512Shifts<>+442(SB)/2, $0x0037
+DATA tilesUint16AlignedAVX512Shifts<>+444(SB)/2, $0x0038
+DATA tilesUint16AlignedAVX512Shifts<>+446(SB)/2, $0x0039
+DATA tilesUint16AlignedAVX512Shifts<>+448(SB)/2, $0x0019
+DATA tilesUint16AlignedAVX512Shifts<>+450(SB)/2, $0x001a
+DATA tilesUint16AlignedAVX512Shifts<>+452(SB)/2, $0x001b
+DATA tilesUint16AlignedAVX512Shifts<>+454(SB)/2, $0x001c
+DATA tilesUint16AlignedAVX512Shifts<>+456(SB)/2, $0x001d
+DATA tilesUint16AlignedAVX512Shifts<>+458(SB)/2, $0x001e
+DATA tilesUint16AlignedAVX512Shifts<>+460(SB)/2, $0x001f
+DATA tilesUint16AlignedAVX512Shifts<>+462(SB)/2, $0x0020
+DATA tilesUint16AlignedAVX512Shifts<>+464(SB)/2, $0x0021
+DATA tilesUint16AlignedAVX512Shifts<>+466(SB)/2, $0x0022
+DATA tilesUint16AlignedAVX512Shifts<>+468(SB)/2, $0x0023
+DATA tilesUint16AlignedAVX512Shifts<>+470(SB)/2, $0x0024
+DATA tilesUint16AlignedAVX512Shifts<>+472(SB)/2, $0x0025
+DATA tilesUint16AlignedAVX512Shifts<>+474(SB)/2, $0x0026
+DATA tilesUint16AlignedAVX512Shifts<>+476(SB)/2, $0x0027
+DATA tilesUint16AlignedAVX512Shifts<>+478(SB)/2, $0x0028
+DATA tilesUint16AlignedAVX512Shifts<>+480(SB)/2, $0x0029
+DATA tilesUint16AlignedAVX512Shifts<>+482(SB)/2, $0x002a
+DATA tilesUint16AlignedAVX512Shifts<>+484(SB)/2, $0x002b
+DATA tilesUint16AlignedAVX512Shifts<>+486(SB)/2, $0x002c
+DATA tilesUint16AlignedAVX512Shifts<>+488(SB)/2, $0x002d
+DATA tilesUint16AlignedAVX512Shifts<>+490(SB)/2, $0x002e
+DATA tilesUint16AlignedAVX512Shifts<>+492(SB)/2, $0x002f
+DATA tilesUint16AlignedAVX512Shifts<>+494(SB)/2, $0x0030
+DATA tilesUint16AlignedAVX512Shifts<>+496(SB)/2, $0x0031
+DATA tilesUint16AlignedAVX512Shifts<>+498(SB)/2, $0x0032
+DATA tilesUint16AlignedAVX512Shifts<>+500(SB)/2, $0x0033
+DATA tilesUint16AlignedAVX512Shifts<>+502(SB)/2, $0x0034
+DATA tilesUint16AlignedAVX512Shifts<>+504(SB)/2, $0x0035
+DATA tilesUint16AlignedAVX512Shifts<>+506(SB)/2, $0x0036
+DATA tilesUint16AlignedAVX512Shifts<>+508(SB)/2, $0x0037
+DATA tilesUint16AlignedAVX512Shifts<>+510(SB)/2, $0x0038
+DATA tilesUint16AlignedAVX512Shifts<>+512(SB)/2, $0x0018
+DATA tilesUint16AlignedAVX512Shifts<>+514(SB)/2, $0x0019
+DATA tilesUint16AlignedAVX512Shifts<>+516(SB)/2, $0x001a
+DATA tilesUint16AlignedAVX512Shifts<>+518(SB)/2, $0x001b
+DATA tilesUint16AlignedAVX512Shifts<>+520(SB)/2, $0x001c
+DATA tilesUint16AlignedAVX512Shifts<>+522(SB)/2, $0x001d
+DATA tilesUint16AlignedAVX512Shifts<>+524(SB)/2, $0x001e
+DATA tilesUint16AlignedAVX512Shifts<>+526(SB)/2, $0x001f
+DATA tilesUint16AlignedAVX512Shifts<>+528(SB)/2, $0x0020
+DATA tilesUint16AlignedAVX512Shifts<>+530(SB)/2, $0x0021
+DATA tilesUint16AlignedAVX512Shifts<>+532(SB)/2, $0x0022
+DATA tilesUint16AlignedAVX512Shifts<>+534(SB)/2, $0x0023
+DATA tilesUint16AlignedAVX512Shifts<>+536(SB)/2, $0x0024
+DATA tilesUint16AlignedAVX512Shifts<>+538(SB)/2, $0x0025
+DATA tilesUint16AlignedAVX512Shifts<>+540(SB)/2, $0x0026
+DATA tilesUint16AlignedAVX512Shifts<>+542(SB)/2, $0x0027
+DATA tilesUint16AlignedAVX512Shifts<>+544(SB)/2, $0x0028
+DATA tilesUint16AlignedAVX512Shifts<>+546(SB)/2, $0x0029
+DATA tilesUint16AlignedAVX512Shifts<>+548(SB)/2, $0x002a
+DATA tilesUint16AlignedAVX512Shifts<>+550(SB)/2, $0x002b
+DATA tilesUint16AlignedAVX512Shifts<>+552(SB)/2, $0x002c
+DATA tilesUint16AlignedAVX512Shifts<>+554(SB)/2, $0x002d
+DATA tilesUint16AlignedAVX512Shifts<>+556(SB)/2, $0x002e
+DATA tilesUint16AlignedAVX512Shifts<>+558(SB)/2, $0x002f
+DATA tilesUint16AlignedAVX512Shifts<>+560(SB)/2, $0x0030
+DATA tilesUint16AlignedAVX512Shifts<>+562(SB)/2, $0x0031
+DATA tilesUint16AlignedAVX512Shifts<>+564(SB)/2, $0x0032
+DATA tilesUint16AlignedAVX512Shifts<>+566(SB)/2, $0x0033
+DATA tilesUint16AlignedAVX512Shifts<>+568(SB)/2, $0x0034
+DATA tilesUint16AlignedAVX512Shifts<>+570(SB)/2, $0x0035
+DATA tilesUint16AlignedAVX512Shifts<>+572(SB)/2, $0x0036
+DATA tilesUint16AlignedAVX512Shifts<>+574(SB)/2, $0x0037
+DATA tilesUint16AlignedAVX512Shifts<>+576(SB)/2, $0x0017
+DATA tilesUint16AlignedAVX512Shifts<>+578(SB)/2, $0x0018
+DATA tilesUint16AlignedAVX512Shifts<>+580(SB)/2, $0x0019
+DATA tilesUint16AlignedAVX512Shifts<>+582(SB)/2, $0x001a
+DATA tilesUint16AlignedAVX512Shifts<>+584(SB)/2, $0x001b
+DATA tilesUint16AlignedAVX512Shifts<>+586(SB)/2, $0x001c
+DATA tilesUint16AlignedAVX512Shifts<>+588(SB)/2, $0x001d
+DATA tilesUint16AlignedAVX512Shifts<>+590(SB)/2, $0x001e
+DATA tilesUint16AlignedAVX512Shifts<>+592(SB)/2, $0x001f
+DATA tilesUint16AlignedAVX512Shifts<>+594(SB)/2, $0x0020
+DATA tilesUint16AlignedAVX512Shifts<>+596(SB)/2, $0x0021
+DATA tilesUint16AlignedAVX512Shifts<>+598(SB)/2, $0x0022
+DATA tilesUint16AlignedAVX512Shifts<>+600(SB)/2, $0x0023
+DATA tilesUint16AlignedAVX512Shifts<>+602(SB)/2, $0x0024
+DATA tilesUint16AlignedAVX512Shifts<>+604(SB)/2, $0x0025
+DATA tilesUint16AlignedAVX512Shifts<>+606(SB)/2, $0x0026
+DATA tilesUint16AlignedAVX512Shifts<>+608(SB)/2, $0x0027
+DATA tilesUint16AlignedAVX512Shifts<>+610(SB)/2, $0x0028
+DATA tilesUint16AlignedAVX512Shifts<>+612(SB)/2, $0x0029
+DATA tilesUint16AlignedAVX512Shifts<>+614(SB)/2, $0x002a
+DATA tilesUint16AlignedAVX512Shifts<>+616(SB)/2, $0x002b
+DATA tilesUint16AlignedAVX512Shifts<>+618(SB)/2, $0x002c
+DATA tilesUint16AlignedAVX512Shifts<>+620(SB)/2, $0x002d
+DATA tilesUint16AlignedAVX512Shifts<>+622(SB)/2, $0x002e
+DATA tilesUint16AlignedAVX512Shifts<>+624(SB)/2, $0x002f
+DATA tilesUint16AlignedAVX512Shifts<>+626(SB)/2, $0x0030
+DATA tilesUint16AlignedAVX512Shifts<>+628(SB)/2, $0x0031
+DATA tilesUint16AlignedAVX512Shifts<>+630(SB)/2, $0x0032
+DATA tilesUint16AlignedAVX512Shifts<>+632(SB)/2, $0x0033
+DATA tilesUint16AlignedAVX512Shifts<>+634(SB)/2, $0x0034
+DATA tilesUint16AlignedAVX512Shifts<>+636(SB)/2, $0x0035
+DATA tilesUint16AlignedAVX512Shifts<>+638(SB)/2, $0x0036
+DATA tilesUint16AlignedAVX512Shifts<>+640(SB)/2, $0x0016
+DATA tilesUint16AlignedAVX512Shifts<>+642(SB)/2, $0x0017
+DATA tilesUint16AlignedAVX512Shifts<>+644(SB)/2, $0x0018
+DATA tilesUint16AlignedAVX512Shifts<>+646(SB)/2, $0x0019
+DATA tilesUint16AlignedAVX512Shifts<>+648(SB)/2, $0x001a
+DATA tilesUint16AlignedAVX512Shifts<>+650(SB)/2, $0x001b
+DATA tilesUint16AlignedAVX512Shifts<>+652(SB)/2, $0x001c
+DATA tilesUint16AlignedAVX512Shifts<>+654(SB)/2, $0x001d
+DATA tilesUint16AlignedAVX512Shifts<>+656(SB)/2, $0x001e
+DATA tilesUint16AlignedAVX512Shifts<>+658(SB)/2, $0x001f
+DATA tilesUint16AlignedAVX512Shifts<>+660(SB)/2, $0x0020
+DATA tilesUint16AlignedAVX512Shifts<>+662(SB)/2, $0x0021
+DATA tilesUint16AlignedAVX512Shifts<>+664(SB)/2, $0x0022
+DATA tilesUint16AlignedAVX512Shifts<>+666(SB)/2, $0x0023
+DATA tilesUint16AlignedAVX512Shifts<>+668(SB)/2, $0x0024
+DATA tilesUint16AlignedAVX512Shifts<>+670(SB)/2, $0x0025
+DATA tilesUint16AlignedAVX512Shifts<>+672(SB)/2, $0x0026
+DATA tilesUint16AlignedAVX512Shifts<>+674(SB)/2, $0x0027
+DATA tilesUint16AlignedAVX512Shifts<>+676(SB)/2, $0x0028
+DATA tilesUint16AlignedAVX512Shifts<>+678(SB)/2, $0x0029
+DATA tilesUint16AlignedAVX512Shifts<>+680(SB)/2, $0x002a
+DATA tilesUint16AlignedAVX512Shifts<>+682(SB)/2, $0x002b
+DATA tilesUint16AlignedAVX512Shifts<>+684(SB)/2, $0x002c
+DATA tilesUint16AlignedAVX512Shifts<>+686(SB)/2, $0x002d
+DATA tilesUint16AlignedAVX512Shifts<>+688(SB)/2, $0x002e
+DATA tilesUint16AlignedAVX512Shifts<>+690(SB)/2, $0x002f
+DATA tilesUint16AlignedAVX512Shifts<>+692(SB)/2, $0x0030
+DATA tilesUint16AlignedAVX512Shifts<>+694(SB)/2, $0x0031
+DATA tilesUint16AlignedAVX512Shifts<>+696(SB)/2, $0x0032
+DATA tilesUint16AlignedAVX512Shifts<>+698(SB)/2, $0x0033
+DATA tilesUint16AlignedAVX512Shifts<>+700(SB)/2, $0x0034
+DATA tilesUint16AlignedAVX512Shifts<>+702(SB)/2, $0x0035
+DATA tilesUint16AlignedAVX512Shifts<>+704(SB)/2, $0x0015
+DATA tilesUint16AlignedAVX512Shifts<>+706(SB)/2, $0x0016
+DATA tilesUint16AlignedAVX512Shifts<>+708(SB)/2, $0x0017
+DATA tilesUint16AlignedAVX512Shifts<>+710(SB)/2, $0x0018
+DATA tilesUint16AlignedAVX512Shifts<>+712(SB)/2, $0x0019
+DATA tilesUint16AlignedAVX512Shifts<>+714(SB)/2, $0x001a
+DATA tilesUint16AlignedAVX512Shifts<>+716(SB)/2, $0x001b
+DATA tilesUint16AlignedAVX512Shifts<>+718(SB)/2, $0x001c
+DATA tilesUint16AlignedAVX512Shifts<>+720(SB)/2, $0x001d
+DATA tilesUint16AlignedAVX512Shifts<>+722(SB)/2, $0x001e
+DATA tilesUint16AlignedAVX512Shifts<>+724(SB)/2, $0x001f
+DATA tilesUint16AlignedAVX512Shifts<>+726(SB)/2, $0x0020
+DATA tilesUint16AlignedAVX512Shifts<>+728(SB)/2, $0x0021
+DATA tilesUint16AlignedAVX512Shifts<>+730(SB)/2, $0x0022
+DATA tilesUint16AlignedAVX512Shifts<>+732(SB)/2, $0x0023
+DATA tilesUint16AlignedAVX512Shifts<>+734(SB)/2, $0x0024
+DATA tilesUint16AlignedAVX512Shifts<>+736(SB)/2, $0x0025
+DATA tilesUint16AlignedAVX512Shifts<>+738(SB)/2, $0x0026
+DATA tilesUint16AlignedAVX512Shifts<>+740(SB)/2, $0x0027
+DATA tilesUint16AlignedAVX512Shifts<>+742(SB)/2, $0x0028
+DATA tilesUint16AlignedAVX512Shifts<>+744(SB)/2, $0x0029
+DATA tilesUint16AlignedAVX512Shifts<>+746(SB)/2, $0x002a
+DATA tilesUint16AlignedAVX512Shifts<>+748(SB)/2, $0x002b
+DATA tilesUint16AlignedAVX512Shifts<>+750(SB)/2, $0x002c
+DATA tilesUint16AlignedAVX512Shifts<>+752(SB)/2, $0x002d
+DATA tilesUint16AlignedAVX512Shifts<>+754(SB)/2, $0x002e
+DATA tilesUint16AlignedAVX512Shifts<>+756(SB)/2, $0x002f
+DATA tilesUint16AlignedAVX512Shifts<>+758(SB)/2, $0x0030
+DATA tilesUint16AlignedAVX512Shifts<>+760(SB)/2, $0x0031
+DATA tilesUint16AlignedAVX512Shifts<>+762(SB)/2, $0x0032
+DATA tilesUint16AlignedAVX512Shifts<>+764(SB)/2, $0x0033
+DATA tilesUint16AlignedAVX512Shifts<>+766(SB)/2, $0x0034
+DATA tilesUint16AlignedAVX512Shifts<>+768(SB)/2, $0x0014
+DATA tilesUint16AlignedAVX512Shifts<>+770(SB)/2, $0x0015
+DATA tilesUint16AlignedAVX512Shifts<>+772(SB)/2, $0x0016
+DATA tilesUint16AlignedAVX512Shifts<>+774(SB)/2, $0x0017
+DATA tilesUint16AlignedAVX512Shifts<>+776(SB)/2, $0x0018
+DATA tilesUint16AlignedAVX512Shifts<>+778(SB)/2, $0x0019
+DATA tilesUint16AlignedAVX512Shifts<>+780(SB)/2, $0x001a
+DATA tilesUint16AlignedAVX512Shifts<>+782(SB)/2, $0x001b
+DATA tilesUint16AlignedAVX512Shifts<>+784(SB)/2, $0x001c
+DATA tilesUint16AlignedAVX512Shifts<>+786(SB)/2, $0x001d
+DATA tilesUint16AlignedAVX512Shifts<>+788(SB)/2, $0x001e
+DATA tilesUint16AlignedAVX512Shifts<>+790(SB)/2, $0x001f
+DATA tilesUint16AlignedAVX512Shifts<>+792(SB)/2, $0x0020
+DATA tilesUint16AlignedAVX512Shifts<>+794(SB)/2, $0x0021
+DATA tilesUint16AlignedAVX512Shifts<>+796(SB)/2, $0x0022
+DATA tilesUint16AlignedAVX512Shifts<>+798(SB)/2, $0x0023
+DATA tilesUint16AlignedAVX512Shifts<>+800(SB)/2, $0x0024
+DATA tilesUint16AlignedAVX512Shifts<>+802(SB)/2, $0x0025
+DATA tilesUint16AlignedAVX512Shifts<>+804(SB)/2, $0x0026
+DATA tilesUint16AlignedAVX512Shifts<>+806(SB)/2, $0x0027
+DATA tilesUint16AlignedAVX512Shifts<>+808(SB)/2, $0x0028
+DATA tilesUint16AlignedAVX512Shifts<>+810(SB)/2, $0x0029
+DATA tilesUint16AlignedAVX512Shifts<>+812(SB)/2, $0x002a
+DATA tilesUint16AlignedAVX512Shifts<>+814(SB)/2, $0x002b
+DATA tilesUint16AlignedAVX512Shifts<>+816(SB)/2, $0x002c
+DATA tilesUint16AlignedAVX512Shifts<>+818(SB)/2, $0x002d
+DATA tilesUint16AlignedAVX512Shifts<>+820(SB)/2, $0x002e
+DATA tilesUint16AlignedAVX512Shifts<>+822(SB)/2, $0x002f
+DATA tilesUint16AlignedAVX512Shifts<>+824(SB)/2, $0x0030
+DATA tilesUint16AlignedAVX512Shifts<>+826(SB)/2, $0x0031
+DATA tilesUint16AlignedAVX512Shifts<>+828(SB)/2, $0x0032
+DATA tilesUint16AlignedAVX512Shifts<>+830(SB)/2, $0x0033
+DATA tilesUint16AlignedAVX512Shifts<>+832(SB)/2, $0x0013
+DATA tilesUint16AlignedAVX512Shifts<>+834(SB)/2, $0x0014
+DATA tilesUint16AlignedAVX512Shifts<>+836(SB)/2, $0x0015
+DATA tilesUint16AlignedAVX512Shifts<>+838(SB)/2, $0x0016
+DATA tilesUint16AlignedAVX512Shifts<>+840(SB)/2, $0x0017
+DATA tilesUint16AlignedAVX512Shifts<>+842(SB)/2, $0x0018
+DATA tilesUint16AlignedAVX512Shifts<>+844(SB)/2, $0x0019
+DATA tilesUint16AlignedAVX512Shifts<>+846(SB)/2, $0x001a
+DATA tilesUint16AlignedAVX512Shifts<>+848(SB)/2, $0x001b
+DATA tilesUint16AlignedAVX512Shifts<>+850(SB)/2, $0x001c
+DATA tilesUint16AlignedAVX512Shifts<>+852(SB)/2, $0x001d
+DATA tilesUint16AlignedAVX512Shifts<>+854(SB)/2, $0x001e
+DATA tilesUint16AlignedAVX512Shifts<>+856(SB)/2, $0x001f
+DATA tilesUint16AlignedAVX512Shifts<>+858(SB)/2, $0x0020
+DATA tilesUint16AlignedAVX512Shifts<>+860(SB)/2, $0x0021
+DATA tilesUint16AlignedAVX512Shifts<>+862(SB)/2, $0x0022
+DATA tilesUint16AlignedAVX512Shifts<>+864(SB)/2, $0x0023
+DATA tilesUint16AlignedAVX512Shifts<>+866(SB)/2, $0x0024
+DATA tilesUint16AlignedAVX512Shifts<>+868(SB)/2, $0x0025
+DATA tilesUint16AlignedAVX512Shifts<>+870(SB)/2, $0x0026
+DATA tilesUint16AlignedAVX512Shifts<>+872(SB)/2, $0x0027
+DATA tilesUint16AlignedAVX512Shifts<>+874(SB)/2, $0x0028
+DATA tilesUint16AlignedAVX512Shifts<>+876(SB)/2, $0x0029
+DATA tilesUint16AlignedAVX512Shifts<>+878(SB)/2, $0x002a
+DATA tilesUint16AlignedAVX512Shifts<>+880(SB)/2, $0x002b
+DATA tilesUint16AlignedAVX512Shifts<>+882(SB)/2, $0x002c
+DATA tilesUint16AlignedAVX512Shifts<>+884(SB)/2, $0x002d
+DATA tilesUint16AlignedAVX512Shifts<>+886(SB)/2, $0x002e
+DATA tilesUint16AlignedAVX512Shifts<>+888(SB)/2, $0x002f
+DATA tilesUint16AlignedAVX512Shifts<>+890(SB)/2, $0x0030
+DATA tilesUint16AlignedAVX512Shifts<>+892(SB)/2, $0x0031
+DATA tilesUint16AlignedAVX512Shifts<>+894(SB)/2, $0x0032
+DATA tilesUint16AlignedAVX512Shifts<>+896(SB)/2, $0x0012
+DATA tilesUint16AlignedAVX512Shifts<>+898(SB)/2, $0x0013
+DATA tilesUint16AlignedAVX512Shifts<>+900(SB)/2, $0x0014
+DATA tilesUint16AlignedAVX512Shifts<>+902(SB)/2, $0x0015
+DATA tilesUint16AlignedAVX512Shifts<>+904(SB)/2, $0x0016
+DATA tilesUint16AlignedAVX512Shifts<>+906(SB)/2, $0x0017
+DATA tilesUint16AlignedAVX512Shifts<>+908(SB)/2, $0x0018
+DATA tilesUint16AlignedAVX512Shifts<>+910(SB)/2, $0x0019
+DATA tilesUint16AlignedAVX512Shifts<>+912(SB)/2, $0x001a
+DATA tilesUint16AlignedAVX512Shifts<>+914(SB)/2, $0x001b
+DATA tilesUint16AlignedAVX512Shifts<>+916(SB)/2, $0x001c
+DATA tilesUint16AlignedAVX512Shifts<>+918(SB)/2, $0x001d
+DATA tilesUint16AlignedAVX512Shifts<>+920(SB)/2, $0x001e
+DATA tilesUint16AlignedAVX512Shifts<>+922(SB)/2, $0x001f
+DATA tilesUint16AlignedAVX512Shifts<>+924(SB)/2, $0x0020
+DATA tilesUint16AlignedAVX512Shifts<>+926(SB)/2, $0x0021
+DATA tilesUint16AlignedAVX512Shifts<>+928(SB)/2, $0x0022
+DATA tilesUint16AlignedAVX512Shifts<>+930(SB)/2, $0x0023
+DATA tilesUint16AlignedAVX512Shifts<>+932(SB)/2, $0x0024
+DATA tilesUint16AlignedAVX512Shifts<>+934(SB)/2, $0x0025
+DATA tilesUint16AlignedAVX512Shifts<>+936(SB)/2, $0x0026
+DATA tilesUint16AlignedAVX512Shifts<>+938(SB)/2, $0x0027
+DATA tilesUint16AlignedAVX512Shifts<>+940(SB)/2, $0x0028
+DATA tilesUint16AlignedAVX512Shifts<>+942(SB)/2, $0x0029
+DATA tilesUint16AlignedAVX512Shifts<>+944(SB)/2, $0x002a
+DATA tilesUint16AlignedAVX512Shifts<>+946(SB)/2, $0x002b
+DATA tilesUint16AlignedAVX512Shifts<>+948(SB)/2, $0x002c
+DATA tilesUint16AlignedAVX512Shifts<>+950(SB)/2, $0x002d
+DATA tilesUint16AlignedAVX512Shifts<>+952(SB)/2, $0x002e
+DATA tilesUint16AlignedAVX512Shifts<>+954(SB)/2, $0x002f
+DATA tilesUint16AlignedAVX512Shifts<>+956(SB)/2, $0x0030
+DATA tilesUint16AlignedAVX512Shifts<>+958(SB)/2, $0x0031
+DATA tilesUint16AlignedAVX512Shifts<>+960(SB)/2, $0x0011
+DATA tilesUint16AlignedAVX512Shifts<>+962(SB)/2, $0x0012
+DATA tilesUint16AlignedAVX512Shifts<>+964(SB)/2, $0x0013
+DATA tilesUint16AlignedAVX512Shifts<>+966(SB)/2, $0x0014
+DATA tilesUint16AlignedAVX512Shifts<>+968(SB)/2, $0x0015
+DATA tilesUint16AlignedAVX512Shifts<>+970(SB)/2, $0x0016
+DATA tilesUint16AlignedAVX512Shifts<>+972(SB)/2, $0x0017
+DATA tilesUint16AlignedAVX512Shifts<>+974(SB)/2, $0x0018
+DATA tilesUint16AlignedAVX512Shifts<>+976(SB)/2, $0x0019
+DATA tilesUint16AlignedAVX512Shifts<>+978(SB)/2, $0x001a
+DATA tilesUint16AlignedAVX512Shifts<>+980(SB)/2, $0x001b
+DATA tilesUint16AlignedAVX512Shifts<>+982(SB)/2, $0x001c
+DATA tilesUint16AlignedAVX512Shifts<>+984(SB)/2, $0x001d
+DATA tilesUint16AlignedAVX512Shifts<>+986(SB)/2, $0x001e
+DATA tilesUint16AlignedAVX512Shifts<>+988(SB)/2, $0x001f
+DATA tilesUint16AlignedAVX512Shifts<>+990(SB)/2, $0x0020
+DATA tilesUint16AlignedAVX512Shifts<>+992(SB)/2, $0x0021
+DATA tilesUint16AlignedAVX512Shifts<>+994(SB)/2, $0x0022
+DATA tilesUint16AlignedAVX512Shifts<>+996(SB)/2, $0x0023
+DATA tilesUint16AlignedAVX512Shifts<>+998(SB)/2, $0x0024
+DATA tilesUint16AlignedAVX512Shifts<>+1000(SB)/2, $0x0025
+DATA tilesUint16AlignedAVX512Shifts<>+1002(SB)/2, $0x0026
+DATA tilesUint16AlignedAVX512Shifts<>+1004(SB)/2, $0x0027
+DATA tilesUint16AlignedAVX512Shifts<>+1006(SB)/2, $0x0028
+DATA tilesUint16AlignedAVX512Shifts<>+1008(SB)/2, $0x0029
+DATA tilesUint16AlignedAVX512Shifts<>+1010(SB)/2, $0x002a
+DATA tilesUint16AlignedAVX512Shifts<>+1012(SB)/2, $0x002b
+DATA tilesUint16AlignedAVX512Shifts<>+1014(SB)/2, $0x002c
+DATA tilesUint16AlignedAVX512Shifts<>+1016(SB)/2, $0x002d
+DATA tilesUint16AlignedAVX512Shifts<>+1018(SB)/2, $0x002e
+DATA tilesUint16AlignedAVX512Shifts<>+1020(SB)/2, $0x002f
+DATA tilesUint16AlignedAVX512Shifts<>+1022(SB)/2, $0x0030
+DATA tilesUint16AlignedAVX512Shifts<>+1024(SB)/2, $0x0010
+DATA tilesUint16AlignedAVX512Shifts<>+1026(SB)/2, $0x0011
+DATA tilesUint16AlignedAVX512Shifts<>+1028(SB)/2, $0x0012
+DATA tilesUint16AlignedAVX512Shifts<>+1030(SB)/2, $0x0013
+DATA tilesUint16AlignedAVX512Shifts<>+1032(SB)/2, $0x0014
+DATA tilesUint16AlignedAVX512Shifts<>+1034(SB)/2, $0x0015
+DATA tilesUint16AlignedAVX512Shifts<>+1036(SB)/2, $0x0016
+DATA tilesUint16AlignedAVX512Shifts<>+1038(SB)/2, $0x0017
+DATA tilesUint16AlignedAVX512Shifts<>+1040(SB)/2, $0x0018
+DATA tilesUint16AlignedAVX512Shifts<>+1042(SB)/2, $0x0019
+DATA tilesUint16AlignedAVX512Shifts<>+1044(SB)/2, $0x001a
+DATA tilesUint16AlignedAVX512Shifts<>+1046(SB)/2, $0x001b
+DATA tilesUint16AlignedAVX512Shifts<>+1048(SB)/2, $0x001c
+DATA tilesUint16AlignedAVX512Shifts<>+1050(SB)/2, $0x001d
+DATA tilesUint16AlignedAVX512Shifts<>+1052(SB)/2, $0x001e
+DATA tilesUint16AlignedAVX512Shifts<>+1054(SB)/2, $0x001f
+DATA tilesUint16AlignedAVX512Shifts<>+1056(SB)/2, $0x0020
+DATA tilesUint16AlignedAVX512Shifts<>+1058(SB)/2, $0x0021
+DATA tilesUint16AlignedAVX512Shifts<>+1060(SB)/2, $0x0022
+DATA tilesUint16AlignedAVX512Shifts<>+1062(SB)/2, $0x0023
+DATA tilesUint16AlignedAVX512Shifts<>+1064(SB)/2, $0x0024
+DATA tilesUint16AlignedAVX512Shifts<>+1066(SB)/2, $0x0025
+DATA tilesUint16AlignedAVX512Shifts<>+1068(SB)/2, $0x0026
+DATA tilesUint16AlignedAVX512Shifts<>+1070(SB)/2, $0x0027
+DATA tilesUint16AlignedAVX512Shifts<>+1072(SB)/2, $0x0028
+DATA tilesUint16AlignedAVX512Shifts<>+1074(SB)/2, $0x0029
+DATA tilesUint16AlignedAVX512Shifts<>+1076(SB)/2, $0x002a
+DATA tilesUint16AlignedAVX512Shifts<>+1078(SB)/2, $0x002b
+DATA tilesUint16AlignedAVX512Shifts<>+1080(SB)/2, $0x002c
+DATA tilesUint16AlignedAVX512Shifts<>+1082(SB)/2, $0x002d
+DATA tilesUint16AlignedAVX512Shifts<>+1084(SB)/2, $0x002e
+DATA tilesUint16AlignedAVX512Shifts<>+1086(SB)/2, $0x002f
+DATA tilesUint16AlignedAVX512Shifts<>+1088(SB)/2, $0x000f
+DATA tilesUint16AlignedAVX512Shifts<>+1090(SB)/2, $0x0010
+DATA tilesUint16AlignedAVX512Shifts<>+1092(SB)/2, $0x0011
+DATA tilesUint16AlignedAVX512Shifts<>+1094(SB)/2, $0x0012
+DATA tilesUint16AlignedAVX512Shifts<>+1096(SB)/2, $0x0013
+DATA tilesUint16AlignedAVX512Shifts<>+1098(SB)/2, $0x0014
+DATA tilesUint16AlignedAVX512Shifts<>+1100(SB)/2, $0x0015
+DATA tilesUint16AlignedAVX512Shifts<>+1102(SB)/2, $0x0016
+DATA tilesUint16AlignedAVX512Shifts<>+1104(SB)/2, $0x0017
+DATA tilesUint16AlignedAVX512Shifts<>+1106(SB)/2, $0x0018
+DATA tilesUint16AlignedAVX512Shifts<>+1108(SB)/2, $0x0019
+DATA tilesUint16AlignedAVX512Shifts<>+1110(SB)/2, $0x001a
+DATA tilesUint16AlignedAVX512Shifts<>+1112(SB)/2, $0x001b
+DATA tilesUint16AlignedAVX512Shifts<>+1114(SB)/2, $0x001c
+DATA tilesUint16AlignedAVX512Shifts<>+1116(SB)/2, $0x001d
+DATA tilesUint16AlignedAVX512Shifts<>+1118(SB)/2, $0x001e
+DATA tilesUint16AlignedAVX512Shifts<>+1120(SB)/2, $0x001f
+DATA tilesUint16AlignedAVX512Shifts<>+1122(SB)/2, $0x0020
+DATA tilesUint16AlignedAVX512Shifts<>+1124(SB)/2, $0x0021
+DATA tilesUint16AlignedAVX512Shifts<>+1126(SB)/2, $0x0022
+DATA tilesUint16AlignedAVX512Shifts<>+1128(SB)/2, $0x0023
+DATA tilesUint16AlignedAVX512Shifts<>+1130(SB)/2, $0x0024
+DATA tilesUint16AlignedAVX512Shifts<>+1132(SB)/2, $0x0025
+DATA tilesUint16AlignedAVX512Shifts<>+1134(SB)/2, $0x0026
+DATA tilesUint16AlignedAVX512Shifts<>+1136(SB)/2, $0x0027
+DATA tilesUint16AlignedAVX512Shifts<>+1138(SB)/2, $0x0028
+DATA tilesUint16AlignedAVX512Shifts<>+1140(SB)/2, $0x0029
+DATA tilesUint16AlignedAVX512Shifts<>+1142(SB)/2, $0x002a
+DATA tilesUint16AlignedAVX512Shifts<>+1144(SB)/2, $0x002b
+DATA tilesUint16AlignedAVX512Shifts<>+1146(SB)/2, $0x002c
+DATA tilesUint16AlignedAVX512Shifts<>+1148(SB)/2, $0x002d
+DATA tilesUint16AlignedAVX512Shifts<>+1150(SB)/2, $0x002e
+DATA tilesUint16AlignedAVX512Shifts<>+1152(SB)/2, $0x000e
+DATA tilesUint16AlignedAVX512Shifts<>+1154(SB)/2, $0x000f
+DATA tilesUint16AlignedAVX512Shifts<>+1156(SB)/2, $0x0010
+DATA tilesUint16AlignedAVX512Shifts<>+1158(SB)/2, $0x0011
+DATA tilesUint16AlignedAVX512Shifts<>+1160(SB)/2, $0x0012
+DATA tilesUint16AlignedAVX512Shifts<>+1162(SB)/2, $0x0013
+DATA tilesUint16AlignedAVX512Shifts<>+1164(SB)/2, $0x0014
+DATA tilesUint16AlignedAVX512Shifts<>+1166(SB)/2, $0x0015
+DATA tilesUint16AlignedAVX512Shifts<>+1168(SB)/2, $0x0016
+DATA tilesUint16AlignedAVX512Shifts<>+1170(SB)/2, $0x0017
+DATA tilesUint16AlignedAVX512Shifts<>+1172(SB)/2, $0x0018
+DATA tilesUint16AlignedAVX512Shifts<>+1174(SB)/2, $0x0019
+DATA tilesUint16AlignedAVX512Shifts<>+1176(SB)/2, $0x001a
+DATA tilesUint16AlignedAVX512Shifts<>+1178(SB)/2, $0x001b
+DATA tilesUint16AlignedAVX512Shifts<>+1180(SB)/2, $0x001c
+DATA tilesUint16AlignedAVX512Shifts<>+1182(SB)/2, $0x001d
+DATA tilesUint16AlignedAVX512Shifts<>+1184(SB)/2, $0x001e
+DATA tilesUint16AlignedAVX512Shifts<>+1186(SB)/2, $0x001f
+DATA tilesUint16AlignedAVX512Shifts<>+1188(SB)/2, $0x0020
+DATA tilesUint16AlignedAVX512Shifts<>+1190(SB)/2, $0x0021
+DATA tilesUint16AlignedAVX512Shifts<>+1192(SB)/2, $0x0022
+DATA tilesUint16AlignedAVX512Shifts<>+1194(SB)/2, $0x0023
+DATA tilesUint16AlignedAVX512Shifts<>+1196(SB)/2, $0x0024
+DATA tilesUint16AlignedAVX512Shifts<>+1198(SB)/2, $0x0025
+DATA tilesUint16AlignedAVX512Shifts<>+1200(SB)/2, $0x0026
+DATA tilesUint16AlignedAVX512Shifts<>+1202(SB)/2, $0x0027
+DATA tilesUint16AlignedAVX512Shifts<>+1204(SB)/2, $0x0028
+DATA tilesUint16AlignedAVX512Shifts<>+1206(SB)/2, $0x0029
+DATA tilesUint16AlignedAVX512Shifts<>+1208(SB)/2, $0x002a
+DATA tilesUint16AlignedAVX512Shifts<>+1210(SB)/2, $0x002b
+DATA tilesUint16AlignedAVX512Shifts<>+1212(SB)/2, $0x002c
+DATA tilesUint16AlignedAVX512Shifts<>+1214(SB)/2, $0x002d
+DATA tilesUint16AlignedAVX512Shifts<>+1216(SB)/2, $0x000d
+DATA tilesUint16AlignedAVX512Shifts<>+1218(SB)/2, $0x000e
+DATA tilesUint16AlignedAVX512Shifts<>+1220(SB)/2, $0x000f
+DATA tilesUint16AlignedAVX512Shifts<>+1222(SB)/2, $0x0010
+DATA tilesUint16AlignedAVX512Shifts<>+1224(SB)/2, $0x0011
+DATA tilesUint16AlignedAVX512Shifts<>+1226(SB)/2, $0x0012
+DATA tilesUint16AlignedAVX512Shifts<>+1228(SB)/2, $0x0013
+DATA tilesUint16AlignedAVX512Shifts<>+1230(SB)/2, $0x0014
+DATA tilesUint16AlignedAVX512Shifts<>+1232(SB)/2, $0x0015
+DATA tilesUint16AlignedAVX512Shifts<>+1234(SB)/2, $0x0016
+DATA tilesUint16AlignedAVX512Shifts<>+1236(SB)/2, $0x0017
+DATA tilesUint16AlignedAVX512Shifts<>+1238(SB)/2, $0x0018
+DATA tilesUint16AlignedAVX512Shifts<>+1240(SB)/2, $0x0019
+DATA tilesUint16AlignedAVX512Shifts<>+1242(SB)/2, $0x001a
+DATA tilesUint16AlignedAVX512Shifts<>+1244(SB)/2, $0x001b
+DATA tilesUint16AlignedAVX512Shifts<>+1246(SB)/2, $0x001c
+DATA tilesUint16AlignedAVX512Shifts<>+1248(SB)/2, $0x001d
+DATA tilesUint16AlignedAVX512Shifts<>+1250(SB)/2, $0x001e
+DATA tilesUint16AlignedAVX512Shifts<>+1252(SB)/2, $0x001f
+DATA tilesUint16AlignedAVX512Shifts<>+1254(SB)/2, $0x0020
+DATA tilesUint16AlignedAVX512Shifts<>+1256(SB)/2, $0x0021
+DATA tilesUint16AlignedAVX512Shifts<>+1258(SB)/2, $0x0022
+DATA tilesUint16AlignedAVX512Shifts<>+1260(SB)/2, $0x0023
+DATA tilesUint16AlignedAVX512Shifts<>+1262(SB)/2, $0x0024
+DATA tilesUint16AlignedAVX512Shifts<>+1264(SB)/2, $0x0025
+DATA tilesUint16AlignedAVX512Shifts<>+1266(SB)/2, $0x0026
+DATA tilesUint16AlignedAVX512Shifts<>+1268(SB)/2, $0x0027
+DATA tilesUint16AlignedAVX512Shifts<>+1270(SB)/2, $0x0028
+DATA tilesUint16AlignedAVX512Shifts<>+1272(SB)/2, $0x0029
+DATA tilesUint16AlignedAVX512Shifts<>+1274(SB)/2, $0x002a
+DATA tilesUint16AlignedAVX512Shifts<>+1276(SB)/2, $0x002b
+DATA tilesUint16AlignedAVX512Shifts<>+1278(SB)/2, $0x002c
+DATA tilesUint16AlignedAVX512Shifts<>+1280(SB)/2, $0x000c
+DATA tilesUint16AlignedAVX512Shifts<>+1282(SB)/2, $0x000d
+DATA tilesUint16AlignedAVX512Shifts<>+1284(SB)/2, $0x000e
+DATA tilesUint16AlignedAVX512Shifts<>+1286(SB)/2, $0x000f
+DATA tilesUint16AlignedAVX512Shifts<>+1288(SB)/2, $0x0010
+DATA tilesUint16AlignedAVX512Shifts<>+1290(SB)/2, $0x0011
+DATA tilesUint16AlignedAVX512Shifts<>+1292(SB)/2, $0x0012
+DATA tilesUint16AlignedAVX512Shifts<>+1294(SB)/2, $0x0013
+DATA tilesUint16AlignedAVX512Shifts<>+1296(SB)/2, $0x0014
+DATA tilesUint16AlignedAVX512Shifts<>+1298(SB)/2, $0x0015
+DATA tilesUint16AlignedAVX512Shifts<>+1300(SB)/2, $0x0016
+DATA tilesUint16AlignedAVX512Shifts<>+1302(SB)/2, $0x0017
+DATA tilesUint16AlignedAVX512Shifts<>+1304(SB)/2, $0x0018
+DATA tilesUint16AlignedAVX512Shifts<>+1306(SB)/2, $0x0019
+DATA tilesUint16AlignedAVX512Shifts<>+1308(SB)/2, $0x001a
+DATA tilesUint16AlignedAVX512Shifts<>+1310(SB)/2, $0x001b
+DATA tilesUint16AlignedAVX512Shifts<>+1312(SB)/2, $0x001c
+DATA tilesUint16AlignedAVX512Shifts<>+1314(SB)/2, $0x001d
+DATA tilesUint16AlignedAVX512Shifts<>+1316(SB)/2, $0x001e
+DATA tilesUint16AlignedAVX512Shifts<>+1318(SB)/2, $0x001f
+DATA tilesUint16AlignedAVX512Shifts<>+1320(SB)/2, $0x0020
+DATA tilesUint16AlignedAVX512Shifts<>+1322(SB)/2, $0x0021
+DATA tilesUint16AlignedAVX512Shifts<>+1324(SB)/2, $0x0022
+DATA tilesUint16AlignedAVX512Shifts<>+1326(SB)/2, $0x0023
+DATA tilesUint16AlignedAVX512Shifts<>+1328(SB)/2, $0x0024
+DATA tilesUint16AlignedAVX512Shifts<>+1330(SB)/2, $0x0025
+DATA tilesUint16AlignedAVX512Shifts<>+1332(SB)/2, $0x0026
+DATA tilesUint16AlignedAVX512Shifts<>+1334(SB)/2, $0x0027
+DATA tilesUint16AlignedAVX512Shifts<>+1336(SB)/2, $0x0028
+DATA tilesUint16AlignedAVX512Shifts<>+1338(SB)/2, $0x0029
+DATA tilesUint16AlignedAVX512Shifts<>+1340(SB)/2, $0x002a
+DATA tilesUint16AlignedAVX512Shifts<>+1342(SB)/2, $0x002b
+DATA tilesUint16AlignedAVX512Shifts<>+1344(SB)/2, $0x000b
+DATA tilesUint16AlignedAVX512Shifts<>+1346(SB)/2, $0x000c
+DATA tilesUint16AlignedAVX512Shifts<>+1348(SB)/2, $0x000d
+DATA tilesUint16AlignedAVX512Shifts<>+1350(SB)/2, $0x000e
+DATA tilesUint16AlignedAVX512Shifts<>+1352(SB)/2, $0x000f
+DATA tilesUint16AlignedAVX512Shifts<>+1354(SB)/2, $0x0010
+DATA tilesUint16AlignedAVX512Shifts<>+1356(SB)/2, $0x0011
+DATA tilesUint16AlignedAVX512Shifts<>+1358(SB)/2, $0x0012
+DATA tilesUint16AlignedAVX512Shifts<>+1360(SB)/2, $0x0013
+DATA tilesUint16AlignedAVX512Shifts<>+1362(SB)/2, $0x0014
+DATA tilesUint16AlignedAVX512Shifts<>+1364(SB)/2, $0x0015
+DATA tilesUint16AlignedAVX512Shifts<>+1366(SB)/2, $0x0016
+DATA tilesUint16AlignedAVX512Shifts<>+1368(SB)/2, $0x0017
+DATA tilesUint16AlignedAVX512Shifts<>+1370(SB)/2, $0x0018
+DATA tilesUint16AlignedAVX512Shifts<>+1372(SB)/2, $0x0019
+DATA tilesUint16AlignedAVX512Shifts<>+1374(SB)/2, $0x001a
+DATA tilesUint16AlignedAVX512Shifts<>+1376(SB)/2, $0x001b
+DATA tilesUint16AlignedAVX512Shifts<>+1378(SB)/2, $0x001c
+DATA tilesUint16AlignedAVX512Shifts<>+1380(SB)/2, $0x001d
+DATA tilesUint16AlignedAVX512Shifts<>+1382(SB)/2, $0x001e
+DATA tilesUint16AlignedAVX512Shifts<>+1384(SB)/2, $0x001f
+DATA tilesUint16AlignedAVX512Shifts<>+1386(SB)/2, $0x0020
+DATA tilesUint16AlignedAVX512Shifts<>+1388(SB)/2, $0x0021
+DATA tilesUint16AlignedAVX512Shifts<>+1390(SB)/2, $0x0022
+DATA tilesUint16AlignedAVX512Shifts<>+1392(SB)/2, $0x0023
+DATA tilesUint16AlignedAVX512Shifts<>+1394(SB)/2, $0x0024
+DATA tilesUint16AlignedAVX512Shifts<>+1396(SB)/2, $0x0025
+DATA tilesUint16AlignedAVX512Shifts<>+1398(SB)/2, $0x0026
+DATA tilesUint16AlignedAVX512Shifts<>+1400(SB)/2, $0x0027
+DATA tilesUint16AlignedAVX512Shifts<>+1402(SB)/2, $0x0028
+DATA tilesUint16AlignedAVX512Shifts<>+1404(SB)/2, $0x0029
+DATA tilesUint16AlignedAVX512Shifts<>+1406(SB)/2, $0x002a
+DATA tilesUint16AlignedAVX512Shifts<>+1408(SB)/2, $0x000a
+DATA tilesUint16AlignedAVX512Shifts<>+1410(SB)/2, $0x000b
+DATA tilesUint16AlignedAVX512Shifts<>+1412(SB)/2, $0x000c
+DATA tilesUint16AlignedAVX512Shifts<>+1414(SB)/2, $0x000d
+DATA tilesUint16AlignedAVX512Shifts<>+1416(SB)/2, $0x000e
+DATA tilesUint16AlignedAVX512Shifts<>+1418(SB)/2, $0x000f
+DATA tilesUint16AlignedAVX512Shifts<>+1420(SB)/2, $0x0010
+DATA tilesUint16AlignedAVX512Shifts<>+1422(SB)/2, $0x0011
+DATA tilesUint16AlignedAVX512Shifts<>+1424(SB)/2, $0x0012
+DATA tilesUint16AlignedAVX512Shifts<>+1426(SB)/2, $0x0013
+DATA tilesUint16AlignedAVX512Shifts<>+1428(SB)/2, $0x0014
+DATA tilesUint16AlignedAVX512Shifts<>+1430(SB)/2, $0x0015
+DATA tilesUint16AlignedAVX512Shifts<>+1432(SB)/2, $0x0016
+DATA tilesUint16AlignedAVX512Shifts<>+1434(SB)/2, $0x0017
+DATA tilesUint16AlignedAVX512Shifts<>+1436(SB)/2, $0x0018
+DATA tilesUint16AlignedAVX512Shifts<>+1438(SB)/2, $0x0019
+DATA tilesUint16AlignedAVX512Shifts<>+1440(SB)/2, $0x001a
+DATA tilesUint16AlignedAVX512Shifts<>+1442(SB)/2, $0x001b
+DATA tilesUint16AlignedAVX512Shifts<>+1444(SB)/2, $0x001c
+DATA tilesUint16AlignedAVX512Shifts<>+1446(SB)/2, $0x001d
+DATA tilesUint16AlignedAVX512Shifts<>+1448(SB)/2, $0x001e
+DATA tilesUint16AlignedAVX512Shifts<>+1450(SB)/2, $0x001f
+DATA tilesUint16AlignedAVX512Shifts<>+1452(SB)/2, $0x0020
+DATA tilesUint16AlignedAVX512Shifts<>+1454(SB)/2, $0x0021
+DATA tilesUint16AlignedAVX512Shifts<>+1456(SB)/2, $0x0022
+DATA tilesUint16AlignedAVX512Shifts<>+1458(SB)/2, $0x0023
+DATA tilesUint16AlignedAVX512Shifts<>+1460(SB)/2, $0x0024
+DATA tilesUint16AlignedAVX512Shifts<>+1462(SB)/2, $0x0025
+DATA tilesUint16AlignedAVX512Shifts<>+1464(SB)/2, $0x0026
+DATA tilesUint16AlignedAVX512Shifts<>+1466(SB)/2, $0x0027
+DATA tilesUint16AlignedAVX512Shifts<>+1468(SB)/2, $0x0028
+DATA tilesUint16AlignedAVX512Shifts<>+1470(SB)/2, $0x0029
+DATA tilesUint16AlignedAVX512Shifts<>+1472(SB)/2, $0x0009
+DATA tilesUint16AlignedAVX512Shifts<>+1474(SB)/2, $0x000a
+DATA tilesUint16AlignedAVX512Shifts<>+1476(SB)/2, $0x000b
+DATA tilesUint16AlignedAVX512Shifts<>+1478(SB)/2, $0x000c
+DATA tilesUint16AlignedAVX512Shifts<>+1480(SB)/2, $0x000d
+DATA tilesUint16AlignedAVX512Shifts<>+1482(SB)/2, $0x000e
+DATA tilesUint16AlignedAVX512Shifts<>+1484(SB)/2, $0x000f
+DATA tilesUint16AlignedAVX512Shifts<>+1486(SB)/2, $0x0010
+DATA tilesUint16AlignedAVX512Shifts<>+1488(SB)/2, $0x0011
+DATA tilesUint16AlignedAVX512Shifts<>+1490(SB)/2, $0x0012
+DATA tilesUint16AlignedAVX512Shifts<>+1492(SB)/2, $0x0013
+DATA tilesUint16AlignedAVX512Shifts<>+1494(SB)/2, $0x0014
+DATA tilesUint16AlignedAVX512Shifts<>+1496(SB)/2, $0x0015
+DATA tilesUint16AlignedAVX512Shifts<>+1498(SB)/2, $0x0016
+DATA tilesUint16AlignedAVX512Shifts<>+1500(SB)/2, $0x0017
+DATA tilesUint16AlignedAVX512Shifts<>+1502(SB)/2, $0x0018
+DATA tilesUint16AlignedAVX512Shifts<>+1504(SB)/2, $0x0019
+DATA tilesUint16AlignedAVX512Shifts<>+1506(SB)/2, $0x001a
+DATA tilesUint16AlignedAVX512Shifts<>+1508(SB)/2, $0x001b
+DATA tilesUint16AlignedAVX512Shifts<>+1510(SB)/2, $0x001c
+DATA tilesUint16AlignedAVX512Shifts<>+1512(SB)/2, $0x001d
+DATA tilesUint16AlignedAVX512Shifts<>+1514(SB)/2, $0x001e
+DATA tilesUint16AlignedAVX512Shifts<>+1516(SB)/2, $0x001f
+DATA tilesUint16AlignedAVX512Shifts<>+1518(SB)/2, $0x0020
+DATA tilesUint16AlignedAVX512Shifts<>+1520(SB)/2, $0x0021
+DATA tilesUint16AlignedAVX512Shifts<>+1522(SB)/2, $0x0022
+DATA tilesUint16AlignedAVX512Shifts<>+1524(SB)/2, $0x0023
+DATA tilesUint16AlignedAVX512Shifts<>+1526(SB)/2, $0x0024
+DATA tilesUint16AlignedAVX512Shifts<>+1528(SB)/2, $0x0025
+DATA tilesUint16AlignedAVX512Shifts<>+1530(SB)/2, $0x0026
+DATA tilesUint16AlignedAVX512Shifts<>+1532(SB)/2, $0x0027
+DATA tilesUint16AlignedAVX512Shifts<>+1534(SB)/2, $0x0028
+DATA tilesUint16AlignedAVX512Shifts<>+1536(SB)/2, $0x0008
+DATA tilesUint16AlignedAVX512Shifts<>+1538(SB)/2, $0x0009
+DATA tilesUint16AlignedAVX512Shifts<>+1540(SB)/2, $0x000a
+DATA tilesUint16AlignedAVX512Shifts<>+1542(SB)/2, $0x000b
+DATA tilesUint16AlignedAVX512Shifts<>+1544(SB)/2, $0x000c
+DATA tilesUint16AlignedAVX512Shifts<>+1546(SB)/2, $0x000d
+DATA tilesUint16AlignedAVX512Shifts<>+1548(SB)/2, $0x000e
+DATA tilesUint16AlignedAVX512Shifts<>+1550(SB)/2, $0x000f
+DATA tilesUint16AlignedAVX512Shifts<>+1552(SB)/2, $0x0010
+DATA tilesUint16AlignedAVX512Shifts<>+1554(SB)/2, $0x0011
+DATA tilesUint16AlignedAVX512Shifts<>+1556(SB)/2, $0x0012
+DATA tilesUint16AlignedAVX512Shifts<>+1558(SB)/2, $0x0013
+DATA tilesUint16AlignedAVX512Shifts<>+1560(SB)/2, $0x0014
+DATA tilesUint16AlignedAVX512Shifts<>+1562(SB)/2, $0x0015
+DATA tilesUint16AlignedAVX512Shifts<>+1564(SB)/2, $0x0016
+DATA tilesUint16AlignedAVX512Shifts<>+1566(SB)/2, $0x0017
+DATA tilesUint16AlignedAVX512Shifts<>+1568(SB)/2, $0x0018
+DATA tilesUint16AlignedAVX512Shifts<>+1570(SB)/2, $0x0019
+DATA tilesUint16AlignedAVX512Shifts<>+1572(SB)/2, $0x001a
+DATA tilesUint16AlignedAVX512Shifts<>+1574(SB)/2, $0x001b
+DATA tilesUint16AlignedAVX512Shifts<>+1576(SB)/2, $0x001c
+DATA tilesUint16AlignedAVX512Shifts<>+1578(SB)/2, $0x001d
+DATA tilesUint16AlignedAVX512Shifts<>+1580(SB)/2, $0x001e
+DATA tilesUint16AlignedAVX512Shifts<>+1582(SB)/2, $0x001f
+DATA tilesUint16AlignedAVX512Shifts<>+1584(SB)/2, $0x0020
+DATA tilesUint16AlignedAVX512Shifts<>+1586(SB)/2, $0x0021
+DATA tilesUint16AlignedAVX512Shifts<>+1588(SB)/2, $0x0022
+DATA tilesUint16AlignedAVX512Shifts<>+1590(SB)/2, $0x0023
+DATA tilesUint16AlignedAVX512Shifts<>+1592(SB)/2, $0x0024
+DATA tilesUint16AlignedAVX512Shifts<>+1594(SB)/2, $0x0025
+DATA tilesUint16AlignedAVX512Shifts<>+1596(SB)/2, $0x0026
+DATA tilesUint16AlignedAVX512Shifts<>+1598(SB)/2, $0x0027
+DATA tilesUint16AlignedAVX512Shifts<>+1600(SB)/2, $0x0007
+DATA tilesUint16AlignedAVX512Shifts<>+1602(SB)/2, $0x0008
+DATA tilesUint16AlignedAVX512Shifts<>+1604(SB)/2, $0x0009
+DATA tilesUint16AlignedAVX512Shifts<>+1606(SB)/2, $0x000a
+DATA tilesUint16AlignedAVX512Shifts<>+1608(SB)/2, $0x000b
+DATA tilesUint16AlignedAVX512Shifts<>+1610(SB)/2, $0x000c
+DATA tilesUint16AlignedAVX512Shifts<>+1612(SB)/2, $0x000d
+DATA tilesUint16AlignedAVX512Shifts<>+1614(SB)/2, $0x000e
+DATA tilesUint16AlignedAVX512Shifts<>+1616(SB)/2, $0x000f
+DATA tilesUint16AlignedAVX512Shifts<>+1618(SB)/2, $0x0010
+DATA tilesUint16AlignedAVX512Shifts<>+1620(SB)/2, $0x0011
+DATA tilesUint16AlignedAVX512Shifts<>+1622(SB)/2, $0x0012
+DATA tilesUint16AlignedAVX512Shifts<>+1624(SB)/2, $0x0013
+DATA tilesUint16AlignedAVX512Shifts<>+1626(SB)/2, $0x0014
+DATA tilesUint16AlignedAVX512Shifts<>+1628(SB)/2, $0x0015
+DATA tilesUint16AlignedAVX512Shifts<>+1630(SB)/2, $0x0016
+DATA tilesUint16AlignedAVX512Shifts<>+1632(SB)/2, $0x0017
+DATA tilesUint16AlignedAVX512Shifts<>+1634(SB)/2, $0x0018
+DATA tilesUint16AlignedAVX512Shifts<>+1636(SB)/2, $0x0019
+DATA tilesUint16AlignedAVX512Shifts<>+1638(SB)/2, $0x001a
+DATA tilesUint16AlignedAVX512Shifts<>+1640(SB)/2, $0x001b
+DATA tilesUint16AlignedAVX512Shifts<>+1642(SB)/2, $0x001c
+DATA tilesUint16AlignedAVX512Shifts<>+1644(SB)/2, $0x001d
+DATA tilesUint16AlignedAVX512Shifts<>+1646(SB)/2, $0x001e
+DATA tilesUint16AlignedAVX512Shifts<>+1648(SB)/2, $0x001f
+DATA tilesUint16AlignedAVX512Shifts<>+1650(SB)/2, $0x0020
+DATA tilesUint16AlignedAVX512Shifts<>+1652(SB)/2, $0x0021
+DATA tilesUint16AlignedAVX512Shifts<>+1654(SB)/2, $0x0022
+DATA tilesUint16AlignedAVX512Shifts<>+1656(SB)/2, $0x0023
+DATA tilesUint16AlignedAVX512Shifts<>+1658(SB)/2, $0x0024
+DATA tilesUint16AlignedAVX512Shifts<>+1660(SB)/2, $0x0025
+DATA tilesUint16AlignedAVX512Shifts<>+1662(SB)/2, $0x0026
+DATA tilesUint16AlignedAVX512Shifts<>+1664(SB)/2, $0x0006
+DATA tilesUint16AlignedAVX512Shifts<>+1666(SB)/2, $0x0007
+DATA tilesUint16AlignedAVX512Shifts<>+1668(SB)/2, $0x0008
+DATA tilesUint16AlignedAVX512Shifts<>+1670(SB)/2, $0x0009
+DATA tilesUint16AlignedAVX512Shifts<>+1672(SB)/2, $0x000a
+DATA tilesUint16AlignedAVX512Shifts<>+1674(SB)/2, $0x000b
+DATA tilesUint16AlignedAVX512Shifts<>+1676(SB)/2, $0x000c
+DATA tilesUint16AlignedAVX512Shifts<>+1678(SB)/2, $0x000d
+DATA tilesUint16AlignedAVX512Shifts<>+1680(SB)/2, $0x000e
+DATA tilesUint16AlignedAVX512Shifts<>+1682(SB)/2, $0x000f
+DATA tilesUint16AlignedAVX512Shifts<>+1684(SB)/2, $0x0010
+DATA tilesUint16AlignedAVX512Shifts<>+1686(SB)/2, $0x0011
+DATA tilesUint16AlignedAVX512Shifts<>+1688(SB)/2, $0x0012
+DATA tilesUint16AlignedAVX512Shifts<>+1690(SB)/2, $0x0013
+DATA tilesUint16AlignedAVX512Shifts<>+1692(SB)/2, $0x0014
+DATA tilesUint16AlignedAVX512Shifts<>+1694(SB)/2, $0x0015
+DATA tilesUint16AlignedAVX512Shifts<>+1696(SB)/2, $0x0016
+DATA tilesUint16AlignedAVX512Shifts<>+1698(SB)/2, $0x0017
+DATA tilesUint16AlignedAVX512Shifts<>+1700(SB)/2, $0x0018
+DATA tilesUint16AlignedAVX512Shifts<>+1702(SB)/2, $0x0019
+DATA tilesUint16AlignedAVX512Shifts<>+1704(SB)/2, $0x001a
+DATA tilesUint16AlignedAVX512Shifts<>+1706(SB)/2, $0x001b
+DATA tilesUint16AlignedAVX512Shifts<>+1708(SB)/2, $0x001c
+DATA tilesUint16AlignedAVX512Shifts<>+1710(SB)/2, $0x001d
+DATA tilesUint16AlignedAVX512Shifts<>+1712(SB)/2, $0x001e
+DATA tilesUint16AlignedAVX512Shifts<>+1714(SB)/2, $0x001f
+DATA tilesUint16AlignedAVX512Shifts<>+1716(SB)/2, $0x0020
+DATA tilesUint16AlignedAVX512Shifts<>+1718(SB)/2, $0x0021
+DATA tilesUint16AlignedAVX512Shifts<>+1720(SB)/2, $0x0022
+DATA tilesUint16AlignedAVX512Shifts<>+1722(SB)/2, $0x0023
+DATA tilesUint16AlignedAVX512Shifts<>+1724(SB)/2, $0x0024
+DATA tilesUint16AlignedAVX512Shifts<>+1726(SB)/2, $0x0025
+DATA tilesUint16AlignedAVX512Shifts<>+1728(SB)/2, $0x0005
+DATA tilesUint16AlignedAVX512Shifts<>+1730(SB)/2, $0x0006
+DATA tilesUint16AlignedAVX512Shifts<>+1732(SB)/2, $0x0007
+DATA tilesUint16AlignedAVX512Shifts<>+1734(SB)/2, $0x0008
+DATA tilesUint16AlignedAVX512Shifts<>+1736(SB)/2, $0x0009
+DATA tilesUint16AlignedAVX512Shifts<>+1738(SB)/2, $0x000a
+DATA tilesUint16AlignedAVX512Shifts<>+1740(SB)/2, $0x000b
+DATA tilesUint16AlignedAVX512Shifts<>+1742(SB)/2, $0x000c
+DATA tilesUint16AlignedAVX512Shifts<>+1744(SB)/2, $0x000d
+DATA tilesUint16AlignedAVX512Shifts<>+1746(SB)/2, $0x000e
+DATA tilesUint16AlignedAVX512Shifts<>+1748(SB)/2, $0x000f
+DATA tilesUint16AlignedAVX512Shifts<>+1750(SB)/2, $0x0010
+DATA tilesUint16AlignedAVX512Shifts<>+1752(SB)/2, $0x0011
+DATA tilesUint16AlignedAVX512Shifts<>+1754(SB)/2, $0x0012
+DATA tilesUint16AlignedAVX512Shifts<>+1756(SB)/2, $0x0013
+DATA tilesUint16AlignedAVX512Shifts<>+1758(SB)/2, $0x0014
+DATA tilesUint16AlignedAVX512Shifts<>+1760(SB)/2, $0x0015
+DATA tilesUint16AlignedAVX512Shifts<>+1762(SB)/2, $0x0016
+DATA tilesUint16AlignedAVX512Shifts<>+1764(SB)/2, $0x0017
+DATA tilesUint16AlignedAVX512Shifts<>+1766(SB)/2, $0x0018
+DATA tilesUint16AlignedAVX512Shifts<>+1768(SB)/2, $0x0019
+DATA tilesUint16AlignedAVX512Shifts<>+1770(SB)/2, $0x001a
+DATA tilesUint16AlignedAVX512Shifts<>+1772(SB)/2, $0x001b
+DATA tilesUint16AlignedAVX512Shifts<>+1774(SB)/2, $0x001c
+DATA tilesUint16AlignedAVX512Shifts<>+1776(SB)/2, $0x001d
+DATA tilesUint16AlignedAVX512Shifts<>+1778(SB)/2, $0x001e
+DATA tilesUint16AlignedAVX512Shifts<>+1780(SB)/2, $0x001f
+DATA tilesUint16AlignedAVX512Shifts<>+1782(SB)/2, $0x0020
+DATA tilesUint16AlignedAVX512Shifts<>+1784(SB)/2, $0x0021
+DATA tilesUint16AlignedAVX512Shifts<>+1786(SB)/2, $0x0022
+DATA tilesUint16AlignedAVX512Shifts<>+1788(SB)/2, $0x0023
+DATA tilesUint16AlignedAVX512Shifts<>+1790(SB)/2, $0x0024
+DATA tilesUint16AlignedAVX512Shifts<>+1792(SB)/2, $0x0004
+DATA tilesUint16AlignedAVX512Shifts<>+1794(SB)/2, $0x0005
+DATA tilesUint16AlignedAVX512Shifts<>+1796(SB)/2, $0x0006
+DATA tilesUint16AlignedAVX512Shifts<>+1798(SB)/2, $0x0007
+DATA tilesUint16AlignedAVX512Shifts<>+1800(SB)/2, $0x0008
+DATA tilesUint16AlignedAVX512Shifts<>+1802(SB)/2, $0x0009
+DATA tilesUint16AlignedAVX512Shifts<>+1804(SB)/2, $0x000a
+DATA tilesUint16AlignedAVX512Shifts<>+1806(SB)/2, $0x000b
+DATA tilesUint16AlignedAVX512Shifts<>+1808(SB)/2, $0x000c
+DATA tilesUint16AlignedAVX512Shifts<>+1810(SB)/2, $0x000d
+DATA tilesUint16AlignedAVX512Shifts<>+1812(SB)/2, $0x000e
+DATA tilesUint16AlignedAVX512Shifts<>+1814(SB)/2, $0x000f
+DATA tilesUint16AlignedAVX512Shifts<>+1816(SB)/2, $0x0010
+DATA tilesUint16AlignedAVX512Shifts<>+1818(SB)/2, $0x0011
+DATA tilesUint16AlignedAVX512Shifts<>+1820(SB)/2, $0x0012
+DATA tilesUint16AlignedAVX512Shifts<>+1822(SB)/2, $0x0013
+DATA tilesUint16AlignedAVX512Shifts<>+1824(SB)/2, $0x0014
+DATA tilesUint16AlignedAVX512Shifts<>+1826(SB)/2, $0x0015
+DATA tilesUint16AlignedAVX512Shifts<>+1828(SB)/2, $0x0016
+DATA tilesUint16AlignedAVX512Shifts<>+1830(SB)/2, $0x0017
+DATA tilesUint16AlignedAVX512Shifts<>+1832(SB)/2, $0x0018
+DATA tilesUint16AlignedAVX512Shifts<>+1834(SB)/2, $0x0019
+DATA tilesUint16AlignedAVX512Shifts<>+1836(SB)/2, $0x001a
+DATA tilesUint16AlignedAVX512Shifts<>+1838(SB)/2, $0x001b
+DATA tilesUint16AlignedAVX512Shifts<>+1840(SB)/2, $0x001c
+DATA tilesUint16AlignedAVX512Shifts<>+1842(SB)/2, $0x001d
+DATA tilesUint16AlignedAVX512Shifts<>+1844(SB)/2, $0x001e
+DATA tilesUint16AlignedAVX512Shifts<>+1846(SB)/2, $0x001f
+DATA tilesUint16AlignedAVX512Shifts<>+1848(SB)/2, $0x0020
+DATA tilesUint16AlignedAVX512Shifts<>+1850(SB)/2, $0x0021
+DATA tilesUint16AlignedAVX512Shifts<>+1852(SB)/2, $0x0022
+DATA tilesUint16AlignedAVX512Shifts<>+1854(SB)/2, $0x0023
+DATA tilesUint16AlignedAVX512Shifts<>+1856(SB)/2, $0x0003
+DATA tilesUint16AlignedAVX512Shifts<>+1858(SB)/2, $0x0004
+DATA tilesUint16AlignedAVX512Shifts<>+1860(SB)/2, $0x0005
+DATA tilesUint16AlignedAVX512Shifts<>+1862(SB)/2, $0x0006
+DATA tilesUint16AlignedAVX512Shifts<>+1864(SB)/2, $0x0007
+DATA tilesUint16AlignedAVX512Shifts<>+1866(SB)/2, $0x0008
+DATA tilesUint16AlignedAVX512Shifts<>+1868(SB)/2, $0x0009
+DATA tilesUint16AlignedAVX512Shifts<>+1870(SB)/2, $0x000a
+DATA tilesUint16AlignedAVX512Shifts<>+1872(SB)/2, $0x000b
+DATA tilesUint16AlignedAVX512Shifts<>+1874(SB)/2, $0x000c
+DATA tilesUint16AlignedAVX512Shifts<>+1876(SB)/2, $0x000d
+DATA tilesUint16AlignedAVX512Shifts<>+1878(SB)/2, $0x000e
+DATA tilesUint16AlignedAVX512Shifts<>+1880(SB)/2, $0x000f
+DATA tilesUint16AlignedAVX512Shifts<>+1882(SB)/2, $0x0010
+DATA tilesUint16AlignedAVX512Shifts<>+1884(SB)/2, $0x0011
+DATA tilesUint16AlignedAVX512Shifts<>+1886(SB)/2, $0x0012
+DATA tilesUint16AlignedAVX512Shifts<>+1888(SB)/2, $0x0013
+DATA tilesUint16AlignedAVX512Shifts<>+1890(SB)/2, $0x0014
+DATA tilesUint16AlignedAVX512Shifts<>+1892(SB)/2, $0x0015
+DATA tilesUint16AlignedAVX512Shifts<>+1894(SB)/2, $0x0016
+DATA tilesUint16AlignedAVX512Shifts<>+1896(SB)/2, $0x0017
+DATA tilesUint16AlignedAVX512Shifts<>+1898(SB)/2, $0x0018
+DATA tilesUint16AlignedAVX512Shifts<>+1900(SB)/2, $0x0019
+DATA tilesUint16AlignedAVX512Shifts<>+1902(SB)/2, $0x001a
+DATA tilesUint16AlignedAVX512Shifts<>+1904(SB)/2, $0x001b
+DATA tilesUint16AlignedAVX512Shifts<>+1906(SB)/2, $0x001c
+DATA tilesUint16AlignedAVX512Shifts<>+1908(SB)/2, $0x001d
+DATA tilesUint16AlignedAVX512Shifts<>+1910(SB)/2, $0x001e
+DATA tilesUint16AlignedAVX512Shifts<>+1912(SB)/2, $0x001f
+DATA tilesUint16AlignedAVX512Shifts<>+1914(SB)/2, $0x0020
+DATA tilesUint16AlignedAVX512Shifts<>+1916(SB)/2, $0x0021
+DATA tilesUint16AlignedAVX512Shifts<>+1918(SB)/2, $0x0022
+DATA tilesUint16AlignedAVX512Shifts<>+1920(SB)/2, $0x0002
+DATA tilesUint16AlignedAVX512Shifts<>+1922(SB)/2, $0x0003
+DATA tilesUint16AlignedAVX512Shifts<>+1924(SB)/2, $0x0004
+DATA tilesUint16AlignedAVX512Shifts<>+1926(SB)/2, $0x0005
+DATA tilesUint16AlignedAVX512Shifts<>+1928(SB)/2, $0x0006
+DATA tilesUint16AlignedAVX512Shifts<>+1930(SB)/2, $0x0007
+DATA tilesUint16AlignedAVX512Shifts<>+1932(SB)/2, $0x0008
+DATA tilesUint16AlignedAVX512Shifts<>+1934(SB)/2, $0x0009
+DATA tilesUint16AlignedAVX512Shifts<>+1936(SB)/2, $0x000a
+DATA tilesUint16AlignedAVX512Shifts<>+1938(SB)/2, $0x000b
+DATA tilesUint16AlignedAVX512Shifts<>+1940(SB)/2, $0x000c
+DATA tilesUint16AlignedAVX512Shifts<>+1942(SB)/2, $0x000d
+DATA tilesUint16AlignedAVX512Shifts<>+1944(SB)/2, $0x000e
+DATA tilesUint16AlignedAVX512Shifts<>+1946(SB)/2, $0x000f
+DATA tilesUint16AlignedAVX512Shifts<>+1948(SB)/2, $0x0010
+DATA tilesUint16AlignedAVX512Shifts<>+1950(SB)/2, $0x0011
+DATA tilesUint16AlignedAVX512Shifts<>+1952(SB)/2, $0x0012
+DATA tilesUint16AlignedAVX512Shifts<>+1954(SB)/2, $0x0013
+DATA tilesUint16AlignedAVX512Shifts<>+1956(SB)/2, $0x0014
+DATA tilesUint16AlignedAVX512Shifts<>+1958(SB)/2, $0x0015
+DATA tilesUint16AlignedAVX512Shifts<>+1960(SB)/2, $0x0016
+DATA tilesUint16AlignedAVX512Shifts<>+1962(SB)/2, $0x0017
+DATA tilesUint16AlignedAVX512Shifts<>+1964(SB)/2, $0x0018
+DATA tilesUint16AlignedAVX512Shifts<>+1966(SB)/2, $0x0019
+DATA tilesUint16AlignedAVX512Shifts<>+1968(SB)/2, $0x001a
+DATA tilesUint16AlignedAVX512Shifts<>+1970(SB)/2, $0x001b
+DATA tilesUint16AlignedAVX512Shifts<>+1972(SB)/2, $0x001c
+DATA tilesUint16AlignedAVX512Shifts<>+1974(SB)/2, $0x001d
+DATA tilesUint16AlignedAVX512Shifts<>+1976(SB)/2, $0x001e
+DATA tilesUint16AlignedAVX512Shifts<>+1978(SB)/2, $0x001f
+DATA tilesUint16AlignedAVX512Shifts<>+1980(SB)/2, $0x0020
+DATA tilesUint16AlignedAVX512Shifts<>+1982(SB)/2, $0x0021
+DATA tilesUint16AlignedAVX512Shifts<>+1984(SB)/2, $0x0001
+DATA tilesUint16AlignedAVX512Shifts<>+1986(SB)/2, $0x0002
+DATA tilesUint16AlignedAVX512Shifts<>+1988(SB)/2, $0x0003
+DATA tilesUint16AlignedAVX512Shifts<>+1990(SB)/2, $0x0004
+DATA tilesUint16AlignedAVX512Shifts<>+1992(SB)/2, $0x0005
+DATA tilesUint16AlignedAVX512Shifts<>+1994(SB)/2, $0x0006
+DATA tilesUint16AlignedAVX512Shifts<>+1996(SB)/2, $0x0007
+DATA tilesUint16AlignedAVX512Shifts<>+1998(SB)/2, $0x0008
+DATA tilesUint16AlignedAVX512Shifts<>+2000(SB)/2, $0x0009
+DATA tilesUint16AlignedAVX512Shifts<>+2002(SB)/2, $0x000a
+DATA tilesUint16AlignedAVX512Shifts<>+2004(SB)/2, $0x000b
+DATA tilesUint16AlignedAVX512Shifts<>+2006(SB)/2, $0x000c
+DATA tilesUint16AlignedAVX512Shifts<>+2008(SB)/2, $0x000d
+DATA tilesUint16AlignedAVX512Shifts<>+2010(SB)/2, $0x000e
+DATA tilesUint16AlignedAVX512Shifts<>+2012(SB)/2, $0x000f
+DATA tilesUint16AlignedAVX512Shifts<>+2014(SB)/2, $0x0010
+DATA tilesUint16AlignedAVX512Shifts<>+2016(SB)/2, $0x0011
+DATA tilesUint16AlignedAVX512Shifts<>+2018(SB)/2, $0x0012
+DATA tilesUint16AlignedAVX512Shifts<>+2020(SB)/2, $0x0013
+DATA tilesUint16AlignedAVX512Shifts<>+2022(SB)/2, $0x0014
+DATA tilesUint16AlignedAVX512Shifts<>+2024(SB)/2, $0x0015
+DATA tilesUint16AlignedAVX512Shifts<>+2026(SB)/2, $0x0016
+DATA tilesUint16AlignedAVX512Shifts<>+2028(SB)/2, $0x0017
+DATA tilesUint16AlignedAVX512Shifts<>+2030(SB)/2, $0x0018
+DATA tilesUint16AlignedAVX512Shifts<>+2032(SB)/2, $0x0019
+DATA tilesUint16AlignedAVX512Shifts<>+2034(SB)/2, $0x001a
+DATA tilesUint16AlignedAVX512Shifts<>+2036(SB)/2, $0x001b
+DATA tilesUint16AlignedAVX512Shifts<>+2038(SB)/2, $0x001c
+DATA tilesUint16AlignedAVX512Shifts<>+2040(SB)/2, $0x001d
+DATA tilesUint16AlignedAVX512Shifts<>+2042(SB)/2, $0x001e
+DATA tilesUint16AlignedAVX512Shifts<>+2044(SB)/2, $0x001f
+DATA tilesUint16AlignedAVX512Shifts<>+2046(SB)/2, $0x0020
+GLOBL tilesUint16AlignedAVX512Shifts<>(SB), RODATA|NOPTR, $2048
+
 // func tilesUint32AlignedAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
 // Requires: AVX, AVX512F, BMI2
 TEXT ·tilesUint32AlignedAVX512(SB), $1408-56
@@ -21709,10 +24075,10 @@ tilesUint32AlignedAVX512_pairs:
 	VMOVDQU64       (DI)(BX*1), Z0
 	VMOVDQU64       Z0, (SP)
 	SHRQ            $0x06, BX
-	MOVQ            $0x0000ffff, DI
+	MOVQ            $-1, DI
 	SHLXQ           BX, DI, DI
 	MOVQ            DI, 1032(SP)
-	XORQ            $0x0000ffff, DI
+	NOTQ            DI
 	MOVQ            DI, 1040(SP)
 	ADDQ            SI, CX
 	MOVQ            CX, BX
@@ -21725,10 +24091,10 @@ tilesUint32AlignedAVX512_pairs:
 	VMOVDQU64       (DI)(BX*1), Z0
 	VMOVDQU64       Z0, 64(SP)
 	SHRQ            $0x06, BX
-	MOVQ            $0x0000ffff, DI
+	MOVQ            $-1, DI
 	SHLXQ           BX, DI, DI
 	MOVQ            DI, 1056(SP)
-	XORQ            $0x0000ffff, DI
+	NOTQ            DI
 	MOVQ            DI, 1064(SP)
 	ADDQ            SI, CX
 	MOVQ            CX, BX
@@ -21741,10 +24107,10 @@ tilesUint32AlignedAVX512_pairs:
 	VMOVDQU64       (DI)(BX*1), Z0
 	VMOVDQU64       Z0, 128(SP)
 	SHRQ            $0x06, BX
-	MOVQ            $0x0000ffff, DI
+	MOVQ            $-1, DI
 	SHLXQ           BX, DI, DI
 	MOVQ            DI, 1080(SP)
-	XORQ            $0x0000ffff, DI
+	NOTQ            DI
 	MOVQ            DI, 1088(SP)
 	ADDQ            SI, CX
 	MOVQ            CX, BX
@@ -21757,10 +24123,10 @@ tilesUint32AlignedAVX512_pairs:
 	VMOVDQU64       (DI)(BX*1), Z0
 	VMOVDQU64       Z0, 192(SP)
 	SHRQ            $0x06, BX
-	MOVQ            $0x0000ffff, DI
+	MOVQ            $-1, DI
 	SHLXQ           BX, DI, DI
 	MOVQ            DI, 1104(SP)
-	XORQ            $0x0000ffff, DI
+	NOTQ            DI
 	MOVQ            DI, 1112(SP)
 	ADDQ            SI, CX
 	MOVQ            CX, BX
@@ -21773,10 +24139,10 @@ tilesUint32AlignedAVX512_pairs:
 	VMOVDQU64       (DI)(BX*1), Z0
 	VMOVDQU64       Z0, 256(SP)
 	SHRQ            $0x06, BX
-	MOVQ            $0x0000ffff, DI
+	MOVQ            $-1, DI
 	SHLXQ           BX, DI, DI
 	MOVQ            DI, 1128(SP)
-	XORQ            $0x0000ffff, DI
+	NOTQ            DI
 	MOVQ            DI, 1136(SP)
 	ADDQ            SI, CX
 	MOVQ            CX, BX
@@ -21789,10 +24155,10 @@ tilesUint32AlignedAVX512_pairs:
 	VMOVDQU64       (DI)(BX*1), Z0
 	VMOVDQU64       Z0, 320(SP)
 	SHRQ            $0x06, BX
-	MOVQ            $0x0000ffff, DI
+	MOVQ            $-1, DI
 	SHLXQ           BX, DI, DI
 	MOVQ            DI, 1152(SP)
-	XORQ            $0x0000ffff, DI
+	NOTQ            DI
 	MOVQ            DI, 1160(SP)
 	ADDQ            SI, CX
 	MOVQ            CX, BX
@@ -21805,10 +24171,10 @@ tilesUint32AlignedAVX512_pairs:
 	VMOVDQU64       (DI)(BX*1), Z0
 	VMOVDQU64       Z0, 384(SP)
 	SHRQ            $0x06, BX
-	MOVQ            $0x0000ffff, DI
+	MOVQ            $-1, DI
 	SHLXQ           BX, DI, DI
 	MOVQ            DI, 1176(SP)
-	XORQ            $0x0000ffff, DI
+	NOTQ            DI
 	MOVQ            DI, 1184(SP)
 	ADDQ            SI, CX
 	MOVQ            CX, BX
@@ -21821,10 +24187,10 @@ tilesUint32AlignedAVX512_pairs:
 	VMOVDQU64       (DI)(BX*1), Z0
 	VMOVDQU64       Z0, 448(SP)
 	SHRQ            $0x06, BX
-	MOVQ            $0x0000ffff, DI
+	MOVQ            $-1, DI
 	SHLXQ           BX, DI, DI
 	MOVQ            DI, 1200(SP)
-	XORQ            $0x0000ffff, DI
+	NOTQ            DI
 	MOVQ            DI, 1208(SP)
 	ADDQ            SI, CX
 	MOVQ            CX, BX
@@ -21837,10 +24203,10 @@ tilesUint32AlignedAVX512_pairs:
 	VMOVDQU64       (DI)(BX*1), Z0
 	VMOVDQU64       Z0, 512(SP)
 	SHRQ            $0x06, BX
-	MOVQ            $0x0000ffff, DI
+	MOVQ            $-1, DI
 	SHLXQ           BX, DI, DI
 	MOVQ            DI, 1224(SP)
-	XORQ            $0x0000ffff, DI
+	NOTQ            DI
 	MOVQ            DI, 1232(SP)
 	ADDQ            SI, CX
 	MOVQ            CX, BX
@@ -21853,10 +24219,10 @@ tilesUint32AlignedAVX512_pairs:
 	VMOVDQU64       (DI)(BX*1), Z0
 	VMOVDQU64       Z0, 576(SP)
 	SHRQ            $0x06, BX
-	MOVQ            $0x0000ffff, DI
+	MOVQ            $-1, DI
 	SHLXQ           BX, DI, DI
 	MOVQ            DI, 1248(SP)
-	XORQ            $0x0000ffff, DI
+	NOTQ            DI
 	MOVQ            DI, 1256(SP)
 	ADDQ            SI, CX
 	MOVQ            CX, BX
@@ -21869,10 +24235,10 @@ tilesUint32AlignedAVX512_pairs:
 	VMOVDQU64       (DI)(BX*1), Z0
 	VMOVDQU64       Z0, 640(SP)
 	SHRQ            $0x06, BX
-	MOVQ            $0x0000ffff, DI
+	MOVQ            $-1, DI
 	SHLXQ           BX, DI, DI
 	MOVQ            DI, 1272(SP)
-	XORQ            $0x0000ffff, DI
+	NOTQ            DI
 	MOVQ            DI, 1280(SP)
 	ADDQ            SI, CX
 	MOVQ            CX, BX
@@ -21885,10 +24251,10 @@ tilesUint32AlignedAVX512_pairs:
 	VMOVDQU64       (DI)(BX*1), Z0
 	VMOVDQU64       Z0, 704(SP)
 	SHRQ            $0x06, BX
-	MOVQ            $0x0000ffff, DI
+	MOVQ            $-1, DI
 	SHLXQ           BX, DI, DI
 	MOVQ            DI, 1296(SP)
-	XORQ            $0x0000ffff, DI
+	NOTQ            DI
 	MOVQ            DI, 1304(SP)
 	ADDQ            SI, CX
 	MOVQ            CX, BX
@@ -21901,10 +24267,10 @@ tilesUint32AlignedAVX512_pairs:
 	VMOVDQU64       (DI)(BX*1), Z0
 	VMOVDQU64       Z0, 768(SP)
 	SHRQ            $0x06, BX
-	MOVQ            $0x0000ffff, DI
+	MOVQ            $-1, DI
 	SHLXQ           BX, DI, DI
 	MOVQ            DI, 1320(SP)
-	XORQ            $0x0000ffff, DI
+	NOTQ            DI
 	MOVQ            DI, 1328(SP)
 	ADDQ            SI, CX
 	MOVQ            CX, BX
@@ -21917,10 +24283,10 @@ tilesUint32AlignedAVX512_pairs:
 	VMOVDQU64       (DI)(BX*1), Z0
 	VMOVDQU64       Z0, 832(SP)
 	SHRQ            $0x06, BX
-	MOVQ            $0x0000ffff, DI
+	MOVQ            $-1, DI
 	SHLXQ           BX, DI, DI
 	MOVQ            DI, 1344(SP)
-	XORQ            $0x0000ffff, DI
+	NOTQ            DI
 	MOVQ            DI, 1352(SP)
 	ADDQ            SI, CX
 	MOVQ            CX, BX
@@ -21933,10 +24299,10 @@ tilesUint32AlignedAVX512_pairs:
 	VMOVDQU64       (DI)(BX*1), Z0
 	VMOVDQU64       Z0, 896(SP)
 	SHRQ            $0x06, BX
-	MOVQ            $0x0000ffff, DI
+	MOVQ            $-1, DI
 	SHLXQ           BX, DI, DI
 	MOVQ            DI, 1368(SP)
-	XORQ            $0x0000ffff, DI
+	NOTQ            DI
 	MOVQ            DI, 1376(SP)
 	ADDQ            SI, CX
 	MOVQ            CX, BX
@@ -21949,10 +24315,10 @@ tilesUint32AlignedAVX512_pairs:
 	VMOVDQU64       (DI)(BX*1), Z0
 	VMOVDQU64       Z0, 960(SP)
 	SHRQ            $0x06, BX
-	MOVQ            $0x0000ffff, DI
+	MOVQ            $-1, DI
 	SHLXQ           BX, DI, DI
 	MOVQ            DI, 1392(SP)
-	XORQ            $0x0000ffff, DI
+	NOTQ            DI
 	MOVQ            DI, 1400(SP)
 	ADDQ            SI, CX
 	MOVQ            off+16(FP), SI
@@ -22531,10 +24897,10 @@ tilesUint32AlignedAVX512_single:
 	VMOVDQU64       (DI)(BX*1), Z0
 	VMOVDQU64       Z0, (SP)
 	SHRQ            $0x06, BX
-	MOVQ            $0x0000ffff, DI
+	MOVQ            $-1, DI
 	SHLXQ           BX, DI, DI
 	MOVQ            DI, 1032(SP)
-	XORQ            $0x0000ffff, DI
+	NOTQ            DI
 	MOVQ            DI, 1040(SP)
 	ADDQ            SI, CX
 	MOVQ            CX, BX
@@ -22547,10 +24913,10 @@ tilesUint32AlignedAVX512_single:
 	VMOVDQU64       (DI)(BX*1), Z0
 	VMOVDQU64       Z0, 64(SP)
 	SHRQ            $0x06, BX
-	MOVQ            $0x0000ffff, DI
+	MOVQ            $-1, DI
 	SHLXQ           BX, DI, DI
 	MOVQ            DI, 1056(SP)
-	XORQ            $0x0000ffff, DI
+	NOTQ            DI
 	MOVQ            DI, 1064(SP)
 	ADDQ            SI, CX
 	MOVQ            CX, BX
@@ -22563,10 +24929,10 @@ tilesUint32AlignedAVX512_single:
 	VMOVDQU64       (DI)(BX*1), Z0
 	VMOVDQU64       Z0, 128(SP)
 	SHRQ            $0x06, BX
-	MOVQ            $0x0000ffff, DI
+	MOVQ            $-1, DI
 	SHLXQ           BX, DI, DI
 	MOVQ            DI, 1080(SP)
-	XORQ            $0x0000ffff, DI
+	NOTQ            DI
 	MOVQ            DI, 1088(SP)
 	ADDQ            SI, CX
 	MOVQ            CX, BX
@@ -22579,10 +24945,10 @@ tilesUint32AlignedAVX512_single:
 	VMOVDQU64       (DI)(BX*1), Z0
 	VMOVDQU64       Z0, 192(SP)
 	SHRQ            $0x06, BX
-	MOVQ            $0x0000ffff, DI
+	MOVQ            $-1, DI
 	SHLXQ           BX, DI, DI
 	MOVQ            DI, 1104(SP)
-	XORQ            $0x0000ffff, DI
+	NOTQ            DI
 	MOVQ            DI, 1112(SP)
 	ADDQ            SI, CX
 	MOVQ            CX, BX
@@ -22595,10 +24961,10 @@ tilesUint32AlignedAVX512_single:
 	VMOVDQU64       (DI)(BX*1), Z0
 	VMOVDQU64       Z0, 256(SP)
 	SHRQ            $0x06, BX
-	MOVQ            $0x0000ffff, DI
+	MOVQ            $-1, DI
 	SHLXQ           BX, DI, DI
 	MOVQ            DI, 1128(SP)
-	XORQ            $0x0000ffff, DI
+	NOTQ            DI
 	MOVQ            DI, 1136(SP)
 	ADDQ            SI, CX
 	MOVQ            CX, BX
@@ -22611,10 +24977,10 @@ tilesUint32AlignedAVX512_single:
 	VMOVDQU64       (DI)(BX*1), Z0
 	VMOVDQU64       Z0, 320(SP)
 	SHRQ            $0x06, BX
-	MOVQ            $0x0000ffff, DI
+	MOVQ            $-1, DI
 	SHLXQ           BX, DI, DI
 	MOVQ            DI, 1152(SP)
-	XORQ            $0x0000ffff, DI
+	NOTQ            DI
 	MOVQ            DI, 1160(SP)
 	ADDQ            SI, CX
 	MOVQ            CX, BX
@@ -22627,10 +24993,10 @@ tilesUint32AlignedAVX512_single:
 	VMOVDQU64       (DI)(BX*1), Z0
 	VMOVDQU64       Z0, 384(SP)
 	SHRQ            $0x06, BX
-	MOVQ            $0x0000ffff, DI
+	MOVQ            $-1, DI
 	SHLXQ           BX, DI, DI
 	MOVQ            DI, 1176(SP)
-	XORQ            $0x0000ffff, DI
+	NOTQ            DI
 	MOVQ            DI, 1184(SP)
 	ADDQ            SI, CX
 	MOVQ            CX, BX
@@ -22643,10 +25009,10 @@ tilesUint32AlignedAVX512_single:
 	VMOVDQU64       (DI)(BX*1), Z0
 	VMOVDQU64       Z0, 448(SP)
 	SHRQ            $0x06, BX
-	MOVQ            $0x0000ffff, DI
+	MOVQ            $-1, DI
 	SHLXQ           BX, DI, DI
 	MOVQ            DI, 1200(SP)
-	XORQ            $0x0000ffff, DI
+	NOTQ            DI
 	MOVQ            DI, 1208(SP)
 	ADDQ            SI, CX
 	MOVQ            off+16(FP), SI
@@ -23223,10 +25589,10 @@ tilesUint64AlignedAVX512_pairs:
 	VMOVDQU64       (DI)(BX*1), Z0
 	VMOVDQU64       Z0, (SP)
 	SHRQ            $0x06, BX
-	MOVQ            $0x000000ff, DI
+	MOVQ            $-1, DI
 	SHLXQ           BX, DI, DI
 	MOVQ            DI, 520(SP)
-	XORQ            $0x000000ff, DI
+	NOTQ            DI
 	MOVQ            DI, 528(SP)
 	ADDQ            SI, CX
 	MOVQ            CX, BX
@@ -23239,10 +25605,10 @@ tilesUint64AlignedAVX512_pairs:
 	VMOVDQU64       (DI)(BX*1), Z0
 	VMOVDQU64       Z0, 64(SP)
 	SHRQ            $0x06, BX
-	MOVQ            $0x000000ff, DI
+	MOVQ            $-1, DI
 	SHLXQ           BX, DI, DI
 	MOVQ            DI, 544(SP)
-	XORQ            $0x000000ff, DI
+	NOTQ            DI
 	MOVQ            DI, 552(SP)
 	ADDQ            SI, CX
 	MOVQ            CX, BX
@@ -23255,10 +25621,10 @@ tilesUint64AlignedAVX512_pairs:
 	VMOVDQU64       (DI)(BX*1), Z0
 	VMOVDQU64       Z0, 128(SP)
 	SHRQ            $0x06, BX
-	MOVQ            $0x000000ff, DI
+	MOVQ            $-1, DI
 	SHLXQ           BX, DI, DI
 	MOVQ            DI, 568(SP)
-	XORQ            $0x000000ff, DI
+	NOTQ            DI
 	MOVQ            DI, 576(SP)
 	ADDQ            SI, CX
 	MOVQ            CX, BX
@@ -23271,10 +25637,10 @@ tilesUint64AlignedAVX512_pairs:
 	VMOVDQU64       (DI)(BX*1), Z0
 	VMOVDQU64       Z0, 192(SP)
 	SHRQ            $0x06, BX
-	MOVQ            $0x000000ff, DI
+	MOVQ            $-1, DI
 	SHLXQ           BX, DI, DI
 	MOVQ            DI, 592(SP)
-	XORQ            $0x000000ff, DI
+	NOTQ            DI
 	MOVQ            DI, 600(SP)
 	ADDQ            SI, CX
 	MOVQ            CX, BX
@@ -23287,10 +25653,10 @@ tilesUint64AlignedAVX512_pairs:
 	VMOVDQU64       (DI)(BX*1), Z0
 	VMOVDQU64       Z0, 256(SP)
 	SHRQ            $0x06, BX
-	MOVQ            $0x000000ff, DI
+	MOVQ            $-1, DI
 	SHLXQ           BX, DI, DI
 	MOVQ            DI, 616(SP)
-	XORQ            $0x000000ff, DI
+	NOTQ            DI
 	MOVQ            DI, 624(SP)
 	ADDQ            SI, CX
 	MOVQ            CX, BX
@@ -23303,10 +25669,10 @@ tilesUint64AlignedAVX512_pairs:
 	VMOVDQU64       (DI)(BX*1), Z0
 	VMOVDQU64       Z0, 320(SP)
 	SHRQ            $0x06, BX
-	MOVQ            $0x000000ff, DI
+	MOVQ            $-1, DI
 	SHLXQ           BX, DI, DI
 	MOVQ            DI, 640(SP)
-	XORQ            $0x000000ff, DI
+	NOTQ            DI
 	MOVQ            DI, 648(SP)
 	ADDQ            SI, CX
 	MOVQ            CX, BX
@@ -23319,10 +25685,10 @@ tilesUint64AlignedAVX512_pairs:
 	VMOVDQU64       (DI)(BX*1), Z0
 	VMOVDQU64       Z0, 384(SP)
 	SHRQ            $0x06, BX
-	MOVQ            $0x000000ff, DI
+	MOVQ            $-1, DI
 	SHLXQ           BX, DI, DI
 	MOVQ            DI, 664(SP)
-	XORQ            $0x000000ff, DI
+	NOTQ            DI
 	MOVQ            DI, 672(SP)
 	ADDQ            SI, CX
 	MOVQ            CX, BX
@@ -23335,10 +25701,10 @@ tilesUint64AlignedAVX512_pairs:
 	VMOVDQU64       (DI)(BX*1), Z0
 	VMOVDQU64       Z0, 448(SP)
 	SHRQ            $0x06, BX
-	MOVQ            $0x000000ff, DI
+	MOVQ            $-1, DI
 	SHLXQ           BX, DI, DI
 	MOVQ            DI, 688(SP)
-	XORQ            $0x000000ff, DI
+	NOTQ            DI
 	MOVQ            DI, 696(SP)
 	ADDQ            SI, CX
 	MOVQ            off+16(FP), SI
@@ -23629,10 +25995,10 @@ tilesUint64AlignedAVX512_single:
 	VMOVDQU64       (DI)(BX*1), Z0
 	VMOVDQU64       Z0, (SP)
 	SHRQ            $0x06, BX
-	MOVQ            $0x000000ff, DI
+	MOVQ            $-1, DI
 	SHLXQ           BX, DI, DI
 	MOVQ            DI, 520(SP)
-	XORQ            $0x000000ff, DI
+	NOTQ            DI
 	MOVQ            DI, 528(SP)
 	ADDQ            SI, CX
 	MOVQ            CX, BX
@@ -23645,10 +26011,10 @@ tilesUint64AlignedAVX512_single:
 	VMOVDQU64       (DI)(BX*1), Z0
 	VMOVDQU64       Z0, 64(SP)
 	SHRQ            $0x06, BX
-	MOVQ            $0x000000ff, DI
+	MOVQ            $-1, DI
 	SHLXQ           BX, DI, DI
 	MOVQ            DI, 544(SP)
-	XORQ            $0x000000ff, DI
+	NOTQ            DI
 	MOVQ            DI, 552(SP)
 	ADDQ            SI, CX
 	MOVQ            CX, BX
@@ -23661,10 +26027,10 @@ tilesUint64AlignedAVX512_single:
 	VMOVDQU64       (DI)(BX*1), Z0
 	VMOVDQU64       Z0, 128(SP)
 	SHRQ            $0x06, BX
-	MOVQ            $0x000000ff, DI
+	MOVQ            $-1, DI
 	SHLXQ           BX, DI, DI
 	MOVQ            DI, 568(SP)
-	XORQ            $0x000000ff, DI
+	NOTQ            DI
 	MOVQ            DI, 576(SP)
 	ADDQ            SI, CX
 	MOVQ            CX, BX
@@ -23677,10 +26043,10 @@ tilesUint64AlignedAVX512_single:
 	VMOVDQU64       (DI)(BX*1), Z0
 	VMOVDQU64       Z0, 192(SP)
 	SHRQ            $0x06, BX
-	MOVQ            $0x000000ff, DI
+	MOVQ            $-1, DI
 	SHLXQ           BX, DI, DI
 	MOVQ            DI, 592(SP)
-	XORQ            $0x000000ff, DI
+	NOTQ            DI
 	MOVQ            DI, 600(SP)
 	ADDQ            SI, CX
 	MOVQ            off+16(FP), SI

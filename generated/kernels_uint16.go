@@ -896,8 +896,12 @@ func transposeUint16(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool
 		return
 	}
 	touch := stream && !Accelerated
-	for i0 := 0; i0 < len(off); i0 += 256 {
-		mi := min(256, len(off)-i0)
+	ai := 256
+	if !stream && alignedBands(2, dst, dj*2) {
+		ai = 512
+	}
+	for i0 := 0; i0 < len(off); i0 += ai {
+		mi := min(ai, len(off)-i0)
 		rows := off[i0 : i0+mi]
 		fb := mi - mi%(cacheLine/2)
 		for j0 := 0; j0 < nj; j0 += cacheLine / 2 {
