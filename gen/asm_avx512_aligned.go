@@ -45,6 +45,7 @@ import (
 // carried lines and its 16 loaded registers do not fit the 32 ZMM
 // registers.
 var avx512Aligned = map[int]bool{2: true, 4: true, 8: true}
+
 // alignedName is the name of the Aligned AVX-512 tiles of w.
 func alignedName(w width) string { return tilesName(w) + "AlignedAVX512" }
 
@@ -193,8 +194,8 @@ func emitTilesAlignedAVX512(c *build.Context, w width) {
 			z := c.ZMM()
 			c.VMOVDQU64(Mem{Base: tmp, Index: t, Scale: 1}, z)
 			c.VMOVDQU64(z, idxAt(r))
-			c.SHRQ(U8(6), t) // elements past the line boundary
-			c.MOVQ(I32(-1), tmp) // the low lanes bits are the line's lanes
+			c.SHRQ(U8(6), t)     // elements past the line boundary
+			c.MOVQ(I32(-1), tmp) // every lane (the mask has a bit a lane): the shift clears those before the row
 			c.SHLXQ(t, tmp, tmp)
 			c.MOVQ(tmp, headAt(r))
 			c.NOTQ(tmp)
