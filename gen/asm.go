@@ -577,19 +577,7 @@ func emitTilesAVX2(c *build.Context, tl tile) {
 		c.ADDQ(U32(bands*tl.tileI*tl.dstSize), dst)
 	}
 
-	bands := tl.bands()
-	c.CMPQ(ti, Imm(uint64(bands)))
-	c.JB(LabelRef(name + "_single"))
-	bandLoop(bands, name+"_bands")
-	c.SUBQ(Imm(uint64(bands)), ti)
-	c.CMPQ(ti, Imm(uint64(bands)))
-	c.JAE(LabelRef(name + "_bands"))
-	c.Label(name + "_single")
-	c.TESTQ(ti, ti)
-	c.JZ(LabelRef(name + "_done"))
-	bandLoop(1, name+"_one")
-	c.DECQ(ti)
-	c.JNZ(LabelRef(name + "_one"))
+	emitGroups(c, ti, tl.bands(), name+"_bands", name+"_single", name+"_one", name+"_done", bandLoop)
 
 	c.Label(name + "_done")
 	// No SFENCE when tl.stream: the caller fences once (StreamFence). One
@@ -1025,4 +1013,32 @@ func emitCPUID(c *build.Context) {
 		c.MOVL(r, Mem{Base: reg.RDI, Disp: 4 * j})
 	}
 	c.RET()
+}
+
+// emitGroups emits the loops that run body on count items n at a time
+// while n remain, then one at a time, each at a label of its own (many and
+// single), and jump to done when none remain; body emits the loop's label
+// and body for k items, which the loops subtract from count:
+//
+//	CMPQ count, $n; JB one
+//	many:   body(n); SUBQ $n, count; CMPQ count, $n; JAE many
+//	one:    TESTQ count, count; JZ done
+//	single: body(1); DECQ count; JNZ single
+//
+// With n = 1 only the last loop is emitted, after a test of count.
+func emitGroups(c *build.Context, count reg.GPVirtual, n int, many, one, single, done string, body func(k int, label string)) {
+	if n > 1 {
+		c.CMPQ(count, Imm(uint64(n)))
+		c.JB(LabelRef(one))
+		body(n, many)
+		c.SUBQ(Imm(uint64(n)), count)
+		c.CMPQ(count, Imm(uint64(n)))
+		c.JAE(LabelRef(many))
+	}
+	c.Label(one)
+	c.TESTQ(count, count)
+	c.JZ(LabelRef(done))
+	body(1, single)
+	c.DECQ(count)
+	c.JNZ(LabelRef(single))
 }

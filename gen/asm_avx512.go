@@ -48,15 +48,23 @@ var avx512Widths = map[int]bool{1: true, 2: true, 4: true, 8: true}
 // at 1/4/64 MiB.
 var avx512Straight = map[int]bool{8: true}
 
+// widthsIn returns the widths whose element size set holds, in the order
+// of widths.
+func widthsIn(set map[int]bool) []width {
+	var ws []width
+	for _, w := range widths {
+		if set[w.Size] {
+			ws = append(ws, w)
+		}
+	}
+	return ws
+}
+
 // avx512Funcs lists the AVX-512 tile transposes, one per width of
 // avx512Widths.
 func avx512Funcs() []asmFunc {
 	var fs []asmFunc
-	for _, w := range widths {
-		w := w
-		if !avx512Widths[w.Size] {
-			continue
-		}
+	for _, w := range widthsIn(avx512Widths) {
 		fs = append(fs, formFuncs(tilesName(w), "AVX512", false, avx512Packs[w.Size],
 			func(name string) []string {
 				if avx512Lanes[w.Size] {
@@ -412,11 +420,7 @@ func tailName(w width) string { return tilesName(w) + "TailAVX512" }
 // avx512TailFuncs lists the tail kernels, one per width of avx512Tails.
 func avx512TailFuncs() []asmFunc {
 	var fs []asmFunc
-	for _, w := range widths {
-		w := w
-		if !avx512Tails[w.Size] {
-			continue
-		}
+	for _, w := range widthsIn(avx512Tails) {
 		rows := cacheLineBytes / w.Size
 		fs = append(fs, asmFunc{
 			Name:   tailName(w),

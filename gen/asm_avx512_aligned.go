@@ -53,11 +53,7 @@ func alignedName(w width) string { return tilesName(w) + "AlignedAVX512" }
 // avx512Aligned.
 func avx512AlignedFuncs() []asmFunc {
 	var fs []asmFunc
-	for _, w := range widths {
-		w := w
-		if !avx512Aligned[w.Size] {
-			continue
-		}
+	for _, w := range widthsIn(avx512Aligned) {
 		doc := tilesDoc(w, alignedName(w), "with AVX-512 permutes, in whole aligned destination lines")
 		doc = append(doc, "",
 			fmt.Sprintf("for destination rows that do not start on a line boundary: dst and dj must be multiples of %d,", w.Size),
@@ -274,20 +270,7 @@ func emitTilesAlignedAVX512(c *build.Context, w width) {
 		c.ADDQ(U32(cols*w.TileJ*w.Size), s)
 	}
 
-	if g := alignedGroup(w); g > 1 {
-		c.CMPQ(kk, Imm(uint64(g)))
-		c.JB(LabelRef(name + "_one"))
-		group(g, name+"_pairs")
-		c.SUBQ(Imm(uint64(g)), kk)
-		c.CMPQ(kk, Imm(uint64(g)))
-		c.JAE(LabelRef(name + "_pairs"))
-		c.Label(name + "_one")
-		c.TESTQ(kk, kk)
-		c.JZ(LabelRef(name + "_done"))
-	}
-	group(1, name+"_single")
-	c.DECQ(kk)
-	c.JNZ(LabelRef(name + "_single"))
+	emitGroups(c, kk, alignedGroup(w), name+"_pairs", name+"_one", name+"_single", name+"_done", group)
 
 	c.Label(name + "_done")
 	c.VZEROUPPER()
