@@ -128,19 +128,24 @@ func addPerm(c *build.Context, w width, stages [][2][]int) {
 	for k, st := range stages {
 		for x, idx := range st {
 			for l, v := range idx {
-				at := (2*k+x)*64 + l*w.Size
-				switch w.Size {
-				case 1:
-					c.AddDatum(at, U8(v))
-				case 2:
-					c.AddDatum(at, U16(v))
-				case 4:
-					c.AddDatum(at, U32(v))
-				default:
-					c.AddDatum(at, U64(v))
-				}
+				addLane(c, w, (2*k+x)*64+l*w.Size, v)
 			}
 		}
+	}
+}
+
+// addLane writes v as one lane of w's element size at byte at of the
+// active global.
+func addLane(c *build.Context, w width, at, v int) {
+	switch w.Size {
+	case 1:
+		c.AddDatum(at, U8(v))
+	case 2:
+		c.AddDatum(at, U16(v))
+	case 4:
+		c.AddDatum(at, U32(v))
+	default:
+		c.AddDatum(at, U64(v))
 	}
 }
 

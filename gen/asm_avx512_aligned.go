@@ -83,17 +83,7 @@ func alignedShifts(c *build.Context, w width) {
 	lanes := cacheLineBytes / w.Size
 	for s := range lanes {
 		for k := range lanes {
-			at, v := s*cacheLineBytes+k*w.Size, k+lanes-s
-			switch w.Size {
-			case 1:
-				c.AddDatum(at, U8(v))
-			case 2:
-				c.AddDatum(at, U16(v))
-			case 4:
-				c.AddDatum(at, U32(v))
-			default:
-				c.AddDatum(at, U64(v))
-			}
+			addLane(c, w, s*cacheLineBytes+k*w.Size, k+lanes-s)
 		}
 	}
 }
