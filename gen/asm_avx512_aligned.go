@@ -77,8 +77,8 @@ func avx512AlignedFuncs() []asmFunc {
 // alignedShifts writes the index vectors of the Aligned tiles of w into the
 // active global: vector s (64 bytes at s*64) takes lane k from lane
 // k+lanes-s of the two sources (the one before, then the band's own), so
-// that it holds the elements [16b-s, 16b+16-s) of a row whose start is s
-// elements past a line boundary.
+// that after band b it holds the elements [lanes*b-s, lanes*b+lanes-s) of
+// a row whose start is s elements past a line boundary.
 func alignedShifts(c *build.Context, w width) {
 	lanes := cacheLineBytes / w.Size
 	for s := range lanes {
