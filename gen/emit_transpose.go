@@ -989,6 +989,8 @@ func emitPacks() jen.Code {
 //		cachedTiles tileStores = iota
 //		prefetchTiles
 //		streamTiles
+//		packedTiles
+//		alignedTiles
 //	)
 func emitTileStores() jen.Code {
 	var defs []jen.Code
@@ -1002,6 +1004,14 @@ func emitTileStores() jen.Code {
 		}
 		defs = append(defs, def)
 	}
+	// Not a form of every kernel: the Aligned ones are kernels of their own
+	// (avx512AlignedFuncs), for some widths.
+	defs = append(defs,
+		jen.Comment("alignedTiles is cachedTiles for destination rows off line boundaries,"),
+		jen.Comment("which the walks choose where alignedBands says so: the whole bands go"),
+		jen.Comment("to the Aligned AVX-512 tiles, which store whole aligned lines, the"),
+		jen.Comment("rest to the cachedTiles form."),
+		jen.Id("alignedTiles"))
 	return jen.Add(doc(
 		"tileStores is how a tile transpose meets the memory system: the form of",
 		"the assembly kernel that the tiles functions pick (the Go fallback of",
@@ -1314,18 +1324,20 @@ func (b blockWalk) rowsOf(buffered bool) jen.Code {
 }
 
 // alignedDecl declares ai, the source rows of the unbuffered blocks of a
-// walk with aligned:
+// walk with aligned, and takes alignedTiles for its tiles where
+// alignedBands says so, once per transpose:
 //
 //	ai := 128
 //	if !stream && alignedBands(4, dst, dj*4) {
-//		ai = alignedRows
+//		stores, ai = alignedTiles, alignedRows
 //	}
 func (b blockWalk) alignedDecl() jen.Code {
 	if !b.aligned {
 		return jen.Null()
 	}
 	return jen.Id("ai").Op(":=").Lit(b.blockI).Line().
-		If(jen.Op("!").Id("stream").Op("&&").Id("alignedBands").Call(jen.Lit(b.dstSize), jen.Id("dst"), times(jen.Id("dj"), b.dstSize))).Block(jen.Id("ai").Op("=").Lit(alignedRows))
+		If(jen.Op("!").Id("stream").Op("&&").Id("alignedBands").Call(jen.Lit(b.dstSize), jen.Id("dst"), times(jen.Id("dj"), b.dstSize))).Block(
+		jen.List(jen.Id("stores"), jen.Id("ai")).Op("=").List(jen.Id("alignedTiles"), jen.Lit(alignedRows)))
 }
 
 // bufLine is the bytes of a buffer row, as Go: line where the walk has
@@ -2373,20 +2385,17 @@ func renderAccel(maxRank int, b *backend) *jen.File {
 				return formSwitch(tilesName(w), isa, isa == "AVX512" && avx512Packs[w.Size])
 			}
 			var accel []jen.Code
+			if asm && avx512Aligned[w.Size] {
+				accel = append(accel, alignedChoice(w)...)
+				tilesDoc = append(tilesDoc[:3], "With alignedTiles its whole bands go out as whole aligned lines",
+					fmt.Sprintf("(%s, see avx512Aligned in gen).", alignedName(w)), tilesDoc[3])
+			}
 			switch {
 			case asm && avx512Straight[w.Size]:
-				if avx512Aligned[w.Size] {
-					accel = append(accel, alignedChoice(w)...)
-				}
 				whole := jen.Uintptr().Call(jen.Id("dst")).Op("%").Lit(64).Op("==").Lit(0).Op("&&").Id("dj").Op("%").Lit(64).Op("==").Lit(0)
 				accel = append(accel, jen.If(jen.Id("AVX512").Op("&&").Op("!").Id("AMDTuned").Op("&&").Add(whole)).Block(pick("AVX512"), jen.Return()))
-				tilesDoc = append(tilesDoc[:3], "Its AVX-512 tiles run only where AMDTuned is false and the destination",
-					"rows are whole aligned lines (see avx512Straight in gen).", tilesDoc[3])
-			case asm && avx512Aligned[w.Size]:
-				accel = append(accel, jen.If(jen.Id("AVX512")).Block(append(alignedChoice(w), pick("AVX512"), jen.Return())...))
-				tilesDoc = append(tilesDoc[:3], fmt.Sprintf("Its bands go out as whole aligned lines (%s) where the destination", alignedName(w)),
-					"rows are not whole aligned lines, the result fits the cache and AMDTuned",
-					"is false (see avx512Aligned in gen).", tilesDoc[3])
+				tilesDoc = append(tilesDoc[:len(tilesDoc)-1], "Its AVX-512 tiles run only where AMDTuned is false and the destination",
+					"rows are whole aligned lines (see avx512Straight in gen).", tilesDoc[len(tilesDoc)-1])
 			case asm && avx512Widths[w.Size]:
 				accel = append(accel, jen.If(jen.Id("AVX512")).Block(pick("AVX512"), jen.Return()))
 			}
@@ -2461,18 +2470,20 @@ func renderAccel(maxRank int, b *backend) *jen.File {
 }
 
 // alignedChoice is the start of the AVX-512 branch of a tiles function of a
-// width with Aligned tiles (avx512Aligned): where stores is cachedTiles,
-// the tiles are whole bands (w.Bands() tile rows; the walks' blocks always
-// are, a tail's single tile row is not) and alignedBands says so, they go
-// to the Aligned kernel (for 4-byte elements):
+// width with Aligned tiles (avx512Aligned): where the walk chose
+// alignedTiles (alignedBands, which also means AVX-512) and the tiles are
+// whole bands (w.Bands() tile rows; the walks' blocks always are, a tail's
+// single tile row is not), they go to the Aligned kernel; anything else
+// with alignedTiles takes the cachedTiles form (the default of the switch
+// after it). For 4-byte elements:
 //
-//	if stores == cachedTiles && ti%2 == 0 && alignedBands(4, dst, dj) {
+//	if stores == alignedTiles && ti%2 == 0 {
 //		tilesUint32AlignedAVX512(dst, src, off, col, ti, tj, dj)
 //		return
 //	}
 func alignedChoice(w width) []jen.Code {
 	band := w.Bands() // tile rows of a band: 64 bytes of destination row
-	cond := jen.Id("stores").Op("==").Id("cachedTiles").Op("&&").Id("ti").Op("%").Lit(band).Op("==").Lit(0).Op("&&").Id("alignedBands").Call(jen.Lit(w.Size), jen.Id("dst"), jen.Id("dj"))
+	cond := jen.Id("stores").Op("==").Id("alignedTiles").Op("&&").Id("ti").Op("%").Lit(band).Op("==").Lit(0)
 	return []jen.Code{jen.If(cond).Block(jen.Id(alignedName(w)).Call(tileArgs()...), jen.Return())}
 }
 
@@ -2485,13 +2496,13 @@ func alignedChoice(w width) []jen.Code {
 // rows, 0.46/0.55/0.60 with 512).
 const alignedRows = 512
 
-// emitAlignedBands emits alignedBands, which the tiles functions and the
-// walks of the widths with Aligned tiles (avx512Aligned) ask:
+// emitAlignedBands emits alignedBands, which the walks of the widths with
+// Aligned tiles (avx512Aligned) ask once per transpose:
 //
 //	func alignedBands(size int, dst unsafe.Pointer, dj int) bool {
 //		switch size {
-//		case 4:
-//			return Accelerated && AVX512 && !AMDTuned && (uintptr(dst)%64 != 0 || dj%64 != 0) && uintptr(dst)%4 == 0 && dj%4 == 0
+//		case 2, 4, 8:
+//			return Accelerated && AVX512 && !AMDTuned && (uintptr(dst)%64 != 0 || dj%64 != 0) && uintptr(dst)%uintptr(size) == 0 && dj%size == 0
 //		}
 //		return false
 //	}
@@ -2500,14 +2511,14 @@ const alignedRows = 512
 func emitAlignedBands(asm bool) jen.Code {
 	var body []jen.Code
 	if asm {
-		var cases []jen.Code
+		var sizes []jen.Code
 		for _, size := range slices.Sorted(maps.Keys(avx512Aligned)) {
-			cases = append(cases, jen.Case(jen.Lit(size)).Block(jen.Return(
-				jen.Id("Accelerated").Op("&&").Id("AVX512").Op("&&").Op("!").Id("AMDTuned").
-					Op("&&").Parens(jen.Uintptr().Call(jen.Id("dst")).Op("%").Lit(64).Op("!=").Lit(0).Op("||").Id("dj").Op("%").Lit(64).Op("!=").Lit(0)).
-					Op("&&").Uintptr().Call(jen.Id("dst")).Op("%").Lit(size).Op("==").Lit(0).Op("&&").Id("dj").Op("%").Lit(size).Op("==").Lit(0))))
+			sizes = append(sizes, jen.Lit(size))
 		}
-		body = append(body, jen.Switch(jen.Id("size")).Block(cases...))
+		body = append(body, jen.Switch(jen.Id("size")).Block(jen.Case(sizes...).Block(jen.Return(
+			jen.Id("Accelerated").Op("&&").Id("AVX512").Op("&&").Op("!").Id("AMDTuned").
+				Op("&&").Parens(jen.Uintptr().Call(jen.Id("dst")).Op("%").Lit(64).Op("!=").Lit(0).Op("||").Id("dj").Op("%").Lit(64).Op("!=").Lit(0)).
+				Op("&&").Uintptr().Call(jen.Id("dst")).Op("%").Uintptr().Call(jen.Id("size")).Op("==").Lit(0).Op("&&").Id("dj").Op("%").Id("size").Op("==").Lit(0)))))
 	}
 	body = append(body, jen.Return(jen.False()))
 	text := []string{"alignedBands reports whether the whole bands of a blocked transpose of",
@@ -2515,7 +2526,7 @@ func emitAlignedBands(asm bool) jen.Code {
 		"streamed go out as whole aligned lines (the Aligned AVX-512 tiles, see",
 		"avx512Aligned in gen): where this build and CPU have them for the size,",
 		"AMDTuned is false, and dst or dj is not a whole number of lines. Their",
-		fmt.Sprintf("walks then take blocks of %d rows (alignedRows in gen).", alignedRows)}
+		fmt.Sprintf("walks then take alignedTiles and blocks of %d rows (alignedRows in gen).", alignedRows)}
 	if !asm {
 		text = append(text, "This build has none.")
 	}

@@ -24,15 +24,11 @@ const streamRows = 32
 // streamed go out as whole aligned lines (the Aligned AVX-512 tiles, see
 // avx512Aligned in gen): where this build and CPU have them for the size,
 // AMDTuned is false, and dst or dj is not a whole number of lines. Their
-// walks then take blocks of 512 rows (alignedRows in gen).
+// walks then take alignedTiles and blocks of 512 rows (alignedRows in gen).
 func alignedBands(size int, dst unsafe.Pointer, dj int) bool {
 	switch size {
-	case 2:
-		return Accelerated && AVX512 && !AMDTuned && (uintptr(dst)%64 != 0 || dj%64 != 0) && uintptr(dst)%2 == 0 && dj%2 == 0
-	case 4:
-		return Accelerated && AVX512 && !AMDTuned && (uintptr(dst)%64 != 0 || dj%64 != 0) && uintptr(dst)%4 == 0 && dj%4 == 0
-	case 8:
-		return Accelerated && AVX512 && !AMDTuned && (uintptr(dst)%64 != 0 || dj%64 != 0) && uintptr(dst)%8 == 0 && dj%8 == 0
+	case 2, 4, 8:
+		return Accelerated && AVX512 && !AMDTuned && (uintptr(dst)%64 != 0 || dj%64 != 0) && uintptr(dst)%uintptr(size) == 0 && dj%size == 0
 	}
 	return false
 }
@@ -1649,16 +1645,15 @@ func tilesUint8Tail(dst, src unsafe.Pointer, rows []int, col, tj, dj int) bool {
 // tilesUint16 transposes whole tiles (see tilesUint16Go) with the fastest
 // kernel this build and CPU have, in the form that stores asks for (see
 // tileStores).
-// Its bands go out as whole aligned lines (tilesUint16AlignedAVX512) where the destination
-// rows are not whole aligned lines, the result fits the cache and AMDTuned
-// is false (see avx512Aligned in gen).
+// With alignedTiles its whole bands go out as whole aligned lines
+// (tilesUint16AlignedAVX512, see avx512Aligned in gen).
 func tilesUint16(dst, src, off unsafe.Pointer, col, ti, tj, dj int, stores tileStores) {
 	if Accelerated {
+		if stores == alignedTiles && ti%4 == 0 {
+			tilesUint16AlignedAVX512(dst, src, off, col, ti, tj, dj)
+			return
+		}
 		if AVX512 {
-			if stores == cachedTiles && ti%4 == 0 && alignedBands(2, dst, dj) {
-				tilesUint16AlignedAVX512(dst, src, off, col, ti, tj, dj)
-				return
-			}
 			switch stores {
 			default:
 				tilesUint16AVX512(dst, src, off, col, ti, tj, dj)
@@ -1706,16 +1701,15 @@ func tilesUint16Tail(dst, src unsafe.Pointer, rows []int, col, tj, dj int) bool 
 // tilesUint32 transposes whole tiles (see tilesUint32Go) with the fastest
 // kernel this build and CPU have, in the form that stores asks for (see
 // tileStores).
-// Its bands go out as whole aligned lines (tilesUint32AlignedAVX512) where the destination
-// rows are not whole aligned lines, the result fits the cache and AMDTuned
-// is false (see avx512Aligned in gen).
+// With alignedTiles its whole bands go out as whole aligned lines
+// (tilesUint32AlignedAVX512, see avx512Aligned in gen).
 func tilesUint32(dst, src, off unsafe.Pointer, col, ti, tj, dj int, stores tileStores) {
 	if Accelerated {
+		if stores == alignedTiles && ti%2 == 0 {
+			tilesUint32AlignedAVX512(dst, src, off, col, ti, tj, dj)
+			return
+		}
 		if AVX512 {
-			if stores == cachedTiles && ti%2 == 0 && alignedBands(4, dst, dj) {
-				tilesUint32AlignedAVX512(dst, src, off, col, ti, tj, dj)
-				return
-			}
 			switch stores {
 			default:
 				tilesUint32AVX512(dst, src, off, col, ti, tj, dj)
@@ -1761,11 +1755,13 @@ func tilesUint32Tail(dst, src unsafe.Pointer, rows []int, col, tj, dj int) bool 
 // tilesUint64 transposes whole tiles (see tilesUint64Go) with the fastest
 // kernel this build and CPU have, in the form that stores asks for (see
 // tileStores).
+// With alignedTiles its whole bands go out as whole aligned lines
+// (tilesUint64AlignedAVX512, see avx512Aligned in gen).
 // Its AVX-512 tiles run only where AMDTuned is false and the destination
 // rows are whole aligned lines (see avx512Straight in gen).
 func tilesUint64(dst, src, off unsafe.Pointer, col, ti, tj, dj int, stores tileStores) {
 	if Accelerated {
-		if stores == cachedTiles && ti%2 == 0 && alignedBands(8, dst, dj) {
+		if stores == alignedTiles && ti%2 == 0 {
 			tilesUint64AlignedAVX512(dst, src, off, col, ti, tj, dj)
 			return
 		}

@@ -23,7 +23,7 @@ const streamRows = 0
 // streamed go out as whole aligned lines (the Aligned AVX-512 tiles, see
 // avx512Aligned in gen): where this build and CPU have them for the size,
 // AMDTuned is false, and dst or dj is not a whole number of lines. Their
-// walks then take blocks of 512 rows (alignedRows in gen).
+// walks then take alignedTiles and blocks of 512 rows (alignedRows in gen).
 // This build has none.
 func alignedBands(size int, dst unsafe.Pointer, dj int) bool {
 	return false

@@ -898,7 +898,7 @@ func transposeUint64(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool
 	touch := stream && !Accelerated
 	ai := 64
 	if !stream && alignedBands(8, dst, dj*8) {
-		ai = 512
+		stores, ai = alignedTiles, 512
 	}
 	for i0 := 0; i0 < len(off); i0 += ai {
 		mi := min(ai, len(off)-i0)

@@ -147,6 +147,11 @@ const (
 	// sets, where the kernel has that form (see packs): tj tile columns
 	// must span one whole line of each row, 64 bytes.
 	packedTiles
+	// alignedTiles is cachedTiles for destination rows off line boundaries,
+	// which the walks choose where alignedBands says so: the whole bands go
+	// to the Aligned AVX-512 tiles, which store whole aligned lines, the
+	// rest to the cachedTiles form.
+	alignedTiles
 )
 
 // TransposeRows is the blocked 2-D transpose of dtype dt: for i < len(off)
