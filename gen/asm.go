@@ -61,7 +61,7 @@ func asmFuncs() []asmFunc {
 	var fs []asmFunc
 	for _, w := range widths {
 		w := w
-		fs = append(fs, formFuncs(tilesName(w), "AVX2", w.Stage, false,
+		fs = append(fs, formFuncs(tilesName(w), "AVX2", w.Stage, formSet{},
 			func(name string) []string { return tilesDoc(w, name, "with AVX2 register shuffles") },
 			"It needs AVX2 (see Accelerated).",
 			func(c *build.Context, f tileForm) {
@@ -164,7 +164,14 @@ func asmFuncs() []asmFunc {
 //   - Packed, the plain form that first copies the source line of each row
 //     of a whole band to a buffer on the stack, for source rows that crowd
 //     the L1 cache's sets (only the kernels with bands that packs lists:
-//     see packForms).
+//     see formSet);
+//   - Ahead, the plain form that prefetches, with each whole band, the
+//     destination lines of the next tile column's band, for destinations
+//     beyond the L1 cache (only the kernels with bands of avx512Ahead).
+//     A band stores one line to each of TileJ destination rows, lines
+//     that no hardware prefetcher foresees, and each store that misses
+//     the L1 cache must first fetch its line; ahead, those fetches overlap
+//     the bands before.
 //
 // Measured on the 2-vCPU EPYC VM (transpose2d, one worker, ratios to the
 // ceiling, medians of 2 interleaved rounds, 64 MiB): the non-temporal
@@ -181,6 +188,7 @@ type tileForm struct {
 	Prefetch bool     // prefetch the next line of every source row
 	Stream   bool     // non-temporal stores of whole bands
 	Pack     bool     // copy each whole band's source lines to the stack first
+	Ahead    bool     // prefetch the destination lines of the next tile column's band
 	Doc      []string
 }
 
@@ -219,20 +227,33 @@ var tileForms = []tileForm{
 		"then each read from the next level once, not once per tile column. The",
 		"tile rows after the last whole band read the rows in place.",
 	}},
+	{Suffix: "Ahead", Const: "aheadTiles", Ahead: true, ConstDoc: []string{
+		"aheadTiles is cachedTiles for destinations beyond the L1 cache, where",
+		"the kernel has that form (see aheadBands): each whole band prefetches",
+		"the destination lines that the band of the next tile column writes.",
+	}, Doc: []string{
+		"With each whole band it prefetches the destination lines of the band",
+		"of the next tile column (dj*TileJ bytes on; past the last one, the",
+		"lines of the walk's next block, or of none: a prefetch never faults),",
+		"so that they are in the L1 cache when that band stores to them, for",
+		"destinations that the L1 cache does not hold.",
+	}},
 }
 
-// packForms reports whether a form is generated for a kernel whose whole
-// bands can be packed (pack): the Packed form only there.
-func packForms(f tileForm, pack bool) bool { return pack || !f.Pack }
+// formSet says which of the forms that not every kernel has (Packed,
+// Ahead) a kernel has: the others it has all.
+type formSet struct{ pack, ahead bool }
+
+// has reports whether a kernel with the forms of s has form f.
+func (s formSet) has(f tileForm) bool { return (s.pack || !f.Pack) && (s.ahead || !f.Ahead) }
 
 // formFuncs lists the assembly functions of one tile transpose, base+ISA,
-// one per form (the Packed one only with pack): contract gives the doc of
-// each name, needs says what the kernel needs, and emit writes its body in
-// a form.
-func formFuncs(base, isa string, frame, pack bool, contract func(name string) []string, needs string, emit func(c *build.Context, f tileForm)) []asmFunc {
+// one per form of set: contract gives the doc of each name, needs says
+// what the kernel needs, and emit writes its body in a form.
+func formFuncs(base, isa string, frame bool, set formSet, contract func(name string) []string, needs string, emit func(c *build.Context, f tileForm)) []asmFunc {
 	var fs []asmFunc
 	for _, f := range tileForms {
-		if !packForms(f, pack) {
+		if !set.has(f) {
 			continue
 		}
 		f := f
@@ -260,7 +281,7 @@ func (f tileForm) doc(contract []string, needs string) []string {
 // form sets the tile's prefetch and stores to those of f, and its name.
 func (t *tile) form(f tileForm) {
 	t.name += f.Suffix
-	t.prefetch, t.stream, t.pack = f.Prefetch, f.Stream, f.Pack
+	t.prefetch, t.stream, t.pack, t.ahead = f.Prefetch, f.Stream, f.Pack, f.Ahead
 }
 
 // rowsLoopDoc is the plain loop that states the contract of the row copies.
@@ -405,6 +426,10 @@ type tile struct {
 	// ZMM moves, before the band's tile columns read them from there (see
 	// tileForm); it needs band, which reads them (bandRegs.packed).
 	pack bool
+	// ahead prefetches, with each whole band, the destination lines of the
+	// band of the next tile column (see tileForm); it needs band, which
+	// prefetches them (bandRegs.ahead).
+	ahead bool
 	// setup, when set, loads constants that load and store use, once.
 	setup func(c *build.Context) []reg.VecVirtual
 	// load returns source row r of a tile, read at m.
@@ -504,9 +529,12 @@ func emitTilesAVX2(c *build.Context, tl tile) {
 	}
 	if tl.pack {
 		if tl.band == nil {
-			panic("unreachable: packForms gives the Packed form only to kernels with bands")
+			panic("unreachable: formSet gives the Packed form only to kernels with bands")
 		}
 		pbuf = c.AllocLocal(tl.bands()*tl.tileI*cacheLineBytes + cacheLineBytes)
+	}
+	if tl.ahead && tl.band == nil {
+		panic("unreachable: formSet gives the Ahead form only to kernels with bands")
 	}
 	bandLoop := func(bands int, label string) {
 		staged := tl.stage && bands == tl.bands()
@@ -535,7 +563,7 @@ func emitTilesAVX2(c *build.Context, tl tile) {
 		}
 		c.Label(label + "_j")
 		if tl.band != nil && bands == tl.bands() {
-			tl.band(c, bandRegs{s: s, off: off, t: t, d: d, dj: dj, dj3: dj3, tmp: tmp, packed: packed}, nt)
+			tl.band(c, bandRegs{s: s, off: off, t: t, d: d, dj: dj, dj3: dj3, djStep: djStep, tmp: tmp, packed: packed, ahead: tl.ahead}, nt)
 		} else {
 			for b := 0; b < bands; b++ {
 				rows := make([]reg.VecVirtual, tl.tileI)

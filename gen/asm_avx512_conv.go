@@ -161,7 +161,7 @@ func avx512ConvFuncs() []asmFunc {
 		if cv.F16C {
 			needs = "It needs AVX-512 F and BW (see AVX512), and F16C for the tile rows after the bands."
 		}
-		fs = append(fs, formFuncs(tl.name, "AVX512", false, false, convTilesContract(cv), needs,
+		fs = append(fs, formFuncs(tl.name, "AVX512", false, formSet{}, convTilesContract(cv), needs,
 			func(c *build.Context, f tileForm) {
 				tl := tl
 				tl.form(f)

@@ -510,7 +510,7 @@ func convTileAsmFuncs() []asmFunc {
 		if cv.F16C {
 			need = "AVX2 and F16C"
 		}
-		fs = append(fs, formFuncs(tl.name, "AVX2", false, false, convTilesContract(cv), fmt.Sprintf("It needs %s.", need),
+		fs = append(fs, formFuncs(tl.name, "AVX2", false, formSet{}, convTilesContract(cv), fmt.Sprintf("It needs %s.", need),
 			func(c *build.Context, f tileForm) {
 				tl := tl
 				tl.form(f)
@@ -691,14 +691,14 @@ func emitConvTilesChoice(cv conversion, asm bool) jen.Code {
 		if cb.straight {
 			cond = cond.Op("&&").Uintptr().Call(jen.Id("dst")).Op("%").Lit(64).Op("==").Lit(0).Op("&&").Id("dj").Op("%").Lit(64).Op("==").Lit(0)
 		}
-		body = append(body, jen.If(cond).Block(formSwitch(tl.name, "AVX512", false), jen.Return()))
+		body = append(body, jen.If(cond).Block(formSwitch(tl.name, "AVX512", formSet{}), jen.Return()))
 	}
 	if asm {
 		cond := jen.Id("Accelerated")
 		if cv.F16C {
 			cond = jen.Id("Accelerated").Op("&&").Id("hasF16C")
 		}
-		body = append(body, jen.If(cond).Block(formSwitch(tl.name, "AVX2", false), jen.Return()))
+		body = append(body, jen.If(cond).Block(formSwitch(tl.name, "AVX2", formSet{}), jen.Return()))
 	}
 	body = append(body, jen.Id(tl.name+"Go").Call(tileArgs()...))
 	return jen.Add(doc(fmt.Sprintf("%s transposes whole tiles with the fastest kernel this build", tl.name),

@@ -1093,12 +1093,12 @@ func fromTable(spans map[int]int) *jen.Statement {
 
 // formSwitch is the Go that calls the form of tile transpose base+ISA that
 // the tileStores value stores names, with the tiles functions' arguments:
-// the forms formFuncs gives it with pack (any other value takes the
+// the forms formFuncs gives it with set (any other value takes the
 // first).
-func formSwitch(base, isa string, pack bool) jen.Code {
+func formSwitch(base, isa string, set formSet) jen.Code {
 	var cases []jen.Code
 	for i, f := range tileForms {
-		if !packForms(f, pack) {
+		if !set.has(f) {
 			continue
 		}
 		call := jen.Id(base + f.Suffix + isa).Call(tileArgs()...)
@@ -1206,7 +1206,7 @@ func plainWalk(w width) blockWalk {
 	b := blockWalk{
 		tiles: tilesName(w), edge: edgeName(w), buffered: bufferedName(w),
 		tileI: w.TileI, tileJ: w.TileJ, blockI: w.BlockI, blockJ: blockJExpr(w), lineCols: func(line int) int { return blockJ(w, line) },
-		srcSize: w.Size, dstSize: w.Size, pack: avx512Packs[w.Size], tail: tailOf(w), streamOut: true,
+		srcSize: w.Size, dstSize: w.Size, pack: avx512Packs[w.Size], ahead: avx512Ahead[w.Size], tail: tailOf(w), streamOut: true,
 	}
 	b.narrows = slices.ContainsFunc(builds(), b.narrowsIn)
 	b.unaligned = slices.ContainsFunc(builds(), func(be backend) bool { _, ok := be.Crowd.Unaligned[w.Size]; return ok })
@@ -1290,6 +1290,9 @@ type blockWalk struct {
 	// each destination line of a block before its tiles (emitTouch); and
 	// touchSrc, of each source line too.
 	touch, touchSrc bool
+	// ahead: some build has Ahead tiles for the width (avx512Ahead), which
+	// the unbuffered blocks take where aheadBands says so.
+	ahead bool
 	// aligned: some build has Aligned tiles for the width (avx512Aligned),
 	// whose unbuffered blocks are alignedRows tall where alignedBands says
 	// so (ai).
@@ -1321,6 +1324,21 @@ func (b blockWalk) rowsOf(buffered bool) jen.Code {
 		return jen.Id("ai")
 	}
 	return jen.Lit(b.blockI)
+}
+
+// aheadDecl takes aheadTiles for the tiles of a walk with ahead that is
+// not streamed where aheadBands says so, once per transpose (before
+// alignedDecl, whose alignedTiles win where both would be chosen):
+//
+//	if !stream && aheadBands(4, nj*dj*4) {
+//		stores = aheadTiles
+//	}
+func (b blockWalk) aheadDecl() jen.Code {
+	if !b.ahead {
+		return jen.Null()
+	}
+	return jen.If(jen.Op("!").Id("stream").Op("&&").Id("aheadBands").Call(jen.Lit(b.dstSize), jen.Id("nj").Op("*").Add(times(jen.Id("dj"), b.dstSize)))).Block(
+		jen.Id("stores").Op("=").Id("aheadTiles"))
 }
 
 // alignedDecl declares ai, the source rows of the unbuffered blocks of a
@@ -1429,7 +1447,7 @@ func (b blockWalk) streamBlock() jen.Code {
 // the buffered form where the walk has one, and the loops.
 func (b blockWalk) body(stores jen.Code) []jen.Code {
 	if !b.hasBuffered() {
-		return []jen.Code{stores, b.streamBlock(), b.touchDecl(), b.alignedDecl(), b.loops(false)}
+		return []jen.Code{stores, b.streamBlock(), b.touchDecl(), b.aheadDecl(), b.alignedDecl(), b.loops(false)}
 	}
 	crowd := jen.Id("crowded").Call(
 		jen.Lit(b.dstSize), jen.Min(b.blockJ.Clone(), jen.Id("nj")), times(jen.Id("dj"), b.dstSize), jen.Id("nj").Op("*").Add(times(jen.Id("dj"), b.dstSize)))
@@ -1452,7 +1470,7 @@ func (b blockWalk) body(stores jen.Code) []jen.Code {
 		jen.Id(b.buffered).Call(append(args, jen.Id("buf"))...),
 		jen.Return(),
 	)
-	return []jen.Code{stores, branch, b.streamBlock(), b.touchDecl(), b.alignedDecl(), b.loops(false)}
+	return []jen.Code{stores, branch, b.streamBlock(), b.touchDecl(), b.aheadDecl(), b.alignedDecl(), b.loops(false)}
 }
 
 // baseStores is the form of the buffered tiles where nothing else
@@ -2204,6 +2222,7 @@ func renderAccel(maxRank int, b *backend) *jen.File {
 		"a block of a streamed transpose (see the backends in gen/backend.go)."))
 	f.Const().Id("streamRows").Op("=").Lit(build.StreamRows)
 	f.Add(emitAlignedBands(asm))
+	f.Add(emitAheadBands(asm))
 	f.Add(doc("A blocked transpose writes through a buffer (see crowded) when the",
 		"destination rows of one block, more than crowdWays, fall into too few",
 		"sets of the L1 data cache and its destination spans fewer bytes than",
@@ -2382,7 +2401,11 @@ func renderAccel(maxRank int, b *backend) *jen.File {
 				if !asm {
 					return jen.Id(tilesName(w) + isa).Call(tileArgs()...)
 				}
-				return formSwitch(tilesName(w), isa, isa == "AVX512" && avx512Packs[w.Size])
+				set := formSet{}
+				if isa == "AVX512" {
+					set = avx512Forms(w)
+				}
+				return formSwitch(tilesName(w), isa, set)
 			}
 			var accel []jen.Code
 			if asm && avx512Aligned[w.Size] {
@@ -2531,4 +2554,47 @@ func emitAlignedBands(asm bool) jen.Code {
 		text = append(text, "This build has none.")
 	}
 	return jen.Add(doc(text...)).Line().Func().Id("alignedBands").Params(jen.Id("size").Int(), jen.Id("dst").Add(ptr()), jen.Id("dj").Int()).Bool().Block(body...)
+}
+
+// aheadSpan is the fewest bytes of destination for which a transpose's
+// tiles take their Ahead form (aheadBands): more than the L1 cache holds.
+// Below it the destination lines are in the L1 cache already, as the
+// chained transposes' buffer is (reshape's stageBytes, 16 KiB), and the
+// prefetches are only more loads: reverse4d, which writes its tiles
+// there, ran 0.94-0.98× as fast with them at 256 KiB-1 MiB (2-vCPU Intel
+// Xeon VM, 5 interleaved rounds).
+const aheadSpan = 64 << 10
+
+// emitAheadBands emits aheadBands, which the walks of the widths with
+// Ahead tiles (avx512Ahead) ask once per transpose:
+//
+//	func aheadBands(size, span int) bool {
+//		switch size {
+//		case 4, 8:
+//			return Accelerated && AVX512 && !AMDTuned && span >= 65536
+//		}
+//		return false
+//	}
+//
+// (in builds without the assembly, return false).
+func emitAheadBands(asm bool) jen.Code {
+	var body []jen.Code
+	if asm {
+		var sizes []jen.Code
+		for _, size := range slices.Sorted(maps.Keys(avx512Ahead)) {
+			sizes = append(sizes, jen.Lit(size))
+		}
+		body = append(body, jen.Switch(jen.Id("size")).Block(jen.Case(sizes...).Block(jen.Return(
+			jen.Id("Accelerated").Op("&&").Id("AVX512").Op("&&").Op("!").Id("AMDTuned").Op("&&").Id("span").Op(">=").Lit(aheadSpan)))))
+	}
+	body = append(body, jen.Return(jen.False()))
+	text := []string{"aheadBands reports whether the tiles of a blocked transpose of",
+		"size-byte elements that is not streamed, into span bytes of destination,",
+		"take their Ahead form (aheadTiles, see avx512Ahead in gen): where this",
+		"build and CPU have it for the size, AMDTuned is false (it was measured on",
+		fmt.Sprintf("Intel only), and span is at least %d KiB, more than the L1 cache holds.", aheadSpan>>10)}
+	if !asm {
+		text = append(text, "This build has none.")
+	}
+	return jen.Add(doc(text...)).Line().Func().Id("aheadBands").Params(jen.Id("size"), jen.Id("span").Int()).Bool().Block(body...)
 }

@@ -33,6 +33,19 @@ func alignedBands(size int, dst unsafe.Pointer, dj int) bool {
 	return false
 }
 
+// aheadBands reports whether the tiles of a blocked transpose of
+// size-byte elements that is not streamed, into span bytes of destination,
+// take their Ahead form (aheadTiles, see avx512Ahead in gen): where this
+// build and CPU have it for the size, AMDTuned is false (it was measured on
+// Intel only), and span is at least 64 KiB, more than the L1 cache holds.
+func aheadBands(size, span int) bool {
+	switch size {
+	case 4, 8:
+		return Accelerated && AVX512 && !AMDTuned && span >= 65536
+	}
+	return false
+}
+
 // A blocked transpose writes through a buffer (see crowded) when the
 // destination rows of one block, more than crowdWays, fall into too few
 // sets of the L1 data cache and its destination spans fewer bytes than
@@ -1347,6 +1360,28 @@ func tilesUint32PrefetchAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsaf
 //go:noescape
 func tilesUint32StreamAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
 
+// tilesUint32AheadAVX512 transposes ti × tj whole tiles of 8×8 4-byte elements with AVX-512 permutes.
+// Source row i starts off[i]+col bytes from src, its elements j adjacent (the
+// rows may come from several source axes: off is a table); destination row j
+// starts j*dj bytes from dst, its elements i adjacent. It is the plain loop
+//
+//	for i := 0; i < ti*8; i++ {
+//		for j := 0; j < tj*8; j++ {
+//			*(dst + j*dj + i*4) = *(src + off[i] + col + j*4) // byte addresses
+//		}
+//	}
+//
+// With each whole band it prefetches the destination lines of the band
+// of the next tile column (dj*TileJ bytes on; past the last one, the
+// lines of the walk's next block, or of none: a prefetch never faults),
+// so that they are in the L1 cache when that band stores to them, for
+// destinations that the L1 cache does not hold.
+//
+// It needs AVX-512 F, BW, VL and VBMI (see AVX512).
+//
+//go:noescape
+func tilesUint32AheadAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
 // tilesUint64AVX512 transposes ti × tj whole tiles of 4×4 8-byte elements with AVX-512 permutes.
 // Source row i starts off[i]+col bytes from src, its elements j adjacent (the
 // rows may come from several source axes: off is a table); destination row j
@@ -1406,6 +1441,28 @@ func tilesUint64PrefetchAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsaf
 //
 //go:noescape
 func tilesUint64StreamAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
+// tilesUint64AheadAVX512 transposes ti × tj whole tiles of 4×4 8-byte elements with AVX-512 permutes.
+// Source row i starts off[i]+col bytes from src, its elements j adjacent (the
+// rows may come from several source axes: off is a table); destination row j
+// starts j*dj bytes from dst, its elements i adjacent. It is the plain loop
+//
+//	for i := 0; i < ti*4; i++ {
+//		for j := 0; j < tj*4; j++ {
+//			*(dst + j*dj + i*8) = *(src + off[i] + col + j*8) // byte addresses
+//		}
+//	}
+//
+// With each whole band it prefetches the destination lines of the band
+// of the next tile column (dj*TileJ bytes on; past the last one, the
+// lines of the walk's next block, or of none: a prefetch never faults),
+// so that they are in the L1 cache when that band stores to them, for
+// destinations that the L1 cache does not hold.
+//
+// It needs AVX-512 F, BW, VL and VBMI (see AVX512).
+//
+//go:noescape
+func tilesUint64AheadAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
 
 // tilesUint8TailAVX512 transposes the first ti rows of a band of 64
 // source rows, tj tiles of 16 1-byte elements wide: a whole band (see
@@ -1717,6 +1774,8 @@ func tilesUint32(dst, src, off unsafe.Pointer, col, ti, tj, dj int, stores tileS
 				tilesUint32PrefetchAVX512(dst, src, off, col, ti, tj, dj)
 			case streamTiles:
 				tilesUint32StreamAVX512(dst, src, off, col, ti, tj, dj)
+			case aheadTiles:
+				tilesUint32AheadAVX512(dst, src, off, col, ti, tj, dj)
 			}
 			return
 		}
@@ -1773,6 +1832,8 @@ func tilesUint64(dst, src, off unsafe.Pointer, col, ti, tj, dj int, stores tileS
 				tilesUint64PrefetchAVX512(dst, src, off, col, ti, tj, dj)
 			case streamTiles:
 				tilesUint64StreamAVX512(dst, src, off, col, ti, tj, dj)
+			case aheadTiles:
+				tilesUint64AheadAVX512(dst, src, off, col, ti, tj, dj)
 			}
 			return
 		}

@@ -20807,6 +20807,206 @@ tilesUint32Stream_done:
 	VZEROUPPER
 	RET
 
+// func tilesUint32AheadAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·tilesUint32AheadAVX512(SB), NOSPLIT, $0-56
+	MOVQ   dst+0(FP), AX
+	MOVQ   src+8(FP), CX
+	MOVQ   off+16(FP), DX
+	MOVQ   ti+32(FP), BX
+	MOVQ   dj+48(FP), SI
+	LEAQ   (SI)(SI*2), DI
+	IMUL3Q $0x08, SI, R8
+	CMPQ   BX, $0x02
+	JB     tilesUint32Ahead_single
+
+tilesUint32Ahead_bands:
+	MOVQ  CX, R9
+	ADDQ  col+24(FP), R9
+	MOVQ  AX, R10
+	MOVQ  tj+40(FP), R11
+	TESTQ R11, R11
+	JZ    tilesUint32Ahead_done
+
+tilesUint32Ahead_bands_j:
+	MOVQ            (DX), R12
+	VBROADCASTI64X4 (R9)(R12*1), Z0
+	MOVQ            8(DX), R12
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z0, Z0
+	MOVQ            16(DX), R12
+	VBROADCASTI64X4 (R9)(R12*1), Z1
+	MOVQ            24(DX), R12
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z1, Z1
+	MOVQ            32(DX), R12
+	VBROADCASTI64X4 (R9)(R12*1), Z2
+	MOVQ            40(DX), R12
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z2, Z2
+	MOVQ            48(DX), R12
+	VBROADCASTI64X4 (R9)(R12*1), Z3
+	MOVQ            56(DX), R12
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z3, Z3
+	MOVQ            64(DX), R12
+	VBROADCASTI64X4 (R9)(R12*1), Z4
+	MOVQ            72(DX), R12
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z4, Z4
+	MOVQ            80(DX), R12
+	VBROADCASTI64X4 (R9)(R12*1), Z5
+	MOVQ            88(DX), R12
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z5, Z5
+	MOVQ            96(DX), R12
+	VBROADCASTI64X4 (R9)(R12*1), Z6
+	MOVQ            104(DX), R12
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z6, Z6
+	MOVQ            112(DX), R12
+	VBROADCASTI64X4 (R9)(R12*1), Z7
+	MOVQ            120(DX), R12
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z7, Z7
+	LEAQ            (R10)(R8*1), R12
+	PREFETCHT0      (R12)
+	PREFETCHT0      (R12)(SI*1)
+	PREFETCHT0      (R12)(SI*2)
+	PREFETCHT0      (R12)(DI*1)
+	LEAQ            (R12)(SI*4), R12
+	PREFETCHT0      (R12)
+	PREFETCHT0      (R12)(SI*1)
+	PREFETCHT0      (R12)(SI*2)
+	PREFETCHT0      (R12)(DI*1)
+	VMOVDQU64       tilesUint32Perm<>+0(SB), Z8
+	VMOVDQU64       tilesUint32Perm<>+64(SB), Z9
+	VMOVDQA64       Z0, Z10
+	VPERMT2D        Z1, Z8, Z10
+	VPERMT2D        Z1, Z9, Z0
+	VMOVDQA64       Z2, Z1
+	VPERMT2D        Z3, Z8, Z1
+	VPERMT2D        Z3, Z9, Z2
+	VMOVDQA64       Z4, Z3
+	VPERMT2D        Z5, Z8, Z3
+	VPERMT2D        Z5, Z9, Z4
+	VMOVDQA64       Z6, Z5
+	VPERMT2D        Z7, Z8, Z5
+	VPERMT2D        Z7, Z9, Z6
+	VMOVDQU64       tilesUint32Perm<>+128(SB), Z7
+	VMOVDQU64       tilesUint32Perm<>+192(SB), Z8
+	VMOVDQA64       Z10, Z9
+	VPERMT2D        Z1, Z7, Z9
+	VPERMT2D        Z1, Z8, Z10
+	VMOVDQA64       Z0, Z1
+	VPERMT2D        Z2, Z7, Z1
+	VPERMT2D        Z2, Z8, Z0
+	VMOVDQA64       Z3, Z2
+	VPERMT2D        Z5, Z7, Z2
+	VPERMT2D        Z5, Z8, Z3
+	VMOVDQA64       Z4, Z5
+	VPERMT2D        Z6, Z7, Z5
+	VPERMT2D        Z6, Z8, Z4
+	VMOVDQU64       tilesUint32Perm<>+256(SB), Z6
+	VMOVDQU64       tilesUint32Perm<>+320(SB), Z7
+	VMOVDQA64       Z9, Z8
+	VPERMT2D        Z2, Z6, Z8
+	VPERMT2D        Z2, Z7, Z9
+	VMOVDQA64       Z1, Z2
+	VPERMT2D        Z5, Z6, Z2
+	VPERMT2D        Z5, Z7, Z1
+	VMOVDQA64       Z10, Z5
+	VPERMT2D        Z3, Z6, Z5
+	VPERMT2D        Z3, Z7, Z10
+	VMOVDQA64       Z0, Z3
+	VPERMT2D        Z4, Z6, Z3
+	VPERMT2D        Z4, Z7, Z0
+	VMOVDQU64       Z8, (R10)
+	VMOVDQU64       Z2, (R10)(SI*1)
+	VMOVDQU64       Z5, (R10)(SI*2)
+	VMOVDQU64       Z3, (R10)(DI*1)
+	LEAQ            (R10)(SI*4), R12
+	VMOVDQU64       Z9, (R12)
+	VMOVDQU64       Z1, (R12)(SI*1)
+	VMOVDQU64       Z10, (R12)(SI*2)
+	VMOVDQU64       Z0, (R12)(DI*1)
+	ADDQ            $0x00000020, R9
+	ADDQ            R8, R10
+	DECQ            R11
+	JNZ             tilesUint32Ahead_bands_j
+	ADDQ            $0x00000080, DX
+	ADDQ            $0x00000040, AX
+	SUBQ            $0x02, BX
+	CMPQ            BX, $0x02
+	JAE             tilesUint32Ahead_bands
+
+tilesUint32Ahead_single:
+	TESTQ BX, BX
+	JZ    tilesUint32Ahead_done
+
+tilesUint32Ahead_one:
+	MOVQ  CX, R9
+	ADDQ  col+24(FP), R9
+	MOVQ  AX, R10
+	MOVQ  tj+40(FP), R11
+	TESTQ R11, R11
+	JZ    tilesUint32Ahead_done
+
+tilesUint32Ahead_one_j:
+	MOVQ       (DX), R12
+	VMOVDQU    (R9)(R12*1), Y0
+	MOVQ       8(DX), R12
+	VMOVDQU    (R9)(R12*1), Y1
+	MOVQ       16(DX), R12
+	VMOVDQU    (R9)(R12*1), Y2
+	MOVQ       24(DX), R12
+	VMOVDQU    (R9)(R12*1), Y3
+	MOVQ       32(DX), R12
+	VMOVDQU    (R9)(R12*1), Y4
+	MOVQ       40(DX), R12
+	VMOVDQU    (R9)(R12*1), Y5
+	MOVQ       48(DX), R12
+	VMOVDQU    (R9)(R12*1), Y6
+	MOVQ       56(DX), R12
+	VMOVDQU    (R9)(R12*1), Y7
+	VUNPCKLPS  Y1, Y0, Y8
+	VUNPCKHPS  Y1, Y0, Y0
+	VUNPCKLPS  Y3, Y2, Y1
+	VUNPCKHPS  Y3, Y2, Y2
+	VUNPCKLPS  Y5, Y4, Y3
+	VUNPCKHPS  Y5, Y4, Y4
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VSHUFPS    $0x44, Y1, Y8, Y7
+	VSHUFPS    $0xee, Y1, Y8, Y1
+	VSHUFPS    $0x44, Y2, Y0, Y8
+	VSHUFPS    $0xee, Y2, Y0, Y0
+	VSHUFPS    $0x44, Y5, Y3, Y2
+	VSHUFPS    $0xee, Y5, Y3, Y3
+	VSHUFPS    $0x44, Y6, Y4, Y5
+	VSHUFPS    $0xee, Y6, Y4, Y4
+	VPERM2F128 $0x20, Y2, Y7, Y6
+	VPERM2F128 $0x31, Y2, Y7, Y2
+	VPERM2F128 $0x20, Y3, Y1, Y7
+	VPERM2F128 $0x31, Y3, Y1, Y1
+	VPERM2F128 $0x20, Y5, Y8, Y3
+	VPERM2F128 $0x31, Y5, Y8, Y5
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VPERM2F128 $0x31, Y4, Y0, Y0
+	VMOVDQU    Y6, (R10)
+	VMOVDQU    Y7, (R10)(SI*1)
+	VMOVDQU    Y3, (R10)(SI*2)
+	VMOVDQU    Y8, (R10)(DI*1)
+	LEAQ       (R10)(SI*4), R12
+	VMOVDQU    Y2, (R12)
+	VMOVDQU    Y1, (R12)(SI*1)
+	VMOVDQU    Y5, (R12)(SI*2)
+	VMOVDQU    Y0, (R12)(DI*1)
+	ADDQ       $0x00000020, R9
+	ADDQ       R8, R10
+	DECQ       R11
+	JNZ        tilesUint32Ahead_one_j
+	ADDQ       $0x00000040, DX
+	ADDQ       $0x00000020, AX
+	DECQ       BX
+	JNZ        tilesUint32Ahead_one
+
+tilesUint32Ahead_done:
+	VZEROUPPER
+	RET
+
 // func tilesUint64AVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
 // Requires: AVX, AVX512F
 TEXT ·tilesUint64AVX512(SB), NOSPLIT, $0-56
@@ -21204,6 +21404,125 @@ tilesUint64Stream_one_j:
 	JNZ        tilesUint64Stream_one
 
 tilesUint64Stream_done:
+	VZEROUPPER
+	RET
+
+// func tilesUint64AheadAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·tilesUint64AheadAVX512(SB), NOSPLIT, $0-56
+	MOVQ   dst+0(FP), AX
+	MOVQ   src+8(FP), CX
+	MOVQ   off+16(FP), DX
+	MOVQ   ti+32(FP), BX
+	MOVQ   dj+48(FP), SI
+	LEAQ   (SI)(SI*2), DI
+	IMUL3Q $0x04, SI, R8
+	CMPQ   BX, $0x02
+	JB     tilesUint64Ahead_single
+
+tilesUint64Ahead_bands:
+	MOVQ  CX, R9
+	ADDQ  col+24(FP), R9
+	MOVQ  AX, R10
+	MOVQ  tj+40(FP), R11
+	TESTQ R11, R11
+	JZ    tilesUint64Ahead_done
+
+tilesUint64Ahead_bands_j:
+	MOVQ            (DX), R12
+	VBROADCASTI64X4 (R9)(R12*1), Z0
+	MOVQ            8(DX), R12
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z0, Z0
+	MOVQ            16(DX), R12
+	VBROADCASTI64X4 (R9)(R12*1), Z1
+	MOVQ            24(DX), R12
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z1, Z1
+	MOVQ            32(DX), R12
+	VBROADCASTI64X4 (R9)(R12*1), Z2
+	MOVQ            40(DX), R12
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z2, Z2
+	MOVQ            48(DX), R12
+	VBROADCASTI64X4 (R9)(R12*1), Z3
+	MOVQ            56(DX), R12
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z3, Z3
+	LEAQ            (R10)(R8*1), R12
+	PREFETCHT0      (R12)
+	PREFETCHT0      (R12)(SI*1)
+	PREFETCHT0      (R12)(SI*2)
+	PREFETCHT0      (R12)(DI*1)
+	VMOVDQU64       tilesUint64Perm<>+0(SB), Z4
+	VMOVDQU64       tilesUint64Perm<>+64(SB), Z5
+	VMOVDQA64       Z0, Z6
+	VPERMT2Q        Z1, Z4, Z6
+	VPERMT2Q        Z1, Z5, Z0
+	VMOVDQA64       Z2, Z1
+	VPERMT2Q        Z3, Z4, Z1
+	VPERMT2Q        Z3, Z5, Z2
+	VMOVDQU64       tilesUint64Perm<>+128(SB), Z3
+	VMOVDQU64       tilesUint64Perm<>+192(SB), Z4
+	VMOVDQA64       Z6, Z5
+	VPERMT2Q        Z1, Z3, Z5
+	VPERMT2Q        Z1, Z4, Z6
+	VMOVDQA64       Z0, Z1
+	VPERMT2Q        Z2, Z3, Z1
+	VPERMT2Q        Z2, Z4, Z0
+	VMOVDQU64       Z5, (R10)
+	VMOVDQU64       Z1, (R10)(SI*1)
+	VMOVDQU64       Z6, (R10)(SI*2)
+	VMOVDQU64       Z0, (R10)(DI*1)
+	ADDQ            $0x00000020, R9
+	ADDQ            R8, R10
+	DECQ            R11
+	JNZ             tilesUint64Ahead_bands_j
+	ADDQ            $0x00000040, DX
+	ADDQ            $0x00000040, AX
+	SUBQ            $0x02, BX
+	CMPQ            BX, $0x02
+	JAE             tilesUint64Ahead_bands
+
+tilesUint64Ahead_single:
+	TESTQ BX, BX
+	JZ    tilesUint64Ahead_done
+
+tilesUint64Ahead_one:
+	MOVQ  CX, R9
+	ADDQ  col+24(FP), R9
+	MOVQ  AX, R10
+	MOVQ  tj+40(FP), R11
+	TESTQ R11, R11
+	JZ    tilesUint64Ahead_done
+
+tilesUint64Ahead_one_j:
+	MOVQ       (DX), R12
+	VMOVDQU    (R9)(R12*1), Y0
+	MOVQ       8(DX), R12
+	VMOVDQU    (R9)(R12*1), Y1
+	MOVQ       16(DX), R12
+	VMOVDQU    (R9)(R12*1), Y2
+	MOVQ       24(DX), R12
+	VMOVDQU    (R9)(R12*1), Y3
+	VUNPCKLPD  Y1, Y0, Y4
+	VUNPCKHPD  Y1, Y0, Y0
+	VUNPCKLPD  Y3, Y2, Y1
+	VUNPCKHPD  Y3, Y2, Y2
+	VPERM2F128 $0x20, Y1, Y4, Y3
+	VPERM2F128 $0x31, Y1, Y4, Y1
+	VPERM2F128 $0x20, Y2, Y0, Y4
+	VPERM2F128 $0x31, Y2, Y0, Y0
+	VMOVDQU    Y3, (R10)
+	VMOVDQU    Y4, (R10)(SI*1)
+	VMOVDQU    Y1, (R10)(SI*2)
+	VMOVDQU    Y0, (R10)(DI*1)
+	ADDQ       $0x00000020, R9
+	ADDQ       R8, R10
+	DECQ       R11
+	JNZ        tilesUint64Ahead_one_j
+	ADDQ       $0x00000020, DX
+	ADDQ       $0x00000020, AX
+	DECQ       BX
+	JNZ        tilesUint64Ahead_one
+
+tilesUint64Ahead_done:
 	VZEROUPPER
 	RET
 

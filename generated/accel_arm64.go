@@ -29,6 +29,16 @@ func alignedBands(size int, dst unsafe.Pointer, dj int) bool {
 	return false
 }
 
+// aheadBands reports whether the tiles of a blocked transpose of
+// size-byte elements that is not streamed, into span bytes of destination,
+// take their Ahead form (aheadTiles, see avx512Ahead in gen): where this
+// build and CPU have it for the size, AMDTuned is false (it was measured on
+// Intel only), and span is at least 64 KiB, more than the L1 cache holds.
+// This build has none.
+func aheadBands(size, span int) bool {
+	return false
+}
+
 // A blocked transpose writes through a buffer (see crowded) when the
 // destination rows of one block, more than crowdWays, fall into too few
 // sets of the L1 data cache and its destination spans fewer bytes than

@@ -896,6 +896,9 @@ func transposeUint32(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool
 		return
 	}
 	touch := stream && !Accelerated
+	if !stream && aheadBands(4, nj*dj*4) {
+		stores = aheadTiles
+	}
 	ai := 128
 	if !stream && alignedBands(4, dst, dj*4) {
 		stores, ai = alignedTiles, 512

@@ -896,6 +896,9 @@ func transposeUint64(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool
 		return
 	}
 	touch := stream && !Accelerated
+	if !stream && aheadBands(8, nj*dj*8) {
+		stores = aheadTiles
+	}
 	ai := 64
 	if !stream && alignedBands(8, dst, dj*8) {
 		stores, ai = alignedTiles, 512

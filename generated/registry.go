@@ -147,6 +147,10 @@ const (
 	// sets, where the kernel has that form (see packs): tj tile columns
 	// must span one whole line of each row, 64 bytes.
 	packedTiles
+	// aheadTiles is cachedTiles for destinations beyond the L1 cache, where
+	// the kernel has that form (see aheadBands): each whole band prefetches
+	// the destination lines that the band of the next tile column writes.
+	aheadTiles
 	// alignedTiles is cachedTiles for destination rows off line boundaries,
 	// which the walks choose where alignedBands says so: the whole bands go
 	// to the Aligned AVX-512 tiles, which store whole aligned lines, the
