@@ -286,3 +286,55 @@ func TestFillRows(t *testing.T) {
 		}
 	}
 }
+
+// TestChunksRepeat checks chunksRepeat's claim for random row axes, with
+// extents that are and are not powers of two and strides of either sign:
+// where it holds, every rowChunk rows from a multiple of rowChunk have the
+// offsets of the first chunk moved by one distance; and it holds for the
+// row axes of the suite's short-row transposes (one long axis, and axes
+// that multiply to a chunk).
+func TestChunksRepeat(t *testing.T) {
+	require.True(t, chunksRepeat([]int{4096}))
+	require.True(t, chunksRepeat([]int{32, 16}))
+	require.True(t, chunksRepeat([]int{3, 64, 8, 2}))
+	require.False(t, chunksRepeat([]int{256}), "one chunk")
+	require.False(t, chunksRepeat([]int{1000}), "a chunk ends inside the axis' run")
+	require.False(t, chunksRepeat([]int{64, 24}), "24 rows do not divide a chunk")
+	rng := rand.New(rand.NewPCG(3, 5))
+	held := 0
+	for trial := range 2000 {
+		r := 1 + rng.IntN(4)
+		shape, strides := make([]int, r), make([]int, r)
+		total := 1
+		for a := range shape {
+			if rng.IntN(2) == 0 {
+				shape[a] = 1 << rng.IntN(10)
+			} else {
+				shape[a] = 1 + rng.IntN(700)
+			}
+			strides[a] = rng.IntN(4001) - 2000
+			total *= shape[a]
+		}
+		if total > 1<<16 || !chunksRepeat(shape) {
+			continue
+		}
+		held++
+		offsets := make([]int, total)
+		for i := range offsets {
+			rest := i
+			for a := r - 1; a >= 0; a-- {
+				offsets[i] += rest % shape[a] * strides[a]
+				rest /= shape[a]
+			}
+		}
+		for k := rowChunk; k < total; k += rowChunk {
+			move := offsets[k] - offsets[0]
+			for i := k; i < min(k+rowChunk, total); i++ {
+				if offsets[i]-offsets[i-k] != move {
+					t.Fatalf("trial %d: shape %v strides %v: row %d of the chunk at %d is %d from the first chunk's, not %d", trial, shape, strides, i-k, k, offsets[i]-offsets[i-k], move)
+				}
+			}
+		}
+	}
+	require.Greater(t, held, 100, "too few shapes for which chunksRepeat holds")
+}
