@@ -364,7 +364,7 @@ func bandStages(w width) ([][2][]int, error) {
 // form (see tileForm): the permute bands (not avx512Lanes). On the 2-vCPU
 // Intel Xeon VM the 1- and 2-byte lane bands ran 0.77-1.07× as fast with
 // the prefetches (64 source rows of loads a band already keep their load
-// ports busy), the 4- and 8-byte permute bands 0.97-1.28× (see
+// ports busy), the 4- and 8-byte transposes 0.95-1.24× (median 1.05; see
 // benchmarks/README.md).
 var avx512Ahead = map[int]bool{4: true, 8: true}
 

@@ -2560,9 +2560,9 @@ func emitAlignedBands(asm bool) jen.Code {
 // tiles take their Ahead form (aheadBands): more than the L1 cache holds.
 // Below it the destination lines are in the L1 cache already, as the
 // chained transposes' buffer is (reshape's stageBytes, 16 KiB), and the
-// prefetches are only more loads: reverse4d, which writes its tiles
-// there, ran 0.94-0.98× as fast with them at 256 KiB-1 MiB (2-vCPU Intel
-// Xeon VM, 5 interleaved rounds).
+// prefetches are only more loads: reverse4d's chains, which write their
+// tiles there, ran 0.97-0.98× as fast with them at 256 KiB-1 MiB (2-vCPU
+// Intel Xeon VM, 5 interleaved rounds).
 const aheadSpan = 64 << 10
 
 // emitAheadBands emits aheadBands, which the walks of the widths with
