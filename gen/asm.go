@@ -151,8 +151,11 @@ func asmFuncs() []asmFunc {
 	return append(append(append(fs, avx512Funcs()...), avx512TailFuncs()...), avx512AlignedFuncs()...)
 }
 
-// tileForm is one of the forms of every tile transpose of the assembly,
-// for where its result lies (TransposeRows' stream picks one):
+// tileForm is one of the forms of the tile transposes of the assembly,
+// for where its result lies: the walks of TransposeRows pick one from
+// their stream flag, the destination's alignment and span, and the
+// source rows (the Packed and Ahead forms only some kernels have, see
+// formSet):
 //   - the plain form, for results that fit the cache;
 //   - Prefetch, for results beyond it: each source row's load is
 //     accompanied by a prefetch of the row's next line, which the next
@@ -163,8 +166,7 @@ func asmFuncs() []asmFunc {
 //     the cache, for destinations whose rows are whole aligned lines;
 //   - Packed, the plain form that first copies the source line of each row
 //     of a whole band to a buffer on the stack, for source rows that crowd
-//     the L1 cache's sets (only the kernels with bands that packs lists:
-//     see formSet);
+//     the L1 cache's sets (only the AVX-512 kernels of avx512Packs);
 //   - Ahead, the plain form that prefetches, with each whole band, the
 //     destination lines of the next tile column's band, for destinations
 //     beyond the L1 cache (only the kernels with bands of avx512Ahead).
@@ -278,7 +280,8 @@ func (f tileForm) doc(contract []string, needs string) []string {
 	return append(out, needs)
 }
 
-// form sets the tile's prefetch and stores to those of f, and its name.
+// form sets the tile's prefetch, stores, packing and destination
+// prefetch to those of f, and its name.
 func (t *tile) form(f tileForm) {
 	t.name += f.Suffix
 	t.prefetch, t.stream, t.pack, t.ahead = f.Prefetch, f.Stream, f.Pack, f.Ahead

@@ -363,9 +363,10 @@ func bandStages(w width) ([][2][]int, error) {
 // avx512Ahead are the element sizes whose AVX-512 tiles have an Ahead
 // form (see tileForm): the permute bands (not avx512Lanes). On the 2-vCPU
 // Intel Xeon VM the 1- and 2-byte lane bands ran 0.77-1.07× as fast with
-// the prefetches (64 source rows of loads a band already keep their load
-// ports busy), the 4- and 8-byte transposes 0.95-1.24× (median 1.05; see
-// benchmarks/README.md).
+// the prefetches (the loads of a band's 64 or 32 source rows and their
+// table entries already keep the load ports busy), the 4- and 8-byte
+// transposes of the suite 0.94-1.21× (3 rounds; one cell at 0.89 ran 1.0×
+// in 6 more; see benchmarks/README.md).
 var avx512Ahead = map[int]bool{4: true, 8: true}
 
 // avx512Packs are the element sizes whose AVX-512 tiles have a Packed
@@ -409,6 +410,9 @@ var avx512Lanes = map[int]bool{1: true, 2: true}
 //
 // It takes no index vectors, and its unpacks leave their sources intact.
 func emitBandLanesAVX512(c *build.Context, w width, r bandRegs, nt, prefetch bool) {
+	if r.ahead {
+		panic("unreachable: avx512Ahead has no width of avx512Lanes")
+	}
 	storeBand(c, laneBand(c, w, r, prefetch), r, nt)
 }
 

@@ -1132,11 +1132,18 @@ func blockJExpr(w width) *jen.Statement {
 //			stores = streamTiles // (1-byte elements: prefetchTiles for every stream, streamTiles where whole lines)
 //		}
 //		if buf != nil && !stream && crowded(4, min(cacheLine/4, nj), dj*4, nj*dj*4) { // widths with a buffered form
-//			transposeBufferedUint32(dst, src, off, nj, dj, buf) // the same loops, the whole tiles through buf (blockWalk)
+//			transposeBufferedUint32(dst, src, off, nj, dj, stream, buf) // the same loops, the whole tiles through buf (blockWalk)
 //			return
 //		}
-//		for i0 := 0; i0 < len(off); i0 += 128 {
-//			mi := min(128, len(off)-i0)
+//		if !stream && aheadBands(4, nj*dj*4) { // widths with Ahead tiles (aheadDecl)
+//			stores = aheadTiles
+//		}
+//		ai := 128
+//		if !stream && alignedBands(4, dst, dj*4) { // widths with Aligned tiles (alignedDecl)
+//			stores, ai = alignedTiles, alignedRows
+//		}
+//		for i0 := 0; i0 < len(off); i0 += ai {
+//			mi := min(ai, len(off)-i0)
 //			rows := off[i0 : i0+mi]
 //			for j0 := 0; j0 < nj; j0 += cacheLine/4 {
 //				mj := min(cacheLine/4, nj-j0)

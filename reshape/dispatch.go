@@ -284,27 +284,6 @@ func packsRows(op copyOp, src unsafe.Pointer, cshape, cstrides []int, b, dj, r0,
 // the stack holds.
 const packSample = 64
 
-// chunksRepeat reports whether the rows of the axes shape (a transpose's
-// row axes, row-major), taken rowChunk at a time from a multiple of
-// rowChunk, have in every chunk the offsets of the first moved by one
-// distance, whatever the strides: where the trailing axes whose extents
-// multiply to less than a chunk (inner rows) divide it, and the next axis
-// makes a whole number of chunks of them. A chunk then spans whole runs of
-// those axes, at the same places in each. The table of one chunk then
-// serves them all (transposeAxesWith): filling it took a tenth of a
-// transpose's time where the source rows are a line or two long
-// (transpose-4k at 256 KiB).
-func chunksRepeat(shape []int) bool {
-	inner := 1
-	for a := len(shape) - 1; a >= 0; a-- {
-		if n := inner * shape[a]; n >= rowChunk {
-			return rowChunk%inner == 0 && n%rowChunk == 0
-		}
-		inner *= shape[a]
-	}
-	return false // less than a chunk: one table
-}
-
 // firstRow sets idx, over the axes after b, to the indices of transpose row
 // r0 (of transposeAxesPart's rows, in order) and returns its source offset
 // in elements.
@@ -330,23 +309,29 @@ func transposeAxesWith(op copyOp, dst, src unsafe.Pointer, cshape, cstrides []in
 	var rowIdx, outerIdx [stackRank]int
 	o := firstRow(cshape, cstrides, b, r0, rowIdx[:]) // source offset of the next row, in elements: row r0's
 	// Where every chunk's offsets are the first chunk's moved (chunksRepeat),
-	// the table is filled once and each chunk moves src instead.
+	// the table is filled once, its offsets from the chunk's first row, and
+	// each chunk's src is its own first row: an element of the source, as
+	// unsafe.Add's result must be.
 	shared := r0%rowChunk == 0 && r1-r0 > rowChunk && chunksRepeat(cshape[b+1:])
-	o0 := o
 	for i0 := r0; i0 < r1; i0 += rowChunk {
 		rows := table[:min(rowChunk, r1-i0)]
-		move := 0 // bytes from the first chunk's rows to this one's
-		switch {
-		case !shared || i0 == r0:
+		first := 0 // source offset of the chunk's first row, in elements, where the table's offsets are from it
+		if !shared || i0 == r0 {
 			fillRows(rows, cshape[b+1:], cstrides[b+1:], rowIdx[b+1:r], &o, size)
-		default:
-			move = (firstRow(cshape, cstrides, b, i0, rowIdx[:]) - o0) * size
+		}
+		if shared {
+			first = firstRow(cshape, cstrides, b, i0, rowIdx[:])
+			if i0 == r0 {
+				for k := range rows {
+					rows[k] -= first * size
+				}
+			}
 		}
 		// The axes before b lead the destination: each of their indices
 		// is the next nj*dj elements of it.
 		d, so := i0, 0 // element offsets in dst and src of the current repeat
 		for {
-			s := unsafe.Add(src, so*size+move)
+			s := unsafe.Add(src, (so+first)*size)
 			if op.conv.run != nil {
 				if !generated.ConvTransposeRows(op.conv.from, op.conv.to, unsafe.Add(dst, d*dsize), s, rows, nj, dj, op.stream, buf) {
 					transposeConvert(op.conv, unsafe.Add(dst, d*dsize), s, rows, nj, dj)

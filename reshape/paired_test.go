@@ -291,8 +291,8 @@ func TestFillRows(t *testing.T) {
 // extents that are and are not powers of two and strides of either sign:
 // where it holds, every rowChunk rows from a multiple of rowChunk have the
 // offsets of the first chunk moved by one distance; and it holds for the
-// row axes of the suite's short-row transposes (one long axis, and axes
-// that multiply to a chunk).
+// row axes of the suite's short-row transposes (one axis a multiple of a
+// chunk, and axes that multiply to a chunk).
 func TestChunksRepeat(t *testing.T) {
 	require.True(t, chunksRepeat([]int{4096}))
 	require.True(t, chunksRepeat([]int{32, 16}))

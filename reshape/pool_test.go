@@ -124,6 +124,7 @@ func TestSplitRows(t *testing.T) {
 		{[]int{16, 16, 32, 128}, []int{3, 2, 1, 0}, true}, // reverse4d's kind: 128 columns, 8192 rows
 		{[]int{8320, 64}, []int{1, 0}, true},              // a [r, c] view transposed, r a multiple of a line
 		{[]int{3, 8256, 48}, []int{0, 2, 1}, true},        // three outer indices, fewer than a split needs
+		{[]int{4608, 2, 64}, []int{2, 1, 0}, true},        // row axes [2, 4608] that repeat every 512 rows (chunksRepeat); three workers start a part inside the first index of 2
 		{[]int{4097, 128}, []int{1, 0}, false},            // destination rows not whole lines
 	}
 	same := func(v uint8) uint8 { return v }
