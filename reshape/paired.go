@@ -224,10 +224,13 @@ func transposeChain(op copyOp, dst, src unsafe.Pointer, cshape, cstrides []int, 
 // filling it took a tenth of a transpose's time where the source rows are
 // a line or two long (transpose-4k at 256 KiB).
 func chunksRepeat(shape []int) bool {
-	inner := 1
+	inner := 1 // below rowChunk: the products cannot overflow, even in 32 bits
 	for a := len(shape) - 1; a >= 0; a-- {
-		if n := inner * shape[a]; n >= rowChunk {
-			return rowChunk%inner == 0 && n%rowChunk == 0
+		switch e := shape[a]; {
+		case e == 0:
+			return false // no rows
+		case e >= (rowChunk+inner-1)/inner: // inner*e >= rowChunk
+			return rowChunk%inner == 0 && e%(rowChunk/inner) == 0
 		}
 		inner *= shape[a]
 	}

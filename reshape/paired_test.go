@@ -3,6 +3,7 @@ package reshape
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -300,6 +301,8 @@ func TestChunksRepeat(t *testing.T) {
 	require.False(t, chunksRepeat([]int{256}), "one chunk")
 	require.False(t, chunksRepeat([]int{1000}), "a chunk ends inside the axis' run")
 	require.False(t, chunksRepeat([]int{64, 24}), "24 rows do not divide a chunk")
+	require.False(t, chunksRepeat([]int{512, 0}), "no rows (and no division by zero)")
+	require.True(t, chunksRepeat([]int{math.MaxInt / 2 &^ 511, 1}), "no overflow")
 	rng := rand.New(rand.NewPCG(3, 5))
 	held := 0
 	for trial := range 2000 {
@@ -313,7 +316,7 @@ func TestChunksRepeat(t *testing.T) {
 				shape[a] = 1 + rng.IntN(700)
 			}
 			strides[a] = rng.IntN(4001) - 2000
-			total *= shape[a]
+			total = min(total*shape[a], 1<<20) // no overflow where int is 32 bits
 		}
 		if total > 1<<16 || !chunksRepeat(shape) {
 			continue
