@@ -2539,18 +2539,9 @@ const alignedRows = 512
 //
 // (in builds without the assembly, return false).
 func emitAlignedBands(asm bool) jen.Code {
-	var body []jen.Code
-	if asm {
-		var sizes []jen.Code
-		for _, size := range slices.Sorted(maps.Keys(avx512Aligned)) {
-			sizes = append(sizes, jen.Lit(size))
-		}
-		body = append(body, jen.Switch(jen.Id("size")).Block(jen.Case(sizes...).Block(jen.Return(
-			jen.Id("Accelerated").Op("&&").Id("AVX512").Op("&&").Op("!").Id("AMDTuned").
-				Op("&&").Parens(jen.Uintptr().Call(jen.Id("dst")).Op("%").Lit(64).Op("!=").Lit(0).Op("||").Id("dj").Op("%").Lit(64).Op("!=").Lit(0)).
-				Op("&&").Uintptr().Call(jen.Id("dst")).Op("%").Uintptr().Call(jen.Id("size")).Op("==").Lit(0).Op("&&").Id("dj").Op("%").Id("size").Op("==").Lit(0)))))
-	}
-	body = append(body, jen.Return(jen.False()))
+	body := sizesChoice(asm, avx512Aligned, jen.Id("Accelerated").Op("&&").Id("AVX512").Op("&&").Op("!").Id("AMDTuned").
+		Op("&&").Parens(jen.Uintptr().Call(jen.Id("dst")).Op("%").Lit(64).Op("!=").Lit(0).Op("||").Id("dj").Op("%").Lit(64).Op("!=").Lit(0)).
+		Op("&&").Uintptr().Call(jen.Id("dst")).Op("%").Uintptr().Call(jen.Id("size")).Op("==").Lit(0).Op("&&").Id("dj").Op("%").Id("size").Op("==").Lit(0))
 	text := []string{"alignedBands reports whether the whole bands of a blocked transpose of",
 		"size-byte elements into dst, whose rows are dj bytes apart, that is not",
 		"streamed go out as whole aligned lines (the Aligned AVX-512 tiles, see",
@@ -2585,16 +2576,7 @@ const aheadSpan = 64 << 10
 //
 // (in builds without the assembly, return false).
 func emitAheadBands(asm bool) jen.Code {
-	var body []jen.Code
-	if asm {
-		var sizes []jen.Code
-		for _, size := range slices.Sorted(maps.Keys(avx512Ahead)) {
-			sizes = append(sizes, jen.Lit(size))
-		}
-		body = append(body, jen.Switch(jen.Id("size")).Block(jen.Case(sizes...).Block(jen.Return(
-			jen.Id("Accelerated").Op("&&").Id("AVX512").Op("&&").Op("!").Id("AMDTuned").Op("&&").Id("span").Op(">=").Lit(aheadSpan)))))
-	}
-	body = append(body, jen.Return(jen.False()))
+	body := sizesChoice(asm, avx512Ahead, jen.Id("Accelerated").Op("&&").Id("AVX512").Op("&&").Op("!").Id("AMDTuned").Op("&&").Id("span").Op(">=").Lit(aheadSpan))
 	text := []string{"aheadBands reports whether the tiles of a blocked transpose of",
 		"size-byte elements that is not streamed, into span bytes of destination,",
 		"take their Ahead form (aheadTiles, see avx512Ahead in gen): where this",
@@ -2604,4 +2586,25 @@ func emitAheadBands(asm bool) jen.Code {
 		text = append(text, "This build has none.")
 	}
 	return jen.Add(doc(text...)).Line().Func().Id("aheadBands").Params(jen.Id("size"), jen.Id("span").Int()).Bool().Block(body...)
+}
+
+// sizesChoice is the body of a choice that the walks ask per element size
+// (alignedBands, aheadBands): in builds with the assembly, cond for the
+// sizes of set; false for the others, and in builds without it.
+//
+//	switch size {
+//	case 4, 8:
+//		return cond
+//	}
+//	return false
+func sizesChoice(asm bool, set map[int]bool, cond jen.Code) []jen.Code {
+	var body []jen.Code
+	if asm {
+		var sizes []jen.Code
+		for _, size := range slices.Sorted(maps.Keys(set)) {
+			sizes = append(sizes, jen.Lit(size))
+		}
+		body = append(body, jen.Switch(jen.Id("size")).Block(jen.Case(sizes...).Block(jen.Return(cond))))
+	}
+	return append(body, jen.Return(jen.False()))
 }
