@@ -302,7 +302,7 @@ func TestChunksRepeat(t *testing.T) {
 	require.False(t, chunksRepeat([]int{1000}), "a chunk ends inside the axis' run")
 	require.False(t, chunksRepeat([]int{64, 24}), "24 rows do not divide a chunk")
 	require.False(t, chunksRepeat([]int{512, 0}), "no rows (and no division by zero)")
-	require.True(t, chunksRepeat([]int{math.MaxInt / 2 &^ 511, 1}), "no overflow")
+	require.True(t, chunksRepeat([]int{math.MaxInt / 2 &^ 511, 256}), "two indices of the outer axis a chunk, its extent times 256 past MaxInt")
 	rng := rand.New(rand.NewPCG(3, 5))
 	held := 0
 	for trial := range 2000 {
