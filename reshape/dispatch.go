@@ -316,11 +316,12 @@ func transposeAxesWith(op copyOp, dst, src unsafe.Pointer, cshape, cstrides []in
 	for i0 := r0; i0 < r1; i0 += rowChunk {
 		rows := table[:min(rowChunk, r1-i0)]
 		first := 0 // source offset of the chunk's first row, in elements, where the table's offsets are from it
-		if shared {
+		if shared && i0 > r0 {
 			first = firstRow(cshape, cstrides, b, i0, rowIdx[:])
-		}
-		if !shared || i0 == r0 {
-			o -= first // shared: the offsets from the chunk's first row (a pass over the table after took 2-6% at 256 KiB)
+		} else {
+			if shared { // the offsets from the chunk's first row (a pass over the table after took 2-6% at 256 KiB)
+				first, o = o, 0
+			}
 			fillRows(rows, cshape[b+1:], cstrides[b+1:], rowIdx[b+1:r], &o, size)
 		}
 		// The axes before b lead the destination: each of their indices

@@ -226,13 +226,14 @@ func transposeChain(op copyOp, dst, src unsafe.Pointer, cshape, cstrides []int, 
 func chunksRepeat(shape []int) bool {
 	inner := 1 // below rowChunk: the products cannot overflow, even in 32 bits
 	for a := len(shape) - 1; a >= 0; a-- {
-		switch e := shape[a]; {
+		e := shape[a]
+		switch {
 		case e == 0:
 			return false // no rows
 		case e >= (rowChunk+inner-1)/inner: // inner*e >= rowChunk
 			return rowChunk%inner == 0 && e%(rowChunk/inner) == 0
 		}
-		inner *= shape[a]
+		inner *= e
 	}
 	return false // less than a chunk: one table
 }
@@ -243,9 +244,9 @@ func chunksRepeat(shape []int) bool {
 // are where the table left off, and are advanced past the rows written.
 //
 // Where the innermost axis is short (fewer than groupRows rows), the
-// table repeats itself (as whole tables do, see chunksRepeat): each index of the axes before a group of trailing
-// axes of at least groupRows rows starts the same pattern of offsets,
-// moved. So the first whole group of the call is filled axis by axis
+// table repeats itself (as whole tables do, see chunksRepeat): each index
+// of the axes before a group of trailing axes of at least groupRows rows
+// starts the same pattern of offsets, moved. So the first whole group of the call is filled axis by axis
 // (fillRuns) and every later one is that group plus the distance between
 // their starts: a load, an add and a store a row, where the runs of a few
 // rows cost an odometer step each (a fifth of mixed6d-t's time at
