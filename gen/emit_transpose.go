@@ -1219,6 +1219,7 @@ func plainWalk(w width) blockWalk {
 	b.unaligned = slices.ContainsFunc(builds(), func(be backend) bool { _, ok := be.Crowd.Unaligned[w.Size]; return ok })
 	if tallSizes[w.Size] && w.BlockI < tallRows {
 		b.tallI = tallRows
+		b.tallCached = tallCachedSizes[w.Size]
 	}
 	b.touch, b.touchSrc = true, goTileOf(w).TouchSource
 	b.aligned = avx512Aligned[w.Size]
@@ -1291,8 +1292,10 @@ type blockWalk struct {
 	unaligned bool
 	// tallI, where not 0, is the source rows of the buffered form's blocks
 	// where AMDTuned is false (tallRows); blockI where it is true, and in
-	// the walks without it.
-	tallI int
+	// the walks without it. With tallCached (tallCachedSizes) the blocks
+	// are tallI rows with the AVX-512 tiles too, unless streamed.
+	tallI      int
+	tallCached bool
 	// touch: beyond the cache, with the Go tiles, the walk reads a byte of
 	// each destination line of a block before its tiles (emitTouch); and
 	// touchSrc, of each source line too.
@@ -1524,7 +1527,12 @@ func (b blockWalk) bufferedFunc(name string) jen.Code {
 		"the block. The edges go straight to dst. The buffer's rows start at its",
 		"first line boundary, so that its stores and loads are whole lines.",
 	}
-	if b.tallI > 0 {
+	switch {
+	case b.tallCached:
+		text = append(text, fmt.Sprintf("Its blocks are %d rows tall where AMDTuned is false, and with the", b.tallI),
+			"AVX-512 tiles unless streamed, so that each run is longer (see",
+			"tallRows and tallCachedSizes in gen/backend.go).")
+	case b.tallI > 0:
 		text = append(text, fmt.Sprintf("Where AMDTuned is false its blocks are %d rows tall, so that each run", b.tallI),
 			"is longer (see tallRows in gen/backend.go).")
 	}
@@ -1561,8 +1569,12 @@ func (b blockWalk) bufferedFunc(name string) jen.Code {
 	aligned := jen.Qual("unsafe", "Add").Call(jen.Id("p"), jen.Op("-").Int().Call(jen.Uintptr().Call(jen.Id("p"))).Op("&").Lit(63)) // from its first line boundary
 	var height, buf jen.Code
 	if b.tallI > 0 {
+		tall := jen.Op("!").Id("AMDTuned")
+		if b.tallCached {
+			tall.Op("||").Id("Accelerated").Op("&&").Id("AVX512").Op("&&").Op("!").Id("stream")
+		}
 		height = jen.Id("bi").Op(":=").Lit(b.blockI).Line().
-			If(jen.Op("!").Id("AMDTuned")).Block(jen.Id("bi").Op("=").Lit(b.tallI)).Line().
+			If(tall).Block(jen.Id("bi").Op("=").Lit(b.tallI)).Line().
 			Id("line").Op(":=").Add(times(jen.Id("bi"), b.dstSize))
 		buf = jen.Id("buf").Op(":=").Add(aligned)
 	} else {
