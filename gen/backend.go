@@ -265,12 +265,13 @@ const tallRows = 512
 var tallSizes = map[int]bool{4: true, 8: true}
 
 // tallCachedSizes are the sizes of tallSizes whose buffered blocks take
-// tallRows with the AVX-512 tiles whatever AMDTuned, unless streamed. On the 2-vCPU EPYC
-// VM (Zen 5), x-ceiling, one worker, medians of 4 interleaved rounds,
-// 128-row blocks against 512: float32 mixed6d-t 0.26/0.52/0.57 ->
-// 0.30/0.56/0.63 at 256 KiB/1/4 MiB, transpose-4k at 256 KiB 0.27 ->
-// 0.30, the rest of its buffered cells 0.98-1.03x; streamed (16 MiB)
-// 0.95-0.96x, so those keep 128. float64 0.94-1.01x, so not float64.
+// tallRows with the AVX-512 tiles whatever AMDTuned, unless streamed. On
+// the 2-vCPU EPYC VM (Zen 5), x-ceiling, one worker, medians of 3-5
+// interleaved rounds, 128-row blocks against 512: float32 mixed6d-t
+// 0.26/0.52/0.57 -> 0.30/0.56/0.63 at 256 KiB/1/4 MiB, transpose2d at
+// 4 MiB 0.37 -> 0.43, transpose-4k at 256 KiB 0.27 -> 0.30, its other
+// buffered cells 0.96-1.07x; streamed (16 MiB) 0.95-0.96x, so those keep
+// 128 rows. float64 0.94-1.01x, so not float64.
 var tallCachedSizes = map[int]bool{4: true}
 
 // amd64StreamRows: a streamed uint8 block (512 source rows by a line, 64
