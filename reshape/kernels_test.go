@@ -345,8 +345,9 @@ func checkTranspose[C uint8 | uint16 | uint32 | uint64](t *testing.T, rng *rand.
 func abs(x int) int { return max(x, -x) }
 
 // TestTransposesTall checks the buffered transposes whose blocks are
-// taller where generated.AMDTuned is false (512 rows: gen's tallRows), in
-// every mode (forEachMode): more than one block of
+// taller where generated.AMDTuned is false (512 rows: gen's tallRows), and
+// for 4 bytes not streamed with the AVX-512 tiles whatever AMDTuned (gen's
+// tallCachedSizes), in every mode (forEachMode): more than one block of
 // source rows with a ragged last one, source rows strided, reversed or
 // shuffled, guard regions around the destination. 8-byte rows not whole
 // lines apart, large enough to go through the buffer on such a CPU
