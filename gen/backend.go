@@ -247,7 +247,8 @@ var amd64Crowd = crowding{Ways: 12, Sizes: map[int]int{1: 0, 2: 0, 4: 8 << 20}, 
 	StreamedAligned: map[int]bool{1: true, 2: true, 4: true}, StreamedAligned512: map[int]bool{1: true}}
 
 // tallRows is the source rows of the buffered transposes' blocks where
-// AMDTuned is false, for the widths of tallSizes (their BlockI is less): a
+// AMDTuned is false (and see tallCachedSizes), for the widths of tallSizes
+// (their BlockI is less): a
 // line of columns by 512 rows fills the 32 KiB buffer in every width, and
 // each destination row gets a run of 512 elements at a time (4 KiB of
 // float64). On the Xeon VM, x-ceiling, one worker, medians of 3
@@ -268,10 +269,11 @@ var tallSizes = map[int]bool{4: true, 8: true}
 // tallRows with the AVX-512 tiles whatever AMDTuned, unless streamed. On
 // the 2-vCPU EPYC VM (Zen 5), x-ceiling, one worker, medians of 3-5
 // interleaved rounds, 128-row blocks against 512: float32 mixed6d-t
-// 0.26/0.52/0.57 -> 0.30/0.56/0.63 at 256 KiB/1/4 MiB, transpose2d at
-// 4 MiB 0.37 -> 0.43, transpose-4k at 256 KiB 0.27 -> 0.30, its other
-// buffered cells 0.96-1.07x; streamed (16 MiB) 0.95-0.96x, so those keep
-// 128 rows. float64 0.94-1.01x, so not float64.
+// 0.26/0.52/0.57 -> 0.30/0.56/0.63 at 256 KiB/1/4 MiB (4 rounds),
+// transpose2d at 4 MiB 0.37 -> 0.43 (5 rounds), transpose-4k at 256 KiB
+// 0.27 -> 0.30 (4 rounds); all six float32 transposes, 3 rounds: median
+// 1.01x, lowest 0.96x. Streamed (16 MiB) 0.95-0.96x, so those keep 128
+// rows; float64 0.94-1.01x, so not float64.
 var tallCachedSizes = map[int]bool{4: true}
 
 // amd64StreamRows: a streamed uint8 block (512 source rows by a line, 64

@@ -1219,7 +1219,7 @@ func plainWalk(w width) blockWalk {
 	b.unaligned = slices.ContainsFunc(builds(), func(be backend) bool { _, ok := be.Crowd.Unaligned[w.Size]; return ok })
 	if tallSizes[w.Size] && w.BlockI < tallRows {
 		b.tallI = tallRows
-		b.tallCached = tallCachedSizes[w.Size]
+		b.tallCached = tallCachedSizes[w.Size] && b.streamOut // its condition reads stream
 	}
 	b.touch, b.touchSrc = true, goTileOf(w).TouchSource
 	b.aligned = avx512Aligned[w.Size]
@@ -1529,9 +1529,9 @@ func (b blockWalk) bufferedFunc(name string) jen.Code {
 	}
 	switch {
 	case b.tallCached:
-		text = append(text, fmt.Sprintf("Its blocks are %d rows tall where AMDTuned is false, and with the", b.tallI),
-			"AVX-512 tiles unless streamed, so that each run is longer (see",
-			"tallRows and tallCachedSizes in gen/backend.go).")
+		text = append(text, fmt.Sprintf("Its blocks are %d rows tall where AMDTuned is false, and also,", b.tallI),
+			"unless streamed, wherever the AVX-512 tiles run, so that each run is",
+			"longer (see tallRows and tallCachedSizes in gen/backend.go).")
 	case b.tallI > 0:
 		text = append(text, fmt.Sprintf("Where AMDTuned is false its blocks are %d rows tall, so that each run", b.tallI),
 			"is longer (see tallRows in gen/backend.go).")

@@ -173,12 +173,13 @@ func TestValidateRejects(t *testing.T) {
 		{"unaligned rows from a negative span", func() { otherCrowd.Unaligned = map[int]int{8: -1} }, "unaligned 8-byte elements: a negative span"},
 		{"streamed tall rows of a size without a width", func() { otherCrowd.StreamedTall = map[int]bool{3: true} }, "streamed tall: no width of 3 bytes"},
 		{"tall blocks not whole bands", func() { widths[3].TileI = 24 }, "block of 512 rows (tallRows) is not made of whole bands"},
+		{"tall in the cache but not tall", func() { tallCachedSizes = map[int]bool{2: true} }, "tallCachedSizes has 2 bytes, which tallSizes does not"},
 	}
 	for _, e := range edits {
 		t.Run(e.name, func(t *testing.T) {
-			savedW, savedD, savedK, savedS, savedG, savedC := widths, dtypes, kinds, avx2Shuffles, goTiles, otherCrowd
+			savedW, savedD, savedK, savedS, savedG, savedC, savedT := widths, dtypes, kinds, avx2Shuffles, goTiles, otherCrowd, tallCachedSizes
 			defer func() {
-				widths, dtypes, kinds, avx2Shuffles, goTiles, otherCrowd = savedW, savedD, savedK, savedS, savedG, savedC
+				widths, dtypes, kinds, avx2Shuffles, goTiles, otherCrowd, tallCachedSizes = savedW, savedD, savedK, savedS, savedG, savedC, savedT
 			}()
 			avx2Shuffles = maps.Clone(avx2Shuffles)
 			goTiles = append([]goTile(nil), goTiles...)

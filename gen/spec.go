@@ -156,6 +156,9 @@ func validate(maxRank int) error {
 		if v := w.TileJ * w.Size; v != 16 && v != 32 {
 			return fmt.Errorf("width %s: a tile row of %d bytes is not one XMM or YMM vector (one or two Q registers)", w.Carrier, v)
 		}
+		if tallCachedSizes[w.Size] && !tallSizes[w.Size] {
+			return fmt.Errorf("width %s: tallCachedSizes has %d bytes, which tallSizes does not", w.Carrier, w.Size)
+		}
 		if tallSizes[w.Size] && w.BlockI < tallRows && tallRows%(w.TileI*w.Bands()) != 0 {
 			return fmt.Errorf("width %s: a buffered block of %d rows (tallRows) is not made of whole bands of %d×%d tiles", w.Carrier, tallRows, w.TileI, w.TileJ)
 		}

@@ -931,9 +931,9 @@ func transposeUint32(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool
 // a run of consecutive lines, instead of a line per row at a time down
 // the block. The edges go straight to dst. The buffer's rows start at its
 // first line boundary, so that its stores and loads are whole lines.
-// Its blocks are 512 rows tall where AMDTuned is false, and with the
-// AVX-512 tiles unless streamed, so that each run is longer (see
-// tallRows and tallCachedSizes in gen/backend.go).
+// Its blocks are 512 rows tall where AMDTuned is false, and also,
+// unless streamed, wherever the AVX-512 tiles run, so that each run is
+// longer (see tallRows and tallCachedSizes in gen/backend.go).
 // With stream (beyond the cache, destination rows that are not whole
 // aligned lines: streamCrowded), the tiles prefetch as they do there,
 // and each row goes out through copyRun, with non-temporal stores of the
