@@ -248,10 +248,9 @@ var amd64Crowd = crowding{Ways: 12, Sizes: map[int]int{1: 0, 2: 0, 4: 8 << 20}, 
 
 // tallRows is the source rows of the buffered transposes' blocks where
 // AMDTuned is false (and see tallCachedSizes), for the widths of tallSizes
-// (their BlockI is less): a
-// line of columns by 512 rows fills the 32 KiB buffer in every width, and
-// each destination row gets a run of 512 elements at a time (4 KiB of
-// float64). On the Xeon VM, x-ceiling, one worker, medians of 3
+// (their BlockI is less): a line of columns by 512 rows fills the 32 KiB
+// buffer in every width, and each destination row gets a run of 512
+// elements at a time (4 KiB of float64). On the Xeon VM, x-ceiling, one worker, medians of 3
 // interleaved rounds, float32 transpose2d-odd at 4 MiB (buffered as
 // Straddled) 0.62 -> 0.65-0.66 against 128-row blocks, and at 16 MiB,
 // where it did not buffer, 0.46 unbuffered, 0.51 through 128-row blocks,
