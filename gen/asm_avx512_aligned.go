@@ -135,7 +135,7 @@ func emitTilesAlignedAVX512(c *build.Context, w width) {
 		}
 		perm := NewDataAddr(NewStaticSymbol(tilesName(w)+"Perm"), 0) // the tiles' first form writes them
 		band0 = func(s, off, t reg.GPVirtual) []reg.VecVirtual {
-			return permuteBand(c, w, perm, len(stages), loadBand(c, w, bandRegs{s: s, off: off, t: t}, false))
+			return transposeBand(c, w, perm, len(stages), loadBand(c, w, bandRegs{s: s, off: off, t: t}, false))
 		}
 	}
 	shifts := c.StaticGlobal(name + "Shifts")

@@ -388,7 +388,7 @@ func emitConvBand32AVX512(c *build.Context, w width, r bandRegs, nt, prefetch bo
 	for g := range regs {
 		var half [2]reg.VecVirtual
 		for q := range per {
-			c.MOVQ(Mem{Base: r.off, Disp: 8 * (g*per + q)}, r.t)
+			c.MOVQ(Mem{Base: r.off, Disp: 8 * bandRow(w, g, q)}, r.t)
 			src := Mem{Base: r.s, Index: r.t, Scale: 1}
 			if prefetch {
 				c.PREFETCHT0(src.Offset(cacheLineBytes))
@@ -400,7 +400,8 @@ func emitConvBand32AVX512(c *build.Context, w width, r bandRegs, nt, prefetch bo
 		c.VINSERTF64X4(Imm(1), half[1], half[0].AsZ(), z)
 		regs[g] = z
 	}
-	// The index vectors of the float32 AVX-512 tiles (emitTilesAVX512).
+	// The index vectors of the float32 AVX-512 tiles (emitTilesAVX512), for
+	// the permute stages where float32 is not avx512Split.
 	perm := NewDataAddr(NewStaticSymbol(tilesName(w)+"Perm"), 0)
-	storeBand(c, permuteBand(c, w, perm, len(stages), regs), r, nt)
+	storeBand(c, transposeBand(c, w, perm, len(stages), regs), r, nt)
 }
