@@ -30,22 +30,27 @@ import (
 // avx512Widths are the element sizes that get AVX-512 tiles.
 var avx512Widths = map[int]bool{1: true, 2: true, 4: true, 8: true}
 
-// avx512Straight are the element sizes whose AVX-512 tiles run only where
-// the CPU is not tuned as AMD's (AMDTuned false) and the destination rows
-// are whole aligned lines (dst and dj multiples of 64 bytes); elsewhere
-// their AVX2 tiles run. For 8 bytes the AVX2 4×4 tile is 8 shuffles per 4
-// rows, and the band's inserts cost about what its permutes save. On the
-// 2-vCPU EPYC VM (shared) float64 transposes ran 0-28% slower with them
-// (reverse4d 256 KiB-16 MiB 7-16%, transpose2d-odd at 256 KiB 28%, medians
-// of 5 interleaved rounds). On the 2-vCPU Intel Xeon VM (x-ceiling, one
-// worker, 5 rounds at 256 KiB-4 MiB, 3 at 16-64 MiB) they ran faster where
-// the rows are whole lines: mixed6d-t 0.45/0.52/0.76 -> 0.50/0.58/0.80 at
-// 256 KiB/1/4 MiB, transpose-4k 0.46/0.56/0.69 -> 0.52/0.58/0.81, and
-// beyond the cache, where their bands stream whole lines, 64 MiB
-// mixed5d-t 0.51 -> 0.72, transpose-4k 0.50 -> 0.70, reverse4d 0.46 ->
-// 0.71; but transpose2d-odd (rows 8 bytes short of a whole number of
-// lines, each 64-byte store across two) 0.51/0.63/0.35 -> 0.46/0.55/0.28
-// at 1/4/64 MiB.
+// avx512Straight are the element sizes whose AVX-512 tiles run, where the
+// CPU is not tuned as AMD's (AMDTuned false), only where the destination
+// rows are whole aligned lines (dst and dj multiples of 64 bytes);
+// elsewhere there their AVX2 tiles run. On the 2-vCPU Intel Xeon VM
+// (x-ceiling, one worker, 5 rounds at 256 KiB-4 MiB, 3 at 16-64 MiB) the
+// 8-byte tiles, then the permute bands, ran faster where the rows are
+// whole lines: mixed6d-t 0.45/0.52/0.76 -> 0.50/0.58/0.80 at 256 KiB/1/4
+// MiB, transpose-4k 0.46/0.56/0.69 -> 0.52/0.58/0.81, and beyond the
+// cache, where their bands stream whole lines, 64 MiB mixed5d-t 0.51 ->
+// 0.72, transpose-4k 0.50 -> 0.70, reverse4d 0.46 -> 0.71; but
+// transpose2d-odd (rows 8 bytes short of a whole number of lines, each
+// 64-byte store across two) 0.51/0.63/0.35 -> 0.46/0.55/0.28 at 1/4/64
+// MiB. On AMD's Zen 5 the permute bands ran 0-28% slower than the AVX2
+// 4×4 tiles, which are 8 shuffles per 4 rows, but the split bands
+// (avx512Split: 1 unpack and 1 lane shuffle a line) run faster, rows whole
+// lines or not: on the 2-vCPU EPYC VM, float64 transposes of benchmarks/
+// (x-ceiling, 3 interleaved rounds) at 256 KiB-4 MiB median 1.05×
+// (0.88-1.14×; mixed6d-t 256 KiB 0.64 -> 0.73), at 16-64 MiB with one and
+// two workers 1.02× (0.87-1.35×; transpose2d-odd 64 MiB 0.47 -> 0.53,
+// reverse4d two workers 64 MiB 0.53 -> 0.72; mixed5d-t 16 MiB 0.89-0.97×
+// in 8 rounds). So there they run everywhere.
 var avx512Straight = map[int]bool{8: true}
 
 // widthsIn returns the widths whose element size set holds, in the order
@@ -194,8 +199,10 @@ func transposeBand(c *build.Context, w width, perm Mem, stages int, regs []reg.V
 // 1: a float32 band of the permutes takes 3 permutes a line, 1.5 cycles,
 // above the store's; one of splitBand 1 lane shuffle and 2 unpacks, 1
 // cycle. BenchmarkLimitTiles' float32 tiles (in L1) went from 0.49 to 0.63
-// of copy.
-var avx512Split = map[int]bool{4: true}
+// of copy. A float64 band takes 2 permutes a line, 1 cycle, against 1
+// unpack and 1 lane shuffle: float64's tiles there 0.32 -> 0.40 of copy
+// (AMDTuned false, so that they run; its AVX2 tiles 0.38).
+var avx512Split = map[int]bool{4: true, 8: true}
 
 // bandRow returns the band's source row that loadBand puts in piece q of
 // register g: rows g*per+q for the permute stages (permuteBand); for

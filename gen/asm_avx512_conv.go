@@ -51,8 +51,8 @@ type convBand struct {
 	setup func(c *build.Context) []reg.VecVirtual
 	// words, set in place of all the above, converts each source row of 8
 	// elements into 8 float32 as it loads (VCVTPD2PS), two rows per
-	// register, and transposes them with the permutes of the plain float32
-	// AVX-512 tiles (emitConvBand32AVX512).
+	// register, and transposes them as the plain float32 AVX-512 tiles do
+	// (transposeBand; emitConvBand32AVX512).
 	words bool
 	// straight keeps the tiles to destinations of whole aligned lines (dst
 	// and dj multiples of 64 bytes), as avx512Straight does the plain

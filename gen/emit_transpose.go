@@ -2337,11 +2337,11 @@ func renderAccel(maxRank int, b *backend) *jen.File {
 			"on AMD's Zen 5 rather than those measured on an Intel Xeon, where the two",
 			"differ: on the first, rows that crowd the L1 cache's sets go through a",
 			"CrowdBuffer (destination rows, crowded; source rows, packs), which won",
-			"1.1-2× there, and 8-byte elements take the AVX2 tiles; on the second,",
-			"without the buffer they ran 1.1-1.5× as fast, so rows whole lines apart",
-			"go straight to the destination and nothing packs, and 8-byte elements",
-			"into whole aligned lines take the AVX-512 tiles (1.05-1.5×; see",
-			"avx512Straight in gen). It is VendorAMD at start and takes effect only",
+			"1.1-2× there, and 8-byte elements take the AVX-512 tiles everywhere; on",
+			"the second, without the buffer they ran 1.1-1.5× as fast, so rows whole",
+			"lines apart go straight to the destination and nothing packs, and 8-byte",
+			"elements take the AVX-512 tiles only into whole aligned lines (1.05-1.5×;",
+			"see avx512Straight in gen). It is VendorAMD at start and takes effect only",
 			"where AVX512; tests and benchmarks set it to run both; nothing else",
 			"should change it."))
 		f.Var().Id("AMDTuned").Op("=").Id("VendorAMD").Call()
@@ -2435,8 +2435,8 @@ func renderAccel(maxRank int, b *backend) *jen.File {
 			switch {
 			case asm && avx512Straight[w.Size]:
 				whole := jen.Uintptr().Call(jen.Id("dst")).Op("%").Lit(64).Op("==").Lit(0).Op("&&").Id("dj").Op("%").Lit(64).Op("==").Lit(0)
-				accel = append(accel, jen.If(jen.Id("AVX512").Op("&&").Op("!").Id("AMDTuned").Op("&&").Add(whole)).Block(pick("AVX512"), jen.Return()))
-				tilesDoc = append(tilesDoc[:len(tilesDoc)-1], "Its AVX-512 tiles run only where AMDTuned is false and the destination",
+				accel = append(accel, jen.If(jen.Id("AVX512").Op("&&").Parens(jen.Id("AMDTuned").Op("||").Add(whole))).Block(pick("AVX512"), jen.Return()))
+				tilesDoc = append(tilesDoc[:len(tilesDoc)-1], "Where AMDTuned is false its AVX-512 tiles run only where the destination",
 					"rows are whole aligned lines (see avx512Straight in gen).", tilesDoc[len(tilesDoc)-1])
 			case asm && avx512Widths[w.Size]:
 				accel = append(accel, jen.If(jen.Id("AVX512")).Block(pick("AVX512"), jen.Return()))

@@ -1607,11 +1607,11 @@ var AVX512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL &&
 // on AMD's Zen 5 rather than those measured on an Intel Xeon, where the two
 // differ: on the first, rows that crowd the L1 cache's sets go through a
 // CrowdBuffer (destination rows, crowded; source rows, packs), which won
-// 1.1-2× there, and 8-byte elements take the AVX2 tiles; on the second,
-// without the buffer they ran 1.1-1.5× as fast, so rows whole lines apart
-// go straight to the destination and nothing packs, and 8-byte elements
-// into whole aligned lines take the AVX-512 tiles (1.05-1.5×; see
-// avx512Straight in gen). It is VendorAMD at start and takes effect only
+// 1.1-2× there, and 8-byte elements take the AVX-512 tiles everywhere; on
+// the second, without the buffer they ran 1.1-1.5× as fast, so rows whole
+// lines apart go straight to the destination and nothing packs, and 8-byte
+// elements take the AVX-512 tiles only into whole aligned lines (1.05-1.5×;
+// see avx512Straight in gen). It is VendorAMD at start and takes effect only
 // where AVX512; tests and benchmarks set it to run both; nothing else
 // should change it.
 var AMDTuned = VendorAMD()
@@ -1816,7 +1816,7 @@ func tilesUint32Tail(dst, src unsafe.Pointer, rows []int, col, tj, dj int) bool 
 // tileStores).
 // With alignedTiles its whole bands go out as whole aligned lines
 // (tilesUint64AlignedAVX512, see avx512Aligned in gen).
-// Its AVX-512 tiles run only where AMDTuned is false and the destination
+// Where AMDTuned is false its AVX-512 tiles run only where the destination
 // rows are whole aligned lines (see avx512Straight in gen).
 func tilesUint64(dst, src, off unsafe.Pointer, col, ti, tj, dj int, stores tileStores) {
 	if Accelerated {
@@ -1824,7 +1824,7 @@ func tilesUint64(dst, src, off unsafe.Pointer, col, ti, tj, dj int, stores tileS
 			tilesUint64AlignedAVX512(dst, src, off, col, ti, tj, dj)
 			return
 		}
-		if AVX512 && !AMDTuned && uintptr(dst)%64 == 0 && dj%64 == 0 {
+		if AVX512 && (AMDTuned || uintptr(dst)%64 == 0 && dj%64 == 0) {
 			switch stores {
 			default:
 				tilesUint64AVX512(dst, src, off, col, ti, tj, dj)

@@ -20807,39 +20807,31 @@ tilesUint64_bands:
 tilesUint64_bands_j:
 	MOVQ            (DX), R12
 	VBROADCASTI64X4 (R9)(R12*1), Z0
-	MOVQ            8(DX), R12
-	VINSERTI64X4    $0x01, (R9)(R12*1), Z0, Z0
 	MOVQ            16(DX), R12
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z0, Z0
+	MOVQ            8(DX), R12
 	VBROADCASTI64X4 (R9)(R12*1), Z1
 	MOVQ            24(DX), R12
 	VINSERTI64X4    $0x01, (R9)(R12*1), Z1, Z1
 	MOVQ            32(DX), R12
 	VBROADCASTI64X4 (R9)(R12*1), Z2
-	MOVQ            40(DX), R12
-	VINSERTI64X4    $0x01, (R9)(R12*1), Z2, Z2
 	MOVQ            48(DX), R12
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z2, Z2
+	MOVQ            40(DX), R12
 	VBROADCASTI64X4 (R9)(R12*1), Z3
 	MOVQ            56(DX), R12
 	VINSERTI64X4    $0x01, (R9)(R12*1), Z3, Z3
-	VMOVDQU64       tilesUint64Perm<>+0(SB), Z4
-	VMOVDQU64       tilesUint64Perm<>+64(SB), Z5
-	VMOVDQA64       Z0, Z6
-	VPERMT2Q        Z1, Z4, Z6
-	VPERMT2Q        Z1, Z5, Z0
-	VMOVDQA64       Z2, Z1
-	VPERMT2Q        Z3, Z4, Z1
-	VPERMT2Q        Z3, Z5, Z2
-	VMOVDQU64       tilesUint64Perm<>+128(SB), Z3
-	VMOVDQU64       tilesUint64Perm<>+192(SB), Z4
-	VMOVDQA64       Z6, Z5
-	VPERMT2Q        Z1, Z3, Z5
-	VPERMT2Q        Z1, Z4, Z6
-	VMOVDQA64       Z0, Z1
-	VPERMT2Q        Z2, Z3, Z1
-	VPERMT2Q        Z2, Z4, Z0
-	VMOVDQU64       Z5, (R10)
-	VMOVDQU64       Z1, (R10)(SI*1)
-	VMOVDQU64       Z6, (R10)(SI*2)
+	VPUNPCKLQDQ     Z1, Z0, Z4
+	VPUNPCKHQDQ     Z1, Z0, Z0
+	VPUNPCKLQDQ     Z3, Z2, Z1
+	VPUNPCKHQDQ     Z3, Z2, Z2
+	VSHUFI64X2      $0x88, Z1, Z4, Z3
+	VSHUFI64X2      $0xdd, Z1, Z4, Z1
+	VSHUFI64X2      $0x88, Z2, Z0, Z4
+	VSHUFI64X2      $0xdd, Z2, Z0, Z0
+	VMOVDQU64       Z3, (R10)
+	VMOVDQU64       Z4, (R10)(SI*1)
+	VMOVDQU64       Z1, (R10)(SI*2)
 	VMOVDQU64       Z0, (R10)(DI*1)
 	ADDQ            $0x00000020, R9
 	ADDQ            R8, R10
@@ -20897,40 +20889,6 @@ tilesUint64_done:
 	VZEROUPPER
 	RET
 
-DATA tilesUint64Perm<>+0(SB)/8, $0x0000000000000000
-DATA tilesUint64Perm<>+8(SB)/8, $0x0000000000000008
-DATA tilesUint64Perm<>+16(SB)/8, $0x0000000000000002
-DATA tilesUint64Perm<>+24(SB)/8, $0x000000000000000a
-DATA tilesUint64Perm<>+32(SB)/8, $0x0000000000000004
-DATA tilesUint64Perm<>+40(SB)/8, $0x000000000000000c
-DATA tilesUint64Perm<>+48(SB)/8, $0x0000000000000006
-DATA tilesUint64Perm<>+56(SB)/8, $0x000000000000000e
-DATA tilesUint64Perm<>+64(SB)/8, $0x0000000000000001
-DATA tilesUint64Perm<>+72(SB)/8, $0x0000000000000009
-DATA tilesUint64Perm<>+80(SB)/8, $0x0000000000000003
-DATA tilesUint64Perm<>+88(SB)/8, $0x000000000000000b
-DATA tilesUint64Perm<>+96(SB)/8, $0x0000000000000005
-DATA tilesUint64Perm<>+104(SB)/8, $0x000000000000000d
-DATA tilesUint64Perm<>+112(SB)/8, $0x0000000000000007
-DATA tilesUint64Perm<>+120(SB)/8, $0x000000000000000f
-DATA tilesUint64Perm<>+128(SB)/8, $0x0000000000000000
-DATA tilesUint64Perm<>+136(SB)/8, $0x0000000000000004
-DATA tilesUint64Perm<>+144(SB)/8, $0x0000000000000001
-DATA tilesUint64Perm<>+152(SB)/8, $0x0000000000000005
-DATA tilesUint64Perm<>+160(SB)/8, $0x0000000000000008
-DATA tilesUint64Perm<>+168(SB)/8, $0x000000000000000c
-DATA tilesUint64Perm<>+176(SB)/8, $0x0000000000000009
-DATA tilesUint64Perm<>+184(SB)/8, $0x000000000000000d
-DATA tilesUint64Perm<>+192(SB)/8, $0x0000000000000002
-DATA tilesUint64Perm<>+200(SB)/8, $0x0000000000000006
-DATA tilesUint64Perm<>+208(SB)/8, $0x0000000000000003
-DATA tilesUint64Perm<>+216(SB)/8, $0x0000000000000007
-DATA tilesUint64Perm<>+224(SB)/8, $0x000000000000000a
-DATA tilesUint64Perm<>+232(SB)/8, $0x000000000000000e
-DATA tilesUint64Perm<>+240(SB)/8, $0x000000000000000b
-DATA tilesUint64Perm<>+248(SB)/8, $0x000000000000000f
-GLOBL tilesUint64Perm<>(SB), RODATA|NOPTR, $256
-
 // func tilesUint64PrefetchAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
 // Requires: AVX, AVX512F, MMX+
 TEXT ·tilesUint64PrefetchAVX512(SB), NOSPLIT, $0-56
@@ -20956,10 +20914,10 @@ tilesUint64Prefetch_bands_j:
 	MOVQ            (DX), R12
 	PREFETCHT0      64(R9)(R12*1)
 	VBROADCASTI64X4 (R9)(R12*1), Z0
-	MOVQ            8(DX), R12
+	MOVQ            16(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
 	VINSERTI64X4    $0x01, (R9)(R12*1), Z0, Z0
-	MOVQ            16(DX), R12
+	MOVQ            8(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
 	VBROADCASTI64X4 (R9)(R12*1), Z1
 	MOVQ            24(DX), R12
@@ -20968,34 +20926,26 @@ tilesUint64Prefetch_bands_j:
 	MOVQ            32(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
 	VBROADCASTI64X4 (R9)(R12*1), Z2
-	MOVQ            40(DX), R12
+	MOVQ            48(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
 	VINSERTI64X4    $0x01, (R9)(R12*1), Z2, Z2
-	MOVQ            48(DX), R12
+	MOVQ            40(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
 	VBROADCASTI64X4 (R9)(R12*1), Z3
 	MOVQ            56(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
 	VINSERTI64X4    $0x01, (R9)(R12*1), Z3, Z3
-	VMOVDQU64       tilesUint64Perm<>+0(SB), Z4
-	VMOVDQU64       tilesUint64Perm<>+64(SB), Z5
-	VMOVDQA64       Z0, Z6
-	VPERMT2Q        Z1, Z4, Z6
-	VPERMT2Q        Z1, Z5, Z0
-	VMOVDQA64       Z2, Z1
-	VPERMT2Q        Z3, Z4, Z1
-	VPERMT2Q        Z3, Z5, Z2
-	VMOVDQU64       tilesUint64Perm<>+128(SB), Z3
-	VMOVDQU64       tilesUint64Perm<>+192(SB), Z4
-	VMOVDQA64       Z6, Z5
-	VPERMT2Q        Z1, Z3, Z5
-	VPERMT2Q        Z1, Z4, Z6
-	VMOVDQA64       Z0, Z1
-	VPERMT2Q        Z2, Z3, Z1
-	VPERMT2Q        Z2, Z4, Z0
-	VMOVDQU64       Z5, (R10)
-	VMOVDQU64       Z1, (R10)(SI*1)
-	VMOVDQU64       Z6, (R10)(SI*2)
+	VPUNPCKLQDQ     Z1, Z0, Z4
+	VPUNPCKHQDQ     Z1, Z0, Z0
+	VPUNPCKLQDQ     Z3, Z2, Z1
+	VPUNPCKHQDQ     Z3, Z2, Z2
+	VSHUFI64X2      $0x88, Z1, Z4, Z3
+	VSHUFI64X2      $0xdd, Z1, Z4, Z1
+	VSHUFI64X2      $0x88, Z2, Z0, Z4
+	VSHUFI64X2      $0xdd, Z2, Z0, Z0
+	VMOVDQU64       Z3, (R10)
+	VMOVDQU64       Z4, (R10)(SI*1)
+	VMOVDQU64       Z1, (R10)(SI*2)
 	VMOVDQU64       Z0, (R10)(DI*1)
 	ADDQ            $0x00000020, R9
 	ADDQ            R8, R10
@@ -21082,10 +21032,10 @@ tilesUint64Stream_bands_j:
 	MOVQ            (DX), R12
 	PREFETCHT0      64(R9)(R12*1)
 	VBROADCASTI64X4 (R9)(R12*1), Z0
-	MOVQ            8(DX), R12
+	MOVQ            16(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
 	VINSERTI64X4    $0x01, (R9)(R12*1), Z0, Z0
-	MOVQ            16(DX), R12
+	MOVQ            8(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
 	VBROADCASTI64X4 (R9)(R12*1), Z1
 	MOVQ            24(DX), R12
@@ -21094,34 +21044,26 @@ tilesUint64Stream_bands_j:
 	MOVQ            32(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
 	VBROADCASTI64X4 (R9)(R12*1), Z2
-	MOVQ            40(DX), R12
+	MOVQ            48(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
 	VINSERTI64X4    $0x01, (R9)(R12*1), Z2, Z2
-	MOVQ            48(DX), R12
+	MOVQ            40(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
 	VBROADCASTI64X4 (R9)(R12*1), Z3
 	MOVQ            56(DX), R12
 	PREFETCHT0      64(R9)(R12*1)
 	VINSERTI64X4    $0x01, (R9)(R12*1), Z3, Z3
-	VMOVDQU64       tilesUint64Perm<>+0(SB), Z4
-	VMOVDQU64       tilesUint64Perm<>+64(SB), Z5
-	VMOVDQA64       Z0, Z6
-	VPERMT2Q        Z1, Z4, Z6
-	VPERMT2Q        Z1, Z5, Z0
-	VMOVDQA64       Z2, Z1
-	VPERMT2Q        Z3, Z4, Z1
-	VPERMT2Q        Z3, Z5, Z2
-	VMOVDQU64       tilesUint64Perm<>+128(SB), Z3
-	VMOVDQU64       tilesUint64Perm<>+192(SB), Z4
-	VMOVDQA64       Z6, Z5
-	VPERMT2Q        Z1, Z3, Z5
-	VPERMT2Q        Z1, Z4, Z6
-	VMOVDQA64       Z0, Z1
-	VPERMT2Q        Z2, Z3, Z1
-	VPERMT2Q        Z2, Z4, Z0
-	VMOVNTDQ        Z5, (R10)
-	VMOVNTDQ        Z1, (R10)(SI*1)
-	VMOVNTDQ        Z6, (R10)(SI*2)
+	VPUNPCKLQDQ     Z1, Z0, Z4
+	VPUNPCKHQDQ     Z1, Z0, Z0
+	VPUNPCKLQDQ     Z3, Z2, Z1
+	VPUNPCKHQDQ     Z3, Z2, Z2
+	VSHUFI64X2      $0x88, Z1, Z4, Z3
+	VSHUFI64X2      $0xdd, Z1, Z4, Z1
+	VSHUFI64X2      $0x88, Z2, Z0, Z4
+	VSHUFI64X2      $0xdd, Z2, Z0, Z0
+	VMOVNTDQ        Z3, (R10)
+	VMOVNTDQ        Z4, (R10)(SI*1)
+	VMOVNTDQ        Z1, (R10)(SI*2)
 	VMOVNTDQ        Z0, (R10)(DI*1)
 	ADDQ            $0x00000020, R9
 	ADDQ            R8, R10
@@ -21207,17 +21149,17 @@ tilesUint64Ahead_bands:
 tilesUint64Ahead_bands_j:
 	MOVQ            (DX), R12
 	VBROADCASTI64X4 (R9)(R12*1), Z0
-	MOVQ            8(DX), R12
-	VINSERTI64X4    $0x01, (R9)(R12*1), Z0, Z0
 	MOVQ            16(DX), R12
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z0, Z0
+	MOVQ            8(DX), R12
 	VBROADCASTI64X4 (R9)(R12*1), Z1
 	MOVQ            24(DX), R12
 	VINSERTI64X4    $0x01, (R9)(R12*1), Z1, Z1
 	MOVQ            32(DX), R12
 	VBROADCASTI64X4 (R9)(R12*1), Z2
-	MOVQ            40(DX), R12
-	VINSERTI64X4    $0x01, (R9)(R12*1), Z2, Z2
 	MOVQ            48(DX), R12
+	VINSERTI64X4    $0x01, (R9)(R12*1), Z2, Z2
+	MOVQ            40(DX), R12
 	VBROADCASTI64X4 (R9)(R12*1), Z3
 	MOVQ            56(DX), R12
 	VINSERTI64X4    $0x01, (R9)(R12*1), Z3, Z3
@@ -21226,25 +21168,17 @@ tilesUint64Ahead_bands_j:
 	PREFETCHT0      (R12)(SI*1)
 	PREFETCHT0      (R12)(SI*2)
 	PREFETCHT0      (R12)(DI*1)
-	VMOVDQU64       tilesUint64Perm<>+0(SB), Z4
-	VMOVDQU64       tilesUint64Perm<>+64(SB), Z5
-	VMOVDQA64       Z0, Z6
-	VPERMT2Q        Z1, Z4, Z6
-	VPERMT2Q        Z1, Z5, Z0
-	VMOVDQA64       Z2, Z1
-	VPERMT2Q        Z3, Z4, Z1
-	VPERMT2Q        Z3, Z5, Z2
-	VMOVDQU64       tilesUint64Perm<>+128(SB), Z3
-	VMOVDQU64       tilesUint64Perm<>+192(SB), Z4
-	VMOVDQA64       Z6, Z5
-	VPERMT2Q        Z1, Z3, Z5
-	VPERMT2Q        Z1, Z4, Z6
-	VMOVDQA64       Z0, Z1
-	VPERMT2Q        Z2, Z3, Z1
-	VPERMT2Q        Z2, Z4, Z0
-	VMOVDQU64       Z5, (R10)
-	VMOVDQU64       Z1, (R10)(SI*1)
-	VMOVDQU64       Z6, (R10)(SI*2)
+	VPUNPCKLQDQ     Z1, Z0, Z4
+	VPUNPCKHQDQ     Z1, Z0, Z0
+	VPUNPCKLQDQ     Z3, Z2, Z1
+	VPUNPCKHQDQ     Z3, Z2, Z2
+	VSHUFI64X2      $0x88, Z1, Z4, Z3
+	VSHUFI64X2      $0xdd, Z1, Z4, Z1
+	VSHUFI64X2      $0x88, Z2, Z0, Z4
+	VSHUFI64X2      $0xdd, Z2, Z0, Z0
+	VMOVDQU64       Z3, (R10)
+	VMOVDQU64       Z4, (R10)(SI*1)
+	VMOVDQU64       Z1, (R10)(SI*2)
 	VMOVDQU64       Z0, (R10)(DI*1)
 	ADDQ            $0x00000020, R9
 	ADDQ            R8, R10
@@ -25682,48 +25616,40 @@ tilesUint64AlignedAVX512_pairs:
 	SHRQ            $0x01, R8
 	MOVQ            (SI), BX
 	VBROADCASTI64X4 (AX)(BX*1), Z0
-	MOVQ            8(SI), BX
-	VINSERTI64X4    $0x01, (AX)(BX*1), Z0, Z0
 	MOVQ            16(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z0, Z0
+	MOVQ            8(SI), BX
 	VBROADCASTI64X4 (AX)(BX*1), Z1
 	MOVQ            24(SI), BX
 	VINSERTI64X4    $0x01, (AX)(BX*1), Z1, Z1
 	MOVQ            32(SI), BX
 	VBROADCASTI64X4 (AX)(BX*1), Z2
-	MOVQ            40(SI), BX
-	VINSERTI64X4    $0x01, (AX)(BX*1), Z2, Z2
 	MOVQ            48(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z2, Z2
+	MOVQ            40(SI), BX
 	VBROADCASTI64X4 (AX)(BX*1), Z3
 	MOVQ            56(SI), BX
 	VINSERTI64X4    $0x01, (AX)(BX*1), Z3, Z3
-	VMOVDQU64       tilesUint64Perm<>+0(SB), Z4
-	VMOVDQU64       tilesUint64Perm<>+64(SB), Z5
-	VMOVDQA64       Z0, Z6
-	VPERMT2Q        Z1, Z4, Z6
-	VPERMT2Q        Z1, Z5, Z0
-	VMOVDQA64       Z2, Z1
-	VPERMT2Q        Z3, Z4, Z1
-	VPERMT2Q        Z3, Z5, Z2
-	VMOVDQU64       tilesUint64Perm<>+128(SB), Z3
-	VMOVDQU64       tilesUint64Perm<>+192(SB), Z4
-	VMOVDQA64       Z6, Z5
-	VPERMT2Q        Z1, Z3, Z5
-	VPERMT2Q        Z1, Z4, Z6
-	VMOVDQA64       Z0, Z1
-	VPERMT2Q        Z2, Z3, Z1
-	VPERMT2Q        Z2, Z4, Z0
+	VPUNPCKLQDQ     Z1, Z0, Z4
+	VPUNPCKHQDQ     Z1, Z0, Z0
+	VPUNPCKLQDQ     Z3, Z2, Z1
+	VPUNPCKHQDQ     Z3, Z2, Z2
+	VSHUFI64X2      $0x88, Z1, Z4, Z3
+	VSHUFI64X2      $0xdd, Z1, Z4, Z1
+	VSHUFI64X2      $0x88, Z2, Z0, Z4
+	VSHUFI64X2      $0xdd, Z2, Z0, Z0
 	VMOVDQU64       (SP), Z2
-	VPERMT2Q        Z5, Z2, Z2
+	VPERMT2Q        Z3, Z2, Z2
 	KMOVW           520(SP), K1
 	MOVQ            512(SP), BX
 	VMOVDQU64       Z2, K1, (BX)
 	VMOVDQU64       64(SP), Z2
-	VPERMT2Q        Z1, Z2, Z2
+	VPERMT2Q        Z4, Z2, Z2
 	KMOVW           544(SP), K1
 	MOVQ            536(SP), BX
 	VMOVDQU64       Z2, K1, (BX)
 	VMOVDQU64       128(SP), Z2
-	VPERMT2Q        Z6, Z2, Z2
+	VPERMT2Q        Z1, Z2, Z2
 	KMOVW           568(SP), K1
 	MOVQ            560(SP), BX
 	VMOVDQU64       Z2, K1, (BX)
@@ -25735,56 +25661,48 @@ tilesUint64AlignedAVX512_pairs:
 	ADDQ            $0x00000020, AX
 	MOVQ            (SI), BX
 	VBROADCASTI64X4 (AX)(BX*1), Z2
-	MOVQ            8(SI), BX
-	VINSERTI64X4    $0x01, (AX)(BX*1), Z2, Z2
 	MOVQ            16(SI), BX
-	VBROADCASTI64X4 (AX)(BX*1), Z3
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z2, Z2
+	MOVQ            8(SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z5
 	MOVQ            24(SI), BX
-	VINSERTI64X4    $0x01, (AX)(BX*1), Z3, Z3
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z5, Z5
 	MOVQ            32(SI), BX
-	VBROADCASTI64X4 (AX)(BX*1), Z4
-	MOVQ            40(SI), BX
-	VINSERTI64X4    $0x01, (AX)(BX*1), Z4, Z4
+	VBROADCASTI64X4 (AX)(BX*1), Z6
 	MOVQ            48(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z6, Z6
+	MOVQ            40(SI), BX
 	VBROADCASTI64X4 (AX)(BX*1), Z7
 	MOVQ            56(SI), BX
 	VINSERTI64X4    $0x01, (AX)(BX*1), Z7, Z7
-	VMOVDQU64       tilesUint64Perm<>+0(SB), Z8
-	VMOVDQU64       tilesUint64Perm<>+64(SB), Z9
-	VMOVDQA64       Z2, Z10
-	VPERMT2Q        Z3, Z8, Z10
-	VPERMT2Q        Z3, Z9, Z2
-	VMOVDQA64       Z4, Z3
-	VPERMT2Q        Z7, Z8, Z3
-	VPERMT2Q        Z7, Z9, Z4
-	VMOVDQU64       tilesUint64Perm<>+128(SB), Z7
-	VMOVDQU64       tilesUint64Perm<>+192(SB), Z8
-	VMOVDQA64       Z10, Z9
-	VPERMT2Q        Z3, Z7, Z9
-	VPERMT2Q        Z3, Z8, Z10
-	VMOVDQA64       Z2, Z3
-	VPERMT2Q        Z4, Z7, Z3
-	VPERMT2Q        Z4, Z8, Z2
-	VMOVDQU64       256(SP), Z4
-	VPERMT2Q        Z9, Z4, Z4
+	VPUNPCKLQDQ     Z5, Z2, Z8
+	VPUNPCKHQDQ     Z5, Z2, Z2
+	VPUNPCKLQDQ     Z7, Z6, Z5
+	VPUNPCKHQDQ     Z7, Z6, Z6
+	VSHUFI64X2      $0x88, Z5, Z8, Z7
+	VSHUFI64X2      $0xdd, Z5, Z8, Z5
+	VSHUFI64X2      $0x88, Z6, Z2, Z8
+	VSHUFI64X2      $0xdd, Z6, Z2, Z2
+	VMOVDQU64       256(SP), Z6
+	VPERMT2Q        Z7, Z6, Z6
 	KMOVW           616(SP), K1
 	MOVQ            608(SP), BX
-	VMOVDQU64       Z4, K1, (BX)
-	VMOVDQU64       320(SP), Z4
-	VPERMT2Q        Z3, Z4, Z4
+	VMOVDQU64       Z6, K1, (BX)
+	VMOVDQU64       320(SP), Z6
+	VPERMT2Q        Z8, Z6, Z6
 	KMOVW           640(SP), K1
 	MOVQ            632(SP), BX
-	VMOVDQU64       Z4, K1, (BX)
-	VMOVDQU64       384(SP), Z4
-	VPERMT2Q        Z10, Z4, Z4
+	VMOVDQU64       Z6, K1, (BX)
+	VMOVDQU64       384(SP), Z6
+	VPERMT2Q        Z5, Z6, Z6
 	KMOVW           664(SP), K1
 	MOVQ            656(SP), BX
-	VMOVDQU64       Z4, K1, (BX)
-	VMOVDQU64       448(SP), Z4
-	VPERMT2Q        Z2, Z4, Z4
+	VMOVDQU64       Z6, K1, (BX)
+	VMOVDQU64       448(SP), Z6
+	VPERMT2Q        Z2, Z6, Z6
 	KMOVW           688(SP), K1
 	MOVQ            680(SP), BX
-	VMOVDQU64       Z4, K1, (BX)
+	VMOVDQU64       Z6, K1, (BX)
 	SUBQ            $0x00000020, AX
 	DECQ            R8
 	JZ              tilesUint64AlignedAVX512_pairs_last
@@ -25793,151 +25711,135 @@ tilesUint64AlignedAVX512_pairs_b:
 	ADDQ            $0x00000040, SI
 	ADDQ            $0x00000040, DI
 	MOVQ            (SI), BX
-	VBROADCASTI64X4 (AX)(BX*1), Z4
-	MOVQ            8(SI), BX
-	VINSERTI64X4    $0x01, (AX)(BX*1), Z4, Z4
+	VBROADCASTI64X4 (AX)(BX*1), Z6
 	MOVQ            16(SI), BX
-	VBROADCASTI64X4 (AX)(BX*1), Z7
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z6, Z6
+	MOVQ            8(SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z9
 	MOVQ            24(SI), BX
-	VINSERTI64X4    $0x01, (AX)(BX*1), Z7, Z7
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z9, Z9
 	MOVQ            32(SI), BX
-	VBROADCASTI64X4 (AX)(BX*1), Z8
-	MOVQ            40(SI), BX
-	VINSERTI64X4    $0x01, (AX)(BX*1), Z8, Z8
+	VBROADCASTI64X4 (AX)(BX*1), Z10
 	MOVQ            48(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z10, Z10
+	MOVQ            40(SI), BX
 	VBROADCASTI64X4 (AX)(BX*1), Z11
 	MOVQ            56(SI), BX
 	VINSERTI64X4    $0x01, (AX)(BX*1), Z11, Z11
-	VMOVDQU64       tilesUint64Perm<>+0(SB), Z12
-	VMOVDQU64       tilesUint64Perm<>+64(SB), Z13
-	VMOVDQA64       Z4, Z14
-	VPERMT2Q        Z7, Z12, Z14
-	VPERMT2Q        Z7, Z13, Z4
-	VMOVDQA64       Z8, Z7
-	VPERMT2Q        Z11, Z12, Z7
-	VPERMT2Q        Z11, Z13, Z8
-	VMOVDQU64       tilesUint64Perm<>+128(SB), Z11
-	VMOVDQU64       tilesUint64Perm<>+192(SB), Z12
-	VMOVDQA64       Z14, Z13
-	VPERMT2Q        Z7, Z11, Z13
-	VPERMT2Q        Z7, Z12, Z14
-	VMOVDQA64       Z4, Z7
-	VPERMT2Q        Z8, Z11, Z7
-	VPERMT2Q        Z8, Z12, Z4
-	VMOVDQU64       (SP), Z8
-	VPERMT2Q        Z13, Z8, Z5
+	VPUNPCKLQDQ     Z9, Z6, Z12
+	VPUNPCKHQDQ     Z9, Z6, Z6
+	VPUNPCKLQDQ     Z11, Z10, Z9
+	VPUNPCKHQDQ     Z11, Z10, Z10
+	VSHUFI64X2      $0x88, Z9, Z12, Z11
+	VSHUFI64X2      $0xdd, Z9, Z12, Z9
+	VSHUFI64X2      $0x88, Z10, Z6, Z12
+	VSHUFI64X2      $0xdd, Z10, Z6, Z6
+	VMOVDQU64       (SP), Z10
+	VPERMT2Q        Z11, Z10, Z3
 	MOVQ            512(SP), BX
-	VMOVDQA64       Z5, (BX)(DI*1)
-	VMOVDQA64       Z13, Z5
-	VMOVDQU64       64(SP), Z8
-	VPERMT2Q        Z7, Z8, Z1
+	VMOVDQA64       Z3, (BX)(DI*1)
+	VMOVDQA64       Z11, Z3
+	VMOVDQU64       64(SP), Z10
+	VPERMT2Q        Z12, Z10, Z4
 	MOVQ            536(SP), BX
-	VMOVDQA64       Z1, (BX)(DI*1)
-	VMOVDQA64       Z7, Z1
-	VMOVDQU64       128(SP), Z7
-	VPERMT2Q        Z14, Z7, Z6
+	VMOVDQA64       Z4, (BX)(DI*1)
+	VMOVDQA64       Z12, Z4
+	VMOVDQU64       128(SP), Z10
+	VPERMT2Q        Z9, Z10, Z1
 	MOVQ            560(SP), BX
-	VMOVDQA64       Z6, (BX)(DI*1)
-	VMOVDQA64       Z14, Z6
-	VMOVDQU64       192(SP), Z7
-	VPERMT2Q        Z4, Z7, Z0
+	VMOVDQA64       Z1, (BX)(DI*1)
+	VMOVDQA64       Z9, Z1
+	VMOVDQU64       192(SP), Z9
+	VPERMT2Q        Z6, Z9, Z0
 	MOVQ            584(SP), BX
 	VMOVDQA64       Z0, (BX)(DI*1)
-	VMOVDQA64       Z4, Z0
+	VMOVDQA64       Z6, Z0
 	ADDQ            $0x00000020, AX
 	MOVQ            (SI), BX
-	VBROADCASTI64X4 (AX)(BX*1), Z4
-	MOVQ            8(SI), BX
-	VINSERTI64X4    $0x01, (AX)(BX*1), Z4, Z4
+	VBROADCASTI64X4 (AX)(BX*1), Z6
 	MOVQ            16(SI), BX
-	VBROADCASTI64X4 (AX)(BX*1), Z7
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z6, Z6
+	MOVQ            8(SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z9
 	MOVQ            24(SI), BX
-	VINSERTI64X4    $0x01, (AX)(BX*1), Z7, Z7
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z9, Z9
 	MOVQ            32(SI), BX
-	VBROADCASTI64X4 (AX)(BX*1), Z8
-	MOVQ            40(SI), BX
-	VINSERTI64X4    $0x01, (AX)(BX*1), Z8, Z8
+	VBROADCASTI64X4 (AX)(BX*1), Z10
 	MOVQ            48(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z10, Z10
+	MOVQ            40(SI), BX
 	VBROADCASTI64X4 (AX)(BX*1), Z11
 	MOVQ            56(SI), BX
 	VINSERTI64X4    $0x01, (AX)(BX*1), Z11, Z11
-	VMOVDQU64       tilesUint64Perm<>+0(SB), Z12
-	VMOVDQU64       tilesUint64Perm<>+64(SB), Z13
-	VMOVDQA64       Z4, Z14
-	VPERMT2Q        Z7, Z12, Z14
-	VPERMT2Q        Z7, Z13, Z4
-	VMOVDQA64       Z8, Z7
-	VPERMT2Q        Z11, Z12, Z7
-	VPERMT2Q        Z11, Z13, Z8
-	VMOVDQU64       tilesUint64Perm<>+128(SB), Z11
-	VMOVDQU64       tilesUint64Perm<>+192(SB), Z12
-	VMOVDQA64       Z14, Z13
-	VPERMT2Q        Z7, Z11, Z13
-	VPERMT2Q        Z7, Z12, Z14
-	VMOVDQA64       Z4, Z7
-	VPERMT2Q        Z8, Z11, Z7
-	VPERMT2Q        Z8, Z12, Z4
-	VMOVDQU64       256(SP), Z8
-	VPERMT2Q        Z13, Z8, Z9
+	VPUNPCKLQDQ     Z9, Z6, Z12
+	VPUNPCKHQDQ     Z9, Z6, Z6
+	VPUNPCKLQDQ     Z11, Z10, Z9
+	VPUNPCKHQDQ     Z11, Z10, Z10
+	VSHUFI64X2      $0x88, Z9, Z12, Z11
+	VSHUFI64X2      $0xdd, Z9, Z12, Z9
+	VSHUFI64X2      $0x88, Z10, Z6, Z12
+	VSHUFI64X2      $0xdd, Z10, Z6, Z6
+	VMOVDQU64       256(SP), Z10
+	VPERMT2Q        Z11, Z10, Z7
 	MOVQ            608(SP), BX
-	VMOVDQA64       Z9, (BX)(DI*1)
-	VMOVDQA64       Z13, Z9
-	VMOVDQU64       320(SP), Z8
-	VPERMT2Q        Z7, Z8, Z3
+	VMOVDQA64       Z7, (BX)(DI*1)
+	VMOVDQA64       Z11, Z7
+	VMOVDQU64       320(SP), Z10
+	VPERMT2Q        Z12, Z10, Z8
 	MOVQ            632(SP), BX
-	VMOVDQA64       Z3, (BX)(DI*1)
-	VMOVDQA64       Z7, Z3
-	VMOVDQU64       384(SP), Z7
-	VPERMT2Q        Z14, Z7, Z10
+	VMOVDQA64       Z8, (BX)(DI*1)
+	VMOVDQA64       Z12, Z8
+	VMOVDQU64       384(SP), Z10
+	VPERMT2Q        Z9, Z10, Z5
 	MOVQ            656(SP), BX
-	VMOVDQA64       Z10, (BX)(DI*1)
-	VMOVDQA64       Z14, Z10
-	VMOVDQU64       448(SP), Z7
-	VPERMT2Q        Z4, Z7, Z2
+	VMOVDQA64       Z5, (BX)(DI*1)
+	VMOVDQA64       Z9, Z5
+	VMOVDQU64       448(SP), Z9
+	VPERMT2Q        Z6, Z9, Z2
 	MOVQ            680(SP), BX
 	VMOVDQA64       Z2, (BX)(DI*1)
-	VMOVDQA64       Z4, Z2
+	VMOVDQA64       Z6, Z2
 	SUBQ            $0x00000020, AX
 	DECQ            R8
 	JNZ             tilesUint64AlignedAVX512_pairs_b
 
 tilesUint64AlignedAVX512_pairs_last:
 	ADDQ      $0x00000040, DI
-	VMOVDQU64 (SP), Z4
-	VPERMT2Q  Z5, Z4, Z5
+	VMOVDQU64 (SP), Z6
+	VPERMT2Q  Z3, Z6, Z3
 	KMOVW     528(SP), K1
 	MOVQ      512(SP), BX
-	VMOVDQU64 Z5, K1, (BX)(DI*1)
-	VMOVDQU64 64(SP), Z4
-	VPERMT2Q  Z1, Z4, Z1
+	VMOVDQU64 Z3, K1, (BX)(DI*1)
+	VMOVDQU64 64(SP), Z3
+	VPERMT2Q  Z4, Z3, Z4
 	KMOVW     552(SP), K1
 	MOVQ      536(SP), BX
-	VMOVDQU64 Z1, K1, (BX)(DI*1)
-	VMOVDQU64 128(SP), Z1
-	VPERMT2Q  Z6, Z1, Z6
+	VMOVDQU64 Z4, K1, (BX)(DI*1)
+	VMOVDQU64 128(SP), Z3
+	VPERMT2Q  Z1, Z3, Z1
 	KMOVW     576(SP), K1
 	MOVQ      560(SP), BX
-	VMOVDQU64 Z6, K1, (BX)(DI*1)
+	VMOVDQU64 Z1, K1, (BX)(DI*1)
 	VMOVDQU64 192(SP), Z1
 	VPERMT2Q  Z0, Z1, Z0
 	KMOVW     600(SP), K1
 	MOVQ      584(SP), BX
 	VMOVDQU64 Z0, K1, (BX)(DI*1)
 	VMOVDQU64 256(SP), Z0
-	VPERMT2Q  Z9, Z0, Z9
+	VPERMT2Q  Z7, Z0, Z7
 	KMOVW     624(SP), K1
 	MOVQ      608(SP), BX
-	VMOVDQU64 Z9, K1, (BX)(DI*1)
+	VMOVDQU64 Z7, K1, (BX)(DI*1)
 	VMOVDQU64 320(SP), Z0
-	VPERMT2Q  Z3, Z0, Z3
+	VPERMT2Q  Z8, Z0, Z8
 	KMOVW     648(SP), K1
 	MOVQ      632(SP), BX
-	VMOVDQU64 Z3, K1, (BX)(DI*1)
+	VMOVDQU64 Z8, K1, (BX)(DI*1)
 	VMOVDQU64 384(SP), Z0
-	VPERMT2Q  Z10, Z0, Z10
+	VPERMT2Q  Z5, Z0, Z5
 	KMOVW     672(SP), K1
 	MOVQ      656(SP), BX
-	VMOVDQU64 Z10, K1, (BX)(DI*1)
+	VMOVDQU64 Z5, K1, (BX)(DI*1)
 	VMOVDQU64 448(SP), Z0
 	VPERMT2Q  Z2, Z0, Z2
 	KMOVW     696(SP), K1
@@ -26024,48 +25926,40 @@ tilesUint64AlignedAVX512_single:
 	SHRQ            $0x01, R8
 	MOVQ            (SI), BX
 	VBROADCASTI64X4 (AX)(BX*1), Z0
-	MOVQ            8(SI), BX
-	VINSERTI64X4    $0x01, (AX)(BX*1), Z0, Z0
 	MOVQ            16(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z0, Z0
+	MOVQ            8(SI), BX
 	VBROADCASTI64X4 (AX)(BX*1), Z1
 	MOVQ            24(SI), BX
 	VINSERTI64X4    $0x01, (AX)(BX*1), Z1, Z1
 	MOVQ            32(SI), BX
 	VBROADCASTI64X4 (AX)(BX*1), Z2
-	MOVQ            40(SI), BX
-	VINSERTI64X4    $0x01, (AX)(BX*1), Z2, Z2
 	MOVQ            48(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z2, Z2
+	MOVQ            40(SI), BX
 	VBROADCASTI64X4 (AX)(BX*1), Z3
 	MOVQ            56(SI), BX
 	VINSERTI64X4    $0x01, (AX)(BX*1), Z3, Z3
-	VMOVDQU64       tilesUint64Perm<>+0(SB), Z4
-	VMOVDQU64       tilesUint64Perm<>+64(SB), Z5
-	VMOVDQA64       Z0, Z6
-	VPERMT2Q        Z1, Z4, Z6
-	VPERMT2Q        Z1, Z5, Z0
-	VMOVDQA64       Z2, Z1
-	VPERMT2Q        Z3, Z4, Z1
-	VPERMT2Q        Z3, Z5, Z2
-	VMOVDQU64       tilesUint64Perm<>+128(SB), Z3
-	VMOVDQU64       tilesUint64Perm<>+192(SB), Z4
-	VMOVDQA64       Z6, Z5
-	VPERMT2Q        Z1, Z3, Z5
-	VPERMT2Q        Z1, Z4, Z6
-	VMOVDQA64       Z0, Z1
-	VPERMT2Q        Z2, Z3, Z1
-	VPERMT2Q        Z2, Z4, Z0
+	VPUNPCKLQDQ     Z1, Z0, Z4
+	VPUNPCKHQDQ     Z1, Z0, Z0
+	VPUNPCKLQDQ     Z3, Z2, Z1
+	VPUNPCKHQDQ     Z3, Z2, Z2
+	VSHUFI64X2      $0x88, Z1, Z4, Z3
+	VSHUFI64X2      $0xdd, Z1, Z4, Z1
+	VSHUFI64X2      $0x88, Z2, Z0, Z4
+	VSHUFI64X2      $0xdd, Z2, Z0, Z0
 	VMOVDQU64       (SP), Z2
-	VPERMT2Q        Z5, Z2, Z2
+	VPERMT2Q        Z3, Z2, Z2
 	KMOVW           520(SP), K1
 	MOVQ            512(SP), BX
 	VMOVDQU64       Z2, K1, (BX)
 	VMOVDQU64       64(SP), Z2
-	VPERMT2Q        Z1, Z2, Z2
+	VPERMT2Q        Z4, Z2, Z2
 	KMOVW           544(SP), K1
 	MOVQ            536(SP), BX
 	VMOVDQU64       Z2, K1, (BX)
 	VMOVDQU64       128(SP), Z2
-	VPERMT2Q        Z6, Z2, Z2
+	VPERMT2Q        Z1, Z2, Z2
 	KMOVW           568(SP), K1
 	MOVQ            560(SP), BX
 	VMOVDQU64       Z2, K1, (BX)
@@ -26082,53 +25976,45 @@ tilesUint64AlignedAVX512_single_b:
 	ADDQ            $0x00000040, DI
 	MOVQ            (SI), BX
 	VBROADCASTI64X4 (AX)(BX*1), Z2
-	MOVQ            8(SI), BX
-	VINSERTI64X4    $0x01, (AX)(BX*1), Z2, Z2
 	MOVQ            16(SI), BX
-	VBROADCASTI64X4 (AX)(BX*1), Z3
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z2, Z2
+	MOVQ            8(SI), BX
+	VBROADCASTI64X4 (AX)(BX*1), Z5
 	MOVQ            24(SI), BX
-	VINSERTI64X4    $0x01, (AX)(BX*1), Z3, Z3
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z5, Z5
 	MOVQ            32(SI), BX
-	VBROADCASTI64X4 (AX)(BX*1), Z4
-	MOVQ            40(SI), BX
-	VINSERTI64X4    $0x01, (AX)(BX*1), Z4, Z4
+	VBROADCASTI64X4 (AX)(BX*1), Z6
 	MOVQ            48(SI), BX
+	VINSERTI64X4    $0x01, (AX)(BX*1), Z6, Z6
+	MOVQ            40(SI), BX
 	VBROADCASTI64X4 (AX)(BX*1), Z7
 	MOVQ            56(SI), BX
 	VINSERTI64X4    $0x01, (AX)(BX*1), Z7, Z7
-	VMOVDQU64       tilesUint64Perm<>+0(SB), Z8
-	VMOVDQU64       tilesUint64Perm<>+64(SB), Z9
-	VMOVDQA64       Z2, Z10
-	VPERMT2Q        Z3, Z8, Z10
-	VPERMT2Q        Z3, Z9, Z2
-	VMOVDQA64       Z4, Z3
-	VPERMT2Q        Z7, Z8, Z3
-	VPERMT2Q        Z7, Z9, Z4
-	VMOVDQU64       tilesUint64Perm<>+128(SB), Z7
-	VMOVDQU64       tilesUint64Perm<>+192(SB), Z8
-	VMOVDQA64       Z10, Z9
-	VPERMT2Q        Z3, Z7, Z9
-	VPERMT2Q        Z3, Z8, Z10
-	VMOVDQA64       Z2, Z3
-	VPERMT2Q        Z4, Z7, Z3
-	VPERMT2Q        Z4, Z8, Z2
-	VMOVDQU64       (SP), Z4
-	VPERMT2Q        Z9, Z4, Z5
+	VPUNPCKLQDQ     Z5, Z2, Z8
+	VPUNPCKHQDQ     Z5, Z2, Z2
+	VPUNPCKLQDQ     Z7, Z6, Z5
+	VPUNPCKHQDQ     Z7, Z6, Z6
+	VSHUFI64X2      $0x88, Z5, Z8, Z7
+	VSHUFI64X2      $0xdd, Z5, Z8, Z5
+	VSHUFI64X2      $0x88, Z6, Z2, Z8
+	VSHUFI64X2      $0xdd, Z6, Z2, Z2
+	VMOVDQU64       (SP), Z6
+	VPERMT2Q        Z7, Z6, Z3
 	MOVQ            512(SP), BX
-	VMOVDQA64       Z5, (BX)(DI*1)
-	VMOVDQA64       Z9, Z5
-	VMOVDQU64       64(SP), Z4
-	VPERMT2Q        Z3, Z4, Z1
+	VMOVDQA64       Z3, (BX)(DI*1)
+	VMOVDQA64       Z7, Z3
+	VMOVDQU64       64(SP), Z6
+	VPERMT2Q        Z8, Z6, Z4
 	MOVQ            536(SP), BX
-	VMOVDQA64       Z1, (BX)(DI*1)
-	VMOVDQA64       Z3, Z1
-	VMOVDQU64       128(SP), Z3
-	VPERMT2Q        Z10, Z3, Z6
+	VMOVDQA64       Z4, (BX)(DI*1)
+	VMOVDQA64       Z8, Z4
+	VMOVDQU64       128(SP), Z6
+	VPERMT2Q        Z5, Z6, Z1
 	MOVQ            560(SP), BX
-	VMOVDQA64       Z6, (BX)(DI*1)
-	VMOVDQA64       Z10, Z6
-	VMOVDQU64       192(SP), Z3
-	VPERMT2Q        Z2, Z3, Z0
+	VMOVDQA64       Z1, (BX)(DI*1)
+	VMOVDQA64       Z5, Z1
+	VMOVDQU64       192(SP), Z5
+	VPERMT2Q        Z2, Z5, Z0
 	MOVQ            584(SP), BX
 	VMOVDQA64       Z0, (BX)(DI*1)
 	VMOVDQA64       Z2, Z0
@@ -26138,20 +26024,20 @@ tilesUint64AlignedAVX512_single_b:
 tilesUint64AlignedAVX512_single_last:
 	ADDQ      $0x00000040, DI
 	VMOVDQU64 (SP), Z2
-	VPERMT2Q  Z5, Z2, Z5
+	VPERMT2Q  Z3, Z2, Z3
 	KMOVW     528(SP), K1
 	MOVQ      512(SP), BX
-	VMOVDQU64 Z5, K1, (BX)(DI*1)
+	VMOVDQU64 Z3, K1, (BX)(DI*1)
 	VMOVDQU64 64(SP), Z2
-	VPERMT2Q  Z1, Z2, Z1
+	VPERMT2Q  Z4, Z2, Z4
 	KMOVW     552(SP), K1
 	MOVQ      536(SP), BX
-	VMOVDQU64 Z1, K1, (BX)(DI*1)
-	VMOVDQU64 128(SP), Z1
-	VPERMT2Q  Z6, Z1, Z6
+	VMOVDQU64 Z4, K1, (BX)(DI*1)
+	VMOVDQU64 128(SP), Z2
+	VPERMT2Q  Z1, Z2, Z1
 	KMOVW     576(SP), K1
 	MOVQ      560(SP), BX
-	VMOVDQU64 Z6, K1, (BX)(DI*1)
+	VMOVDQU64 Z1, K1, (BX)(DI*1)
 	VMOVDQU64 192(SP), Z1
 	VPERMT2Q  Z0, Z1, Z0
 	KMOVW     600(SP), K1
