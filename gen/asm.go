@@ -433,6 +433,10 @@ type tile struct {
 	// band of the next tile column (see tileForm); it needs band, which
 	// prefetches them (bandRegs.ahead).
 	ahead bool
+	// pairBand, when set with band, moves a whole band of two tile columns
+	// at a time (2*tileJ destination lines) while two are left; band takes
+	// an odd one.
+	pairBand func(c *build.Context, r bandRegs, nt bool)
 	// setup, when set, loads constants that load and store use, once.
 	setup func(c *build.Context) []reg.VecVirtual
 	// load returns source row r of a tile, read at m.
@@ -564,6 +568,20 @@ func emitTilesAVX2(c *build.Context, tl tile) {
 			}
 			c.MOVQ(tmp, s)
 		}
+		if tl.pairBand != nil && bands == tl.bands() {
+			if tl.ahead || tl.stage {
+				panic("unreachable: the kernels with pairs of bands neither stage nor prefetch ahead (validate)")
+			}
+			c.Label(label + "_j2")
+			c.CMPQ(kk, U8(2))
+			c.JB(LabelRef(label + "_j"))
+			tl.pairBand(c, bandRegs{s: s, off: off, t: t, d: d, dj: dj, dj3: dj3, djStep: djStep, tmp: tmp, packed: packed}, nt)
+			c.ADDQ(U32(2*tl.tileJ*tl.srcSize), s)
+			c.LEAQ(Mem{Base: d, Index: djStep, Scale: 2}, d)
+			c.SUBQ(U8(2), kk)
+			c.JNZ(LabelRef(label + "_j2"))
+			c.JMP(LabelRef(label + "_jdone"))
+		}
 		c.Label(label + "_j")
 		if tl.band != nil && bands == tl.bands() {
 			tl.band(c, bandRegs{s: s, off: off, t: t, d: d, dj: dj, dj3: dj3, djStep: djStep, tmp: tmp, packed: packed, ahead: tl.ahead}, nt)
@@ -604,6 +622,9 @@ func emitTilesAVX2(c *build.Context, tl tile) {
 		c.ADDQ(djStep, d)
 		c.DECQ(kk)
 		c.JNZ(LabelRef(label + "_j"))
+		if tl.pairBand != nil && bands == tl.bands() {
+			c.Label(label + "_jdone")
+		}
 		c.ADDQ(U32(8*bands*tl.tileI), off)
 		c.ADDQ(U32(bands*tl.tileI*tl.dstSize), dst)
 	}

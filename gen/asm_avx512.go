@@ -112,6 +112,11 @@ func emitTilesAVX512(c *build.Context, w width, f tileForm) {
 	tl.form(f)
 	if avx512Lanes[w.Size] {
 		tl.band = func(c *build.Context, r bandRegs, nt bool) { emitBandLanesAVX512(c, w, r, nt, f.Prefetch) }
+		if avx512Split[w.Size] { // the pairs of tile columns; the lanes take an odd one
+			tl.pairBand = func(c *build.Context, r bandRegs, nt bool) {
+				storeBand(c, splitBand(c, w, loadBand(c, w, r, f.Prefetch)), r, nt)
+			}
+		}
 		emitTilesAVX2(c, tl)
 		return
 	}
@@ -201,8 +206,15 @@ func transposeBand(c *build.Context, w width, perm Mem, stages int, regs []reg.V
 // cycle. BenchmarkLimitTiles' float32 tiles (in L1) went from 0.49 to 0.63
 // of copy. A float64 band takes 2 permutes a line, 1 cycle, against 1
 // unpack and 1 lane shuffle: float64's tiles there 0.32 -> 0.40 of copy
-// (AMDTuned false, so that they run; its AVX2 tiles 0.38).
-var avx512Split = map[int]bool{4: true, 8: true}
+// (AMDTuned false, so that they run; its AVX2 tiles 0.38). A bfloat16 band
+// of the lanes (avx512Lanes) loads 4 pieces of 16 bytes a line, with 4
+// row-table loads, at 2 loads a cycle; the split bands, two tile columns
+// at a time (tile.pairBand), 2 of 32 bytes: its tiles 0.44 -> 0.62 of
+// copy, its transposes of benchmarks/ (3 interleaved rounds) at 256
+// KiB-4 MiB median 1.05× (0.99-1.19×), at 16-64 MiB with one and two
+// workers 1.13× (0.94-1.51×; mixed6d-t 64 MiB 0.31 -> 0.44). Not 1 byte:
+// its 2n registers, 32, are all the ZMM registers there are.
+var avx512Split = map[int]bool{2: true, 4: true, 8: true}
 
 // bandRow returns the band's source row that loadBand puts in piece q of
 // register g: rows g*per+q for the permute stages (permuteBand); for
@@ -218,8 +230,8 @@ func bandRow(w width, g, q int) int {
 }
 
 // splitBand transposes a band of w (avx512Split: 32-byte source pieces, two
-// rows a register, TileJ = 2n registers) in two steps, for 4-byte
-// elements:
+// rows a register, 2n registers: one tile column of 4- or 8-byte elements,
+// two of 2-byte ones) in two steps, for 4-byte elements:
 //
 //	VPUNPCKLDQ Z1, Z0, Z8; VPUNPCKHDQ Z1, Z0, Z9 ...     // the unpack ladder of
 //	VPUNPCKLQDQ Z10, Z8, Z12 ...                         // registers 0-3, 4-7
@@ -260,13 +272,17 @@ func prefetchAhead(c *build.Context, w width, r bandRegs) {
 	eachRow(c, w.TileJ, next, r.dj, r.dj3, tmp, 0, func(_ int, m Mem) { c.PREFETCHT0(m) })
 }
 
-// loadBand loads the source rows of a band of w for emitBandAVX512 and
-// returns its TileJ registers, per source rows to each (two rows of 32
-// bytes, or four of 16).
+// loadBand loads the source rows of a band of w for emitBandAVX512 (or,
+// for 2-byte elements, a pair of tile columns' for splitBand) and returns
+// its registers, per source rows to each (two rows of 32 bytes, or four
+// of 16), in the order of bandRow.
 func loadBand(c *build.Context, w width, r bandRegs, prefetch bool) []reg.VecVirtual {
-	piece := w.TileJ * w.Size     // bytes of a source row in a band: 16 or 32
+	piece := w.TileJ * w.Size // bytes of a source row in a band: 16 or 32
+	if avx512Split[w.Size] {
+		piece = 32 // for 2-byte elements, two tile columns (tile.pairBand)
+	}
 	per := cacheLineBytes / piece // source rows per register
-	regs := make([]reg.VecVirtual, w.TileJ)
+	regs := make([]reg.VecVirtual, w.Bands()*w.TileI/per)
 	for g := range regs {
 		z := c.ZMM()
 		for q := range per {
@@ -464,7 +480,9 @@ var avx512Packs = map[int]bool{1: true, 2: true}
 // inserts per register, not 2), so not float32; the transposes of
 // benchmarks/ in uint8 5-18% faster at 256 KiB-4 MiB (transpose2d 256 KiB
 // 0.32 → 0.37 of the ceiling), bfloat16 0-13% (one cell 8% slower),
-// unchanged beyond the cache.
+// unchanged beyond the cache. For 2 bytes, where the tiles' pairs of tile
+// columns take the split bands (avx512Split), the lanes take an odd tile
+// column, and the Aligned and tail kernels' bands.
 var avx512Lanes = map[int]bool{1: true, 2: true}
 
 // emitBandLanesAVX512 emits one band that transposes within the four

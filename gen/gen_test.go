@@ -174,14 +174,15 @@ func TestValidateRejects(t *testing.T) {
 		{"streamed tall rows of a size without a width", func() { otherCrowd.StreamedTall = map[int]bool{3: true} }, "streamed tall: no width of 3 bytes"},
 		{"tall blocks not whole bands", func() { widths[3].TileI = 24 }, "block of 512 rows (tallRows) is not made of whole bands"},
 		{"tall in the cache but not tall", func() { tallCachedSizes = map[int]bool{2: true} }, "tallCachedSizes has 2 bytes, which tallSizes does not"},
-		{"split bands of 16-byte rows", func() { avx512Split = map[int]bool{4: true, 1: true} }, "width uint8: avx512Split needs two 32-byte rows"},
-		{"split bands that are lane bands", func() { avx512Split = map[int]bool{2: true} }, "width uint16: avx512Split needs"},
+		{"split bands of 16-byte rows without lanes", func() { avx512Lanes = map[int]bool{1: true} }, "width uint16: avx512Split needs tile rows of 32 bytes, or of 16 with avx512Lanes"},
+		{"split bands of 32-byte rows with lanes", func() { avx512Lanes = map[int]bool{1: true, 2: true, 4: true} }, "width uint32: avx512Split needs"},
+		{"split pairs ahead", func() { avx512Ahead = map[int]bool{2: true} }, "avx512Ahead has no form for the pairs"},
 	}
 	for _, e := range edits {
 		t.Run(e.name, func(t *testing.T) {
-			savedW, savedD, savedK, savedS, savedG, savedC, savedT, savedP := widths, dtypes, kinds, avx2Shuffles, goTiles, otherCrowd, tallCachedSizes, avx512Split
+			savedW, savedD, savedK, savedS, savedG, savedC, savedT, savedP, savedL, savedA := widths, dtypes, kinds, avx2Shuffles, goTiles, otherCrowd, tallCachedSizes, avx512Split, avx512Lanes, avx512Ahead
 			defer func() {
-				widths, dtypes, kinds, avx2Shuffles, goTiles, otherCrowd, tallCachedSizes, avx512Split = savedW, savedD, savedK, savedS, savedG, savedC, savedT, savedP
+				widths, dtypes, kinds, avx2Shuffles, goTiles, otherCrowd, tallCachedSizes, avx512Split, avx512Lanes, avx512Ahead = savedW, savedD, savedK, savedS, savedG, savedC, savedT, savedP, savedL, savedA
 			}()
 			avx2Shuffles = maps.Clone(avx2Shuffles)
 			goTiles = append([]goTile(nil), goTiles...)

@@ -156,8 +156,11 @@ func validate(maxRank int) error {
 		if v := w.TileJ * w.Size; v != 16 && v != 32 {
 			return fmt.Errorf("width %s: a tile row of %d bytes is not one XMM or YMM vector (one or two Q registers)", w.Carrier, v)
 		}
-		if avx512Split[w.Size] && (avx512Lanes[w.Size] || w.TileJ*w.Size != 32) {
-			return fmt.Errorf("width %s: avx512Split needs two 32-byte rows a ZMM register and no avx512Lanes; a tile row is %d bytes", w.Carrier, w.TileJ*w.Size)
+		if row := w.TileJ * w.Size; avx512Split[w.Size] && (row == 32) == avx512Lanes[w.Size] {
+			return fmt.Errorf("width %s: avx512Split needs tile rows of 32 bytes, or of 16 with avx512Lanes for an odd tile column; a tile row is %d bytes", w.Carrier, row)
+		}
+		if avx512Split[w.Size] && avx512Lanes[w.Size] && avx512Ahead[w.Size] {
+			return fmt.Errorf("width %s: avx512Ahead has no form for the pairs of tile columns of avx512Split", w.Carrier)
 		}
 		if tallCachedSizes[w.Size] && !tallSizes[w.Size] {
 			return fmt.Errorf("width %s: tallCachedSizes has %d bytes, which tallSizes does not", w.Carrier, w.Size)
