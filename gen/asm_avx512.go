@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math/bits"
 
-	"github.com/mmcloughlin/avo/attr"
 	"github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
 	"github.com/mmcloughlin/avo/reg"
@@ -14,18 +13,13 @@ import (
 // of emitTilesAVX2, whose whole bands (Bands tile rows of one tile column:
 // 64 bytes of every destination row) move through ZMM registers instead of
 // tile by tile: within 16-byte lanes with the unpack ladder of the AVX2
-// tiles (avx512Lanes, emitBandLanesAVX512), or with two-source permutes
-// (VPERMT2B for bytes, VBMI; VPERMT2W, BW; VPERMT2D and VPERMT2Q, F; the
-// generator can emit all four). A band is TileJ registers in and out: the
-// source rows go in 16- or 32-byte pieces (VINSERTI32X4, VINSERTI64X4),
-// each destination row comes out as one 64-byte store, a whole line, so
-// no staging buffer is needed. The tile rows left over after the whole
-// bands take the AVX2 code.
-//
-// The permutes are log2(TileJ) stages over pairs of registers; every pair
-// of a stage uses the same two index vectors (bandStages), which the
-// generator computes by following each element and checks before it
-// writes anything.
+// tiles (avx512Lanes, emitBandLanesAVX512), or with two such ladders and
+// one lane shuffle per line (avx512Split, splitBand; the 2-byte elements
+// two tile columns at a time). Each destination row comes out as one
+// 64-byte store, a whole line, so no staging buffer is needed; the source
+// rows go in 16- or 32-byte pieces (VINSERTI32X4, VINSERTI64X4). The tile
+// rows left over after the whole bands take the AVX2 code, or a masked
+// band (avx512Tails).
 
 // avx512Widths are the element sizes that get AVX-512 tiles.
 var avx512Widths = map[int]bool{1: true, 2: true, 4: true, 8: true}
@@ -72,10 +66,10 @@ func avx512Funcs() []asmFunc {
 	for _, w := range widthsIn(avx512Widths) {
 		fs = append(fs, formFuncs(tilesName(w), "AVX512", false, avx512Forms(w),
 			func(name string) []string {
-				if avx512Lanes[w.Size] {
-					return tilesDoc(w, name, "with AVX-512 unpacks within 16-byte lanes")
+				if avx512Split[w.Size] {
+					return tilesDoc(w, name, "with AVX-512 unpacks within 16-byte lanes and lane shuffles")
 				}
-				return tilesDoc(w, name, "with AVX-512 permutes")
+				return tilesDoc(w, name, "with AVX-512 unpacks within 16-byte lanes")
 			},
 			"It needs AVX-512 F, BW, VL and VBMI (see AVX512).",
 			func(c *build.Context, f tileForm) { emitTilesAVX512(c, w, f) })...)
@@ -120,35 +114,8 @@ func emitTilesAVX512(c *build.Context, w width, f tileForm) {
 		emitTilesAVX2(c, tl)
 		return
 	}
-	stages, err := bandStages(w)
-	if err != nil {
-		panic("unreachable: validate checked the bands of every width: " + err.Error())
-	}
-	// The index vectors: one table per width, made with its first form and
-	// read by all of them.
-	name := tilesName(w) + "Perm"
-	perm := NewDataAddr(NewStaticSymbol(name), 0)
-	if f.Suffix == tileForms[0].Suffix && !avx512Split[w.Size] {
-		perm = c.StaticGlobal(name)
-		c.DataAttributes(attr.RODATA | attr.NOPTR)
-		addPerm(c, w, stages)
-	}
-	tl.band = func(c *build.Context, r bandRegs, nt bool) {
-		emitBandAVX512(c, w, perm, len(stages), r, nt, f.Prefetch)
-	}
+	tl.band = func(c *build.Context, r bandRegs, nt bool) { emitBandAVX512(c, w, r, nt, f.Prefetch) }
 	emitTilesAVX2(c, tl)
-}
-
-// addPerm writes the index vectors of stages (bandStages) into the active
-// global, two 64-byte vectors per stage.
-func addPerm(c *build.Context, w width, stages [][2][]int) {
-	for k, st := range stages {
-		for x, idx := range st {
-			for l, v := range idx {
-				addLane(c, w, (2*k+x)*64+l*w.Size, v)
-			}
-		}
-	}
 }
 
 // addLane writes v as one lane of w's element size at byte at of the
@@ -166,38 +133,27 @@ func addLane(c *build.Context, w width, at, v int) {
 	}
 }
 
-// emitBandAVX512 emits one band, for 1-byte elements (64 source rows of 16
-// bytes, 16 destination rows of 64 bytes):
+// emitBandAVX512 emits one band of a width of avx512Split, one tile
+// column wide, for 4-byte elements (16 source rows of 32 bytes, 8
+// destination rows of 64 bytes):
 //
-//	MOVQ (off), t; VBROADCASTI32X4 (s)(t*1), Z0     // source rows 0-3 into Z0
-//	MOVQ 8(off), t; VINSERTI32X4 $1, (s)(t*1), Z0, Z0 ...
-//	... Z1..Z15 from rows 4..63
-//	VMOVDQU64 perm<>+0(SB), Z16; VMOVDQU64 perm<>+64(SB), Z17   // stage 0
-//	VMOVDQA64 Z0, Z18; VPERMT2B Z1, Z16, Z18                     // pair (0, 1)
-//	VMOVDQA64 Z0, Z19; VPERMT2B Z1, Z17, Z19 ...
-//	... stages 1-3 on pairs 2 and 4 and 8 apart
-//	VMOVDQU64 Z18, (d); VMOVDQU64 ..., (d)(dj*1) ...            // 16 lines
-func emitBandAVX512(c *build.Context, w width, perm Mem, stages int, r bandRegs, nt, prefetch bool) {
+//	MOVQ (off), t; VBROADCASTI64X4 (s)(t*1), Z0      // source row 0 into Z0
+//	MOVQ 32(off), t; VINSERTI64X4 $1, (s)(t*1), Z0, Z0 // and row 4 (bandRow)
+//	... Z1..Z7 from rows 1, 5, 2, 6, ... 11, 15
+//	... splitBand: the unpack ladders, a VSHUFI64X2 a line
+//	VMOVDQU64 Z.., (d); VMOVDQU64 Z.., (d)(dj*1) ...    // 8 lines
+func emitBandAVX512(c *build.Context, w width, r bandRegs, nt, prefetch bool) {
 	regs := loadBand(c, w, r, prefetch)
 	prefetchAhead(c, w, r)
-	storeBand(c, transposeBand(c, w, perm, stages, regs), r, nt)
-}
-
-// transposeBand transposes a band of w as loadBand (or a converting load
-// in the same order, bandRow) leaves it in regs and returns its
-// destination lines, one register each: with the in-lane unpacks and lane
-// shuffles of splitBand (avx512Split) or the permute stages of permuteBand,
-// whose index vectors are at perm.
-func transposeBand(c *build.Context, w width, perm Mem, stages int, regs []reg.VecVirtual) []reg.VecVirtual {
-	if avx512Split[w.Size] {
-		return splitBand(c, w, regs)
-	}
-	return permuteBand(c, w, perm, stages, regs)
+	storeBand(c, splitBand(c, w, regs), r, nt)
 }
 
 // avx512Split are the element sizes whose AVX-512 bands transpose with
-// in-lane unpacks and one lane shuffle per destination line (splitBand)
-// instead of the permute stages (permuteBand). On the 2-vCPU EPYC VM (Zen
+// in-lane unpacks and one lane shuffle per destination line (splitBand);
+// the others take the lanes (avx512Lanes). The split bands replaced
+// two-source permutes (VPERMT2D, VPERMT2Q: log2(TileJ) stages over pairs
+// of registers, each stage's index vectors shared), which ran slower
+// there. On the 2-vCPU EPYC VM (Zen
 // 5), loops of 12 independent instructions of one kind (measured outside
 // the project) issue the two-source permutes (VPERMT2D) and lane shuffles
 // (VSHUFI64X2) 2 a cycle, the in-lane unpacks 4 and 64-byte stores about
@@ -216,15 +172,12 @@ func transposeBand(c *build.Context, w width, perm Mem, stages int, regs []reg.V
 // its 2n registers, 32, are all the ZMM registers there are.
 var avx512Split = map[int]bool{2: true, 4: true, 8: true}
 
-// bandRow returns the band's source row that loadBand puts in piece q of
-// register g: rows g*per+q for the permute stages (permuteBand); for
-// splitBand, with n = 16/Size elements a 16-byte lane, register g of
-// group g/n holds rows 2n*(g/n) + g%n (low half) and that + n (high half),
-// so that each group's unpack ladder leaves n consecutive rows in a lane.
+// bandRow returns the band's source row that loadBand puts in piece q (of
+// 2) of register g, for splitBand: with n = 16/Size elements a 16-byte
+// lane, register g of group g/n holds rows 2n*(g/n) + g%n (low half) and
+// that + n (high half), so that each group's unpack ladder leaves n
+// consecutive rows in a lane.
 func bandRow(w width, g, q int) int {
-	if !avx512Split[w.Size] {
-		return g*(cacheLineBytes/(w.TileJ*w.Size)) + q
-	}
 	n := 16 / w.Size
 	return 2*n*(g/n) + q*n + g%n
 }
@@ -261,7 +214,7 @@ func splitBand(c *build.Context, w width, regs []reg.VecVirtual) []reg.VecVirtua
 // prefetchAhead emits, where r.ahead, the prefetches of the Ahead form
 // (see tileForm): one PREFETCHT0 of each destination line that the band of
 // the next tile column stores, TileJ rows of dj bytes from d+djStep.
-// The band issues them between its loads and its permutes, so that they
+// The band issues them between its loads and its shuffles, so that they
 // do not wait behind its stores.
 func prefetchAhead(c *build.Context, w width, r bandRegs) {
 	if !r.ahead {
@@ -272,20 +225,15 @@ func prefetchAhead(c *build.Context, w width, r bandRegs) {
 	eachRow(c, w.TileJ, next, r.dj, r.dj3, tmp, 0, func(_ int, m Mem) { c.PREFETCHT0(m) })
 }
 
-// loadBand loads the source rows of a band of w for emitBandAVX512 (or,
-// for 2-byte elements, a pair of tile columns' for splitBand) and returns
-// its registers, per source rows to each (two rows of 32 bytes, or four
-// of 16), in the order of bandRow.
+// loadBand loads the source rows of a band of w for splitBand (one tile
+// column of 4- or 8-byte elements, two of 2-byte ones: 32 bytes of each
+// row) and returns its 2n registers (n = 16/Size), two rows to each, in
+// the order of bandRow.
 func loadBand(c *build.Context, w width, r bandRegs, prefetch bool) []reg.VecVirtual {
-	piece := w.TileJ * w.Size // bytes of a source row in a band: 16 or 32
-	if avx512Split[w.Size] {
-		piece = 32 // for 2-byte elements, two tile columns (tile.pairBand)
-	}
-	per := cacheLineBytes / piece // source rows per register
-	regs := make([]reg.VecVirtual, w.Bands()*w.TileI/per)
+	regs := make([]reg.VecVirtual, 32/w.Size)
 	for g := range regs {
 		z := c.ZMM()
-		for q := range per {
+		for q := range 2 {
 			row := bandRow(w, g, q)
 			m := Mem{Base: r.s, Disp: cacheLineBytes * row}
 			if !r.packed {
@@ -295,15 +243,10 @@ func loadBand(c *build.Context, w width, r bandRegs, prefetch bool) []reg.VecVir
 			if prefetch && !r.packed { // the packing prefetches
 				c.PREFETCHT0(m.Offset(cacheLineBytes))
 			}
-			switch {
-			case q == 0 && piece == 16: // the whole register, for the register allocator
-				c.VBROADCASTI32X4(m, z)
-			case q == 0:
+			if q == 0 { // the whole register, for the register allocator
 				c.VBROADCASTI64X4(m, z)
-			case piece == 16:
-				c.VINSERTI32X4(Imm(uint64(q)), m, z, z)
-			default:
-				c.VINSERTI64X4(Imm(uint64(q)), m, z, z)
+			} else {
+				c.VINSERTI64X4(Imm(1), m, z, z)
 			}
 		}
 		regs[g] = z
@@ -326,137 +269,14 @@ func storeBand(c *build.Context, cols []reg.VecVirtual, r bandRegs, nt bool) {
 	})
 }
 
-// permuteBand runs the permute stages of a band of w (bandStages, whose
-// index vectors are at perm) on regs, the TileJ registers as the loads of
-// emitBandAVX512 leave them, and returns the destination rows, one
-// register each.
-func permuteBand(c *build.Context, w width, perm Mem, stages int, regs []reg.VecVirtual) []reg.VecVirtual {
-	permute := map[int]func(...Op){1: c.VPERMT2B, 2: c.VPERMT2W, 4: c.VPERMT2D, 8: c.VPERMT2Q}[w.Size]
-	for k := range stages {
-		idx := [2]reg.VecVirtual{c.ZMM(), c.ZMM()}
-		for x := range idx {
-			c.VMOVDQU64(perm.Offset((2*k+x)*64), idx[x])
-		}
-		bit := 1 << k
-		next := make([]reg.VecVirtual, len(regs))
-		for a := range regs {
-			if a&bit != 0 {
-				continue
-			}
-			for x, to := range []int{a, a | bit} {
-				o := regs[a] // the second permute overwrites it: its last use
-				if x == 0 {
-					o = c.ZMM()
-					c.VMOVDQA64(regs[a], o)
-				}
-				permute(regs[a|bit], idx[x], o)
-				next[to] = o
-			}
-		}
-		regs = next
-	}
-	return regs
-}
-
-// bandStages returns the index vectors of the permute stages of a band of
-// w: stage k combines the registers a and a|1<<k (a without bit k) into the
-// new a (index [0]) and a|1<<k (index [1]), each index the lane of a to
-// take, or lanes + the lane of a|1<<k, in elements of w.Size bytes.
-//
-// It follows every element (i, j), source row i of the band and column j of
-// the tile: after the loads, register i/per holds it at lane
-// (i%per)*TileJ + j. Each stage but the last swaps bit k of the register
-// number with bit k of the lane (initially j's bits), so that the register
-// number becomes j; the last also puts every element of register j at
-// lane i, its place in destination row j. If the same index
-// vectors do not serve every pair, or if the result is not the transpose,
-// it returns an error, which stops the generator (validate).
-func bandStages(w width) ([][2][]int, error) {
-	lanes := cacheLineBytes / w.Size
-	per := lanes / w.TileJ
-	type elem struct{ i, j int }
-	pos := make([][]elem, w.TileJ)
-	for g := range pos {
-		pos[g] = make([]elem, lanes)
-		for q := range per {
-			for j := range w.TileJ {
-				pos[g][q*w.TileJ+j] = elem{g*per + q, j}
-			}
-		}
-	}
-	n := bits.TrailingZeros(uint(w.TileJ))
-	var stages [][2][]int
-	for k := range n {
-		bit := 1 << k
-		var st [2][]int
-		next := make([][]elem, len(pos))
-		for a := range pos {
-			if a&bit != 0 {
-				continue
-			}
-			b := a | bit
-			for x, to := range []int{a, b} {
-				out := make([]elem, lanes)
-				idx := make([]int, lanes)
-				for l := range out {
-					var want elem
-					if k < n-1 {
-						from := a
-						if l&bit != 0 {
-							from = b
-						}
-						want = pos[from][l&^bit|x<<k]
-					} else {
-						want = elem{l, to}
-					}
-					idx[l] = -1
-					for m, e := range pos[a] {
-						if e == want {
-							idx[l] = m
-						}
-					}
-					for m, e := range pos[b] {
-						if e == want {
-							idx[l] = lanes + m
-						}
-					}
-					if idx[l] < 0 {
-						return nil, fmt.Errorf("width %s: band stage %d: element %v not in registers %d, %d", w.Carrier, k, want, a, b)
-					}
-					out[l] = want
-				}
-				if st[x] == nil {
-					st[x] = idx
-				} else {
-					for l := range idx {
-						if idx[l] != st[x][l] {
-							return nil, fmt.Errorf("width %s: band stage %d: pair (%d, %d) needs other indices than pair (0, %d)", w.Carrier, k, a, b, bit)
-						}
-					}
-				}
-				next[to] = out
-			}
-		}
-		pos = next
-		stages = append(stages, st)
-	}
-	for j := range pos {
-		for l, e := range pos[j] {
-			if e != (elem{l, j}) {
-				return nil, fmt.Errorf("width %s: band: register %d lane %d holds %v", w.Carrier, j, l, e)
-			}
-		}
-	}
-	return stages, nil
-}
-
 // avx512Ahead are the element sizes whose AVX-512 tiles have an Ahead
-// form (see tileForm): the permute bands (not avx512Lanes). On the 2-vCPU
-// Intel Xeon VM the 1- and 2-byte lane bands ran 0.77-1.07× as fast with
-// the prefetches (the loads of a band's 64 or 32 source rows and their
-// table entries already keep the load ports busy), the 4- and 8-byte
-// transposes of the suite 0.94-1.21× (3 rounds; one cell at 0.89 ran 1.0×
-// in 6 more; see benchmarks/README.md).
+// form (see tileForm): the bands of one tile column of avx512Split (not
+// avx512Lanes). On the 2-vCPU Intel Xeon VM the 1- and 2-byte lane bands
+// ran 0.77-1.07× as fast with the prefetches (the loads of a band's 64 or
+// 32 source rows and their table entries already keep the load ports
+// busy), the 4- and 8-byte transposes of the suite, then with the permute
+// bands, 0.94-1.21× (3 rounds; one cell at 0.89 ran 1.0× in 6 more; see
+// benchmarks/README.md).
 var avx512Ahead = map[int]bool{4: true, 8: true}
 
 // avx512Packs are the element sizes whose AVX-512 tiles have a Packed
@@ -469,12 +289,14 @@ var avx512Ahead = map[int]bool{4: true, 8: true}
 // bfloat16 308 -> 206; rows 2 KiB apart ([2048, 2048] uint8) 326 -> 227.
 // Not float32: its bands are 16 rows of 32 bytes, and packing them took
 // [1024, 1024] (rows 4 KiB apart) from 254 to 277 and reverse4d from 195 to
-// 180 (noise).
+// 180 (noise). Measured with the lane bands; the bfloat16 pairs of split
+// bands (avx512Split) read 32 bytes of each row and were not measured
+// without the Packed form.
 var avx512Packs = map[int]bool{1: true, 2: true}
 
 // avx512Lanes are the element sizes whose AVX-512 bands transpose within
-// 16-byte lanes (emitBandLanesAVX512) instead of with two-source permutes.
-// On the 2-vCPU EPYC VM (Zen 5), against the permutes, 3-4 interleaved
+// 16-byte lanes alone (emitBandLanesAVX512). On the 2-vCPU EPYC VM (Zen
+// 5), against the two-source permutes all bands then took, 3-4 interleaved
 // rounds: the tiles in L1 (BenchmarkLimitTiles) uint8 0.30 → 0.35 of
 // copy(), bfloat16 0.31 → 0.37, but float32 0.41 → 0.35 (its lanes need 4
 // inserts per register, not 2), so not float32; the transposes of
@@ -612,12 +434,7 @@ func emitTailAVX512(c *build.Context, w width) {
 	if avx512Lanes[w.Size] {
 		emitBandLanesAVX512(c, w, r, false, false)
 	} else {
-		stages, err := bandStages(w)
-		if err != nil {
-			panic("unreachable: validate checked the bands of every width: " + err.Error())
-		}
-		// The index vectors of the tiles' first form (emitTilesAVX512).
-		emitBandAVX512(c, w, NewDataAddr(NewStaticSymbol(tilesName(w)+"Perm"), 0), len(stages), r, false, false)
+		emitBandAVX512(c, w, r, false, false)
 	}
 	c.ADDQ(U32(w.TileJ*w.Size), s)
 	c.ADDQ(djStep, d)

@@ -107,7 +107,7 @@ func alignedGroup(w width) int {
 //		for each of the 16 destination rows r, at a = d + r*dj:
 //			line[r] = a &^ 63; idx[r] = shifts + (a&63)*16
 //			head[r] = 0xFFFF << ((a&63)/4); tail[r] = ^head[r]
-//		band 0 of both columns (loadBand, permuteBand) -> cur[r]
+//		band 0 of both columns (loadBand, splitBand) -> cur[r]
 //		VPERMT2D cur[r], idx[r], Zx; VMOVDQU32 Zx, K(head[r]), (line[r])
 //	loop_pairs_b:                    // the other ti/2-1 bands
 //		band b -> next[r]; VPERMT2D next[r], idx[r], cur[r]
@@ -129,13 +129,8 @@ func emitTilesAlignedAVX512(c *build.Context, w width) {
 			return laneBand(c, w, bandRegs{s: s, off: off, t: t}, false)
 		}
 	} else {
-		stages, err := bandStages(w)
-		if err != nil {
-			panic("unreachable: validate checked the bands of every width: " + err.Error())
-		}
-		perm := NewDataAddr(NewStaticSymbol(tilesName(w)+"Perm"), 0) // the tiles' first form writes them
 		band0 = func(s, off, t reg.GPVirtual) []reg.VecVirtual {
-			return transposeBand(c, w, perm, len(stages), loadBand(c, w, bandRegs{s: s, off: off, t: t}, false))
+			return splitBand(c, w, loadBand(c, w, bandRegs{s: s, off: off, t: t}, false))
 		}
 	}
 	shifts := c.StaticGlobal(name + "Shifts")

@@ -52,7 +52,7 @@ type convBand struct {
 	// words, set in place of all the above, converts each source row of 8
 	// elements into 8 float32 as it loads (VCVTPD2PS), two rows per
 	// register, and transposes them as the plain float32 AVX-512 tiles do
-	// (transposeBand; emitConvBand32AVX512).
+	// (splitBand; emitConvBand32AVX512).
 	words bool
 	// straight keeps the tiles to destinations of whole aligned lines (dst
 	// and dj multiples of 64 bytes), as avx512Straight does the plain
@@ -367,22 +367,19 @@ func avx512ConvRowFuncs() []asmFunc {
 
 // emitConvBand32AVX512 emits one band of float64 to float32 (the
 // convBand with words; w is float32's width): 16 source rows of 8 float64 (one line each) become
-// 8 destination rows of 16 float32, one line each, through the permutes of
-// the plain float32 band (permuteBand, with its index vectors):
+// 8 destination rows of 16 float32, one line each, through the plain
+// float32 band's transpose (splitBand), its rows in the same order
+// (bandRow):
 //
 //	MOVQ (off), t; VCVTPD2PS (s)(t*1), Y16           // row 0 as float32
-//	MOVQ 8(off), t; VCVTPD2PS (s)(t*1), Y17          // row 1
-//	VINSERTF64X4 $1, Y17, Z16, Z0                    // rows 0 and 1
-//	... Z1..Z7; the permute stages; one line of each destination row
+//	MOVQ 32(off), t; VCVTPD2PS (s)(t*1), Y17         // row 4
+//	VINSERTF64X4 $1, Y17, Z16, Z0                    // rows 0 and 4
+//	... Z1..Z7; splitBand; one line of each destination row
 //
 // The AVX2 tiles convert each row the same way, two 16-byte halves joined
 // into a YMM register, then shuffle 8×8 tiles that store half a line of
 // each destination row.
 func emitConvBand32AVX512(c *build.Context, w width, r bandRegs, nt, prefetch bool) {
-	stages, err := bandStages(w)
-	if err != nil {
-		panic("unreachable: validate checked the bands of every width: " + err.Error())
-	}
 	per := cacheLineBytes / (w.TileJ * w.Size) // source rows per register: 2
 	regs := make([]reg.VecVirtual, w.TileJ)
 	for g := range regs {
@@ -400,8 +397,5 @@ func emitConvBand32AVX512(c *build.Context, w width, r bandRegs, nt, prefetch bo
 		c.VINSERTF64X4(Imm(1), half[1], half[0].AsZ(), z)
 		regs[g] = z
 	}
-	// The index vectors of the float32 AVX-512 tiles (emitTilesAVX512), for
-	// the permute stages where float32 is not avx512Split.
-	perm := NewDataAddr(NewStaticSymbol(tilesName(w)+"Perm"), 0)
-	storeBand(c, transposeBand(c, w, perm, len(stages), regs), r, nt)
+	storeBand(c, splitBand(c, w, regs), r, nt)
 }

@@ -181,8 +181,8 @@ func validate(maxRank int) error {
 				return fmt.Errorf("width %s: no %s register transpose", w.Carrier, b.ISA)
 			}
 		}
-		if _, err := bandStages(w); err != nil {
-			return err
+		if avx512Widths[w.Size] && !avx512Lanes[w.Size] && !avx512Split[w.Size] {
+			return fmt.Errorf("width %s: AVX-512 tiles with neither avx512Lanes nor avx512Split bands", w.Carrier)
 		}
 		if i > 0 && widths[i-1].Size >= w.Size {
 			return fmt.Errorf("width %s: widths must be listed in increasing size", w.Carrier)

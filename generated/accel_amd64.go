@@ -1217,7 +1217,7 @@ func tilesUint8StreamAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.P
 //go:noescape
 func tilesUint8PackedAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
 
-// tilesUint16AVX512 transposes ti × tj whole tiles of 8×8 2-byte elements with AVX-512 unpacks within 16-byte lanes.
+// tilesUint16AVX512 transposes ti × tj whole tiles of 8×8 2-byte elements with AVX-512 unpacks within 16-byte lanes and lane shuffles.
 // Source row i starts off[i]+col bytes from src, its elements j adjacent (the
 // rows may come from several source axes: off is a table); destination row j
 // starts j*dj bytes from dst, its elements i adjacent. It is the plain loop
@@ -1233,7 +1233,7 @@ func tilesUint8PackedAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.P
 //go:noescape
 func tilesUint16AVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
 
-// tilesUint16PrefetchAVX512 transposes ti × tj whole tiles of 8×8 2-byte elements with AVX-512 unpacks within 16-byte lanes.
+// tilesUint16PrefetchAVX512 transposes ti × tj whole tiles of 8×8 2-byte elements with AVX-512 unpacks within 16-byte lanes and lane shuffles.
 // Source row i starts off[i]+col bytes from src, its elements j adjacent (the
 // rows may come from several source axes: off is a table); destination row j
 // starts j*dj bytes from dst, its elements i adjacent. It is the plain loop
@@ -1252,7 +1252,7 @@ func tilesUint16AVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointe
 //go:noescape
 func tilesUint16PrefetchAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
 
-// tilesUint16StreamAVX512 transposes ti × tj whole tiles of 8×8 2-byte elements with AVX-512 unpacks within 16-byte lanes.
+// tilesUint16StreamAVX512 transposes ti × tj whole tiles of 8×8 2-byte elements with AVX-512 unpacks within 16-byte lanes and lane shuffles.
 // Source row i starts off[i]+col bytes from src, its elements j adjacent (the
 // rows may come from several source axes: off is a table); destination row j
 // starts j*dj bytes from dst, its elements i adjacent. It is the plain loop
@@ -1277,7 +1277,7 @@ func tilesUint16PrefetchAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsaf
 //go:noescape
 func tilesUint16StreamAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
 
-// tilesUint16PackedAVX512 transposes ti × tj whole tiles of 8×8 2-byte elements with AVX-512 unpacks within 16-byte lanes.
+// tilesUint16PackedAVX512 transposes ti × tj whole tiles of 8×8 2-byte elements with AVX-512 unpacks within 16-byte lanes and lane shuffles.
 // Source row i starts off[i]+col bytes from src, its elements j adjacent (the
 // rows may come from several source axes: off is a table); destination row j
 // starts j*dj bytes from dst, its elements i adjacent. It is the plain loop
@@ -1300,7 +1300,7 @@ func tilesUint16StreamAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.
 //go:noescape
 func tilesUint16PackedAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
 
-// tilesUint32AVX512 transposes ti × tj whole tiles of 8×8 4-byte elements with AVX-512 permutes.
+// tilesUint32AVX512 transposes ti × tj whole tiles of 8×8 4-byte elements with AVX-512 unpacks within 16-byte lanes and lane shuffles.
 // Source row i starts off[i]+col bytes from src, its elements j adjacent (the
 // rows may come from several source axes: off is a table); destination row j
 // starts j*dj bytes from dst, its elements i adjacent. It is the plain loop
@@ -1316,7 +1316,7 @@ func tilesUint16PackedAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.
 //go:noescape
 func tilesUint32AVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
 
-// tilesUint32PrefetchAVX512 transposes ti × tj whole tiles of 8×8 4-byte elements with AVX-512 permutes.
+// tilesUint32PrefetchAVX512 transposes ti × tj whole tiles of 8×8 4-byte elements with AVX-512 unpacks within 16-byte lanes and lane shuffles.
 // Source row i starts off[i]+col bytes from src, its elements j adjacent (the
 // rows may come from several source axes: off is a table); destination row j
 // starts j*dj bytes from dst, its elements i adjacent. It is the plain loop
@@ -1335,7 +1335,7 @@ func tilesUint32AVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointe
 //go:noescape
 func tilesUint32PrefetchAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
 
-// tilesUint32StreamAVX512 transposes ti × tj whole tiles of 8×8 4-byte elements with AVX-512 permutes.
+// tilesUint32StreamAVX512 transposes ti × tj whole tiles of 8×8 4-byte elements with AVX-512 unpacks within 16-byte lanes and lane shuffles.
 // Source row i starts off[i]+col bytes from src, its elements j adjacent (the
 // rows may come from several source axes: off is a table); destination row j
 // starts j*dj bytes from dst, its elements i adjacent. It is the plain loop
@@ -1360,7 +1360,7 @@ func tilesUint32PrefetchAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsaf
 //go:noescape
 func tilesUint32StreamAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
 
-// tilesUint32AheadAVX512 transposes ti × tj whole tiles of 8×8 4-byte elements with AVX-512 permutes.
+// tilesUint32AheadAVX512 transposes ti × tj whole tiles of 8×8 4-byte elements with AVX-512 unpacks within 16-byte lanes and lane shuffles.
 // Source row i starts off[i]+col bytes from src, its elements j adjacent (the
 // rows may come from several source axes: off is a table); destination row j
 // starts j*dj bytes from dst, its elements i adjacent. It is the plain loop
@@ -1382,7 +1382,7 @@ func tilesUint32StreamAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.
 //go:noescape
 func tilesUint32AheadAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
 
-// tilesUint64AVX512 transposes ti × tj whole tiles of 4×4 8-byte elements with AVX-512 permutes.
+// tilesUint64AVX512 transposes ti × tj whole tiles of 4×4 8-byte elements with AVX-512 unpacks within 16-byte lanes and lane shuffles.
 // Source row i starts off[i]+col bytes from src, its elements j adjacent (the
 // rows may come from several source axes: off is a table); destination row j
 // starts j*dj bytes from dst, its elements i adjacent. It is the plain loop
@@ -1398,7 +1398,7 @@ func tilesUint32AheadAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.P
 //go:noescape
 func tilesUint64AVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
 
-// tilesUint64PrefetchAVX512 transposes ti × tj whole tiles of 4×4 8-byte elements with AVX-512 permutes.
+// tilesUint64PrefetchAVX512 transposes ti × tj whole tiles of 4×4 8-byte elements with AVX-512 unpacks within 16-byte lanes and lane shuffles.
 // Source row i starts off[i]+col bytes from src, its elements j adjacent (the
 // rows may come from several source axes: off is a table); destination row j
 // starts j*dj bytes from dst, its elements i adjacent. It is the plain loop
@@ -1417,7 +1417,7 @@ func tilesUint64AVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointe
 //go:noescape
 func tilesUint64PrefetchAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
 
-// tilesUint64StreamAVX512 transposes ti × tj whole tiles of 4×4 8-byte elements with AVX-512 permutes.
+// tilesUint64StreamAVX512 transposes ti × tj whole tiles of 4×4 8-byte elements with AVX-512 unpacks within 16-byte lanes and lane shuffles.
 // Source row i starts off[i]+col bytes from src, its elements j adjacent (the
 // rows may come from several source axes: off is a table); destination row j
 // starts j*dj bytes from dst, its elements i adjacent. It is the plain loop
@@ -1442,7 +1442,7 @@ func tilesUint64PrefetchAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsaf
 //go:noescape
 func tilesUint64StreamAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
 
-// tilesUint64AheadAVX512 transposes ti × tj whole tiles of 4×4 8-byte elements with AVX-512 permutes.
+// tilesUint64AheadAVX512 transposes ti × tj whole tiles of 4×4 8-byte elements with AVX-512 unpacks within 16-byte lanes and lane shuffles.
 // Source row i starts off[i]+col bytes from src, its elements j adjacent (the
 // rows may come from several source axes: off is a table); destination row j
 // starts j*dj bytes from dst, its elements i adjacent. It is the plain loop
