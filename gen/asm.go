@@ -512,7 +512,10 @@ func tileOf(w width) tile {
 //	loop_single: ...         // the same, one tile row at a time
 //
 // A source row of a tile is one vector load (t.load); a destination row is
-// one vector store, or half of one (t.store).
+// one vector store, or half of one (t.store). With t.band a whole band
+// moves in one step instead (loop_bands_j's body); with t.pairBand too,
+// loop_bands_j2 first moves two tile columns' bands at a time while two
+// are left (SUBQ $2, k), and loop_bands_j takes an odd last one.
 func emitTilesAVX2(c *build.Context, tl tile) {
 	dst, src, off, ti, dj := param(c, "dst"), param(c, "src"), param(c, "off"), param(c, "ti"), param(c, "dj")
 	name := tl.name

@@ -27,7 +27,7 @@ var avx512Widths = map[int]bool{1: true, 2: true, 4: true, 8: true}
 // avx512Straight are the element sizes whose AVX-512 tiles run, where the
 // CPU is not tuned as AMD's (AMDTuned false), only where the destination
 // rows are whole aligned lines (dst and dj multiples of 64 bytes);
-// elsewhere there their AVX2 tiles run. On the 2-vCPU Intel Xeon VM
+// there their AVX2 tiles take the others. On the 2-vCPU Intel Xeon VM
 // (x-ceiling, one worker, 5 rounds at 256 KiB-4 MiB, 3 at 16-64 MiB) the
 // 8-byte tiles, then the permute bands, ran faster where the rows are
 // whole lines: mixed6d-t 0.45/0.52/0.76 -> 0.50/0.58/0.80 at 256 KiB/1/4
@@ -37,14 +37,16 @@ var avx512Widths = map[int]bool{1: true, 2: true, 4: true, 8: true}
 // transpose2d-odd (rows 8 bytes short of a whole number of lines, each
 // 64-byte store across two) 0.51/0.63/0.35 -> 0.46/0.55/0.28 at 1/4/64
 // MiB. On AMD's Zen 5 the permute bands ran 0-28% slower than the AVX2
-// 4×4 tiles, which are 8 shuffles per 4 rows, but the split bands
+// 4×4 tiles, which are 8 shuffles per 4 rows (session 16: 0.80-1.14×,
+// median 1.00×), but the split bands
 // (avx512Split: 1 unpack and 1 lane shuffle a line) run faster, rows whole
 // lines or not: on the 2-vCPU EPYC VM, float64 transposes of benchmarks/
 // (x-ceiling, 3 interleaved rounds) at 256 KiB-4 MiB median 1.05×
 // (0.88-1.14×; mixed6d-t 256 KiB 0.64 -> 0.73), at 16-64 MiB with one and
 // two workers 1.02× (0.87-1.35×; transpose2d-odd 64 MiB 0.47 -> 0.53,
-// reverse4d two workers 64 MiB 0.53 -> 0.72; mixed5d-t 16 MiB 0.89-0.97×
-// in 8 rounds). So there they run everywhere.
+// reverse4d two workers 64 MiB 0.53 -> 0.72; mixed5d-t 16 MiB 0.89× and
+// 0.97× in two runs of 5 and 3 rounds, 1.08× in a third of 5, float64 at
+// 16 MiB 1.08× there). So there they run everywhere.
 var avx512Straight = map[int]bool{8: true}
 
 // widthsIn returns the widths whose element size set holds, in the order
@@ -98,8 +100,9 @@ type bandRegs struct {
 }
 
 // emitTilesAVX512 emits the AVX-512 tile transpose of w: emitTilesAVX2's
-// loops with emitBandLanesAVX512 (avx512Lanes) or emitBandAVX512 for whole
-// bands, no staging, in form f.
+// loops with emitBandLanesAVX512 (avx512Lanes) or emitBandAVX512 (split
+// bands) for whole bands, and for 2-byte elements split bands of two tile
+// columns (tile.pairBand) while two are left; no staging; in form f.
 func emitTilesAVX512(c *build.Context, w width, f tileForm) {
 	tl := tileOf(w)
 	tl.stage = false
@@ -162,7 +165,7 @@ func emitBandAVX512(c *build.Context, w width, r bandRegs, nt, prefetch bool) {
 // cycle. BenchmarkLimitTiles' float32 tiles (in L1) went from 0.49 to 0.63
 // of copy. A float64 band takes 2 permutes a line, 1 cycle, against 1
 // unpack and 1 lane shuffle: float64's tiles there 0.32 -> 0.40 of copy
-// (AMDTuned false, so that they run; its AVX2 tiles 0.38). A bfloat16 band
+// (then with AMDTuned false, so that they ran; its AVX2 tiles 0.38). A bfloat16 band
 // of the lanes (avx512Lanes) loads 4 pieces of 16 bytes a line, with 4
 // row-table loads, at 2 loads a cycle; the split bands, two tile columns
 // at a time (tile.pairBand), 2 of 32 bytes: its tiles 0.44 -> 0.62 of
@@ -312,8 +315,8 @@ var avx512Lanes = map[int]bool{1: true, 2: true}
 // 16 bytes per lane: 16/Size elements) into lane L of register m, so that
 // the unpack ladder of the AVX2 tiles (unpackLadder), run on whole ZMM
 // registers, transposes four n×n blocks at once, and each output register
-// holds one column of all 4n rows: a whole destination line. For 4-byte
-// elements a band's 8 columns are two groups of 4. For 2-byte ones
+// holds one column of all 4n rows: a whole destination line. For 2-byte
+// elements
 // (32 source rows of 16 bytes, 8 destination rows of 64 bytes):
 //
 //	MOVQ (off), t; VBROADCASTI32X4 (s)(t*1), Z0      // row 0 into lane 0 of Z0
@@ -322,7 +325,7 @@ var avx512Lanes = map[int]bool{1: true, 2: true}
 //	VPUNPCKLWD Z1, Z0, Z8; VPUNPCKHWD Z1, Z0, Z9 ...   // the ladder, in every lane
 //	VMOVDQU64 Z.., (d); VMOVDQU64 Z.., (d)(dj*1) ...   // 8 lines
 //
-// It takes no index vectors, and its unpacks leave their sources intact.
+// Its unpacks leave their sources intact.
 func emitBandLanesAVX512(c *build.Context, w width, r bandRegs, nt, prefetch bool) {
 	if r.ahead {
 		panic("unreachable: avx512Ahead has no width of avx512Lanes")

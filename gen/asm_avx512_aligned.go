@@ -54,7 +54,7 @@ func alignedName(w width) string { return tilesName(w) + "AlignedAVX512" }
 func avx512AlignedFuncs() []asmFunc {
 	var fs []asmFunc
 	for _, w := range widthsIn(avx512Aligned) {
-		doc := tilesDoc(w, alignedName(w), "with AVX-512 permutes, in whole aligned destination lines")
+		doc := tilesDoc(w, alignedName(w), "with AVX-512 unpacks (and lane shuffles), joined by permutes into whole aligned destination lines")
 		doc = append(doc, "",
 			fmt.Sprintf("for destination rows that do not start on a line boundary: dst and dj must be multiples of %d,", w.Size),
 			fmt.Sprintf("and ti a multiple of %d (whole bands of %d source rows). Each destination row's first", w.Bands(), w.Bands()*w.TileI),

@@ -56,7 +56,8 @@ type convBand struct {
 	words bool
 	// straight keeps the tiles to destinations of whole aligned lines (dst
 	// and dj multiples of 64 bytes), as avx512Straight does the plain
-	// float64 ones; the AVX2 tiles take the others.
+	// float64 ones where AMDTuned is false (here on every CPU); the AVX2
+	// tiles take the others.
 	straight bool
 }
 
@@ -102,7 +103,8 @@ var avx512ConvBands = map[string]convBand{
 	// float64: into rows off line boundaries (each 64-byte store across two
 	// lines) [2047, 2049] ran 1.7-2.0 ms with the AVX2 tiles against 1.9-2.2
 	// (ContiguousAs, one worker, 3 alternations), hence straight; [4096,
-	// 4096] streamed 8.4-8.8 → 5.1-5.5, [1024, 1024] 0.41-0.43 either way.
+	// 4096] streamed 8.4-8.8 → 5.1-5.5, [1024, 1024] 0.41-0.43 either way
+	// (with the permute bands, before the split ones: not measured since).
 	"Float64Float32": {words: true, straight: true},
 	"Float32Float16": {
 		row: func(lane, m int) int { return 8*lane + m },

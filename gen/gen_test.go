@@ -176,7 +176,9 @@ func TestValidateRejects(t *testing.T) {
 		{"tall in the cache but not tall", func() { tallCachedSizes = map[int]bool{2: true} }, "tallCachedSizes has 2 bytes, which tallSizes does not"},
 		{"split bands of 16-byte rows without lanes", func() { avx512Lanes = map[int]bool{1: true} }, "width uint16: avx512Split needs tile rows of 32 bytes, or of 16 with avx512Lanes"},
 		{"split bands of 32-byte rows with lanes", func() { avx512Lanes = map[int]bool{1: true, 2: true, 4: true} }, "width uint32: avx512Split needs"},
-		{"split pairs ahead", func() { avx512Ahead = map[int]bool{2: true} }, "avx512Ahead has no form for the pairs"},
+		{"split pairs ahead", func() { avx512Ahead = map[int]bool{2: true} }, "width uint16: avx512Ahead has no form for the lane bands"},
+		{"lane bands ahead", func() { avx512Ahead = map[int]bool{1: true} }, "width uint8: avx512Ahead has no form for the lane bands"},
+		{"split bytes", func() { avx512Split = map[int]bool{1: true, 2: true, 4: true, 8: true} }, "width uint8: a split band would hold 32 source registers"},
 		{"AVX-512 width without bands", func() { avx512Lanes = map[int]bool{2: true} }, "width uint8: AVX-512 tiles with neither avx512Lanes nor avx512Split"},
 	}
 	for _, e := range edits {

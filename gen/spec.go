@@ -159,8 +159,11 @@ func validate(maxRank int) error {
 		if row := w.TileJ * w.Size; avx512Split[w.Size] && (row == 32) == avx512Lanes[w.Size] {
 			return fmt.Errorf("width %s: avx512Split needs tile rows of 32 bytes, or of 16 with avx512Lanes for an odd tile column; a tile row is %d bytes", w.Carrier, row)
 		}
-		if avx512Split[w.Size] && avx512Lanes[w.Size] && avx512Ahead[w.Size] {
-			return fmt.Errorf("width %s: avx512Ahead has no form for the pairs of tile columns of avx512Split", w.Carrier)
+		if avx512Lanes[w.Size] && avx512Ahead[w.Size] {
+			return fmt.Errorf("width %s: avx512Ahead has no form for the lane bands or the pairs of tile columns of avx512Split", w.Carrier)
+		}
+		if avx512Split[w.Size] && 32/w.Size > 16 {
+			return fmt.Errorf("width %s: a split band would hold %d source registers, more than half the 32 ZMM registers", w.Carrier, 32/w.Size)
 		}
 		if tallCachedSizes[w.Size] && !tallSizes[w.Size] {
 			return fmt.Errorf("width %s: tallCachedSizes has %d bytes, which tallSizes does not", w.Carrier, w.Size)

@@ -1518,7 +1518,7 @@ func tilesUint16TailAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Po
 //go:noescape
 func tilesUint32TailAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
 
-// tilesUint16AlignedAVX512 transposes ti × tj whole tiles of 8×8 2-byte elements with AVX-512 permutes, in whole aligned destination lines.
+// tilesUint16AlignedAVX512 transposes ti × tj whole tiles of 8×8 2-byte elements with AVX-512 unpacks (and lane shuffles), joined by permutes into whole aligned destination lines.
 // Source row i starts off[i]+col bytes from src, its elements j adjacent (the
 // rows may come from several source axes: off is a table); destination row j
 // starts j*dj bytes from dst, its elements i adjacent. It is the plain loop
@@ -1540,7 +1540,7 @@ func tilesUint32TailAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Po
 //go:noescape
 func tilesUint16AlignedAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
 
-// tilesUint32AlignedAVX512 transposes ti × tj whole tiles of 8×8 4-byte elements with AVX-512 permutes, in whole aligned destination lines.
+// tilesUint32AlignedAVX512 transposes ti × tj whole tiles of 8×8 4-byte elements with AVX-512 unpacks (and lane shuffles), joined by permutes into whole aligned destination lines.
 // Source row i starts off[i]+col bytes from src, its elements j adjacent (the
 // rows may come from several source axes: off is a table); destination row j
 // starts j*dj bytes from dst, its elements i adjacent. It is the plain loop
@@ -1562,7 +1562,7 @@ func tilesUint16AlignedAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe
 //go:noescape
 func tilesUint32AlignedAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
 
-// tilesUint64AlignedAVX512 transposes ti × tj whole tiles of 4×4 8-byte elements with AVX-512 permutes, in whole aligned destination lines.
+// tilesUint64AlignedAVX512 transposes ti × tj whole tiles of 4×4 8-byte elements with AVX-512 unpacks (and lane shuffles), joined by permutes into whole aligned destination lines.
 // Source row i starts off[i]+col bytes from src, its elements j adjacent (the
 // rows may come from several source axes: off is a table); destination row j
 // starts j*dj bytes from dst, its elements i adjacent. It is the plain loop
