@@ -62,7 +62,7 @@ func avx512AlignedFuncs() []asmFunc {
 			"aligned, with the elements of two bands each. It is for results in the",
 			"cache: plain stores, no prefetch.",
 			"",
-			"It needs AVX-512 F, BW, VL and VBMI (see AVX512), and BMI2.")
+			"It needs what AVX512 asks for.")
 		fs = append(fs, asmFunc{
 			Name:   alignedName(w),
 			Params: tileParams,

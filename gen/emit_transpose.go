@@ -2328,11 +2328,16 @@ func renderAccel(maxRank int, b *backend) *jen.File {
 			"to false to run the other path."))
 		f.Var().Id("FastStrings").Op("=").Qual("golang.org/x/sys/cpu", "X86").Dot("HasERMS").Op("&&").Id("hasFSRM").Call()
 		f.Add(doc("AVX512 reports whether the tile transposes use AVX-512 (asm_avx512.go in",
-			"gen): on CPUs with AVX-512 F, BW, VL and VBMI whose OS saves the ZMM state.",
-			"It takes effect only where Accelerated; tests set it to false to run the",
-			"AVX2 tiles on the same machine; nothing else should change it."))
+			"gen): on CPUs with AVX-512 F, BW, VL and VBMI, and BMI2, whose OS saves the",
+			"ZMM state (see avx512Needs in gen). It takes effect only where Accelerated;",
+			"tests set it to false to run the AVX2 tiles on the same machine; nothing",
+			"else should change it."))
 		x86 := func(f string) *jen.Statement { return jen.Qual("golang.org/x/sys/cpu", "X86").Dot(f) }
-		f.Var().Id("AVX512").Op("=").Add(x86("HasAVX512F")).Op("&&").Add(x86("HasAVX512BW")).Op("&&").Add(x86("HasAVX512VL")).Op("&&").Add(x86("HasAVX512VBMI"))
+		check := x86("Has" + avx512Needs[0])
+		for _, n := range avx512Needs[1:] {
+			check = check.Op("&&").Add(x86("Has" + n))
+		}
+		f.Var().Id("AVX512").Op("=").Add(check)
 		f.Add(doc("AMDTuned reports whether the AVX-512 kernels follow the choices measured",
 			"on AMD's Zen 5 rather than those measured on an Intel Xeon, where the two",
 			"differ: on the first, rows that crowd the L1 cache's sets go through a",

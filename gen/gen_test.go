@@ -374,3 +374,44 @@ func main() {
 	fmt.Println("rank-8 kernels agree with the plain loop")
 }
 `
+
+// TestAVX512Requires reads the "Requires:" line avo writes above each
+// assembly function and checks that the AVX-512 kernels need nothing the
+// generated AVX512 does not ask for (avx512Needs) besides AVX2 and F16C,
+// which Accelerated and the converting kernels' own check cover, and that
+// the other kernels need no AVX-512 feature at all: a new instruction
+// from another extension would otherwise fault on CPUs without it.
+func TestAVX512Requires(t *testing.T) {
+	files, err := render(6)
+	require.NoError(t, err)
+	var src []byte
+	for _, f := range files {
+		if f.Name == "accel_amd64.s" {
+			src = f.Src
+		}
+	}
+	require.NotNil(t, src, "no accel_amd64.s rendered")
+	base := []string{"AVX", "AVX2", "F16C", "MMX+", "CPUID"}
+	lines := strings.Split(string(src), "\n")
+	seen := 0
+	for i, line := range lines[:len(lines)-1] {
+		name, ok := strings.CutPrefix(line, "// func ")
+		if !ok {
+			continue
+		}
+		name = name[:strings.Index(name, "(")]
+		allowed := base
+		if strings.Contains(name, "AVX512") {
+			allowed = append(slices.Clone(base), avx512Needs...)
+			seen++
+		}
+		needs, ok := strings.CutPrefix(lines[i+1], "// Requires: ")
+		if !ok {
+			continue
+		}
+		for _, n := range strings.Split(needs, ", ") {
+			assert.Contains(t, allowed, n, "%s requires %s", name, n)
+		}
+	}
+	require.Positive(t, seen, "no AVX-512 kernel found")
+}

@@ -1145,7 +1145,7 @@ func convTilesFloat32Float16StreamAVX512(dst unsafe.Pointer, src unsafe.Pointer,
 //		}
 //	}
 //
-// It needs AVX-512 F, BW, VL and VBMI (see AVX512).
+// It needs what AVX512 asks for.
 //
 //go:noescape
 func tilesUint8AVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
@@ -1164,7 +1164,7 @@ func tilesUint8AVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer
 // With every source row it loads, it prefetches the row's next line (the
 // line the next block reads), for results larger than the cache.
 //
-// It needs AVX-512 F, BW, VL and VBMI (see AVX512).
+// It needs what AVX512 asks for.
 //
 //go:noescape
 func tilesUint8PrefetchAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
@@ -1189,7 +1189,7 @@ func tilesUint8PrefetchAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe
 // It leaves its non-temporal stores unfenced: the caller fences them once,
 // after its last streamed call (StreamFence).
 //
-// It needs AVX-512 F, BW, VL and VBMI (see AVX512).
+// It needs what AVX512 asks for.
 //
 //go:noescape
 func tilesUint8StreamAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
@@ -1212,7 +1212,7 @@ func tilesUint8StreamAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.P
 // then each read from the next level once, not once per tile column. The
 // tile rows after the last whole band read the rows in place.
 //
-// It needs AVX-512 F, BW, VL and VBMI (see AVX512).
+// It needs what AVX512 asks for.
 //
 //go:noescape
 func tilesUint8PackedAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
@@ -1228,7 +1228,7 @@ func tilesUint8PackedAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.P
 //		}
 //	}
 //
-// It needs AVX-512 F, BW, VL and VBMI (see AVX512).
+// It needs what AVX512 asks for.
 //
 //go:noescape
 func tilesUint16AVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
@@ -1247,7 +1247,7 @@ func tilesUint16AVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointe
 // With every source row it loads, it prefetches the row's next line (the
 // line the next block reads), for results larger than the cache.
 //
-// It needs AVX-512 F, BW, VL and VBMI (see AVX512).
+// It needs what AVX512 asks for.
 //
 //go:noescape
 func tilesUint16PrefetchAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
@@ -1272,7 +1272,7 @@ func tilesUint16PrefetchAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsaf
 // It leaves its non-temporal stores unfenced: the caller fences them once,
 // after its last streamed call (StreamFence).
 //
-// It needs AVX-512 F, BW, VL and VBMI (see AVX512).
+// It needs what AVX512 asks for.
 //
 //go:noescape
 func tilesUint16StreamAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
@@ -1295,7 +1295,7 @@ func tilesUint16StreamAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.
 // then each read from the next level once, not once per tile column. The
 // tile rows after the last whole band read the rows in place.
 //
-// It needs AVX-512 F, BW, VL and VBMI (see AVX512).
+// It needs what AVX512 asks for.
 //
 //go:noescape
 func tilesUint16PackedAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
@@ -1311,7 +1311,7 @@ func tilesUint16PackedAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.
 //		}
 //	}
 //
-// It needs AVX-512 F, BW, VL and VBMI (see AVX512).
+// It needs what AVX512 asks for.
 //
 //go:noescape
 func tilesUint32AVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
@@ -1330,7 +1330,7 @@ func tilesUint32AVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointe
 // With every source row it loads, it prefetches the row's next line (the
 // line the next block reads), for results larger than the cache.
 //
-// It needs AVX-512 F, BW, VL and VBMI (see AVX512).
+// It needs what AVX512 asks for.
 //
 //go:noescape
 func tilesUint32PrefetchAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
@@ -1355,7 +1355,7 @@ func tilesUint32PrefetchAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsaf
 // It leaves its non-temporal stores unfenced: the caller fences them once,
 // after its last streamed call (StreamFence).
 //
-// It needs AVX-512 F, BW, VL and VBMI (see AVX512).
+// It needs what AVX512 asks for.
 //
 //go:noescape
 func tilesUint32StreamAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
@@ -1377,7 +1377,7 @@ func tilesUint32StreamAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.
 // so that they are in the L1 cache when that band stores to them, for
 // destinations that the L1 cache does not hold.
 //
-// It needs AVX-512 F, BW, VL and VBMI (see AVX512).
+// It needs what AVX512 asks for.
 //
 //go:noescape
 func tilesUint32AheadAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
@@ -1393,7 +1393,7 @@ func tilesUint32AheadAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.P
 //		}
 //	}
 //
-// It needs AVX-512 F, BW, VL and VBMI (see AVX512).
+// It needs what AVX512 asks for.
 //
 //go:noescape
 func tilesUint64AVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
@@ -1412,7 +1412,7 @@ func tilesUint64AVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointe
 // With every source row it loads, it prefetches the row's next line (the
 // line the next block reads), for results larger than the cache.
 //
-// It needs AVX-512 F, BW, VL and VBMI (see AVX512).
+// It needs what AVX512 asks for.
 //
 //go:noescape
 func tilesUint64PrefetchAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
@@ -1437,7 +1437,7 @@ func tilesUint64PrefetchAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsaf
 // It leaves its non-temporal stores unfenced: the caller fences them once,
 // after its last streamed call (StreamFence).
 //
-// It needs AVX-512 F, BW, VL and VBMI (see AVX512).
+// It needs what AVX512 asks for.
 //
 //go:noescape
 func tilesUint64StreamAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
@@ -1459,7 +1459,7 @@ func tilesUint64StreamAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.
 // so that they are in the L1 cache when that band stores to them, for
 // destinations that the L1 cache does not hold.
 //
-// It needs AVX-512 F, BW, VL and VBMI (see AVX512).
+// It needs what AVX512 asks for.
 //
 //go:noescape
 func tilesUint64AheadAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
@@ -1477,7 +1477,7 @@ func tilesUint64AheadAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.P
 //		}
 //	}
 //
-// It needs AVX-512 F, BW, VL and VBMI (see AVX512).
+// It needs what AVX512 asks for.
 //
 //go:noescape
 func tilesUint8TailAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
@@ -1495,7 +1495,7 @@ func tilesUint8TailAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Poi
 //		}
 //	}
 //
-// It needs AVX-512 F, BW, VL and VBMI (see AVX512).
+// It needs what AVX512 asks for.
 //
 //go:noescape
 func tilesUint16TailAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
@@ -1513,7 +1513,7 @@ func tilesUint16TailAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Po
 //		}
 //	}
 //
-// It needs AVX-512 F, BW, VL and VBMI (see AVX512).
+// It needs what AVX512 asks for.
 //
 //go:noescape
 func tilesUint32TailAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
@@ -1535,7 +1535,7 @@ func tilesUint32TailAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Po
 // aligned, with the elements of two bands each. It is for results in the
 // cache: plain stores, no prefetch.
 //
-// It needs AVX-512 F, BW, VL and VBMI (see AVX512), and BMI2.
+// It needs what AVX512 asks for.
 //
 //go:noescape
 func tilesUint16AlignedAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
@@ -1557,7 +1557,7 @@ func tilesUint16AlignedAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe
 // aligned, with the elements of two bands each. It is for results in the
 // cache: plain stores, no prefetch.
 //
-// It needs AVX-512 F, BW, VL and VBMI (see AVX512), and BMI2.
+// It needs what AVX512 asks for.
 //
 //go:noescape
 func tilesUint32AlignedAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
@@ -1579,7 +1579,7 @@ func tilesUint32AlignedAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe
 // aligned, with the elements of two bands each. It is for results in the
 // cache: plain stores, no prefetch.
 //
-// It needs AVX-512 F, BW, VL and VBMI (see AVX512), and BMI2.
+// It needs what AVX512 asks for.
 //
 //go:noescape
 func tilesUint64AlignedAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
@@ -1598,10 +1598,11 @@ var Accelerated = cpu.X86.HasAVX2
 var FastStrings = cpu.X86.HasERMS && hasFSRM()
 
 // AVX512 reports whether the tile transposes use AVX-512 (asm_avx512.go in
-// gen): on CPUs with AVX-512 F, BW, VL and VBMI whose OS saves the ZMM state.
-// It takes effect only where Accelerated; tests set it to false to run the
-// AVX2 tiles on the same machine; nothing else should change it.
-var AVX512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512VBMI
+// gen): on CPUs with AVX-512 F, BW, VL and VBMI, and BMI2, whose OS saves the
+// ZMM state (see avx512Needs in gen). It takes effect only where Accelerated;
+// tests set it to false to run the AVX2 tiles on the same machine; nothing
+// else should change it.
+var AVX512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512VBMI && cpu.X86.HasBMI2
 
 // AMDTuned reports whether the AVX-512 kernels follow the choices measured
 // on AMD's Zen 5 rather than those measured on an Intel Xeon, where the two

@@ -66,8 +66,8 @@ func TestKernels(t *testing.T) {
 func TestAVX512Chosen(t *testing.T) {
 	x := cpu.X86
 	want := generated.Accelerated && runtime.GOARCH == "amd64" &&
-		x.HasAVX512F && x.HasAVX512BW && x.HasAVX512VL && x.HasAVX512VBMI
-	require.Equal(t, want, generated.AVX512, "AVX-512 F %v BW %v VL %v VBMI %v", x.HasAVX512F, x.HasAVX512BW, x.HasAVX512VL, x.HasAVX512VBMI)
+		x.HasAVX512F && x.HasAVX512BW && x.HasAVX512VL && x.HasAVX512VBMI && x.HasBMI2
+	require.Equal(t, want, generated.AVX512, "AVX-512 F %v BW %v VL %v VBMI %v, BMI2 %v", x.HasAVX512F, x.HasAVX512BW, x.HasAVX512VL, x.HasAVX512VBMI, x.HasBMI2)
 }
 
 // forEachMode runs test once per kernel implementation this machine has:
