@@ -302,9 +302,11 @@ var avx512Ahead = map[int]bool{4: true, 8: true}
 // bfloat16 308 -> 206; rows 2 KiB apart ([2048, 2048] uint8) 326 -> 227.
 // Not float32: its bands are 16 rows of 32 bytes, and packing them took
 // [1024, 1024] (rows 4 KiB apart) from 254 to 277 and reverse4d from 195 to
-// 180 (noise). Measured with the lane bands; the bfloat16 pairs of split
-// bands (avx512Split) read 32 bytes of each row and were not measured
-// without the Packed form.
+// 180 (noise). Measured with the lane bands; with the bfloat16 pairs of
+// split bands (avx512Split: 32 bytes of each row) the transposes of
+// benchmarks/ at 256 KiB-4 MiB ran 0.72-1.09× (median 1.015×, 3 rounds)
+// without it: transpose2d-odd 4 MiB 0.72×, reverse4d 0.95-0.98×, mixed5d-t
+// 1.08-1.09×.
 var avx512Packs = map[int]bool{1: true, 2: true}
 
 // avx512Lanes are the element sizes whose AVX-512 bands transpose within
