@@ -571,14 +571,16 @@ func emitTilesAVX2(c *build.Context, tl tile) {
 			}
 			c.MOVQ(tmp, s)
 		}
-		if tl.pairBand != nil && bands == tl.bands() {
+		br := bandRegs{s: s, off: off, t: t, d: d, dj: dj, dj3: dj3, djStep: djStep, tmp: tmp, packed: packed, ahead: tl.ahead}
+		pairs := tl.pairBand != nil && bands == tl.bands()
+		if pairs {
 			if tl.ahead || tl.stage {
 				panic("unreachable: the kernels with pairs of bands neither stage nor prefetch ahead (validate)")
 			}
 			c.Label(label + "_j2")
 			c.CMPQ(kk, U8(2))
 			c.JB(LabelRef(label + "_j"))
-			tl.pairBand(c, bandRegs{s: s, off: off, t: t, d: d, dj: dj, dj3: dj3, djStep: djStep, tmp: tmp, packed: packed}, nt)
+			tl.pairBand(c, br, nt)
 			c.ADDQ(U32(2*tl.tileJ*tl.srcSize), s)
 			c.LEAQ(Mem{Base: d, Index: djStep, Scale: 2}, d)
 			c.SUBQ(U8(2), kk)
@@ -587,7 +589,7 @@ func emitTilesAVX2(c *build.Context, tl tile) {
 		}
 		c.Label(label + "_j")
 		if tl.band != nil && bands == tl.bands() {
-			tl.band(c, bandRegs{s: s, off: off, t: t, d: d, dj: dj, dj3: dj3, djStep: djStep, tmp: tmp, packed: packed, ahead: tl.ahead}, nt)
+			tl.band(c, br, nt)
 		} else {
 			for b := 0; b < bands; b++ {
 				rows := make([]reg.VecVirtual, tl.tileI)
@@ -625,7 +627,7 @@ func emitTilesAVX2(c *build.Context, tl tile) {
 		c.ADDQ(djStep, d)
 		c.DECQ(kk)
 		c.JNZ(LabelRef(label + "_j"))
-		if tl.pairBand != nil && bands == tl.bands() {
+		if pairs {
 			c.Label(label + "_jdone")
 		}
 		c.ADDQ(U32(8*bands*tl.tileI), off)

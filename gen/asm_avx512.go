@@ -48,9 +48,8 @@ var avx512Widths = map[int]bool{1: true, 2: true, 4: true, 8: true}
 // 64-byte store across two) 0.51/0.63/0.35 -> 0.46/0.55/0.28 at 1/4/64
 // MiB. On AMD's Zen 5 the permute bands ran 0-28% slower than the AVX2
 // 4×4 tiles, which are 8 shuffles per 4 rows (session 16: 0.80-1.14×,
-// median 1.00×), but the split bands
-// (avx512Split: 1 unpack and 1 lane shuffle a line) run faster, rows whole
-// lines or not: on the 2-vCPU EPYC VM, float64 transposes of benchmarks/
+// median 1.00×), but the split bands (avx512Split: 1 unpack and 1 lane
+// shuffle a line) run faster, rows whole lines or not: on the 2-vCPU EPYC VM, float64 transposes of benchmarks/
 // (x-ceiling, 3 interleaved rounds) at 256 KiB-4 MiB median 1.05×
 // (0.88-1.14×; mixed6d-t 256 KiB 0.64 -> 0.73), at 16-64 MiB with one and
 // two workers 1.02× (0.87-1.35×; transpose2d-odd 64 MiB 0.47 -> 0.53,
@@ -120,9 +119,7 @@ func emitTilesAVX512(c *build.Context, w width, f tileForm) {
 	if avx512Lanes[w.Size] {
 		tl.band = func(c *build.Context, r bandRegs, nt bool) { emitBandLanesAVX512(c, w, r, nt, f.Prefetch) }
 		if avx512Split[w.Size] { // the pairs of tile columns; the lanes take an odd one
-			tl.pairBand = func(c *build.Context, r bandRegs, nt bool) {
-				storeBand(c, splitBand(c, w, loadBand(c, w, r, f.Prefetch)), r, nt)
-			}
+			tl.pairBand = func(c *build.Context, r bandRegs, nt bool) { emitBandAVX512(c, w, r, nt, f.Prefetch) }
 		}
 		emitTilesAVX2(c, tl)
 		return
@@ -146,9 +143,9 @@ func addLane(c *build.Context, w width, at, v int) {
 	}
 }
 
-// emitBandAVX512 emits one band of a width of avx512Split, one tile
-// column wide, for 4-byte elements (16 source rows of 32 bytes, 8
-// destination rows of 64 bytes):
+// emitBandAVX512 emits one split band of w (avx512Split: one tile column
+// of 4- or 8-byte elements, two of 2-byte ones), for 4-byte elements (16
+// source rows of 32 bytes, 8 destination rows of 64 bytes):
 //
 //	MOVQ (off), t; VBROADCASTI64X4 (s)(t*1), Z0      // source row 0 into Z0
 //	MOVQ 32(off), t; VINSERTI64X4 $1, (s)(t*1), Z0, Z0 // and row 4 (bandRow)
@@ -166,17 +163,16 @@ func emitBandAVX512(c *build.Context, w width, r bandRegs, nt, prefetch bool) {
 // the others take the lanes (avx512Lanes). The split bands replaced
 // two-source permutes (VPERMT2D, VPERMT2Q: log2(TileJ) stages over pairs
 // of registers, each stage's index vectors shared), which ran slower
-// there. On the 2-vCPU EPYC VM (Zen
-// 5), loops of 12 independent instructions of one kind (measured outside
-// the project) issue the two-source permutes (VPERMT2D) and lane shuffles
+// there. On the 2-vCPU EPYC VM (Zen 5), loops of 12 independent
+// instructions of one kind (measured outside the project) issue the two-source permutes (VPERMT2D) and lane shuffles
 // (VSHUFI64X2) 2 a cycle, the in-lane unpacks 4 and 64-byte stores about
 // 1: a float32 band of the permutes takes 3 permutes a line, 1.5 cycles,
 // above the store's; one of splitBand 1 lane shuffle and 2 unpacks, 1
 // cycle. BenchmarkLimitTiles' float32 tiles (in L1) went from 0.49 to 0.63
 // of copy. A float64 band takes 2 permutes a line, 1 cycle, against 1
 // unpack and 1 lane shuffle: float64's tiles there 0.32 -> 0.40 of copy
-// (then with AMDTuned false, so that they ran; its AVX2 tiles 0.38). A bfloat16 band
-// of the lanes (avx512Lanes) loads 4 pieces of 16 bytes a line, with 4
+// (then with AMDTuned false, so that they ran; its AVX2 tiles 0.38). A
+// bfloat16 band of the lanes (avx512Lanes) loads 4 pieces of 16 bytes a line, with 4
 // row-table loads, at 2 loads a cycle; the split bands, two tile columns
 // at a time (tile.pairBand), 2 of 32 bytes: its tiles 0.44 -> 0.62 of
 // copy, its transposes of benchmarks/ (3 interleaved rounds) at 256
