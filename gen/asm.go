@@ -240,14 +240,39 @@ var tileForms = []tileForm{
 		"so that they are in the L1 cache when that band stores to them, for",
 		"destinations that the L1 cache does not hold.",
 	}},
+	{Suffix: "PackedStream", Const: "packedStreamTiles", Pack: true, Prefetch: true, Stream: true, ConstDoc: []string{
+		"packedStreamTiles is streamTiles for source rows that crowd the L1",
+		"cache's sets, where the kernel has that form (see streamPacks): the",
+		"Packed form's packing, prefetching each row's next line as it packs,",
+		"and non-temporal stores; tj tile columns must span one whole line of",
+		"each row, 64 bytes, and dst and dj must be multiples of 64.",
+	}, Doc: []string{
+		"Before the tile columns of each whole band, it copies the 64 bytes from",
+		"col of each of the band's source rows to a buffer on its stack, as the",
+		"Packed form does, and prefetches each row's next line (the line the next",
+		"block reads); the whole bands then write whole destination lines with",
+		"non-temporal stores (VMOVNTDQ), as the Stream form does: tj*TileJ",
+		"elements must be those 64 bytes, and dst and dj multiples of 64. It",
+		"leaves its non-temporal stores unfenced (StreamFence).",
+	}},
 }
 
 // formSet says which of the forms that not every kernel has (Packed,
-// Ahead) a kernel has: the others it has all.
-type formSet struct{ pack, ahead bool }
+// PackedStream, Ahead) a kernel has: the others it has all.
+type formSet struct{ pack, packStream, ahead bool }
 
 // has reports whether a kernel with the forms of s has form f.
-func (s formSet) has(f tileForm) bool { return (s.pack || !f.Pack) && (s.ahead || !f.Ahead) }
+func (s formSet) has(f tileForm) bool {
+	switch {
+	case f.Pack && f.Stream:
+		return s.packStream
+	case f.Pack:
+		return s.pack
+	case f.Ahead:
+		return s.ahead
+	}
+	return true
+}
 
 // formFuncs lists the assembly functions of one tile transpose, base+ISA,
 // one per form of set: contract gives the doc of each name, needs says

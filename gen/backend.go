@@ -286,7 +286,10 @@ var tallCachedSizes = map[int]bool{4: true}
 // share one set of every cache level, and each line is now read by two
 // blocks), transpose2d and transpose-4k 0.94-1.04x; with the AVX2 tiles
 // (no AVX-512) transpose2d, mixed5d-t and reverse4d at 16 MiB 1.5-1.6x,
-// transpose2d at 64 MiB 1.36x, reverse4d 0.90x.
+// transpose2d at 64 MiB 1.36x, reverse4d 0.90x. Source rows that crowd
+// the L1 cache's sets, as reverse4d's, take blocks a whole line wide again
+// with the AVX-512 tiles, through their PackedStream form, which reads each
+// line once (avx512PackStreams).
 const amd64StreamRows = 32
 
 // otherCrowd is the crowding of the Go fallback everywhere else, measured

@@ -762,12 +762,23 @@ const packSpan = 4 << 20
 // pack. Packing was measured on results of up to 4 MiB (1.2-2.3× there);
 // results from 12 MiB are streamed under the default threshold (their
 // footprint, source and result, passes 24 MiB on the EPYC VM), and
-// streamed tiles do not pack (at 64 MiB packing lost 13-21%). This bound
+// streamed tiles do not pack with this form (at 64 MiB packing lost
+// 13-21%, its stores not streamed; the streamed 1-byte tiles have their
+// own, streamPacks and avx512PackStreams). This bound
 // keeps a raised streaming threshold (SetStreamingThreshold) from packing
 // results four times the size of any measured, where the transposes wait on
 // memory more than on L1 misses. (The suite's 16 MiB cells, which first
 // seemed to call for it, are streamed: their 0.85-0.89× was noise.)
 const packMaxSpan = 16 << 20
+
+// streamPackSpan is the smallest destination, in bytes, whose streamed
+// transpose reads crowded source rows through the PackedStream tiles
+// (streamPacks). On the 2-vCPU EPYC VM they gained at 64 MiB (transpose2d,
+// transpose-4k and reverse4d 1.08-1.36×, one and two workers), while at
+// 16 MiB, where a source read again and again stays in its L3 cache,
+// reverse4d ran 0.87-0.95× in five runs (transpose2d and transpose-4k
+// 0.87-1.19×, about 1.0): so from 32 MiB.
+const streamPackSpan = 32 << 20
 
 // emitStreamCrowded emits the test of whether a streamed transpose writes
 // through the buffer, and its exported form for the dispatcher, and that
@@ -929,11 +940,18 @@ func emitTouch() jen.Code {
 //		if n == 0 || !Accelerated || !AVX512 || !AMDTuned || nj < cacheLine/size || len(off) < n || nj*dj*size >= 16777216 {
 //			return false
 //		}
+//		return rowSets(src, off[:n]) <= 2
+//	}
+//
+// and the same for the streamed transposes' PackedStream tiles, without
+// the bound on the span (StreamPacks, streamPacks), with rowSets:
+//
+//	func rowSets(src unsafe.Pointer, off []int) int {
 //		var sets uint64
-//		for _, o := range off[:n] {
+//		for _, o := range off {
 //			sets |= 1 << ((uintptr(src) + uintptr(o)) / cacheLine % 64)
 //		}
-//		return bits.OnesCount64(sets) <= 2
+//		return bits.OnesCount64(sets)
 //	}
 func emitPacks() jen.Code {
 	sig := jen.Params(jen.List(jen.Id("size"), jen.Id("nj"), jen.Id("dj")).Int(), jen.Id("src").Add(ptr()), jen.Id("off").Index().Int()).Bool()
@@ -972,12 +990,46 @@ func emitPacks() jen.Code {
 		jen.If(jen.Id("n").Op("==").Lit(0).Op("||").Op("!").Id("Accelerated").Op("||").Op("!").Id("AVX512").Op("||").Op("!").Id("AMDTuned").Op("||").
 			Id("nj").Op("<").Id("cacheLine").Op("/").Id("size").Op("||").Len(jen.Id("off")).Op("<").Id("n").Op("||").
 			Id("nj").Op("*").Id("dj").Op("*").Id("size").Op(">=").Lit(packMaxSpan)).Block(jen.Return(jen.False())),
+		jen.Return(jen.Id("rowSets").Call(jen.Id("src"), jen.Id("off").Index(jen.Empty(), jen.Id("n"))).Op("<=").Lit(packSets)),
+	).Line().Line().Add(doc(
+		"StreamPacks reports whether a blocked transpose of size-byte elements",
+		"beyond the cache (streamed), nj columns into rows of dj from dst, source",
+		"rows off (byte offsets from src), reads the source rows of its whole",
+		"bands through the PackedStream tiles: see streamPacks. Give it the first",
+		"PackRows rows of the copy, or all of them if fewer.",
+	)).Line().Func().Id("StreamPacks").Params(jen.List(jen.Id("size"), jen.Id("nj"), jen.Id("dj")).Int(), jen.List(jen.Id("dst"), jen.Id("src")).Add(ptr()), jen.Id("off").Index().Int()).Bool().Block(
+		jen.Return(jen.Id("packStreamSizes").Index(jen.Id("size")).Op("&&").Uintptr().Call(jen.Id("dst")).Op("%").Lit(64).Op("==").Lit(0).Op("&&").Id("dj").Op("*").Id("size").Op("%").Lit(64).Op("==").Lit(0).Op("&&").
+			Id("streamPacks").Call(jen.Id("size"), jen.Id("nj"), jen.Id("dj"), jen.Id("src"), jen.Id("off"))),
+	).Line().Line().Add(doc(
+		"streamPacks reports whether a streamed blocked transpose of size-byte",
+		"elements whose tiles store whole aligned destination lines (streamTiles),",
+		"nj columns, source rows off (byte offsets from src), reads the source rows",
+		"of its whole bands through the PackedStream tiles (packedStreamTiles):",
+		"where this build and CPU have Packed tiles for the size (packRows),",
+		"AMDTuned, there is a block a whole line wide, the destination spans at",
+		fmt.Sprintf("least %d bytes, and the first band's rows start in at most %d of", streamPackSpan, packSets),
+		"the L1 cache's 64 sets. Only the walks of the sizes with that form",
+		"(packStreamSizes) ask; their blocks are then a whole line wide, each",
+		"line read once.",
+	)).Line().Func().Id("streamPacks").Params(jen.List(jen.Id("size"), jen.Id("nj"), jen.Id("dj")).Int(), jen.Id("src").Add(ptr()), jen.Id("off").Index().Int()).Bool().Block(
+		jen.Id("n").Op(":=").Id("packRows").Index(jen.Id("size")),
+		jen.If(jen.Id("n").Op("==").Lit(0).Op("||").Op("!").Id("Accelerated").Op("||").Op("!").Id("AVX512").Op("||").Op("!").Id("AMDTuned").Op("||").
+			Id("nj").Op("<").Id("cacheLine").Op("/").Id("size").Op("||").Len(jen.Id("off")).Op("<").Id("n").Op("||").
+			Id("nj").Op("*").Id("dj").Op("*").Id("size").Op("<").Lit(streamPackSpan)).Block(jen.Return(jen.False())),
+		jen.Return(jen.Id("rowSets").Call(jen.Id("src"), jen.Id("off").Index(jen.Empty(), jen.Id("n"))).Op("<=").Lit(packSets)),
+	).Line().Line().Add(doc(
+		"rowSets is how many of the L1 cache's 64 sets the rows off (byte offsets",
+		"from src) start in.",
+	)).Line().Func().Id("rowSets").Params(jen.Id("src").Add(ptr()), jen.Id("off").Index().Int()).Int().Block(
 		jen.Var().Id("sets").Uint64(),
-		jen.For(jen.List(jen.Id("_"), jen.Id("o")).Op(":=").Range().Id("off").Index(jen.Empty(), jen.Id("n"))).Block(
+		jen.For(jen.List(jen.Id("_"), jen.Id("o")).Op(":=").Range().Id("off")).Block(
 			jen.Id("sets").Op("|=").Lit(1).Op("<<").Parens(jen.Parens(jen.Uintptr().Call(jen.Id("src")).Op("+").Uintptr().Call(jen.Id("o"))).Op("/").Id("cacheLine").Op("%").Lit(64)),
 		),
-		jen.Return(jen.Qual("math/bits", "OnesCount64").Call(jen.Id("sets")).Op("<=").Lit(packSets)),
-	)
+		jen.Return(jen.Qual("math/bits", "OnesCount64").Call(jen.Id("sets"))),
+	).Line().Line().Add(doc(
+		"packStreamSizes is, by element size, whether the blocked transposes have",
+		"PackedStream tiles (see streamPacks).",
+	)).Line().Var().Id("packStreamSizes").Op("=").Add(sizeTable(avx512PackStreams))
 }
 
 // emitTileStores emits the enum of the tile transposes' forms (tileForms
@@ -1172,7 +1224,11 @@ func emitTranspose(w width) jen.Code {
 	}
 	more := ""
 	if walk.narrows {
-		more = " Streamed, its blocks are at most streamRows columns wide where the build sets it."
+		more = " Streamed, its blocks are at most streamRows columns wide where the build sets it"
+		if walk.packStream {
+			more += ", unless its source rows crowd the L1 cache's sets (streamPacks): then they are a line wide, and their tiles take the PackedStream form"
+		}
+		more += "."
 	}
 	if walk.hasBuffered() {
 		more += fmt.Sprintf(" Destinations whose rows crowd the L1 cache (crowded) take %s, given buf.", bufferedName(w))
@@ -1213,7 +1269,7 @@ func plainWalk(w width) blockWalk {
 	b := blockWalk{
 		tiles: tilesName(w), edge: edgeName(w), buffered: bufferedName(w),
 		tileI: w.TileI, tileJ: w.TileJ, blockI: w.BlockI, blockJ: blockJExpr(w), lineCols: func(line int) int { return blockJ(w, line) },
-		srcSize: w.Size, dstSize: w.Size, pack: avx512Packs[w.Size], ahead: avx512Ahead[w.Size], tail: tailOf(w), streamOut: true,
+		srcSize: w.Size, dstSize: w.Size, pack: avx512Packs[w.Size], packStream: avx512PackStreams[w.Size], ahead: avx512Ahead[w.Size], tail: tailOf(w), streamOut: true,
 	}
 	b.narrows = slices.ContainsFunc(builds(), b.narrowsIn)
 	b.unaligned = slices.ContainsFunc(builds(), func(be backend) bool { _, ok := be.Crowd.Unaligned[w.Size]; return ok })
@@ -1272,6 +1328,10 @@ type blockWalk struct {
 	// pack: some build has Packed tiles for the width (avx512Packs), which
 	// the buffered form takes for source rows that crowd (packs).
 	pack bool
+	// packStream: some build has PackedStream tiles for the width
+	// (avx512PackStreams), which the unbuffered blocks take beyond the
+	// cache for source rows that crowd (streamPacks), a whole line wide.
+	packStream bool
 	// tail, where set, is the function for the rows of each block after
 	// its whole bands (emitTail, avx512Tails); else whole tiles and edges.
 	tail string
@@ -1439,18 +1499,49 @@ func (b blockWalk) blockCols(buffered bool) *jen.Statement {
 }
 
 // streamBlock declares bj, the columns of the unbuffered blocks of a walk
-// that narrows them when streamed:
+// that narrows them when streamed, and takes packedStreamTiles, with
+// blocks a whole line wide, in a walk with packStream whose source rows
+// crowd (streamPacks):
 //
 //	bj := cacheLine / 1
-//	if stream && streamRows > 0 {
+//	if stores == streamTiles && streamPacks(1, nj, dj, src, off) {
+//		stores = packedStreamTiles
+//	} else if stream && streamRows > 0 {
 //		bj = min(bj, streamRows)
 //	}
 func (b blockWalk) streamBlock() jen.Code {
+	packs := jen.If(jen.Id("stores").Op("==").Id("streamTiles").Op("&&").Id("streamPacks").Call(jen.Lit(b.srcSize), jen.Id("nj"), jen.Id("dj"), jen.Id("src"), jen.Id("off"))).Block(
+		jen.Id("stores").Op("=").Id("packedStreamTiles"))
 	if !b.narrows {
+		if b.packStream {
+			return packs
+		}
 		return jen.Null()
 	}
-	return jen.Id("bj").Op(":=").Add(b.blockJ.Clone()).Line().
-		If(jen.Id("stream").Op("&&").Id("streamRows").Op(">").Lit(0)).Block(jen.Id("bj").Op("=").Min(jen.Id("bj"), jen.Id("streamRows")))
+	narrow := jen.If(jen.Id("stream").Op("&&").Id("streamRows").Op(">").Lit(0)).Block(jen.Id("bj").Op("=").Min(jen.Id("bj"), jen.Id("streamRows")))
+	if b.packStream {
+		narrow = packs.Else().Add(narrow)
+	}
+	return jen.Id("bj").Op(":=").Add(b.blockJ.Clone()).Line().Add(narrow)
+}
+
+// blockStores is the form of the unbuffered tiles of a block, as Go, and
+// the Go that chooses it: stores, or in a walk with packStream st, which
+// keeps packedStreamTiles only for blocks a whole line wide (the packing
+// reads a whole line of each row):
+//
+//	st := stores
+//	if st == packedStreamTiles && mj < cacheLine/1 {
+//		st = streamTiles
+//	}
+func (b blockWalk) blockStores() (stores jen.Code, choose []jen.Code) {
+	if !b.packStream {
+		return jen.Id("stores"), nil
+	}
+	return jen.Id("st"), []jen.Code{
+		jen.Id("st").Op(":=").Id("stores"),
+		jen.If(jen.Id("st").Op("==").Id("packedStreamTiles").Op("&&").Id("mj").Op("<").Add(b.blockJ.Clone())).Block(jen.Id("st").Op("=").Id("streamTiles")),
+	}
 }
 
 // body is the body of the transpose: the choice of stores, the branch to
@@ -1612,7 +1703,8 @@ func (b blockWalk) loops(buffered bool) jen.Code {
 	tiles := func(to, dj, stores jen.Code) jen.Code {
 		return jen.Id(b.tiles).Call(to, jen.Id("src"), ptr().Call(jen.Op("&").Id("rows").Index(jen.Lit(0))), times(jen.Id("j0"), b.srcSize), jen.Id("fi"), jen.Id("fj"), dj, stores)
 	}
-	whole := []jen.Code{tiles(jen.Id("d"), times(jen.Id("dj"), b.dstSize), jen.Id("stores"))}
+	stores, choose := b.blockStores()
+	whole := append(choose, tiles(jen.Id("d"), times(jen.Id("dj"), b.dstSize), stores))
 	if buffered {
 		stores, choose := b.bufferedStores()
 		whole = append(choose,
@@ -1702,10 +1794,11 @@ func (b blockWalk) tailLoops(buffered bool, tiles func(to, dj, stores jen.Code) 
 	}
 	var body []jen.Code
 	if !buffered {
-		body = []jen.Code{
-			jen.If(jen.Id("fi").Op(">").Lit(0).Op("&&").Id("fj").Op(">").Lit(0)).Block(tiles(jen.Id("d"), times(jen.Id("dj"), b.dstSize), jen.Id("stores"))),
-			jen.If(jen.Id("fb").Op("<").Id("mi").Op("&&").Id("fj").Op(">").Lit(0)).Block(tail(jen.Id("d"), jen.Id("dj"), jen.Id("stores"))),
-		}
+		stores, choose := b.blockStores()
+		body = append(choose,
+			jen.If(jen.Id("fi").Op(">").Lit(0).Op("&&").Id("fj").Op(">").Lit(0)).Block(tiles(jen.Id("d"), times(jen.Id("dj"), b.dstSize), stores)),
+			jen.If(jen.Id("fb").Op("<").Id("mi").Op("&&").Id("fj").Op(">").Lit(0)).Block(tail(jen.Id("d"), jen.Id("dj"), stores)),
+		)
 	} else {
 		stores, choose := b.bufferedStores()
 		whole := append(choose,

@@ -1217,6 +1217,30 @@ func tilesUint8StreamAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.P
 //go:noescape
 func tilesUint8PackedAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
 
+// tilesUint8PackedStreamAVX512 transposes ti × tj whole tiles of 8×16 1-byte elements with AVX-512 unpacks within 16-byte lanes.
+// Source row i starts off[i]+col bytes from src, its elements j adjacent (the
+// rows may come from several source axes: off is a table); destination row j
+// starts j*dj bytes from dst, its elements i adjacent. It is the plain loop
+//
+//	for i := 0; i < ti*8; i++ {
+//		for j := 0; j < tj*16; j++ {
+//			*(dst + j*dj + i*1) = *(src + off[i] + col + j*1) // byte addresses
+//		}
+//	}
+//
+// Before the tile columns of each whole band, it copies the 64 bytes from
+// col of each of the band's source rows to a buffer on its stack, as the
+// Packed form does, and prefetches each row's next line (the line the next
+// block reads); the whole bands then write whole destination lines with
+// non-temporal stores (VMOVNTDQ), as the Stream form does: tj*TileJ
+// elements must be those 64 bytes, and dst and dj multiples of 64. It
+// leaves its non-temporal stores unfenced (StreamFence).
+//
+// It needs what AVX512 asks for.
+//
+//go:noescape
+func tilesUint8PackedStreamAVX512(dst unsafe.Pointer, src unsafe.Pointer, off unsafe.Pointer, col int, ti int, tj int, dj int)
+
 // tilesUint16AVX512 transposes ti × tj whole tiles of 8×8 2-byte elements with AVX-512 unpacks within 16-byte lanes and lane shuffles.
 // Source row i starts off[i]+col bytes from src, its elements j adjacent (the
 // rows may come from several source axes: off is a table); destination row j
@@ -1665,6 +1689,8 @@ func tilesUint8(dst, src, off unsafe.Pointer, col, ti, tj, dj int, stores tileSt
 				tilesUint8StreamAVX512(dst, src, off, col, ti, tj, dj)
 			case packedTiles:
 				tilesUint8PackedAVX512(dst, src, off, col, ti, tj, dj)
+			case packedStreamTiles:
+				tilesUint8PackedStreamAVX512(dst, src, off, col, ti, tj, dj)
 			}
 			return
 		}

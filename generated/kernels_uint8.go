@@ -885,7 +885,7 @@ func copyRank6Uint8Broadcast(dst, src unsafe.Pointer, shape, strides [MaxRank]in
 // where they are not, 1-byte tiles only prefetch and the others run as in
 // the cache. With the Go tiles (Accelerated false) and stream, each block
 // first reads a byte of each of its destination lines (touchLines),
-// so that the tiles' stores find them in the cache. Streamed, its blocks are at most streamRows columns wide where the build sets it. Destinations whose rows crowd the L1 cache (crowded) take transposeBufferedUint8, given buf.
+// so that the tiles' stores find them in the cache. Streamed, its blocks are at most streamRows columns wide where the build sets it, unless its source rows crowd the L1 cache's sets (streamPacks): then they are a line wide, and their tiles take the PackedStream form. Destinations whose rows crowd the L1 cache (crowded) take transposeBufferedUint8, given buf.
 func transposeUint8(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool, buf *CrowdBuffer) {
 	stores := cachedTiles
 	if stream {
@@ -899,7 +899,9 @@ func transposeUint8(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool,
 		return
 	}
 	bj := cacheLine / 1
-	if stream && streamRows > 0 {
+	if stores == streamTiles && streamPacks(1, nj, dj, src, off) {
+		stores = packedStreamTiles
+	} else if stream && streamRows > 0 {
 		bj = min(bj, streamRows)
 	}
 	touch := stream && !Accelerated
@@ -914,11 +916,15 @@ func transposeUint8(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool,
 				touchLines(d, mj, mi, dj)
 			}
 			fi, fj := fb/8, mj/16
+			st := stores
+			if st == packedStreamTiles && mj < cacheLine/1 {
+				st = streamTiles
+			}
 			if fi > 0 && fj > 0 {
-				tilesUint8(d, src, unsafe.Pointer(&rows[0]), j0, fi, fj, dj, stores)
+				tilesUint8(d, src, unsafe.Pointer(&rows[0]), j0, fi, fj, dj, st)
 			}
 			if fb < mi && fj > 0 {
-				tailUint8(unsafe.Add(d, fb), src, rows[fb:], j0, fj, dj, stores)
+				tailUint8(unsafe.Add(d, fb), src, rows[fb:], j0, fj, dj, st)
 			}
 			edgeUint8(d, src, rows, j0, 0, mi, fj*16, mj, dj)
 		}

@@ -151,6 +151,12 @@ const (
 	// the kernel has that form (see aheadBands): each whole band prefetches
 	// the destination lines that the band of the next tile column writes.
 	aheadTiles
+	// packedStreamTiles is streamTiles for source rows that crowd the L1
+	// cache's sets, where the kernel has that form (see streamPacks): the
+	// Packed form's packing, prefetching each row's next line as it packs,
+	// and non-temporal stores; tj tile columns must span one whole line of
+	// each row, 64 bytes, and dst and dj must be multiples of 64.
+	packedStreamTiles
 	// alignedTiles is cachedTiles for destination rows off line boundaries,
 	// which the walks choose where alignedBands says so: the whole bands go
 	// to the Aligned AVX-512 tiles, which store whole aligned lines, the
@@ -290,12 +296,49 @@ func packs(size, nj, dj int, src unsafe.Pointer, off []int) bool {
 	if n == 0 || !Accelerated || !AVX512 || !AMDTuned || nj < cacheLine/size || len(off) < n || nj*dj*size >= 16777216 {
 		return false
 	}
+	return rowSets(src, off[:n]) <= 2
+}
+
+// StreamPacks reports whether a blocked transpose of size-byte elements
+// beyond the cache (streamed), nj columns into rows of dj from dst, source
+// rows off (byte offsets from src), reads the source rows of its whole
+// bands through the PackedStream tiles: see streamPacks. Give it the first
+// PackRows rows of the copy, or all of them if fewer.
+func StreamPacks(size, nj, dj int, dst, src unsafe.Pointer, off []int) bool {
+	return packStreamSizes[size] && uintptr(dst)%64 == 0 && dj*size%64 == 0 && streamPacks(size, nj, dj, src, off)
+}
+
+// streamPacks reports whether a streamed blocked transpose of size-byte
+// elements whose tiles store whole aligned destination lines (streamTiles),
+// nj columns, source rows off (byte offsets from src), reads the source rows
+// of its whole bands through the PackedStream tiles (packedStreamTiles):
+// where this build and CPU have Packed tiles for the size (packRows),
+// AMDTuned, there is a block a whole line wide, the destination spans at
+// least 33554432 bytes, and the first band's rows start in at most 2 of
+// the L1 cache's 64 sets. Only the walks of the sizes with that form
+// (packStreamSizes) ask; their blocks are then a whole line wide, each
+// line read once.
+func streamPacks(size, nj, dj int, src unsafe.Pointer, off []int) bool {
+	n := packRows[size]
+	if n == 0 || !Accelerated || !AVX512 || !AMDTuned || nj < cacheLine/size || len(off) < n || nj*dj*size < 33554432 {
+		return false
+	}
+	return rowSets(src, off[:n]) <= 2
+}
+
+// rowSets is how many of the L1 cache's 64 sets the rows off (byte offsets
+// from src) start in.
+func rowSets(src unsafe.Pointer, off []int) int {
 	var sets uint64
-	for _, o := range off[:n] {
+	for _, o := range off {
 		sets |= 1 << ((uintptr(src) + uintptr(o)) / cacheLine % 64)
 	}
-	return bits.OnesCount64(sets) <= 2
+	return bits.OnesCount64(sets)
 }
+
+// packStreamSizes is, by element size, whether the blocked transposes have
+// PackedStream tiles (see streamPacks).
+var packStreamSizes = [9]bool{1: true}
 
 // StreamCrowds reports whether the blocked transposes of a copy beyond the
 // cache (streamed) of nj source columns into rows of dj elements of size

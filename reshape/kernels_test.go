@@ -578,7 +578,9 @@ func TestAMDTuned(t *testing.T) {
 // one block a line wide to several and a partial one, destinations whose
 // rows crowd the cache (buffered anyway) and, in a few trials, large ones
 // whose rows do not (buffered for the packing), with gaps and guards that
-// must stay untouched.
+// must stay untouched; and the same streamed, into rows of whole aligned
+// lines, which the AVX-512 1-byte tiles read through their PackedStream
+// form (generated.StreamPacks).
 func TestTransposesPacked(t *testing.T) {
 	forEachMode(t, func(t *testing.T) {
 		for dt := range generated.DType(generated.NumDTypes) {
@@ -589,15 +591,20 @@ func TestTransposesPacked(t *testing.T) {
 					trials = 8
 				}
 				for trial := range trials {
-					switch dt.Size() {
-					case 1:
-						checkPacked[uint8](t, rng, dt, trial)
-					case 2:
-						checkPacked[uint16](t, rng, dt, trial)
-					case 4:
-						checkPacked[uint32](t, rng, dt, trial)
-					case 8:
-						checkPacked[uint64](t, rng, dt, trial)
+					for _, stream := range []bool{false, true} {
+						if stream && (dt.Size() > 2 || testing.Short() && trial%2 == 1) { // no Packed form streams
+							continue
+						}
+						switch dt.Size() {
+						case 1:
+							checkPacked[uint8](t, rng, dt, trial, stream)
+						case 2:
+							checkPacked[uint16](t, rng, dt, trial, stream)
+						case 4:
+							checkPacked[uint32](t, rng, dt, trial, stream)
+						case 8:
+							checkPacked[uint64](t, rng, dt, trial, stream)
+						}
 					}
 				}
 			})
@@ -605,8 +612,9 @@ func TestTransposesPacked(t *testing.T) {
 	})
 }
 
-// checkPacked runs one random case of TestTransposesPacked.
-func checkPacked[C uint8 | uint16 | uint32 | uint64](t *testing.T, rng *rand.Rand, dt generated.DType, trial int) {
+// checkPacked runs one random case of TestTransposesPacked, streamed into
+// rows of whole aligned lines where stream is set.
+func checkPacked[C uint8 | uint16 | uint32 | uint64](t *testing.T, rng *rand.Rand, dt generated.DType, trial int, stream bool) {
 	size := int(unsafe.Sizeof(C(0)))
 	line := 64 / size
 	tr := generated.Transposes[dt]
@@ -618,7 +626,7 @@ func checkPacked[C uint8 | uint16 | uint32 | uint64](t *testing.T, rng *rand.Ran
 	// A destination of over 4 MiB, rows not crowding; with -short only for
 	// the sizes that pack (the race detector's CI run slows its reference
 	// loop tenfold).
-	big := trial%4 == 3 && (size <= 2 || !testing.Short())
+	big := trial%4 == 3 && (size <= 2 || !testing.Short()) && !stream
 	if big {
 		ni = 512 + rng.IntN(64)
 	}
@@ -642,8 +650,19 @@ func checkPacked[C uint8 | uint16 | uint32 | uint64](t *testing.T, rng *rand.Ran
 	if big {
 		dj = (4<<20)/size/nj + ni + rng.IntN(3)
 	}
+	align := 1
+	// A destination large enough to pack (32 MiB), where it can: with
+	// -short in one trial (the race detector's run slows its guard fill).
+	packStream := stream && size == 1 && generated.AVX512 && (trial%2 == 0 && !testing.Short() || trial == 0)
+	if stream { // whole aligned lines, so that the tiles store non-temporally
+		dj = (ni+line-1)/line*line + line*rng.IntN(2)
+		if packStream {
+			dj = ((32<<20)/size/nj+line-1)/line*line + line*rng.IntN(2)
+		}
+		align = 64
+	}
 	n := nj * dj
-	all, dst := guarded[C](n)
+	all, dst := guardedAligned[C](n, align)
 	want := bytes.Clone(asBytes(all))
 	at := int(uintptr(unsafe.Pointer(&dst[0])) - uintptr(unsafe.Pointer(&all[0])))
 	wantDst := unsafe.Slice((*C)(unsafe.Pointer(&want[at])), n)
@@ -657,8 +676,17 @@ func checkPacked[C uint8 | uint16 | uint32 | uint64](t *testing.T, rng *rand.Ran
 		packs := generated.Packs(size, nj, dj, s, off[:64])
 		require.Equal(t, generated.Accelerated && generated.AVX512 && generated.AMDTuned && size <= 2, packs, "trial %d: Packs, rows %d bytes apart", trial, si)
 	}
-	generated.TransposeRows(dt, unsafe.Pointer(&dst[0]), s, off, nj, dj, false, new(generated.CrowdBuffer))
-	name := fmt.Sprintf("trial %d: ni %d nj %d si %d dj %d", trial, ni, nj, si, dj)
+	if stream && si%2048 == 0 {
+		packs := generated.StreamPacks(size, nj, dj, unsafe.Pointer(&dst[0]), s, off[:64])
+		require.Equal(t, generated.Accelerated && generated.AVX512 && generated.AMDTuned && packStream, packs, "trial %d: StreamPacks, rows %d bytes apart", trial, si)
+	}
+	if stream {
+		generated.TransposeRows(dt, unsafe.Pointer(&dst[0]), s, off, nj, dj, true, nil)
+		generated.StreamFence()
+	} else {
+		generated.TransposeRows(dt, unsafe.Pointer(&dst[0]), s, off, nj, dj, false, new(generated.CrowdBuffer))
+	}
+	name := fmt.Sprintf("trial %d: stream %v ni %d nj %d si %d dj %d", trial, stream, ni, nj, si, dj)
 	require.True(t, bytes.Equal(want, asBytes(all)), "%s: destination (gaps and guards included) differs", name)
 	require.True(t, bytes.Equal(before, asBytes(src)), "%s: source modified", name)
 }
