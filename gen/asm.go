@@ -154,8 +154,8 @@ func asmFuncs() []asmFunc {
 // tileForm is one of the forms of the tile transposes of the assembly,
 // for where its result lies: the walks of TransposeRows pick one from
 // their stream flag, the destination's alignment and span, and the
-// source rows (the Packed and Ahead forms only some kernels have, see
-// formSet):
+// source rows (the Packed, PackedStream and Ahead forms only some kernels
+// have, see formSet):
 //   - the plain form, for results that fit the cache;
 //   - Prefetch, for results beyond it: each source row's load is
 //     accompanied by a prefetch of the row's next line, which the next
@@ -167,6 +167,9 @@ func asmFuncs() []asmFunc {
 //   - Packed, the plain form that first copies the source line of each row
 //     of a whole band to a buffer on the stack, for source rows that crowd
 //     the L1 cache's sets (only the AVX-512 kernels of avx512Packs);
+//   - PackedStream, Stream that packs as Packed does, for results beyond
+//     the cache whose source rows crowd the L1 cache's sets (only the
+//     AVX-512 kernels of avx512StreamPacks);
 //   - Ahead, the plain form that prefetches, with each whole band, the
 //     destination lines of the next tile column's band, for destinations
 //     beyond the L1 cache (only the kernels with bands of avx512Ahead).
@@ -259,13 +262,13 @@ var tileForms = []tileForm{
 
 // formSet says which of the forms that not every kernel has (Packed,
 // PackedStream, Ahead) a kernel has: the others it has all.
-type formSet struct{ pack, packStream, ahead bool }
+type formSet struct{ pack, streamPack, ahead bool }
 
 // has reports whether a kernel with the forms of s has form f.
 func (s formSet) has(f tileForm) bool {
 	switch {
 	case f.Pack && f.Stream:
-		return s.packStream
+		return s.streamPack
 	case f.Pack:
 		return s.pack
 	case f.Ahead:

@@ -90,7 +90,7 @@ func avx512Funcs() []asmFunc {
 
 // avx512Forms are the optional forms of the AVX-512 tiles of w (formSet).
 func avx512Forms(w width) formSet {
-	return formSet{pack: avx512Packs[w.Size], packStream: avx512PackStreams[w.Size], ahead: avx512Ahead[w.Size]}
+	return formSet{pack: avx512Packs[w.Size], streamPack: avx512StreamPacks[w.Size], ahead: avx512Ahead[w.Size]}
 }
 
 // bandRegs are the registers of emitTilesAVX2's loops that a band step
@@ -305,7 +305,7 @@ var avx512Ahead = map[int]bool{4: true, 8: true}
 // 1.08-1.09×.
 var avx512Packs = map[int]bool{1: true, 2: true}
 
-// avx512PackStreams are the element sizes whose AVX-512 tiles have a
+// avx512StreamPacks are the element sizes whose AVX-512 tiles have a
 // PackedStream form (tileForm), chosen by streamPacks beyond the cache for
 // source rows in one or two of the L1 cache's sets, where the destination
 // takes non-temporal stores. Streamed, a uint8 block was 32 columns wide
@@ -313,12 +313,12 @@ var avx512Packs = map[int]bool{1: true, 2: true}
 // blocks and, in each, by two tile columns: from rows that crowd a set,
 // four reads from beyond L1. Packed, its blocks are a whole line wide
 // again and each line is read once. On the 2-vCPU EPYC VM (x-ceiling, 5
-// interleaved rounds, one and two workers) transpose2d, transpose-4k and
-// reverse4d at 64 MiB ran 1.12-1.30× as fast (reverse4d 0.15 -> 0.20) and
-// 1.16-1.30× with two workers; bfloat16, whose streamed blocks were
-// already a line wide, ran 0.67-1.08× (median 0.91×, 3 rounds), so not
-// bfloat16.
-var avx512PackStreams = map[int]bool{1: true}
+// interleaved rounds) transpose2d, transpose-4k and reverse4d at 64 MiB
+// ran 1.10-1.23× as fast with one worker (reverse4d 0.16 -> 0.20) and
+// 1.06-1.42× with two (from 16 MiB, see streamPackSpan); bfloat16, whose
+// streamed blocks were already a line wide, ran 0.67-1.08× (median 0.91×,
+// 3 rounds), so not bfloat16.
+var avx512StreamPacks = map[int]bool{1: true}
 
 // avx512Lanes are the element sizes whose AVX-512 bands transpose within
 // 16-byte lanes alone (emitBandLanesAVX512). On the 2-vCPU EPYC VM (Zen

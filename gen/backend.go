@@ -288,8 +288,9 @@ var tallCachedSizes = map[int]bool{4: true}
 // (no AVX-512) transpose2d, mixed5d-t and reverse4d at 16 MiB 1.5-1.6x,
 // transpose2d at 64 MiB 1.36x, reverse4d 0.90x. Source rows that crowd
 // the L1 cache's sets, as reverse4d's, take blocks a whole line wide again
-// with the AVX-512 tiles, through their PackedStream form, which reads each
-// line once (avx512PackStreams).
+// with the AVX-512 tiles where AMDTuned, into whole aligned lines of
+// destinations from 32 MiB: their PackedStream form reads each line once
+// (avx512StreamPacks, streamPacks).
 const amd64StreamRows = 32
 
 // otherCrowd is the crowding of the Go fallback everywhere else, measured

@@ -764,7 +764,7 @@ const packSpan = 4 << 20
 // footprint, source and result, passes 24 MiB on the EPYC VM), and
 // streamed tiles do not pack with this form (at 64 MiB packing lost
 // 13-21%, its stores not streamed; the streamed 1-byte tiles have their
-// own, streamPacks and avx512PackStreams). This bound
+// own, streamPacks and avx512StreamPacks). This bound
 // keeps a raised streaming threshold (SetStreamingThreshold) from packing
 // results four times the size of any measured, where the transposes wait on
 // memory more than on L1 misses. (The suite's 16 MiB cells, which first
@@ -936,22 +936,23 @@ func emitTouch() jen.Code {
 //	func PackRows(size, nj, dj int) int { ... } // packRows[size] where Packs may be true, else 0
 //
 //	func packs(size, nj, dj int, src unsafe.Pointer, off []int) bool {
-//		n := packRows[size]
-//		if n == 0 || !Accelerated || !AVX512 || !AMDTuned || nj < cacheLine/size || len(off) < n || nj*dj*size >= 16777216 {
-//			return false
-//		}
-//		return rowSets(src, off[:n]) <= 2
+//		return nj*dj*size < 16777216 && crowdedSources(size, nj, src, off)
 //	}
 //
-// and the same for the streamed transposes' PackedStream tiles, without
-// the bound on the span (StreamPacks, streamPacks), with rowSets:
+// and the same for the streamed transposes' PackedStream tiles, from a
+// smallest span instead of below a largest, and for the sizes that have
+// them (StreamPacks, streamPacks), with the test both share:
 //
-//	func rowSets(src unsafe.Pointer, off []int) int {
+//	func crowdedSources(size, nj int, src unsafe.Pointer, off []int) bool {
+//		n := packRows[size]
+//		if n == 0 || !Accelerated || !AVX512 || !AMDTuned || nj < cacheLine/size || len(off) < n {
+//			return false
+//		}
 //		var sets uint64
-//		for _, o := range off {
+//		for _, o := range off[:n] {
 //			sets |= 1 << ((uintptr(src) + uintptr(o)) / cacheLine % 64)
 //		}
-//		return bits.OnesCount64(sets)
+//		return bits.OnesCount64(sets) <= 2
 //	}
 func emitPacks() jen.Code {
 	sig := jen.Params(jen.List(jen.Id("size"), jen.Id("nj"), jen.Id("dj")).Int(), jen.Id("src").Add(ptr()), jen.Id("off").Index().Int()).Bool()
@@ -979,57 +980,53 @@ func emitPacks() jen.Code {
 		"packs reports whether a blocked transpose of size-byte elements, nj",
 		"columns into rows of dj, source rows off (byte offsets from src), that",
 		"is not streamed, reads the source rows of its whole bands through the",
-		"Packed tiles (packedTiles): where this build and CPU have them for the",
-		"size (packRows: the AVX-512 tiles) and AMDTuned, there is a block a whole line wide,",
-		fmt.Sprintf("the destination spans less than %d bytes, and the first band's", packMaxSpan),
-		fmt.Sprintf("rows start in at most %d of the L1 cache's 64 sets. Its tile columns", packSets),
-		"would read such rows from the next level once per column; the Packed",
-		"tiles read each line once.",
-	)).Line().Func().Id("packs").Add(sig).Block(
-		jen.Id("n").Op(":=").Id("packRows").Index(jen.Id("size")),
-		jen.If(jen.Id("n").Op("==").Lit(0).Op("||").Op("!").Id("Accelerated").Op("||").Op("!").Id("AVX512").Op("||").Op("!").Id("AMDTuned").Op("||").
-			Id("nj").Op("<").Id("cacheLine").Op("/").Id("size").Op("||").Len(jen.Id("off")).Op("<").Id("n").Op("||").
-			Id("nj").Op("*").Id("dj").Op("*").Id("size").Op(">=").Lit(packMaxSpan)).Block(jen.Return(jen.False())),
-		jen.Return(jen.Id("rowSets").Call(jen.Id("src"), jen.Id("off").Index(jen.Empty(), jen.Id("n"))).Op("<=").Lit(packSets)),
+		fmt.Sprintf("Packed tiles (packedTiles): where the destination spans less than %d", packMaxSpan),
+		"bytes and the source rows crowd as crowdedSources says.",
+	)).Line().Func().Id("packs").Add(sig.Clone()).Block(
+		jen.Return(jen.Id("nj").Op("*").Id("dj").Op("*").Id("size").Op("<").Lit(packMaxSpan).Op("&&").Id("crowdedSources").Call(jen.Id("size"), jen.Id("nj"), jen.Id("src"), jen.Id("off"))),
 	).Line().Line().Add(doc(
 		"StreamPacks reports whether a blocked transpose of size-byte elements",
 		"beyond the cache (streamed), nj columns into rows of dj from dst, source",
 		"rows off (byte offsets from src), reads the source rows of its whole",
-		"bands through the PackedStream tiles: see streamPacks. Give it the first",
-		"PackRows rows of the copy, or all of them if fewer.",
+		"bands through the PackedStream tiles: where its tiles store whole aligned",
+		"lines (dst and dj whole lines) and streamPacks says so. It looks at the",
+		"first band's rows of off (64 of 1-byte elements); the dispatcher needs no",
+		"buffer for it, so this is for tests and tools.",
 	)).Line().Func().Id("StreamPacks").Params(jen.List(jen.Id("size"), jen.Id("nj"), jen.Id("dj")).Int(), jen.List(jen.Id("dst"), jen.Id("src")).Add(ptr()), jen.Id("off").Index().Int()).Bool().Block(
-		jen.Return(jen.Id("packStreamSizes").Index(jen.Id("size")).Op("&&").Uintptr().Call(jen.Id("dst")).Op("%").Lit(64).Op("==").Lit(0).Op("&&").Id("dj").Op("*").Id("size").Op("%").Lit(64).Op("==").Lit(0).Op("&&").
+		jen.Return(jen.Uintptr().Call(jen.Id("dst")).Op("%").Lit(64).Op("==").Lit(0).Op("&&").Id("dj").Op("*").Id("size").Op("%").Lit(64).Op("==").Lit(0).Op("&&").
 			Id("streamPacks").Call(jen.Id("size"), jen.Id("nj"), jen.Id("dj"), jen.Id("src"), jen.Id("off"))),
 	).Line().Line().Add(doc(
 		"streamPacks reports whether a streamed blocked transpose of size-byte",
 		"elements whose tiles store whole aligned destination lines (streamTiles),",
-		"nj columns, source rows off (byte offsets from src), reads the source rows",
-		"of its whole bands through the PackedStream tiles (packedStreamTiles):",
-		"where this build and CPU have Packed tiles for the size (packRows),",
-		"AMDTuned, there is a block a whole line wide, the destination spans at",
-		fmt.Sprintf("least %d bytes, and the first band's rows start in at most %d of", streamPackSpan, packSets),
-		"the L1 cache's 64 sets. Only the walks of the sizes with that form",
-		"(packStreamSizes) ask; their blocks are then a whole line wide, each",
-		"line read once.",
-	)).Line().Func().Id("streamPacks").Params(jen.List(jen.Id("size"), jen.Id("nj"), jen.Id("dj")).Int(), jen.Id("src").Add(ptr()), jen.Id("off").Index().Int()).Bool().Block(
+		"nj columns into rows of dj, source rows off (byte offsets from src),",
+		"reads the source rows of its whole bands through the PackedStream tiles",
+		"(packedStreamTiles): for the sizes that have them (streamPackSizes), a",
+		fmt.Sprintf("destination of at least %d bytes, and source rows that crowd as", streamPackSpan),
+		"crowdedSources says. The walks of those sizes then take blocks a whole",
+		"line wide, each source line read once.",
+	)).Line().Func().Id("streamPacks").Add(sig.Clone()).Block(
+		jen.Return(jen.Id("streamPackSizes").Index(jen.Id("size")).Op("&&").Id("nj").Op("*").Id("dj").Op("*").Id("size").Op(">=").Lit(streamPackSpan).Op("&&").Id("crowdedSources").Call(jen.Id("size"), jen.Id("nj"), jen.Id("src"), jen.Id("off"))),
+	).Line().Line().Add(doc(
+		"crowdedSources reports whether the source rows off (byte offsets from",
+		"src) of a blocked transpose of size-byte elements, nj columns, can take",
+		"the packing tiles and want them: where this build and CPU have Packed",
+		"tiles for the size (packRows: the AVX-512 tiles) and AMDTuned, there is",
+		fmt.Sprintf("a block a whole line wide, and the first band's rows start in at most %d", packSets),
+		"of the L1 cache's 64 sets. Its tile columns would read such rows from",
+		"the next level once per column; packed, each line is read once.",
+	)).Line().Func().Id("crowdedSources").Params(jen.List(jen.Id("size"), jen.Id("nj")).Int(), jen.Id("src").Add(ptr()), jen.Id("off").Index().Int()).Bool().Block(
 		jen.Id("n").Op(":=").Id("packRows").Index(jen.Id("size")),
 		jen.If(jen.Id("n").Op("==").Lit(0).Op("||").Op("!").Id("Accelerated").Op("||").Op("!").Id("AVX512").Op("||").Op("!").Id("AMDTuned").Op("||").
-			Id("nj").Op("<").Id("cacheLine").Op("/").Id("size").Op("||").Len(jen.Id("off")).Op("<").Id("n").Op("||").
-			Id("nj").Op("*").Id("dj").Op("*").Id("size").Op("<").Lit(streamPackSpan)).Block(jen.Return(jen.False())),
-		jen.Return(jen.Id("rowSets").Call(jen.Id("src"), jen.Id("off").Index(jen.Empty(), jen.Id("n"))).Op("<=").Lit(packSets)),
-	).Line().Line().Add(doc(
-		"rowSets is how many of the L1 cache's 64 sets the rows off (byte offsets",
-		"from src) start in.",
-	)).Line().Func().Id("rowSets").Params(jen.Id("src").Add(ptr()), jen.Id("off").Index().Int()).Int().Block(
+			Id("nj").Op("<").Id("cacheLine").Op("/").Id("size").Op("||").Len(jen.Id("off")).Op("<").Id("n")).Block(jen.Return(jen.False())),
 		jen.Var().Id("sets").Uint64(),
-		jen.For(jen.List(jen.Id("_"), jen.Id("o")).Op(":=").Range().Id("off")).Block(
+		jen.For(jen.List(jen.Id("_"), jen.Id("o")).Op(":=").Range().Id("off").Index(jen.Empty(), jen.Id("n"))).Block(
 			jen.Id("sets").Op("|=").Lit(1).Op("<<").Parens(jen.Parens(jen.Uintptr().Call(jen.Id("src")).Op("+").Uintptr().Call(jen.Id("o"))).Op("/").Id("cacheLine").Op("%").Lit(64)),
 		),
-		jen.Return(jen.Qual("math/bits", "OnesCount64").Call(jen.Id("sets"))),
+		jen.Return(jen.Qual("math/bits", "OnesCount64").Call(jen.Id("sets")).Op("<=").Lit(packSets)),
 	).Line().Line().Add(doc(
-		"packStreamSizes is, by element size, whether the blocked transposes have",
+		"streamPackSizes is, by element size, whether the blocked transposes have",
 		"PackedStream tiles (see streamPacks).",
-	)).Line().Var().Id("packStreamSizes").Op("=").Add(sizeTable(avx512PackStreams))
+	)).Line().Var().Id("streamPackSizes").Op("=").Add(sizeTable(avx512StreamPacks))
 }
 
 // emitTileStores emits the enum of the tile transposes' forms (tileForms
@@ -1042,6 +1039,8 @@ func emitPacks() jen.Code {
 //		prefetchTiles
 //		streamTiles
 //		packedTiles
+//		aheadTiles
+//		packedStreamTiles
 //		alignedTiles
 //	)
 func emitTileStores() jen.Code {
@@ -1225,7 +1224,7 @@ func emitTranspose(w width) jen.Code {
 	more := ""
 	if walk.narrows {
 		more = " Streamed, its blocks are at most streamRows columns wide where the build sets it"
-		if walk.packStream {
+		if walk.streamPack {
 			more += ", unless its source rows crowd the L1 cache's sets (streamPacks): then they are a line wide, and their tiles take the PackedStream form"
 		}
 		more += "."
@@ -1269,7 +1268,7 @@ func plainWalk(w width) blockWalk {
 	b := blockWalk{
 		tiles: tilesName(w), edge: edgeName(w), buffered: bufferedName(w),
 		tileI: w.TileI, tileJ: w.TileJ, blockI: w.BlockI, blockJ: blockJExpr(w), lineCols: func(line int) int { return blockJ(w, line) },
-		srcSize: w.Size, dstSize: w.Size, pack: avx512Packs[w.Size], packStream: avx512PackStreams[w.Size], ahead: avx512Ahead[w.Size], tail: tailOf(w), streamOut: true,
+		srcSize: w.Size, dstSize: w.Size, pack: avx512Packs[w.Size], streamPack: avx512StreamPacks[w.Size], ahead: avx512Ahead[w.Size], tail: tailOf(w), streamOut: true,
 	}
 	b.narrows = slices.ContainsFunc(builds(), b.narrowsIn)
 	b.unaligned = slices.ContainsFunc(builds(), func(be backend) bool { _, ok := be.Crowd.Unaligned[w.Size]; return ok })
@@ -1328,10 +1327,10 @@ type blockWalk struct {
 	// pack: some build has Packed tiles for the width (avx512Packs), which
 	// the buffered form takes for source rows that crowd (packs).
 	pack bool
-	// packStream: some build has PackedStream tiles for the width
-	// (avx512PackStreams), which the unbuffered blocks take beyond the
+	// streamPack: some build has PackedStream tiles for the width
+	// (avx512StreamPacks), which the unbuffered blocks take beyond the
 	// cache for source rows that crowd (streamPacks), a whole line wide.
-	packStream bool
+	streamPack bool
 	// tail, where set, is the function for the rows of each block after
 	// its whole bands (emitTail, avx512Tails); else whole tiles and edges.
 	tail string
@@ -1500,7 +1499,7 @@ func (b blockWalk) blockCols(buffered bool) *jen.Statement {
 
 // streamBlock declares bj, the columns of the unbuffered blocks of a walk
 // that narrows them when streamed, and takes packedStreamTiles, with
-// blocks a whole line wide, in a walk with packStream whose source rows
+// blocks a whole line wide, in a walk with streamPack whose source rows
 // crowd (streamPacks):
 //
 //	bj := cacheLine / 1
@@ -1510,23 +1509,23 @@ func (b blockWalk) blockCols(buffered bool) *jen.Statement {
 //		bj = min(bj, streamRows)
 //	}
 func (b blockWalk) streamBlock() jen.Code {
-	packs := jen.If(jen.Id("stores").Op("==").Id("streamTiles").Op("&&").Id("streamPacks").Call(jen.Lit(b.srcSize), jen.Id("nj"), jen.Id("dj"), jen.Id("src"), jen.Id("off"))).Block(
+	packs := jen.If(jen.Id("stores").Op("==").Id("streamTiles").Op("&&").Add(b.packsCall("streamPacks"))).Block(
 		jen.Id("stores").Op("=").Id("packedStreamTiles"))
 	if !b.narrows {
-		if b.packStream {
+		if b.streamPack {
 			return packs
 		}
 		return jen.Null()
 	}
 	narrow := jen.If(jen.Id("stream").Op("&&").Id("streamRows").Op(">").Lit(0)).Block(jen.Id("bj").Op("=").Min(jen.Id("bj"), jen.Id("streamRows")))
-	if b.packStream {
+	if b.streamPack {
 		narrow = packs.Else().Add(narrow)
 	}
 	return jen.Id("bj").Op(":=").Add(b.blockJ.Clone()).Line().Add(narrow)
 }
 
 // blockStores is the form of the unbuffered tiles of a block, as Go, and
-// the Go that chooses it: stores, or in a walk with packStream st, which
+// the Go that chooses it: stores, or in a walk with streamPack st, which
 // keeps packedStreamTiles only for blocks a whole line wide (the packing
 // reads a whole line of each row):
 //
@@ -1535,7 +1534,7 @@ func (b blockWalk) streamBlock() jen.Code {
 //		st = streamTiles
 //	}
 func (b blockWalk) blockStores() (stores jen.Code, choose []jen.Code) {
-	if !b.packStream {
+	if !b.streamPack {
 		return jen.Id("stores"), nil
 	}
 	return jen.Id("st"), []jen.Code{
@@ -1553,7 +1552,7 @@ func (b blockWalk) body(stores jen.Code) []jen.Code {
 	crowd := jen.Id("crowded").Call(
 		jen.Lit(b.dstSize), jen.Min(b.blockJ.Clone(), jen.Id("nj")), times(jen.Id("dj"), b.dstSize), jen.Id("nj").Op("*").Add(times(jen.Id("dj"), b.dstSize)))
 	if b.pack {
-		crowd = jen.Parens(crowd.Op("||").Id("nj").Op("*").Add(times(jen.Id("dj"), b.dstSize)).Op(">=").Lit(packSpan).Op("&&").Add(b.packsCall()))
+		crowd = jen.Parens(crowd.Op("||").Id("nj").Op("*").Add(times(jen.Id("dj"), b.dstSize)).Op(">=").Lit(packSpan).Op("&&").Add(b.packsCall("packs")))
 	}
 	cond := jen.Op("!").Id("stream").Op("&&").Add(crowd)
 	if b.streamOut {
@@ -1599,9 +1598,10 @@ func (b blockWalk) bufferedStores() (stores jen.Code, choose []jen.Code) {
 }
 
 // packsCall is the test of whether the walk's source rows take the Packed
-// tiles: packs(1, nj, dj, src, off).
-func (b blockWalk) packsCall() *jen.Statement {
-	return jen.Id("packs").Call(jen.Lit(b.srcSize), jen.Id("nj"), jen.Id("dj"), jen.Id("src"), jen.Id("off"))
+// tiles, packs(1, nj, dj, src, off), or with name streamPacks the
+// PackedStream ones.
+func (b blockWalk) packsCall(name string) *jen.Statement {
+	return jen.Id(name).Call(jen.Lit(b.srcSize), jen.Id("nj"), jen.Id("dj"), jen.Id("src"), jen.Id("off"))
 }
 
 // bufferedFunc is the buffered form of the transpose name, where the walk
@@ -1639,7 +1639,7 @@ func (b blockWalk) bufferedFunc(name string) jen.Code {
 			"a whole line wide take their Packed form (see packedTiles); the",
 			"destination must then go through the buffer as well, or the packing",
 			"gains nothing.")
-		pack = jen.Id("pack").Op(":=").Op("!").Id("stream").Op("&&").Add(b.packsCall())
+		pack = jen.Id("pack").Op(":=").Op("!").Id("stream").Op("&&").Add(b.packsCall("packs"))
 	}
 	params := []jen.Code{jen.List(jen.Id("dst"), jen.Id("src")).Add(ptr()), jen.Id("off").Index().Int(), jen.List(jen.Id("nj"), jen.Id("dj")).Int()}
 	var base jen.Code = jen.Null()

@@ -285,60 +285,57 @@ func PackRows(size, nj, dj int) int {
 // packs reports whether a blocked transpose of size-byte elements, nj
 // columns into rows of dj, source rows off (byte offsets from src), that
 // is not streamed, reads the source rows of its whole bands through the
-// Packed tiles (packedTiles): where this build and CPU have them for the
-// size (packRows: the AVX-512 tiles) and AMDTuned, there is a block a whole line wide,
-// the destination spans less than 16777216 bytes, and the first band's
-// rows start in at most 2 of the L1 cache's 64 sets. Its tile columns
-// would read such rows from the next level once per column; the Packed
-// tiles read each line once.
+// Packed tiles (packedTiles): where the destination spans less than 16777216
+// bytes and the source rows crowd as crowdedSources says.
 func packs(size, nj, dj int, src unsafe.Pointer, off []int) bool {
-	n := packRows[size]
-	if n == 0 || !Accelerated || !AVX512 || !AMDTuned || nj < cacheLine/size || len(off) < n || nj*dj*size >= 16777216 {
-		return false
-	}
-	return rowSets(src, off[:n]) <= 2
+	return nj*dj*size < 16777216 && crowdedSources(size, nj, src, off)
 }
 
 // StreamPacks reports whether a blocked transpose of size-byte elements
 // beyond the cache (streamed), nj columns into rows of dj from dst, source
 // rows off (byte offsets from src), reads the source rows of its whole
-// bands through the PackedStream tiles: see streamPacks. Give it the first
-// PackRows rows of the copy, or all of them if fewer.
+// bands through the PackedStream tiles: where its tiles store whole aligned
+// lines (dst and dj whole lines) and streamPacks says so. It looks at the
+// first band's rows of off (64 of 1-byte elements); the dispatcher needs no
+// buffer for it, so this is for tests and tools.
 func StreamPacks(size, nj, dj int, dst, src unsafe.Pointer, off []int) bool {
-	return packStreamSizes[size] && uintptr(dst)%64 == 0 && dj*size%64 == 0 && streamPacks(size, nj, dj, src, off)
+	return uintptr(dst)%64 == 0 && dj*size%64 == 0 && streamPacks(size, nj, dj, src, off)
 }
 
 // streamPacks reports whether a streamed blocked transpose of size-byte
 // elements whose tiles store whole aligned destination lines (streamTiles),
-// nj columns, source rows off (byte offsets from src), reads the source rows
-// of its whole bands through the PackedStream tiles (packedStreamTiles):
-// where this build and CPU have Packed tiles for the size (packRows),
-// AMDTuned, there is a block a whole line wide, the destination spans at
-// least 33554432 bytes, and the first band's rows start in at most 2 of
-// the L1 cache's 64 sets. Only the walks of the sizes with that form
-// (packStreamSizes) ask; their blocks are then a whole line wide, each
-// line read once.
+// nj columns into rows of dj, source rows off (byte offsets from src),
+// reads the source rows of its whole bands through the PackedStream tiles
+// (packedStreamTiles): for the sizes that have them (streamPackSizes), a
+// destination of at least 33554432 bytes, and source rows that crowd as
+// crowdedSources says. The walks of those sizes then take blocks a whole
+// line wide, each source line read once.
 func streamPacks(size, nj, dj int, src unsafe.Pointer, off []int) bool {
+	return streamPackSizes[size] && nj*dj*size >= 33554432 && crowdedSources(size, nj, src, off)
+}
+
+// crowdedSources reports whether the source rows off (byte offsets from
+// src) of a blocked transpose of size-byte elements, nj columns, can take
+// the packing tiles and want them: where this build and CPU have Packed
+// tiles for the size (packRows: the AVX-512 tiles) and AMDTuned, there is
+// a block a whole line wide, and the first band's rows start in at most 2
+// of the L1 cache's 64 sets. Its tile columns would read such rows from
+// the next level once per column; packed, each line is read once.
+func crowdedSources(size, nj int, src unsafe.Pointer, off []int) bool {
 	n := packRows[size]
-	if n == 0 || !Accelerated || !AVX512 || !AMDTuned || nj < cacheLine/size || len(off) < n || nj*dj*size < 33554432 {
+	if n == 0 || !Accelerated || !AVX512 || !AMDTuned || nj < cacheLine/size || len(off) < n {
 		return false
 	}
-	return rowSets(src, off[:n]) <= 2
-}
-
-// rowSets is how many of the L1 cache's 64 sets the rows off (byte offsets
-// from src) start in.
-func rowSets(src unsafe.Pointer, off []int) int {
 	var sets uint64
-	for _, o := range off {
+	for _, o := range off[:n] {
 		sets |= 1 << ((uintptr(src) + uintptr(o)) / cacheLine % 64)
 	}
-	return bits.OnesCount64(sets)
+	return bits.OnesCount64(sets) <= 2
 }
 
-// packStreamSizes is, by element size, whether the blocked transposes have
+// streamPackSizes is, by element size, whether the blocked transposes have
 // PackedStream tiles (see streamPacks).
-var packStreamSizes = [9]bool{1: true}
+var streamPackSizes = [9]bool{1: true}
 
 // StreamCrowds reports whether the blocked transposes of a copy beyond the
 // cache (streamed) of nj source columns into rows of dj elements of size
