@@ -773,9 +773,10 @@ const packMaxSpan = 16 << 20
 
 // streamPackSpan is the smallest destination, in bytes, whose streamed
 // transpose reads crowded source rows through the PackedStream tiles
-// (streamPacks). On the 2-vCPU EPYC VM they gained at 64 MiB (transpose2d,
-// transpose-4k and reverse4d 1.08-1.36×, one and two workers), while at
-// 16 MiB, where a source read again and again stays in its L3 cache,
+// (streamPacks). On the 2-vCPU EPYC VM they gained at 64 MiB (see
+// avx512StreamPacks: transpose2d, transpose-4k and reverse4d 1.08-1.32×
+// with one worker over six runs), while at 16 MiB, where a source read
+// again and again stays in its L3 cache,
 // reverse4d ran 0.87-0.95× in five runs (transpose2d and transpose-4k
 // 0.87-1.19×, about 1.0): so from 32 MiB.
 const streamPackSpan = 32 << 20
