@@ -49,8 +49,9 @@ var avx512Widths = map[int]bool{1: true, 2: true, 4: true, 8: true}
 // MiB. On AMD's Zen 5 the permute bands ran 0-28% slower than the AVX2
 // 4×4 tiles, which are 8 shuffles per 4 rows (session 16: 0.80-1.14×,
 // median 1.00×), but the split bands (avx512Split: 1 unpack and 1 lane
-// shuffle a line) run faster, rows whole lines or not: on the 2-vCPU EPYC VM, float64 transposes of benchmarks/
-// (x-ceiling, 3 interleaved rounds) at 256 KiB-4 MiB median 1.05×
+// shuffle a line) run faster, rows whole lines or not: on the 2-vCPU EPYC
+// VM, float64 transposes of benchmarks/ (x-ceiling, 3 interleaved rounds)
+// at 256 KiB-4 MiB median 1.05×
 // (0.88-1.14×; mixed6d-t 256 KiB 0.64 -> 0.73), at 16-64 MiB with one and
 // two workers 1.02× (0.87-1.35×; transpose2d-odd 64 MiB 0.47 -> 0.53,
 // reverse4d two workers 64 MiB 0.53 -> 0.72; mixed5d-t 16 MiB 0.89× and
@@ -164,15 +165,16 @@ func emitBandAVX512(c *build.Context, w width, r bandRegs, nt, prefetch bool) {
 // two-source permutes (VPERMT2D, VPERMT2Q: log2(TileJ) stages over pairs
 // of registers, each stage's index vectors shared), which ran slower
 // there. On the 2-vCPU EPYC VM (Zen 5), loops of 12 independent
-// instructions of one kind (measured outside the project) issue the two-source permutes (VPERMT2D) and lane shuffles
-// (VSHUFI64X2) 2 a cycle, the in-lane unpacks 4 and 64-byte stores about
-// 1: a float32 band of the permutes takes 3 permutes a line, 1.5 cycles,
-// above the store's; one of splitBand 1 lane shuffle and 2 unpacks, 1
-// cycle. BenchmarkLimitTiles' float32 tiles (in L1) went from 0.49 to 0.63
-// of copy. A float64 band takes 2 permutes a line, 1 cycle, against 1
-// unpack and 1 lane shuffle: float64's tiles there 0.32 -> 0.40 of copy
-// (then with AMDTuned false, so that they ran; its AVX2 tiles 0.38). A
-// bfloat16 band of the lanes (avx512Lanes) loads 4 pieces of 16 bytes a line, with 4
+// instructions of one kind (measured outside the project) issue the
+// two-source permutes (VPERMT2D) and lane shuffles (VSHUFI64X2) 2 a
+// cycle, the in-lane unpacks 4 and 64-byte stores about 1: a float32 band
+// of the permutes takes 3 permutes a line, 1.5 cycles, above the store's;
+// one of splitBand 1 lane shuffle and 2 unpacks, 1 cycle.
+// BenchmarkLimitTiles' float32 tiles (in L1) went from 0.49 to 0.63 of
+// copy. A float64 band takes 2 permutes a line, 1 cycle, against 1 unpack
+// and 1 lane shuffle: float64's tiles there 0.32 -> 0.40 of copy (then
+// with AMDTuned false, so that they ran; its AVX2 tiles 0.38). A bfloat16
+// band of the lanes (avx512Lanes) loads 4 pieces of 16 bytes a line, with 4
 // row-table loads, at 2 loads a cycle; the split bands, two tile columns
 // at a time (tile.pairBand), 2 of 32 bytes: its tiles 0.44 -> 0.62 of
 // copy, its transposes of benchmarks/ (3 interleaved rounds) at 256

@@ -1499,48 +1499,46 @@ func (b blockWalk) blockCols(buffered bool) *jen.Statement {
 }
 
 // streamBlock declares bj, the columns of the unbuffered blocks of a walk
-// that narrows them when streamed, and takes packedStreamTiles, with
-// blocks a whole line wide, in a walk with streamPack whose source rows
-// crowd (streamPacks):
+// that narrows them when streamed, and in a walk with streamPack pack,
+// whether its tiles take the PackedStream form (streamPacks), whose
+// blocks stay a whole line wide (packedStores chooses the form by block):
 //
 //	bj := cacheLine / 1
-//	if stores == streamTiles && streamPacks(1, nj, dj, src, off) {
-//		stores = packedStreamTiles
-//	} else if stream && streamRows > 0 {
+//	pack := stores == streamTiles && streamPacks(1, nj, dj, src, off)
+//	if stream && streamRows > 0 && !pack {
 //		bj = min(bj, streamRows)
 //	}
 func (b blockWalk) streamBlock() jen.Code {
-	packs := jen.If(jen.Id("stores").Op("==").Id("streamTiles").Op("&&").Add(b.packsCall("streamPacks"))).Block(
-		jen.Id("stores").Op("=").Id("packedStreamTiles"))
-	if !b.narrows {
-		if b.streamPack {
-			return packs
-		}
-		return jen.Null()
-	}
-	narrow := jen.If(jen.Id("stream").Op("&&").Id("streamRows").Op(">").Lit(0)).Block(jen.Id("bj").Op("=").Min(jen.Id("bj"), jen.Id("streamRows")))
+	code := jen.Null()
+	narrow := jen.Id("stream").Op("&&").Id("streamRows").Op(">").Lit(0)
 	if b.streamPack {
-		narrow = packs.Else().Add(narrow)
+		code = jen.Id("pack").Op(":=").Id("stores").Op("==").Id("streamTiles").Op("&&").Add(b.packsCall("streamPacks")).Line()
+		narrow = narrow.Op("&&").Op("!").Id("pack")
 	}
-	return jen.Id("bj").Op(":=").Add(b.blockJ.Clone()).Line().Add(narrow)
+	if !b.narrows {
+		return code
+	}
+	return jen.Id("bj").Op(":=").Add(b.blockJ.Clone()).Line().Add(code).
+		If(narrow).Block(jen.Id("bj").Op("=").Min(jen.Id("bj"), jen.Id("streamRows")))
 }
 
-// blockStores is the form of the unbuffered tiles of a block, as Go, and
-// the Go that chooses it: stores, or in a walk with streamPack st, which
-// keeps packedStreamTiles only for blocks a whole line wide (the packing
-// reads a whole line of each row):
+// packedStores is the form of a block's tiles, as Go, and the Go that
+// chooses it: base, or in a walk with a packing form for these tiles (has:
+// the buffered ones' Packed, the unbuffered ones' PackedStream), st, which
+// takes that form for blocks a whole source line wide, whose lines the
+// packing reads whole, where pack (bufferedFunc, streamBlock) says so:
 //
-//	st := stores
-//	if st == packedStreamTiles && mj < cacheLine/1 {
-//		st = streamTiles
+//	st := base
+//	if pack && mj == cacheLine/1 {
+//		st = packedTiles
 //	}
-func (b blockWalk) blockStores() (stores jen.Code, choose []jen.Code) {
-	if !b.streamPack {
-		return jen.Id("stores"), nil
+func (b blockWalk) packedStores(has bool, base jen.Code, packed string) (stores jen.Code, choose []jen.Code) {
+	if !has {
+		return base, nil
 	}
 	return jen.Id("st"), []jen.Code{
-		jen.Id("st").Op(":=").Id("stores"),
-		jen.If(jen.Id("st").Op("==").Id("packedStreamTiles").Op("&&").Id("mj").Op("<").Add(b.blockJ.Clone())).Block(jen.Id("st").Op("=").Id("streamTiles")),
+		jen.Id("st").Op(":=").Add(base),
+		jen.If(jen.Id("pack").Op("&&").Id("mj").Op("==").Add(b.blockJ.Clone())).Block(jen.Id("st").Op("=").Id(packed)),
 	}
 }
 
@@ -1582,20 +1580,6 @@ func (b blockWalk) baseStores() *jen.Statement {
 		return jen.Id("base")
 	}
 	return jen.Id("cachedTiles")
-}
-
-// bufferedStores is the form of the buffered tiles of a block (stores)
-// and the Go that chooses it (choose): baseStores, or where the walk packs,
-// a variable that takes packedTiles for blocks a whole source line wide
-// when pack (bufferedFunc) says so.
-func (b blockWalk) bufferedStores() (stores jen.Code, choose []jen.Code) {
-	if !b.pack {
-		return b.baseStores(), nil
-	}
-	return jen.Id("stores"), []jen.Code{
-		jen.Id("stores").Op(":=").Add(b.baseStores()),
-		jen.If(jen.Id("pack").Op("&&").Id("mj").Op("==").Add(b.blockJ.Clone())).Block(jen.Id("stores").Op("=").Id("packedTiles")),
-	}
 }
 
 // packsCall is the test of whether the walk's source rows take the Packed
@@ -1704,17 +1688,19 @@ func (b blockWalk) loops(buffered bool) jen.Code {
 	tiles := func(to, dj, stores jen.Code) jen.Code {
 		return jen.Id(b.tiles).Call(to, jen.Id("src"), ptr().Call(jen.Op("&").Id("rows").Index(jen.Lit(0))), times(jen.Id("j0"), b.srcSize), jen.Id("fi"), jen.Id("fj"), dj, stores)
 	}
-	stores, choose := b.blockStores()
-	whole := append(choose, tiles(jen.Id("d"), times(jen.Id("dj"), b.dstSize), stores))
+	if b.tail != "" {
+		return b.tailLoops(buffered, tiles)
+	}
+	var whole []jen.Code
 	if buffered {
-		stores, choose := b.bufferedStores()
+		stores, choose := b.packedStores(b.pack, b.baseStores(), "packedTiles")
 		whole = append(choose,
 			tiles(b.bufAt(), b.bufLine(), stores),
 			b.rowsOut(jen.Id("fi").Op("*").Lit(b.tileI*b.dstSize)),
 		)
-	}
-	if b.tail != "" {
-		return b.tailLoops(buffered, tiles)
+	} else {
+		stores, choose := b.packedStores(b.streamPack, jen.Id("stores"), "packedStreamTiles")
+		whole = append(choose, tiles(jen.Id("d"), times(jen.Id("dj"), b.dstSize), stores))
 	}
 	inner := []jen.Code{
 		jen.Id("mj").Op(":=").Min(b.blockCols(buffered), jen.Id("nj").Op("-").Id("j0")),
@@ -1795,13 +1781,13 @@ func (b blockWalk) tailLoops(buffered bool, tiles func(to, dj, stores jen.Code) 
 	}
 	var body []jen.Code
 	if !buffered {
-		stores, choose := b.blockStores()
+		stores, choose := b.packedStores(b.streamPack, jen.Id("stores"), "packedStreamTiles")
 		body = append(choose,
 			jen.If(jen.Id("fi").Op(">").Lit(0).Op("&&").Id("fj").Op(">").Lit(0)).Block(tiles(jen.Id("d"), times(jen.Id("dj"), b.dstSize), stores)),
 			jen.If(jen.Id("fb").Op("<").Id("mi").Op("&&").Id("fj").Op(">").Lit(0)).Block(tail(jen.Id("d"), jen.Id("dj"), stores)),
 		)
 	} else {
-		stores, choose := b.bufferedStores()
+		stores, choose := b.packedStores(b.pack, b.baseStores(), "packedTiles")
 		whole := append(choose,
 			jen.If(jen.Id("fi").Op(">").Lit(0)).Block(tiles(b.bufAt(), b.bufLine(), stores)),
 			jen.If(jen.Id("fb").Op("<").Id("mi")).Block(tail(b.bufAt(), b.rowsOf(true), b.baseStores())), // buffer rows bi elements apart

@@ -957,12 +957,12 @@ func transposeBufferedUint16(dst, src unsafe.Pointer, off []int, nj, dj int, str
 			}
 			fi, fj := fb/8, mj/8
 			if fj > 0 {
-				stores := base
+				st := base
 				if pack && mj == cacheLine/2 {
-					stores = packedTiles
+					st = packedTiles
 				}
 				if fi > 0 {
-					tilesUint16(unsafe.Pointer(buf), src, unsafe.Pointer(&rows[0]), j0*2, fi, fj, 512, stores)
+					tilesUint16(unsafe.Pointer(buf), src, unsafe.Pointer(&rows[0]), j0*2, fi, fj, 512, st)
 				}
 				if fb < mi {
 					tailUint16(unsafe.Add(unsafe.Pointer(buf), fb*2), src, rows[fb:], j0, fj, 256, base)

@@ -899,9 +899,8 @@ func transposeUint8(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool,
 		return
 	}
 	bj := cacheLine / 1
-	if stores == streamTiles && streamPacks(1, nj, dj, src, off) {
-		stores = packedStreamTiles
-	} else if stream && streamRows > 0 {
+	pack := stores == streamTiles && streamPacks(1, nj, dj, src, off)
+	if stream && streamRows > 0 && !pack {
 		bj = min(bj, streamRows)
 	}
 	touch := stream && !Accelerated
@@ -917,8 +916,8 @@ func transposeUint8(dst, src unsafe.Pointer, off []int, nj, dj int, stream bool,
 			}
 			fi, fj := fb/8, mj/16
 			st := stores
-			if st == packedStreamTiles && mj < cacheLine/1 {
-				st = streamTiles
+			if pack && mj == cacheLine/1 {
+				st = packedStreamTiles
 			}
 			if fi > 0 && fj > 0 {
 				tilesUint8(d, src, unsafe.Pointer(&rows[0]), j0, fi, fj, dj, st)
@@ -966,12 +965,12 @@ func transposeBufferedUint8(dst, src unsafe.Pointer, off []int, nj, dj int, stre
 			}
 			fi, fj := fb/8, mj/16
 			if fj > 0 {
-				stores := base
+				st := base
 				if pack && mj == cacheLine/1 {
-					stores = packedTiles
+					st = packedTiles
 				}
 				if fi > 0 {
-					tilesUint8(unsafe.Pointer(buf), src, unsafe.Pointer(&rows[0]), j0, fi, fj, 512, stores)
+					tilesUint8(unsafe.Pointer(buf), src, unsafe.Pointer(&rows[0]), j0, fi, fj, 512, st)
 				}
 				if fb < mi {
 					tailUint8(unsafe.Add(unsafe.Pointer(buf), fb), src, rows[fb:], j0, fj, 512, base)
