@@ -6,6 +6,7 @@ import (
 	"unsafe"
 
 	"github.com/stridekit/stridekit/generated"
+	"github.com/stridekit/stridekit/reshape"
 )
 
 // The benchmarks of this file measure what limits the transposes, for the
@@ -234,4 +235,75 @@ func alignedBytes(n int) []byte {
 	buf := make([]byte, n+cacheLine)
 	at := -int(uintptr(unsafe.Pointer(&buf[0]))) & (cacheLine - 1)
 	return buf[at : at+n : at+n]
+}
+
+// BenchmarkLimitRowSpacing times the public transpose of an [R, C] matrix
+// (reshape.Contiguous of its Permute(1, 0) view, one worker), R and C powers
+// of two as in the suite's transpose2d, of about 4 MiB (in the cache) and
+// 64 MiB (beyond it), with its rows spaced four ways and nothing else
+// changed:
+//   - "pow2": source rows C elements apart and destination rows R, both a
+//     power of two of bytes, as in transpose2d;
+//   - "src-padded": the same [R, C] view of an [R, C+line] buffer, so that
+//     the source rows are one 64-byte line further apart (still whole
+//     lines, no longer a power of two); the destination is as in pow2;
+//   - "padded": an [R+line, C+line] matrix (line: a 64-byte line's worth
+//     of elements), so that the rows of both sides are whole lines and not
+//     a power of two apart;
+//   - "odd": [R-1, C+1], as in transpose2d-odd: rows off line boundaries.
+//
+// x-ceiling is as in BenchmarkReshape, against copy() of as many bytes on
+// one goroutine. What pow2 and odd lose against padded is what the
+// spacing of the rows costs, not the tiles or the walk.
+func BenchmarkLimitRowSpacing(b *testing.B) {
+	prev := reshape.SetMaxWorkers(1)
+	defer reshape.SetMaxWorkers(prev)
+	for _, sz := range []Size{Cached, Medium} {
+		limitRowSpacing[uint8](b, "uint8", sz)
+		limitRowSpacing[reshape.BFloat16](b, "bfloat16", sz)
+		limitRowSpacing[float32](b, "float32", sz)
+		limitRowSpacing[float64](b, "float64", sz)
+	}
+}
+
+// limitRowSpacing runs BenchmarkLimitRowSpacing's four spacings of one
+// element type and size.
+func limitRowSpacing[T reshape.Element](b *testing.B, dtype string, sz Size) {
+	size := int(unsafe.Sizeof(*new(T)))
+	square := Case{Rank: 2, Shape: []int{1, 1}, Scale: Square}.Sized(sz.Bytes, size)
+	r, c, line := square.Shape[0], square.Shape[1], cacheLine/size
+	for _, v := range []struct {
+		name           string
+		rows, ld, cols int // the buffer is [rows, ld]; the view [rows, cols] of it, transposed
+	}{
+		{"pow2", r, c, c},
+		{"src-padded", r, c + line, c},
+		{"padded", r + line, c + line, c + line},
+		{"odd", r - 1, c + 1, c + 1},
+	} {
+		data := make([]T, v.rows*v.ld)
+		fill(data)
+		t, err := reshape.New(data, v.rows, v.ld)
+		if err == nil {
+			t, err = t.Slice(1, 0, v.cols, 1)
+		}
+		if err == nil {
+			t, err = t.Permute(1, 0)
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		dst := make([]T, v.rows*v.cols)
+		from := make([]T, len(dst))
+		fill(from)
+		b.Run(fmt.Sprintf("dtype=%s/size=%s/rows=%s", dtype, sz.Name, v.name), func(b *testing.B) {
+			op := func() {
+				if err := reshape.Contiguous(dst, t); err != nil {
+					b.Fatal(err)
+				}
+			}
+			turn := 0
+			measure(b, op, oneGoroutine(dst, from), int64(2*len(dst)*size), false, false, &turn)
+		})
+	}
 }
