@@ -439,6 +439,11 @@ func parallel(op copyOp, dst, src unsafe.Pointer, cshape, cstrides []int, worker
 	defer crew.busy.Unlock()
 	job := &crew.job
 	*job = splitJob{op: op, dst: dst, src: src, r: r, p: p, unitBytes: unitBytes, rows: splitRows}
+	// Once every part is done (runSplit waits for them, even on a panic),
+	// forget the view: crew lives as long as the process, and its pointers
+	// would keep the caller's source and result alive, gigabytes perhaps,
+	// until the next split copy.
+	defer func() { *job = splitJob{} }()
 	copy(job.shape[:], cshape)
 	copy(job.strides[:], cstrides)
 	bounds := crew.bounds[:0]

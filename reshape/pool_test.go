@@ -327,3 +327,34 @@ func TestStreamCrowds(t *testing.T) {
 		require.False(t, conv.buffers(line, line, []int{64, 1001}, []int{1, 64}, 0, 1001, 0, 1001), "a conversion in the cache, rows crowding no set")
 	}
 }
+
+// TestSplitForgetsBuffers checks that a split copy keeps no reference to
+// the caller's source or result once it returns: the helpers' shared job
+// lives as long as the process, and a pointer left in it would keep a
+// batch of activations alive until the next split copy.
+func TestSplitForgetsBuffers(t *testing.T) {
+	collected := make(chan string, 2)
+	splitSetting(t, 2, func() {
+		data := make([]float32, 256*256)
+		dst := make([]float32, len(data))
+		runtime.AddCleanup(&data[0], func(s string) { collected <- s }, "source")
+		runtime.AddCleanup(&dst[0], func(s string) { collected <- s }, "result")
+		view, err := New(data, 256, 256)
+		require.NoError(t, err)
+		view, err = view.Permute(1, 0)
+		require.NoError(t, err)
+		gen := crew.gen
+		require.NoError(t, Contiguous(dst, view))
+		require.NotEqual(t, gen, crew.gen, "the copy did not split")
+	})
+	seen := map[string]bool{}
+	for i := 0; i < 100 && len(seen) < 2; i++ {
+		runtime.GC()
+		select {
+		case s := <-collected:
+			seen[s] = true
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	require.Equal(t, map[string]bool{"source": true, "result": true}, seen, "buffers still reachable after the split copy")
+}
