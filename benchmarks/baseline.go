@@ -164,6 +164,11 @@ func (c *Crew) split(dst, src []byte, workers, piece int) {
 	lo := c.bounds[parts-1]
 	copyPieces(dst[lo:], src[lo:], piece)
 	c.wait()
+	// Every helper has answered: forget the buffers. The helpers outlive
+	// the case that made the Crew, and through it would keep its source and
+	// destination alive: at 1 GiB a run of the suite then held every case's
+	// buffers and was killed for memory after a dozen cases.
+	c.dst, c.src = nil, nil
 }
 
 // post hands the copy set up in c to the helpers.

@@ -2,8 +2,10 @@ package benchmarks
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
 	"testing"
+	"time"
 	"unsafe"
 
 	"github.com/stretchr/testify/require"
@@ -371,6 +373,36 @@ func TestBaselines(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestCrewForgetsBuffers checks that a Crew keeps no reference to the
+// buffers of a split copy once it returns: its helpers outlive the case
+// that made it, so a reference would keep every case's source and
+// destination alive for the rest of a run.
+func TestCrewForgetsBuffers(t *testing.T) {
+	collected := make(chan string, 2)
+	var crew Crew
+	func() {
+		src := make([]uint8, 1<<16)
+		dst := make([]uint8, len(src))
+		runtime.AddCleanup(&src[0], func(s string) { collected <- s }, "source")
+		runtime.AddCleanup(&dst[0], func(s string) { collected <- s }, "destination")
+		CopyParallel(&crew, dst, src, 2)
+		CopyCached(&crew, dst, src, 2)
+	}()
+	// Parked, as a benchmark leaves its Crew: a helper still spinning may
+	// hold a stale pointer in a frame the collector scans conservatively.
+	crew.Park()
+	seen := map[string]bool{}
+	for i := 0; i < 100 && len(seen) < 2; i++ {
+		runtime.GC()
+		select {
+		case s := <-collected:
+			seen[s] = true
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	require.Equal(t, map[string]bool{"source": true, "destination": true}, seen, "buffers still reachable after the copies")
 }
 
 // TestCopySource checks the baseline reads the view's own buffer when it is
