@@ -10,9 +10,11 @@ import (
 )
 
 // The benchmarks of this file measure what limits the transposes, for the
-// targets they miss (benchmarks/README.md): not stridekit's API, but the
-// memory access pattern of a blocked transpose done with copy() alone, and
-// the register tiles with nothing but the L1 cache under them.
+// targets they miss (benchmarks/README.md): mostly not stridekit's API, but
+// the memory access pattern of a blocked transpose done with copy() alone,
+// the register tiles with nothing but the L1 cache under them, and the
+// blocked transpose's kernel alone; BenchmarkLimitRowSpacing times the
+// public transpose of one matrix with its rows spaced several ways.
 
 // BenchmarkLimitPattern times the memory accesses of a blocked float32
 // transpose of an [n, n] matrix, in its block order (128 source rows by one
@@ -227,8 +229,15 @@ func BenchmarkLimitAlignment(b *testing.B) {
 	}
 }
 
-// cacheLine is the line size the layouts of BenchmarkLimitAlignment pad to.
+// cacheLine is the line size the layouts of BenchmarkLimitAlignment and
+// BenchmarkLimitRowSpacing pad to.
 const cacheLine = 64
+
+// alignedElems returns n elements of T from a cacheLine boundary.
+func alignedElems[T any](n int) []T {
+	size := int(unsafe.Sizeof(*new(T)))
+	return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(alignedBytes(n*size)))), n)
+}
 
 // alignedBytes returns n bytes from a cacheLine boundary.
 func alignedBytes(n int) []byte {
@@ -240,8 +249,8 @@ func alignedBytes(n int) []byte {
 // BenchmarkLimitRowSpacing times the public transpose of an [R, C] matrix
 // (reshape.Contiguous of its Permute(1, 0) view, one worker), R and C powers
 // of two as in the suite's transpose2d, of about 4 MiB (in the cache) and
-// 64 MiB (beyond it), with its rows spaced four ways and nothing else
-// changed:
+// 64 MiB (beyond it), with its rows spaced four ways (buffers from a line
+// boundary):
 //   - "pow2": source rows C elements apart and destination rows R, both a
 //     power of two of bytes, as in transpose2d;
 //   - "src-padded": the same [R, C] view of an [R, C+line] buffer, so that
@@ -252,9 +261,12 @@ func alignedBytes(n int) []byte {
 //     a power of two apart;
 //   - "odd": [R-1, C+1], as in transpose2d-odd: rows off line boundaries.
 //
-// x-ceiling is as in BenchmarkReshape, against copy() of as many bytes on
-// one goroutine. What pow2 and odd lose against padded is what the
-// spacing of the rows costs, not the tiles or the walk.
+// x-ceiling is as in BenchmarkReshape: the faster of copy() and the cached
+// copy of as many bytes (read from the source buffer, on one goroutine)
+// over the transpose's time. padded and odd hold a few more or fewer
+// elements than pow2. What pow2 and odd lose against padded is what the
+// spacing of the rows costs through the public path, with whatever kernel
+// form reshape picks for that spacing.
 func BenchmarkLimitRowSpacing(b *testing.B) {
 	prev := reshape.SetMaxWorkers(1)
 	defer reshape.SetMaxWorkers(prev)
@@ -281,7 +293,7 @@ func limitRowSpacing[T reshape.Element](b *testing.B, dtype string, sz Size) {
 		{"padded", r + line, c + line, c + line},
 		{"odd", r - 1, c + 1, c + 1},
 	} {
-		data := make([]T, v.rows*v.ld)
+		data := alignedElems[T](v.rows * v.ld)
 		fill(data)
 		t, err := reshape.New(data, v.rows, v.ld)
 		if err == nil {
@@ -293,9 +305,8 @@ func limitRowSpacing[T reshape.Element](b *testing.B, dtype string, sz Size) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		dst := make([]T, v.rows*v.cols)
-		from := make([]T, len(dst))
-		fill(from)
+		dst := alignedElems[T](v.rows * v.cols)
+		from := data[:len(dst)]
 		b.Run(fmt.Sprintf("dtype=%s/size=%s/rows=%s", dtype, sz.Name, v.name), func(b *testing.B) {
 			op := func() {
 				if err := reshape.Contiguous(dst, t); err != nil {
