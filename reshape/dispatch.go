@@ -440,10 +440,11 @@ func parallel(op copyOp, dst, src unsafe.Pointer, cshape, cstrides []int, worker
 	job := &crew.job
 	*job = splitJob{op: op, dst: dst, src: src, r: r, p: p, unitBytes: unitBytes, rows: splitRows}
 	// Once every part is done (runSplit waits for them, even on a panic),
-	// forget the view: crew lives as long as the process, and its pointers
-	// would keep the caller's source and result alive, gigabytes perhaps,
-	// until the next split copy.
-	defer func() { *job = splitJob{} }()
+	// forget the buffers: crew lives as long as the process, and these
+	// pointers would keep the caller's source and result alive, gigabytes
+	// perhaps, until the next split copy. The rest of the job stays, for
+	// the tests that ask how the copy was split.
+	defer func() { job.dst, job.src = nil, nil }()
 	copy(job.shape[:], cshape)
 	copy(job.strides[:], cstrides)
 	bounds := crew.bounds[:0]
