@@ -78,10 +78,12 @@ func copyPieces(dst, src []byte, piece int) {
 // posts one, as OpenMP's threads do between parallel regions; after Park
 // they block and use no CPU, so that they never compete with stridekit's own
 // workers while stridekit is measured. A Crew is used by one goroutine at a
-// time. The zero Crew is ready for use, parked, with no helpers yet.
+// time. The zero Crew is ready for use, parked, with no helpers yet; Stop
+// ends its helpers when it is done with.
 type Crew struct {
 	mu      sync.Mutex
 	helpers []*crewHelper
+	running sync.WaitGroup // one for each helper not yet returned
 	ready   atomic.Bool
 	seq     atomic.Uint64 // the number of copies posted
 	pending atomic.Int32  // parts of the current copy not yet done
@@ -107,6 +109,7 @@ func (c *Crew) Ready(workers int) {
 	for len(c.helpers) < workers-1 {
 		h := &crewHelper{k: len(c.helpers), wake: make(chan struct{}, 1)}
 		c.helpers = append(c.helpers, h)
+		c.running.Add(1)
 		go c.loop(h, c.seq.Load())
 	}
 	for _, h := range c.helpers {
@@ -123,12 +126,30 @@ func (c *Crew) Ready(workers int) {
 // Park stops the helpers spinning once they finish what they copy.
 func (c *Crew) Park() { c.ready.Store(false) }
 
+// Stop parks the helpers and ends them, and returns once every one has
+// returned. Parked helpers use no CPU but would otherwise live as long as
+// the process: a run of the suite, which makes a Crew for each case, would
+// keep a set for every case it ran. A later Ready starts new helpers.
+func (c *Crew) Stop() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.Park()
+	for _, h := range c.helpers {
+		close(h.wake)
+	}
+	c.running.Wait()
+	c.helpers = nil
+}
+
 // loop is the life of a helper: spin for posted copies while the crew is
-// ready, block while it is parked.
+// ready, block while it is parked, return once Stop closes its wake.
 func (c *Crew) loop(h *crewHelper, seen uint64) {
+	defer c.running.Done()
 	for {
 		if !c.ready.Load() {
-			<-h.wake
+			if _, open := <-h.wake; !open {
+				return
+			}
 			continue
 		}
 		s := c.seq.Load()

@@ -168,7 +168,7 @@ func benchConvert[D, S reshape.Element](b *testing.B, c Case, size Size) {
 	in, out := make([]byte, bytes/2), make([]byte, bytes/2)
 	fill(in)
 	var crew Crew
-	defer crew.Park()
+	defer crew.Stop()
 	for _, w := range workerCounts {
 		turn := 0
 		b.Run(fmt.Sprintf("workers=%d", w), func(b *testing.B) {
@@ -245,7 +245,7 @@ func benchReshape[T reshape.Element](b *testing.B, c Case) {
 	}
 	bytes := c.Bytes(int(unsafe.Sizeof(*new(T))))
 	var crew Crew
-	defer crew.Park()
+	defer crew.Stop()
 	for _, w := range workerCounts {
 		turn := 0 // set by the first call of the benchmark function, kept by the next
 		b.Run(fmt.Sprintf("workers=%d", w), func(b *testing.B) {

@@ -357,7 +357,7 @@ func TestRunRefusesCopiedZeroCopyCase(t *testing.T) {
 // writing past len(src).
 func TestBaselines(t *testing.T) {
 	var crew Crew
-	defer crew.Park()
+	defer crew.Stop()
 	for _, workers := range []int{-1, 0, 1, 2, 3, 7, 2} {
 		for _, n := range []int{0, 1, 2, 15, 16, 17, 63, 64, 65, 127, 128, 129, 1000, 4099, CachedPiece + 3, 3*CachedPiece + 1} {
 			for name, baseline := range map[string]func(*Crew, []uint8, []uint8, int){"copy": CopyParallel[uint8], "cached": CopyCached[uint8]} {
@@ -403,6 +403,28 @@ func TestCrewForgetsBuffers(t *testing.T) {
 		}
 	}
 	require.Equal(t, map[string]bool{"source": true, "destination": true}, seen, "buffers still reachable after the copies")
+}
+
+// TestCrewStop checks that Stop ends a Crew's helpers, which otherwise
+// outlive it, and that the Crew copies correctly with new helpers after.
+func TestCrewStop(t *testing.T) {
+	before := runtime.NumGoroutine()
+	var crew Crew
+	src := make([]uint8, 1<<12+5)
+	fill(src)
+	for round := range 2 {
+		dst := make([]uint8, len(src))
+		CopyParallel(&crew, dst, src, 4)
+		require.Equal(t, src, dst, "round %d", round)
+		require.GreaterOrEqual(t, runtime.NumGoroutine(), before+3, "round %d: the helpers of four workers", round)
+		crew.Stop()
+		// Stop returns once each helper has run its last statement; the
+		// goroutines themselves end a moment later.
+		for i := 0; i < 100 && runtime.NumGoroutine() > before; i++ {
+			time.Sleep(time.Millisecond)
+		}
+		require.LessOrEqual(t, runtime.NumGoroutine(), before, "round %d: helpers left after Stop", round)
+	}
 }
 
 // TestCopySource checks the baseline reads the view's own buffer when it is

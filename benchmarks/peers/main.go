@@ -238,7 +238,7 @@ func build(py *pythons, c benchmarks.Case, dtype, to string) error {
 // bfloat16) has none.
 func measureRounds[E any](py *pythons, cfg config, c benchmarks.Case, list []impl, ceilDst, ceilSrc []E, bytes float64, op func() error) (map[int]float64, map[string]float64, error) {
 	var crew benchmarks.Crew
-	defer crew.Park()
+	defer crew.Stop()
 	ratios := map[string][]float64{}
 	ceilings := map[int][]float64{}
 	for range cfg.rounds {

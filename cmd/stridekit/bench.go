@@ -391,7 +391,7 @@ func timeRow[E any](c benchmarks.Case, t benchTiming, copyWorkers int, dst, src 
 	restore := benchmarks.SetWorkers(c, t.workers, 0)
 	defer restore()
 	var crew benchmarks.Crew
-	defer crew.Park()
+	defer crew.Stop()
 	var opErr error
 	park := func() { crew.Park() } // the helpers never spin while stridekit or the loop runs
 	ready := func() { crew.Ready(copyWorkers) }
