@@ -122,7 +122,11 @@ func BenchmarkLimitTiles(b *testing.B) {
 //     every store of that one place to memory);
 //   - "write": every source row is one of 8 rows, which stay in L1, so only
 //     the destination traffic does;
-//   - "both": the transpose as it runs.
+//   - "both": the transpose as it runs;
+//   - "read-padded": read, from source rows one 64-byte line further apart
+//     (n*size+64 bytes: whole lines, not a power of two apart where n*size
+//     is one), of a buffer that much larger: what the spacing of the source
+//     rows alone costs the reads.
 //
 // x-copy is copy() of the whole matrix over the time taken: a side at 0.7
 // caps the transpose at 0.7 of the ceiling, whatever the tiles do.
@@ -140,10 +144,14 @@ func BenchmarkLimitKernelSides(b *testing.B) {
 			fill(src)
 			rows := make([]int, n)     // the matrix's rows
 			repeated := make([]int, n) // 8 rows over and over
+			padded := make([]int, n)   // rows a line further apart, in wide
 			for i := range rows {
 				rows[i] = i * n * size
 				repeated[i] = i % 8 * n * size
+				padded[i] = i * (n*size + cacheLine)
 			}
+			wide := make([]byte, n*(n*size+cacheLine))
+			fill(wide)
 			streams := []bool{false}
 			if sz.Bytes > Cached.Bytes {
 				streams = append(streams, true)
@@ -151,9 +159,10 @@ func BenchmarkLimitKernelSides(b *testing.B) {
 			for _, stream := range streams {
 				for _, side := range []struct {
 					name string
+					src  []byte
 					off  []int
 					dj   int
-				}{{"read", rows, 0}, {"write", repeated, n}, {"both", rows, n}} {
+				}{{"read", src, rows, 0}, {"write", src, repeated, n}, {"both", src, rows, n}, {"read-padded", wide, padded, 0}} {
 					b.Run(fmt.Sprintf("dtype=%v/size=%s/stream=%v/side=%s", dt, sz.Name, stream, side.name), func(b *testing.B) {
 						op := func() {
 							for i0 := 0; i0 < n; i0 += 512 { // in row chunks, as the dispatcher calls it
@@ -161,7 +170,7 @@ func BenchmarkLimitKernelSides(b *testing.B) {
 								if side.dj == 0 {
 									at = 8
 								}
-								generated.TransposeRows(dt, unsafe.Add(unsafe.Pointer(&dst[0]), at), unsafe.Pointer(&src[0]), side.off[i0:min(i0+512, n)], n, side.dj, stream, nil)
+								generated.TransposeRows(dt, unsafe.Add(unsafe.Pointer(&dst[0]), at), unsafe.Pointer(&side.src[0]), side.off[i0:min(i0+512, n)], n, side.dj, stream, nil)
 							}
 							if stream { // once per copy, as reshape does
 								generated.StreamFence()
