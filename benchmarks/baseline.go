@@ -79,7 +79,7 @@ func copyPieces(dst, src []byte, piece int) {
 // they block and use no CPU, so that they never compete with stridekit's own
 // workers while stridekit is measured. A Crew is used by one goroutine at a
 // time. The zero Crew is ready for use, parked, with no helpers yet; Stop
-// ends its helpers when it is done with.
+// ends its helpers once one is done with it.
 type Crew struct {
 	mu      sync.Mutex
 	helpers []*crewHelper
@@ -186,9 +186,10 @@ func (c *Crew) split(dst, src []byte, workers, piece int) {
 	copyPieces(dst[lo:], src[lo:], piece)
 	c.wait()
 	// Every helper has answered: forget the buffers. The helpers outlive
-	// the case that made the Crew, and through it would keep its source and
-	// destination alive: at 1 GiB a run of the suite then held every case's
-	// buffers and was killed for memory after a dozen cases.
+	// the copy, and until Stop the Crew and its helpers keep what it
+	// points to alive: at 1 GiB a run of the suite, whose helpers then
+	// lived as long as the process, held every case's buffers and was
+	// killed for memory after a dozen cases.
 	c.dst, c.src = nil, nil
 }
 

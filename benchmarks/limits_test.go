@@ -124,9 +124,12 @@ func BenchmarkLimitTiles(b *testing.B) {
 //     the destination traffic does;
 //   - "both": the transpose as it runs;
 //   - "read-padded": read, from source rows one 64-byte line further apart
-//     (n*size+64 bytes: whole lines, not a power of two apart where n*size
-//     is one), of a buffer that much larger: what the spacing of the source
-//     rows alone costs the reads.
+//     (n*size+64 bytes, of a buffer that much larger): not a power of two
+//     apart where n*size is one, so that read against read-padded is what
+//     that spacing costs the reads alone. Where n*size is no power of two
+//     the pair is a control, which does not hold exactly: on the Zen 5 VM
+//     at 4 MiB, bfloat16 and float64 read-padded ran about 25% slower than
+//     read (see benchmarks/README.md).
 //
 // x-copy is copy() of the whole matrix over the time taken: a side at 0.7
 // caps the transpose at 0.7 of the ceiling, whatever the tiles do.

@@ -376,9 +376,9 @@ func TestBaselines(t *testing.T) {
 }
 
 // TestCrewForgetsBuffers checks that a Crew keeps no reference to the
-// buffers of a split copy once it returns: its helpers outlive the case
-// that made it, so a reference would keep every case's source and
-// destination alive for the rest of a run.
+// buffers of a split copy once it returns: its helpers outlive the copy,
+// so a reference would keep the copy's source and destination alive until
+// the Crew is stopped or copies again.
 func TestCrewForgetsBuffers(t *testing.T) {
 	collected := make(chan string, 2)
 	var crew Crew
@@ -390,9 +390,10 @@ func TestCrewForgetsBuffers(t *testing.T) {
 		CopyParallel(&crew, dst, src, 2)
 		CopyCached(&crew, dst, src, 2)
 	}()
-	// Parked, as a benchmark leaves its Crew: a helper still spinning may
+	// Parked, as between a benchmark's turns: a helper still spinning may
 	// hold a stale pointer in a frame the collector scans conservatively.
 	crew.Park()
+	defer crew.Stop()
 	seen := map[string]bool{}
 	for i := 0; i < 100 && len(seen) < 2; i++ {
 		runtime.GC()
@@ -419,12 +420,16 @@ func TestCrewStop(t *testing.T) {
 		require.GreaterOrEqual(t, runtime.NumGoroutine(), before+3, "round %d: the helpers of four workers", round)
 		crew.Stop()
 		// Stop returns once each helper has run its last statement; the
-		// goroutines themselves end a moment later.
-		for i := 0; i < 100 && runtime.NumGoroutine() > before; i++ {
-			time.Sleep(time.Millisecond)
+		// goroutines themselves end a moment later (up to 5 s on a busy
+		// machine).
+		for i := 0; i < 500 && runtime.NumGoroutine() > before; i++ {
+			time.Sleep(10 * time.Millisecond)
 		}
 		require.LessOrEqual(t, runtime.NumGoroutine(), before, "round %d: helpers left after Stop", round)
 	}
+	crew.Stop() // again: nothing left to end
+	var idle Crew
+	idle.Stop() // never ready: no helpers
 }
 
 // TestCopySource checks the baseline reads the view's own buffer when it is
