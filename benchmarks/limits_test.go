@@ -112,10 +112,9 @@ func BenchmarkLimitTiles(b *testing.B) {
 // (generated.TransposeRows) on an [n, n] matrix of each width, of about
 // 256 KiB (in L2), 1 MiB, 4 MiB (in the cache) and 64 MiB (beyond it),
 // with one side of its memory traffic taken out, in the store form of the
-// copies below the
-// streaming threshold (stream=false: plain tiles) and, at 64 MiB, above it
-// (stream=true: tiles that prefetch each source row's next line and store
-// whole destination lines non-temporally):
+// copies below the streaming threshold (stream=false: plain tiles) and, at
+// 64 MiB, above it (stream=true: tiles that prefetch each source row's next
+// line and store whole destination lines non-temporally):
 //   - "read": every destination row starts at the same place (dj = 0),
 //     which stays in L1, so only the source traffic, in the kernel's block
 //     order, reaches the caches or memory (dst is 8 bytes off a line, so
@@ -134,9 +133,10 @@ func BenchmarkLimitTiles(b *testing.B) {
 //
 // x-copy is copy() of the whole matrix over the time taken: at 256 KiB,
 // where copy() is the ceiling, a side at 0.7 caps the transpose at 0.7 of
-// it, whatever the tiles do. From 1 MiB copy() stores non-temporally and
-// runs below a cached copy, so there x-copy overstates a side against the
-// ceiling.
+// it, whatever the tiles do. Where the matrix is 1 MiB or more, copy()
+// stores non-temporally and runs below a cached copy, so there x-copy
+// overstates a side against the ceiling (bfloat16's and float64's
+// matrices of "1 MiB" are a little less).
 func BenchmarkLimitKernelSides(b *testing.B) {
 	for _, dt := range []generated.DType{generated.Uint8, generated.BFloat16, generated.Float32, generated.Float64} {
 		size := dt.Size()
